@@ -1,0 +1,33 @@
+# Two commands do everything: `make run` and `make test`. Both build .venv from uv.lock.
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test check bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(BIN)/canone: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	touch $@
+
+run: $(BIN)/canone
+	$(BIN)/canone price < examples/price-demo.jsonl
+
+test: $(BIN)/canone
+	$(BIN)/pytest -n 2 -q
+
+check: $(BIN)/canone
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(BIN)/canone
+	$(BIN)/python bench/price.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS)

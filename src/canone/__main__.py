@@ -1,0 +1,3 @@
+from canone.cli import app
+
+app()

@@ -1,0 +1,67 @@
+"""A subscription configuration and its validation against the catalog (SPEC §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from canone.billing.catalog import Catalog
+from canone.billing.errors import InvalidField
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    product: str
+    tier: str
+    interval: str
+    currency: str
+    contacts: int | None
+    seats: int
+    addons: tuple[str, ...] = ()
+
+    def with_(self, **changes: object) -> Configuration:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def validate(catalog: Catalog, config: Configuration) -> Configuration:
+    """The configuration in normal form (add-ons sorted, included ones dropped), or
+    `InvalidField` naming the first wrong field and what it allows."""
+    product = catalog.products.get(config.product)
+    if product is None:
+        raise InvalidField("product", f"unknown product {config.product!r}; allowed: "
+                           + ", ".join(catalog.products))
+    plan = product.tiers.get(config.tier)
+    if plan is None:
+        raise InvalidField("tier", f"{product.code} has no tier {config.tier!r}; allowed: "
+                           + ", ".join(product.tiers))
+    if config.interval not in catalog.intervals:
+        raise InvalidField("interval", f"unknown interval {config.interval!r}; allowed: "
+                           + ", ".join(catalog.intervals))
+    if config.currency not in catalog.currencies:
+        raise InvalidField("currency", f"unknown currency {config.currency!r}; allowed: "
+                           + ", ".join(catalog.currencies))
+    if not product.has_contacts:
+        if config.contacts is not None:
+            raise InvalidField("contacts", f"{product.code} has no contact limit; use null")
+    elif config.contacts is None or catalog.step_index(config.contacts) is None:
+        raise InvalidField("contacts", f"{config.contacts!r} is not a contact step; allowed: "
+                           + ", ".join(str(s) for s in catalog.contact_steps))
+    if config.seats < 1:
+        raise InvalidField("seats", "must be at least 1")
+    if plan.max_seats is not None and config.seats > plan.max_seats:
+        raise InvalidField("seats", f"{product.code} {plan.tier} allows at most "
+                           f"{plan.max_seats} seats")
+    kept = []
+    for code in config.addons:
+        addon = catalog.addons.get(code)
+        if addon is None:
+            raise InvalidField("addons", f"unknown add-on {code!r}; allowed: "
+                               + ", ".join(catalog.addons))
+        if addon.is_included(product.code, plan.tier):
+            continue
+        if not addon.is_available(product.code, plan.tier):
+            raise InvalidField("addons", f"{code} is not available on {product.code} {plan.tier}")
+        kept.append(code)
+    if len(set(config.addons)) != len(config.addons):
+        raise InvalidField("addons", "lists an add-on more than once")
+    addons = tuple(sorted(kept))
+    return config if addons == config.addons else replace(config, addons=addons)

@@ -1,0 +1,54 @@
+"""Billing periods, always computed from the anchor date (SPEC §2): no month-end drift."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+MONTHS_PER_INTERVAL = {"month": 1, "year": 12}
+
+
+def add_months(anchor: date, months: int) -> date:
+    """The anchor moved by `months`, its day clamped to the target month's length."""
+    total = anchor.year * 12 + (anchor.month - 1) + months
+    year, month0 = divmod(total, 12)
+    day = min(anchor.day, calendar.monthrange(year, month0 + 1)[1])
+    return date(year, month0 + 1, day)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """[start, end) of period number `index` after the anchor."""
+
+    index: int
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def remaining_days(self, day: date) -> int:
+        """Days from `day` to the end, `day` itself included."""
+        return (self.end - day).days
+
+
+def nth_period(anchor: date, interval: str, index: int) -> Period:
+    step = MONTHS_PER_INTERVAL[interval]
+    return Period(index, add_months(anchor, step * index), add_months(anchor, step * (index + 1)))
+
+
+def period_containing(anchor: date, interval: str, day: date) -> Period:
+    """The period that contains `day` (which must not be before the anchor)."""
+    if day < anchor:
+        raise ValueError(f"{day} is before the anchor {anchor}")
+    step = MONTHS_PER_INTERVAL[interval]
+    months = (day.year - anchor.year) * 12 + (day.month - anchor.month)
+    index = months // step
+    # The estimate is at most one period late: a day before the anchor's day of month.
+    period = nth_period(anchor, interval, index)
+    while period.start > day:
+        index -= 1
+        period = nth_period(anchor, interval, index)
+    return period

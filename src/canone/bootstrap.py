@@ -1,0 +1,1 @@
+"""The one place where the real adapters are wired to the services."""

@@ -1,0 +1,23 @@
+"""Shared test set-up. Under CI=true a skipped test fails the run: CI has every service."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if IN_CI and skipped:
+        terminalreporter.write_line(
+            f"CI=true: {len(skipped)} skipped test(s) count as failures", red=True
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if IN_CI and reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = 1
