@@ -1,0 +1,283 @@
+"""The sandbox card network: a PaymentGateway that behaves like a real one, without money.
+
+Its state (stored cards, charges by idempotency key) lives in its own SQLite file, so the
+web workers, the renewal workers and the tests in other processes all see the same network,
+as they would see Stripe. Test card numbers (SPEC §7 "Operations"):
+
+    4242424242424242  succeeds
+    4000000000000002  declined
+    4000000000009995  insufficient funds
+    4000000000000119  the charge is taken, then the answer is lost (GatewayTimeout);
+                      `lookup` with the same idempotency key tells what happened
+    any other valid number succeeds
+
+The network keeps no card numbers either: a stored card remembers only how it behaves.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from canone.services.ports import (
+    DECLINED,
+    INSUFFICIENT_FUNDS,
+    SUCCEEDED,
+    Card,
+    CardRejected,
+    ChargeResult,
+    Clock,
+    GatewayTimeout,
+    StoredCard,
+)
+
+# How a test card behaves when charged (kept instead of its number).
+_BEHAVIOUR_BY_NUMBER = {
+    "4000000000000002": DECLINED,
+    "4000000000009995": INSUFFICIENT_FUNDS,
+    "4000000000000119": "timeout",
+}
+_MESSAGES = {
+    DECLINED: "Your card was declined.",
+    INSUFFICIENT_FUNDS: "Your card has insufficient funds.",
+}
+_MAX_YEARS_AHEAD = 20  # networks refuse expiry years this far out: almost surely a typo
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cards (
+    token      TEXT PRIMARY KEY,
+    brand      TEXT NOT NULL,
+    last4      TEXT NOT NULL,
+    exp_month  INTEGER NOT NULL,
+    exp_year   INTEGER NOT NULL,
+    behaviour  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS charges (
+    idempotency_key  TEXT PRIMARY KEY,
+    card_token       TEXT NOT NULL,
+    amount_minor     INTEGER NOT NULL,
+    currency         TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    charge_id        TEXT,
+    message          TEXT NOT NULL,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS charges_by_card ON charges (card_token);
+"""
+
+
+class _SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRecord:
+    """One charge as the network recorded it (for tests and reconciliation reports)."""
+
+    idempotency_key: str
+    card_token: str
+    amount_minor: int
+    currency: str
+    status: str
+    charge_id: str | None
+    message: str
+
+    @property
+    def result(self) -> ChargeResult:
+        return ChargeResult(self.status, self.charge_id, self.message)
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(number)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def card_brand(number: str) -> str:
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in ("34", "37"):
+        return "amex"
+    if "51" <= number[:2] <= "55" or 2221 <= int(number[:4]) <= 2720:
+        return "mastercard"
+    return "unknown"
+
+
+class SandboxGateway:
+    """A PaymentGateway over an SQLite file shared by every process that opens `path`."""
+
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        self.path = str(path)
+        self.clock: Clock = clock or _SystemClock()
+        # One lock per gateway serialises this process's threads; BEGIN IMMEDIATE (with the
+        # busy timeout) serialises processes.
+        self._lock = threading.Lock()
+        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer; persists
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # A connection per call: nothing to share between threads, nothing left open.
+        with self._lock:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            finally:
+                db.close()
+
+    # -- cards ----------------------------------------------------------------------------
+
+    def store_card(self, card: Card) -> StoredCard:
+        number = card.number.replace(" ", "").replace("-", "")  # as people type it
+        self._validate(number, card)
+        stored = StoredCard(
+            token=f"card_{secrets.token_hex(12)}",
+            brand=card_brand(number),
+            last4=number[-4:],
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        )
+        behaviour = _BEHAVIOUR_BY_NUMBER.get(number, SUCCEEDED)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    stored.token,
+                    stored.brand,
+                    stored.last4,
+                    stored.exp_month,
+                    stored.exp_year,
+                    behaviour,
+                ),
+            )
+        return stored
+
+    def _validate(self, number: str, card: Card) -> None:
+        if not number.isdigit() or not number.isascii():
+            raise CardRejected("number", "The card number may contain only digits.")
+        if not 13 <= len(number) <= 19:
+            raise CardRejected("number", "The card number must have 13 to 19 digits.")
+        if not luhn_valid(number):
+            raise CardRejected("number", "The card number is not valid.")
+        if not 1 <= card.exp_month <= 12:
+            raise CardRejected("exp_month", "The expiry month must be between 1 and 12.")
+        today = self.clock.now().astimezone(UTC).date()
+        if card.exp_year < today.year:
+            raise CardRejected("exp_year", "The card has expired.")
+        if card.exp_year > today.year + _MAX_YEARS_AHEAD:
+            raise CardRejected("exp_year", "The expiry year is not valid.")
+        if card.exp_year == today.year and card.exp_month < today.month:
+            raise CardRejected("exp_month", "The card has expired.")
+        if not (card.cvc.isascii() and card.cvc.isdigit() and 3 <= len(card.cvc) <= 4):
+            raise CardRejected("cvc", "The security code must have 3 or 4 digits.")
+
+    # -- charges --------------------------------------------------------------------------
+
+    def charge(
+        self, card_token: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> ChargeResult:
+        if amount_minor <= 0:
+            raise ValueError(f"amount_minor must be positive, not {amount_minor}")
+        if not idempotency_key:
+            raise ValueError("an idempotency key is required")
+        currency = currency.upper()
+        with self._transaction() as db:
+            earlier = _record(db, idempotency_key)
+            if earlier is not None:
+                # A retry: the first outcome, never a second charge. A retry whose answer is
+                # lost no more: the caller learns what happened the first time.
+                asked = (card_token, amount_minor, currency)
+                if asked != (earlier.card_token, earlier.amount_minor, earlier.currency):
+                    raise ValueError(
+                        f"idempotency key {idempotency_key!r} was used for a different charge"
+                        f" ({earlier.amount_minor} {earlier.currency} on {earlier.card_token})"
+                    )
+                return earlier.result
+            behaviour, result = self._decide(db, card_token)
+            db.execute(
+                "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    idempotency_key,
+                    card_token,
+                    amount_minor,
+                    currency,
+                    result.status,
+                    result.charge_id,
+                    result.message,
+                    self.clock.now().isoformat(),
+                ),
+            )
+        if behaviour == "timeout":
+            # The money was taken and committed above; only the answer goes missing.
+            raise GatewayTimeout(f"no answer for charge {idempotency_key!r}")
+        return result
+
+    def _decide(self, db: sqlite3.Connection, card_token: str) -> tuple[str, ChargeResult]:
+        row = db.execute(
+            "SELECT behaviour, exp_month, exp_year FROM cards WHERE token = ?", (card_token,)
+        ).fetchone()
+        if row is None:
+            return DECLINED, ChargeResult(DECLINED, None, f"Unknown card {card_token}.")
+        behaviour, exp_month, exp_year = row
+        now = self.clock.now().astimezone(UTC)
+        if (exp_year, exp_month) < (now.year, now.month):
+            # Valid when stored, expired by the time of a later renewal.
+            return DECLINED, ChargeResult(DECLINED, None, "Your card has expired.")
+        if behaviour in (DECLINED, INSUFFICIENT_FUNDS):
+            return behaviour, ChargeResult(behaviour, None, _MESSAGES[behaviour])
+        return behaviour, ChargeResult(SUCCEEDED, f"ch_{secrets.token_hex(12)}")
+
+    def lookup(self, idempotency_key: str) -> ChargeResult | None:
+        with self._transaction() as db:
+            record = _record(db, idempotency_key)
+        return None if record is None else record.result
+
+    # -- inspection (tests, reconciliation reports) ---------------------------------------
+
+    def charges_for(self, card_token: str) -> list[ChargeRecord]:
+        """Every charge attempted on a card, declined ones included, oldest first."""
+        with self._transaction() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM charges WHERE card_token = ? ORDER BY rowid",
+                (card_token,),
+            ).fetchall()
+        return [ChargeRecord(*row) for row in rows]
+
+    def total_charged(self, card_token: str | None = None) -> int:
+        """Minor units actually taken (succeeded charges), on one card or on all."""
+        query = "SELECT COALESCE(SUM(amount_minor), 0) FROM charges WHERE status = ?"
+        params: tuple[str, ...] = (SUCCEEDED,)
+        if card_token is not None:
+            query += " AND card_token = ?"
+            params += (card_token,)
+        with self._transaction() as db:
+            (total,) = db.execute(query, params).fetchone()
+        return int(total)
+
+
+_COLUMNS = "idempotency_key, card_token, amount_minor, currency, status, charge_id, message"
+
+
+def _record(db: sqlite3.Connection, idempotency_key: str) -> ChargeRecord | None:
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM charges WHERE idempotency_key = ?", (idempotency_key,)
+    ).fetchone()
+    return None if row is None else ChargeRecord(*row)
