@@ -1,0 +1,280 @@
+"""Sign-up, people, cards and settings of an account."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from canone.billing.codec import config_from_json, config_to_json
+from canone.billing.configuration import Configuration, validate
+from canone.billing.errors import InvalidField
+from canone.billing.money import ZERO, to_minor
+from canone.billing.periods import nth_period
+from canone.billing.pricing import CUSTOM, price
+from canone.services import renewal, subscriptions
+from canone.services.access import (
+    Actor,
+    load_account,
+    require_billing,
+    require_primary_admin,
+)
+from canone.services.context import (
+    Services,
+    local_date,
+    local_midnight,
+    new_id,
+    record_change,
+    subscription_json,
+)
+from canone.services.errors import PaymentFailed
+from canone.services.payments import COMPLETIONS, FAILURES, PENDING, pay
+from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
+from canone.services.records import (
+    ACTIVE,
+    ADMIN,
+    PAST_DUE,
+    PRIMARY_ADMIN,
+    USER,
+    Account,
+    Invoice,
+    PaymentIntent,
+    Subscription,
+    User,
+)
+from canone.services.store import Store
+
+LOCALES = ("en", "it")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class SignUp:
+    name: str
+    timezone: str
+    locale: str
+    currency: str
+    admin_email: str
+    admin_name: str
+    admin_password: str
+    config: Configuration
+    card: Card
+    anchor: date | None = None
+
+
+@dataclass(frozen=True)
+class SignedUp:
+    account: Account
+    subscription: Subscription
+    invoice: Invoice
+
+
+def check_email(email: str, field: str) -> str:
+    if not EMAIL.match(email or ""):
+        raise InvalidField(field, "must be an email address like name@example.com")
+    return email.strip().lower()
+
+
+def check_basics(catalog_currencies: tuple[str, ...], form: SignUp) -> None:
+    if not form.name.strip():
+        raise InvalidField("name", "required, the account's name")
+    try:
+        ZoneInfo(form.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidField("timezone", f"{form.timezone!r} is not an IANA time zone "
+                           "such as Europe/Rome") from None
+    if form.locale not in LOCALES:
+        raise InvalidField("locale", "allowed: " + ", ".join(LOCALES))
+    if form.currency not in catalog_currencies:
+        raise InvalidField("currency", "allowed: " + ", ".join(catalog_currencies))
+    if form.currency != form.config.currency:
+        raise InvalidField("subscription.currency", "must be the account's currency "
+                           f"{form.currency}")
+    check_email(form.admin_email, "primary_admin.email")
+    if not form.admin_name.strip():
+        raise InvalidField("primary_admin.name", "required")
+    if len(form.admin_password) < 8:
+        raise InvalidField("primary_admin.password", "must have at least 8 characters")
+
+
+def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> SignedUp:
+    """Create an account and charge its first period in full; a declined card creates
+    nothing (SPEC §5)."""
+    check_basics(svc.catalog.currencies, form)
+    try:
+        config = validate(svc.catalog, form.config)
+    except InvalidField as exc:
+        raise exc.under("subscription") from None
+    first = price(svc.catalog, config)
+    if first.status == CUSTOM:
+        raise InvalidField("subscription", "this configuration has a custom price; "
+                           "contact sales")
+    today = local_date(svc.now(), form.timezone)
+    anchor = form.anchor or today
+    period = nth_period(anchor, config.interval, 0)
+    if not period.start <= today < period.end:
+        raise InvalidField("anchor", "must be today or within the first period before today")
+    email = check_email(form.admin_email, "primary_admin.email")
+    with svc.database.transaction() as store:
+        if store.user_by_email(email) is not None:
+            raise InvalidField("primary_admin.email", "is already used by another account")
+    try:
+        card = svc.gateway.store_card(form.card)
+    except CardRejected as exc:
+        raise InvalidField(f"payment_method.{exc.field}", exc.message) from None
+    key = "sgn_" + (hashlib.sha256(request_key.encode()).hexdigest()[:40] if request_key
+                    else new_id("x"))
+    payload = {
+        "account_id": new_id("acc"), "name": form.name.strip(), "timezone": form.timezone,
+        "locale": form.locale, "currency": form.currency, "email": email,
+        "admin_name": form.admin_name.strip(), "password_hash": hash_password(form.admin_password),
+        "config": config_to_json(config), "anchor": anchor.isoformat(),
+        "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
+    }
+    with svc.database.transaction() as store:
+        if store.get_intent(key) is None:
+            store.add_intent(PaymentIntent(
+                key=key, account_id=None, purpose="signup", amount=to_minor(first.total or ZERO),
+                currency=config.currency, card_token=card.token, payload=payload,
+                status=PENDING, created_at=svc.now()))
+    result = pay(svc, key)
+    with svc.database.transaction() as store:
+        account = store.get_account(result["account_id"])
+        sub = store.subscription_of(result["account_id"])
+        invoice = store.get_invoice(result["invoice_id"])
+    assert account is not None and sub is not None and invoice is not None
+    return SignedUp(account, sub, invoice)
+
+
+def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
+                     outcome: ChargeResult) -> dict[str, Any]:
+    p = intent.payload
+    now = svc.now()
+    token, brand, last4, exp_month, exp_year = p["card"]
+    account = Account(p["account_id"], p["name"], p["timezone"], p["locale"], p["currency"],
+                      ACTIVE, False, StoredCard(token, brand, last4, exp_month, exp_year), now)
+    store.add_account(account)
+    store.add_user(User(new_id("usr"), account.id, p["email"], p["admin_name"], PRIMARY_ADMIN,
+                        True, True, p["password_hash"]))
+    config = config_from_json(p["config"], "subscription")
+    anchor = date.fromisoformat(p["anchor"])
+    period = nth_period(anchor, config.interval, 0)
+    sub = Subscription(new_id("sub"), account.id, config, anchor, period.start, period.end,
+                       local_midnight(period.end, account.timezone), ACTIVE, None, False, 1)
+    store.add_subscription(sub)
+    record_change(svc, store, account_id=account.id, actor=f"user:{p['email']}",
+                  action="account.created", before=None, after=subscription_json(sub),
+                  event="subscription.created")
+    invoice = subscriptions.issue_invoice(
+        svc, store, account, sub, "signup", price(svc.catalog, config).lines, period.start,
+        period.end, paid=True)
+    subscriptions.record_paid(svc, store, intent.but(account_id=account.id), outcome, invoice)
+    subscriptions.notify_purchase(svc, store, account, invoice)
+    return {"account_id": account.id, "invoice_id": invoice.id}
+
+
+def _signup_failed(svc: Services, store: Store, intent: PaymentIntent,
+                   outcome: ChargeResult) -> None:
+    """A declined sign-up creates nothing: the failed intent alone remembers it."""
+
+
+COMPLETIONS["signup"] = _complete_signup
+FAILURES["signup"] = _signup_failed
+
+
+def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Account:
+    """Replace the card on file, then collect what the account owes with it."""
+    with svc.database.transaction() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "update the card")
+    try:
+        stored = svc.gateway.store_card(card)
+    except CardRejected as exc:
+        raise InvalidField(f"payment_method.{exc.field}", exc.message) from None
+    with svc.database.transaction() as store:
+        account = load_account(store, actor, account_id, lock=True)
+        new = account.but(card=stored)
+        store.save_account(new)
+        record_change(svc, store, account_id=account_id, actor=actor.name,
+                      action="account.card_updated", before={"card": _card(account.card)},
+                      after={"card": _card(stored)}, event="account.updated")
+    if account.status == PAST_DUE:
+        renewal.collect_account(svc, account_id)
+    with svc.database.transaction() as store:
+        fresh = store.get_account(account_id)
+    assert fresh is not None
+    return fresh
+
+
+def _card(card: StoredCard | None) -> dict[str, Any] | None:
+    return None if card is None else {"brand": card.brand, "last4": card.last4,
+                                      "exp": f"{card.exp_month:02d}/{card.exp_year}"}
+
+
+def set_auto_upgrade(svc: Services, actor: Actor, account_id: str, on: bool) -> Account:
+    with svc.database.transaction() as store:
+        account = load_account(store, actor, account_id, lock=True)
+        require_primary_admin(store, actor, account_id, "change auto-upgrade")
+        new = account.but(auto_upgrade=on)
+        store.save_account(new)
+        record_change(svc, store, account_id=account_id, actor=actor.name,
+                      action="account.auto_upgrade", before={"auto_upgrade": account.auto_upgrade},
+                      after={"auto_upgrade": on}, event="account.updated")
+        return new
+
+
+def add_user(svc: Services, actor: Actor, account_id: str, email: str, name: str,
+             password: str, role: str = USER, billing: bool = False) -> User:
+    if role not in (ADMIN, USER):
+        raise InvalidField("role", "allowed: admin, user")
+    email = check_email(email, "email")
+    if len(password) < 8:
+        raise InvalidField("password", "must have at least 8 characters")
+    with svc.database.transaction() as store:
+        load_account(store, actor, account_id)
+        require_primary_admin(store, actor, account_id, "add users")
+        if store.user_by_email(email) is not None:
+            raise InvalidField("email", "is already used")
+        user = User(new_id("usr"), account_id, email, name, role, billing and role == ADMIN,
+                    True, hash_password(password))
+        store.add_user(user)
+        record_change(svc, store, account_id=account_id, actor=actor.name, action="user.added",
+                      before=None, after={"email": email, "role": role, "billing": user.billing})
+        return user
+
+
+def authenticate(svc: Services, email: str, password: str) -> User | None:
+    with svc.database.transaction() as store:
+        user = store.user_by_email(email.strip().lower())
+    if user is None or not user.active or not password_matches(user.password_hash, password):
+        return None
+    return user
+
+
+def account_of(svc: Services, actor: Actor, account_id: str) -> Account:
+    with svc.database.transaction() as store:
+        return load_account(store, actor, account_id)
+
+
+def raise_if_unpaid(account: Account) -> None:
+    if account.status == PAST_DUE:
+        raise PaymentFailed("The account has unpaid invoices; update the card.")
+

@@ -1,0 +1,92 @@
+"""What every use case needs: the ports, the catalog and the secret; plus small helpers
+for ids, local dates and the records every change writes (audit, events, emails)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from canone.billing.catalog import Catalog
+from canone.billing.codec import config_to_json
+from canone.billing.configuration import Configuration
+from canone.services.ports import Clock, PaymentGateway
+from canone.services.records import Account, AuditEntry, Event, Subscription
+from canone.services.store import Database, Notification, Store
+
+UTC = UTC
+
+
+@dataclass(frozen=True)
+class Services:
+    database: Database
+    clock: Clock
+    gateway: PaymentGateway
+    catalog: Catalog
+    secret_key: str
+
+    def now(self) -> datetime:
+        return self.clock.now().astimezone(UTC)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def local_date(instant: datetime, tz: str) -> date:
+    return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    """The UTC instant at which `day` begins in time zone `tz`."""
+    return datetime.combine(day, time(0), ZoneInfo(tz)).astimezone(UTC)
+
+
+def today(svc: Services, account: Account) -> date:
+    return local_date(svc.now(), account.timezone)
+
+
+def subscription_json(sub: Subscription) -> dict[str, Any]:
+    return {
+        "configuration": config_to_json(sub.config),
+        "anchor": sub.anchor.isoformat(),
+        "period": {"start": sub.period_start.isoformat(), "end": sub.period_end.isoformat()},
+        "status": sub.status,
+        "pending": None if sub.pending is None else config_to_json(sub.pending),
+        "cancel_at_period_end": sub.cancel_at_period_end,
+        "version": sub.version,
+    }
+
+
+def config_json(config: Configuration | None) -> dict[str, Any] | None:
+    return None if config is None else config_to_json(config)
+
+
+def record_change(
+    svc: Services,
+    store: Store,
+    *,
+    account_id: str,
+    actor: str,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    event: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry and (optionally) the event of one state change, in its transaction."""
+    now = svc.now()
+    store.add_audit(AuditEntry(new_id("aud"), account_id, actor, action, before, after, now))
+    if event is not None:
+        store.add_event(Event(new_id("evt"), event, account_id, data or after or {}, now))
+
+
+def notify(
+    svc: Services, store: Store, account: Account, to: str, kind: str, data: dict[str, Any]
+) -> None:
+    store.add_notification(
+        Notification(new_id("ntf"), account.id, to, kind, account.locale, data, svc.now())
+    )
+

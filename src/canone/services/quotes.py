@@ -1,0 +1,197 @@
+"""Preview a plan change and confirm it: the amount charged is the amount shown (SPEC §4)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from canone.billing.changes import NONE, REQUEST, Change, plan_change
+from canone.billing.codec import config_from_json, config_to_json
+from canone.billing.configuration import Configuration, validate
+from canone.billing.errors import InvalidField
+from canone.billing.money import to_minor
+from canone.billing.pricing import Price, price
+from canone.services import subscriptions
+from canone.services.access import Actor, load_account, require_billing
+from canone.services.context import Services, subscription_json, today
+from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote
+from canone.services.payments import COMPLETIONS, FAILURES, PENDING, SUCCEEDED, pay
+from canone.services.ports import ChargeResult
+from canone.services.records import Invoice, PaymentIntent
+from canone.services.store import Store
+
+
+@dataclass(frozen=True)
+class Quote:
+    change: Change
+    target_price: Price
+    token: str | None  # None when there is nothing to confirm (kind none or request)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    subscription: dict[str, Any]  # the subscription after the change, as the API shows it
+    invoice: Invoice | None  # None when nothing was due
+
+
+def active_users(store: Store, account_id: str) -> int:
+    usage = store.usage_of(account_id)
+    counted = sum(1 for user in store.users_of(account_id) if user.active)
+    return max(counted, usage.active_users if usage else 0)
+
+
+def preview(svc: Services, actor: Actor, account_id: str, target: Configuration) -> Quote:
+    with svc.database.transaction() as store:
+        account = load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "change the plan")
+        sub = subscriptions.current(svc, store, account)
+        try:
+            target = validate(svc.catalog, target)
+        except InvalidField as exc:
+            raise exc.under("target") from None
+        day = today(svc, account)
+        change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+        check_seats(store, account_id, sub.config, target)
+    token = None
+    if change.kind not in (NONE, REQUEST):
+        token = _sign(svc, {
+            "a": account_id, "v": sub.version, "d": day.isoformat(),
+            "i": config_to_json(change.immediate), "t": config_to_json(target),
+            "due": to_minor(change.due_now), "n": secrets.token_hex(6),
+        })
+    return Quote(change, price(svc.catalog, target), token)
+
+
+def check_seats(store: Store, account_id: str, current: Configuration,
+                target: Configuration) -> None:
+    users = active_users(store, account_id)
+    if target.seats < current.seats and target.seats < users:
+        raise InvalidField("target.seats", f"the account has {users} active users; "
+                           f"deactivate users first to go below {users} seats")
+
+
+def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirmation:
+    claims = _verify(svc, token)
+    if claims["a"] != account_id:
+        raise InvalidField("quote_token", "this quote is for another account")
+    key = "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
+    with svc.database.transaction() as store:
+        account = load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "change the plan")
+        # The subscription row lock orders concurrent confirmations of the same quote.
+        store.subscription_of(account_id, lock=True)
+        intent = store.get_intent(key, lock=True)
+        if intent is not None and intent.status == SUCCEEDED and intent.result:
+            return _confirmation(store, intent.result)
+        if intent is not None and intent.status != PENDING:
+            raise PaymentFailed((intent.result or {}).get("message", "The card was declined."))
+        if intent is None:
+            intent = _open_intent(svc, store, account.id, key, claims)
+            store.add_intent(intent)
+            if intent.status == SUCCEEDED:  # nothing to charge: applied at once
+                result = _complete_change(svc, store, intent, ChargeResult(SUCCEEDED, None))
+                store.save_intent(intent.but(result=result))
+                return _confirmation(store, result)
+    result = pay(svc, key)
+    with svc.database.transaction() as store:
+        return _confirmation(store, result)
+
+
+def _open_intent(svc: Services, store: Store, account_id: str, key: str,
+                 claims: dict[str, Any]) -> PaymentIntent:
+    account = store.get_account(account_id)
+    assert account is not None
+    sub = store.subscription_of(account_id, lock=True)
+    if sub is None or sub.version != claims["v"] or today(svc, account).isoformat() != claims["d"]:
+        raise StaleQuote()
+    target = config_from_json(claims["t"], "target")
+    day = date.fromisoformat(claims["d"])
+    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+    if to_minor(change.due_now) != claims["due"] or config_to_json(change.immediate) != claims["i"]:
+        raise StaleQuote()  # the catalog changed under the quote
+    if change.kind in (NONE, REQUEST):
+        raise ChangeRefused("This change needs a request to support.", change.reasons)
+    other = store.pending_intent_of(account_id)
+    if other is not None and other.key != key:
+        raise Busy("Another payment for this account is being processed; try again shortly.")
+    due = to_minor(change.due_now)
+    if due > 0 and account.card is None:
+        raise PaymentFailed("There is no card on file; add a card first.", "no_card")
+    return PaymentIntent(
+        key=key, account_id=account_id, purpose="change", amount=due,
+        currency=sub.config.currency, card_token=account.card.token if account.card else "",
+        payload=claims, status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
+    )
+
+
+def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
+                     outcome: ChargeResult) -> dict[str, Any]:
+    """Apply a paid change: subscription, invoice, payment, audit, events — together."""
+    claims = intent.payload
+    account_id = intent.account_id
+    assert account_id is not None
+    account = store.get_account(account_id, lock=True)
+    sub = store.subscription_of(account_id, lock=True)
+    assert account is not None and sub is not None
+    if sub.version != claims["v"]:
+        # Paid for a change that another one overtook: keep the money as account credit.
+        subscriptions.credit(svc, store, account, intent.amount,
+                             "Payment for a superseded plan change", None)
+        return {"subscription": subscription_json(sub), "invoice_id": None, "credited": True}
+    target = config_from_json(claims["t"], "target")
+    day = date.fromisoformat(claims["d"])
+    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+    invoice = None
+    if change.due_now > 0:
+        invoice = subscriptions.issue_invoice(svc, store, account, sub, "upgrade", change.lines,
+                                              sub.period_start, sub.period_end, paid=True)
+        subscriptions.record_paid(svc, store, intent, outcome, invoice)
+    elif change.credit > 0:
+        subscriptions.credit(svc, store, account, to_minor(change.credit),
+                             "Credit for unused time after a plan change", None)
+    new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
+    if invoice is not None:
+        subscriptions.notify_purchase(svc, store, account, invoice)
+    return {"subscription": subscription_json(new),
+            "invoice_id": invoice.id if invoice else None}
+
+
+def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
+                   outcome: ChargeResult) -> None:
+    assert intent.account_id is not None
+    subscriptions.payment_failed(svc, store, intent, outcome, None)
+
+
+COMPLETIONS["change"] = _complete_change
+FAILURES["change"] = _change_failed
+
+
+def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:
+    invoice_id = result.get("invoice_id")
+    invoice = store.get_invoice(invoice_id) if invoice_id else None
+    return Confirmation(result["subscription"], invoice)
+
+
+def _sign(svc: Services, claims: dict[str, Any]) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+    mac = hmac.new(svc.secret_key.encode(), body, hashlib.sha256).hexdigest()[:32]
+    return f"{body.decode().rstrip('=')}.{mac}"
+
+
+def _verify(svc: Services, token: str) -> dict[str, Any]:
+    if not isinstance(token, str) or token.count(".") != 1:
+        raise InvalidField("quote_token", "not a quote token; preview the change first")
+    body, mac = token.split(".")
+    padded = body + "=" * (-len(body) % 4)
+    expected = hmac.new(svc.secret_key.encode(), padded.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected[:32], mac):
+        raise InvalidField("quote_token", "not a valid quote token; preview the change again")
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
+    return claims
+

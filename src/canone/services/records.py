@@ -1,0 +1,207 @@
+"""The records the services keep: plain dataclasses, persisted by a `Store` adapter.
+
+Money is integer minor units here, as in the database; the billing core's Decimals are
+converted at the edges of each use case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Self
+
+from canone.billing.configuration import Configuration
+from canone.services.ports import StoredCard
+
+# Account and subscription statuses.
+ACTIVE = "active"
+PAST_DUE = "past_due"
+CANCELLED = "cancelled"
+
+# User roles.
+PRIMARY_ADMIN = "primary_admin"
+ADMIN = "admin"
+USER = "user"
+
+
+class Record:
+    def but(self, **changes: Any) -> Self:
+        """A copy with some fields changed (records are immutable)."""
+        return replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class Account(Record):
+    id: str
+    name: str
+    timezone: str
+    locale: str  # "en" or "it"
+    currency: str
+    status: str  # ACTIVE, PAST_DUE (restricted until paid) or CANCELLED
+    auto_upgrade: bool
+    card: StoredCard | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class User(Record):
+    id: str
+    account_id: str
+    email: str
+    name: str
+    role: str  # PRIMARY_ADMIN, ADMIN or USER
+    billing: bool  # an admin granted the billing permission by the primary admin
+    active: bool
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Staff(Record):
+    id: str
+    email: str
+    name: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Subscription(Record):
+    id: str
+    account_id: str
+    config: Configuration
+    anchor: date  # periods are computed from it (SPEC §2)
+    period_start: date  # the period billed last
+    period_end: date
+    renews_at: datetime  # UTC instant of local midnight at period_end: when renewal is due
+    status: str  # ACTIVE, PAST_DUE or CANCELLED
+    pending: Configuration | None  # a scheduled change, applied at period_end
+    cancel_at_period_end: bool
+    version: int  # bumped by every change; quotes are bound to it
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    key: str
+    description: str
+    amount: int  # minor units, negative for credits
+
+
+@dataclass(frozen=True)
+class Invoice(Record):
+    id: str
+    account_id: str
+    subscription_id: str
+    number: str  # YYYY-NNNNNN, gapless per year
+    kind: str  # "signup", "upgrade", "renewal" or "request"
+    currency: str
+    issued_at: datetime
+    period_start: date | None
+    period_end: date | None
+    lines: tuple[InvoiceLine, ...]
+    total: int
+    credit_applied: int
+    amount_paid: int
+    status: str  # "paid" or "open" (payment outstanding)
+    attempts: int = 0  # failed collection attempts so far
+    next_attempt_at: datetime | None = None
+
+    @property
+    def amount_due(self) -> int:
+        return self.total - self.credit_applied - self.amount_paid
+
+
+@dataclass(frozen=True)
+class Payment(Record):
+    id: str
+    account_id: str
+    invoice_id: str | None
+    amount: int
+    currency: str
+    status: str  # "succeeded" or "failed"
+    charge_id: str | None
+    idempotency_key: str
+    message: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentIntent(Record):
+    """Written and committed before the card is charged, so a charge whose outcome was lost
+    (crash, timeout) can be settled by reconciliation instead of charged again."""
+
+    key: str  # the gateway idempotency key
+    account_id: str | None  # None for a sign-up not created yet
+    purpose: str  # "signup", "change" or "invoice"
+    amount: int
+    currency: str
+    card_token: str
+    payload: dict[str, Any]  # what to do once paid
+    status: str  # "pending", "succeeded", "failed"
+    created_at: datetime
+    result: dict[str, Any] | None = None  # the response once completed, for replays
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: str
+    account_id: str
+    amount: int  # + credit granted, − credit used
+    currency: str
+    description: str
+    invoice_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    at: datetime
+    actor: str
+    from_status: str | None
+    to_status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ChangeRequest(Record):
+    id: str
+    account_id: str
+    requester_email: str
+    desired: Configuration | None
+    reason: str
+    message: str
+    status: str  # open, in_progress, completed, declined, withdrawn
+    source: str  # "portal", "api" or "email"
+    verified: bool  # False for inbound email: support confirms the sender first
+    effective: str | None  # "period_end" or "now", once applied
+    created_at: datetime
+    updated_at: datetime
+    history: tuple[RequestEvent, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str
+    account_id: str
+    actor: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Usage:
+    account_id: str
+    contacts: int
+    active_users: int
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """A state change, for webhooks and emails; written in the same transaction."""
+
+    id: str
+    type: str  # e.g. "subscription.changed"
+    account_id: str | None
+    data: dict[str, Any]
+    created_at: datetime

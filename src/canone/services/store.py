@@ -1,0 +1,211 @@
+"""The persistence port: a `Database` hands out transactions, each a `Store`.
+
+One `with database.transaction() as store:` block is one atomic unit of work: it commits
+when the block ends normally and rolls back on any exception. Every read of a row that the
+block will change is made with `lock=True` (SELECT … FOR UPDATE on PostgreSQL; SQLite
+serialises writers with BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from canone.services.records import (
+    Account,
+    AuditEntry,
+    ChangeRequest,
+    Event,
+    Invoice,
+    LedgerEntry,
+    Payment,
+    PaymentIntent,
+    Staff,
+    Subscription,
+    Usage,
+    User,
+)
+
+
+class Conflict(Exception):
+    """A uniqueness rule refused the write (duplicate key, invoice for a billed period)."""
+
+
+@dataclass(frozen=True)
+class Notification:
+    """An email to send through the outbox, rendered later in the recipient's language."""
+
+    id: str
+    account_id: str | None
+    to: str
+    kind: str  # e.g. "purchase_confirmation", "request_status", "usage_threshold"
+    locale: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: str
+    channel: str  # "email" or "webhook"
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime
+    status: str  # "pending", "sent", "failed"
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str
+    account_id: str | None  # None: an operator key (all accounts)
+    key_hash: str
+    created_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class WebSession:
+    token_hash: str
+    principal: str  # "user:<id>" or "staff:<id>"
+    csrf: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    scope: str  # who sent it (the API key id)
+    key: str
+    fingerprint: str  # method, path and body hash
+    status_code: int
+    body: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    account_id: str | None  # None: receives every account's events
+    url: str
+    events: tuple[str, ...]  # event types, or ("*",)
+    secret: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+    status: str  # "pending", "delivered", "failed"
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+
+
+class Store(Protocol):
+    # accounts, users, staff
+    def add_account(self, account: Account) -> None: ...
+    def get_account(self, account_id: str, lock: bool = False) -> Account | None: ...
+    def save_account(self, account: Account) -> None: ...
+    def find_accounts(self, text: str | None, limit: int, after: str | None) -> list[Account]: ...
+    def add_user(self, user: User) -> None: ...  # Conflict on a taken email
+    def get_user(self, user_id: str) -> User | None: ...
+    def user_by_email(self, email: str) -> User | None: ...  # case-insensitive
+    def users_of(self, account_id: str) -> list[User]: ...
+    def save_user(self, user: User) -> None: ...
+    def add_staff(self, staff: Staff) -> None: ...
+    def get_staff(self, staff_id: str) -> Staff | None: ...
+    def staff_by_email(self, email: str) -> Staff | None: ...
+
+    # subscriptions
+    def add_subscription(self, subscription: Subscription) -> None: ...
+    def subscription_of(self, account_id: str, lock: bool = False) -> Subscription | None: ...
+    def save_subscription(self, subscription: Subscription) -> None: ...
+    def claim_due(self, until: datetime, limit: int) -> list[Subscription]:
+        """Subscriptions with renews_at <= until and status not CANCELLED-and-ended, locked;
+        rows locked by another transaction are skipped (SKIP LOCKED on PostgreSQL)."""
+        ...
+
+    # invoices, payments, intents, ledger
+    def next_invoice_number(self, year: int) -> str:
+        """The next number of `year` ("2026-000123"); gapless because the counter row is
+        locked until this transaction ends."""
+        ...
+    def add_invoice(self, invoice: Invoice) -> None:
+        """Conflict when a renewal invoice for (subscription, period_start) exists."""
+        ...
+    def get_invoice(self, invoice_id: str) -> Invoice | None: ...
+    def save_invoice(self, invoice: Invoice) -> None: ...  # only status/paid/attempts change
+    def invoices_of(self, account_id: str, limit: int, after: str | None) -> list[Invoice]: ...
+    def invoices_to_collect(self, now: datetime, limit: int) -> list[Invoice]:
+        """Open invoices whose next_attempt_at <= now, locked, SKIP LOCKED."""
+        ...
+    def add_payment(self, payment: Payment) -> None: ...
+    def payments_of(self, account_id: str) -> list[Payment]: ...
+    def add_intent(self, intent: PaymentIntent) -> None: ...  # Conflict on a taken key
+    def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None: ...
+    def save_intent(self, intent: PaymentIntent) -> None: ...
+    def pending_intents(self, created_before: datetime, limit: int) -> list[PaymentIntent]: ...
+    def pending_intent_of(self, account_id: str) -> PaymentIntent | None: ...
+    def add_ledger_entry(self, entry: LedgerEntry) -> None: ...
+    def ledger_of(self, account_id: str) -> list[LedgerEntry]: ...  # oldest first
+    def balance_of(self, account_id: str) -> int: ...
+
+    # change requests, audit, usage
+    def add_request(self, request: ChangeRequest) -> None: ...
+    def get_request(self, request_id: str, lock: bool = False) -> ChangeRequest | None: ...
+    def save_request(self, request: ChangeRequest) -> None: ...  # history is append-only
+    def requests_of(self, account_id: str) -> list[ChangeRequest]: ...  # newest first
+    def request_queue(self, status: str | None, limit: int, after: str | None
+                      ) -> list[ChangeRequest]: ...  # oldest first
+    def add_audit(self, entry: AuditEntry) -> None: ...
+    def audit_of(self, account_id: str, limit: int) -> list[AuditEntry]: ...  # newest first
+    def save_usage(self, usage: Usage) -> None: ...
+    def usage_of(self, account_id: str) -> Usage | None: ...
+    def note_threshold(self, account_id: str, period_start: date, threshold: int) -> bool:
+        """Record that a usage threshold was reached in a period; False if already noted."""
+        ...
+
+    # events, notifications and their outbox
+    def add_event(self, event: Event) -> None:
+        """Store the event and queue a webhook delivery for each matching endpoint."""
+        ...
+    def add_notification(self, notification: Notification) -> None: ...
+    def events_of(self, account_id: str | None, limit: int) -> list[Event]: ...
+
+    # the web and API edges
+    def add_api_key(self, key: ApiKey) -> None: ...
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    def list_api_keys(self) -> list[ApiKey]: ...
+    def save_api_key(self, key: ApiKey) -> None: ...
+    def add_session(self, session: WebSession) -> None: ...
+    def session_by_hash(self, token_hash: str) -> WebSession | None: ...
+    def delete_session(self, token_hash: str) -> None: ...
+    def get_idempotency(self, scope: str, key: str, lock: bool = False
+                        ) -> IdempotencyRecord | None: ...
+    def save_idempotency(self, record: IdempotencyRecord) -> None: ...  # Conflict if present
+    def purge_idempotency(self, before: datetime) -> int: ...
+    def add_webhook_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+    def webhook_endpoints(self, account_id: str | None) -> list[WebhookEndpoint]: ...
+    def webhook_deliveries(self, account_id: str | None, limit: int, after: str | None
+                           ) -> list[WebhookDelivery]: ...
+    def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]: ...  # locked
+    def save_delivery(self, delivery: WebhookDelivery) -> None: ...
+    def due_notifications(self, now: datetime, limit: int) -> list[OutboxItem]: ...  # locked
+    def save_outbox_item(self, item: OutboxItem) -> None: ...
+
+    # test mode
+    def clock_override(self) -> datetime | None: ...
+    def set_clock_override(self, now: datetime) -> None: ...
+
+
+class Database(Protocol):
+    def transaction(self) -> AbstractContextManager[Store]: ...
