@@ -50,7 +50,10 @@ def price_command() -> None:
     catalog = catalog_in_effect(Settings.from_env())
     out = sys.stdout
     dumps, loads = json.dumps, json.loads
-    for number, line in enumerate(sys.stdin, start=1):
+    # Bytes in, ASCII out: a line splits only at "\n" (JSON Lines; text mode would also split
+    # at a lone "\r"), bad UTF-8 is a bad line (UnicodeDecodeError is a ValueError), and an
+    # escaped lone surrogate echoed in an error cannot break the UTF-8 output.
+    for number, line in enumerate(sys.stdin.buffer, start=1):
         if not line.strip():
             continue
         try:
@@ -60,6 +63,6 @@ def price_command() -> None:
                       "error": {"field": "line", "message": f"line {number} is not JSON: {exc}"}}
         else:
             result = answer(catalog, request)
-        out.write(dumps(result, ensure_ascii=False))
+        out.write(dumps(result))
         out.write("\n")
     out.flush()

@@ -64,7 +64,11 @@ def plan_change(
     must be validated; `day` may not precede the anchor."""
     if day < anchor:
         raise InvalidField("at", f"{day} is before the subscription's anchor date {anchor}")
-    period = period_containing(anchor, current.interval, day)
+    try:
+        period = period_containing(anchor, current.interval, day)
+    except (ValueError, OverflowError):  # the period would end after the year 9999
+        raise InvalidField("at", f"{day} is too far from the anchor {anchor}: its billing "
+                           "period ends after the year 9999") from None
     remaining = period.remaining_days(day)
     have, want = features(catalog, current), features(catalog, target)
 
@@ -77,10 +81,18 @@ def plan_change(
     if target == current:
         return result(NONE, current, None)
     longer = MONTHS_PER_INTERVAL[target.interval] > MONTHS_PER_INTERVAL[current.interval]
-    immediate = target if longer else _immediate(catalog, current, target)
+    reasons = _request_reasons(catalog, current, target)
+    try:
+        immediate = target if longer else _immediate(catalog, current, target)
+    except InvalidField:
+        # E.g. 5 seats kept on starter (max 3) on the way down from plus: the change is
+        # refused anyway and nothing takes effect, so that is no error (SPEC §4).
+        if not reasons:
+            raise
+        return result(REQUEST, current, None,
+                      reasons=reasons + _custom_reason(catalog, current, target))
     current_price, immediate_price = price(catalog, current), price(catalog, immediate)
     target_price = immediate_price if immediate == target else price(catalog, target)
-    reasons = _request_reasons(catalog, current, target)
     if CUSTOM in (current_price.status, target_price.status, immediate_price.status):
         reasons += (CUSTOM_PRICE,)
     if reasons:
@@ -106,6 +118,14 @@ def _immediate(catalog: Catalog, current: Configuration, target: Configuration) 
         return validate(catalog, target.with_(contacts=contacts, seats=seats))
     except InvalidField as exc:
         raise exc.under("target") from None
+
+
+def _custom_reason(
+    catalog: Catalog, current: Configuration, target: Configuration
+) -> tuple[str, ...]:
+    if CUSTOM in (price(catalog, current).status, price(catalog, target).status):
+        return (CUSTOM_PRICE,)
+    return ()
 
 
 def _request_reasons(

@@ -7,6 +7,10 @@ from dataclasses import dataclass, replace
 from canone.billing.catalog import Catalog
 from canone.billing.errors import InvalidField
 
+# No tier sells more seats than this, even one without a maximum: it keeps every amount
+# exact within Decimal's 28 digits (10**30 seats used to crash the pricing).
+SEATS_LIMIT = 1_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class Configuration:
@@ -50,6 +54,8 @@ def validate(catalog: Catalog, config: Configuration) -> Configuration:
     if plan.max_seats is not None and config.seats > plan.max_seats:
         raise InvalidField("seats", f"{product.code} {plan.tier} allows at most "
                            f"{plan.max_seats} seats")
+    if config.seats > SEATS_LIMIT:
+        raise InvalidField("seats", f"must be at most {SEATS_LIMIT}")
     kept = []
     for code in config.addons:
         addon = catalog.addons.get(code)
