@@ -102,6 +102,8 @@ def load_catalog(path: str | Path) -> Catalog:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise CatalogError([f"{path}: cannot read: {exc.strerror}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError([f"{path}: not UTF-8 text (byte {exc.start})"]) from exc
     return parse_catalog_text(text, str(path))
 
 

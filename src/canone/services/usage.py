@@ -90,7 +90,8 @@ def _warn(svc: Services, store: Store, account: Account, period_start: date,
             account.id, period_start, threshold
         ):
             reached.append(threshold)
-            data: dict[str, object] = {"threshold": threshold, "contacts": usage.contacts, "limit": limit}
+            data: dict[str, object] = {
+                "threshold": threshold, "contacts": usage.contacts, "limit": limit}
             record_change(svc, store, account_id=account.id, actor="system",
                           action="usage.threshold_reached", before=None, after=data,
                           event="usage.threshold_reached")
