@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ import typer
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.codec import answer
 from canone.billing.errors import CatalogError
+from canone.services.context import Services
 from canone.settings import Settings
 
 app = typer.Typer(help="canone: subscription billing and plan management.", no_args_is_help=True)
@@ -66,3 +68,105 @@ def price_command() -> None:
         out.write(dumps(result))
         out.write("\n")
     out.flush()
+
+
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+billing_app = typer.Typer(help="Billing runs.", no_args_is_help=True)
+clock_app = typer.Typer(help="The test clock (test mode only).", no_args_is_help=True)
+payments_app = typer.Typer(help="Payments.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(billing_app, name="billing")
+app.add_typer(clock_app, name="clock")
+app.add_typer(payments_app, name="payments")
+
+
+def services_or_exit(settings: Settings) -> Services:
+    from canone.bootstrap import build_services
+
+    catalog_in_effect(settings)  # a clear message for a broken catalog file
+    services = build_services(settings)
+    if not services.database.is_migrated():  # type: ignore[attr-defined]
+        raise fail("the database is not migrated: run `canone db upgrade` first")
+    return services
+
+
+def parse_instant(value: str, field: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{field}: {value!r} is not a date or datetime (ISO 8601)", 2) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the current schema."""
+    from canone.db.database import Database
+
+    settings = Settings.from_env()
+    Database(settings.database_url).migrate()
+    typer.echo(f"database at {settings.database_url.split('@')[-1]} is up to date")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    services_or_exit(Settings.from_env())
+    uvicorn.run("canone.web.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
+
+
+@billing_app.command("run")
+def billing_run(
+    until: Annotated[str | None, typer.Option(help="Renew what is due up to this instant.")]
+    = None,
+) -> None:
+    """Renew every period that has ended, then collect open invoices."""
+    from rich.progress import Progress
+
+    from canone.services import payments, renewal
+
+    services = services_or_exit(Settings.from_env())
+    instant = parse_instant(until, "--until") if until else None
+    with Progress(transient=True) as bar:
+        task = bar.add_task("renewing", total=None)
+        report = renewal.run(services, instant, progress=lambda n: bar.advance(task, n))
+    settled = payments.reconcile(services)
+    typer.echo(f"renewed {report.renewed}, cancelled {report.cancelled}, collected "
+               f"{report.collected}, failed {report.failed}, pending {report.pending}, "
+               f"reconciled {settled}")
+
+
+@payments_app.command("reconcile")
+def payments_reconcile() -> None:
+    """Settle payments whose outcome was lost (crash or card network time-out)."""
+    from datetime import timedelta
+
+    from canone.services import payments
+
+    services = services_or_exit(Settings.from_env())
+    typer.echo(f"reconciled {payments.reconcile(services, older_than=timedelta(0))}")
+
+
+@clock_app.command("advance")
+def clock_advance(
+    to: Annotated[str, typer.Option("--to", help="The new now (date or datetime).")],
+) -> None:
+    """Move the test clock forward (CANONE_TEST_MODE=1 only)."""
+    settings = Settings.from_env()
+    if not settings.test_mode:
+        raise fail("the test clock exists only in test mode (CANONE_TEST_MODE=1)")
+    services = services_or_exit(settings)
+    instant = parse_instant(to, "--to")
+    if instant < services.now():
+        raise fail(f"--to: {instant.isoformat()} is before the clock's now "
+                   f"{services.now().isoformat()}; the clock only moves forward")
+    with services.database.transaction() as store:
+        store.set_clock_override(instant)
+    typer.echo(f"test clock now {instant.isoformat()}")

@@ -25,6 +25,8 @@ class Settings:
     smtp_url: str | None = None
     test_mode: bool = False
     catalog: str | None = None
+    # The sandbox card network keeps its own state (cards, charges) in this SQLite file.
+    sandbox_path: str = "canone-sandbox.db"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -35,4 +37,5 @@ class Settings:
             smtp_url=env.get("CANONE_SMTP_URL") or None,
             test_mode=env.get("CANONE_TEST_MODE", "") in ("1", "true", "yes"),
             catalog=env.get("CANONE_CATALOG") or None,
+            sandbox_path=env.get("CANONE_SANDBOX_PATH") or cls.sandbox_path,
         )

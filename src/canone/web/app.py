@@ -1,0 +1,53 @@
+"""The web application: JSON API, Billing & Upgrade page and support console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from canone.bootstrap import build_services
+from canone.services.context import Services
+from canone.settings import Settings
+from canone.web import problems
+
+STATIC = Path(__file__).parent / "static"
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = services.database
+        if hasattr(database, "is_migrated") and not database.is_migrated():
+            raise NotMigrated("The database is not migrated: run `canone db upgrade` first.")
+        yield
+
+    app = FastAPI(title="canone", version="1", lifespan=lifespan,
+                  description="Subscription billing and plan management.")
+    app.state.settings = settings
+    app.state.services = services
+    problems.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from canone.web.api import router as api_router
+    from canone.web.console import router as console_router
+    from canone.web.portal import router as portal_router
+
+    app.include_router(api_router)
+    app.include_router(portal_router)
+    app.include_router(console_router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory `canone serve` hands to uvicorn (one call per worker process)."""
+    return create_app()

@@ -1,0 +1,107 @@
+"""Errors → RFC 9457 problem details, mapped once for the whole web app."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from canone.billing.errors import InvalidField
+from canone.services.errors import (
+    Busy,
+    ChangeRefused,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PaymentFailed,
+    PaymentPending,
+    ServiceError,
+    StaleQuote,
+)
+
+log = logging.getLogger("canone.web")
+
+STATUS = {
+    NotFound: 404,
+    Forbidden: 403,
+    ChangeRefused: 409,
+    StaleQuote: 409,
+    Busy: 409,
+    InvalidTransition: 409,
+    PaymentFailed: 402,
+    PaymentPending: 402,
+}
+TITLES = {
+    "invalid_field": "A field has a value that is not allowed",
+    "not_found": "Not found",
+    "forbidden": "Not allowed",
+    "change_refused": "This change needs a request to support",
+    "stale_quote": "Price changed, please review again",
+    "busy": "Try again shortly",
+    "invalid_transition": "Not possible in the current state",
+    "payment_failed": "Payment failed",
+    "payment_pending": "Payment outcome pending",
+    "unauthorized": "Missing or invalid API key",
+    "idempotency_conflict": "Idempotency-Key reused with another request",
+    "internal": "Internal error",
+}
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"urn:canone:problem:{code}", "title": TITLES.get(code, code),
+            "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def problem_for(exc: Exception) -> JSONResponse:
+    if isinstance(exc, InvalidField):
+        return problem(422, "invalid_field", exc.message, field=exc.field,
+                       errors=[{"field": exc.field, "message": exc.message}])
+    if isinstance(exc, ServiceError):
+        extra: dict[str, Any] = {}
+        if isinstance(exc, ChangeRefused):
+            extra["reasons"] = list(exc.reasons)
+        if isinstance(exc, Forbidden) and exc.primary_admin:
+            extra["primary_admin"] = exc.primary_admin
+        if isinstance(exc, PaymentFailed):
+            extra["decline_code"] = exc.decline_code
+        return problem(STATUS.get(type(exc), 400), exc.code, exc.message, **extra)
+    log.exception("unexpected error", exc_info=exc)
+    return problem(500, "internal", "Something went wrong on our side; nothing was changed.")
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    async def on_billing_error(request: Request, exc: Exception) -> JSONResponse:
+        return problem_for(exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{"field": _field_of(tuple(e["loc"])), "message": e["msg"]}
+                  for e in exc.errors()]
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        return problem(422, "invalid_field", f"{first['field']}: {first['message']}",
+                       field=first["field"], errors=errors)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        response = problem(exc.status_code, code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    app.add_exception_handler(InvalidField, on_billing_error)
+    app.add_exception_handler(ServiceError, on_billing_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_billing_error)
