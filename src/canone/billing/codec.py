@@ -128,7 +128,7 @@ def answer(catalog: Catalog, request: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"target": None, "change": None, "error": None}
     try:
         if not isinstance(request, dict):
-            raise InvalidField("", "each line must be a JSON object with current, target, "
+            raise InvalidField("line", "each line must be a JSON object with current, target, "
                                "anchor and at")
         if "target" not in request:
             raise InvalidField("target", "required, a configuration object")

@@ -1,0 +1,151 @@
+"""`canone price` (SPEC §7): JSON Lines in, one answer per line out, errors for a line only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+PLUS: dict[str, Any] = {"product": "marketing", "tier": "plus", "interval": "month",
+                        "currency": "USD", "contacts": 1000, "seats": 1, "addons": []}
+ENTERPRISE = dict(PLUS, tier="enterprise")
+SPEC_EXAMPLE = {"current": PLUS, "target": ENTERPRISE, "anchor": "2026-04-01",
+                "at": "2026-04-16"}
+
+
+def run_price(
+    *lines: str | bytes, args: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[bytes]:
+    stdin = b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n"
+                     for line in lines)
+    return subprocess.run([sys.executable, "-m", "canone", "price", *args], input=stdin,
+                          capture_output=True)
+
+
+def answers(*lines: str | bytes) -> list[dict[str, Any]]:
+    run = run_price(*lines)
+    assert run.returncode == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.decode("ascii").splitlines()]
+
+
+def with_target(**changes: Any) -> str:
+    target = {k: v for k, v in dict(PLUS, **changes).items() if v is not ...}
+    return json.dumps({"current": None, "target": target})
+
+
+def error_of(answer: dict[str, Any]) -> str:
+    assert answer["change"] is None
+    return str(answer["error"]["field"])
+
+
+def test_the_spec_example_prices_the_change_with_amounts_as_strings() -> None:
+    [answer] = answers(json.dumps(SPEC_EXAMPLE))
+    assert answer["error"] is None
+    assert answer["target"]["status"] == "ok"
+    assert answer["target"]["total"] == "145.00"
+    change = answer["change"]
+    assert change["kind"] == "upgrade"
+    assert change["period"] == {"start": "2026-04-01", "end": "2026-05-01", "days": 30}
+    assert change["remaining_days"] == 15
+    assert [line["amount"] for line in change["lines"]] == ["-24.50", "72.50"]
+    assert (change["due_now"], change["credit"]) == ("48.00", "0.00")
+    assert change["immediate"] == ENTERPRISE
+    assert change["scheduled"] is None
+
+
+def test_a_target_alone_is_priced_without_a_change() -> None:
+    [answer] = answers(with_target(seats=3, addons=["sms"]))
+    assert answer["change"] is None and answer["error"] is None
+    assert answer["target"] == {
+        "status": "ok",
+        "lines": [
+            {"key": "base", "description": "Marketing Plus, 1,000 contacts, monthly",
+             "amount": "49.00"},
+            {"key": "seats", "description": "2 extra user seats, monthly", "amount": "38.00"},
+            {"key": "addon:sms", "description": "SMS add-on, monthly", "amount": "15.00"},
+        ],
+        "total": "102.00",
+    }
+
+
+def test_a_custom_target_has_its_lines_and_a_null_total() -> None:
+    [answer] = answers(with_target(contacts=100000, seats=2))
+    assert answer["target"]["status"] == "custom"
+    assert answer["target"]["total"] is None
+    assert [line["amount"] for line in answer["target"]["lines"]] == ["19.00"]
+
+
+def test_a_request_has_no_lines_and_keeps_the_current_configuration() -> None:
+    [answer] = answers(json.dumps(dict(SPEC_EXAMPLE, current=ENTERPRISE, target=PLUS)))
+    change = answer["change"]
+    assert (change["kind"], change["reasons"], change["lines"]) == ("request", ["tier_lower"], [])
+    assert change["immediate"] == ENTERPRISE
+    assert change["scheduled"] is None
+    assert (change["due_now"], change["credit"]) == ("0.00", "0.00")
+
+
+def test_each_bad_line_gets_its_own_error_and_the_following_lines_are_answered() -> None:
+    good = json.dumps(SPEC_EXAMPLE)
+    got = answers(
+        '{"current": null, "target": ',  # not JSON
+        good,
+        with_target(seats=...),  # missing field
+        with_target(seats="3"),  # wrong type
+        with_target(seats=True),  # a boolean is no number
+        with_target(tier="gold"),  # unknown code
+        with_target(addons=["fax"]),  # unknown add-on
+        json.dumps({"current": None}),  # no target
+        json.dumps(dict(SPEC_EXAMPLE, current=dict(PLUS, contacts=1234))),
+        json.dumps(dict(SPEC_EXAMPLE, at="2026-03-31")),  # before the anchor
+        json.dumps(dict(SPEC_EXAMPLE, anchor="1 April")),
+        "[1, 2, 3]",  # JSON, but no object
+        good,
+    )
+    assert [error_of(a) for a in got if a["error"]] == [
+        "line", "target.seats", "target.seats", "target.seats", "target.tier",
+        "target.addons", "target", "current.contacts", "at", "anchor", "line",
+    ]
+    assert [a["error"] is None for a in got] == [
+        False, True, False, False, False, False, False, False, False, False, False, False, True]
+    assert got[1] == got[-1]
+    assert got[1]["change"]["due_now"] == "48.00"
+
+
+def test_an_error_message_says_what_is_allowed() -> None:
+    [answer] = answers(with_target(currency="GBP"))
+    assert answer["error"] == {"field": "target.currency",
+                               "message": "unknown currency 'GBP'; allowed: USD, EUR"}
+
+
+def test_blank_lines_are_skipped() -> None:
+    got = answers("", json.dumps(SPEC_EXAMPLE), "   ", "\t", json.dumps(SPEC_EXAMPLE), "")
+    assert len(got) == 2
+
+
+def test_bytes_that_are_not_utf8_are_a_bad_line_not_a_crash() -> None:
+    got = answers(b"\xff\xfe\xfa{}", json.dumps(SPEC_EXAMPLE))
+    assert error_of(got[0]) == "line"
+    assert got[1]["error"] is None
+
+
+def test_an_escaped_lone_surrogate_is_echoed_safely() -> None:
+    [answer] = answers('{"target": {"\\ud800": 1}}')
+    assert answer["error"]["field"] == "target.\ud800"
+
+
+def test_a_carriage_return_inside_a_line_does_not_split_it() -> None:
+    assert len(answers(json.dumps(SPEC_EXAMPLE) + "\r" + json.dumps(SPEC_EXAMPLE))) == 1
+
+
+def test_the_command_exits_0_when_every_line_was_answered_even_with_errors() -> None:
+    run = run_price("nonsense", json.dumps(SPEC_EXAMPLE))
+    assert run.returncode == 0
+    assert len(run.stdout.splitlines()) == 2
+    assert run.stderr == b""
+
+
+def test_an_unknown_option_is_a_usage_error_with_exit_2() -> None:
+    run = run_price(json.dumps(SPEC_EXAMPLE), args=("--fast",))
+    assert run.returncode == 2
+    assert run.stdout == b""
