@@ -1,0 +1,27 @@
+"""Clocks: the system clock, and the test clock whose time is kept in the database (so the
+CLI, the web app and workers in other processes all see the same `canone clock advance`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from canone.db.database import Database
+from canone.services.ports import Clock
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class StoredTestClock:
+    """The stored override when one is set, else the `fallback` clock's time."""
+
+    def __init__(self, database: Database, fallback: Clock) -> None:
+        self.database = database
+        self.fallback = fallback
+
+    def now(self) -> datetime:
+        with self.database.read() as store:
+            override = store.clock_override()
+        return self.fallback.now() if override is None else override

@@ -1,0 +1,128 @@
+"""`Database`: an engine for an SQLite file or a PostgreSQL server, its migrations, and its
+transactions (each one a `SqlStore`).
+
+SQLite runs in WAL mode with foreign keys on, a 30 s busy timeout, and BEGIN IMMEDIATE for
+every transaction, so writers queue up instead of failing on a lock upgrade. PostgreSQL
+runs at READ COMMITTED in UTC; rows a transaction will change are read FOR UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from canone.db.store import SqlStore
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 7_261_600  # any constant: the PostgreSQL advisory lock key of migrations
+
+
+class NotMigrated(Exception):
+    """The database schema is not at the latest revision."""
+
+
+def normalise_url(url: str) -> str:
+    """`postgres://` and `postgresql://` mean PostgreSQL through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_engine(url: str) -> Engine:
+    options: dict[str, Any] = {}
+    if make_url(url).database in (None, "", ":memory:"):
+        # One shared connection, or every pooled connection would see its own empty db.
+        options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000",
+                       "synchronous=NORMAL"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get("canone_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: str) -> Engine:
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         pool_recycle=3600, connect_args={"options": "-c timezone=UTC"})
+
+
+class Database:
+    """The `Database` port. `Database(url)` opens nothing until first used."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = (_sqlite_engine if self.url.startswith("sqlite")
+                       else _postgres_engine)(self.url)
+        self.postgres = self.engine.dialect.name == "postgresql"
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlStore]:
+        """One unit of work: commits when the block ends, rolls back on an exception."""
+        with self.engine.begin() as connection:
+            yield SqlStore(connection)
+
+    @contextmanager
+    def read(self) -> Iterator[SqlStore]:
+        """A read-only transaction, always rolled back: a plain deferred BEGIN on SQLite (it
+        does not queue behind writers), READ ONLY on PostgreSQL."""
+        options = {"postgresql_readonly": True} if self.postgres else {"canone_read_only": True}
+        with (self.engine.connect().execution_options(**options) as connection,
+              connection.begin() as transaction):
+            yield SqlStore(connection)
+            transaction.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- migrations --------------------------------------------------------------------
+
+    def alembic_config(self, connection: Connection | None = None) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        return config
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` (alembic upgrade), in one transaction."""
+        with self.engine.begin() as connection:
+            if self.postgres:  # two processes migrating at once take turns
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                   {"k": _MIGRATION_LOCK})
+            command.upgrade(self.alembic_config(connection), revision)
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def is_migrated(self) -> bool:
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        return self.revision() == head
+
+    def require_migrated(self) -> None:
+        """Raise `NotMigrated` with what to run, unless the schema is up to date."""
+        if not self.is_migrated():
+            raise NotMigrated(f"the database {self!r} is not migrated to the current schema; "
+                              "run `canone db upgrade` first")

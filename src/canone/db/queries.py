@@ -1,0 +1,81 @@
+"""What every part of `SqlStore` shares: the connection and a few statement helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    Table,
+    and_,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from canone.services.store import Conflict
+
+
+class Queries:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+
+    # -- writing ---------------------------------------------------------------------
+
+    def upsert(self, table: Table) -> Any:
+        """An INSERT that takes `.on_conflict_do_nothing()` / `.on_conflict_do_update()`."""
+        return (postgresql.insert if self.postgres else sqlite.insert)(table)
+
+    def insert_new(self, table: Table, values: dict[str, Any], what: str) -> None:
+        """Insert one row, or raise `Conflict` if any unique key is taken. ON CONFLICT DO
+        NOTHING leaves the transaction usable (no failed statement, no savepoint needed)."""
+        result = self.connection.execute(self.upsert(table).values(values).on_conflict_do_nothing())
+        if result.rowcount != 1:
+            raise Conflict(f"{what} already exists")
+
+    def insert_all(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(table.insert(), list(rows))
+
+    def update(self, table: Table, where: ColumnElement[bool], values: dict[str, Any],
+               what: str) -> None:
+        """Update one existing row; a missing row is a programming error (LookupError)."""
+        if self.connection.execute(update(table).where(where).values(values)).rowcount != 1:
+            raise LookupError(f"{what} does not exist")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def locked(self, query: Select[Any], lock: bool) -> Select[Any]:
+        """SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises."""
+        return query.with_for_update() if lock and self.postgres else query
+
+    def claimed(self, query: Select[Any]) -> Select[Any]:
+        """Lock the rows, skipping those another transaction holds (PostgreSQL)."""
+        return query.with_for_update(skip_locked=True) if self.postgres else query
+
+    def first(self, query: Select[Any]) -> Row[Any] | None:
+        return self.connection.execute(query.limit(1)).first()
+
+    def all(self, query: Select[Any]) -> Sequence[Row[Any]]:
+        return self.connection.execute(query).all()
+
+
+def page(table: Table, order: Any, after: str | None, newest_first: bool,
+         ) -> tuple[ColumnElement[bool], tuple[Any, Any]]:
+    """Keyset pagination over (order, id): the filter for rows past the row `after` (an id)
+    and the ORDER BY clauses."""
+    key = table.c.id
+    by = (order.desc(), key.desc()) if newest_first else (order, key)
+    if after is None:
+        return true(), by
+    at = select(order).where(key == after).scalar_subquery()
+    if newest_first:
+        return or_(order < at, and_(order == at, key < after)), by
+    return or_(order > at, and_(order == at, key > after)), by

@@ -1,0 +1,229 @@
+"""Records to rows and back: the whole mapping between `canone.services` and the schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Row
+
+from canone.billing.configuration import Configuration
+from canone.services.ports import StoredCard
+from canone.services.records import (
+    Account,
+    AuditEntry,
+    ChangeRequest,
+    Event,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    Payment,
+    PaymentIntent,
+    RequestEvent,
+    Staff,
+    Subscription,
+    Usage,
+    User,
+)
+from canone.services.store import (
+    ApiKey,
+    IdempotencyRecord,
+    Notification,
+    OutboxItem,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebSession,
+)
+
+Values = dict[str, Any]
+
+
+def config_json(config: Configuration | None) -> Values | None:
+    if config is None:
+        return None
+    return {**asdict(config), "addons": list(config.addons)}
+
+
+def config_of(raw: Values | None) -> Configuration | None:
+    if raw is None:
+        return None
+    return Configuration(**{**raw, "addons": tuple(raw["addons"])})
+
+
+def _fields(row: Row[Any], names: Iterable[str]) -> Values:
+    mapping = row._mapping
+    return {name: mapping[name] for name in names}
+
+
+# -- accounts, users, staff -------------------------------------------------------------
+
+
+def account_values(a: Account) -> Values:
+    card = a.card
+    return {
+        "id": a.id, "name": a.name, "timezone": a.timezone, "locale": a.locale,
+        "currency": a.currency, "status": a.status, "auto_upgrade": a.auto_upgrade,
+        "card_token": card and card.token, "card_brand": card and card.brand,
+        "card_last4": card and card.last4, "card_exp_month": card and card.exp_month,
+        "card_exp_year": card and card.exp_year, "created_at": a.created_at,
+    }
+
+
+def account_of(r: Row[Any]) -> Account:
+    m = r._mapping
+    card = None if m["card_token"] is None else StoredCard(
+        m["card_token"], m["card_brand"], m["card_last4"], m["card_exp_month"],
+        m["card_exp_year"])
+    return Account(m["id"], m["name"], m["timezone"], m["locale"], m["currency"], m["status"],
+                   m["auto_upgrade"], card, m["created_at"])
+
+
+def user_of(r: Row[Any]) -> User:
+    return User(**_fields(r, User.__dataclass_fields__))
+
+
+def staff_of(r: Row[Any]) -> Staff:
+    return Staff(**_fields(r, Staff.__dataclass_fields__))
+
+
+# -- subscriptions ----------------------------------------------------------------------
+
+
+def subscription_values(s: Subscription) -> Values:
+    return {**_shallow(s), "config": config_json(s.config), "pending": config_json(s.pending)}
+
+
+def subscription_of(r: Row[Any]) -> Subscription:
+    v = _fields(r, Subscription.__dataclass_fields__)
+    config = config_of(v.pop("config"))
+    assert config is not None
+    return Subscription(**v, config=config, pending=config_of(v.pop("pending")))
+
+
+# -- invoices, payments, intents, ledger ------------------------------------------------
+
+
+def invoice_values(i: Invoice) -> Values:
+    v = _shallow(i)
+    del v["lines"]
+    return v
+
+
+def line_values(i: Invoice) -> list[Values]:
+    return [{"invoice_id": i.id, "position": n, "account_id": i.account_id, "key": line.key,
+             "description": line.description, "amount": line.amount}
+            for n, line in enumerate(i.lines)]
+
+
+def invoice_of(r: Row[Any], lines: Sequence[Row[Any]]) -> Invoice:
+    names = [n for n in Invoice.__dataclass_fields__ if n != "lines"]
+    return Invoice(**_fields(r, names), lines=tuple(
+        InvoiceLine(line.key, line.description, line.amount) for line in lines))
+
+
+def payment_of(r: Row[Any]) -> Payment:
+    return Payment(**_fields(r, Payment.__dataclass_fields__))
+
+
+def intent_of(r: Row[Any]) -> PaymentIntent:
+    return PaymentIntent(**_fields(r, PaymentIntent.__dataclass_fields__))
+
+
+def ledger_of(r: Row[Any]) -> LedgerEntry:
+    return LedgerEntry(**_fields(r, LedgerEntry.__dataclass_fields__))
+
+
+# -- change requests, audit, usage ------------------------------------------------------
+
+
+def request_values(c: ChangeRequest) -> Values:
+    v = _shallow(c)
+    del v["history"]
+    v["desired"] = config_json(c.desired)
+    return v
+
+
+def request_event_values(c: ChangeRequest, start: int) -> list[Values]:
+    return [{"request_id": c.id, "position": n, "account_id": c.account_id, "at": e.at,
+             "actor": e.actor, "from_status": e.from_status, "to_status": e.to_status,
+             "message": e.message}
+            for n, e in enumerate(c.history) if n >= start]
+
+
+def request_of(r: Row[Any], history: Sequence[Row[Any]]) -> ChangeRequest:
+    names = [n for n in ChangeRequest.__dataclass_fields__ if n != "history"]
+    v = _fields(r, names)
+    v["desired"] = config_of(v["desired"])
+    return ChangeRequest(**v, history=tuple(
+        RequestEvent(e.at, e.actor, e.from_status, e.to_status, e.message) for e in history))
+
+
+def audit_of(r: Row[Any]) -> AuditEntry:
+    return AuditEntry(**_fields(r, AuditEntry.__dataclass_fields__))
+
+
+def usage_of(r: Row[Any]) -> Usage:
+    return Usage(**_fields(r, Usage.__dataclass_fields__))
+
+
+# -- events, outbox, web edges ----------------------------------------------------------
+
+
+def event_of(r: Row[Any]) -> Event:
+    return Event(**_fields(r, Event.__dataclass_fields__))
+
+
+def event_payload(e: Event) -> Values:
+    """What a webhook delivery sends: the event as JSON."""
+    return {"id": e.id, "type": e.type, "account_id": e.account_id,
+            "created_at": e.created_at.isoformat(), "data": e.data}
+
+
+def notification_values(n: Notification) -> Values:
+    """A notification as an email outbox row; the payload holds what the mailer renders."""
+    return {"id": n.id, "channel": "email", "account_id": n.account_id,
+            "payload": {"to": n.to, "kind": n.kind, "locale": n.locale, "data": n.data,
+                        "account_id": n.account_id},
+            "attempts": 0, "next_attempt_at": n.created_at, "status": "pending",
+            "last_error": None, "created_at": n.created_at}
+
+
+def outbox_item_of(r: Row[Any]) -> OutboxItem:
+    return OutboxItem(**_fields(r, OutboxItem.__dataclass_fields__))
+
+
+def endpoint_values(e: WebhookEndpoint) -> Values:
+    return {**_shallow(e), "events": list(e.events)}
+
+
+def endpoint_of(r: Row[Any]) -> WebhookEndpoint:
+    v = _fields(r, WebhookEndpoint.__dataclass_fields__)
+    return WebhookEndpoint(**{**v, "events": tuple(v["events"])})
+
+
+def delivery_of(r: Row[Any]) -> WebhookDelivery:
+    return WebhookDelivery(**_fields(r, WebhookDelivery.__dataclass_fields__))
+
+
+def api_key_of(r: Row[Any]) -> ApiKey:
+    return ApiKey(**_fields(r, ApiKey.__dataclass_fields__))
+
+
+def session_of(r: Row[Any]) -> WebSession:
+    return WebSession(**_fields(r, WebSession.__dataclass_fields__))
+
+
+def idempotency_of(r: Row[Any]) -> IdempotencyRecord:
+    v = _fields(r, IdempotencyRecord.__dataclass_fields__)
+    return IdempotencyRecord(**{**v, "body": bytes(v["body"])})
+
+
+def _shallow(record: object) -> Values:
+    """A dataclass's fields without copying nested values (unlike `asdict`)."""
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def values(record: object) -> Values:
+    """The row of a record whose fields map one to one onto columns."""
+    return _shallow(record)

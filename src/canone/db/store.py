@@ -1,0 +1,312 @@
+"""`SqlStore`: the `Store` port on one SQLAlchemy connection inside one transaction.
+
+Reads that return several records with children (invoice lines, request history) fetch the
+children in one IN () query. Lists are ordered as the port says; paginated lists take the
+id of the last row seen as `after`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, func, or_, select
+
+from canone.db import rows
+from canone.db.edges import EdgeQueries
+from canone.db.queries import page
+from canone.db.tables import (
+    accounts,
+    audit_entries,
+    change_request_events,
+    change_requests,
+    invoice_counters,
+    invoice_lines,
+    invoices,
+    ledger_entries,
+    payment_intents,
+    payments,
+    staff,
+    subscriptions,
+    usage,
+    usage_thresholds,
+    users,
+)
+from canone.services.records import (
+    CANCELLED,
+    Account,
+    AuditEntry,
+    ChangeRequest,
+    Invoice,
+    LedgerEntry,
+    Payment,
+    PaymentIntent,
+    Staff,
+    Subscription,
+    Usage,
+    User,
+)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class SqlStore(EdgeQueries):
+    # -- accounts, users, staff ------------------------------------------------------
+
+    def add_account(self, account: Account) -> None:
+        self.insert_new(accounts, rows.account_values(account), f"account {account.id}")
+
+    def get_account(self, account_id: str, lock: bool = False) -> Account | None:
+        row = self.first(self.locked(select(accounts).where(accounts.c.id == account_id), lock))
+        return None if row is None else rows.account_of(row)
+
+    def save_account(self, account: Account) -> None:
+        self.update(accounts, accounts.c.id == account.id, rows.account_values(account),
+                    f"account {account.id}")
+
+    def find_accounts(self, text: str | None, limit: int, after: str | None) -> list[Account]:
+        """Accounts whose name, id or a user's email contains `text`, ordered by id."""
+        query = select(accounts)
+        if text:
+            pattern = _like(text)
+            by_email = select(users.c.account_id).where(users.c.email.ilike(pattern, "\\"))
+            query = query.where(or_(accounts.c.name.ilike(pattern, "\\"),
+                                    accounts.c.id.ilike(pattern, "\\"),
+                                    accounts.c.id.in_(by_email)))
+        if after is not None:
+            query = query.where(accounts.c.id > after)
+        return [rows.account_of(r) for r in self.all(query.order_by(accounts.c.id).limit(limit))]
+
+    def add_user(self, user: User) -> None:
+        self.insert_new(users, rows.values(user), f"a user with email {user.email}")
+
+    def get_user(self, user_id: str) -> User | None:
+        row = self.first(select(users).where(users.c.id == user_id))
+        return None if row is None else rows.user_of(row)
+
+    def user_by_email(self, email: str) -> User | None:
+        row = self.first(select(users).where(func.lower(users.c.email) == func.lower(email)))
+        return None if row is None else rows.user_of(row)
+
+    def users_of(self, account_id: str) -> list[User]:
+        query = select(users).where(users.c.account_id == account_id).order_by(users.c.email)
+        return [rows.user_of(r) for r in self.all(query)]
+
+    def save_user(self, user: User) -> None:
+        self.update(users, users.c.id == user.id, rows.values(user), f"user {user.id}")
+
+    def add_staff(self, member: Staff) -> None:
+        self.insert_new(staff, rows.values(member), f"staff with email {member.email}")
+
+    def get_staff(self, staff_id: str) -> Staff | None:
+        row = self.first(select(staff).where(staff.c.id == staff_id))
+        return None if row is None else rows.staff_of(row)
+
+    def staff_by_email(self, email: str) -> Staff | None:
+        row = self.first(select(staff).where(func.lower(staff.c.email) == func.lower(email)))
+        return None if row is None else rows.staff_of(row)
+
+    # -- subscriptions ---------------------------------------------------------------
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        self.insert_new(subscriptions, rows.subscription_values(subscription),
+                        f"a subscription of account {subscription.account_id}")
+
+    def subscription_of(self, account_id: str, lock: bool = False) -> Subscription | None:
+        query = select(subscriptions).where(subscriptions.c.account_id == account_id)
+        row = self.first(self.locked(query, lock))
+        return None if row is None else rows.subscription_of(row)
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        self.update(subscriptions, subscriptions.c.id == subscription.id,
+                    rows.subscription_values(subscription), f"subscription {subscription.id}")
+
+    def claim_due(self, until: datetime, limit: int) -> list[Subscription]:
+        c = subscriptions.c
+        query = (select(subscriptions).where(c.renews_at <= until, c.status != CANCELLED)
+                 .order_by(c.renews_at, c.id).limit(limit))
+        return [rows.subscription_of(r) for r in self.all(self.claimed(query))]
+
+    # -- invoices --------------------------------------------------------------------
+
+    def next_invoice_number(self, year: int) -> str:
+        counter = invoice_counters.c
+        bump = (self.upsert(invoice_counters).values(year=year, last=1)
+                .on_conflict_do_update(index_elements=[counter.year],
+                                       set_={"last": counter.last + 1})
+                .returning(counter.last))
+        return f"{year}-{self.connection.execute(bump).scalar_one():06d}"
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        what = (f"a {invoice.kind} invoice for subscription {invoice.subscription_id} from "
+                f"{invoice.period_start}" if invoice.kind == "renewal"
+                else f"invoice {invoice.id} or number {invoice.number}")
+        self.insert_new(invoices, rows.invoice_values(invoice), what)
+        self.insert_all(invoice_lines, rows.line_values(invoice))
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        found = self._with_lines(self.all(select(invoices).where(invoices.c.id == invoice_id)))
+        return found[0] if found else None
+
+    def save_invoice(self, invoice: Invoice) -> None:
+        changes = {"status": invoice.status, "credit_applied": invoice.credit_applied,
+                   "amount_paid": invoice.amount_paid, "attempts": invoice.attempts,
+                   "next_attempt_at": invoice.next_attempt_at}
+        self.update(invoices, invoices.c.id == invoice.id, changes, f"invoice {invoice.id}")
+
+    def invoices_of(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
+        """Newest first."""
+        past, by = page(invoices, invoices.c.issued_at, after, newest_first=True)
+        query = (select(invoices).where(invoices.c.account_id == account_id, past)
+                 .order_by(*by).limit(limit))
+        return self._with_lines(self.all(query))
+
+    def invoices_to_collect(self, now: datetime, limit: int) -> list[Invoice]:
+        c = invoices.c
+        query = (select(invoices).where(c.status == "open", c.next_attempt_at <= now)
+                 .order_by(c.next_attempt_at, c.id).limit(limit))
+        return self._with_lines(self.all(self.claimed(query)))
+
+    def _with_lines(self, found: Sequence[Row[Any]]) -> list[Invoice]:
+        if not found:
+            return []
+        lines: dict[str, list[Row[Any]]] = defaultdict(list)
+        query = (select(invoice_lines).where(invoice_lines.c.invoice_id.in_([r.id for r in found]))
+                 .order_by(invoice_lines.c.invoice_id, invoice_lines.c.position))
+        for line in self.all(query):
+            lines[line.invoice_id].append(line)
+        return [rows.invoice_of(r, lines[r.id]) for r in found]
+
+    # -- payments, intents, ledger ---------------------------------------------------
+
+    def add_payment(self, payment: Payment) -> None:
+        self.insert_new(payments, rows.values(payment), f"payment {payment.id}")
+
+    def payments_of(self, account_id: str) -> list[Payment]:
+        """Oldest first."""
+        c = payments.c
+        query = select(payments).where(c.account_id == account_id).order_by(c.created_at, c.id)
+        return [rows.payment_of(r) for r in self.all(query)]
+
+    def add_intent(self, intent: PaymentIntent) -> None:
+        self.insert_new(payment_intents, rows.values(intent), f"payment intent {intent.key}")
+
+    def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
+        query = select(payment_intents).where(payment_intents.c.key == key)
+        row = self.first(self.locked(query, lock))
+        return None if row is None else rows.intent_of(row)
+
+    def save_intent(self, intent: PaymentIntent) -> None:
+        self.update(payment_intents, payment_intents.c.key == intent.key, rows.values(intent),
+                    f"payment intent {intent.key}")
+
+    def pending_intents(self, created_before: datetime, limit: int) -> list[PaymentIntent]:
+        """Oldest first; not locked (lock each with `get_intent(key, lock=True)`)."""
+        c = payment_intents.c
+        query = (select(payment_intents).where(c.status == "pending", c.created_at < created_before)
+                 .order_by(c.created_at, c.key).limit(limit))
+        return [rows.intent_of(r) for r in self.all(query)]
+
+    def pending_intent_of(self, account_id: str) -> PaymentIntent | None:
+        """The newest pending intent of the account."""
+        c = payment_intents.c
+        query = (select(payment_intents).where(c.account_id == account_id, c.status == "pending")
+                 .order_by(c.created_at.desc(), c.key.desc()))
+        row = self.first(query)
+        return None if row is None else rows.intent_of(row)
+
+    def add_ledger_entry(self, entry: LedgerEntry) -> None:
+        self.insert_new(ledger_entries, rows.values(entry), f"ledger entry {entry.id}")
+
+    def ledger_of(self, account_id: str) -> list[LedgerEntry]:
+        c = ledger_entries.c
+        query = select(ledger_entries).where(c.account_id == account_id).order_by(c.created_at,
+                                                                                 c.seq)
+        return [rows.ledger_of(r) for r in self.all(query)]
+
+    def balance_of(self, account_id: str) -> int:
+        c = ledger_entries.c
+        total = select(func.coalesce(func.sum(c.amount), 0)).where(c.account_id == account_id)
+        return int(self.connection.execute(total).scalar_one())
+
+    # -- change requests -------------------------------------------------------------
+
+    def add_request(self, request: ChangeRequest) -> None:
+        self.insert_new(change_requests, rows.request_values(request), f"request {request.id}")
+        self.insert_all(change_request_events, rows.request_event_values(request, 0))
+
+    def get_request(self, request_id: str, lock: bool = False) -> ChangeRequest | None:
+        query = select(change_requests).where(change_requests.c.id == request_id)
+        found = self._with_history(self.all(self.locked(query, lock)))
+        return found[0] if found else None
+
+    def save_request(self, request: ChangeRequest) -> None:
+        """Update the request and append the history events not stored yet."""
+        self.update(change_requests, change_requests.c.id == request.id,
+                    rows.request_values(request), f"request {request.id}")
+        e = change_request_events.c
+        stored = self.connection.execute(
+            select(func.count()).where(e.request_id == request.id)).scalar_one()
+        if stored > len(request.history):
+            raise ValueError(f"request {request.id}: history is append-only ({stored} events "
+                             f"stored, {len(request.history)} given)")
+        self.insert_all(change_request_events, rows.request_event_values(request, stored))
+
+    def requests_of(self, account_id: str) -> list[ChangeRequest]:
+        """Newest first."""
+        c = change_requests.c
+        query = (select(change_requests).where(c.account_id == account_id)
+                 .order_by(c.created_at.desc(), c.id.desc()))
+        return self._with_history(self.all(query))
+
+    def request_queue(self, status: str | None, limit: int, after: str | None
+                      ) -> list[ChangeRequest]:
+        """Oldest first, optionally only those in `status`."""
+        c = change_requests.c
+        past, by = page(change_requests, c.created_at, after, newest_first=False)
+        query = select(change_requests).where(past).order_by(*by).limit(limit)
+        if status is not None:
+            query = query.where(c.status == status)
+        return self._with_history(self.all(query))
+
+    def _with_history(self, found: Sequence[Row[Any]]) -> list[ChangeRequest]:
+        if not found:
+            return []
+        e = change_request_events.c
+        history: dict[str, list[Row[Any]]] = defaultdict(list)
+        query = (select(change_request_events).where(e.request_id.in_([r.id for r in found]))
+                 .order_by(e.request_id, e.position))
+        for event in self.all(query):
+            history[event.request_id].append(event)
+        return [rows.request_of(r, history[r.id]) for r in found]
+
+    # -- audit, usage ----------------------------------------------------------------
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        self.insert_new(audit_entries, rows.values(entry), f"audit entry {entry.id}")
+
+    def audit_of(self, account_id: str, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        c = audit_entries.c
+        query = (select(audit_entries).where(c.account_id == account_id)
+                 .order_by(c.at.desc(), c.seq.desc()).limit(limit))
+        return [rows.audit_of(r) for r in self.all(query)]
+
+    def save_usage(self, report: Usage) -> None:
+        values = rows.values(report)
+        self.connection.execute(self.upsert(usage).values(values).on_conflict_do_update(
+            index_elements=[usage.c.account_id], set_=values))
+
+    def usage_of(self, account_id: str) -> Usage | None:
+        row = self.first(select(usage).where(usage.c.account_id == account_id))
+        return None if row is None else rows.usage_of(row)
+
+    def note_threshold(self, account_id: str, period_start: date, threshold: int) -> bool:
+        noted = self.upsert(usage_thresholds).values(
+            account_id=account_id, period_start=period_start, threshold=threshold)
+        return bool(self.connection.execute(noted.on_conflict_do_nothing()).rowcount == 1)
