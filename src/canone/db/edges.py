@@ -158,6 +158,17 @@ class EdgeQueries(Queries):
         self.insert_new(idempotency_records, rows.values(record),
                         f"idempotency key {record.key!r}")
 
+    def finish_idempotency(self, record: IdempotencyRecord) -> None:
+        c = idempotency_records.c
+        self.update(idempotency_records, (c.scope == record.scope) & (c.key == record.key),
+                    {"status_code": record.status_code, "body": record.body},
+                    f"idempotency key {record.key!r}")
+
+    def drop_idempotency(self, scope: str, key: str) -> None:
+        c = idempotency_records.c
+        self.connection.execute(delete(idempotency_records).where(c.scope == scope,
+                                                                  c.key == key))
+
     def purge_idempotency(self, before: datetime) -> int:
         purge = delete(idempotency_records).where(idempotency_records.c.created_at < before)
         return int(self.connection.execute(purge).rowcount)
