@@ -185,7 +185,7 @@ def _sign(svc: Services, claims: dict[str, Any]) -> str:
 
 
 def _verify(svc: Services, token: str) -> dict[str, Any]:
-    if not isinstance(token, str) or token.count(".") != 1:
+    if not isinstance(token, str) or not token.isascii() or token.count(".") != 1:
         raise InvalidField("quote_token", "not a quote token; preview the change first")
     body, mac = token.split(".")
     padded = body + "=" * (-len(body) % 4)
