@@ -15,8 +15,16 @@ $(BIN)/canone: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --quiet
 	touch $@
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Migrate, seed the demo (once: later runs leave the data as it is), print the address and
+# the demo logins, then serve until Ctrl-C.
 run: $(BIN)/canone
-	$(BIN)/canone price < examples/price-demo.jsonl
+	$(BIN)/canone db upgrade
+	$(BIN)/canone demo --url http://$(HOST):$(PORT)
+	@echo "serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
+	$(BIN)/canone serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/canone
 	$(BIN)/pytest -n 2 -q

@@ -170,3 +170,18 @@ def clock_advance(
     with services.database.transaction() as store:
         store.set_clock_override(instant)
     typer.echo(f"test clock now {instant.isoformat()}")
+
+
+@app.command("demo")
+def demo(
+    url: Annotated[str, typer.Option(help="The address printed for the web app.")]
+    = "http://127.0.0.1:8000",
+) -> None:
+    """Seed demo accounts, people and a support agent (once), then print the logins."""
+    from canone import demo as demo_data
+
+    services = services_or_exit(Settings.from_env())
+    seeded = demo_data.seed(services)
+    typer.echo("demo data seeded" if seeded.created
+               else "the demo data is already seeded; nothing changed")
+    typer.echo(demo_data.logins(services, url.rstrip("/")))
