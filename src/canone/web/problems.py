@@ -47,6 +47,8 @@ TITLES = {
     "payment_pending": "Payment outcome pending",
     "unauthorized": "Missing or invalid API key",
     "idempotency_conflict": "Idempotency-Key reused with another request",
+    "idempotency_in_progress": "A request with this Idempotency-Key is still running",
+    "method_not_allowed": "Method not allowed",
     "internal": "Internal error",
 }
 
@@ -74,34 +76,60 @@ def problem_for(exc: Exception) -> JSONResponse:
     return problem(500, "internal", "Something went wrong on our side; nothing was changed.")
 
 
+class ApiProblem(Exception):
+    """An error of the web edge itself (missing API key, reused Idempotency-Key, ...)."""
+
+    def __init__(self, status: int, code: str, detail: str,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
 def _field_of(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
-def install(app: FastAPI) -> None:
-    async def on_billing_error(request: Request, exc: Exception) -> JSONResponse:
-        return problem_for(exc)
+def validation_problem(exc: RequestValidationError) -> JSONResponse:
+    errors = [{"field": _field_of(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    return problem(422, "invalid_field", f"{first['field']}: {first['message']}",
+                   field=first["field"], errors=errors)
 
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = [{"field": _field_of(tuple(e["loc"])), "message": e["msg"]}
-                  for e in exc.errors()]
-        first = errors[0] if errors else {"field": "body", "message": "invalid"}
-        return problem(422, "invalid_field", f"{first['field']}: {first['message']}",
-                       field=first["field"], errors=errors)
 
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HTTPException)
-        code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error")
-        response = problem(exc.status_code, code, str(exc.detail))
-        for name, value in (exc.headers or {}).items():
-            response.headers[name] = value
+def http_problem(exc: HTTPException) -> JSONResponse:
+    code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, "http_error")
+    response = problem(exc.status_code, code, str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def response_for(exc: Exception) -> JSONResponse:
+    """The problem response for any exception: the one mapping of the whole web app."""
+    if isinstance(exc, ApiProblem):
+        response = problem(exc.status, exc.code, exc.detail, **exc.extra)
+        response.headers.update(exc.headers)
         return response
+    if isinstance(exc, RequestValidationError):
+        return validation_problem(exc)
+    if isinstance(exc, HTTPException):
+        return http_problem(exc)
+    return problem_for(exc)
 
-    app.add_exception_handler(InvalidField, on_billing_error)
-    app.add_exception_handler(ServiceError, on_billing_error)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(HTTPException, on_http)
-    app.add_exception_handler(Exception, on_billing_error)
+
+def install(app: FastAPI) -> None:
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        return response_for(exc)
+
+    app.add_exception_handler(InvalidField, on_error)
+    app.add_exception_handler(ServiceError, on_error)
+    app.add_exception_handler(ApiProblem, on_error)
+    app.add_exception_handler(RequestValidationError, on_error)
+    app.add_exception_handler(HTTPException, on_error)
+    app.add_exception_handler(Exception, on_error)
