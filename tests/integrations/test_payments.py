@@ -291,6 +291,12 @@ def test_state_is_shared_by_every_gateway_on_the_same_file(tmp_path: Path, clock
     assert second.total_charged() == 4800
 
 
+@pytest.mark.parametrize("path", [":memory:", ""])
+def test_the_network_needs_a_file(path: str):
+    with pytest.raises(ValueError, match="the sandbox network needs a file"):
+        SandboxGateway(path)
+
+
 def test_twenty_threads_with_the_same_key_charge_once(tmp_path: Path, clock: FixedClock):
     path = tmp_path / "sandbox.db"
     token = SandboxGateway(path, clock).store_card(card()).token

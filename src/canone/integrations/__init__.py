@@ -1,0 +1,8 @@
+"""Adapters that implement the ports of `canone.services.ports` against the outside world:
+
+payments      SandboxGateway: the sandbox card network (PaymentGateway)
+mail          SmtpMailer, ConsoleMailer, RecordingMailer, mailer_from_url (Mailer)
+inbound_mail  InboundMailHandler, serve_inbound: email from a primary admin → a request
+invoice_pdf   PdfInvoiceRenderer (InvoiceRenderer)
+webhooks      sign, verify, HttpWebhookSender, next_attempt_delay
+"""

@@ -119,6 +119,10 @@ class SandboxGateway:
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         self.path = str(path)
+        if self.path == ":memory:" or not self.path:
+            raise ValueError(
+                "the sandbox network needs a file: every call opens its own connection"
+            )
         self.clock: Clock = clock or _SystemClock()
         # One lock per gateway serialises this process's threads; BEGIN IMMEDIATE (with the
         # busy timeout) serialises processes.
