@@ -8,6 +8,9 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# Fixtures for a migrated database on SQLite and PostgreSQL (tests/dbfixtures.py).
+pytest_plugins = ["dbfixtures"]
+
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = terminalreporter.stats.get("skipped", [])

@@ -36,9 +36,15 @@ class Queries:
     def insert_new(self, table: Table, values: dict[str, Any], what: str) -> None:
         """Insert one row, or raise `Conflict` if any unique key is taken. ON CONFLICT DO
         NOTHING leaves the transaction usable (no failed statement, no savepoint needed)."""
-        result = self.connection.execute(self.upsert(table).values(values).on_conflict_do_nothing())
-        if result.rowcount != 1:
+        if not self.inserted(self.upsert(table).values(values)):
             raise Conflict(f"{what} already exists")
+
+    def inserted(self, insert: Any) -> bool:
+        """Run an INSERT … ON CONFLICT DO NOTHING; whether it wrote the row. (RETURNING says
+        so on both backends; an INSERT's rowcount is not reliable through SQLAlchemy.)"""
+        key = insert.table.primary_key.columns
+        statement = insert.on_conflict_do_nothing().returning(*key)
+        return self.connection.execute(statement).first() is not None
 
     def insert_all(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

@@ -98,7 +98,8 @@ def subscription_of(r: Row[Any]) -> Subscription:
     v = _fields(r, Subscription.__dataclass_fields__)
     config = config_of(v.pop("config"))
     assert config is not None
-    return Subscription(**v, config=config, pending=config_of(v.pop("pending")))
+    pending = config_of(v.pop("pending"))
+    return Subscription(**v, config=config, pending=pending)
 
 
 # -- invoices, payments, intents, ledger ------------------------------------------------

@@ -309,4 +309,4 @@ class SqlStore(EdgeQueries):
     def note_threshold(self, account_id: str, period_start: date, threshold: int) -> bool:
         noted = self.upsert(usage_thresholds).values(
             account_id=account_id, period_start=period_start, threshold=threshold)
-        return bool(self.connection.execute(noted.on_conflict_do_nothing()).rowcount == 1)
+        return self.inserted(noted)
