@@ -112,6 +112,15 @@ def test_invoice_numbers_are_sequential_per_year_and_a_rollback_gives_its_number
         assert store.next_invoice_number(2027) == "2027-000002"
 
 
+def test_numbers_can_be_taken_in_blocks(database: Database) -> None:
+    with database.transaction() as store:
+        assert store.next_invoice_number(2026) == "2026-000001"
+        assert store.next_invoice_numbers(2026, 3) == ["2026-000002", "2026-000003",
+                                                       "2026-000004"]
+        assert store.next_invoice_numbers(2028, 2) == ["2028-000001", "2028-000002"]
+        assert store.next_invoice_number(2026) == "2026-000005"
+
+
 def test_concurrent_transactions_take_gapless_numbers(database: Database) -> None:
     taken: list[str] = []
     errors: list[BaseException] = []

@@ -135,12 +135,19 @@ class SqlStore(EdgeQueries):
     # -- invoices --------------------------------------------------------------------
 
     def next_invoice_number(self, year: int) -> str:
+        return self.next_invoice_numbers(year, 1)[0]
+
+    def next_invoice_numbers(self, year: int, count: int) -> list[str]:
+        """`count` consecutive numbers in one statement (beyond the port: for batches).
+        The counter row stays locked until the transaction ends, so concurrent writers
+        take turns: take numbers as late in a transaction as possible."""
         counter = invoice_counters.c
-        bump = (self.upsert(invoice_counters).values(year=year, last=1)
+        bump = (self.upsert(invoice_counters).values(year=year, last=count)
                 .on_conflict_do_update(index_elements=[counter.year],
-                                       set_={"last": counter.last + 1})
+                                       set_={"last": counter.last + count})
                 .returning(counter.last))
-        return f"{year}-{self.connection.execute(bump).scalar_one():06d}"
+        last = self.connection.execute(bump).scalar_one()
+        return [f"{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
     def add_invoice(self, invoice: Invoice) -> None:
         what = (f"a {invoice.kind} invoice for subscription {invoice.subscription_id} from "
