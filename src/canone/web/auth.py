@@ -1,0 +1,237 @@
+"""Sign-in for people (account users and support staff): server-side sessions and CSRF.
+
+- The session cookie holds a random token; the database keeps only its SHA-256, so a leaked
+  database row cannot be replayed as a cookie. Sessions expire after `SESSION_HOURS` on the
+  wall clock (never the billing test clock: moving it must not sign people out).
+- Every session has a CSRF token. Each POST carries it, in the form field `csrf` or, for
+  fetch, the header `X-CSRF-Token`. The sign-in form, which has no session yet, uses a
+  double-submit cookie instead.
+- `signed_in_user` / `signed_in_staff` are the dependencies of pages; `posting_user` /
+  `posting_staff` also check the CSRF token. A missing or expired session raises
+  `LoginRequired`, which `templating.PageRoute` turns into a redirect to /login.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from canone.services import accounts
+from canone.services.access import STAFF, Actor
+from canone.services.context import Services
+from canone.services.records import Account, Staff, User
+from canone.services.store import Store, WebSession
+from canone.web import i18n
+from canone.web.templating import LoginRequired, PageError, locale_of, translator_of
+
+SESSION_COOKIE = "canone_session"
+LOGIN_CSRF_COOKIE = "canone_login_csrf"
+SESSION_HOURS = 12
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in on this request: an account user or a support agent."""
+
+    session: WebSession
+    user: User | None = None
+    account: Account | None = None
+    staff: Staff | None = None
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf
+
+    @property
+    def actor(self) -> Actor:
+        if self.user is not None:
+            return Actor.of_user(self.user)
+        assert self.staff is not None
+        return Actor(STAFF, f"staff:{self.staff.email}")
+
+    @property
+    def name(self) -> str:
+        person = self.user or self.staff
+        return person.name if person else ""
+
+
+def services_of(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def reading(svc: Services) -> AbstractContextManager[Store]:
+    """A read-only transaction where the database has one (on SQLite it does not queue
+    behind writers), else an ordinary one."""
+    read = getattr(svc.database, "read", None)
+    return read() if callable(read) else svc.database.transaction()  # type: ignore[no-any-return]
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- signing in and out ------------------------------------------------------------------
+
+
+def check_password(svc: Services, email: str, password: str) -> str | None:
+    """The principal ("user:<id>" or "staff:<id>") these credentials sign in, or None."""
+    user = accounts.authenticate(svc, email, password)
+    if user is not None:
+        return f"user:{user.id}"
+    with svc.database.transaction() as store:
+        staff = store.staff_by_email(email.strip().lower())
+    if staff is not None and accounts.password_matches(staff.password_hash, password):
+        return f"staff:{staff.id}"
+    return None
+
+
+def start_session(request: Request, response: Response, principal: str) -> None:
+    """A new session for `principal`, its cookie set on `response`. Any session the browser
+    had is ended first, so a session id never survives a sign-in (session fixation)."""
+    svc = services_of(request)
+    token = secrets.token_urlsafe(32)
+    with svc.database.transaction() as store:
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            store.delete_session(_hash(old))
+        store.add_session(WebSession(_hash(token), principal, secrets.token_urlsafe(24),
+                                     _now() + timedelta(hours=SESSION_HOURS)))
+    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https", path="/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+
+
+def end_session(request: Request, response: Response) -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with services_of(request).database.transaction() as store:
+            store.delete_session(_hash(token))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def login_csrf(request: Request) -> str:
+    """The sign-in form's token: the browser's cookie, or a new one (see `keep_login_csrf`)."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def keep_login_csrf(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+
+
+def login_csrf_ok(request: Request, submitted: str) -> bool:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie, submitted or "")
+
+
+def safe_next(url: str | None, default: str) -> str:
+    """Only a path on this site: never `//evil.example` or `https://…` (open redirect)."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return default
+
+
+# -- who is signed in --------------------------------------------------------------------
+
+
+def load_signed_in(request: Request) -> SignedIn | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    with reading(services_of(request)) as store:
+        session = store.session_by_hash(_hash(token))
+        if session is None or session.expires_at <= _now():
+            return None
+        kind, _, ident = session.principal.partition(":")
+        if kind == "user":
+            user = store.get_user(ident)
+            if user is None or not user.active:
+                return None
+            return SignedIn(session, user=user, account=store.get_account(user.account_id))
+        if kind == "staff":
+            staff = store.get_staff(ident)
+            return None if staff is None else SignedIn(session, staff=staff)
+    return None
+
+
+def _attach(request: Request, signed_in: SignedIn) -> SignedIn:
+    request.state.signed_in = signed_in
+    account_locale = signed_in.account.locale if signed_in.account else None
+    request.state.i18n = i18n.translator(locale_of(request, account_locale))
+    return signed_in
+
+
+def _back_here(request: Request) -> str:
+    path = request.url.path
+    return path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def signed_in_user(request: Request) -> SignedIn:
+    """Dependency: the signed-in account user; others go to the sign-in page."""
+    signed_in = load_signed_in(request)
+    if signed_in is None or signed_in.user is None:
+        raise LoginRequired(_back_here(request) if request.method == "GET" else "/billing")
+    return _attach(request, signed_in)
+
+
+def signed_in_staff(request: Request) -> SignedIn:
+    """Dependency: the signed-in support agent; others go to the sign-in page."""
+    signed_in = load_signed_in(request)
+    if signed_in is None or signed_in.staff is None:
+        raise LoginRequired(_back_here(request) if request.method == "GET" else "/console")
+    return _attach(request, signed_in)
+
+
+async def submitted_csrf(request: Request) -> str:
+    """The CSRF token a POST carries: the X-CSRF-Token header, else the form field."""
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # Starlette caches it for the route's Form() fields
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _check_csrf(request: Request, signed_in: SignedIn, submitted: str) -> SignedIn:
+    if not submitted or not hmac.compare_digest(signed_in.csrf, submitted):
+        tr = translator_of(request)
+        raise PageError(403, tr.gettext("This form has expired"),
+                        tr.gettext("Reload the page and try again. Nothing was changed."))
+    return signed_in
+
+
+async def posting_user(request: Request, submitted: str = Depends(submitted_csrf)) -> SignedIn:
+    """Dependency of POST routes: the signed-in user, with a valid CSRF token."""
+    signed_in = await run_in_threadpool(signed_in_user, request)
+    return _check_csrf(request, signed_in, submitted)
+
+
+async def posting_staff(request: Request, submitted: str = Depends(submitted_csrf)) -> SignedIn:
+    """Dependency of POST routes of the console: the signed-in agent, with a CSRF token."""
+    signed_in = await run_in_threadpool(signed_in_staff, request)
+    return _check_csrf(request, signed_in, submitted)
+
+
+async def posting_any(request: Request, submitted: str = Depends(submitted_csrf)) -> SignedIn:
+    """Dependency of sign-out: whoever is signed in, with a valid CSRF token."""
+    signed_in = await run_in_threadpool(load_signed_in, request)
+    if signed_in is None:
+        raise LoginRequired("/")
+    return _check_csrf(request, _attach(request, signed_in), submitted)

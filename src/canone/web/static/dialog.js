@@ -1,0 +1,208 @@
+// canone pages: native <dialog> modals, live price quotes, steppers and sliders.
+// Prices are never computed here: every amount shown comes from the server's quote.
+"use strict";
+
+(function () {
+  // -- dialogs ----------------------------------------------------------------------------
+  // <button data-open="id" data-fields='{"name": "value"}'> opens <dialog id="id"> with
+  // showModal (focus moves in, Escape closes); closing returns focus to the opener.
+
+  function setFields(dialog, fields) {
+    Object.entries(fields || {}).forEach(([name, value]) => {
+      dialog.querySelectorAll(`[name="${name}"]`).forEach((el) => {
+        if (el.type === "checkbox" || el.type === "radio") {
+          el.checked = Array.isArray(value) ? value.includes(el.value) : String(value) === el.value;
+        } else {
+          el.value = value;
+        }
+      });
+      dialog.querySelectorAll(`[data-show="${name}"]`).forEach((el) => { el.textContent = value; });
+    });
+  }
+
+  function showStep(dialog, name) {
+    const steps = dialog.querySelectorAll("[data-step-name]");
+    steps.forEach((step) => { step.hidden = step.dataset.stepName !== name; });
+    const shown = dialog.querySelector(`[data-step-name="${name}"]`);
+    const target = shown && shown.querySelector("[data-step-focus], h3, button, input");
+    if (target) {
+      if (!target.hasAttribute("tabindex") && target.tagName === "H3") target.tabIndex = -1;
+      target.focus();
+    }
+  }
+
+  function openDialog(dialog, opener) {
+    dialog.canoneOpener = opener || document.activeElement;
+    const first = dialog.querySelector("[data-step-name]");
+    if (first) showStep(dialog, first.dataset.stepName);
+    if (opener && opener.dataset.fields) setFields(dialog, JSON.parse(opener.dataset.fields));
+    dialog.showModal();
+    const focus = dialog.querySelector("[autofocus]") || dialog.querySelector(
+      "input:not([type=hidden]), select, textarea, button:not([data-close])");
+    if (focus) focus.focus();
+    dialog.querySelectorAll("form[data-live-quote]").forEach((form) => liveQuote(form));
+  }
+
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("[data-open]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.open);
+      if (dialog) {
+        event.preventDefault();
+        const current = opener.closest("dialog");
+        if (current && current !== dialog) {
+          dialog.canoneReturnTo = current.canoneOpener;
+          current.close();
+        }
+        openDialog(dialog, opener);
+      }
+      return;
+    }
+    const closer = event.target.closest("[data-close]");
+    if (closer) { closer.closest("dialog").close(); return; }
+    const stepper = event.target.closest("[data-step]");
+    if (stepper) { event.preventDefault(); showStep(stepper.closest("dialog"), stepper.dataset.step); }
+  });
+
+  document.addEventListener("close", (event) => {
+    const dialog = event.target;
+    if (!(dialog instanceof HTMLDialogElement)) return;
+    const back = dialog.canoneReturnTo || dialog.canoneOpener;
+    dialog.canoneReturnTo = null;
+    if (back && document.contains(back) && typeof back.focus === "function") back.focus();
+  }, true);
+
+  // -- live quotes ------------------------------------------------------------------------
+  // <form data-live-quote="/billing/quote"> sends its fields as JSON on every change; the
+  // answer's HTML parts go to [data-quote-part=NAME], its token to input[name=token], and
+  // buttons marked data-needs-quote are enabled only when there is something to confirm.
+
+  function formJSON(form) {
+    const data = {};
+    Array.from(form.elements).forEach((el) => {
+      if (!el.name || el.name === "csrf" || el.name === "token" || el.disabled) return;
+      if (el.type === "checkbox") {
+        if (!Array.isArray(data[el.name])) data[el.name] = [];
+        if (el.checked) data[el.name].push(el.value);
+      } else if (el.type === "radio") {
+        if (el.checked) data[el.name] = el.value;
+      } else if (el.tagName !== "BUTTON") {
+        data[el.name] = el.value;
+      }
+    });
+    return data;
+  }
+
+  function csrfOf(form) {
+    const field = form.querySelector("input[name=csrf]") || document.querySelector("input[name=csrf]");
+    return field ? field.value : "";
+  }
+
+  function liveQuote(form, url) {
+    url = url || form.dataset.liveQuote;
+    const seq = (form.canoneSeq || 0) + 1;
+    form.canoneSeq = seq;
+    const panels = form.querySelectorAll("[data-quote-part]");
+    const needs = form.querySelectorAll("[data-needs-quote]");
+    panels.forEach((p) => p.setAttribute("aria-busy", "true"));
+    needs.forEach((b) => { b.disabled = true; });
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfOf(form) },
+      body: JSON.stringify(formJSON(form)),
+      credentials: "same-origin",
+    })
+      .then((response) => {
+        if (response.status === 401 || response.redirected) { window.location.reload(); return null; }
+        return response.json();
+      })
+      .then((quote) => {
+        if (!quote || seq !== form.canoneSeq) return; // a newer quote is on its way
+        panels.forEach((p) => {
+          p.innerHTML = (quote.parts || {})[p.dataset.quotePart] || "";
+          p.removeAttribute("aria-busy");
+        });
+        const token = form.querySelector("input[name=token]");
+        if (token) token.value = quote.token || "";
+        needs.forEach((b) => {
+          b.disabled = !quote.token;
+          if (!b.dataset.defaultLabel) b.dataset.defaultLabel = b.textContent.trim();
+          if (b.hasAttribute("data-confirm-label")) b.textContent = quote.confirm_label || b.dataset.defaultLabel;
+        });
+        form.dataset.quoteKind = quote.kind || "";
+      })
+      .catch(() => {
+        if (seq !== form.canoneSeq) return;
+        panels.forEach((p) => {
+          p.removeAttribute("aria-busy");
+          p.textContent = form.dataset.quoteError || "The price could not be loaded. Try again.";
+        });
+      });
+  }
+  window.liveQuote = liveQuote;
+
+  document.addEventListener("input", (event) => {
+    const form = event.target.form;
+    if (form && form.dataset.liveQuote && event.target.name !== "token") {
+      clearTimeout(form.canoneTimer);
+      // Short debounce: the slider sends one quote per position it rests on, not per pixel.
+      form.canoneTimer = setTimeout(() => liveQuote(form), 60);
+    }
+  });
+
+  // -- controls ---------------------------------------------------------------------------
+
+  // A contact slider: its position indexes data-values; the chosen value goes to the hidden
+  // input data-target, its label (formatted by the server) to [data-slider-label].
+  function syncSlider(slider) {
+    const values = JSON.parse(slider.dataset.values);
+    const labels = JSON.parse(slider.dataset.labels);
+    const i = Number(slider.value);
+    const form = slider.form;
+    form.querySelector(`[name="${slider.dataset.target}"]`).value = values[i];
+    form.querySelectorAll("[data-slider-label]").forEach((el) => { el.textContent = labels[i]; });
+    slider.setAttribute("aria-valuetext", labels[i]);
+  }
+  document.addEventListener("input", (event) => {
+    if (event.target.matches("input[type=range][data-values]")) syncSlider(event.target);
+  }, true);
+
+  // − / + buttons around a number input: <div data-stepper><button data-delta="-1">…
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-delta]");
+    if (!button) return;
+    const input = button.closest("[data-stepper]").querySelector("input");
+    const min = Number(input.min || 1);
+    const max = input.max ? Number(input.max) : Infinity;
+    const next = Math.min(max, Math.max(min, Number(input.value) + Number(button.dataset.delta)));
+    if (next !== Number(input.value)) {
+      input.value = next;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  });
+
+  // Forms marked data-once submit once: the buttons disable, so a double click charges once
+  // (the server also confirms each quote token once).
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.matches("[data-once]")) return;
+    if (form.dataset.submitted) { event.preventDefault(); return; }
+    form.dataset.submitted = "1";
+    setTimeout(() => {
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach((b) => {
+        b.disabled = true;
+        b.setAttribute("aria-busy", "true");
+      });
+    }, 0);
+  });
+
+  window.addEventListener("pageshow", (event) => {
+    // Back/forward cache: a form restored after submitting can be used again.
+    if (event.persisted) {
+      document.querySelectorAll("form[data-submitted]").forEach((form) => {
+        delete form.dataset.submitted;
+        form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      });
+    }
+  });
+})();
