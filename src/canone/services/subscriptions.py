@@ -198,3 +198,14 @@ def set_pending(svc: Services, store: Store, account: Account, sub: Subscription
                   action="subscription.change_scheduled", before=subscription_json(sub),
                   after=subscription_json(new), event="subscription.change_scheduled")
     return new
+
+
+def subscription_of(svc: Services, actor: Actor, account_id: str) -> Subscription:
+    """The account's subscription as it is now (any person or key of the account may read
+    it)."""
+    with svc.database.transaction() as store:
+        load_account(store, actor, account_id)
+        sub = store.subscription_of(account_id)
+        if sub is None:
+            raise NotFound(f"account {account_id} has no subscription")
+        return sub

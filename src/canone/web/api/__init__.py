@@ -1,3 +1,24 @@
+"""The JSON API under /api/v1 (SPEC §7). Its OpenAPI document is at /openapi.json and its
+docs page at /docs.
+
+Conventions, for every route:
+- `Authorization: Bearer <api key>`: operator keys see every account and act as support
+  staff; account keys see one account (another account's resources are 404).
+- `Idempotency-Key` on every POST (see `idempotency`): send one with each POST.
+- Errors are RFC 9457 problem details (`application/problem+json`) with a stable `type`
+  (`urn:canone:problem:<code>`) and, for bad input, the `field`.
+- Amounts are strings with two decimals; dates and instants are ISO 8601.
+- Lists take `limit` (1–100, default 20) and `starting_after` (an id) and answer
+  `{"data": [...], "has_more": bool, "next_cursor": id or null}`; pass `next_cursor` as
+  `starting_after` for the next page.
+"""
+
 from fastapi import APIRouter
 
-router = APIRouter()
+from canone.web.api import accounts, invoices, operations, requests, webhooks
+
+PREFIX = "/api/v1"
+
+router = APIRouter(prefix=PREFIX)
+for module in (operations, accounts, requests, invoices, webhooks):
+    router.include_router(module.router)

@@ -1,0 +1,150 @@
+"""What every API route shares: API-key authentication, problem details for every error
+(never a traceback), security headers, and `Idempotency-Key` on every POST.
+
+Routers are made with `api_router()`, whose routes are `ApiRoute`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from canone.services import apikeys
+from canone.services.access import OPERATOR, Actor
+from canone.services.context import Services
+from canone.services.errors import Forbidden
+from canone.services.store import ApiKey
+from canone.settings import Settings
+from canone.web.api import idempotency
+from canone.web.api.models import ID_PATTERN, Problem
+from canone.web.problems import ApiProblem, response_for
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Cache-Control": "no-store",
+}
+
+_DESCRIPTIONS = {
+    400: "The request cannot be served", 401: "Missing, invalid or revoked API key",
+    402: "The payment failed or its outcome is pending", 403: "The key may not do this",
+    404: "No such resource (or not visible to this key)",
+    409: "Not possible in the current state (stale quote, change needs a request, "
+         "request in progress with the same Idempotency-Key, ...)",
+    422: "A field has a value that is not allowed (the problem names it), or an "
+         "Idempotency-Key was reused with another request",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses a route may give."""
+    return {code: {"model": Problem, "description": _DESCRIPTIONS[code],
+                   "content": {"application/problem+json": {
+                       "schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for code in codes}
+
+
+def secure(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def authenticate(request: Request) -> ApiKey:
+    """The request's live API key (looked up once per request), or a 401 problem."""
+    known: ApiKey | None = getattr(request.state, "api_key", None)
+    if known is not None:
+        return known
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiProblem(401, "unauthorized",
+                         "Send an API key in the header 'Authorization: Bearer <key>'.",
+                         headers={"WWW-Authenticate": 'Bearer realm="canone"'})
+    key = apikeys.find(services_of(request), secret.strip())
+    if key is None:
+        raise ApiProblem(401, "unauthorized", "The API key is not valid or was revoked.",
+                         headers={"WWW-Authenticate":
+                                  'Bearer realm="canone", error="invalid_token"'})
+    request.state.api_key = key
+    return key
+
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
+                     description="An API key (ck_live_… or ck_test_…) from `canone apikey "
+                                 "create`: operator keys see every account, account keys one.")
+
+
+def current_actor(request: Request,
+                  _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    return apikeys.actor_of(authenticate(request))
+
+
+def require_operator(actor: Actor, what: str) -> None:
+    if actor.kind != OPERATOR:
+        raise Forbidden(f"Only an operator API key can {what}.")
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+ServicesDep = Annotated[Services, Depends(services_of)]
+AccountId = Annotated[str, Path(pattern=ID_PATTERN, description="An account id (acc_…).")]
+Limit = Annotated[int, Query(ge=1, le=100, description="How many items per page.")]
+StartingAfter = Annotated[str | None, Query(
+    pattern=ID_PATTERN, description="The `next_cursor` of the previous page.")]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=255,
+    description="Send a unique key (e.g. a UUID) with every POST: a retry with the same key "
+                "and body replays the first response instead of acting twice; the same key "
+                "with another body is refused (422). Keys are kept for at least 24 hours.")]
+
+
+class ApiRoute(APIRoute):
+    """Every error becomes a problem response here, so replays can store it and no
+    traceback ever reaches a client; POSTs with an Idempotency-Key are made idempotent."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:  # mapped once, in web/problems.py
+                response = response_for(exc)
+                request.state.problem = exc
+                return response
+
+        async def route(request: Request) -> Response:
+            try:
+                if request.method == "POST" and "idempotency-key" in request.headers:
+                    key = await run_in_threadpool(authenticate, request)
+                    response = await idempotency.once(request, services_of(request), key.id,
+                                                      run)
+                else:
+                    response = await run(request)
+            except Exception as exc:
+                response = response_for(exc)
+            return secure(response)
+
+        return route
+
+
+def api_router(**options: Any) -> APIRouter:
+    return APIRouter(route_class=ApiRoute, **options)

@@ -1,0 +1,148 @@
+"""`Idempotency-Key` on POST requests, with Stripe's semantics.
+
+The first request with a key claims it by inserting a placeholder row (scope = the API
+key's id), runs, and stores its status and body in that row. A retry with the same key and
+the same request (method, path, and the body as canonical JSON) gets the stored response
+replayed, marked `Idempotent-Replayed: true`; the same key with another request is refused
+with 422 `idempotency_conflict`. A request arriving while the first one with its key still
+runs waits for it (up to `WAIT_SECONDS`) and then replays it, so concurrent requests with
+one key have one effect; past the wait it gets 409 `idempotency_in_progress`.
+
+Not stored, so a retry with the same key runs again: responses to bodies that failed
+validation (nothing ran), server errors, `busy` and `payment_pending` answers (retrying is
+the way out of them). A placeholder left by a crashed worker is taken over after
+`STALE_AFTER`. Records are kept at least 24 hours; older ones are purged now and then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+
+from canone.services.context import Services
+from canone.services.errors import Busy, PaymentPending
+from canone.services.store import Conflict, IdempotencyRecord
+from canone.web.problems import ApiProblem
+
+IN_PROGRESS = 0  # the status code of a claimed key whose request still runs
+WAIT_SECONDS = 15.0
+POLL_SECONDS = 0.05
+STALE_AFTER = timedelta(minutes=10)
+KEEP_FOR = timedelta(hours=25)
+PURGE_EVERY_SECONDS = 600.0
+MAX_KEY_LENGTH = 255
+
+_last_purge = 0.0
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What makes two requests "the same": method, path and body (as canonical JSON when it
+    is JSON, so key order and spacing do not matter)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=True).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode("utf-8", "surrogateescape"), canonical):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _claim(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord | None:
+    """None when this request claimed the key; else the record of the earlier request (its
+    status is IN_PROGRESS while it runs)."""
+    now = datetime.now(UTC)
+    _maybe_purge(svc, now)
+    placeholder = IdempotencyRecord(scope, key, fp, IN_PROGRESS, b"", now)
+    with svc.database.transaction() as store:
+        try:
+            store.save_idempotency(placeholder)
+            return None
+        except Conflict:
+            record = store.get_idempotency(scope, key, lock=True)
+        if record is None:  # released meanwhile: claim it now
+            store.save_idempotency(placeholder)
+            return None
+        if record.fingerprint != fp:
+            raise ApiProblem(
+                422, "idempotency_conflict",
+                "This Idempotency-Key was already used with another request (method, path "
+                "or body); use a new key for a new request.", field="Idempotency-Key")
+        if record.status_code == IN_PROGRESS and record.created_at < now - STALE_AFTER:
+            store.drop_idempotency(scope, key)  # left by a crashed worker
+            store.save_idempotency(placeholder)
+            return None
+        return record
+
+
+def _finish(svc: Services, record: IdempotencyRecord) -> None:
+    with svc.database.transaction() as store:
+        store.finish_idempotency(record)
+
+
+def _release(svc: Services, scope: str, key: str) -> None:
+    with svc.database.transaction() as store:
+        store.drop_idempotency(scope, key)
+
+
+def _maybe_purge(svc: Services, now: datetime) -> None:
+    global _last_purge
+    if time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
+        return
+    _last_purge = time.monotonic()
+    with svc.database.transaction() as store:
+        store.purge_idempotency(now - KEEP_FOR)
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    media = "application/problem+json" if record.status_code >= 400 else "application/json"
+    return Response(record.body, status_code=record.status_code, media_type=media,
+                    headers={"Idempotent-Replayed": "true"})
+
+
+def _worth_keeping(request: Request, response: Response) -> bool:
+    problem = getattr(request.state, "problem", None)
+    return response.status_code < 500 and not isinstance(
+        problem, RequestValidationError | Busy | PaymentPending | ApiProblem)
+
+
+async def once(request: Request, svc: Services, scope: str,
+               run: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Run the request at most once per (scope, Idempotency-Key)."""
+    key = request.headers["idempotency-key"].strip()
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise ApiProblem(422, "invalid_field",
+                         f"Idempotency-Key: 1 to {MAX_KEY_LENGTH} characters",
+                         field="Idempotency-Key")
+    fp = fingerprint(request.method, request.url.path, await request.body())
+    deadline = time.monotonic() + WAIT_SECONDS
+    while (earlier := await run_in_threadpool(_claim, svc, scope, key, fp)) is not None:
+        if earlier.status_code != IN_PROGRESS:
+            return _replay(earlier)
+        if time.monotonic() > deadline:
+            raise ApiProblem(409, "idempotency_in_progress",
+                             "A request with this Idempotency-Key is still running; retry "
+                             "later to get its response.")
+        await asyncio.sleep(POLL_SECONDS)
+    request.state.idempotency_key = key
+    try:
+        response = await run(request)
+    except BaseException:
+        await asyncio.shield(run_in_threadpool(_release, svc, scope, key))
+        raise
+    if _worth_keeping(request, response):
+        body = bytes(getattr(response, "body", b""))
+        await run_in_threadpool(_finish, svc, IdempotencyRecord(
+            scope, key, fp, response.status_code, body, datetime.now(UTC)))
+    else:
+        await run_in_threadpool(_release, svc, scope, key)
+    return response

@@ -1,0 +1,39 @@
+"""Invoices and their PDFs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Response
+from starlette.concurrency import run_in_threadpool
+
+from canone.services import invoices
+from canone.web.api import models
+from canone.web.api.base import ActorDep, ServicesDep, api_router, errors
+from canone.web.api.models import ID_PATTERN
+from canone.web.api.views import invoice_view
+
+router = api_router(tags=["invoices"])
+
+InvoiceId = Annotated[str, Path(pattern=ID_PATTERN, description="An invoice id (inv_…).")]
+
+
+@router.get("/invoices/{invoice_id}", response_model=models.InvoiceOut,
+            responses=errors(401, 403, 404, 422))
+def get_invoice(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesDep) -> dict[str, Any]:
+    return invoice_view(invoices.invoice(svc, actor, invoice_id))
+
+
+@router.get("/invoices/{invoice_id}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {
+                "schema": {"type": "string", "format": "binary"}}},
+                "description": "The invoice as a PDF, in the account's language."},
+                **errors(401, 403, 404, 422)})
+async def get_invoice_pdf(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesDep
+                          ) -> Response:
+    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+
+    document = await run_in_threadpool(invoices.invoice_document, svc, actor, invoice_id)
+    pdf = await run_in_threadpool(PdfInvoiceRenderer().render, document)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="invoice-{document.number}.pdf"'})
