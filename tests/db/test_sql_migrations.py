@@ -55,6 +55,11 @@ def test_database_urls(given: str, used: str) -> None:
     assert normalise_url(given) == used
 
 
+def test_an_unknown_kind_of_database_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL 'h/db'"):
+        Database("mysql://u:secret@h/db")
+
+
 def test_sqlite_is_set_up_for_concurrent_writers(sqlite_database: Database) -> None:
     with sqlite_database.engine.connect() as connection:
         pragma = connection.exec_driver_sql

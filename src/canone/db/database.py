@@ -71,8 +71,13 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.engine = (_sqlite_engine if self.url.startswith("sqlite")
-                       else _postgres_engine)(self.url)
+        if self.url.startswith("sqlite"):
+            self.engine = _sqlite_engine(self.url)
+        elif self.url.startswith("postgresql+psycopg"):
+            self.engine = _postgres_engine(self.url)
+        else:
+            raise ValueError(f"unsupported database URL {url.split('@')[-1]!r}: use "
+                             "sqlite:///path/to/file.db or postgresql://user@host/name")
         self.postgres = self.engine.dialect.name == "postgresql"
 
     def __repr__(self) -> str:

@@ -91,7 +91,7 @@ def staff_of(r: Row[Any]) -> Staff:
 
 
 def subscription_values(s: Subscription) -> Values:
-    return {**_shallow(s), "config": config_json(s.config), "pending": config_json(s.pending)}
+    return {**values(s), "config": config_json(s.config), "pending": config_json(s.pending)}
 
 
 def subscription_of(r: Row[Any]) -> Subscription:
@@ -106,7 +106,7 @@ def subscription_of(r: Row[Any]) -> Subscription:
 
 
 def invoice_values(i: Invoice) -> Values:
-    v = _shallow(i)
+    v = values(i)
     del v["lines"]
     return v
 
@@ -139,7 +139,7 @@ def ledger_of(r: Row[Any]) -> LedgerEntry:
 
 
 def request_values(c: ChangeRequest) -> Values:
-    v = _shallow(c)
+    v = values(c)
     del v["history"]
     v["desired"] = config_json(c.desired)
     return v
@@ -195,7 +195,7 @@ def outbox_item_of(r: Row[Any]) -> OutboxItem:
 
 
 def endpoint_values(e: WebhookEndpoint) -> Values:
-    return {**_shallow(e), "events": list(e.events)}
+    return {**values(e), "events": list(e.events)}
 
 
 def endpoint_of(r: Row[Any]) -> WebhookEndpoint:
@@ -220,11 +220,6 @@ def idempotency_of(r: Row[Any]) -> IdempotencyRecord:
     return IdempotencyRecord(**{**v, "body": bytes(v["body"])})
 
 
-def _shallow(record: object) -> Values:
-    """A dataclass's fields without copying nested values (unlike `asdict`)."""
-    return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
-
-
 def values(record: object) -> Values:
-    """The row of a record whose fields map one to one onto columns."""
-    return _shallow(record)
+    """The row of a record whose fields map one to one onto columns (a shallow `asdict`)."""
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
