@@ -185,3 +185,79 @@ def demo(
     typer.echo("demo data seeded" if seeded.created
                else "the demo data is already seeded; nothing changed")
     typer.echo(demo_data.logins(services, url.rstrip("/")))
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
+    limit: Annotated[int, typer.Option(help="Rows claimed per batch.")] = 100,
+) -> None:
+    """Send queued emails and webhook deliveries (the outbox), every few seconds.
+
+    Renewals are not its job (`canone billing run`). Run as many as you like: rows are
+    claimed with SKIP LOCKED and a lease."""
+    import logging
+    import threading
+
+    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+    from canone.integrations.mail import mailer_from_url
+    from canone.integrations.outbox import PassReport, Worker
+    from canone.integrations.webhooks import HttpWebhookSender
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    services = services_or_exit(settings)
+    with HttpWebhookSender() as sender:
+        runner = Worker(services.database, services.clock, mailer_from_url(settings.smtp_url),
+                        PdfInvoiceRenderer(), sender, limit)
+
+        def report(emails: PassReport, hooks: PassReport) -> None:
+            if emails.claimed or hooks.claimed or once:
+                typer.echo(f"emails: sent {emails.done}, retrying {emails.retried}, failed "
+                           f"{emails.failed}; webhooks: delivered {hooks.done}, retrying "
+                           f"{hooks.retried}")
+            for error in emails.errors + hooks.errors:
+                typer.echo(f"  {error}", err=True)
+
+        if once:
+            report(*runner.run_once())
+            return
+        stop = threading.Event()
+        typer.echo(f"worker: delivering emails and webhooks every {interval:g}s (Ctrl-C stops)")
+        try:
+            runner.run(interval, stop, report)
+        except KeyboardInterrupt:
+            stop.set()
+            typer.echo("worker stopped")
+
+
+mail_app = typer.Typer(help="Email.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
+
+
+@mail_app.command("listen")
+def mail_listen(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
+) -> None:
+    """Receive email: a message from an account's primary admin becomes a change request
+    (unverified, for support to confirm); any other sender is refused with 550."""
+    import logging
+    import threading
+
+    from canone.integrations.inbound_requests import listen
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    services = services_or_exit(Settings.from_env())
+    try:
+        controller = listen(services, host, port)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc}") from None
+    typer.echo(f"inbound mail: listening on {host}:{port} (Ctrl-C stops)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    finally:
+        controller.stop()

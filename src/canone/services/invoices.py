@@ -1,18 +1,25 @@
-"""Reading an account's money: its invoices, the printable document of one, and its credit
-ledger. Invoices are immutable once issued; only their payment status changes."""
+"""Reading an account's money: its invoices, the printable document of one (and its PDF),
+and its credit ledger. Invoices are immutable once issued; only their payment status changes.
+
+Invoice lines are stored with the billing core's English descriptions; the document of an
+invoice re-describes them in the account's language (`describe_line`).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from canone.billing.money import from_minor
 from canone.services.access import Actor, load_account, primary_admin_of, require_billing
 from canone.services.context import Services, local_date
 from canone.services.errors import NotFound
-from canone.services.ports import DocumentLine, InvoiceDocument
-from canone.services.records import Invoice, LedgerEntry
+from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
+from canone.services.records import Account, Invoice, LedgerEntry
+from canone.services.store import Store
 
-SELLER_NAME = "canone"
+SELLER_NAME = "canone demo seller"
+SELLER_ADDRESS = ("Via dell'Esempio 1", "20121 Milano MI", "Italia")
 
 
 @dataclass(frozen=True)
@@ -50,24 +57,111 @@ def invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
 
 def invoice_document(svc: Services, actor: Actor, invoice_id: str,
                      seller_name: str = SELLER_NAME,
-                     seller_address: tuple[str, ...] = ()) -> InvoiceDocument:
-    """What the invoice PDF prints, in the account's language."""
+                     seller_address: tuple[str, ...] = SELLER_ADDRESS) -> InvoiceDocument:
+    """What the invoice PDF prints, in the account's language (access checked)."""
     found = invoice(svc, actor, invoice_id)
     with svc.database.transaction() as store:
         account = store.get_account(found.account_id)
-        admin = primary_admin_of(store, found.account_id)
-    assert account is not None
+        assert account is not None
+        return document_of(store, found, account, seller_name, seller_address)
+
+
+def invoice_pdf(svc: Services, actor: Actor, invoice_id: str,
+                renderer: InvoiceRenderer) -> bytes:
+    """The invoice as a PDF file in the account's language, for whoever may see invoices:
+    the primary admin or a billing admin of its account, its account key, staff, operators.
+    NotFound for an invoice of another account (ids don't leak), Forbidden for a user
+    without the billing permission."""
+    return renderer.render(invoice_document(svc, actor, invoice_id))
+
+
+def invoice_pdf_filename(number: str) -> str:
+    return f"invoice-{number}.pdf"
+
+
+def document_of(store: Store, invoice: Invoice, account: Account,
+                seller_name: str = SELLER_NAME,
+                seller_address: tuple[str, ...] = SELLER_ADDRESS) -> InvoiceDocument:
+    """The printable document of an invoice the caller already may see (no access check):
+    for the outbox, which attaches it to purchase confirmations and receipts."""
+    admin = primary_admin_of(store, account.id)
+    locale = account.locale
     return InvoiceDocument(
-        locale=account.locale, currency=found.currency, number=found.number,
-        issued_on=local_date(found.issued_at, account.timezone),
-        period_start=found.period_start, period_end=found.period_end,
+        locale=locale, currency=invoice.currency, number=invoice.number,
+        issued_on=local_date(invoice.issued_at, account.timezone),
+        period_start=invoice.period_start, period_end=invoice.period_end,
         seller_name=seller_name, seller_address=seller_address,
         buyer_name=account.name, buyer_email=admin.email if admin else "",
-        lines=tuple(DocumentLine(line.description, from_minor(line.amount))
-                    for line in found.lines),
-        total=from_minor(found.total), credit_applied=from_minor(found.credit_applied),
-        amount_paid=from_minor(found.amount_paid), amount_due=from_minor(found.amount_due),
-        status=found.status)
+        lines=tuple(DocumentLine(describe_line(line.key, line.description, locale),
+                                 from_minor(line.amount))
+                    for line in invoice.lines),
+        total=from_minor(invoice.total), credit_applied=from_minor(invoice.credit_applied),
+        amount_paid=from_minor(invoice.amount_paid), amount_due=from_minor(invoice.amount_due),
+        status=invoice.status)
+
+
+# -- line descriptions in the account's language ------------------------------------------
+#
+# The core writes "Marketing Plus, 1,000 contacts, monthly", "2 extra user seats, yearly",
+# "SMS add-on, monthly", and for prorations "Unused time on <line> (15 of 30 days)" or
+# "Remaining time on <line> (15 of 30 days)". A description that matches none of these
+# (a catalog with other wording) is printed as written.
+
+_PRORATION = re.compile(r"^(Unused|Remaining) time on (.+) \((\d+) of (\d+) days\)$")
+_EVERY = re.compile(r"^(.+), (monthly|yearly)$")
+_CONTACTS = re.compile(r"^(.+), ([\d,]+) contacts$")
+_SEATS = re.compile(r"^(\d+) (extra )?user seats?$")
+_ADDON = re.compile(r"^(.+) add-on$")
+
+_IT_EVERY = {"monthly": "mensile", "yearly": "annuale"}
+_IT_PRORATION = {"Unused": "Tempo non usato di", "Remaining": "Tempo residuo di"}
+
+
+def describe_line(key: str, description: str, locale: str) -> str:
+    """An invoice line's description in `locale` ("en" or "it"), from its English text and
+    its key ("base", "seats" or "addon:<code>")."""
+    if locale != "it":
+        return description
+    prorated = _PRORATION.match(description)
+    if prorated:
+        word, inner, remaining, days = prorated.groups()
+        return (f"{_IT_PRORATION[word]} {_it_line(key, inner)} "
+                f"({remaining} di {days} giorni)")
+    return _it_line(key, description)
+
+
+def _it_line(key: str, text: str) -> str:
+    every = _EVERY.match(text)
+    if every is None:
+        return text
+    head, interval = every.groups()
+    return f"{_it_head(key, head)}, {_IT_EVERY[interval]}"
+
+
+def _it_head(key: str, head: str) -> str:
+    if key == "base":
+        contacts = _CONTACTS.match(head)
+        if contacts:
+            count = int(contacts.group(2).replace(",", ""))
+            return f"{contacts.group(1)}, {_it_int(count)} contatti"
+    elif key == "seats":
+        seats = _SEATS.match(head)
+        if seats:
+            count, extra = int(seats.group(1)), bool(seats.group(2))
+            noun = "posto utente" if count == 1 else "posti utente"
+            if extra:
+                noun += " aggiuntivo" if count == 1 else " aggiuntivi"
+            return f"{count} {noun}"
+    elif key.startswith("addon:"):
+        addon = _ADDON.match(head)
+        if addon:
+            return f"Componente aggiuntivo {addon.group(1)}"
+    return head
+
+
+def _it_int(number: int) -> str:
+    """12.500: Italian thousands separators."""
+    return f"{number:,}".replace(",", ".")
 
 
 def ledger(svc: Services, actor: Actor, account_id: str) -> Ledger:

@@ -1,0 +1,273 @@
+"""The outbox workers: send the emails and webhook deliveries that the services queued in the
+transaction of each change (`Store.add_notification`, `Store.add_event`).
+
+Each pass works in three steps, so a slow SMTP server or webhook receiver never holds a
+database lock:
+
+1. claim (one transaction): the due rows, locked with SKIP LOCKED, get `attempts + 1` and a
+   lease — `next_attempt_at = now + LEASE` — so no other worker picks them up meanwhile;
+   what the email needs from the database (the invoice for the PDF) is read here too;
+2. send (no transaction): render, then talk to the network;
+3. record (one transaction): sent/delivered, or the next attempt with exponential backoff
+   (`webhooks.next_attempt_delay`: 30 s, 1 min, 2 min, … capped at 6 h), or failed.
+
+A worker that dies between 1 and 3 leaves its rows leased; they come due again when the
+lease ends, so nothing is lost (a message may then be sent twice: at-least-once, which is
+why every email carries a stable Message-ID and every webhook its event id).
+
+Giving up:
+- emails: at once on a permanent failure (an SMTP 5xx reply, a notification that cannot be
+  rendered); after MAX_EMAIL_ATTEMPTS temporary failures (about three days of backoff) the
+  item is marked failed with its last error;
+- webhooks: never. A delivery that keeps failing is retried every 6 hours, for as long as
+  it takes the receiver to come back; `attempts`, `last_status_code` and `last_error` in the
+  delivery log show that it is behind.
+
+The `now` argument is the billing clock (the test clock in test mode): it decides what is
+due and when to retry. Webhook signatures are stamped with the wall clock (`signed_at`),
+because receivers check the timestamp against their own clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from canone.integrations.email_templates import INVOICE_KINDS, render_email
+from canone.integrations.mail import MailDeliveryError
+from canone.integrations.webhooks import DeliveryAttempt, next_attempt_delay
+from canone.services.invoices import document_of, invoice_pdf_filename
+from canone.services.ports import Attachment, Clock, InvoiceDocument, InvoiceRenderer, Mailer
+from canone.services.store import (
+    Database,
+    OutboxItem,
+    Store,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)  # longer than one pass can take (see WEBHOOK_CONCURRENCY)
+MAX_EMAIL_ATTEMPTS = 20  # 30 s · 2^k up to 6 h: the 20th failure is about 2.9 days in
+WEBHOOK_CONCURRENCY = 8  # deliveries in flight at once, so one slow receiver stalls few
+
+PENDING, SENT, DELIVERED, FAILED = "pending", "sent", "delivered", "failed"
+
+
+class WebhookSender(Protocol):
+    """What `webhooks.HttpWebhookSender` does: one signed POST, never raising."""
+
+    def send(self, url: str, secret: str, msg_id: str, payload: bytes, now: datetime
+             ) -> DeliveryAttempt: ...
+
+
+@dataclass
+class PassReport:
+    """What one pass did: sent or delivered, to be retried, given up."""
+
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> int:
+        return self.done + self.retried + self.failed
+
+
+# -- emails ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    item: OutboxItem
+    document: InvoiceDocument | None  # the invoice to attach, for invoice kinds
+    problem: str | None  # why it cannot be sent at all
+
+
+def _prepare(store: Store, item: OutboxItem) -> _Claimed:
+    payload = item.payload
+    if payload.get("kind") not in INVOICE_KINDS:
+        return _Claimed(item, None, None)
+    invoice_id = (payload.get("data") or {}).get("invoice_id")
+    invoice = store.get_invoice(invoice_id) if invoice_id else None
+    account = store.get_account(invoice.account_id) if invoice else None
+    if invoice is None or account is None:
+        return _Claimed(item, None, f"invoice {invoice_id} not found")
+    return _Claimed(item, document_of(store, invoice, account), None)
+
+
+def deliver_notifications(database: Database, mailer: Mailer, renderer: InvoiceRenderer,
+                          now: datetime, limit: int = 50) -> PassReport:
+    """Send the due emails, each in its recipient's language; purchase confirmations and
+    renewal receipts carry the invoice PDF ("invoice-2026-000001.pdf")."""
+    with database.transaction() as store:
+        claimed = []
+        for item in store.due_notifications(now, limit):
+            leased = replace(item, attempts=item.attempts + 1, next_attempt_at=now + LEASE)
+            store.save_outbox_item(leased)
+            claimed.append(_prepare(store, leased))
+    if not claimed:
+        return PassReport()
+    outcomes = [(c.item, _send_email(c, mailer, renderer)) for c in claimed]
+    report = PassReport()
+    with database.transaction() as store:
+        for item, (error, permanent) in outcomes:
+            store.save_outbox_item(_after_email(item, error, permanent, now, report))
+    return report
+
+
+def _send_email(claimed: _Claimed, mailer: Mailer, renderer: InvoiceRenderer
+                ) -> tuple[str | None, bool]:
+    """(error, permanent) of one email; (None, False) when it was sent."""
+    item, payload = claimed.item, claimed.item.payload
+    if claimed.problem:
+        return claimed.problem, True
+    try:
+        attachments: tuple[Attachment, ...] = ()
+        if claimed.document is not None:
+            pdf = renderer.render(claimed.document)
+            attachments = (Attachment(invoice_pdf_filename(claimed.document.number),
+                                      "application/pdf", pdf),)
+        email = render_email(payload["kind"], payload.get("locale", "en"), payload["to"],
+                             payload.get("data") or {}, message_id=item.id,
+                             attachments=attachments)
+    except Exception as error:  # bad data or a template bug: no retry will help
+        log.exception("outbox: cannot render email %s", item.id)
+        return f"cannot render: {type(error).__name__}: {error}", True
+    try:
+        mailer.send(email)
+    except MailDeliveryError as error:
+        return str(error), error.permanent
+    except Exception as error:  # an unexpected mailer error: retry, it may be passing
+        log.exception("outbox: mailer failed on %s", item.id)
+        return f"{type(error).__name__}: {error}", False
+    return None, False
+
+
+def _after_email(item: OutboxItem, error: str | None, permanent: bool, now: datetime,
+                 report: PassReport) -> OutboxItem:
+    if error is None:
+        report.done += 1
+        return replace(item, status=SENT, next_attempt_at=now, last_error=None)
+    report.errors.append(f"email {item.id} to {item.payload.get('to')}: {error}")
+    if permanent or item.attempts >= MAX_EMAIL_ATTEMPTS:
+        report.failed += 1
+        why = error if permanent else f"gave up after {item.attempts} attempts: {error}"
+        log.warning("outbox: email %s failed for good: %s", item.id, why)
+        return replace(item, status=FAILED, next_attempt_at=now, last_error=why)
+    report.retried += 1
+    return replace(item, status=PENDING, last_error=error,
+                   next_attempt_at=now + next_attempt_delay(item.attempts))
+
+
+# -- webhooks -------------------------------------------------------------------------------
+
+
+def payload_bytes(payload: dict[str, Any]) -> bytes:
+    """The body that is signed and posted: compact JSON, UTF-8."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def deliver_webhooks(database: Database, sender: WebhookSender, now: datetime,
+                     limit: int = 100, *, signed_at: Callable[[], datetime] = _wall_clock,
+                     concurrency: int = WEBHOOK_CONCURRENCY) -> PassReport:
+    """Post the due deliveries: the event `{id, type, account_id, created_at, data}`,
+    signed with the endpoint's secret, `webhook-id` = the event id (receivers deduplicate
+    by it). 2xx → delivered; anything else → retried with backoff, never dropped."""
+    with database.transaction() as store:
+        due = store.due_deliveries(now, limit)
+        if not due:
+            return PassReport()
+        endpoints = {e.id: e for e in store.webhook_endpoints(None)}
+        claimed = []
+        for delivery in due:
+            leased = replace(delivery, attempts=delivery.attempts + 1,
+                             next_attempt_at=now + LEASE)
+            store.save_delivery(leased)
+            claimed.append((leased, endpoints.get(delivery.endpoint_id)))
+
+    def attempt(job: tuple[WebhookDelivery, WebhookEndpoint | None]) -> DeliveryAttempt:
+        delivery, endpoint = job
+        if endpoint is None:
+            return DeliveryAttempt(None, f"endpoint {delivery.endpoint_id} not found", False)
+        return sender.send(endpoint.url, endpoint.secret, delivery.event_id,
+                           payload_bytes(delivery.payload), signed_at())
+
+    workers = max(1, min(concurrency, len(claimed)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="webhook") as pool:
+        attempts = list(pool.map(attempt, claimed))
+    report = PassReport()
+    with database.transaction() as store:
+        for (delivery, _), result in zip(claimed, attempts, strict=True):
+            store.save_delivery(_after_delivery(delivery, result, now, report))
+    return report
+
+
+def _after_delivery(delivery: WebhookDelivery, result: DeliveryAttempt, now: datetime,
+                    report: PassReport) -> WebhookDelivery:
+    if result.ok:
+        report.done += 1
+        return replace(delivery, status=DELIVERED, next_attempt_at=now,
+                       last_status_code=result.status_code, last_error=None)
+    report.retried += 1
+    report.errors.append(f"webhook {delivery.id} ({delivery.event_type}): {result.error}")
+    return replace(delivery, status=PENDING, last_status_code=result.status_code,
+                   last_error=result.error,
+                   next_attempt_at=now + next_attempt_delay(delivery.attempts))
+
+
+# -- the worker loop ------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    """`canone worker`: drain both outboxes every `interval` seconds (renewals are the
+    billing run's job, not this one's). Any number of workers may run side by side."""
+
+    database: Database
+    clock: Clock
+    mailer: Mailer
+    renderer: InvoiceRenderer
+    sender: WebhookSender
+    limit: int = 100
+
+    def run_once(self) -> tuple[PassReport, PassReport]:
+        """One pass over each outbox, repeated while full batches keep coming."""
+        emails, hooks = PassReport(), PassReport()
+        while True:
+            now = self.clock.now()
+            e = deliver_notifications(self.database, self.mailer, self.renderer, now,
+                                      self.limit)
+            w = deliver_webhooks(self.database, self.sender, now, self.limit)
+            for total, part in ((emails, e), (hooks, w)):
+                total.done += part.done
+                total.retried += part.retried
+                total.failed += part.failed
+                total.errors += part.errors
+            if e.claimed < self.limit and w.claimed < self.limit:
+                return emails, hooks
+
+    def run(self, interval: float, stop: threading.Event,
+            on_pass: Callable[[PassReport, PassReport], None] | None = None) -> None:
+        """Loop until `stop` is set; a failing pass (database down) is logged and retried."""
+        while not stop.is_set():
+            try:
+                emails, hooks = self.run_once()
+            except Exception:
+                log.exception("worker: the pass failed; trying again in %ss", interval)
+            else:
+                if on_pass is not None:
+                    on_pass(emails, hooks)
+            stop.wait(interval)
