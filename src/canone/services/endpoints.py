@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from canone.billing.errors import InvalidField
 from canone.services.access import Actor, load_account, require_billing, require_staff
 from canone.services.context import Services, new_id
-from canone.services.store import WebhookDelivery, WebhookEndpoint
+from canone.services.store import Store, WebhookDelivery, WebhookEndpoint
 
 # Every event type the services emit (webhooks are sent for each state change).
 EVENT_TYPES = (
@@ -81,12 +81,7 @@ def register(svc: Services, actor: Actor, url: str, events: list[str],
 def endpoints_of(svc: Services, actor: Actor, account_id: str | None) -> list[WebhookEndpoint]:
     """The actor's account's endpoints; staff see every endpoint (or one account's)."""
     with svc.database.transaction() as store:
-        if actor.account_id is not None:
-            account_id = actor.account_id
-        elif not actor.is_staff:
-            require_staff(actor, "see every webhook endpoint")
-        if account_id is not None:
-            load_account(store, actor, account_id)
+        account_id = _visible(store, actor, account_id, "see every webhook endpoint")
         return store.webhook_endpoints(account_id)
 
 
@@ -94,10 +89,17 @@ def deliveries(svc: Services, actor: Actor, account_id: str | None, limit: int,
                after: str | None) -> list[WebhookDelivery]:
     """Newest first; the actor's account's, or (staff) every account's or one account's."""
     with svc.database.transaction() as store:
-        if actor.account_id is not None:
-            account_id = actor.account_id
-        elif not actor.is_staff:
-            require_staff(actor, "see every webhook delivery")
-        if account_id is not None:
-            load_account(store, actor, account_id)
+        account_id = _visible(store, actor, account_id, "see every webhook delivery")
         return store.webhook_deliveries(account_id, limit, after)
+
+
+def _visible(store: Store, actor: Actor, account_id: str | None, what: str) -> str | None:
+    """The account whose records the actor asked for (its own by default), or None for
+    every account's (staff only)."""
+    if account_id is not None:
+        load_account(store, actor, account_id)  # NotFound for another account's
+        return account_id
+    if actor.account_id is not None:
+        return actor.account_id
+    require_staff(actor, what)
+    return None
