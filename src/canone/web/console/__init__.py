@@ -1,3 +1,133 @@
-from fastapi import APIRouter
+"""The support console (/console): the requests queue, a request with its change priced and
+the actions on it (take, apply at period end, apply now with credit, decline), account
+search and the account view with its invoices, ledger and audit trail.
 
-router = APIRouter()
+Every action goes through `services.requests.transition` as the signed-in agent; the pages
+only read. Support staff only (see `guard`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from canone.billing.errors import InvalidField
+from canone.services import requests
+from canone.services.context import local_date
+from canone.services.errors import ServiceError
+from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, NOW, PERIOD_END
+from canone.web.auth import SignedIn, services_of
+from canone.web.console import labels, views
+from canone.web.console.guard import staff_page, staff_posting
+from canone.web.templating import PageRoute, render, translator_of
+
+router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=False)
+
+Staff = Annotated[SignedIn, Depends(staff_page)]
+PostingStaff = Annotated[SignedIn, Depends(staff_posting)]
+
+# The actions on a request: (new status, effective) for requests.transition.
+ACTIONS = {
+    "take": (IN_PROGRESS, PERIOD_END),
+    "apply_period_end": (COMPLETED, PERIOD_END),
+    "apply_now": (COMPLETED, NOW),
+    "complete": (COMPLETED, PERIOD_END),  # a request without a desired configuration
+    "decline": (DECLINED, PERIOD_END),
+}
+
+
+def _page(request: Request, name: str, section: str, status_code: int = 200,
+          **context: Any) -> HTMLResponse:
+    svc = services_of(request)
+    tr = translator_of(request)
+    return render(request, f"console/{name}", {
+        "section": section, "labels": labels, "catalog": svc.catalog,
+        "plan_name": lambda config: labels.plan_name(tr, config),
+        "plan_details": lambda config: labels.plan_details(tr, config),
+        "line_label": lambda config, line: labels.line_label(tr, svc.catalog, config, line),
+        "change_line_label": lambda change, line: labels.change_line_label(
+            tr, svc.catalog, change, line),
+        "when": lambda instant, tz="UTC": labels.when(tr, instant, tz),
+        "local_date": local_date,
+        "feature_label": lambda code: labels.feature_label(tr, code),
+        "audit_summary": lambda entry, currency: labels.audit_summary(tr, entry, currency),
+        **context,
+    }, status_code=status_code)
+
+
+@router.get("/login")
+def console_login() -> RedirectResponse:
+    """Support agents sign in on the shared sign-in page and come back here."""
+    return RedirectResponse("/login?next=/console", 303)
+
+
+@router.get("")
+def queue(request: Request, signed_in: Staff, status: str = labels.ACTIVE,
+          after: str | None = None) -> HTMLResponse:
+    found = views.queue(services_of(request), signed_in.actor, status, after)
+    return _page(request, "queue.html", "requests", queue=found)
+
+
+@router.get("/requests/{request_id}")
+def request_page(request: Request, request_id: str, signed_in: Staff,
+                 done: str | None = None) -> HTMLResponse:
+    detail = views.request_detail(services_of(request), signed_in.actor, request_id)
+    return _page(request, "request.html", "requests", detail=detail, done=done)
+
+
+@router.post("/requests/{request_id}")
+def act_on_request(request: Request, request_id: str, signed_in: PostingStaff,
+                   action: Annotated[str, Form()],
+                   message: Annotated[str, Form()] = "") -> Response:
+    svc = services_of(request)
+    tr = translator_of(request)
+    error = None
+    if action not in ACTIONS:
+        error = tr.gettext("Choose one of the actions on this page.")
+    elif action == "decline" and not message.strip():
+        error = tr.gettext("Write the message the customer will receive: say why the request "
+                           "is declined.")
+    else:
+        to, effective = ACTIONS[action]
+        try:
+            requests.transition(svc, signed_in.actor, request_id, to, effective, message.strip())
+        except (ServiceError, InvalidField) as exc:
+            error = _why_not(tr.gettext, exc)
+        else:
+            return RedirectResponse(f"/console/requests/{request_id}?done={action}", 303)
+    detail = views.request_detail(svc, signed_in.actor, request_id)
+    return _page(request, "request.html", "requests", detail=detail, error=error,
+                 message=message, failed_action=action, status_code=409)
+
+
+def _why_not(gettext: Any, exc: Exception) -> str:
+    """The service's refusal in the agent's language, where it is one we know."""
+    text = str(exc)
+    if "cannot become" in text:
+        return str(gettext("The request was handled meanwhile (its status changed). "
+                           "Here it is as it is now."))
+    if "came by email" in text:
+        return str(gettext("This request came by email: take it first, to confirm the "
+                           "sender, then apply it."))
+    if "custom price" in text:
+        return str(gettext("The desired plan has a custom price: agree it with sales and "
+                           "set it up in the catalog first."))
+    if "due for renewal" in text:
+        return str(gettext("The subscription is due for renewal: run billing, then apply "
+                           "the change."))
+    return str(gettext("Nothing was changed: %(reason)s")) % {"reason": text}
+
+
+@router.get("/accounts")
+def accounts_page(request: Request, signed_in: Staff,
+                  q: Annotated[str, Query(max_length=200)] = "",
+                  after: str | None = None) -> HTMLResponse:
+    found, more = views.find_accounts(services_of(request), signed_in.actor, q, after)
+    return _page(request, "accounts.html", "accounts", q=q, found=found, next_after=more)
+
+
+@router.get("/accounts/{account_id}")
+def account_page(request: Request, account_id: str, signed_in: Staff) -> HTMLResponse:
+    view = views.account_view(services_of(request), signed_in.actor, account_id)
+    return _page(request, "account.html", "accounts", view=view)

@@ -1,0 +1,110 @@
+"""What the console shows in words: statuses, reasons, plans, price lines and instants, in
+the agent's language. Codes stay codes in the data; they become words only here."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+
+from canone.billing.catalog import Catalog
+from canone.billing.changes import Change
+from canone.billing.codec import config_from_json
+from canone.billing.configuration import Configuration
+from canone.billing.errors import InvalidField
+from canone.billing.pricing import Line
+from canone.services.records import AuditEntry
+from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, OPEN, WITHDRAWN
+from canone.web.i18n import N_, Translator
+from canone.web.portal import labels as portal
+
+STATUSES = portal.REQUEST_STATUSES
+STATUS_BADGES = {OPEN: "accent", IN_PROGRESS: "warn", COMPLETED: "ok", DECLINED: "danger",
+                 WITHDRAWN: ""}
+# The queue's filters: "active" (open and in progress, the default), each status, or all.
+ACTIVE, ALL = "active", "all"
+FILTERS = {
+    ACTIVE: N_("Open and in progress"),
+    **STATUSES,
+    ALL: N_("All"),
+}
+REASONS = portal.REASONS
+SOURCES = {"portal": N_("Billing page"), "api": N_("API"), "email": N_("Email")}
+ACCOUNT_STATUSES = {"active": N_("Active"), "past_due": N_("Past due (restricted)"),
+                    "cancelled": N_("Cancelled")}
+ACCOUNT_BADGES = {"active": "ok", "past_due": "danger", "cancelled": ""}
+ROLES = {"primary_admin": N_("Primary admin"), "admin": N_("Admin"), "user": N_("User")}
+INVOICE_KINDS = portal.INVOICE_KINDS
+EFFECTIVE = {"period_end": N_("at period end"), "now": N_("now, with credit")}
+
+
+def plan_name(tr: Translator, config: Configuration) -> str:
+    """Product and tier: "Marketing Plus"."""
+    return portal.plan_name(tr, config)
+
+
+def plan_details(tr: Translator, config: Configuration) -> str:
+    """Contacts, seats, add-ons and interval: "5.000 contatti · 3 posti utente · Mensile"."""
+    parts = []
+    if config.contacts is not None:
+        parts.append(portal.contacts_text(tr, config.contacts))
+    parts.append(portal.seats_text(tr, config.seats))
+    parts.extend(portal.named(tr, portal.ADDONS, code) for code in config.addons)
+    parts.append(portal.named(tr, portal.INTERVALS, config.interval))
+    return " · ".join(parts)
+
+
+def line_label(tr: Translator, catalog: Catalog, config: Configuration, line: Line) -> str:
+    """What a price line of `config` pays for."""
+    return portal.describe_key(tr, catalog, config, line.key)
+
+
+def change_line_label(tr: Translator, catalog: Catalog, change: Change, line: Line) -> str:
+    """A line of a change applied now: unused time credited, or the new plan charged."""
+    return portal.describe_change_line(tr, catalog, line, change.current, change.target,
+                                       change.remaining_days, change.period.days,
+                                       change.new_anchor is not None)
+
+
+def feature_label(tr: Translator, code: str) -> str:
+    return portal.named(tr, portal.FEATURES, code)
+
+
+def when(tr: Translator, instant: datetime, timezone: str = "UTC") -> str:
+    """"Nov 26, 2026, 9:02 PM" / "26 nov 2026, 21:02" in `timezone`."""
+    zone = ZoneInfo(timezone)
+    local = instant.astimezone(zone)
+    return (f"{format_date(local, 'medium', locale=tr.babel_locale)}, "
+            f"{format_time(local, 'short', locale=tr.babel_locale)}")
+
+
+MONEY_KEYS = ("total", "amount", "amount_paid")
+
+
+def audit_summary(tr: Translator, entry: AuditEntry, currency: str) -> str:
+    """One line saying what an audit entry changed: the plan, an invoice, an amount…"""
+    after = entry.after or {}
+    config = after.get("configuration")
+    if isinstance(config, dict):
+        try:
+            plan = config_from_json(config, "configuration")
+        except InvalidField:
+            return ""
+        text = f"{plan_name(tr, plan)} · {plan_details(tr, plan)}"
+        pending = after.get("pending")
+        if isinstance(pending, dict) and "scheduled" in entry.action:
+            with suppress(InvalidField):
+                later = config_from_json(pending, "pending")
+                text = tr.gettext("next period: %(plan)s") % {
+                    "plan": f"{plan_name(tr, later)} · {plan_details(tr, later)}"}
+        return text
+    parts = []
+    for key, value in after.items():
+        if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+            continue
+        if key in MONEY_KEYS and isinstance(value, int):
+            value = tr.money_minor(value, currency)
+        parts.append(f"{key}: {value}")
+    return " · ".join(parts)
