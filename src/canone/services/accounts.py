@@ -216,8 +216,7 @@ def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Acc
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="account.card_updated", before={"card": _card(account.card)},
                       after={"card": _card(stored)}, event="account.updated")
-    if account.status == PAST_DUE:
-        renewal.collect_account(svc, account_id)
+    renewal.collect_account(svc, account_id)  # what it owes, past due or awaiting a retry
     with svc.database.transaction() as store:
         fresh = store.get_account(account_id)
     assert fresh is not None

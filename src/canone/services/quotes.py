@@ -21,7 +21,14 @@ from canone.services import subscriptions
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, subscription_json, today
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote
-from canone.services.payments import COMPLETIONS, FAILURES, PENDING, SUCCEEDED, pay
+from canone.services.payments import (
+    COMPLETIONS,
+    FAILURES,
+    PENDING,
+    SUCCEEDED,
+    pay,
+    record_payment,
+)
 from canone.services.ports import ChargeResult
 from canone.services.records import Invoice, PaymentIntent
 from canone.services.store import Store
@@ -141,21 +148,26 @@ def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
     assert account is not None and sub is not None
     if sub.version != claims["v"]:
         # Paid for a change that another one overtook: keep the money as account credit.
+        # The money was taken: record the payment too, or nothing would show where the
+        # credit came from.
+        record_payment(svc, store, intent, outcome, account_id, None)
         subscriptions.credit(svc, store, account, intent.amount,
                              "Payment for a superseded plan change", None)
         return {"subscription": subscription_json(sub), "invoice_id": None, "credited": True}
     target = config_from_json(claims["t"], "target")
     day = date.fromisoformat(claims["d"])
     change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+    new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
     if change.due_now > 0:
-        invoice = subscriptions.issue_invoice(svc, store, account, sub, "upgrade", change.lines,
-                                              sub.period_start, sub.period_end, paid=True)
+        # The invoice covers the change day to the end of the (possibly new, month → year)
+        # period.
+        invoice = subscriptions.issue_invoice(svc, store, account, new, "upgrade", change.lines,
+                                              day, new.period_end, paid=True)
         subscriptions.record_paid(svc, store, intent, outcome, invoice)
     elif change.credit > 0:
         subscriptions.credit(svc, store, account, to_minor(change.credit),
                              "Credit for unused time after a plan change", None)
-    new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     if invoice is not None:
         subscriptions.notify_purchase(svc, store, account, invoice)
     return {"subscription": subscription_json(new),

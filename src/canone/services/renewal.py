@@ -58,7 +58,7 @@ def run(svc: Services, until: datetime | None = None, batch: int = 500,
                 renew_one(svc, store, sub, report)
         if progress is not None:
             progress(len(due))
-        if len(due) < batch:
+        if not due:  # a subscription several periods behind comes back once per period
             break
     collect(svc, svc.now(), report)
     return report
@@ -77,7 +77,10 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
         report.cancelled += 1
         return
     config = sub.pending or sub.config
-    renewed = subscriptions.with_period(sub, account.timezone, sub.anchor, config.interval,
+    # A scheduled change of interval (support, month ↔ year) starts a new period, and a new
+    # anchor, where the old period ends (SPEC §2: periods are counted from the anchor).
+    anchor = sub.anchor if config.interval == sub.config.interval else sub.period_end
+    renewed = subscriptions.with_period(sub, account.timezone, anchor, config.interval,
                                         sub.period_end)
     renewed = renewed.but(config=config, pending=None, version=sub.version + 1)
     bill = price(svc.catalog, config)
@@ -116,7 +119,7 @@ def collect(svc: Services, now: datetime, report: RunReport | None = None,
             for invoice in store.invoices_to_collect(now, batch):
                 if account_id is not None and invoice.account_id != account_id:
                     continue
-                key = f"col_{invoice.id}_{invoice.attempts + 1}"
+                key = _collect_key(invoice)
                 account = store.get_account(invoice.account_id)
                 assert account is not None
                 store.save_invoice(invoice.but(next_attempt_at=None))
@@ -139,12 +142,18 @@ def collect(svc: Services, now: datetime, report: RunReport | None = None,
 
 
 def collect_account(svc: Services, account_id: str) -> RunReport:
-    """Collect an account's open invoices now (after its card was updated)."""
+    """Collect an account's open invoices now (after its card was updated), including those
+    waiting for their next retry; one whose charge is in flight is left to reconciliation."""
     with svc.database.transaction() as store:
         for invoice in store.invoices_of(account_id, 1000, None):
-            if invoice.status == "open" and invoice.next_attempt_at is None:
+            if invoice.status == "open" and store.get_intent(_collect_key(invoice)) is None:
                 store.save_invoice(invoice.but(next_attempt_at=svc.now()))
     return collect(svc, svc.now(), account_id=account_id)
+
+
+def _collect_key(invoice: Invoice) -> str:
+    """The idempotency key of the invoice's next collection attempt."""
+    return f"col_{invoice.id}_{invoice.attempts + 1}"
 
 
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,

@@ -102,15 +102,18 @@ def _apply(svc: Services, store: Store, actor: Actor, request: ChangeRequest,
     if effective == PERIOD_END:
         subscriptions.set_pending(svc, store, account, sub, desired, actor.name)
         return
-    change = applied_now(svc.catalog, sub.config, desired, sub.anchor, today(svc, account))
+    day = today(svc, account)
+    change = applied_now(svc.catalog, sub.config, desired, sub.anchor, day)
+    new = subscriptions.apply_change(svc, store, account, sub, change, "request_applied",
+                                     actor.name)
     if change.credit > 0:
         subscriptions.credit(svc, store, account, to_minor(change.credit),
                              f"Unused time credited by change request {request.id}", None)
     elif change.due_now > 0:
         # Collected like any open invoice (billing run, or at once after a card update).
-        subscriptions.issue_invoice(svc, store, account, sub, "request", change.lines,
-                                    change.period.start, change.period.end, paid=False)
-    subscriptions.apply_change(svc, store, account, sub, change, "request_applied", actor.name)
+        # It covers the day to the end of the (possibly new, on an interval change) period.
+        subscriptions.issue_invoice(svc, store, account, new, "request", change.lines,
+                                    day, new.period_end, paid=False)
 
 
 def _announce(svc: Services, store: Store, request: ChangeRequest, event: str,

@@ -1,0 +1,172 @@
+"""Services on a real database (SQLite and PostgreSQL), the sandbox card network and a
+test clock that the tests move."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+
+from canone.billing.catalog import default_catalog
+from canone.billing.configuration import Configuration
+from canone.db.database import Database
+from canone.integrations.payments import SandboxGateway
+from canone.services import accounts
+from canone.services.access import STAFF, Actor
+from canone.services.context import Services
+from canone.services.ports import Card
+from canone.services.records import Account, Invoice, LedgerEntry, Payment, Subscription, User
+
+GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
+DECLINED_CARD = Card("4000000000000002", 12, 2035, "123")
+NO_FUNDS_CARD = Card("4000000000009995", 12, 2035, "123")
+TIMEOUT_CARD = Card("4000000000000119", 12, 2035, "123")
+
+SUPPORT = Actor(STAFF, "staff:sam@canone.test")
+
+
+class TestClock:
+    """An advanceable clock, as Stripe test clocks."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, now: datetime) -> None:
+        self.instant = now
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def set(self, instant: datetime) -> None:
+        self.instant = instant
+
+    def advance(self, **delta: float) -> None:
+        self.instant += timedelta(**delta)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its cheapest: sign-ups and new users stay fast, hashes stay real."""
+    monkeypatch.setattr(accounts, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock(datetime(2026, 4, 1, 9, 0, tzinfo=UTC))
+
+
+def make_services(database: Database, clock: TestClock, gateway_path: Path) -> Services:
+    return Services(database, clock, SandboxGateway(gateway_path, clock), default_catalog(),
+                    "test-secret")
+
+
+@pytest.fixture
+def svc(database: Database, clock: TestClock, tmp_path: Path) -> Services:
+    return make_services(database, clock, tmp_path / "sandbox.db")
+
+
+@pytest.fixture
+def pg_svc(postgres_database: Database, clock: TestClock, tmp_path: Path) -> Services:
+    return make_services(postgres_database, clock, tmp_path / "sandbox.db")
+
+
+def config(product: str = "marketing", tier: str = "plus", interval: str = "month",
+           currency: str = "USD", contacts: int | None = 1000, seats: int = 1,
+           addons: tuple[str, ...] = ()) -> Configuration:
+    return Configuration(product, tier, interval, currency, contacts, seats, addons)
+
+
+def sign_up(svc: Services, plan: Configuration | None = None, *, email: str = "ada@example.com",
+            timezone: str = "UTC", card: Card = GOOD_CARD, anchor: date | None = None,
+            locale: str = "en") -> accounts.SignedUp:
+    plan = plan or config()
+    return accounts.sign_up(svc, accounts.SignUp(
+        name="Ada's Shop", timezone=timezone, locale=locale, currency=plan.currency,
+        admin_email=email, admin_name="Ada Lovelace", admin_password="correct horse",
+        config=plan, card=card, anchor=anchor))
+
+
+def at(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+# -- reading state back through the store ---------------------------------------------------
+
+
+def admin_of(svc: Services, account_id: str) -> Actor:
+    """The account's primary admin, signed in."""
+    with svc.database.transaction() as store:
+        admin = next(u for u in store.users_of(account_id) if u.role == "primary_admin")
+    return Actor.of_user(admin)
+
+
+def add_person(svc: Services, account_id: str, email: str, role: str = "user",
+               billing: bool = False) -> User:
+    return accounts.add_user(svc, admin_of(svc, account_id), account_id, email, "Someone",
+                             "long enough", role, billing)
+
+
+def subscription(svc: Services, account_id: str) -> Subscription:
+    with svc.database.transaction() as store:
+        sub = store.subscription_of(account_id)
+    assert sub is not None
+    return sub
+
+
+def account(svc: Services, account_id: str) -> Account:
+    with svc.database.transaction() as store:
+        found = store.get_account(account_id)
+    assert found is not None
+    return found
+
+
+def invoices(svc: Services, account_id: str) -> list[Invoice]:
+    """Oldest first."""
+    with svc.database.transaction() as store:
+        return sorted(store.invoices_of(account_id, 10_000, None), key=lambda i: i.number)
+
+
+def payments(svc: Services, account_id: str) -> list[Payment]:
+    with svc.database.transaction() as store:
+        return store.payments_of(account_id)
+
+
+def ledger(svc: Services, account_id: str) -> list[LedgerEntry]:
+    with svc.database.transaction() as store:
+        return store.ledger_of(account_id)
+
+
+def balance(svc: Services, account_id: str) -> int:
+    with svc.database.transaction() as store:
+        return store.balance_of(account_id)
+
+
+def notifications(svc: Services, account_id: str | None = None) -> list[dict[str, Any]]:
+    """Queued emails (outbox payloads: to, kind, locale, data, account_id), oldest first."""
+    with svc.database.transaction() as store:
+        items = store.due_notifications(datetime(9999, 1, 1, tzinfo=UTC), 100_000)
+    found = sorted(items, key=lambda item: item.next_attempt_at)
+    return [item.payload for item in found
+            if account_id is None or item.payload["account_id"] == account_id]
+
+
+def kinds(svc: Services, account_id: str) -> list[str]:
+    return [n["kind"] for n in notifications(svc, account_id)]
+
+
+def count_rows(svc: Services, table: str) -> int:
+    from sqlalchemy import text
+
+    with svc.database.transaction() as store:
+        connection = store.connection  # type: ignore[attr-defined]
+        return int(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())
+
+
+@pytest.fixture
+def signed(svc: Services) -> Iterator[accounts.SignedUp]:
+    """Ada's account: marketing plus, 1,000 contacts, 1 seat, monthly, from 1 April 2026."""
+    yield sign_up(svc)
