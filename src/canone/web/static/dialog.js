@@ -40,7 +40,10 @@
     const focus = dialog.querySelector("[autofocus]") || dialog.querySelector(
       "input:not([type=hidden]), select, textarea, button:not([data-close])");
     if (focus) focus.focus();
-    dialog.querySelectorAll("form[data-live-quote]").forEach((form) => liveQuote(form));
+    const forms = Array.from(dialog.querySelectorAll("form[data-live-quote]"));
+    const outer = dialog.closest("form[data-live-quote]"); // a dialog inside a page's form
+    if (outer) forms.push(outer);
+    forms.forEach((form) => liveQuote(form));
   }
 
   document.addEventListener("click", (event) => {
@@ -195,6 +198,9 @@
       });
     }, 0);
   });
+
+  // Pages whose price shows without opening a dialog (the bundle configurator).
+  document.querySelectorAll("form[data-live-quote][data-quote-on-load]").forEach((form) => liveQuote(form));
 
   window.addEventListener("pageshow", (event) => {
     // Back/forward cache: a form restored after submitting can be used again.

@@ -1,0 +1,68 @@
+"""What the Billing & Upgrade page shows, read in one transaction (the page's only query
+round trip besides the sign-in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from canone.services.access import Actor, load_account, require_billing
+from canone.services.context import Services, today
+from canone.services.errors import NotFound
+from canone.services.records import (
+    PRIMARY_ADMIN,
+    Account,
+    ChangeRequest,
+    Invoice,
+    Subscription,
+    User,
+)
+
+RECENT_INVOICES = 24
+
+
+@dataclass(frozen=True)
+class BillingOverview:
+    account: Account
+    subscription: Subscription
+    today: date  # the account's local date
+    contacts_used: int
+    active_users: int
+    seats_in_use: int  # active users, as the seat rules count them (see quotes.active_users)
+    invoices: tuple[Invoice, ...]  # newest first
+    balance: int  # account credit, minor units
+    requests: tuple[ChangeRequest, ...]  # newest first
+    primary_admin: User | None
+    viewer_is_primary_admin: bool
+
+
+def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOverview:
+    """Everything the page needs; `Forbidden` (naming the primary admin) for people
+    without billing access."""
+    with svc.database.transaction() as store:
+        account = load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "see billing")
+        sub = store.subscription_of(account_id)
+        if sub is None:
+            raise NotFound(f"account {account_id} has no subscription")
+        users = store.users_of(account_id)
+        usage = store.usage_of(account_id)
+        invoices = store.invoices_of(account_id, RECENT_INVOICES, None)
+        balance = store.balance_of(account_id)
+        requests = store.requests_of(account_id)
+    active = sum(1 for user in users if user.active)
+    admin = next((user for user in users if user.role == PRIMARY_ADMIN), None)
+    newest_first = sorted(invoices, key=lambda inv: (inv.issued_at, inv.number), reverse=True)
+    return BillingOverview(
+        account=account,
+        subscription=sub,
+        today=today(svc, account),
+        contacts_used=usage.contacts if usage else 0,
+        active_users=active,
+        seats_in_use=max(active, usage.active_users if usage else 0),
+        invoices=tuple(newest_first),
+        balance=balance,
+        requests=tuple(requests),
+        primary_admin=admin,
+        viewer_is_primary_admin=actor.user is not None and actor.user.role == PRIMARY_ADMIN,
+    )

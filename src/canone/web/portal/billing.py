@@ -1,0 +1,101 @@
+"""The Billing & Upgrade page, the bundle configuration page and invoice PDFs."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from canone.billing.codec import config_to_json
+from canone.services import invoices
+from canone.services.overview import BillingOverview, billing_overview
+from canone.web.auth import SignedIn, services_of, signed_in_user
+from canone.web.i18n import Translator
+from canone.web.portal import labels, messages, view
+from canone.web.templating import PageRoute, render, translator_of
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _overview(request: Request, signed_in: SignedIn) -> BillingOverview:
+    """The page's data; a person without billing access gets the 403 page (PageRoute)."""
+    assert signed_in.user is not None
+    return billing_overview(services_of(request), signed_in.actor, signed_in.user.account_id)
+
+
+def _confirmation(tr: Translator, o: BillingOverview, invoice_id: str | None
+                  ) -> dict[str, str] | None:
+    """The invoice just paid, for the confirmation at the top of the page."""
+    found = next((inv for inv in o.invoices if inv.id == invoice_id), None)
+    if found is None:
+        return None
+    return {"id": found.id, "number": found.number,
+            "total": tr.money_minor(found.total, found.currency),
+            "paid": tr.money_minor(found.amount_paid, found.currency)}
+
+
+@router.get("/billing", response_class=HTMLResponse)
+def billing_page(request: Request, signed_in: SignedIn = Depends(signed_in_user),
+                 done: str | None = None, error: str | None = None,
+                 invoice: str | None = None) -> Response:
+    tr = translator_of(request)
+    o = _overview(request, signed_in)
+    svc = services_of(request)
+    page = view.build(tr, svc.catalog, o)
+    return render(request, "portal/billing.html", {
+        "o": o, "page": page, "sub": o.subscription, "account": o.account,
+        "done": messages.done_text(tr, done), "error": messages.error_text(tr, error),
+        "error_code": error, "confirmed": _confirmation(tr, o, invoice),
+        "reasons": [(code, tr.gettext(text)) for code, text in labels.REASONS.items()],
+        "next_billing": tr.date(o.subscription.period_end),
+    })
+
+
+@router.get("/billing/bundle", response_class=HTMLResponse)
+def bundle_page(request: Request, signed_in: SignedIn = Depends(signed_in_user)) -> Response:
+    """"Complete your bundle": tier, contacts, seats and add-ons of the bundle to move to."""
+    tr = translator_of(request)
+    o = _overview(request, signed_in)
+    catalog = services_of(request).catalog
+    current = o.subscription.config
+    bundle = catalog.products.get("bundle")
+    if bundle is None or current.product not in bundle.upgrade_from:
+        return render(request, "error.html", {
+            "status": 409, "title": tr.gettext("Your plan already includes the bundle"),
+            "message": tr.gettext("Go back to the Billing & Upgrade page to change it."),
+            "back_url": "/billing", "back_label": tr.gettext("Billing & Upgrade")},
+            status_code=409)
+    tiers = list(bundle.tiers)
+    tier = current.tier if current.tier in tiers else tiers[0]
+    steps = list(catalog.contact_steps)
+    contacts = current.contacts if current.contacts in steps else steps[0]
+    plan = bundle.tiers[tier]
+    start = current.with_(product="bundle", tier=tier, contacts=contacts,
+                          seats=max(current.seats, plan.seats_included))
+    return render(request, "portal/bundle.html", {
+        "o": o, "account": o.account, "current": config_to_json(current),
+        "start": config_to_json(start), "current_name": labels.plan_name(tr, current),
+        "tiers": [(t, labels.named(tr, labels.TIERS, t),
+                   tr.ngettext("%(n)s user seat included", "%(n)s user seats included",
+                               bundle.tiers[t].seats_included)
+                   % {"n": bundle.tiers[t].seats_included}) for t in tiers],
+        "steps": steps, "step_labels": json.dumps([tr.number(s) for s in steps]),
+        "step_index": steps.index(contacts), "step_label": tr.number(contacts),
+        "addons": view.bundle_addons(tr, catalog, start),
+        "offer": view.bundle_offer(tr, catalog, current) or [],
+    })
+
+
+@router.get("/billing/invoices/{invoice_id}.pdf")
+def invoice_pdf(request: Request, invoice_id: str,
+                signed_in: SignedIn = Depends(signed_in_user)) -> Response:
+    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+
+    svc = services_of(request)
+    document = invoices.invoice_document(svc, signed_in.actor, invoice_id)
+    pdf = PdfInvoiceRenderer().render(document)
+    filename = invoices.invoice_pdf_filename(document.number)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"',
+        "Cache-Control": "private, no-store"})

@@ -1,0 +1,91 @@
+"""Plan changes from the page: the live quote (JSON for dialog.js), the confirmation of a
+quote, and cancelling a scheduled change. The amounts come from the services' quote; the
+confirmation charges exactly what the quote showed, once per quote token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from canone.billing.errors import InvalidField
+from canone.services import quotes, subscriptions
+from canone.services.errors import Forbidden, ServiceError
+from canone.web.auth import SignedIn, posting_user, services_of
+from canone.web.portal import messages
+from canone.web.portal.quoting import QuoteView, error_view, quote_view, target_from_fields
+from canone.web.templating import PageRoute, templates, translator_of
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _account_id(signed_in: SignedIn) -> str:
+    assert signed_in.user is not None
+    return signed_in.user.account_id
+
+
+def _invalid_choice(request: Request, signed_in: SignedIn, exc: InvalidField) -> str:
+    tr = translator_of(request)
+    svc = services_of(request)
+    active = max_seats = None
+    if exc.field.endswith("seats"):  # rare: read what the message needs
+        with svc.database.transaction() as store:
+            active = quotes.active_users(store, _account_id(signed_in))
+            sub = store.subscription_of(_account_id(signed_in))
+        if sub is not None:
+            max_seats = svc.catalog.plan(sub.config.product, sub.config.tier).max_seats
+    return messages.field_text(tr, exc, active, max_seats)
+
+
+@router.post("/billing/quote")
+def live_quote(request: Request, data: dict[str, Any] = Body(...),
+               signed_in: SignedIn = Depends(posting_user)) -> JSONResponse:
+    """The price of the configuration a dialog shows, as HTML parts for the dialog."""
+    tr = translator_of(request)
+    svc = services_of(request)
+    view: QuoteView
+    try:
+        target = target_from_fields(data)
+        quote = quotes.preview(svc, signed_in.actor, _account_id(signed_in), target)
+        view = quote_view(tr, svc.catalog, quote)
+    except InvalidField as exc:
+        view = error_view(_invalid_choice(request, signed_in, exc))
+    except Forbidden:
+        view = error_view(tr.gettext("Only the primary admin or an admin with billing "
+                                     "permission can see and change billing."))
+    except ServiceError as exc:
+        view = error_view(messages.error_text(tr, messages.error_code(exc)) or "")
+    context = {"q": view, "i18n": tr}
+    parts = {name: templates.env.get_template(f"portal/quote_{name}.html").render(context)
+             for name in ("summary", "review")}
+    return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
+                         "confirm_label": view.confirm_label(tr)},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.post("/billing/confirm")
+def confirm(request: Request, token: str = Form(""),
+            signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    """Confirm a quote: the service charges it once, however often it is submitted."""
+    svc = services_of(request)
+    try:
+        done = quotes.confirm(svc, signed_in.actor, _account_id(signed_in), token)
+    except (ServiceError, InvalidField) as exc:
+        return RedirectResponse(f"/billing?error={messages.error_code(exc)}", 303)
+    if done.invoice is not None:
+        return RedirectResponse(f"/billing?invoice={done.invoice.id}", 303)
+    if done.subscription.get("pending") is not None:
+        return RedirectResponse("/billing?done=scheduled", 303)
+    return RedirectResponse("/billing?done=changed", 303)
+
+
+@router.post("/billing/pending/cancel")
+def cancel_pending(request: Request,
+                   signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    try:
+        subscriptions.drop_pending(services_of(request), signed_in.actor,
+                                   _account_id(signed_in))
+    except ServiceError as exc:
+        return RedirectResponse(f"/billing?error={messages.error_code(exc)}", 303)
+    return RedirectResponse("/billing?done=pending_cancelled", 303)

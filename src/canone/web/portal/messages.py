@@ -1,0 +1,105 @@
+"""What the page says after an action or an error, in the visitor's language.
+
+Actions redirect back to the page (post/redirect/get) with a short code in the query
+string, `?done=…` or `?error=…`; only the codes below are shown, so a crafted link cannot
+put arbitrary text on the page.
+"""
+
+from __future__ import annotations
+
+from canone.billing.errors import InvalidField
+from canone.services.errors import (
+    Busy,
+    ChangeRefused,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PaymentFailed,
+    PaymentPending,
+    ServiceError,
+    StaleQuote,
+)
+from canone.web.i18n import N_, Translator
+
+DONE = {
+    "scheduled": N_("Your change is scheduled for the next period. Nothing was charged today."),
+    "changed": N_("Your plan is updated. Nothing was due today."),
+    "credited": N_("Your plan is updated. The difference was credited to your account "
+                   "balance."),
+    "pending_cancelled": N_("The scheduled change was cancelled. Your plan stays as it is."),
+    "request_sent": N_("Your request was sent. We will contact you by email to help you "
+                       "change your plan."),
+    "request_withdrawn": N_("Your request was withdrawn."),
+    "card_updated": N_("Your card was updated."),
+    "auto_upgrade_on": N_("Auto-upgrade is on: your contact limit is raised when you go "
+                          "over it."),
+    "auto_upgrade_off": N_("Auto-upgrade is off."),
+    "cancelled": N_("Your account will be cancelled at the end of the current period."),
+    "resumed": N_("The cancellation was undone. Your subscription continues."),
+}
+
+ERRORS = {
+    "stale_quote": N_("The price changed, please review again. Nothing was charged."),
+    "declined": N_("Your card was declined. Nothing was charged and your plan did not "
+                   "change. Update your card and try again."),
+    "insufficient_funds": N_("Your card has insufficient funds. Nothing was charged and "
+                             "your plan did not change."),
+    "no_card": N_("There is no card on file. Add a card first."),
+    "payment_pending": N_("We are still waiting for the card network. Your plan changes "
+                          "as soon as the payment is confirmed; do not pay again."),
+    "busy": N_("Another payment for this account is being processed. Try again in a "
+               "moment."),
+    "change_refused": N_("This change needs a request to our team."),
+    "invalid_quote": N_("This price is no longer valid. Please review the change again."),
+    "not_possible": N_("That is not possible in the current state of your account."),
+    "forbidden": N_("Only the account's primary admin can do this."),
+    "card_invalid": N_("The card details are not valid. Check them and try again."),
+    "request_invalid": N_("Say what you would like to change, in the message or by "
+                          "choosing a plan."),
+}
+
+
+def done_text(tr: Translator, code: str | None) -> str | None:
+    return tr.gettext(DONE[code]) if code in DONE else None
+
+
+def error_text(tr: Translator, code: str | None) -> str | None:
+    return tr.gettext(ERRORS[code]) if code in ERRORS else None
+
+
+def error_code(exc: Exception) -> str:
+    """The page's code for an error of the services."""
+    if isinstance(exc, StaleQuote):
+        return "stale_quote"
+    if isinstance(exc, PaymentFailed):
+        return exc.decline_code if exc.decline_code in ERRORS else "declined"
+    if isinstance(exc, PaymentPending):
+        return "payment_pending"
+    if isinstance(exc, Busy):
+        return "busy"
+    if isinstance(exc, ChangeRefused):
+        return "change_refused"
+    if isinstance(exc, InvalidField) and exc.field == "quote_token":
+        return "invalid_quote"
+    if isinstance(exc, Forbidden):
+        return "forbidden"
+    if isinstance(exc, InvalidTransition | NotFound | ServiceError):
+        return "not_possible"
+    return "not_possible"
+
+
+def field_text(tr: Translator, exc: InvalidField, active_users: int | None = None,
+               max_seats: int | None = None) -> str:
+    """Why a configuration chosen in a dialog is not possible."""
+    if exc.field.endswith("seats") and "deactivate" in exc.message and active_users:
+        return tr.ngettext(
+            "Your account has %(n)s active user. Deactivate users first to go below %(n)s "
+            "seat.",
+            "Your account has %(n)s active users. Deactivate users first to go below %(n)s "
+            "seats.", active_users) % {"n": active_users}
+    if exc.field.endswith("seats") and max_seats:
+        return tr.gettext("This tier allows at most %(n)s user seats. Upgrade the tier for "
+                          "more.") % {"n": max_seats}
+    if exc.field.endswith("addons"):
+        return tr.gettext("This add-on is not available on the chosen tier.")
+    return tr.gettext("This choice is not available.")

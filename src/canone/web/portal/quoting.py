@@ -1,0 +1,124 @@
+"""A live quote for the page: the target configuration read from a dialog's fields, and
+the service's quote turned into what people read before they confirm (amount due today,
+the future price, features lost and gained)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from canone.billing.catalog import Catalog
+from canone.billing.changes import NONE, REQUEST, SCHEDULED
+from canone.billing.codec import config_to_json
+from canone.billing.configuration import Configuration
+from canone.billing.errors import InvalidField
+from canone.billing.periods import nth_period
+from canone.services.quotes import Quote
+from canone.web.i18n import Translator
+from canone.web.portal import labels
+
+CONFIG_FIELDS = ("product", "tier", "interval", "currency", "contacts", "seats")
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InvalidField(name, "must be a whole number") from None
+
+
+def _codes(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value if str(v)]
+    return [code for code in str(value or "").split(",") if code]
+
+
+def target_from_fields(data: dict[str, Any]) -> Configuration:
+    """The configuration a dialog asks for. Its fields hold the whole configuration (the
+    page renders the current one into them), plus `add_addon` for an add-on purchase."""
+    missing = [name for name in CONFIG_FIELDS if name not in data]
+    if missing:
+        raise InvalidField(missing[0], "required")
+    addons = _codes(data.get("addons"))
+    extra = str(data.get("add_addon") or "")
+    if extra and extra not in addons:
+        addons.append(extra)
+    contacts = data.get("contacts")
+    return Configuration(
+        product=str(data["product"]), tier=str(data["tier"]), interval=str(data["interval"]),
+        currency=str(data["currency"]),
+        contacts=None if contacts in (None, "", "null") else _int(contacts, "contacts"),
+        seats=_int(data["seats"], "seats"), addons=tuple(addons))
+
+
+@dataclass
+class QuoteView:
+    kind: str
+    token: str | None
+    target: str  # the target configuration, described
+    future_price: str  # the target's price per period ("" when custom)
+    per_period: str
+    due_today: str
+    credit: str
+    from_date: str  # when the future price starts (the next period)
+    lines: list[tuple[str, str]] = field(default_factory=list)
+    gained: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    request_fields: str = ""
+    new_period: bool = False
+    has_credit: bool = False
+    error: str = ""
+
+    def confirm_label(self, tr: Translator) -> str | None:
+        return tr.gettext("Schedule the change") if self.kind == SCHEDULED else None
+
+
+def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
+    change = quote.change
+    target = change.target
+    cur = target.currency
+    period = change.period
+    new_period = change.new_anchor is not None
+    if new_period:  # month → year: a new yearly period starts today
+        assert change.new_anchor is not None
+        next_start: date = nth_period(change.new_anchor, target.interval, 0).end
+    else:
+        next_start = period.end
+    total = quote.target_price.total
+    view = QuoteView(
+        kind=change.kind, token=quote.token,
+        target=labels.describe_config(tr, catalog, target),
+        future_price="" if total is None else tr.money(total, cur),
+        per_period=labels.named(tr, labels.PER_INTERVAL, target.interval),
+        due_today=tr.money(change.due_now, cur), credit=tr.money(change.credit, cur),
+        from_date=tr.date(next_start),
+        gained=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_gained),
+        lost=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_lost),
+        new_period=new_period, has_credit=change.credit > 0,
+    )
+    if change.kind == REQUEST:
+        view.reasons = [labels.named(tr, labels.REASONS, r) for r in change.reasons]
+        view.request_fields = request_fields(tr, catalog, target, change.reasons)
+    elif change.kind != NONE:
+        view.lines = [(labels.describe_change_line(
+            tr, catalog, line, change.current, change.immediate, change.remaining_days,
+            period.days, new_period), tr.money(line.amount, cur)) for line in change.lines]
+    return view
+
+
+def request_fields(tr: Translator, catalog: Catalog, desired: Configuration,
+                   reasons: tuple[str, ...]) -> str:
+    """The "Request account change" form's fields, prefilled from a refused change."""
+    return json.dumps({
+        "desired": json.dumps(config_to_json(desired)),
+        "what": labels.describe_config(tr, catalog, desired),
+        "reason": reasons[0] if reasons else "other",
+    })
+
+
+def error_view(message: str) -> QuoteView:
+    return QuoteView(kind="error", token=None, target="", future_price="", per_period="",
+                     due_today="", credit="", from_date="", error=message)

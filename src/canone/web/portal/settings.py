@@ -1,0 +1,78 @@
+"""The account's billing settings on the page: the card on file, auto-upgrade of the
+contact limit, and cancellation at period end (with its undo)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from canone.billing.errors import InvalidField
+from canone.services import accounts, subscriptions
+from canone.services.errors import ServiceError
+from canone.services.ports import Card
+from canone.web.auth import SignedIn, posting_user, services_of
+from canone.web.portal import messages
+from canone.web.templating import PageRoute
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _account_id(signed_in: SignedIn) -> str:
+    assert signed_in.user is not None
+    return signed_in.user.account_id
+
+
+def _back(done: str | None = None, error: Exception | str | None = None) -> RedirectResponse:
+    if error is not None:
+        code = error if isinstance(error, str) else messages.error_code(error)
+        return RedirectResponse(f"/billing?error={code}", 303)
+    return RedirectResponse(f"/billing?done={done}", 303)
+
+
+@router.post("/billing/card")
+def update_card(request: Request, number: str = Form(""), exp_month: str = Form(""),
+                exp_year: str = Form(""), cvc: str = Form(""),
+                signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    try:
+        card = Card(number.strip(), int(exp_month), int(exp_year), cvc.strip())
+        accounts.update_card(services_of(request), signed_in.actor, _account_id(signed_in),
+                             card)
+    except (ValueError, InvalidField):
+        return _back(error="card_invalid")
+    except ServiceError as exc:
+        return _back(error=exc)
+    return _back("card_updated")
+
+
+@router.post("/billing/auto-upgrade")
+def auto_upgrade(request: Request, on: str = Form("0"),
+                 signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    enable = on == "1"
+    try:
+        accounts.set_auto_upgrade(services_of(request), signed_in.actor,
+                                  _account_id(signed_in), enable)
+    except ServiceError as exc:
+        return _back(error=exc)
+    return _back("auto_upgrade_on" if enable else "auto_upgrade_off")
+
+
+@router.post("/billing/cancel")
+def cancel_account(request: Request, reason: str = Form(""),
+                   signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    try:
+        subscriptions.set_cancellation(services_of(request), signed_in.actor,
+                                       _account_id(signed_in), True, reason.strip()[:500])
+    except ServiceError as exc:
+        return _back(error=exc)
+    return _back("cancelled")
+
+
+@router.post("/billing/resume")
+def undo_cancellation(request: Request,
+                      signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    try:
+        subscriptions.set_cancellation(services_of(request), signed_in.actor,
+                                       _account_id(signed_in), False)
+    except ServiceError as exc:
+        return _back(error=exc)
+    return _back("resumed")
