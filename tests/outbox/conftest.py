@@ -1,0 +1,40 @@
+"""The outbox on a real database (SQLite and PostgreSQL), the sandbox card network, a test
+clock, a real SMTP server (aiosmtpd) and a real webhook receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from canone.billing.catalog import default_catalog
+from canone.db.database import Database
+from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+from canone.integrations.payments import SandboxGateway
+from canone.services.context import Services
+from integrations.smtp_server import SmtpTestServer
+
+from .support import START, TestClock
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock(START)
+
+
+@pytest.fixture
+def svc(database: Database, clock: TestClock, tmp_path: Path) -> Services:
+    return Services(database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
+                    default_catalog(), "test-secret")
+
+
+@pytest.fixture
+def renderer() -> PdfInvoiceRenderer:
+    return PdfInvoiceRenderer()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpTestServer]:
+    with SmtpTestServer() as server:
+        yield server

@@ -1,0 +1,306 @@
+"""Emails from the outbox, through a real SMTP server (aiosmtpd), read as they arrived."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pypdf
+import pytest
+
+from canone.db.database import Database
+from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+from canone.integrations.mail import RecordingMailer, SmtpMailer
+from canone.integrations.outbox import MAX_EMAIL_ATTEMPTS, deliver_notifications
+from canone.services import accounts, renewal, requests, usage
+from canone.services.access import STAFF, Actor
+from canone.services.context import Services
+from canone.services.ports import Card, Email
+from integrations.smtp_server import SmtpTestServer
+
+from .support import TestClock, config, outbox_rows, sign_up
+
+SUPPORT = Actor(STAFF, "staff:sam@canone.example")
+DECLINED_CARD = Card("4000000000000002", 12, 2035, "123")
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\xa0", " ")
+
+
+def html_of(message: EmailMessage) -> str:
+    body = message.get_body(("html",))
+    assert body is not None
+    return str(body.get_content()).replace("\xa0", " ")
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages).replace("\xa0", " ")
+
+
+def attachments(message: EmailMessage) -> dict[str, tuple[str, bytes]]:
+    return {part.get_filename() or "": (part.get_content_type(), part.get_content())
+            for part in message.iter_attachments()}
+
+
+def deliver(database: Database, smtp: SmtpTestServer, clock: TestClock,
+            renderer: PdfInvoiceRenderer) -> None:
+    deliver_notifications(database, SmtpMailer(smtp.url), renderer, clock.now())
+
+
+def user_actor(svc: Services, email: str) -> Actor:
+    with svc.database.transaction() as store:
+        user = store.user_by_email(email)
+    assert user is not None
+    return Actor.of_user(user)
+
+
+def test_the_purchase_confirmation_arrives_with_the_invoice_pdf(
+        svc, database, clock, smtp_server, renderer):
+    signed = sign_up(svc, config(seats=3))  # $49.00 + 2 extra seats at $19.00
+
+    deliver(database, smtp_server, clock, renderer)
+
+    [received] = smtp_server.messages
+    message = received.message
+    assert received.rcpt_tos == ("ada@example.com",)
+    assert message["Subject"] == "Your purchase: invoice 2026-000001"
+    assert "invoice 2026-000001 for $87.00 is attached" in text_of(message)
+    assert "We charged $87.00 to your card on file." in text_of(message)
+    assert "<p>thank you for your purchase." in html_of(message)
+    content_type, data = attachments(message)["invoice-2026-000001.pdf"]
+    assert content_type == "application/pdf"
+    text = pdf_text(data)
+    assert "Number 2026-000001" in text
+    assert "Marketing Plus, 1,000 contacts, monthly $49.00" in text
+    assert "2 extra user seats, monthly $38.00" in text
+    assert "Total $87.00" in text
+    assert "Amount paid $87.00" in text
+    assert "Ada's Shop" in text and "canone demo seller" in text
+    [row] = outbox_rows(database)
+    assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)
+    assert message["Message-ID"].startswith(f"<{row['id']}@")  # stable: a resend is known
+    assert signed.invoice.amount_paid == 8700
+
+
+def test_an_italian_account_gets_its_email_and_invoice_in_italian(
+        svc, database, clock, smtp_server, renderer):
+    sign_up(svc, config(currency="EUR", addons=("sms",)), email="anna@esempio.it", locale="it")
+
+    deliver(database, smtp_server, clock, renderer)
+
+    [received] = smtp_server.messages
+    message = received.message
+    assert message["Subject"] == "Il tuo acquisto: fattura 2026-000001"
+    body = text_of(message)
+    assert body.startswith("Buongiorno,")
+    assert "in allegato trovi la fattura 2026-000001 di 64,00 €" in body
+    assert "Abbiamo addebitato 64,00 € sulla tua carta." in body
+    assert '<html lang="it">' in html_of(message)
+    text = pdf_text(attachments(message)["invoice-2026-000001.pdf"][1])
+    assert "Fattura" in text
+    assert "Marketing Plus, 1.000 contatti, mensile 49,00 €" in text
+    assert "Componente aggiuntivo SMS, mensile 15,00 €" in text
+    assert "Totale 64,00 €" in text
+
+
+def test_a_request_is_acknowledged_and_every_status_change_emailed(
+        svc, database, clock, smtp_server, renderer):
+    account = sign_up(svc).account
+    deliver(database, smtp_server, clock, renderer)  # the purchase confirmation
+    admin = user_actor(svc, "ada@example.com")
+
+    request = requests.create(svc, admin, account.id, config(tier="pro", contacts=5000),
+                              "We are growing", "Please move us to Pro.")
+    deliver(database, smtp_server, clock, renderer)
+    received = smtp_server.messages[-1].message
+    assert received["Subject"] == "We received your request"
+    body = text_of(received)
+    assert "Reason: We are growing" in body
+    assert "Requested plan: Marketing Pro, 5,000 contacts, 1 seat, monthly" in body
+    assert "Your message:\nPlease move us to Pro." in body
+    assert f"Reference: {request.id}" in body
+
+    clock.advance(hours=1)
+    requests.transition(svc, SUPPORT, request.id, "in_progress", message="Looking into it.")
+    clock.advance(hours=1)
+    requests.transition(svc, SUPPORT, request.id, "declined", message="Pro needs a call.")
+    deliver(database, smtp_server, clock, renderer)
+
+    subjects = [m.message["Subject"] for m in smtp_server.messages]
+    assert subjects == ["Your purchase: invoice 2026-000001", "We received your request",
+                        "Your request is in progress", "Your request was declined"]
+    assert "Note:\nPro needs a call." in text_of(smtp_server.messages[-1].message)
+    assert all(m.rcpt_tos == ("ada@example.com",) for m in smtp_server.messages)
+
+
+def test_request_emails_in_italian(svc, database, clock, smtp_server, renderer):
+    account = sign_up(svc, config(currency="EUR"), email="anna@esempio.it", locale="it").account
+    admin = user_actor(svc, "anna@esempio.it")
+    request = requests.create(svc, admin, account.id, None, "", "Vorremmo la fattura annuale.")
+    requests.transition(svc, SUPPORT, request.id, "completed", message="Fatto.")
+
+    deliver(database, smtp_server, clock, renderer)
+
+    # Written at the same instant: sent in no particular order.
+    by_subject = {m.message["Subject"]: m.message for m in smtp_server.messages}
+    assert sorted(by_subject) == ["Abbiamo ricevuto la tua richiesta",
+                                  "Il tuo acquisto: fattura 2026-000001",
+                                  "La tua richiesta è stata completata"]
+    assert "Il tuo messaggio:\nVorremmo la fattura annuale." in text_of(
+        by_subject["Abbiamo ricevuto la tua richiesta"])
+    assert "Nota:\nFatto." in text_of(by_subject["La tua richiesta è stata completata"])
+
+
+def test_usage_thresholds_are_emailed(svc, database, clock, smtp_server, renderer):
+    account = sign_up(svc, config(currency="EUR"), email="anna@esempio.it", locale="it").account
+    usage.report(svc, SUPPORT, account.id, 950, 1)  # 95 % of 1,000: 75 % and 90 %
+
+    deliver(database, smtp_server, clock, renderer)
+
+    warnings = [m.message for m in smtp_server.messages if "limite" in m.message["Subject"]]
+    assert sorted(m["Subject"] for m in warnings) == [
+        "Hai usato il 75% del tuo limite di contatti",
+        "Hai usato il 90% del tuo limite di contatti"]
+    assert "il tuo account ha 950 contatti sui 1.000 inclusi nel tuo piano." in text_of(
+        warnings[0])
+
+
+def test_a_renewal_sends_a_receipt_and_a_failed_payment_a_warning(
+        svc, database, clock, smtp_server, renderer):
+    sign_up(svc)
+    bea = sign_up(svc, email="bea@example.com", name="Bea's Shop").account
+    accounts.update_card(svc, user_actor(svc, "bea@example.com"), bea.id, DECLINED_CARD)
+    deliver(database, smtp_server, clock, renderer)
+    smtp_server.messages.clear()
+
+    clock.advance(days=30)  # 1 May 2026, 09:00: both periods ended at midnight
+    renewal.run(svc)
+    deliver(database, smtp_server, clock, renderer)
+
+    by_recipient = {m.rcpt_tos[0]: m.message for m in smtp_server.messages}
+    receipt = by_recipient["ada@example.com"]
+    number = receipt["Subject"].removeprefix("Receipt: your subscription renewed (invoice ")
+    assert number in ("2026-000003)", "2026-000004)")  # renewals run in no set order
+    assert "We charged $49.00 to your card on file." in text_of(receipt)
+    text = pdf_text(attachments(receipt)[f"invoice-{number[:-1]}.pdf"][1])
+    assert "Period May 1, 2026 – Jun 1, 2026" in text
+    assert "Marketing Plus, 1,000 contacts, monthly $49.00" in text
+    warning = by_recipient["bea@example.com"]
+    assert warning["Subject"] == "Payment failed: $49.00"
+    assert "we could not charge $49.00 to your card: the card was declined." in text_of(warning)
+    assert attachments(warning) == {}
+
+
+def test_a_temporary_smtp_failure_is_retried_and_then_delivered_once(
+        svc, database, clock, smtp_server, renderer):
+    sign_up(svc)
+    smtp_server.fail_data = True  # 451 at DATA
+
+    deliver(database, smtp_server, clock, renderer)
+    [row] = outbox_rows(database)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert "451" in row["last_error"]
+    assert row["next_attempt_at"] == clock.now() + timedelta(seconds=30)
+    assert smtp_server.messages == []
+
+    deliver(database, smtp_server, clock, renderer)  # not due yet: nothing happens
+    assert outbox_rows(database)[0]["attempts"] == 1
+
+    clock.advance(seconds=30)
+    deliver(database, smtp_server, clock, renderer)  # still failing: backs off to 1 minute
+    [row] = outbox_rows(database)
+    assert (row["status"], row["attempts"]) == ("pending", 2)
+    assert row["next_attempt_at"] == clock.now() + timedelta(minutes=1)
+
+    smtp_server.fail_data = False
+    clock.advance(minutes=1)
+    deliver(database, smtp_server, clock, renderer)
+    clock.advance(hours=1)
+    deliver(database, smtp_server, clock, renderer)
+
+    assert len(smtp_server.messages) == 1
+    [row] = outbox_rows(database)
+    assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 3, None)
+
+
+def test_a_permanent_refusal_is_not_retried(svc, database, clock, smtp_server, renderer):
+    sign_up(svc)
+    smtp_server.refused.add("ada@example.com")  # 550 at RCPT
+
+    deliver(database, smtp_server, clock, renderer)
+    clock.advance(days=1)
+    deliver(database, smtp_server, clock, renderer)
+
+    [row] = outbox_rows(database)
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert "550" in row["last_error"]
+    assert smtp_server.messages == []
+
+
+def test_temporary_failures_give_up_after_the_last_attempt(svc, database, clock, renderer):
+    sign_up(svc)
+    mailer = RecordingMailer()
+    mailer.fail_next(MAX_EMAIL_ATTEMPTS)
+
+    for _ in range(MAX_EMAIL_ATTEMPTS):
+        deliver_notifications(database, mailer, renderer, clock.now())
+        clock.advance(hours=6)
+
+    [row] = outbox_rows(database)
+    assert (row["status"], row["attempts"]) == ("failed", MAX_EMAIL_ATTEMPTS)
+    assert row["last_error"].startswith(f"gave up after {MAX_EMAIL_ATTEMPTS} attempts")
+    assert mailer.sent == []
+
+
+def test_an_email_being_sent_is_neither_locked_nor_sent_twice(svc, database, clock, renderer):
+    """While one worker talks to a slow SMTP server, the database stays free for others
+    and a second worker does not pick up the same email."""
+    sign_up(svc)
+    nested: list[int] = []
+
+    class SlowMailer(RecordingMailer):
+        def send(self, email: Email) -> None:
+            # Another worker's pass, and a change by someone else, during the send; with a
+            # transaction held open here SQLite would wait (and PostgreSQL skip nothing).
+            def other_worker() -> None:
+                report = deliver_notifications(database, RecordingMailer(), renderer,
+                                               clock.now())
+                nested.append(report.claimed)
+                sign_up(svc, email="bea@example.com")
+
+            thread = threading.Thread(target=other_worker)
+            thread.start()
+            thread.join(timeout=20)
+            assert not thread.is_alive()
+            super().send(email)
+
+    mailer = SlowMailer()
+    report = deliver_notifications(database, mailer, renderer, clock.now())
+
+    assert (report.done, nested) == (1, [0])
+    assert [e.to for e in mailer.sent] == ["ada@example.com"]
+    statuses = {r["payload"]["to"]: r["status"] for r in outbox_rows(database)}
+    assert statuses == {"ada@example.com": "sent", "bea@example.com": "pending"}
+
+
+@pytest.mark.parametrize("locale", ["en", "it"])
+def test_every_kind_renders_in_both_languages(locale):
+    from canone.integrations.email_templates import BUILDERS, render_email
+
+    data = {"invoice_id": "inv_1", "number": "2026-000009", "total": 123456,
+            "amount_paid": 0, "currency": "EUR", "status": "open", "request_id": "req_1",
+            "reason": "r", "desired": None, "message": "m", "threshold": 100,
+            "contacts": 1000, "limit": 1000, "amount": 4900}
+    for kind in BUILDERS:
+        email = render_email(kind, locale, "x@example.com", data, message_id="ntf_1")
+        assert email.subject and email.text.strip() and email.html
+        assert "{" not in email.text  # no unfilled placeholder
+    money = "1.234,56 €" if locale == "it" else "€1,234.56"
+    receipt = render_email("renewal_receipt", locale, "x@example.com", data)
+    assert money in receipt.text.replace("\xa0", " ")
