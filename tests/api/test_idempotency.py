@@ -1,0 +1,214 @@
+"""`Idempotency-Key` on POST, with Stripe's semantics: same key and body → the stored
+response; same key, other request → 422; concurrent requests with one key → one effect."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from canone.services import apikeys
+from canone.services.context import Services
+from canone.services.store import IdempotencyRecord
+from canone.web.api import idempotency
+
+from .conftest import API, account_key, bearer, config, move_clock, sign_up, signup_body
+
+
+def with_key(api_key: str, idempotency_key: str) -> dict[str, str]:
+    return {**bearer(api_key), "Idempotency-Key": idempotency_key}
+
+
+def requests_of(client: TestClient, api_key: str, account_id: str) -> list[dict[str, Any]]:
+    listed = client.get(f"{API}/accounts/{account_id}/change-requests?limit=100",
+                        headers=bearer(api_key))
+    data: list[dict[str, Any]] = listed.json()["data"]
+    return data
+
+
+@pytest.fixture
+def account(client: TestClient, operator_key: str) -> dict[str, Any]:
+    return sign_up(client, operator_key)
+
+
+def test_a_retry_with_the_same_key_and_body_replays_the_response(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    path = f"{API}/accounts/{account['id']}/change-requests"
+    body = {"message": "More seats at a discount?", "reason": "price"}
+
+    first = client.post(path, json=body, headers=with_key(operator_key, "req-1"))
+    reordered = {"reason": "price", "message": "More seats at a discount?"}
+    second = client.post(path, json=reordered, headers=with_key(operator_key, "req-1"))
+
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert second.headers["x-content-type-options"] == "nosniff"
+    assert len(requests_of(client, operator_key, account["id"])) == 1
+
+
+def test_the_same_key_with_another_body_or_path_is_422(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    path = f"{API}/accounts/{account['id']}/change-requests"
+    client.post(path, json={"message": "one"}, headers=with_key(operator_key, "k"))
+
+    other_body = client.post(path, json={"message": "two"}, headers=with_key(operator_key, "k"))
+    other_path = client.post(f"{API}/accounts/{account['id']}/subscription/cancel",
+                             headers=with_key(operator_key, "k"))
+
+    for response in (other_body, other_path):
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:canone:problem:idempotency_conflict"
+        assert response.json()["field"] == "Idempotency-Key"
+    assert len(requests_of(client, operator_key, account["id"])) == 1
+    assert client.get(f"{API}/accounts/{account['id']}/subscription",
+                      headers=bearer(operator_key)).json()["cancel_at_period_end"] is False
+
+
+def test_a_body_that_failed_validation_does_not_use_up_the_key(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    path = f"{API}/accounts/{account['id']}/change-requests"
+
+    bad = client.post(path, json={"message": 42}, headers=with_key(operator_key, "k2"))
+    good = client.post(path, json={"message": "fixed"}, headers=with_key(operator_key, "k2"))
+
+    assert bad.status_code == 422
+    assert good.status_code == 201
+
+
+def test_an_error_answer_is_replayed_too(client: TestClient, operator_key: str,
+                                         account: dict[str, Any]) -> None:
+    """Stripe: once the request ran, its outcome is the answer to that key, errors too."""
+    path = f"{API}/accounts/{account['id']}/subscription"
+    first = client.post(f"{path}/resume", headers=with_key(operator_key, "resume-1"))
+    assert first.status_code == 409  # not cancelled
+    client.post(f"{path}/cancel", headers=bearer(operator_key))
+
+    again = client.post(f"{path}/resume", headers=with_key(operator_key, "resume-1"))
+
+    assert again.status_code == 409
+    assert again.json() == first.json()
+    assert again.headers["content-type"] == "application/problem+json"
+    assert client.get(path, headers=bearer(operator_key)).json()["cancel_at_period_end"]
+
+
+def test_keys_are_scoped_by_api_key(client: TestClient, operator_key: str,
+                                    services: Services, account: dict[str, Any]) -> None:
+    own = account_key(services, account["id"])
+    path = f"{API}/accounts/{account['id']}/change-requests"
+
+    first = client.post(path, json={"message": "hi"}, headers=with_key(operator_key, "same"))
+    second = client.post(path, json={"message": "hi"}, headers=with_key(own, "same"))
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+
+
+def test_sign_up_replays_with_the_same_key(client: TestClient, operator_key: str) -> None:
+    body = signup_body()
+
+    first = client.post(f"{API}/accounts", json=body, headers=with_key(operator_key, "signup"))
+    second = client.post(f"{API}/accounts", json=body, headers=with_key(operator_key, "signup"))
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    listed = client.get(f"{API}/accounts", headers=bearer(operator_key)).json()["data"]
+    assert [a["id"] for a in listed] == [first.json()["id"]]
+
+
+def test_concurrent_requests_with_one_key_have_one_effect(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    path = f"{API}/accounts/{account['id']}/change-requests"
+
+    def create(_: int) -> tuple[int, str]:
+        response = client.post(path, json={"message": "once"},
+                               headers=with_key(operator_key, "together"))
+        return response.status_code, response.text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(create, range(16)))
+
+    assert {status for status, _ in answers} == {201}
+    assert len({text for _, text in answers}) == 1
+    assert len(requests_of(client, operator_key, account["id"])) == 1
+
+
+def test_concurrent_confirmations_with_one_key_charge_once(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
+                        json={"target": config(tier="enterprise")},
+                        headers=bearer(operator_key)).json()["quote_token"]
+
+    def confirm(_: int) -> tuple[int, str]:
+        response = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
+                               json={"quote_token": token},
+                               headers=with_key(operator_key, "buy-enterprise"))
+        return response.status_code, response.text
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(confirm, range(12)))
+
+    assert {status for status, _ in answers} == {200}
+    assert len({text for _, text in answers}) == 1
+    invoices = client.get(f"{API}/accounts/{account['id']}/invoices",
+                          headers=bearer(operator_key)).json()["data"]
+    assert [i["total"] for i in invoices] == ["48.00", "49.00"]
+
+
+def test_concurrent_sign_ups_with_one_key_create_one_account(client: TestClient,
+                                                             operator_key: str) -> None:
+    def create(_: int) -> tuple[int, str]:
+        response = client.post(f"{API}/accounts", json=signup_body(),
+                               headers=with_key(operator_key, "one-account"))
+        return response.status_code, response.json().get("id", response.text)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(create, range(8)))
+
+    assert {status for status, _ in answers} == {201}
+    assert len({account_id for _, account_id in answers}) == 1
+
+
+def test_an_over_long_key_is_refused(client: TestClient, operator_key: str,
+                                     account: dict[str, Any]) -> None:
+    response = client.post(f"{API}/accounts/{account['id']}/change-requests",
+                           json={"message": "x"}, headers=with_key(operator_key, "k" * 256))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "Idempotency-Key"
+
+
+def test_records_older_than_a_day_are_purged(client: TestClient, operator_key: str,
+                                             services: Services, account: dict[str, Any],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    scope = apikeys.find(services, operator_key)
+    assert scope is not None
+    now = datetime.now(UTC)
+    with services.database.transaction() as store:
+        for key, age in (("old", timedelta(hours=26)), ("recent", timedelta(hours=23))):
+            store.save_idempotency(IdempotencyRecord(scope.id, key, "fp", 201, b"{}",
+                                                     now - age))
+    monkeypatch.setattr(idempotency, "_last_purge", 0.0)
+
+    client.post(f"{API}/accounts/{account['id']}/change-requests", json={"message": "x"},
+                headers=with_key(operator_key, "new"))
+
+    with services.database.transaction() as store:
+        assert store.get_idempotency(scope.id, "old") is None
+        assert store.get_idempotency(scope.id, "recent") is not None
+
+
+def test_posts_without_a_key_still_work(client: TestClient, operator_key: str,
+                                        account: dict[str, Any]) -> None:
+    path = f"{API}/accounts/{account['id']}/change-requests"
+    for _ in range(2):
+        assert client.post(path, json={"message": "x"},
+                           headers=bearer(operator_key)).status_code == 201
+
+    assert len(requests_of(client, operator_key, account["id"])) == 2
