@@ -1,0 +1,99 @@
+"""`canone worker --once` and `canone mail listen`, run as commands against a database file."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from canone.billing.catalog import default_catalog
+from canone.cli import app
+from canone.db.database import Database
+from canone.integrations.payments import SandboxGateway
+from canone.services import requests
+from canone.services.access import STAFF, Actor
+from canone.services.context import Services
+from integrations.smtp_server import SmtpTestServer, free_port
+
+from .support import START, TestClock, outbox_rows, sign_up
+
+
+@pytest.fixture
+def environment(sqlite_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                ) -> dict[str, str]:
+    env = {"CANONE_DATABASE_URL": sqlite_database.url,
+           "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"),
+           "CANONE_SMTP_URL": ""}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return env
+
+
+@pytest.fixture
+def file_svc(sqlite_database: Database, tmp_path: Path) -> Services:
+    """Services on the SQLite file the commands use (SQLite only: one backend suffices)."""
+    clock = TestClock(START)
+    return Services(sqlite_database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
+                    default_catalog(), "test-secret")
+
+
+def test_worker_once_sends_the_queued_emails(environment, sqlite_database, file_svc,
+                                            monkeypatch):
+    sign_up(file_svc)
+    with SmtpTestServer() as smtp:
+        monkeypatch.setenv("CANONE_SMTP_URL", smtp.url)
+        result = CliRunner().invoke(app, ["worker", "--once"])
+        assert result.exit_code == 0, result.output
+        assert "emails: sent 1, retrying 0, failed 0; webhooks: delivered 0" in result.output
+        [received] = smtp.messages
+    assert received.message["Subject"] == "Your purchase: invoice 2026-000001"
+    assert [row["status"] for row in outbox_rows(sqlite_database)] == ["sent"]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"canone mail listen exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("canone mail listen did not start listening")
+
+
+def test_mail_listen_turns_the_primary_admins_email_into_a_request(
+        environment, file_svc):
+    account = sign_up(file_svc).account
+    port = free_port()
+    canone = Path(sys.executable).with_name("canone")
+    process = subprocess.Popen(
+        [str(canone), "mail", "listen", "--port", str(port)],
+        env={**os.environ, **environment}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, process)
+        message = EmailMessage()
+        message["From"] = "ada@example.com"
+        message["To"] = "support@canone.example"
+        message["Subject"] = "More seats"
+        message.set_content("Two more seats, please.")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.send_message(message)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+
+    [request] = requests.requests_of(file_svc, Actor(STAFF, "staff:sam"), account.id)
+    assert (request.source, request.verified) == ("email", False)
+    assert request.message == "More seats\n\nTwo more seats, please."
+    assert f"listening on 127.0.0.1:{port}" in output.decode()
