@@ -45,6 +45,7 @@ def live_quote(request: Request, data: dict[str, Any] = Body(...),
     tr = translator_of(request)
     svc = services_of(request)
     view: QuoteView
+    status = 200
     try:
         target = target_from_fields(data)
         quote = quotes.preview(svc, signed_in.actor, _account_id(signed_in), target)
@@ -52,6 +53,7 @@ def live_quote(request: Request, data: dict[str, Any] = Body(...),
     except InvalidField as exc:
         view = error_view(_invalid_choice(request, signed_in, exc))
     except Forbidden:
+        status = 403
         view = error_view(tr.gettext("Only the primary admin or an admin with billing "
                                      "permission can see and change billing."))
     except ServiceError as exc:
@@ -61,7 +63,7 @@ def live_quote(request: Request, data: dict[str, Any] = Body(...),
              for name in ("summary", "review")}
     return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
                          "confirm_label": view.confirm_label(tr)},
-                        headers={"Cache-Control": "no-store"})
+                        status_code=status, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/billing/confirm")

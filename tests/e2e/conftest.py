@@ -1,0 +1,214 @@
+"""End-to-end set-up: a real uvicorn server on a free localhost port, a migrated SQLite
+file, the sandbox card network, an advanceable clock, and Debian's Chromium driven by
+Playwright (never `playwright install`: the browser is /usr/bin/chromium).
+
+Every test signs up accounts of its own through the services, so tests share the server
+but no state; the clock is put back to `BASE` before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+
+from canone.billing.catalog import default_catalog
+from canone.billing.configuration import Configuration
+from canone.db.database import Database
+from canone.integrations.payments import SandboxGateway
+from canone.services import accounts
+from canone.services.access import Actor
+from canone.services.context import Services, new_id
+from canone.services.ports import Card
+from canone.services.records import ADMIN, USER, Staff
+from canone.settings import Settings
+from canone.web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Day 16 of a 30-day April period: 15 days remain, as in SPEC §4's example.
+BASE = datetime(2026, 4, 16, 8, 0, tzinfo=UTC)
+ANCHOR = BASE.date().replace(day=1)
+GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
+DECLINED_CARD = Card("4000000000000002", 12, 2035, "123")
+PASSWORD = "correct horse battery"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+class MovableClock:
+    """The server's clock; tests move it (a stale quote after a day)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.instant = now
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def advance(self, **delta: float) -> None:
+        self.instant += timedelta(**delta)
+
+
+@dataclass
+class Server:
+    url: str
+    services: Services
+    clock: MovableClock
+    gateway: SandboxGateway
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("e2e")
+    database = Database(f"sqlite:///{folder / 'canone.db'}")
+    database.migrate()
+    clock = MovableClock(BASE)
+    gateway = SandboxGateway(folder / "sandbox.db", clock)
+    services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16))
+    settings = Settings(database_url=database.url, sandbox_path=str(folder / "sandbox.db"))
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the e2e server did not start")
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}", services, clock, gateway)
+    uv.should_exit = True
+    thread.join(timeout=10)
+    database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_base(server: Server) -> None:
+    server.clock.instant = BASE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """argon2 at its cheapest: sign-ups stay fast, hashes stay real."""
+    saved = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    accounts._hasher = saved
+
+
+@dataclass
+class Seeded:
+    account_id: str
+    email: str
+    admin_email: str  # an admin without the billing permission
+    user_email: str
+    card_token: str
+
+
+def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
+         contacts: int | None = 1000, seats: int = 1, addons: tuple[str, ...] = (),
+         interval: str = "month", currency: str = "USD", locale: str = "en",
+         name: str = "Acme Inc.", admin_name: str = "Ada Lovelace",
+         active_users: int = 0) -> Seeded:
+    """A new account signed up through the services (first period charged), with an admin
+    without billing permission and a plain user."""
+    tag = secrets.token_hex(4)
+    email = f"ada-{tag}@example.com"
+    svc = server.services
+    config = Configuration(product, tier, interval, currency, contacts, seats, addons)
+    done = accounts.sign_up(svc, accounts.SignUp(
+        name=name, timezone="Europe/Rome", locale=locale, currency=currency,
+        admin_email=email, admin_name=admin_name, admin_password=PASSWORD, config=config,
+        card=GOOD_CARD, anchor=ANCHOR))
+    actor = Actor.of_user(_user(svc, email))
+    admin_email, user_email = f"bob-{tag}@example.com", f"cy-{tag}@example.com"
+    accounts.add_user(svc, actor, done.account.id, admin_email, "Bob Admin", PASSWORD, ADMIN)
+    accounts.add_user(svc, actor, done.account.id, user_email, "Cy User", PASSWORD, USER)
+    assert done.account.card is not None
+    return Seeded(done.account.id, email, admin_email, user_email, done.account.card.token)
+
+
+def _user(svc: Services, email: str):  # type: ignore[no-untyped-def]
+    with svc.database.transaction() as store:
+        return store.user_by_email(email)
+
+
+def add_staff(server: Server) -> str:
+    email = f"sam-{secrets.token_hex(4)}@canone.test"
+    with server.services.database.transaction() as store:
+        store.add_staff(Staff(new_id("stf"), email, "Sam Support",
+                              accounts.hash_password(PASSWORD)))
+    return email
+
+
+# -- the browser -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server: Server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900},
+                                  locale="en-US")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, server: Server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844},
+                                  device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="it-IT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot of the page state, kept under test-artifacts/screenshots/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(page, email: str, lang: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login" + (f"?lang={lang}" if lang else ""))
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state("domcontentloaded")
+
+

@@ -1,0 +1,125 @@
+""""Request account change", auto-upgrade, and cancellation at period end with its undo."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, expect
+
+from canone.services import requests
+from canone.services.access import STAFF, Actor
+from canone.services.records import Usage
+
+from .conftest import Server, seed, shot, sign_in
+
+
+def test_a_lower_tier_opens_the_request_form_prefilled(page: Page, server: Server) -> None:
+    account = seed(server)
+    sign_in(page, account.email)
+    page.get_by_test_id("tier-starter").get_by_role("button", name="Contact us").click()
+    dialog = page.locator("#dlg-request")
+    expect(dialog.get_by_role("heading", name="Request account change")).to_be_visible()
+    expect(dialog.get_by_test_id("request-what")).to_have_value(
+        "Marketing Starter · 1,000 contacts · 1 user seat · Monthly")
+    expect(dialog.get_by_label("Reason")).to_have_value("tier_lower")
+    dialog.get_by_label("Message").fill("We need fewer features from next month.")
+    shot(page, "en-request-dialog", full_page=False)
+    dialog.get_by_role("button", name="Send request").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Your request was sent.")
+    table = page.get_by_test_id("requests")
+    expect(table).to_contain_text("Marketing Starter · 1,000 contacts")
+    expect(table.get_by_test_id("request-status")).to_have_text("Open")
+    shot(page, "en-request-sent")
+    # Support takes it; the page shows the new status.
+    with server.services.database.transaction() as store:
+        (sent,) = store.requests_of(account.account_id)
+    assert sent.desired is not None and sent.desired.tier == "starter"
+    assert sent.reason == "tier_lower"
+    requests.transition(server.services, Actor(STAFF, "staff:sam@canone.test"), sent.id,
+                        requests.IN_PROGRESS)
+    page.reload()
+    expect(table.get_by_test_id("request-status")).to_have_text("In progress")
+
+
+def test_a_refused_change_leads_to_the_request_form(page: Page, server: Server) -> None:
+    account = seed(server, contacts=50000)
+    sign_in(page, account.email)
+    page.get_by_role("button", name="Edit contact limit").click()
+    page.locator("#contacts-slider").press("End")  # 100,000 contacts: a custom price
+    summary = page.locator("#dlg-contacts [data-quote-part=summary]")
+    expect(summary).to_contain_text("A plan with a custom price")
+    summary.get_by_role("button", name="Request account change").click()
+    dialog = page.locator("#dlg-request")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#dlg-contacts")).to_be_hidden()
+    expect(dialog.get_by_test_id("request-what")).to_have_value(
+        "Marketing Plus · 100,000 contacts · 1 user seat · Monthly")
+    expect(dialog.get_by_label("Reason")).to_have_value("custom_price")
+    desired = json.loads(dialog.locator("input[name=desired]").input_value())
+    assert desired["contacts"] == 100000
+    dialog.get_by_role("button", name="Send request").click()
+    expect(page.get_by_test_id("requests").get_by_test_id("request-status")).to_have_text(
+        "Open")
+
+
+def test_contact_us_sends_a_free_text_request(page: Page, server: Server) -> None:
+    account = seed(server)
+    sign_in(page, account.email)
+    page.get_by_role("button", name="Contact us").first.click()
+    dialog = page.locator("#dlg-request")
+    dialog.get_by_label("Reason").select_option("addon_removed")
+    dialog.get_by_label("Message").fill("Please remove SMS at the end of the month.")
+    dialog.get_by_role("button", name="Send request").click()
+    expect(page.get_by_test_id("requests")).to_contain_text("Please remove SMS")
+    page.get_by_test_id("requests").get_by_role("button", name="Withdraw").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Your request was withdrawn.")
+    expect(page.get_by_test_id("request-status")).to_have_text("Withdrawn")
+
+
+def test_auto_upgrade_and_cancellation_at_period_end(page: Page, server: Server) -> None:
+    account = seed(server)
+    sign_in(page, account.email)
+    expect(page.get_by_test_id("auto-upgrade")).to_have_text("Off")
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_test_id("auto-upgrade")).to_have_text("On")
+    page.get_by_role("button", name="Cancel account").click()
+    dialog = page.locator("#dlg-cancel")
+    expect(dialog).to_contain_text("Your account stays active until May 1, 2026")
+    dialog.get_by_label("Why are you leaving? (optional)").fill("Moving to another tool")
+    shot(page, "en-cancel-dialog", full_page=False)
+    dialog.get_by_role("button", name="Cancel at period end").click()
+    expect(page.get_by_test_id("notice")).to_have_text(
+        "Your account will be cancelled at the end of the current period.")
+    expect(page.locator("main")).to_contain_text("Your account will be cancelled on May 1, 2026.")
+    page.get_by_role("button", name="Undo cancellation").click()
+    expect(page.get_by_test_id("notice")).to_have_text(
+        "The cancellation was undone. Your subscription continues.")
+    with server.services.database.transaction() as store:
+        sub = store.subscription_of(account.account_id)
+    assert sub is not None and not sub.cancel_at_period_end
+
+
+def test_only_the_primary_admin_sees_cancel_and_auto_upgrade(page: Page,
+                                                             server: Server) -> None:
+    account = seed(server)
+    with server.services.database.transaction() as store:
+        bob = store.user_by_email(account.admin_email)
+        assert bob is not None
+        store.save_user(bob.but(billing=True))
+    sign_in(page, account.admin_email)
+    expect(page.get_by_role("heading", name="Billing & Upgrade")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel account")).to_have_count(0)
+    expect(page.get_by_test_id("auto-upgrade")).to_have_count(0)
+
+
+def test_usage_banners_at_75_90_and_100_percent(page: Page, server: Server) -> None:
+    account = seed(server, contacts=1000)
+    sign_in(page, account.email)
+    for used, text in [(750, "You have used 75% of your contact limit."),
+                       (900, "You have used 90% of your contact limit."),
+                       (1000, "You have reached your contact limit (100%).")]:
+        with server.services.database.transaction() as store:
+            store.save_usage(Usage(account.account_id, used, 1, server.clock.now()))
+        page.reload()
+        expect(page.get_by_test_id("usage-banner")).to_contain_text(text)
+    shot(page, "en-usage-banner", full_page=False)

@@ -1,0 +1,141 @@
+"""What must never go wrong: a double click charges once, a declined card or a stale
+quote changes nothing, people without billing access get a clear 403, forms need their
+CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from canone.services import accounts
+from canone.services.access import Actor
+
+from .conftest import DECLINED_CARD, PASSWORD, Server, seed, shot, sign_in
+
+
+def invoice_count(server: Server, account_id: str) -> int:
+    with server.services.database.transaction() as store:
+        return len(store.invoices_of(account_id, 50, None))
+
+
+def test_a_double_click_on_confirm_charges_once(page: Page, server: Server) -> None:
+    account = seed(server)
+    sign_in(page, account.email)
+    page.get_by_role("button", name="Upgrade to Enterprise").click()
+    dialog = page.locator("#dlg-tier")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
+    token = dialog.locator("input[name=token]").input_value()
+    csrf = dialog.locator("input[name=csrf]").input_value()
+    dialog.get_by_role("button", name="Upgrade", exact=True).dblclick()
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $48.00")
+    # A second submission of the same quote (another tab, a replayed request) is the same
+    # purchase: it shows the same invoice and takes no more money.
+    again = page.request.post("/billing/confirm", form={"token": token, "csrf": csrf},
+                              max_redirects=0)
+    assert again.status == 303 and again.headers["location"] == page.url.removeprefix(
+        server.url)
+    charges = server.gateway.charges_for(account.card_token)
+    assert [c.amount_minor for c in charges] == [4900, 4800]
+    assert invoice_count(server, account.account_id) == 2
+
+
+def test_a_declined_card_changes_nothing(page: Page, server: Server) -> None:
+    account = seed(server)
+    with server.services.database.transaction() as store:
+        admin = store.user_by_email(account.email)
+    assert admin is not None
+    accounts.update_card(server.services, Actor.of_user(admin), account.account_id,
+                         DECLINED_CARD)
+    sign_in(page, account.email)
+    page.get_by_test_id("addon-sms").get_by_role("button", name="Add to plan").click()
+    dialog = page.locator("#dlg-addon")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$7.50")
+    dialog.get_by_role("button", name="Confirm purchase").click()
+    expect(page.get_by_test_id("error")).to_contain_text(
+        "Your card was declined. Nothing was charged and your plan did not change.")
+    expect(page.get_by_test_id("addon-sms")).to_contain_text("Add to plan")
+    expect(page.get_by_test_id("plan-price")).to_have_text("$49.00")
+    assert invoice_count(server, account.account_id) == 1
+    shot(page, "en-card-declined", full_page=False)
+    # Put a working card on file from the page, then the purchase goes through.
+    page.get_by_test_id("error").get_by_role("button", name="Update card").click()
+    card = page.locator("#dlg-card")
+    card.get_by_label("Card number").fill("4242 4242 4242 4242")
+    card.get_by_label("Expiry month").fill("12")
+    card.get_by_label("Expiry year").fill("2031")
+    card.get_by_label("Security code").fill("123")
+    card.get_by_role("button", name="Save card").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Your card was updated.")
+    page.get_by_test_id("addon-sms").get_by_role("button", name="Add to plan").click()
+    dialog.get_by_role("button", name="Confirm purchase").click()
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $7.50")
+
+
+def test_a_quote_from_yesterday_is_stale(page: Page, server: Server) -> None:
+    account = seed(server)
+    sign_in(page, account.email)
+    page.get_by_role("button", name="Upgrade to Pro").click()
+    dialog = page.locator("#dlg-tier")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$15.00")
+    server.clock.advance(days=1)  # the account's local date rolls over under the quote
+    dialog.get_by_role("button", name="Upgrade", exact=True).click()
+    expect(page.get_by_test_id("error")).to_have_text(
+        "The price changed, please review again. Nothing was charged.")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Plus")
+    assert len(server.gateway.charges_for(account.card_token)) == 1
+    shot(page, "en-stale-quote", full_page=False)
+    # Reviewing again prices the change for the new day: 14 of 30 days remain.
+    page.get_by_role("button", name="Upgrade to Pro").click()
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$14.00")
+
+
+def test_an_admin_without_billing_permission_gets_a_clear_403(page: Page,
+                                                             server: Server) -> None:
+    account = seed(server)
+    for email in (account.admin_email, account.user_email):
+        sign_in(page, email)
+        response = page.goto("/billing")
+        assert response is not None and response.status == 403
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "You don't have access to this page")
+        expect(page.locator("main")).to_contain_text(
+            f"Ask the account's primary admin, Ada Lovelace ({account.email})")
+        expect(page.locator("main")).not_to_contain_text("Traceback")
+        # Nor can they price or buy through the quote endpoint.
+        csrf = page.locator("input[name=csrf]").first.input_value()
+        quote = page.request.post("/billing/quote", headers={"X-CSRF-Token": csrf}, data={
+            "product": "marketing", "tier": "pro", "interval": "month", "currency": "USD",
+            "contacts": "1000", "seats": "1", "addons": ""})
+        assert quote.status == 403 and quote.json()["token"] is None
+        page.get_by_role("button", name="Sign out").click()
+    shot(page, "en-signed-out", full_page=False)
+    sign_in(page, account.admin_email)
+    page.goto("/billing")
+    shot(page, "en-403")
+
+
+def test_sign_in_wrong_password_then_right_and_back(page: Page, server: Server) -> None:
+    account = seed(server)
+    page.goto("/billing/bundle")
+    expect(page).to_have_url(re.compile(r"/login\?next=/billing/bundle$"))
+    page.fill("input[name=email]", account.email)
+    page.fill("input[name=password]", "not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("The email or the password is not right.")
+    shot(page, "en-login-error", full_page=False)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{server.url}/billing/bundle")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session = cookies["canone_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+
+
+def test_a_post_without_the_csrf_token_is_refused(page: Page, server: Server) -> None:
+    account = seed(server)
+    sign_in(page, account.email)
+    response = page.request.post("/billing/cancel", form={"reason": "forged"})
+    assert response.status == 403
+    page.goto("/billing")
+    expect(page.get_by_role("button", name="Cancel account")).to_be_visible()
