@@ -91,9 +91,13 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
-        # The subscription row lock orders concurrent confirmations of the same quote.
+        # The subscription row lock orders concurrent confirmations of the same quote. The
+        # intent is read without a lock: settling holds the intent's lock while it waits
+        # for the subscription's, so taking them in the other order here would deadlock.
+        # A pending intent read here is charged again with its key, which never charges
+        # twice, and settled once under the intent's lock.
         store.subscription_of(account_id, lock=True)
-        intent = store.get_intent(key, lock=True)
+        intent = store.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
             return _confirmation(store, intent.result)
         if intent is not None and intent.status != PENDING:

@@ -1,0 +1,93 @@
+"""Concurrency on PostgreSQL: many confirmations of one quote charge once; several renewal
+workers bill each period once (SPEC §4, §5; DESIGN: SKIP LOCKED workers)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from canone.services import quotes, renewal
+from canone.services.renewal import RunReport
+
+from .conftest import admin_of, at, config, invoices, make_services, sign_up
+
+pytestmark = pytest.mark.postgres
+
+
+def together(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run `work(i)` in `count` threads released at the same instant; results or errors."""
+    start = threading.Barrier(count)
+
+    def one(i: int) -> Any:
+        start.wait()
+        try:
+            return work(i)
+        except Exception as exc:  # collected and asserted on by the caller
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_twenty_confirmations_of_one_quote_charge_once(pg_svc, clock) -> None:
+    svc = pg_svc
+    signed = sign_up(svc)
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+
+    results = together(20, lambda _: quotes.confirm(svc, ada, signed.account.id, token))
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert errors == []
+    assert {r.invoice.id for r in results} == {results[0].invoice.id}
+    assert svc.gateway.total_charged() == 4900 + 4800
+    assert [i.kind for i in invoices(svc, signed.account.id)] == ["signup", "upgrade"]
+    with svc.database.transaction() as store:
+        assert [p.amount for p in store.payments_of(signed.account.id)] == [4900, 4800]
+        assert store.subscription_of(signed.account.id).version == 2
+
+
+def test_four_renewal_workers_bill_each_period_once(pg_svc, clock, tmp_path) -> None:
+    svc = pg_svc
+    count = 60
+    for n in range(count):
+        clock.set(at(2026, 4, 1 + n % 20))
+        sign_up(svc, config(seats=1 + n % 3), email=f"user{n}@example.com")
+    clock.set(at(2026, 6, 25))  # two periods due for each: May and June
+
+    # Each worker its own Services (own engine, own gateway handle) on the same database.
+    workers = [make_services(type(svc.database)(svc.database.url), clock,
+                             tmp_path / "sandbox.db") for _ in range(4)]
+    try:
+        reports: list[RunReport] = together(4, lambda i: renewal.run(workers[i], batch=7))
+    finally:
+        for worker in workers:
+            worker.database.dispose()
+
+    assert all(isinstance(r, RunReport) for r in reports), reports
+    assert sum(r.renewed for r in reports) == 2 * count
+    assert sum(r.collected for r in reports) == 2 * count
+    with svc.database.transaction() as store:
+        rows = store.connection.execute(text(
+            "SELECT subscription_id, period_start, number, total, amount_paid FROM invoices "
+            "WHERE kind = 'renewal'")).all()
+    per_period = Counter((r.subscription_id, r.period_start) for r in rows)
+    assert len(per_period) == 2 * count and set(per_period.values()) == {1}
+    assert {r.period_start.month for r in rows} == {5, 6}
+    assert all(r.amount_paid == r.total for r in rows)
+    with svc.database.transaction() as store:
+        numbers = sorted(store.connection.execute(text("SELECT number FROM invoices")).scalars())
+    assert numbers == [f"2026-{n:06d}" for n in range(1, 3 * count + 1)]
+    signups = sum(4900 + 1900 * (n % 3) for n in range(count))
+    assert svc.gateway.total_charged() == 3 * signups
+    assert renewal.run(svc).renewed == 0
+    with svc.database.transaction() as store:
+        starts = store.connection.execute(text("SELECT period_start FROM subscriptions")).scalars()
+        assert {start.month for start in starts} == {6}

@@ -1,0 +1,232 @@
+"""Fault injection: the process dies, or the card network times out, between the charge
+and the commit. Reconciliation settles it: the customer pays exactly once and has the
+plan paid for (SPEC §4 "atomic", §7 sandbox timeout card)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from canone.services import accounts, payments, quotes, renewal
+from canone.services.errors import PaymentPending
+from canone.services.ports import ChargeResult
+
+from .conftest import (
+    TIMEOUT_CARD,
+    account,
+    admin_of,
+    at,
+    config,
+    count_rows,
+    invoices,
+    sign_up,
+    subscription,
+)
+
+
+class ProcessDied(BaseException):
+    """Stands for the process dying: nothing after it runs (not an Exception)."""
+
+
+class DiesAfterCharging:
+    """A gateway that takes the money, then the process dies before anything is saved."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def store_card(self, card):
+        return self.real.store_card(card)
+
+    def charge(self, card_token: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> ChargeResult:
+        self.real.charge(card_token, amount_minor, currency, idempotency_key)
+        raise ProcessDied()
+
+    def lookup(self, idempotency_key: str) -> ChargeResult | None:
+        return self.real.lookup(idempotency_key)
+
+
+def dying(svc):
+    return dataclasses.replace(svc, gateway=DiesAfterCharging(svc.gateway))
+
+
+def test_dies_between_charge_and_commit_then_reconciled(svc, clock, signed) -> None:
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+
+    with pytest.raises(ProcessDied):
+        quotes.confirm(dying(svc), ada, signed.account.id, token)
+
+    # Charged, but nothing recorded yet: the intent is pending.
+    assert svc.gateway.total_charged() == 4900 + 4800
+    assert subscription(svc, signed.account.id).config == config()
+    assert payments.reconcile(svc) == 0  # too recent: its request may still be running
+    clock.advance(minutes=1)
+    assert payments.reconcile(svc) == 1
+
+    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert [(i.kind, i.total, i.amount_paid) for i in invoices(svc, signed.account.id)] == [
+        ("signup", 4900, 4900), ("upgrade", 4800, 4800)]
+    assert svc.gateway.total_charged() == 4900 + 4800
+    assert payments.reconcile(svc) == 0
+    # The customer, retrying, sees the result and is not charged again.
+    again = quotes.confirm(svc, ada, signed.account.id, token)
+    assert again.invoice.total == 4800
+    assert svc.gateway.total_charged() == 4900 + 4800
+
+
+def test_dies_between_charge_and_commit_then_the_same_token_again(svc, clock, signed) -> None:
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    with pytest.raises(ProcessDied):
+        quotes.confirm(dying(svc), ada, signed.account.id, token)
+
+    done = quotes.confirm(svc, ada, signed.account.id, token)
+
+    assert done.invoice.total == 4800
+    assert svc.gateway.total_charged() == 4900 + 4800
+    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    clock.advance(minutes=1)
+    assert payments.reconcile(svc) == 0
+
+
+def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path) -> None:
+    """A real process, ended by os._exit right after the charge."""
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    script = textwrap.dedent(f"""
+        import os
+        from datetime import datetime
+        from canone.billing.catalog import default_catalog
+        from canone.db.database import Database
+        from canone.integrations.payments import SandboxGateway
+        from canone.services import quotes
+        from canone.services.access import Actor
+        from canone.services.context import Services
+
+        class Clock:
+            def now(self):
+                return datetime.fromisoformat({clock.now().isoformat()!r})
+
+        class Dies(SandboxGateway):
+            def charge(self, *args):
+                super().charge(*args)
+                os._exit(9)
+
+        database = Database({svc.database.url!r})
+        svc = Services(database, Clock(), Dies({str(tmp_path / "sandbox.db")!r}, Clock()),
+                       default_catalog(), "test-secret")
+        with database.transaction() as store:
+            admin = store.user_by_email("ada@example.com")
+        quotes.confirm(svc, Actor.of_user(admin), {signed.account.id!r}, {token!r})
+        raise SystemExit("not reached")
+    """)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+
+    assert svc.gateway.total_charged() == 4900 + 4800
+    assert subscription(svc, signed.account.id).config == config()
+    clock.advance(minutes=5)
+    assert payments.reconcile(svc) == 1
+    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert quotes.confirm(svc, ada, signed.account.id, token).invoice.total == 4800
+    assert svc.gateway.total_charged() == 4900 + 4800
+    assert count_rows(svc, "payments") == 2
+
+
+def test_timeout_card_sign_up_is_settled_by_reconciliation(svc, clock) -> None:
+    with pytest.raises(PaymentPending):
+        sign_up(svc, card=TIMEOUT_CARD)
+    assert count_rows(svc, "accounts") == 0
+    assert svc.gateway.total_charged() == 4900
+
+    clock.advance(minutes=1)
+    assert payments.reconcile(svc) == 1
+
+    assert count_rows(svc, "accounts") == 1
+    with svc.database.transaction() as store:
+        ada = store.user_by_email("ada@example.com")
+    assert [(i.number, i.total, i.amount_paid) for i in invoices(svc, ada.account_id)] == [
+        ("2026-000001", 4900, 4900)]
+    assert subscription(svc, ada.account_id).period_start == date(2026, 4, 1)
+    assert svc.gateway.total_charged() == 4900
+
+
+@pytest.mark.parametrize("settled_by", ["reconciliation", "confirming again"])
+def test_timeout_card_upgrade_is_settled_once(svc, clock, signed, settled_by) -> None:
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+
+    with pytest.raises(PaymentPending):
+        quotes.confirm(svc, ada, signed.account.id, token)
+    assert subscription(svc, signed.account.id).config == config()
+    assert svc.gateway.total_charged() == 4900 + 4800  # taken; the answer was lost
+    if settled_by == "reconciliation":
+        clock.advance(minutes=1)
+        assert payments.reconcile(svc) == 1
+    else:  # the same key again: the network answers with the first outcome
+        assert quotes.confirm(svc, ada, signed.account.id, token).invoice.total == 4800
+        clock.advance(minutes=1)
+        assert payments.reconcile(svc) == 0
+
+    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert quotes.confirm(svc, ada, signed.account.id, token).invoice.total == 4800
+    assert [i.total for i in invoices(svc, signed.account.id)] == [4900, 4800]
+    assert svc.gateway.total_charged() == 4900 + 4800
+    assert count_rows(svc, "payments") == 2
+
+
+def test_timeout_card_renewal_is_settled_once(svc, clock, signed) -> None:
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    clock.set(at(2026, 5, 1))
+
+    report = renewal.run(svc)
+    assert (report.renewed, report.pending) == (1, 1)
+    assert invoices(svc, signed.account.id)[-1].status == "open"
+    assert renewal.run(svc).pending == 0  # in flight: not attempted again
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)  # nor by a card update
+
+    clock.advance(minutes=1)
+    assert payments.reconcile(svc) == 1
+    assert invoices(svc, signed.account.id)[-1].status == "paid"
+    assert account(svc, signed.account.id).status == "active"
+    assert svc.gateway.total_charged() == 2 * 4900
+
+
+def test_a_charge_that_never_reached_the_network_is_settled_as_failed(svc, clock,
+                                                                      signed) -> None:
+    """The process died before charging: reconciliation finds nothing, so it failed."""
+
+    class DiesBeforeCharging(DiesAfterCharging):
+        def charge(self, *args):
+            raise ProcessDied()
+
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    with pytest.raises(ProcessDied):
+        quotes.confirm(dataclasses.replace(svc, gateway=DiesBeforeCharging(svc.gateway)), ada,
+                       signed.account.id, token)
+
+    clock.advance(minutes=1)
+    assert payments.reconcile(svc) == 1
+
+    assert subscription(svc, signed.account.id).config == config()
+    assert svc.gateway.total_charged() == 4900
+    fresh = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    assert quotes.confirm(svc, ada, signed.account.id, fresh).invoice.total == 4800
