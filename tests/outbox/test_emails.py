@@ -18,6 +18,7 @@ from canone.services import accounts, renewal, requests, usage
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card, Email
+from canone.services.store import Notification
 from integrations.smtp_server import SmtpTestServer
 
 from .support import TestClock, config, outbox_rows, sign_up
@@ -241,6 +242,21 @@ def test_a_permanent_refusal_is_not_retried(svc, database, clock, smtp_server, r
     assert (row["status"], row["attempts"]) == ("failed", 1)
     assert "550" in row["last_error"]
     assert smtp_server.messages == []
+
+
+def test_a_notification_without_a_template_fails_at_once(database, clock, renderer):
+    with database.transaction() as store:
+        store.add_notification(Notification("ntf_odd", None, "x@example.com", "mystery", "en",
+                                            {}, clock.now()))
+    mailer = RecordingMailer()
+
+    report = deliver_notifications(database, mailer, renderer, clock.now())
+
+    assert (report.done, report.retried, report.failed) == (0, 0, 1)
+    [row] = outbox_rows(database)
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert "no email template for notification kind 'mystery'" in row["last_error"]
+    assert mailer.attempts == 0
 
 
 def test_temporary_failures_give_up_after_the_last_attempt(svc, database, clock, renderer):

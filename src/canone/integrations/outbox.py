@@ -16,9 +16,10 @@ lease ends, so nothing is lost (a message may then be sent twice: at-least-once,
 why every email carries a stable Message-ID and every webhook its event id).
 
 Giving up:
-- emails: at once on a permanent failure (an SMTP 5xx reply, a notification that cannot be
-  rendered); after MAX_EMAIL_ATTEMPTS temporary failures (about three days of backoff) the
-  item is marked failed with its last error;
+- emails: at once on a permanent failure (an SMTP 5xx reply, a notification without a
+  template or with data missing, an invoice that does not exist); after MAX_EMAIL_ATTEMPTS
+  temporary failures (about three days of backoff) the item is marked failed with its last
+  error;
 - webhooks: never. A delivery that keeps failing is retried every 6 hours, for as long as
   it takes the receiver to come back; `attempts`, `last_status_code` and `last_error` in the
   delivery log show that it is behind.
@@ -55,7 +56,7 @@ from canone.services.store import (
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # longer than one pass can take (see WEBHOOK_CONCURRENCY)
-MAX_EMAIL_ATTEMPTS = 20  # 30 s · 2^k up to 6 h: the 20th failure is about 2.9 days in
+MAX_EMAIL_ATTEMPTS = 22  # waits of 30 s · 2^k, at most 6 h: the 22nd failure is ~3.1 days in
 WEBHOOK_CONCURRENCY = 8  # deliveries in flight at once, so one slow receiver stalls few
 
 PENDING, SENT, DELIVERED, FAILED = "pending", "sent", "delivered", "failed"
@@ -130,16 +131,20 @@ def _send_email(claimed: _Claimed, mailer: Mailer, renderer: InvoiceRenderer
     item, payload = claimed.item, claimed.item.payload
     if claimed.problem:
         return claimed.problem, True
-    try:
-        attachments: tuple[Attachment, ...] = ()
-        if claimed.document is not None:
+    attachments: tuple[Attachment, ...] = ()
+    if claimed.document is not None:
+        try:
             pdf = renderer.render(claimed.document)
-            attachments = (Attachment(invoice_pdf_filename(claimed.document.number),
-                                      "application/pdf", pdf),)
+        except Exception as error:  # e.g. a font missing on this machine: may be fixed
+            log.exception("outbox: cannot render the invoice PDF of %s", item.id)
+            return f"cannot render the invoice PDF: {type(error).__name__}: {error}", False
+        attachments = (Attachment(invoice_pdf_filename(claimed.document.number),
+                                  "application/pdf", pdf),)
+    try:
         email = render_email(payload["kind"], payload.get("locale", "en"), payload["to"],
                              payload.get("data") or {}, message_id=item.id,
                              attachments=attachments)
-    except Exception as error:  # bad data or a template bug: no retry will help
+    except Exception as error:  # an unknown kind or data it lacks: no retry will help
         log.exception("outbox: cannot render email %s", item.id)
         return f"cannot render: {type(error).__name__}: {error}", True
     try:
