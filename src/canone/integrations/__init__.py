@@ -5,4 +5,7 @@ mail          SmtpMailer, ConsoleMailer, RecordingMailer, mailer_from_url (Maile
 inbound_mail  InboundMailHandler, serve_inbound: email from a primary admin → a request
 invoice_pdf   PdfInvoiceRenderer (InvoiceRenderer)
 webhooks      sign, verify, HttpWebhookSender, next_attempt_delay
+outbox        deliver_notifications, deliver_webhooks, Worker: the `canone worker` passes
+email_templates  render_email: each notification kind in English and Italian
+inbound_requests listen: `canone mail listen`, a primary admin's email → a change request
 """
