@@ -71,10 +71,20 @@ class Catalog:
     addons: Mapping[str, AddOn]
     _tier_rank: Mapping[str, int] = field(init=False, repr=False)
     _step_index: Mapping[int, int] = field(init=False, repr=False)
+    _memos: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tier_rank", {t: i for i, t in enumerate(self.tiers)})
         object.__setattr__(self, "_step_index", {s: i for i, s in enumerate(self.contact_steps)})
+        object.__setattr__(self, "_memos", {})
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """A cache, named by its user, of results computed from this catalog alone (which
+        never changes) and an immutable key. Fill it with `remember`."""
+        memo = self._memos.get(name)
+        if memo is None:
+            memo = self._memos[name] = {}
+        return memo
 
     def tier_rank(self, tier: str) -> int:
         return self._tier_rank[tier]
@@ -89,6 +99,15 @@ class Catalog:
 
     def plan(self, product: str, tier: str) -> TierPlan:
         return self.products[product].tiers[tier]
+
+
+MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
 
 
 def default_catalog() -> Catalog:

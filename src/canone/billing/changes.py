@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from canone.billing.catalog import Catalog
+from canone.billing.catalog import Catalog, remember
 from canone.billing.configuration import Configuration, validate
 from canone.billing.entitlements import features
 from canone.billing.errors import InvalidField
@@ -70,13 +70,13 @@ def plan_change(
         raise InvalidField("at", f"{day} is too far from the anchor {anchor}: its billing "
                            "period ends after the year 9999") from None
     remaining = period.remaining_days(day)
-    have, want = features(catalog, current), features(catalog, target)
+    lost, gained = _features_changed(catalog, current, target)
 
     def result(kind: str, immediate: Configuration, scheduled: Configuration | None,
                lines: tuple[Line, ...] = (), reasons: tuple[str, ...] = (),
                new_anchor: date | None = None) -> Change:
         return Change(kind, reasons, current, target, immediate, scheduled, period, remaining,
-                      lines, tuple(sorted(have - want)), tuple(sorted(want - have)), new_anchor)
+                      lines, lost, gained, new_anchor)
 
     if target == current:
         return result(NONE, current, None)
@@ -104,6 +104,21 @@ def plan_change(
         return result(SCHEDULED, current, target)
     lines = _prorate(current_price, immediate_price, remaining, period.days)
     return result(UPGRADE, immediate, None if immediate == target else target, lines)
+
+
+def _features_changed(
+    catalog: Catalog, current: Configuration, target: Configuration
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The features lost and gained, sorted; remembered per pair of (product, tier, add-ons)."""
+    key = (current.product, current.tier, current.addons,
+           target.product, target.tier, target.addons)
+    memo = catalog.memo("features_changed")
+    found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
+    if found is None:
+        have, want = features(catalog, current), features(catalog, target)
+        found = (tuple(sorted(have - want)), tuple(sorted(want - have)))
+        remember(memo, key, found)
+    return found
 
 
 def _immediate(catalog: Catalog, current: Configuration, target: Configuration) -> Configuration:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from canone.billing.catalog import Catalog
+from canone.billing.catalog import Catalog, remember
 from canone.billing.changes import REQUEST, Change, plan_change
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
@@ -65,12 +65,44 @@ def date_from_json(raw: Any, where: str) -> date:
         raise InvalidField(where, f"{raw!r} is not a date YYYY-MM-DD") from None
 
 
+def _key(raw: Any) -> tuple[Any, ...] | None:
+    """A CONFIG object's values as sent, when it has exactly the seven fields with exactly
+    their JSON types (four strings, contacts an integer or null, seats an integer, add-ons a
+    list of strings); None otherwise. Equal keys are then equal configurations."""
+    if type(raw) is not dict or len(raw) != 7:
+        return None
+    get = raw.get
+    product, tier, interval, currency = get("product"), get("tier"), get("interval"), get(
+        "currency")
+    contacts, seats, addons = get("contacts"), get("seats"), get("addons")
+    if (type(product) is not str or type(tier) is not str or type(interval) is not str
+            or type(currency) is not str or type(seats) is not int
+            or (contacts is not None and type(contacts) is not int)
+            or type(addons) is not list or "contacts" not in raw):
+        return None
+    for code in addons:
+        if type(code) is not str:
+            return None
+    return (product, tier, interval, currency, contacts, seats, *addons)
+
+
 def validated(catalog: Catalog, raw: Any, where: str) -> Configuration:
+    """A CONFIG object read and validated. Valid ones are remembered by their values, so a
+    configuration that recurs (most do) is read once."""
+    key = _key(raw)
+    memo = catalog.memo("json_config")
+    if key is not None:
+        found: Configuration | None = memo.get(key)
+        if found is not None:
+            return found
     config = config_from_json(raw, where)
     try:
-        return validate(catalog, config)
+        config = validate(catalog, config)
     except InvalidField as exc:
         raise exc.under(where) from None
+    if key is not None:
+        remember(memo, key, config)
+    return config
 
 
 def config_to_json(config: Configuration) -> dict[str, Any]:

@@ -31,10 +31,21 @@ def from_minor(minor: int) -> Decimal:
     return (Decimal(minor) / 100).quantize(CENT)
 
 
+_FORMATTED: dict[Decimal, str] = {}
+
+
 def format_amount(amount: Decimal) -> str:
     """The wire format: a string with exactly two decimals."""
-    rounded = round_money(amount)
-    return "0.00" if rounded == 0 else f"{rounded:.2f}"  # never "-0.00"
+    # Equal amounts (1.5, 1.50) have one text, so a memo of the few amounts that recur is
+    # exact; it saves the quantize and format of every line of every answer.
+    text = _FORMATTED.get(amount)
+    if text is None:
+        rounded = round_money(amount)
+        text = "0.00" if rounded == 0 else f"{rounded:.2f}"  # never "-0.00"
+        if len(_FORMATTED) >= 65_536:
+            _FORMATTED.clear()
+        _FORMATTED[amount] = text
+    return text
 
 
 @dataclass(frozen=True, slots=True)

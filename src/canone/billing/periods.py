@@ -9,11 +9,16 @@ from datetime import date
 MONTHS_PER_INTERVAL = {"month": 1, "year": 12}
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_months(anchor: date, months: int) -> date:
     """The anchor moved by `months`, its day clamped to the target month's length."""
-    total = anchor.year * 12 + (anchor.month - 1) + months
-    year, month0 = divmod(total, 12)
-    day = min(anchor.day, calendar.monthrange(year, month0 + 1)[1])
+    year, month0 = divmod(anchor.year * 12 + anchor.month - 1 + months, 12)
+    day = anchor.day
+    if day > 28:  # only the 29th-31st can need clamping
+        length = 29 if month0 == 1 and calendar.isleap(year) else _MONTH_DAYS[month0]
+        day = min(day, length)
     return date(year, month0 + 1, day)
 
 
