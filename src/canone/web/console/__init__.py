@@ -51,6 +51,7 @@ def _page(request: Request, name: str, section: str, status_code: int = 200,
         "when": lambda instant, tz="UTC": labels.when(tr, instant, tz),
         "local_date": local_date,
         "feature_label": lambda code: labels.feature_label(tr, code),
+        "reason_label": lambda reason: labels.reason_label(tr, reason),
         "audit_summary": lambda entry, currency: labels.audit_summary(tr, entry, currency),
         **context,
     }, status_code=status_code)

@@ -68,6 +68,14 @@ def change_line_label(tr: Translator, catalog: Catalog, change: Change, line: Li
                                        change.new_anchor is not None)
 
 
+def reason_label(tr: Translator, reason: str) -> str:
+    """A request's reason: the billing page sends a code ("tier_lower"), email and the API
+    free text."""
+    if not reason:
+        return "—"
+    return tr.gettext(REASONS[reason]) if reason in REASONS else reason
+
+
 def feature_label(tr: Translator, code: str) -> str:
     return portal.named(tr, portal.FEATURES, code)
 
