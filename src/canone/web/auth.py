@@ -73,7 +73,7 @@ def reading(svc: Services) -> AbstractContextManager[Store]:
     """A read-only transaction where the database has one (on SQLite it does not queue
     behind writers), else an ordinary one."""
     read = getattr(svc.database, "read", None)
-    return read() if callable(read) else svc.database.transaction()  # type: ignore[no-any-return]
+    return read() if callable(read) else svc.database.transaction()
 
 
 def _hash(token: str) -> str:
@@ -215,6 +215,12 @@ def _check_csrf(request: Request, signed_in: SignedIn, submitted: str) -> Signed
         raise PageError(403, tr.gettext("This form has expired"),
                         tr.gettext("Reload the page and try again. Nothing was changed."))
     return signed_in
+
+
+def checked_user(request: Request, submitted: str) -> SignedIn:
+    """`posting_user` for a route that does all its blocking work in one trip to the thread
+    pool (the live quote, asked at every slider stop): call it inside that trip."""
+    return _check_csrf(request, signed_in_user(request), submitted)
 
 
 async def posting_user(request: Request, submitted: str = Depends(submitted_csrf)) -> SignedIn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from canone.billing.codec import config_to_json
@@ -36,9 +37,15 @@ def _confirmation(tr: Translator, o: BillingOverview, invoice_id: str | None
 
 
 @router.get("/billing", response_class=HTMLResponse)
-def billing_page(request: Request, signed_in: SignedIn = Depends(signed_in_user),
-                 done: str | None = None, error: str | None = None,
-                 invoice: str | None = None) -> Response:
+async def billing_page(request: Request, done: str | None = None, error: str | None = None,
+                       invoice: str | None = None) -> Response:
+    # Sign-in, reads and rendering in one trip to the thread pool (each trip costs).
+    return await run_in_threadpool(_billing_page, request, done, error, invoice)
+
+
+def _billing_page(request: Request, done: str | None, error: str | None,
+                  invoice: str | None) -> Response:
+    signed_in = signed_in_user(request)
     tr = translator_of(request)
     o = _overview(request, signed_in)
     svc = services_of(request)

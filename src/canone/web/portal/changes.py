@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from canone.billing.errors import InvalidField
 from canone.services import quotes, subscriptions
 from canone.services.errors import Forbidden, ServiceError
-from canone.web.auth import SignedIn, posting_user, services_of
+from canone.web.auth import SignedIn, checked_user, posting_user, services_of, submitted_csrf
 from canone.web.portal import messages
 from canone.web.portal.quoting import QuoteView, error_view, quote_view, target_from_fields
 from canone.web.templating import PageRoute, templates, translator_of
@@ -39,9 +40,20 @@ def _invalid_choice(request: Request, signed_in: SignedIn, exc: InvalidField) ->
 
 
 @router.post("/billing/quote")
-def live_quote(request: Request, data: dict[str, Any] = Body(...),
-               signed_in: SignedIn = Depends(posting_user)) -> JSONResponse:
-    """The price of the configuration a dialog shows, as HTML parts for the dialog."""
+async def live_quote(request: Request) -> JSONResponse:
+    """The price of the configuration a dialog shows, as HTML parts for the dialog. The
+    slider asks at every stop, so all the blocking work is one trip to the thread pool."""
+    submitted = await submitted_csrf(request)
+    try:
+        data = await request.json()
+    except ValueError:
+        data = None
+    return await run_in_threadpool(_answer_quote, request,
+                                   data if isinstance(data, dict) else {}, submitted)
+
+
+def _answer_quote(request: Request, data: dict[str, Any], submitted: str) -> JSONResponse:
+    signed_in = checked_user(request, submitted)
     tr = translator_of(request)
     svc = services_of(request)
     view: QuoteView

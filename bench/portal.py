@@ -1,0 +1,198 @@
+"""Benchmark: the server time to render the Billing & Upgrade page and to answer a live
+price quote (the slider's request), p50 / p95 over 1,000 requests each.
+
+In-process (Starlette's TestClient, no network) against a migrated SQLite file, or the
+PostgreSQL server given with --postgres URL, seeded through the services with one signed-in
+primary admin. The time is measured around each request, so it includes the test client's
+own overhead: the server's share is a little less.
+
+    .venv/bin/python bench/portal.py [--requests 1000] [--postgres postgresql://…] [--no-write]
+
+Writes its numbers under "## Billing page and live quote" in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from canone.billing.catalog import default_catalog
+from canone.billing.configuration import Configuration
+from canone.db.database import Database
+from canone.integrations.payments import SandboxGateway
+from canone.services import accounts
+from canone.services.context import Services
+from canone.services.ports import Card
+from canone.services.records import Usage
+from canone.settings import Settings
+from canone.web.app import create_app
+
+HEADING = "## Billing page and live quote"
+RESULTS = Path(__file__).with_name("RESULTS.md")
+PAGE_GOAL_MS, QUOTE_GOAL_MS = 25.0, 10.0
+PASSWORD = "correct horse battery"
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return datetime(2026, 4, 16, 8, 0, tzinfo=UTC)
+
+
+def seeded_services(url: str, folder: Path) -> tuple[Services, str]:
+    database = Database(url)
+    database.migrate()
+    clock = FixedClock()
+    svc = Services(database, clock, SandboxGateway(folder / "sandbox.db", clock),
+                   default_catalog(), secrets.token_hex(16))
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    done = accounts.sign_up(svc, accounts.SignUp(
+        name="Bench Inc.", timezone="Europe/Rome", locale="it", currency="EUR",
+        admin_email=email, admin_name="Bea Bench", admin_password=PASSWORD,
+        config=Configuration("marketing", "plus", "month", "EUR", 2500, 2, ("sms",)),
+        card=Card("4242424242424242", 12, 2035, "123"), anchor=date(2026, 4, 1)))
+    with database.transaction() as store:  # a usage banner on the page, as in real life
+        store.save_usage(Usage(done.account.id, 2000, 2, clock.now()))
+    return svc, email
+
+
+class ServerTimer:
+    """ASGI wrapper timing each request inside the server: from the first byte the app
+    receives to the last byte it sends (the test client's thread hops excluded)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.samples: list[float] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        await self.app(scope, receive, send)
+        self.samples.append((time.perf_counter() - start) * 1000)
+
+
+def timed(call: Callable[[int], object], n: int) -> list[float]:
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def p(samples: list[float], q: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+def run(url: str, n: int) -> dict[str, list[float]]:
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = url or f"sqlite:///{folder / 'canone.db'}"
+        svc, email = seeded_services(url, folder)
+        timer = ServerTimer(create_app(Settings(database_url=url), svc))
+        with TestClient(timer) as client:
+            page = client.get("/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+            assert token is not None
+            client.post("/login", data={"email": email, "password": PASSWORD,
+                                        "csrf": token.group(1)})
+            billing = client.get("/billing")
+            assert billing.status_code == 200, billing.text[:500]
+            csrf = re.search(r'name="csrf" value="([^"]+)"', billing.text)
+            assert csrf is not None
+            headers = {"X-CSRF-Token": csrf.group(1)}
+            steps = [1000, 2500, 5000, 10000, 25000, 50000]
+
+            def page_once(_: int) -> None:
+                response = client.get("/billing")
+                assert response.status_code == 200
+
+            def quote_once(i: int) -> None:
+                response = client.post("/billing/quote", headers=headers, json={
+                    "product": "marketing", "tier": "plus", "interval": "month",
+                    "currency": "EUR", "contacts": str(steps[i % len(steps)]), "seats": "2",
+                    "addons": "sms"})
+                assert response.status_code == 200 and response.json()["parts"]
+
+            timed(page_once, 50)  # warm-up: templates compiled, connections pooled
+            timed(quote_once, 50)
+            results = {}
+            for name, call in (("page", page_once), ("quote", quote_once)):
+                timer.samples.clear()
+                results[f"{name} client"] = timed(call, n)
+                results[name] = list(timer.samples)
+            return results
+
+
+def report(results: dict[str, list[float]], backend: str, n: int) -> str:
+    rows = [("GET /billing (the page)", "page", PAGE_GOAL_MS),
+            ("POST /billing/quote (live price)", "quote", QUOTE_GOAL_MS)]
+    lines = [HEADING, "",
+             f"`bench/portal.py`, {n} requests each, in-process (TestClient) on {backend}; "
+             f"Python {platform.python_version()}, {platform.machine()}, "
+             f"{date.today().isoformat()}. Server time is measured inside the ASGI app; "
+             "round trip adds the test client's thread hops.", "",
+             "| request | server p50 ms | server p95 ms | goal p95 ms | met "
+             "| round trip p50 / p95 ms |", "|---|---:|---:|---:|---|---:|"]
+    for label, key, goal in rows:
+        server, client = results[key], results[f"{key} client"]
+        p95 = p(server, 95)
+        lines.append(f"| {label} | {p(server, 50):.2f} | {p95:.2f} | {goal:.0f} | "
+                     f"{'yes' if p95 < goal else 'no'} "
+                     f"| {p(client, 50):.2f} / {p(client, 95):.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(section: str) -> None:
+    """Replace this benchmark's section of RESULTS.md, leaving the others alone."""
+    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    RESULTS.write_text(text.rstrip("\n") + "\n", "utf-8")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--postgres", default="", help="a PostgreSQL database URL")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    sections = []
+    backends = [("SQLite (file, WAL)", "")]
+    if args.postgres:
+        backends.append(("PostgreSQL", args.postgres))
+    for backend, url in backends:
+        results = run(url, args.requests)
+        section = report(results, backend, args.requests)
+        print(section)
+        sections.append(section)
+    if not args.no_write:
+        combined = sections[0]
+        for extra in sections[1:]:
+            combined += "\n" + "\n".join(extra.splitlines()[2:]) + "\n"
+        write_section(combined)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
