@@ -136,3 +136,20 @@ def test_monthly_to_annual_shows_the_saving(page: Page, server: Server) -> None:
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $445.90")
     expect(page.get_by_test_id("plan-price")).to_have_text("$470.40")
     expect(page.get_by_test_id("next-billing")).to_have_text("April 16, 2027")
+
+
+def test_a_sales_account_completes_its_bundle(page: Page, server: Server) -> None:
+    account = seed(server, product="sales", tier="plus", contacts=None, seats=2)
+    sign_in(page, account.email)
+    expect(page.get_by_test_id("plan-name")).to_have_text("Sales Plus")
+    expect(page.get_by_role("button", name="Edit contact limit")).to_have_count(0)
+    expect(page.get_by_test_id("plan-price")).to_have_text("$38.00")
+    page.get_by_test_id("bundle-offer").get_by_role("link").click()
+    summary = page.locator("[data-quote-part=summary]").first
+    # Bundle Plus, 1,000 contacts, 3 seats included: $93.00; 15 days of it less 15 of $38.
+    expect(summary.get_by_test_id("future-price")).to_have_text("$93.00")
+    expect(summary.get_by_test_id("due-today")).to_have_text("$27.50")
+    page.get_by_role("button", name="Update my plan").click()
+    page.locator("#dlg-bundle").get_by_role("button", name="Upgrade", exact=True).click()
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $27.50")
+    expect(page.get_by_test_id("contact-limit")).to_have_text("1,000")

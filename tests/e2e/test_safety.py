@@ -4,12 +4,15 @@ CSRF token."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
 from canone.services import accounts
 from canone.services.access import Actor
+from canone.services.store import WebSession
 
 from .conftest import DECLINED_CARD, PASSWORD, Server, seed, shot, sign_in
 
@@ -139,3 +142,25 @@ def test_a_post_without_the_csrf_token_is_refused(page: Page, server: Server) ->
     assert response.status == 403
     page.goto("/billing")
     expect(page.get_by_role("button", name="Cancel account")).to_be_visible()
+
+
+def test_sessions_end_on_sign_out_and_expire(page: Page, server: Server) -> None:
+    account = seed(server)
+    sign_in(page, account.email)
+    old = {c["name"]: c["value"] for c in page.context.cookies()}["canone_session"]
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_have_text("You have signed out.")
+    page.context.add_cookies([{"name": "canone_session", "value": old, "url": server.url}])
+    page.goto("/billing")
+    expect(page).to_have_url(re.compile(r"/login\?next=/billing$"))
+    # A session past its expiry is no session.
+    token = "expired-" + account.account_id
+    with server.services.database.transaction() as store:
+        user = store.user_by_email(account.email)
+        assert user is not None
+        store.add_session(WebSession(hashlib.sha256(token.encode()).hexdigest(),
+                                     f"user:{user.id}", "csrf",
+                                     datetime.now(UTC) - timedelta(minutes=1)))
+    page.context.add_cookies([{"name": "canone_session", "value": token, "url": server.url}])
+    page.goto("/billing")
+    expect(page).to_have_url(re.compile(r"/login\?next=/billing$"))
