@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,7 +17,30 @@ from canone.billing.errors import CatalogError
 from canone.services.context import Services
 from canone.settings import Settings
 
-app = typer.Typer(help="canone: subscription billing and plan management.", no_args_is_help=True)
+
+class _Canone(typer.Typer):
+    """The typer app, except that a bare `canone price` starts pricing at once: building the
+    command tree first imports pydantic for typer's converters, a fifth of the time of a
+    20,000-line run (bench/RESULTS.md). Anything else, `canone price --help` included, goes
+    through typer as usual."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or sys.argv[1:] != ["price"]:
+            return super().__call__(*args, **kwargs)
+        try:
+            price_command()
+        except typer.Exit as exc:  # e.g. a broken catalog named by CANONE_CATALOG
+            raise SystemExit(exc.exit_code) from None
+        except BrokenPipeError:  # the reader went away, as click handles it: exit 1 quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("Aborted!", err=True)
+            raise SystemExit(1) from None
+        raise SystemExit(0)
+
+
+app = _Canone(help="canone: subscription billing and plan management.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Work with catalog files.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 PLUS: dict[str, Any] = {"product": "marketing", "tier": "plus", "interval": "month",
@@ -149,3 +152,31 @@ def test_an_unknown_option_is_a_usage_error_with_exit_2() -> None:
     run = run_price(json.dumps(SPEC_EXAMPLE), args=("--fast",))
     assert run.returncode == 2
     assert run.stdout == b""
+
+
+def test_help_for_the_command_goes_through_the_usual_cli() -> None:
+    run = run_price(args=("--help",))
+    assert run.returncode == 0
+    assert b"canone price [OPTIONS]" in run.stdout
+
+
+def test_a_broken_catalog_in_effect_stops_the_command_with_exit_1(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('version = "x"\n', "utf-8")
+    run = subprocess.run([sys.executable, "-m", "canone", "price"], input=b"{}\n",
+                         capture_output=True, env={**os.environ, "CANONE_CATALOG": str(path)})
+    assert run.returncode == 1
+    assert run.stdout == b""
+    assert b"the catalog has problems" in run.stderr
+    assert b"Traceback" not in run.stderr
+
+
+def test_another_catalog_named_in_the_environment_is_the_one_priced(tmp_path: Path) -> None:
+    text = resources.files("canone.data").joinpath("catalog.toml").read_text("utf-8")
+    path = tmp_path / "dearer.toml"
+    path.write_text(text.replace("base = [49, 69,", "base = [59, 69,"), "utf-8")
+    run = subprocess.run([sys.executable, "-m", "canone", "price"],
+                         input=with_target().encode() + b"\n", capture_output=True,
+                         env={**os.environ, "CANONE_CATALOG": str(path)})
+    assert run.returncode == 0
+    assert json.loads(run.stdout)["target"]["total"] == "59.00"
