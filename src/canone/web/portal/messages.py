@@ -12,11 +12,8 @@ from canone.services.errors import (
     Busy,
     ChangeRefused,
     Forbidden,
-    InvalidTransition,
-    NotFound,
     PaymentFailed,
     PaymentPending,
-    ServiceError,
     StaleQuote,
 )
 from canone.web.i18n import N_, Translator
@@ -24,8 +21,6 @@ from canone.web.i18n import N_, Translator
 DONE = {
     "scheduled": N_("Your change is scheduled for the next period. Nothing was charged today."),
     "changed": N_("Your plan is updated. Nothing was due today."),
-    "credited": N_("Your plan is updated. The difference was credited to your account "
-                   "balance."),
     "pending_cancelled": N_("The scheduled change was cancelled. Your plan stays as it is."),
     "request_sent": N_("Your request was sent. We will contact you by email to help you "
                        "change your plan."),
@@ -83,9 +78,7 @@ def error_code(exc: Exception) -> str:
         return "invalid_quote"
     if isinstance(exc, Forbidden):
         return "forbidden"
-    if isinstance(exc, InvalidTransition | NotFound | ServiceError):
-        return "not_possible"
-    return "not_possible"
+    return "not_possible"  # InvalidTransition, NotFound and the rest of the tree
 
 
 def field_text(tr: Translator, exc: InvalidField, active_users: int | None = None,
