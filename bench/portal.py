@@ -14,6 +14,7 @@ Writes its numbers under "## Billing page and live quote" in bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import secrets
@@ -23,9 +24,9 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 
@@ -148,8 +149,9 @@ def report(results: dict[str, list[float]], backend: str, n: int) -> str:
     lines = [HEADING, "",
              f"`bench/portal.py`, {n} requests each, in-process (TestClient) on {backend}; "
              f"Python {platform.python_version()}, {platform.machine()}, "
-             f"{date.today().isoformat()}. Server time is measured inside the ASGI app; "
-             "round trip adds the test client's thread hops.", "",
+             f"{date.today().isoformat()}, load average {os.getloadavg()[0]:.1f} on "
+             f"{os.cpu_count()} CPUs (other work shares the machine). Server time is measured "
+             "inside the ASGI app; round trip adds the test client's thread hops.", "",
              "| request | server p50 ms | server p95 ms | goal p95 ms | met "
              "| round trip p50 / p95 ms |", "|---|---:|---:|---:|---|---:|"]
     for label, key, goal in rows:
