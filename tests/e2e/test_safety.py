@@ -14,7 +14,7 @@ from canone.services import accounts
 from canone.services.access import Actor
 from canone.services.store import WebSession
 
-from .conftest import DECLINED_CARD, PASSWORD, Server, seed, shot, sign_in
+from .conftest import DECLINED_CARD, PASSWORD, Server, add_staff, seed, shot, sign_in
 
 
 def invoice_count(server: Server, account_id: str) -> int:
@@ -164,3 +164,13 @@ def test_sessions_end_on_sign_out_and_expire(page: Page, server: Server) -> None
     page.context.add_cookies([{"name": "canone_session", "value": token, "url": server.url}])
     page.goto("/billing")
     expect(page).to_have_url(re.compile(r"/login\?next=/billing$"))
+
+
+def test_a_support_agent_signs_in_to_the_console_not_billing(page: Page,
+                                                             server: Server) -> None:
+    sign_in(page, add_staff(server))
+    expect(page).to_have_url(re.compile(r"/console"))
+    response = page.goto("/billing")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("This page is for customers")
+    expect(page.get_by_role("link", name="Support console")).to_be_visible()

@@ -181,8 +181,15 @@ def _back_here(request: Request) -> str:
 
 
 def signed_in_user(request: Request) -> SignedIn:
-    """Dependency: the signed-in account user; others go to the sign-in page."""
+    """Dependency: the signed-in account user; others go to the sign-in page, and support
+    agents back to their console."""
     signed_in = load_signed_in(request)
+    if signed_in is not None and signed_in.staff is not None:
+        _attach(request, signed_in)
+        tr = translator_of(request)
+        raise PageError(403, tr.gettext("This page is for customers"),
+                        tr.gettext("Support agents see accounts in the support console."),
+                        back_url="/console", back_label=tr.gettext("Support console"))
     if signed_in is None or signed_in.user is None:
         raise LoginRequired(_back_here(request) if request.method == "GET" else "/billing")
     return _attach(request, signed_in)
