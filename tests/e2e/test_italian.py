@@ -51,7 +51,7 @@ def test_tier_add_on_bundle_and_request_in_italian(page: Page, server: Server) -
                    admin_name="Giulia Rossi")
     sign_in(page, account.email)
     # Livello del piano → modale → "Esegui l'upgrade"
-    page.get_by_role("button", name="Passa a Enterprise").click()
+    page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
     tier = page.locator("#dlg-tier")
     expect(tier.get_by_test_id("review-due-today")).to_have_text(f"48,00{EUR}")
     expect(tier.get_by_test_id("review-future-price")).to_have_text(f"145,00{EUR}")

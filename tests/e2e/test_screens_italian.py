@@ -58,7 +58,7 @@ def test_reduction_and_seat_limits_in_italian(page: Page, server: Server) -> Non
 def test_stale_quote_and_declined_card_in_italian(page: Page, server: Server) -> None:
     account = italian(server)
     sign_in(page, account.email)
-    page.get_by_role("button", name="Passa a Pro").click()
+    page.get_by_role("button", name="Esegui l'upgrade a Pro").click()
     dialog = page.locator("#dlg-tier")
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("15,00\u00a0€")
     server.clock.advance(days=1)
@@ -71,7 +71,7 @@ def test_stale_quote_and_declined_card_in_italian(page: Page, server: Server) ->
     assert admin is not None
     accounts.update_card(server.services, Actor.of_user(admin), account.account_id,
                          DECLINED_CARD)
-    page.get_by_role("button", name="Passa a Pro").click()
+    page.get_by_role("button", name="Esegui l'upgrade a Pro").click()
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("14,00\u00a0€")
     dialog.get_by_role("button", name="Esegui l'upgrade").click()
     expect(page.get_by_test_id("error")).to_contain_text("La tua carta è stata rifiutata.")

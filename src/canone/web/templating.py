@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -177,8 +178,6 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except LoginRequired as exc:
-                from urllib.parse import quote
-
                 return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", 303)
             except PageError as exc:
                 return error_page(request, exc.status, exc.title, exc.message, **exc.extra)
