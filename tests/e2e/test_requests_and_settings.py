@@ -123,3 +123,17 @@ def test_usage_banners_at_75_90_and_100_percent(page: Page, server: Server) -> N
         page.reload()
         expect(page.get_by_test_id("usage-banner")).to_contain_text(text)
     shot(page, "en-usage-banner", full_page=False)
+
+
+def test_a_past_due_account_is_asked_to_update_its_card(page: Page, server: Server) -> None:
+    account = seed(server, locale="it", currency="EUR")
+    with server.services.database.transaction() as store:
+        found = store.get_account(account.account_id)
+        assert found is not None
+        store.save_account(found.but(status="past_due"))
+    sign_in(page, account.email)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("L'ultimo pagamento non è andato a buon fine")
+    alert.get_by_role("button", name="Aggiorna carta").click()
+    expect(page.locator("#dlg-card").get_by_label("Numero della carta")).to_be_focused()
+    shot(page, "it-past-due-card-dialog", full_page=False)
