@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from canone.services import apikeys
 from canone.services.access import OPERATOR, Actor
@@ -126,6 +127,15 @@ class ApiRoute(APIRoute):
         async def run(request: Request) -> Response:
             try:
                 return await handler(request)
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                # FastAPI's answer to a body that is not UTF-8: a bad field like any other.
+                problem = ApiProblem(422, "invalid_field", "body: not JSON text in UTF-8",
+                                     field="body", errors=[{"field": "body",
+                                                            "message": "not JSON in UTF-8"}])
+                request.state.problem = problem
+                return response_for(problem)
             except Exception as exc:  # mapped once, in web/problems.py
                 response = response_for(exc)
                 request.state.problem = exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -24,6 +24,9 @@ from canone.web.problems import ApiProblem
 
 router = api_router(tags=["operations"])
 
+# A run bills every period that ends before `until`; a far-off `until` would bill centuries.
+MAX_RUN_AHEAD = timedelta(days=3 * 366)
+
 
 @router.get("/catalog", response_model=models.CatalogOut, responses=errors(401),
             tags=["catalog"])
@@ -37,9 +40,15 @@ def get_catalog(actor: ActorDep, svc: ServicesDep) -> dict[str, Any]:
              responses=errors(401, 403, 409, 422))
 def billing_run(body: models.BillingRunIn, actor: ActorDep, svc: ServicesDep,
                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    """Renew every subscription due up to `until` (default now), collect open invoices and
-    settle payments whose outcome was lost. Operator keys only."""
+    """Renew every subscription due up to `until` (default now; at most about three years
+    ahead), collect open invoices and settle payments whose outcome was lost. Operator keys
+    only."""
     require_operator(actor, "run billing")
+    if body.until is not None and body.until > svc.now() + MAX_RUN_AHEAD:
+        message = (f"at most {MAX_RUN_AHEAD.days} days after now ({svc.now().isoformat()}): "
+                   "every period up to it would be billed")
+        raise ApiProblem(422, "invalid_field", f"until: {message}", field="until",
+                         errors=[{"field": "until", "message": message}])
     report = renewal.run(svc, body.until)
     settled = payments.reconcile(svc)
     return {"renewed": report.renewed, "cancelled": report.cancelled,
