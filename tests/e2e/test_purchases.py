@@ -153,3 +153,24 @@ def test_a_sales_account_completes_its_bundle(page: Page, server: Server) -> Non
     page.locator("#dlg-bundle").get_by_role("button", name="Upgrade", exact=True).click()
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $27.50")
     expect(page.get_by_test_id("contact-limit")).to_have_text("1,000")
+
+
+def test_bundle_with_fewer_seats_schedules_the_seats(page: Page, server: Server) -> None:
+    account = seed(server, seats=5)  # $49.00 + 4 extra seats × $19.00 = $125.00
+    sign_in(page, account.email)
+    page.goto("/billing/bundle")
+    summary = page.locator("[data-quote-part=summary]").first
+    expect(summary.get_by_test_id("future-price")).to_have_text("$131.00")
+    page.get_by_role("button", name="Remove a seat").click()
+    page.get_by_role("button", name="Remove a seat").click()
+    expect(page.locator("#bundle-seats")).to_have_value("3")
+    # Bundle Plus with 5 seats now (2 extra), 3 seats (all included) from May 1.
+    expect(summary.get_by_test_id("future-price")).to_have_text("$93.00")
+    expect(summary.get_by_test_id("due-today")).to_have_text("$3.00")
+    page.get_by_role("button", name="Update my plan").click()
+    dialog = page.locator("#dlg-bundle")
+    expect(dialog).to_contain_text("Fewer contacts or seats take effect on May 1, 2026")
+    dialog.get_by_role("button", name="Upgrade", exact=True).click()
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $3.00")
+    expect(page.get_by_test_id("seats")).to_have_text("5")
+    expect(page.get_by_test_id("pending")).to_contain_text("3 user seats")

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from canone.billing.catalog import Catalog
-from canone.billing.changes import NONE, REQUEST, SCHEDULED
+from canone.billing.changes import NONE, REQUEST, SCHEDULED, UPGRADE
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.errors import InvalidField
@@ -70,6 +70,7 @@ class QuoteView:
     request_fields: str = ""
     new_period: bool = False
     has_credit: bool = False
+    partly_scheduled: bool = False  # an upgrade now with a reduction from the next period
     error: str = ""
 
     def confirm_label(self, tr: Translator) -> str | None:
@@ -98,6 +99,7 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
         gained=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_gained),
         lost=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_lost),
         new_period=new_period, has_credit=change.credit > 0,
+        partly_scheduled=change.kind == UPGRADE and change.scheduled is not None,
     )
     if change.kind == REQUEST:
         view.reasons = [labels.named(tr, labels.REASONS, r) for r in change.reasons]
