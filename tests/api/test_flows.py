@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
@@ -412,3 +413,36 @@ def test_errors_are_problem_details_naming_the_field(client: TestClient,
     assert missing.json()["field"] == "primary_admin.name"
     assert missing.headers["x-content-type-options"] == "nosniff"
     assert missing.headers["cache-control"] == "no-store"
+
+
+def test_unknown_paths_and_methods_are_problems_with_security_headers(
+        client: TestClient, operator_key: str) -> None:
+    unknown = client.get(f"{API}/nothing-here", headers=bearer(operator_key))
+    wrong_method = client.delete(f"{API}/catalog", headers=bearer(operator_key))
+
+    assert unknown.status_code == 404
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET"
+    clock = client.patch(f"{API}/test-clock", headers=bearer(operator_key))
+    assert (clock.status_code, clock.headers["allow"]) == (405, "GET, POST")
+    for response in (unknown, wrong_method):
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_an_unexpected_error_is_a_500_problem_without_a_traceback(
+        client: TestClient, operator_key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from canone.web.api import operations
+
+    def broken(catalog: object) -> dict[str, object]:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(operations, "catalog_view", broken)
+
+    response = client.get(f"{API}/catalog", headers=bearer(operator_key))
+
+    assert response.status_code == 500
+    assert response.json()["type"] == "urn:canone:problem:internal"
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text

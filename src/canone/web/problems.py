@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from canone.billing.errors import InvalidField
 from canone.services.errors import (
@@ -51,6 +51,19 @@ TITLES = {
     "idempotency_in_progress": "A request with this Idempotency-Key is still running",
     "method_not_allowed": "Method not allowed",
     "internal": "Internal error",
+}
+
+
+# Every JSON API response carries these (API routes set them; so do errors raised outside a
+# route under /api/, e.g. an unknown path).
+API_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Cache-Control": "no-store",
 }
 
 
@@ -124,16 +137,16 @@ def response_for(exc: Exception) -> JSONResponse:
     return problem_for(exc)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at the request's path (Starlette's own 405 names
-    only the first route that matched the path)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches({**request.scope, "method": "GET"})
-            if match != Match.NONE:
-                methods |= route.methods
-    return sorted(methods)
+    only the methods of the first route that matched the path)."""
+    routes = [route for route in request.app.router.routes if hasattr(route, "matches")]
+    return [method for method in METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in routes)]
 
 
 def install(app: FastAPI) -> None:
@@ -141,6 +154,9 @@ def install(app: FastAPI) -> None:
         response = response_for(exc)
         if isinstance(exc, HTTPException) and exc.status_code == 405:
             response.headers["Allow"] = ", ".join(allowed_methods(request))
+        if request.url.path.startswith("/api/"):
+            for name, value in API_SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
         return response
 
     app.add_exception_handler(InvalidField, on_error)

@@ -23,17 +23,7 @@ from canone.services.store import ApiKey
 from canone.settings import Settings
 from canone.web.api import idempotency
 from canone.web.api.models import ID_PATTERN, Problem
-from canone.web.problems import ApiProblem, response_for
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-    "Cache-Control": "no-store",
-}
+from canone.web.problems import API_SECURITY_HEADERS, ApiProblem, response_for
 
 _DESCRIPTIONS = {
     400: "The request cannot be served", 401: "Missing, invalid or revoked API key",
@@ -55,7 +45,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def secure(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in API_SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
 
