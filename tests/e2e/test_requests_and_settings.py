@@ -57,6 +57,12 @@ def test_a_refused_change_leads_to_the_request_form(page: Page, server: Server) 
     expect(dialog.get_by_label("Reason")).to_have_value("custom_price")
     desired = json.loads(dialog.locator("input[name=desired]").input_value())
     assert desired["contacts"] == 100000
+    expect(dialog.get_by_label("Reason")).to_be_focused()  # the first field it can edit
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Edit contact limit")).to_be_focused()
+    page.get_by_role("button", name="Edit contact limit").click()
+    page.locator("#contacts-slider").press("End")
+    summary.get_by_role("button", name="Request account change").click()
     dialog.get_by_role("button", name="Send request").click()
     expect(page.get_by_test_id("requests").get_by_test_id("request-status")).to_have_text(
         "Open")

@@ -38,7 +38,7 @@
     if (opener && opener.dataset.fields) setFields(dialog, JSON.parse(opener.dataset.fields));
     dialog.showModal();
     const focus = dialog.querySelector("[autofocus]") || dialog.querySelector(
-      "input:not([type=hidden]), select, textarea, button:not([data-close])");
+      "input:not([type=hidden]):not([readonly]), select, textarea, button:not([data-close])");
     if (focus) focus.focus();
     const forms = Array.from(dialog.querySelectorAll("form[data-live-quote]"));
     const outer = dialog.closest("form[data-live-quote]"); // a dialog inside a page's form
@@ -54,7 +54,9 @@
         event.preventDefault();
         const current = opener.closest("dialog");
         if (current && current !== dialog) {
+          // One dialog leads to another: focus goes back to the first one's opener later.
           dialog.canoneReturnTo = current.canoneOpener;
+          current.canoneSkipReturn = true;
           current.close();
         }
         openDialog(dialog, opener);
@@ -70,8 +72,9 @@
   document.addEventListener("close", (event) => {
     const dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement)) return;
-    const back = dialog.canoneReturnTo || dialog.canoneOpener;
+    const back = dialog.canoneSkipReturn ? null : dialog.canoneReturnTo || dialog.canoneOpener;
     dialog.canoneReturnTo = null;
+    dialog.canoneSkipReturn = false;
     if (back && document.contains(back) && typeof back.focus === "function") back.focus();
   }, true);
 
