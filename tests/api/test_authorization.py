@@ -206,3 +206,18 @@ def test_the_test_clock_is_404_outside_test_mode(services: Services, operator_ke
                                headers=bearer(operator_key))
         assert response.status_code == 404
         assert client.get(f"{API}/test-clock", headers=bearer(operator_key)).status_code == 404
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_cache_window(
+        client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(apikeys, "CACHE_SECONDS", 0.2)
+    created = apikeys.create(services, "temporary", None, test_mode=True)
+    assert client.get(f"{API}/catalog", headers=bearer(created.secret)).status_code == 200
+    with services.database.transaction() as store:  # as `canone apikey revoke` elsewhere
+        store.save_api_key(created.key.__class__(**{**created.key.__dict__, "revoked": True}))
+
+    time.sleep(0.3)
+
+    assert client.get(f"{API}/catalog", headers=bearer(created.secret)).status_code == 401

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from canone.billing.errors import InvalidField
@@ -52,7 +53,8 @@ def revoke(svc: Services, key_id: str) -> ApiKey:
             raise NotFound(f"no API key {key_id}")
         revoked = ApiKey(key.id, key.name, key.account_id, key.key_hash, key.created_at, True)
         store.save_api_key(revoked)
-        return revoked
+    forget(key_id)
+    return revoked
 
 
 def list_keys(svc: Services) -> list[ApiKey]:
@@ -60,13 +62,37 @@ def list_keys(svc: Services) -> list[ApiKey]:
         return store.list_api_keys()
 
 
+# Keys found recently, by hash, with the monotonic time until which they are trusted: a
+# request then needs no look-up of its key. A key revoked by another process stops working
+# here within CACHE_SECONDS; one revoked by this process, at once.
+CACHE_SECONDS = 2.0
+_recent: dict[str, tuple[ApiKey, float]] = {}
+
+
 def find(svc: Services, secret: str) -> ApiKey | None:
     """The live (not revoked) key with this secret, or None."""
     if not secret.startswith((LIVE_PREFIX, TEST_PREFIX)) or len(secret) > 200:
         return None
+    key_hash = hash_key(secret)
+    now = time.monotonic()
+    known = _recent.get(key_hash)
+    if known is not None and known[1] > now:
+        return known[0]
     with svc.database.transaction() as store:
-        key = store.api_key_by_hash(hash_key(secret))
-    return None if key is None or key.revoked else key
+        key = store.api_key_by_hash(key_hash)
+    if key is None or key.revoked:
+        _recent.pop(key_hash, None)
+        return None
+    if len(_recent) > 10_000:
+        _recent.clear()
+    _recent[key_hash] = (key, now + CACHE_SECONDS)
+    return key
+
+
+def forget(key_id: str) -> None:
+    for key_hash, (key, _) in list(_recent.items()):
+        if key.id == key_id:
+            del _recent[key_hash]
 
 
 def actor_of(key: ApiKey) -> Actor:
