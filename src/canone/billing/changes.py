@@ -167,30 +167,44 @@ def _request_reasons(
 
 
 def _credits(old: Price, remaining: int, days: int) -> tuple[Line, ...]:
-    return tuple(_credit(line, remaining, days) for line in old.lines)
+    return tuple(_prorated(line, remaining, days, True) for line in old.lines)
 
 
-def _credit(line: Line, remaining: int, days: int) -> Line:
-    return Line(line.key, f"Unused time on {line.description} ({remaining} of {days} days)",
-                -prorate(line.amount, remaining, days))
+# Prorated lines recur (a handful of line amounts, r and n at most 366): they are remembered.
+_PRORATED: dict[tuple[str, str, Decimal, int, int, bool], Line] = {}
 
 
-def _charge(line: Line, remaining: int, days: int) -> Line:
-    return Line(line.key, f"Remaining time on {line.description} ({remaining} of {days} days)",
-                prorate(line.amount, remaining, days))
+def _prorated(line: Line, remaining: int, days: int, credit: bool) -> Line:
+    """The credit for the unused part of `line` (negative), or the charge for it."""
+    memo_key = (line.key, line.description, line.amount, remaining, days, credit)
+    found = _PRORATED.get(memo_key)
+    if found is None:
+        if credit:
+            found = Line(line.key,
+                         f"Unused time on {line.description} ({remaining} of {days} days)",
+                         -prorate(line.amount, remaining, days))
+        else:
+            found = Line(line.key,
+                         f"Remaining time on {line.description} ({remaining} of {days} days)",
+                         prorate(line.amount, remaining, days))
+        if len(_PRORATED) >= 65_536:
+            _PRORATED.clear()
+        _PRORATED[memo_key] = found
+    return found
 
 
 def _prorate(old: Price, new: Price, remaining: int, days: int) -> tuple[Line, ...]:
-    """A credit for every old line whose amount changes and a charge for its new amount."""
-    before = {line.key: line for line in old.lines}
+    """A credit for every old line whose amount changes and a charge for its new amount:
+    the old lines' keys in order, then the keys only the new price has."""
     after = {line.key: line for line in new.lines}
     lines: list[Line] = []
-    for key in list(before) + [k for k in after if k not in before]:
-        a, b = before.get(key), after.get(key)
-        if a is not None and b is not None and a.amount == b.amount:
+    for a in old.lines:  # a price has each key once
+        b = after.pop(a.key, None)
+        if b is not None and a.amount == b.amount:
             continue
-        if a is not None:
-            lines.append(_credit(a, remaining, days))
+        lines.append(_prorated(a, remaining, days, True))
         if b is not None:
-            lines.append(_charge(b, remaining, days))
+            lines.append(_prorated(b, remaining, days, False))
+    for b in after.values():
+        lines.append(_prorated(b, remaining, days, False))
     return tuple(lines)

@@ -49,11 +49,11 @@ def period_containing(anchor: date, interval: str, day: date) -> Period:
     if day < anchor:
         raise ValueError(f"{day} is before the anchor {anchor}")
     step = MONTHS_PER_INTERVAL[interval]
-    months = (day.year - anchor.year) * 12 + (day.month - anchor.month)
-    index = months // step
-    # The estimate is at most one period late: a day before the anchor's day of month.
-    period = nth_period(anchor, interval, index)
-    while period.start > day:
+    index = ((day.year - anchor.year) * 12 + (day.month - anchor.month)) // step
+    start = add_months(anchor, step * index)
+    if start > day:  # the estimate is one period late: a day before the anchor's day
         index -= 1
-        period = nth_period(anchor, interval, index)
-    return period
+        start, end = add_months(anchor, step * index), start
+    else:
+        end = add_months(anchor, step * (index + 1))
+    return Period(index, start, end)
