@@ -33,7 +33,9 @@ async def get_invoice_pdf(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesD
                           ) -> Response:
     from canone.integrations.invoice_pdf import PdfInvoiceRenderer
 
-    document = await run_in_threadpool(invoices.invoice_document, svc, actor, invoice_id)
-    pdf = await run_in_threadpool(PdfInvoiceRenderer().render, document)
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="invoice-{document.number}.pdf"'})
+    found = await run_in_threadpool(invoices.invoice, svc, actor, invoice_id)
+    pdf = await run_in_threadpool(invoices.invoice_pdf, svc, actor, invoice_id,
+                                  PdfInvoiceRenderer())
+    filename = invoices.invoice_pdf_filename(found.number)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
