@@ -15,7 +15,7 @@ from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
-from canone.services import accounts
+from canone.services import accounts, renewal
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card
@@ -52,6 +52,34 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at its cheapest: sign-ups and new users stay fast, hashes stay real."""
     monkeypatch.setattr(accounts, "_hasher",
                         PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
+def _batches_must_not_fall_back(request: pytest.FixtureRequest,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The billing run renews and settles in batches, and falls back to one row at a time
+    only when a batch cannot be written (a conflict): that must not happen silently in
+    tests that do not ask for it (`allow_fallback`), or a broken batch would go unseen."""
+    if "allow_fallback" in request.fixturenames:
+        return
+    renew_batch = renewal._renew_batch
+
+    def strict_renew_batch(*args: Any, **kwargs: Any) -> None:
+        try:
+            renew_batch(*args, **kwargs)
+        except Exception as exc:
+            pytest.fail(f"a batch of renewals fell back to one by one: {exc!r}")
+
+    def no_settle_fallback(*args: Any, **kwargs: Any) -> None:
+        pytest.fail("a batch of collections fell back to settling one by one")
+
+    monkeypatch.setattr(renewal, "_renew_batch", strict_renew_batch)
+    monkeypatch.setattr(renewal, "settle", no_settle_fallback)
+
+
+@pytest.fixture
+def allow_fallback() -> None:
+    """Let the billing run fall back from batches to one row at a time."""
 
 
 @pytest.fixture

@@ -209,3 +209,63 @@ def _running(entries) -> list[int]:
         total += entry.amount
         seen.append(total)
     return seen
+
+
+def test_a_batch_numbers_each_invoice_in_the_year_of_its_account(svc, clock) -> None:
+    """New Year's Eve at 23:30 UTC: already 2027 in Rome, still 2026 in Los Angeles."""
+    clock.set(at(2026, 12, 1, 12))
+    rome = sign_up(svc, timezone="Europe/Rome", email="rome@example.com")
+    la = sign_up(svc, timezone="America/Los_Angeles", email="la@example.com")
+    utc = sign_up(svc, email="utc@example.com")
+    assert [s.invoice.number for s in (rome, la, utc)] == [
+        "2026-000001", "2026-000002", "2026-000003"]
+
+    clock.set(at(2026, 12, 31, 23, 30))
+    report = renewal.run(svc, until=at(2027, 1, 2))  # all three periods end on 1 January
+
+    assert report.renewed == 3
+    assert invoices(svc, rome.account.id)[-1].number == "2027-000001"
+    # In the order they fell due: UTC at midnight UTC, Los Angeles eight hours later.
+    assert invoices(svc, utc.account.id)[-1].number == "2026-000004"
+    assert invoices(svc, la.account.id)[-1].number == "2026-000005"
+
+
+def test_a_period_billed_already_is_not_billed_again(svc, clock, allow_fallback) -> None:
+    """Should an invoice for the next period exist (a crashed or foreign writer), the
+    batch falls back to renewing one by one, and the period is billed once."""
+    signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
+    first = signed[0]
+    with svc.database.transaction() as store:
+        store.add_invoice(first.invoice.but(
+            id="inv_early", number=store.next_invoice_number(2026), kind="renewal",
+            period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
+    clock.set(at(2026, 5, 1))
+
+    report = renewal.run(svc)
+
+    assert report.renewed == 3
+    assert [i.id for i in invoices(svc, first.account.id)
+            if i.period_start == date(2026, 5, 1)] == ["inv_early"]
+    for other in signed[1:]:
+        assert [i.period_start for i in invoices(svc, other.account.id)] == [
+            date(2026, 4, 1), date(2026, 5, 1)]
+    assert subscription(svc, first.account.id).period_start == date(2026, 5, 1)
+
+
+def test_a_batch_of_collections_that_fails_is_settled_one_by_one(svc, clock, monkeypatch,
+                                                                 allow_fallback) -> None:
+    signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
+    accounts.update_card(svc, admin_of(svc, signed[1].account.id), signed[1].account.id,
+                         DECLINED_CARD)
+
+    def broken(self) -> None:
+        raise RuntimeError("the batch write failed")
+
+    monkeypatch.setattr(renewal._CollectStore, "flush", broken)
+    clock.set(at(2026, 5, 1))
+    report = renewal.run(svc)
+
+    assert (report.renewed, report.collected, report.failed) == (3, 2, 1)
+    assert [invoices(svc, s.account.id)[-1].status for s in signed] == ["paid", "open", "paid"]
+    assert svc.gateway.total_charged() == 3 * 4900 + 2 * 4900
+    assert [p.status for p in payments(svc, signed[1].account.id)] == ["succeeded", "failed"]

@@ -21,7 +21,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from canone.services.store import Conflict
 
-
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
 

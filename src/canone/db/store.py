@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
 from canone.db.edges import EdgeQueries
@@ -48,6 +49,7 @@ from canone.services.records import (
     Usage,
     User,
 )
+from canone.services.store import Conflict
 
 
 def _like(text: str) -> str:
@@ -64,6 +66,15 @@ class SqlStore(EdgeQueries):
     def get_account(self, account_id: str, lock: bool = False) -> Account | None:
         row = self.first(self.locked(select(accounts).where(accounts.c.id == account_id), lock))
         return None if row is None else rows.account_of(row)
+
+    def accounts_by_id(self, account_ids: Sequence[str], lock: bool = False
+                       ) -> dict[str, Account]:
+        """Several accounts in one query (missing ones are left out), locked in id order."""
+        if not account_ids:
+            return {}
+        query = (select(accounts).where(accounts.c.id.in_(list(account_ids)))
+                 .order_by(accounts.c.id))
+        return {r.id: rows.account_of(r) for r in self.all(self.locked(query, lock))}
 
     def save_account(self, account: Account) -> None:
         self.update(accounts, accounts.c.id == account.id, rows.account_values(account),
@@ -97,6 +108,16 @@ class SqlStore(EdgeQueries):
         query = select(users).where(users.c.account_id == account_id).order_by(users.c.email)
         return [rows.user_of(r) for r in self.all(query)]
 
+    def users_of_accounts(self, account_ids: Sequence[str]) -> dict[str, list[User]]:
+        """`users_of` for several accounts in one query (an empty list for none)."""
+        found: dict[str, list[User]] = {account_id: [] for account_id in account_ids}
+        if account_ids:
+            query = (select(users).where(users.c.account_id.in_(list(account_ids)))
+                     .order_by(users.c.email))
+            for row in self.all(query):
+                found[row.account_id].append(rows.user_of(row))
+        return found
+
     def save_user(self, user: User) -> None:
         self.update(users, users.c.id == user.id, rows.values(user), f"user {user.id}")
 
@@ -125,6 +146,22 @@ class SqlStore(EdgeQueries):
     def save_subscription(self, subscription: Subscription) -> None:
         self.update(subscriptions, subscriptions.c.id == subscription.id,
                     rows.subscription_values(subscription), f"subscription {subscription.id}")
+
+    def save_subscriptions(self, saved: Sequence[Subscription]) -> None:
+        """`save_subscription` for several, in one executemany."""
+        self._update_many(subscriptions, subscriptions.c.id,
+                          [(s.id, rows.subscription_values(s)) for s in saved], "subscriptions")
+
+    def _update_many(self, table: Any, key: Any, changes: Sequence[tuple[str, dict[str, Any]]],
+                     what: str) -> None:
+        """Update existing rows by key, one executemany; a missing row is a LookupError."""
+        if not changes:
+            return
+        statement = update(table).where(key == bindparam("saved_key"))
+        changed = self.connection.execute(
+            statement, [{**values, "saved_key": k} for k, values in changes]).rowcount
+        if changed != len(changes):
+            raise LookupError(f"{len(changes) - changed} of the {what} do not exist")
 
     def claim_due(self, until: datetime, limit: int) -> list[Subscription]:
         c = subscriptions.c
@@ -156,15 +193,34 @@ class SqlStore(EdgeQueries):
         self.insert_new(invoices, rows.invoice_values(invoice), what)
         self.insert_all(invoice_lines, rows.line_values(invoice))
 
+    def add_invoices(self, added: Sequence[Invoice]) -> None:
+        """`add_invoice` for several, one statement per table. A taken key raises
+        `Conflict` and leaves the transaction to be rolled back."""
+        try:
+            self.insert_all(invoices, [rows.invoice_values(i) for i in added])
+        except IntegrityError as exc:
+            raise Conflict(f"one of {len(added)} invoices already exists") from exc
+        self.insert_all(invoice_lines, [line for i in added for line in rows.line_values(i)])
+
+    def invoices_by_id(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """Several invoices with their lines, in two queries."""
+        if not invoice_ids:
+            return {}
+        query = select(invoices).where(invoices.c.id.in_(list(invoice_ids)))
+        return {invoice.id: invoice for invoice in self._with_lines(self.all(query))}
+
     def get_invoice(self, invoice_id: str) -> Invoice | None:
         found = self._with_lines(self.all(select(invoices).where(invoices.c.id == invoice_id)))
         return found[0] if found else None
 
     def save_invoice(self, invoice: Invoice) -> None:
-        changes = {"status": invoice.status, "credit_applied": invoice.credit_applied,
-                   "amount_paid": invoice.amount_paid, "attempts": invoice.attempts,
-                   "next_attempt_at": invoice.next_attempt_at}
-        self.update(invoices, invoices.c.id == invoice.id, changes, f"invoice {invoice.id}")
+        self.update(invoices, invoices.c.id == invoice.id, _invoice_changes(invoice),
+                    f"invoice {invoice.id}")
+
+    def save_invoices(self, saved: Sequence[Invoice]) -> None:
+        """`save_invoice` for several, in one executemany."""
+        self._update_many(invoices, invoices.c.id,
+                          [(i.id, _invoice_changes(i)) for i in saved], "invoices")
 
     def invoices_of(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
         """Newest first."""
@@ -200,6 +256,25 @@ class SqlStore(EdgeQueries):
         query = select(payments).where(c.account_id == account_id).order_by(c.created_at, c.id)
         return [rows.payment_of(r) for r in self.all(query)]
 
+    def add_payments(self, added: Sequence[Payment]) -> None:
+        self.insert_all(payments, [rows.values(payment) for payment in added])
+
+    def add_intents(self, added: Sequence[PaymentIntent]) -> None:
+        """`add_intent` for several; a taken key raises `Conflict` (then roll back)."""
+        try:
+            self.insert_all(payment_intents, [rows.values(intent) for intent in added])
+        except IntegrityError as exc:
+            raise Conflict(f"one of {len(added)} payment intents already exists") from exc
+
+    def intents_by_key(self, keys: Sequence[str], lock: bool = False
+                       ) -> dict[str, PaymentIntent]:
+        """Several intents in one query, locked in key order."""
+        if not keys:
+            return {}
+        query = (select(payment_intents).where(payment_intents.c.key.in_(list(keys)))
+                 .order_by(payment_intents.c.key))
+        return {r.key: rows.intent_of(r) for r in self.all(self.locked(query, lock))}
+
     def add_intent(self, intent: PaymentIntent) -> None:
         self.insert_new(payment_intents, rows.values(intent), f"payment intent {intent.key}")
 
@@ -211,6 +286,11 @@ class SqlStore(EdgeQueries):
     def save_intent(self, intent: PaymentIntent) -> None:
         self.update(payment_intents, payment_intents.c.key == intent.key, rows.values(intent),
                     f"payment intent {intent.key}")
+
+    def save_intents(self, saved: Sequence[PaymentIntent]) -> None:
+        """`save_intent` for several, in one executemany."""
+        self._update_many(payment_intents, payment_intents.c.key,
+                          [(i.key, rows.values(i)) for i in saved], "payment intents")
 
     def pending_intents(self, created_before: datetime, limit: int) -> list[PaymentIntent]:
         """Oldest first; not locked (lock each with `get_intent(key, lock=True)`)."""
@@ -240,6 +320,16 @@ class SqlStore(EdgeQueries):
         c = ledger_entries.c
         total = select(func.coalesce(func.sum(c.amount), 0)).where(c.account_id == account_id)
         return int(self.connection.execute(total).scalar_one())
+
+    def balances_of(self, account_ids: Sequence[str]) -> dict[str, int]:
+        """The balance of several accounts in one query (0 for those without entries)."""
+        if not account_ids:
+            return {}
+        c = ledger_entries.c
+        query = (select(c.account_id, func.sum(c.amount))
+                 .where(c.account_id.in_(list(account_ids))).group_by(c.account_id))
+        found = {account_id: int(total) for account_id, total in self.connection.execute(query)}
+        return {account_id: found.get(account_id, 0) for account_id in account_ids}
 
     # -- change requests -------------------------------------------------------------
 
@@ -297,6 +387,10 @@ class SqlStore(EdgeQueries):
     def add_audit(self, entry: AuditEntry) -> None:
         self.insert_new(audit_entries, rows.values(entry), f"audit entry {entry.id}")
 
+    def add_audits(self, entries: Sequence[AuditEntry]) -> None:
+        """`add_audit` for several, in order, in one statement."""
+        self.insert_all(audit_entries, [rows.values(entry) for entry in entries])
+
     def audit_of(self, account_id: str, limit: int) -> list[AuditEntry]:
         """Newest first."""
         c = audit_entries.c
@@ -317,3 +411,10 @@ class SqlStore(EdgeQueries):
         noted = self.upsert(usage_thresholds).values(
             account_id=account_id, period_start=period_start, threshold=threshold)
         return self.inserted(noted)
+
+
+def _invoice_changes(invoice: Invoice) -> dict[str, Any]:
+    """What may change on an issued invoice: its payment state, never its lines or total."""
+    return {"status": invoice.status, "credit_applied": invoice.credit_applied,
+            "amount_paid": invoice.amount_paid, "attempts": invoice.attempts,
+            "next_attempt_at": invoice.next_attempt_at}

@@ -40,25 +40,31 @@ def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
 def settle(svc: Services, key: str, outcome: ChargeResult) -> dict[str, Any]:
     """Phase C: record the outcome of the intent's charge, exactly once."""
     with svc.database.transaction() as store:
-        intent = store.get_intent(key, lock=True)
-        if intent is None:
-            raise LookupError(f"no payment intent {key}")
-        if intent.status == SUCCEEDED and intent.result is not None:
-            return intent.result
-        if intent.status == FAILED:
-            raise PaymentFailed(intent.result.get("message", "declined") if intent.result
-                                else "declined")
-        if not outcome.succeeded:
-            FAILURES[intent.purpose](svc, store, intent, outcome)
-            store.save_intent(intent.but(status=FAILED, result={
-                "message": outcome.message, "decline_code": outcome.status}))
-            failed = True
-        else:
-            result = COMPLETIONS[intent.purpose](svc, store, intent, outcome)
-            store.save_intent(intent.but(status=SUCCEEDED, result=result))
-            failed = False
-    if failed:
+        result = settle_in(svc, store, key, outcome)
+    if result is None:
         raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
+    return result
+
+
+def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult
+              ) -> dict[str, Any] | None:
+    """`settle` inside the caller's transaction: the stored result, or None when the charge
+    failed (recorded, and the owner told). An intent that failed before raises."""
+    intent = store.get_intent(key, lock=True)
+    if intent is None:
+        raise LookupError(f"no payment intent {key}")
+    if intent.status == SUCCEEDED and intent.result is not None:
+        return intent.result
+    if intent.status == FAILED:
+        raise PaymentFailed(intent.result.get("message", "declined") if intent.result
+                            else "declined")
+    if not outcome.succeeded:
+        FAILURES[intent.purpose](svc, store, intent, outcome)
+        store.save_intent(intent.but(status=FAILED, result={
+            "message": outcome.message, "decline_code": outcome.status}))
+        return None
+    result = COMPLETIONS[intent.purpose](svc, store, intent, outcome)
+    store.save_intent(intent.but(status=SUCCEEDED, result=result))
     return result
 
 

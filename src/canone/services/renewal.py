@@ -7,6 +7,7 @@ a second renewal invoice for the same period start.
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,9 +15,16 @@ from datetime import datetime, timedelta
 from canone.billing.money import ZERO, to_minor
 from canone.billing.pricing import CUSTOM, price
 from canone.services import subscriptions
-from canone.services.context import Services, new_id, record_change, subscription_json
+from canone.services.batching import BufferedStore
+from canone.services.context import (
+    Services,
+    new_id,
+    record_change,
+    subscription_json,
+    today,
+)
 from canone.services.errors import PaymentFailed, PaymentPending
-from canone.services.payments import COMPLETIONS, FAILURES, PENDING, pay
+from canone.services.payments import COMPLETIONS, FAILURES, PENDING, charge, settle, settle_in
 from canone.services.ports import ChargeResult
 from canone.services.records import (
     ACTIVE,
@@ -27,6 +35,7 @@ from canone.services.records import (
     LedgerEntry,
     PaymentIntent,
     Subscription,
+    User,
 )
 from canone.services.store import Conflict, Store
 
@@ -48,20 +57,92 @@ Progress = Callable[[int], None]
 
 def run(svc: Services, until: datetime | None = None, batch: int = 500,
         progress: Progress | None = None) -> RunReport:
-    """Renew everything due up to `until` (default now), then collect open invoices."""
+    """Renew everything due up to `until` (default now), then collect open invoices.
+
+    Each batch is one transaction, written in a few statements (`_BatchStore`); a batch
+    that cannot be (a conflict, a year that turned mid-batch) is rolled back and renewed
+    again one subscription at a time."""
     until = until or svc.now()
     report = RunReport()
     while True:
-        with svc.database.transaction() as store:
-            due = store.claim_due(until, batch)
-            for sub in due:
-                renew_one(svc, store, sub, report)
+        done = RunReport()
+        try:
+            with svc.database.transaction() as store:
+                due = store.claim_due(until, batch)
+                _renew_batch(svc, store, due, done)
+        except (Conflict, _Fallback):
+            done = RunReport()
+            with svc.database.transaction() as store:
+                due = store.claim_due(until, batch)
+                for sub in due:
+                    renew_one(svc, store, sub, done)
+        report.renewed += done.renewed
+        report.cancelled += done.cancelled
         if progress is not None:
             progress(len(due))
         if not due:  # a subscription several periods behind comes back once per period
             break
     collect(svc, svc.now(), report)
     return report
+
+
+class _Fallback(Exception):
+    """The batch could not be written in one go: renew it row by row."""
+
+
+def _renew_batch(svc: Services, store: Store, due: list[Subscription],
+                 report: RunReport) -> None:
+    if not due:
+        return
+    ids = sorted({sub.account_id for sub in due})
+    accounts = store.accounts_by_id(ids)
+    years = Counter(today(svc, accounts[sub.account_id]).year for sub in due
+                    if not sub.cancel_at_period_end)
+    numbers = {year: store.next_invoice_numbers(year, count)
+               for year, count in sorted(years.items())}
+    batch = _BatchStore(store, accounts, store.balances_of(ids), numbers)
+    for sub in due:
+        renew_one(svc, batch.as_store(), sub, report)
+    batch.flush()
+
+
+class _BatchStore(BufferedStore):
+    """The store as one batch of renewals sees it: accounts and balances read for the whole
+    batch at once, invoice numbers taken in one statement, and what each renewal writes
+    (invoices, subscription updates, audit entries, events) written together by `flush`."""
+
+    def __init__(self, store: Store, accounts: dict[str, Account], balances: dict[str, int],
+                 numbers: dict[int, list[str]]) -> None:
+        super().__init__(store, accounts)
+        self._balances = balances
+        self._numbers = {year: deque(taken) for year, taken in numbers.items()}
+        self._invoices: list[Invoice] = []
+        self._subscriptions: list[Subscription] = []
+
+    def balance_of(self, account_id: str) -> int:
+        return self._balances[account_id]
+
+    def add_ledger_entry(self, entry: LedgerEntry) -> None:
+        self._balances[entry.account_id] += entry.amount
+        self.store.add_ledger_entry(entry)
+
+    def next_invoice_number(self, year: int) -> str:
+        if not self._numbers.get(year):
+            raise _Fallback(f"no number of {year} was taken for this batch")
+        return self._numbers[year].popleft()
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self._invoices.append(invoice)
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        self._subscriptions.append(subscription)
+
+    def flush(self) -> None:
+        if any(self._numbers.values()):  # a number taken and not used would be a gap
+            raise _Fallback("invoice numbers were left over")
+        self.store.add_invoices(self._invoices)
+        self.store.save_subscriptions(self._subscriptions)
+        super().flush()
 
 
 def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport) -> None:
@@ -111,34 +192,116 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
 
 def collect(svc: Services, now: datetime, report: RunReport | None = None,
             account_id: str | None = None, batch: int = 500) -> RunReport:
-    """Charge open invoices whose next attempt is due."""
+    """Charge open invoices whose next attempt is due, a batch at a time: one transaction
+    writes the batch's payment intents, the card network is asked for each, and one
+    transaction settles the batch (`_settle_collections`)."""
     report = report or RunReport()
     while True:
-        keys = []
         with svc.database.transaction() as store:
-            for invoice in store.invoices_to_collect(now, batch):
-                if account_id is not None and invoice.account_id != account_id:
-                    continue
-                key = _collect_key(invoice)
-                account = store.get_account(invoice.account_id)
-                assert account is not None
-                store.save_invoice(invoice.but(next_attempt_at=None))
-                store.add_intent(PaymentIntent(
-                    key=key, account_id=account.id, purpose="invoice", amount=invoice.amount_due,
-                    currency=invoice.currency, card_token=account.card.token if account.card
-                    else "", payload={"invoice_id": invoice.id}, status=PENDING,
-                    created_at=svc.now()))
-                keys.append(key)
-        for key in keys:
+            found = store.invoices_to_collect(now, batch)
+            due = [i for i in found if account_id is None or i.account_id == account_id]
+            accounts = store.accounts_by_id(sorted({i.account_id for i in due}))
+            intents = []
+            store.save_invoices([invoice.but(next_attempt_at=None) for invoice in due])
+            for invoice in due:
+                account = accounts[invoice.account_id]
+                intents.append(PaymentIntent(
+                    key=_collect_key(invoice), account_id=account.id, purpose="invoice",
+                    amount=invoice.amount_due, currency=invoice.currency,
+                    card_token=account.card.token if account.card else "",
+                    payload={"invoice_id": invoice.id}, status=PENDING, created_at=svc.now()))
+            store.add_intents(intents)
+        charged = []
+        for intent in intents:
             try:
-                pay(svc, key)
-                report.collected += 1
-            except PaymentFailed:
-                report.failed += 1
-            except PaymentPending:
+                charged.append((intent.key, charge(svc, intent)))
+            except PaymentPending:  # settled later by reconciliation
                 report.pending += 1
-        if len(keys) < batch:
+        for paid in _settle_collections(svc, charged):
+            if paid:
+                report.collected += 1
+            else:
+                report.failed += 1
+        if len(found) < batch:
             return report
+
+
+def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]]
+                        ) -> list[bool]:
+    """Settle a batch of collection charges in one transaction; whether each was paid.
+    Should the batch fail as a whole, each is settled in a transaction of its own, where an
+    error stays with its intent (left pending for reconciliation)."""
+    if not charged:
+        return []
+    try:
+        with svc.database.transaction() as store:
+            intents = store.intents_by_key(sorted(key for key, _ in charged), lock=True)
+            invoices = store.invoices_by_id(
+                sorted({str(i.payload["invoice_id"]) for i in intents.values()}))
+            ids = sorted({invoice.account_id for invoice in invoices.values()})
+            batch = _CollectStore(store, intents, invoices, store.accounts_by_id(ids, lock=True),
+                                  store.users_of_accounts(ids))
+            settled = [settle_in(svc, batch.as_store(), key, outcome) is not None
+                       for key, outcome in charged]
+            batch.flush()
+        return settled
+    except Exception:  # whatever it was, it is met again below, with one intent at stake
+        pass
+    paid = []
+    for key, outcome in charged:
+        try:
+            settle(svc, key, outcome)
+            paid.append(True)
+        except PaymentFailed:
+            paid.append(False)
+    return paid
+
+
+class _CollectStore(BufferedStore):
+    """A batch of collections: the intents (locked), their invoices, the accounts (locked)
+    and their people read beforehand; payments, audit entries, events, emails and the
+    invoice and intent updates buffered. Each intent and invoice is served once from what
+    was read; any other read of invoices or intents writes the updates out first."""
+
+    def __init__(self, store: Store, intents: dict[str, PaymentIntent],
+                 invoices: dict[str, Invoice], accounts: dict[str, Account],
+                 people: dict[str, list[User]]) -> None:
+        super().__init__(store, accounts, accounts_locked=True, people=people)
+        self._intents = intents
+        self._invoices = invoices
+        self._saved_intents: dict[str, PaymentIntent] = {}
+        self._saved_invoices: dict[str, Invoice] = {}
+
+    def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
+        if key in self._intents:  # locked when read
+            return self._intents.pop(key)
+        self._write_updates()
+        return self.store.get_intent(key, lock)
+
+    def save_intent(self, intent: PaymentIntent) -> None:
+        self._saved_intents[intent.key] = intent
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        if invoice_id in self._invoices:
+            return self._invoices.pop(invoice_id)
+        self._write_updates()
+        return self.store.get_invoice(invoice_id)
+
+    def save_invoice(self, invoice: Invoice) -> None:
+        self._saved_invoices[invoice.id] = invoice
+
+    def invoices_of(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
+        self._write_updates()
+        return self.store.invoices_of(account_id, limit, after)
+
+    def _write_updates(self) -> None:
+        self.store.save_invoices(list(self._saved_invoices.values()))
+        self.store.save_intents(list(self._saved_intents.values()))
+        self._saved_invoices, self._saved_intents = {}, {}
+
+    def flush(self) -> None:
+        self._write_updates()
+        super().flush()
 
 
 def collect_account(svc: Services, account_id: str) -> RunReport:

@@ -1,0 +1,431 @@
+"""Benchmark of the renewal run (issue 3): renewals per second on SQLite and PostgreSQL.
+
+For each backend, on a fresh migrated database:
+  1. baseline: insert N invoice rows with the database's fastest bulk path (PostgreSQL
+     COPY; SQLite executemany in one transaction), into the real `invoices` table with its
+     indexes, then delete them again;
+  2. seed N accounts (primary admin, sandbox card) with subscriptions all due on the same
+     day, bulk-inserted in big transactions; a tenth have a scheduled reduction pending and
+     a twentieth some ledger credit;
+  3. time `renewal.run` over them: renew (claim, price, invoice, use credit) and collect
+     (charge through the sandbox card network, record the payment); every card succeeds.
+
+Prints renewals per second, the phases, the extrapolation to 1,000,000 renewals, and
+rewrites the "## Renewal run" section of bench/RESULTS.md (other sections are kept).
+`--profile` runs the renewal under cProfile and prints the top functions.
+
+    .venv/bin/python bench/renewal.py [N] [--backends sqlite,postgres] [--workers W]
+                                      [--batch B] [--profile] [--no-write]
+
+PostgreSQL: $CANONE_BENCH_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432/postgres
+(a database `canone_bench_<random>` is created there and dropped at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import multiprocessing
+import os
+import platform
+import pstats
+import re
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.engine import make_url
+
+from canone.billing.catalog import default_catalog
+from canone.billing.configuration import Configuration
+from canone.db import rows
+from canone.db.database import Database, normalise_url
+from canone.db.tables import accounts, invoices, ledger_entries, subscriptions, users
+from canone.integrations.payments import SandboxGateway
+from canone.services import renewal
+from canone.services.context import Services, local_midnight
+from canone.services.ports import Card
+from canone.services.records import Account, LedgerEntry, Subscription, User
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "RESULTS.md"
+SECTION = "## Renewal run"
+GOAL = 1_000_000 / 120  # 1,000,000 renewals in under 2 minutes, per second
+ANCHOR = date(2026, 5, 1)  # every subscription: monthly from here, renewed on 1 June
+DUE = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
+PLANS = [
+    Configuration("marketing", "plus", "month", "USD", 1000, 1),
+    Configuration("marketing", "plus", "month", "USD", 2500, 3),
+    Configuration("marketing", "pro", "month", "USD", 5000, 3, ("sms",)),
+    Configuration("bundle", "plus", "month", "USD", 10_000, 5),
+    Configuration("sales", "pro", "month", "USD", None, 4),
+]
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.instant = now
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+# -- databases ------------------------------------------------------------------------------
+
+
+@contextmanager
+def sqlite_database(tmp: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp / 'bench.db'}")
+    database.migrate()
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def _libpq(url: str) -> str:
+    return make_url(normalise_url(url)).set(drivername="postgresql").render_as_string(False)
+
+
+@contextmanager
+def postgres_database() -> Iterator[Database]:
+    server = os.environ.get("CANONE_BENCH_POSTGRES_URL",
+                            "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"canone_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(_libpq(server), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    database = Database(make_url(normalise_url(server)).set(database=name)
+                        .render_as_string(False))
+    try:
+        database.migrate()
+        yield database
+    finally:
+        database.dispose()
+        with psycopg.connect(_libpq(server), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+# -- the baseline: bulk-inserting N invoice rows --------------------------------------------
+
+
+def invoice_rows(count: int, account_ids: list[str]) -> list[dict[str, Any]]:
+    issued = DUE
+    return [{"id": f"inv_base{n:08d}", "account_id": account_ids[n % len(account_ids)],
+             "subscription_id": f"sub_base{n:08d}", "number": f"2099-{n + 1:06d}",
+             "kind": "renewal", "currency": "USD", "issued_at": issued,
+             "period_start": date(2026, 6, 1), "period_end": date(2026, 7, 1),
+             "total": 4900, "credit_applied": 0, "amount_paid": 4900, "status": "paid",
+             "attempts": 0, "next_attempt_at": None} for n in range(count)]
+
+
+def baseline(database: Database, count: int, account_ids: list[str]) -> float:
+    """Seconds to insert `count` invoice rows the fastest way the database has."""
+    data = invoice_rows(count, account_ids)
+    columns = list(data[0])
+    start = time.perf_counter()
+    if database.postgres:
+        raw = database.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            names = ", ".join(columns)
+            with cursor.copy(f"COPY invoices ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in data:
+                    copy.write_row([row[c] for c in columns])
+            raw.commit()
+        finally:
+            raw.close()
+    else:
+        raw = database.engine.raw_connection()
+        try:
+            placeholders = ", ".join("?" for _ in columns)
+            cursor = raw.cursor()
+            cursor.execute("BEGIN")
+            cursor.executemany(
+                f"INSERT INTO invoices ({', '.join(columns)}) VALUES ({placeholders})",
+                [[_sqlite(row[c]) for c in columns] for row in data])
+            cursor.execute("COMMIT")
+        finally:
+            raw.close()
+    seconds = time.perf_counter() - start
+    with database.engine.begin() as connection:
+        inserted = connection.execute(select(func.count()).select_from(invoices)).scalar_one()
+        assert inserted == count, inserted
+        connection.execute(delete(invoices))
+    return seconds
+
+
+def _sqlite(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# -- seeding N due subscriptions ------------------------------------------------------------
+
+
+def seed(database: Database, gateway: SandboxGateway, count: int, chunk: int = 5000
+         ) -> list[str]:
+    """N accounts with a primary admin and a monthly subscription due on 1 June 2026; all
+    share one good sandbox card (the network keys charges by idempotency key, not card)."""
+    card = gateway.store_card(Card("4242424242424242", 12, 2035, "123"))
+    created = datetime(2026, 5, 1, 6, tzinfo=UTC)
+    account_ids = []
+    for first in range(0, count, chunk):
+        batch_accounts, batch_users, batch_subs, batch_credit = [], [], [], []
+        for n in range(first, min(first + chunk, count)):
+            account_id = f"acc_b{n:08d}"
+            account_ids.append(account_id)
+            batch_accounts.append(rows.account_values(Account(
+                account_id, f"Bench {n}", "UTC", "en", "USD", "active", False, card, created)))
+            batch_users.append(rows.values(User(
+                f"usr_b{n:08d}", account_id, f"admin{n}@bench.example", f"Admin {n}",
+                "primary_admin", True, True, "not-a-real-hash")))
+            plan = PLANS[n % len(PLANS)]
+            pending = plan.with_(seats=plan.seats - 1) if n % 10 == 3 and plan.seats > 1 \
+                else None
+            batch_subs.append(rows.subscription_values(Subscription(
+                f"sub_b{n:08d}", account_id, plan, ANCHOR, ANCHOR, date(2026, 6, 1),
+                local_midnight(date(2026, 6, 1), "UTC"), "active", pending, False, 1)))
+            if n % 20 == 7:
+                batch_credit.append(rows.values(LedgerEntry(
+                    f"led_b{n:08d}", account_id, 1500, "USD", "Bench credit", None, created)))
+        with database.engine.begin() as connection:
+            connection.execute(accounts.insert(), batch_accounts)
+            connection.execute(users.insert(), batch_users)
+            connection.execute(subscriptions.insert(), batch_subs)
+            if batch_credit:
+                connection.execute(ledger_entries.insert(), batch_credit)
+    return account_ids
+
+
+# -- the measurement ------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    backend: str
+    count: int
+    workers: int
+    seed_seconds: float = 0.0
+    baseline_seconds: float = 0.0
+    run_seconds: float = 0.0
+    collect_seconds: float = 0.0
+    renewed: int = 0
+    collected: int = 0
+    profile: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.renewed / self.run_seconds
+
+    @property
+    def renew_rate(self) -> float:
+        return self.renewed / (self.run_seconds - self.collect_seconds)
+
+    @property
+    def collect_rate(self) -> float:
+        return self.collected / self.collect_seconds
+
+    @property
+    def baseline_rate(self) -> float:
+        return self.count / self.baseline_seconds
+
+
+def timed_collect() -> list[float]:
+    """Wrap `renewal.collect` (called by `renewal.run` after renewing) to time it."""
+    spent: list[float] = []
+    original = renewal.collect
+
+    def collect(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    renewal.collect = collect  # type: ignore[assignment]
+    return spent
+
+
+def worker(url: str, gateway_path: str, batch: int, start_at: float
+           ) -> tuple[int, int, float]:
+    """One renewal worker process: `renewal.run` on its own engine; (renewed, collected,
+    seconds spent collecting)."""
+    spent = timed_collect()
+    clock = FixedClock(DUE)
+    database = Database(url)
+    svc = Services(database, clock, SandboxGateway(gateway_path, clock), default_catalog(),
+                   "bench")
+    while time.time() < start_at:  # every worker starts at the same instant
+        time.sleep(0.001)
+    try:
+        report = renewal.run(svc, batch=batch)
+    finally:
+        database.dispose()
+    return report.renewed, report.collected, sum(spent)
+
+
+def measure(backend: str, database: Database, tmp: Path, count: int, workers: int,
+            batch: int, profile: bool) -> Measure:
+    result = Measure(backend, count, workers)
+    clock = FixedClock(DUE)
+    gateway = SandboxGateway(tmp / f"sandbox-{backend}.db", clock)
+
+    start = time.perf_counter()
+    account_ids = seed(database, gateway, count)
+    result.seed_seconds = time.perf_counter() - start
+    result.baseline_seconds = baseline(database, count, account_ids)
+    with database.engine.begin() as connection:  # fresh statistics after the bulk load
+        if database.postgres:
+            connection.execute(text("ANALYZE"))
+
+    if workers == 1:
+        original = renewal.collect
+        spent = timed_collect()
+        svc = Services(database, clock, gateway, default_catalog(), "bench")
+        profiler = cProfile.Profile() if profile else None
+        try:
+            start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            report = renewal.run(svc, batch=batch)
+            if profiler is not None:
+                profiler.disable()
+            result.run_seconds = time.perf_counter() - start
+        finally:
+            renewal.collect = original  # type: ignore[assignment]
+        result.renewed, result.collected = report.renewed, report.collected
+        result.collect_seconds = sum(spent)
+        if profiler is not None:
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime")
+            stats.print_stats(25)
+            result.profile = out.getvalue()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers) as pool:
+            start_at = time.time() + 3  # after the workers have imported everything
+            jobs = [pool.apply_async(worker, (database.url, gateway.path, batch, start_at))
+                    for _ in range(workers)]
+            done = [job.get() for job in jobs]
+            result.run_seconds = time.time() - start_at
+        result.renewed = sum(renewed for renewed, _, _ in done)
+        result.collected = sum(collected for _, collected, _ in done)
+        result.collect_seconds = max(seconds for _, _, seconds in done)
+
+    with database.engine.begin() as connection:
+        per_period = connection.execute(text(
+            "SELECT count(*), count(DISTINCT subscription_id || ':' || period_start) "
+            "FROM invoices WHERE kind = 'renewal'")).one()
+        paid = connection.execute(text(
+            "SELECT count(*) FROM invoices WHERE status = 'paid'")).scalar_one()
+    assert result.renewed == count and tuple(per_period) == (count, count), (result, per_period)
+    assert paid == count, paid
+    return result
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
+            f"{platform.machine()}, Linux {platform.release()}, "
+            f"Python {platform.python_version()} ({platform.python_implementation()})")
+
+
+def describe(m: Measure) -> str:
+    million = 1_000_000 / m.rate
+    return (f"{m.backend}: {m.renewed:,} renewals in {m.run_seconds:.1f} s = "
+            f"{m.rate:,.0f}/s (renew {m.renew_rate:,.0f}/s, collect {m.collect_rate:,.0f}/s); "
+            f"1,000,000 would take {million / 60:.1f} min; baseline "
+            f"{m.baseline_rate:,.0f} invoice rows/s")
+
+
+def render(args: argparse.Namespace, measures: list[Measure]) -> str:
+    table = "\n".join(
+        f"| {m.backend} | {m.workers} | {m.count:,} | {m.rate:,.0f} | {m.renew_rate:,.0f} | "
+        f"{m.collect_rate:,.0f} | {1_000_000 / m.rate / 60:.1f} min | "
+        f"{m.baseline_rate:,.0f} | {m.rate / m.baseline_rate:.3f} |"
+        for m in measures)
+    return f"""{SECTION}
+
+- date: {date.today().isoformat()}
+- machine: {machine()}
+- command: `.venv/bin/python bench/renewal.py {args.count} --backends {args.backends} \
+--workers {args.workers} --batch {args.batch}`
+- what is timed: `renewal.run` over N monthly subscriptions all due on the same day (a
+  tenth with a scheduled reduction, a twentieth with ledger credit), on a fresh migrated
+  database: claim in batches, price, apply the pending change, issue the invoice (gapless
+  number, lines, audit entry, event), use credit, move the period, then collect every open
+  invoice through the sandbox card network (intent, charge, payment, receipt email,
+  events). Every invoice is paid at the end; each (subscription, period) exactly once.
+- baseline: the same number of `invoices` rows inserted the database's fastest bulk way
+  (PostgreSQL `COPY`; SQLite `executemany` in one transaction), same table and indexes.
+
+{HEADER}
+{table}
+
+Goal (issue 3): 1,000,000 renewals in under 2 minutes on PostgreSQL, i.e. {GOAL:,.0f}/s.
+
+{LIMITS}
+"""
+
+
+HEADER = ("| backend | workers | N | renewals/s (run) | renew phase/s | collect phase/s "
+          "| 1,000,000 at this rate | baseline rows/s | run / baseline |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+LIMITS = """What limits it: see the notes below (kept by hand, updated with each optimisation).
+"""
+
+
+def write_results(text_: str) -> None:
+    old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    new = (pattern.sub(lambda _: text_, old) if pattern.search(old)
+           else old.rstrip("\n") + "\n\n" + text_)
+    RESULTS.write_text(new, "utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("count", type=int, nargs="?", default=20_000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
+    args = parser.parse_args()
+
+    measures = []
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            opened = sqlite_database(tmp) if backend == "sqlite" else postgres_database()
+            with opened as database:
+                m = measure(backend, database, tmp, args.count,
+                            1 if backend == "sqlite" else args.workers, args.batch,
+                            args.profile)
+        measures.append(m)
+        print(describe(m), flush=True)
+        if m.profile:
+            print(m.profile, flush=True)
+    if not args.no_write and not args.profile:
+        write_results(render(args, measures))
+        print(f"updated {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
