@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
-from canone.billing.codec import answer
+from canone.billing.codec import answer_text
 from canone.billing.errors import CatalogError
 from canone.settings import Settings
 
@@ -89,9 +89,9 @@ def price_command() -> None:
         except ValueError as exc:
             result = {"target": None, "change": None,
                       "error": {"field": "line", "message": f"line {number} is not JSON: {exc}"}}
+            out.write(dumps(result))
         else:
-            result = answer(catalog, request)
-        out.write(dumps(result))
+            out.write(answer_text(catalog, request))  # = dumps(answer(catalog, request))
         out.write("\n")
     out.flush()
 

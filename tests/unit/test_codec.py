@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 import pytest
 
-from canone.billing.catalog import default_catalog
-from canone.billing.codec import answer
+from canone.billing.catalog import default_catalog, parse_catalog_text
+from canone.billing.codec import answer, answer_text
 
 CATALOG = default_catalog()
 PLUS: dict[str, Any] = {"product": "marketing", "tier": "plus", "interval": "month",
@@ -69,3 +71,13 @@ def test_a_missing_contacts_field_means_none_which_only_sales_accepts() -> None:
 
 def test_a_line_that_is_not_an_object_is_an_error_on_line() -> None:
     assert answer(CATALOG, [1, 2])["error"]["field"] == "line"
+
+
+def test_the_fast_text_escapes_a_catalog_name_as_json_does() -> None:
+    text = resources.files("canone.data").joinpath("catalog.toml").read_text("utf-8")
+    named = text.replace('name = "Marketing"', 'name = "Marketing Più \\"X\\""')
+    catalog = parse_catalog_text(named, "più.toml")
+    request = {"current": PLUS, "target": dict(PLUS, tier="pro", seats=4),
+               "anchor": "2026-04-01", "at": "2026-04-16"}
+    assert answer_text(catalog, request) == json.dumps(answer(catalog, request))
+    assert 'Marketing Pi\\u00f9 \\"X\\" Pro' in answer_text(catalog, request)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from canone.billing.catalog import default_catalog
 from canone.billing.changes import Change, plan_change
-from canone.billing.codec import answer, config_to_json
+from canone.billing.codec import answer, answer_text, config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import prorate
@@ -375,6 +375,22 @@ def test_answer_never_raises_and_always_has_the_three_keys(request: Any) -> None
     else:
         assert result["change"] is None
         assert isinstance(result["error"]["field"], str) and result["error"]["field"]
+
+
+@st.composite
+def change_requests(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid request of a change a user tries (most are answered with a change)."""
+    current, target, anchor, day = draw(changes())
+    return {"current": config_to_json(current), "target": config_to_json(target),
+            "anchor": anchor.isoformat(), "at": day.isoformat()}
+
+
+@settings(max_examples=300)
+@given(request=st.one_of(change_requests(), requests))
+def test_the_fast_text_of_an_answer_is_exactly_its_json(request: Any) -> None:
+    """`canone price` writes answer_text, built from remembered fragments; it must be the
+    very bytes json.dumps gives for answer(), the shape the API shares."""
+    assert answer_text(CATALOG, request) == json.dumps(answer(CATALOG, request))
 
 
 garbage = st.text(st.characters(exclude_characters="\n", exclude_categories=["Cs"]),

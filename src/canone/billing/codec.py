@@ -3,6 +3,8 @@ prices and changes out. Amounts are strings with two decimals; dates are ISO 860
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -11,7 +13,7 @@ from canone.billing.changes import REQUEST, Change, plan_change
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import format_amount
-from canone.billing.pricing import Price, price
+from canone.billing.pricing import Line, Price, price
 
 CONFIG_FIELDS = ("product", "tier", "interval", "currency", "contacts", "seats", "addons")
 
@@ -154,10 +156,11 @@ def change_to_json(change: Change) -> dict[str, Any]:
     }
 
 
-def answer(catalog: Catalog, request: Any) -> dict[str, Any]:
-    """One `canone price` answer: the target's price and, with a current configuration,
-    the change; or an error naming the field."""
-    out: dict[str, Any] = {"target": None, "change": None, "error": None}
+def _solve(
+    catalog: Catalog, request: Any
+) -> tuple[Price | None, Change | None, InvalidField | None]:
+    """The target's price (once known), the change, and the error that stopped the rest."""
+    target_price = None
     try:
         if not isinstance(request, dict):
             raise InvalidField("line", "each line must be a JSON object with current, target, "
@@ -165,14 +168,110 @@ def answer(catalog: Catalog, request: Any) -> dict[str, Any]:
         if "target" not in request:
             raise InvalidField("target", "required, a configuration object")
         target = validated(catalog, request["target"], "target")
-        out["target"] = price_to_json(price(catalog, target))
+        target_price = price(catalog, target)
         if request.get("current") is None:
-            return out
+            return target_price, None, None
         current = validated(catalog, request["current"], "current")
         anchor = date_from_json(request.get("anchor"), "anchor")
         at = date_from_json(request.get("at"), "at")
-        out["change"] = change_to_json(plan_change(catalog, current, target, anchor, at))
+        return target_price, plan_change(catalog, current, target, anchor, at), None
     except InvalidField as exc:
-        out["change"] = None
-        out["error"] = {"field": exc.field, "message": exc.message}
-    return out
+        return target_price, None, exc
+
+
+def _answer(p: Price | None, change: Change | None, error: InvalidField | None) -> dict[str, Any]:
+    return {
+        "target": None if p is None else price_to_json(p),
+        "change": None if change is None else change_to_json(change),
+        "error": None if error is None else {"field": error.field, "message": error.message},
+    }
+
+
+def answer(catalog: Catalog, request: Any) -> dict[str, Any]:
+    """One `canone price` answer: the target's price and, with a current configuration,
+    the change; or an error naming the field."""
+    return _answer(*_solve(catalog, request))
+
+
+# -- the same answer as JSON text, fast ---------------------------------------------------------
+
+
+def answer_text(catalog: Catalog, request: Any) -> str:
+    """Exactly `json.dumps(answer(catalog, request))`, built from remembered JSON texts of
+    the parts that recur (a price, a configuration, a line, a list of codes): the JSON
+    encoding was the largest single cost of `canone price`."""
+    p, change, error = _solve(catalog, request)
+    if error is not None or p is None:  # rare: the plain way
+        return json.dumps(_answer(p, change, error))
+    target = _price_text(catalog, p)
+    if change is None:
+        return '{"target": ' + target + ', "change": null, "error": null}'
+    return ('{"target": ' + target + ', "change": ' + _change_text(catalog, change)
+            + ', "error": null}')
+
+
+_TEXTS: dict[Any, str] = {}  # JSON text of strings, code tuples (as lists) and line triples
+
+
+def _text(value: Any, make: Callable[[], Any]) -> str:
+    text = _TEXTS.get(value)
+    if text is None:
+        text = json.dumps(make())
+        if len(_TEXTS) >= 65_536:
+            _TEXTS.clear()
+        _TEXTS[value] = text
+    return text
+
+
+def _codes_text(codes: tuple[str, ...]) -> str:
+    return _text(codes, lambda: list(codes))
+
+
+def _line_text(line: Line) -> str:
+    return _text((line.key, line.description, line.amount), lambda: lines_to_json((line,))[0])
+
+
+def _lines_text(lines: tuple[Line, ...]) -> str:
+    return "[" + ", ".join([_line_text(line) for line in lines]) + "]"
+
+
+def _config_text(catalog: Catalog, config: Configuration) -> str:
+    memo = catalog.memo("config_text")
+    text: str | None = memo.get(config)
+    if text is None:
+        text = json.dumps(config_to_json(config))
+        remember(memo, config, text)
+    return text
+
+
+def _price_text(catalog: Catalog, p: Price) -> str:
+    memo = catalog.memo("price_text")
+    text: str | None = memo.get(p.config)
+    if text is None:
+        text = json.dumps(price_to_json(p))
+        remember(memo, p.config, text)
+    return text
+
+
+def _change_text(catalog: Catalog, change: Change) -> str:
+    """change_to_json(change) as text, key for key in its order."""
+    period = change.period
+    lines = "[]" if change.kind == REQUEST else _lines_text(change.lines)
+    scheduled = "null" if change.scheduled is None else _config_text(catalog, change.scheduled)
+    # Dates, whole numbers and amounts need no escaping: their JSON is their text, quoted.
+    return (
+        '{"kind": ' + _text(change.kind, lambda: change.kind)
+        + ', "reasons": ' + _codes_text(change.reasons)
+        + ', "period": {"start": "' + period.start.isoformat()
+        + '", "end": "' + period.end.isoformat()
+        + '", "days": ' + str(period.days)
+        + '}, "remaining_days": ' + str(change.remaining_days)
+        + ', "lines": ' + lines
+        + ', "due_now": "' + format_amount(change.due_now)
+        + '", "credit": "' + format_amount(change.credit)
+        + '", "immediate": ' + _config_text(catalog, change.immediate)
+        + ', "scheduled": ' + scheduled
+        + ', "features_lost": ' + _codes_text(change.features_lost)
+        + ', "features_gained": ' + _codes_text(change.features_gained)
+        + "}"
+    )
