@@ -32,6 +32,10 @@ from canone.billing.pricing import price
 CATALOG = default_catalog()
 SEAT_CAP = 30  # enough to cross every tier's included seats; the tiers set no maximum
 CENT = Decimal("0.01")
+# Not timed tests (the machine is shared): no deadline, no health check on generation speed
+# or on how many drawn cases a test sets aside.
+UNTIMED = settings(deadline=None,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 # -- strategies ------------------------------------------------------------------------------
 
@@ -138,6 +142,7 @@ def by_key(*applied: Change) -> dict[str, Decimal]:
 # -- 1. periods tile time ---------------------------------------------------------------------
 
 
+@settings(UNTIMED)
 @given(anchor=anchors, interval=intervals, first=st.integers(0, 400), count=st.integers(1, 40))
 def test_periods_tile_time_and_keep_the_anchor_day_when_the_month_has_it(
     anchor: date, interval: str, first: int, count: int
@@ -152,6 +157,7 @@ def test_periods_tile_time_and_keep_the_anchor_day_when_the_month_has_it(
         assert earlier.end == later.start  # consecutive periods share their boundary
 
 
+@settings(UNTIMED)
 @given(anchor_day=anchor_and_day(), interval=intervals)
 def test_every_day_from_the_anchor_on_lies_in_exactly_one_period(
     anchor_day: tuple[date, date], interval: str
@@ -163,6 +169,7 @@ def test_every_day_from_the_anchor_on_lies_in_exactly_one_period(
     assert 1 <= period.remaining_days(day) <= period.days
 
 
+@settings(UNTIMED)
 @given(anchor=anchors, months=st.integers(-1200, 1200))
 def test_add_months_never_drifts(anchor: date, months: int) -> None:
     moved = add_months(anchor, months)
@@ -173,7 +180,7 @@ def test_add_months_never_drifts(anchor: date, months: int) -> None:
 # -- 2. upgrades and reductions ---------------------------------------------------------------
 
 
-@settings(max_examples=300)
+@settings(UNTIMED, max_examples=300)
 @given(case=changes())
 def test_an_upgrade_never_has_negative_due_now_and_a_reduction_is_never_charged(
     case: tuple[Configuration, Configuration, date, date],
@@ -200,7 +207,7 @@ def test_an_upgrade_never_has_negative_due_now_and_a_reduction_is_never_charged(
         assert change.scheduled is None
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@settings(UNTIMED)
 @given(case=upgrade_attempts())
 def test_an_upgrade_keeps_contacts_and_seats_until_the_next_period(
     case: tuple[Configuration, Configuration, date, date],
@@ -216,6 +223,7 @@ def test_an_upgrade_keeps_contacts_and_seats_until_the_next_period(
 # -- 3. proration parts add up ----------------------------------------------------------------
 
 
+@settings(UNTIMED)
 @given(cents=st.integers(0, 10**10), days=st.integers(1, 366), data=st.data())
 def test_unused_plus_used_part_of_a_line_is_the_line_within_a_cent(
     cents: int, days: int, data: st.DataObject
@@ -230,8 +238,7 @@ def test_unused_plus_used_part_of_a_line_is_the_line_within_a_cent(
 # -- 4. no double credit ----------------------------------------------------------------------
 
 
-@settings(max_examples=300,
-          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@settings(UNTIMED, max_examples=300)
 @given(data=st.data())
 def test_two_upgrades_on_the_same_day_cost_what_the_direct_upgrade_costs(
     data: st.DataObject,
@@ -268,7 +275,7 @@ def priced(config: Configuration) -> Decimal | None:
     return total
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@settings(UNTIMED)
 @given(config=configurations(), more=st.integers(1, 6), data=st.data())
 def test_price_never_goes_down_when_contacts_or_seats_go_up(
     config: Configuration, more: int, data: st.DataObject
@@ -285,7 +292,7 @@ def test_price_never_goes_down_when_contacts_or_seats_go_up(
             assert more_contacts is None or more_contacts >= total
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@settings(UNTIMED)
 @given(config=configurations(), data=st.data())
 def test_price_never_goes_down_when_the_tier_goes_up_for_what_the_lower_tier_includes(
     config: Configuration, data: st.DataObject
@@ -362,7 +369,7 @@ def mangled_requests(draw: st.DrawFn) -> Any:
 requests = st.one_of(json_values, mangled_requests())
 
 
-@settings(max_examples=300)
+@settings(UNTIMED, max_examples=300)
 @given(request=requests)
 def test_answer_never_raises_and_always_has_the_three_keys(request: Any) -> None:
     result = answer(CATALOG, request)
@@ -385,7 +392,7 @@ def change_requests(draw: st.DrawFn) -> dict[str, Any]:
             "anchor": anchor.isoformat(), "at": day.isoformat()}
 
 
-@settings(max_examples=300)
+@settings(UNTIMED, max_examples=300)
 @given(request=st.one_of(change_requests(), requests))
 def test_the_fast_text_of_an_answer_is_exactly_its_json(request: Any) -> None:
     """`canone price` writes answer_text, built from remembered fragments; it must be the
@@ -400,8 +407,8 @@ input_lines = st.one_of(
     requests.map(json.dumps), mangled_requests().map(json.dumps), garbage, blank)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                HealthCheck.data_too_large])
+@settings(UNTIMED, max_examples=4, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(lines=st.lists(input_lines, min_size=200, max_size=300))
 def test_canone_price_answers_every_non_blank_line_and_exits_0(lines: list[str]) -> None:
     stdin = "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass")
