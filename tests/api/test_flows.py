@@ -446,3 +446,14 @@ def test_an_unexpected_error_is_a_500_problem_without_a_traceback(
     assert response.json()["type"] == "urn:canone:problem:internal"
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_card_numbers_as_people_type_them(client: TestClient, operator_key: str) -> None:
+    account = sign_up(client, operator_key, card="4242 4242-4242 4242")
+    assert account["card"]["last4"] == "4242"
+
+    bad = client.post(f"{API}/accounts", headers=bearer(operator_key),
+                      json=signup_body(email="eve@example.com", card="4242424242424241"))
+
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "payment_method.number"

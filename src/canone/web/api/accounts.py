@@ -34,7 +34,7 @@ router = api_router(tags=["accounts"])
 
 
 def _card(card: models.CardIn) -> Card:
-    return Card(card.number.replace(" ", ""), card.exp_month, card.exp_year, card.cvc)
+    return Card(card.number, card.exp_month, card.exp_year, card.cvc)
 
 
 @router.post("/accounts", status_code=201, response_model=models.SignedUpOut,

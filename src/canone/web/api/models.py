@@ -139,8 +139,8 @@ class PrimaryAdminIn(Strict_):
 
 
 class CardIn(Strict_):
-    number: Annotated[str, StringConstraints(pattern=r"^[0-9 ]{1,32}$")] = Field(
-        examples=["4242424242424242"])
+    number: Annotated[str, StringConstraints(pattern=r"^[0-9 -]{1,32}$")] = Field(
+        examples=["4242424242424242"], description="Digits; spaces and dashes are ignored.")
     exp_month: Annotated[int, Strict(), Field(ge=1, le=12)] = Field(examples=[12])
     exp_year: Annotated[int, Strict(), Field(ge=1900, le=2999)] = Field(examples=[2030])
     cvc: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,4}$")] = Field(examples=["123"])
