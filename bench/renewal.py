@@ -54,7 +54,13 @@ from canone.db.tables import accounts, invoices, ledger_entries, subscriptions, 
 from canone.integrations.payments import SandboxGateway
 from canone.services import renewal
 from canone.services.context import Services, local_midnight
-from canone.services.ports import Card
+from canone.services.ports import (
+    SUCCEEDED,
+    Card,
+    ChargeResult,
+    PaymentGateway,
+    StoredCard,
+)
 from canone.services.records import Account, LedgerEntry, Subscription, User
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +76,30 @@ PLANS = [
     Configuration("bundle", "plus", "month", "USD", 10_000, 5),
     Configuration("sales", "pro", "month", "USD", None, 4),
 ]
+
+
+class InstantNetwork:
+    """A card network that answers at once from memory (idempotent per key): what the
+    engine itself costs, without the sandbox network's own SQLite file."""
+
+    def __init__(self) -> None:
+        self.charges: dict[str, ChargeResult] = {}
+
+    def store_card(self, card: Card) -> StoredCard:
+        return StoredCard("card_instant", "visa", card.number[-4:], card.exp_month,
+                          card.exp_year)
+
+    def charge(self, card_token: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> ChargeResult:
+        return self.charges.setdefault(idempotency_key, ChargeResult(
+            SUCCEEDED, f"ch_{idempotency_key}"))
+
+    def lookup(self, idempotency_key: str) -> ChargeResult | None:
+        return self.charges.get(idempotency_key)
+
+
+def network(kind: str, path: str, clock: FixedClock) -> PaymentGateway:
+    return SandboxGateway(path, clock) if kind == "sandbox" else InstantNetwork()
 
 
 class FixedClock:
@@ -175,7 +205,7 @@ def _sqlite(value: Any) -> Any:
 # -- seeding N due subscriptions ------------------------------------------------------------
 
 
-def seed(database: Database, gateway: SandboxGateway, count: int, chunk: int = 5000
+def seed(database: Database, gateway: PaymentGateway, count: int, chunk: int = 5000
          ) -> list[str]:
     """N accounts with a primary admin and a monthly subscription due on 1 June 2026; all
     share one good sandbox card (the network keys charges by idempotency key, not card)."""
@@ -216,6 +246,7 @@ def seed(database: Database, gateway: SandboxGateway, count: int, chunk: int = 5
 @dataclass
 class Measure:
     backend: str
+    network: str
     count: int
     workers: int
     seed_seconds: float = 0.0
@@ -225,6 +256,7 @@ class Measure:
     renewed: int = 0
     collected: int = 0
     profile: str = ""
+    load: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -260,14 +292,14 @@ def timed_collect() -> list[float]:
     return spent
 
 
-def worker(url: str, gateway_path: str, batch: int, start_at: float
+def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
            ) -> tuple[int, int, float]:
     """One renewal worker process: `renewal.run` on its own engine; (renewed, collected,
     seconds spent collecting)."""
     spent = timed_collect()
     clock = FixedClock(DUE)
     database = Database(url)
-    svc = Services(database, clock, SandboxGateway(gateway_path, clock), default_catalog(),
+    svc = Services(database, clock, network(kind, gateway_path, clock), default_catalog(),
                    "bench")
     while time.time() < start_at:  # every worker starts at the same instant
         time.sleep(0.001)
@@ -278,11 +310,12 @@ def worker(url: str, gateway_path: str, batch: int, start_at: float
     return report.renewed, report.collected, sum(spent)
 
 
-def measure(backend: str, database: Database, tmp: Path, count: int, workers: int,
-            batch: int, profile: bool) -> Measure:
-    result = Measure(backend, count, workers)
+def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
+            workers: int, batch: int, profile: bool) -> Measure:
+    result = Measure(backend, kind, count, workers)
     clock = FixedClock(DUE)
-    gateway = SandboxGateway(tmp / f"sandbox-{backend}.db", clock)
+    gateway_path = str(tmp / f"sandbox-{backend}.db")
+    gateway = network(kind, gateway_path, clock)
 
     start = time.perf_counter()
     account_ids = seed(database, gateway, count)
@@ -318,7 +351,8 @@ def measure(backend: str, database: Database, tmp: Path, count: int, workers: in
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers) as pool:
             start_at = time.time() + 3  # after the workers have imported everything
-            jobs = [pool.apply_async(worker, (database.url, gateway.path, batch, start_at))
+            jobs = [pool.apply_async(worker, (database.url, kind, gateway_path, batch,
+                                              start_at))
                     for _ in range(workers)]
             done = [job.get() for job in jobs]
             result.run_seconds = time.time() - start_at
@@ -348,30 +382,35 @@ def machine() -> str:
 
 def describe(m: Measure) -> str:
     million = 1_000_000 / m.rate
-    return (f"{m.backend}: {m.renewed:,} renewals in {m.run_seconds:.1f} s = "
-            f"{m.rate:,.0f}/s (renew {m.renew_rate:,.0f}/s, collect {m.collect_rate:,.0f}/s); "
-            f"1,000,000 would take {million / 60:.1f} min; baseline "
-            f"{m.baseline_rate:,.0f} invoice rows/s")
+    return (f"{m.backend}, {m.network} network, {m.workers} worker(s): {m.renewed:,} renewals "
+            f"in {m.run_seconds:.1f} s = {m.rate:,.0f}/s (renew {m.renew_rate:,.0f}/s, "
+            f"collect {m.collect_rate:,.0f}/s); 1,000,000 would take {million / 60:.1f} min; "
+            f"baseline {m.baseline_rate:,.0f} invoice rows/s; load {m.load}")
 
 
 def render(args: argparse.Namespace, measures: list[Measure]) -> str:
     table = "\n".join(
-        f"| {m.backend} | {m.workers} | {m.count:,} | {m.rate:,.0f} | {m.renew_rate:,.0f} | "
-        f"{m.collect_rate:,.0f} | {1_000_000 / m.rate / 60:.1f} min | "
-        f"{m.baseline_rate:,.0f} | {m.rate / m.baseline_rate:.3f} |"
+        f"| {m.backend} | {m.network} | {m.workers} | {m.count:,} | {m.rate:,.0f} | "
+        f"{m.renew_rate:,.0f} | {m.collect_rate:,.0f} | {1_000_000 / m.rate / 60:.1f} min | "
+        f"{m.baseline_rate:,.0f} | {m.rate / m.baseline_rate:.3f} | {m.load} |"
         for m in measures)
     return f"""{SECTION}
 
 - date: {date.today().isoformat()}
-- machine: {machine()}
+- machine: {machine()}; the machine is shared with other work, so the load average
+  (1 min, at the start of each run) is in the table
 - command: `.venv/bin/python bench/renewal.py {args.count} --backends {args.backends} \
---workers {args.workers} --batch {args.batch}`
+--networks {args.networks} --workers {args.workers} --batch {args.batch}`
 - what is timed: `renewal.run` over N monthly subscriptions all due on the same day (a
   tenth with a scheduled reduction, a twentieth with ledger credit), on a fresh migrated
   database: claim in batches, price, apply the pending change, issue the invoice (gapless
-  number, lines, audit entry, event), use credit, move the period, then collect every open
-  invoice through the sandbox card network (intent, charge, payment, receipt email,
+  number, lines, audit entries, events), use credit, move the period ("renew phase"), then
+  collect every open invoice ("collect phase": intent, charge, payment, receipt email,
   events). Every invoice is paid at the end; each (subscription, period) exactly once.
+- network: `sandbox` is the shipped sandbox card network (an SQLite file, one connection
+  and one committed transaction per charge); `instant` answers from memory, so the row
+  shows what canone itself costs.
+- workers: processes, each running `renewal.run` on its own engine (SKIP LOCKED).
 - baseline: the same number of `invoices` rows inserted the database's fastest bulk way
   (PostgreSQL `COPY`; SQLite `executemany` in one transaction), same table and indexes.
 
@@ -384,11 +423,11 @@ Goal (issue 3): 1,000,000 renewals in under 2 minutes on PostgreSQL, i.e. {GOAL:
 """
 
 
-HEADER = ("| backend | workers | N | renewals/s (run) | renew phase/s | collect phase/s "
-          "| 1,000,000 at this rate | baseline rows/s | run / baseline |\n"
-          "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-LIMITS = """What limits it: see the notes below (kept by hand, updated with each optimisation).
-"""
+HEADER = ("| backend | network | workers | N | renewals/s (run) | renew phase/s "
+          "| collect phase/s | 1,000,000 at this rate | baseline rows/s | run / baseline "
+          "| load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+LIMITS = (ROOT / "bench" / "renewal_limits.md").read_text("utf-8") if (
+    ROOT / "bench" / "renewal_limits.md").exists() else ""
 
 
 def write_results(text_: str) -> None:
@@ -403,7 +442,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("count", type=int, nargs="?", default=20_000)
     parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--networks", default="sandbox,instant")
+    parser.add_argument("--workers", default="1",
+                        help="comma-separated worker counts (PostgreSQL; SQLite runs 1)")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
@@ -411,17 +452,22 @@ def main() -> None:
 
     measures = []
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory() as tmp_name:
-            tmp = Path(tmp_name)
-            opened = sqlite_database(tmp) if backend == "sqlite" else postgres_database()
-            with opened as database:
-                m = measure(backend, database, tmp, args.count,
-                            1 if backend == "sqlite" else args.workers, args.batch,
-                            args.profile)
-        measures.append(m)
-        print(describe(m), flush=True)
-        if m.profile:
-            print(m.profile, flush=True)
+        for kind in args.networks.split(","):
+            counts = [1] if backend == "sqlite" else [int(w) for w in args.workers.split(",")]
+            for workers in counts:
+                load = f"{os.getloadavg()[0]:.1f}"
+                with tempfile.TemporaryDirectory() as tmp_name:
+                    tmp = Path(tmp_name)
+                    opened = (sqlite_database(tmp) if backend == "sqlite"
+                              else postgres_database())
+                    with opened as database:
+                        m = measure(backend, kind, database, tmp, args.count, workers,
+                                    args.batch, args.profile)
+                m.load = load
+                measures.append(m)
+                print(describe(m), flush=True)
+                if m.profile:
+                    print(m.profile, flush=True)
     if not args.no_write and not args.profile:
         write_results(render(args, measures))
         print(f"updated {RESULTS.relative_to(ROOT)}")

@@ -9,12 +9,21 @@ import pytest
 
 from canone.billing.codec import config_to_json
 from canone.billing.errors import InvalidField
-from canone.services import accounts, quotes, subscriptions
-from canone.services.errors import ChangeRefused, InvalidTransition, PaymentFailed, StaleQuote
+from canone.services import accounts, quotes, renewal, subscriptions
+from canone.services.errors import (
+    Busy,
+    ChangeRefused,
+    InvalidTransition,
+    PaymentFailed,
+    StaleQuote,
+)
+from canone.services.payments import reconcile
 
 from .conftest import (
     DECLINED_CARD,
+    GOOD_CARD,
     NO_FUNDS_CARD,
+    TIMEOUT_CARD,
     add_person,
     admin_of,
     at,
@@ -304,3 +313,34 @@ def test_bundle_costs_less_than_marketing_with_seats_and_credits_the_difference(
     # base 49 → 93: -24.50 + 46.50; seats 57 → 19: -28.50 + 9.50 → 3.00
     assert quote.change.due_now == Decimal("3.00")
     assert quotes.confirm(svc, ada, signed.account.id, quote.token).invoice.total == 300
+
+
+def test_no_change_while_the_period_waits_for_its_renewal(svc, clock, signed) -> None:
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 5, 1, 0, 30))  # the period ended; the billing run has not run yet
+
+    with pytest.raises(Busy):
+        quotes.preview(svc, ada, signed.account.id, config(tier="pro"))
+
+    renewal.run(svc)
+    assert quotes.preview(svc, ada, signed.account.id, config(tier="pro")).token
+
+
+def test_no_change_while_another_payment_of_the_account_is_in_flight(svc, clock,
+                                                                     signed) -> None:
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    clock.set(at(2026, 5, 1))
+    assert renewal.run(svc).pending == 1  # the renewal's charge: outcome unknown
+    accounts.update_card(svc, ada, signed.account.id, GOOD_CARD)
+    clock.set(at(2026, 5, 2))
+    quote = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise"))
+
+    with pytest.raises(Busy):
+        quotes.confirm(svc, ada, signed.account.id, quote.token)
+
+    assert reconcile(svc) == 1
+    done = quotes.confirm(svc, ada, signed.account.id, quote.token)
+    # 49 → 145 on 2 May, 30 of 31 days: −47.42 + 140.32
+    assert done.invoice.total == 9290
+    assert svc.gateway.total_charged() == 4900 + 4900 + 9290
