@@ -418,16 +418,79 @@ def render(args: argparse.Namespace, measures: list[Measure]) -> str:
 {table}
 
 Goal (issue 3): 1,000,000 renewals in under 2 minutes on PostgreSQL, i.e. {GOAL:,.0f}/s.
+{extrapolation(measures)}
 
-{LIMITS}
-"""
+{LIMITS}"""
 
 
 HEADER = ("| backend | network | workers | N | renewals/s (run) | renew phase/s "
           "| collect phase/s | 1,000,000 at this rate | baseline rows/s | run / baseline "
           "| load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-LIMITS = (ROOT / "bench" / "renewal_limits.md").read_text("utf-8") if (
-    ROOT / "bench" / "renewal_limits.md").exists() else ""
+LIMITS = """### Before and after the batching (same machine, N = 2,000, load average ~2)
+
+renewals/s of the whole run (renew phase/s, collect phase/s):
+
+| backend, network | before (commit a47eb72) | after |
+|---|---:|---:|
+| PostgreSQL, sandbox | 112 (380, 158) | 608 (3,284, 746) |
+| PostgreSQL, instant | 130 (363, 203) | 1,610 (3,369, 3,083) |
+| SQLite, sandbox | 188 (733, 253) | 665 (5,671, 753) |
+| SQLite, instant | 272 (724, 437) | 1,960 (4,259, 3,632) |
+
+What changed (profiled with `--profile`, cProfile):
+1. `SqlStore` inserts and updates reuse one statement per table and pass the values as
+   execution parameters: SQLAlchemy was coercing and cache-keying every literal value of
+   every row, 80 % of the renew phase.
+2. Batches (`services/batching.py`): a batch of 500 renewals is 2 reads, 1 statement for
+   its invoice numbers and 5 executemany (invoices, lines, subscriptions, audit entries,
+   events), where each renewal made ~11 round trips; a batch of collections writes its
+   intents in one executemany, charges them without reading them back, and is settled in
+   one transaction (5 reads, 8 executemany) where each invoice took 3 transactions and ~16
+   statements. A batch that cannot be written so is redone one row at a time.
+
+### What limits it now
+
+- **The sandbox network** (rows "sandbox"): each charge opens the sandbox's SQLite file,
+  runs BEGIN IMMEDIATE, SELECT, INSERT, COMMIT and closes it again (the close checkpoints
+  the WAL): ~2 ms a charge, 55-60 % of the PostgreSQL run under cProfile. A connection kept
+  per thread and `synchronous=NORMAL` in `integrations/payments.py` would remove most of
+  it. A real card network is slower still (100-500 ms a charge): collecting 1,000,000
+  invoices in 2 minutes needs 1,000-4,000 charges in flight, so `collect` would have to
+  charge concurrently instead of one charge after another, as it does now.
+- **PostgreSQL round trips** (rows "instant"): psycopg waits on the server about half of
+  the time. Every renewal writes ~8 rows (invoice, lines, 2 audit entries, 2 events, the
+  subscription) and every collection ~7 (intent, invoice, payment, audit entry, event,
+  email, intent update), each its own statement in the executemany pipeline; multi-row
+  VALUES (`use_insertmanyvalues_wo_returning`) did not help. Then Python: SQLAlchemy
+  parameter processing (instants, JSON), JSON encoding of audit and event payloads,
+  dataclass copies. Batches of 2,000 instead of 500 gained ~10 %.
+- **Workers**: the gapless invoice counter row stays locked from a batch's first number to
+  its commit, so the renew batches of concurrent workers take turns; collection runs in
+  parallel. With 2 CPUs shared with the PostgreSQL server, 2 worker processes gave
+  1.4-1.6x.
+- **The baseline** writes one row per renewal with COPY; a renewal and its collection
+  write ~15 rows and read a few, in Python, hence the ratio of about 1 to 100.
+- **What it would take** to reach the goal here: renewal as set-based SQL (INSERT ...
+  SELECT of the invoices and lines of the due subscriptions, prices from a catalog table;
+  COPY for audit entries and events), more cores for more worker processes, and
+  concurrent charging against the card network.
+"""
+
+
+def extrapolation(measures: list[Measure]) -> str:
+    postgres = [m for m in measures if m.backend == "postgres"]
+    if not postgres:
+        return ""
+    best = max(postgres, key=lambda m: m.rate)
+    minutes = 1_000_000 / best.rate / 60
+    return (f"Extrapolation: the best PostgreSQL rate of this run, {best.rate:,.0f}/s "
+            f"({best.network} network, {best.workers} worker(s)), renews 1,000,000 "
+            f"subscriptions in {minutes:.1f} minutes: the goal is "
+            f"{GOAL / best.rate:.1f}x away on this machine. With the sandbox network and one "
+            f"worker, it takes "
+            + ", ".join(f"{1_000_000 / m.rate / 60:.0f} minutes" for m in postgres
+                        if m.network == "sandbox" and m.workers == 1)
+            + ".")
 
 
 def write_results(text_: str) -> None:
