@@ -94,8 +94,12 @@ class Catalog:
 
     def interval_factor(self, interval: str) -> Decimal:
         """Multiplier from a monthly amount to the amount of one period of `interval`."""
-        months = MONTHS_PER_INTERVAL[interval]
-        return Decimal(months) if months == 1 else months * (1 - self.yearly_discount)
+        factor: Decimal | None = self.memo("interval_factor").get(interval)
+        if factor is None:
+            months = MONTHS_PER_INTERVAL[interval]
+            factor = Decimal(months) if months == 1 else months * (1 - self.yearly_discount)
+            self.memo("interval_factor")[interval] = factor
+        return factor
 
     def plan(self, product: str, tier: str) -> TierPlan:
         return self.products[product].tiers[tier]

@@ -130,7 +130,8 @@ def _immediate(catalog: Catalog, current: Configuration, target: Configuration) 
     if (contacts, seats) == (target.contacts, target.seats):
         return target
     try:
-        return validate(catalog, target.with_(contacts=contacts, seats=seats))
+        return validate(catalog, Configuration(target.product, target.tier, target.interval,
+                                               target.currency, contacts, seats, target.addons))
     except InvalidField as exc:
         raise exc.under("target") from None
 

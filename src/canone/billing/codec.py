@@ -4,7 +4,6 @@ prices and changes out. Amounts are strings with two decimals; dates are ISO 860
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,7 +11,7 @@ from canone.billing.catalog import Catalog, remember
 from canone.billing.changes import REQUEST, Change, plan_change
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import format_amount
+from canone.billing.money import ZERO, format_amount
 from canone.billing.pricing import Line, Price, price
 
 CONFIG_FIELDS = ("product", "tier", "interval", "currency", "contacts", "seats", "addons")
@@ -210,29 +209,23 @@ def answer_text(catalog: Catalog, request: Any) -> str:
             + ', "error": null}')
 
 
-_TEXTS: dict[Any, str] = {}  # JSON text of strings, code tuples (as lists) and line triples
+_TEXTS: dict[Any, str] = {}  # JSON text of codes and code tuples (as lists) and of lines
 
 
-def _text(value: Any, make: Callable[[], Any]) -> str:
-    text = _TEXTS.get(value)
-    if text is None:
-        text = json.dumps(make())
-        if len(_TEXTS) >= 65_536:
-            _TEXTS.clear()
-        _TEXTS[value] = text
+def _remember_text(key: Any, text: str) -> str:
+    if len(_TEXTS) >= 65_536:
+        _TEXTS.clear()
+    _TEXTS[key] = text
     return text
 
 
 def _codes_text(codes: tuple[str, ...]) -> str:
-    return _text(codes, lambda: list(codes))
+    return _TEXTS.get(codes) or _remember_text(codes, json.dumps(list(codes)))
 
 
 def _line_text(line: Line) -> str:
-    return _text((line.key, line.description, line.amount), lambda: lines_to_json((line,))[0])
-
-
-def _lines_text(lines: tuple[Line, ...]) -> str:
-    return "[" + ", ".join([_line_text(line) for line in lines]) + "]"
+    key = (line.key, line.description, line.amount)
+    return _TEXTS.get(key) or _remember_text(key, json.dumps(lines_to_json((line,))[0]))
 
 
 def _config_text(catalog: Catalog, config: Configuration) -> str:
@@ -256,22 +249,23 @@ def _price_text(catalog: Catalog, p: Price) -> str:
 def _change_text(catalog: Catalog, change: Change) -> str:
     """change_to_json(change) as text, key for key in its order."""
     period = change.period
-    lines = "[]" if change.kind == REQUEST else _lines_text(change.lines)
+    if change.kind == REQUEST:
+        lines, due, credit = "[]", ZERO, ZERO
+    else:
+        lines = "[" + ", ".join([_line_text(line) for line in change.lines]) + "]"
+        net = change.net
+        due, credit = max(ZERO, net), max(ZERO, -net)  # as Change.due_now and .credit
     scheduled = "null" if change.scheduled is None else _config_text(catalog, change.scheduled)
+    kind = _TEXTS.get(change.kind) or _remember_text(change.kind, json.dumps(change.kind))
     # Dates, whole numbers and amounts need no escaping: their JSON is their text, quoted.
     return (
-        '{"kind": ' + _text(change.kind, lambda: change.kind)
-        + ', "reasons": ' + _codes_text(change.reasons)
-        + ', "period": {"start": "' + period.start.isoformat()
-        + '", "end": "' + period.end.isoformat()
-        + '", "days": ' + str(period.days)
-        + '}, "remaining_days": ' + str(change.remaining_days)
-        + ', "lines": ' + lines
-        + ', "due_now": "' + format_amount(change.due_now)
-        + '", "credit": "' + format_amount(change.credit)
-        + '", "immediate": ' + _config_text(catalog, change.immediate)
-        + ', "scheduled": ' + scheduled
-        + ', "features_lost": ' + _codes_text(change.features_lost)
-        + ', "features_gained": ' + _codes_text(change.features_gained)
-        + "}"
+        f'{{"kind": {kind}, '
+        f'"reasons": {_codes_text(change.reasons)}, '
+        f'"period": {{"start": "{period.start.isoformat()}", "end": "{period.end.isoformat()}", '
+        f'"days": {period.days}}}, "remaining_days": {change.remaining_days}, '
+        f'"lines": {lines}, "due_now": "{format_amount(due)}", '
+        f'"credit": "{format_amount(credit)}", '
+        f'"immediate": {_config_text(catalog, change.immediate)}, "scheduled": {scheduled}, '
+        f'"features_lost": {_codes_text(change.features_lost)}, '
+        f'"features_gained": {_codes_text(change.features_gained)}}}'
     )

@@ -79,4 +79,8 @@ def _validate(catalog: Catalog, config: Configuration) -> Configuration:
     if len(set(config.addons)) != len(config.addons):
         raise InvalidField("addons", "lists an add-on more than once")
     addons = tuple(sorted(kept))
-    return config if addons == config.addons else replace(config, addons=addons)
+    if addons == config.addons:
+        return config
+    # The constructor, not dataclasses.replace: several times cheaper, on a hot path.
+    return Configuration(config.product, config.tier, config.interval, config.currency,
+                         config.contacts, config.seats, addons)
