@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
@@ -72,28 +73,51 @@ def catalog_validate(file: Annotated[Path, typer.Argument(help="A catalog TOML f
                f"{len(catalog.addons)} add-ons)")
 
 
+def arrived_lines(stdin: BinaryIO) -> Iterator[list[bytes]]:
+    """The input's lines in batches: each batch is the complete lines that have arrived so
+    far (one read of what is there, up to 64 KiB), the last one may lack its "\n". Lines split
+    only at "\n" (JSON Lines; text mode would also split at a lone "\r")."""
+    read = getattr(stdin, "read1", stdin.read)  # read1: what is there, without waiting
+    pending: list[bytes] = []
+    while chunk := read(1 << 16):
+        if b"\n" not in chunk:
+            pending.append(chunk)
+            continue
+        lines = (b"".join(pending) + chunk).split(b"\n")
+        pending = [lines.pop()]
+        yield lines
+    if tail := b"".join(pending):
+        yield [tail]
+
+
 @app.command("price")
 def price_command() -> None:
     """Price configurations and plan changes: JSON Lines on stdin → JSON Lines on stdout."""
     catalog = catalog_in_effect(Settings.from_env())
     out = sys.stdout
     dumps, loads = json.dumps, json.loads
-    # Bytes in, ASCII out: a line splits only at "\n" (JSON Lines; text mode would also split
-    # at a lone "\r"), bad UTF-8 is a bad line (UnicodeDecodeError is a ValueError), and an
-    # escaped lone surrogate echoed in an error cannot break the UTF-8 output.
-    for number, line in enumerate(sys.stdin.buffer, start=1):
-        if not line.strip():
-            continue
-        try:
-            request = loads(line)
-        except ValueError as exc:
-            result = {"target": None, "change": None,
-                      "error": {"field": "line", "message": f"line {number} is not JSON: {exc}"}}
-            out.write(dumps(result))
-        else:
-            out.write(answer_text(catalog, request))  # = dumps(answer(catalog, request))
-        out.write("\n")
-    out.flush()
+    number = 0
+    # Bytes in, ASCII out: bad UTF-8 is a bad line (UnicodeDecodeError is a ValueError), and
+    # an escaped lone surrogate echoed in an error cannot break the UTF-8 output. The answers
+    # to what has arrived go out together at once: one write per batch, not per line (each
+    # is a system call under PYTHONUNBUFFERED), and a program that writes a line and waits
+    # for its answer gets it.
+    for lines in arrived_lines(sys.stdin.buffer):
+        texts = []
+        for line in lines:
+            number += 1
+            if not line.strip():
+                continue
+            try:
+                request = loads(line)
+            except ValueError as exc:
+                texts.append(dumps({"target": None, "change": None, "error": {
+                    "field": "line", "message": f"line {number} is not JSON: {exc}"}}))
+            else:
+                texts.append(answer_text(catalog, request))  # = dumps(answer(...))
+        if texts:
+            out.write("\n".join(texts) + "\n")
+            out.flush()
 
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)

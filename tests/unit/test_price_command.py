@@ -6,9 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 PLUS: dict[str, Any] = {"product": "marketing", "tier": "plus", "interval": "month",
                         "currency": "USD", "contacts": 1000, "seats": 1, "addons": []}
@@ -180,3 +181,50 @@ def test_another_catalog_named_in_the_environment_is_the_one_priced(tmp_path: Pa
                          env={**os.environ, "CANONE_CATALOG": str(path)})
     assert run.returncode == 0
     assert json.loads(run.stdout)["target"]["total"] == "59.00"
+
+
+def test_the_last_line_needs_no_newline() -> None:
+    run = subprocess.run([sys.executable, "-m", "canone", "price"],
+                         input=json.dumps(SPEC_EXAMPLE).encode(), capture_output=True)
+    assert run.returncode == 0
+    assert json.loads(run.stdout)["change"]["due_now"] == "48.00"
+
+
+def test_an_error_names_the_line_by_its_number_in_the_input_blank_lines_included() -> None:
+    [answer] = answers("", "  ", "{oops")
+    assert answer["error"]["message"].startswith("line 3 is not JSON")
+
+
+def test_a_line_longer_than_one_read_is_answered_whole() -> None:
+    padded = json.dumps(SPEC_EXAMPLE).replace(", ", "," + " " * 100_000, 1)
+    assert len(padded) > 1 << 16
+    got = answers(padded, json.dumps(SPEC_EXAMPLE))
+    assert [a["change"]["due_now"] for a in got] == ["48.00", "48.00"]
+
+
+def read_line(stream: IO[bytes]) -> bytes | None:
+    """The next line of `stream`; None if none came within two minutes (so that a broken
+    command cannot hang the suite; this is no timing)."""
+    reply: list[bytes] = []
+    reader = threading.Thread(target=lambda: reply.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(120)
+    return reply[0] if reply else None
+
+
+def test_a_program_that_writes_a_line_and_waits_gets_its_answer() -> None:
+    """No need to close the input: the answers to what has arrived are written at once."""
+    process = subprocess.Popen([sys.executable, "-m", "canone", "price"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        for _ in range(2):
+            process.stdin.write(json.dumps(SPEC_EXAMPLE).encode() + b"\n")
+            process.stdin.flush()
+            reply = read_line(process.stdout)
+            assert reply is not None, "no answer while the input stays open"
+            assert json.loads(reply)["change"]["due_now"] == "48.00"
+    finally:
+        process.stdin.close()
+        assert process.wait(120) == 0
+        process.stdout.close()
