@@ -114,3 +114,20 @@ def test_new_account_is_entitled_to_its_tier(svc) -> None:
         "lead_scoring", "site_messages", "conditional_automations", "sms"}))
     assert (granted.contacts_limit, granted.seats, granted.restricted) == (1000, 1, False)
     assert [i.number for i in invoices(svc, signed.account.id)] == ["2026-000001"]
+
+
+def test_sign_up_with_an_older_anchor_bills_the_period_holding_today(svc, clock) -> None:
+    clock.set(at(2026, 11, 26))
+    signed = sign_up(svc, anchor=date(2026, 1, 31))
+
+    assert signed.subscription.anchor == date(2026, 1, 31)
+    assert (signed.subscription.period_start, signed.subscription.period_end) == (
+        date(2026, 10, 31), date(2026, 11, 30))
+    assert signed.invoice.total == 4900
+
+
+def test_sign_up_anchor_after_today_is_refused(svc, clock) -> None:
+    clock.set(at(2026, 4, 20))
+    with pytest.raises(InvalidField) as refused:
+        sign_up(svc, anchor=date(2026, 4, 21))
+    assert refused.value.field == "anchor"

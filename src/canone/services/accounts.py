@@ -16,7 +16,7 @@ from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, to_minor
-from canone.billing.periods import nth_period
+from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
 from canone.services import renewal, subscriptions
 from canone.services.access import (
@@ -129,9 +129,11 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
                            "contact sales")
     today = local_date(svc.now(), form.timezone)
     anchor = form.anchor or today
-    period = nth_period(anchor, config.interval, 0)
-    if not period.start <= today < period.end:
-        raise InvalidField("anchor", "must be today or within the first period before today")
+    if anchor > today:
+        raise InvalidField("anchor", f"must not be after today ({today.isoformat()} in "
+                           f"{form.timezone})")
+    # The anchor fixes the billing day; the first period billed is the one holding today.
+    period = period_containing(anchor, config.interval, today)
     email = check_email(form.admin_email, "primary_admin.email")
     with svc.database.transaction() as store:
         if store.user_by_email(email) is not None:
@@ -147,6 +149,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         "locale": form.locale, "currency": form.currency, "email": email,
         "admin_name": form.admin_name.strip(), "password_hash": hash_password(form.admin_password),
         "config": config_to_json(config), "anchor": anchor.isoformat(),
+        "period": [period.start.isoformat(), period.end.isoformat()],
         "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
     }
     with svc.database.transaction() as store:
@@ -176,16 +179,16 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
                         True, True, p["password_hash"]))
     config = config_from_json(p["config"], "subscription")
     anchor = date.fromisoformat(p["anchor"])
-    period = nth_period(anchor, config.interval, 0)
-    sub = Subscription(new_id("sub"), account.id, config, anchor, period.start, period.end,
-                       local_midnight(period.end, account.timezone), ACTIVE, None, False, 1)
+    start, end = (date.fromisoformat(d) for d in p["period"])
+    sub = Subscription(new_id("sub"), account.id, config, anchor, start, end,
+                       local_midnight(end, account.timezone), ACTIVE, None, False, 1)
     store.add_subscription(sub)
     record_change(svc, store, account_id=account.id, actor=f"user:{p['email']}",
                   action="account.created", before=None, after=subscription_json(sub),
                   event="subscription.created")
     invoice = subscriptions.issue_invoice(
-        svc, store, account, sub, "signup", price(svc.catalog, config).lines, period.start,
-        period.end, paid=True)
+        svc, store, account, sub, "signup", price(svc.catalog, config).lines, start, end,
+        paid=True)
     subscriptions.record_paid(svc, store, intent.but(account_id=account.id), outcome, invoice)
     subscriptions.notify_purchase(svc, store, account, invoice)
     return {"account_id": account.id, "invoice_id": invoice.id}
