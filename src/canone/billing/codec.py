@@ -96,7 +96,9 @@ def validated(catalog: Catalog, raw: Any, where: str) -> Configuration:
         found: Configuration | None = memo.get(key)
         if found is not None:
             return found
-    config = config_from_json(raw, where)
+    # With a key, the fields are already read and checked: build the configuration at once.
+    config = (config_from_json(raw, where) if key is None
+              else Configuration(key[0], key[1], key[2], key[3], key[4], key[5], key[6:]))
     try:
         config = validate(catalog, config)
     except InvalidField as exc:
