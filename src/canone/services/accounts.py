@@ -153,12 +153,14 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
     }
     with svc.database.transaction() as store:
-        if store.get_intent(key) is None:
-            store.add_intent(PaymentIntent(
+        intent = store.get_intent(key)
+        if intent is None:
+            intent = PaymentIntent(
                 key=key, account_id=None, purpose="signup", amount=to_minor(first.total or ZERO),
                 currency=config.currency, card_token=card.token, payload=payload,
-                status=PENDING, created_at=svc.now()))
-    result = pay(svc, key)
+                status=PENDING, created_at=svc.now())
+            store.add_intent(intent)
+    result = pay(svc, intent)
     with svc.database.transaction() as store:
         account = store.get_account(result["account_id"])
         sub = store.subscription_of(result["account_id"])

@@ -46,10 +46,13 @@ def settle(svc: Services, key: str, outcome: ChargeResult) -> dict[str, Any]:
     return result
 
 
-def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult
-              ) -> dict[str, Any] | None:
+def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
+              complete: Completion | None = None) -> dict[str, Any] | None:
     """`settle` inside the caller's transaction: the stored result, or None when the charge
-    failed (recorded, and the owner told). An intent that failed before raises."""
+    failed (recorded, and the owner told). An intent that failed before raises.
+
+    `complete` stands in for the purpose's registered completion, for a caller that wants
+    more out of it than the stored result (e.g. the invoice it issued)."""
     intent = store.get_intent(key, lock=True)
     if intent is None:
         raise LookupError(f"no payment intent {key}")
@@ -63,20 +66,19 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult
         store.save_intent(intent.but(status=FAILED, result={
             "message": outcome.message, "decline_code": outcome.status}))
         return None
-    result = COMPLETIONS[intent.purpose](svc, store, intent, outcome)
+    result = (complete or COMPLETIONS[intent.purpose])(svc, store, intent, outcome)
     store.save_intent(intent.but(status=SUCCEEDED, result=result))
     return result
 
 
-def pay(svc: Services, key: str) -> dict[str, Any]:
-    """Charge a committed pending intent and settle it."""
-    with svc.database.transaction() as store:
-        intent = store.get_intent(key)
-    if intent is None:
-        raise LookupError(f"no payment intent {key}")
+def pay(svc: Services, intent: PaymentIntent) -> dict[str, Any]:
+    """Charge an intent that the caller has committed, as it read or wrote it there (no
+    second read), and settle it. One that is no longer pending is settled with its own
+    outcome; one that another request settled meanwhile is charged again with its key,
+    which the network answers without charging twice, and `settle` finds it settled."""
     if intent.status != PENDING:
-        return settle(svc, key, ChargeResult(intent.status, None))
-    return settle(svc, key, charge(svc, intent))
+        return settle(svc, intent.key, ChargeResult(intent.status, None))
+    return settle(svc, intent.key, charge(svc, intent))
 
 
 def record_payment(svc: Services, store: Store, intent: PaymentIntent, outcome: ChargeResult,

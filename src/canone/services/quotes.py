@@ -26,11 +26,12 @@ from canone.services.payments import (
     FAILURES,
     PENDING,
     SUCCEEDED,
-    pay,
+    charge,
     record_payment,
+    settle_in,
 )
 from canone.services.ports import ChargeResult
-from canone.services.records import Invoice, PaymentIntent
+from canone.services.records import Account, Invoice, PaymentIntent, Subscription
 from canone.services.store import Store
 
 
@@ -96,29 +97,37 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         # for the subscription's, so taking them in the other order here would deadlock.
         # A pending intent read here is charged again with its key, which never charges
         # twice, and settled once under the intent's lock.
-        store.subscription_of(account_id, lock=True)
+        sub = store.subscription_of(account_id, lock=True)
         intent = store.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
             return _confirmation(store, intent.result)
         if intent is not None and intent.status != PENDING:
             raise PaymentFailed((intent.result or {}).get("message", "The card was declined."))
         if intent is None:
-            intent = _open_intent(svc, store, account.id, key, claims)
+            intent = _open_intent(svc, store, account, sub, key, claims)
             store.add_intent(intent)
             if intent.status == SUCCEEDED:  # nothing to charge: applied at once
-                result = _complete_change(svc, store, intent, ChargeResult(SUCCEEDED, None))
+                result, invoice = _apply_paid_change(svc, store, intent,
+                                                     ChargeResult(SUCCEEDED, None))
                 store.save_intent(intent.but(result=result))
-                return _confirmation(store, result)
-    result = pay(svc, key)
+                return Confirmation(result["subscription"], invoice)
+    # The pending intent is committed: charge it (its key makes the network charge once,
+    # however often this runs), then settle it and answer from that same transaction.
+    outcome = charge(svc, intent)
+    applying = _Applying()
     with svc.database.transaction() as store:
-        return _confirmation(store, result)
+        settled = settle_in(svc, store, key, outcome, applying)
+        if settled is not None:
+            if applying.applied:
+                return Confirmation(settled["subscription"], applying.invoice)
+            return _confirmation(store, settled)  # settled by another request meanwhile
+    raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
 
 
-def _open_intent(svc: Services, store: Store, account_id: str, key: str,
-                 claims: dict[str, Any]) -> PaymentIntent:
-    account = store.get_account(account_id)
-    assert account is not None
-    sub = store.subscription_of(account_id, lock=True)
+def _open_intent(svc: Services, store: Store, account: Account, sub: Subscription | None,
+                 key: str, claims: dict[str, Any]) -> PaymentIntent:
+    """The intent that buys the quoted change; `sub` was read with its lock."""
+    account_id = account.id
     if sub is None or sub.version != claims["v"] or today(svc, account).isoformat() != claims["d"]:
         raise StaleQuote()
     target = config_from_json(claims["t"], "target")
@@ -143,7 +152,28 @@ def _open_intent(svc: Services, store: Store, account_id: str, key: str,
 
 def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
                      outcome: ChargeResult) -> dict[str, Any]:
-    """Apply a paid change: subscription, invoice, payment, audit, events — together."""
+    return _apply_paid_change(svc, store, intent, outcome)[0]
+
+
+class _Applying:
+    """The change's completion for `settle_in`, keeping the invoice it issued so that the
+    confirmation needs no second read of it."""
+
+    def __init__(self) -> None:
+        self.applied = False
+        self.invoice: Invoice | None = None
+
+    def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
+                 outcome: ChargeResult) -> dict[str, Any]:
+        result, self.invoice = _apply_paid_change(svc, store, intent, outcome)
+        self.applied = True
+        return result
+
+
+def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
+                       outcome: ChargeResult) -> tuple[dict[str, Any], Invoice | None]:
+    """Apply a paid change: subscription, invoice, payment, audit, events — together. The
+    result stored for replays, and the invoice issued (None when nothing was due)."""
     claims = intent.payload
     account_id = intent.account_id
     assert account_id is not None
@@ -157,7 +187,8 @@ def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
         record_payment(svc, store, intent, outcome, account_id, None)
         subscriptions.credit(svc, store, account, intent.amount,
                              "Payment for a superseded plan change", None)
-        return {"subscription": subscription_json(sub), "invoice_id": None, "credited": True}
+        return {"subscription": subscription_json(sub), "invoice_id": None,
+                "credited": True}, None
     target = config_from_json(claims["t"], "target")
     day = date.fromisoformat(claims["d"])
     change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
@@ -175,7 +206,7 @@ def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
     if invoice is not None:
         subscriptions.notify_purchase(svc, store, account, invoice)
     return {"subscription": subscription_json(new),
-            "invoice_id": invoice.id if invoice else None}
+            "invoice_id": invoice.id if invoice else None}, invoice
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
