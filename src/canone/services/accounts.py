@@ -135,7 +135,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     # The anchor fixes the billing day; the first period billed is the one holding today.
     period = period_containing(anchor, config.interval, today)
     email = check_email(form.admin_email, "primary_admin.email")
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         if store.user_by_email(email) is not None:
             raise InvalidField("primary_admin.email", "is already used by another account")
     try:
@@ -161,7 +161,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
                 status=PENDING, created_at=svc.now())
             store.add_intent(intent)
     result = pay(svc, intent)
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         account = store.get_account(result["account_id"])
         sub = store.subscription_of(result["account_id"])
         invoice = store.get_invoice(result["invoice_id"])
@@ -207,7 +207,7 @@ FAILURES["signup"] = _signup_failed
 
 def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Account:
     """Replace the card on file, then collect what the account owes with it."""
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "update the card")
     try:
@@ -222,7 +222,7 @@ def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Acc
                       action="account.card_updated", before={"card": _card(account.card)},
                       after={"card": _card(stored)}, event="account.updated")
     renewal.collect_account(svc, account_id)  # what it owes, past due or awaiting a retry
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         fresh = store.get_account(account_id)
     assert fresh is not None
     return fresh
@@ -266,7 +266,7 @@ def add_user(svc: Services, actor: Actor, account_id: str, email: str, name: str
 
 
 def authenticate(svc: Services, email: str, password: str) -> User | None:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         user = store.user_by_email(email.strip().lower())
     if user is None or not user.active or not password_matches(user.password_hash, password):
         return None
@@ -274,7 +274,7 @@ def authenticate(svc: Services, email: str, password: str) -> User | None:
 
 
 def account_of(svc: Services, actor: Actor, account_id: str) -> Account:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         return load_account(store, actor, account_id)
 
 

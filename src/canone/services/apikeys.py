@@ -58,7 +58,7 @@ def revoke(svc: Services, key_id: str) -> ApiKey:
 
 
 def list_keys(svc: Services) -> list[ApiKey]:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         return store.list_api_keys()
 
 
@@ -78,7 +78,7 @@ def find(svc: Services, secret: str) -> ApiKey | None:
     known = _recent.get(key_hash)
     if known is not None and known[1] > now:
         return known[0]
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         key = store.api_key_by_hash(key_hash)
     if key is None or key.revoked:
         _recent.pop(key_hash, None)

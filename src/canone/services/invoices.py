@@ -32,7 +32,7 @@ class Ledger:
 def invoices_of(svc: Services, actor: Actor, account_id: str, limit: int = 50,
                 after: str | None = None) -> list[Invoice]:
     """Newest first; `after` is the id of the last invoice of the previous page."""
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see invoices")
         if after is not None:
@@ -43,7 +43,7 @@ def invoices_of(svc: Services, actor: Actor, account_id: str, limit: int = 50,
 
 
 def invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         found = store.get_invoice(invoice_id)
         if found is None:
             raise NotFound(f"no invoice {invoice_id}")
@@ -60,7 +60,7 @@ def invoice_document(svc: Services, actor: Actor, invoice_id: str,
                      seller_address: tuple[str, ...] = SELLER_ADDRESS) -> InvoiceDocument:
     """What the invoice PDF prints, in the account's language (access checked)."""
     found = invoice(svc, actor, invoice_id)
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         account = store.get_account(found.account_id)
         assert account is not None
         return document_of(store, found, account, seller_name, seller_address)
@@ -165,7 +165,7 @@ def _it_int(number: int) -> str:
 
 
 def ledger(svc: Services, actor: Actor, account_id: str) -> Ledger:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see the account balance")
         return Ledger(account.currency, store.balance_of(account_id),

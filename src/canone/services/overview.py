@@ -1,5 +1,5 @@
-"""What the Billing & Upgrade page shows, read in one transaction (the page's only query
-round trip besides the sign-in)."""
+"""What the Billing & Upgrade page shows, read in one read-only transaction (the page's
+only one besides the sign-in)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class BillingOverview:
 def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOverview:
     """Everything the page needs; `Forbidden` (naming the primary admin) for people
     without billing access."""
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see billing")
         sub = store.subscription_of(account_id)

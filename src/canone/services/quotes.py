@@ -55,7 +55,7 @@ def active_users(store: Store, account_id: str) -> int:
 
 
 def preview(svc: Services, actor: Actor, account_id: str, target: Configuration) -> Quote:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
         sub = subscriptions.current(svc, store, account)

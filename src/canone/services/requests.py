@@ -130,14 +130,14 @@ def _announce(svc: Services, store: Store, request: ChangeRequest, event: str,
 
 
 def requests_of(svc: Services, actor: Actor, account_id: str) -> list[ChangeRequest]:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see change requests")
         return store.requests_of(account_id)
 
 
 def get(svc: Services, actor: Actor, request_id: str) -> ChangeRequest:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         request = store.get_request(request_id)
         if request is None:
             raise NotFound(f"no change request {request_id}")
@@ -150,5 +150,5 @@ def get(svc: Services, actor: Actor, request_id: str) -> ChangeRequest:
 def queue(svc: Services, actor: Actor, status: str | None, limit: int = 50,
           after: str | None = None) -> list[ChangeRequest]:
     require_staff(actor, "see the request queue")
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         return store.request_queue(status, limit, after)

@@ -237,3 +237,9 @@ class Store(Protocol):
 
 class Database(Protocol):
     def transaction(self) -> AbstractContextManager[Store]: ...
+    def read(self) -> AbstractContextManager[Store]:
+        """A read-only transaction for use cases that only read: it writes nothing and is
+        always rolled back. On SQLite it does not take the write lock (no BEGIN IMMEDIATE),
+        so readers never queue behind writers; PostgreSQL runs it READ ONLY. Rows read in
+        it cannot be locked (`lock=True` is for `transaction`)."""
+        ...

@@ -203,7 +203,7 @@ def set_pending(svc: Services, store: Store, account: Account, sub: Subscription
 def subscription_of(svc: Services, actor: Actor, account_id: str) -> Subscription:
     """The account's subscription as it is now (any person or key of the account may read
     it)."""
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         load_account(store, actor, account_id)
         sub = store.subscription_of(account_id)
         if sub is None:

@@ -66,7 +66,7 @@ def _auto_upgrade(svc: Services, account: Account, contacts: int) -> int | None:
     step = next((s for s in svc.catalog.contact_steps if s >= contacts), None)
     if step is None:
         return None
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         sub = subscriptions.current(svc, store, account)
     target = sub.config.with_(contacts=step)
     if price(svc.catalog, target).status == CUSTOM:
@@ -100,7 +100,7 @@ def _warn(svc: Services, store: Store, account: Account, period_start: date,
 
 
 def entitlements(svc: Services, actor: Actor, account_id: str) -> Entitlements:
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         sub = store.subscription_of(account_id)
         if sub is None:

@@ -70,10 +70,8 @@ def services_of(request: Request) -> Services:
 
 
 def reading(svc: Services) -> AbstractContextManager[Store]:
-    """A read-only transaction where the database has one (on SQLite it does not queue
-    behind writers), else an ordinary one."""
-    read = getattr(svc.database, "read", None)
-    return read() if callable(read) else svc.database.transaction()
+    """A read-only transaction (on SQLite it does not queue behind writers)."""
+    return svc.database.read()
 
 
 def _hash(token: str) -> str:
@@ -92,7 +90,7 @@ def check_password(svc: Services, email: str, password: str) -> str | None:
     user = accounts.authenticate(svc, email, password)
     if user is not None:
         return f"user:{user.id}"
-    with svc.database.transaction() as store:
+    with svc.database.read() as store:
         staff = store.staff_by_email(email.strip().lower())
     if staff is not None and accounts.password_matches(staff.password_hash, password):
         return f"staff:{staff.id}"

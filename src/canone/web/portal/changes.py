@@ -31,7 +31,7 @@ def _invalid_choice(request: Request, signed_in: SignedIn, exc: InvalidField) ->
     svc = services_of(request)
     active = max_seats = None
     if exc.field.endswith("seats"):  # rare: read what the message needs
-        with svc.database.transaction() as store:
+        with svc.database.read() as store:
             active = quotes.active_users(store, _account_id(signed_in))
             sub = store.subscription_of(_account_id(signed_in))
         if sub is not None:
