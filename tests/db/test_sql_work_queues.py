@@ -60,6 +60,20 @@ def test_invoices_to_collect_are_open_and_due_and_skipped_when_held(
                                                                                    "inv_4"]
 
 
+def test_invoices_to_collect_of_one_account_only(database: Database) -> None:
+    with database.transaction() as store:
+        store.add_account(account(1))
+        store.add_account(account(2))
+        for n in range(1, 7):  # the other account's fall due first
+            owner = "acc_1" if n > 4 else "acc_2"
+            store.add_invoice(invoice(n, owner, kind="upgrade", next_attempt_at=later(n)))
+    with database.transaction() as store:
+        assert [i.id for i in store.invoices_to_collect(later(9), 1, "acc_1")] == ["inv_5"]
+        assert [i.id for i in store.invoices_to_collect(later(9), 9, "acc_1")] == [
+            "inv_5", "inv_6"]
+        assert len(store.invoices_to_collect(later(9), 9)) == 6
+
+
 def _endpoint(n: int, account_id: str | None, *events: str) -> WebhookEndpoint:
     return WebhookEndpoint(f"whe_{n}", account_id, f"https://example.com/{n}", events,
                            "whsec", T0)

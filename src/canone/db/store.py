@@ -229,10 +229,13 @@ class SqlStore(EdgeQueries):
                  .order_by(*by).limit(limit))
         return self._with_lines(self.all(query))
 
-    def invoices_to_collect(self, now: datetime, limit: int) -> list[Invoice]:
+    def invoices_to_collect(self, now: datetime, limit: int, account_id: str | None = None
+                            ) -> list[Invoice]:
         c = invoices.c
         query = (select(invoices).where(c.status == "open", c.next_attempt_at <= now)
                  .order_by(c.next_attempt_at, c.id).limit(limit))
+        if account_id is not None:
+            query = query.where(c.account_id == account_id)
         return self._with_lines(self.all(self.claimed(query)))
 
     def _with_lines(self, found: Sequence[Row[Any]]) -> list[Invoice]:

@@ -198,8 +198,7 @@ def collect(svc: Services, now: datetime, report: RunReport | None = None,
     report = report or RunReport()
     while True:
         with svc.database.transaction() as store:
-            found = store.invoices_to_collect(now, batch)
-            due = [i for i in found if account_id is None or i.account_id == account_id]
+            due = store.invoices_to_collect(now, batch, account_id)
             accounts = store.accounts_by_id(sorted({i.account_id for i in due}))
             intents = []
             store.save_invoices([invoice.but(next_attempt_at=None) for invoice in due])
@@ -222,7 +221,7 @@ def collect(svc: Services, now: datetime, report: RunReport | None = None,
                 report.collected += 1
             else:
                 report.failed += 1
-        if len(found) < batch:
+        if len(due) < batch:
             return report
 
 
