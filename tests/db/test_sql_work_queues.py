@@ -4,7 +4,7 @@ Workers on PostgreSQL skip the rows another transaction holds."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from canone.db.database import Database
 from canone.services.records import CANCELLED, ChangeRequest, Event, PaymentIntent
@@ -72,6 +72,18 @@ def test_invoices_to_collect_of_one_account_only(database: Database) -> None:
         assert [i.id for i in store.invoices_to_collect(later(9), 9, "acc_1")] == [
             "inv_5", "inv_6"]
         assert len(store.invoices_to_collect(later(9), 9)) == 6
+
+
+def test_whether_a_renewal_period_was_invoiced(database: Database) -> None:
+    with database.transaction() as store:
+        store.add_account(account())
+        store.add_invoice(invoice(1))  # a renewal from 31 March
+        store.add_invoice(invoice(2, subscription_id="sub_2", kind="upgrade",
+                                  period_start=date(2026, 4, 30)))
+    with database.transaction() as store:
+        assert store.renewal_invoiced("sub_1", date(2026, 3, 31))
+        assert not store.renewal_invoiced("sub_1", date(2026, 4, 30))
+        assert not store.renewal_invoiced("sub_2", date(2026, 4, 30))  # not a renewal
 
 
 def _endpoint(n: int, account_id: str | None, *events: str) -> WebhookEndpoint:

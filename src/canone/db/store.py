@@ -229,6 +229,12 @@ class SqlStore(EdgeQueries):
                  .order_by(*by).limit(limit))
         return self._with_lines(self.all(query))
 
+    def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
+        c = invoices.c
+        query = select(c.id).where(c.subscription_id == subscription_id,
+                                   c.period_start == period_start, c.kind == "renewal")
+        return self.first(query) is not None
+
     def invoices_to_collect(self, now: datetime, limit: int, account_id: str | None = None
                             ) -> list[Invoice]:
         c = invoices.c

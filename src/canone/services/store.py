@@ -158,6 +158,9 @@ class Store(Protocol):
     def save_invoice(self, invoice: Invoice) -> None: ...  # only status/paid/attempts change
     def save_invoices(self, invoices: Sequence[Invoice]) -> None: ...
     def invoices_of(self, account_id: str, limit: int, after: str | None) -> list[Invoice]: ...
+    def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
+        """Whether the renewal invoice of (subscription, period_start) exists."""
+        ...
     def invoices_to_collect(self, now: datetime, limit: int, account_id: str | None = None
                             ) -> list[Invoice]:
         """Open invoices whose next_attempt_at <= now (only the account's, if given),
