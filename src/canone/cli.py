@@ -188,9 +188,9 @@ def billing_run(
         task = bar.add_task("renewing", total=None)
         report = renewal.run(services, instant, progress=lambda n: bar.advance(task, n))
     settled = payments.reconcile(services)
-    typer.echo(f"renewed {report.renewed}, cancelled {report.cancelled}, collected "
-               f"{report.collected}, failed {report.failed}, pending {report.pending}, "
-               f"reconciled {settled}")
+    typer.echo(f"renewed {report.renewed}, cancelled {report.cancelled}, blocked "
+               f"{report.blocked}, collected {report.collected}, failed {report.failed}, "
+               f"pending {report.pending}, reconciled {settled}")
 
 
 @payments_app.command("reconcile")

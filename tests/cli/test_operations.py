@@ -76,7 +76,7 @@ def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env
     assert canone(env, "clock", "advance", "--to", "2030-02-14T23:30:00+00:00").returncode == 0
     run = canone(env, "billing", "run")
     assert run.returncode == 0, run.stderr
-    assert "renewed 1, cancelled 0, collected 1, failed 0" in run.stdout
+    assert "renewed 1, cancelled 0, blocked 0, collected 1, failed 0" in run.stdout
     with database.transaction() as store:
         user = store.user_by_email("ada@example.com")
         invoices = store.invoices_of(user.account_id, 10, None)

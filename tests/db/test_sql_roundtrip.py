@@ -168,6 +168,8 @@ def test_audit_usage_and_thresholds(database: Database) -> None:
     with database.transaction() as store:
         assert store.audit_of("acc_1", 10) == [second, first]
         assert store.audit_of("acc_1", 1) == [second]
+        assert store.audit_of("acc_1", 10, action="subscription.changed") == [first]
+        assert store.audit_of("acc_1", 10, action="renewal.blocked") == []
         assert store.usage_of("acc_1") == Usage("acc_1", 2_450, 4, later(1))
         assert store.usage_of("acc_2") is None
         assert not store.note_threshold("acc_1", date(2026, 4, 1), 90)

@@ -30,6 +30,13 @@ def test_claim_due_takes_due_uncancelled_subscriptions_in_renewal_order(
         assert [s.id for s in store.claim_due(later(10), 2)] == ["sub_0", "sub_2"]
 
 
+def test_claim_due_leaves_out_the_subscriptions_asked_to_skip(database: Database) -> None:
+    _subscribers(database, 4)
+    with database.transaction() as store:
+        assert [s.id for s in store.claim_due(later(10), 2, ["sub_0", "sub_2"])] == [
+            "sub_1", "sub_3"]
+
+
 def test_a_second_worker_skips_the_subscriptions_the_first_holds(
         postgres_database: Database) -> None:
     _subscribers(postgres_database, 6)

@@ -64,9 +64,9 @@ def _batches_must_not_fall_back(request: pytest.FixtureRequest,
         return
     renew_batch = renewal._renew_batch
 
-    def strict_renew_batch(*args: Any, **kwargs: Any) -> None:
+    def strict_renew_batch(*args: Any, **kwargs: Any) -> list[str]:
         try:
-            renew_batch(*args, **kwargs)
+            return renew_batch(*args, **kwargs)
         except Exception as exc:
             pytest.fail(f"a batch of renewals fell back to one by one: {exc!r}")
 

@@ -163,10 +163,13 @@ class SqlStore(EdgeQueries):
         if changed != len(changes):
             raise LookupError(f"{len(changes) - changed} of the {what} do not exist")
 
-    def claim_due(self, until: datetime, limit: int) -> list[Subscription]:
+    def claim_due(self, until: datetime, limit: int, skip: Sequence[str] = ()
+                  ) -> list[Subscription]:
         c = subscriptions.c
         query = (select(subscriptions).where(c.renews_at <= until, c.status != CANCELLED)
                  .order_by(c.renews_at, c.id).limit(limit))
+        if skip:
+            query = query.where(c.id.not_in(list(skip)))
         return [rows.subscription_of(r) for r in self.all(self.claimed(query))]
 
     # -- invoices --------------------------------------------------------------------
@@ -400,11 +403,14 @@ class SqlStore(EdgeQueries):
         """`add_audit` for several, in order, in one statement."""
         self.insert_all(audit_entries, [rows.values(entry) for entry in entries])
 
-    def audit_of(self, account_id: str, limit: int) -> list[AuditEntry]:
-        """Newest first."""
+    def audit_of(self, account_id: str, limit: int, action: str | None = None
+                 ) -> list[AuditEntry]:
+        """Newest first; only the entries of `action`, if given."""
         c = audit_entries.c
         query = (select(audit_entries).where(c.account_id == account_id)
                  .order_by(c.at.desc(), c.seq.desc()).limit(limit))
+        if action is not None:
+            query = query.where(c.action == action)
         return [rows.audit_of(r) for r in self.all(query)]
 
     def save_usage(self, report: Usage) -> None:

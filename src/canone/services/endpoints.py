@@ -24,6 +24,7 @@ EVENT_TYPES = (
     "invoice.paid",
     "payment.failed",
     "request.created",
+    "renewal.blocked",
     "request.updated",
     "subscription.cancelled",
     "subscription.change_applied",

@@ -3,6 +3,10 @@
 Each (subscription, period) is invoiced at most once: subscriptions are claimed with row
 locks (SKIP LOCKED on PostgreSQL, so many workers can share the run), and the store refuses
 a second renewal invoice for the same period start.
+
+A subscription that cannot be billed from the catalog (its configuration has a custom price,
+or is no longer in the catalog) blocks only itself: it is left due, an audit entry and a
+`renewal.blocked` event say why (once per period), and the run goes on with the others.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from canone.billing.configuration import validate
+from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, to_minor
-from canone.billing.pricing import CUSTOM, price
+from canone.billing.pricing import CUSTOM, Price, price
 from canone.services import subscriptions
 from canone.services.batching import BufferedStore
 from canone.services.context import (
     Services,
+    config_json,
     new_id,
     record_change,
     subscription_json,
@@ -43,10 +50,15 @@ from canone.services.store import Conflict, Store
 RETRY_AFTER_DAYS = (2, 4, 6)
 
 
+# What `renew_one` did with a due subscription.
+RENEWED, CANCELLED_NOW, BLOCKED = "renewed", "cancelled", "blocked"
+
+
 @dataclass
 class RunReport:
     renewed: int = 0
     cancelled: int = 0
+    blocked: int = 0  # due but not billable from the catalog: left due (`renewal.blocked`)
     collected: int = 0
     failed: int = 0
     pending: int = 0
@@ -61,23 +73,27 @@ def run(svc: Services, until: datetime | None = None, batch: int = 500,
 
     Each batch is one transaction, written in a few statements (`_BatchStore`); a batch
     that cannot be (a conflict, a year that turned mid-batch) is rolled back and renewed
-    again one subscription at a time."""
+    again one subscription at a time. A blocked subscription stays due, and is not claimed
+    again in this run."""
     until = until or svc.now()
     report = RunReport()
+    blocked: set[str] = set()
     while True:
         done = RunReport()
         try:
             with svc.database.transaction() as store:
-                due = store.claim_due(until, batch)
-                _renew_batch(svc, store, due, done)
+                due = store.claim_due(until, batch, sorted(blocked))
+                outcomes = _renew_batch(svc, store, due, done)
         except (Conflict, _Fallback):
             done = RunReport()
             with svc.database.transaction() as store:
-                due = store.claim_due(until, batch)
-                for sub in due:
-                    renew_one(svc, store, sub, done)
+                due = store.claim_due(until, batch, sorted(blocked))
+                outcomes = [renew_one(svc, store, sub, done) for sub in due]
+        blocked.update(sub.id for sub, outcome in zip(due, outcomes, strict=True)
+                       if outcome == BLOCKED)
         report.renewed += done.renewed
         report.cancelled += done.cancelled
+        report.blocked += done.blocked
         if progress is not None:
             progress(len(due))
         if not due:  # a subscription several periods behind comes back once per period
@@ -91,19 +107,20 @@ class _Fallback(Exception):
 
 
 def _renew_batch(svc: Services, store: Store, due: list[Subscription],
-                 report: RunReport) -> None:
+                 report: RunReport) -> list[str]:
+    """Renew a batch in the caller's transaction; what became of each (`renew_one`)."""
     if not due:
-        return
+        return []
     ids = sorted({sub.account_id for sub in due})
     accounts = store.accounts_by_id(ids)
     years = Counter(today(svc, accounts[sub.account_id]).year for sub in due
-                    if not sub.cancel_at_period_end)
+                    if not sub.cancel_at_period_end and isinstance(_next_bill(svc, sub), Price))
     numbers = {year: store.next_invoice_numbers(year, count)
                for year, count in sorted(years.items())}
     batch = _BatchStore(store, accounts, store.balances_of(ids), numbers)
-    for sub in due:
-        renew_one(svc, batch.as_store(), sub, report)
+    outcomes = [renew_one(svc, batch.as_store(), sub, report) for sub in due]
     batch.flush()
+    return outcomes
 
 
 class _BatchStore(BufferedStore):
@@ -150,7 +167,22 @@ class _BatchStore(BufferedStore):
         super().flush()
 
 
-def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport) -> None:
+def _next_bill(svc: Services, sub: Subscription) -> Price | str:
+    """The price of the subscription's next period from the catalog, or why there is none.
+    (Both are remembered by the catalog: asking twice costs two dictionary look-ups.)"""
+    config = sub.pending or sub.config
+    try:
+        bill = price(svc.catalog, validate(svc.catalog, config))
+    except InvalidField as exc:
+        return f"the configuration is not in the catalog any more ({exc})"
+    if bill.status == CUSTOM:  # negotiated by support: never billed from the list
+        return "the configuration has a custom price: support bills it, not the price list"
+    return bill
+
+
+def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport) -> str:
+    """Renew one due subscription in the caller's transaction (the subscription locked):
+    RENEWED, CANCELLED_NOW (it was to end at period end) or BLOCKED (left due)."""
     account = store.get_account(sub.account_id)
     assert account is not None
     if sub.cancel_at_period_end:
@@ -161,7 +193,7 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
                       action="subscription.cancelled", before=subscription_json(sub),
                       after=subscription_json(ended), event="subscription.cancelled")
         report.cancelled += 1
-        return
+        return CANCELLED_NOW
     config = sub.pending or sub.config
     # A scheduled change of interval (support, month ↔ year) starts a new period, and a new
     # anchor, where the old period ends (SPEC §2: periods are counted from the anchor).
@@ -169,9 +201,11 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
     renewed = subscriptions.with_period(sub, account.timezone, anchor, config.interval,
                                         sub.period_end)
     renewed = renewed.but(config=config, pending=None, version=sub.version + 1)
-    bill = price(svc.catalog, config)
-    if bill.status == CUSTOM:  # negotiated by support: never billed from the list
-        raise ValueError(f"subscription {sub.id} has a custom price")
+    bill = _next_bill(svc, sub)
+    if not isinstance(bill, Price):
+        _block(svc, store, account, sub, renewed, bill)
+        report.blocked += 1
+        return BLOCKED
     total = to_minor(bill.total or ZERO)
     credit = min(store.balance_of(account.id), total)
     if store.renewal_invoiced(sub.id, renewed.period_start):
@@ -195,6 +229,23 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
                   action="subscription.renewed", before=None, after=subscription_json(renewed),
                   event="subscription.renewed")
     report.renewed += 1
+    return RENEWED
+
+
+def _block(svc: Services, store: Store, account: Account, sub: Subscription,
+           renewed: Subscription, reason: str) -> None:
+    """Leave a subscription that cannot be billed due, and say why: once per period (the
+    run meets it again every day until support changes its configuration or the catalog)."""
+    period = {"start": renewed.period_start.isoformat(), "end": renewed.period_end.isoformat()}
+    last = store.audit_of(account.id, 1, action="renewal.blocked")
+    if last and last[0].after is not None and (last[0].after.get("subscription"),
+                                               last[0].after.get("period")) == (sub.id, period):
+        return
+    record_change(svc, store, account_id=account.id, actor="system", action="renewal.blocked",
+                  before=subscription_json(sub),
+                  after={"subscription": sub.id, "period": period, "reason": reason,
+                         "configuration": config_json(renewed.config)},
+                  event="renewal.blocked")
 
 
 def collect(svc: Services, now: datetime, report: RunReport | None = None,

@@ -134,9 +134,11 @@ class Store(Protocol):
     def subscription_of(self, account_id: str, lock: bool = False) -> Subscription | None: ...
     def save_subscription(self, subscription: Subscription) -> None: ...
     def save_subscriptions(self, subscriptions: Sequence[Subscription]) -> None: ...
-    def claim_due(self, until: datetime, limit: int) -> list[Subscription]:
+    def claim_due(self, until: datetime, limit: int, skip: Sequence[str] = ()
+                  ) -> list[Subscription]:
         """Subscriptions with renews_at <= until and status not CANCELLED-and-ended, locked;
-        rows locked by another transaction are skipped (SKIP LOCKED on PostgreSQL)."""
+        rows locked by another transaction are skipped (SKIP LOCKED on PostgreSQL), and so
+        are the subscriptions whose ids are in `skip` (e.g. those a run could not renew)."""
         ...
 
     # invoices, payments, intents, ledger
@@ -192,7 +194,8 @@ class Store(Protocol):
                       ) -> list[ChangeRequest]: ...  # oldest first
     def add_audit(self, entry: AuditEntry) -> None: ...
     def add_audits(self, entries: Sequence[AuditEntry]) -> None: ...  # in order, one statement
-    def audit_of(self, account_id: str, limit: int) -> list[AuditEntry]: ...  # newest first
+    def audit_of(self, account_id: str, limit: int, action: str | None = None
+                 ) -> list[AuditEntry]: ...  # newest first; only `action`'s, if given
     def save_usage(self, usage: Usage) -> None: ...
     def usage_of(self, account_id: str) -> Usage | None: ...
     def note_threshold(self, account_id: str, period_start: date, threshold: int) -> bool:
