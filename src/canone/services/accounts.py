@@ -188,11 +188,9 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     record_change(svc, store, account_id=account.id, actor=f"user:{p['email']}",
                   action="account.created", before=None, after=subscription_json(sub),
                   event="subscription.created")
-    invoice = subscriptions.issue_invoice(
+    invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "signup", price(svc.catalog, config).lines, start, end,
-        paid=True)
-    subscriptions.record_paid(svc, store, intent.but(account_id=account.id), outcome, invoice)
-    subscriptions.notify_purchase(svc, store, account, invoice)
+        intent.but(account_id=account.id), outcome)
     return {"account_id": account.id, "invoice_id": invoice.id}
 
 

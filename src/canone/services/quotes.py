@@ -196,15 +196,13 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     invoice = None
     if change.due_now > 0:
         # The invoice covers the change day to the end of the (possibly new, month → year)
-        # period.
-        invoice = subscriptions.issue_invoice(svc, store, account, new, "upgrade", change.lines,
-                                              day, new.period_end, paid=True)
-        subscriptions.record_paid(svc, store, intent, outcome, invoice)
+        # period. Its number is taken as late as possible (see issue_paid_invoice).
+        invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
+                                                   change.lines, day, new.period_end, intent,
+                                                   outcome)
     elif change.credit > 0:
         subscriptions.credit(svc, store, account, to_minor(change.credit),
                              "Credit for unused time after a plan change", None)
-    if invoice is not None:
-        subscriptions.notify_purchase(svc, store, account, invoice)
     return {"subscription": subscription_json(new),
             "invoice_id": invoice.id if invoice else None}, invoice
 

@@ -33,6 +33,8 @@ from canone.services.ports import ChargeResult
 from canone.services.records import (
     CANCELLED,
     Account,
+    AuditEntry,
+    Event,
     Invoice,
     InvoiceLine,
     LedgerEntry,
@@ -82,24 +84,59 @@ def apply_change(svc: Services, store: Store, account: Account, sub: Subscriptio
 def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscription, kind: str,
                   lines: Iterable[Line], start: date | None, end: date | None, *,
                   paid: bool, credit_applied: int = 0) -> Invoice:
+    invoice = _new_invoice(svc, account, sub, kind, lines, start, end, new_id("inv"),
+                           store.next_invoice_number(today(svc, account).year), paid=paid,
+                           credit_applied=credit_applied)
+    store.add_invoice(invoice)
+    record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
+                  before=None, after={"invoice": invoice.number, "total": invoice.total},
+                  event="invoice.issued", data=invoice_event(invoice))
+    return invoice
+
+
+def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subscription,
+                       kind: str, lines: Iterable[Line], start: date | None, end: date | None,
+                       intent: PaymentIntent, outcome: ChargeResult) -> Invoice:
+    """`issue_invoice(paid=True)`, `record_paid` and the purchase e-mail in one, with the
+    invoice number taken last: its per-year counter row stays locked until the transaction
+    commits, so every concurrent purchase waits for it. What does not name the number (the
+    admin's address, the payment) comes first; then the number, the invoice, and the
+    records that name it, the audit entries and the events in one statement each."""
+    admin = primary_admin_of(store, account.id)
+    invoice_id = new_id("inv")
+    record_payment(svc, store, intent, outcome, account.id, invoice_id)
+    invoice = _new_invoice(svc, account, sub, kind, lines, start, end, invoice_id,
+                           store.next_invoice_number(today(svc, account).year), paid=True)
+    store.add_invoice(invoice)
+    now = svc.now()
+    data = invoice_event(invoice)
+    store.add_audits([
+        AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
+                   {"invoice": invoice.number, "total": invoice.total}, now),
+        AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
+                   {"invoice": invoice.number, "amount_paid": intent.amount}, now)])
+    store.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
+                      Event(new_id("evt"), "invoice.paid", account.id, data, now)])
+    if admin is not None:
+        notify(svc, store, account, admin.email, "purchase_confirmation", data)
+    return invoice
+
+
+def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,
+                 lines: Iterable[Line], start: date | None, end: date | None, invoice_id: str,
+                 number: str, *, paid: bool, credit_applied: int = 0) -> Invoice:
     now = svc.now()
     invoice_lines = tuple(InvoiceLine(line.key, line.description, to_minor(line.amount))
                           for line in lines)
     total = sum(line.amount for line in invoice_lines)
-    invoice = Invoice(
-        id=new_id("inv"), account_id=account.id, subscription_id=sub.id,
-        number=store.next_invoice_number(today(svc, account).year), kind=kind,
-        currency=sub.config.currency, issued_at=now, period_start=start, period_end=end,
-        lines=invoice_lines, total=total, credit_applied=credit_applied,
+    return Invoice(
+        id=invoice_id, account_id=account.id, subscription_id=sub.id, number=number,
+        kind=kind, currency=sub.config.currency, issued_at=now, period_start=start,
+        period_end=end, lines=invoice_lines, total=total, credit_applied=credit_applied,
         amount_paid=total - credit_applied if paid else 0,
         status="paid" if paid or total - credit_applied <= 0 else "open",
         next_attempt_at=None if paid else now,
     )
-    store.add_invoice(invoice)
-    record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
-                  before=None, after={"invoice": invoice.number, "total": total},
-                  event="invoice.issued", data=invoice_event(invoice))
-    return invoice
 
 
 def invoice_event(invoice: Invoice) -> dict[str, object]:
@@ -147,10 +184,6 @@ def notify_admin(svc: Services, store: Store, account: Account, kind: str,
     admin = primary_admin_of(store, account.id)
     if admin is not None:
         notify(svc, store, account, admin.email, kind, data)
-
-
-def notify_purchase(svc: Services, store: Store, account: Account, invoice: Invoice) -> None:
-    notify_admin(svc, store, account, "purchase_confirmation", invoice_event(invoice))
 
 
 def drop_pending(svc: Services, actor: Actor, account_id: str) -> Subscription:
