@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -337,3 +339,40 @@ def test_processes_charging_with_the_same_key_charge_once(tmp_path: Path):
 
     assert len(set(ids)) == 1
     assert SandboxGateway(path).total_charged() == 4800
+
+
+def _charge_in_a_forked_child(gateway: SandboxGateway, token: str, key: str,
+                              answers: multiprocessing.queues.Queue) -> None:
+    answers.put(gateway.charge(token, 4800, "EUR", key).charge_id)
+
+
+def test_a_forked_process_charges_on_a_connection_of_its_own(gateway: SandboxGateway):
+    """The parent's connection (kept per thread) is never used by a child it forks."""
+    token = gateway.store_card(card()).token
+    first = gateway.charge(token, 4800, "EUR", "quote-1").charge_id  # the parent's connection
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    children = [context.Process(target=_charge_in_a_forked_child,
+                                args=(gateway, token, key, answers))
+                for key in ("quote-1", "quote-2", "quote-2")]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(30)
+        assert child.exitcode == 0
+
+    ids = sorted(answers.get(timeout=5) for _ in children)
+    assert first in ids and ids.count(first) == 1
+    assert len(set(ids)) == 2  # quote-2 charged once for both children
+    assert gateway.charge(token, 4800, "EUR", "quote-3").succeeded  # the parent's, still fine
+    assert gateway.total_charged() == 3 * 4800
+
+
+def test_a_closed_connection_is_opened_again_on_the_next_call(gateway: SandboxGateway):
+    token = gateway.store_card(card()).token
+    gateway.close()
+
+    assert gateway.charge(token, 100, "EUR", "k").succeeded
+    gateway.close()
+    gateway.close()
+    assert gateway.total_charged() == 100

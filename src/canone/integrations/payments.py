@@ -12,15 +12,22 @@ as they would see Stripe. Test card numbers (SPEC §7 "Operations"):
     any other valid number succeeds
 
 The network keeps no card numbers either: a stored card remembers only how it behaves.
+
+Each thread keeps one connection to the file (a process forked from another opens its
+own); every call is one transaction on it, BEGIN IMMEDIATE, so the calls of all threads and
+processes take turns, and a charge is committed before its answer is given. WAL with
+synchronous=NORMAL, no fsync per commit: a committed charge survives the crash of any
+process (the WAL is written before COMMIT returns), though not a power cut of the machine.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +79,11 @@ CREATE INDEX IF NOT EXISTS charges_by_card ON charges (card_token);
 """
 
 
+# Connections a forked process inherited: never used there (SQLite forbids it), and never
+# closed there either (closing would touch the parent's WAL); kept so nothing closes them.
+_INHERITED: list[sqlite3.Connection] = []
+
+
 class _SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -121,31 +133,50 @@ class SandboxGateway:
         self.path = str(path)
         if self.path == ":memory:" or not self.path:
             raise ValueError(
-                "the sandbox network needs a file: every call opens its own connection"
+                "the sandbox network needs a file: every process and thread opens its own"
+                " connection to it"
             )
         self.clock: Clock = clock or _SystemClock()
-        # One lock per gateway serialises this process's threads; BEGIN IMMEDIATE (with the
-        # busy timeout) serialises processes.
+        # One lock per gateway serialises this process's threads (without spinning in
+        # SQLite's busy handler); BEGIN IMMEDIATE (with the busy timeout) serialises
+        # processes.
         self._lock = threading.Lock()
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+        self._local = threading.local()
+        with self._lock:
+            self._connection().executescript(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on its first call (in this process)."""
+        local = self._local
+        db: sqlite3.Connection | None = getattr(local, "db", None)
+        if db is None or local.pid != os.getpid():
+            if db is not None:
+                _INHERITED.append(db)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer; persists
-            db.executescript(_SCHEMA)
+            db.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit (see above)
+            local.db, local.pid = db, os.getpid()
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (the next call opens another)."""
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            db.close()
+        self._local.db = None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # A connection per call: nothing to share between threads, nothing left open.
         with self._lock:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
+                yield db
                 db.execute("COMMIT")
-            finally:
-                db.close()
+            except BaseException:
+                if db.in_transaction:  # the connection stays usable for the next call
+                    db.execute("ROLLBACK")
+                raise
 
     # -- cards ----------------------------------------------------------------------------
 
