@@ -1,0 +1,41 @@
+"""The PostgreSQL connection pool hands out no connection the server has closed, without a
+round trip to ask (no pre-ping)."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from canone.db.database import Database
+
+pytestmark = pytest.mark.postgres
+
+
+def _terminate_other_backends(database: Database) -> None:
+    url = database.engine.url.set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        deadline = time.monotonic() + 10
+        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND pid <> pg_backend_pid()"
+                            ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the backends did not end"
+            time.sleep(0.02)
+
+
+def test_connections_closed_by_the_server_are_replaced_at_checkout(
+        postgres_database: Database) -> None:
+    database = postgres_database
+    with database.transaction() as one, database.read() as two:  # two pooled connections
+        assert one.get_account("acc_none") is None and two.get_account("acc_none") is None
+    _terminate_other_backends(database)  # as a server restart would
+
+    for _ in range(3):
+        with database.transaction() as store:
+            assert store.get_account("acc_none") is None
+        with database.read() as store:
+            assert store.get_account("acc_none") is None
+
