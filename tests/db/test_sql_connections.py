@@ -38,4 +38,3 @@ def test_connections_closed_by_the_server_are_replaced_at_checkout(
             assert store.get_account("acc_none") is None
         with database.read() as store:
             assert store.get_account("acc_none") is None
-

@@ -8,30 +8,50 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, select
 
 from canone.db import rows
 from canone.db.queries import Queries, page
 from canone.db.tables import (
+    accounts,
     api_keys,
     clock_override,
     events,
     idempotency_records,
     outbox,
+    staff,
+    users,
     web_sessions,
     webhook_deliveries,
     webhook_endpoints,
 )
-from canone.services.records import Event
+from canone.services.records import Event, Staff, User
 from canone.services.store import (
     ApiKey,
     IdempotencyRecord,
     Notification,
     OutboxItem,
+    SessionOwner,
     WebhookDelivery,
     WebhookEndpoint,
     WebSession,
 )
+
+_principal = web_sessions.c.principal
+# Built once: the session, its user and the user's account, or its staff member.
+_SESSION_OWNER = (
+    select(web_sessions,
+           *(c.label(f"u_{c.name}") for c in users.c),
+           *(c.label(f"a_{c.name}") for c in accounts.c),
+           *(c.label(f"s_{c.name}") for c in staff.c))
+    .select_from(
+        web_sessions
+        .outerjoin(users, (users.c.id == func.substr(_principal, len("user:") + 1))
+                   & _principal.like("user:%"))
+        .outerjoin(accounts, accounts.c.id == users.c.account_id)
+        .outerjoin(staff, (staff.c.id == func.substr(_principal, len("staff:") + 1))
+                   & _principal.like("staff:%")))
+    .where(web_sessions.c.token_hash == bindparam("token_hash")))
 
 
 class EdgeQueries(Queries):
@@ -158,6 +178,24 @@ class EdgeQueries(Queries):
     def session_by_hash(self, token_hash: str) -> WebSession | None:
         row = self.first(select(web_sessions).where(web_sessions.c.token_hash == token_hash))
         return None if row is None else rows.session_of(row)
+
+    def session_owner(self, token_hash: str) -> SessionOwner | None:
+        """One query: the session LEFT JOINed with the user its principal names ("user:<id>",
+        matched by primary key on the id after the prefix) and that user's account, or with
+        the staff member ("staff:<id>")."""
+        row = self.connection.execute(_SESSION_OWNER, {"token_hash": token_hash}).first()
+        if row is None:
+            return None
+        m = row._mapping
+        session = WebSession(**{f: m[f] for f in WebSession.__dataclass_fields__})
+        user = account = member = None
+        if m["u_id"] is not None:
+            user = User(**{f: m[f"u_{f}"] for f in User.__dataclass_fields__})
+        if m["a_id"] is not None:
+            account = rows.account_from({c.name: m[f"a_{c.name}"] for c in accounts.c})
+        if m["s_id"] is not None:
+            member = Staff(**{f: m[f"s_{f}"] for f in Staff.__dataclass_fields__})
+        return SessionOwner(session, user, account, member)
 
     def delete_session(self, token_hash: str) -> None:
         self.connection.execute(delete(web_sessions).where(web_sessions.c.token_hash == token_hash))

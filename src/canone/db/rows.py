@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -71,7 +71,10 @@ def account_values(a: Account) -> Values:
 
 
 def account_of(r: Row[Any]) -> Account:
-    m = r._mapping
+    return account_from(r._mapping)
+
+
+def account_from(m: Mapping[Any, Any]) -> Account:
     card = None if m["card_token"] is None else StoredCard(
         m["card_token"], m["card_brand"], m["card_last4"], m["card_exp_month"],
         m["card_exp_year"])

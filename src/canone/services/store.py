@@ -77,6 +77,16 @@ class WebSession:
 
 
 @dataclass(frozen=True)
+class SessionOwner:
+    """A web session with whoever it signs in, read together."""
+
+    session: WebSession
+    user: User | None  # for a "user:<id>" principal; None when that user is gone
+    account: Account | None  # the user's account
+    staff: Staff | None  # for a "staff:<id>" principal; None when gone
+
+
+@dataclass(frozen=True)
 class IdempotencyRecord:
     scope: str  # who sent it (the API key id)
     key: str
@@ -218,6 +228,10 @@ class Store(Protocol):
     def save_api_key(self, key: ApiKey) -> None: ...
     def add_session(self, session: WebSession) -> None: ...
     def session_by_hash(self, token_hash: str) -> WebSession | None: ...
+    def session_owner(self, token_hash: str) -> SessionOwner | None:
+        """The session with its user and the user's account, or its staff member, in one
+        query."""
+        ...
     def delete_session(self, token_hash: str) -> None: ...
     def get_idempotency(self, scope: str, key: str, lock: bool = False
                         ) -> IdempotencyRecord | None: ...

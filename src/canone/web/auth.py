@@ -151,18 +151,17 @@ def load_signed_in(request: Request) -> SignedIn | None:
     if not token:
         return None
     with reading(services_of(request)) as store:
-        session = store.session_by_hash(_hash(token))
-        if session is None or session.expires_at <= _now():
+        found = store.session_owner(_hash(token))  # one query
+    if found is None or found.session.expires_at <= _now():
+        return None
+    kind = found.session.principal.partition(":")[0]
+    if kind == "user":
+        user = found.user
+        if user is None or not user.active:
             return None
-        kind, _, ident = session.principal.partition(":")
-        if kind == "user":
-            user = store.get_user(ident)
-            if user is None or not user.active:
-                return None
-            return SignedIn(session, user=user, account=store.get_account(user.account_id))
-        if kind == "staff":
-            staff = store.get_staff(ident)
-            return None if staff is None else SignedIn(session, staff=staff)
+        return SignedIn(found.session, user=user, account=found.account)
+    if kind == "staff":
+        return None if found.staff is None else SignedIn(found.session, staff=found.staff)
     return None
 
 
