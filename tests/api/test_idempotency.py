@@ -212,3 +212,43 @@ def test_posts_without_a_key_still_work(client: TestClient, operator_key: str,
                            headers=bearer(operator_key)).status_code == 201
 
     assert len(requests_of(client, operator_key, account["id"])) == 2
+
+
+def test_a_preview_changes_nothing_yet_its_key_has_one_answer(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    """A preview's key is not claimed before it runs (it changes nothing), only its answer
+    stored after: a retry still gets that answer (the same quote token), another body 422."""
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    path = f"{API}/accounts/{account['id']}/subscription/preview"
+    body = {"target": config(tier="enterprise")}
+
+    first = client.post(path, json=body, headers=with_key(operator_key, "look-1"))
+    second = client.post(path, json=body, headers=with_key(operator_key, "look-1"))
+    other = client.post(path, json={"target": config(seats=3)},
+                        headers=with_key(operator_key, "look-1"))
+    fresh = client.post(path, json=body, headers=with_key(operator_key, "look-2"))
+
+    assert first.status_code == second.status_code == fresh.status_code == 200
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert fresh.json()["quote_token"] != first.json()["quote_token"]
+    assert other.status_code == 422
+    assert other.json()["type"] == "urn:canone:problem:idempotency_conflict"
+
+
+def test_concurrent_previews_with_one_key_get_one_answer(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    path = f"{API}/accounts/{account['id']}/subscription/preview"
+
+    def preview(_: int) -> tuple[int, str]:
+        response = client.post(path, json={"target": config(tier="enterprise")},
+                               headers=with_key(operator_key, "look-together"))
+        return response.status_code, response.json()["quote_token"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(preview, range(16)))
+
+    assert {status for status, _ in answers} == {200}
+    assert len({token for _, token in answers}) == 1

@@ -19,6 +19,7 @@ from canone.web.api.base import (
     ServicesDep,
     StartingAfter,
     api_router,
+    changes_nothing,
     errors,
     require_operator,
 )
@@ -108,6 +109,7 @@ def get_subscription(account_id: AccountId, actor: ActorDep, svc: ServicesDep
 
 @router.post("/accounts/{account_id}/subscription/preview", response_model=models.PreviewOut,
              responses=errors(401, 403, 404, 409, 422), tags=["subscription"])
+@changes_nothing
 def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDep,
                    svc: ServicesDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     """Price a change to `target` for today: the `change` object of `canone price`, the

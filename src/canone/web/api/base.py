@@ -7,7 +7,7 @@ Routers are made with `api_router()`, whose routes are `ApiRoute`s.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.routing import APIRoute
@@ -24,6 +24,8 @@ from canone.settings import Settings
 from canone.web.api import idempotency
 from canone.web.api.models import ID_PATTERN, Problem
 from canone.web.problems import API_SECURITY_HEADERS, ApiProblem, response_for
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 _DESCRIPTIONS = {
     400: "The request cannot be served", 401: "Missing, invalid or revoked API key",
@@ -113,6 +115,7 @@ class ApiRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        changes_nothing_ = getattr(self.endpoint, "changes_nothing", False)
 
         async def run(request: Request) -> Response:
             try:
@@ -135,8 +138,9 @@ class ApiRoute(APIRoute):
             try:
                 if request.method == "POST" and "idempotency-key" in request.headers:
                     key = await run_in_threadpool(authenticate, request)
-                    response = await idempotency.once(request, services_of(request), key.id,
-                                                      run)
+                    once = (idempotency.once_without_effect if changes_nothing_
+                            else idempotency.once)
+                    response = await once(request, services_of(request), key.id, run)
                 else:
                     response = await run(request)
             except Exception as exc:
@@ -144,6 +148,13 @@ class ApiRoute(APIRoute):
             return secure(response)
 
         return route
+
+
+def changes_nothing(endpoint: Endpoint) -> Endpoint:
+    """Mark a POST route that changes nothing (a preview): its Idempotency-Key needs no
+    claim before it runs, only its response stored after (see `idempotency`)."""
+    endpoint.changes_nothing = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 def api_router(**options: Any) -> APIRouter:

@@ -12,6 +12,12 @@ Not stored, so a retry with the same key runs again: responses to bodies that fa
 validation (nothing ran), server errors, `busy` and `payment_pending` answers (retrying is
 the way out of them). A placeholder left by a crashed worker is taken over after
 `STALE_AFTER`. Records are kept at least 24 hours; older ones are purged now and then.
+
+A request that changes nothing (a preview: `once_without_effect`) needs no placeholder, as
+running it twice has no effect: it runs, then its response is stored in one statement. When
+the key is taken by then (a retry, or a concurrent request that stored first), the stored
+response is the answer, or 422 for another request, as above: one answer per key, with one
+write instead of two.
 """
 
 from __future__ import annotations
@@ -72,16 +78,40 @@ def _claim(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord | 
         if record is None:  # released meanwhile: claim it now
             store.save_idempotency(placeholder)
             return None
-        if record.fingerprint != fp:
-            raise ApiProblem(
-                422, "idempotency_conflict",
-                "This Idempotency-Key was already used with another request (method, path "
-                "or body); use a new key for a new request.", field="Idempotency-Key")
+        _same_request(record, fp)
         if record.status_code == IN_PROGRESS and record.created_at < now - STALE_AFTER:
             store.drop_idempotency(scope, key)  # left by a crashed worker
             store.save_idempotency(placeholder)
             return None
         return record
+
+
+def _same_request(record: IdempotencyRecord, fp: str) -> IdempotencyRecord:
+    if record.fingerprint != fp:
+        raise ApiProblem(
+            422, "idempotency_conflict",
+            "This Idempotency-Key was already used with another request (method, path "
+            "or body); use a new key for a new request.", field="Idempotency-Key")
+    return record
+
+
+def _keep(svc: Services, record: IdempotencyRecord) -> IdempotencyRecord | None:
+    """Store the response of a request that changes nothing, unless its key is taken: None
+    when stored, else the record that holds the key (422 when it is another request's)."""
+    _maybe_purge(svc, record.created_at)
+    with svc.database.transaction() as store:
+        try:
+            store.save_idempotency(record)
+            return None
+        except Conflict:
+            earlier = store.get_idempotency(record.scope, record.key)
+    return None if earlier is None else _same_request(earlier, record.fingerprint)
+
+
+def _stored(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord | None:
+    with svc.database.read() as store:
+        earlier = store.get_idempotency(scope, key)
+    return None if earlier is None else _same_request(earlier, fp)
 
 
 def _finish(svc: Services, record: IdempotencyRecord) -> None:
@@ -115,14 +145,38 @@ def _worth_keeping(request: Request, response: Response) -> bool:
         problem, RequestValidationError | Busy | PaymentPending | ApiProblem)
 
 
-async def once(request: Request, svc: Services, scope: str,
-               run: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Run the request at most once per (scope, Idempotency-Key)."""
+def _key_of(request: Request) -> str:
     key = request.headers["idempotency-key"].strip()
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         raise ApiProblem(422, "invalid_field",
                          f"Idempotency-Key: 1 to {MAX_KEY_LENGTH} characters",
                          field="Idempotency-Key")
+    return key
+
+
+async def once_without_effect(request: Request, svc: Services, scope: str,
+                              run: Callable[[Request], Awaitable[Response]]) -> Response:
+    """`once` for a request that changes nothing: run it, then store its response in one
+    statement; a key already stored answers with its stored response instead."""
+    key = _key_of(request)
+    fp = fingerprint(request.method, request.url.path, await request.body())
+    request.state.idempotency_key = key
+    response = await run(request)
+    if _worth_keeping(request, response):
+        body = bytes(getattr(response, "body", b""))
+        earlier = await run_in_threadpool(_keep, svc, IdempotencyRecord(
+            scope, key, fp, response.status_code, body, datetime.now(UTC)))
+    else:
+        earlier = await run_in_threadpool(_stored, svc, scope, key, fp)
+    if earlier is None or earlier.status_code == IN_PROGRESS:
+        return response  # (claimed by a request that changes things: this one did not)
+    return _replay(earlier)
+
+
+async def once(request: Request, svc: Services, scope: str,
+               run: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Run the request at most once per (scope, Idempotency-Key)."""
+    key = _key_of(request)
     fp = fingerprint(request.method, request.url.path, await request.body())
     deadline = time.monotonic() + WAIT_SECONDS
     while (earlier := await run_in_threadpool(_claim, svc, scope, key, fp)) is not None:
