@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -18,11 +19,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from canone.services.store import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
+# From this many rows on, `insert_all` copies them (PostgreSQL).
+_COPY_FROM = 8
 
 
 class Queries:
@@ -59,8 +63,33 @@ class Queries:
         return self.connection.execute(statement).first() is not None
 
     def insert_all(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
+        """Insert rows that all have the keys of the first. On PostgreSQL, more than a few
+        go through COPY: one statement whatever their number, where an executemany sends
+        (and the server parses, binds and runs) one INSERT per row."""
+        if len(rows) >= _COPY_FROM and self.postgres:
+            self._copy(table, rows)
+        elif rows:
             self.connection.execute(table.insert(), list(rows))
+
+    def _copy(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """COPY … FROM STDIN on the transaction's own psycopg connection; each value as
+        its column's SQLAlchemy type makes it (JSON text, UTC instants), and a taken key
+        an IntegrityError, as from an INSERT."""
+        dialect = self.connection.dialect
+        quote = dialect.identifier_preparer.quote
+        convert = [(name, table.c[name].type.bind_processor(dialect)) for name in rows[0]]
+        listed = ", ".join(quote(name) for name, _ in convert)
+        driver = self.connection.connection.driver_connection
+        assert driver is not None
+        try:
+            with driver.cursor() as cursor, cursor.copy(
+                    f"COPY {dialect.identifier_preparer.format_table(table)} ({listed}) "
+                    "FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[name] if process is None else process(row[name])
+                                    for name, process in convert])
+        except psycopg.IntegrityError as exc:
+            raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
     def update(self, table: Table, where: ColumnElement[bool], values: dict[str, Any],
                what: str) -> None:

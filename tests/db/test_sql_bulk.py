@@ -1,0 +1,69 @@
+"""Rows written many at a time (the billing run's batches; COPY on PostgreSQL) read back
+exactly as rows written one at a time, and a taken key is still a Conflict."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+import pytest
+
+from canone.db.database import Database
+from canone.services.records import AuditEntry, Event, InvoiceLine, Payment
+from canone.services.store import Conflict, Notification
+
+from .samples import BIG, account, invoice, later
+
+# Text that a line-oriented bulk format must escape: tab, newline, backslash, \N, quotes.
+AWKWARD = 'a\tb\nc\\d \\N "e" \'f\' ✓ €'
+MANY = 12
+
+
+def _invoices() -> list:
+    return [invoice(n, subscription_id=f"sub_{n}",
+                    lines=(InvoiceLine("plan", f"{AWKWARD} {n}", BIG),
+                           InvoiceLine("credit", "", -n)),
+                    total=BIG - n, next_attempt_at=None if n % 2 else later(n))
+            for n in range(1, MANY + 1)]
+
+
+def test_many_invoices_audit_entries_events_and_payments_round_trip(database: Database
+                                                                    ) -> None:
+    rome = timezone(timedelta(hours=2))
+    audits = [AuditEntry(f"aud_{n}", "acc_1", "system", "subscription.renewed",
+                         None if n % 2 else {"text": AWKWARD, "n": [n, None, True]},
+                         {"big": BIG, "nested": {"text": AWKWARD}}, later(n))
+              for n in range(MANY)]
+    events = [Event(f"evt_{n}", "invoice.issued", "acc_1" if n % 3 else None,
+                    {"text": AWKWARD, "n": n}, later(n).astimezone(rome))
+              for n in range(MANY)]
+    paid = [Payment(f"pay_{n}", "acc_1", None if n % 2 else f"inv_{n + 1}", BIG, "EUR",
+                    "succeeded", None if n % 2 else f"ch_{n}", f"key-{n}", AWKWARD, later(n))
+            for n in range(MANY)]
+    notes = [Notification(f"ntf_{n}", "acc_1", "anna@example.com", "renewal_receipt", "it",
+                          {"text": AWKWARD}, later(n)) for n in range(MANY)]
+    with database.transaction() as store:
+        store.add_account(account())
+        store.add_invoices(_invoices())
+        store.add_audits(audits)
+        store.add_events(events)
+        store.add_payments(paid)
+        store.add_notifications(notes)
+    with database.transaction() as store:
+        found = store.invoices_by_id([f"inv_{n}" for n in range(1, MANY + 1)])
+        assert sorted(found.values(), key=lambda i: int(i.id[4:])) == _invoices()
+        assert store.audit_of("acc_1", 100) == audits[::-1]  # newest first, in order written
+        assert store.events_of(None, 100) == events[::-1]  # aware instants compare as UTC
+        assert store.payments_of("acc_1") == paid
+        payloads = [item.payload for item in store.due_notifications(later(MANY), 100)]
+        assert sorted(p["data"]["text"] for p in payloads) == [AWKWARD] * MANY
+
+
+def test_a_taken_key_among_many_invoices_is_a_conflict(database: Database) -> None:
+    with database.transaction() as store:
+        store.add_account(account())
+        store.add_invoice(invoice(MANY, subscription_id=f"sub_{MANY}"))
+    with pytest.raises(Conflict), database.transaction() as store:
+        store.add_invoices(_invoices())
+    with database.transaction() as store:  # nothing of the batch was written
+        assert store.invoices_of("acc_1", 100, None) == [
+            invoice(MANY, subscription_id=f"sub_{MANY}")]
