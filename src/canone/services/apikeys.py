@@ -69,6 +69,13 @@ CACHE_SECONDS = 2.0
 _recent: dict[str, tuple[ApiKey, float]] = {}
 
 
+def recent(secret: str) -> ApiKey | None:
+    """The key with this secret if it was found live in the last CACHE_SECONDS, without
+    any I/O (callers that must not block try this before `find`); else None."""
+    known = _recent.get(hash_key(secret))
+    return known[0] if known is not None and known[1] > time.monotonic() else None
+
+
 def find(svc: Services, secret: str) -> ApiKey | None:
     """The live (not revoked) key with this secret, or None."""
     if not secret.startswith((LIVE_PREFIX, TEST_PREFIX)) or len(secret) > 200:

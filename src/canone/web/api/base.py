@@ -62,17 +62,30 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def authenticate(request: Request) -> ApiKey:
-    """The request's live API key (looked up once per request), or a 401 problem."""
-    known: ApiKey | None = getattr(request.state, "api_key", None)
-    if known is not None:
-        return known
+def _secret_of(request: Request) -> str:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiProblem(401, "unauthorized",
                          "Send an API key in the header 'Authorization: Bearer <key>'.",
                          headers={"WWW-Authenticate": 'Bearer realm="canone"'})
-    key = apikeys.find(services_of(request), secret.strip())
+    return secret.strip()
+
+
+async def authenticated(request: Request) -> ApiKey:
+    """`authenticate` without a trip to the thread pool when the key is known already (from
+    this request, or found in the last `apikeys.CACHE_SECONDS`)."""
+    known: ApiKey | None = getattr(request.state, "api_key", None)
+    if known is None and (known := apikeys.recent(_secret_of(request))) is not None:
+        request.state.api_key = known
+    return known if known is not None else await run_in_threadpool(authenticate, request)
+
+
+def authenticate(request: Request) -> ApiKey:
+    """The request's live API key (looked up once per request), or a 401 problem."""
+    known: ApiKey | None = getattr(request.state, "api_key", None)
+    if known is not None:
+        return known
+    key = apikeys.find(services_of(request), _secret_of(request))
     if key is None:
         raise ApiProblem(401, "unauthorized", "The API key is not valid or was revoked.",
                          headers={"WWW-Authenticate":
@@ -86,9 +99,16 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
                                  "create`: operator keys see every account, account keys one.")
 
 
-def current_actor(request: Request,
-                  _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
-    return apikeys.actor_of(authenticate(request))
+# The dependencies are coroutines that do not block: FastAPI runs a plain function
+# dependency in the thread pool, a hand-off to a thread and back for every one of them.
+async def current_actor(request: Request,
+                        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                        ) -> Actor:
+    return apikeys.actor_of(await authenticated(request))
+
+
+async def _services(request: Request) -> Services:
+    return services_of(request)
 
 
 def require_operator(actor: Actor, what: str) -> None:
@@ -97,7 +117,7 @@ def require_operator(actor: Actor, what: str) -> None:
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
-ServicesDep = Annotated[Services, Depends(services_of)]
+ServicesDep = Annotated[Services, Depends(_services)]
 AccountId = Annotated[str, Path(pattern=ID_PATTERN, description="An account id (acc_…).")]
 Limit = Annotated[int, Query(ge=1, le=100, description="How many items per page.")]
 StartingAfter = Annotated[str | None, Query(
@@ -137,7 +157,7 @@ class ApiRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 if request.method == "POST" and "idempotency-key" in request.headers:
-                    key = await run_in_threadpool(authenticate, request)
+                    key = await authenticated(request)
                     once = (idempotency.once_without_effect if changes_nothing_
                             else idempotency.once)
                     response = await once(request, services_of(request), key.id, run)
