@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 
 from canone.db import rows
-from canone.db.queries import Queries, page
+from canone.db.queries import Prepared, Queries, page
 from canone.db.tables import (
     accounts,
     api_keys,
@@ -37,6 +37,12 @@ from canone.services.store import (
     WebSession,
 )
 
+_ALL_ENDPOINTS = Prepared(select(webhook_endpoints).order_by(webhook_endpoints.c.created_at,
+                                                              webhook_endpoints.c.id))
+_FINISH_IDEMPOTENCY = (update(idempotency_records)
+                       .where(idempotency_records.c.scope == bindparam("the_scope"),
+                              idempotency_records.c.key == bindparam("the_key"))
+                       .values(status_code=bindparam("status_code"), body=bindparam("body")))
 _principal = web_sessions.c.principal
 # Built once: the session, its user and the user's account, or its staff member.
 _SESSION_OWNER = (
@@ -102,10 +108,11 @@ class EdgeQueries(Queries):
 
     def webhook_endpoints(self, account_id: str | None) -> list[WebhookEndpoint]:
         """The account's own endpoints; all endpoints when `account_id` is None."""
+        if account_id is None:  # read by every transaction that adds events: built once
+            return [rows.endpoint_of(r) for r in self.prepared(_ALL_ENDPOINTS, {})]
         c = webhook_endpoints.c
-        query = select(webhook_endpoints).order_by(c.created_at, c.id)
-        if account_id is not None:
-            query = query.where(c.account_id == account_id)
+        query = (select(webhook_endpoints).where(c.account_id == account_id)
+                 .order_by(c.created_at, c.id))
         return [rows.endpoint_of(r) for r in self.all(query)]
 
     def webhook_deliveries(self, account_id: str | None, limit: int, after: str | None
@@ -214,10 +221,11 @@ class EdgeQueries(Queries):
                         f"idempotency key {record.key!r}")
 
     def finish_idempotency(self, record: IdempotencyRecord) -> None:
-        c = idempotency_records.c
-        self.update(idempotency_records, (c.scope == record.scope) & (c.key == record.key),
-                    {"status_code": record.status_code, "body": record.body},
-                    f"idempotency key {record.key!r}")
+        done = self.connection.execute(_FINISH_IDEMPOTENCY, {
+            "the_scope": record.scope, "the_key": record.key,
+            "status_code": record.status_code, "body": record.body})
+        if done.rowcount != 1:
+            raise LookupError(f"idempotency key {record.key!r} does not exist")
 
     def drop_idempotency(self, scope: str, key: str) -> None:
         c = idempotency_records.c

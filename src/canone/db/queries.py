@@ -9,10 +9,12 @@ import psycopg
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Result,
     Row,
     Select,
     Table,
     and_,
+    bindparam,
     or_,
     select,
     true,
@@ -25,6 +27,24 @@ from canone.services.store import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
+# UPDATE <table> … WHERE <key> = :saved_key, by (table, key column): see `update_by_key`.
+_UPDATE_BY_KEY: dict[tuple[str, str], Any] = {}
+
+
+class Prepared:
+    """A SELECT built once, whose values are execution parameters (`bindparam`s), and its
+    FOR UPDATE twin: the reads of every request then skip building the statement and its
+    cache key (about half of SQLAlchemy's time per read, 50 us here)."""
+
+    def __init__(self, query: Select[Any]) -> None:
+        self.plain = query
+        self.for_update = query.with_for_update()
+
+
+def keyed(table: Table, *columns: str, limit: int | None = 1) -> Select[Any]:
+    """SELECT * FROM table WHERE each column = :column (LIMIT 1 unless told)."""
+    query = select(table).where(*(table.c[name] == bindparam(name) for name in columns))
+    return query if limit is None else query.limit(limit)
 # From this many rows on, `insert_all` copies them (PostgreSQL).
 _COPY_FROM = 8
 
@@ -91,6 +111,18 @@ class Queries:
         except psycopg.IntegrityError as exc:
             raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
+    def update_by_key(self, table: Table, key: str, key_value: Any, values: dict[str, Any],
+                      what: str) -> None:
+        """`update` of the row whose column `key` is `key_value`, with a statement built once
+        per table."""
+        statement = _UPDATE_BY_KEY.get((table.name, key))
+        if statement is None:
+            statement = _UPDATE_BY_KEY[table.name, key] = update(table).where(
+                table.c[key] == bindparam("saved_key"))
+        if self.connection.execute(statement, {**values, "saved_key": key_value}
+                                   ).rowcount != 1:
+            raise LookupError(f"{what} does not exist")
+
     def update(self, table: Table, where: ColumnElement[bool], values: dict[str, Any],
                what: str) -> None:
         """Update one existing row; a missing row is a programming error (LookupError).
@@ -107,6 +139,12 @@ class Queries:
     def claimed(self, query: Select[Any]) -> Select[Any]:
         """Lock the rows, skipping those another transaction holds (PostgreSQL)."""
         return query.with_for_update(skip_locked=True) if self.postgres else query
+
+    def prepared(self, query: Prepared, values: dict[str, Any], lock: bool = False
+                 ) -> Result[Any]:
+        """Run a prepared SELECT with these values, FOR UPDATE when `lock` (PostgreSQL)."""
+        return self.connection.execute(query.for_update if lock and self.postgres
+                                       else query.plain, values)
 
     def first(self, query: Select[Any]) -> Row[Any] | None:
         return self.connection.execute(query.limit(1)).first()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
 from canone.db.edges import EdgeQueries
-from canone.db.queries import page
+from canone.db.queries import Prepared, keyed, page
 from canone.db.tables import (
     accounts,
     audit_entries,
@@ -51,6 +51,17 @@ from canone.services.records import (
 )
 from canone.services.store import Conflict
 
+# The reads of every preview and confirmation, built once (see `Prepared`).
+_ACCOUNT = Prepared(keyed(accounts, "id"))
+_SUBSCRIPTION_OF = Prepared(keyed(subscriptions, "account_id"))
+_INTENT = Prepared(keyed(payment_intents, "key"))
+_PENDING_INTENT_OF = Prepared(
+    keyed(payment_intents, "account_id", limit=None)
+    .where(payment_intents.c.status == "pending")
+    .order_by(payment_intents.c.created_at.desc(), payment_intents.c.key.desc()).limit(1))
+_USAGE_OF = Prepared(keyed(usage, "account_id"))
+_USERS_OF = Prepared(keyed(users, "account_id", limit=None).order_by(users.c.email))
+
 
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -64,7 +75,7 @@ class SqlStore(EdgeQueries):
         self.insert_new(accounts, rows.account_values(account), f"account {account.id}")
 
     def get_account(self, account_id: str, lock: bool = False) -> Account | None:
-        row = self.first(self.locked(select(accounts).where(accounts.c.id == account_id), lock))
+        row = self.prepared(_ACCOUNT, {"id": account_id}, lock).first()
         return None if row is None else rows.account_of(row)
 
     def accounts_by_id(self, account_ids: Sequence[str], lock: bool = False
@@ -105,8 +116,7 @@ class SqlStore(EdgeQueries):
         return None if row is None else rows.user_of(row)
 
     def users_of(self, account_id: str) -> list[User]:
-        query = select(users).where(users.c.account_id == account_id).order_by(users.c.email)
-        return [rows.user_of(r) for r in self.all(query)]
+        return [rows.user_of(r) for r in self.prepared(_USERS_OF, {"account_id": account_id})]
 
     def users_of_accounts(self, account_ids: Sequence[str]) -> dict[str, list[User]]:
         """`users_of` for several accounts in one query (an empty list for none)."""
@@ -139,13 +149,13 @@ class SqlStore(EdgeQueries):
                         f"a subscription of account {subscription.account_id}")
 
     def subscription_of(self, account_id: str, lock: bool = False) -> Subscription | None:
-        query = select(subscriptions).where(subscriptions.c.account_id == account_id)
-        row = self.first(self.locked(query, lock))
+        row = self.prepared(_SUBSCRIPTION_OF, {"account_id": account_id}, lock).first()
         return None if row is None else rows.subscription_of(row)
 
     def save_subscription(self, subscription: Subscription) -> None:
-        self.update(subscriptions, subscriptions.c.id == subscription.id,
-                    rows.subscription_values(subscription), f"subscription {subscription.id}")
+        self.update_by_key(subscriptions, "id", subscription.id,
+                           rows.subscription_values(subscription),
+                           f"subscription {subscription.id}")
 
     def save_subscriptions(self, saved: Sequence[Subscription]) -> None:
         """`save_subscription` for several, in one executemany."""
@@ -291,13 +301,12 @@ class SqlStore(EdgeQueries):
         self.insert_new(payment_intents, rows.values(intent), f"payment intent {intent.key}")
 
     def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
-        query = select(payment_intents).where(payment_intents.c.key == key)
-        row = self.first(self.locked(query, lock))
+        row = self.prepared(_INTENT, {"key": key}, lock).first()
         return None if row is None else rows.intent_of(row)
 
     def save_intent(self, intent: PaymentIntent) -> None:
-        self.update(payment_intents, payment_intents.c.key == intent.key, rows.values(intent),
-                    f"payment intent {intent.key}")
+        self.update_by_key(payment_intents, "key", intent.key, rows.values(intent),
+                           f"payment intent {intent.key}")
 
     def save_intents(self, saved: Sequence[PaymentIntent]) -> None:
         """`save_intent` for several, in one executemany."""
@@ -313,10 +322,7 @@ class SqlStore(EdgeQueries):
 
     def pending_intent_of(self, account_id: str) -> PaymentIntent | None:
         """The newest pending intent of the account."""
-        c = payment_intents.c
-        query = (select(payment_intents).where(c.account_id == account_id, c.status == "pending")
-                 .order_by(c.created_at.desc(), c.key.desc()))
-        row = self.first(query)
+        row = self.prepared(_PENDING_INTENT_OF, {"account_id": account_id}).first()
         return None if row is None else rows.intent_of(row)
 
     def add_ledger_entry(self, entry: LedgerEntry) -> None:
@@ -419,7 +425,7 @@ class SqlStore(EdgeQueries):
             index_elements=[usage.c.account_id], set_=values))
 
     def usage_of(self, account_id: str) -> Usage | None:
-        row = self.first(select(usage).where(usage.c.account_id == account_id))
+        row = self.prepared(_USAGE_OF, {"account_id": account_id}).first()
         return None if row is None else rows.usage_of(row)
 
     def note_threshold(self, account_id: str, period_start: date, threshold: int) -> bool:
