@@ -407,9 +407,9 @@ def render(args: argparse.Namespace, measures: list[Measure]) -> str:
   number, lines, audit entries, events), use credit, move the period ("renew phase"), then
   collect every open invoice ("collect phase": intent, charge, payment, receipt email,
   events). Every invoice is paid at the end; each (subscription, period) exactly once.
-- network: `sandbox` is the shipped sandbox card network (an SQLite file, one connection
-  and one committed transaction per charge); `instant` answers from memory, so the row
-  shows what canone itself costs.
+- network: `sandbox` is the shipped sandbox card network (an SQLite file, a connection
+  kept per thread, one committed transaction per charge); `instant` answers from memory,
+  so the row shows what canone itself costs.
 - workers: processes, each running `renewal.run` on its own engine (SKIP LOCKED).
 - baseline: the same number of `invoices` rows inserted the database's fastest bulk way
   (PostgreSQL `COPY`; SQLite `executemany` in one transaction), same table and indexes.
@@ -426,54 +426,80 @@ Goal (issue 3): 1,000,000 renewals in under 2 minutes on PostgreSQL, i.e. {GOAL:
 HEADER = ("| backend | network | workers | N | renewals/s (run) | renew phase/s "
           "| collect phase/s | 1,000,000 at this rate | baseline rows/s | run / baseline "
           "| load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-LIMITS = """### Before and after the batching (same machine, N = 2,000, load average ~2)
+LIMITS = """### Before and after the sandbox connection and COPY (same machine, same hour)
 
-renewals/s of the whole run (renew phase/s, collect phase/s):
+Before: commit 95409e6, run just before the table above with the same command (load
+average 2.5-3.5). renewals/s of the whole run (renew phase/s, collect phase/s):
 
-| backend, network | before (commit a47eb72) | after |
+| backend, network, workers | before | after (the table) |
 |---|---:|---:|
-| PostgreSQL, sandbox | 112 (380, 158) | 608 (3,284, 746) |
-| PostgreSQL, instant | 130 (363, 203) | 1,610 (3,369, 3,083) |
-| SQLite, sandbox | 188 (733, 253) | 665 (5,671, 753) |
-| SQLite, instant | 272 (724, 437) | 1,960 (4,259, 3,632) |
+| PostgreSQL, sandbox, 1 | 311 (2,293, 359) | 1,126 (5,051, 1,449) |
+| PostgreSQL, sandbox, 2 | 610 (2,325, 827) | 2,082 (5,687, 3,285) |
+| PostgreSQL, instant, 1 | 992 (3,079, 1,464) | 1,078 (4,930, 1,380) |
+| PostgreSQL, instant, 2 | 1,126 (3,374, 1,690) | 1,303 (3,485, 2,080) |
+| SQLite, sandbox, 1 | 548 (4,753, 619) | 1,813 (4,741, 2,936) |
+| SQLite, instant, 1 | 1,876 (5,051, 2,984) | 1,951 (4,880, 3,252) |
 
-What changed (profiled with `--profile`, cProfile):
-1. `SqlStore` inserts and updates reuse one statement per table and pass the values as
-   execution parameters: SQLAlchemy was coercing and cache-keying every literal value of
-   every row, 80 % of the renew phase.
-2. Batches (`services/batching.py`): a batch of 500 renewals is 2 reads, 1 statement for
-   its invoice numbers and 5 executemany (invoices, lines, subscriptions, audit entries,
-   events), where each renewal made ~11 round trips; a batch of collections writes its
-   intents in one executemany, charges them without reading them back, and is settled in
-   one transaction (5 reads, 8 executemany) where each invoice took 3 transactions and ~16
-   statements. A batch that cannot be written so is redone one row at a time.
+The row "PostgreSQL, instant, 2" of the table is a noisy run: run twice again a few minutes
+later it gave 1,790 and 1,821/s (renew 4,412 and 4,548/s), next to 1,809 and 2,155/s for
+the sandbox network with 2 workers. The machine is shared: the same run varies by ±30 %.
+
+What changed:
+1. The sandbox network keeps one SQLite connection per thread (WAL, `synchronous=NORMAL`)
+   instead of opening, committing and closing its file for every charge: ~3,400 us a
+   charge alone before, ~60 us now (~50 us within the run). The sandbox rows are now the
+   instant rows within the noise; with the sandbox network the whole run is 3.4-3.6x faster
+   on PostgreSQL and 3.3x on SQLite. Its guarantees hold (one BEGIN IMMEDIATE transaction per
+   call, idempotent per key across threads and processes; tests/integrations/test_payments.py).
+2. On PostgreSQL, `insert_all` writes 8 rows or more with one `COPY ... FROM STDIN` instead
+   of one INSERT per row in the executemany pipeline (invoices and lines, audit entries,
+   events, payments, intents, emails). The renew phase alone, in 3 alternating pairs of
+   20,000 renewals: 3,124-3,636/s before, 4,506-4,718/s after.
+3. Not done: `charge_many`. A card network takes each charge on its own (own idempotency
+   key, own outcome, own time-out), and no real one charges a batch of cards in one call;
+   with the connection kept, a charge is ~10 % of the collect phase. `UPDATE ... FROM
+   unnest()` for the subscription updates was tried and dropped: 15 % on that statement,
+   3 % of the renew phase (the server's work per updated row dominates).
 
 ### What limits it now
 
-- **The sandbox network** (rows "sandbox"): each charge opens the sandbox's SQLite file,
-  runs BEGIN IMMEDIATE, SELECT, INSERT, COMMIT and closes it again (the close checkpoints
-  the WAL): ~2 ms a charge, 55-60 % of the PostgreSQL run under cProfile. A connection kept
-  per thread and `synchronous=NORMAL` in `integrations/payments.py` would remove most of
-  it. A real card network is slower still (100-500 ms a charge): collecting 1,000,000
-  invoices in 2 minutes needs 1,000-4,000 charges in flight, so `collect` would have to
-  charge concurrently instead of one charge after another, as it does now.
-- **PostgreSQL round trips** (rows "instant"): psycopg waits on the server about half of
-  the time. Every renewal writes ~8 rows (invoice, lines, 2 audit entries, 2 events, the
-  subscription) and every collection ~7 (intent, invoice, payment, audit entry, event,
-  email, intent update), each its own statement in the executemany pipeline; multi-row
-  VALUES (`use_insertmanyvalues_wo_returning`) did not help. Then Python: SQLAlchemy
-  parameter processing (instants, JSON), JSON encoding of audit and event payloads,
-  dataclass copies. Batches of 2,000 instead of 500 gained ~10 %.
+- **The collect phase**: ~1,400 collections/s per worker on PostgreSQL (the renew phase
+  ~5,000/s), so 75-80 % of a one-worker run. Timed per store call over 20,000 invoices
+  (sandbox network, 9.4 s): settling the batches 5.6 s of it; every invoice updated twice
+  (its next attempt cleared when the intent is written, then paid) 1.8 s; invoices read
+  with their lines twice (to collect, then to settle) 1.9 s; intents updated 0.7 s;
+  accounts read twice 0.65 s; the rows inserted (intents, payments, audit entries, events,
+  emails) ~1.5 s; the card network 0.9 s (47 us a charge). Carrying what `collect` read
+  into the settling (one read and one update of each invoice) is the next step.
+- **A real card network** answers in 100-500 ms: charged one after another, as `collect`
+  does, 1,000,000 charges take a day or more; in 2 minutes they need 1,000-4,000 charges
+  in flight, i.e. concurrent charges (threads or async), each with its own key.
+- **The renew phase**, ~120 ms a batch of 500: updating the 500 subscriptions ~22 ms (the
+  server's work per row: `renews_at` is indexed, so no HOT update), COPY of invoices and
+  lines ~18 ms, audit entries and events ~13 ms each, claiming ~10 ms, reading the accounts
+  ~9 ms, credit ledger entries ~5 ms; the Python of renewal (pricing is remembered; JSON of
+  audit and event payloads, records) ~23 ms.
 - **Workers**: the gapless invoice counter row stays locked from a batch's first number to
   its commit, so the renew batches of concurrent workers take turns; collection runs in
-  parallel. With 2 CPUs shared with the PostgreSQL server, 2 worker processes gave
-  1.4-1.6x.
+  parallel. On 2 CPUs shared with the PostgreSQL server, 2 worker processes gave 1.2-1.9x.
 - **The baseline** writes one row per renewal with COPY; a renewal and its collection
-  write ~15 rows and read a few, in Python, hence the ratio of about 1 to 100.
-- **What it would take** to reach the goal here: renewal as set-based SQL (INSERT ...
-  SELECT of the invoices and lines of the due subscriptions, prices from a catalog table;
-  COPY for audit entries and events), more cores for more worker processes, and
-  concurrent charging against the card network.
+  write ~15 rows, update 3 and read several, in Python, hence a ratio of 1 to 50-100.
+- **What it would take** to reach 8,333/s here: the two phases run one after the other, so
+  both near 17,000/s, i.e. ~3x the renew phase and ~12x the collect phase of one worker
+  today: set-based SQL (invoices and lines as INSERT ... SELECT from the due subscriptions
+  and a catalog table), one read and one write per collected invoice, and more cores for
+  more worker processes.
+
+### Earlier: the batching (commit f04f5d0; N = 2,000, load average ~2)
+
+renewals/s of the whole run (renew phase/s, collect phase/s), before (commit a47eb72) and
+after: PostgreSQL sandbox 112 (380, 158) → 608 (3,284, 746); PostgreSQL instant 130 (363,
+203) → 1,610 (3,369, 3,083); SQLite sandbox 188 (733, 253) → 665 (5,671, 753); SQLite
+instant 272 (724, 437) → 1,960 (4,259, 3,632). `SqlStore` statements reuse one compiled
+statement per table with the values as parameters (SQLAlchemy was coercing and
+cache-keying every literal, 80 % of the renew phase), and batches write a few statements
+per 500 renewals or collections instead of ~11-16 round trips each, falling back to one
+row at a time when a batch cannot be written so.
 """
 
 
