@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from canone.billing.catalog import default_catalog, parse_catalog_text
-from canone.billing.codec import answer, answer_text
+from canone.billing.codec import answer, answer_text, date_from_json
+from canone.billing.errors import InvalidField
 
 CATALOG = default_catalog()
 PLUS: dict[str, Any] = {"product": "marketing", "tier": "plus", "interval": "month",
@@ -81,3 +82,10 @@ def test_the_fast_text_escapes_a_catalog_name_as_json_does() -> None:
                "anchor": "2026-04-01", "at": "2026-04-16"}
     assert answer_text(catalog, request) == json.dumps(answer(catalog, request))
     assert 'Marketing Pi\\u00f9 \\"X\\" Pro' in answer_text(catalog, request)
+
+
+@pytest.mark.parametrize("text", ["20260416", "2026-W16-1", "2026-4-16", "2026-04-16T00:00"])
+def test_dates_other_than_yyyy_mm_dd_are_refused(text: str) -> None:
+    with pytest.raises(InvalidField) as refused:
+        date_from_json(text, "at")
+    assert refused.value.field == "at"

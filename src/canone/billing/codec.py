@@ -58,7 +58,8 @@ def config_from_json(raw: Any, where: str) -> Configuration:
 
 
 def date_from_json(raw: Any, where: str) -> date:
-    if not isinstance(raw, str):
+    # Python also reads "20260416" and week dates; the contract is YYYY-MM-DD only.
+    if not isinstance(raw, str) or len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
         raise InvalidField(where, "required, a date YYYY-MM-DD")
     try:
         return date.fromisoformat(raw)
