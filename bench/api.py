@@ -513,13 +513,13 @@ What limits it, from the numbers above: a confirmed pair needs {total:.1f} ms of
 (server workers, PostgreSQL, clients), so {cpus} CPUs can do at most about
 {ceiling:.0f} pairs/s even with nothing else running; the goal of {GOAL} pairs/s would need
 {2000 * cpus / GOAL / 2:.1f} ms per pair. The server's share is Python: per pair two
-requests go through uvicorn, FastAPI's validation and serialisation (pydantic), the API key
-and Idempotency-Key records, and the services' database transactions built by SQLAlchemy
-({r['transactions_per_pair']:.0f} per pair as PostgreSQL counts them, the pool's ping of each
-checked-out connection included); the
+requests go through uvicorn, FastAPI's validation and serialisation (pydantic), the
+Idempotency-Key records, and the services' database transactions of SQLAlchemy Core
+statements ({r['transactions_per_pair']:.0f} per pair as PostgreSQL counts them); the
 worker's threads spend most of their busy samples waiting on PostgreSQL round trips and
-commits, and the confirm's settle transaction holds the per-year invoice-number counter row
-until it commits, so confirmations of different accounts queue on it. pgbench's TPC-B
+commits. The confirm's settle transaction takes the invoice number as late as it can, but
+holds the per-year counter row from there to its commit (a few statements and the commit's
+WAL flush), so confirmations of different accounts still take turns there. pgbench's TPC-B
 transaction (5 statements, 1 commit) runs entirely in C against the same server; a pair is
 about {1 / max(1e-9, r['pairs_per_second'] / tps):.0f} of them.
 """
@@ -531,10 +531,16 @@ def postgres_version() -> str:
     return str(row[0]).split()[0] if row else "?"
 
 
+KEPT = "### Before and after"  # a written record of past runs, kept by each new run
+
+
 def write_section(text: str) -> None:
     old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
+    if (found := pattern.search(old)):
+        kept = found.group(0).partition(KEPT)
+        if kept[1]:
+            text = text.rstrip("\n") + "\n\n" + kept[1] + kept[2]
         new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old)
     else:
         new = old.rstrip("\n") + "\n\n" + text

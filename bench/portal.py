@@ -168,11 +168,18 @@ def report(results: dict[str, list[float]], backend: str, n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+KEPT = "### Before and after"  # a written record of past runs, kept by each new run
+
+
 def write_section(section: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving the others alone."""
+    """Replace this benchmark's section of RESULTS.md, leaving the others alone (and the
+    section's own record of past runs, under `KEPT`)."""
     text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
+    if (found := pattern.search(text)):
+        kept = found.group(0).partition(KEPT)
+        if kept[1]:
+            section = section.rstrip("\n") + "\n\n" + kept[1] + kept[2].rstrip("\n") + "\n"
         text = pattern.sub(lambda _: section + "\n", text)
     else:
         text = text.rstrip("\n") + "\n\n" + section
