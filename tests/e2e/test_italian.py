@@ -21,6 +21,8 @@ def test_contact_limit_and_seats_in_italian(page: Page, server: Server) -> None:
     shot(page, "it-billing-page")
     # "Fai clic sul link "Modifica" accanto all'importo del contatto."
     page.get_by_role("button", name="Modifica limite contatto").click()
+    # The dialogs' shared parts (close button, review step) are in Italian too.
+    expect(page.locator("#dlg-contacts .dialog-close")).to_have_attribute("aria-label", "Chiudi")
     page.locator("#contacts-slider").press("ArrowRight")
     summary = page.locator("#dlg-contacts [data-quote-part=summary]")
     expect(page.get_by_test_id("slider-value")).to_have_text("2.500")
