@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from canone.billing.catalog import Catalog
-from canone.billing.changes import UPGRADE, Change, _credits, _prorate
+from canone.billing.changes import UPGRADE, Change, credit_lines, proration_lines
 from canone.billing.configuration import Configuration
 from canone.billing.entitlements import features
 from canone.billing.periods import period_containing
@@ -21,10 +21,10 @@ def applied_now(catalog: Catalog, current: Configuration, target: Configuration,
     old, new = price(catalog, current), price(catalog, target)
     new_anchor = None
     if target.interval != current.interval:
-        lines = _credits(old, remaining, period.days) + new.lines
+        lines = credit_lines(old, remaining, period.days) + new.lines
         new_anchor = day
     else:
-        lines = _prorate(old, new, remaining, period.days)
+        lines = proration_lines(old, new, remaining, period.days)
     have, want = features(catalog, current), features(catalog, target)
     return Change(UPGRADE, (), current, target, target, None, period, remaining, lines,
                   tuple(sorted(have - want)), tuple(sorted(want - have)), new_anchor)

@@ -98,11 +98,11 @@ def plan_change(
     if reasons:
         return result(REQUEST, current, None, reasons=reasons)
     if longer:
-        lines = _credits(current_price, remaining, period.days) + target_price.lines
+        lines = credit_lines(current_price, remaining, period.days) + target_price.lines
         return result(UPGRADE, target, None, lines, new_anchor=day)
     if immediate == current:
         return result(SCHEDULED, current, target)
-    lines = _prorate(current_price, immediate_price, remaining, period.days)
+    lines = proration_lines(current_price, immediate_price, remaining, period.days)
     return result(UPGRADE, immediate, None if immediate == target else target, lines)
 
 
@@ -167,7 +167,7 @@ def _request_reasons(
     return tuple(reasons)
 
 
-def _credits(old: Price, remaining: int, days: int) -> tuple[Line, ...]:
+def credit_lines(old: Price, remaining: int, days: int) -> tuple[Line, ...]:
     return tuple(_prorated(line, remaining, days, True) for line in old.lines)
 
 
@@ -194,7 +194,7 @@ def _prorated(line: Line, remaining: int, days: int, credit: bool) -> Line:
     return found
 
 
-def _prorate(old: Price, new: Price, remaining: int, days: int) -> tuple[Line, ...]:
+def proration_lines(old: Price, new: Price, remaining: int, days: int) -> tuple[Line, ...]:
     """A credit for every old line whose amount changes and a charge for its new amount:
     the old lines' keys in order, then the keys only the new price has."""
     after = {line.key: line for line in new.lines}
