@@ -33,13 +33,11 @@ from canone.services.context import (
     record_change,
     subscription_json,
 )
-from canone.services.errors import PaymentFailed
 from canone.services.payments import COMPLETIONS, FAILURES, PENDING, pay
 from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
 from canone.services.records import (
     ACTIVE,
     ADMIN,
-    PAST_DUE,
     PRIMARY_ADMIN,
     USER,
     Account,
@@ -274,9 +272,3 @@ def authenticate(svc: Services, email: str, password: str) -> User | None:
 def account_of(svc: Services, actor: Actor, account_id: str) -> Account:
     with svc.database.read() as store:
         return load_account(store, actor, account_id)
-
-
-def raise_if_unpaid(account: Account) -> None:
-    if account.status == PAST_DUE:
-        raise PaymentFailed("The account has unpaid invoices; update the card.")
-
