@@ -52,7 +52,7 @@ from canone.db import rows
 from canone.db.database import Database, normalise_url
 from canone.db.tables import accounts, invoices, ledger_entries, subscriptions, users
 from canone.integrations.payments import SandboxGateway
-from canone.services import renewal
+from canone.services import collection, renewal
 from canone.services.context import Services, local_midnight
 from canone.services.ports import (
     SUCCEEDED,
@@ -277,19 +277,31 @@ class Measure:
 
 
 def timed_collect() -> list[float]:
-    """Wrap `renewal.collect` (called by `renewal.run` after renewing) to time it."""
+    """Wrap what `renewal.run` collects with to time it: `collection.charge_issued` (each
+    batch's invoices, charged and settled after its commit) and `collection.collect` (what
+    is due at the end of the run)."""
     spent: list[float] = []
-    original = renewal.collect
 
-    def collect(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent.append(time.perf_counter() - start)
+    def timed(original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - start)
+        return call
 
-    renewal.collect = collect  # type: ignore[assignment]
+    collection.charge_issued = timed(ORIGINAL_CHARGE_ISSUED)  # type: ignore[assignment]
+    collection.collect = timed(ORIGINAL_COLLECT)  # type: ignore[assignment]
     return spent
+
+
+def untimed_collect() -> None:
+    collection.charge_issued = ORIGINAL_CHARGE_ISSUED  # type: ignore[assignment]
+    collection.collect = ORIGINAL_COLLECT  # type: ignore[assignment]
+
+
+ORIGINAL_CHARGE_ISSUED, ORIGINAL_COLLECT = collection.charge_issued, collection.collect
 
 
 def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
@@ -326,7 +338,6 @@ def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
             connection.execute(text("ANALYZE"))
 
     if workers == 1:
-        original = renewal.collect
         spent = timed_collect()
         svc = Services(database, clock, gateway, default_catalog(), "bench")
         profiler = cProfile.Profile() if profile else None
@@ -339,13 +350,13 @@ def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
                 profiler.disable()
             result.run_seconds = time.perf_counter() - start
         finally:
-            renewal.collect = original  # type: ignore[assignment]
+            untimed_collect()
         result.renewed, result.collected = report.renewed, report.collected
         result.collect_seconds = sum(spent)
         if profiler is not None:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime")
-            stats.print_stats(25)
+            stats.print_stats(int(os.environ.get("BENCH_PROFILE_TOP", "25")))
             result.profile = out.getvalue()
     else:
         context = multiprocessing.get_context("spawn")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from canone.billing.configuration import Configuration
 from canone.billing.periods import nth_period
 from canone.billing.pricing import describe_plan
-from canone.services import accounts, quotes, renewal, requests, usage
+from canone.services import accounts, collection, quotes, renewal, requests, usage
 from canone.services.access import STAFF, SYSTEM_ACTOR, Actor
 from canone.services.context import Services, local_date, local_midnight, new_id
 from canone.services.ports import Card
@@ -144,7 +144,7 @@ def _timeline(now: datetime) -> list[tuple[datetime, str, DemoAccount]]:
     period = nth_period(local_date(signed, PAST_DUE.timezone), PAST_DUE.config.interval, 0)
     renews = local_midnight(period.end, PAST_DUE.timezone) + timedelta(hours=1)
     steps.append((renews - timedelta(days=2), "declining card", PAST_DUE))
-    for days in (0, *renewal.RETRY_AFTER_DAYS):
+    for days in (0, *collection.RETRY_AFTER_DAYS):
         steps.append((renews + timedelta(days=days), "billing run", PAST_DUE))
     if max(instant for instant, *_ in steps) >= now:
         raise RuntimeError("the demo's past-due account must sign up further back")

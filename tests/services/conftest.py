@@ -15,7 +15,7 @@ from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
-from canone.services import accounts, renewal
+from canone.services import accounts, collection, renewal
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card
@@ -64,7 +64,7 @@ def _batches_must_not_fall_back(request: pytest.FixtureRequest,
         return
     renew_batch = renewal._renew_batch
 
-    def strict_renew_batch(*args: Any, **kwargs: Any) -> list[str]:
+    def strict_renew_batch(*args: Any, **kwargs: Any) -> Any:
         try:
             return renew_batch(*args, **kwargs)
         except Exception as exc:
@@ -74,7 +74,7 @@ def _batches_must_not_fall_back(request: pytest.FixtureRequest,
         pytest.fail("a batch of collections fell back to settling one by one")
 
     monkeypatch.setattr(renewal, "_renew_batch", strict_renew_batch)
-    monkeypatch.setattr(renewal, "settle", no_settle_fallback)
+    monkeypatch.setattr(collection, "settle", no_settle_fallback)
 
 
 @pytest.fixture

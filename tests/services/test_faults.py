@@ -26,9 +26,11 @@ from .conftest import (
     config,
     count_rows,
     invoices,
+    kinds,
     sign_up,
     subscription,
 )
+from .conftest import payments as payments_of
 
 
 class ProcessDied(BaseException):
@@ -230,3 +232,92 @@ def test_a_charge_that_never_reached_the_network_is_settled_as_failed(svc, clock
     assert svc.gateway.total_charged() == 4900
     fresh = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
     assert quotes.confirm(svc, ada, signed.account.id, fresh).invoice.total == 4800
+
+
+class DiesAtCharge(DiesAfterCharging):
+    """Takes every charge; the process dies right after taking the `nth` (1 = the first)."""
+
+    def __init__(self, real, nth: int) -> None:
+        super().__init__(real)
+        self.left = nth
+        self.keys: list[str] = []
+
+    def charge(self, card_token: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> ChargeResult:
+        result = self.real.charge(card_token, amount_minor, currency, idempotency_key)
+        self.keys.append(idempotency_key)
+        self.left -= 1
+        if self.left == 0:
+            raise ProcessDied()
+        return result
+
+
+def test_dies_after_charging_part_of_a_renewal_batch_then_reconciled(svc, clock) -> None:
+    """A batch's invoices and their intents are committed before the first charge; the
+    process dies after the second charge, before anything of the charges is saved.
+    Reconciliation settles the two charged as paid and the third, which never reached the
+    network, as failed: it is retried on day 3. Nothing is charged twice."""
+    signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
+    clock.set(at(2026, 5, 1))
+    gateway = DiesAtCharge(svc.gateway, nth=2)
+
+    with pytest.raises(ProcessDied):
+        renewal.run(dataclasses.replace(svc, gateway=gateway))
+
+    renewed = [invoices(svc, s.account.id)[-1] for s in signed]
+    assert [(i.kind, i.status, i.next_attempt_at) for i in renewed] == [
+        ("renewal", "open", None)] * 3  # in flight: no run collects them meanwhile
+    assert count_rows(svc, "payment_intents") == 3 + 3
+    assert svc.gateway.total_charged() == 3 * 4900 + 2 * 4900
+    assert renewal.run(svc).collected == 0
+    assert payments.reconcile(svc) == 0  # too recent: the run may still be going
+    clock.advance(minutes=1)
+    assert payments.reconcile(svc) == 3
+
+    charged = {key.split("_", 1)[1].rsplit("_", 1)[0] for key in gateway.keys}
+    after = {i.id: i for s in signed for i in invoices(svc, s.account.id)}
+    for invoice in renewed:
+        now = after[invoice.id]
+        if invoice.id in charged:
+            assert (now.status, now.amount_paid, now.attempts) == ("paid", 4900, 0)
+        else:
+            assert (now.status, now.attempts, now.next_attempt_at) == (
+                "open", 1, at(2026, 5, 3))
+    assert svc.gateway.total_charged() == 3 * 4900 + 2 * 4900
+
+    clock.set(at(2026, 5, 3, 12))  # day 3: the one that never reached the network
+    report = renewal.run(svc)
+    assert (report.renewed, report.collected, report.failed) == (0, 1, 0)
+    assert svc.gateway.total_charged() == 6 * 4900
+    for s in signed:
+        assert all(i.status == "paid" and i.total == i.amount_paid + i.credit_applied
+                   for i in invoices(svc, s.account.id))
+        assert sum(p.amount for p in payments_of(svc, s.account.id)
+                   if p.status == "succeeded") == 2 * 4900
+    numbers = sorted(i.number for s in signed for i in invoices(svc, s.account.id))
+    assert numbers == [f"2026-{n:06d}" for n in range(1, 7)]
+
+
+def test_a_renewal_charge_settled_meanwhile_is_not_settled_again(svc, clock) -> None:
+    """Reconciliation (or anyone) settles a batch's charge between the charge and the
+    batch's settling: the batch finds its intent settled and leaves the invoice, which it
+    holds as it was issued, alone: one payment, one receipt, paid once."""
+    signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
+
+    class SettledMeanwhile(DiesAfterCharging):
+        def charge(self, card_token: str, amount_minor: int, currency: str,
+                   idempotency_key: str) -> ChargeResult:
+            result = self.real.charge(card_token, amount_minor, currency, idempotency_key)
+            payments.settle(svc, idempotency_key, result)
+            return result
+
+    clock.set(at(2026, 5, 1))
+    report = renewal.run(dataclasses.replace(svc, gateway=SettledMeanwhile(svc.gateway)))
+
+    assert (report.renewed, report.collected, report.failed) == (3, 3, 0)
+    for s in signed:
+        renewed = invoices(svc, s.account.id)[-1]
+        assert (renewed.status, renewed.amount_paid, renewed.attempts) == ("paid", 4900, 0)
+        assert [p.amount for p in payments_of(svc, s.account.id)] == [4900, 4900]
+        assert kinds(svc, s.account.id).count("renewal_receipt") == 1
+    assert svc.gateway.total_charged() == 6 * 4900

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from canone.services import accounts, quotes, renewal, requests, usage
+from canone.services import accounts, collection, quotes, renewal, requests, usage
 from canone.services.access import ACCOUNT_KEY, Actor
 
 from .conftest import (
@@ -261,7 +261,7 @@ def test_a_batch_of_collections_that_fails_is_settled_one_by_one(svc, clock, mon
     def broken(self) -> None:
         raise RuntimeError("the batch write failed")
 
-    monkeypatch.setattr(renewal._CollectStore, "flush", broken)
+    monkeypatch.setattr(collection._CollectStore, "flush", broken)
     clock.set(at(2026, 5, 1))
     report = renewal.run(svc)
 

@@ -10,7 +10,7 @@ from datetime import date
 from importlib import resources
 
 from canone.billing.catalog import Catalog, parse_catalog_text
-from canone.services import accounts, renewal
+from canone.services import accounts, collection, renewal
 from canone.services.context import Services, config_json
 
 from .conftest import (
@@ -196,7 +196,7 @@ def test_collecting_an_account_looks_at_its_own_invoices_whatever_else_is_due(
         store.save_account(found.but(card=good))
         store.save_invoice(unpaid.but(next_attempt_at=clock.now()))
 
-    report = renewal.collect(svc, clock.now(), account_id=ada.account.id, batch=2)
+    report = collection.collect(svc, clock.now(), account_id=ada.account.id, batch=2)
 
     assert (report.collected, report.failed) == (1, 0)
     assert invoices(svc, ada.account.id)[-1].status == "paid"

@@ -18,7 +18,7 @@ from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, to_minor
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
-from canone.services import renewal, subscriptions
+from canone.services import collection, subscriptions
 from canone.services.access import (
     Actor,
     load_account,
@@ -217,7 +217,7 @@ def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Acc
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="account.card_updated", before={"card": _card(account.card)},
                       after={"card": _card(stored)}, event="account.updated")
-    renewal.collect_account(svc, account_id)  # what it owes, past due or awaiting a retry
+    collection.collect_account(svc, account_id)  # what it owes, past due or awaiting a retry
     with svc.database.read() as store:
         fresh = store.get_account(account_id)
     assert fresh is not None

@@ -1,0 +1,256 @@
+"""Collecting open invoices (SPEC §5): an intent per attempt, committed before the card is
+charged (`payments`), the charges, then one transaction that settles a batch of them.
+
+Two ways in, one way of settling (`_settle_collections`):
+- `charge_issued`: the billing run writes the intents of the invoices it issues in the
+  same transaction as the invoices (`renewal`), charges them right after the commit, and
+  settles them from the invoices it holds in memory: one write of each invoice, no read.
+- `collect`: open invoices whose next attempt is due (retries on days 3, 5 and 7, a card
+  updated, a batch that was renewed row by row) are claimed, read, given their intent, then
+  charged and settled the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from canone.services import subscriptions
+from canone.services.batching import BufferedStore
+from canone.services.context import Services, record_change
+from canone.services.errors import PaymentFailed, PaymentPending
+from canone.services.payments import COMPLETIONS, FAILURES, PENDING, charge, settle, settle_in
+from canone.services.ports import ChargeResult
+from canone.services.records import (
+    ACTIVE,
+    CANCELLED,
+    PAST_DUE,
+    Account,
+    Invoice,
+    PaymentIntent,
+    User,
+)
+from canone.services.store import Store
+
+# Failed collection is retried on days 3, 5 and 7 of the invoice (day 1 = issue day).
+RETRY_AFTER_DAYS = (2, 4, 6)
+
+
+@dataclass
+class RunReport:
+    """What a billing run (or a collection) did."""
+
+    renewed: int = 0
+    cancelled: int = 0
+    blocked: int = 0  # due but not billable from the catalog: left due (`renewal.blocked`)
+    collected: int = 0
+    failed: int = 0
+    pending: int = 0
+
+
+def intent_for(svc: Services, invoice: Invoice, account: Account) -> PaymentIntent:
+    """The payment intent of the invoice's next collection attempt; its key is the card
+    network's idempotency key, so an attempt is charged at most once."""
+    return PaymentIntent(
+        key=_collect_key(invoice), account_id=account.id, purpose="invoice",
+        amount=invoice.amount_due, currency=invoice.currency,
+        card_token=account.card.token if account.card else "",
+        payload={"invoice_id": invoice.id}, status=PENDING, created_at=svc.now())
+
+
+def charge_issued(svc: Services, issued: list[tuple[PaymentIntent, Invoice]],
+                  report: RunReport) -> None:
+    """Charge and settle invoices whose intents were committed with them (the billing run's
+    batches), each invoice as it was written then. Nothing else changes such an invoice
+    meanwhile: `collect` skips it (no next attempt while its intent is in flight), and so
+    does `collect_account` (the intent exists); only settling its intent does, and settling
+    locks the intent first and leaves one that is no longer pending alone (`settle_in`)."""
+    _charge_and_settle(svc, [intent for intent, _ in issued],
+                       {invoice.id: invoice for _, invoice in issued}, report)
+
+
+def collect(svc: Services, now: datetime, report: RunReport | None = None,
+            account_id: str | None = None, batch: int = 500) -> RunReport:
+    """Charge open invoices whose next attempt is due, a batch at a time: one transaction
+    writes the batch's payment intents, the card network is asked for each, and one
+    transaction settles the batch (`_settle_collections`)."""
+    report = report or RunReport()
+    while True:
+        with svc.database.transaction() as store:
+            due = store.invoices_to_collect(now, batch, account_id)
+            accounts = store.accounts_by_id(sorted({i.account_id for i in due}))
+            pending = [invoice.but(next_attempt_at=None) for invoice in due]  # in flight
+            store.save_invoices(pending)
+            intents = [intent_for(svc, invoice, accounts[invoice.account_id])
+                       for invoice in pending]
+            store.add_intents(intents)
+        _charge_and_settle(svc, intents, {invoice.id: invoice for invoice in pending}, report)
+        if len(due) < batch:
+            return report
+
+
+def _charge_and_settle(svc: Services, intents: list[PaymentIntent],
+                       invoices: dict[str, Invoice], report: RunReport) -> None:
+    """Charge committed intents one after another, then settle them together."""
+    charged = []
+    for intent in intents:
+        try:
+            charged.append((intent.key, charge(svc, intent)))
+        except PaymentPending:  # settled later by reconciliation
+            report.pending += 1
+    for paid in _settle_collections(svc, charged, invoices):
+        if paid:
+            report.collected += 1
+        else:
+            report.failed += 1
+
+
+def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]],
+                        invoices: dict[str, Invoice]) -> list[bool]:
+    """Settle a batch of collection charges in one transaction; whether each was paid.
+    `invoices` are the charged invoices as their intents' transaction wrote them (see
+    `charge_issued`): the intents are read again, locked, and so are the accounts (an
+    invoice paid may lift a restriction); the invoices are not. Should the batch fail as a
+    whole, each is settled in a transaction of its own, where an error stays with its
+    intent (left pending for reconciliation)."""
+    if not charged:
+        return []
+    try:
+        with svc.database.transaction() as store:
+            intents = store.intents_by_key(sorted(key for key, _ in charged), lock=True)
+            ids = sorted({invoices[str(i.payload["invoice_id"])].account_id
+                          for i in intents.values()})
+            batch = _CollectStore(store, intents, dict(invoices),
+                                  store.accounts_by_id(ids, lock=True),
+                                  store.users_of_accounts(ids))
+            settled = [settle_in(svc, batch.as_store(), key, outcome) is not None
+                       for key, outcome in charged]
+            batch.flush()
+        return settled
+    except Exception:  # whatever it was, it is met again below, with one intent at stake
+        pass
+    paid = []
+    for key, outcome in charged:
+        try:
+            settle(svc, key, outcome)
+            paid.append(True)
+        except PaymentFailed:
+            paid.append(False)
+    return paid
+
+
+class _CollectStore(BufferedStore):
+    """A batch of collections: the intents (locked), their accounts (locked) and people
+    read beforehand, their invoices given; payments, audit entries, events, emails and the
+    invoice and intent updates buffered. Each intent and invoice is served once from what
+    was read or given; any other read of invoices or intents writes the updates out first."""
+
+    def __init__(self, store: Store, intents: dict[str, PaymentIntent],
+                 invoices: dict[str, Invoice], accounts: dict[str, Account],
+                 people: dict[str, list[User]]) -> None:
+        super().__init__(store, accounts, accounts_locked=True, people=people)
+        self._intents = intents
+        self._invoices = invoices
+        self._saved_intents: dict[str, PaymentIntent] = {}
+        self._saved_invoices: dict[str, Invoice] = {}
+
+    def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
+        if key in self._intents:  # locked when read
+            return self._intents.pop(key)
+        self._write_updates()
+        return self.store.get_intent(key, lock)
+
+    def save_intent(self, intent: PaymentIntent) -> None:
+        self._saved_intents[intent.key] = intent
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        if invoice_id in self._invoices:
+            return self._invoices.pop(invoice_id)
+        self._write_updates()
+        return self.store.get_invoice(invoice_id)
+
+    def save_invoice(self, invoice: Invoice) -> None:
+        self._saved_invoices[invoice.id] = invoice
+
+    def invoices_of(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
+        self._write_updates()
+        return self.store.invoices_of(account_id, limit, after)
+
+    def _write_updates(self) -> None:
+        self.store.save_invoices(list(self._saved_invoices.values()))
+        self.store.save_intents(list(self._saved_intents.values()))
+        self._saved_invoices, self._saved_intents = {}, {}
+
+    def flush(self) -> None:
+        self._write_updates()
+        super().flush()
+
+
+def collect_account(svc: Services, account_id: str) -> RunReport:
+    """Collect an account's open invoices now (after its card was updated), including those
+    waiting for their next retry; one whose charge is in flight is left to reconciliation."""
+    with svc.database.transaction() as store:
+        for invoice in store.invoices_of(account_id, 1000, None):
+            if invoice.status == "open" and store.get_intent(_collect_key(invoice)) is None:
+                store.save_invoice(invoice.but(next_attempt_at=svc.now()))
+    return collect(svc, svc.now(), account_id=account_id)
+
+
+def _collect_key(invoice: Invoice) -> str:
+    """The idempotency key of the invoice's next collection attempt."""
+    return f"col_{invoice.id}_{invoice.attempts + 1}"
+
+
+def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
+                  outcome: ChargeResult) -> dict[str, object]:
+    invoice = _invoice_of(store, intent)
+    paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
+                       next_attempt_at=None)
+    store.save_invoice(paid)
+    subscriptions.record_paid(svc, store, intent, outcome, paid)
+    account = store.get_account(invoice.account_id, lock=True)
+    assert account is not None
+    if account.status == PAST_DUE and not _unpaid(store, account):
+        _set_standing(svc, store, account, ACTIVE)
+    subscriptions.notify_admin(svc, store, account, "renewal_receipt",
+                               subscriptions.invoice_event(paid))
+    return {"invoice_id": invoice.id}
+
+
+def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
+                    outcome: ChargeResult) -> None:
+    invoice = _invoice_of(store, intent)
+    attempts = invoice.attempts + 1
+    retry = (invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[attempts - 1])
+             if attempts <= len(RETRY_AFTER_DAYS) else None)
+    store.save_invoice(invoice.but(attempts=attempts, next_attempt_at=retry))
+    subscriptions.payment_failed(svc, store, intent, outcome, invoice)
+    if retry is None:
+        account = store.get_account(invoice.account_id, lock=True)
+        assert account is not None
+        _set_standing(svc, store, account, PAST_DUE)
+
+
+def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:
+    invoice = store.get_invoice(str(intent.payload["invoice_id"]))
+    assert invoice is not None
+    return invoice
+
+
+def _unpaid(store: Store, account: Account) -> bool:
+    return any(i.status == "open" for i in store.invoices_of(account.id, 1000, None))
+
+
+def _set_standing(svc: Services, store: Store, account: Account, status: str) -> None:
+    """Restrict an account that did not pay (past_due) or lift the restriction."""
+    store.save_account(account.but(status=status))
+    sub = store.subscription_of(account.id, lock=True)
+    if sub is not None and sub.status != CANCELLED:
+        store.save_subscription(sub.but(status=status, version=sub.version + 1))
+    record_change(svc, store, account_id=account.id, actor="system",
+                  action=f"account.{status}", before={"status": account.status},
+                  after={"status": status}, event="account.updated")
+
+
+COMPLETIONS["invoice"] = _invoice_paid
+FAILURES["invoice"] = _invoice_failed
