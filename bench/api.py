@@ -10,14 +10,17 @@ pair and of each request, the CPU time the server workers, PostgreSQL and the cl
 and the database transactions per pair (pg_stat_database).
 
 In the same run: pgbench's built-in TPC-B on a scratch database (`pgbench -i`, then
-`pgbench -c 4 -j 2 -T 20`), and a profile of one worker under the same load (a sampler
-thread inside a single-worker server reads every thread's stack every few milliseconds).
+`pgbench -c 4 -j 2 -T 20`), a profile of one worker under the same load (a sampler
+thread inside a single-worker server reads every thread's stack every few milliseconds), and
+the floor of the web stack itself (`bench/stack_floor.py`: the same uvicorn and PostgreSQL
+with no billing in the app, driven by wrk; needs `apt-get install wrk`).
 
 Rewrites the "## API: preview + confirm" section of bench/RESULTS.md (others are kept).
 
     .venv/bin/python bench/api.py [--workers 2] [--clients 8] [--seconds 20]
                                   [--accounts-per-client 2] [--pgbench-seconds 20]
-                                  [--profile-seconds 15] [--no-write]
+                                  [--profile-seconds 15] [--floor-seconds 10]
+                                  [--no-write]
 
 PostgreSQL: $CANONE_BENCH_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432/postgres.
 """
@@ -48,6 +51,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import stack_floor
 from sqlalchemy.engine import make_url
 
 from canone.db.database import Database, normalise_url
@@ -409,6 +413,7 @@ def main() -> None:
     parser.add_argument("--accounts-per-client", type=int, default=2)
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--profile-seconds", type=float, default=15)
+    parser.add_argument("--floor-seconds", type=int, default=10)
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     parser.add_argument("--serve-profiled", nargs=2, metavar=("PORT", "OUT"),
                         help=argparse.SUPPRESS)
@@ -448,8 +453,12 @@ def main() -> None:
         tps = pgbench(args.pgbench_seconds)
         print(f"pgbench TPC-B: {tps:.0f} tps; API pairs / pgbench tps = "
               f"{result['pairs_per_second'] / tps:.3f}")
+        with scratch_database("canone_bench_floor") as url:
+            floor = stack_floor.measure(_libpq(url), args.workers, args.floor_seconds)
+        print("stack floor (wrk): " + ", ".join(f"POST /{endpoint} {rate:,.0f} requests/s"
+                                                 for endpoint, rate in floor.items()))
         if not args.no_write:
-            write_section(render(args, result, profiled, profile, tps))
+            write_section(render(args, result, profiled, profile, tps, floor))
             print(f"updated {RESULTS.relative_to(ROOT)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -465,7 +474,7 @@ def format_result(r: dict[str, Any]) -> str:
 
 
 def render(args: argparse.Namespace, r: dict[str, Any], profiled: dict[str, Any],
-           profile: str, tps: float) -> str:
+           profile: str, tps: float, floor: dict[str, float]) -> str:
     load = os.getloadavg()[0]
     cpu = r["cpu_ms_per_pair"]
     cpus = os.cpu_count() or 1
@@ -522,7 +531,39 @@ holds the per-year counter row from there to its commit (a few statements and th
 WAL flush), so confirmations of different accounts still take turns there. pgbench's TPC-B
 transaction (5 statements, 1 commit) runs entirely in C against the same server; a pair is
 about {1 / max(1e-9, r['pairs_per_second'] / tps):.0f} of them.
+
+### The floor: the web stack alone, same session
+
+`bench/stack_floor.py`: a FastAPI app with no billing in it, served the same way (uvicorn,
+httptools + uvloop, {args.workers} workers) on the same PostgreSQL, driven by wrk (a C load
+generator, 2 threads, 16 connections, {args.floor_seconds} s per endpoint, so the client
+costs next to nothing). A pair is two requests, so half the requests per second is the most
+pairs per second the stack could serve if each request of a pair did only that:
+
+| endpoint | requests/s | pairs/s at most |
+|---|---:|---:|
+{floor_rows(floor)}
+
+{floor_verdict(floor, r)}
 """
+
+
+def floor_rows(floor: dict[str, float]) -> str:
+    return "\n".join(f"| `POST /{endpoint}`: {stack_floor.WHAT[endpoint]} | {rate:,.0f} "
+                     f"| {rate / 2:,.0f} |" for endpoint, rate in floor.items())
+
+
+def floor_verdict(floor: dict[str, float], r: dict[str, Any]) -> str:
+    best = max(floor["transaction"], floor["transaction-async"]) / 2
+    reach = "cannot reach" if best < GOAL else "could in principle reach"
+    return (f"With one two-statement transaction per request and nothing else, this machine "
+            f"serves at most {best:,.0f} pairs/s: the stack {reach} the goal of {GOAL}. A "
+            f"real pair does more, and none of it can be dropped: the confirm commits its "
+            f"payment intent before the card is charged (so a crash can never charge twice) "
+            f"and settles it in a second transaction; both requests authenticate an API key "
+            f"and keep an Idempotency-Key record; the settlement writes the invoice with its "
+            f"gapless number, the payment, the audit entries and the events of the outbox. "
+            f"canone reaches {r['pairs_per_second'] / best:.0%} of that floor.")
 
 
 def postgres_version() -> str:
