@@ -8,7 +8,7 @@ from datetime import timedelta, timezone
 import pytest
 
 from canone.db.database import Database
-from canone.services.records import AuditEntry, Event, InvoiceLine, Payment
+from canone.services.records import AuditEntry, Event, InvoiceLine, LedgerEntry, Payment
 from canone.services.store import Conflict, Notification
 
 from .samples import BIG, account, invoice, later
@@ -67,3 +67,17 @@ def test_a_taken_key_among_many_invoices_is_a_conflict(database: Database) -> No
     with database.transaction() as store:  # nothing of the batch was written
         assert store.invoices_of("acc_1", 100, None) == [
             invoice(MANY, subscription_id=f"sub_{MANY}")]
+
+
+def test_many_ledger_entries_keep_their_order_and_sum(database: Database) -> None:
+    entries = [LedgerEntry(f"led_{n}", "acc_1", BIG if n == 0 else -n, "EUR",
+                           f"{AWKWARD} {n}", None if n % 2 else f"inv_{n}", later(0))
+               for n in range(MANY)]  # one instant: the order written decides
+    with database.transaction() as store:
+        store.add_account(account())
+        store.add_ledger_entries(entries)
+        store.add_ledger_entries([])
+    with database.transaction() as store:
+        assert store.ledger_of("acc_1") == entries
+        assert store.balances_of(["acc_1", "acc_2"]) == {
+            "acc_1": BIG - sum(range(MANY)), "acc_2": 0}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    any_,
     bindparam,
     or_,
     select,
@@ -131,6 +132,16 @@ class Queries:
             raise LookupError(f"{what} does not exist")
 
     # -- reading ---------------------------------------------------------------------
+
+    def among(self, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+        """`column IN (values)`; on PostgreSQL `column = ANY(:values)`, one array parameter
+        whatever their number. An IN list is one parameter per value, and psycopg parses a
+        query of hundreds of them anew at every execution (it caches short queries only):
+        ~9 ms of Python for a batch's 500 ids."""
+        if self.postgres:
+            return column == any_(bindparam(None, list(values),
+                                            type_=postgresql.ARRAY(column.type)))
+        return column.in_(list(values))
 
     def locked(self, query: Select[Any], lock: bool) -> Select[Any]:
         """SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Row
 
+from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.services.ports import StoredCard
 from canone.services.records import (
@@ -40,9 +40,9 @@ Values = dict[str, Any]
 
 
 def config_json(config: Configuration | None) -> Values | None:
-    if config is None:
-        return None
-    return {**asdict(config), "addons": list(config.addons)}
+    # The codec's dict, field by field: `dataclasses.asdict` deep-copies every value, a
+    # tenth of a batch's subscription updates.
+    return None if config is None else config_to_json(config)
 
 
 def config_of(raw: Values | None) -> Configuration | None:

@@ -83,7 +83,7 @@ class SqlStore(EdgeQueries):
         """Several accounts in one query (missing ones are left out), locked in id order."""
         if not account_ids:
             return {}
-        query = (select(accounts).where(accounts.c.id.in_(list(account_ids)))
+        query = (select(accounts).where(self.among(accounts.c.id, account_ids))
                  .order_by(accounts.c.id))
         return {r.id: rows.account_of(r) for r in self.all(self.locked(query, lock))}
 
@@ -122,7 +122,7 @@ class SqlStore(EdgeQueries):
         """`users_of` for several accounts in one query (an empty list for none)."""
         found: dict[str, list[User]] = {account_id: [] for account_id in account_ids}
         if account_ids:
-            query = (select(users).where(users.c.account_id.in_(list(account_ids)))
+            query = (select(users).where(self.among(users.c.account_id, account_ids))
                      .order_by(users.c.email))
             for row in self.all(query):
                 found[row.account_id].append(rows.user_of(row))
@@ -219,7 +219,7 @@ class SqlStore(EdgeQueries):
         """Several invoices with their lines, in two queries."""
         if not invoice_ids:
             return {}
-        query = select(invoices).where(invoices.c.id.in_(list(invoice_ids)))
+        query = select(invoices).where(self.among(invoices.c.id, invoice_ids))
         return {invoice.id: invoice for invoice in self._with_lines(self.all(query))}
 
     def get_invoice(self, invoice_id: str) -> Invoice | None:
@@ -261,8 +261,9 @@ class SqlStore(EdgeQueries):
         if not found:
             return []
         lines: dict[str, list[Row[Any]]] = defaultdict(list)
-        query = (select(invoice_lines).where(invoice_lines.c.invoice_id.in_([r.id for r in found]))
-                 .order_by(invoice_lines.c.invoice_id, invoice_lines.c.position))
+        c = invoice_lines.c
+        query = (select(invoice_lines).where(self.among(c.invoice_id, [r.id for r in found]))
+                 .order_by(c.invoice_id, c.position))
         for line in self.all(query):
             lines[line.invoice_id].append(line)
         return [rows.invoice_of(r, lines[r.id]) for r in found]
@@ -293,7 +294,7 @@ class SqlStore(EdgeQueries):
         """Several intents in one query, locked in key order."""
         if not keys:
             return {}
-        query = (select(payment_intents).where(payment_intents.c.key.in_(list(keys)))
+        query = (select(payment_intents).where(self.among(payment_intents.c.key, keys))
                  .order_by(payment_intents.c.key))
         return {r.key: rows.intent_of(r) for r in self.all(self.locked(query, lock))}
 
@@ -328,6 +329,10 @@ class SqlStore(EdgeQueries):
     def add_ledger_entry(self, entry: LedgerEntry) -> None:
         self.insert_new(ledger_entries, rows.values(entry), f"ledger entry {entry.id}")
 
+    def add_ledger_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        """`add_ledger_entry` for several, in order, in one statement."""
+        self.insert_all(ledger_entries, [rows.values(entry) for entry in entries])
+
     def ledger_of(self, account_id: str) -> list[LedgerEntry]:
         c = ledger_entries.c
         query = select(ledger_entries).where(c.account_id == account_id).order_by(c.created_at,
@@ -345,7 +350,7 @@ class SqlStore(EdgeQueries):
             return {}
         c = ledger_entries.c
         query = (select(c.account_id, func.sum(c.amount))
-                 .where(c.account_id.in_(list(account_ids))).group_by(c.account_id))
+                 .where(self.among(c.account_id, account_ids)).group_by(c.account_id))
         found = {account_id: int(total) for account_id, total in self.connection.execute(query)}
         return {account_id: found.get(account_id, 0) for account_id in account_ids}
 
@@ -394,7 +399,8 @@ class SqlStore(EdgeQueries):
             return []
         e = change_request_events.c
         history: dict[str, list[Row[Any]]] = defaultdict(list)
-        query = (select(change_request_events).where(e.request_id.in_([r.id for r in found]))
+        query = (select(change_request_events)
+                 .where(self.among(e.request_id, [r.id for r in found]))
                  .order_by(e.request_id, e.position))
         for event in self.all(query):
             history[event.request_id].append(event)

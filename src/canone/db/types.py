@@ -34,6 +34,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# `json.dumps` with options other than its defaults builds a new encoder at every call; the
+# billing run writes a dozen JSON documents per renewal.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 class JSONText(TypeDecorator[Any]):
     """A JSON document kept as text, so it reads back exactly as written on both backends."""
 
@@ -41,9 +46,7 @@ class JSONText(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return None if value is None else _encode(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)

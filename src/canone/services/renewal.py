@@ -115,8 +115,8 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
 class _BatchStore(BufferedStore):
     """The store as one batch of renewals sees it: accounts and balances read for the whole
     batch at once, invoice numbers taken in one statement, and what each renewal writes
-    (invoices and the intents to collect them, subscription updates, audit entries,
-    events) written together by `flush`."""
+    (invoices and the intents to collect them, credit used, subscription updates, audit
+    entries, events) written together by `flush`."""
 
     def __init__(self, svc: Services, store: Store, accounts: dict[str, Account],
                  balances: dict[str, int], numbers: dict[int, list[str]]) -> None:
@@ -127,13 +127,14 @@ class _BatchStore(BufferedStore):
         self._invoices: list[Invoice] = []
         self.to_collect: list[tuple[PaymentIntent, Invoice]] = []  # intent, invoice
         self._subscriptions: list[Subscription] = []
+        self._ledger: list[LedgerEntry] = []  # credit used (the balances above follow it)
 
     def balance_of(self, account_id: str) -> int:
         return self._balances[account_id]
 
     def add_ledger_entry(self, entry: LedgerEntry) -> None:
         self._balances[entry.account_id] += entry.amount
-        self.store.add_ledger_entry(entry)
+        self._ledger.append(entry)
 
     def next_invoice_number(self, year: int) -> str:
         if not self._numbers.get(year):
@@ -160,6 +161,7 @@ class _BatchStore(BufferedStore):
             raise _Fallback("invoice numbers were left over")
         self.store.add_invoices(self._invoices)
         self.store.add_intents([intent for intent, _ in self.to_collect])
+        self.store.add_ledger_entries(self._ledger)
         self.store.save_subscriptions(self._subscriptions)
         super().flush()
 
