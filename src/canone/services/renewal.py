@@ -104,9 +104,12 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
     accounts = store.accounts_by_id(ids)
     years = Counter(today(svc, accounts[sub.account_id]).year for sub in due
                     if not sub.cancel_at_period_end and isinstance(_next_bill(svc, sub), Price))
+    balances = store.balances_of(ids)
+    # Last before renewing: the counter rows stay locked until the batch commits, and a
+    # concurrent worker's batch waits for them.
     numbers = {year: store.next_invoice_numbers(year, count)
                for year, count in sorted(years.items())}
-    batch = _BatchStore(svc, store, accounts, store.balances_of(ids), numbers)
+    batch = _BatchStore(svc, store, accounts, balances, numbers)
     outcomes = [renew_one(svc, batch.as_store(), sub, report) for sub in due]
     batch.flush()
     return outcomes, batch.to_collect
