@@ -356,7 +356,7 @@ def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
         if profiler is not None:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime")
-            stats.print_stats(int(os.environ.get("BENCH_PROFILE_TOP", "25")))
+            stats.print_stats(25)
             result.profile = out.getvalue()
     else:
         context = multiprocessing.get_context("spawn")
@@ -414,10 +414,13 @@ def render(args: argparse.Namespace, measures: list[Measure]) -> str:
 --networks {args.networks} --workers {args.workers} --batch {args.batch}`
 - what is timed: `renewal.run` over N monthly subscriptions all due on the same day (a
   tenth with a scheduled reduction, a twentieth with ledger credit), on a fresh migrated
-  database: claim in batches, price, apply the pending change, issue the invoice (gapless
-  number, lines, audit entries, events), use credit, move the period ("renew phase"), then
-  collect every open invoice ("collect phase": intent, charge, payment, receipt email,
-  events). Every invoice is paid at the end; each (subscription, period) exactly once.
+  database, a batch of 500 at a time: claim, price, apply the pending change, issue the
+  invoice (gapless number, lines, audit entries, events) with its payment intent, use
+  credit, move the period, commit ("renew phase"); then charge the batch's invoices and
+  settle them (payment, receipt email, events; "collect phase", with the `collect` of
+  whatever is due at the end of the run). Every invoice is paid at the end; each
+  (subscription, period) exactly once. With 2 workers the phases of the two interleave:
+  the collect phase is the longer worker's time collecting, the renew phase the rest.
 - network: `sandbox` is the shipped sandbox card network (an SQLite file, a connection
   kept per thread, one committed transaction per charge); `instant` answers from memory,
   so the row shows what canone itself costs.
@@ -437,69 +440,96 @@ Goal (issue 3): 1,000,000 renewals in under 2 minutes on PostgreSQL, i.e. {GOAL:
 HEADER = ("| backend | network | workers | N | renewals/s (run) | renew phase/s "
           "| collect phase/s | 1,000,000 at this rate | baseline rows/s | run / baseline "
           "| load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-LIMITS = """### Before and after the sandbox connection and COPY (same machine, same hour)
+LIMITS = """### Before and after: each batch collects its own invoices (same machine, same hour)
 
-Before: commit 95409e6, run just before the table above with the same command (load
-average 2.5-3.5). renewals/s of the whole run (renew phase/s, collect phase/s):
+Before: commit 8378b99, the same command run just before the table above (load average
+2.8 for the SQLite rows, 1.3-2.0 for PostgreSQL). This machine (kernel -v782) is about 3x
+slower than the one of the earlier rounds below (the COPY baseline ~30,000 rows/s here,
+~110,000 there): compare within this round. renewals/s of the whole run (renew phase/s,
+collect phase/s):
 
 | backend, network, workers | before | after (the table) |
 |---|---:|---:|
-| PostgreSQL, sandbox, 1 | 311 (2,293, 359) | 1,126 (5,051, 1,449) |
-| PostgreSQL, sandbox, 2 | 610 (2,325, 827) | 2,082 (5,687, 3,285) |
-| PostgreSQL, instant, 1 | 992 (3,079, 1,464) | 1,078 (4,930, 1,380) |
-| PostgreSQL, instant, 2 | 1,126 (3,374, 1,690) | 1,303 (3,485, 2,080) |
-| SQLite, sandbox, 1 | 548 (4,753, 619) | 1,813 (4,741, 2,936) |
-| SQLite, instant, 1 | 1,876 (5,051, 2,984) | 1,951 (4,880, 3,252) |
+| PostgreSQL, sandbox, 1 | 346 (1,351, 465) | 716 (1,456, 1,408) |
+| PostgreSQL, sandbox, 2 | 646 (1,754, 1,022) | 1,243 (2,441, 2,531) |
+| PostgreSQL, instant, 1 | 351 (1,364, 473) | 816 (1,452, 1,864) |
+| PostgreSQL, instant, 2 | 711 (1,789, 1,180) | 1,404 (2,427, 3,333) |
+| SQLite, sandbox, 1 | 537 (1,449, 853) | 682 (1,278, 1,461) |
+| SQLite, instant, 1 | 565 (1,333, 981) | 721 (1,189, 1,835) |
 
-The row "PostgreSQL, instant, 2" of the table is a noisy run: run twice again a few minutes
-later it gave 1,790 and 1,821/s (renew 4,412 and 4,548/s), next to 1,809 and 2,155/s for
-the sandbox network with 2 workers. The machine is shared: the same run varies by ±30 %.
+Again a few minutes later, back to back at load 1.6 (PostgreSQL, sandbox): before 347/s
+with 1 worker and 637/s with 2, after 707/s and 1,215/s. So 2.0x on PostgreSQL, the
+collect phase 3x; on SQLite 1.3x (its "before" ran at a higher load). The renew phase now
+also writes the payment intents (on SQLite without COPY), which the collect phase wrote
+before, so it did not get faster.
 
 What changed:
-1. The sandbox network keeps one SQLite connection per thread (WAL, `synchronous=NORMAL`)
-   instead of opening, committing and closing its file for every charge: ~3,400 us a
-   charge alone before, ~60 us now (~50 us within the run). The sandbox rows are now the
-   instant rows within the noise; with the sandbox network the whole run is 3.4-3.6x faster
-   on PostgreSQL and 3.3x on SQLite. Its guarantees hold (one BEGIN IMMEDIATE transaction per
-   call, idempotent per key across threads and processes; tests/integrations/test_payments.py).
-2. On PostgreSQL, `insert_all` writes 8 rows or more with one `COPY ... FROM STDIN` instead
-   of one INSERT per row in the executemany pipeline (invoices and lines, audit entries,
-   events, payments, intents, emails). The renew phase alone, in 3 alternating pairs of
-   20,000 renewals: 3,124-3,636/s before, 4,506-4,718/s after.
-3. Not done: `charge_many`. A card network takes each charge on its own (own idempotency
-   key, own outcome, own time-out), and no real one charges a batch of cards in one call;
-   with the connection kept, a charge is ~10 % of the collect phase. `UPDATE ... FROM
-   unnest()` for the subscription updates was tried and dropped: 15 % on that statement,
-   3 % of the renew phase (the server's work per updated row dominates).
+1. A batch's renew transaction writes, with the invoices, the pending payment intent of
+   each open one (its next attempt cleared: in flight). Once it commits, the batch charges
+   them and settles them in one transaction from the invoices it holds: the intents and
+   the accounts are read again, locked (one query each; a paid invoice may lift a past_due
+   restriction), the people read (receipt address), then one update of each invoice and
+   of each intent, and payments, audit entries, events and emails with COPY. Before, a
+   separate collect transaction read the invoices with their lines, updated them and wrote
+   the intents, and the settling read intents, invoices with lines and accounts again:
+   per invoice one insert and one update now, instead of an insert, two reads and two
+   updates. The invoices are not read again because only settling their intent changes
+   them (`collect` skips an invoice in flight, `collect_account` one whose intent exists)
+   and settling locks the intent first and leaves one settled meanwhile alone. A crash
+   after the commit leaves pending intents for `payments.reconcile`, as before (tests: the
+   process dies after the second charge of a batch; a charge settled meanwhile). `collect`
+   (retries on days 3, 5, 7, card updates, a batch renewed row by row) settles the same
+   way; `services/collection.py` holds it.
+2. Reads by a batch's ids use `= ANY(:array)` on PostgreSQL instead of an IN list of 500
+   parameters, whose text psycopg parsed again at every execution (~9 ms a read).
+3. The credit a batch uses is one COPY instead of one INSERT round trip per entry; JSON
+   columns reuse one encoder; a configuration's JSON without `dataclasses.asdict`;
+   `Record.but` copies fields instead of `dataclasses.replace` (3 us instead of 10).
+4. The invoice numbers are taken after the batch's reads. Taking them after the Python of
+   the renewals as well (the counter row is locked from then to the commit) would need
+   placeholder numbers replaced in the invoices, audit entries, events and ledger texts;
+   not done: with 2 workers, the wait for the counter row measured 0.16 and 0.51 s of an
+   8 s run (10,000 renewals), and 0.03 and 0.79 s in one run before this step (noisy).
 
 ### What limits it now
 
-- **The collect phase**: ~1,400 collections/s per worker on PostgreSQL (the renew phase
-  ~5,000/s), so 75-80 % of a one-worker run. Timed per store call over 20,000 invoices
-  (sandbox network, 9.4 s): settling the batches 5.6 s of it; every invoice updated twice
-  (its next attempt cleared when the intent is written, then paid) 1.8 s; invoices read
-  with their lines twice (to collect, then to settle) 1.9 s; intents updated 0.7 s;
-  accounts read twice 0.65 s; the rows inserted (intents, payments, audit entries, events,
-  emails) ~1.5 s; the card network 0.9 s (47 us a charge). Carrying what `collect` read
-  into the settling (one read and one update of each invoice) is the next step.
-- **A real card network** answers in 100-500 ms: charged one after another, as `collect`
+- **Python, one worker**: about 75 % of a worker's wall time is its own CPU (9.6 s of
+  13.0 s for 10,000 renewals on PostgreSQL), the rest waiting for the server. A batch of
+  500 takes ~650 ms (timed per store call, sandbox network, load ~1.4): the renew
+  transaction ~275 ms (the Python of the renewals ~75, invoices and lines 50, subscription
+  updates 50, audit entries and events ~47, accounts 14, intents 16), claiming 31, the
+  charges 86 (~170 us each through the sandbox's SQLite file), the settling ~250 (invoice
+  updates 46, intent updates 42, audit entries and events ~47, payments 19, emails 18,
+  intents locked 21, accounts locked 14, people 12, the Python of `settle_in` ~40). Every
+  renewal and its collection update 3 rows (subscription, invoice, intent; executemany,
+  one statement per row, the server's work per row dominates: `UPDATE ... FROM unnest()`
+  was no faster for 500 invoice updates in plain psycopg, 22 ms against 18 with the
+  commit), insert ~13 rows and encode ~12 JSON documents.
+- **Workers**: 2 processes gave 1.7-1.75x on 2 CPUs shared with the PostgreSQL server and
+  with each other; the counter row is a small part of it (above).
+- **A real card network** answers in 100-500 ms: charged one after another, as a batch
   does, 1,000,000 charges take a day or more; in 2 minutes they need 1,000-4,000 charges
   in flight, i.e. concurrent charges (threads or async), each with its own key.
-- **The renew phase**, ~120 ms a batch of 500: updating the 500 subscriptions ~22 ms (the
-  server's work per row: `renews_at` is indexed, so no HOT update), COPY of invoices and
-  lines ~18 ms, audit entries and events ~13 ms each, claiming ~10 ms, reading the accounts
-  ~9 ms, credit ledger entries ~5 ms; the Python of renewal (pricing is remembered; JSON of
-  audit and event payloads, records) ~23 ms.
-- **Workers**: the gapless invoice counter row stays locked from a batch's first number to
-  its commit, so the renew batches of concurrent workers take turns; collection runs in
-  parallel. On 2 CPUs shared with the PostgreSQL server, 2 worker processes gave 1.2-1.9x.
 - **The baseline** writes one row per renewal with COPY; a renewal and its collection
-  write ~15 rows, update 3 and read several, in Python, hence a ratio of 1 to 50-100.
-- **What it would take** to reach 8,333/s here: the two phases run one after the other, so
-  both near 17,000/s, i.e. ~3x the renew phase and ~12x the collect phase of one worker
-  today: set-based SQL (invoices and lines as INSERT ... SELECT from the due subscriptions
-  and a catalog table), one read and one write per collected invoice, and more cores for
-  more worker processes.
+  write ~13 rows and update 3, in Python, hence a ratio of 1 to 20-80.
+- **What it would take** to reach 8,333/s on this machine: 6.7x the sandbox network's
+  best rate in the table (1,243/s, 2 workers; 5.9x the instant network's 1,404/s), i.e.
+  ~0.12 ms per renewal where one worker spends ~1.4 ms: set-based SQL (invoices and lines
+  as INSERT ... SELECT from the due subscriptions and a catalog table, payments and paid
+  invoices the same way from the charge results), far less Python per row, and more
+  cores for more workers.
+
+### Earlier: the sandbox connection and COPY (commits 1fdb773, 3416c6a; kernel -v657)
+
+renewals/s of the whole run (renew phase/s, collect phase/s), before (commit 95409e6) and
+after: PostgreSQL sandbox 1 worker 311 (2,293, 359) → 1,126 (5,051, 1,449); 2 workers 610
+(2,325, 827) → 2,082 (5,687, 3,285); PostgreSQL instant 992 (3,079, 1,464) → 1,078 (4,930,
+1,380); SQLite sandbox 548 (4,753, 619) → 1,813 (4,741, 2,936). The sandbox network keeps
+one SQLite connection per thread (~3,400 us a charge before, ~60 us after), and on
+PostgreSQL `insert_all` writes 8 rows or more with one `COPY ... FROM STDIN`. Not done
+then: `charge_many` (a card network takes each charge on its own key, outcome and
+time-out; none charges a batch of cards in one call), and `UPDATE ... FROM unnest()` for
+the subscription updates (15 % on that statement, 3 % of the renew phase).
 
 ### Earlier: the batching (commit f04f5d0; N = 2,000, load average ~2)
 
