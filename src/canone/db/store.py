@@ -314,6 +314,13 @@ class SqlStore(EdgeQueries):
         self._update_many(payment_intents, payment_intents.c.key,
                           [(i.key, rows.values(i)) for i in saved], "payment intents")
 
+    def save_outcomes(self, saved: Sequence[PaymentIntent]) -> None:
+        """Only status and result: a settled batch neither encodes nor sends each intent's
+        payload, amount, card and creation time again."""
+        self._update_many(payment_intents, payment_intents.c.key,
+                          [(i.key, {"status": i.status, "result": i.result}) for i in saved],
+                          "payment intents")
+
     def pending_intents(self, created_before: datetime, limit: int) -> list[PaymentIntent]:
         """Oldest first; not locked (lock each with `get_intent(key, lock=True)`)."""
         c = payment_intents.c

@@ -150,13 +150,15 @@ class _CollectStore(BufferedStore):
                  people: dict[str, list[User]]) -> None:
         super().__init__(store, accounts, accounts_locked=True, people=people)
         self._intents = intents
+        self._served: dict[str, PaymentIntent] = {}  # as read, to tell what settling changed
         self._invoices = invoices
         self._saved_intents: dict[str, PaymentIntent] = {}
         self._saved_invoices: dict[str, Invoice] = {}
 
     def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
         if key in self._intents:  # locked when read
-            return self._intents.pop(key)
+            self._served[key] = self._intents.pop(key)
+            return self._served[key]
         self._write_updates()
         return self.store.get_intent(key, lock)
 
@@ -178,7 +180,17 @@ class _CollectStore(BufferedStore):
 
     def _write_updates(self) -> None:
         self.store.save_invoices(list(self._saved_invoices.values()))
-        self.store.save_intents(list(self._saved_intents.values()))
+        # An intent whose status and result alone changed (every invoice intent settled
+        # here) is written narrow; any other change, in full.
+        narrow: list[PaymentIntent] = []
+        full: list[PaymentIntent] = []
+        for intent in self._saved_intents.values():
+            served = self._served.get(intent.key)
+            same = served is not None and served == intent.but(status=served.status,
+                                                               result=served.result)
+            (narrow if same else full).append(intent)
+        self.store.save_outcomes(narrow)
+        self.store.save_intents(full)
         self._saved_invoices, self._saved_intents = {}, {}
 
     def flush(self) -> None:
