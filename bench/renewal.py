@@ -559,7 +559,42 @@ HEADER = ("| backend | network | workers | N | renewals/s (run) | renew phase/s 
           "| collect phase/s | 1,000,000 at this rate | baseline rows/s | run / baseline "
           "| floor renewals/s | load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:"
           "|---:|")
-LIMITS = """### Before and after: each batch collects its own invoices (same machine, same hour)
+LIMITS = """### Round 2: cutting what the profile shows (commit 8a60ef6; same machine, back to back)
+
+Little or nothing. PostgreSQL, sandbox network, commit b1ecd0b (before) and 8a60ef6
+(after) alternated twice, renewals/s; the 10,000-renewal runs with another benchmark
+on the same 2 CPUs, the 20,000-renewal ones after the table above:
+
+| renewals, load | 1 worker, before | after | 2 workers, before | after |
+|---|---:|---:|---:|---:|
+| 10,000, load 4-8 | 765, 786 | 765, 795 | 1,327, 1,274 | 1,253, 1,418 |
+| 20,000, load 1.2-2.5 | 720, 689 | 735, 724 | 1,244, 1,224 | 1,282, 1,298 |
+
+At the lower load each "after" beats its "before", by 2-6 %: within this machine's
+noise. The table above (886/s and 1,351/s) ran at load ~1, the quietest of the session;
+its rise over round 1's table (681/s and 1,249/s) is the machine's, not the code's.
+
+Kept: settling a batch writes only each intent's status and result (`save_outcomes`),
+not its payload, amount, card and creation time again: 500 intents 33.5 -> 25.9 ms
+(median of 6, alternating), ~1 % of a batch. Tried and dropped, each measured:
+- A sandbox charge in 2 statements (read the card, which never changes, then
+  `INSERT ... ON CONFLICT DO NOTHING RETURNING`) instead of 5 (BEGIN, two reads, INSERT,
+  COMMIT): 120-170 us a charge either way. The cost is the commit, WAL checkpoints
+  included (with automatic checkpoints off ~120 us instead of ~180; every 10,000 pages
+  instead of 1,000: 134-151 against 140-163, noise).
+- `UPDATE ... FROM unnest(arrays)` for the batch updates: PostgreSQL hash-joins the
+  arrays with the whole table (a sequential scan of subscriptions), and
+  `save_subscriptions` went from ~65 to ~110 ms a batch in the profile.
+- Ids from `os.urandom` directly (0.74 us instead of 0.89). Measured alone and not
+  written: rows as `dict(zip(names, attrgetter(...)))` (2.8 us instead of 3.2), and an
+  unchanged configuration's JSON left out of the subscription update (building and
+  encoding it costs ~10 us a renewal, the most it could save): each well under 1 %.
+cProfile inflates small functions (`new_id` looks like 8 us a call under it, 0.9 us
+without): no Python function left is more than a few percent of a renewal. What is left
+is spread thin over the ~13 inserted and 3 updated rows of each renewal, the server's
+work on them, and the sandbox's commit per charge.
+
+### Before and after: each batch collects its own invoices (same machine, same hour)
 
 Before: commit 8378b99, the same command run just before the table above (load average
 2.8 for the SQLite rows, 1.3-2.0 for PostgreSQL). This machine (kernel -v782) is about 3x
