@@ -650,10 +650,12 @@ What changed:
 - **The machine**: the floor column is the least N renewals must write (an invoice, its
   line, its payment, two outbox events, the receipt email; one UPDATE of the
   subscriptions), written with COPY by as many processes as the run has workers, with no
-  logic and no card charged. On this machine it is 6,500-8,300 renewals/s: writing those
-  rows alone for 1,000,000 renewals takes the whole 2-minute budget, so the goal cannot be
-  reached here whatever the run's code. The machine also varies between sessions: the
-  earlier rounds below ran on one whose COPY baseline was ~3.7x faster.
+  logic and no card charged. Over this session's runs it measured 6,500-10,800
+  renewals/s, moving with the machine's load: writing those rows alone for 1,000,000
+  renewals takes 77-128 % of the 2-minute budget, leaving little or nothing for pricing,
+  charging, audit entries and intents, so the goal is out of reach here for any code
+  that writes what a renewal must. The machine also varies between sessions: the earlier
+  rounds below ran on one whose COPY baseline was ~3.7x faster.
 - **Python, one worker**: about 75 % of a worker's wall time is its own CPU (9.6 s of
   13.0 s for 10,000 renewals on PostgreSQL), the rest waiting for the server. A batch of
   500 takes ~650 ms (timed per store call, sandbox network, load ~1.4): the renew
