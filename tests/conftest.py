@@ -5,11 +5,21 @@ from __future__ import annotations
 import os
 
 import pytest
+from argon2 import PasswordHasher
+
+from canone.services import accounts
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Fixtures for a migrated database on SQLite and PostgreSQL (tests/dbfixtures.py).
 pytest_plugins = ["dbfixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its cheapest: the tests sign up hundreds of accounts; hashes stay real."""
+    monkeypatch.setattr(accounts, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

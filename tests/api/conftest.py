@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -17,7 +16,7 @@ from canone.billing.catalog import default_catalog
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
-from canone.services import accounts, apikeys
+from canone.services import apikeys
 from canone.services.context import Services
 from canone.settings import Settings
 from canone.web.app import create_app
@@ -34,13 +33,6 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
-
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with its smallest cost: the API tests sign up hundreds of accounts."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8,
-                                                            parallelism=1))
 
 
 @pytest.fixture

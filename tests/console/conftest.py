@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from canone.billing.catalog import default_catalog
@@ -27,6 +26,7 @@ from canone.services.ports import Card
 from canone.services.records import ChangeRequest, LedgerEntry, Staff, Subscription
 from canone.settings import Settings
 from canone.web.app import create_app
+from clocks import TestClock
 
 NOW = datetime(2026, 4, 16, 8, 0, tzinfo=UTC)
 ANCHOR = date(2026, 4, 1)
@@ -36,27 +36,9 @@ SUPPORT = Actor(STAFF, f"staff:{STAFF_EMAIL}")
 GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.instant = now
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def advance(self, **delta: float) -> None:
-        self.instant += timedelta(**delta)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its cheapest: sign-ups and sign-ins stay fast, hashes stay real."""
-    monkeypatch.setattr(accounts, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
 @pytest.fixture
 def svc(sqlite_database: Database, tmp_path: Path) -> Services:
-    clock = Clock(NOW)
+    clock = TestClock(NOW)
     services = Services(sqlite_database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
                         default_catalog(), "test-secret")
     with services.database.transaction() as store:
@@ -137,7 +119,7 @@ def customer(svc: Services, config: Configuration | None = None, *, name: str = 
 def ask(svc: Services, who: Customer, desired: Configuration | None,
         message: str = "Please change our plan.") -> ChangeRequest:
     """A request from the customer's primary admin, a minute after the previous one."""
-    assert isinstance(svc.clock, Clock)
+    assert isinstance(svc.clock, TestClock)
     svc.clock.advance(minutes=1)
     return requests.create(svc, who.actor, who.account_id, desired, "Budget", message)
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,7 @@ from canone.services.ports import Card
 from canone.services.records import ADMIN, USER, Staff
 from canone.settings import Settings
 from canone.web.app import create_app
+from clocks import TestClock
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -46,24 +47,11 @@ PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-class MovableClock:
-    """The server's clock; tests move it (a stale quote after a day)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.instant = now
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def advance(self, **delta: float) -> None:
-        self.instant += timedelta(**delta)
-
-
 @dataclass
 class Server:
     url: str
     services: Services
-    clock: MovableClock
+    clock: TestClock
     gateway: SandboxGateway
 
 
@@ -79,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("e2e")
     database = Database(f"sqlite:///{folder / 'canone.db'}")
     database.migrate()
-    clock = MovableClock(BASE)
+    clock = TestClock(BASE)
     gateway = SandboxGateway(folder / "sandbox.db", clock)
     services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16))
     settings = Settings(database_url=database.url, sandbox_path=str(folder / "sandbox.db"))

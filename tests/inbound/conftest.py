@@ -13,8 +13,9 @@ from canone.db.database import Database
 from canone.integrations.inbound_requests import listen
 from canone.integrations.payments import SandboxGateway
 from canone.services.context import Services
+from clocks import TestClock
 from integrations.smtp_server import free_port
-from outbox.support import START, TestClock
+from outbox.support import START
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from canone.db.database import Database
 from canone.integrations.invoice_pdf import PdfInvoiceRenderer
 from canone.integrations.payments import SandboxGateway
 from canone.services.context import Services
+from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer
 
-from .support import START, TestClock
+from .support import START
 
 
 @pytest.fixture

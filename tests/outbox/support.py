@@ -3,7 +3,7 @@ outbox tables (the store port reads only due rows)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,21 +17,6 @@ from canone.services.ports import Card
 
 GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 START = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
-
-
-class TestClock:
-    """An advanceable clock, as Stripe test clocks."""
-
-    __test__ = False
-
-    def __init__(self, now: datetime) -> None:
-        self.instant = now
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def advance(self, **delta: float) -> None:
-        self.instant += timedelta(**delta)
 
 
 def config(product: str = "marketing", tier: str = "plus", interval: str = "month",

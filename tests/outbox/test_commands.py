@@ -21,9 +21,10 @@ from canone.integrations.payments import SandboxGateway
 from canone.services import requests
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
+from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer, free_port
 
-from .support import START, TestClock, outbox_rows, sign_up
+from .support import START, outbox_rows, sign_up
 
 
 @pytest.fixture

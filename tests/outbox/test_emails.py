@@ -19,9 +19,10 @@ from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card, Email
 from canone.services.store import Notification
+from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer
 
-from .support import TestClock, config, outbox_rows, sign_up
+from .support import config, outbox_rows, sign_up
 
 SUPPORT = Actor(STAFF, "staff:sam@canone.example")
 DECLINED_CARD = Card("4000000000000002", 12, 2035, "123")

@@ -18,10 +18,11 @@ from canone.services import requests, usage
 from canone.services.access import STAFF, Actor
 from canone.services.context import new_id
 from canone.services.store import WebhookEndpoint
+from clocks import TestClock
 from integrations.http_receiver import WebhookReceiver
 from integrations.smtp_server import free_port
 
-from .support import TestClock, delivery_rows, sign_up
+from .support import delivery_rows, sign_up
 
 SUPPORT = Actor(STAFF, "staff:sam@canone.example")
 

@@ -4,12 +4,11 @@ test clock that the tests move."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
@@ -20,6 +19,7 @@ from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card
 from canone.services.records import Account, Invoice, LedgerEntry, Payment, Subscription, User
+from clocks import TestClock
 
 GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 DECLINED_CARD = Card("4000000000000002", 12, 2035, "123")
@@ -27,31 +27,6 @@ NO_FUNDS_CARD = Card("4000000000009995", 12, 2035, "123")
 TIMEOUT_CARD = Card("4000000000000119", 12, 2035, "123")
 
 SUPPORT = Actor(STAFF, "staff:sam@canone.test")
-
-
-class TestClock:
-    """An advanceable clock, as Stripe test clocks."""
-
-    __test__ = False  # not a test class, whatever its name
-
-    def __init__(self, now: datetime) -> None:
-        self.instant = now
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def set(self, instant: datetime) -> None:
-        self.instant = instant
-
-    def advance(self, **delta: float) -> None:
-        self.instant += timedelta(**delta)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its cheapest: sign-ups and new users stay fast, hashes stay real."""
-    monkeypatch.setattr(accounts, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(autouse=True)
