@@ -74,6 +74,11 @@ def create_app() -> Any:
     app = FastAPI()
     read = text("SELECT value FROM item WHERE id = :id")
     write = text("INSERT INTO entry (item_id, note) VALUES (:id, :note)")
+    version = text("SELECT version FROM item WHERE id = :id")
+    lock = text("SELECT version FROM item WHERE id = :id FOR UPDATE")
+    intend = text("INSERT INTO entry (item_id, note) VALUES (:id, 'intent') RETURNING id")
+    bump = text("UPDATE item SET version = version + 1 WHERE id = :id")
+    settle = text("UPDATE entry SET note = 'paid' WHERE id = :intent")
 
     @app.post("/noop")
     def noop(body: Body) -> dict[str, Any]:
@@ -115,19 +120,15 @@ def create_app() -> Any:
         key = {"id": body.seats}
         with engine.begin() as connection:  # the preview reads
             connection.execute(read, key).one()
-            connection.execute(text("SELECT version FROM item WHERE id = :id"), key).one()
+            connection.execute(version, key).one()
         with engine.begin() as connection:  # the intent, before the charge
-            connection.execute(text("SELECT version FROM item WHERE id = :id FOR UPDATE"), key)
-            intent = connection.execute(text(
-                "INSERT INTO entry (item_id, note) VALUES (:id, 'intent') RETURNING id"),
-                key).scalar_one()
+            connection.execute(lock, key)
+            intent = connection.execute(intend, key).scalar_one()
         with engine.begin() as connection:  # the settlement
-            connection.execute(text("UPDATE item SET version = version + 1 WHERE id = :id"),
-                               key)
+            connection.execute(bump, key)
             for note in ("invoice", "payment", "event"):
                 connection.execute(write, {**key, "note": note})
-            connection.execute(text("UPDATE entry SET note = 'paid' WHERE id = :intent"),
-                               {"intent": intent})
+            connection.execute(settle, {"intent": intent})
         return {"ok": True}
 
     @app.post("/pair-work")
