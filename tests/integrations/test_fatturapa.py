@@ -202,10 +202,10 @@ def test_no_stamp_duty_under_77_48_euros(build) -> None:
     assert text(root, GENERAL + "ImportoTotaleDocumento") == "48.00"
 
 
-def test_a_greek_business_is_identified_by_its_el_vat_id_and_its_name_in_latin(
+def test_a_greek_business_is_identified_by_iso_gr_its_vat_number_and_its_name_in_latin(
         build) -> None:
     root = build(document(GR_BUSINESS, UPGRADE))
-    assert texts(root, CUSTOMER + "DatiAnagrafici/IdFiscaleIVA/*") == ["EL", "094259216"]
+    assert texts(root, CUSTOMER + "DatiAnagrafici/IdFiscaleIVA/*") == ["GR", "094259216"]
     assert text(root, CUSTOMER + "Sede/Nazione") == "GR"
     assert text(root, CUSTOMER + "DatiAnagrafici/Anagrafica/Denominazione") == (
         "Elliniki Etaireia A.E.")  # the schema allows Latin-1 only: ELOT 743
@@ -344,6 +344,7 @@ def test_the_totals_check_finds_what_sdi_would_reject() -> None:
     ("Łódź – Żółć Sp. z o.o.", "Lódz - Zólc Sp. z o.o."),
     ("Città  di\tCastello", "Città di Castello"),
     ("株式会社", "????"),
+    ("Nota\x00\x07 bene\u200b", "Nota bene"),  # controls have no place in XML text
 ])
 def test_names_are_written_in_the_latin_1_letters_the_schema_allows(
         typed: str, written: str) -> None:

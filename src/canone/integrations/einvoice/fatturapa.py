@@ -201,11 +201,12 @@ def _customer(element: etree._Element, customer: BillingDetails) -> None:
 
 
 def _foreign_id(customer: BillingDetails) -> tuple[str, str]:
-    """IdPaese and IdCodice of a customer abroad: a business's VAT id without its prefix
-    (EL for Greece, as VIES writes it), else the country and 99999999999."""
-    prefix = vat_prefix(customer.country)
+    """IdPaese and IdCodice of a customer abroad: the ISO country (GR for Greece too: the
+    FatturaPA specification asks for ISO 3166, not the EL of VAT ids) and a business's VAT id
+    without its prefix, else 99999999999."""
     if customer.is_business and customer.vat_id:
-        return prefix, latin(customer.vat_id.removeprefix(prefix), 28)
+        number = customer.vat_id.removeprefix(vat_prefix(customer.country))
+        return customer.country, latin(number, 28)
     return customer.country, ANONYMOUS_ID
 
 

@@ -32,6 +32,8 @@ def latin(text: str, most: int) -> str:
     """`text` in Latin-1, whitespace collapsed, cut to `most` characters."""
     out: list[str] = []
     for char in unicodedata.normalize("NFC", " ".join(text.split())):
+        if unicodedata.category(char) in ("Cc", "Cf"):  # controls: no place in XML text
+            continue
         if ord(char) < 256:
             out.append(char)
             continue
