@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from canone.billing.parties import Address, BillingDetails
+from canone.billing.tax import TaxCustomer
 from canone.services.billing_details import InvalidBillingDetails, check_billing_details
 
 MILANO = Address("Via Torino 10", "20123", "Milano", "MI", "IT")
@@ -130,3 +131,12 @@ def test_every_wrong_field_is_reported_at_once_with_its_name() -> None:
     assert errors_of(business("00743110157", Address("Via Roma 1", "2012", "Roma", "RM",
                                                       "it"))) == {
         "address.postcode": "an Italian postcode (CAP) has 5 digits"}
+
+
+def test_only_a_business_with_a_vat_id_counts_as_vies_confirmed_for_the_tax_rule() -> None:
+    paris = Address("1 rue de Rivoli", "75001", "Paris", None, "FR")
+    assert business("DE136695976").tax_customer(True) == TaxCustomer("DE", "business", True)
+    assert business(None).tax_customer(True) == TaxCustomer("DE", "business", False)
+    assert business("DE136695976").tax_customer(False) == TaxCustomer("DE", "business", False)
+    consumer = BillingDetails("consumer", "Camille Martin", paris)
+    assert consumer.tax_customer(True) == TaxCustomer("FR", "consumer", False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,6 +51,14 @@ def test_the_demo_seller_is_an_italian_company_named_as_a_demo() -> None:
     assert (seller.einvoicing, seller.oss, seller.time_zone) == (True, True, "Europe/Rome")
     assert seller.rea is not None and seller.rea.share_capital == Decimal("10000.00")
     assert seller.iban == "IT60X0542811101000000123456"
+
+
+def test_a_document_is_dated_in_the_seller_s_calendar_not_the_customer_s() -> None:
+    seller = seller_in_effect(None)
+    new_year_in_tokyo = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)  # 01:00 on 1 Jan in Tokyo
+    assert str(seller.document_date(new_year_in_tokyo)) == "2026-12-31"  # 17:00 in Rome
+    assert str(seller.document_date(datetime(2026, 12, 31, 23, 0, tzinfo=UTC))) == "2027-01-01"
+    assert str(seller.document_date(datetime(2026, 7, 31, 22, 30, tzinfo=UTC))) == "2026-08-01"
 
 
 def test_canone_seller_names_the_file_in_effect(tmp_path: Path) -> None:

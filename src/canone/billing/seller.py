@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from canone.billing.errors import DataFileError
 from canone.billing.parties import Address
@@ -70,6 +72,11 @@ class Seller:
     @property
     def time_zone(self) -> str:
         return TIME_ZONE
+
+    def document_date(self, instant: datetime) -> date:
+        """A document's date, and so its yearly series, is the seller's calendar day: a
+        Tokyo customer's 1 January is still 31 December in Rome."""
+        return instant.astimezone(ZoneInfo(TIME_ZONE)).date()
 
 
 class IdChecks(Protocol):
