@@ -18,6 +18,7 @@ from canone.billing.tax import (
     REVERSE_CHARGE,
     TaxCustomer,
     apply_credit,
+    charge_now,
     draft,
     stamp_duty,
     treatment_for,
@@ -232,3 +233,26 @@ de = [{ rate = "19" }]
         "rates.de: not an ISO 3166 alpha-2 country code",
         "rates.de[0].valid_from: must be a date (YYYY-MM-DD)",
     ]
+
+
+# -- a preview's charge ----------------------------------------------------------------------
+
+
+def test_the_48_00_upgrade_previews_with_tax_credit_and_the_amount_charged() -> None:
+    charge = charge_now(Decimal("48.00"), rule("IT", BUSINESS), balance=Decimal("20.00"))
+    assert (charge.tax.rule, charge.tax.rate, charge.tax.taxable, charge.tax.amount) == (
+        DOMESTIC, Decimal("22"), Decimal("48.00"), Decimal("10.56"))
+    assert (charge.total_due_now, charge.credit_applied, charge.amount_due_now) == (
+        Decimal("58.56"), Decimal("20.00"), Decimal("38.56"))
+    none = charge_now(Decimal("48.00"), rule("IT", BUSINESS), balance=Decimal("0.00"))
+    assert (none.total_due_now, none.amount_due_now) == (Decimal("58.56"), Decimal("58.56"))
+    oss = charge_now(Decimal("48.00"), rule("FR", CONSUMER), balance=Decimal("0.00"))
+    assert (oss.tax.amount, oss.amount_due_now) == (Decimal("9.60"), Decimal("57.60"))
+    reverse = charge_now(Decimal("48.00"), rule("DE", BUSINESS, True), balance=Decimal("0.00"))
+    assert (reverse.tax.amount, reverse.amount_due_now) == (Decimal("0.00"), Decimal("48.00"))
+
+
+def test_a_change_that_costs_nothing_now_charges_no_tax() -> None:
+    charge = charge_now(Decimal("0.00"), rule("IT", BUSINESS), balance=Decimal("5.00"))
+    assert (charge.tax.amount, charge.total_due_now, charge.credit_applied,
+            charge.amount_due_now) == (Decimal("0.00"),) * 4

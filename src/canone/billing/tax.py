@@ -216,3 +216,20 @@ def apply_credit(total: Decimal, balance: Decimal) -> Settlement:
     amount never changes. amount_due = max(0, total − balance)."""
     credit = min(max(balance, ZERO), max(total, ZERO))
     return Settlement(total, credit, max(ZERO, total - credit))
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeNow:
+    """What a plan change's preview adds to the net `due_now` of SPEC §4, and what the
+    quote token binds: the card is charged `amount_due_now`, exactly as shown."""
+
+    tax: TaxLine  # {rule, rate, taxable, amount}
+    total_due_now: Decimal  # due_now + tax
+    credit_applied: Decimal  # from the account's gross balance
+    amount_due_now: Decimal  # max(0, total_due_now − balance)
+
+
+def charge_now(due_now: Decimal, treatment: TaxTreatment, balance: Decimal) -> ChargeNow:
+    tax = TaxLine(treatment, round_money(due_now), tax_amount(treatment.rate, due_now))
+    settled = apply_credit(tax.taxable + tax.amount, balance)
+    return ChargeNow(tax, settled.total, settled.credit_applied, settled.amount_due)
