@@ -46,6 +46,8 @@ class _Canone(typer.Typer):
 app = _Canone(help="canone: subscription billing and plan management.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Work with catalog files.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+seller_app = typer.Typer(help="Work with seller files.", no_args_is_help=True)
+app.add_typer(seller_app, name="seller")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -71,6 +73,24 @@ def catalog_validate(file: Annotated[Path, typer.Argument(help="A catalog TOML f
         raise typer.Exit(1) from None
     typer.echo(f"{file}: ok (version {catalog.version}, {len(catalog.products)} products, "
                f"{len(catalog.addons)} add-ons)")
+
+
+@seller_app.command("validate")
+def seller_validate(file: Annotated[Path, typer.Argument(help="A seller TOML file.")]) -> None:
+    """Check a seller file; print every problem with its location."""
+    from canone.billing.errors import DataFileError
+    from canone.services.sellers import load_seller_file
+
+    try:
+        seller = load_seller_file(file)
+    except DataFileError as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from None
+    flags = ", ".join(f"{name} {'on' if on else 'off'}"
+                      for name, on in (("e-invoicing", seller.einvoicing), ("OSS", seller.oss)))
+    typer.echo(f"{file}: ok ({seller.legal_name}, VAT {seller.vat_id}, {flags}"
+               + (", a DEMO seller" if seller.demo else "") + ")")
 
 
 def arrived_lines(stdin: BinaryIO) -> Iterator[list[bytes]]:

@@ -27,6 +27,8 @@ class Settings:
     catalog: str | None = None
     # The sandbox card network keeps its own state (cards, charges) in this SQLite file.
     sandbox_path: str = "canone-sandbox.db"
+    # The selling company's TOML file (SPEC §8); unset: the demo seller shipped with canone.
+    seller: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -38,4 +40,5 @@ class Settings:
             test_mode=env.get("CANONE_TEST_MODE", "") in ("1", "true", "yes"),
             catalog=env.get("CANONE_CATALOG") or None,
             sandbox_path=env.get("CANONE_SANDBOX_PATH") or cls.sandbox_path,
+            seller=env.get("CANONE_SELLER") or None,
         )

@@ -2,7 +2,8 @@
 
     BillingError
     ├── InvalidField      a value is wrong; names the field and says what is allowed
-    └── CatalogError      a catalog file has problems; lists every one with its location
+    ├── CatalogError      a catalog file has problems; lists every one with its location
+    └── DataFileError     a VAT rates or seller file has problems; lists them the same way
 
 The services add their own subclasses of BillingError; the web and CLI layers map the tree
 once to problem details and exit codes.
@@ -27,6 +28,12 @@ class InvalidField(BillingError):
 
 
 class CatalogError(BillingError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class DataFileError(BillingError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
