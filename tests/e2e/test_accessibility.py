@@ -110,19 +110,28 @@ def test_bundle_page_and_its_dialog(page: Page, demo_data: None, slug: str, lang
     assert_accessible(page, f"bundle dialog of {slug} ({lang})", "#dlg-bundle")
 
 
+def demo_account_id(server: Server, slug: str) -> str:
+    with server.services.database.transaction() as store:
+        owner = store.user_by_email(f"owner@{slug}.example")
+    assert owner is not None
+    return owner.account_id
+
+
 @pytest.mark.parametrize("lang", LANGS)
-def test_console_queue_account_and_request(page: Page, demo_data: None, lang: str) -> None:
+def test_console_queue_account_and_request(page: Page, server: Server, demo_data: None,
+                                           lang: str) -> None:
     demo_sign_in(page, demo.STAFF_EMAIL, lang)
     page.goto(f"/console?lang={lang}")
     assert_accessible(page, f"console queue ({lang})")
-    page.locator("a.request-link").first.click()
-    page.wait_for_load_state("domcontentloaded")
+    page.get_by_role("row").filter(has_text=demo.REDUCING.name).get_by_role("link").last.click()
+    expect(page.locator(".customer-message")).to_be_visible()
     assert_accessible(page, f"console request ({lang})")
     page.goto("/console/accounts")
     assert_accessible(page, f"console accounts ({lang})")
-    page.locator("main a[href^='/console/accounts/']").first.click()
-    page.wait_for_load_state("domcontentloaded")
-    assert_accessible(page, f"console account ({lang})")
+    # The past-due account (unpaid invoice, failed attempts) and an Italian one.
+    for slug in (demo.PAST_DUE.slug, demo.REDUCING.slug):
+        page.goto(f"/console/accounts/{demo_account_id(server, slug)}")
+        assert_accessible(page, f"console account of {slug} ({lang})")
 
 
 # -- 26: the focus ring and form borders -------------------------------------------------
