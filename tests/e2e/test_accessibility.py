@@ -256,6 +256,7 @@ def test_the_confirmation_after_a_purchase_gets_focus(page: Page, server: Server
     confirmation = page.get_by_test_id("confirmation")
     expect(confirmation).to_be_focused()
     expect(confirmation).to_have_attribute("role", "status")
+    shot(page, f"{lang}-a11y-confirmation-focused", full_page=False)
     assert_accessible(page, f"billing page after a purchase ({lang})")
 
 
