@@ -26,7 +26,13 @@ run: $(BIN)/canone
 	@echo "serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	$(BIN)/canone serve --host $(HOST) --port $(PORT)
 
-test: $(BIN)/canone
+# axe-core, which the browser tests inject into pages (tests/e2e/package-lock.json).
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: $(BIN)/canone $(AXE)
 	$(BIN)/pytest -n 2 -q
 
 check: $(BIN)/canone

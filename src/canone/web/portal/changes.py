@@ -79,9 +79,13 @@ def _answer_quote(request: Request, data: dict[str, Any], submitted: str) -> JSO
 
 
 @router.post("/billing/confirm")
-def confirm(request: Request, token: str = Form(""),
+def confirm(request: Request, token: str = Form(""), reviewed: str = Form(""),
             signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
-    """Confirm a quote: the service charges it once, however often it is submitted."""
+    """Confirm a quote: the service charges it once, however often it is submitted. The
+    page's forms send `reviewed=1` only from a review on screen (dialog.js): a submission
+    without it (Enter in a field of the dialog) charges nothing."""
+    if reviewed != "1":
+        return RedirectResponse("/billing?error=not_reviewed", 303)
     svc = services_of(request)
     try:
         done = quotes.confirm(svc, signed_in.actor, _account_id(signed_in), token)

@@ -46,6 +46,8 @@ ERRORS = {
                "moment."),
     "change_refused": N_("This change needs a request to our team."),
     "invalid_quote": N_("This price is no longer valid. Please review the change again."),
+    "not_reviewed": N_("This price was not reviewed, so nothing was charged. Open the change "
+                       "again, check the price and confirm it with the button under it."),
     "not_possible": N_("That is not possible in the current state of your account."),
     "forbidden": N_("Only the account's primary admin can do this."),
     "card_invalid": N_("The card details are not valid. Check them and try again."),

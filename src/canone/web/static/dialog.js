@@ -23,6 +23,7 @@
   function showStep(dialog, name) {
     const steps = dialog.querySelectorAll("[data-step-name]");
     steps.forEach((step) => { step.hidden = step.dataset.stepName !== name; });
+    formsOf(dialog).forEach(syncConfirm);
     const shown = dialog.querySelector(`[data-step-name="${name}"]`);
     const target = shown && shown.querySelector("[data-step-focus], h3, button, input");
     if (target) {
@@ -37,13 +38,51 @@
     if (first) showStep(dialog, first.dataset.stepName);
     if (opener && opener.dataset.fields) setFields(dialog, JSON.parse(opener.dataset.fields));
     dialog.showModal();
+    // Focus the first field; a dialog without one (a review) focuses its heading, never a
+    // button that is disabled while the price loads (focus would be lost).
     const focus = dialog.querySelector("[autofocus]") || dialog.querySelector(
-      "input:not([type=hidden]):not([readonly]), select, textarea, button:not([data-close])");
+      "input:not([type=hidden]):not([readonly]):not(:disabled), select:not(:disabled), textarea")
+      || headingOf(dialog);
     if (focus) focus.focus();
-    const forms = Array.from(dialog.querySelectorAll("form[data-live-quote]"));
-    const outer = dialog.closest("form[data-live-quote]"); // a dialog inside a page's form
+    formsOf(dialog).filter((form) => form.dataset.liveQuote).forEach((form) => liveQuote(form));
+  }
+
+  function headingOf(dialog) {
+    const heading = dialog.querySelector("h2");
+    if (heading && !heading.hasAttribute("tabindex")) heading.tabIndex = -1;
+    return heading;
+  }
+
+  // The forms a dialog's buttons belong to: its own, or the page's form around it.
+  function formsOf(dialog) {
+    const forms = Array.from(dialog.querySelectorAll("form"));
+    const outer = dialog.parentElement && dialog.parentElement.closest("form");
     if (outer) forms.push(outer);
-    forms.forEach((form) => liveQuote(form));
+    return forms;
+  }
+
+  // A dialog closed by Cancel, × or Escape forgets what was chosen in it: reopened, it shows
+  // the current plan and its price again, never the abandoned value.
+  function resetDialog(dialog) {
+    dialog.querySelectorAll("form").forEach((form) => {
+      form.reset();
+      form.canoneSeq = (form.canoneSeq || 0) + 1; // an answer still on its way is dropped
+      clearTimeout(form.canoneTimer);
+      form.canoneLoading = false;
+      form.canoneReviewWanted = false;
+      const token = form.querySelector("input[name=token]");
+      if (token) token.value = "";
+      form.querySelectorAll("input[type=range][data-values]").forEach(syncSlider);
+      form.querySelectorAll("[data-quote-part]").forEach((p) => {
+        p.innerHTML = "";
+        p.removeAttribute("aria-busy");
+      });
+      form.querySelectorAll("[data-default-label]").forEach((b) => { b.textContent = b.dataset.defaultLabel; });
+    });
+    const first = dialog.querySelector("[data-step-name]");
+    if (first) {
+      dialog.querySelectorAll("[data-step-name]").forEach((step) => { step.hidden = step !== first; });
+    }
   }
 
   document.addEventListener("click", (event) => {
@@ -72,6 +111,8 @@
   document.addEventListener("close", (event) => {
     const dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement)) return;
+    resetDialog(dialog);
+    formsOf(dialog).forEach(syncConfirm);
     const back = dialog.canoneSkipReturn ? null : dialog.canoneReturnTo || dialog.canoneOpener;
     dialog.canoneReturnTo = null;
     dialog.canoneSkipReturn = false;
@@ -111,7 +152,8 @@
     const panels = form.querySelectorAll("[data-quote-part]");
     const needs = form.querySelectorAll("[data-needs-quote]");
     panels.forEach((p) => p.setAttribute("aria-busy", "true"));
-    needs.forEach((b) => { b.disabled = true; });
+    form.canoneLoading = true;
+    syncConfirm(form);
     return fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfOf(form) },
@@ -131,14 +173,19 @@
         const token = form.querySelector("input[name=token]");
         if (token) token.value = quote.token || "";
         needs.forEach((b) => {
-          b.disabled = !quote.token;
           if (!b.dataset.defaultLabel) b.dataset.defaultLabel = b.textContent.trim();
           if (b.hasAttribute("data-confirm-label")) b.textContent = quote.confirm_label || b.dataset.defaultLabel;
         });
         form.dataset.quoteKind = quote.kind || "";
+        form.canoneLoading = false;
+        syncConfirm(form);
+        reviewWhenPriced(form);
       })
       .catch(() => {
         if (seq !== form.canoneSeq) return;
+        form.canoneLoading = false;
+        form.canoneReviewWanted = false;
+        syncConfirm(form);
         panels.forEach((p) => {
           p.removeAttribute("aria-busy");
           p.textContent = form.dataset.quoteError || "The price could not be loaded. Try again.";
@@ -151,9 +198,53 @@
     const form = event.target.form;
     if (form && form.dataset.liveQuote && event.target.name !== "token") {
       clearTimeout(form.canoneTimer);
+      // The shown price is out of date from now on: nothing can go on with it.
+      form.canoneLoading = true;
+      syncConfirm(form);
       // Short debounce: the slider sends one quote per position it rests on, not per pixel.
       form.canoneTimer = setTimeout(() => liveQuote(form), 60);
     }
+  });
+
+  // -- the review before a purchase -------------------------------------------------------
+  // A purchase is confirmed only with the confirm button the person sees. A button marked
+  // data-needs-quote works only while it is on screen (its step shown, its dialog open) and
+  // the price it would act on is loaded; so the hidden "Confirm purchase" of a review step is
+  // disabled and can never be the target of Enter's implicit submission. The review's
+  // <input data-reviewed> goes with the form only while the review is on screen: the server
+  // refuses a confirmation without it.
+
+  function isShown(el) {
+    if (el.closest("[hidden]")) return false;
+    const dialog = el.closest("dialog");
+    return !dialog || dialog.open;
+  }
+
+  function syncConfirm(form) {
+    const token = form.querySelector("input[name=token]");
+    const priced = Boolean(token && token.value) && !form.canoneLoading;
+    form.querySelectorAll("[data-needs-quote]").forEach((b) => { b.disabled = !priced || !isShown(b); });
+    form.querySelectorAll("input[data-reviewed]").forEach((mark) => { mark.disabled = !isShown(mark); });
+  }
+
+  // Enter in a field of a priced form goes on to the review ("Continue", "Update my plan"),
+  // once the price of what is chosen has loaded; it never submits, so never buys.
+  function reviewWhenPriced(form) {
+    if (!form.canoneReviewWanted || form.canoneLoading) return;
+    form.canoneReviewWanted = false;
+    const next = Array.from(form.querySelectorAll("[data-needs-quote]:not([type=submit])"))
+      .find((b) => isShown(b) && !b.disabled);
+    if (next) next.click();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const field = event.target;
+    if (event.key !== "Enter" || !(field instanceof HTMLInputElement || field instanceof HTMLSelectElement)) return;
+    const form = field.form;
+    if (!form || !form.dataset.liveQuote) return;
+    event.preventDefault();
+    form.canoneReviewWanted = true;
+    reviewWhenPriced(form);
   });
 
   // -- controls ---------------------------------------------------------------------------
@@ -167,7 +258,9 @@
     const form = slider.form;
     form.querySelector(`[name="${slider.dataset.target}"]`).value = values[i];
     form.querySelectorAll("[data-slider-label]").forEach((el) => { el.textContent = labels[i]; });
-    slider.setAttribute("aria-valuetext", labels[i]);
+    // Screen readers say "10,000 contacts", not the position "3" (data-valuetexts: server's).
+    const texts = slider.dataset.valuetexts ? JSON.parse(slider.dataset.valuetexts) : labels;
+    slider.setAttribute("aria-valuetext", texts[i]);
   }
   document.addEventListener("input", (event) => {
     if (event.target.matches("input[type=range][data-values]")) syncSlider(event.target);
@@ -202,6 +295,14 @@
     }, 0);
   });
 
+  // After a purchase or a change the page opens on its confirmation: focus it, so screen
+  // readers announce it (a status present at load is not read out by itself).
+  const announced = document.querySelector("[data-announce]");
+  if (announced) {
+    announced.tabIndex = -1;
+    announced.focus();
+  }
+
   // Pages whose price shows without opening a dialog (the bundle configurator).
   document.querySelectorAll("form[data-live-quote][data-quote-on-load]").forEach((form) => liveQuote(form));
 
@@ -211,6 +312,7 @@
       document.querySelectorAll("form[data-submitted]").forEach((form) => {
         delete form.dataset.submitted;
         form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+        syncConfirm(form); // buttons that need a price or the review stay as they were
       });
     }
   });
