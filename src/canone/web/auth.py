@@ -87,14 +87,7 @@ def _now() -> datetime:
 
 def check_password(svc: Services, email: str, password: str) -> str | None:
     """The principal ("user:<id>" or "staff:<id>") these credentials sign in, or None."""
-    user = accounts.authenticate(svc, email, password)
-    if user is not None:
-        return f"user:{user.id}"
-    with svc.database.read() as store:
-        staff = store.staff_by_email(email.strip().lower())
-    if staff is not None and accounts.password_matches(staff.password_hash, password):
-        return f"staff:{staff.id}"
-    return None
+    return accounts.authenticate(svc, email, password)
 
 
 def start_session(request: Request, response: Response, principal: str) -> None:
