@@ -27,6 +27,11 @@ class Settings:
     catalog: str | None = None
     # The sandbox card network keeps its own state (cards, charges) in this SQLite file.
     sandbox_path: str = "canone-sandbox.db"
+    # A larger request body is refused (413) before it is read.
+    max_body_bytes: int = 1_048_576
+    # Webhook endpoints on loopback, private, link-local and metadata addresses are refused
+    # unless this is set (tests and development: receivers on localhost).
+    webhooks_allow_private: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -38,4 +43,19 @@ class Settings:
             test_mode=env.get("CANONE_TEST_MODE", "") in ("1", "true", "yes"),
             catalog=env.get("CANONE_CATALOG") or None,
             sandbox_path=env.get("CANONE_SANDBOX_PATH") or cls.sandbox_path,
+            max_body_bytes=_bytes(env.get("CANONE_MAX_BODY_BYTES"), cls.max_body_bytes),
+            webhooks_allow_private=_yes(env.get("CANONE_WEBHOOKS_ALLOW_PRIVATE", "")),
         )
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes")
+
+
+def _bytes(value: str | None, default: int) -> int:
+    if not value:
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(f"CANONE_MAX_BODY_BYTES must be a whole number of bytes, such as "
+                         f"{default}; not {value!r}")
+    return int(value)

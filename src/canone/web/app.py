@@ -45,13 +45,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.sign_in_throttle = SignInThrottle(sign_in_clock or SystemClock())
     problems.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from canone.web.api import PREFIX as API_PREFIX
     from canone.web.api import router as api_router
     from canone.web.console import router as console_router
+    from canone.web.limits import BodyLimit
+    from canone.web.page_headers import PageHeaders
     from canone.web.portal import router as portal_router
 
     app.include_router(api_router)
     app.include_router(portal_router)
     app.include_router(console_router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PageHeaders, api_prefix=API_PREFIX)
     return app
 
 
