@@ -144,3 +144,12 @@ def test_a_real_server_answers_401_then_413_without_reading_the_body(
     assert '"type":"urn:canone:problem:unauthorized"' in unauthenticated
     assert oversized.startswith("HTTP/1.1 413 ")
     assert '"type":"urn:canone:problem:body_too_large"' in oversized
+
+
+def test_a_content_length_that_is_not_a_number_is_a_400(small: TestClient,
+                                                         operator_key: str) -> None:
+    answer = small.post(f"{API}/accounts", content=b"{}", headers={
+        **bearer(operator_key), "content-type": "application/json", "content-length": "lots"})
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "Content-Length is not a number."

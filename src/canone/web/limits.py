@@ -38,7 +38,10 @@ class BodyLimit:
             except Exception as exc:  # the route's own answer: 401 problem details
                 return await secure(response_for(exc))(scope, receive, send)
         if length is not None and not chunked:
-            if int(length) > self.max_bytes:  # the server has checked it is a number
+            if not length.strip().isdigit():  # servers refuse these; a test client may not
+                return await problem(400, "bad_request", "Content-Length is not a number."
+                                     )(scope, receive, send)
+            if int(length) > self.max_bytes:
                 return await self._too_large(scope, receive, send)
             return await self.app(scope, receive, send)  # the server reads no more than it
         body = bytearray()
