@@ -4,7 +4,10 @@ the tests move."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -15,6 +18,7 @@ from fastapi.testclient import TestClient
 from canone.services.context import Services
 from canone.services.throttle import PER_ACCOUNT, SignInThrottle, address_key
 from canone.settings import Settings
+from canone.web import auth
 from canone.web.app import create_app
 from clocks import TestClock
 
@@ -165,3 +169,27 @@ def test_ipv6_clients_are_counted_by_their_64_and_memory_is_bounded() -> None:
         limits.failed(f"user{n}@example.com", "198.51.100.7")
 
     assert len(limits._failures) == 10
+
+
+def test_password_checks_run_off_the_event_loop_at_most_four_at_once() -> None:
+    running, peak = 0, 0
+    lock = threading.Lock()
+
+    def check(n: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)  # argon2's work
+        with lock:
+            running -= 1
+        return threading.get_ident()
+
+    async def sign_ins() -> tuple[int, list[int]]:
+        return threading.get_ident(), list(await asyncio.gather(
+            *(auth.checking_passwords(check, n) for n in range(12))))
+
+    loop_thread, check_threads = asyncio.run(sign_ins())
+
+    assert loop_thread not in check_threads
+    assert peak == 4
