@@ -278,7 +278,7 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     services = services_or_exit(settings)
-    with HttpWebhookSender() as sender:
+    with HttpWebhookSender(allow_private=settings.webhooks_allow_private) as sender:
         runner = Worker(services.database, services.clock, mailer_from_url(settings.smtp_url),
                         PdfInvoiceRenderer(), sender, limit)
 

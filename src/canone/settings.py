@@ -29,6 +29,11 @@ class Settings:
     sandbox_path: str = "canone-sandbox.db"
     # The selling company's TOML file (SPEC §8); unset: the demo seller shipped with canone.
     seller: str | None = None
+    # A larger request body is refused (413) before it is read.
+    max_body_bytes: int = 1_048_576
+    # Webhook endpoints on loopback, private, link-local and metadata addresses are refused
+    # unless this is set (tests and development: receivers on localhost).
+    webhooks_allow_private: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -41,4 +46,19 @@ class Settings:
             catalog=env.get("CANONE_CATALOG") or None,
             sandbox_path=env.get("CANONE_SANDBOX_PATH") or cls.sandbox_path,
             seller=env.get("CANONE_SELLER") or None,
+            max_body_bytes=_bytes(env.get("CANONE_MAX_BODY_BYTES"), cls.max_body_bytes),
+            webhooks_allow_private=_yes(env.get("CANONE_WEBHOOKS_ALLOW_PRIVATE", "")),
         )
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes")
+
+
+def _bytes(value: str | None, default: int) -> int:
+    if not value:
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(f"CANONE_MAX_BODY_BYTES must be a whole number of bytes, such as "
+                         f"{default}; not {value!r}")
+    return int(value)

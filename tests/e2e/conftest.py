@@ -165,14 +165,24 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def _without_csp_violations(context):  # type: ignore[no-untyped-def]
+    """The context's page, failing the test if the browser blocked anything under the
+    pages' Content-Security-Policy (an inline style or script, another site's file)."""
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield page
+    context.close()
+    assert not violations, f"blocked by the Content-Security-Policy: {violations}"
+
+
 @pytest.fixture
 def page(browser, server: Server):  # type: ignore[no-untyped-def]
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900},
                                   locale="en-US")
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _without_csp_violations(context)
 
 
 @pytest.fixture
@@ -181,9 +191,7 @@ def phone(browser, server: Server):  # type: ignore[no-untyped-def]
                                   device_scale_factor=2, is_mobile=True, has_touch=True,
                                   locale="it-IT")
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _without_csp_violations(context)
 
 
 def shot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]

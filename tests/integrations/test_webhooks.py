@@ -34,7 +34,8 @@ STAMP = int(AT.timestamp())
 
 @pytest.fixture
 def sender() -> Iterator[HttpWebhookSender]:
-    with HttpWebhookSender(timeout=5) as sender:
+    # The receivers listen on localhost, which only an operator's setting allows.
+    with HttpWebhookSender(timeout=5, allow_private=True) as sender:
         yield sender
 
 
@@ -260,7 +261,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(
     receiver: WebhookReceiver,
 ):
     receiver.hold.clear()  # the receiver reads the request, then never answers
-    with HttpWebhookSender(timeout=0.2) as sender:
+    with HttpWebhookSender(timeout=0.2, allow_private=True) as sender:
         attempt = sender.send(receiver.url, SECRET, "msg_1", EVENT, datetime.now(UTC))
     receiver.hold.set()
 
@@ -304,3 +305,53 @@ def test_a_transport_can_be_injected_for_callers_tests():
 
     assert attempt == DeliveryAttempt(202, None, True)
     verify(SECRET, seen[0].headers, seen[0].content, now=AT)
+
+
+# -- only public addresses, unless the operator allows others -------------------------------
+
+
+@pytest.fixture
+def public_only() -> Iterator[HttpWebhookSender]:
+    with HttpWebhookSender(timeout=5) as sender:
+        yield sender
+
+
+@pytest.mark.parametrize(("host", "why"), [
+    ("127.0.0.1", "127.0.0.1 is a loopback address"),
+    ("localhost", "localhost resolves to 127.0.0.1, a loopback address"),
+    ("[::1]", "::1 is a loopback address"),
+    ("169.254.169.254", "169.254.169.254 is a cloud metadata address"),
+    ("10.20.30.40", "10.20.30.40 is a private address"),
+    ("192.168.1.1", "192.168.1.1 is a private address"),
+    ("[fd12:3456::1]", "fd12:3456::1 is a unique-local address"),
+    ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1 is a loopback address"),
+    ("0.0.0.0", "0.0.0.0 is the unspecified address"),
+    ("100.64.0.1", "100.64.0.1 is not a public address"),  # carrier-grade NAT
+    ("2130706433", "2130706433 resolves to 127.0.0.1, a loopback address"),
+])
+def test_a_delivery_to_a_private_address_is_not_sent(
+        public_only: HttpWebhookSender, receiver: WebhookReceiver, host: str, why: str):
+    port = receiver.url.split(":")[2].split("/")[0]
+
+    attempt = public_only.send(f"http://{host}:{port}/hooks/canone", SECRET, "msg_1", EVENT,
+                               datetime.now(UTC))
+
+    assert attempt == DeliveryAttempt(
+        None, f"not sent: {why} (webhooks go to public addresses only)", False)
+    assert receiver.deliveries == []
+
+
+def test_a_name_that_does_not_resolve_is_a_failed_attempt(public_only: HttpWebhookSender):
+    attempt = public_only.send("https://hooks.canone.invalid/x", SECRET, "msg_1", EVENT, AT)
+
+    assert attempt.ok is False
+    assert attempt.error is not None
+    assert attempt.error.startswith("could not connect: ")
+
+
+def test_the_operator_setting_allows_receivers_on_localhost(receiver: WebhookReceiver):
+    with HttpWebhookSender(timeout=5, allow_private=True) as sender:
+        attempt = sender.send(receiver.url.replace("127.0.0.1", "localhost"), SECRET, "msg_1",
+                              EVENT, datetime.now(UTC))
+
+    assert attempt == DeliveryAttempt(204, None, True)

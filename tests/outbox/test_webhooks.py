@@ -29,7 +29,8 @@ SUPPORT = Actor(STAFF, "staff:sam@canone.example")
 
 @pytest.fixture
 def sender() -> Iterator[HttpWebhookSender]:
-    with HttpWebhookSender(timeout=5) as http:
+    # The receivers listen on localhost, which only an operator's setting allows.
+    with HttpWebhookSender(timeout=5, allow_private=True) as http:
         yield http
 
 
@@ -193,3 +194,22 @@ def test_a_delivery_that_keeps_failing_is_retried_every_six_hours_for_good(
                           timedelta(minutes=4)]
     assert delays[-4:] == [LONGEST_RETRY] * 4
     assert (row["status"], row["attempts"]) == ("pending", 15)
+
+
+def test_a_delivery_to_a_private_address_is_recorded_as_failed_and_not_sent(database, svc,
+                                                                            clock):
+    """An endpoint stored with a private address (registered while the operator allowed
+    them, or a name re-pointed since) gets nothing once the setting is off."""
+    secret = new_secret()
+    with WebhookReceiver(secret) as receiver, HttpWebhookSender(timeout=5) as public_only:
+        register(database, clock, receiver.url.replace("127.0.0.1", "localhost"), secret,
+                 events=("invoice.paid",))
+        sign_up(svc)
+        report = deliver_webhooks(database, public_only, clock.now())
+
+    assert receiver.deliveries == []
+    assert (report.done, report.retried) == (0, 1)
+    [row] = delivery_rows(database)
+    assert (row["status"], row["attempts"], row["last_status_code"]) == ("pending", 1, None)
+    assert row["last_error"] == ("not sent: localhost resolves to 127.0.0.1, a loopback "
+                                 "address (webhooks go to public addresses only)")

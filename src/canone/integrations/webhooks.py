@@ -17,11 +17,15 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpcore
 import httpx
+
+from canone.services import destinations
 
 SECRET_PREFIX = "whsec_"
 FIRST_RETRY = timedelta(seconds=30)
@@ -112,11 +116,45 @@ class DeliveryAttempt:
     ok: bool
 
 
-class HttpWebhookSender:
-    """Posts signed payloads; one connection pool for every delivery of this process."""
+class _PublicOnly(httpcore.SyncBackend):
+    """Connects only to public addresses, checked on what the name resolves to at this
+    moment (not at registration: the name may have been re-pointed since), and connects to
+    the very address checked, so a second lookup cannot swap in another (DNS rebinding).
+    TLS still verifies the certificate against the url's host name."""
 
-    def __init__(self, timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> None:
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        try:
+            addresses = destinations.public_addresses(host, port)
+        except OSError as error:  # the name does not resolve
+            raise httpcore.ConnectError(str(error)) from error
+        for address in addresses[:-1]:
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address,
+                                           socket_options)
+            except httpcore.ConnectError:
+                continue  # the next address of the name, as a browser would
+        return super().connect_tcp(str(addresses[-1]), port, timeout, local_address,
+                                   socket_options)
+
+
+class _PublicOnlyTransport(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
+                                             network_backend=_PublicOnly())
+
+
+class HttpWebhookSender:
+    """Posts signed payloads; one connection pool for every delivery of this process.
+    Only to public addresses unless `allow_private` (see `services.destinations`)."""
+
+    def __init__(self, timeout: float = 10.0, transport: httpx.BaseTransport | None = None,
+                 allow_private: bool = False) -> None:
         self.timeout = timeout
+        if transport is None and not allow_private:
+            transport = _PublicOnlyTransport()
         # Redirects are not followed: a signed delivery goes to the registered url only.
         self.client = httpx.Client(timeout=timeout, follow_redirects=False, transport=transport)
 
@@ -127,6 +165,9 @@ class HttpWebhookSender:
             headers = signed_headers(secret, msg_id, int(now.timestamp()), payload)
             headers |= {"content-type": "application/json", "user-agent": USER_AGENT}
             response = self.client.post(url, content=payload, headers=headers)
+        except destinations.RefusedDestination as refused:
+            return DeliveryAttempt(None, f"not sent: {refused} (webhooks go to public "
+                                   "addresses only)", False)
         except httpx.TimeoutException:
             return DeliveryAttempt(None, f"timed out after {self.timeout:g}s", False)
         except httpx.ConnectError as error:

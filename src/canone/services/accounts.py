@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,6 +34,7 @@ from canone.services.context import (
     record_change,
     subscription_json,
 )
+from canone.services.passwords import check_new_password
 from canone.services.payments import COMPLETIONS, FAILURES, PENDING, pay
 from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
 from canone.services.records import (
@@ -57,11 +59,29 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def password_matches(password_hash: str, password: str) -> bool:
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether `password` is the one of `password_hash`. With no hash (no such person) the
+    same argon2 work is done against a stand-in hash, so a wrong password takes as long for
+    an unknown email as for a known one: the time of the answer does not tell which
+    emails have an account."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _stand_in_hash(), password) and (
+            password_hash is not None)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_stand_in: tuple[PasswordHasher, str] | None = None
+
+
+def _stand_in_hash() -> str:
+    """A hash of a random password made by the current hasher (argon2's cost is set by the
+    parameters stored in the hash, so it must have the real hashes' parameters)."""
+    global _stand_in
+    hasher = _hasher
+    if _stand_in is None or _stand_in[0] is not hasher:
+        _stand_in = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return _stand_in[1]
 
 
 @dataclass(frozen=True)
@@ -109,8 +129,7 @@ def check_basics(catalog_currencies: tuple[str, ...], form: SignUp) -> None:
     check_email(form.admin_email, "primary_admin.email")
     if not form.admin_name.strip():
         raise InvalidField("primary_admin.name", "required")
-    if len(form.admin_password) < 8:
-        raise InvalidField("primary_admin.password", "must have at least 8 characters")
+    check_new_password(form.admin_password, "primary_admin.password")
 
 
 def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> SignedUp:
@@ -246,8 +265,7 @@ def add_user(svc: Services, actor: Actor, account_id: str, email: str, name: str
     if role not in (ADMIN, USER):
         raise InvalidField("role", "allowed: admin, user")
     email = check_email(email, "email")
-    if len(password) < 8:
-        raise InvalidField("password", "must have at least 8 characters")
+    check_new_password(password, "password")
     with svc.database.transaction() as store:
         load_account(store, actor, account_id)
         require_primary_admin(store, actor, account_id, "add users")
@@ -261,12 +279,20 @@ def add_user(svc: Services, actor: Actor, account_id: str, email: str, name: str
         return user
 
 
-def authenticate(svc: Services, email: str, password: str) -> User | None:
+def authenticate(svc: Services, email: str, password: str) -> str | None:
+    """The principal ("user:<id>" or "staff:<id>") these credentials sign in, or None.
+    Exactly one password check is made whoever the email belongs to, if anyone."""
+    email = email.strip().lower()
     with svc.database.read() as store:
-        user = store.user_by_email(email.strip().lower())
-    if user is None or not user.active or not password_matches(user.password_hash, password):
-        return None
-    return user
+        user = store.user_by_email(email)
+        staff = store.staff_by_email(email) if user is None else None
+    if user is not None:
+        ok = password_matches(user.password_hash, password) and user.active
+        return f"user:{user.id}" if ok else None
+    if password_matches(staff.password_hash if staff else None, password):
+        assert staff is not None
+        return f"staff:{staff.id}"
+    return None
 
 
 def account_of(svc: Services, actor: Actor, account_id: str) -> Account:

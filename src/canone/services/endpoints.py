@@ -12,6 +12,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from canone.billing.errors import InvalidField
+from canone.services import destinations
 from canone.services.access import Actor, load_account, require_billing, require_staff
 from canone.services.context import Services, new_id
 from canone.services.store import Store, WebhookDelivery, WebhookEndpoint
@@ -41,13 +42,28 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, allow_private: bool = False) -> str:
+    """The url, if deliveries may go there: http(s), and (unless `allow_private`) a host on
+    public addresses only. A name that does not resolve yet is accepted: each delivery
+    checks the addresses again."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidField("url", "must be an http:// or https:// URL with a host")
     if len(url) > 2000:
         raise InvalidField("url", "at most 2000 characters")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise InvalidField("url", "the port must be a number from 1 to 65535") from None
+    if not allow_private:
+        try:
+            destinations.public_addresses(parts.hostname, port)
+        except destinations.RefusedDestination as refused:
+            raise InvalidField("url", f"{refused}: webhooks go to public addresses "
+                               "only") from None
+        except (OSError, UnicodeError):
+            pass  # not resolvable now: the delivery checks again
     return url
 
 
@@ -62,9 +78,10 @@ def check_events(events: list[str]) -> tuple[str, ...]:
 
 
 def register(svc: Services, actor: Actor, url: str, events: list[str],
-             account_id: str | None) -> WebhookEndpoint:
-    """An endpoint for one account, or (staff only, `account_id` None) for all accounts."""
-    url = check_url(url)
+             account_id: str | None, *, allow_private: bool = False) -> WebhookEndpoint:
+    """An endpoint for one account, or (staff only, `account_id` None) for all accounts.
+    Its url must be on public addresses unless the operator allows private ones."""
+    url = check_url(url, allow_private)
     types = check_events(events)
     account_id = account_id if account_id is not None else actor.account_id
     with svc.database.transaction() as store:

@@ -10,7 +10,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from canone.bootstrap import build_services
+from canone.db.clock import SystemClock
 from canone.services.context import Services
+from canone.services.ports import Clock
+from canone.services.throttle import SignInThrottle
 from canone.settings import Settings
 from canone.web import problems
 
@@ -21,7 +24,10 @@ class NotMigrated(RuntimeError):
     pass
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None, *,
+               sign_in_clock: Clock | None = None) -> FastAPI:
+    """The app; `sign_in_clock` times the sign-in throttle (default: the wall clock, never
+    the billing test clock, which tests move by days)."""
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
 
@@ -36,15 +42,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   description="Subscription billing and plan management.")
     app.state.settings = settings
     app.state.services = services
+    app.state.sign_in_throttle = SignInThrottle(sign_in_clock or SystemClock())
     problems.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from canone.web.api import PREFIX as API_PREFIX
     from canone.web.api import router as api_router
     from canone.web.console import router as console_router
+    from canone.web.limits import BodyLimit
+    from canone.web.page_headers import PageHeaders
     from canone.web.portal import router as portal_router
 
     app.include_router(api_router)
     app.include_router(portal_router)
     app.include_router(console_router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PageHeaders, api_prefix=API_PREFIX)
     return app
 
 

@@ -16,10 +16,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -28,6 +31,7 @@ from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.records import Account, Staff, User
 from canone.services.store import Store, WebSession
+from canone.services.throttle import SignInThrottle
 from canone.web import i18n
 from canone.web.templating import LoginRequired, PageError, locale_of, translator_of
 
@@ -36,6 +40,7 @@ LOGIN_CSRF_COOKIE = "canone_login_csrf"
 SESSION_HOURS = 12
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,25 @@ def _now() -> datetime:
 # -- signing in and out ------------------------------------------------------------------
 
 
+# argon2 takes about 64 MiB and tens of milliseconds of CPU per check: a few at a time, in
+# threads of their own, so a flood of sign-ins can take neither the memory nor the thread
+# pool that every other page and API call runs on.
+_PASSWORD_CHECKS = CapacityLimiter(4)
+
+
+async def checking_passwords(check: Callable[..., T], *args: Any) -> T:
+    """Run `check` (argon2 work) off the event loop, at most 4 at once."""
+    return await to_thread.run_sync(check, *args, limiter=_PASSWORD_CHECKS)
+
+
+def throttle_of(request: Request) -> SignInThrottle:
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    return throttle
+
+
 def check_password(svc: Services, email: str, password: str) -> str | None:
     """The principal ("user:<id>" or "staff:<id>") these credentials sign in, or None."""
-    user = accounts.authenticate(svc, email, password)
-    if user is not None:
-        return f"user:{user.id}"
-    with svc.database.read() as store:
-        staff = store.staff_by_email(email.strip().lower())
-    if staff is not None and accounts.password_matches(staff.password_hash, password):
-        return f"staff:{staff.id}"
-    return None
+    return accounts.authenticate(svc, email, password)
 
 
 def start_session(request: Request, response: Response, principal: str) -> None:

@@ -50,6 +50,8 @@ TITLES = {
     "idempotency_conflict": "Idempotency-Key reused with another request",
     "idempotency_in_progress": "A request with this Idempotency-Key is still running",
     "method_not_allowed": "Method not allowed",
+    "body_too_large": "Request body too large",
+    "bad_request": "Malformed request",
     "internal": "Internal error",
 }
 

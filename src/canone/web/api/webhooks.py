@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from canone.services import endpoints
 from canone.web.api import models
@@ -16,6 +16,7 @@ from canone.web.api.base import (
     StartingAfter,
     api_router,
     errors,
+    settings_of,
 )
 from canone.web.api.models import ID_PATTERN
 from canone.web.api.views import delivery_view, endpoint_view, page
@@ -28,12 +29,17 @@ AccountFilter = Annotated[str | None, Query(
 
 @router.post("/webhook-endpoints", status_code=201, response_model=models.WebhookEndpointCreated,
              responses=errors(401, 403, 404, 409, 422))
-def register_endpoint(body: models.WebhookEndpointIn, actor: ActorDep, svc: ServicesDep,
-                      idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+def register_endpoint(body: models.WebhookEndpointIn, request: Request, actor: ActorDep,
+                      svc: ServicesDep, idempotency_key: IdempotencyKey = None
+                      ) -> dict[str, Any]:
     """Register a URL for events (`events`: types, or `["*"]`). Deliveries are signed with
     the Standard Webhooks scheme (headers webhook-id, webhook-timestamp, webhook-signature;
-    HMAC-SHA256 with the `secret`, which is shown only in this response)."""
-    endpoint = endpoints.register(svc, actor, body.url, body.events, body.account_id)
+    HMAC-SHA256 with the `secret`, which is shown only in this response). The url must be
+    on public addresses: loopback, private, link-local and metadata addresses are refused
+    (422 on `url`) unless the operator allows them."""
+    allow = settings_of(request).webhooks_allow_private
+    endpoint = endpoints.register(svc, actor, body.url, body.events, body.account_id,
+                                  allow_private=allow)
     return endpoint_view(endpoint, with_secret=True)
 
 

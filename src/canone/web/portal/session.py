@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +42,17 @@ def login_form(request: Request, next: str = "", signed_out: bool = False) -> Re
     return _login_page(request, auth.safe_next(next, ""), signed_out=signed_out)
 
 
+def _too_many(request: Request, next_url: str, email: str, seconds: int) -> HTMLResponse:
+    tr = translator_of(request)
+    minutes = max(1, math.ceil(seconds / 60))
+    response = _login_page(request, next_url, email, tr.ngettext(
+        "Too many attempts to sign in. Try again in %(n)s minute.",
+        "Too many attempts to sign in. Try again in %(n)s minutes.", minutes) % {"n": minutes},
+        429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @router.post("/login")
 async def login(request: Request, email: str = Form(""), password: str = Form(""),
                 csrf: str = Form(""), next: str = Form("")) -> Response:
@@ -47,11 +60,17 @@ async def login(request: Request, email: str = Form(""), password: str = Form(""
     if not auth.login_csrf_ok(request, csrf):
         return _login_page(request, next, email, tr.gettext(
             "The sign-in form expired. Please try again."), 400)
-    principal = await run_in_threadpool(auth.check_password, auth.services_of(request),
-                                        email, password)
+    throttle = auth.throttle_of(request)
+    address = request.client.host if request.client else ""
+    if wait := throttle.seconds_to_wait(email, address):
+        return _too_many(request, next, email, wait)
+    principal = await auth.checking_passwords(auth.check_password, auth.services_of(request),
+                                              email, password)
     if principal is None:
+        throttle.failed(email, address)
         return _login_page(request, next, email, tr.gettext(
             "The email or the password is not right."), 401)
+    throttle.succeeded(email)
     response = RedirectResponse(auth.safe_next(next, _landing(principal)), 303)
     await run_in_threadpool(auth.start_session, request, response, principal)
     return response
