@@ -99,9 +99,9 @@ def test_refunds_partial_then_the_rest_and_never_more_than_was_paid(
     assert network.refund(intent, 1800, "ref_1") == partial  # the same key: once
     with pytest.raises(RefundRefused, match="between 1 and 3000"):
         network.refund(intent, 3001, "ref_2")
-    assert network.refund(intent, None, "ref_3").amount_minor == 3000
-    with pytest.raises(RefundRefused):
-        network.refund(intent, None, "ref_4")
+    assert network.refund(intent, 3000, "ref_3").amount_minor == 3000
+    with pytest.raises(RefundRefused, match="between 1 and 0"):
+        network.refund(intent, 1, "ref_4")
 
 
 def test_a_declined_payment_cannot_be_refunded(network: SandboxGateway) -> None:
@@ -109,4 +109,4 @@ def test_a_declined_payment_cannot_be_refunded(network: SandboxGateway) -> None:
     intent = network.open_charge(asked)
     network.confirm_charge(intent, asked)
     with pytest.raises(RefundRefused, match="succeeded"):
-        network.refund(intent, None, "ref_1")
+        network.refund(intent, 4800, "ref_1")

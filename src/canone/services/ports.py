@@ -179,9 +179,9 @@ class PaymentGateway(Protocol):
         """Cancel an intent that has not succeeded (a stale quote); its outcome after."""
         ...
 
-    def refund(self, provider_id: str, amount_minor: int | None, key: str) -> RefundResult:
-        """Refund `amount_minor` (None: what is left) of a succeeded intent, once per `key`.
-        Raises RefundRefused."""
+    def refund(self, provider_id: str, amount_minor: int, key: str) -> RefundResult:
+        """Refund `amount_minor` of a succeeded intent, once per `key` (the caller knows what
+        is left to refund: it never asks for more). Raises RefundRefused."""
         ...
 
 

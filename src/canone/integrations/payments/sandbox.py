@@ -360,7 +360,7 @@ class SandboxGateway:
             raise LookupError(f"no payment intent {provider_id} on the sandbox network")
         return row[0], row[1], row[2], row[3], row[4]
 
-    def refund(self, provider_id: str, amount_minor: int | None, key: str) -> RefundResult:
+    def refund(self, provider_id: str, amount_minor: int, key: str) -> RefundResult:
         intent_key = self._intent(provider_id)[0]
         with self._transaction() as db:
             earlier = db.execute("SELECT id, amount_minor FROM refunds WHERE idempotency_key = ?",
@@ -373,14 +373,13 @@ class SandboxGateway:
             (refunded,) = db.execute("SELECT COALESCE(SUM(amount_minor), 0) FROM refunds"
                                      " WHERE intent_id = ?", (provider_id,)).fetchone()
             left = charged.amount_minor - int(refunded)
-            amount = left if amount_minor is None else amount_minor
-            if not 0 < amount <= left:
-                raise RefundRefused(f"The refund must be between 1 and {left} (minor units"
-                                    f" of {charged.currency}) left to refund, not {amount}.")
+            if not 0 < amount_minor <= left:
+                raise RefundRefused(f"The refund must be between 1 and {left} (minor units of"
+                                    f" {charged.currency}) left to refund, not {amount_minor}.")
             refund_id = f"re_{secrets.token_hex(12)}"
             db.execute("INSERT INTO refunds VALUES (?, ?, ?, ?)",
-                       (refund_id, key, provider_id, amount))
-        return RefundResult(refund_id, REFUND_SUCCEEDED, amount)
+                       (refund_id, key, provider_id, amount_minor))
+        return RefundResult(refund_id, REFUND_SUCCEEDED, amount_minor)
 
     # -- inspection (tests, reconciliation reports) ---------------------------------------
 

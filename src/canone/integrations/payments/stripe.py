@@ -79,7 +79,7 @@ class StripeGateway:
             secret_key, stripe_version=self.api_version,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=network_retries,
-            http_client=stripe.HTTPXClient(timeout=timeout, allow_sync_methods=True),
+            http_client=stripe.RequestsClient(timeout=timeout),
         )
 
     # -- customers and payment methods (HostedPaymentMethods) -----------------------------
@@ -152,10 +152,12 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key(request.key, "confirm")})
         except stripe.CardError as exc:  # declined: the intent says how
             return self._after_decline(provider_id, exc)
-        except stripe.InvalidRequestError as exc:
-            if exc.code == "payment_intent_unexpected_state":  # confirmed before (a retry)
-                return self.charge_outcome(provider_id)
-            raise
+        except stripe.InvalidRequestError:
+            # Confirmed before (a retry after a lost answer) or canceled: its outcome.
+            outcome = self.charge_outcome(provider_id)
+            if outcome.status == REQUIRES_CONFIRMATION:
+                raise
+            return outcome
         except _UNKNOWN_OUTCOME as exc:
             raise GatewayTimeout(f"Stripe did not answer: {_message(exc)}") from None
         return outcome_of(intent.to_dict())
@@ -173,10 +175,8 @@ class StripeGateway:
             raise GatewayTimeout(f"Stripe did not answer: {_message(exc)}") from None
         return outcome_of(intent.to_dict())
 
-    def refund(self, provider_id: str, amount_minor: int | None, key: str) -> RefundResult:
-        params: RefundCreateParams = {"payment_intent": provider_id}
-        if amount_minor is not None:
-            params["amount"] = amount_minor
+    def refund(self, provider_id: str, amount_minor: int, key: str) -> RefundResult:
+        params: RefundCreateParams = {"payment_intent": provider_id, "amount": amount_minor}
         try:
             refund = self.client.v1.refunds.create(
                 params,
