@@ -97,6 +97,7 @@ def test_refunds_partial_then_the_rest_and_never_more_than_was_paid(
     partial = network.refund(intent, 1800, "ref_1")
     assert (partial.status, partial.amount_minor) == ("succeeded", 1800)
     assert network.refund(intent, 1800, "ref_1") == partial  # the same key: once
+    assert network.refund_outcome(partial.refund_id) == partial
     with pytest.raises(RefundRefused, match="between 1 and 3000"):
         network.refund(intent, 3001, "ref_2")
     assert network.refund(intent, 3000, "ref_3").amount_minor == 3000

@@ -184,6 +184,10 @@ class PaymentGateway(Protocol):
         is left to refund: it never asks for more). Raises RefundRefused."""
         ...
 
+    def refund_outcome(self, refund_id: str) -> RefundResult:
+        """A refund as the provider has it now: a pending one may still fail."""
+        ...
+
 
 class HostedPaymentMethods(Protocol):
     """Cards and bank accounts collected by the provider's own form (Stripe Elements), so no

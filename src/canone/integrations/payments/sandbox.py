@@ -381,6 +381,14 @@ class SandboxGateway:
                        (refund_id, key, provider_id, amount_minor))
         return RefundResult(refund_id, REFUND_SUCCEEDED, amount_minor)
 
+    def refund_outcome(self, refund_id: str) -> RefundResult:
+        with self._transaction() as db:
+            row = db.execute("SELECT amount_minor FROM refunds WHERE id = ?",
+                             (refund_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"no refund {refund_id} on the sandbox network")
+        return RefundResult(refund_id, REFUND_SUCCEEDED, int(row[0]))  # instant, never fails
+
     # -- inspection (tests, reconciliation reports) ---------------------------------------
 
     def charges_for(self, card_token: str) -> list[ChargeRecord]:

@@ -187,6 +187,9 @@ class StripeGateway:
             raise GatewayTimeout(f"Stripe did not answer: {_message(exc)}") from None
         return refund_of(refund.to_dict())
 
+    def refund_outcome(self, refund_id: str) -> RefundResult:
+        return refund_of(self._call(self.client.v1.refunds.retrieve, refund_id).to_dict())
+
     # -- the port's one-step charge (the services' current way of charging) ---------------
 
     def charge(self, card_token: str, amount_minor: int, currency: str,
@@ -235,6 +238,8 @@ class StripeGateway:
         lost answer is a GatewayTimeout."""
         try:
             return method(*args, {"idempotency_key": key}) if key else method(*args)
+        except stripe.IdempotencyError as exc:  # canone's bug, as with the sandbox
+            raise ValueError(f"idempotency key {key!r}: {_message(exc)}") from None
         except _UNKNOWN_OUTCOME as exc:
             raise GatewayTimeout(f"Stripe did not answer: {_message(exc)}") from None
 
