@@ -107,6 +107,20 @@ class SetupSession:
     client_secret: str
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """An event the payment provider sent (Stripe's webhooks), its signature checked. It
+    arrives at least once and in any order: a handler re-reads `object_id` from the
+    provider and applies that state, and an `id` seen before changes nothing."""
+
+    id: str
+    type: str  # e.g. "payment_intent.succeeded"
+    object_id: str  # e.g. "pi_…"
+    object_type: str  # e.g. "payment_intent"
+    created: int  # Unix time at the provider
+    api_version: str | None
+
+
 class CardRejected(Exception):
     """The card cannot be stored (bad number, expired, wrong cvc); `field` names which part."""
 
