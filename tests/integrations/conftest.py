@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from stripefixtures import localstripe, stripe_base  # noqa: F401  (localstripe)
-
 from .smtp_server import SmtpTestServer
 
 

@@ -43,7 +43,7 @@ def test_an_opened_intent_is_charged_when_confirmed(network: SandboxGateway) -> 
     asked = request(network, "4242424242424242")
     intent = network.open_charge(asked)
     assert network.charge_outcome(intent) == ChargeResult(REQUIRES_CONFIRMATION, None, "",
-                                                          intent)
+                                                          intent, key="col_inv_1_1")
     assert network.total_charged() == 0
     outcome = network.confirm_charge(intent, asked)
     assert (outcome.status, outcome.provider_id) == (SUCCEEDED, intent)

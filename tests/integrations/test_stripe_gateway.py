@@ -170,7 +170,8 @@ def test_a_charge_opens_a_payment_intent_in_minor_units_then_confirms_it(
         intent, 4850, "eur", customer, token, {"canone_intent": "chg_abc"},
         "requires_confirmation")
     outcome = gateway.confirm_charge(intent, asked)
-    assert (outcome.status, outcome.provider_id, outcome.message) == (SUCCEEDED, intent, "")
+    assert (outcome.status, outcome.provider_id, outcome.message, outcome.key) == (
+        SUCCEEDED, intent, "", "chg_abc")
     assert outcome.charge_id is not None and outcome.charge_id.startswith("ch_")
     assert gateway.charge_outcome(intent) == outcome
 

@@ -45,7 +45,7 @@ def test_off_session_authentication_required_is_its_own_outcome_not_a_decline() 
     assert outcome == ChargeResult(
         AUTHENTICATION_REQUIRED, None,
         "Your card was declined. This transaction requires authentication.",
-        "pi_3QmT4cLkdIwHu7ix1a2b3c4d")
+        "pi_3QmT4cLkdIwHu7ix1a2b3c4d", key="col_inv_3f2a_2")
     (confirm,) = replay.sent
     assert confirm.form == {"off_session": "true"}
     assert confirm.headers["idempotency-key"] == "canone-col_inv_3f2a_2-confirm"
@@ -57,7 +57,7 @@ def test_a_saved_card_declined_for_insufficient_funds_says_so() -> None:
     with StripeReplay("saved_card_insufficient_funds") as replay:
         outcome = gateway(replay).confirm_charge("pi_3QmT5dLkdIwHu7ix0Fq8aA1b", renewal())
     assert outcome == ChargeResult(INSUFFICIENT_FUNDS, None, "Your card has insufficient funds.",
-                                   "pi_3QmT5dLkdIwHu7ix0Fq8aA1b")
+                                   "pi_3QmT5dLkdIwHu7ix0Fq8aA1b", key="col_inv_3f2a_2")
     assert replay.errors == []
 
 
@@ -69,10 +69,11 @@ def test_a_sepa_debit_stays_processing_until_stripe_says_it_failed() -> None:
         days_later = stripe.charge_outcome(intent)
         failed = stripe.charge_outcome(intent)
     assert (first.status, first.final) == (PROCESSING, False)
-    assert days_later == ChargeResult(PROCESSING, None, "", intent)
+    assert days_later == ChargeResult(PROCESSING, None, "", intent, key="col_inv_3f2a_2")
     assert failed == ChargeResult(
         DECLINED, None,
-        "The customer's bank account has insufficient funds to cover this payment.", intent)
+        "The customer's bank account has insufficient funds to cover this payment.", intent,
+        key="col_inv_3f2a_2")
     assert replay.errors == []
 
 

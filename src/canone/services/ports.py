@@ -65,6 +65,7 @@ class ChargeResult:
     message: str = ""
     provider_id: str | None = None  # the provider's intent (Stripe: pi_…), when it has one
     client_secret: str | None = None  # with REQUIRES_ACTION: what Stripe.js needs
+    key: str | None = None  # canone's intent key, when read back from the provider
 
     @property
     def succeeded(self) -> bool:

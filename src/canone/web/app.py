@@ -41,10 +41,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from canone.web.api import router as api_router
     from canone.web.console import router as console_router
     from canone.web.portal import router as portal_router
+    from canone.web.stripe_webhooks import router as stripe_router
 
     app.include_router(api_router)
     app.include_router(portal_router)
     app.include_router(console_router)
+    app.include_router(stripe_router)
     return app
 
 

@@ -51,6 +51,8 @@ TITLES = {
     "idempotency_in_progress": "A request with this Idempotency-Key is still running",
     "method_not_allowed": "Method not allowed",
     "internal": "Internal error",
+    "bad_signature": "The Stripe-Signature does not prove Stripe sent this",
+    "provider_unavailable": "The payment provider did not answer; retry later",
 }
 
 

@@ -331,18 +331,19 @@ class SandboxGateway:
     def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
         key, card_token, amount, currency, canceled = self._intent(provider_id)
         if canceled:
-            return ChargeResult(CANCELED, None, "The payment was canceled.", provider_id)
+            return ChargeResult(CANCELED, None, "The payment was canceled.", provider_id,
+                                key=key)
         # The intent's key is the charge's: confirming again answers the first outcome.
         outcome = self.charge(card_token, amount, currency, key)
-        return _of_intent(outcome, provider_id)
+        return _of_intent(outcome, provider_id, key)
 
     def charge_outcome(self, provider_id: str) -> ChargeResult:
         key, *_, canceled = self._intent(provider_id)
         outcome = self.lookup(key)
         if outcome is None:
             status = CANCELED if canceled else REQUIRES_CONFIRMATION
-            return ChargeResult(status, None, "", provider_id)
-        return _of_intent(outcome, provider_id)
+            return ChargeResult(status, None, "", provider_id, key=key)
+        return _of_intent(outcome, provider_id, key)
 
     def cancel_charge(self, provider_id: str) -> ChargeResult:
         key = self._intent(provider_id)[0]
@@ -415,8 +416,8 @@ class SandboxGateway:
 _COLUMNS = "idempotency_key, card_token, amount_minor, currency, status, charge_id, message"
 
 
-def _of_intent(outcome: ChargeResult, provider_id: str) -> ChargeResult:
-    return ChargeResult(outcome.status, outcome.charge_id, outcome.message, provider_id)
+def _of_intent(outcome: ChargeResult, provider_id: str, key: str) -> ChargeResult:
+    return ChargeResult(outcome.status, outcome.charge_id, outcome.message, provider_id, key=key)
 
 
 def _record(db: sqlite3.Connection, idempotency_key: str) -> ChargeRecord | None:

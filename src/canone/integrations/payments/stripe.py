@@ -14,6 +14,7 @@ sees a payment method id (`save_payment_method`), never a number.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import stripe
@@ -245,7 +246,11 @@ class StripeGateway:
 
 
 def outcome_of(intent: dict[str, Any]) -> ChargeResult:
-    """A PaymentIntent (as a dict) as the port's outcome."""
+    """A PaymentIntent (as a dict) as the port's outcome, with canone's intent key."""
+    return replace(_outcome(intent), key=(intent.get("metadata") or {}).get("canone_intent"))
+
+
+def _outcome(intent: dict[str, Any]) -> ChargeResult:
     status, provider_id = intent["status"], str(intent["id"])
     charge = intent.get("latest_charge")
     charge_id = charge.get("id") if isinstance(charge, dict) else charge
