@@ -3,6 +3,8 @@ before its routes are built:
 
 - its store is not pickled to `/tmp/localstripe.pickle` after every write: each test server
   starts from scratch, and every localstripe on the machine would write that one file;
+- it listens on 127.0.0.1 only (localstripe binds `::`, which a machine without IPv6
+  refuses) and keeps no access log (nobody reads it);
 - `POST /v1/payment_intents/{id}/confirm` accepts `off_session` (Stripe's parameter for a
   charge made while the customer is away), which localstripe refuses as unexpected.
   localstripe has no off-session behaviour to apply, so the value is ignored; what Stripe
@@ -13,8 +15,11 @@ Run it as `python tests/localstripe_server.py --from-scratch --port N`.
 
 from __future__ import annotations
 
+import argparse
+import socket
 from typing import Any
 
+from aiohttp import web
 from localstripe import resources
 
 
@@ -36,8 +41,19 @@ def _patch() -> None:
             resources.extra_apis[index] = (method, url, _confirm_off_session)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--from-scratch", action="store_true")  # always: nothing is loaded
+    port = parser.parse_args().port
     _patch()
     from localstripe import server  # builds its routes from `extra_apis` on import
 
-    server.start()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    web.run_app(server.app, sock=sock, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()

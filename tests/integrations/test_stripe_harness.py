@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import stripe
 
+import stripefixtures
 from stripefixtures import TEST_KEY, LocalStripe
 
 
@@ -19,3 +23,13 @@ def test_each_test_starts_with_an_empty_localstripe(stripe_base: str,
                                                     localstripe: LocalStripe) -> None:
     assert localstripe.payment_intents() == []
     assert localstripe.http.get("/v1/customers").json()["data"] == []
+
+
+def test_a_localstripe_that_does_not_start_is_reported_with_its_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("import sys\nprint('no module named aiohttp')\nsys.exit(1)\n")
+    monkeypatch.setattr(stripefixtures, "SERVER", broken)
+    reported = r"(?s)did not start on port \d+:\n.*no module named aiohttp"
+    with pytest.raises(RuntimeError, match=reported):
+        stripefixtures.start_localstripe()
