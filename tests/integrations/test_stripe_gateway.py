@@ -21,6 +21,7 @@ from canone.services.ports import (
     CardRejected,
     ChargeRequest,
     ChargeResult,
+    GatewayTimeout,
     RefundRefused,
     StoredCard,
 )
@@ -318,3 +319,22 @@ def test_a_declined_payment_cannot_be_refunded(gateway: StripeGateway, customer:
 
 def charged_id(gateway: StripeGateway, intent: str) -> str | None:
     return gateway.charge_outcome(intent).charge_id
+
+
+# -- the port's one-step charge -----------------------------------------------------------
+
+
+def test_the_one_step_charge_opens_and_confirms_with_the_intent_key(
+        gateway: StripeGateway, customer: str, localstripe: LocalStripe) -> None:
+    token = saved(gateway, customer, card_method(gateway, VISA)).token
+    outcome = gateway.charge(token, 4800, "EUR", "col_inv_1_1")
+    assert (outcome.status, outcome.key) == (SUCCEEDED, "col_inv_1_1")
+    assert [(i["amount"], i["status"]) for i in localstripe.payment_intents()] == [
+        (4800, "succeeded")]
+
+
+def test_the_one_step_charge_reports_an_open_outcome_as_not_known_yet(
+        gateway: StripeGateway, customer: str) -> None:
+    token = saved(gateway, customer, card_method(gateway, THREE_D_SECURE)).token
+    with pytest.raises(GatewayTimeout, match="requires_action"):
+        gateway.charge(token, 4800, "EUR", "col_inv_1_1")

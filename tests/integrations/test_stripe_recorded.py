@@ -15,6 +15,7 @@ from canone.services.ports import (
     DECLINED,
     INSUFFICIENT_FUNDS,
     PROCESSING,
+    SUCCEEDED,
     ChargeRequest,
     ChargeResult,
     RefundResult,
@@ -108,4 +109,18 @@ def test_opening_again_with_the_same_key_is_answered_with_the_same_payment_inten
         "payment_method": CARD, "payment_method_types[0]": "card",
         "metadata[canone_intent]": "chg_5e1b0f"}
     assert creates[0].form == creates[1].form
+    assert replay.errors == []
+
+
+def test_an_intent_is_looked_up_by_canones_key_in_its_metadata() -> None:
+    with StripeReplay("search_by_intent_key") as replay:
+        stripe = gateway(replay)
+        found = stripe.lookup("col_inv_3f2a_2")
+        missing = stripe.lookup("col_inv_9999_1")
+    assert found == ChargeResult(SUCCEEDED, "ch_3QmTAiLkdIwHu7ixSrch0002", "",
+                                 "pi_3QmTAiLkdIwHu7ixSrch0001", key="col_inv_3f2a_2")
+    assert missing is None
+    assert [sent.query for sent in replay.sent] == [
+        {"query": "metadata['canone_intent']:'col_inv_3f2a_2'", "limit": "1"},
+        {"query": "metadata['canone_intent']:'col_inv_9999_1'", "limit": "1"}]
     assert replay.errors == []
