@@ -11,8 +11,9 @@ from canone.services import accounts
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-# Fixtures for a migrated database on SQLite and PostgreSQL (tests/dbfixtures.py).
-pytest_plugins = ["dbfixtures"]
+# Fixtures for a migrated database on SQLite and PostgreSQL (tests/dbfixtures.py), and
+# localstripe, the Stripe of the tests (tests/stripefixtures.py).
+pytest_plugins = ["dbfixtures", "stripefixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from canone.db.clock import StoredTestClock, SystemClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services.context import Services
-from canone.services.ports import Clock
+from canone.services.ports import Clock, PaymentGateway
 from canone.settings import Settings
 
 
@@ -25,7 +25,33 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     return Services(
         database=database,
         clock=clock,
-        gateway=SandboxGateway(settings.sandbox_path, clock),
+        gateway=gateway_of(settings, clock),
         catalog=catalog_of(settings),
         secret_key=settings.secret_key,
     )
+
+
+def gateway_of(settings: Settings, clock: Clock) -> PaymentGateway:
+    """The payment gateway of `CANONE_PAYMENTS` (SPEC §9); the sandbox by default."""
+    if problems := settings.payment_problems():
+        raise ValueError("; ".join(problems))
+    if settings.payments == "stripe":
+        from canone.integrations.payments.stripe import StripeGateway  # the SDK is large
+
+        assert settings.stripe_secret_key is not None  # payment_problems says so otherwise
+        return StripeGateway(settings.stripe_secret_key, settings.stripe_api_version,
+                             settings.stripe_api_base)
+    return SandboxGateway(settings.sandbox_path, clock)
+
+
+def payments_line(settings: Settings) -> str:
+    """What `canone serve` says about payments when it starts."""
+    if settings.payments != "stripe":
+        return "payments: the sandbox card network (demos and tests only; no money moves)"
+    from canone.integrations.payments.stripe import pinned_api_version
+
+    version = settings.stripe_api_version or pinned_api_version()
+    mode = "test" if (settings.stripe_secret_key or "").startswith(("sk_test_", "rk_test_")) \
+        else "live"
+    return (f"payments: Stripe ({mode} mode), API version {version}; the Stripe webhook"
+            " endpoint must use this same API version")

@@ -154,6 +154,8 @@ def services_or_exit(settings: Settings) -> Services:
     from canone.bootstrap import build_services
 
     catalog_in_effect(settings)  # a clear message for a broken catalog file
+    if problems := settings.payment_problems():
+        raise fail("the payment settings are incomplete:\n  " + "\n  ".join(problems))
     services = build_services(settings)
     if not services.database.is_migrated():  # type: ignore[attr-defined]
         raise fail("the database is not migrated: run `canone db upgrade` first")
@@ -187,7 +189,11 @@ def serve(
     """Serve the web app and the JSON API."""
     import uvicorn
 
-    services_or_exit(Settings.from_env())
+    from canone.bootstrap import payments_line
+
+    settings = Settings.from_env()
+    services_or_exit(settings)
+    typer.echo(payments_line(settings))
     uvicorn.run("canone.web.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")
 

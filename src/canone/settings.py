@@ -34,6 +34,15 @@ class Settings:
     # Webhook endpoints on loopback, private, link-local and metadata addresses are refused
     # unless this is set (tests and development: receivers on localhost).
     webhooks_allow_private: bool = False
+    # SPEC §9: "sandbox" (the embedded default, for demos and tests) or "stripe".
+    payments: str = "sandbox"
+    stripe_secret_key: str | None = None
+    stripe_publishable_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_version: str | None = None  # None: the version the installed SDK pins
+    # Test mode with sk_test_ keys only: localstripe's API and fake Stripe.js.
+    stripe_api_base: str | None = None
+    stripe_js_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -48,7 +57,63 @@ class Settings:
             seller=env.get("CANONE_SELLER") or None,
             max_body_bytes=_bytes(env.get("CANONE_MAX_BODY_BYTES"), cls.max_body_bytes),
             webhooks_allow_private=_yes(env.get("CANONE_WEBHOOKS_ALLOW_PRIVATE", "")),
+            payments=(env.get("CANONE_PAYMENTS") or cls.payments).strip().lower(),
+            stripe_secret_key=env.get("CANONE_STRIPE_SECRET_KEY") or None,
+            stripe_publishable_key=env.get("CANONE_STRIPE_PUBLISHABLE_KEY") or None,
+            stripe_webhook_secret=env.get("CANONE_STRIPE_WEBHOOK_SECRET") or None,
+            stripe_api_version=env.get("CANONE_STRIPE_API_VERSION") or None,
+            stripe_api_base=env.get("CANONE_STRIPE_API_BASE") or None,
+            stripe_js_url=env.get("CANONE_STRIPE_JS_URL") or None,
         )
+
+    def payment_problems(self) -> list[str]:
+        """What keeps the payment settings from working, one message per setting (empty
+        when they are fine). The sandbox needs nothing."""
+        if self.payments == "sandbox":
+            return []
+        if self.payments != "stripe":
+            return [f"CANONE_PAYMENTS must be 'sandbox' or 'stripe', not {self.payments!r}"]
+        problems = [f"{name} is required with CANONE_PAYMENTS=stripe"
+                    for name, value in self._stripe_required() if not value]
+        problems += _key_problems(self.stripe_secret_key, self.stripe_publishable_key,
+                                  self.stripe_webhook_secret)
+        for name, value in (("CANONE_STRIPE_API_BASE", self.stripe_api_base),
+                            ("CANONE_STRIPE_JS_URL", self.stripe_js_url)):
+            if value and not (self.test_mode and _is_test_key(self.stripe_secret_key)):
+                problems.append(f"{name} is accepted only in test mode (CANONE_TEST_MODE=1)"
+                                " with an sk_test_ secret key")
+            elif value and not value.startswith(("http://", "https://")):
+                problems.append(f"{name} must be an http:// or https:// address")
+        return problems
+
+    def _stripe_required(self) -> list[tuple[str, str | None]]:
+        return [("CANONE_STRIPE_SECRET_KEY", self.stripe_secret_key),
+                ("CANONE_STRIPE_PUBLISHABLE_KEY", self.stripe_publishable_key),
+                ("CANONE_STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret)]
+
+
+def _is_test_key(key: str | None) -> bool:
+    return bool(key) and str(key).startswith(("sk_test_", "rk_test_"))
+
+
+def _key_problems(secret: str | None, publishable: str | None, webhook: str | None) -> list[str]:
+    """Keys of the wrong kind, or test and live keys mixed: caught at start, not at the
+    first payment."""
+    problems = []
+    if secret and not secret.startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
+        problems.append("CANONE_STRIPE_SECRET_KEY must be a secret key (sk_test_… or sk_live_…)")
+    if publishable and not publishable.startswith(("pk_test_", "pk_live_")):
+        problems.append("CANONE_STRIPE_PUBLISHABLE_KEY must be a publishable key"
+                        " (pk_test_… or pk_live_…)")
+    if webhook and not webhook.startswith("whsec_"):
+        problems.append("CANONE_STRIPE_WEBHOOK_SECRET must be a webhook signing secret"
+                        " (whsec_…)")
+    if (secret and publishable and secret.startswith(("sk_", "rk_"))
+            and publishable.startswith("pk_")
+            and _is_test_key(secret) != publishable.startswith("pk_test_")):
+        problems.append("CANONE_STRIPE_SECRET_KEY and CANONE_STRIPE_PUBLISHABLE_KEY mix test"
+                        " and live mode")
+    return problems
 
 
 def _yes(value: str) -> bool:

@@ -93,12 +93,18 @@ def record_payment(svc: Services, store: Store, intent: PaymentIntent, outcome: 
 
 def reconcile(svc: Services, older_than: timedelta = timedelta(seconds=30),
               limit: int = 500) -> int:
-    """Settle intents left pending by a crash or a time-out; returns how many."""
+    """Settle intents left pending by a crash or a time-out; returns how many. One still
+    open at the provider (a SEPA debit processing, a bank asking the customer) stays
+    pending: it is not a failure, and a later pass or the provider's event settles it."""
     with svc.database.transaction() as store:
         stuck = store.pending_intents(svc.now() - older_than, limit)
+    settled = 0
     for intent in stuck:
-        outcome = svc.gateway.lookup(intent.key) or ChargeResult(
-            FAILED, None, "The charge never reached the card network.")
+        found = svc.gateway.lookup(intent.key)
+        if found is not None and not found.final:
+            continue
+        outcome = found or ChargeResult(FAILED, None, "The charge never reached the card network.")
         with suppress(PaymentFailed):  # recorded as failed; its owner was told
             settle(svc, intent.key, outcome)
-    return len(stuck)
+        settled += 1
+    return settled

@@ -38,26 +38,88 @@ class StoredCard:
     """What canone keeps of a card: the gateway's token and what a person recognises."""
 
     token: str
-    brand: str
+    brand: str  # "visa", "mastercard", …; "sepa_debit" for a bank account
     last4: str
-    exp_month: int
+    exp_month: int  # 0 for a bank account (no expiry)
     exp_year: int
+    country: str = ""  # of the issuing bank, when the gateway tells (ISO 3166 alpha-2)
+    kind: str = "card"  # or "sepa_debit"
 
 
 SUCCEEDED = "succeeded"
 DECLINED = "declined"
 INSUFFICIENT_FUNDS = "insufficient_funds"
+# Outcomes of a provider with payment intents (SPEC §9); the sandbox gives none of them.
+REQUIRES_ACTION = "requires_action"  # on-session 3-D Secure: finish with `client_secret`
+AUTHENTICATION_REQUIRED = "authentication_required"  # off-session: the customer must act
+PROCESSING = "processing"  # e.g. a SEPA debit, for days: no second intent meanwhile
+REQUIRES_CONFIRMATION = "requires_confirmation"  # opened, never confirmed: confirm it now
+CANCELED = "canceled"
+FAILED_OUTCOMES = frozenset({DECLINED, INSUFFICIENT_FUNDS, AUTHENTICATION_REQUIRED, CANCELED})
 
 
 @dataclass(frozen=True, slots=True)
 class ChargeResult:
-    status: str  # SUCCEEDED, DECLINED or INSUFFICIENT_FUNDS
+    status: str  # SUCCEEDED, one of FAILED_OUTCOMES, or still open (REQUIRES_ACTION, …)
     charge_id: str | None  # set when the money was taken
     message: str = ""
+    provider_id: str | None = None  # the provider's intent (Stripe: pi_…), when it has one
+    client_secret: str | None = None  # with REQUIRES_ACTION: what Stripe.js needs
+    key: str | None = None  # canone's intent key, when read back from the provider
 
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED
+
+    @property
+    def final(self) -> bool:
+        """Succeeded or failed for good; otherwise the intent is still open."""
+        return self.status == SUCCEEDED or self.status in FAILED_OUTCOMES
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    """One charge of a payment intent of canone's: `key` is the intent's key, one per
+    (invoice or quote, attempt); every provider request's idempotency key derives from it."""
+
+    key: str
+    card_token: str
+    amount_minor: int
+    currency: str
+    off_session: bool  # renewals and retries: the customer is not there to authenticate
+
+
+REFUND_SUCCEEDED, REFUND_PENDING, REFUND_FAILED = "succeeded", "pending", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    refund_id: str
+    status: str  # REFUND_SUCCEEDED, REFUND_PENDING or REFUND_FAILED
+    amount_minor: int
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetupSession:
+    """A provider's card set-up in progress (Stripe: a SetupIntent) for its own form."""
+
+    setup_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """An event the payment provider sent (Stripe's webhooks), its signature checked. It
+    arrives at least once and in any order: a handler re-reads `object_id` from the
+    provider and applies that state, and an `id` seen before changes nothing."""
+
+    id: str
+    type: str  # e.g. "payment_intent.succeeded"
+    object_id: str  # e.g. "pi_…"
+    object_type: str  # e.g. "payment_intent"
+    created: int  # Unix time at the provider
+    api_version: str | None
 
 
 class CardRejected(Exception):
@@ -67,6 +129,22 @@ class CardRejected(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class BelowMinimumCharge(Exception):
+    """The amount is under the provider's minimum charge: nothing was charged (SPEC §9: the
+    amount is carried to the account's next invoice)."""
+
+    def __init__(self, amount_minor: int, minimum_minor: int, currency: str) -> None:
+        super().__init__(f"{amount_minor} is below the minimum charge of {minimum_minor}"
+                         f" (minor units of {currency})")
+        self.amount_minor = amount_minor
+        self.minimum_minor = minimum_minor
+        self.currency = currency
+
+
+class RefundRefused(Exception):
+    """The provider refused the refund (more than is left, a failed payment, …)."""
 
 
 class GatewayTimeout(Exception):
@@ -87,6 +165,62 @@ class PaymentGateway(Protocol):
     def lookup(self, idempotency_key: str) -> ChargeResult | None:
         """The outcome of an earlier charge with this key, or None if none reached the
         network."""
+        ...
+
+    # A charge in two steps (SPEC §9): the provider's intent is opened, its id stored by the
+    # caller, then confirmed; an outcome lost to a crash or a time-out is read back by that
+    # id, never by opening another.
+
+    def minimum_charge(self, currency: str) -> int:
+        """The smallest amount the provider charges, in minor units of `currency`."""
+        ...
+
+    def open_charge(self, request: ChargeRequest) -> str:
+        """Open the provider's intent for `request`, unconfirmed, and return its id; the same
+        request key gives the same intent. Raises BelowMinimumCharge."""
+        ...
+
+    def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
+        """Confirm an opened intent: the outcome, which may still be open (REQUIRES_ACTION,
+        PROCESSING). Confirming one confirmed before answers its outcome. May raise
+        GatewayTimeout."""
+        ...
+
+    def charge_outcome(self, provider_id: str) -> ChargeResult:
+        """The intent's outcome now, as the provider has it (reconciliation, webhooks)."""
+        ...
+
+    def cancel_charge(self, provider_id: str) -> ChargeResult:
+        """Cancel an intent that has not succeeded (a stale quote); its outcome after."""
+        ...
+
+    def refund(self, provider_id: str, amount_minor: int, key: str) -> RefundResult:
+        """Refund `amount_minor` of a succeeded intent, once per `key` (the caller knows what
+        is left to refund: it never asks for more). Raises RefundRefused."""
+        ...
+
+    def refund_outcome(self, refund_id: str) -> RefundResult:
+        """A refund as the provider has it now: a pending one may still fail."""
+        ...
+
+
+class HostedPaymentMethods(Protocol):
+    """Cards and bank accounts collected by the provider's own form (Stripe Elements), so no
+    number reaches canone. Stripe has it; the sandbox takes numbers (`store_card`)."""
+
+    def create_customer(self, account_id: str, email: str, name: str) -> str:
+        """The provider's customer for an account; the same account id gives the same one."""
+        ...
+
+    def start_setup(self, customer: str, methods: tuple[str, ...]) -> SetupSession:
+        """A set-up for off-session charges later, e.g. methods ("card",) or
+        ("card", "sepa_debit")."""
+        ...
+
+    def save_payment_method(self, customer: str, payment_method: str) -> StoredCard:
+        """Attach the payment method to the customer if the provider has not, and what canone
+        keeps of it. Raises CardRejected (field "payment_method") with the provider's
+        message when it cannot be saved."""
         ...
 
 

@@ -51,10 +51,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from canone.web.limits import BodyLimit
     from canone.web.page_headers import PageHeaders
     from canone.web.portal import router as portal_router
+    from canone.web.stripe_webhooks import router as stripe_router
 
     app.include_router(api_router)
     app.include_router(portal_router)
     app.include_router(console_router)
+    app.include_router(stripe_router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(PageHeaders, api_prefix=API_PREFIX)
     return app

@@ -53,6 +53,8 @@ TITLES = {
     "body_too_large": "Request body too large",
     "bad_request": "Malformed request",
     "internal": "Internal error",
+    "bad_signature": "The Stripe-Signature does not prove Stripe sent this",
+    "provider_unavailable": "The payment provider did not answer; retry later",
 }
 
 

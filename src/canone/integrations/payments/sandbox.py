@@ -33,14 +33,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from canone.services.ports import (
+    CANCELED,
     DECLINED,
     INSUFFICIENT_FUNDS,
+    REFUND_SUCCEEDED,
+    REQUIRES_CONFIRMATION,
     SUCCEEDED,
+    BelowMinimumCharge,
     Card,
     CardRejected,
+    ChargeRequest,
     ChargeResult,
     Clock,
     GatewayTimeout,
+    RefundRefused,
+    RefundResult,
     StoredCard,
 )
 
@@ -76,6 +83,20 @@ CREATE TABLE IF NOT EXISTS charges (
     created_at       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS charges_by_card ON charges (card_token);
+CREATE TABLE IF NOT EXISTS intents (
+    id               TEXT PRIMARY KEY,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    card_token       TEXT NOT NULL,
+    amount_minor     INTEGER NOT NULL,
+    currency         TEXT NOT NULL,
+    canceled         INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS refunds (
+    id               TEXT PRIMARY KEY,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    intent_id        TEXT NOT NULL,
+    amount_minor     INTEGER NOT NULL
+);
 """
 
 
@@ -285,6 +306,90 @@ class SandboxGateway:
             record = _record(db, idempotency_key)
         return None if record is None else record.result
 
+    # -- charges in two steps (an intent opened, then confirmed) --------------------------
+
+    def minimum_charge(self, currency: str) -> int:
+        return 1  # the sandbox network has no minimum beyond a cent
+
+    def open_charge(self, request: ChargeRequest) -> str:
+        if request.amount_minor < self.minimum_charge(request.currency):
+            raise BelowMinimumCharge(request.amount_minor, 1, request.currency.upper())
+        asked = (request.card_token, request.amount_minor, request.currency.upper())
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT id, card_token, amount_minor, currency FROM intents"
+                " WHERE idempotency_key = ?", (request.key,)).fetchone()
+            if row is None:
+                intent_id = f"pi_{secrets.token_hex(12)}"
+                db.execute("INSERT INTO intents VALUES (?, ?, ?, ?, ?, 0)",
+                           (intent_id, request.key, *asked))
+                return intent_id
+        if tuple(row[1:]) != asked:
+            raise ValueError(f"intent key {request.key!r} was opened for a different charge")
+        return str(row[0])
+
+    def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
+        key, card_token, amount, currency, canceled = self._intent(provider_id)
+        if canceled:
+            return ChargeResult(CANCELED, None, "The payment was canceled.", provider_id,
+                                key=key)
+        # The intent's key is the charge's: confirming again answers the first outcome.
+        outcome = self.charge(card_token, amount, currency, key)
+        return _of_intent(outcome, provider_id, key)
+
+    def charge_outcome(self, provider_id: str) -> ChargeResult:
+        key, *_, canceled = self._intent(provider_id)
+        outcome = self.lookup(key)
+        if outcome is None:
+            status = CANCELED if canceled else REQUIRES_CONFIRMATION
+            return ChargeResult(status, None, "", provider_id, key=key)
+        return _of_intent(outcome, provider_id, key)
+
+    def cancel_charge(self, provider_id: str) -> ChargeResult:
+        key = self._intent(provider_id)[0]
+        with self._transaction() as db:
+            if _record(db, key) is None:  # a charge taken cannot be canceled, only refunded
+                db.execute("UPDATE intents SET canceled = 1 WHERE id = ?", (provider_id,))
+        return self.charge_outcome(provider_id)
+
+    def _intent(self, provider_id: str) -> tuple[str, str, int, str, int]:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT idempotency_key, card_token, amount_minor, currency, canceled"
+                " FROM intents WHERE id = ?", (provider_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"no payment intent {provider_id} on the sandbox network")
+        return row[0], row[1], row[2], row[3], row[4]
+
+    def refund(self, provider_id: str, amount_minor: int, key: str) -> RefundResult:
+        intent_key = self._intent(provider_id)[0]
+        with self._transaction() as db:
+            earlier = db.execute("SELECT id, amount_minor FROM refunds WHERE idempotency_key = ?",
+                                 (key,)).fetchone()
+            if earlier is not None:
+                return RefundResult(earlier[0], REFUND_SUCCEEDED, earlier[1])
+            charged = _record(db, intent_key)
+            if charged is None or charged.status != SUCCEEDED:
+                raise RefundRefused("Only a payment that succeeded can be refunded.")
+            (refunded,) = db.execute("SELECT COALESCE(SUM(amount_minor), 0) FROM refunds"
+                                     " WHERE intent_id = ?", (provider_id,)).fetchone()
+            left = charged.amount_minor - int(refunded)
+            if not 0 < amount_minor <= left:
+                raise RefundRefused(f"The refund must be between 1 and {left} (minor units of"
+                                    f" {charged.currency}) left to refund, not {amount_minor}.")
+            refund_id = f"re_{secrets.token_hex(12)}"
+            db.execute("INSERT INTO refunds VALUES (?, ?, ?, ?)",
+                       (refund_id, key, provider_id, amount_minor))
+        return RefundResult(refund_id, REFUND_SUCCEEDED, amount_minor)
+
+    def refund_outcome(self, refund_id: str) -> RefundResult:
+        with self._transaction() as db:
+            row = db.execute("SELECT amount_minor FROM refunds WHERE id = ?",
+                             (refund_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"no refund {refund_id} on the sandbox network")
+        return RefundResult(refund_id, REFUND_SUCCEEDED, int(row[0]))  # instant, never fails
+
     # -- inspection (tests, reconciliation reports) ---------------------------------------
 
     def charges_for(self, card_token: str) -> list[ChargeRecord]:
@@ -309,6 +414,10 @@ class SandboxGateway:
 
 
 _COLUMNS = "idempotency_key, card_token, amount_minor, currency, status, charge_id, message"
+
+
+def _of_intent(outcome: ChargeResult, provider_id: str, key: str) -> ChargeResult:
+    return ChargeResult(outcome.status, outcome.charge_id, outcome.message, provider_id, key=key)
 
 
 def _record(db: sqlite3.Connection, idempotency_key: str) -> ChargeRecord | None:

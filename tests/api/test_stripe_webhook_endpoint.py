@@ -1,0 +1,137 @@
+"""`POST /webhooks/stripe` on localstripe (SPEC §9): a plan change whose PaymentIntent
+needed 3-D Secure is applied once, when Stripe's event says it succeeded — whatever the
+order and however often the events come; a wrong signature changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from canone.billing.catalog import default_catalog
+from canone.db.clock import StoredTestClock
+from canone.db.database import Database
+from canone.integrations.payments.stripe import StripeGateway
+from canone.services.context import Services
+from canone.services.ports import Card, StoredCard
+from canone.settings import Settings
+from stripefixtures import TEST_KEY, LocalStripe
+
+from .conftest import API, SECRET, START, FixedClock, bearer, config, move_clock, sign_up
+
+WEBHOOK_SECRET = "whsec_canone_tests"
+THREE_D_SECURE = "4000002760003184"
+
+
+class ElementsStripe(StripeGateway):
+    """The Stripe gateway, with a typed card turned into a saved payment method as Stripe
+    Elements would make it in the customer's browser: it stands in for the billing page's
+    Elements and the API's `stripe_payment_method` until they are wired."""
+
+    def store_card(self, card: Card) -> StoredCard:
+        customer = self.create_customer(f"acc_{card.number[-8:]}", "owner@example.com", "")
+        method = self.client.v1.payment_methods.create({"type": "card", "card": {
+            "number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
+            "cvc": card.cvc}})  # type: ignore[typeddict-unknown-key]
+        return self.save_payment_method(customer, str(method.id))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, stripe_base: str) -> Settings:
+    return Settings(database_url="unused://", secret_key=SECRET, test_mode=True,
+                    payments="stripe", stripe_secret_key=TEST_KEY,
+                    stripe_publishable_key="pk_test_canone",
+                    stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=stripe_base)
+
+
+@pytest.fixture
+def services(database: Database, stripe_base: str) -> Services:
+    clock = StoredTestClock(database, FixedClock(START))
+    return Services(database=database, clock=clock,
+                    gateway=ElementsStripe(TEST_KEY, api_base=stripe_base, network_retries=0),
+                    catalog=default_catalog(), secret_key=SECRET)
+
+
+def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
+    payload = json.dumps(event).encode()
+    at = int(time.time())
+    mac = hmac.new(secret.encode(), f"{at}.".encode() + payload, hashlib.sha256).hexdigest()
+    return payload, {"Stripe-Signature": f"t={at},v1={mac}",
+                     "Content-Type": "application/json"}
+
+
+def post_event(client: TestClient, event: dict[str, Any],
+               secret: str = WEBHOOK_SECRET) -> Any:
+    payload, headers = signed(event, secret)
+    return client.post("/webhooks/stripe", content=payload, headers=headers)
+
+
+def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succeeded(
+        client: TestClient, operator_key: str, localstripe: LocalStripe) -> None:
+    account = sign_up(client, operator_key)
+    key = bearer(operator_key)
+    card = client.put(f"{API}/accounts/{account['id']}/payment-method", headers=key, json={
+        "number": THREE_D_SECURE, "exp_month": 12, "exp_year": 2030, "cvc": "123"})
+    assert card.status_code == 200, card.text
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
+                        json={"target": config(tier="enterprise")},
+                        headers=key).json()["quote_token"]
+    confirm = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
+                          json={"quote_token": token}, headers=key)
+    assert confirm.json()["type"] == "urn:canone:problem:payment_pending"
+    (upgrade,) = [i for i in localstripe.payment_intents() if i["status"] == "requires_action"]
+    assert upgrade["amount"] == 4800
+
+    # The customer passes the challenge; Stripe's events arrive, in any order, repeated.
+    localstripe.authenticate(str(upgrade["id"]), str(upgrade["client_secret"]), success=True)
+    events = localstripe.http.get("/v1/events", params={"type": "payment_intent.succeeded"})
+    (succeeded,) = [e for e in events.json()["data"]
+                    if e["data"]["object"]["id"] == upgrade["id"]]
+    forged = post_event(client, succeeded, secret="whsec_someone_else")
+    assert forged.status_code == 400
+    assert forged.json()["type"] == "urn:canone:problem:bad_signature"
+    sub = client.get(f"{API}/accounts/{account['id']}/subscription", headers=key).json()
+    assert sub["configuration"]["tier"] == "plus"  # a forged event changed nothing
+
+    late_failure = {**succeeded, "id": "evt_late_failure", "type": "payment_intent.payment_failed"}
+    answers = [post_event(client, event) for event in (late_failure, succeeded, succeeded)]
+    assert [(a.status_code, a.json()["result"]) for a in answers] == [(200, "settled")] * 3
+
+    sub = client.get(f"{API}/accounts/{account['id']}/subscription", headers=key).json()
+    assert sub["configuration"]["tier"] == "enterprise"
+    assert sub["version"] == account["subscription"]["version"] + 1
+    invoices = client.get(f"{API}/accounts/{account['id']}/invoices", headers=key).json()
+    assert [(i["total"], i["amount_paid"], i["status"]) for i in invoices["data"]] == [
+        ("48.00", "48.00", "paid"), ("49.00", "49.00", "paid")]
+    # The page's follow-up confirmation answers the change the event applied.
+    again = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
+                        json={"quote_token": token}, headers=key)
+    assert again.status_code == 200, again.text
+    assert again.json()["invoice"]["total"] == "48.00"
+    assert len(localstripe.payment_intents()) == 2  # the sign-up's and the upgrade's
+
+
+def test_an_event_about_someone_elses_payment_is_ignored(client: TestClient,
+                                                         services: Services) -> None:
+    gateway = services.gateway
+    assert isinstance(gateway, StripeGateway)
+    intent = gateway.client.v1.payment_intents.create({
+        "amount": 1000, "currency": "eur", "payment_method": "pm_card_visa"})
+    event = {"id": "evt_other", "object": "event", "type": "payment_intent.succeeded",
+             "created": int(time.time()), "api_version": None,
+             "data": {"object": {"id": intent.id, "object": "payment_intent"}}}
+    answer = post_event(client, event)
+    assert (answer.status_code, answer.json()["result"]) == (200, "ignored")
+
+
+def test_a_missing_signature_is_a_400(client: TestClient) -> None:
+    answer = client.post("/webhooks/stripe", content=b"{}")
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "Stripe-Signature: the header is missing"
