@@ -1,22 +1,28 @@
 """The operations commands, run as a user would: `canone db upgrade`, `canone clock advance`,
-`canone billing run`, `canone serve` on an unmigrated database."""
+`canone billing run`, `canone payments reconcile`, `canone serve` on an unmigrated
+database."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
 from canone.db.clock import StoredTestClock, SystemClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
-from canone.services import accounts
+from canone.services import accounts, quotes
+from canone.services.access import Actor
 from canone.services.context import Services
+from canone.services.errors import PaymentPending
 from canone.services.ports import Card
 
 
@@ -54,13 +60,70 @@ def test_clock_advance_is_refused_outside_test_mode(env) -> None:
     assert "test mode" in run.stderr
 
 
+PLUS = Configuration("marketing", "plus", "month", "EUR", 1000, 1, ())
+TIMEOUT_CARD = Card("4000000000000119", 12, 2035, "123")  # taken, then the answer is lost
+
+
+def sign_up(svc: Services, email: str, card: Card) -> accounts.SignedUp:
+    return accounts.sign_up(svc, accounts.SignUp(
+        name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
+        admin_email=email, admin_name="Ada", admin_password="correct horse", config=PLUS,
+        card=card))
+
+
+def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
+        database: Database, tmp_path: Path) -> None:
+    """The outcomes of a plan change and of a sign-up were lost (the card network timed
+    out after taking the money). A `canone payments reconcile` process, which imports
+    neither use case, settles both from the card network's record: once each."""
+    env = {"CANONE_DATABASE_URL": database.url,
+           "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"),
+           "CANONE_TEST_MODE": "1", "CANONE_SECRET_KEY": "cli-test"}
+    clock = StoredTestClock(database, SystemClock())
+    svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
+                   default_catalog(), "cli-test", settlements())
+    set_clock(database, datetime(2030, 1, 1, 9, tzinfo=UTC))
+    signed = sign_up(svc, "ada@example.com", Card("4242424242424242", 12, 2035, "123"))
+    set_clock(database, datetime(2030, 1, 16, 9, tzinfo=UTC))
+    with database.read() as store:
+        ada = Actor.of_user(store.users_of(signed.account.id)[0])
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    token = quotes.preview(svc, ada, signed.account.id, dataclasses.replace(PLUS, seats=3)).token
+    with pytest.raises(PaymentPending):
+        quotes.confirm(svc, ada, signed.account.id, token)
+    with pytest.raises(PaymentPending):
+        sign_up(svc, "bea@example.com", TIMEOUT_CARD)
+    set_clock(database, datetime(2030, 1, 16, 9, 1, tzinfo=UTC))
+
+    run = canone(env, "payments", "reconcile")
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "reconciled 2"
+    with database.read() as store:
+        assert store.pending_intents(svc.now(), 10) == []
+        assert store.subscription_of(signed.account.id).config.seats == 3
+        bea = store.user_by_email("bea@example.com")
+        assert bea is not None
+        assert [(i.kind, i.total, i.status) for i in store.invoices_of(bea.account_id, 10, None)
+                ] == [("signup", 4900, "paid")]
+        assert [(i.kind, i.total, i.status)
+                for i in store.invoices_of(signed.account.id, 10, None)] == [
+            ("upgrade", 1961, "paid"), ("signup", 4900, "paid")]
+    assert svc.gateway.total_charged() == 4900 + 1961 + 4900  # type: ignore[attr-defined]
+
+
+def set_clock(database: Database, instant: datetime) -> None:
+    with database.transaction() as store:
+        store.set_clock_override(instant)
+
+
 def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env) -> None:
     assert canone(env, "db", "upgrade").returncode == 0
     assert canone(env, "clock", "advance", "--to", "2030-01-15T10:00:00+00:00").returncode == 0
     database = Database(env["CANONE_DATABASE_URL"])
     clock = StoredTestClock(database, SystemClock())
     svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test")
+                   default_catalog(), "cli-test", settlements())
     accounts.sign_up(svc, accounts.SignUp(
         name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email="ada@example.com", admin_name="Ada", admin_password="correct horse",

@@ -27,13 +27,14 @@ from canone.services.access import (
 )
 from canone.services.context import (
     Services,
+    Settlement,
     local_date,
     local_midnight,
     new_id,
     record_change,
     subscription_json,
 )
-from canone.services.payments import COMPLETIONS, FAILURES, PENDING, pay
+from canone.services.payments import PENDING, pay
 from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
 from canone.services.records import (
     ACTIVE,
@@ -197,8 +198,8 @@ def _signup_failed(svc: Services, store: Store, intent: PaymentIntent,
     """A declined sign-up creates nothing: the failed intent alone remembers it."""
 
 
-COMPLETIONS["signup"] = _complete_signup
-FAILURES["signup"] = _signup_failed
+# How a "signup" intent is settled (wired in bootstrap.settlements()).
+SIGNUP_SETTLEMENT = Settlement(_complete_signup, _signup_failed)
 
 
 def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Account:

@@ -19,12 +19,10 @@ from canone.billing.money import to_minor
 from canone.billing.pricing import Price, price
 from canone.services import subscriptions
 from canone.services.access import Actor, load_account, require_billing
-from canone.services.context import Services, subscription_json, today
+from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote
 from canone.services.payments import (
-    COMPLETIONS,
-    FAILURES,
-    PENDING,
+        PENDING,
     SUCCEEDED,
     charge,
     record_payment,
@@ -213,8 +211,8 @@ def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
     subscriptions.payment_failed(svc, store, intent, outcome, None)
 
 
-COMPLETIONS["change"] = _complete_change
-FAILURES["change"] = _change_failed
+# How a "change" intent is settled (wired in bootstrap.settlements()).
+CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
 
 
 def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:
