@@ -167,7 +167,10 @@ def serve(
     """Serve the web app and the JSON API."""
     import uvicorn
 
-    services_or_exit(Settings.from_env())
+    settings = Settings.from_env()
+    if problem := settings.secret_problem():
+        raise fail(problem)
+    services_or_exit(settings)
     uvicorn.run("canone.web.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")
 

@@ -26,9 +26,10 @@ from canone.services.errors import PaymentPending
 from canone.services.ports import Card
 
 
-def canone(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def canone(env: dict[str, str], *args: str, cwd: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "canone", *args], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=120)
+                          text=True, env={**os.environ, **env}, timeout=120, cwd=cwd)
 
 
 @pytest.fixture
@@ -153,3 +154,50 @@ def test_bad_until_is_a_clear_usage_error(env) -> None:
     run = canone(env, "billing", "run", "--until", "yesterday")
     assert run.returncode == 2
     assert "--until" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(("secret", "problem"), [
+    ("", "CANONE_SECRET_KEY is not set"),
+    ("dev-secret-change-me", "CANONE_SECRET_KEY is the old public default"),
+    ("short-secret", "CANONE_SECRET_KEY is too short (12 characters, at least 16)"),
+])
+def test_serve_refuses_to_start_without_a_real_secret_outside_test_mode(
+        env, tmp_path: Path, secret: str, problem: str) -> None:
+    assert canone(env, "db", "upgrade").returncode == 0
+    outside = {**env, "CANONE_TEST_MODE": "0", "CANONE_SECRET_KEY": secret}
+
+    run = canone(outside, "serve", "--port", "1", cwd=tmp_path)  # no .env there
+
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"error: {problem}")
+    assert "make run" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_make_run_writes_a_random_secret_into_env_the_first_time(tmp_path: Path) -> None:
+    makefile = Path(__file__).parents[2] / "Makefile"
+    without = {k: v for k, v in os.environ.items() if k != "CANONE_SECRET_KEY"}
+
+    def make(extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["make", "-s", "-f", str(makefile), "secret-key"], cwd=tmp_path,
+                              env={**without, **(extra or {})}, capture_output=True, text=True,
+                              timeout=60)
+
+    assert make({"CANONE_SECRET_KEY": "set-in-the-environment"}).returncode == 0
+    assert not (tmp_path / ".env").exists()  # one is set: nothing written
+    (tmp_path / ".env").write_text("CANONE_DATABASE_URL=sqlite:///x.db")  # no final newline
+
+    first = make()
+    again = make()
+
+    assert first.returncode == again.returncode == 0, first.stderr
+    assert first.stdout == "wrote a new random CANONE_SECRET_KEY into .env\n"
+    assert again.stdout == ""
+    lines = (tmp_path / ".env").read_text().splitlines()
+    assert lines[0] == "CANONE_DATABASE_URL=sqlite:///x.db"
+    assert len(lines) == 2 and lines[1].startswith("CANONE_SECRET_KEY=")
+    assert len(lines[1].partition("=")[2]) == 43  # 32 random bytes, URL-safe base64
+    run = subprocess.run([sys.executable, "-m", "canone", "serve", "--port", "1"], cwd=tmp_path,
+                         env={**without, "CANONE_TEST_MODE": "0"}, capture_output=True,
+                         text=True, timeout=120)
+    assert "CANONE_SECRET_KEY" not in run.stderr  # read from .env: on to the next check
+    assert "canone db upgrade" in run.stderr
