@@ -10,8 +10,16 @@ one key have one effect; past the wait it gets 409 `idempotency_in_progress`.
 
 Not stored, so a retry with the same key runs again: responses to bodies that failed
 validation (nothing ran), server errors, `busy` and `payment_pending` answers (retrying is
-the way out of them). A placeholder left by a crashed worker is taken over after
-`STALE_AFTER`. Records are kept at least 24 hours; older ones are purged now and then.
+the way out of them). Records are kept at least 24 hours; older ones are purged now and
+then.
+
+A claim is a lease: while its request runs, the placeholder's time is renewed every
+`HEARTBEAT_SECONDS`. One not renewed for `DEAD_AFTER` belongs to a request that died with
+its process (killed, crashed), and the next request with its key takes it over and runs
+again. That run settles what the dead one started: a confirmation or a sign-up finds the
+payment intent the dead request committed (its key comes from the quote token, or from the
+sign-up's Idempotency-Key) and settles it with the card network's answer for that key,
+which never charges twice; so a retry after a crash gets the real result within seconds.
 
 A request that changes nothing (a preview: `once_without_effect`) needs no placeholder, as
 running it twice has no effect: it runs, then its response is stored in one statement. When
@@ -25,8 +33,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request, Response
@@ -41,12 +51,16 @@ from canone.web.problems import ApiProblem
 IN_PROGRESS = 0  # the status code of a claimed key whose request still runs
 WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.05
-STALE_AFTER = timedelta(minutes=10)
+HEARTBEAT_SECONDS = 2.0
+# Five missed heartbeats: a live request's event loop is never stalled that long, and a
+# retry started right after a crash is answered within its WAIT_SECONDS.
+DEAD_AFTER = timedelta(seconds=10)
 KEEP_FOR = timedelta(hours=25)
 PURGE_EVERY_SECONDS = 600.0
 MAX_KEY_LENGTH = 255
 
 _last_purge = 0.0
+log = logging.getLogger(__name__)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -79,8 +93,8 @@ def _claim(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord | 
             store.save_idempotency(placeholder)
             return None
         _same_request(record, fp)
-        if record.status_code == IN_PROGRESS and record.created_at < now - STALE_AFTER:
-            store.drop_idempotency(scope, key)  # left by a crashed worker
+        if record.status_code == IN_PROGRESS and record.created_at < now - DEAD_AFTER:
+            store.drop_idempotency(scope, key)  # its request died: no heartbeat
             store.save_idempotency(placeholder)
             return None
         return record
@@ -117,6 +131,32 @@ def _stored(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord |
 def _finish(svc: Services, record: IdempotencyRecord) -> None:
     with svc.database.transaction() as store:
         store.finish_idempotency(record)
+
+
+def _renew(svc: Services, scope: str, key: str) -> None:
+    with svc.database.transaction() as store:
+        store.renew_idempotency(scope, key, datetime.now(UTC))
+
+
+async def _heartbeat(svc: Services, scope: str, key: str) -> None:
+    """Renew the claim's lease until cancelled (when its request ends)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            await run_in_threadpool(_renew, svc, scope, key)
+        except Exception:  # a database hiccup: the next beat tries again
+            log.warning("could not renew the lease of Idempotency-Key %r", key, exc_info=True)
+
+
+@asynccontextmanager
+async def _leased(svc: Services, scope: str, key: str) -> AsyncIterator[None]:
+    beating = asyncio.create_task(_heartbeat(svc, scope, key))
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with suppress(asyncio.CancelledError):
+            await beating
 
 
 def _release(svc: Services, scope: str, key: str) -> None:
@@ -189,7 +229,8 @@ async def once(request: Request, svc: Services, scope: str,
         await asyncio.sleep(POLL_SECONDS)
     request.state.idempotency_key = key
     try:
-        response = await run(request)
+        async with _leased(svc, scope, key):
+            response = await run(request)
     except BaseException:
         await asyncio.shield(run_in_threadpool(_release, svc, scope, key))
         raise
