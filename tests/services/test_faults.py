@@ -55,6 +55,13 @@ class DiesAfterCharging:
         return self.real.lookup(idempotency_key)
 
 
+class DiesBeforeCharging(DiesAfterCharging):
+    """The process dies before the charge reaches the card network."""
+
+    def charge(self, *args):
+        raise ProcessDied()
+
+
 def dying(svc):
     return dataclasses.replace(svc, gateway=DiesAfterCharging(svc.gateway))
 
@@ -214,11 +221,6 @@ def test_timeout_card_renewal_is_settled_once(svc, clock, signed) -> None:
 def test_a_charge_that_never_reached_the_network_is_settled_as_failed(svc, clock,
                                                                       signed) -> None:
     """The process died before charging: reconciliation finds nothing, so it failed."""
-
-    class DiesBeforeCharging(DiesAfterCharging):
-        def charge(self, *args):
-            raise ProcessDied()
-
     ada = admin_of(svc, signed.account.id)
     clock.set(at(2026, 4, 16))
     token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
@@ -352,3 +354,24 @@ def test_an_intent_that_cannot_be_settled_does_not_hold_back_the_others(
     with svc.database.transaction() as store:
         left = store.pending_intents(svc.now(), 10)
     assert [(i.purpose, i.created_at) for i in left] == [("signup", at(2026, 4, 16, 8, 30))]
+
+
+def test_settle_known_settles_a_charge_the_network_took_and_leaves_one_it_never_saw(
+        svc, clock, signed) -> None:
+    """What a retry of a dead request's Idempotency-Key does first (web/api/idempotency)."""
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    with pytest.raises(ProcessDied):
+        quotes.confirm(dataclasses.replace(svc, gateway=DiesBeforeCharging(svc.gateway)), ada,
+                       signed.account.id, token)
+
+    payments.settle_known(svc, signed.account.id)  # the network never saw it: left alone
+    assert subscription(svc, signed.account.id).config == config()
+    with pytest.raises(ProcessDied):
+        quotes.confirm(dying(svc), ada, signed.account.id, token)
+    payments.settle_known(svc, signed.account.id)  # charged now: settled
+
+    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert [i.total for i in invoices(svc, signed.account.id)] == [4900, 4800]
+    assert svc.gateway.total_charged() == 4900 + 4800

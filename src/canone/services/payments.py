@@ -5,6 +5,7 @@ settled later by `reconcile` instead of charging again."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -134,3 +135,16 @@ def reconcile_all(svc: Services, older_than: timedelta = timedelta(seconds=30),
             continue
         report.settled += 1
     return report
+
+
+def settle_known(svc: Services, account_id: str) -> None:
+    """Reconciliation, at once, for the account's newest pending intent (a request that
+    died left it): settle it when the card network has an answer for its key. One the
+    network never saw is left alone: the request that runs again charges it, or, failing
+    that, reconciliation settles it as failed."""
+    with svc.database.read() as store:
+        intent = store.pending_intent_of(account_id)
+    outcome = None if intent is None else svc.gateway.lookup(intent.key)
+    if intent is not None and outcome is not None:
+        with suppress(PaymentFailed):  # recorded as failed; its owner was told
+            settle(svc, intent.key, outcome)

@@ -16,10 +16,12 @@ then.
 A claim is a lease: while its request runs, the placeholder's time is renewed every
 `HEARTBEAT_SECONDS`. One not renewed for `DEAD_AFTER` belongs to a request that died with
 its process (killed, crashed), and the next request with its key takes it over and runs
-again. That run settles what the dead one started: a confirmation or a sign-up finds the
-payment intent the dead request committed (its key comes from the quote token, or from the
-sign-up's Idempotency-Key) and settles it with the card network's answer for that key,
-which never charges twice; so a retry after a crash gets the real result within seconds.
+again, after settling what the dead one started: the account's pending payment intent,
+when the card network has an answer for it, is settled as reconciliation would settle it;
+one the network never saw is charged by the run itself (a confirmation or a sign-up finds
+the intent by its key, which comes from the quote token or from the sign-up's
+Idempotency-Key, and the network never charges one key twice). So a retry after a crash
+gets the real result within seconds.
 
 A request that changes nothing (a preview: `once_without_effect`) needs no placeholder, as
 running it twice has no effect: it runs, then its response is stored in one statement. When
@@ -43,6 +45,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
+from canone.services import payments
 from canone.services.context import Services
 from canone.services.errors import Busy, PaymentPending
 from canone.services.store import Conflict, IdempotencyRecord
@@ -77,27 +80,29 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _claim(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord | None:
-    """None when this request claimed the key; else the record of the earlier request (its
-    status is IN_PROGRESS while it runs)."""
+def _claim(svc: Services, scope: str, key: str, fp: str
+           ) -> tuple[IdempotencyRecord | None, bool]:
+    """(None, whether it was taken over from a request that died) when this request
+    claimed the key; else (the record of the earlier request, False): its status is
+    IN_PROGRESS while it runs."""
     now = datetime.now(UTC)
     _maybe_purge(svc, now)
     placeholder = IdempotencyRecord(scope, key, fp, IN_PROGRESS, b"", now)
     with svc.database.transaction() as store:
         try:
             store.save_idempotency(placeholder)
-            return None
+            return None, False
         except Conflict:
             record = store.get_idempotency(scope, key, lock=True)
         if record is None:  # released meanwhile: claim it now
             store.save_idempotency(placeholder)
-            return None
+            return None, False
         _same_request(record, fp)
         if record.status_code == IN_PROGRESS and record.created_at < now - DEAD_AFTER:
             store.drop_idempotency(scope, key)  # its request died: no heartbeat
             store.save_idempotency(placeholder)
-            return None
-        return record
+            return None, True
+        return record, False
 
 
 def _same_request(record: IdempotencyRecord, fp: str) -> IdempotencyRecord:
@@ -131,6 +136,15 @@ def _stored(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord |
 def _finish(svc: Services, record: IdempotencyRecord) -> None:
     with svc.database.transaction() as store:
         store.finish_idempotency(record)
+
+
+def _settle_what_it_started(svc: Services, request: Request) -> None:
+    """Before a dead request's key runs again: settle the payment it left pending on its
+    account, as reconciliation would (an account key only on its own account)."""
+    account_id = request.path_params.get("account_id")
+    own = getattr(request.state, "api_key", None)
+    if account_id and own is not None and own.account_id in (None, account_id):
+        payments.settle_known(svc, account_id)
 
 
 def _renew(svc: Services, scope: str, key: str) -> None:
@@ -219,7 +233,10 @@ async def once(request: Request, svc: Services, scope: str,
     key = _key_of(request)
     fp = fingerprint(request.method, request.url.path, await request.body())
     deadline = time.monotonic() + WAIT_SECONDS
-    while (earlier := await run_in_threadpool(_claim, svc, scope, key, fp)) is not None:
+    while True:
+        earlier, taken_over = await run_in_threadpool(_claim, svc, scope, key, fp)
+        if earlier is None:
+            break
         if earlier.status_code != IN_PROGRESS:
             return _replay(earlier)
         if time.monotonic() > deadline:
@@ -228,6 +245,8 @@ async def once(request: Request, svc: Services, scope: str,
                              "later to get its response.")
         await asyncio.sleep(POLL_SECONDS)
     request.state.idempotency_key = key
+    if taken_over:
+        await run_in_threadpool(_settle_what_it_started, svc, request)
     try:
         async with _leased(svc, scope, key):
             response = await run(request)
