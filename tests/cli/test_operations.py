@@ -113,6 +113,33 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
     assert svc.gateway.total_charged() == 4900 + 1961 + 4900  # type: ignore[attr-defined]
 
 
+def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
+        env: dict[str, str]) -> None:
+    """Two sign-ups with one email, both pending: the second cannot be settled once the
+    first has the email. It is named, stays pending, and the command exits 1."""
+    assert canone(env, "db", "upgrade").returncode == 0
+    database = Database(env["CANONE_DATABASE_URL"])
+    clock = StoredTestClock(database, SystemClock())
+    svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
+                   default_catalog(), "cli-test", settlements())
+    for minute in (0, 1):
+        set_clock(database, datetime(2030, 1, 1, 9, minute, tzinfo=UTC))
+        with pytest.raises(PaymentPending):
+            sign_up(svc, "bea@example.com", TIMEOUT_CARD)
+    set_clock(database, datetime(2030, 1, 1, 9, 2, tzinfo=UTC))
+
+    run = canone(env, "payments", "reconcile")
+
+    assert run.returncode == 1
+    assert run.stdout == "reconciled 1\n"
+    assert "error: 1 payment(s) could not be settled and stay pending:\n  sgn_" in run.stderr
+    assert "(signup): Conflict: a user with email bea@example.com already exists" in run.stderr
+    assert "Traceback" not in run.stderr
+    with database.read() as store:
+        assert len(store.pending_intents(svc.now(), 10)) == 1
+    database.dispose()
+
+
 def set_clock(database: Database, instant: datetime) -> None:
     with database.transaction() as store:
         store.set_clock_override(instant)
