@@ -245,10 +245,10 @@ async def once(request: Request, svc: Services, scope: str,
                              "later to get its response.")
         await asyncio.sleep(POLL_SECONDS)
     request.state.idempotency_key = key
-    if taken_over:
-        await run_in_threadpool(_settle_what_it_started, svc, request)
     try:
         async with _leased(svc, scope, key):
+            if taken_over:
+                await run_in_threadpool(_settle_what_it_started, svc, request)
             response = await run(request)
     except BaseException:
         await asyncio.shield(run_in_threadpool(_release, svc, scope, key))
