@@ -228,3 +228,16 @@ def test_make_run_writes_a_random_secret_into_env_the_first_time(tmp_path: Path)
                          text=True, timeout=120)
     assert "CANONE_SECRET_KEY" not in run.stderr  # read from .env: on to the next check
     assert "canone db upgrade" in run.stderr
+
+
+def test_the_web_app_factory_refuses_to_start_without_a_secret_outside_test_mode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What uvicorn calls in each worker (`canone serve`, or uvicorn run by hand)."""
+    from canone.web.app import app_from_env
+
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.delenv("CANONE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("CANONE_TEST_MODE", "0")
+
+    with pytest.raises(SystemExit, match=r"^error: CANONE_SECRET_KEY is not set: "):
+        app_from_env()
