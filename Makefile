@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench clean secret-key
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,11 +20,22 @@ PORT ?= 8000
 
 # Migrate, seed the demo (once: later runs leave the data as it is), print the address and
 # the demo logins, then serve until Ctrl-C.
-run: $(BIN)/canone
+run: $(BIN)/canone secret-key
 	$(BIN)/canone db upgrade
 	$(BIN)/canone demo --url http://$(HOST):$(PORT)
 	@echo "serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	$(BIN)/canone serve --host $(HOST) --port $(PORT)
+
+# `canone serve` needs CANONE_SECRET_KEY: the first time, when neither the environment nor
+# .env sets one, write a random one into .env (readable by its owner only).
+secret-key:
+	@if [ -z "$$CANONE_SECRET_KEY" ] && ! grep -qs '^CANONE_SECRET_KEY=.' .env; then \
+	  umask 077; \
+	  if [ -s .env ] && [ -n "$$(tail -c 1 .env)" ]; then echo >> .env; fi; \
+	  echo "CANONE_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env; \
+	  echo "wrote a new random CANONE_SECRET_KEY into .env"; \
+	fi
+
 
 # axe-core, which the browser tests inject into pages (tests/e2e/package-lock.json).
 AXE := tests/e2e/node_modules/axe-core/axe.min.js

@@ -152,7 +152,7 @@ def free_port() -> int:
 
 
 def environment(url: str, tmp: Path) -> dict[str, str]:
-    return {**os.environ, "CANONE_DATABASE_URL": url, "CANONE_SECRET_KEY": "bench-secret",
+    return {**os.environ, "CANONE_DATABASE_URL": url, "CANONE_SECRET_KEY": "bench-api-secret-key",
             "CANONE_SANDBOX_PATH": str(tmp / "sandbox.db"), "CANONE_TEST_MODE": ""}
 
 

@@ -32,6 +32,7 @@ from argon2 import PasswordHasher
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import accounts
@@ -57,7 +58,7 @@ def seeded_services(url: str, folder: Path) -> tuple[Services, str]:
     database.migrate()
     clock = FixedClock()
     svc = Services(database, clock, SandboxGateway(folder / "sandbox.db", clock),
-                   default_catalog(), secrets.token_hex(16))
+                   default_catalog(), secrets.token_hex(16), settlements())
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     email = f"bench-{secrets.token_hex(4)}@example.com"
     done = accounts.sign_up(svc, accounts.SignUp(

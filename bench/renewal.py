@@ -50,6 +50,7 @@ from sqlalchemy.engine import make_url
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
 from canone.db import rows
 from canone.db.database import Database, normalise_url
 from canone.db.tables import (
@@ -421,7 +422,7 @@ def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
     clock = FixedClock(DUE)
     database = Database(url)
     svc = Services(database, clock, network(kind, gateway_path, clock), default_catalog(),
-                   "bench")
+                   "bench", settlements())
     while time.time() < start_at:  # every worker starts at the same instant
         time.sleep(0.001)
     try:
@@ -449,7 +450,7 @@ def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
 
     if workers == 1:
         spent = timed_collect()
-        svc = Services(database, clock, gateway, default_catalog(), "bench")
+        svc = Services(database, clock, gateway, default_catalog(), "bench", settlements())
         profiler = cProfile.Profile() if profile else None
         try:
             start = time.perf_counter()

@@ -6,13 +6,25 @@ from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.db.clock import StoredTestClock, SystemClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
-from canone.services.context import Services
+from canone.services import accounts, collection, quotes
+from canone.services.context import Services, Settlement
 from canone.services.ports import Clock, PaymentGateway
 from canone.settings import Settings
 
 
 def catalog_of(settings: Settings) -> Catalog:
     return load_catalog(settings.catalog) if settings.catalog else default_catalog()
+
+
+def settlements() -> dict[str, Settlement]:
+    """How each purpose of payment intent is settled: a plan change, a sign-up, an invoice
+    collected. Every entry point (web app, CLI, worker, tests) takes the whole map from
+    here, so any process can settle any intent left pending (`canone payments reconcile`)."""
+    return {
+        "change": quotes.CHANGE_SETTLEMENT,
+        "signup": accounts.SIGNUP_SETTLEMENT,
+        "invoice": collection.INVOICE_SETTLEMENT,
+    }
 
 
 def build_services(settings: Settings, database: Database | None = None) -> Services:
@@ -28,6 +40,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         gateway=gateway_of(settings, clock),
         catalog=catalog_of(settings),
         secret_key=settings.secret_key,
+        settlements=settlements(),
     )
 
 

@@ -192,6 +192,8 @@ def serve(
     from canone.bootstrap import payments_line
 
     settings = Settings.from_env()
+    if problem := settings.secret_problem():
+        raise fail(problem)
     services_or_exit(settings)
     typer.echo(payments_line(settings))
     uvicorn.run("canone.web.app:app_from_env", factory=True, host=host, port=port,
@@ -213,10 +215,11 @@ def billing_run(
     with Progress(transient=True) as bar:
         task = bar.add_task("renewing", total=None)
         report = renewal.run(services, instant, progress=lambda n: bar.advance(task, n))
-    settled = payments.reconcile(services)
+    reconciled = payments.reconcile_all(services)
     typer.echo(f"renewed {report.renewed}, cancelled {report.cancelled}, blocked "
                f"{report.blocked}, collected {report.collected}, failed {report.failed}, "
-               f"pending {report.pending}, reconciled {settled}")
+               f"pending {report.pending}, reconciled {reconciled.settled}")
+    unsettled(reconciled.errors)
 
 
 @payments_app.command("reconcile")
@@ -227,7 +230,16 @@ def payments_reconcile() -> None:
     from canone.services import payments
 
     services = services_or_exit(Settings.from_env())
-    typer.echo(f"reconciled {payments.reconcile(services, older_than=timedelta(0))}")
+    reconciled = payments.reconcile_all(services, older_than=timedelta(0))
+    typer.echo(f"reconciled {reconciled.settled}")
+    unsettled(reconciled.errors)
+
+
+def unsettled(errors: list[str]) -> None:
+    """Name the payment intents that could not be settled (the others were) and exit 1."""
+    if errors:
+        raise fail(f"{len(errors)} payment(s) could not be settled and stay pending:\n  "
+                   + "\n  ".join(errors))
 
 
 @clock_app.command("advance")

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from canone.billing.catalog import default_catalog
+from canone.bootstrap import settlements
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
@@ -40,7 +41,8 @@ def services(database: Database, tmp_path: Path) -> Services:
     clock = StoredTestClock(database, FixedClock(START))
     return Services(database=database, clock=clock,
                     gateway=SandboxGateway(tmp_path / "sandbox.db", clock),
-                    catalog=default_catalog(), secret_key=SECRET)
+                    catalog=default_catalog(), secret_key=SECRET,
+                    settlements=settlements())
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from canone.billing.catalog import default_catalog
+from canone.bootstrap import settlements
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
@@ -55,7 +56,8 @@ def services(database: Database, stripe_base: str) -> Services:
     clock = StoredTestClock(database, FixedClock(START))
     return Services(database=database, clock=clock,
                     gateway=ElementsStripe(TEST_KEY, api_base=stripe_base, network_retries=0),
-                    catalog=default_catalog(), secret_key=SECRET)
+                    catalog=default_catalog(), secret_key=SECRET,
+                    settlements=settlements())
 
 
 def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:

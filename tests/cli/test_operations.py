@@ -1,28 +1,35 @@
 """The operations commands, run as a user would: `canone db upgrade`, `canone clock advance`,
-`canone billing run`, `canone serve` on an unmigrated database."""
+`canone billing run`, `canone payments reconcile`, `canone serve` on an unmigrated
+database."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
 from canone.db.clock import StoredTestClock, SystemClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
-from canone.services import accounts
+from canone.services import accounts, quotes
+from canone.services.access import Actor
 from canone.services.context import Services
+from canone.services.errors import PaymentPending
 from canone.services.ports import Card
 
 
-def canone(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def canone(env: dict[str, str], *args: str, cwd: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "canone", *args], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=120)
+                          text=True, env={**os.environ, **env}, timeout=120, cwd=cwd)
 
 
 @pytest.fixture
@@ -54,13 +61,97 @@ def test_clock_advance_is_refused_outside_test_mode(env) -> None:
     assert "test mode" in run.stderr
 
 
+PLUS = Configuration("marketing", "plus", "month", "EUR", 1000, 1, ())
+TIMEOUT_CARD = Card("4000000000000119", 12, 2035, "123")  # taken, then the answer is lost
+
+
+def sign_up(svc: Services, email: str, card: Card) -> accounts.SignedUp:
+    return accounts.sign_up(svc, accounts.SignUp(
+        name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
+        admin_email=email, admin_name="Ada", admin_password="correct horse", config=PLUS,
+        card=card))
+
+
+def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
+        database: Database, tmp_path: Path) -> None:
+    """The outcomes of a plan change and of a sign-up were lost (the card network timed
+    out after taking the money). A `canone payments reconcile` process, which imports
+    neither use case, settles both from the card network's record: once each."""
+    env = {"CANONE_DATABASE_URL": database.url,
+           "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"),
+           "CANONE_TEST_MODE": "1", "CANONE_SECRET_KEY": "cli-test"}
+    clock = StoredTestClock(database, SystemClock())
+    svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
+                   default_catalog(), "cli-test", settlements())
+    set_clock(database, datetime(2030, 1, 1, 9, tzinfo=UTC))
+    signed = sign_up(svc, "ada@example.com", Card("4242424242424242", 12, 2035, "123"))
+    set_clock(database, datetime(2030, 1, 16, 9, tzinfo=UTC))
+    with database.read() as store:
+        ada = Actor.of_user(store.users_of(signed.account.id)[0])
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    token = quotes.preview(svc, ada, signed.account.id, dataclasses.replace(PLUS, seats=3)).token
+    with pytest.raises(PaymentPending):
+        quotes.confirm(svc, ada, signed.account.id, token)
+    with pytest.raises(PaymentPending):
+        sign_up(svc, "bea@example.com", TIMEOUT_CARD)
+    set_clock(database, datetime(2030, 1, 16, 9, 1, tzinfo=UTC))
+
+    run = canone(env, "payments", "reconcile")
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "reconciled 2"
+    with database.read() as store:
+        assert store.pending_intents(svc.now(), 10) == []
+        assert store.subscription_of(signed.account.id).config.seats == 3
+        bea = store.user_by_email("bea@example.com")
+        assert bea is not None
+        assert [(i.kind, i.total, i.status) for i in store.invoices_of(bea.account_id, 10, None)
+                ] == [("signup", 4900, "paid")]
+        assert [(i.kind, i.total, i.status)
+                for i in store.invoices_of(signed.account.id, 10, None)] == [
+            ("upgrade", 1961, "paid"), ("signup", 4900, "paid")]
+    assert svc.gateway.total_charged() == 4900 + 1961 + 4900  # type: ignore[attr-defined]
+
+
+def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
+        env: dict[str, str]) -> None:
+    """Two sign-ups with one email, both pending: the second cannot be settled once the
+    first has the email. It is named, stays pending, and the command exits 1."""
+    assert canone(env, "db", "upgrade").returncode == 0
+    database = Database(env["CANONE_DATABASE_URL"])
+    clock = StoredTestClock(database, SystemClock())
+    svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
+                   default_catalog(), "cli-test", settlements())
+    for minute in (0, 1):
+        set_clock(database, datetime(2030, 1, 1, 9, minute, tzinfo=UTC))
+        with pytest.raises(PaymentPending):
+            sign_up(svc, "bea@example.com", TIMEOUT_CARD)
+    set_clock(database, datetime(2030, 1, 1, 9, 2, tzinfo=UTC))
+
+    run = canone(env, "payments", "reconcile")
+
+    assert run.returncode == 1
+    assert run.stdout == "reconciled 1\n"
+    assert "error: 1 payment(s) could not be settled and stay pending:\n  sgn_" in run.stderr
+    assert "(signup): Conflict: a user with email bea@example.com already exists" in run.stderr
+    assert "Traceback" not in run.stderr
+    with database.read() as store:
+        assert len(store.pending_intents(svc.now(), 10)) == 1
+    database.dispose()
+
+
+def set_clock(database: Database, instant: datetime) -> None:
+    with database.transaction() as store:
+        store.set_clock_override(instant)
+
+
 def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env) -> None:
     assert canone(env, "db", "upgrade").returncode == 0
     assert canone(env, "clock", "advance", "--to", "2030-01-15T10:00:00+00:00").returncode == 0
     database = Database(env["CANONE_DATABASE_URL"])
     clock = StoredTestClock(database, SystemClock())
     svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test")
+                   default_catalog(), "cli-test", settlements())
     accounts.sign_up(svc, accounts.SignUp(
         name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email="ada@example.com", admin_name="Ada", admin_password="correct horse",
@@ -90,3 +181,63 @@ def test_bad_until_is_a_clear_usage_error(env) -> None:
     run = canone(env, "billing", "run", "--until", "yesterday")
     assert run.returncode == 2
     assert "--until" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(("secret", "problem"), [
+    ("", "CANONE_SECRET_KEY is not set"),
+    ("dev-secret-change-me", "CANONE_SECRET_KEY is the old public default"),
+    ("short-secret", "CANONE_SECRET_KEY is too short (12 characters, at least 16)"),
+])
+def test_serve_refuses_to_start_without_a_real_secret_outside_test_mode(
+        env, tmp_path: Path, secret: str, problem: str) -> None:
+    assert canone(env, "db", "upgrade").returncode == 0
+    outside = {**env, "CANONE_TEST_MODE": "0", "CANONE_SECRET_KEY": secret}
+
+    run = canone(outside, "serve", "--port", "1", cwd=tmp_path)  # no .env there
+
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"error: {problem}")
+    assert "make run" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_make_run_writes_a_random_secret_into_env_the_first_time(tmp_path: Path) -> None:
+    makefile = Path(__file__).parents[2] / "Makefile"
+    without = {k: v for k, v in os.environ.items() if k != "CANONE_SECRET_KEY"}
+
+    def make(extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["make", "-s", "-f", str(makefile), "secret-key"], cwd=tmp_path,
+                              env={**without, **(extra or {})}, capture_output=True, text=True,
+                              timeout=60)
+
+    assert make({"CANONE_SECRET_KEY": "set-in-the-environment"}).returncode == 0
+    assert not (tmp_path / ".env").exists()  # one is set: nothing written
+    (tmp_path / ".env").write_text("CANONE_DATABASE_URL=sqlite:///x.db")  # no final newline
+
+    first = make()
+    again = make()
+
+    assert first.returncode == again.returncode == 0, first.stderr
+    assert first.stdout == "wrote a new random CANONE_SECRET_KEY into .env\n"
+    assert again.stdout == ""
+    lines = (tmp_path / ".env").read_text().splitlines()
+    assert lines[0] == "CANONE_DATABASE_URL=sqlite:///x.db"
+    assert len(lines) == 2 and lines[1].startswith("CANONE_SECRET_KEY=")
+    assert len(lines[1].partition("=")[2]) == 43  # 32 random bytes, URL-safe base64
+    run = subprocess.run([sys.executable, "-m", "canone", "serve", "--port", "1"], cwd=tmp_path,
+                         env={**without, "CANONE_TEST_MODE": "0"}, capture_output=True,
+                         text=True, timeout=120)
+    assert "CANONE_SECRET_KEY" not in run.stderr  # read from .env: on to the next check
+    assert "canone db upgrade" in run.stderr
+
+
+def test_the_web_app_factory_refuses_to_start_without_a_secret_outside_test_mode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What uvicorn calls in each worker (`canone serve`, or uvicorn run by hand)."""
+    from canone.web.app import app_from_env
+
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.delenv("CANONE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("CANONE_TEST_MODE", "0")
+
+    with pytest.raises(SystemExit, match=r"^error: CANONE_SECRET_KEY is not set: "):
+        app_from_env()

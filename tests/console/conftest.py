@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import accounts, requests
@@ -40,7 +41,7 @@ GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 def svc(sqlite_database: Database, tmp_path: Path) -> Services:
     clock = TestClock(NOW)
     services = Services(sqlite_database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                        default_catalog(), "test-secret")
+                        default_catalog(), "test-secret", settlements())
     with services.database.transaction() as store:
         store.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
                               accounts.hash_password(PASSWORD)))

@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import accounts
@@ -69,7 +70,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database.migrate()
     clock = TestClock(BASE)
     gateway = SandboxGateway(folder / "sandbox.db", clock)
-    services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16))
+    services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16),
+                        settlements())
     settings = Settings(database_url=database.url, sandbox_path=str(folder / "sandbox.db"))
     port = _free_port()
     config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port,

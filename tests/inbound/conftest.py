@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from canone.billing.catalog import default_catalog
+from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.inbound_requests import listen
 from canone.integrations.payments import SandboxGateway
@@ -22,7 +23,7 @@ from outbox.support import START
 def svc(database: Database, tmp_path: Path) -> Services:
     clock = TestClock(START)
     return Services(database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                    default_catalog(), "test-secret")
+                    default_catalog(), "test-secret", settlements())
 
 
 @pytest.fixture

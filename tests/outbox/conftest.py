@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from canone.billing.catalog import default_catalog
+from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.invoice_pdf import PdfInvoiceRenderer
 from canone.integrations.payments import SandboxGateway
@@ -27,7 +28,7 @@ def clock() -> TestClock:
 @pytest.fixture
 def svc(database: Database, clock: TestClock, tmp_path: Path) -> Services:
     return Services(database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                    default_catalog(), "test-secret")
+                    default_catalog(), "test-secret", settlements())
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from canone.billing.catalog import default_catalog
+from canone.bootstrap import settlements
 from canone.cli import app
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
@@ -44,7 +45,7 @@ def file_svc(sqlite_database: Database, tmp_path: Path) -> Services:
     """Services on the SQLite file the commands use (SQLite only: one backend suffices)."""
     clock = TestClock(START)
     return Services(sqlite_database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                    default_catalog(), "test-secret")
+                    default_catalog(), "test-secret", settlements())
 
 
 def test_worker_once_sends_the_queued_emails(environment, sqlite_database, file_svc,

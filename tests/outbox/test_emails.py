@@ -14,7 +14,7 @@ from canone.db.database import Database
 from canone.integrations.invoice_pdf import PdfInvoiceRenderer
 from canone.integrations.mail import RecordingMailer, SmtpMailer
 from canone.integrations.outbox import MAX_EMAIL_ATTEMPTS, deliver_notifications
-from canone.services import accounts, renewal, requests, usage
+from canone.services import accounts, apikeys, renewal, requests, usage
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card, Email
@@ -109,6 +109,29 @@ def test_an_italian_account_gets_its_email_and_invoice_in_italian(
     assert "Marketing Plus, 1.000 contatti, mensile 49,00 €" in text
     assert "Componente aggiuntivo SMS, mensile 15,00 €" in text
     assert "Totale 64,00 €" in text
+
+
+@pytest.mark.parametrize("scope", ["account", "operator"])
+def test_a_request_made_with_an_api_key_is_emailed_to_the_primary_admin(
+        svc, database, clock, smtp_server, renderer, scope):
+    account = sign_up(svc).account
+    deliver(database, smtp_server, clock, renderer)  # the purchase confirmation
+    key = apikeys.create(svc, "host app", account.id if scope == "account" else None,
+                         test_mode=True).key
+
+    request = requests.create(svc, apikeys.actor_of(key), account.id, config(tier="pro"),
+                              "Growing", "Move us to Pro, please.", source="api")
+    clock.advance(hours=1)
+    requests.transition(svc, SUPPORT, request.id, "in_progress", message="On it.")
+    deliver(database, smtp_server, clock, renderer)
+
+    assert [(m.rcpt_tos, m.message["To"], m.message["Subject"])
+            for m in smtp_server.messages[1:]] == [
+        (("ada@example.com",), "ada@example.com", "We received your request"),
+        (("ada@example.com",), "ada@example.com", "Your request is in progress")]
+    assert "Your message:\nMove us to Pro, please." in text_of(smtp_server.messages[1].message)
+    assert request.requester_email == "ada@example.com"
+    assert request.history[0].actor == f"apikey:{key.id}"  # the audit still names the key
 
 
 def test_a_request_is_acknowledged_and_every_status_change_emailed(

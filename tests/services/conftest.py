@@ -12,6 +12,7 @@ import pytest
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import accounts, collection, renewal
@@ -64,7 +65,7 @@ def clock() -> TestClock:
 
 def make_services(database: Database, clock: TestClock, gateway_path: Path) -> Services:
     return Services(database, clock, SandboxGateway(gateway_path, clock), default_catalog(),
-                    "test-secret")
+                    "test-secret", settlements())
 
 
 @pytest.fixture

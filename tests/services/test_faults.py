@@ -55,6 +55,13 @@ class DiesAfterCharging:
         return self.real.lookup(idempotency_key)
 
 
+class DiesBeforeCharging(DiesAfterCharging):
+    """The process dies before the charge reaches the card network."""
+
+    def charge(self, *args):
+        raise ProcessDied()
+
+
 def dying(svc):
     return dataclasses.replace(svc, gateway=DiesAfterCharging(svc.gateway))
 
@@ -110,6 +117,7 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
         import os
         from datetime import datetime
         from canone.billing.catalog import default_catalog
+        from canone.bootstrap import settlements
         from canone.db.database import Database
         from canone.integrations.payments import SandboxGateway
         from canone.services import quotes
@@ -127,7 +135,7 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
 
         database = Database({svc.database.url!r})
         svc = Services(database, Clock(), Dies({str(tmp_path / "sandbox.db")!r}, Clock()),
-                       default_catalog(), "test-secret")
+                       default_catalog(), "test-secret", settlements())
         with database.transaction() as store:
             admin = store.user_by_email("ada@example.com")
         quotes.confirm(svc, Actor.of_user(admin), {signed.account.id!r}, {token!r})
@@ -213,11 +221,6 @@ def test_timeout_card_renewal_is_settled_once(svc, clock, signed) -> None:
 def test_a_charge_that_never_reached_the_network_is_settled_as_failed(svc, clock,
                                                                       signed) -> None:
     """The process died before charging: reconciliation finds nothing, so it failed."""
-
-    class DiesBeforeCharging(DiesAfterCharging):
-        def charge(self, *args):
-            raise ProcessDied()
-
     ada = admin_of(svc, signed.account.id)
     clock.set(at(2026, 4, 16))
     token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
@@ -321,3 +324,54 @@ def test_a_renewal_charge_settled_meanwhile_is_not_settled_again(svc, clock) -> 
         assert [p.amount for p in payments_of(svc, s.account.id)] == [4900, 4900]
         assert kinds(svc, s.account.id).count("renewal_receipt") == 1
     assert svc.gateway.total_charged() == 6 * 4900
+
+
+def test_an_intent_that_cannot_be_settled_does_not_hold_back_the_others(
+        svc, clock, signed, caplog) -> None:
+    """Two sign-ups with one email, both left pending by the card network's time-out: the
+    second cannot be settled (the email is taken by then). It is logged and left pending;
+    the plan change behind it is settled all the same."""
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    for minute in (0, 30):
+        clock.set(at(2026, 4, 16, 8, minute))
+        with pytest.raises(PaymentPending):
+            sign_up(svc, email="bea@example.com", card=TIMEOUT_CARD)
+    clock.set(at(2026, 4, 16, 9))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    with pytest.raises(PaymentPending):
+        quotes.confirm(svc, ada, signed.account.id, token)
+    clock.advance(minutes=1)
+
+    report = payments.reconcile_all(svc)
+
+    assert report.settled == 2
+    assert len(report.errors) == 1 and report.errors[0].startswith("sgn_")
+    assert "could not settle payment intent sgn_" in caplog.text
+    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert count_rows(svc, "accounts") == 2  # Ada's and the first sign-up's
+    assert svc.gateway.total_charged() == 4900 + 2 * 4900 + 4800
+    with svc.database.transaction() as store:
+        left = store.pending_intents(svc.now(), 10)
+    assert [(i.purpose, i.created_at) for i in left] == [("signup", at(2026, 4, 16, 8, 30))]
+
+
+def test_settle_known_settles_a_charge_the_network_took_and_leaves_one_it_never_saw(
+        svc, clock, signed) -> None:
+    """What a retry of a dead request's Idempotency-Key does first (web/api/idempotency)."""
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    with pytest.raises(ProcessDied):
+        quotes.confirm(dataclasses.replace(svc, gateway=DiesBeforeCharging(svc.gateway)), ada,
+                       signed.account.id, token)
+
+    payments.settle_known(svc, signed.account.id)  # the network never saw it: left alone
+    assert subscription(svc, signed.account.id).config == config()
+    with pytest.raises(ProcessDied):
+        quotes.confirm(dying(svc), ada, signed.account.id, token)
+    payments.settle_known(svc, signed.account.id)  # charged now: settled
+
+    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert [i.total for i in invoices(svc, signed.account.id)] == [4900, 4800]
+    assert svc.gateway.total_charged() == 4900 + 4800

@@ -22,6 +22,12 @@ class StoredTestClock:
         self.fallback = fallback
 
     def now(self) -> datetime:
-        with self.database.read() as store:
-            override = store.clock_override()
+        # Asked inside a transaction, read on its connection: a second checkout per reading
+        # could exhaust the pool under load, each request waiting for the one it holds.
+        open_store = self.database.open_store()
+        if open_store is not None:
+            override = open_store.clock_override()
+        else:
+            with self.database.read() as store:
+                override = store.clock_override()
         return self.fallback.now() if override is None else override

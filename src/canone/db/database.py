@@ -11,6 +11,7 @@ from __future__ import annotations
 import select
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,11 @@ class Database:
             raise ValueError(f"unsupported database URL {url.split('@')[-1]!r}: use "
                              "sqlite:///path/to/file.db or postgresql://user@host/name")
         self.postgres = self.engine.dialect.name == "postgresql"
+        # The store of the transaction this thread (or task) has open here, if any: what
+        # asks for the time inside one reads the test clock on its connection
+        # (`StoredTestClock`) instead of checking out a second.
+        self._open: ContextVar[SqlStore | None] = ContextVar(f"canone_store_{id(self)}",
+                                                             default=None)
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -117,8 +123,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[SqlStore]:
         """One unit of work: commits when the block ends, rolls back on an exception."""
-        with self.engine.begin() as connection:
-            yield SqlStore(connection)
+        with self.engine.begin() as connection, self._opened(SqlStore(connection)) as store:
+            yield store
 
     @contextmanager
     def read(self) -> Iterator[SqlStore]:
@@ -127,8 +133,21 @@ class Database:
         options = {"postgresql_readonly": True} if self.postgres else {"canone_read_only": True}
         with (self.engine.connect().execution_options(**options) as connection,
               connection.begin() as transaction):
-            yield SqlStore(connection)
+            with self._opened(SqlStore(connection)) as store:
+                yield store
             transaction.rollback()
+
+    @contextmanager
+    def _opened(self, store: SqlStore) -> Iterator[SqlStore]:
+        token = self._open.set(store)
+        try:
+            yield store
+        finally:
+            self._open.reset(token)
+
+    def open_store(self) -> SqlStore | None:
+        """The store of the transaction (or read) the caller has open, if any."""
+        return self._open.get()
 
     def dispose(self) -> None:
         self.engine.dispose()

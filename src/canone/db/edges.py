@@ -232,6 +232,11 @@ class EdgeQueries(Queries):
         self.connection.execute(delete(idempotency_records).where(c.scope == scope,
                                                                   c.key == key))
 
+    def renew_idempotency(self, scope: str, key: str, at: datetime) -> None:
+        c = idempotency_records.c
+        self.connection.execute(update(idempotency_records).where(
+            c.scope == scope, c.key == key, c.status_code == 0).values(created_at=at))
+
     def purge_idempotency(self, before: datetime) -> int:
         purge = delete(idempotency_records).where(idempotency_records.c.created_at < before)
         return int(self.connection.execute(purge).rowcount)

@@ -28,6 +28,7 @@ from canone.services.access import (
 )
 from canone.services.context import (
     Services,
+    Settlement,
     local_date,
     local_midnight,
     new_id,
@@ -35,7 +36,7 @@ from canone.services.context import (
     subscription_json,
 )
 from canone.services.passwords import check_new_password
-from canone.services.payments import COMPLETIONS, FAILURES, PENDING, pay
+from canone.services.payments import PENDING, pay
 from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
 from canone.services.records import (
     ACTIVE,
@@ -216,8 +217,8 @@ def _signup_failed(svc: Services, store: Store, intent: PaymentIntent,
     """A declined sign-up creates nothing: the failed intent alone remembers it."""
 
 
-COMPLETIONS["signup"] = _complete_signup
-FAILURES["signup"] = _signup_failed
+# How a "signup" intent is settled (wired in bootstrap.settlements()).
+SIGNUP_SETTLEMENT = Settlement(_complete_signup, _signup_failed)
 
 
 def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Account:

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 
 from canone.services import subscriptions
 from canone.services.batching import BufferedStore
-from canone.services.context import Services, record_change
+from canone.services.context import Services, Settlement, record_change
 from canone.services.errors import PaymentFailed, PaymentPending
-from canone.services.payments import COMPLETIONS, FAILURES, PENDING, charge, settle, settle_in
+from canone.services.payments import PENDING, charge, settle, settle_in
 from canone.services.ports import ChargeResult
 from canone.services.records import (
     ACTIVE,
@@ -264,5 +264,5 @@ def _set_standing(svc: Services, store: Store, account: Account, status: str) ->
                   after={"status": status}, event="account.updated")
 
 
-COMPLETIONS["invoice"] = _invoice_paid
-FAILURES["invoice"] = _invoice_failed
+# How a "invoice" intent is settled (wired in bootstrap.settlements()).
+INVOICE_SETTLEMENT = Settlement(_invoice_paid, _invoice_failed)

@@ -1,10 +1,12 @@
-"""What every use case needs: the ports, the catalog and the secret; plus small helpers
-for ids, local dates and the records every change writes (audit, events, emails)."""
+"""What every use case needs: the ports, the catalog, the secret and how each kind of
+payment intent is settled; plus small helpers for ids, local dates and the records every
+change writes (audit, events, emails)."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +14,23 @@ from zoneinfo import ZoneInfo
 from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
-from canone.services.ports import Clock, PaymentGateway
-from canone.services.records import Account, AuditEntry, Event, Subscription
+from canone.services.ports import ChargeResult, Clock, PaymentGateway
+from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
 from canone.services.store import Database, Notification, Store
 
 UTC = UTC
+
+
+# What settling a payment intent does once its charge succeeded (inside the settling
+# transaction; returns the result stored for replays) or failed (record it; notify).
+Completion = Callable[["Services", Store, PaymentIntent, ChargeResult], dict[str, Any]]
+Failure = Callable[["Services", Store, PaymentIntent, ChargeResult], None]
+
+
+@dataclass(frozen=True)
+class Settlement:
+    complete: Completion
+    fail: Failure
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,10 @@ class Services:
     gateway: PaymentGateway
     catalog: Catalog
     secret_key: str
+    # Purpose of a payment intent ("change", "signup", "invoice") -> how it is settled.
+    # Given, not registered by the use-case modules as they are imported: `canone payments
+    # reconcile` must settle every purpose whatever it imported (bootstrap.settlements()).
+    settlements: Mapping[str, Settlement] = field(compare=False, repr=False)
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)

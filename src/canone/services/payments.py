@@ -4,12 +4,13 @@ settled later by `reconcile` instead of charging again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from canone.services.context import Services, new_id
+from canone.services.context import Completion, Services, Settlement, new_id
 from canone.services.errors import PaymentFailed, PaymentPending
 from canone.services.ports import ChargeResult, GatewayTimeout
 from canone.services.records import Payment, PaymentIntent
@@ -17,13 +18,7 @@ from canone.services.store import Store
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 
-# What to do once an intent's charge succeeded, by purpose; registered by the use cases.
-# Each runs inside a transaction and returns the result stored for replays.
-Completion = Callable[[Services, Store, PaymentIntent, ChargeResult], dict[str, Any]]
-COMPLETIONS: dict[str, Completion] = {}
-# What to do when it failed (record the failure; notify), by purpose.
-Failure = Callable[[Services, Store, PaymentIntent, ChargeResult], None]
-FAILURES: dict[str, Failure] = {}
+log = logging.getLogger(__name__)
 
 
 def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
@@ -61,14 +56,24 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
     if intent.status == FAILED:
         raise PaymentFailed(intent.result.get("message", "declined") if intent.result
                             else "declined")
+    settlement = settlement_of(svc, intent)
     if not outcome.succeeded:
-        FAILURES[intent.purpose](svc, store, intent, outcome)
+        settlement.fail(svc, store, intent, outcome)
         store.save_intent(intent.but(status=FAILED, result={
             "message": outcome.message, "decline_code": outcome.status}))
         return None
-    result = (complete or COMPLETIONS[intent.purpose])(svc, store, intent, outcome)
+    result = (complete or settlement.complete)(svc, store, intent, outcome)
     store.save_intent(intent.but(status=SUCCEEDED, result=result))
     return result
+
+
+def settlement_of(svc: Services, intent: PaymentIntent) -> Settlement:
+    try:
+        return svc.settlements[intent.purpose]
+    except KeyError:
+        raise LookupError(f"payment intent {intent.key}: nothing settles the purpose "
+                          f"{intent.purpose!r}; the services were built without it (build "
+                          "them with canone.bootstrap.settlements())") from None
 
 
 def pay(svc: Services, intent: PaymentIntent) -> dict[str, Any]:
@@ -91,20 +96,60 @@ def record_payment(svc: Services, store: Store, intent: PaymentIntent, outcome: 
     ))
 
 
+@dataclass
+class Reconciliation:
+    """What a reconciliation did: intents settled (paid or declined), and those that could
+    not be settled (left pending for the next run), each with the reason."""
+
+    settled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
 def reconcile(svc: Services, older_than: timedelta = timedelta(seconds=30),
               limit: int = 500) -> int:
     """Settle intents left pending by a crash or a time-out; returns how many. One still
     open at the provider (a SEPA debit processing, a bank asking the customer) stays
     pending: it is not a failure, and a later pass or the provider's event settles it."""
+    return reconcile_all(svc, older_than, limit).settled
+
+
+def reconcile_all(svc: Services, older_than: timedelta = timedelta(seconds=30),
+                  limit: int = 500) -> Reconciliation:
+    """`reconcile`, saying what could not be settled. Each intent is settled on its own:
+    one that fails (a bug, a row that no longer fits) is logged and left pending, and the
+    others go on, or one bad intent would hold back every payment behind it."""
     with svc.database.transaction() as store:
         stuck = store.pending_intents(svc.now() - older_than, limit)
-    settled = 0
+    report = Reconciliation()
     for intent in stuck:
-        found = svc.gateway.lookup(intent.key)
-        if found is not None and not found.final:
+        try:
+            found = svc.gateway.lookup(intent.key)
+            if found is not None and not found.final:
+                continue
+            outcome = found or ChargeResult(
+                FAILED, None, "The charge never reached the card network.")
+            settle(svc, intent.key, outcome)
+        except PaymentFailed:  # recorded as failed; its owner was told
+            pass
+        except Exception as exc:  # logged and left pending; the rest go on
+            reason = (str(exc).strip().splitlines() or [""])[0]
+            problem = f"{intent.key} ({intent.purpose}): {type(exc).__name__}: {reason}"
+            log.error("could not settle payment intent %s", problem)
+            log.debug("settling %s failed", intent.key, exc_info=True)
+            report.errors.append(problem)
             continue
-        outcome = found or ChargeResult(FAILED, None, "The charge never reached the card network.")
+        report.settled += 1
+    return report
+
+
+def settle_known(svc: Services, account_id: str) -> None:
+    """Reconciliation, at once, for the account's newest pending intent (a request that
+    died left it): settle it when the card network has an answer for its key. One the
+    network never saw is left alone: the request that runs again charges it, or, failing
+    that, reconciliation settles it as failed."""
+    with svc.database.read() as store:
+        intent = store.pending_intent_of(account_id)
+    outcome = None if intent is None else svc.gateway.lookup(intent.key)
+    if intent is not None and outcome is not None and outcome.final:
         with suppress(PaymentFailed):  # recorded as failed; its owner was told
             settle(svc, intent.key, outcome)
-        settled += 1
-    return settled

@@ -19,12 +19,10 @@ from canone.billing.money import to_minor
 from canone.billing.pricing import Price, price
 from canone.services import subscriptions
 from canone.services.access import Actor, load_account, require_billing
-from canone.services.context import Services, subscription_json, today
+from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote
 from canone.services.payments import (
-    COMPLETIONS,
-    FAILURES,
-    PENDING,
+        PENDING,
     SUCCEEDED,
     charge,
     record_payment,
@@ -130,7 +128,7 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
     account_id = account.id
     if sub is None or sub.version != claims["v"] or today(svc, account).isoformat() != claims["d"]:
         raise StaleQuote()
-    target = config_from_json(claims["t"], "target")
+    target = _quoted_target(svc, store, account_id, sub.config, claims)
     day = date.fromisoformat(claims["d"])
     change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
     if to_minor(change.due_now) != claims["due"] or config_to_json(change.immediate) != claims["i"]:
@@ -148,6 +146,21 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
         currency=sub.config.currency, card_token=account.card.token if account.card else "",
         payload=claims, status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
     )
+
+
+def _quoted_target(svc: Services, store: Store, account_id: str, current: Configuration,
+                   claims: dict[str, Any]) -> Configuration:
+    """The quote's target, checked again as a preview checks it (catalog, seat limits,
+    add-ons, active users): a token says what was quoted, not that it may be bought, and
+    one signed with a leaked secret must not sell what the catalog does not."""
+    try:
+        target = validate(svc.catalog, config_from_json(claims["t"], "target"))
+        check_seats(store, account_id, current, target)
+    except InvalidField as exc:
+        field = exc.field if exc.field.startswith("target") else f"target.{exc.field}"
+        raise InvalidField("quote_token", f"the quoted change is not available ({field}: "
+                           f"{exc.message}); preview the change again") from None
+    return target
 
 
 def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
@@ -213,8 +226,8 @@ def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
     subscriptions.payment_failed(svc, store, intent, outcome, None)
 
 
-COMPLETIONS["change"] = _complete_change
-FAILURES["change"] = _change_failed
+# How a "change" intent is settled (wired in bootstrap.settlements()).
+CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
 
 
 def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:

@@ -14,6 +14,7 @@ from canone.services.access import (
     EMAIL,
     Actor,
     load_account,
+    primary_admin_of,
     require_billing,
     require_staff,
 )
@@ -47,7 +48,7 @@ def create(svc: Services, actor: Actor, account_id: str, desired: Configuration 
         if actor.kind != EMAIL:
             require_billing(store, actor, account_id, "request an account change")
         now = svc.now()
-        requester = actor.user.email if actor.user else actor.name.partition(":")[2] or actor.name
+        requester = _requester_email(store, actor, account_id)
         request = ChangeRequest(
             id=new_id("req"), account_id=account.id, requester_email=requester, desired=desired,
             reason=reason.strip(), message=message.strip(), status=OPEN, source=source,
@@ -56,6 +57,20 @@ def create(svc: Services, actor: Actor, account_id: str, desired: Configuration 
         store.add_request(request)
         _announce(svc, store, request, "request.created", "request_received")
         return request
+
+
+def _requester_email(store: Store, actor: Actor, account_id: str) -> str:
+    """Who is told about the request: the person who made it, or the sender of the email it
+    came in; for an API key (the host application's or an operator's), which has no mailbox,
+    the account's primary admin."""
+    if actor.user is not None:
+        return actor.user.email
+    if actor.kind == EMAIL:
+        return actor.name.partition(":")[2]
+    admin = primary_admin_of(store, account_id)
+    if admin is None:
+        raise NotFound(f"account {account_id} has no primary admin to tell about the request")
+    return admin.email
 
 
 def transition(svc: Services, actor: Actor, request_id: str, to: str,

@@ -64,4 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def app_from_env() -> FastAPI:
     """The factory `canone serve` hands to uvicorn (one call per worker process)."""
-    return create_app()
+    settings = Settings.from_env()
+    if problem := settings.secret_problem():  # started without `canone serve`
+        raise SystemExit(f"error: {problem}")
+    return create_app(settings)

@@ -10,8 +10,18 @@ one key have one effect; past the wait it gets 409 `idempotency_in_progress`.
 
 Not stored, so a retry with the same key runs again: responses to bodies that failed
 validation (nothing ran), server errors, `busy` and `payment_pending` answers (retrying is
-the way out of them). A placeholder left by a crashed worker is taken over after
-`STALE_AFTER`. Records are kept at least 24 hours; older ones are purged now and then.
+the way out of them). Records are kept at least 24 hours; older ones are purged now and
+then.
+
+A claim is a lease: while its request runs, the placeholder's time is renewed every
+`HEARTBEAT_SECONDS`. One not renewed for `DEAD_AFTER` belongs to a request that died with
+its process (killed, crashed), and the next request with its key takes it over and runs
+again, after settling what the dead one started: the account's pending payment intent,
+when the card network has an answer for it, is settled as reconciliation would settle it;
+one the network never saw is charged by the run itself (a confirmation or a sign-up finds
+the intent by its key, which comes from the quote token or from the sign-up's
+Idempotency-Key, and the network never charges one key twice). So a retry after a crash
+gets the real result within seconds.
 
 A request that changes nothing (a preview: `once_without_effect`) needs no placeholder, as
 running it twice has no effect: it runs, then its response is stored in one statement. When
@@ -25,14 +35,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
+from canone.services import payments
 from canone.services.context import Services
 from canone.services.errors import Busy, PaymentPending
 from canone.services.store import Conflict, IdempotencyRecord
@@ -41,12 +54,16 @@ from canone.web.problems import ApiProblem
 IN_PROGRESS = 0  # the status code of a claimed key whose request still runs
 WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.05
-STALE_AFTER = timedelta(minutes=10)
+HEARTBEAT_SECONDS = 2.0
+# Five missed heartbeats: a live request's event loop is never stalled that long, and a
+# retry started right after a crash is answered within its WAIT_SECONDS.
+DEAD_AFTER = timedelta(seconds=10)
 KEEP_FOR = timedelta(hours=25)
 PURGE_EVERY_SECONDS = 600.0
 MAX_KEY_LENGTH = 255
 
 _last_purge = 0.0
+log = logging.getLogger(__name__)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -63,27 +80,29 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _claim(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord | None:
-    """None when this request claimed the key; else the record of the earlier request (its
-    status is IN_PROGRESS while it runs)."""
+def _claim(svc: Services, scope: str, key: str, fp: str
+           ) -> tuple[IdempotencyRecord | None, bool]:
+    """(None, whether it was taken over from a request that died) when this request
+    claimed the key; else (the record of the earlier request, False): its status is
+    IN_PROGRESS while it runs."""
     now = datetime.now(UTC)
     _maybe_purge(svc, now)
     placeholder = IdempotencyRecord(scope, key, fp, IN_PROGRESS, b"", now)
     with svc.database.transaction() as store:
         try:
             store.save_idempotency(placeholder)
-            return None
+            return None, False
         except Conflict:
             record = store.get_idempotency(scope, key, lock=True)
         if record is None:  # released meanwhile: claim it now
             store.save_idempotency(placeholder)
-            return None
+            return None, False
         _same_request(record, fp)
-        if record.status_code == IN_PROGRESS and record.created_at < now - STALE_AFTER:
-            store.drop_idempotency(scope, key)  # left by a crashed worker
+        if record.status_code == IN_PROGRESS and record.created_at < now - DEAD_AFTER:
+            store.drop_idempotency(scope, key)  # its request died: no heartbeat
             store.save_idempotency(placeholder)
-            return None
-        return record
+            return None, True
+        return record, False
 
 
 def _same_request(record: IdempotencyRecord, fp: str) -> IdempotencyRecord:
@@ -117,6 +136,41 @@ def _stored(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord |
 def _finish(svc: Services, record: IdempotencyRecord) -> None:
     with svc.database.transaction() as store:
         store.finish_idempotency(record)
+
+
+def _settle_what_it_started(svc: Services, request: Request) -> None:
+    """Before a dead request's key runs again: settle the payment it left pending on its
+    account, as reconciliation would (an account key only on its own account)."""
+    account_id = request.path_params.get("account_id")
+    own = getattr(request.state, "api_key", None)
+    if account_id and own is not None and own.account_id in (None, account_id):
+        payments.settle_known(svc, account_id)
+
+
+def _renew(svc: Services, scope: str, key: str) -> None:
+    with svc.database.transaction() as store:
+        store.renew_idempotency(scope, key, datetime.now(UTC))
+
+
+async def _heartbeat(svc: Services, scope: str, key: str) -> None:
+    """Renew the claim's lease until cancelled (when its request ends)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            await run_in_threadpool(_renew, svc, scope, key)
+        except Exception:  # a database hiccup: the next beat tries again
+            log.warning("could not renew the lease of Idempotency-Key %r", key, exc_info=True)
+
+
+@asynccontextmanager
+async def _leased(svc: Services, scope: str, key: str) -> AsyncIterator[None]:
+    beating = asyncio.create_task(_heartbeat(svc, scope, key))
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with suppress(asyncio.CancelledError):
+            await beating
 
 
 def _release(svc: Services, scope: str, key: str) -> None:
@@ -179,7 +233,10 @@ async def once(request: Request, svc: Services, scope: str,
     key = _key_of(request)
     fp = fingerprint(request.method, request.url.path, await request.body())
     deadline = time.monotonic() + WAIT_SECONDS
-    while (earlier := await run_in_threadpool(_claim, svc, scope, key, fp)) is not None:
+    while True:
+        earlier, taken_over = await run_in_threadpool(_claim, svc, scope, key, fp)
+        if earlier is None:
+            break
         if earlier.status_code != IN_PROGRESS:
             return _replay(earlier)
         if time.monotonic() > deadline:
@@ -189,7 +246,10 @@ async def once(request: Request, svc: Services, scope: str,
         await asyncio.sleep(POLL_SECONDS)
     request.state.idempotency_key = key
     try:
-        response = await run(request)
+        async with _leased(svc, scope, key):
+            if taken_over:
+                await run_in_threadpool(_settle_what_it_started, svc, request)
+            response = await run(request)
     except BaseException:
         await asyncio.shield(run_in_threadpool(_release, svc, scope, key))
         raise

@@ -1,0 +1,78 @@
+"""A quote token signed with the right secret (leaked, say) still cannot buy what the
+catalog does not sell: confirmation checks the quoted target again (issue: default secret)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from canone.billing.catalog import default_catalog
+from canone.billing.changes import plan_change
+from canone.billing.codec import config_from_json, config_to_json
+from canone.billing.money import to_minor
+from canone.services.context import Services
+
+from .conftest import API, SECRET, bearer, config, move_clock, sign_up
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    body = token.split(".")[0]
+    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return found
+
+
+def forge(claims: dict[str, Any], secret: str) -> str:
+    """A token as canone signs one: base64 JSON claims and their HMAC-SHA256."""
+    body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+    mac = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()[:32]
+    return f"{body.decode().rstrip('=')}.{mac}"
+
+
+def forged_quote(genuine: str, current: dict[str, Any], target: dict[str, Any]) -> str:
+    """A genuine quote's claims with another target, priced as canone would price it."""
+    claims = claims_of(genuine)
+    change = plan_change(default_catalog(), config_from_json(current, "current"),
+                         config_from_json(target, "target"), date(2026, 4, 1),
+                         date.fromisoformat(claims["d"]))
+    assert change.kind == "upgrade" and change.due_now > 0  # what would be charged
+    return forge({**claims, "t": target, "i": config_to_json(change.immediate),
+                  "due": to_minor(change.due_now)}, SECRET)
+
+
+@pytest.mark.parametrize(("plan", "target", "problem"), [
+    (config(tier="starter"), config(tier="starter", seats=50), "target.seats"),
+    (config(), config(addons=["dedicated_ip"]), "target.addons"),
+])
+def test_a_forged_quote_for_what_the_catalog_does_not_sell_is_refused(
+        client: TestClient, services: Services, operator_key: str, plan: dict[str, Any],
+        target: dict[str, Any], problem: str) -> None:
+    account = sign_up(client, operator_key, subscription=plan)
+    key = bearer(operator_key)
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    genuine = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
+                          json={"target": {**plan, "contacts": 2500}},
+                          headers=key).json()["quote_token"]
+
+    confirm = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
+                          json={"quote_token": forged_quote(genuine, plan, target)},
+                          headers=key)
+
+    assert confirm.status_code == 422, confirm.text
+    body = confirm.json()
+    assert body["type"] == "urn:canone:problem:invalid_field"
+    assert body["field"] == "quote_token"
+    assert f"the quoted change is not available ({problem}:" in body["detail"]
+    signup_total = to_minor(Decimal(account["invoice"]["total"]))
+    assert services.gateway.total_charged() == signup_total  # type: ignore[attr-defined]
+    after = client.get(f"{API}/accounts/{account['id']}/subscription", headers=key).json()
+    assert after == account["subscription"]
+    invoices = client.get(f"{API}/accounts/{account['id']}/invoices", headers=key).json()
+    assert [i["kind"] for i in invoices["data"]] == ["signup"]
