@@ -107,7 +107,7 @@ def test_auto_upgrade_and_cancellation_at_period_end(page: Page, server: Server)
 
 def test_only_the_primary_admin_sees_cancel_and_auto_upgrade(page: Page,
                                                              server: Server) -> None:
-    account = seed(server)
+    account = seed(server, seats=3)
     with server.services.database.transaction() as store:
         bob = store.user_by_email(account.admin_email)
         assert bob is not None

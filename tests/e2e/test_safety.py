@@ -95,7 +95,7 @@ def test_a_quote_from_yesterday_is_stale(page: Page, server: Server) -> None:
 
 def test_an_admin_without_billing_permission_gets_a_clear_403(page: Page,
                                                              server: Server) -> None:
-    account = seed(server)
+    account = seed(server, seats=3)
     for email in (account.admin_email, account.user_email):
         sign_in(page, email)
         response = page.goto("/billing")
