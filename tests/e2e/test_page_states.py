@@ -99,6 +99,14 @@ def bank_lifts_the_block(server: Server, account: Seeded) -> None:
                    (SUCCEEDED, found.card.token))
 
 
+def fill_card(page: Page, number: str) -> None:
+    dialog = page.locator("#dlg-card")
+    dialog.locator("input[name=number]").fill(number)
+    dialog.locator("input[name=exp_month]").fill("12")
+    dialog.locator("input[name=exp_year]").fill("2035")
+    dialog.locator("input[name=cvc]").fill("123")
+
+
 def test_a_past_due_account_leads_with_the_invoice_and_pays_it(page: Page,
                                                                server: Server) -> None:
     account = seed(server)
@@ -129,6 +137,13 @@ def test_a_past_due_account_leads_with_the_invoice_and_pays_it(page: Page,
     # The card still declines: one more failed attempt, said plainly.
     unpaid.get_by_role("button", name="Pay $49.00 now").click()
     expect(page.get_by_test_id("error")).to_contain_text("Your card was declined.")
+    # Another declining card is saved, and the page says the invoice is still unpaid.
+    page.get_by_test_id("unpaid").get_by_role("button", name="Update card and pay").click()
+    fill_card(page, "4000000000000002")
+    page.locator("#dlg-card").get_by_role("button", name="Save card").click()
+    expect(page.get_by_test_id("error")).to_contain_text(
+        "Your card was saved, but the unpaid invoice could not be charged to it.")
+    expect(page.get_by_test_id("unpaid")).to_be_visible()
     bank_lifts_the_block(server, account)
     page.get_by_test_id("unpaid").get_by_role("button", name="Pay $49.00 now").click()
     expect(page.get_by_test_id("notice")).to_have_text("Thank you, the invoice is paid.")
@@ -155,10 +170,7 @@ def test_a_past_due_account_in_italian_updates_the_card_and_pays(page: Page,
     dialog = page.locator("#dlg-card")
     expect(dialog.get_by_test_id("card-pays")).to_have_text(
         "Salvando la carta, la fattura non pagata viene saldata subito.")
-    dialog.get_by_label("Numero della carta").fill("4242424242424242")
-    dialog.locator("input[name=exp_month]").fill("12")
-    dialog.locator("input[name=exp_year]").fill("2035")
-    dialog.locator("input[name=cvc]").fill("123")
+    fill_card(page, "4242424242424242")
     shot(page, "it-past-due-card", full_page=False)
     dialog.get_by_role("button", name="Salva carta").click()
     expect(page.get_by_test_id("unpaid")).to_have_count(0)

@@ -50,6 +50,8 @@ ERRORS = {
     "invalid_quote": N_("This price is no longer valid. Please review the change again."),
     "not_possible": N_("That is not possible in the current state of your account."),
     "forbidden": N_("Only the account's primary admin can do this."),
+    "card_saved_unpaid": N_("Your card was saved, but the unpaid invoice could not be "
+                            "charged to it. Try another card."),
     "card_invalid": N_("The card details are not valid. Check them and try again."),
     "account_restricted": N_("Your account is restricted until the unpaid invoice is paid: "
                              "pay it first, then buy the change."),

@@ -10,6 +10,7 @@ from canone.billing.errors import InvalidField
 from canone.services import accounts, standing, subscriptions
 from canone.services.errors import ServiceError
 from canone.services.ports import Card
+from canone.services.records import PAST_DUE
 from canone.web.auth import SignedIn, posting_user, services_of
 from canone.web.portal import messages
 from canone.web.templating import PageRoute
@@ -35,12 +36,14 @@ def update_card(request: Request, number: str = Form(""), exp_month: str = Form(
                 signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
     try:
         card = Card(number.strip(), int(exp_month), int(exp_year), cvc.strip())
-        accounts.update_card(services_of(request), signed_in.actor, _account_id(signed_in),
-                             card)
+        saved = accounts.update_card(services_of(request), signed_in.actor,
+                                     _account_id(signed_in), card)
     except (ValueError, InvalidField):
         return _back(error="card_invalid")
     except ServiceError as exc:
         return _back(error=exc)
+    if saved.status == PAST_DUE:  # the new card was charged for what is owed, and declined
+        return _back(error="card_saved_unpaid")
     return _back("card_updated")
 
 
