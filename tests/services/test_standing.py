@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from canone.services import accounts, quotes, renewal, standing
-from canone.services.access import Actor
+from canone.services import accounts, quotes, renewal, standing, usage
+from canone.services.access import ACCOUNT_KEY, Actor
 from canone.services.errors import AccountRestricted, Forbidden, PaymentFailed
 from canone.services.ports import SUCCEEDED
 
@@ -109,3 +109,18 @@ def test_only_people_with_billing_access_pay_and_only_their_invoices(svc, clock)
     with pytest.raises(Exception) as hidden:
         standing.pay_invoice(svc, admin_of(svc, other.account.id), owed.id)
     assert type(hidden.value).__name__ == "NotFound"
+
+
+def test_auto_upgrade_buys_nothing_while_past_due(svc, clock) -> None:
+    account_id = past_due(svc, clock)
+    ada = admin_of(svc, account_id)
+    accounts.set_auto_upgrade(svc, ada, account_id, True)
+    card = account(svc, account_id).card
+    assert card is not None
+    charges = len(svc.gateway.charges_for(card.token))
+
+    done = usage.report(svc, Actor(ACCOUNT_KEY, "key:host", account_id), account_id, 3000, 1)
+
+    assert done.auto_upgraded_to is None
+    assert subscription(svc, account_id).config.contacts == 2500
+    assert len(svc.gateway.charges_for(card.token)) == charges
