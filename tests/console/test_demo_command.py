@@ -137,3 +137,14 @@ def test_the_support_agent_can_sign_in(seeded: tuple[Path, str, str]) -> None:
     database.dispose()
     assert agent is not None
     assert accounts.password_matches(agent.password_hash, "canone-demo")
+
+
+def test_no_demo_account_has_fewer_seats_than_active_users(
+        seeded: tuple[Path, str, str]) -> None:
+    folder, _first, _second = seeded
+    for name, _status in snapshot(folder)["accounts"]:  # type: ignore[attr-defined]
+        _account, sub, _invoices, _requests, usage, users = account_named(folder, name)
+        active = max(sum(1 for u in users if u.active), usage.active_users if usage else 0)
+        assert sub.config.seats >= active, name
+        if sub.pending is not None:
+            assert sub.pending.seats >= active, name

@@ -108,8 +108,8 @@ def _fast_password_hashing() -> Iterator[None]:
 class Seeded:
     account_id: str
     email: str
-    admin_email: str  # an admin without the billing permission
-    user_email: str
+    admin_email: str  # an admin without the billing permission ("" below 3 seats)
+    user_email: str  # "" below 3 seats
     card_token: str
 
 
@@ -118,8 +118,9 @@ def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
          interval: str = "month", currency: str = "USD", locale: str = "en",
          name: str = "Acme Inc.", admin_name: str = "Ada Lovelace",
          active_users: int = 0) -> Seeded:
-    """A new account signed up through the services (first period charged), with an admin
-    without billing permission and a plain user."""
+    """A new account signed up through the services (first period charged); with 3 seats
+    or more, also an admin without billing permission and a plain user (each person takes
+    a seat: seats are never fewer than active users)."""
     tag = secrets.token_hex(4)
     email = f"ada-{tag}@example.com"
     svc = server.services
@@ -129,9 +130,12 @@ def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
         admin_email=email, admin_name=admin_name, admin_password=PASSWORD, config=config,
         card=GOOD_CARD, anchor=ANCHOR))
     actor = Actor.of_user(_user(svc, email))
-    admin_email, user_email = f"bob-{tag}@example.com", f"cy-{tag}@example.com"
-    accounts.add_user(svc, actor, done.account.id, admin_email, "Bob Admin", PASSWORD, ADMIN)
-    accounts.add_user(svc, actor, done.account.id, user_email, "Cy User", PASSWORD, USER)
+    admin_email = user_email = ""
+    if seats >= 3:
+        admin_email, user_email = f"bob-{tag}@example.com", f"cy-{tag}@example.com"
+        accounts.add_user(svc, actor, done.account.id, admin_email, "Bob Admin", PASSWORD,
+                          ADMIN)
+        accounts.add_user(svc, actor, done.account.id, user_email, "Cy User", PASSWORD, USER)
     assert done.account.card is not None
     return Seeded(done.account.id, email, admin_email, user_email, done.account.card.token)
 

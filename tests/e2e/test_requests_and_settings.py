@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from playwright.sync_api import Page, expect
 
 from canone.services import requests
@@ -19,8 +17,9 @@ def test_a_lower_tier_opens_the_request_form_prefilled(page: Page, server: Serve
     page.get_by_test_id("tier-starter").get_by_role("button", name="Contact us").click()
     dialog = page.locator("#dlg-request")
     expect(dialog.get_by_role("heading", name="Request account change")).to_be_visible()
-    expect(dialog.get_by_test_id("request-what")).to_have_value(
+    expect(dialog.get_by_test_id("request-target")).to_have_text(
         "Marketing Starter · 1,000 contacts · 1 user seat · Monthly")
+    expect(dialog.locator("select[name=tier]")).to_have_value("starter")
     expect(dialog.get_by_label("Reason")).to_have_value("tier_lower")
     dialog.get_by_label("Message").fill("We need fewer features from next month.")
     shot(page, "en-request-dialog", full_page=False)
@@ -52,12 +51,12 @@ def test_a_refused_change_leads_to_the_request_form(page: Page, server: Server) 
     dialog = page.locator("#dlg-request")
     expect(dialog).to_be_visible()
     expect(page.locator("#dlg-contacts")).to_be_hidden()
-    expect(dialog.get_by_test_id("request-what")).to_have_value(
+    expect(dialog.get_by_test_id("request-target")).to_have_text(
         "Marketing Plus · 100,000 contacts · 1 user seat · Monthly")
+    expect(dialog.get_by_test_id("request-price")).to_have_text("Custom price")
     expect(dialog.get_by_label("Reason")).to_have_value("custom_price")
-    desired = json.loads(dialog.locator("input[name=desired]").input_value())
-    assert desired["contacts"] == 100000
-    expect(dialog.get_by_label("Reason")).to_be_focused()  # the first field it can edit
+    assert dialog.locator("input[name=contacts]").input_value() == "100000"
+    expect(dialog.locator("select[name=product]")).to_be_focused()  # the first field it can edit
     page.keyboard.press("Escape")
     expect(page.get_by_role("button", name="Edit contact limit")).to_be_focused()
     page.get_by_role("button", name="Edit contact limit").click()
@@ -107,7 +106,7 @@ def test_auto_upgrade_and_cancellation_at_period_end(page: Page, server: Server)
 
 def test_only_the_primary_admin_sees_cancel_and_auto_upgrade(page: Page,
                                                              server: Server) -> None:
-    account = seed(server)
+    account = seed(server, seats=3)
     with server.services.database.transaction() as store:
         bob = store.user_by_email(account.admin_email)
         assert bob is not None
@@ -121,9 +120,10 @@ def test_only_the_primary_admin_sees_cancel_and_auto_upgrade(page: Page,
 def test_usage_banners_at_75_90_and_100_percent(page: Page, server: Server) -> None:
     account = seed(server, contacts=1000)
     sign_in(page, account.email)
-    for used, text in [(750, "You have used 75% of your contact limit."),
-                       (900, "You have used 90% of your contact limit."),
-                       (1000, "You have reached your contact limit (100%).")]:
+    for used, text in [(750, "You have used 75% of your contact limit: 750 of 1,000 contacts."),
+                       (900, "You have used 90% of your contact limit: 900 of 1,000 contacts."),
+                       (1000, "You have reached your contact limit: 1,000 of 1,000 contacts "
+                              "(100%).")]:
         with server.services.database.transaction() as store:
             store.save_usage(Usage(account.account_id, used, 1, server.clock.now()))
         page.reload()
@@ -138,8 +138,8 @@ def test_a_past_due_account_is_asked_to_update_its_card(page: Page, server: Serv
         assert found is not None
         store.save_account(found.but(status="past_due"))
     sign_in(page, account.email)
-    alert = page.get_by_role("alert")
+    alert = page.get_by_test_id("unpaid")
     expect(alert).to_contain_text("L'ultimo pagamento non è andato a buon fine")
-    alert.get_by_role("button", name="Aggiorna carta").click()
+    alert.get_by_role("button", name="Aggiorna la carta e paga").click()
     expect(page.locator("#dlg-card").get_by_label("Numero della carta")).to_be_focused()
     shot(page, "it-past-due-card-dialog", full_page=False)

@@ -96,7 +96,7 @@ def test_a_quote_from_yesterday_is_stale(page: Page, server: Server) -> None:
 
 def test_an_admin_without_billing_permission_gets_a_clear_403(page: Page,
                                                              server: Server) -> None:
-    account = seed(server)
+    account = seed(server, seats=3)
     for email in (account.admin_email, account.user_email):
         sign_in(page, email)
         response = page.goto("/billing")
@@ -112,6 +112,7 @@ def test_an_admin_without_billing_permission_gets_a_clear_403(page: Page,
             "product": "marketing", "tier": "pro", "interval": "month", "currency": "USD",
             "contacts": "1000", "seats": "1", "addons": ""})
         assert quote.status == 403 and quote.json()["token"] is None
+        page.get_by_test_id("user-menu").locator("summary").click()  # the name's menu
         page.get_by_role("button", name="Sign out").click()
     shot(page, "en-signed-out", full_page=False)
     sign_in(page, account.admin_email)
@@ -149,6 +150,7 @@ def test_sessions_end_on_sign_out_and_expire(page: Page, server: Server) -> None
     account = seed(server)
     sign_in(page, account.email)
     old = {c["name"]: c["value"] for c in page.context.cookies()}["canone_session"]
+    page.get_by_test_id("user-menu").locator("summary").click()  # the name's menu
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You have signed out.")
     page.context.add_cookies([{"name": "canone_session", "value": old, "url": server.url}])

@@ -18,7 +18,7 @@ def italian(server: Server, **overrides: object):  # type: ignore[no-untyped-def
 
 
 def test_sign_in_error_and_403_in_italian(page: Page, server: Server) -> None:
-    account = italian(server)
+    account = italian(server, seats=3)
     page.goto("/login?lang=it")
     page.fill("input[name=email]", account.email)
     page.fill("input[name=password]", "sbagliata")

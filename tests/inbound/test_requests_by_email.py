@@ -81,7 +81,7 @@ def test_a_forged_from_header_is_refused_at_data(svc, inbound_port):
 
 
 def test_an_admin_who_is_not_the_primary_admin_is_refused(svc, inbound_port):
-    account = sign_up(svc, config()).account
+    account = sign_up(svc, config(seats=2)).account
     with svc.database.transaction() as store:
         ada = store.user_by_email("ada@example.com")
     assert ada is not None

@@ -72,7 +72,7 @@ def test_an_italian_upgrade_invoice_translates_every_line(svc, clock, renderer):
 
 
 def test_who_may_download_an_invoice(svc, renderer):
-    ada = sign_up(svc)
+    ada = sign_up(svc, config(seats=3))  # a seat for each person
     bea = sign_up(svc, email="bea@example.com", name="Bea's Shop")
     admin = admin_of(svc, "ada@example.com")
     accounts.add_user(svc, admin, ada.account.id, "carl@example.com", "Carl", "correct horse")

@@ -16,6 +16,12 @@ from .conftest import add_person, admin_of, at, config, sign_up, subscription
 ASK = "Ada Lovelace (ada@example.com)"
 
 
+@pytest.fixture
+def signed(svc):  # type: ignore[no-untyped-def]
+    """Ada's account with a second seat, for the person a test adds."""
+    return sign_up(svc, config(seats=2))
+
+
 @pytest.mark.parametrize(("role", "billing"), [("user", False), ("admin", False),
                                                ("user", True)])
 def test_people_without_billing_are_refused_and_told_whom_to_ask(svc, signed, role,
@@ -33,17 +39,19 @@ def test_people_without_billing_are_refused_and_told_whom_to_ask(svc, signed, ro
             attempt()
         assert refused.value.primary_admin == ASK
         assert ASK in str(refused.value)
-    assert subscription(svc, signed.account.id).config == config()
+    assert subscription(svc, signed.account.id).config == config(seats=2)
 
 
 def test_an_admin_with_billing_may_change_the_plan(svc, clock, signed) -> None:
     bea = Actor.of_user(add_person(svc, signed.account.id, "bea@example.com", "admin", True))
     clock.set(at(2026, 4, 16))
 
-    quote = quotes.preview(svc, bea, signed.account.id, config(tier="enterprise"))
+    quote = quotes.preview(svc, bea, signed.account.id, config(tier="enterprise", seats=2))
     done = quotes.confirm(svc, bea, signed.account.id, quote.token)
 
-    assert quote.change.due_now == Decimal("48.00") and done.invoice.total == 4800
+    # 15 of 30 days: −24.50 + 72.50 for the base, −9.50 for the extra seat (enterprise
+    # includes five).
+    assert quote.change.due_now == Decimal("38.50") and done.invoice.total == 3850
     assert subscription(svc, signed.account.id).config.tier == "enterprise"
 
 

@@ -177,9 +177,10 @@ def test_decline_and_withdraw_end_a_request(svc, signed) -> None:
             requests.transition(svc, SUPPORT, request_id, to)
 
 
-def test_invalid_transitions_and_who_may_make_them(svc, signed) -> None:
+def test_invalid_transitions_and_who_may_make_them(svc) -> None:
+    signed = sign_up(svc, config(seats=2))  # a seat for Eve
     ada = admin_of(svc, signed.account.id)
-    request = requests.create(svc, ada, signed.account.id, config(tier="starter"), "", "")
+    request = requests.create(svc, ada, signed.account.id, config(tier="starter", seats=2), "", "")
     eve = Actor.of_user(add_person(svc, signed.account.id, "eve@example.com"))
 
     with pytest.raises(Forbidden):  # customers do not handle their own requests

@@ -105,11 +105,25 @@ def test_a_failed_auto_upgrade_changes_nothing(svc, clock, signed) -> None:
     assert "payment_failed" in [n["kind"] for n in notifications(svc, signed.account.id)]
 
 
-def test_only_the_primary_admin_turns_auto_upgrade_on(svc, signed) -> None:
+def test_only_the_primary_admin_turns_auto_upgrade_on(svc) -> None:
+    signed = sign_up(svc, config(seats=2))
     bea = accounts.add_user(svc, admin_of(svc, signed.account.id), signed.account.id,
                             "bea@example.com", "Bea", "long enough", "admin", True)
     with pytest.raises(Forbidden):
         accounts.set_auto_upgrade(svc, Actor.of_user(bea), signed.account.id, True)
+
+
+def test_a_plan_without_a_contact_limit_has_no_auto_upgrade(svc) -> None:
+    signed = sign_up(svc, config(product="sales", contacts=None))
+
+    with pytest.raises(InvalidField) as refused:
+        accounts.set_auto_upgrade(svc, admin_of(svc, signed.account.id), signed.account.id,
+                                  True)
+
+    assert (refused.value.field, refused.value.message) == (
+        "auto_upgrade", "this plan has no contact limit to raise")
+    assert not accounts.account_of(svc, admin_of(svc, signed.account.id),
+                                   signed.account.id).auto_upgrade
 
 
 def test_entitlements_list_features_limits_and_usage(svc, clock) -> None:

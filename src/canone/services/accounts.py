@@ -35,6 +35,7 @@ from canone.services.context import (
     record_change,
     subscription_json,
 )
+from canone.services.errors import NoFreeSeat
 from canone.services.passwords import check_new_password
 from canone.services.payments import PENDING, pay
 from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
@@ -253,6 +254,9 @@ def set_auto_upgrade(svc: Services, actor: Actor, account_id: str, on: bool) -> 
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id, lock=True)
         require_primary_admin(store, actor, account_id, "change auto-upgrade")
+        sub = store.subscription_of(account_id)
+        if on and sub is not None and sub.config.contacts is None:
+            raise InvalidField("auto_upgrade", "this plan has no contact limit to raise")
         new = account.but(auto_upgrade=on)
         store.save_account(new)
         record_change(svc, store, account_id=account_id, actor=actor.name,
@@ -272,12 +276,28 @@ def add_user(svc: Services, actor: Actor, account_id: str, email: str, name: str
         require_primary_admin(store, actor, account_id, "add users")
         if store.user_by_email(email) is not None:
             raise InvalidField("email", "is already used")
+        _check_free_seat(store, account_id)
         user = User(new_id("usr"), account_id, email, name, role, billing and role == ADMIN,
                     True, hash_password(password))
         store.add_user(user)
         record_change(svc, store, account_id=account_id, actor=actor.name, action="user.added",
                       before=None, after={"email": email, "role": role, "billing": user.billing})
         return user
+
+
+def _check_free_seat(store: Store, account_id: str) -> None:
+    """Another active user needs a seat, now and after a scheduled reduction: seats are
+    never fewer than active users (the host product may report more than canone counts)."""
+    sub = store.subscription_of(account_id)
+    if sub is None:
+        return
+    seats = min(sub.config.seats, sub.pending.seats if sub.pending else sub.config.seats)
+    usage = store.usage_of(account_id)
+    counted = sum(1 for user in store.users_of(account_id) if user.active)
+    after = max(counted + 1, usage.active_users if usage else 0)
+    if after > seats:
+        raise NoFreeSeat(f"every user seat is taken ({after - 1} active users, {seats} "
+                         "seats): add a seat on the Billing & Upgrade page first")
 
 
 def authenticate(svc: Services, email: str, password: str) -> str | None:

@@ -52,7 +52,7 @@ def intent_for(svc: Services, invoice: Invoice, account: Account) -> PaymentInte
     """The payment intent of the invoice's next collection attempt; its key is the card
     network's idempotency key, so an attempt is charged at most once."""
     return PaymentIntent(
-        key=_collect_key(invoice), account_id=account.id, purpose="invoice",
+        key=attempt_key(invoice), account_id=account.id, purpose="invoice",
         amount=invoice.amount_due, currency=invoice.currency,
         card_token=account.card.token if account.card else "",
         payload={"invoice_id": invoice.id}, status=PENDING, created_at=svc.now())
@@ -203,14 +203,14 @@ def collect_account(svc: Services, account_id: str) -> RunReport:
     waiting for their next retry; one whose charge is in flight is left to reconciliation."""
     with svc.database.transaction() as store:
         for invoice in store.invoices_of(account_id, 1000, None):
-            if invoice.status == "open" and store.get_intent(_collect_key(invoice)) is None:
+            if invoice.status == "open" and store.get_intent(attempt_key(invoice)) is None:
                 store.save_invoice(invoice.but(next_attempt_at=svc.now()))
     return collect(svc, svc.now(), account_id=account_id)
 
 
-def _collect_key(invoice: Invoice) -> str:
-    """The idempotency key of the invoice's next collection attempt."""
-    return f"col_{invoice.id}_{invoice.attempts + 1}"
+def attempt_key(invoice: Invoice, attempt: int | None = None) -> str:
+    """The idempotency key of a collection attempt of the invoice (default: the next)."""
+    return f"col_{invoice.id}_{invoice.attempts + 1 if attempt is None else attempt}"
 
 
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,

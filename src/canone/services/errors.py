@@ -9,6 +9,8 @@
         ├── StaleQuote          price changed, please review again     → 409
         ├── Busy                another payment for the account runs   → 409
         ├── InvalidTransition   a request cannot move that way         → 409
+        ├── AccountRestricted   past due: no purchase until it pays    → 409
+        ├── NoFreeSeat          every user seat is taken               → 409
         ├── PaymentFailed       declined, insufficient funds, no card  → 402
         └── PaymentPending      the card network did not answer        → 402
 
@@ -61,6 +63,18 @@ class Busy(ServiceError):
 
 class InvalidTransition(ServiceError):
     code = "invalid_transition"
+
+
+class AccountRestricted(ServiceError):
+    """A past-due account buys nothing new until its open invoice is paid."""
+
+    code = "account_restricted"
+
+
+class NoFreeSeat(ServiceError):
+    """Another active user needs a user seat the plan does not have."""
+
+    code = "no_free_seat"
 
 
 class PaymentFailed(ServiceError):

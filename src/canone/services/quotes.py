@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from canone.billing.changes import NONE, REQUEST, Change, plan_change
+from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
 from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import to_minor
 from canone.billing.pricing import Price, price
-from canone.services import subscriptions
+from canone.services import standing, subscriptions
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote
@@ -64,6 +64,8 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
         day = today(svc, account)
         change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
         check_seats(store, account_id, sub.config, target)
+        if change.kind == UPGRADE:
+            standing.refuse_purchase_while_past_due(store, account)
     token = None
     if change.kind not in (NONE, REQUEST):
         token = _sign(svc, {

@@ -9,7 +9,7 @@ from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import to_minor
 from canone.billing.pricing import CUSTOM, price
-from canone.services import subscriptions
+from canone.services import quotes, subscriptions
 from canone.services.access import (
     EMAIL,
     Actor,
@@ -114,6 +114,11 @@ def _apply(svc: Services, store: Store, actor: Actor, request: ChangeRequest,
     account = store.get_account(request.account_id, lock=True)
     assert account is not None
     sub = subscriptions.current(svc, store, account, lock=True)
+    users = quotes.active_users(store, account.id)
+    if desired.seats < users:  # support may not leave fewer seats than active users
+        raise InvalidTransition(f"The desired configuration has {desired.seats} user seats "
+                                f"but the account has {users} active users: deactivate "
+                                "users first, or keep enough seats.")
     if effective == PERIOD_END:
         subscriptions.set_pending(svc, store, account, sub, desired, actor.name)
         return

@@ -53,7 +53,9 @@ def report(svc: Services, actor: Actor, account_id: str, contacts: object,
         sub = subscriptions.current(svc, store, account)
     upgraded = None
     limit = sub.config.contacts
-    if account.auto_upgrade and limit is not None and usage.contacts > limit:
+    # A past-due account buys nothing until it pays (standing.refuse_purchase_while_past_due).
+    if (account.auto_upgrade and account.status != PAST_DUE and limit is not None
+            and usage.contacts > limit):
         upgraded = _auto_upgrade(svc, account, usage.contacts)
     with svc.database.transaction() as store:
         sub = subscriptions.current(svc, store, account)

@@ -13,10 +13,12 @@ from starlette.routing import Match
 
 from canone.billing.errors import InvalidField
 from canone.services.errors import (
+    AccountRestricted,
     Busy,
     ChangeRefused,
     Forbidden,
     InvalidTransition,
+    NoFreeSeat,
     NotFound,
     PaymentFailed,
     PaymentPending,
@@ -33,6 +35,8 @@ STATUS = {
     StaleQuote: 409,
     Busy: 409,
     InvalidTransition: 409,
+    AccountRestricted: 409,
+    NoFreeSeat: 409,
     PaymentFailed: 402,
     PaymentPending: 402,
 }
@@ -44,6 +48,8 @@ TITLES = {
     "stale_quote": "Price changed, please review again",
     "busy": "Try again shortly",
     "invalid_transition": "Not possible in the current state",
+    "account_restricted": "The account is past due: pay the open invoice first",
+    "no_free_seat": "Every user seat is taken",
     "payment_failed": "Payment failed",
     "payment_pending": "Payment outcome pending",
     "unauthorized": "Missing or invalid API key",

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import Path, Response
 from starlette.concurrency import run_in_threadpool
 
-from canone.services import invoices
+from canone.services import invoices, standing
 from canone.web.api import models
-from canone.web.api.base import ActorDep, ServicesDep, api_router, errors
+from canone.web.api.base import ActorDep, IdempotencyKey, ServicesDep, api_router, errors
 from canone.web.api.models import ID_PATTERN
 from canone.web.api.views import invoice_view
 
@@ -39,3 +39,13 @@ async def get_invoice_pdf(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesD
     filename = invoices.invoice_pdf_filename(found.number)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@router.post("/invoices/{invoice_id}/pay", response_model=models.InvoiceOut,
+             responses=errors(401, 402, 403, 404, 422))
+def pay_invoice(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesDep,
+                idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    """Pay an open invoice now with the card on file (a past-due account's way back): the
+    next collection attempt, brought forward. A paid invoice is answered as it is; a
+    declined card is a 402 and counts as an attempt."""
+    return invoice_view(standing.pay_invoice(svc, actor, invoice_id))

@@ -15,7 +15,13 @@ from canone.services import quotes, subscriptions
 from canone.services.errors import Forbidden, ServiceError
 from canone.web.auth import SignedIn, checked_user, posting_user, services_of, submitted_csrf
 from canone.web.portal import messages
-from canone.web.portal.quoting import QuoteView, error_view, quote_view, target_from_fields
+from canone.web.portal.quoting import (
+    QuoteView,
+    desired_from_fields,
+    error_view,
+    quote_view,
+    target_from_fields,
+)
 from canone.web.templating import PageRoute, templates, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -59,7 +65,9 @@ def _answer_quote(request: Request, data: dict[str, Any], submitted: str) -> JSO
     view: QuoteView
     status = 200
     try:
-        target = target_from_fields(data)
+        # The request form picks product, tier and add-ons; the rest is made to fit them.
+        target = (desired_from_fields(svc.catalog, data) if data.get("desired_form")
+                  else target_from_fields(data))
         quote = quotes.preview(svc, signed_in.actor, _account_id(signed_in), target)
         view = quote_view(tr, svc.catalog, quote)
     except InvalidField as exc:
@@ -72,7 +80,7 @@ def _answer_quote(request: Request, data: dict[str, Any], submitted: str) -> JSO
         view = error_view(messages.error_text(tr, messages.error_code(exc)) or "")
     context = {"q": view, "i18n": tr}
     parts = {name: templates.env.get_template(f"portal/quote_{name}.html").render(context)
-             for name in ("summary", "review")}
+             for name in ("summary", "review", "request")}
     return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
                          "confirm_label": view.confirm_label(tr)},
                         status_code=status, headers={"Cache-Control": "no-store"})

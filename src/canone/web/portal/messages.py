@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from canone.billing.errors import InvalidField
 from canone.services.errors import (
+    AccountRestricted,
     Busy,
     ChangeRefused,
     Forbidden,
@@ -26,6 +27,7 @@ DONE = {
                        "change your plan."),
     "request_withdrawn": N_("Your request was withdrawn."),
     "card_updated": N_("Your card was updated."),
+    "invoice_paid": N_("Thank you, the invoice is paid."),
     "auto_upgrade_on": N_("Auto-upgrade is on: your contact limit is raised when you go "
                           "over it."),
     "auto_upgrade_off": N_("Auto-upgrade is off."),
@@ -50,7 +52,12 @@ ERRORS = {
                        "again, check the price and confirm it with the button under it."),
     "not_possible": N_("That is not possible in the current state of your account."),
     "forbidden": N_("Only the account's primary admin can do this."),
+    "card_saved_unpaid": N_("Your card was saved, but the unpaid invoice could not be "
+                            "charged to it. Try another card."),
     "card_invalid": N_("The card details are not valid. Check them and try again."),
+    "account_restricted": N_("Your account is restricted until the unpaid invoice is paid: "
+                             "pay it first, then buy the change."),
+    "no_free_seat": N_("Every user seat is taken: add a seat first."),
     "request_invalid": N_("Say what you would like to change, in the message or by "
                           "choosing a plan."),
 }
@@ -80,6 +87,8 @@ def error_code(exc: Exception) -> str:
         return "invalid_quote"
     if isinstance(exc, Forbidden):
         return "forbidden"
+    if isinstance(exc, AccountRestricted):
+        return "account_restricted"
     return "not_possible"  # InvalidTransition, NotFound and the rest of the tree
 
 

@@ -53,6 +53,28 @@ def target_from_fields(data: dict[str, Any]) -> Configuration:
         seats=_int(data["seats"], "seats"), addons=tuple(addons))
 
 
+def desired_from_fields(catalog: Catalog, data: dict[str, Any]) -> Configuration:
+    """The plan chosen in the "Request account change" form: product, tier and add-ons are
+    picked there; the rest comes from the current (or prefilled) configuration, made to fit
+    the choice: no contact limit for a product without one (the smallest step when moving
+    to one that has it), seats within the tier's maximum, and add-ons the tier does not sell
+    left out (they show as features lost)."""
+    chosen = target_from_fields(data)
+    product = catalog.products.get(chosen.product)
+    if product is None or chosen.tier not in product.tiers:
+        return chosen  # validation names the field
+    contacts = chosen.contacts
+    if not product.has_contacts:
+        contacts = None
+    elif contacts is None:
+        contacts = catalog.contact_steps[0]
+    plan = product.tiers[chosen.tier]
+    seats = min(chosen.seats, plan.max_seats) if plan.max_seats else chosen.seats
+    addons = tuple(code for code in chosen.addons if code in catalog.addons and (
+        catalog.addons[code].is_available(chosen.product, chosen.tier)))
+    return chosen.with_(contacts=contacts, seats=seats, addons=addons)
+
+
 @dataclass
 class QuoteView:
     kind: str
@@ -103,7 +125,7 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
     )
     if change.kind == REQUEST:
         view.reasons = [labels.named(tr, labels.REASONS, r) for r in change.reasons]
-        view.request_fields = request_fields(tr, catalog, target, change.reasons)
+        view.request_fields = request_fields(target, change.reasons)
     elif change.kind != NONE:
         view.lines = [(labels.describe_change_line(
             tr, catalog, line, change.current, change.immediate, change.remaining_days,
@@ -111,14 +133,14 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
     return view
 
 
-def request_fields(tr: Translator, catalog: Catalog, desired: Configuration,
-                   reasons: tuple[str, ...]) -> str:
-    """The "Request account change" form's fields, prefilled from a refused change."""
-    return json.dumps({
-        "desired": json.dumps(config_to_json(desired)),
-        "what": labels.describe_config(tr, catalog, desired),
-        "reason": reasons[0] if reasons else "other",
-    })
+def request_fields(desired: Configuration, reasons: tuple[str, ...]) -> str:
+    """The "Request account change" form's fields, prefilled with the plan asked for (a
+    refused change, a lower tier) and its first reason; with no reason, none is chosen."""
+    fields: dict[str, Any] = {
+        name: "" if value is None else value
+        for name, value in config_to_json(desired).items()}
+    fields["reason"] = reasons[0] if reasons else ""
+    return json.dumps(fields)
 
 
 def error_view(message: str) -> QuoteView:

@@ -3,37 +3,57 @@ behind every change that self-serve refuses (downgrades, removals, unbundling)."
 
 from __future__ import annotations
 
-import json
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from canone.billing.codec import config_from_json
+from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.services import requests
 from canone.services.errors import ServiceError
 from canone.web.auth import SignedIn, posting_user, services_of
 from canone.web.portal import labels, messages
+from canone.web.portal.quoting import desired_from_fields
 from canone.web.templating import PageRoute
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.post("/billing/requests")
-def send_request(request: Request, desired: str = Form(""), reason: str = Form("other"),
-                 message: str = Form(""), what: str = Form(""),
+def send_request(request: Request, reason: str = Form(""), message: str = Form(""),
+                 product: str = Form(""), tier: str = Form(""), interval: str = Form(""),
+                 currency: str = Form(""), contacts: str = Form(""), seats: str = Form(""),
+                 addons: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies it)
                  signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
     assert signed_in.user is not None
+    svc = services_of(request)
+    account_id = signed_in.user.account_id
     try:
-        # The desired plan arrives as the page wrote it (prefilled from a refused change).
-        config = config_from_json(json.loads(desired), "desired") if desired.strip() else None
-        requests.create(services_of(request), signed_in.actor, signed_in.user.account_id,
-                        config, reason if reason in labels.REASONS else "other", message)
+        desired = None
+        if product:  # the plan picked in the form, made to fit as its live price was
+            desired = validate(svc.catalog, desired_from_fields(svc.catalog, {
+                "product": product, "tier": tier, "interval": interval, "currency": currency,
+                "contacts": contacts, "seats": seats, "addons": addons}))
+        requests.create(svc, signed_in.actor, account_id,
+                        _changed(request, signed_in, desired),
+                        reason if reason in labels.REASONS else "other", message)
     except (InvalidField, ValueError):
         return RedirectResponse("/billing?error=request_invalid", 303)
     except ServiceError as exc:
         return RedirectResponse(f"/billing?error={messages.error_code(exc)}", 303)
     return RedirectResponse("/billing?done=request_sent", 303)
+
+
+def _changed(request: Request, signed_in: SignedIn, desired: Configuration | None
+             ) -> Configuration | None:
+    """The desired plan, or None when it is the current one (the message says it all)."""
+    if desired is None:
+        return None
+    assert signed_in.user is not None
+    with services_of(request).database.read() as store:
+        sub = store.subscription_of(signed_in.user.account_id)
+    return None if sub is not None and desired == sub.config else desired
 
 
 @router.post("/billing/requests/{request_id}/withdraw")

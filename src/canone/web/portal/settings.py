@@ -1,5 +1,5 @@
-"""The account's billing settings on the page: the card on file, auto-upgrade of the
-contact limit, and cancellation at period end (with its undo)."""
+"""The account's billing settings on the page: the card on file, paying an unpaid invoice
+now, auto-upgrade of the contact limit, and cancellation at period end (with its undo)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from canone.billing.errors import InvalidField
-from canone.services import accounts, subscriptions
+from canone.services import accounts, standing, subscriptions
 from canone.services.errors import ServiceError
 from canone.services.ports import Card
+from canone.services.records import PAST_DUE
 from canone.web.auth import SignedIn, posting_user, services_of
 from canone.web.portal import messages
 from canone.web.templating import PageRoute
@@ -35,13 +36,26 @@ def update_card(request: Request, number: str = Form(""), exp_month: str = Form(
                 signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
     try:
         card = Card(number.strip(), int(exp_month), int(exp_year), cvc.strip())
-        accounts.update_card(services_of(request), signed_in.actor, _account_id(signed_in),
-                             card)
+        saved = accounts.update_card(services_of(request), signed_in.actor,
+                                     _account_id(signed_in), card)
     except (ValueError, InvalidField):
         return _back(error="card_invalid")
     except ServiceError as exc:
         return _back(error=exc)
+    if saved.status == PAST_DUE:  # the new card was charged for what is owed, and declined
+        return _back(error="card_saved_unpaid")
     return _back("card_updated")
+
+
+@router.post("/billing/invoices/{invoice_id}/pay")
+def pay_invoice(request: Request, invoice_id: str,
+                signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    """"Pay now": the open invoice charged at once with the card on file."""
+    try:
+        standing.pay_invoice(services_of(request), signed_in.actor, invoice_id)
+    except ServiceError as exc:
+        return _back(error=exc)
+    return _back("invoice_paid")
 
 
 @router.post("/billing/auto-upgrade")
@@ -51,7 +65,7 @@ def auto_upgrade(request: Request, on: str = Form("0"),
     try:
         accounts.set_auto_upgrade(services_of(request), signed_in.actor,
                                   _account_id(signed_in), enable)
-    except ServiceError as exc:
+    except (ServiceError, InvalidField) as exc:
         return _back(error=exc)
     return _back("auto_upgrade_on" if enable else "auto_upgrade_off")
 

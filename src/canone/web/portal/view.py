@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -80,6 +80,10 @@ class BillingPage:
     balance: str
     requests: list[dict[str, str]] = field(default_factory=list)
     invoices: list[dict[str, str]] = field(default_factory=list)
+    request_start: str = ""  # the request form's fields from "Contact us": no reason chosen
+    request_choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    unpaid: list[dict[str, str]] = field(default_factory=list)  # open invoices, oldest first
+    restricted: bool = False  # past due: no new purchase until the unpaid invoices are paid
 
 
 def _price_text(tr: Translator, catalog: Catalog, config: Configuration) -> str:
@@ -104,7 +108,7 @@ def tier_cards(tr: Translator, catalog: Catalog, config: Configuration) -> list[
             fields = json.dumps({"tier": tier, "tier_name": name})
         else:  # a request to support, prefilled with the tier asked for
             reason = ("tier_lower",) if state == "lower" else ("custom_price",)
-            fields = request_fields(tr, catalog, target or config.with_(tier=tier), reason)
+            fields = request_fields(target or config.with_(tier=tier), reason)
         cards.append(TierCard(
             code=tier, name=name, state=state, price=text,
             gained=tuple(labels.named(tr, labels.FEATURES, f) for f in gained[:4]),
@@ -146,17 +150,33 @@ def addon_cards(tr: Translator, catalog: Catalog, config: Configuration) -> list
     return cards
 
 
+def usage_share(used: int, limit: int) -> Decimal:
+    """The share of the contact limit in use, a whole percent rounded half up (112.5 % is
+    113 %), as a ratio for Babel: Babel's own rounding is half-even."""
+    whole = (Decimal(used) * 100 / Decimal(limit)).quantize(Decimal(1), ROUND_HALF_UP)
+    return whole / 100
+
+
 def usage_banners(tr: Translator, used: int, limit: int | None) -> list[Banner]:
+    """The highest threshold crossed sets the banner's level; its text says the real
+    share and numbers (4,600 of 5,000 contacts is 92 %, not "90 %")."""
     if not limit:
         return []
     for threshold in THRESHOLDS:
         if used * 100 >= threshold * limit:
-            pct = tr.percent(Decimal(threshold) / 100)
-            if threshold == 100:
-                text = tr.gettext("You have reached your contact limit (%(pct)s). Raise the "
-                                  "limit to keep adding contacts.") % {"pct": pct}
+            values = {"pct": tr.percent(usage_share(used, limit)),
+                      "used": tr.number(used), "limit": tr.number(limit)}
+            if used > limit:
+                text = tr.gettext("You are over your contact limit: %(used)s of %(limit)s "
+                                  "contacts (%(pct)s). Raise the limit to keep adding "
+                                  "contacts.") % values
+            elif threshold == 100:
+                text = tr.gettext("You have reached your contact limit: %(used)s of "
+                                  "%(limit)s contacts (%(pct)s). Raise the limit to keep "
+                                  "adding contacts.") % values
             else:
-                text = tr.gettext("You have used %(pct)s of your contact limit.") % {"pct": pct}
+                text = tr.gettext("You have used %(pct)s of your contact limit: %(used)s of "
+                                  "%(limit)s contacts.") % values
             return [Banner("error" if threshold == 100 else "warn", threshold, text)]
     return []
 
@@ -234,7 +254,36 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
             "status": inv.status,
             "status_label": labels.named(tr, labels.INVOICE_STATUSES, inv.status),
         } for inv in o.invoices],
+        request_start=request_fields(config, ()),
+        request_choices=request_choices(tr, catalog),
+        unpaid=unpaid_invoices(tr, o, zone),
+        restricted=o.account.status == "past_due",
     )
+
+
+def request_choices(tr: Translator, catalog: Catalog) -> dict[str, list[tuple[str, str]]]:
+    """What the request form offers to pick: products, tiers and add-ons, by name."""
+    return {
+        "products": [(code, labels.named(tr, labels.PRODUCTS, code)) for code in catalog.products],
+        "tiers": [(code, labels.named(tr, labels.TIERS, code)) for code in catalog.tiers],
+        "addons": [(code, labels.named(tr, labels.ADDONS, code)) for code in catalog.addons],
+    }
+
+
+def unpaid_invoices(tr: Translator, o: BillingOverview, zone: ZoneInfo) -> list[dict[str, str]]:
+    """The open invoices the page leads with, oldest first, with the amount left to pay."""
+    found = []
+    for inv in reversed(o.invoices):
+        if inv.status != "open":
+            continue
+        period = ""
+        if inv.period_start is not None and inv.period_end is not None:
+            period = f"{tr.date(inv.period_start, 'medium')} – {tr.date(inv.period_end, 'medium')}"
+        found.append({"id": inv.id, "number": inv.number, "period": period,
+                      "date": tr.date(inv.issued_at.astimezone(zone), "medium"),
+                      "kind": labels.named(tr, labels.INVOICE_KINDS, inv.kind),
+                      "due": tr.money_minor(inv.amount_due, inv.currency)})
+    return found
 
 
 def bundle_addons(tr: Translator, catalog: Catalog, config: Configuration

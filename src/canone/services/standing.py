@@ -1,0 +1,76 @@
+"""An account's standing (SPEC §5): a past-due account is restricted until its open
+invoice is paid, so it buys nothing new meanwhile; and "Pay now", which collects the open
+invoice with the card on file at once instead of waiting for the next retry."""
+
+from __future__ import annotations
+
+from canone.billing.money import from_minor
+from canone.services import collection
+from canone.services.access import Actor, load_account, require_billing
+from canone.services.context import Services
+from canone.services.errors import AccountRestricted, NotFound, PaymentFailed, PaymentPending
+from canone.services.payments import PENDING
+from canone.services.records import PAST_DUE, Account, Invoice
+from canone.services.store import Store
+
+OPEN = "open"
+
+
+def open_invoices(store: Store, account_id: str) -> list[Invoice]:
+    """The account's unpaid invoices, oldest first."""
+    found = [i for i in store.invoices_of(account_id, 1000, None) if i.status == OPEN]
+    return sorted(found, key=lambda invoice: (invoice.issued_at, invoice.number))
+
+
+def refuse_purchase_while_past_due(store: Store, account: Account) -> None:
+    """Upgrades, add-ons, seats and contacts are purchases: a past-due account is told to
+    pay what it owes first (reductions and requests to support stay possible)."""
+    if account.status != PAST_DUE:
+        return
+    unpaid = open_invoices(store, account.id)
+    owed = ", ".join(f"{i.number} ({from_minor(i.amount_due)} {i.currency})"
+                     for i in unpaid) or "the open invoice"
+    raise AccountRestricted(f"The account is past due: pay {owed} first. New purchases are "
+                            "blocked until it is paid.")
+
+
+def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
+    """Charge an open invoice now with the card on file: its next collection attempt,
+    brought forward and made through the same path as the retries (one intent per attempt,
+    keyed, so the card network charges an attempt once). A paid invoice is returned as it
+    is; an attempt still in flight is not started again (`PaymentPending`); a declined
+    attempt counts as one and raises `PaymentFailed`."""
+    with svc.database.transaction() as store:
+        invoice = store.get_invoice(invoice_id)
+        if invoice is None:
+            raise NotFound(f"no invoice {invoice_id}")
+        try:
+            account = load_account(store, actor, invoice.account_id, lock=True)
+        except NotFound:
+            raise NotFound(f"no invoice {invoice_id}") from None
+        require_billing(store, actor, account.id, "pay invoices")
+        if invoice.status != OPEN:
+            return invoice
+        if account.card is None:
+            raise PaymentFailed("There is no card on file: add a card to pay.", "no_card")
+        if store.get_intent(collection.attempt_key(invoice)) is not None:
+            raise _in_flight()
+        store.save_invoice(invoice.but(next_attempt_at=svc.now()))
+    collection.collect(svc, svc.now(), account_id=invoice.account_id)
+    with svc.database.read() as store:
+        after = store.get_invoice(invoice_id)
+        assert after is not None
+        if after.status != OPEN:
+            return after
+        tried = store.get_intent(collection.attempt_key(after, after.attempts))
+        in_flight = store.get_intent(collection.attempt_key(after))
+    if in_flight is not None or (tried is not None and tried.status == PENDING):
+        raise _in_flight()
+    result = (tried.result if tried else None) or {}
+    raise PaymentFailed(str(result.get("message") or "The card was declined."),
+                        str(result.get("decline_code") or "declined"))
+
+
+def _in_flight() -> PaymentPending:
+    return PaymentPending("This invoice's payment is being processed; it is never taken "
+                          "twice. Check again in a minute.")
