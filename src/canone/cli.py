@@ -90,12 +90,17 @@ def arrived_lines(stdin: BinaryIO) -> Iterator[list[bytes]]:
         yield [tail]
 
 
+def _line_error(message: str) -> str:
+    return json.dumps({"target": None, "change": None,
+                       "error": {"field": "line", "message": message}})
+
+
 @app.command("price")
 def price_command() -> None:
     """Price configurations and plan changes: JSON Lines on stdin → JSON Lines on stdout."""
     catalog = catalog_in_effect(Settings.from_env())
     out = sys.stdout
-    dumps, loads = json.dumps, json.loads
+    loads = json.loads
     number = 0
     # Bytes in, ASCII out: bad UTF-8 is a bad line (UnicodeDecodeError is a ValueError), and
     # an escaped lone surrogate echoed in an error cannot break the UTF-8 output. The answers
@@ -111,8 +116,11 @@ def price_command() -> None:
             try:
                 request = loads(line)
             except ValueError as exc:
-                texts.append(dumps({"target": None, "change": None, "error": {
-                    "field": "line", "message": f"line {number} is not JSON: {exc}"}}))
+                texts.append(_line_error(f"line {number} is not JSON: {exc}"))
+            except RecursionError:  # the decoder's guard: the line alone is refused
+                texts.append(_line_error(f"line {number} is JSON nested too deeply to read "
+                                         "(a line is one object: current, target, anchor, "
+                                         "at)"))
             else:
                 texts.append(answer_text(catalog, request))  # = dumps(answer(...))
         if texts:

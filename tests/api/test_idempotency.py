@@ -281,3 +281,14 @@ def test_concurrent_previews_with_one_key_get_one_answer(
 
     assert {status for status, _ in answers} == {200}
     assert len({token for _, token in answers}) == 1
+
+
+def test_a_keyed_body_nested_too_deep_is_a_client_error(client: TestClient, operator_key: str,
+                                                        account: dict[str, Any]) -> None:
+    response = client.post(f"{API}/accounts/{account['id']}/change-requests",
+                           content=b"[" * 100_000 + b"]" * 100_000,
+                           headers={**with_key(operator_key, "deep"),
+                                    "Content-Type": "application/json"})
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"

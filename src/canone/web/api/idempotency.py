@@ -79,7 +79,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
                                ensure_ascii=True).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read: as sent
         canonical = body
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode("utf-8", "surrogateescape"), canonical):
