@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from canone.bootstrap import build_services
 from canone.services.context import Services
@@ -32,8 +33,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             raise NotMigrated("The database is not migrated: run `canone db upgrade` first.")
         yield
 
-    app = FastAPI(title="canone", version="1", lifespan=lifespan,
-                  description="Subscription billing and plan management.")
+    # /docs and /redoc with the Swagger UI and ReDoc scripts of an installed package, not a
+    # CDN: the API docs work offline (the assets are under /static-offline-docs).
+    app = FastAPIOffline(title="canone", version="1", lifespan=lifespan,
+                         description="Subscription billing and plan management.")
     app.state.settings = settings
     app.state.services = services
     problems.install(app)
