@@ -168,16 +168,29 @@ def db_upgrade() -> None:
 
 @app.command("serve")
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on; 0.0.0.0 for every interface.", metavar="ADDRESS")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8000,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes sharing the port.", metavar="N")] = 1,
 ) -> None:
-    """Serve the web app and the JSON API."""
-    import uvicorn
+    """Serve the Billing & Upgrade page, the support console and the JSON API (its docs at
+    /docs) until Ctrl-C. Logs one start line, then one line per request."""
+    from canone import logs
+    from canone.web.server import PortUnavailable
+    from canone.web.server import serve as serve_http
 
-    services_or_exit(Settings.from_env())
-    uvicorn.run("canone.web.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+    settings = Settings.from_env()
+    services_or_exit(settings)
+    logs.configure()
+    shown = f"[{host}]" if ":" in host else host
+    ready = (f"canone: serving on http://{shown}:{port} (Ctrl-C stops); "
+             f"{logs.setup_shown(settings)}")
+    try:
+        serve_http(host, port, workers, ready)
+    except PortUnavailable as exc:
+        raise fail(str(exc)) from None
 
 
 @billing_app.command("run")
@@ -255,17 +268,20 @@ def worker(
 
     Renewals are not its job (`canone billing run`). Run as many as you like: rows are
     claimed with SKIP LOCKED and a lease."""
-    import logging
     import threading
 
+    from canone import logs
     from canone.integrations.invoice_pdf import PdfInvoiceRenderer
     from canone.integrations.mail import mailer_from_url
     from canone.integrations.outbox import PassReport, Worker
     from canone.integrations.webhooks import HttpWebhookSender
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     services = services_or_exit(settings)
+    logs.configure()
+    passes = "one pass" if once else f"a pass every {interval:g}s (Ctrl-C stops)"
+    logs.start_line("worker", f"canone worker: emails and webhooks, {passes}; "
+                    f"{logs.setup_shown(settings)}; {logs.mail_shown(settings)}")
     with HttpWebhookSender() as sender:
         runner = Worker(services.database, services.clock, mailer_from_url(settings.smtp_url),
                         PdfInvoiceRenderer(), sender, limit)
@@ -282,7 +298,6 @@ def worker(
             report(*runner.run_once())
             return
         stop = threading.Event()
-        typer.echo(f"worker: delivering emails and webhooks every {interval:g}s (Ctrl-C stops)")
         try:
             runner.run(interval, stop, report)
         except KeyboardInterrupt:
@@ -301,13 +316,13 @@ def mail_listen(
 ) -> None:
     """Receive email: a message from an account's primary admin becomes a change request
     (unverified, for support to confirm); any other sender is refused with 550."""
-    import logging
     import threading
 
+    from canone import logs
     from canone.integrations.inbound_requests import listen
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     services = services_or_exit(Settings.from_env())
+    logs.configure()
     try:
         controller = listen(services, host, port)
     except OSError as exc:

@@ -14,6 +14,7 @@ from canone.bootstrap import build_services
 from canone.services.context import Services
 from canone.settings import Settings
 from canone.web import problems
+from canone.web.access_log import AccessLog
 
 STATIC = Path(__file__).parent / "static"
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = services
     problems.install(app)
+    app.add_middleware(AccessLog)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from canone.web.api import router as api_router
     from canone.web.console import router as console_router
