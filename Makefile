@@ -18,12 +18,12 @@ $(BIN)/canone: $(UV) uv.lock pyproject.toml
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Migrate, seed the demo (once: later runs leave the data as it is), print the address and
-# the demo logins, then serve until Ctrl-C.
+# Migrate, seed the demo (once: later runs leave the data as it is), print the demo logins,
+# then serve until Ctrl-C: `canone serve` says "serving on …" once the port is bound, or
+# which port is taken and how to pick another.
 run: $(BIN)/canone secret-key
 	$(BIN)/canone db upgrade
 	$(BIN)/canone demo --url http://$(HOST):$(PORT)
-	@echo "serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	$(BIN)/canone serve --host $(HOST) --port $(PORT)
 
 # `canone serve` needs CANONE_SECRET_KEY: the first time, when neither the environment nor

@@ -43,8 +43,23 @@ class _Canone(typer.Typer):
         raise SystemExit(0)
 
 
-app = _Canone(help="canone: subscription billing and plan management.", no_args_is_help=True)
-catalog_app = typer.Typer(help="Work with catalog files.", no_args_is_help=True)
+def _group(help: str, short_help: str | None = None) -> typer.Typer:
+    # Plain click help (rich_markup_mode=None): options read `--port PORT`, flags stand alone,
+    # with no type tags such as `<bool>`; and examples keep their lines (`\b`).
+    return typer.Typer(help=help, short_help=short_help, no_args_is_help=True,
+                       rich_markup_mode=None)
+
+
+app = _Canone(help="""canone: subscription billing and plan management.
+
+\b
+To start: `canone db upgrade`, `canone demo`, `canone serve`, then open
+http://127.0.0.1:8000 (or `make run`, which does all three). The database is
+CANONE_DATABASE_URL (default sqlite:///canone.db); see README.md for every setting.
+`canone COMMAND --help` tells more about each command.""", no_args_is_help=True,
+              rich_markup_mode=None)
+catalog_app = _group("Check catalog files (the plans, tiers, prices and add-ons).",
+                     "Check catalog files.")
 app.add_typer(catalog_app, name="catalog")
 seller_app = typer.Typer(help="Work with seller files.", no_args_is_help=True)
 app.add_typer(seller_app, name="seller")
@@ -62,9 +77,12 @@ def catalog_in_effect(settings: Settings) -> Catalog:
         raise fail("the catalog has problems:\n  " + "\n  ".join(exc.problems)) from None
 
 
-@catalog_app.command("validate")
-def catalog_validate(file: Annotated[Path, typer.Argument(help="A catalog TOML file.")]) -> None:
-    """Check a catalog file; print every problem with its location."""
+@catalog_app.command("validate", short_help="Check a catalog file.")
+def catalog_validate(file: Annotated[Path, typer.Argument(metavar="FILE", hidden=True)]
+                     ) -> None:
+    """Check FILE, a catalog TOML file (e.g. src/canone/data/catalog.toml): print a summary
+    and exit 0, or every problem with its location and exit 1. Use it before pointing
+    CANONE_CATALOG at the file."""
     try:
         catalog = load_catalog(file)
     except CatalogError as exc:
@@ -110,12 +128,44 @@ def arrived_lines(stdin: BinaryIO) -> Iterator[list[bytes]]:
         yield [tail]
 
 
-@app.command("price")
+def _line_error(message: str) -> str:
+    return json.dumps({"target": None, "change": None,
+                       "error": {"field": "line", "message": message}})
+
+
+_PLUS = {"product": "marketing", "tier": "plus", "interval": "month", "currency": "USD",
+         "contacts": 1000, "seats": 1, "addons": []}
+PRICE_EXAMPLE = json.dumps({"current": _PLUS, "target": {**_PLUS, "tier": "enterprise"},
+                            "anchor": "2026-04-01", "at": "2026-04-16"})
+PRICE_HELP = f"""Price configurations and plan changes: one JSON object per line on stdin, one
+answer per line on stdout, in the same order.
+
+\b
+An input line (a current of null prices the target alone; with a current, anchor
+is the billing anchor date and at the day of the change, both YYYY-MM-DD):
+{PRICE_EXAMPLE}
+
+\b
+Its answer line:
+{{"target": {{"status", "lines", "total"}}, "change": {{"kind", "reasons", "period",
+ "remaining_days", "lines", "due_now", "credit", "immediate", "scheduled",
+ "features_lost", "features_gained"}} or null, "error": null}}
+kind is upgrade (charged now, prorated), scheduled (from the next period),
+request (support must do it) or none. Amounts are strings such as "48.00".
+
+\b
+A bad line is answered with "error": {{"field": "target.seats", "message": "..."}}
+and the lines after it are still priced; the exit code is 0 once every line
+is answered. Example: canone price < examples/price-demo.jsonl"""
+
+
+@app.command("price", help=PRICE_HELP,
+             short_help="Price configurations and plan changes, JSON Lines.")
 def price_command() -> None:
-    """Price configurations and plan changes: JSON Lines on stdin → JSON Lines on stdout."""
+    """Price configurations and plan changes (the help is PRICE_HELP)."""
     catalog = catalog_in_effect(Settings.from_env())
     out = sys.stdout
-    dumps, loads = json.dumps, json.loads
+    loads = json.loads
     number = 0
     # Bytes in, ASCII out: bad UTF-8 is a bad line (UnicodeDecodeError is a ValueError), and
     # an escaped lone surrogate echoed in an error cannot break the UTF-8 output. The answers
@@ -131,8 +181,11 @@ def price_command() -> None:
             try:
                 request = loads(line)
             except ValueError as exc:
-                texts.append(dumps({"target": None, "change": None, "error": {
-                    "field": "line", "message": f"line {number} is not JSON: {exc}"}}))
+                texts.append(_line_error(f"line {number} is not JSON: {exc}"))
+            except RecursionError:  # the decoder's guard: the line alone is refused
+                texts.append(_line_error(f"line {number} is JSON nested too deeply to read "
+                                         "(a line is one object: current, target, anchor, "
+                                         "at)"))
             else:
                 texts.append(answer_text(catalog, request))  # = dumps(answer(...))
         if texts:
@@ -140,10 +193,14 @@ def price_command() -> None:
             out.flush()
 
 
-db_app = typer.Typer(help="The database.", no_args_is_help=True)
-billing_app = typer.Typer(help="Billing runs.", no_args_is_help=True)
-clock_app = typer.Typer(help="The test clock (test mode only).", no_args_is_help=True)
-payments_app = typer.Typer(help="Payments.", no_args_is_help=True)
+db_app = _group("The database named by CANONE_DATABASE_URL (default sqlite:///canone.db).",
+                "Create or migrate the database.")
+billing_app = _group("Billing runs: renew the periods that ended, collect open invoices.",
+                     "Renew ended periods, collect open invoices.")
+clock_app = _group("The test clock: move time forward to try renewals "
+                   "(CANONE_TEST_MODE=1 only).", "Move the test clock (test mode only).")
+payments_app = _group("Payments: settle the ones whose outcome was lost.",
+                      "Settle payments whose outcome was lost.")
 app.add_typer(db_app, name="db")
 app.add_typer(billing_app, name="billing")
 app.add_typer(clock_app, name="clock")
@@ -170,9 +227,10 @@ def parse_instant(value: str, field: str) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", short_help="Create or migrate the database.")
 def db_upgrade() -> None:
-    """Create or migrate the database to the current schema."""
+    """Create or migrate the database to the current schema. Run it first, and after each
+    upgrade of canone; running it again changes nothing."""
     from canone.db.database import Database
 
     settings = Settings.from_env()
@@ -180,32 +238,46 @@ def db_upgrade() -> None:
     typer.echo(f"database at {settings.database_url.split('@')[-1]} is up to date")
 
 
-@app.command("serve")
+@app.command("serve", short_help="Serve the web pages and the JSON API.")
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on; 0.0.0.0 for every interface.", metavar="ADDRESS")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8000,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes sharing the port.", metavar="N")] = 1,
 ) -> None:
-    """Serve the web app and the JSON API."""
-    import uvicorn
-
+    """Serve the Billing & Upgrade page, the support console and the JSON API (its docs at
+    /docs) until Ctrl-C. Logs one start line, then one line per request."""
+    from canone import logs
     from canone.bootstrap import payments_line
+    from canone.web.server import PortUnavailable
+    from canone.web.server import serve as serve_http
 
     settings = Settings.from_env()
     if problem := settings.secret_problem():
         raise fail(problem)
     services_or_exit(settings)
     typer.echo(payments_line(settings))
-    uvicorn.run("canone.web.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+    logs.configure()
+    shown = f"[{host}]" if ":" in host else host
+    ready = (f"canone: serving on http://{shown}:{port} (Ctrl-C stops); "
+             f"{logs.setup_shown(settings)}")
+    try:
+        serve_http(host, port, workers, ready)
+    except PortUnavailable as exc:
+        raise fail(str(exc)) from None
 
 
-@billing_app.command("run")
+@billing_app.command("run", short_help="Renew ended periods, collect open invoices.")
 def billing_run(
-    until: Annotated[str | None, typer.Option(help="Renew what is due up to this instant.")]
+    until: Annotated[str | None, typer.Option(
+        help="Renew what is due up to this instant: a date 2026-05-01 or a datetime "
+             "2026-05-01T09:00:00+02:00 (default: now).", metavar="WHEN")]
     = None,
 ) -> None:
-    """Renew every period that has ended, then collect open invoices."""
+    """Renew every period that has ended, then collect open invoices; prints what it did.
+    Run it from cron, e.g. every hour; two runs at once bill each period once."""
     from rich.progress import Progress
 
     from canone.services import payments, renewal
@@ -222,9 +294,10 @@ def billing_run(
     unsettled(reconciled.errors)
 
 
-@payments_app.command("reconcile")
+@payments_app.command("reconcile", short_help="Settle payments whose outcome was lost.")
 def payments_reconcile() -> None:
-    """Settle payments whose outcome was lost (crash or card network time-out)."""
+    """Settle payments whose outcome was lost (a crash or a card network time-out) by asking
+    the card network; prints how many were settled."""
     from datetime import timedelta
 
     from canone.services import payments
@@ -242,11 +315,14 @@ def unsettled(errors: list[str]) -> None:
                    + "\n  ".join(errors))
 
 
-@clock_app.command("advance")
+@clock_app.command("advance", short_help="Move the test clock forward.")
 def clock_advance(
-    to: Annotated[str, typer.Option("--to", help="The new now (date or datetime).")],
+    to: Annotated[str, typer.Option(
+        "--to", help="The new now: a date 2026-05-01 or a datetime 2026-05-01T09:00:00Z.",
+        metavar="WHEN")],
 ) -> None:
-    """Move the test clock forward (CANONE_TEST_MODE=1 only)."""
+    """Move the test clock forward (CANONE_TEST_MODE=1 only), then run `canone billing run`
+    to renew what became due."""
     settings = Settings.from_env()
     if not settings.test_mode:
         raise fail("the test clock exists only in test mode (CANONE_TEST_MODE=1)")
@@ -260,12 +336,14 @@ def clock_advance(
     typer.echo(f"test clock now {instant.isoformat()}")
 
 
-@app.command("demo")
+@app.command("demo", short_help="Seed the demo accounts once, print the logins.")
 def demo(
-    url: Annotated[str, typer.Option(help="The address printed for the web app.")]
+    url: Annotated[str, typer.Option(
+        help="The web app's address, printed with the logins.", metavar="URL")]
     = "http://127.0.0.1:8000",
 ) -> None:
-    """Seed demo accounts, people and a support agent (once), then print the logins."""
+    """Seed demo accounts, people and a support agent (once: a second run changes nothing),
+    then print the address and the logins (every password is canone-demo)."""
     from canone import demo as demo_data
 
     services = services_or_exit(Settings.from_env())
@@ -275,27 +353,35 @@ def demo(
     typer.echo(demo_data.logins(services, url.rstrip("/")))
 
 
-@app.command("worker")
+@app.command("worker", short_help="Send the queued emails and webhooks.")
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
-    limit: Annotated[int, typer.Option(help="Rows claimed per batch.")] = 100,
+    once: Annotated[bool, typer.Option(
+        "--once", help="One pass, then exit (e.g. from cron).")] = False,
+    interval: Annotated[float, typer.Option(
+        help="Seconds between passes.", metavar="SECONDS")] = 5.0,
+    limit: Annotated[int, typer.Option(
+        help="Emails or webhooks claimed per batch.", metavar="N")] = 100,
 ) -> None:
-    """Send queued emails and webhook deliveries (the outbox), every few seconds.
+    """Send queued emails and webhook deliveries (the outbox) every few seconds, until
+    Ctrl-C.
 
-    Renewals are not its job (`canone billing run`). Run as many as you like: rows are
-    claimed with SKIP LOCKED and a lease."""
-    import logging
+    Emails go through CANONE_SMTP_URL (unset: printed here). Renewals are not its job
+    (`canone billing run`). Run as many as you like: rows are claimed with SKIP LOCKED
+    and a lease."""
     import threading
 
+    from canone import logs
     from canone.integrations.invoice_pdf import PdfInvoiceRenderer
     from canone.integrations.mail import mailer_from_url
     from canone.integrations.outbox import PassReport, Worker
     from canone.integrations.webhooks import HttpWebhookSender
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     services = services_or_exit(settings)
+    logs.configure()
+    passes = "one pass" if once else f"a pass every {interval:g}s (Ctrl-C stops)"
+    logs.start_line("worker", f"canone worker: emails and webhooks, {passes}; "
+                    f"{logs.setup_shown(settings)}; {logs.mail_shown(settings)}")
     with HttpWebhookSender(allow_private=settings.webhooks_allow_private) as sender:
         runner = Worker(services.database, services.clock, mailer_from_url(settings.smtp_url),
                         PdfInvoiceRenderer(), sender, limit)
@@ -312,7 +398,6 @@ def worker(
             report(*runner.run_once())
             return
         stop = threading.Event()
-        typer.echo(f"worker: delivering emails and webhooks every {interval:g}s (Ctrl-C stops)")
         try:
             runner.run(interval, stop, report)
         except KeyboardInterrupt:
@@ -320,24 +405,27 @@ def worker(
             typer.echo("worker stopped")
 
 
-mail_app = typer.Typer(help="Email.", no_args_is_help=True)
+mail_app = _group("Email to support: receive it as change requests.",
+                  "Receive email to support.")
 app.add_typer(mail_app, name="mail")
 
 
-@mail_app.command("listen")
+@mail_app.command("listen", short_help="Receive email to support as requests.")
 def mail_listen(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on; 0.0.0.0 for every interface.", metavar="ADDRESS")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="SMTP port to listen on.", metavar="PORT")] = 2525,
 ) -> None:
     """Receive email: a message from an account's primary admin becomes a change request
     (unverified, for support to confirm); any other sender is refused with 550."""
-    import logging
     import threading
 
+    from canone import logs
     from canone.integrations.inbound_requests import listen
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     services = services_or_exit(Settings.from_env())
+    logs.configure()
     try:
         controller = listen(services, host, port)
     except OSError as exc:
@@ -351,19 +439,26 @@ def mail_listen(
         controller.stop()
 
 
-apikey_app = typer.Typer(help="API keys of the JSON API.", no_args_is_help=True)
+apikey_app = _group("API keys of the JSON API (its docs at /docs of `canone serve`).",
+                    "Create, list and revoke API keys.")
 app.add_typer(apikey_app, name="apikey")
 
 
-@apikey_app.command("create")
+@apikey_app.command("create", short_help="Create an API key, shown once.")
 def apikey_create(
-    name: Annotated[str, typer.Option("--name", help="What the key is for.")],
+    name: Annotated[str, typer.Option(
+        "--name", help="What the key is for, e.g. \"my app\".", metavar="NAME")],
     operator: Annotated[bool, typer.Option(
         "--operator", help="An operator key: every account, support actions.")] = False,
     account: Annotated[str | None, typer.Option(
-        "--account", help="An account key: this account only.")] = None,
+        "--account", help="An account key: this account only (its id, acc_…).",
+        metavar="ACCOUNT_ID")] = None,
 ) -> None:
-    """Create an API key and print it, alone on the last line: it is shown only once."""
+    """Create an API key and print it, alone on the last line: it is shown only once.
+
+    \b
+    Example: canone apikey create --name "my app" --operator
+    then:    curl -H "Authorization: Bearer KEY" http://127.0.0.1:8000/api/v1/catalog"""
     from canone.billing.errors import InvalidField
     from canone.services import apikeys
     from canone.services.errors import NotFound
@@ -382,9 +477,11 @@ def apikey_create(
     typer.echo(created.secret)
 
 
-@apikey_app.command("revoke")
-def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_…).")]) -> None:
-    """Revoke a key: requests with it are refused (401) from now on."""
+@apikey_app.command("revoke", short_help="Revoke an API key.")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(metavar="KEY_ID", hidden=True)]
+                  ) -> None:
+    """Revoke the key KEY_ID (key_…, as `canone apikey list` shows it): requests with it are
+    refused (401) from now on."""
     from canone.services import apikeys
     from canone.services.errors import NotFound
 
@@ -396,7 +493,7 @@ def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_
     typer.echo(f"revoked {revoked.id} ({revoked.name})")
 
 
-@apikey_app.command("list")
+@apikey_app.command("list", short_help="List the API keys.")
 def apikey_list() -> None:
     """Every key: id, scope, name, creation time, and whether it was revoked."""
     from canone.services import apikeys

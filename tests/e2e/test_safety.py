@@ -177,3 +177,28 @@ def test_a_support_agent_signs_in_to_the_console_not_billing(page: Page,
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("This page is for customers")
     expect(page.get_by_role("link", name="Support console")).to_be_visible()
+
+
+def test_a_quote_request_nested_too_deep_is_refused_with_400_in_each_language(
+        page: Page, server: Server) -> None:
+    too_deep = "[" * 100_000 + "]" * 100_000
+    nested_field = '{"product": ' + "[" * 500 + "]" * 500 + "}"
+    for locale, unreadable, unavailable in (
+            ("en", "The page sent a request that could not be read. Reload the page and try "
+                   "again.", "This choice is not available."),
+            ("it", "La pagina ha inviato una richiesta che non si può leggere. Ricarica la "
+                   "pagina e riprova.", "Questa scelta non è disponibile.")):
+        account = seed(server, locale=locale)
+        sign_in(page, account.email, lang=locale)
+        page.goto("/billing")
+        csrf = page.locator("input[name=csrf]").first.input_value()
+        headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+
+        refused = page.request.post("/billing/quote", headers=headers, data=too_deep.encode())
+        assert refused.status == 400
+        assert refused.json()["token"] is None
+        assert unreadable in refused.json()["parts"]["summary"]
+        odd = page.request.post("/billing/quote", headers=headers, data=nested_field.encode())
+        assert odd.status == 200 and odd.json()["token"] is None
+        assert unavailable in odd.json()["parts"]["summary"]
+        page.get_by_role("button", name="Sign out" if locale == "en" else "Esci").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from canone import logs
 from canone.billing.catalog import default_catalog
 from canone.bootstrap import settlements
 from canone.cli import app
@@ -22,6 +24,7 @@ from canone.integrations.payments import SandboxGateway
 from canone.services import requests
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
+from canone.settings import Settings
 from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer, free_port
 
@@ -99,3 +102,39 @@ def test_mail_listen_turns_the_primary_admins_email_into_a_request(
     assert (request.source, request.verified) == ("email", False)
     assert request.message == "More seats\n\nTwo more seats, please."
     assert f"listening on 127.0.0.1:{port}" in output.decode()
+
+
+LOG_LINE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO "
+
+
+def test_worker_logs_a_start_line_and_one_line_per_email_nothing_from_libraries(
+        environment, file_svc):
+    """Each email has a PDF (fontTools subsets its fonts, with INFO notes of its own): the
+    log says what the worker did, not what the libraries did."""
+    sign_up(file_svc)
+    sign_up(file_svc, email="bea@example.com", locale="it")
+    canone = Path(sys.executable).with_name("canone")
+    with SmtpTestServer() as smtp:
+        run = subprocess.run([str(canone), "worker", "--once"], capture_output=True,
+                             text=True, timeout=300,
+                             env={**os.environ, **environment, "CANONE_SMTP_URL": smtp.url})
+        assert len(smtp.messages) == 2
+    assert run.returncode == 0, run.stderr
+    start, *sent = run.stderr.splitlines()
+    assert re.fullmatch(
+        LOG_LINE + r"canone worker: emails and webhooks, one pass; database sqlite:///\S+; "
+        r"payments: sandbox card network \(\S+\); test mode off; emails through "
+        r"smtp://127\.0\.0\.1:\d+", start), start
+    assert sorted(re.sub(LOG_LINE, "", line).split(" (")[0] for line in sent) == [
+        "email sent: purchase_confirmation to ada@example.com",
+        "email sent: purchase_confirmation to bea@example.com"]
+    assert run.stdout.splitlines() == [
+        "emails: sent 2, retrying 0, failed 0; webhooks: delivered 0, retrying 0"]
+
+
+def test_the_start_line_shows_no_password() -> None:
+    shown = logs.setup_shown(Settings(database_url="postgresql://canone:s3cret@db:5432/billing"))
+    assert "s3cret" not in shown
+    assert shown.startswith("database postgresql://canone:***@db:5432/billing;")
+    mail = logs.mail_shown(Settings(smtp_url="smtp://user:s3cret@mail.example:587?starttls=1"))
+    assert mail == "emails through smtp://mail.example:587"

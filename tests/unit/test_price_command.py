@@ -116,6 +116,37 @@ def test_each_bad_line_gets_its_own_error_and_the_following_lines_are_answered()
     assert got[1]["change"]["due_now"] == "48.00"
 
 
+def test_a_line_nested_too_deep_gets_its_error_and_later_lines_are_still_priced() -> None:
+    good = json.dumps(SPEC_EXAMPLE)
+    deep_list = "[" * 1_000 + "]" * 1_000
+    deep_target = '{"target": ' + '{"a": ' * 5_000 + "1" + "}" * 5_001
+    run = run_price(good, deep_list, deep_target, good)
+
+    assert run.returncode == 0 and run.stderr == b""
+    got = [json.loads(line) for line in run.stdout.decode("ascii").splitlines()]
+    assert len(got) == 4
+    assert [a["error"] for a in got[1:3]] == [
+        {"field": "line", "message": f"line {n} is JSON nested too deeply to read (a line is "
+                                     "one object: current, target, anchor, at)"}
+        for n in (2, 3)]
+    assert got[0] == got[3] and got[3]["change"]["due_now"] == "48.00"
+
+
+def test_an_anchor_or_at_of_the_wrong_form_is_told_what_is_wrong_not_required() -> None:
+    got = answers(json.dumps(dict(SPEC_EXAMPLE, anchor=12345)),
+                  json.dumps(dict(SPEC_EXAMPLE, at="2026-12-31T23:59:59Z")),
+                  json.dumps(dict(SPEC_EXAMPLE, at="31/12/2026")),
+                  json.dumps({k: v for k, v in SPEC_EXAMPLE.items() if k != "anchor"}))
+
+    assert [a["error"] for a in got] == [
+        {"field": "anchor", "message": 'must be a date as a string "YYYY-MM-DD", not a number'},
+        {"field": "at", "message": "'2026-12-31T23:59:59Z' is a date and time; give the date "
+                                   "alone, YYYY-MM-DD (e.g. '2026-12-31')"},
+        {"field": "at", "message": "'31/12/2026' is not a date YYYY-MM-DD"},
+        {"field": "anchor", "message": "required, a date YYYY-MM-DD"},
+    ]
+
+
 def test_an_error_message_says_what_is_allowed() -> None:
     [answer] = answers(with_target(currency="GBP"))
     assert answer["error"] == {"field": "target.currency",

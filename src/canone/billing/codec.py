@@ -57,14 +57,35 @@ def config_from_json(raw: Any, where: str) -> Configuration:
         raise (InvalidField(where, exc.message) if not exc.field else exc.under(where)) from None
 
 
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words, for messages that say what was sent instead."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 def date_from_json(raw: Any, where: str) -> date:
-    # Python also reads "20260416" and week dates; the contract is YYYY-MM-DD only.
-    if not isinstance(raw, str) or len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
+    if raw is None:
         raise InvalidField(where, "required, a date YYYY-MM-DD")
+    if not isinstance(raw, str):
+        raise InvalidField(where, f'must be a date as a string "YYYY-MM-DD", not {json_kind(raw)}')
+    shown = repr(raw if len(raw) <= 40 else raw[:40] + "…")
+    if len(raw) > 10 and raw[10:11] in ("T", " "):
+        raise InvalidField(where, f"{shown} is a date and time; give the date alone, "
+                                  f"YYYY-MM-DD (e.g. {raw[:10]!r})")
+    # Python also reads "20260416" and week dates; the contract is YYYY-MM-DD only.
+    if len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
+        raise InvalidField(where, f"{shown} is not a date YYYY-MM-DD")
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidField(where, f"{raw!r} is not a date YYYY-MM-DD") from None
+        raise InvalidField(where, f"{shown} is not a date YYYY-MM-DD") from None
 
 
 def _key(raw: Any) -> tuple[Any, ...] | None:

@@ -161,6 +161,8 @@ def _after_email(item: OutboxItem, error: str | None, permanent: bool, now: date
                  report: PassReport) -> OutboxItem:
     if error is None:
         report.done += 1
+        log.info("email sent: %s to %s (%s)", item.payload.get("kind"), item.payload.get("to"),
+                 item.id)
         return replace(item, status=SENT, next_attempt_at=now, last_error=None)
     report.errors.append(f"email {item.id} to {item.payload.get('to')}: {error}")
     if permanent or item.attempts >= MAX_EMAIL_ATTEMPTS:
@@ -224,6 +226,8 @@ def _after_delivery(delivery: WebhookDelivery, result: DeliveryAttempt, now: dat
                     report: PassReport) -> WebhookDelivery:
     if result.ok:
         report.done += 1
+        log.info("webhook delivered: %s %s to endpoint %s (HTTP %s)", delivery.event_type,
+                 delivery.event_id, delivery.endpoint_id, result.status_code)
         return replace(delivery, status=DELIVERED, next_attempt_at=now,
                        last_status_code=result.status_code, last_error=None)
     report.retried += 1

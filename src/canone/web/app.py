@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from canone.bootstrap import build_services
 from canone.db.clock import SystemClock
@@ -16,6 +17,7 @@ from canone.services.ports import Clock
 from canone.services.throttle import SignInThrottle
 from canone.settings import Settings
 from canone.web import problems
+from canone.web.access_log import AccessLog
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,12 +40,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             raise NotMigrated("The database is not migrated: run `canone db upgrade` first.")
         yield
 
-    app = FastAPI(title="canone", version="1", lifespan=lifespan,
-                  description="Subscription billing and plan management.")
+    # /docs and /redoc with the Swagger UI and ReDoc scripts of an installed package, not a
+    # CDN: the API docs work offline (the assets are under /static-offline-docs).
+    app: FastAPI = FastAPIOffline(title="canone", version="1", lifespan=lifespan,
+                                  description="Subscription billing and plan management.")
     app.state.settings = settings
     app.state.services = services
     app.state.sign_in_throttle = SignInThrottle(sign_in_clock or SystemClock())
     problems.install(app)
+    app.add_middleware(AccessLog)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from canone.web.api import PREFIX as API_PREFIX
     from canone.web.api import router as api_router

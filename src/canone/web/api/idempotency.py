@@ -59,11 +59,35 @@ HEARTBEAT_SECONDS = 2.0
 # retry started right after a crash is answered within its WAIT_SECONDS.
 DEAD_AFTER = timedelta(seconds=10)
 KEEP_FOR = timedelta(hours=25)
-PURGE_EVERY_SECONDS = 600.0
+PURGE_EVERY = timedelta(minutes=10)
 MAX_KEY_LENGTH = 255
 
-_last_purge = 0.0
 log = logging.getLogger(__name__)
+
+class PurgeSchedule:
+    """When the records are next due a purge, on the clock they are stamped with: the first
+    call purges, then at most one per PURGE_EVERY. Not on the host's uptime (a machine up
+    for less than PURGE_EVERY must purge too). One per app (`schedule_of`)."""
+
+    def __init__(self) -> None:
+        self.next_at: datetime | None = None
+
+    def purge_when_due(self, svc: Services, now: datetime) -> bool:
+        """Delete the records older than KEEP_FOR when due; True when it purged."""
+        if self.next_at is not None and now < self.next_at:
+            return False
+        self.next_at = now + PURGE_EVERY  # two threads purging at once would do no harm
+        with svc.database.transaction() as store:
+            store.purge_idempotency(now - KEEP_FOR)
+        return True
+
+
+def schedule_of(request: Request) -> PurgeSchedule:
+    state = request.app.state
+    if not hasattr(state, "idempotency_purges"):
+        state.idempotency_purges = PurgeSchedule()
+    schedule: PurgeSchedule = state.idempotency_purges
+    return schedule
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -72,7 +96,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
                                ensure_ascii=True).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read: as sent
         canonical = body
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode("utf-8", "surrogateescape"), canonical):
@@ -80,13 +104,13 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _claim(svc: Services, scope: str, key: str, fp: str
+def _claim(svc: Services, purges: PurgeSchedule, scope: str, key: str, fp: str
            ) -> tuple[IdempotencyRecord | None, bool]:
     """(None, whether it was taken over from a request that died) when this request
     claimed the key; else (the record of the earlier request, False): its status is
     IN_PROGRESS while it runs."""
     now = datetime.now(UTC)
-    _maybe_purge(svc, now)
+    purges.purge_when_due(svc, now)
     placeholder = IdempotencyRecord(scope, key, fp, IN_PROGRESS, b"", now)
     with svc.database.transaction() as store:
         try:
@@ -114,10 +138,11 @@ def _same_request(record: IdempotencyRecord, fp: str) -> IdempotencyRecord:
     return record
 
 
-def _keep(svc: Services, record: IdempotencyRecord) -> IdempotencyRecord | None:
+def _keep(svc: Services, purges: PurgeSchedule, record: IdempotencyRecord
+          ) -> IdempotencyRecord | None:
     """Store the response of a request that changes nothing, unless its key is taken: None
     when stored, else the record that holds the key (422 when it is another request's)."""
-    _maybe_purge(svc, record.created_at)
+    purges.purge_when_due(svc, record.created_at)
     with svc.database.transaction() as store:
         try:
             store.save_idempotency(record)
@@ -178,15 +203,6 @@ def _release(svc: Services, scope: str, key: str) -> None:
         store.drop_idempotency(scope, key)
 
 
-def _maybe_purge(svc: Services, now: datetime) -> None:
-    global _last_purge
-    if time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
-        return
-    _last_purge = time.monotonic()
-    with svc.database.transaction() as store:
-        store.purge_idempotency(now - KEEP_FOR)
-
-
 def _replay(record: IdempotencyRecord) -> Response:
     media = "application/problem+json" if record.status_code >= 400 else "application/json"
     return Response(record.body, status_code=record.status_code, media_type=media,
@@ -218,7 +234,7 @@ async def once_without_effect(request: Request, svc: Services, scope: str,
     response = await run(request)
     if _worth_keeping(request, response):
         body = bytes(getattr(response, "body", b""))
-        earlier = await run_in_threadpool(_keep, svc, IdempotencyRecord(
+        earlier = await run_in_threadpool(_keep, svc, schedule_of(request), IdempotencyRecord(
             scope, key, fp, response.status_code, body, datetime.now(UTC)))
     else:
         earlier = await run_in_threadpool(_stored, svc, scope, key, fp)
@@ -233,8 +249,9 @@ async def once(request: Request, svc: Services, scope: str,
     key = _key_of(request)
     fp = fingerprint(request.method, request.url.path, await request.body())
     deadline = time.monotonic() + WAIT_SECONDS
+    purges = schedule_of(request)
     while True:
-        earlier, taken_over = await run_in_threadpool(_claim, svc, scope, key, fp)
+        earlier, taken_over = await run_in_threadpool(_claim, svc, purges, scope, key, fp)
         if earlier is None:
             break
         if earlier.status_code != IN_PROGRESS:

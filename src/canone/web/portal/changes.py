@@ -14,6 +14,7 @@ from canone.billing.errors import InvalidField
 from canone.services import quotes, subscriptions
 from canone.services.errors import Forbidden, ServiceError
 from canone.web.auth import SignedIn, checked_user, posting_user, services_of, submitted_csrf
+from canone.web.i18n import N_
 from canone.web.portal import messages
 from canone.web.portal.quoting import (
     QuoteView,
@@ -25,6 +26,8 @@ from canone.web.portal.quoting import (
 from canone.web.templating import PageRoute, templates, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+UNREADABLE = N_("The page sent a request that could not be read. Reload the page and try "
+                "again.")
 
 
 def _account_id(signed_in: SignedIn) -> str:
@@ -52,38 +55,44 @@ async def live_quote(request: Request) -> JSONResponse:
     submitted = await submitted_csrf(request)
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the decoder's guard
         data = None
     return await run_in_threadpool(_answer_quote, request,
-                                   data if isinstance(data, dict) else {}, submitted)
+                                   data if isinstance(data, dict) else None, submitted)
 
 
-def _answer_quote(request: Request, data: dict[str, Any], submitted: str) -> JSONResponse:
+def _answer_quote(request: Request, data: dict[str, Any] | None, submitted: str
+                  ) -> JSONResponse:
     signed_in = checked_user(request, submitted)
     tr = translator_of(request)
-    svc = services_of(request)
-    view: QuoteView
-    status = 200
-    try:
-        # The request form picks product, tier and add-ons; the rest is made to fit them.
-        target = (desired_from_fields(svc.catalog, data) if data.get("desired_form")
-                  else target_from_fields(data))
-        quote = quotes.preview(svc, signed_in.actor, _account_id(signed_in), target)
-        view = quote_view(tr, svc.catalog, quote)
-    except InvalidField as exc:
-        view = error_view(_invalid_choice(request, signed_in, exc))
-    except Forbidden:
-        status = 403
-        view = error_view(tr.gettext("Only the primary admin or an admin with billing "
-                                     "permission can see and change billing."))
-    except ServiceError as exc:
-        view = error_view(messages.error_text(tr, messages.error_code(exc)) or "")
+    status, view = (400, error_view(tr.gettext(UNREADABLE))) if data is None else (
+        _quote_of(request, signed_in, data))
     context = {"q": view, "i18n": tr}
     parts = {name: templates.env.get_template(f"portal/quote_{name}.html").render(context)
              for name in ("summary", "review", "request")}
     return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
                          "confirm_label": view.confirm_label(tr)},
                         status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any]
+              ) -> tuple[int, QuoteView]:
+    """The status and the view of a quote for the dialog's fields."""
+    tr = translator_of(request)
+    svc = services_of(request)
+    try:
+        # The request form picks product, tier and add-ons; the rest is made to fit them.
+        target = (desired_from_fields(svc.catalog, data) if data.get("desired_form")
+                  else target_from_fields(data))
+        quote = quotes.preview(svc, signed_in.actor, _account_id(signed_in), target)
+        return 200, quote_view(tr, svc.catalog, quote)
+    except InvalidField as exc:
+        return 200, error_view(_invalid_choice(request, signed_in, exc))
+    except Forbidden:
+        return 403, error_view(tr.gettext("Only the primary admin or an admin with billing "
+                                          "permission can see and change billing."))
+    except ServiceError as exc:
+        return 200, error_view(messages.error_text(tr, messages.error_code(exc)) or "")
 
 
 @router.post("/billing/confirm")

@@ -22,17 +22,24 @@ from canone.web.portal import labels
 CONFIG_FIELDS = ("product", "tier", "interval", "currency", "contacts", "seats")
 
 
+def _text(value: Any, name: str) -> str:
+    # A list or object is no field's value (and one nested deep would exhaust str()).
+    if isinstance(value, list | dict):
+        raise InvalidField(name, "must be a single value")
+    return str(value)
+
+
 def _int(value: Any, name: str) -> int:
     try:
-        return int(str(value).strip())
+        return int(_text(value, name).strip())
     except ValueError:
         raise InvalidField(name, "must be a whole number") from None
 
 
 def _codes(value: Any) -> list[str]:
     if isinstance(value, list):
-        return [str(v) for v in value if str(v)]
-    return [code for code in str(value or "").split(",") if code]
+        return [code for v in value if (code := _text(v, "addons"))]
+    return [code for code in _text(value or "", "addons").split(",") if code]
 
 
 def target_from_fields(data: dict[str, Any]) -> Configuration:
@@ -42,13 +49,14 @@ def target_from_fields(data: dict[str, Any]) -> Configuration:
     if missing:
         raise InvalidField(missing[0], "required")
     addons = _codes(data.get("addons"))
-    extra = str(data.get("add_addon") or "")
+    extra = _text(data.get("add_addon") or "", "add_addon")
     if extra and extra not in addons:
         addons.append(extra)
     contacts = data.get("contacts")
     return Configuration(
-        product=str(data["product"]), tier=str(data["tier"]), interval=str(data["interval"]),
-        currency=str(data["currency"]),
+        product=_text(data["product"], "product"), tier=_text(data["tier"], "tier"),
+        interval=_text(data["interval"], "interval"),
+        currency=_text(data["currency"], "currency"),
         contacts=None if contacts in (None, "", "null") else _int(contacts, "contacts"),
         seats=_int(data["seats"], "seats"), addons=tuple(addons))
 
