@@ -29,6 +29,9 @@ class Settings:
     sandbox_path: str = "canone-sandbox.db"
     # The selling company's TOML file (SPEC §8); unset: the demo seller shipped with canone.
     seller: str | None = None
+    # How EU VAT ids are confirmed (SPEC §8): "eu", the EU's VIES service (default), or
+    # "fake", which confirms every checksum-valid id (test mode only).
+    vies: str = "eu"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -41,4 +44,5 @@ class Settings:
             catalog=env.get("CANONE_CATALOG") or None,
             sandbox_path=env.get("CANONE_SANDBOX_PATH") or cls.sandbox_path,
             seller=env.get("CANONE_SELLER") or None,
+            vies=env.get("CANONE_VIES") or cls.vies,
         )

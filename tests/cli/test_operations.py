@@ -90,3 +90,11 @@ def test_bad_until_is_a_clear_usage_error(env) -> None:
     run = canone(env, "billing", "run", "--until", "yesterday")
     assert run.returncode == 2
     assert "--until" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_fake_vies_is_refused_outside_test_mode(env) -> None:
+    assert canone(env, "db", "upgrade").returncode == 0
+    run = canone({**env, "CANONE_TEST_MODE": "0", "CANONE_VIES": "fake"}, "billing", "run")
+    assert run.returncode == 1
+    assert "error: CANONE_VIES=fake confirms any VAT id and is for test mode only" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -15,6 +15,7 @@ from canone.billing.configuration import Configuration
 from canone.services.ports import Clock, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, Subscription
 from canone.services.store import Database, Notification, Store
+from canone.services.vies import Vies
 
 UTC = UTC
 
@@ -26,6 +27,7 @@ class Services:
     gateway: PaymentGateway
     catalog: Catalog
     secret_key: str
+    vies: Vies | None = None  # None: VAT ids are never confirmed (no reverse charge)
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)
