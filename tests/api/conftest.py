@@ -16,6 +16,7 @@ from canone.billing.catalog import default_catalog
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
+from canone.integrations.vies import FakeVies
 from canone.services import apikeys
 from canone.services.context import Services
 from canone.settings import Settings
@@ -40,7 +41,7 @@ def services(database: Database, tmp_path: Path) -> Services:
     clock = StoredTestClock(database, FixedClock(START))
     return Services(database=database, clock=clock,
                     gateway=SandboxGateway(tmp_path / "sandbox.db", clock),
-                    catalog=default_catalog(), secret_key=SECRET)
+                    catalog=default_catalog(), secret_key=SECRET, vies=FakeVies())
 
 
 @pytest.fixture

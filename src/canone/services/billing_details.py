@@ -152,6 +152,11 @@ class _Checker:
                            "(two letters, e.g. MI, RM)")
         elif postcode is not None and len(postcode) > 12:
             self.error("address.postcode", "at most 12 characters")
+        if country != SELLER_COUNTRY and province is not None:
+            province = province.upper()  # FatturaPA's Provincia is two letters
+            if not re.fullmatch(r"[A-Z]{2}", province):
+                self.error("address.province", "abroad, a region's code of two letters "
+                           "(e.g. a US state, CA) or nothing")
         return Address(street or "", postcode or "", city or "", province, country)
 
     def vat_id(self, raw: str | None, kind: str, country: str) -> str | None:
