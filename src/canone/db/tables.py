@@ -251,7 +251,7 @@ billing_details = Table(
     Column("vies_checked_at", UTCDateTime),
     Column("vies_name", Text),
     Column("vies_address", Text),
-    Column("vies_consultation_id", String(64)),
+    Column("vies_consultation_id", Text),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("vies_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("vies_name", sa.Text(), nullable=True),
         sa.Column("vies_address", sa.Text(), nullable=True),
-        sa.Column("vies_consultation_id", sa.String(length=64), nullable=True),
+        sa.Column("vies_consultation_id", sa.Text(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"],
                                 name=op.f("fk_billing_details_account_id_accounts")),
