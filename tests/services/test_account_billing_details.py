@@ -16,6 +16,7 @@ from canone.services.context import Services
 from canone.services.errors import Forbidden, NotFound
 from canone.services.records import AccountBillingDetails
 from canone.services.vies import ViesCheck
+from clocks import TestClock
 
 from .conftest import GOOD_CARD, SUPPORT, add_person, admin_of, config, sign_up
 
@@ -193,3 +194,51 @@ def test_the_card_country_is_kept_and_a_mismatch_flagged(with_vies: Services) ->
     billing_details.save(with_vies, SUPPORT, account_id, ITALIAN_BUSINESS)  # kept on a save
     saved = billing_details.get(with_vies, SUPPORT, account_id)
     assert saved.card_country == "GB" and billing_details.card_country_mismatch(saved)
+
+
+class UnreachableVies:
+    def check(self, vat_id: str, at: datetime) -> ViesCheck:
+        return ViesCheck(None, at)
+
+
+def test_a_document_takes_vies_answer_asked_again_after_30_days(
+        with_vies: Services, vies: CountingVies, clock: TestClock) -> None:
+    account_id = sign_up(with_vies).account.id
+    saved = billing_details.save(with_vies, SUPPORT, account_id, GERMAN_BUSINESS)
+    clock.advance(days=30)
+    assert billing_details.details_for_document(with_vies, account_id) == saved
+    assert vies.asked == ["DE136695976"]  # 30 days old: still good
+
+    clock.advance(minutes=1)
+    fresh = billing_details.details_for_document(with_vies, account_id)
+    assert vies.asked == ["DE136695976", "DE136695976"]
+    assert fresh == saved.but(vies=ViesCheck(True, clock.now()))
+    assert billing_details.confirmed(fresh)
+    assert billing_details.get(with_vies, SUPPORT, account_id) == fresh
+    with with_vies.database.read() as store:
+        [entry] = store.audit_of(account_id, 10, "account.vies_checked")
+    assert (entry.actor, entry.after) == ("system", {"vies": {
+        "valid": True, "checked_at": clock.now().isoformat(), "name": None, "address": None,
+        "consultation_id": None}})
+
+
+def test_an_unreachable_answer_is_asked_again_for_the_next_document(
+        with_vies: Services, vies: CountingVies, clock: TestClock) -> None:
+    account_id = sign_up(with_vies).account.id
+    billing_details.save(replace(with_vies, vies=UnreachableVies()), SUPPORT, account_id,
+                         GERMAN_BUSINESS)
+    clock.advance(minutes=5)
+    fresh = billing_details.details_for_document(with_vies, account_id)
+    assert vies.asked == ["DE136695976"]
+    assert fresh is not None and fresh.vies == ViesCheck(True, clock.now())
+
+
+def test_a_document_for_a_customer_vies_does_not_concern_asks_nothing(
+        with_vies: Services, vies: CountingVies, clock: TestClock) -> None:
+    account_id = sign_up(with_vies).account.id
+    assert billing_details.details_for_document(with_vies, account_id) is None
+    saved = billing_details.save(with_vies, SUPPORT, account_id, ITALIAN_BUSINESS)
+    clock.advance(days=400)
+    assert billing_details.details_for_document(with_vies, account_id) == saved
+    assert not billing_details.confirmed(saved)
+    assert vies.asked == []

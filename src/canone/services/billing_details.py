@@ -9,7 +9,7 @@ once, each named as the API and the forms name it (`vat_id`, `address.province`,
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -322,3 +322,38 @@ def note_card_country(svc: Services, account_id: str, country: str | None) -> No
 def card_country_mismatch(saved: AccountBillingDetails) -> bool:
     """The card's country is known and is not the billing country: support looks at it."""
     return saved.card_country is not None and saved.card_country != saved.details.country
+
+
+VIES_MAX_AGE = timedelta(days=30)  # §8: checked again before use when older than this
+
+
+def _vies_stale(svc: Services, saved: AccountBillingDetails) -> bool:
+    if svc.vies is None or not vies_decides(saved.details):
+        return False
+    vies = saved.vies
+    return vies is None or vies.valid is None or svc.now() - vies.checked_at > VIES_MAX_AGE
+
+
+def details_for_document(svc: Services, account_id: str) -> AccountBillingDetails | None:
+    """The details a document issued now takes, with VIES asked again when its answer
+    decides the rule and is over 30 days old or was no answer (VIES unreachable)."""
+    with svc.database.read() as store:
+        saved = store.billing_details_of(account_id)
+    if saved is None or not _vies_stale(svc, saved):
+        return saved
+    vies = vies_check(svc, saved.details)
+    with svc.database.transaction() as store:
+        current = store.billing_details_of(account_id, lock=True)
+        if current is None or current.details != saved.details:
+            return current  # changed meanwhile: that save asked VIES itself
+        fresh = current.but(vies=vies)
+        store.save_billing_details(fresh)
+        record_change(svc, store, account_id=account_id, actor="system",
+                      action="account.vies_checked", before={"vies": vies_to_json(current.vies)},
+                      after={"vies": vies_to_json(vies)})
+    return fresh
+
+
+def confirmed(saved: AccountBillingDetails) -> bool:
+    """Whether VIES confirmed the VAT id (what makes an EU business reverse charge)."""
+    return saved.vies is not None and saved.vies.confirmed
