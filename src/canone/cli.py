@@ -208,12 +208,15 @@ app.add_typer(payments_app, name="payments")
 
 
 def services_or_exit(settings: Settings) -> Services:
-    from canone.bootstrap import build_services
+    from canone.bootstrap import SettingsError, build_services
 
     catalog_in_effect(settings)  # a clear message for a broken catalog file
     if problems := settings.payment_problems():
         raise fail("the payment settings are incomplete:\n  " + "\n  ".join(problems))
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
     if not services.database.is_migrated():  # type: ignore[attr-defined]
         raise fail("the database is not migrated: run `canone db upgrade` first")
     return services

@@ -14,9 +14,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import Address, BillingDetails
 from canone.billing.periods import nth_period
 from canone.billing.pricing import describe_plan
-from canone.services import accounts, collection, quotes, renewal, requests, usage
+from canone.integrations.vies import FakeVies
+from canone.services import (
+    accounts,
+    billing_details,
+    collection,
+    quotes,
+    renewal,
+    requests,
+    usage,
+)
 from canone.services.access import STAFF, SYSTEM_ACTOR, Actor
 from canone.services.context import Services, local_date, local_midnight, new_id
 from canone.services.ports import Card
@@ -51,6 +61,8 @@ class DemoAccount:
     config: Configuration
     days_ago: int  # when it signed up, before now
     story: str  # what it shows, printed with its logins
+    billing: BillingDetails | None = None  # given at sign-up (§8)
+    card_country: str | None = None  # as the card network reports the card's issuer
 
     @property
     def currency(self) -> str:
@@ -65,31 +77,52 @@ def _config(product: str, tier: str, contacts: int | None, seats: int, currency:
     return Configuration(product, tier, interval, currency, contacts, seats, addons)
 
 
+# Billing details of each tax case of SPEC §8. The ids are made up with real checksums.
+ITALIAN_CONSUMER = BillingDetails(
+    "consumer", "Lucia Bellavista", Address("Via dei Neri 12", "50122", "Firenze", "FI", "IT"),
+    tax_code="BLLLCU82C54D612L")
+ITALIAN_BUSINESS = BillingDetails(
+    "business", "Officina Verde S.r.l.",
+    Address("Via Tortona 27", "20144", "Milano", "MI", "IT"),
+    vat_id="IT05182730159", tax_code="05182730159", sdi_code="KRX5Q7A")
+ITALIAN_PROFESSIONAL = BillingDetails(  # no SDI code: files go to its PEC
+    "business", "Studio Dentistico Alpina S.r.l.",
+    Address("Via Druso 8", "38122", "Trento", "TN", "IT"),
+    vat_id="IT03917850228", pec="studioalpina@pec.it")
+GERMAN_BUSINESS = BillingDetails(  # reverse charge once VIES confirms the VAT id
+    "business", "Lumen Analytics GmbH", Address("Torstraße 109", "10119", "Berlin", None, "DE"),
+    vat_id="DE814937267")
+FRENCH_CONSUMER = BillingDetails(  # OSS: French VAT when the seller is registered
+    "consumer", "Camille Laurent", Address("12 rue des Capucins", "69001", "Lyon", None, "FR"))
+US_BUSINESS = BillingDetails(  # outside the scope of EU VAT
+    "business", "Northwind Outfitters Inc.",
+    Address("350 Fifth Avenue", "10118", "New York", "NY", "US"), vat_id="94-3172856")
+
 ACCOUNTS = (
     DemoAccount("bellavista", "Trattoria Bellavista", "it", "Europe/Rome",
                 _config("marketing", "starter", 1000, 3, "EUR"), 12,
-                "marketing starter"),
+                "marketing starter", ITALIAN_CONSUMER, "IT"),
     DemoAccount("northwind", "Northwind Outfitters", "en", "America/New_York",
                 _config("marketing", "plus", 2500, 3, "USD", addons=("sms",)), 20,
-                "marketing plus with SMS"),
+                "marketing plus with SMS", US_BUSINESS, "US"),
     DemoAccount("lumen", "Lumen Analytics", "en", "Europe/London",
                 _config("marketing", "pro", 10000, 3, "USD", "year"), 90,
-                "marketing pro, yearly"),
+                "marketing pro, yearly", GERMAN_BUSINESS, "GB"),
     DemoAccount("pinnacle", "Pinnacle Sales Co.", "en", "America/Chicago",
                 _config("sales", "pro", None, 3, "USD"), 8,
                 "sales only"),
     DemoAccount("officinaverde", "Officina Verde", "it", "Europe/Rome",
                 _config("bundle", "plus", 5000, 3, "EUR"), 15,
-                "bundle, with a request support is handling"),
+                "bundle, with a request support is handling", ITALIAN_BUSINESS, "IT"),
     DemoAccount("blueharbor", "Blue Harbor Travel", "en", "America/Los_Angeles",
                 _config("marketing", "plus", 5000, 3, "USD"), 18,
                 "near its contact limit (92 % used: banner)"),
     DemoAccount("copperleaf", "Copperleaf Studio", "en", "Europe/Dublin",
                 _config("marketing", "starter", 2500, 3, "USD"), 40,
-                "past due: its renewal card was declined (restricted)"),
+                "past due: its renewal card was declined (restricted)", FRENCH_CONSUMER, "FR"),
     DemoAccount("alpina", "Studio Dentistico Alpina", "it", "Europe/Rome",
                 _config("marketing", "pro", 10000, 3, "EUR"), 10,
-                "pending reduction and an open change request"),
+                "pending reduction and an open change request", ITALIAN_PROFESSIONAL, "IT"),
 )
 
 BUNDLE, NEAR_LIMIT, PAST_DUE, REDUCING = ACCOUNTS[4], ACCOUNTS[5], ACCOUNTS[6], ACCOUNTS[7]
@@ -119,7 +152,8 @@ def seed(services: Services) -> Seeded:
         return Seeded(created=False)
     now = services.now()
     clock = DemoClock(now - timedelta(days=max(a.days_ago for a in ACCOUNTS)))
-    svc = replace(services, clock=clock)
+    # The demo's VAT ids are made up: VIES answers as in test mode (checksum-valid: yes).
+    svc = replace(services, clock=clock, vies=FakeVies())
     owners: dict[str, User] = {}
     for instant, step, demo in _timeline(now):
         clock.move_to(instant)
@@ -157,7 +191,8 @@ def _open_account(svc: Services, demo: DemoAccount) -> User:
         name=demo.name, timezone=demo.timezone, locale=demo.locale, currency=demo.currency,
         admin_email=demo.email("owner"), admin_name=f"{demo.name} {PEOPLE[0][1]}",
         admin_password=PASSWORD, config=demo.config,
-        card=Card(GOOD_CARD, 12, svc.now().year + 3, "123")))
+        card=Card(GOOD_CARD, 12, svc.now().year + 3, "123"), billing_details=demo.billing))
+    billing_details.note_card_country(svc, signed.account.id, demo.card_country)
     with svc.database.transaction() as store:
         owner = store.user_by_email(demo.email("owner"))
     assert owner is not None

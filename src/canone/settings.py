@@ -50,6 +50,9 @@ class Settings:
     # Test mode with sk_test_ keys only: localstripe's API and fake Stripe.js.
     stripe_api_base: str | None = None
     stripe_js_url: str | None = None
+    # How EU VAT ids are confirmed (SPEC §8): "eu", the EU's VIES service (default), or
+    # "fake", which confirms every checksum-valid id (test mode only).
+    vies: str = "eu"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -72,6 +75,7 @@ class Settings:
             stripe_api_version=env.get("CANONE_STRIPE_API_VERSION") or None,
             stripe_api_base=env.get("CANONE_STRIPE_API_BASE") or None,
             stripe_js_url=env.get("CANONE_STRIPE_JS_URL") or None,
+            vies=env.get("CANONE_VIES") or cls.vies,
         )
 
     def secret_problem(self) -> str | None:

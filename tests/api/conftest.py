@@ -17,6 +17,7 @@ from canone.bootstrap import settlements
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
+from canone.integrations.vies import FakeVies
 from canone.services import apikeys
 from canone.services.context import Services
 from canone.settings import Settings
@@ -42,7 +43,7 @@ def services(database: Database, tmp_path: Path) -> Services:
     return Services(database=database, clock=clock,
                     gateway=SandboxGateway(tmp_path / "sandbox.db", clock),
                     catalog=default_catalog(), secret_key=SECRET,
-                    settlements=settlements())
+                    settlements=settlements(), vies=FakeVies())
 
 
 @pytest.fixture

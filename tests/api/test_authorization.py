@@ -63,6 +63,16 @@ def _cancel(w: World) -> None:
     w.post(f"/accounts/{w.account}/subscription/cancel")
 
 
+def _save_billing_details(w: World) -> None:
+    response = w.client.put(f"{API}/accounts/{w.account}/billing-details",
+                            json=BILLING_DETAILS, headers=bearer(w.operator))
+    assert response.status_code == 200, response.text
+
+
+BILLING_DETAILS = {"kind": "business", "legal_name": "Nordwind Handel GmbH",
+                   "address": {"street": "Unter den Linden 5", "postcode": "10117",
+                               "city": "Berlin", "country": "DE"},
+                   "vat_id": "DE136695976"}
 CARD = {"number": "4242424242424242", "exp_month": 6, "exp_year": 2031, "cvc": "321"}
 
 ROWS = [
@@ -73,6 +83,10 @@ ROWS = [
     Row("account", "GET", "/accounts/{a}", (401, 404, 200, 200)),
     Row("payment method", "PUT", "/accounts/{a}/payment-method", (401, 404, 200, 200),
         body=lambda w: CARD),
+    Row("billing details", "GET", "/accounts/{a}/billing-details", (401, 404, 200, 200),
+        prepare=_save_billing_details),
+    Row("save billing details", "PUT", "/accounts/{a}/billing-details", (401, 404, 200, 200),
+        body=lambda w: BILLING_DETAILS),
     Row("auto-upgrade", "PUT", "/accounts/{a}/auto-upgrade", (401, 404, 200, 200),
         body=lambda w: {"enabled": True}),
     Row("subscription", "GET", "/accounts/{a}/subscription", (401, 404, 200, 200)),

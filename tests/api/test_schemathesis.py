@@ -21,6 +21,7 @@ from schemathesis.config import SchemathesisConfig
 from canone.web.api.models import ID_PATTERN
 
 from .conftest import API, bearer, sign_up
+from .test_billing_details import NORDWIND
 
 EXAMPLES = int(os.environ.get("CANONE_SCHEMATHESIS_EXAMPLES", "12"))
 ID = re.compile(ID_PATTERN)
@@ -36,11 +37,15 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def seeded(app: FastAPI, operator_key: str) -> dict[str, str]:
-    """An account with an invoice and a change request, whose ids the cases may use."""
+    """An account with an invoice, a change request and billing details, whose ids the
+    cases may use."""
     with TestClient(app) as client:
         account = sign_up(client, operator_key)
         request = client.post(f"{API}/accounts/{account['id']}/change-requests",
                               json={"message": "seeded"}, headers=bearer(operator_key)).json()
+        details = client.put(f"{API}/accounts/{account['id']}/billing-details",
+                             json=NORDWIND, headers=bearer(operator_key))
+        assert details.status_code == 200, details.text
     return {"account_id": account["id"], "invoice_id": account["invoice"]["id"],
             "request_id": request["id"]}
 

@@ -241,3 +241,11 @@ def test_the_web_app_factory_refuses_to_start_without_a_secret_outside_test_mode
 
     with pytest.raises(SystemExit, match=r"^error: CANONE_SECRET_KEY is not set: "):
         app_from_env()
+
+
+def test_a_fake_vies_is_refused_outside_test_mode(env) -> None:
+    assert canone(env, "db", "upgrade").returncode == 0
+    run = canone({**env, "CANONE_TEST_MODE": "0", "CANONE_VIES": "fake"}, "billing", "run")
+    assert run.returncode == 1
+    assert "error: CANONE_VIES=fake confirms any VAT id and is for test mode only" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -148,3 +148,30 @@ def test_no_demo_account_has_fewer_seats_than_active_users(
         assert sub.config.seats >= active, name
         if sub.pending is not None:
             assert sub.pending.seats >= active, name
+
+
+def test_the_demo_accounts_have_billing_details_for_each_tax_case(
+        seeded: tuple[Path, str, str]) -> None:
+    folder, _first, _second = seeded
+    database = Database(f"sqlite:///{folder / 'demo.db'}")
+    found = {}
+    with database.read() as store:
+        for account in store.find_accounts(None, 100, None):
+            saved = store.billing_details_of(account.id)
+            found[account.name] = None if saved is None else (
+                saved.details.kind, saved.details.country, saved.details.vat_id,
+                saved.details.tax_code, saved.details.sdi_code,
+                None if saved.vies is None else saved.vies.valid, saved.card_country)
+    database.dispose()
+    assert found == {
+        "Trattoria Bellavista": ("consumer", "IT", None, "BLLLCU82C54D612L", None, None, "IT"),
+        "Officina Verde": ("business", "IT", "IT05182730159", "05182730159", "KRX5Q7A", None,
+                           "IT"),
+        "Studio Dentistico Alpina": ("business", "IT", "IT03917850228", None, None, None,
+                                     "IT"),
+        "Lumen Analytics": ("business", "DE", "DE814937267", None, None, True, "GB"),
+        "Copperleaf Studio": ("consumer", "FR", None, None, None, None, "FR"),
+        "Northwind Outfitters": ("business", "US", "943172856", None, None, None, "US"),
+        "Pinnacle Sales Co.": None,
+        "Blue Harbor Travel": None,
+    }

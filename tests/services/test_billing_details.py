@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from canone.billing.parties import Address, BillingDetails
@@ -140,3 +142,11 @@ def test_only_a_business_with_a_vat_id_counts_as_vies_confirmed_for_the_tax_rule
     assert business("DE136695976").tax_customer(False) == TaxCustomer("DE", "business", False)
     consumer = BillingDetails("consumer", "Camille Martin", paris)
     assert consumer.tax_customer(True) == TaxCustomer("FR", "consumer", False)
+
+
+def test_a_province_abroad_is_a_two_letter_code_or_nothing() -> None:
+    boston = Address("1 Main St", "02110", "Boston", "ma", "US")
+    assert check_billing_details(business("91-1234567", boston)).address.province == "MA"
+    assert errors_of(business("911234567", replace(boston, province="Massachusetts"))) == {
+        "address.province": "abroad, a region's code of two letters (e.g. a US state, CA) "
+                            "or nothing"}

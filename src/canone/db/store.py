@@ -16,6 +16,7 @@ from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
+from canone.db.billing_details import BillingDetailsQueries
 from canone.db.edges import EdgeQueries
 from canone.db.queries import Prepared, keyed, page
 from canone.db.tables import (
@@ -68,7 +69,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class SqlStore(EdgeQueries):
+class SqlStore(EdgeQueries, BillingDetailsQueries):
     # -- accounts, users, staff ------------------------------------------------------
 
     def add_account(self, account: Account) -> None:

@@ -230,6 +230,31 @@ audit_entries = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# An account's billing details (SPEC §8), one row per account, with VIES's last answer for
+# its VAT id; documents copy what they need when issued, so a change never rewrites one.
+billing_details = Table(
+    "billing_details", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("kind", CODE, nullable=False),
+    Column("legal_name", Text, nullable=False),
+    Column("street", Text, nullable=False),
+    Column("postcode", String(16), nullable=False),
+    Column("city", Text, nullable=False),
+    Column("province", String(2)),
+    Column("country", String(2), nullable=False),
+    Column("vat_id", String(32)),
+    Column("tax_code", String(16)),
+    Column("sdi_code", String(7)),
+    Column("pec", String(320)),
+    Column("card_country", String(2)),
+    Column("vies_valid", Boolean),
+    Column("vies_checked_at", UTCDateTime),
+    Column("vies_name", Text),
+    Column("vies_address", Text),
+    Column("vies_consultation_id", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 usage = Table(
     "usage", metadata,
     Column("account_id", ID, primary_key=True),

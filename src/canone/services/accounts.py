@@ -17,9 +17,10 @@ from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, to_minor
+from canone.billing.parties import BillingDetails
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
-from canone.services import collection, subscriptions
+from canone.services import billing_details, collection, subscriptions
 from canone.services.access import (
     Actor,
     load_account,
@@ -45,6 +46,7 @@ from canone.services.records import (
     PRIMARY_ADMIN,
     USER,
     Account,
+    AccountBillingDetails,
     Invoice,
     PaymentIntent,
     Subscription,
@@ -98,6 +100,7 @@ class SignUp:
     config: Configuration
     card: Card
     anchor: date | None = None
+    billing_details: BillingDetails | None = None  # optional at sign-up (§8)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     # The anchor fixes the billing day; the first period billed is the one holding today.
     period = period_containing(anchor, config.interval, today)
     email = check_email(form.admin_email, "primary_admin.email")
+    details = _checked_details(svc, form.billing_details)
     with svc.database.read() as store:
         if store.user_by_email(email) is not None:
             raise InvalidField("primary_admin.email", "is already used by another account")
@@ -170,6 +174,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         "config": config_to_json(config), "anchor": anchor.isoformat(),
         "period": [period.start.isoformat(), period.end.isoformat()],
         "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
+        "billing_details": details,
     }
     with svc.database.transaction() as store:
         intent = store.get_intent(key)
@@ -186,6 +191,19 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         invoice = store.get_invoice(result["invoice_id"])
     assert account is not None and sub is not None and invoice is not None
     return SignedUp(account, sub, invoice)
+
+
+def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, Any] | None:
+    """Sign-up's billing details, checked (fields named under `billing_details`) and with
+    VIES's answer, as the sign-up's payment intent keeps them until the account exists."""
+    if typed is None:
+        return None
+    try:
+        details = billing_details.check_billing_details(typed)
+    except billing_details.InvalidBillingDetails as exc:
+        raise exc.under("billing_details") from None
+    return {"details": billing_details.details_to_json(details),
+            "vies": billing_details.vies_to_json(billing_details.vies_check(svc, details))}
 
 
 def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
@@ -207,6 +225,12 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     record_change(svc, store, account_id=account.id, actor=f"user:{p['email']}",
                   action="account.created", before=None, after=subscription_json(sub),
                   event="subscription.created")
+    if p.get("billing_details"):
+        details = p["billing_details"]
+        billing_details.store_details(svc, store, AccountBillingDetails(
+            account.id, billing_details.details_from_json(details["details"]),
+            billing_details.vies_from_json(details["vies"]), None, now), None,
+            f"user:{p['email']}")
     invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "signup", price(svc.catalog, config).lines, start, end,
         intent.but(account_id=account.id), outcome)

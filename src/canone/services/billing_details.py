@@ -9,7 +9,9 @@ once, each named as the API and the forms name it (`vat_id`, `address.province`,
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from babel import Locale
 
@@ -17,6 +19,16 @@ from canone.billing.errors import InvalidField
 from canone.billing.parties import Address, BillingDetails
 from canone.billing.tax import BUSINESS, CONSUMER, KINDS, SELLER_COUNTRY
 from canone.billing.vat_rates import VatRates, default_vat_rates, vat_prefix
+from canone.services.access import (
+    Actor,
+    load_account,
+    require_billing,
+    require_primary_admin,
+)
+from canone.services.context import Services, record_change
+from canone.services.errors import NotFound
+from canone.services.records import AccountBillingDetails
+from canone.services.store import Store
 from canone.services.tax_ids import (
     compact,
     eu_vat_id_problem,
@@ -24,6 +36,7 @@ from canone.services.tax_ids import (
     italian_vat_number_problem,
     tax_code_problem,
 )
+from canone.services.vies import ViesCheck
 
 # Italian provinces (sigle automobilistiche), with the Sardinian codes of 2005–2016 and the
 # ones reinstated since, which older addresses and registries still use.
@@ -52,6 +65,11 @@ class InvalidBillingDetails(InvalidField):
         field, message = next(iter(errors.items()))
         super().__init__(field, message)
         self.errors = errors
+
+    def under(self, prefix: str) -> InvalidBillingDetails:
+        """Every field named inside `prefix` (e.g. `billing_details.vat_id` at sign-up)."""
+        return InvalidBillingDetails({f"{prefix}.{field}": message
+                                      for field, message in self.errors.items()})
 
 
 @cache
@@ -134,6 +152,11 @@ class _Checker:
                            "(two letters, e.g. MI, RM)")
         elif postcode is not None and len(postcode) > 12:
             self.error("address.postcode", "at most 12 characters")
+        if country != SELLER_COUNTRY and province is not None:
+            province = province.upper()  # FatturaPA's Provincia is two letters
+            if not re.fullmatch(r"[A-Z]{2}", province):
+                self.error("address.province", "abroad, a region's code of two letters "
+                           "(e.g. a US state, CA) or nothing")
         return Address(street or "", postcode or "", city or "", province, country)
 
     def vat_id(self, raw: str | None, kind: str, country: str) -> str | None:
@@ -190,3 +213,147 @@ class _Checker:
             self.error("pec", "must be an email address (PEC)")
         return raw
 
+
+
+# -- the use cases: read and save an account's billing details ----------------------------
+
+
+def details_to_json(details: BillingDetails) -> dict[str, Any]:
+    """The SPEC §7 shape, as the API, the audit trail and the webhooks show it."""
+    a = details.address
+    return {"kind": details.kind, "legal_name": details.legal_name,
+            "address": {"street": a.street, "postcode": a.postcode, "city": a.city,
+                        "province": a.province, "country": a.country},
+            "vat_id": details.vat_id, "tax_code": details.tax_code,
+            "sdi_code": details.sdi_code, "pec": details.pec}
+
+
+def details_from_json(raw: dict[str, Any]) -> BillingDetails:
+    a = raw["address"]
+    return BillingDetails(raw["kind"], raw["legal_name"],
+                          Address(a["street"], a["postcode"], a["city"], a["province"],
+                                  a["country"]),
+                          raw["vat_id"], raw["tax_code"], raw["sdi_code"], raw["pec"])
+
+
+def vies_to_json(vies: ViesCheck | None) -> dict[str, Any] | None:
+    return None if vies is None else {
+        "valid": vies.valid, "checked_at": vies.checked_at.isoformat(), "name": vies.name,
+        "address": vies.address, "consultation_id": vies.consultation_id}
+
+
+def vies_from_json(raw: dict[str, Any] | None) -> ViesCheck | None:
+    return None if raw is None else ViesCheck(
+        raw["valid"], datetime.fromisoformat(raw["checked_at"]), raw["name"], raw["address"],
+        raw["consultation_id"])
+
+
+def vies_decides(details: BillingDetails, rates: VatRates | None = None) -> bool:
+    """Whether VIES's answer decides this customer's rule: an EU business outside Italy
+    with a VAT id (reverse charge when confirmed). An Italian business is domestic whatever
+    VIES says, and many are not registered there, so it is not asked."""
+    return (details.is_business and details.vat_id is not None
+            and details.country != SELLER_COUNTRY
+            and details.country in (rates or default_vat_rates()).countries)
+
+
+def vies_check(svc: Services, details: BillingDetails) -> ViesCheck | None:
+    """VIES's answer for the details' VAT id, when it decides something (else None)."""
+    if svc.vies is None or not vies_decides(details) or details.vat_id is None:
+        return None
+    return svc.vies.check(details.vat_id, svc.now())
+
+
+def get(svc: Services, actor: Actor, account_id: str) -> AccountBillingDetails:
+    """The account's billing details with VIES's last answer; NotFound when none saved."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "see the billing details")
+        saved = store.billing_details_of(account_id)
+    if saved is None:
+        raise NotFound(f"account {account_id} has no billing details yet")
+    return saved
+
+
+def save(svc: Services, actor: Actor, account_id: str, details: BillingDetails
+         ) -> AccountBillingDetails:
+    """Check and store the details (every wrong field named at once), asking VIES about an
+    EU business's VAT id. They apply to the documents issued from now on only."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_primary_admin(store, actor, account_id, "change the billing details")
+    checked = check_billing_details(details)
+    vies = vies_check(svc, checked)  # outside the transaction: VIES may take seconds
+    with svc.database.transaction() as store:
+        load_account(store, actor, account_id, lock=True)
+        before = store.billing_details_of(account_id, lock=True)
+        saved = AccountBillingDetails(account_id, checked, vies,
+                                      before.card_country if before else None, svc.now())
+        store_details(svc, store, saved, before, actor.name)
+    return saved
+
+
+def store_details(svc: Services, store: Store, saved: AccountBillingDetails,
+                  before: AccountBillingDetails | None, actor: str) -> None:
+    """Save the details with their audit entry and the `account.updated` event."""
+    store.save_billing_details(saved)
+    record_change(svc, store, account_id=saved.account_id, actor=actor,
+                  action="account.billing_details_updated",
+                  before=None if before is None else _audited(before),
+                  after=_audited(saved), event="account.updated",
+                  data={"account_id": saved.account_id,
+                        "billing_details": details_to_json(saved.details)})
+
+
+def _audited(saved: AccountBillingDetails) -> dict[str, Any]:
+    return {"billing_details": details_to_json(saved.details), "vies": vies_to_json(saved.vies)}
+
+
+def note_card_country(svc: Services, account_id: str, country: str | None) -> None:
+    """Keep the card's country (as the payment provider reports it) beside the billing
+    details: a second piece of evidence of where the customer is (§8). Without saved
+    details there is nothing to compare it with yet, and nothing is kept."""
+    with svc.database.transaction() as store:
+        saved = store.billing_details_of(account_id, lock=True)
+        if saved is not None and saved.card_country != country:
+            store.save_billing_details(saved.but(card_country=country))
+
+
+def card_country_mismatch(saved: AccountBillingDetails) -> bool:
+    """The card's country is known and is not the billing country: support looks at it."""
+    return saved.card_country is not None and saved.card_country != saved.details.country
+
+
+VIES_MAX_AGE = timedelta(days=30)  # §8: checked again before use when older than this
+
+
+def _vies_stale(svc: Services, saved: AccountBillingDetails) -> bool:
+    if svc.vies is None or not vies_decides(saved.details):
+        return False
+    vies = saved.vies
+    return vies is None or vies.valid is None or svc.now() - vies.checked_at > VIES_MAX_AGE
+
+
+def details_for_document(svc: Services, account_id: str) -> AccountBillingDetails | None:
+    """The details a document issued now takes, with VIES asked again when its answer
+    decides the rule and is over 30 days old or was no answer (VIES unreachable)."""
+    with svc.database.read() as store:
+        saved = store.billing_details_of(account_id)
+    if saved is None or not _vies_stale(svc, saved):
+        return saved
+    vies = vies_check(svc, saved.details)
+    with svc.database.transaction() as store:
+        current = store.billing_details_of(account_id, lock=True)
+        if current is None or current.details != saved.details:
+            return current  # changed meanwhile: that save asked VIES itself
+        fresh = current.but(vies=vies)
+        store.save_billing_details(fresh)
+        record_change(svc, store, account_id=account_id, actor="system",
+                      action="account.vies_checked", before={"vies": vies_to_json(current.vies)},
+                      after={"vies": vies_to_json(vies)})
+    return fresh
+
+
+def confirmed(saved: AccountBillingDetails) -> bool:
+    """Whether VIES confirmed the VAT id (what makes an EU business reverse charge)."""
+    return saved.vies is not None and saved.vies.confirmed

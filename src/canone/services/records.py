@@ -11,7 +11,9 @@ from datetime import date, datetime
 from typing import Any, Self
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import BillingDetails
 from canone.services.ports import StoredCard
+from canone.services.vies import ViesCheck
 
 # Account and subscription statuses.
 ACTIVE = "active"
@@ -214,3 +216,14 @@ class Event:
     account_id: str | None
     data: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountBillingDetails(Record):
+    """An account's billing details as saved, with VIES's answer for its VAT id (§8)."""
+
+    account_id: str
+    details: BillingDetails
+    vies: ViesCheck | None  # None: not checked (no VAT id, or not an EU business abroad)
+    card_country: str | None  # the card's country, a second piece of evidence of where
+    updated_at: datetime

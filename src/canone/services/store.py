@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from canone.services.records import (
     Account,
+    AccountBillingDetails,
     AuditEntry,
     ChangeRequest,
     Event,
@@ -138,6 +139,11 @@ class Store(Protocol):
     def add_staff(self, staff: Staff) -> None: ...
     def get_staff(self, staff_id: str) -> Staff | None: ...
     def staff_by_email(self, email: str) -> Staff | None: ...
+
+    # billing details (SPEC §8)
+    def billing_details_of(self, account_id: str, lock: bool = False
+                           ) -> AccountBillingDetails | None: ...
+    def save_billing_details(self, saved: AccountBillingDetails) -> None: ...  # insert/replace
 
     # subscriptions
     def add_subscription(self, subscription: Subscription) -> None: ...

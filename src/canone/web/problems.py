@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from canone.billing.errors import InvalidField
+from canone.services.billing_details import InvalidBillingDetails
 from canone.services.errors import (
     AccountRestricted,
     Busy,
@@ -85,8 +86,11 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 def problem_for(exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidField):
+        listed = exc.errors if isinstance(exc, InvalidBillingDetails) else {
+            exc.field: exc.message}
         return problem(422, "invalid_field", exc.message, field=exc.field,
-                       errors=[{"field": exc.field, "message": exc.message}])
+                       errors=[{"field": field, "message": message}
+                               for field, message in listed.items()])
     if isinstance(exc, ServiceError):
         extra: dict[str, Any] = {}
         if isinstance(exc, ChangeRefused):

@@ -15,10 +15,17 @@ Conventions, for every route:
 
 from fastapi import APIRouter
 
-from canone.web.api import accounts, invoices, operations, requests, webhooks
+from canone.web.api import (
+    accounts,
+    billing_details,
+    invoices,
+    operations,
+    requests,
+    webhooks,
+)
 
 PREFIX = "/api/v1"
 
 router = APIRouter(prefix=PREFIX)
-for module in (operations, accounts, requests, invoices, webhooks):
+for module in (operations, accounts, billing_details, requests, invoices, webhooks):
     router.include_router(module.router)

@@ -23,6 +23,7 @@ from canone.web.api.base import (
     errors,
     require_operator,
 )
+from canone.web.api.billing_details import SignUpWithBillingDetailsIn
 from canone.web.api.views import (
     account_view,
     invoice_view,
@@ -40,7 +41,7 @@ def _card(card: models.CardIn) -> Card:
 
 @router.post("/accounts", status_code=201, response_model=models.SignedUpOut,
              responses=errors(401, 402, 403, 409, 422))
-def create_account(body: models.SignUpIn, request: Request, actor: ActorDep,
+def create_account(body: SignUpWithBillingDetailsIn, request: Request, actor: ActorDep,
                    svc: ServicesDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     """Sign up: create the account and its primary admin, start the subscription on the
     anchor date and charge the first period in full. A declined card creates nothing (402).
@@ -51,7 +52,9 @@ def create_account(body: models.SignUpIn, request: Request, actor: ActorDep,
         admin_email=body.primary_admin.email, admin_name=body.primary_admin.name,
         admin_password=body.primary_admin.password,
         config=config_from_json(body.subscription.model_dump(), "subscription"),
-        card=_card(body.payment_method), anchor=body.anchor)
+        card=_card(body.payment_method), anchor=body.anchor,
+        billing_details=None if body.billing_details is None
+        else body.billing_details.details())
     key = getattr(request.state, "idempotency_key", None)
     scope = request.state.api_key.id
     done = accounts.sign_up(svc, form, request_key=f"{scope}:{key}" if key else None)

@@ -53,6 +53,7 @@ def _page(request: Request, name: str, section: str, status_code: int = 200,
         "feature_label": lambda code: labels.feature_label(tr, code),
         "reason_label": lambda reason: labels.reason_label(tr, reason),
         "audit_summary": lambda entry, currency: labels.audit_summary(tr, entry, currency),
+        "country_name": lambda code: labels.country_name(tr, code),
         **context,
     }, status_code=status_code)
 

@@ -7,6 +7,7 @@ from contextlib import suppress
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time
 
 from canone.billing.catalog import Catalog
@@ -37,7 +38,14 @@ ACCOUNT_STATUSES = {"active": N_("Active"), "past_due": N_("Past due (restricted
 ACCOUNT_BADGES = {"active": "ok", "past_due": "danger", "cancelled": ""}
 ROLES = {"primary_admin": N_("Primary admin"), "admin": N_("Admin"), "user": N_("User")}
 INVOICE_KINDS = portal.INVOICE_KINDS
+CUSTOMER_KINDS = {"business": N_("Business"), "consumer": N_("Consumer")}
 EFFECTIVE = {"period_end": N_("at period end"), "now": N_("now, with credit")}
+
+
+def country_name(tr: Translator, code: str) -> str:
+    """"Germania" for DE, in the agent's language; the code itself if Babel has no name."""
+    name = Locale.parse(tr.babel_locale).territories.get(code)
+    return f"{name} ({code})" if isinstance(name, str) else code
 
 
 def plan_name(tr: Translator, config: Configuration) -> str:

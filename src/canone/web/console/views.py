@@ -14,11 +14,13 @@ from canone.billing.errors import InvalidField
 from canone.billing.pricing import CUSTOM, Price, price
 from canone.services import requests
 from canone.services.access import Actor, require_staff
+from canone.services.billing_details import card_country_mismatch
 from canone.services.context import Services, local_date
 from canone.services.errors import NotFound
 from canone.services.records import (
     CANCELLED,
     Account,
+    AccountBillingDetails,
     AuditEntry,
     ChangeRequest,
     Invoice,
@@ -156,6 +158,11 @@ class AccountView:
     balance: int
     requests: list[ChangeRequest]
     audit: list[AuditEntry]
+    billing: AccountBillingDetails | None = None  # SPEC §8; None until saved
+
+    @property
+    def card_country_mismatch(self) -> bool:
+        return self.billing is not None and card_country_mismatch(self.billing)
 
 
 def find_accounts(svc: Services, actor: Actor, text: str, after: str | None
@@ -186,4 +193,5 @@ def account_view(svc: Services, actor: Actor, account_id: str, audit_limit: int 
             ledger=list(reversed(store.ledger_of(account_id))),
             balance=store.balance_of(account_id),
             requests=store.requests_of(account_id),
-            audit=store.audit_of(account_id, audit_limit))
+            audit=store.audit_of(account_id, audit_limit),
+            billing=store.billing_details_of(account_id))
