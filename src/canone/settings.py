@@ -27,6 +27,11 @@ class Settings:
     catalog: str | None = None
     # The sandbox card network keeps its own state (cards, charges) in this SQLite file.
     sandbox_path: str = "canone-sandbox.db"
+    # Emails: who they come from, where replies go, and the address of the web app that
+    # their links (the Billing & Upgrade page) point to.
+    mail_from: str = "canone <billing@canone.invalid>"
+    mail_reply_to: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -38,4 +43,7 @@ class Settings:
             test_mode=env.get("CANONE_TEST_MODE", "") in ("1", "true", "yes"),
             catalog=env.get("CANONE_CATALOG") or None,
             sandbox_path=env.get("CANONE_SANDBOX_PATH") or cls.sandbox_path,
+            mail_from=env.get("CANONE_MAIL_FROM") or cls.mail_from,
+            mail_reply_to=env.get("CANONE_MAIL_REPLY_TO") or None,
+            public_url=(env.get("CANONE_PUBLIC_URL") or cls.public_url).rstrip("/"),
         )

@@ -41,7 +41,7 @@ def test_sign_up_charges_the_first_period_in_full(svc, clock) -> None:
     assert [(p.amount, p.status) for p in payments(svc, signed.account.id)] == [
         (10200, "succeeded")]
     assert svc.gateway.total_charged() == 10200
-    assert kinds(svc, signed.account.id) == ["purchase_confirmation"]
+    assert kinds(svc, signed.account.id) == ["signup_confirmation"]
 
 
 def test_sign_up_keeps_only_brand_and_last_four_of_the_card(svc) -> None:
