@@ -128,7 +128,7 @@ class EdgeQueries(Queries):
     def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]:
         c = webhook_deliveries.c
         query = (select(webhook_deliveries).where(c.status == "pending", c.next_attempt_at <= now)
-                 .order_by(c.next_attempt_at, c.seq).limit(limit))
+                 .order_by(c.next_attempt_at, c.id).limit(limit))
         return [rows.delivery_of(r) for r in self.all(self.claimed(query))]
 
     def save_delivery(self, delivery: WebhookDelivery) -> None:
