@@ -60,7 +60,7 @@ def test_worker_once_sends_the_queued_emails(environment, sqlite_database, file_
         assert "emails: sent 1, retrying 0, failed 0; webhooks: delivered 0" in result.output
         [received] = smtp.messages
     message = received.message
-    assert message["Subject"] == "Welcome: your Marketing Plus plan is active (invoice 2026-000001)"
+    assert message["Subject"] == "Welcome: your Marketing Plus plan is active, invoice 2026-000001"
     assert (message["From"], message["Reply-To"]) == ("ACME Billing <billing@acme.example>",
                                                       "help@acme.example")
     assert received.mail_from == "billing@acme.example"

@@ -71,7 +71,7 @@ def test_a_sign_up_is_welcomed_with_its_plan_and_the_invoice_pdf(
     [received] = smtp_server.messages
     message = received.message
     assert received.rcpt_tos == ("ada@example.com",)
-    assert message["Subject"] == "Welcome: your Marketing Plus plan is active (invoice 2026-000001)"
+    assert message["Subject"] == "Welcome: your Marketing Plus plan is active, invoice 2026-000001"
     assert text_of(message) == (
         "Hello,\n\n"
         "welcome, and thank you for signing up. Your account is active on the plan Marketing "
@@ -154,7 +154,7 @@ def test_a_request_is_acknowledged_and_every_status_change_emailed(
     deliver(database, smtp_server, clock, renderer)
 
     subjects = [m.message["Subject"] for m in smtp_server.messages]
-    assert subjects == ["Welcome: your Marketing Plus plan is active (invoice 2026-000001)",
+    assert subjects == ["Welcome: your Marketing Plus plan is active, invoice 2026-000001",
                         "We received your request",
                         "Your request is in progress", "Your request was declined"]
     assert "Note:\nPro needs a call." in text_of(smtp_server.messages[-1].message)

@@ -78,7 +78,7 @@ def _signup_confirmation(f: Format, d: Mapping[str, Any]) -> Message:
             + (f" con il piano {describe_config(f, plan)}." if plan else "."),
             f"In allegato trovi la fattura {number} di {total} per il primo periodo.",
             _payment_sentence(f, d)))
-    return Message(f"Welcome: your{name} plan is active (invoice {number})", (
+    return Message(f"Welcome: your{name} plan is active, invoice {number}", (
         "Hello,",
         "welcome, and thank you for signing up. Your account is active"
         + (f" on the plan {describe_config(f, plan)}." if plan else "."),

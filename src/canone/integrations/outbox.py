@@ -98,12 +98,17 @@ class _Claimed:
 
 
 def _context(store: Store, item: OutboxItem, billing_url: str) -> EmailContext:
+    """The account as it is now, and its plan: the one the email is about (a sign-up or a
+    purchase names the plan it bought) or else the one in effect."""
     account_id = item.payload.get("account_id")
     account = store.get_account(account_id) if account_id else None
     if account is None:
         return EmailContext(billing_url=billing_url)
-    sub = store.subscription_of(account.id)
-    return EmailContext(account.name, config_to_json(sub.config) if sub else None, billing_url)
+    plan = (item.payload.get("data") or {}).get("plan")
+    if plan is None:
+        sub = store.subscription_of(account.id)
+        plan = config_to_json(sub.config) if sub else None
+    return EmailContext(account.name, plan, billing_url)
 
 
 def _prepare(store: Store, item: OutboxItem, billing_url: str) -> _Claimed:
