@@ -346,3 +346,24 @@ def test_every_kind_renders_in_both_languages(locale):
     money = "1.234,56 €" if locale == "it" else "€1,234.56"
     receipt = render_email("renewal_receipt", locale, "x@example.com", data)
     assert money in receipt.text.replace("\xa0", " ")
+
+
+@pytest.mark.parametrize(("locale", "reason", "line"), [
+    ("it", "Email to support", "Motivo: Email all'assistenza"),
+    ("it", "tier_lower", "Motivo: Passare a un livello inferiore"),
+    ("en", "tier_lower", "Reason: Move to a lower tier"),
+    ("en", "Our own words", "Reason: Our own words"),
+])
+def test_request_reasons_are_named_in_the_recipients_language(locale, reason, line):
+    from canone.integrations.email_templates import render_email
+
+    data = {"request_id": "req_1", "status": "open", "reason": reason, "message": "",
+            "desired": {"product": "bundle", "tier": "plus", "interval": "year",
+                        "currency": "EUR", "contacts": 5000, "seats": 2,
+                        "addons": ["dedicated_ip"]}}
+    text = render_email("request_received", locale, "x@example.com", data).text
+    assert line in text
+    plan = ("Marketing e Sales Plus, 5.000 contatti, 2 postazioni utente, annuale, componenti "
+            "aggiuntivi: IP dedicato" if locale == "it" else
+            "Marketing + Sales Plus, 5,000 contacts, 2 user seats, yearly, add-ons: Dedicated IP")
+    assert plan in text

@@ -269,6 +269,14 @@ def _standing(f: Format, d: Mapping[str, Any]) -> str:
                       "finché la fattura non sarà pagata.")
     after = f.day(str(d["next_attempt_on"]))
     last = f.day(str(d["last_attempt_on"]))
+    if after == last:
+        return f.pick(f"We will try your card one last time on {last}. Your account stays "
+                      f"active meanwhile; if that try fails too, the account will be restricted "
+                      f"(read-only except billing) until the invoice is paid.",
+                      f"Riproveremo ad addebitare la carta un'ultima volta il {last}. Nel "
+                      f"frattempo il tuo account resta attivo; se anche quel tentativo non andrà "
+                      f"a buon fine, l'account sarà limitato (in sola lettura, tranne la "
+                      f"fatturazione) finché la fattura non sarà pagata.")
     return f.pick(f"We will try your card again on {after}. Your account stays active "
                   f"meanwhile; if the invoice is still unpaid after the last try, on {last}, "
                   f"the account will be restricted (read-only except billing) until it is "
