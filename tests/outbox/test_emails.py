@@ -348,6 +348,21 @@ def test_every_kind_renders_in_both_languages(locale):
     assert money in receipt.text.replace("\xa0", " ")
 
 
+@pytest.mark.parametrize(("invoice_id", "subject"), [
+    (None, "Your plan change was not applied: payment declined"),
+    ("inv_1", "Payment failed: $49.00"),
+])
+def test_a_payment_failure_queued_by_an_older_version_still_reads_true(invoice_id, subject):
+    from canone.integrations.email_templates import render_email
+
+    data = {"amount": 4900, "currency": "USD", "reason": "declined", "message": "Declined",
+            "invoice_id": invoice_id}
+    email = render_email("payment_failed", "en", "x@example.com", data)
+    assert email.subject == subject
+    assert "we could not charge $49.00 to your card: the card was declined." in email.text
+    assert "restricted" not in email.text
+
+
 @pytest.mark.parametrize(("locale", "reason", "line"), [
     ("it", "Email to support", "Motivo: Email all'assistenza"),
     ("it", "tier_lower", "Motivo: Passare a un livello inferiore"),

@@ -217,8 +217,8 @@ def _why(f: Format, d: Mapping[str, Any]) -> str:
 def _payment_failed(f: Format, d: Mapping[str, Any]) -> Message:
     """A renewal (or other open) invoice that could not be collected: what happens next
     depends on the attempt (SPEC §5: retries on days 3, 5 and 7, then restricted)."""
-    if not d.get("number"):  # queued before invoices were named: a failed plan change
-        return _change_declined(f, d)
+    if not d.get("number"):  # queued by an older version, which named no invoice
+        return _change_declined(f, d) if d.get("invoice_id") is None else _unnamed_invoice(f, d)
     amount, number = f.money(int(d["amount"]), d["currency"]), d["number"]
     attempt, attempts = int(d["attempt"]), int(d["attempts"])
     restricted = d.get("restricted", "no")
@@ -241,6 +241,17 @@ def _payment_failed(f: Format, d: Mapping[str, Any]) -> Message:
                  + f.billing_url)
     return Message(_payment_subject(f, restricted, number, amount),
                    (f.pick("Hello,", "Buongiorno,"), failed, _standing(f, d), pay))
+
+
+def _unnamed_invoice(f: Format, d: Mapping[str, Any]) -> Message:
+    amount = f.money(int(d["amount"]), d["currency"])
+    return Message(f.pick(f"Payment failed: {amount}", f"Pagamento non riuscito: {amount}"), (
+        f.pick("Hello,", "Buongiorno,"),
+        f.pick(f"we could not charge {amount} to your card",
+               f"non siamo riusciti ad addebitare {amount} sulla tua carta") + _why(f, d),
+        f.pick("Update your card on the Billing & Upgrade page and we charge it at once: ",
+               "Aggiorna la carta nella pagina Fatturazione e upgrade: la addebitiamo subito: ")
+        + f.billing_url))
 
 
 def _payment_subject(f: Format, restricted: str, number: str, amount: str) -> str:
