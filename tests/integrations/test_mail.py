@@ -98,6 +98,22 @@ def test_italian_text_and_the_euro_sign_survive_the_trip(smtp_server: SmtpTestSe
     assert received.message.get_content() == email.text
 
 
+def test_a_line_starting_with_from_arrives_as_written(smtp_server: SmtpTestServer):
+    SmtpMailer(smtp_server.url).send(welcome(text="Your message:\nFrom now on, yearly.\n"))
+
+    assert smtp_server.messages[0].message.get_content() == (
+        "Your message:\nFrom now on, yearly.\n")
+
+
+def test_an_address_with_accents_is_delivered(smtp_server: SmtpTestServer):
+    SmtpMailer(smtp_server.url).send(welcome(to="Zoë <zoë@esempio.it>", subject="Più €"))
+
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ("zoë@esempio.it",)
+    assert (received.message["To"], received.message["Subject"]) == ("Zoë <zoë@esempio.it>",
+                                                                     "Più €")
+
+
 def test_html_alternative_and_attachment_are_read_back_exactly(smtp_server: SmtpTestServer):
     email = welcome(
         html="<p>Hello Anna,<br>your plan changed today.</p>",

@@ -13,6 +13,8 @@ import sys
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -126,7 +128,13 @@ class SmtpMailer:
                     smtp.starttls(context=self.ssl_context)
                 if self.settings.username is not None:
                     smtp.login(self.settings.username, self.settings.password or "")
-                smtp.send_message(message, envelope_from, [parseaddr(email.to)[1]])
+                # Serialised here: `send_message` would turn a line starting "From " into
+                # ">From " (mbox quoting), which the recipient then reads.
+                recipient = parseaddr(email.to)[1]
+                international = not (envelope_from + recipient).isascii()
+                smtp.sendmail(envelope_from, [recipient], message.as_bytes(
+                    policy=SMTPUTF8_POLICY if international else SMTP_POLICY),
+                    mail_options=["SMTPUTF8", "BODY=8BITMIME"] if international else ())
         except smtplib.SMTPResponseException as error:
             raise MailDeliveryError(
                 f"{self._where()} replied {error.smtp_code} {_text(error.smtp_error)}",
