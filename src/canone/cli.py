@@ -375,19 +375,25 @@ def worker(
 
     from canone import logs
     from canone.integrations.invoice_pdf import PdfInvoiceRenderer
-    from canone.integrations.mail import mailer_from_url
+    from canone.integrations.mail import address_problem, mailer_from_url
     from canone.integrations.outbox import PassReport, Worker
     from canone.integrations.webhooks import HttpWebhookSender
 
     settings = Settings.from_env()
+    for name, value in (("CANONE_MAIL_FROM", settings.mail_from),
+                        ("CANONE_MAIL_REPLY_TO", settings.mail_reply_to)):
+        problem = value is not None and address_problem(value)
+        if problem:
+            raise fail(f"{name}: {value!r} {problem}")
     services = services_or_exit(settings)
     logs.configure()
     passes = "one pass" if once else f"a pass every {interval:g}s (Ctrl-C stops)"
     logs.start_line("worker", f"canone worker: emails and webhooks, {passes}; "
                     f"{logs.setup_shown(settings)}; {logs.mail_shown(settings)}")
+    mailer = mailer_from_url(settings.smtp_url, settings.mail_from, settings.mail_reply_to)
     with HttpWebhookSender(allow_private=settings.webhooks_allow_private) as sender:
-        runner = Worker(services.database, services.clock, mailer_from_url(settings.smtp_url),
-                        PdfInvoiceRenderer(), sender, limit)
+        runner = Worker(services.database, services.clock, mailer, PdfInvoiceRenderer(),
+                        sender, limit, settings.public_url)
 
         def report(emails: PassReport, hooks: PassReport) -> None:
             if emails.claimed or hooks.claimed or once:

@@ -53,6 +53,11 @@ class Settings:
     # How EU VAT ids are confirmed (SPEC §8): "eu", the EU's VIES service (default), or
     # "fake", which confirms every checksum-valid id (test mode only).
     vies: str = "eu"
+    # Emails: who they come from, where replies go, and the address of the web app that
+    # their links (the Billing & Upgrade page) point to.
+    mail_from: str = "canone <billing@canone.invalid>"
+    mail_reply_to: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -76,6 +81,9 @@ class Settings:
             stripe_api_base=env.get("CANONE_STRIPE_API_BASE") or None,
             stripe_js_url=env.get("CANONE_STRIPE_JS_URL") or None,
             vies=env.get("CANONE_VIES") or cls.vies,
+            mail_from=env.get("CANONE_MAIL_FROM") or cls.mail_from,
+            mail_reply_to=env.get("CANONE_MAIL_REPLY_TO") or None,
+            public_url=(env.get("CANONE_PUBLIC_URL") or cls.public_url).rstrip("/"),
         )
 
     def secret_problem(self) -> str | None:

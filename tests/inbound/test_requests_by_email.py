@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from canone.integrations import inbound_requests
 from canone.services import accounts, requests
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
@@ -92,4 +93,24 @@ def test_an_admin_who_is_not_the_primary_admin_is_refused(svc, inbound_port):
         send(inbound_port, "dora@example.com", "Add seats", "Two more, please.")
 
     assert next(iter(refused.value.recipients.values()))[0] == 550
+    assert requests_on(svc, account.id) == []
+
+
+def test_a_quoted_address_matches_no_admin_even_one_stored_before_they_were_refused(
+        svc, inbound_port):
+    account = sign_up(svc).account
+    quoted = '"a\\nb"@example.com'
+    with svc.database.transaction() as store:  # as an older version could have stored it
+        ada = store.user_by_email("ada@example.com")
+        assert ada is not None
+        store.save_user(ada.but(email=quoted))
+
+    assert inbound_requests.primary_admin(svc, quoted) is None  # the From header's check
+    with smtplib.SMTP("127.0.0.1", inbound_port, timeout=10) as smtp:
+        smtp.ehlo("client.example")
+        smtp.mail(quoted)
+        code, reply = smtp.rcpt("support@canone.example")
+
+    assert code == 550
+    assert b"is not the primary admin" in reply
     assert requests_on(svc, account.id) == []

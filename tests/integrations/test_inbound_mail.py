@@ -273,3 +273,54 @@ def test_the_greeting_names_canone(inbound: Inbound):
 
     assert code == 250
     assert banner.split(b"\n")[0] == b"canone"
+
+
+@pytest.mark.parametrize(("header", "value"), [
+    ("Auto-Submitted", "auto-replied"),
+    ("Auto-Submitted", "auto-generated"),
+    ("Auto-Submitted", "auto-replied; owner-email=anna@acme.example"),
+    ("X-Autoreply", "yes"),
+    ("X-Autorespond", "Out of office"),
+    ("Precedence", "auto_reply"),
+    ("Precedence", "bulk"),
+])
+def test_an_automatic_reply_is_accepted_and_dropped(inbound: Inbound, header: str, value: str):
+    msg = message(subject="Out of office: Please move us", text="I am away until Monday.\n")
+    msg[header] = value
+    with inbound.connect() as smtp:
+        smtp.mail("anna@acme.example")
+        smtp.rcpt("support@canone.example")
+        reply = smtp.data(wire(msg))
+
+    assert reply == (250, b"OK: automatic reply, ignored")  # a refusal would bounce to a robot
+    assert inbound.requests == []
+
+
+def test_auto_submitted_no_is_a_person_writing(inbound: Inbound):
+    msg = message()
+    msg["Auto-Submitted"] = "no"
+    with inbound.connect() as smtp:
+        smtp.mail("anna@acme.example")
+        smtp.rcpt("support@canone.example")
+        assert smtp.data(wire(msg)) == (250, b"OK: request created")
+    assert len(inbound.requests) == 1
+
+
+def test_an_unknown_charset_is_read_with_replacement_characters(
+        inbound: Inbound, caplog: pytest.LogCaptureFixture):
+    raw = (b"From: Anna <anna@acme.example>\r\nTo: support@canone.example\r\n"
+           b"Subject: =?x-klingon?q?Pi=F9_posti?= please\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=x-klingon\r\n"
+           b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+           b"Vorremmo 3 posti in pi\xf9.\r\n")
+    with inbound.connect() as smtp:
+        smtp.mail("anna@acme.example")
+        smtp.rcpt("support@canone.example")
+        reply = smtp.data(raw)
+
+    assert reply == (250, b"OK: request created")
+    [(sender, subject, body)] = inbound.requests
+    assert sender == "anna@acme.example"
+    assert body == "Vorremmo 3 posti in pi\ufffd."
+    assert subject.endswith("please")
+    assert "Traceback" not in caplog.text

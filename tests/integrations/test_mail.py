@@ -13,6 +13,7 @@ from canone.integrations.mail import (
     RecordingMailer,
     SmtpMailer,
     SmtpSettings,
+    address_problem,
     mailer_from_url,
 )
 from canone.services.ports import Attachment, Email
@@ -48,6 +49,8 @@ def test_a_plain_email_arrives_with_sender_recipient_subject_and_text(
     assert message.get_content() == "Hello Anna,\nyour plan changed today.\n"
     assert message["Message-ID"].endswith("@canone.invalid>")
     assert message["Date"] is not None
+    assert message["Auto-Submitted"] == "auto-generated"  # RFC 3834: no auto-replies to it
+    assert message["Reply-To"] is None
 
 
 def test_the_sender_is_configurable(smtp_server: SmtpTestServer):
@@ -56,6 +59,27 @@ def test_the_sender_is_configurable(smtp_server: SmtpTestServer):
     [received] = smtp_server.messages
     assert received.mail_from == "fatture@acme.example"
     assert received.message["From"] == "Fatturazione ACME <fatture@acme.example>"
+
+
+def test_replies_go_to_the_reply_to_address_when_one_is_set(smtp_server: SmtpTestServer):
+    mailer_from_url(smtp_server.url, "Billing <billing@acme.example>",
+                    "ACME Support <support@acme.example>").send(welcome())
+
+    [received] = smtp_server.messages
+    assert received.mail_from == "billing@acme.example"
+    assert received.message["Reply-To"] == "ACME Support <support@acme.example>"
+    assert received.message["Auto-Submitted"] == "auto-generated"
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("Billing <billing@acme.example>", None),
+    ("billing@acme.example", None),
+    ("billing", "must be an address like 'Billing <billing@example.com>'"),
+    ("Billing <billing@localhost>", "must be an address like 'Billing <billing@example.com>'"),
+    ("a@acme.example\r\nBcc: all@acme.example", "must not contain control characters"),
+])
+def test_a_sender_setting_must_be_one_address(value: str, problem: str | None):
+    assert address_problem(value) == problem
 
 
 def test_italian_text_and_the_euro_sign_survive_the_trip(smtp_server: SmtpTestServer):
@@ -72,6 +96,22 @@ def test_italian_text_and_the_euro_sign_survive_the_trip(smtp_server: SmtpTestSe
     assert received.message["Subject"] == "Fattura 2026-000123: 1.234,50 € addebitati"
     assert received.message["To"] == "Anna Rossi <anna@example.it>"
     assert received.message.get_content() == email.text
+
+
+def test_a_line_starting_with_from_arrives_as_written(smtp_server: SmtpTestServer):
+    SmtpMailer(smtp_server.url).send(welcome(text="Your message:\nFrom now on, yearly.\n"))
+
+    assert smtp_server.messages[0].message.get_content() == (
+        "Your message:\nFrom now on, yearly.\n")
+
+
+def test_an_address_with_accents_is_delivered(smtp_server: SmtpTestServer):
+    SmtpMailer(smtp_server.url).send(welcome(to="Zoë <zoë@esempio.it>", subject="Più €"))
+
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ("zoë@esempio.it",)
+    assert (received.message["To"], received.message["Subject"]) == ("Zoë <zoë@esempio.it>",
+                                                                     "Più €")
 
 
 def test_html_alternative_and_attachment_are_read_back_exactly(smtp_server: SmtpTestServer):
@@ -311,6 +351,13 @@ def test_the_console_mailer_prints_the_email():
     )
 
 
+def test_the_console_mailer_shows_the_reply_to_address():
+    out = io.StringIO()
+    ConsoleMailer(out, reply_to="help@acme.example").send(welcome())
+    assert "From: canone <billing@canone.invalid>\nReply-To: help@acme.example\nTo: " in (
+        out.getvalue())
+
+
 def test_the_console_mailer_writes_to_stdout_by_default(capsys: pytest.CaptureFixture[str]):
     ConsoleMailer().send(welcome(subject="Benvenuta"))
 
@@ -339,3 +386,16 @@ def test_the_recording_mailer_can_fail_the_next_sends_to_exercise_retries():
     mailer.send(welcome())
 
     assert (mailer.attempts, len(mailer.sent)) == (3, 1)
+
+
+def test_mail_settings_come_from_the_environment_with_defaults():
+    from canone.settings import Settings
+
+    default = Settings.from_env({})
+    assert (default.mail_from, default.mail_reply_to, default.public_url) == (
+        DEFAULT_SENDER, None, "http://127.0.0.1:8000")
+    chosen = Settings.from_env({"CANONE_MAIL_FROM": "ACME <billing@acme.example>",
+                                "CANONE_MAIL_REPLY_TO": "help@acme.example",
+                                "CANONE_PUBLIC_URL": "https://billing.acme.example/"})
+    assert (chosen.mail_from, chosen.mail_reply_to, chosen.public_url) == (
+        "ACME <billing@acme.example>", "help@acme.example", "https://billing.acme.example")

@@ -37,7 +37,7 @@ def sign_up(svc: Services, plan: Configuration | None = None, *, email: str = "a
 def outbox_rows(database: Database) -> list[dict[str, Any]]:
     """Every email outbox row, oldest first (the store port reads only due rows)."""
     with database.engine.connect() as connection:
-        query = select(outbox).order_by(outbox.c.created_at, outbox.c.id)
+        query = select(outbox).order_by(outbox.c.seq)
         return [dict(row._mapping) for row in connection.execute(query)]
 
 

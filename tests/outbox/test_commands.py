@@ -54,14 +54,36 @@ def file_svc(sqlite_database: Database, tmp_path: Path) -> Services:
 def test_worker_once_sends_the_queued_emails(environment, sqlite_database, file_svc,
                                             monkeypatch):
     sign_up(file_svc)
+    monkeypatch.setenv("CANONE_MAIL_FROM", "ACME Billing <billing@acme.example>")
+    monkeypatch.setenv("CANONE_MAIL_REPLY_TO", "help@acme.example")
+    monkeypatch.setenv("CANONE_PUBLIC_URL", "https://billing.acme.example")
     with SmtpTestServer() as smtp:
         monkeypatch.setenv("CANONE_SMTP_URL", smtp.url)
         result = CliRunner().invoke(app, ["worker", "--once"])
         assert result.exit_code == 0, result.output
         assert "emails: sent 1, retrying 0, failed 0; webhooks: delivered 0" in result.output
         [received] = smtp.messages
-    assert received.message["Subject"] == "Your purchase: invoice 2026-000001"
+    message = received.message
+    assert message["Subject"] == "Welcome: your Marketing Plus plan is active, invoice 2026-000001"
+    assert (message["From"], message["Reply-To"]) == ("ACME Billing <billing@acme.example>",
+                                                      "help@acme.example")
+    assert received.mail_from == "billing@acme.example"
+    assert "Billing & Upgrade: https://billing.acme.example/billing" in message.get_body(
+        ("plain",)).get_content()
     assert [row["status"] for row in outbox_rows(sqlite_database)] == ["sent"]
+
+
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("CANONE_MAIL_FROM", "billing", "must be an address like 'Billing <billing@example.com>'"),
+    ("CANONE_MAIL_REPLY_TO", "a@b.example\nBcc: x@y.example",
+     "must not contain control characters"),
+])
+def test_worker_refuses_a_sender_setting_that_is_no_address(environment, name, value, problem,
+                                                           monkeypatch):
+    monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["worker", "--once"])
+    assert result.exit_code == 1
+    assert f"error: {name}: {value!r} {problem}" in result.output
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -62,7 +62,7 @@ def user_actor(svc: Services, email: str) -> Actor:
     return Actor.of_user(user)
 
 
-def test_the_purchase_confirmation_arrives_with_the_invoice_pdf(
+def test_a_sign_up_is_welcomed_with_its_plan_and_the_invoice_pdf(
         svc, database, clock, smtp_server, renderer):
     signed = sign_up(svc, config(seats=3))  # $49.00 + 2 extra seats at $19.00
 
@@ -71,10 +71,20 @@ def test_the_purchase_confirmation_arrives_with_the_invoice_pdf(
     [received] = smtp_server.messages
     message = received.message
     assert received.rcpt_tos == ("ada@example.com",)
-    assert message["Subject"] == "Your purchase: invoice 2026-000001"
-    assert "invoice 2026-000001 for $87.00 is attached" in text_of(message)
-    assert "We charged $87.00 to your card on file." in text_of(message)
-    assert "<p>thank you for your purchase." in html_of(message)
+    assert message["Subject"] == "Welcome: your Marketing Plus plan is active, invoice 2026-000001"
+    assert text_of(message) == (
+        "Hello,\n\n"
+        "welcome, and thank you for signing up. Your account is active on the plan Marketing "
+        "Plus, 1,000 contacts, 3 user seats, monthly.\n\n"
+        "Invoice 2026-000001 for $87.00, for the first period, is attached.\n\n"
+        "We charged $87.00 to your card on file.\n\n"
+        "— canone billing\n\n"
+        "Account: Ada's Shop · plan: Marketing Plus, 1,000 contacts, 3 user seats, monthly\n"
+        "Billing & Upgrade: http://127.0.0.1:8000/billing\n")
+    assert "updated" not in text_of(message)
+    assert "<p>welcome, and thank you for signing up." in html_of(message)
+    assert ('<a href="http://127.0.0.1:8000/billing">http://127.0.0.1:8000/billing</a>'
+            in html_of(message))
     content_type, data = attachments(message)["invoice-2026-000001.pdf"]
     assert content_type == "application/pdf"
     text = pdf_text(data)
@@ -98,13 +108,22 @@ def test_an_italian_account_gets_its_email_and_invoice_in_italian(
 
     [received] = smtp_server.messages
     message = received.message
-    assert message["Subject"] == "Il tuo acquisto: fattura 2026-000001"
+    assert message["Subject"] == "Il tuo piano Marketing Plus è attivo: fattura 2026-000001"
     body = text_of(message)
-    assert body.startswith("Buongiorno,")
-    assert "in allegato trovi la fattura 2026-000001 di 64,00 €" in body
-    assert "Abbiamo addebitato 64,00 € sulla tua carta." in body
+    assert body == (
+        "Buongiorno,\n\n"
+        "ti diamo il benvenuto e ti ringraziamo per l'iscrizione. Il tuo account è attivo con "
+        "il piano Marketing Plus, 1.000 contatti, 1 postazione utente, mensile, componenti "
+        "aggiuntivi: SMS.\n\n"
+        "In allegato trovi la fattura 2026-000001 di 64,00 € per il primo periodo.\n\n"
+        "Abbiamo addebitato 64,00 € sulla tua carta.\n\n"
+        "— Fatturazione canone\n\n"
+        "Account: Ada's Shop · piano: Marketing Plus, 1.000 contatti, 1 postazione utente, "
+        "mensile, componenti aggiuntivi: SMS\n"
+        "Fatturazione e upgrade: http://127.0.0.1:8000/billing\n")
     assert '<html lang="it">' in html_of(message)
-    text = pdf_text(attachments(message)["invoice-2026-000001.pdf"][1])
+    assert list(attachments(message)) == ["fattura-2026-000001.pdf"]
+    text = pdf_text(attachments(message)["fattura-2026-000001.pdf"][1])
     assert "Fattura" in text
     assert "Marketing Plus, 1.000 contatti, mensile 49,00 €" in text
     assert "Componente aggiuntivo SMS, mensile 15,00 €" in text
@@ -147,7 +166,7 @@ def test_a_request_is_acknowledged_and_every_status_change_emailed(
     assert received["Subject"] == "We received your request"
     body = text_of(received)
     assert "Reason: We are growing" in body
-    assert "Requested plan: Marketing Pro, 5,000 contacts, 1 seat, monthly" in body
+    assert "Requested plan: Marketing Pro, 5,000 contacts, 1 user seat, monthly" in body
     assert "Your message:\nPlease move us to Pro." in body
     assert f"Reference: {request.id}" in body
 
@@ -158,7 +177,8 @@ def test_a_request_is_acknowledged_and_every_status_change_emailed(
     deliver(database, smtp_server, clock, renderer)
 
     subjects = [m.message["Subject"] for m in smtp_server.messages]
-    assert subjects == ["Your purchase: invoice 2026-000001", "We received your request",
+    assert subjects == ["Welcome: your Marketing Plus plan is active, invoice 2026-000001",
+                        "We received your request",
                         "Your request is in progress", "Your request was declined"]
     assert "Note:\nPro needs a call." in text_of(smtp_server.messages[-1].message)
     assert all(m.rcpt_tos == ("ada@example.com",) for m in smtp_server.messages)
@@ -167,19 +187,22 @@ def test_a_request_is_acknowledged_and_every_status_change_emailed(
 def test_request_emails_in_italian(svc, database, clock, smtp_server, renderer):
     account = sign_up(svc, config(currency="EUR"), email="anna@esempio.it", locale="it").account
     admin = user_actor(svc, "anna@esempio.it")
-    request = requests.create(svc, admin, account.id, None, "", "Vorremmo la fattura annuale.")
+    request = requests.create(svc, admin, account.id, None, "interval_shorter",
+                              "Vorremmo la fattura mensile.")
+    requests.transition(svc, SUPPORT, request.id, "in_progress", message="Ci lavoriamo.")
     requests.transition(svc, SUPPORT, request.id, "completed", message="Fatto.")
 
     deliver(database, smtp_server, clock, renderer)
 
-    # Written at the same instant: sent in no particular order.
-    by_subject = {m.message["Subject"]: m.message for m in smtp_server.messages}
-    assert sorted(by_subject) == ["Abbiamo ricevuto la tua richiesta",
-                                  "Il tuo acquisto: fattura 2026-000001",
-                                  "La tua richiesta è stata completata"]
-    assert "Il tuo messaggio:\nVorremmo la fattura annuale." in text_of(
-        by_subject["Abbiamo ricevuto la tua richiesta"])
-    assert "Nota:\nFatto." in text_of(by_subject["La tua richiesta è stata completata"])
+    # Written at the same instant, sent in the order they were written.
+    assert [m.message["Subject"] for m in smtp_server.messages] == [
+        "Il tuo piano Marketing Plus è attivo: fattura 2026-000001",
+        "Abbiamo ricevuto la tua richiesta", "La tua richiesta è in lavorazione",
+        "La tua richiesta è stata completata"]
+    received = text_of(smtp_server.messages[1].message)
+    assert "Il tuo messaggio:\nVorremmo la fattura mensile." in received
+    assert "Motivo: Passare dalla fatturazione annuale a quella mensile" in received
+    assert "Nota:\nFatto." in text_of(smtp_server.messages[3].message)
 
 
 def test_usage_thresholds_are_emailed(svc, database, clock, smtp_server, renderer):
@@ -189,10 +212,8 @@ def test_usage_thresholds_are_emailed(svc, database, clock, smtp_server, rendere
     deliver(database, smtp_server, clock, renderer)
 
     warnings = [m.message for m in smtp_server.messages if "limite" in m.message["Subject"]]
-    assert sorted(m["Subject"] for m in warnings) == [
-        "Hai usato il 75% del tuo limite di contatti",
-        "Hai usato il 90% del tuo limite di contatti"]
-    assert "il tuo account ha 950 contatti sui 1.000 inclusi nel tuo piano." in text_of(
+    assert [m["Subject"] for m in warnings] == ["Hai usato il 95% del tuo limite di contatti"]
+    assert "il tuo account ha 950 contatti: il 95% dei 1.000 inclusi nel tuo piano." in text_of(
         warnings[0])
 
 
@@ -217,8 +238,10 @@ def test_a_renewal_sends_a_receipt_and_a_failed_payment_a_warning(
     assert "Period May 1, 2026 – Jun 1, 2026" in text
     assert "Marketing Plus, 1,000 contacts, monthly $49.00" in text
     warning = by_recipient["bea@example.com"]
-    assert warning["Subject"] == "Payment failed: $49.00"
-    assert "we could not charge $49.00 to your card: the card was declined." in text_of(warning)
+    other = "2026-000003" if number == "2026-000004)" else "2026-000004"
+    assert warning["Subject"] == f"Payment failed: invoice {other} ($49.00)"
+    assert (f"we could not charge $49.00 for invoice {other} to your card: the card was "
+            "declined. This was attempt 1 of 4.") in text_of(warning)
     assert attachments(warning) == {}
 
 
@@ -336,7 +359,9 @@ def test_every_kind_renders_in_both_languages(locale):
     data = {"invoice_id": "inv_1", "number": "2026-000009", "total": 123456,
             "amount_paid": 0, "currency": "EUR", "status": "open", "request_id": "req_1",
             "reason": "r", "desired": None, "message": "m", "threshold": 100,
-            "contacts": 1000, "limit": 1000, "amount": 4900}
+            "contacts": 1000, "limit": 1000, "amount": 4900, "attempt": 1, "attempts": 4,
+            "next_attempt_on": "2026-05-03", "last_attempt_on": "2026-05-07",
+            "restricted": "no", "target": None, "plan": None}
     for kind in BUILDERS:
         email = render_email(kind, locale, "x@example.com", data, message_id="ntf_1")
         assert email.subject and email.text.strip() and email.html
@@ -344,3 +369,39 @@ def test_every_kind_renders_in_both_languages(locale):
     money = "1.234,56 €" if locale == "it" else "€1,234.56"
     receipt = render_email("renewal_receipt", locale, "x@example.com", data)
     assert money in receipt.text.replace("\xa0", " ")
+
+
+@pytest.mark.parametrize(("invoice_id", "subject"), [
+    (None, "Your plan change was not applied: payment declined"),
+    ("inv_1", "Payment failed: $49.00"),
+])
+def test_a_payment_failure_queued_by_an_older_version_still_reads_true(invoice_id, subject):
+    from canone.integrations.email_templates import render_email
+
+    data = {"amount": 4900, "currency": "USD", "reason": "declined", "message": "Declined",
+            "invoice_id": invoice_id}
+    email = render_email("payment_failed", "en", "x@example.com", data)
+    assert email.subject == subject
+    assert "we could not charge $49.00 to your card: the card was declined." in email.text
+    assert "restricted" not in email.text
+
+
+@pytest.mark.parametrize(("locale", "reason", "line"), [
+    ("it", "Email to support", "Motivo: Email all'assistenza"),
+    ("it", "tier_lower", "Motivo: Passare a un livello inferiore"),
+    ("en", "tier_lower", "Reason: Move to a lower tier"),
+    ("en", "Our own words", "Reason: Our own words"),
+])
+def test_request_reasons_are_named_in_the_recipients_language(locale, reason, line):
+    from canone.integrations.email_templates import render_email
+
+    data = {"request_id": "req_1", "status": "open", "reason": reason, "message": "",
+            "desired": {"product": "bundle", "tier": "plus", "interval": "year",
+                        "currency": "EUR", "contacts": 5000, "seats": 2,
+                        "addons": ["dedicated_ip"]}}
+    text = render_email("request_received", locale, "x@example.com", data).text
+    assert line in text
+    plan = ("Marketing e Sales Plus, 5.000 contatti, 2 postazioni utente, annuale, componenti "
+            "aggiuntivi: IP dedicato" if locale == "it" else
+            "Marketing + Sales Plus, 5,000 contacts, 2 user seats, yearly, add-ons: Dedicated IP")
+    assert plan in text

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from canone.billing.errors import InvalidField
+from canone.services import accounts
 from canone.services.errors import PaymentFailed
 from canone.services.usage import entitlements
 
@@ -41,7 +42,7 @@ def test_sign_up_charges_the_first_period_in_full(svc, clock) -> None:
     assert [(p.amount, p.status) for p in payments(svc, signed.account.id)] == [
         (10200, "succeeded")]
     assert svc.gateway.total_charged() == 10200
-    assert kinds(svc, signed.account.id) == ["purchase_confirmation"]
+    assert kinds(svc, signed.account.id) == ["signup_confirmation"]
 
 
 def test_sign_up_keeps_only_brand_and_last_four_of_the_card(svc) -> None:
@@ -86,6 +87,21 @@ def test_a_failed_card_creates_nothing(svc, card) -> None:
     # The email is free again, and the next invoice is still number 1.
     again = sign_up(svc)
     assert again.invoice.number == "2026-000001"
+
+
+@pytest.mark.parametrize("email", ['"a\\nb"@example.com', '"a\nb"@example.com',
+                                   "a\nb@example.com", "ada@example.com\r\nBcc: x@y.example",
+                                   "Ada <ada@example.com>", "ada@example"])
+def test_an_address_that_is_not_plain_is_refused_for_an_admin(svc, email: str) -> None:
+    with pytest.raises(InvalidField) as refused:
+        sign_up(svc, email=email)
+    assert refused.value.field == "primary_admin.email"
+    ada = sign_up(svc).account
+    with pytest.raises(InvalidField) as refused:
+        accounts.add_user(svc, admin_of(svc, ada.id), ada.id, email, "Someone",
+                          "correct horse", role="admin")
+    assert refused.value.field == "email"
+    assert count_rows(svc, "users") == 1
 
 
 def test_sign_up_refuses_a_taken_email_and_a_custom_price(svc) -> None:

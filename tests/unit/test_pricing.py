@@ -79,6 +79,12 @@ def test_sales_is_priced_per_seat_only() -> None:
         "seats": Decimal("196.00")}
 
 
+def test_a_sales_seat_line_names_the_product_it_is_for() -> None:
+    lines = price(CATALOG, validate(CATALOG, config("sales", "pro", contacts=None, seats=3))).lines
+    assert [(line.key, line.description) for line in lines] == [
+        ("seats", "Sales Pro, 3 user seats, monthly")]
+
+
 def test_seats_up_to_the_included_number_add_no_line() -> None:
     assert amounts(config(product="bundle", seats=3)) == {"base": Decimal("93.00")}
     assert amounts(config(tier="pro", seats=1)) == {"base": Decimal("79.00")}

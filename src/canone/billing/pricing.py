@@ -72,7 +72,10 @@ def _price(catalog: Catalog, config: Configuration) -> Price:
     extra = config.seats - plan.seats_included
     if extra > 0 and plan.extra_seat:
         noun = "user seat" if plan.seats_included == 0 else "extra user seat"
-        lines.append(Line("seats", f"{extra} {noun}{'s' if extra > 1 else ''}, {every}",
+        seats = f"{extra} {noun}{'s' if extra > 1 else ''}"
+        if plan.seats_included == 0:  # the only line of a plan priced by seat: name it
+            seats = f"{describe_plan(catalog, config)}, {seats}"
+        lines.append(Line("seats", f"{seats}, {every}",
                           round_money(extra * plan.extra_seat * factor)))
     for code in config.addons:
         addon = catalog.addons[code]

@@ -155,7 +155,7 @@ class EdgeQueries(Queries):
         c = outbox.c
         query = (select(outbox).where(c.channel == "email", c.status == "pending",
                                       c.next_attempt_at <= now)
-                 .order_by(c.next_attempt_at, c.id).limit(limit))
+                 .order_by(c.next_attempt_at, c.seq).limit(limit))
         return [rows.outbox_item_of(r) for r in self.all(self.claimed(query))]
 
     def save_outbox_item(self, item: OutboxItem) -> None:

@@ -280,10 +280,12 @@ events = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# The email outbox: one row per notification (channel "email").
+# The email outbox: one row per notification (channel "email"). `seq` keeps the order in
+# which the notifications were written, which random ids and a shared instant cannot.
 outbox = Table(
     "outbox", metadata,
-    Column("id", ID, primary_key=True),
+    Column("seq", SERIAL, Identity(), primary_key=True),
+    Column("id", ID, nullable=False, unique=True),
     Column("channel", CODE, nullable=False),
     _loose_account(nullable=True),
     Column("payload", JSONText, nullable=False),
@@ -293,7 +295,7 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
 )
-Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
+Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at, outbox.c.seq)
 
 webhook_endpoints = Table(
     "webhook_endpoints", metadata,

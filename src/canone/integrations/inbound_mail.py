@@ -6,6 +6,11 @@ a primary admin; anything else gets a 550 reply the sending server shows its use
 line. Neither address proves who wrote (SPF/DKIM are not checked), so the services mark the
 request "from email, sender not verified" and support confirms before applying it.
 
+Automatic replies (out-of-office notices, RFC 3834 `Auto-Submitted`, `X-Autoreply`,
+`Precedence: auto_reply`) are accepted and dropped: they are nobody's request, and a refusal
+would only bounce back to another robot. A text in a charset Python does not know is read
+with replacement characters rather than refused. Messages are at most 1 MiB (552 beyond).
+
 `resolve_sender` and `on_message` are blocking (they use the database), so they run in a
 worker thread, never on the event loop.
 """
@@ -28,6 +33,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 log = logging.getLogger(__name__)
 
 ACCEPTED = "250 OK: request created"
+IGNORED = "250 OK: automatic reply, ignored"
 TRY_LATER = "451 4.3.0 Temporary failure, please try again later"
 MAX_MESSAGE_BYTES = 1024 * 1024  # a request is text; larger messages get 552
 
@@ -60,6 +66,11 @@ class InboundMailHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.original_content or b"", policy=policy.default)
         assert isinstance(message, EmailMessage)  # policy.default makes EmailMessage
+        marker = automatic_reply(message)
+        if marker:
+            log.info("inbound mail from %s ignored: an automatic reply (%s)",
+                     envelope.mail_from, marker)
+            return IGNORED
         senders = [address for _, address in getaddresses(message.get_all("From", []))]
         if len(senders) != 1 or not senders[0]:
             log.warning("inbound mail refused from %s: From names %r", session.peer, senders)
@@ -94,12 +105,34 @@ class InboundMailHandler:
         return not_an_admin(address)
 
 
+_AUTOMATIC_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk"})
+
+
+def automatic_reply(message: EmailMessage) -> str | None:
+    """The header that marks the message as sent by a program (an out-of-office reply, a
+    vacation notice), or None for a message a person wrote."""
+    auto_submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
+    if auto_submitted.split(";")[0].strip() != "no":
+        return f"Auto-Submitted: {auto_submitted}"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
+        if message.get(name) is not None:
+            return name
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in _AUTOMATIC_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    return None
+
+
 def body_text(message: EmailMessage) -> str:
     """The plain text the person wrote: the text part, else the HTML part as text."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    content = part.get_content()
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):  # a charset Python does not know: keep what reads
+        raw = part.get_payload(decode=True)
+        content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
     if not isinstance(content, str):
         return ""
     if part.get_content_type() == "text/html":

@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from canone.integrations.inbound_mail import InboundMailHandler, serve_inbound
 from canone.services import requests
 from canone.services.access import EMAIL, Actor
+from canone.services.accounts import is_plain_email
 from canone.services.context import Services
 from canone.services.records import PRIMARY_ADMIN, ChangeRequest, User
 
@@ -26,7 +27,10 @@ MAX_MESSAGE_CHARS = 20_000
 
 
 def primary_admin(svc: Services, address: str) -> User | None:
-    """The active primary admin whose email is `address` (any case), or None."""
+    """The active primary admin whose email is `address` (any case), or None. An address
+    that is not plain (a quoted local part, a control character) matches nobody."""
+    if not is_plain_email(address.strip()):
+        return None
     with svc.database.transaction() as store:
         user = store.user_by_email(address.strip())
     if user is None or user.role != PRIMARY_ADMIN or not user.active:

@@ -13,6 +13,8 @@ import sys
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -29,11 +31,17 @@ class MailDeliveryError(Exception):
         self.permanent = permanent
 
 
-def build_message(email: Email, sender: str = DEFAULT_SENDER) -> EmailMessage:
-    """The MIME message: text, an html alternative when given, then the attachments."""
+def build_message(email: Email, sender: str = DEFAULT_SENDER,
+                  reply_to: str | None = None) -> EmailMessage:
+    """The MIME message: text, an html alternative when given, then the attachments.
+    Every email is marked `Auto-Submitted: auto-generated` (RFC 3834), so that mail
+    servers send no out-of-office replies to it and mail loops cannot start."""
     message = EmailMessage()
     message["From"] = sender
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["To"] = email.to
+    message["Auto-Submitted"] = "auto-generated"
     message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "canone.invalid"
@@ -98,17 +106,19 @@ class SmtpMailer:
         url: str,
         sender: str = DEFAULT_SENDER,
         *,
+        reply_to: str | None = None,
         timeout: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = SmtpSettings.from_url(url)
         self.sender = sender
+        self.reply_to = reply_to
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
 
     def send(self, email: Email) -> None:
         try:
-            message = build_message(email, self.sender)
+            message = build_message(email, self.sender, self.reply_to)
         except ValueError as error:  # e.g. a line break in a header: no retry will help
             raise MailDeliveryError(f"cannot build the message: {error}", permanent=True) from error
         envelope_from = parseaddr(self.sender)[1]
@@ -118,7 +128,13 @@ class SmtpMailer:
                     smtp.starttls(context=self.ssl_context)
                 if self.settings.username is not None:
                     smtp.login(self.settings.username, self.settings.password or "")
-                smtp.send_message(message, envelope_from, [parseaddr(email.to)[1]])
+                # Serialised here: `send_message` would turn a line starting "From " into
+                # ">From " (mbox quoting), which the recipient then reads.
+                recipient = parseaddr(email.to)[1]
+                international = not (envelope_from + recipient).isascii()
+                smtp.sendmail(envelope_from, [recipient], message.as_bytes(
+                    policy=SMTPUTF8_POLICY if international else SMTP_POLICY),
+                    mail_options=["SMTPUTF8", "BODY=8BITMIME"] if international else ())
         except smtplib.SMTPResponseException as error:
             raise MailDeliveryError(
                 f"{self._where()} replied {error.smtp_code} {_text(error.smtp_error)}",
@@ -150,15 +166,18 @@ def _text(reply: bytes | str) -> str:
 class ConsoleMailer:
     """Prints each email (CANONE_SMTP_URL unset): development, demos, the first run."""
 
-    def __init__(self, stream: TextIO | None = None, sender: str = DEFAULT_SENDER) -> None:
+    def __init__(self, stream: TextIO | None = None, sender: str = DEFAULT_SENDER,
+                 reply_to: str | None = None) -> None:
         self.stream = stream
         self.sender = sender
+        self.reply_to = reply_to
         self._lock = threading.Lock()  # one email at a time, never interleaved
 
     def send(self, email: Email) -> None:
         lines = [
             "-" * 72,
             f"From: {self.sender}",
+            *([f"Reply-To: {self.reply_to}"] if self.reply_to else []),
             f"To: {email.to}",
             f"Subject: {email.subject}",
         ]
@@ -202,8 +221,21 @@ class RecordingMailer:
         return [email for email in self.sent if email.to == address]
 
 
-def mailer_from_url(url: str | None, sender: str = DEFAULT_SENDER) -> Mailer:
+def mailer_from_url(url: str | None, sender: str = DEFAULT_SENDER,
+                    reply_to: str | None = None) -> Mailer:
     """The SMTP mailer for an smtp(s):// url, the console mailer when there is none."""
     if not url:
-        return ConsoleMailer(sender=sender)
-    return SmtpMailer(url, sender)
+        return ConsoleMailer(sender=sender, reply_to=reply_to)
+    return SmtpMailer(url, sender, reply_to=reply_to)
+
+
+def address_problem(value: str) -> str | None:
+    """Why `value` cannot be a From or Reply-To header ("Name <a@b.example>" or
+    "a@b.example"), or None when it can."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "must not contain control characters"
+    address = parseaddr(value)[1]
+    local, at, domain = address.rpartition("@")
+    if not (local and at and "." in domain):
+        return "must be an address like 'Billing <billing@example.com>'"
+    return None

@@ -40,7 +40,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from canone.billing.codec import config_to_json
 from canone.integrations.email_templates import INVOICE_KINDS, render_email
+from canone.integrations.email_words import EmailContext
 from canone.integrations.mail import MailDeliveryError
 from canone.integrations.webhooks import DeliveryAttempt, next_attempt_delay
 from canone.services.invoices import document_of, invoice_pdf_filename
@@ -55,6 +57,7 @@ from canone.services.store import (
 
 log = logging.getLogger(__name__)
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # CANONE_PUBLIC_URL: where email links point
 LEASE = timedelta(minutes=10)  # longer than one pass can take (see WEBHOOK_CONCURRENCY)
 MAX_EMAIL_ATTEMPTS = 22  # waits of 30 s · 2^k, at most 6 h: the 22nd failure is ~3.1 days in
 WEBHOOK_CONCURRENCY = 8  # deliveries in flight at once, so one slow receiver stalls few
@@ -91,30 +94,50 @@ class _Claimed:
     item: OutboxItem
     document: InvoiceDocument | None  # the invoice to attach, for invoice kinds
     problem: str | None  # why it cannot be sent at all
+    context: EmailContext  # the account and plan every email names
 
 
-def _prepare(store: Store, item: OutboxItem) -> _Claimed:
+def _context(store: Store, item: OutboxItem, billing_url: str) -> EmailContext:
+    """The account as it is now, and its plan: the one the email is about (a sign-up or a
+    purchase names the plan it bought) or else the one in effect."""
+    account_id = item.payload.get("account_id")
+    account = store.get_account(account_id) if account_id else None
+    if account is None:
+        return EmailContext(billing_url=billing_url)
+    plan = (item.payload.get("data") or {}).get("plan")
+    if plan is None:
+        sub = store.subscription_of(account.id)
+        plan = config_to_json(sub.config) if sub else None
+    return EmailContext(account.name, plan, billing_url)
+
+
+def _prepare(store: Store, item: OutboxItem, billing_url: str) -> _Claimed:
     payload = item.payload
+    context = _context(store, item, billing_url)
     if payload.get("kind") not in INVOICE_KINDS:
-        return _Claimed(item, None, None)
+        return _Claimed(item, None, None, context)
     invoice_id = (payload.get("data") or {}).get("invoice_id")
     invoice = store.get_invoice(invoice_id) if invoice_id else None
     account = store.get_account(invoice.account_id) if invoice else None
     if invoice is None or account is None:
-        return _Claimed(item, None, f"invoice {invoice_id} not found")
-    return _Claimed(item, document_of(store, invoice, account), None)
+        return _Claimed(item, None, f"invoice {invoice_id} not found", context)
+    return _Claimed(item, document_of(store, invoice, account), None, context)
 
 
 def deliver_notifications(database: Database, mailer: Mailer, renderer: InvoiceRenderer,
-                          now: datetime, limit: int = 50) -> PassReport:
-    """Send the due emails, each in its recipient's language; purchase confirmations and
-    renewal receipts carry the invoice PDF ("invoice-2026-000001.pdf")."""
+                          now: datetime, limit: int = 50, *,
+                          public_url: str = DEFAULT_PUBLIC_URL) -> PassReport:
+    """Send the due emails in the order they were written, each in its recipient's
+    language, naming the account and plan and linking to the billing page at `public_url`;
+    confirmations and renewal receipts carry the invoice PDF ("invoice-2026-000001.pdf",
+    "fattura-2026-000001.pdf")."""
+    billing_url = public_url.rstrip("/") + "/billing"
     with database.transaction() as store:
         claimed = []
         for item in store.due_notifications(now, limit):
             leased = replace(item, attempts=item.attempts + 1, next_attempt_at=now + LEASE)
             store.save_outbox_item(leased)
-            claimed.append(_prepare(store, leased))
+            claimed.append(_prepare(store, leased, billing_url))
     if not claimed:
         return PassReport()
     outcomes = [(c.item, _send_email(c, mailer, renderer)) for c in claimed]
@@ -138,12 +161,13 @@ def _send_email(claimed: _Claimed, mailer: Mailer, renderer: InvoiceRenderer
         except Exception as error:  # e.g. a font missing on this machine: may be fixed
             log.exception("outbox: cannot render the invoice PDF of %s", item.id)
             return f"cannot render the invoice PDF: {type(error).__name__}: {error}", False
-        attachments = (Attachment(invoice_pdf_filename(claimed.document.number),
+        attachments = (Attachment(invoice_pdf_filename(claimed.document.number,
+                                                       claimed.document.locale),
                                   "application/pdf", pdf),)
     try:
         email = render_email(payload["kind"], payload.get("locale", "en"), payload["to"],
                              payload.get("data") or {}, message_id=item.id,
-                             attachments=attachments)
+                             attachments=attachments, context=claimed.context)
     except Exception as error:  # an unknown kind or data it lacks: no retry will help
         log.exception("outbox: cannot render email %s", item.id)
         return f"cannot render: {type(error).__name__}: {error}", True
@@ -251,6 +275,7 @@ class Worker:
     renderer: InvoiceRenderer
     sender: WebhookSender
     limit: int = 100
+    public_url: str = DEFAULT_PUBLIC_URL
 
     def run_once(self) -> tuple[PassReport, PassReport]:
         """One pass over each outbox, repeated while full batches keep coming."""
@@ -258,7 +283,7 @@ class Worker:
         while True:
             now = self.clock.now()
             e = deliver_notifications(self.database, self.mailer, self.renderer, now,
-                                      self.limit)
+                                      self.limit, public_url=self.public_url)
             w = deliver_webhooks(self.database, self.sender, now, self.limit)
             for total, part in ((emails, e), (hooks, w)):
                 total.done += part.done

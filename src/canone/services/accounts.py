@@ -55,7 +55,11 @@ from canone.services.records import (
 from canone.services.store import Store
 
 LOCALES = ("en", "it")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A plain address: no white space or control characters, and none of the characters that
+# make a quoted local part or a display name ('"a\\nb"@example.com' is one address to us
+# and another to a mail server), which no mailbox of a person needs.
+_ADDRESS_CHAR = r'[^@\s"\\(),:;<>\[\]\x00-\x1f\x7f]'
+EMAIL = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+")
 _hasher = PasswordHasher()
 
 
@@ -110,8 +114,12 @@ class SignedUp:
     invoice: Invoice
 
 
+def is_plain_email(email: str) -> bool:
+    return EMAIL.fullmatch(email or "") is not None
+
+
 def check_email(email: str, field: str) -> str:
-    if not EMAIL.match(email or ""):
+    if not is_plain_email((email or "").strip()):
         raise InvalidField(field, "must be an email address like name@example.com")
     return email.strip().lower()
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from canone.services import subscriptions
 from canone.services.batching import BufferedStore
-from canone.services.context import Services, Settlement, record_change
+from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending
 from canone.services.payments import PENDING, charge, settle, settle_in
 from canone.services.ports import ChargeResult
@@ -222,10 +222,12 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
     subscriptions.record_paid(svc, store, intent, outcome, paid)
     account = store.get_account(invoice.account_id, lock=True)
     assert account is not None
-    if account.status == PAST_DUE and not _unpaid(store, account):
+    lifted = account.status == PAST_DUE and not _unpaid(store, account)
+    if lifted:
         _set_standing(svc, store, account, ACTIVE)
     subscriptions.notify_admin(svc, store, account, "renewal_receipt",
-                               subscriptions.invoice_event(paid))
+                               {**subscriptions.invoice_event(paid),
+                                "restriction_lifted": lifted})
     return {"invoice_id": invoice.id}
 
 
@@ -236,11 +238,18 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
     retry = (invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[attempts - 1])
              if attempts <= len(RETRY_AFTER_DAYS) else None)
     store.save_invoice(invoice.but(attempts=attempts, next_attempt_at=retry))
-    subscriptions.payment_failed(svc, store, intent, outcome, invoice)
+    account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
+    restricted = "still" if account.status == PAST_DUE else "now" if retry is None else "no"
     if retry is None:
-        account = store.get_account(invoice.account_id, lock=True)
-        assert account is not None
-        _set_standing(svc, store, account, PAST_DUE)
+        locked = store.get_account(invoice.account_id, lock=True)
+        assert locked is not None
+        _set_standing(svc, store, locked, PAST_DUE)
+    last = invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[-1])
+    subscriptions.notify_admin(svc, store, account, "payment_failed", {
+        **data, "number": invoice.number, "attempt": attempts,
+        "attempts": len(RETRY_AFTER_DAYS) + 1, "restricted": restricted,
+        "next_attempt_on": local_date(retry, account.timezone).isoformat() if retry else None,
+        "last_attempt_on": local_date(last, account.timezone).isoformat()})
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:

@@ -75,8 +75,9 @@ def invoice_pdf(svc: Services, actor: Actor, invoice_id: str,
     return renderer.render(invoice_document(svc, actor, invoice_id))
 
 
-def invoice_pdf_filename(number: str) -> str:
-    return f"invoice-{number}.pdf"
+def invoice_pdf_filename(number: str, locale: str = "en") -> str:
+    """"invoice-2026-000001.pdf", or "fattura-2026-000001.pdf" in Italian."""
+    return f"{'fattura' if locale == 'it' else 'invoice'}-{number}.pdf"
 
 
 def document_of(store: Store, invoice: Invoice, account: Account,
@@ -103,6 +104,7 @@ def document_of(store: Store, invoice: Invoice, account: Account,
 # -- line descriptions in the account's language ------------------------------------------
 #
 # The core writes "Marketing Plus, 1,000 contacts, monthly", "2 extra user seats, yearly",
+# "Sales Pro, 3 user seats, monthly" (a plan priced by seat alone),
 # "SMS add-on, monthly", and for prorations "Unused time on <line> (15 of 30 days)" or
 # "Remaining time on <line> (15 of 30 days)". A description that matches none of these
 # (a catalog with other wording) is printed as written.
@@ -110,11 +112,13 @@ def document_of(store: Store, invoice: Invoice, account: Account,
 _PRORATION = re.compile(r"^(Unused|Remaining) time on (.+) \((\d+) of (\d+) days\)$")
 _EVERY = re.compile(r"^(.+), (monthly|yearly)$")
 _CONTACTS = re.compile(r"^(.+), ([\d,]+) contacts$")
-_SEATS = re.compile(r"^(\d+) (extra )?user seats?$")
+_SEATS = re.compile(r"^(?:(.+), )?(\d+) (extra )?user seats?$")
 _ADDON = re.compile(r"^(.+) add-on$")
 
 _IT_EVERY = {"monthly": "mensile", "yearly": "annuale"}
 _IT_PRORATION = {"Unused": "Tempo non usato di", "Remaining": "Tempo residuo di"}
+_IT_ADDONS = {"Custom Reporting": "Report personalizzati",
+              "Transactional Email": "Email transazionali", "Dedicated IP": "IP dedicato"}
 
 
 def describe_line(key: str, description: str, locale: str) -> str:
@@ -147,15 +151,16 @@ def _it_head(key: str, head: str) -> str:
     elif key == "seats":
         seats = _SEATS.match(head)
         if seats:
-            count, extra = int(seats.group(1)), bool(seats.group(2))
+            plan, count, extra = seats.group(1), int(seats.group(2)), bool(seats.group(3))
             noun = "posto utente" if count == 1 else "posti utente"
             if extra:
                 noun += " aggiuntivo" if count == 1 else " aggiuntivi"
-            return f"{count} {noun}"
+            return f"{plan}, {count} {noun}" if plan else f"{count} {noun}"
     elif key.startswith("addon:"):
         addon = _ADDON.match(head)
         if addon:
-            return f"Componente aggiuntivo {addon.group(1)}"
+            name = addon.group(1)
+            return f"Componente aggiuntivo {_IT_ADDONS.get(name, name)}"
     return head
 
 

@@ -224,8 +224,10 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
                    outcome: ChargeResult) -> None:
-    assert intent.account_id is not None
-    subscriptions.payment_failed(svc, store, intent, outcome, None)
+    # Not a failed invoice: there is none, nothing changed and nothing will be retried.
+    account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
+    subscriptions.notify_admin(svc, store, account, "change_declined",
+                               {**data, "target": intent.payload["t"]})
 
 
 # How a "change" intent is settled (wired in bootstrap.settlements()).

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from canone.billing.changes import Change
+from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.money import to_minor
 from canone.billing.periods import period_containing
@@ -118,7 +119,10 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     store.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
                       Event(new_id("evt"), "invoice.paid", account.id, data, now)])
     if admin is not None:
-        notify(svc, store, account, admin.email, "purchase_confirmation", data)
+        # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
+        notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
+        notify(svc, store, account, admin.email, notice,
+               {**data, "plan": config_to_json(sub.config)})
     return invoice
 
 
@@ -155,16 +159,19 @@ def record_paid(svc: Services, store: Store, intent: PaymentIntent, outcome: Cha
 
 
 def payment_failed(svc: Services, store: Store, intent: PaymentIntent, outcome: ChargeResult,
-                   invoice: Invoice | None) -> None:
+                   invoice: Invoice | None) -> tuple[Account, dict[str, object]]:
+    """Record a failed charge (payment, audit, event); the account and what the event said,
+    for the caller's email, which depends on what failed (an invoice, a plan change)."""
     assert intent.account_id is not None
     account = store.get_account(intent.account_id)
     assert account is not None
     record_payment(svc, store, intent, outcome, account.id, invoice.id if invoice else None)
-    data = {"amount": intent.amount, "currency": intent.currency, "reason": outcome.status,
-            "message": outcome.message, "invoice_id": invoice.id if invoice else None}
+    data: dict[str, object] = {
+        "amount": intent.amount, "currency": intent.currency, "reason": outcome.status,
+        "message": outcome.message, "invoice_id": invoice.id if invoice else None}
     record_change(svc, store, account_id=account.id, actor="system", action="payment.failed",
                   before=None, after=data, event="payment.failed")
-    notify_admin(svc, store, account, "payment_failed", data)
+    return account, data
 
 
 def credit(svc: Services, store: Store, account: Account, amount: int, description: str,

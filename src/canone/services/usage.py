@@ -84,21 +84,24 @@ def _auto_upgrade(svc: Services, account: Account, contacts: int) -> int | None:
 
 def _warn(svc: Services, store: Store, account: Account, period_start: date,
           limit: int | None, usage: Usage) -> tuple[int, ...]:
+    """Note every threshold the usage crossed for the first time this period (an audit
+    entry and an event each) and email the highest of them alone, with the usage as it is:
+    thresholds crossed at one moment are one piece of news."""
     if not limit:
         return ()
-    reached = []
-    for threshold in THRESHOLDS:
-        if usage.contacts * 100 >= threshold * limit and store.note_threshold(
-            account.id, period_start, threshold
-        ):
-            reached.append(threshold)
-            data: dict[str, object] = {
-                "threshold": threshold, "contacts": usage.contacts, "limit": limit}
-            record_change(svc, store, account_id=account.id, actor="system",
-                          action="usage.threshold_reached", before=None, after=data,
-                          event="usage.threshold_reached")
-            subscriptions.notify_admin(svc, store, account, "usage_threshold", data)
-    return tuple(reached)
+    reached = tuple(threshold for threshold in THRESHOLDS
+                    if usage.contacts * 100 >= threshold * limit
+                    and store.note_threshold(account.id, period_start, threshold))
+    for threshold in reached:
+        data: dict[str, object] = {
+            "threshold": threshold, "contacts": usage.contacts, "limit": limit}
+        record_change(svc, store, account_id=account.id, actor="system",
+                      action="usage.threshold_reached", before=None, after=data,
+                      event="usage.threshold_reached")
+    if reached:
+        subscriptions.notify_admin(svc, store, account, "usage_threshold", {
+            "threshold": reached[-1], "contacts": usage.contacts, "limit": limit})
+    return reached
 
 
 def entitlements(svc: Services, actor: Actor, account_id: str) -> Entitlements:

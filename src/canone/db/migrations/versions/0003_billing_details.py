@@ -1,7 +1,7 @@
 """Billing details of an account (SPEC §8), with VIES's last answer for its VAT id.
 
-Revision ID: 0002_billing_details
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_billing_details"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
