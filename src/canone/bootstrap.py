@@ -85,9 +85,10 @@ def gateway_of(settings: Settings, clock: Clock) -> PaymentGateway:
 
 
 def payments_line(settings: Settings) -> str:
-    """What `canone serve` says about payments when it starts."""
+    """What the start lines of `canone serve` and `canone worker` say about payments."""
     if settings.payments != "stripe":
-        return "payments: the sandbox card network (demos and tests only; no money moves)"
+        return (f"payments: the sandbox card network at {settings.sandbox_path} (demos and tests"
+                " only; no money moves)")
     from canone.integrations.payments.stripe import pinned_api_version
 
     version = settings.stripe_api_version or pinned_api_version()

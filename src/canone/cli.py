@@ -61,7 +61,8 @@ CANONE_DATABASE_URL (default sqlite:///canone.db); see README.md for every setti
 catalog_app = _group("Check catalog files (the plans, tiers, prices and add-ons).",
                      "Check catalog files.")
 app.add_typer(catalog_app, name="catalog")
-seller_app = typer.Typer(help="Work with seller files.", no_args_is_help=True)
+seller_app = _group("Check seller files (the selling company of SPEC §8: its legal name, "
+                    "address, VAT number and tax regime).", "Check seller files.")
 app.add_typer(seller_app, name="seller")
 
 
@@ -93,9 +94,12 @@ def catalog_validate(file: Annotated[Path, typer.Argument(metavar="FILE", hidden
                f"{len(catalog.addons)} add-ons)")
 
 
-@seller_app.command("validate")
-def seller_validate(file: Annotated[Path, typer.Argument(help="A seller TOML file.")]) -> None:
-    """Check a seller file; print every problem with its location."""
+@seller_app.command("validate", short_help="Check a seller file.")
+def seller_validate(file: Annotated[Path, typer.Argument(metavar="FILE", hidden=True)]
+                    ) -> None:
+    """Check FILE, a seller TOML file (e.g. src/canone/data/seller-demo.toml): print a
+    summary and exit 0, or every problem with its location and exit 1. Point
+    CANONE_SELLER at it once it passes."""
     from canone.billing.errors import DataFileError
     from canone.services.sellers import load_seller_file
 
@@ -253,7 +257,6 @@ def serve(
     """Serve the Billing & Upgrade page, the support console and the JSON API (its docs at
     /docs) until Ctrl-C. Logs one start line, then one line per request."""
     from canone import logs
-    from canone.bootstrap import payments_line
     from canone.web.server import PortUnavailable
     from canone.web.server import serve as serve_http
 
@@ -261,7 +264,6 @@ def serve(
     if problem := settings.secret_problem():
         raise fail(problem)
     services_or_exit(settings)
-    typer.echo(payments_line(settings))
     logs.configure()
     shown = f"[{host}]" if ":" in host else host
     ready = (f"canone: serving on http://{shown}:{port} (Ctrl-C stops); "

@@ -43,9 +43,10 @@ def database_shown(settings: Settings) -> str:
 
 def setup_shown(settings: Settings) -> str:
     """Database, payments and test mode, as a start line states them."""
+    from canone.bootstrap import payments_line
+
     mode = "ON (test clock, sandbox-only endpoints)" if settings.test_mode else "off"
-    return (f"database {database_shown(settings)}; payments: sandbox card network "
-            f"({settings.sandbox_path}); test mode {mode}")
+    return f"database {database_shown(settings)}; {payments_line(settings)}; test mode {mode}"
 
 
 def mail_shown(settings: Settings) -> str:

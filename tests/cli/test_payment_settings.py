@@ -89,7 +89,8 @@ def test_the_start_line_names_the_stripe_api_version_and_mode() -> None:
         f"payments: Stripe (test mode), API version {stripe.api_version}; the Stripe webhook"
         " endpoint must use this same API version")
     assert payments_line(settings()) == (
-        "payments: the sandbox card network (demos and tests only; no money moves)")
+        "payments: the sandbox card network at canone-sandbox.db (demos and tests only; no"
+        " money moves)")
 
 
 # -- `canone serve`, run as a user would ---------------------------------------------------
@@ -98,7 +99,8 @@ def test_the_start_line_names_the_stripe_api_version_and_mode() -> None:
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "CANONE_DATABASE_URL": f"sqlite:///{tmp_path / 'canone.db'}",
-            "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"), "PYTHONUNBUFFERED": "1"}
+            "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"), "PYTHONUNBUFFERED": "1",
+            "CANONE_SECRET_KEY": "payment-settings-tests-secret"}
 
 
 def canone(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -117,12 +119,17 @@ def test_serve_refuses_stripe_without_its_webhook_secret(env: dict[str, str]) ->
 
 
 def first_line_of_serve(env: dict[str, str]) -> str:
+    """What the start line ("canone: serving on …", logged once bound) says after the
+    address."""
     assert canone(env, "db", "upgrade").returncode == 0
     server = subprocess.Popen([sys.executable, "-m", "canone", "serve", "--port",
-                               str(free_port())], stdout=subprocess.PIPE, text=True, env=env)
+                               str(free_port())], stderr=subprocess.PIPE, text=True, env=env)
     try:
-        assert server.stdout is not None
-        return server.stdout.readline().rstrip("\n")
+        assert server.stderr is not None
+        for line in server.stderr:
+            if "canone: serving on" in line:
+                return line.rstrip("\n")
+        raise AssertionError("canone serve stopped without its start line")
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -130,10 +137,11 @@ def first_line_of_serve(env: dict[str, str]) -> str:
 
 def test_serve_says_it_uses_stripe_and_which_api_version(env: dict[str, str]) -> None:
     line = first_line_of_serve({**env, **STRIPE})
-    assert line == (f"payments: Stripe (test mode), API version {stripe.api_version}; the"
-                    " Stripe webhook endpoint must use this same API version")
+    assert (f"; payments: Stripe (test mode), API version {stripe.api_version}; the"
+            " Stripe webhook endpoint must use this same API version; test mode") in line
 
 
 def test_serve_with_no_payment_settings_uses_the_sandbox(env: dict[str, str]) -> None:
     line = first_line_of_serve(env)
-    assert line == "payments: the sandbox card network (demos and tests only; no money moves)"
+    assert (f"; payments: the sandbox card network at {env['CANONE_SANDBOX_PATH']} (demos and"
+            " tests only; no money moves); test mode") in line

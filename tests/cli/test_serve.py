@@ -67,7 +67,8 @@ def test_serve_says_where_it_serves_once_bound_then_one_line_per_request(env) ->
         server.wait(timeout=60)
     assert re.fullmatch(
         LOG_LINE + rf"canone: serving on http://127\.0\.0\.1:{port} \(Ctrl-C stops\); "
-        r"database sqlite:///\S+canone\.db; payments: sandbox card network \(\S+\); "
+        r"database sqlite:///\S+canone\.db; payments: the sandbox card network at \S+ "
+        r"\(demos and tests only; no money moves\); "
         r"test mode ON \(test clock, sandbox-only endpoints\)", start), start
     assert [re.sub(LOG_LINE, "", line).rsplit(" ", 2)[0] for line in access] == [
         "GET /docs 200", "GET /api/v1/catalog 401"]

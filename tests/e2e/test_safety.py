@@ -201,4 +201,5 @@ def test_a_quote_request_nested_too_deep_is_refused_with_400_in_each_language(
         odd = page.request.post("/billing/quote", headers=headers, data=nested_field.encode())
         assert odd.status == 200 and odd.json()["token"] is None
         assert unavailable in odd.json()["parts"]["summary"]
+        page.get_by_test_id("user-menu").locator("summary").click()  # the name's menu
         page.get_by_role("button", name="Sign out" if locale == "en" else "Esci").click()

@@ -145,11 +145,12 @@ def test_worker_logs_a_start_line_and_one_line_per_email_nothing_from_libraries(
     start, *sent = run.stderr.splitlines()
     assert re.fullmatch(
         LOG_LINE + r"canone worker: emails and webhooks, one pass; database sqlite:///\S+; "
-        r"payments: sandbox card network \(\S+\); test mode off; emails through "
+        r"payments: the sandbox card network at \S+ \(demos and tests only; no money moves\); "
+        r"test mode off; emails through "
         r"smtp://127\.0\.0\.1:\d+", start), start
     assert sorted(re.sub(LOG_LINE, "", line).split(" (")[0] for line in sent) == [
-        "email sent: purchase_confirmation to ada@example.com",
-        "email sent: purchase_confirmation to bea@example.com"]
+        "email sent: signup_confirmation to ada@example.com",
+        "email sent: signup_confirmation to bea@example.com"]
     assert run.stdout.splitlines() == [
         "emails: sent 2, retrying 0, failed 0; webhooks: delivered 0, retrying 0"]
 

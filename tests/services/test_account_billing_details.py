@@ -121,7 +121,7 @@ def test_a_save_writes_an_audit_entry_and_an_account_updated_event(
 
 
 def test_only_the_primary_admin_staff_and_api_keys_change_them(with_vies: Services) -> None:
-    account_id = sign_up(with_vies).account.id
+    account_id = sign_up(with_vies, config(seats=3)).account.id  # a seat for each person
     billing_admin = add_person(with_vies, account_id, "bill@example.com", "admin", True)
     user = add_person(with_vies, account_id, "user@example.com")
     for person in (billing_admin, user):
