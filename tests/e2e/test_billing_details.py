@@ -57,7 +57,13 @@ def test_the_primary_admin_corrects_a_wrong_vat_id_and_saves(page: Page,
     expect(vat).to_have_value(WRONG_VAT)  # what was typed comes back
     expect(form.get_by_label("City")).to_have_value("Milano")
     expect(form.get_by_label("City")).not_to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_test_id("error")).to_have_text("1 field needs your attention.")
+    summary = page.get_by_test_id("error")
+    expect(summary.locator("strong")).to_have_text("1 field needs your attention.")
+    expect(summary).to_be_focused()  # announced; the next Tab reaches its link
+    page.keyboard.press("Tab")
+    expect(summary.get_by_role("link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(vat).to_be_focused()
     shot(page, "en-billing-details-error")
     assert_accessible(page, "billing details form with an error (en)")
 
@@ -119,7 +125,9 @@ def test_an_italian_consumer_needs_the_codice_fiscale(page: Page, server: Server
         "An Italian consumer needs the codice fiscale.")
     expect(page.get_by_test_id("error-address.province")).to_have_text(
         "Required in Italy: two letters, e.g. MI, RM.")
-    expect(page.get_by_test_id("error")).to_have_text("2 fields need your attention.")
+    expect(page.get_by_test_id("error").get_by_role("link")).to_have_text([
+        "Province or region: Required in Italy: two letters, e.g. MI, RM.",
+        "Codice fiscale: An Italian consumer needs the codice fiscale."])
     form.get_by_label("Codice fiscale").fill("RSSMRA85T10A562S")
     form.get_by_label("Province or region").fill("RM")
     form.get_by_role("button", name="Save billing details").click()

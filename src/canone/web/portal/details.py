@@ -27,9 +27,16 @@ from canone.web.templating import PageRoute, render, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-# Every field of the form, named as the services name them.
-FIELDS = ("kind", "legal_name", "address.street", "address.postcode", "address.city",
-          "address.province", "address.country", "vat_id", "tax_code", "sdi_code", "pec")
+# Every field of the form, named as the services name them, with its label.
+LABELS = {
+    "kind": N_("Invoice to"), "address.country": N_("Country"),
+    "legal_name": N_("Legal name"), "address.street": N_("Street and number"),
+    "address.postcode": N_("Postcode"), "address.city": N_("City"),
+    "address.province": N_("Province or region"), "vat_id": N_("VAT number (partita IVA)"),
+    "tax_code": N_("Codice fiscale"), "sdi_code": N_("SDI recipient code"),
+    "pec": N_("PEC (certified email)"),
+}
+FIELDS = tuple(LABELS)
 
 # (field or "*", a word of the services' English message, what the page says). The first
 # match wins; a field without a match gets "This value is not valid."
@@ -127,15 +134,13 @@ def shown_details(tr: Translator, saved: BillingDetails | None) -> list[tuple[st
     country = dict(country_choices(tr)).get(a.country, a.country)
     where = " ".join(part for part in (a.postcode, a.city, f"({a.province})" if a.province
                                        else "") if part)
-    rows = [(tr.gettext("Invoice to"), tr.gettext("A business") if saved.is_business
+    rows = [(LABELS["kind"], tr.gettext("A business") if saved.is_business
              else tr.gettext("A person (consumer)")),
-            (tr.gettext("Legal name"), saved.legal_name),
-            (tr.gettext("Address"), f"{a.street}, {where}, {country}"),
-            (tr.gettext("VAT number (partita IVA)"), saved.vat_id or ""),
-            (tr.gettext("Codice fiscale"), saved.tax_code or ""),
-            (tr.gettext("SDI recipient code"), saved.sdi_code or ""),
-            (tr.gettext("PEC (certified email)"), saved.pec or "")]
-    return [(label, value) for label, value in rows if value]
+            (LABELS["legal_name"], saved.legal_name),
+            (N_("Address"), f"{a.street}, {where}, {country}"),
+            (LABELS["vat_id"], saved.vat_id or ""), (LABELS["tax_code"], saved.tax_code or ""),
+            (LABELS["sdi_code"], saved.sdi_code or ""), (LABELS["pec"], saved.pec or "")]
+    return [(tr.gettext(label), value) for label, value in rows if value]
 
 
 def _form_page(request: Request, signed_in: SignedIn, form: DetailsForm,
@@ -145,9 +150,12 @@ def _form_page(request: Request, signed_in: SignedIn, form: DetailsForm,
     o = billing_overview(services_of(request), signed_in.actor, signed_in.user.account_id)
     if not o.viewer_is_primary_admin:
         return RedirectResponse("/billing?error=forbidden", 303)
-    shown = {field: field_error(tr, field, message) for field, message in errors.items()}
+    # In the order of the form, so the summary at the top lists them as they come.
+    shown = {field: field_error(tr, field, errors[field]) for field in FIELDS
+             if field in errors}
     return render(request, "portal/billing_details.html", {
         "o": o, "account": o.account, "v": form.values, "errors": shown,
+        "labels": {field: tr.gettext(label) for field, label in LABELS.items()},
         "countries": country_choices(tr)}, status_code=status_code)
 
 

@@ -35,4 +35,15 @@
 
   form.addEventListener("change", sync);
   sync();
+
+  // A link of the error summary puts the cursor in its field (not only scrolls to it).
+  document.querySelectorAll(".error-summary a[href^='#']").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      const field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    });
+  });
 })();
