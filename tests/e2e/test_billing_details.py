@@ -29,7 +29,7 @@ def _fill_italian_business(page: Page, vat_id: str) -> None:
     form.get_by_label("Postcode").fill("20121")
     form.get_by_label("City").fill("Milano")
     form.get_by_label("Province or region").fill("mi")
-    form.get_by_label("VAT number (partita IVA)").fill(vat_id)
+    form.get_by_label("VAT number").fill(vat_id)
 
 
 def test_the_primary_admin_corrects_a_wrong_vat_id_and_saves(page: Page,
@@ -39,19 +39,20 @@ def test_the_primary_admin_corrects_a_wrong_vat_id_and_saves(page: Page,
     section = page.get_by_test_id("billing-details")
     expect(section.get_by_test_id("no-details")).to_have_text(
         "None yet: your invoices show only the account's name.")
+    shot(page, "en-billing-details-none-yet")
     section.get_by_role("link", name="Add billing details").click()
     expect(page.get_by_role("heading", name="Billing details", exact=True)).to_be_visible()
     form = page.get_by_test_id("details-form")
     # An Italian business: no codice fiscale needed, SDI code and PEC offered.
     _fill_italian_business(page, WRONG_VAT)
     expect(form.get_by_label("SDI recipient code")).to_be_visible()
-    expect(form.get_by_label("VAT number (partita IVA)")).to_have_attribute(
+    expect(form.get_by_label("VAT number")).to_have_attribute(
         "aria-required", "true")
     form.get_by_role("button", name="Save billing details").click()
 
-    vat = form.get_by_label("VAT number (partita IVA)")
+    vat = form.get_by_label("VAT number")
     expect(page.get_by_test_id("error-vat_id")).to_have_text(
-        "This VAT number (partita IVA) is not valid: check its digits and its country.")
+        "This VAT number is not valid: check its digits and its country.")
     expect(vat).to_have_attribute("aria-invalid", "true")
     expect(vat).to_have_attribute("aria-describedby", "bd-vat_id-hint bd-vat_id-error")
     expect(vat).to_have_value(WRONG_VAT)  # what was typed comes back
@@ -113,7 +114,7 @@ def test_an_italian_consumer_needs_the_codice_fiscale(page: Page, server: Server
     form = page.get_by_test_id("details-form")
     form.get_by_label("A person (consumer)").check()
     form.get_by_label("Country").select_option("IT")
-    expect(form.get_by_label("VAT number (partita IVA)")).to_be_hidden()
+    expect(form.get_by_label("VAT number")).to_be_hidden()
     expect(form.get_by_label("SDI recipient code")).to_be_hidden()
     expect(form.get_by_label("Codice fiscale")).to_be_visible()
     form.get_by_label("Legal name").fill("Maria Rossi")
@@ -150,6 +151,8 @@ def test_another_admin_sees_the_details_read_only(page: Page, server: Server) ->
     expect(section).to_contain_text("Hauptstraße 5, 10115 Berlin, Germany")
     expect(section).to_contain_text("DE136695976")
     expect(section.get_by_role("link")).to_have_count(0)
+    section.scroll_into_view_if_needed()
+    shot(page, "en-billing-details-read-only", full_page=False)
     expect(section.get_by_test_id("details-ask")).to_have_text(
         f"Only the primary admin can change them: ask Ada Lovelace ({account.email}).")
     page.goto("/billing/details")  # the form itself is not theirs either

@@ -22,10 +22,10 @@ def _refused(details: BillingDetails) -> dict[str, str]:
 
 CASES = [
     (BillingDetails("business", "Rossi S.r.l.", MILAN, "IT00743110158"), "vat_id",
-     "This VAT number (partita IVA) is not valid: check its digits and its country.",
+     "This VAT number is not valid: check its digits and its country.",
      "La partita IVA non è valida: controlla le cifre e il paese."),
     (BillingDetails("business", "Beispiel GmbH", BERLIN, "DE136695977"), "vat_id",
-     "This VAT number (partita IVA) is not valid: check its digits and its country.",
+     "This VAT number is not valid: check its digits and its country.",
      "La partita IVA non è valida: controlla le cifre e il paese."),
     (BillingDetails("business", "Rossi S.r.l.", MILAN), "vat_id",
      "An Italian business needs its VAT number (partita IVA).",

@@ -32,7 +32,7 @@ LABELS = {
     "kind": N_("Invoice to"), "address.country": N_("Country"),
     "legal_name": N_("Legal name"), "address.street": N_("Street and number"),
     "address.postcode": N_("Postcode"), "address.city": N_("City"),
-    "address.province": N_("Province or region"), "vat_id": N_("VAT number (partita IVA)"),
+    "address.province": N_("Province or region"), "vat_id": N_("VAT number"),
     "tax_code": N_("Codice fiscale"), "sdi_code": N_("SDI recipient code"),
     "pec": N_("PEC (certified email)"),
 }
@@ -44,8 +44,7 @@ _PROBLEMS: tuple[tuple[str, str, str], ...] = (
     ("vat_id", "is required", N_("An Italian business needs its VAT number (partita IVA).")),
     ("vat_id", "consumer has no", N_("A consumer has no VAT number: leave it empty, or "
                                      "choose Business.")),
-    ("vat_id", "", N_("This VAT number (partita IVA) is not valid: check its digits and "
-                      "its country.")),
+    ("vat_id", "", N_("This VAT number is not valid: check its digits and its country.")),
     ("tax_code", "is required", N_("An Italian consumer needs the codice fiscale.")),
     ("tax_code", "16 letters", N_("A person's codice fiscale has 16 letters and digits.")),
     ("tax_code", "", N_("This codice fiscale is not valid.")),
