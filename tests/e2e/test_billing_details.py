@@ -158,6 +158,15 @@ def test_another_admin_sees_the_details_read_only(page: Page, server: Server) ->
     page.goto("/billing/details")  # the form itself is not theirs either
     expect(page.get_by_test_id("error")).to_have_text(
         "Only the account's primary admin can do this.")
+    # Nor a save sent by hand: the server judges, and nothing changes.
+    csrf = page.locator("input[name=csrf]").first.input_value()
+    answer = page.request.post("/billing/details", form={
+        "csrf": csrf, "kind": "business", "legal_name": "Someone Else GmbH",
+        "address.street": "Hauptstraße 5", "address.postcode": "10115",
+        "address.city": "Berlin", "address.country": "DE", "vat_id": "DE136695976"})
+    assert answer.url.endswith("/billing?error=forbidden")
+    saved = billing_details.get(svc, owner, account.account_id)
+    assert saved.details.legal_name == "Beispiel GmbH"
 
 
 def test_the_form_on_a_phone(browser, server: Server) -> None:  # type: ignore[no-untyped-def]
