@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from canone.web.portal import billing, changes, requests, session, settings
+from canone.web.portal import billing, changes, details, requests, session, settings
 
 router = APIRouter()
-for module in (session, billing, changes, requests, settings):
+for module in (session, billing, changes, details, requests, settings):
     router.include_router(module.router)

@@ -13,7 +13,7 @@ from canone.services import invoices
 from canone.services.overview import BillingOverview, billing_overview
 from canone.web.auth import SignedIn, services_of, signed_in_user
 from canone.web.i18n import Translator
-from canone.web.portal import labels, messages, view
+from canone.web.portal import details, labels, messages, view
 from canone.web.templating import PageRoute, render, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -56,6 +56,7 @@ def _billing_page(request: Request, done: str | None, error: str | None,
         "error_code": error, "confirmed": _confirmation(tr, o, invoice),
         "reasons": [(code, tr.gettext(text)) for code, text in labels.REASONS.items()],
         "next_billing": tr.date(o.subscription.period_end),
+        "details": details.shown_details(tr, details.saved_details(request, signed_in)),
     })
 
 

@@ -33,6 +33,8 @@ DONE = {
     "auto_upgrade_off": N_("Auto-upgrade is off."),
     "cancelled": N_("Your account will be cancelled at the end of the current period."),
     "resumed": N_("The cancellation was undone. Your subscription continues."),
+    "details_saved": N_("Your billing details are saved. They apply to the documents "
+                        "issued from now on."),
 }
 
 ERRORS = {
