@@ -350,7 +350,7 @@ are not JSON, whose message now gives the position within the line).
 2. A bare `canone price` skips building typer's command tree, which imported pydantic.
 3. `canone.cli` imports `Services` for type checking only.
 4. Prorated lines remembered; one `Period` per lookup.
-5. Answers written from remembered JSON texts (`codec.answer_text`, byte-identical to
+5. Answers written from remembered JSON texts (`price_command.answer_text`, byte-identical to
    `json.dumps(answer(...))`, which a property test checks).
 6. No `dataclasses.replace` on hot paths; interval factors kept; one f-string per change.
 7. One write per batch of arrived lines: fewer system calls (under PYTHONUNBUFFERED=1,

@@ -78,8 +78,10 @@ def gateway_of(settings: Settings, clock: Clock) -> PaymentGateway:
     if settings.payments == "stripe":
         from canone.integrations.payments.stripe import StripeGateway  # the SDK is large
 
-        assert settings.stripe_secret_key is not None  # payment_problems says so otherwise
-        return StripeGateway(settings.stripe_secret_key, settings.stripe_api_version,
+        key = settings.stripe_secret_key
+        if key is None:  # payment_problems names it first; this keeps the type honest
+            raise ValueError("CANONE_STRIPE_SECRET_KEY: required when CANONE_PAYMENTS=stripe")
+        return StripeGateway(key, settings.stripe_api_version,
                              settings.stripe_api_base)
     return SandboxGateway(settings.sandbox_path, clock)
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 import typer
 
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
-from canone.billing.codec import answer_text
 from canone.billing.errors import CatalogError
+from canone.price_command import answer_text
 from canone.settings import Settings
 
 if TYPE_CHECKING:  # only an annotation here; importing it costs every command ~0.05 s

@@ -29,6 +29,7 @@ from canone.services import (
 )
 from canone.services.access import STAFF, SYSTEM_ACTOR, Actor
 from canone.services.context import Services, local_date, local_midnight, new_id
+from canone.services.errors import existing
 from canone.services.ports import Card
 from canone.services.records import ADMIN, USER, Staff, User
 
@@ -194,8 +195,7 @@ def _open_account(svc: Services, demo: DemoAccount) -> User:
         card=Card(GOOD_CARD, 12, svc.now().year + 3, "123"), billing_details=demo.billing))
     billing_details.note_card_country(svc, signed.account.id, demo.card_country)
     with svc.database.transaction() as store:
-        owner = store.user_by_email(demo.email("owner"))
-    assert owner is not None
+        owner = existing(store.user_by_email(demo.email("owner")), "the demo's owner")
     for mailbox, title, role, billing in PEOPLE[1:]:
         accounts.add_user(svc, Actor.of_user(owner), signed.account.id, demo.email(mailbox),
                           f"{demo.name} {title}", PASSWORD, role=role, billing=billing)
@@ -212,20 +212,18 @@ def _swap_to_declining_card(svc: Services, owner: User) -> None:
 def _near_limit(svc: Services, owner: User) -> None:
     """The host product reports 92 % of the contact limit in use."""
     with svc.database.transaction() as store:
-        sub = store.subscription_of(owner.account_id)
-    assert sub is not None and sub.config.contacts is not None
-    usage.report(svc, SYSTEM_ACTOR, owner.account_id, sub.config.contacts * 92 // 100, 3)
+        sub = existing(store.subscription_of(owner.account_id), "subscription")
+    limit = existing(sub.config.contacts, "the demo plan's contact limit")
+    usage.report(svc, SYSTEM_ACTOR, owner.account_id, limit * 92 // 100, 3)
 
 
 def _reduce_and_ask(svc: Services, owner: User) -> None:
     """Fewer contacts from the next period (self-serve), and a request for a lower tier."""
     actor = Actor.of_user(owner)
     with svc.database.transaction() as store:
-        sub = store.subscription_of(owner.account_id)
-    assert sub is not None
+        sub = existing(store.subscription_of(owner.account_id), "subscription")
     quote = quotes.preview(svc, actor, owner.account_id, sub.config.with_(contacts=5000))
-    assert quote.token is not None
-    quotes.confirm(svc, actor, owner.account_id, quote.token)
+    quotes.confirm(svc, actor, owner.account_id, existing(quote.token, "the quote's token"))
     requests.create(
         svc, actor, owner.account_id, sub.config.with_(tier="plus", contacts=5000),
         "Costi", "Non usiamo più le automazioni avanzate: vorremmo passare al piano Plus "
@@ -236,8 +234,7 @@ def _ask_for_product_change(svc: Services, owner: User) -> None:
     """A request to leave the bundle for marketing alone, taken by the support agent."""
     actor = Actor.of_user(owner)
     with svc.database.transaction() as store:
-        sub = store.subscription_of(owner.account_id)
-    assert sub is not None
+        sub = existing(store.subscription_of(owner.account_id), "subscription")
     request = requests.create(
         svc, actor, owner.account_id, sub.config.with_(product="marketing"),
         "Non usiamo il CRM", "Vorremmo tenere solo Marketing Plus.")

@@ -8,8 +8,9 @@ from datetime import timedelta, timezone
 import pytest
 
 from canone.db.database import Database
+from canone.services.errors import Conflict
 from canone.services.records import AuditEntry, Event, InvoiceLine, LedgerEntry, Payment
-from canone.services.store import Conflict, Notification
+from canone.services.store import Notification
 
 from .samples import BIG, account, invoice, later
 

@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from canone.db.database import Database
+from canone.services.errors import Conflict
 from canone.services.records import LedgerEntry, PaymentIntent
-from canone.services.store import Conflict, IdempotencyRecord
+from canone.services.store import IdempotencyRecord
 
 from .samples import T0, account, invoice, subscription, user
 

@@ -13,7 +13,7 @@ from canone.integrations.vies import FakeVies
 from canone.services import accounts, billing_details
 from canone.services.access import ACCOUNT_KEY, EMAIL, Actor
 from canone.services.context import Services
-from canone.services.errors import Forbidden, NotFound
+from canone.services.errors import Forbidden, InvalidBillingDetails, NotFound
 from canone.services.records import AccountBillingDetails
 from canone.services.vies import ViesCheck
 from clocks import TestClock
@@ -90,7 +90,7 @@ def test_wrong_fields_are_all_named_and_nothing_is_saved(with_vies: Services) ->
     admin = admin_of(with_vies, account_id)
     wrong = replace(GERMAN_BUSINESS, vat_id="DE136695977",
                     address=replace(GERMAN_BUSINESS.address, city=" "))
-    with pytest.raises(billing_details.InvalidBillingDetails) as error:
+    with pytest.raises(InvalidBillingDetails) as error:
         billing_details.save(with_vies, admin, account_id, wrong)
     assert error.value.errors == {
         "address.city": "is required",
@@ -166,7 +166,7 @@ def test_sign_up_keeps_the_billing_details_with_vies_answer(with_vies: Services)
 def test_sign_up_names_wrong_billing_fields_and_creates_nothing(with_vies: Services) -> None:
     wrong = replace(ITALIAN_BUSINESS, vat_id="00743110158",
                     address=replace(MILANO, province="XX"))
-    with pytest.raises(billing_details.InvalidBillingDetails) as error:
+    with pytest.raises(InvalidBillingDetails) as error:
         accounts.sign_up(with_vies, accounts.SignUp(
             name="Officina", timezone="Europe/Rome", locale="it", currency="EUR",
             admin_email="eva@officina.example", admin_name="Eva Verdi",

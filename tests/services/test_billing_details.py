@@ -8,7 +8,8 @@ import pytest
 
 from canone.billing.parties import Address, BillingDetails
 from canone.billing.tax import TaxCustomer
-from canone.services.billing_details import InvalidBillingDetails, check_billing_details
+from canone.services.billing_details import check_billing_details
+from canone.services.errors import InvalidBillingDetails
 
 MILANO = Address("Via Torino 10", "20123", "Milano", "MI", "IT")
 BERLIN = Address("Unter den Linden 5", "10117", "Berlin", None, "DE")

@@ -1,4 +1,4 @@
-"""The JSON shapes of SPEC §7 (codec.answer), independent of the command around them."""
+"""The JSON shapes of SPEC §7 (price_command.answer), independent of the command around them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from canone.billing.catalog import default_catalog, parse_catalog_text
-from canone.billing.codec import answer, answer_text, date_from_json
+from canone.billing.codec import date_from_json
 from canone.billing.errors import InvalidField
+from canone.price_command import answer, answer_text
 
 CATALOG = default_catalog()
 PLUS: dict[str, Any] = {"product": "marketing", "tier": "plus", "interval": "month",

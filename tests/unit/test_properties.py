@@ -22,12 +22,13 @@ from hypothesis import strategies as st
 
 from canone.billing.catalog import default_catalog
 from canone.billing.changes import Change, plan_change
-from canone.billing.codec import answer, answer_text, config_to_json
+from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import prorate
 from canone.billing.periods import add_months, nth_period, period_containing
 from canone.billing.pricing import price
+from canone.price_command import answer, answer_text
 
 CATALOG = default_catalog()
 SEAT_CAP = 30  # enough to cross every tier's included seats; the tiers set no maximum

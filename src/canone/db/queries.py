@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from canone.services.store import Conflict
+from canone.services.errors import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
@@ -101,7 +101,8 @@ class Queries:
         convert = [(name, table.c[name].type.bind_processor(dialect)) for name in rows[0]]
         listed = ", ".join(quote(name) for name, _ in convert)
         driver = self.connection.connection.driver_connection
-        assert driver is not None
+        if driver is None:  # a connection SQLAlchemy has already given back
+            raise RuntimeError("bulk insert on a closed database connection")
         try:
             with driver.cursor() as cursor, cursor.copy(
                     f"COPY {dialect.identifier_preparer.format_table(table)} ({listed}) "

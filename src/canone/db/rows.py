@@ -100,7 +100,8 @@ def subscription_values(s: Subscription) -> Values:
 def subscription_of(r: Row[Any]) -> Subscription:
     v = _fields(r, Subscription.__dataclass_fields__)
     config = config_of(v.pop("config"))
-    assert config is not None
+    if config is None:  # the column is NOT NULL: only a damaged row gets here
+        raise ValueError(f"subscription {v.get('id')}: no configuration stored")
     pending = config_of(v.pop("pending"))
     return Subscription(**v, config=config, pending=pending)
 

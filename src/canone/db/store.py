@@ -36,6 +36,7 @@ from canone.db.tables import (
     usage_thresholds,
     users,
 )
+from canone.services.errors import Conflict
 from canone.services.records import (
     CANCELLED,
     Account,
@@ -50,7 +51,6 @@ from canone.services.records import (
     Usage,
     User,
 )
-from canone.services.store import Conflict
 
 # The reads of every preview and confirmation, built once (see `Prepared`).
 _ACCOUNT = Prepared(keyed(accounts, "id"))

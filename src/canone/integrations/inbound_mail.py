@@ -65,7 +65,6 @@ class InboundMailHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.original_content or b"", policy=policy.default)
-        assert isinstance(message, EmailMessage)  # policy.default makes EmailMessage
         marker = automatic_reply(message)
         if marker:
             log.info("inbound mail from %s ignored: an automatic reply (%s)",

@@ -26,6 +26,7 @@ import httpcore
 import httpx
 
 from canone.services import destinations
+from canone.services.errors import RefusedDestination
 
 SECRET_PREFIX = "whsec_"
 FIRST_RETRY = timedelta(seconds=30)
@@ -165,7 +166,7 @@ class HttpWebhookSender:
             headers = signed_headers(secret, msg_id, int(now.timestamp()), payload)
             headers |= {"content-type": "application/json", "user-agent": USER_AGENT}
             response = self.client.post(url, content=payload, headers=headers)
-        except destinations.RefusedDestination as refused:
+        except RefusedDestination as refused:
             return DeliveryAttempt(None, f"not sent: {refused} (webhooks go to public "
                                    "addresses only)", False)
         except httpx.TimeoutException:

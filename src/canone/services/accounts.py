@@ -36,7 +36,7 @@ from canone.services.context import (
     record_change,
     subscription_json,
 )
-from canone.services.errors import NoFreeSeat
+from canone.services.errors import InvalidBillingDetails, NoFreeSeat, existing
 from canone.services.passwords import check_new_password
 from canone.services.payments import PENDING, pay
 from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
@@ -194,10 +194,9 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
             store.add_intent(intent)
     result = pay(svc, intent)
     with svc.database.read() as store:
-        account = store.get_account(result["account_id"])
-        sub = store.subscription_of(result["account_id"])
-        invoice = store.get_invoice(result["invoice_id"])
-    assert account is not None and sub is not None and invoice is not None
+        account = existing(store.get_account(result["account_id"]), "account")
+        sub = existing(store.subscription_of(result["account_id"]), "subscription")
+        invoice = existing(store.get_invoice(result["invoice_id"]), "invoice")
     return SignedUp(account, sub, invoice)
 
 
@@ -208,7 +207,7 @@ def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, A
         return None
     try:
         details = billing_details.check_billing_details(typed)
-    except billing_details.InvalidBillingDetails as exc:
+    except InvalidBillingDetails as exc:
         raise exc.under("billing_details") from None
     return {"details": billing_details.details_to_json(details),
             "vies": billing_details.vies_to_json(billing_details.vies_check(svc, details))}
@@ -272,8 +271,7 @@ def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Acc
                       after={"card": _card(stored)}, event="account.updated")
     collection.collect_account(svc, account_id)  # what it owes, past due or awaiting a retry
     with svc.database.read() as store:
-        fresh = store.get_account(account_id)
-    assert fresh is not None
+        fresh = existing(store.get_account(account_id), f"account {account_id}")
     return fresh
 
 
@@ -343,8 +341,7 @@ def authenticate(svc: Services, email: str, password: str) -> str | None:
         ok = password_matches(user.password_hash, password) and user.active
         return f"user:{user.id}" if ok else None
     if password_matches(staff.password_hash if staff else None, password):
-        assert staff is not None
-        return f"staff:{staff.id}"
+        return None if staff is None else f"staff:{staff.id}"
     return None
 
 

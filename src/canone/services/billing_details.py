@@ -15,7 +15,6 @@ from typing import Any
 
 from babel import Locale
 
-from canone.billing.errors import InvalidField
 from canone.billing.parties import Address, BillingDetails
 from canone.billing.tax import BUSINESS, CONSUMER, KINDS, SELLER_COUNTRY
 from canone.billing.vat_rates import VatRates, default_vat_rates, vat_prefix
@@ -26,7 +25,7 @@ from canone.services.access import (
     require_primary_admin,
 )
 from canone.services.context import Services, record_change
-from canone.services.errors import NotFound
+from canone.services.errors import InvalidBillingDetails, NotFound
 from canone.services.records import AccountBillingDetails
 from canone.services.store import Store
 from canone.services.tax_ids import (
@@ -56,20 +55,6 @@ FOREIGN_SDI_CODE = "XXXXXXX"  # what a file to a customer abroad is addressed to
 _SDI_CODE = re.compile(r"[A-Z0-9]{7}")
 _PEC = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
-
-
-class InvalidBillingDetails(InvalidField):
-    """Every wrong field of a form at once; `field`/`message` are the first one's."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        field, message = next(iter(errors.items()))
-        super().__init__(field, message)
-        self.errors = errors
-
-    def under(self, prefix: str) -> InvalidBillingDetails:
-        """Every field named inside `prefix` (e.g. `billing_details.vat_id` at sign-up)."""
-        return InvalidBillingDetails({f"{prefix}.{field}": message
-                                      for field, message in self.errors.items()})
 
 
 @cache

@@ -12,13 +12,14 @@ Two ways in, one way of settling (`_settle_collections`):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from canone.services import subscriptions
 from canone.services.batching import BufferedStore
 from canone.services.context import Services, Settlement, local_date, record_change
-from canone.services.errors import PaymentFailed, PaymentPending
+from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.payments import PENDING, charge, settle, settle_in
 from canone.services.ports import ChargeResult
 from canone.services.records import (
@@ -31,6 +32,8 @@ from canone.services.records import (
     User,
 )
 from canone.services.store import Store
+
+log = logging.getLogger(__name__)
 
 # Failed collection is retried on days 3, 5 and 7 of the invoice (day 1 = issue day).
 RETRY_AFTER_DAYS = (2, 4, 6)
@@ -128,7 +131,8 @@ def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]],
             batch.flush()
         return settled
     except Exception:  # whatever it was, it is met again below, with one intent at stake
-        pass
+        log.warning("settling %d collections in one batch failed; settling them one by one",
+                    len(charged), exc_info=True)
     paid = []
     for key, outcome in charged:
         try:
@@ -220,8 +224,7 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
                        next_attempt_at=None)
     store.save_invoice(paid)
     subscriptions.record_paid(svc, store, intent, outcome, paid)
-    account = store.get_account(invoice.account_id, lock=True)
-    assert account is not None
+    account = existing(store.get_account(invoice.account_id, lock=True), "account")
     lifted = account.status == PAST_DUE and not _unpaid(store, account)
     if lifted:
         _set_standing(svc, store, account, ACTIVE)
@@ -241,8 +244,7 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
     restricted = "still" if account.status == PAST_DUE else "now" if retry is None else "no"
     if retry is None:
-        locked = store.get_account(invoice.account_id, lock=True)
-        assert locked is not None
+        locked = existing(store.get_account(invoice.account_id, lock=True), "account")
         _set_standing(svc, store, locked, PAST_DUE)
     last = invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[-1])
     subscriptions.notify_admin(svc, store, account, "payment_failed", {
@@ -253,9 +255,8 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:
-    invoice = store.get_invoice(str(intent.payload["invoice_id"]))
-    assert invoice is not None
-    return invoice
+    return existing(store.get_invoice(str(intent.payload["invoice_id"])),
+                    f"invoice of payment intent {intent.key}")
 
 
 def _unpaid(store: Store, account: Account) -> bool:

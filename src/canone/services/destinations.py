@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+from canone.services.errors import RefusedDestination
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Cloud metadata services: AWS, GCP, Azure, OpenStack (169.254.169.254), AWS over IPv6,
@@ -20,10 +22,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 METADATA = {ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254",
                                               "100.100.100.200")}
 UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
-
-
-class RefusedDestination(Exception):
-    """The destination is not a public address (the message says which and why)."""
 
 
 def refusal(address: IPAddress) -> str | None:

@@ -15,6 +15,7 @@ from canone.billing.errors import InvalidField
 from canone.services import destinations
 from canone.services.access import Actor, load_account, require_billing, require_staff
 from canone.services.context import Services, new_id
+from canone.services.errors import RefusedDestination
 from canone.services.store import Store, WebhookDelivery, WebhookEndpoint
 
 # Every event type the services emit (webhooks are sent for each state change).
@@ -59,7 +60,7 @@ def check_url(url: str, allow_private: bool = False) -> str:
     if not allow_private:
         try:
             destinations.public_addresses(parts.hostname, port)
-        except destinations.RefusedDestination as refused:
+        except RefusedDestination as refused:
             raise InvalidField("url", f"{refused}: webhooks go to public addresses "
                                "only") from None
         except (OSError, UnicodeError):

@@ -1,7 +1,9 @@
-"""The services' errors, on top of the billing core's (canone.billing.errors).
+"""The services' errors, on top of the billing core's (canone.billing.errors): every error
+the services raise is defined here, and nowhere else.
 
     BillingError
     ├── InvalidField            bad input; names the field             → 422 / exit 1
+    │   └── InvalidBillingDetails   every wrong field of a form at once → 422
     └── ServiceError
         ├── NotFound            no such account, invoice, request…     → 404
         ├── Forbidden           the actor may not do this              → 403
@@ -11,15 +13,29 @@
         ├── InvalidTransition   a request cannot move that way         → 409
         ├── AccountRestricted   past due: no purchase until it pays    → 409
         ├── NoFreeSeat          every user seat is taken               → 409
+        ├── Conflict            a uniqueness rule refused the write    → 409
         ├── PaymentFailed       declined, insufficient funds, no card  → 402
         └── PaymentPending      the card network did not answer        → 402
 
-The web and CLI layers map this tree once (web/problems.py, cli.py).
+    RefusedDestination          a webhook URL that is not a public address
+
+    GatewayError                what a payment gateway (a port adapter) raises; the
+    ├── CardRejected            services turn each into one of the errors above
+    ├── BelowMinimumCharge
+    ├── RefundRefused
+    └── GatewayTimeout
+
+The web layer maps this tree to HTTP statuses once (web/problems.py: STATUS), the CLI to
+messages and exit codes (cli.py).
 """
 
 from __future__ import annotations
 
-from canone.billing.errors import BillingError
+from typing import TypeVar
+
+from canone.billing.errors import BillingError, InvalidField
+
+T = TypeVar("T")
 
 
 class ServiceError(BillingError):
@@ -32,6 +48,15 @@ class ServiceError(BillingError):
 
 class NotFound(ServiceError):
     code = "not_found"
+
+
+def existing(value: T | None, what: str) -> T:
+    """`value`, which the caller has reason to know exists (it wrote it, locked it, or read
+    a row that points at it): a None means the records disagree, and is a NotFound naming
+    `what`, not a crash further on."""
+    if value is None:
+        raise NotFound(f"{what} not found")
+    return value
 
 
 class Forbidden(ServiceError):
@@ -87,3 +112,66 @@ class PaymentFailed(ServiceError):
 
 class PaymentPending(ServiceError):
     code = "payment_pending"
+
+
+class Conflict(ServiceError):
+    """A uniqueness rule refused the write (duplicate key, a taken e-mail address, an
+    invoice for a billed period). The database's unique constraints raise it too, so two
+    writes racing past the same check end as a Conflict, not as a crash."""
+
+    code = "conflict"
+
+
+class InvalidBillingDetails(InvalidField):
+    """Every wrong field of a form at once; `field`/`message` are the first one's."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(field, message)
+        self.errors = errors
+
+    def under(self, prefix: str) -> InvalidBillingDetails:
+        """Every field named inside `prefix` (e.g. `billing_details.vat_id` at sign-up)."""
+        return InvalidBillingDetails({f"{prefix}.{field}": message
+                                      for field, message in self.errors.items()})
+
+
+class RefusedDestination(Exception):
+    """The destination is not a public address (the message says which and why)."""
+
+
+# -- the payment gateway port's errors ------------------------------------------------------
+
+
+class GatewayError(Exception):
+    """Base of what a payment gateway raises (services.ports.PaymentGateway)."""
+
+
+class CardRejected(GatewayError):
+    """The card cannot be stored (bad number, expired, wrong cvc); `field` names which part."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class BelowMinimumCharge(GatewayError):
+    """The amount is under the provider's minimum charge: nothing was charged (SPEC §9: the
+    amount is carried to the account's next invoice)."""
+
+    def __init__(self, amount_minor: int, minimum_minor: int, currency: str) -> None:
+        super().__init__(f"{amount_minor} is below the minimum charge of {minimum_minor}"
+                         f" (minor units of {currency})")
+        self.amount_minor = amount_minor
+        self.minimum_minor = minimum_minor
+        self.currency = currency
+
+
+class RefundRefused(GatewayError):
+    """The provider refused the refund (more than is left, a failed payment, …)."""
+
+
+class GatewayTimeout(GatewayError):
+    """No answer in time: the charge may or may not have been taken. Settle it with
+    `PaymentGateway.lookup` (reconciliation), never by charging again with a new key."""

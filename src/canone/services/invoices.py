@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from canone.billing.money import from_minor
 from canone.services.access import Actor, load_account, primary_admin_of, require_billing
 from canone.services.context import Services, local_date
-from canone.services.errors import NotFound
+from canone.services.errors import NotFound, existing
 from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
 from canone.services.records import Account, Invoice, LedgerEntry
 from canone.services.store import Store
@@ -61,8 +61,7 @@ def invoice_document(svc: Services, actor: Actor, invoice_id: str,
     """What the invoice PDF prints, in the account's language (access checked)."""
     found = invoice(svc, actor, invoice_id)
     with svc.database.read() as store:
-        account = store.get_account(found.account_id)
-        assert account is not None
+        account = existing(store.get_account(found.account_id), "account")
         return document_of(store, found, account, seller_name, seller_address)
 
 

@@ -11,6 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+# The gateway's errors are part of this port; they are defined with every other error.
+from canone.services.errors import BelowMinimumCharge as BelowMinimumCharge
+from canone.services.errors import CardRejected as CardRejected
+from canone.services.errors import GatewayTimeout as GatewayTimeout
+from canone.services.errors import RefundRefused as RefundRefused
+
 # -- time ---------------------------------------------------------------------------------
 
 
@@ -120,36 +126,6 @@ class PaymentEvent:
     object_type: str  # e.g. "payment_intent"
     created: int  # Unix time at the provider
     api_version: str | None
-
-
-class CardRejected(Exception):
-    """The card cannot be stored (bad number, expired, wrong cvc); `field` names which part."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-class BelowMinimumCharge(Exception):
-    """The amount is under the provider's minimum charge: nothing was charged (SPEC §9: the
-    amount is carried to the account's next invoice)."""
-
-    def __init__(self, amount_minor: int, minimum_minor: int, currency: str) -> None:
-        super().__init__(f"{amount_minor} is below the minimum charge of {minimum_minor}"
-                         f" (minor units of {currency})")
-        self.amount_minor = amount_minor
-        self.minimum_minor = minimum_minor
-        self.currency = currency
-
-
-class RefundRefused(Exception):
-    """The provider refused the refund (more than is left, a failed payment, …)."""
-
-
-class GatewayTimeout(Exception):
-    """No answer in time: the charge may or may not have been taken. Settle it with
-    `PaymentGateway.lookup` (reconciliation), never by charging again with a new key."""
 
 
 class PaymentGateway(Protocol):

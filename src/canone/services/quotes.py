@@ -20,7 +20,7 @@ from canone.billing.pricing import Price, price
 from canone.services import standing, subscriptions
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
-from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote
+from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
 from canone.services.payments import (
         PENDING,
     SUCCEEDED,
@@ -190,11 +190,9 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
     result stored for replays, and the invoice issued (None when nothing was due)."""
     claims = intent.payload
-    account_id = intent.account_id
-    assert account_id is not None
-    account = store.get_account(account_id, lock=True)
-    sub = store.subscription_of(account_id, lock=True)
-    assert account is not None and sub is not None
+    account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
+    account = existing(store.get_account(account_id, lock=True), "account")
+    sub = existing(store.subscription_of(account_id, lock=True), "subscription")
     if sub.version != claims["v"]:
         # Paid for a change that another one overtook: keep the money as account credit.
         # The money was taken: record the payment too, or nothing would show where the

@@ -34,6 +34,7 @@ from canone.services.context import (
     subscription_json,
     today,
 )
+from canone.services.errors import Conflict, existing
 from canone.services.records import (
     CANCELLED,
     Account,
@@ -42,7 +43,7 @@ from canone.services.records import (
     PaymentIntent,
     Subscription,
 )
-from canone.services.store import Conflict, Store
+from canone.services.store import Store
 
 # What `renew_one` did with a due subscription.
 RENEWED, CANCELLED_NOW, BLOCKED = "renewed", "cancelled", "blocked"
@@ -185,8 +186,7 @@ def _next_bill(svc: Services, sub: Subscription) -> Price | str:
 def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport) -> str:
     """Renew one due subscription in the caller's transaction (the subscription locked):
     RENEWED, CANCELLED_NOW (it was to end at period end) or BLOCKED (left due)."""
-    account = store.get_account(sub.account_id)
-    assert account is not None
+    account = existing(store.get_account(sub.account_id), "account")
     if sub.cancel_at_period_end:
         ended = sub.but(status=CANCELLED, version=sub.version + 1,
                         renews_at=sub.renews_at + timedelta(days=365 * 1000))

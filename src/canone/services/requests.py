@@ -19,7 +19,7 @@ from canone.services.access import (
     require_staff,
 )
 from canone.services.context import Services, new_id, notify, record_change, today
-from canone.services.errors import InvalidTransition, NotFound
+from canone.services.errors import InvalidTransition, NotFound, existing
 from canone.services.records import ChangeRequest, RequestEvent
 from canone.services.store import Store
 
@@ -107,12 +107,12 @@ def transition(svc: Services, actor: Actor, request_id: str, to: str,
 def _apply(svc: Services, store: Store, actor: Actor, request: ChangeRequest,
            effective: str) -> None:
     desired = request.desired
-    assert desired is not None
+    if desired is None:
+        raise InvalidTransition("The request names no desired plan: there is nothing to apply.")
     if price(svc.catalog, desired).status == CUSTOM:
         raise InvalidTransition("The desired configuration has a custom price; agree it with "
                                 "sales and set the plan up in the catalog first.")
-    account = store.get_account(request.account_id, lock=True)
-    assert account is not None
+    account = existing(store.get_account(request.account_id, lock=True), "account")
     sub = subscriptions.current(svc, store, account, lock=True)
     users = quotes.active_users(store, account.id)
     if desired.seats < users:  # support may not leave fewer seats than active users
@@ -144,8 +144,7 @@ def _announce(svc: Services, store: Store, request: ChangeRequest, event: str,
     record_change(svc, store, account_id=request.account_id,
                   actor=request.history[-1].actor if request.history else "system",
                   action=event, before=None, after=data, event=event)
-    account = store.get_account(request.account_id)
-    assert account is not None
+    account = existing(store.get_account(request.account_id), "account")
     notify(svc, store, account, request.requester_email, email, data)
 
 

@@ -8,7 +8,13 @@ from canone.billing.money import from_minor
 from canone.services import collection
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services
-from canone.services.errors import AccountRestricted, NotFound, PaymentFailed, PaymentPending
+from canone.services.errors import (
+    AccountRestricted,
+    NotFound,
+    PaymentFailed,
+    PaymentPending,
+    existing,
+)
 from canone.services.payments import PENDING
 from canone.services.records import PAST_DUE, Account, Invoice
 from canone.services.store import Store
@@ -58,8 +64,7 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
         store.save_invoice(invoice.but(next_attempt_at=svc.now()))
     collection.collect(svc, svc.now(), account_id=invoice.account_id)
     with svc.database.read() as store:
-        after = store.get_invoice(invoice_id)
-        assert after is not None
+        after = existing(store.get_invoice(invoice_id), f"invoice {invoice_id}")
         if after.status != OPEN:
             return after
         tried = store.get_intent(collection.attempt_key(after, after.attempts))

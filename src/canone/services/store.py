@@ -31,10 +31,6 @@ from canone.services.records import (
 )
 
 
-class Conflict(Exception):
-    """A uniqueness rule refused the write (duplicate key, invoice for a billed period)."""
-
-
 @dataclass(frozen=True)
 class Notification:
     """An email to send through the outbox, rendered later in the recipient's language."""

@@ -28,7 +28,7 @@ from canone.services.context import (
     subscription_json,
     today,
 )
-from canone.services.errors import Busy, InvalidTransition, NotFound
+from canone.services.errors import Busy, InvalidTransition, NotFound, existing
 from canone.services.payments import record_payment
 from canone.services.ports import ChargeResult
 from canone.services.records import (
@@ -162,9 +162,8 @@ def payment_failed(svc: Services, store: Store, intent: PaymentIntent, outcome: 
                    invoice: Invoice | None) -> tuple[Account, dict[str, object]]:
     """Record a failed charge (payment, audit, event); the account and what the event said,
     for the caller's email, which depends on what failed (an invoice, a plan change)."""
-    assert intent.account_id is not None
-    account = store.get_account(intent.account_id)
-    assert account is not None
+    account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
+    account = existing(store.get_account(account_id), "account")
     record_payment(svc, store, intent, outcome, account.id, invoice.id if invoice else None)
     data: dict[str, object] = {
         "amount": intent.amount, "currency": intent.currency, "reason": outcome.status,

@@ -29,6 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from canone.services import accounts
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
+from canone.services.errors import Forbidden
 from canone.services.records import Account, Staff, User
 from canone.services.store import Store, WebSession
 from canone.services.throttle import SignInThrottle
@@ -57,10 +58,19 @@ class SignedIn:
         return self.session.csrf
 
     @property
+    def customer(self) -> User:
+        """The account user signed in; the customers' routes (`signed_in_user`,
+        `posting_user`) let no one else in, so a None here is refused, not a crash."""
+        if self.user is None:
+            raise Forbidden("This page is for customers.")
+        return self.user
+
+    @property
     def actor(self) -> Actor:
         if self.user is not None:
             return Actor.of_user(self.user)
-        assert self.staff is not None
+        if self.staff is None:
+            raise Forbidden("Nobody is signed in.")
         return Actor(STAFF, f"staff:{self.staff.email}")
 
     @property

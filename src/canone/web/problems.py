@@ -12,12 +12,13 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from canone.billing.errors import InvalidField
-from canone.services.billing_details import InvalidBillingDetails
 from canone.services.errors import (
     AccountRestricted,
     Busy,
     ChangeRefused,
+    Conflict,
     Forbidden,
+    InvalidBillingDetails,
     InvalidTransition,
     NoFreeSeat,
     NotFound,
@@ -29,7 +30,10 @@ from canone.services.errors import (
 
 log = logging.getLogger("canone.web")
 
-STATUS = {
+# The one map of the domain's errors to HTTP statuses: API problems, pages and the console
+# all read it (through `status_of`). A subclass takes its nearest listed ancestor's status.
+STATUS: dict[type[Exception], int] = {
+    InvalidField: 422,
     NotFound: 404,
     Forbidden: 403,
     ChangeRefused: 409,
@@ -38,6 +42,7 @@ STATUS = {
     InvalidTransition: 409,
     AccountRestricted: 409,
     NoFreeSeat: 409,
+    Conflict: 409,
     PaymentFailed: 402,
     PaymentPending: 402,
 }
@@ -51,6 +56,7 @@ TITLES = {
     "invalid_transition": "Not possible in the current state",
     "account_restricted": "The account is past due: pay the open invoice first",
     "no_free_seat": "Every user seat is taken",
+    "conflict": "This conflicts with something that already exists",
     "payment_failed": "Payment failed",
     "payment_pending": "Payment outcome pending",
     "unauthorized": "Missing or invalid API key",
@@ -78,6 +84,15 @@ API_SECURITY_HEADERS = {
 }
 
 
+def status_of(exc: Exception) -> int:
+    """The HTTP status of an error: from STATUS; 400 for another error of the services'
+    tree, 500 for anything else (a bug)."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400 if isinstance(exc, ServiceError) else 500
+
+
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": f"urn:canone:problem:{code}", "title": TITLES.get(code, code),
             "status": status, "detail": detail, **extra}
@@ -88,7 +103,7 @@ def problem_for(exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidField):
         listed = exc.errors if isinstance(exc, InvalidBillingDetails) else {
             exc.field: exc.message}
-        return problem(422, "invalid_field", exc.message, field=exc.field,
+        return problem(status_of(exc), "invalid_field", exc.message, field=exc.field,
                        errors=[{"field": field, "message": message}
                                for field, message in listed.items()])
     if isinstance(exc, ServiceError):
@@ -99,7 +114,7 @@ def problem_for(exc: Exception) -> JSONResponse:
             extra["primary_admin"] = exc.primary_admin
         if isinstance(exc, PaymentFailed):
             extra["decline_code"] = exc.decline_code
-        return problem(STATUS.get(type(exc), 400), exc.code, exc.message, **extra)
+        return problem(status_of(exc), exc.code, exc.message, **extra)
     log.exception("unexpected error", exc_info=exc)
     return problem(500, "internal", "Something went wrong on our side; nothing was changed.")
 

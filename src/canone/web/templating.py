@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException
 from canone.services.errors import Forbidden, NotFound
 from canone.web import i18n
 from canone.web.i18n import Translator
+from canone.web.problems import status_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANG_COOKIE = "canone_lang"
@@ -162,7 +163,7 @@ def error_page(request: Request, status: int, title: str, message: str,
 def forbidden_page(request: Request, exc: Forbidden) -> HTMLResponse:
     """403: what is not allowed and whom to ask (the account's primary admin)."""
     tr = translator_of(request)
-    return error_page(request, 403, tr.gettext("You don't have access to this page"),
+    return error_page(request, status_of(exc), tr.gettext("You don't have access to this page"),
                       tr.gettext("Only the primary admin or an admin with billing permission "
                                  "can see and change billing."),
                       primary_admin=exc.primary_admin)
@@ -183,9 +184,9 @@ class PageRoute(APIRoute):
                 return error_page(request, exc.status, exc.title, exc.message, **exc.extra)
             except Forbidden as exc:
                 return forbidden_page(request, exc)
-            except NotFound:
+            except NotFound as exc:
                 tr = translator_of(request)
-                return error_page(request, 404, tr.gettext("Page not found"),
+                return error_page(request, status_of(exc), tr.gettext("Page not found"),
                                   tr.gettext("There is nothing at this address."))
             except RequestValidationError:
                 tr = translator_of(request)

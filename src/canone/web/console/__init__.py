@@ -20,6 +20,7 @@ from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, NOW, PERI
 from canone.web.auth import SignedIn, services_of
 from canone.web.console import labels, views
 from canone.web.console.guard import staff_page, staff_posting
+from canone.web.problems import status_of
 from canone.web.templating import PageRoute, render, translator_of
 
 router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=False)
@@ -84,7 +85,7 @@ def act_on_request(request: Request, request_id: str, signed_in: PostingStaff,
                    message: Annotated[str, Form()] = "") -> Response:
     svc = services_of(request)
     tr = translator_of(request)
-    error = None
+    error, status = None, 409  # the form's own refusals: the request stays as it was
     if action not in ACTIONS:
         error = tr.gettext("Choose one of the actions on this page.")
     elif action == "decline" and not message.strip():
@@ -95,12 +96,12 @@ def act_on_request(request: Request, request_id: str, signed_in: PostingStaff,
         try:
             requests.transition(svc, signed_in.actor, request_id, to, effective, message.strip())
         except (ServiceError, InvalidField) as exc:
-            error = _why_not(tr.gettext, exc)
+            error, status = _why_not(tr.gettext, exc), status_of(exc)
         else:
             return RedirectResponse(f"/console/requests/{request_id}?done={action}", 303)
     detail = views.request_detail(svc, signed_in.actor, request_id)
     return _page(request, "request.html", "requests", detail=detail, error=error,
-                 message=message, failed_action=action, status_code=409)
+                 message=message, failed_action=action, status_code=status)
 
 
 def _why_not(gettext: Any, exc: Exception) -> str:

@@ -10,6 +10,7 @@ from datetime import date
 
 from canone.billing.adjustments import applied_now
 from canone.billing.changes import Change, plan_change
+from canone.billing.configuration import Configuration
 from canone.billing.errors import InvalidField
 from canone.billing.pricing import CUSTOM, Price, price
 from canone.services import requests
@@ -122,7 +123,7 @@ def request_detail(svc: Services, actor: Actor, request_id: str) -> RequestDetai
         problem = N_("The subscription is due for renewal: run billing, then apply the "
                      "change.")
     if request.desired is not None and sub is not None:
-        pricing = _price_change(svc, sub, request, day)
+        pricing = _price_change(svc, sub, request.desired, day)
         if pricing is None or pricing.desired.status == CUSTOM:
             problem = problem or N_("The desired plan has a custom price: agree it with "
                                     "sales and set it up in the catalog first.")
@@ -130,10 +131,8 @@ def request_detail(svc: Services, actor: Actor, request_id: str) -> RequestDetai
                          problem)
 
 
-def _price_change(svc: Services, sub: Subscription, request: ChangeRequest, day: date
+def _price_change(svc: Services, sub: Subscription, desired: Configuration, day: date
                   ) -> Pricing | None:
-    desired = request.desired
-    assert desired is not None
     try:
         classified = plan_change(svc.catalog, sub.config, desired, sub.anchor, day)
     except InvalidField:

@@ -21,8 +21,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 def _overview(request: Request, signed_in: SignedIn) -> BillingOverview:
     """The page's data; a person without billing access gets the 403 page (PageRoute)."""
-    assert signed_in.user is not None
-    return billing_overview(services_of(request), signed_in.actor, signed_in.user.account_id)
+    return billing_overview(services_of(request), signed_in.actor, signed_in.customer.account_id)
 
 
 def _confirmation(tr: Translator, o: BillingOverview, invoice_id: str | None

@@ -31,8 +31,7 @@ UNREADABLE = N_("The page sent a request that could not be read. Reload the page
 
 
 def _account_id(signed_in: SignedIn) -> str:
-    assert signed_in.user is not None
-    return signed_in.user.account_id
+    return signed_in.customer.account_id
 
 
 def _invalid_choice(request: Request, signed_in: SignedIn, exc: InvalidField) -> str:

@@ -8,15 +8,7 @@ put arbitrary text on the page.
 from __future__ import annotations
 
 from canone.billing.errors import InvalidField
-from canone.services.errors import (
-    AccountRestricted,
-    Busy,
-    ChangeRefused,
-    Forbidden,
-    PaymentFailed,
-    PaymentPending,
-    StaleQuote,
-)
+from canone.services.errors import PaymentFailed, ServiceError
 from canone.web.i18n import N_, Translator
 
 DONE = {
@@ -74,24 +66,14 @@ def error_text(tr: Translator, code: str | None) -> str | None:
 
 
 def error_code(exc: Exception) -> str:
-    """The page's code for an error of the services."""
-    if isinstance(exc, StaleQuote):
-        return "stale_quote"
+    """The page's code for an error of the services: the error's own code (as in the
+    API's problems) where the page has words for it."""
     if isinstance(exc, PaymentFailed):
         return exc.decline_code if exc.decline_code in ERRORS else "declined"
-    if isinstance(exc, PaymentPending):
-        return "payment_pending"
-    if isinstance(exc, Busy):
-        return "busy"
-    if isinstance(exc, ChangeRefused):
-        return "change_refused"
-    if isinstance(exc, InvalidField) and exc.field == "quote_token":
-        return "invalid_quote"
-    if isinstance(exc, Forbidden):
-        return "forbidden"
-    if isinstance(exc, AccountRestricted):
-        return "account_restricted"
-    return "not_possible"  # InvalidTransition, NotFound and the rest of the tree
+    if isinstance(exc, InvalidField):
+        return "invalid_quote" if exc.field == "quote_token" else "not_possible"
+    code = exc.code if isinstance(exc, ServiceError) else None
+    return code if code in ERRORS else "not_possible"  # InvalidTransition, NotFound, …
 
 
 def field_text(tr: Translator, exc: InvalidField, active_users: int | None = None,

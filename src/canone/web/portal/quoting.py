@@ -113,8 +113,7 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
     cur = target.currency
     period = change.period
     new_period = change.new_anchor is not None
-    if new_period:  # month → year: a new yearly period starts today
-        assert change.new_anchor is not None
+    if change.new_anchor is not None:  # month → year: a new yearly period starts today
         next_start: date = nth_period(change.new_anchor, target.interval, 0).end
     else:
         next_start = period.end

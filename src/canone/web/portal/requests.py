@@ -26,9 +26,8 @@ def send_request(request: Request, reason: str = Form(""), message: str = Form("
                  currency: str = Form(""), contacts: str = Form(""), seats: str = Form(""),
                  addons: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies it)
                  signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
-    assert signed_in.user is not None
     svc = services_of(request)
-    account_id = signed_in.user.account_id
+    account_id = signed_in.customer.account_id
     try:
         desired = None
         if product:  # the plan picked in the form, made to fit as its live price was
@@ -50,9 +49,8 @@ def _changed(request: Request, signed_in: SignedIn, desired: Configuration | Non
     """The desired plan, or None when it is the current one (the message says it all)."""
     if desired is None:
         return None
-    assert signed_in.user is not None
     with services_of(request).database.read() as store:
-        sub = store.subscription_of(signed_in.user.account_id)
+        sub = store.subscription_of(signed_in.customer.account_id)
     return None if sub is not None and desired == sub.config else desired
 
 

@@ -19,8 +19,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 def _account_id(signed_in: SignedIn) -> str:
-    assert signed_in.user is not None
-    return signed_in.user.account_id
+    return signed_in.customer.account_id
 
 
 def _back(done: str | None = None, error: Exception | str | None = None) -> RedirectResponse:

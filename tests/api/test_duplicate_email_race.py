@@ -1,0 +1,56 @@
+"""Two sign-ups with one e-mail address at once: the one that loses the race gets a 409
+problem (the database's unique index speaks), never a 500."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from canone.billing.configuration import Configuration
+from canone.integrations.payments import SandboxGateway
+from canone.services import accounts
+from canone.services.context import Services
+from canone.services.ports import Card, StoredCard
+from canone.settings import Settings
+from canone.web.app import create_app
+
+from .conftest import API, bearer, config, signup_body
+
+
+class RacedGateway(SandboxGateway):
+    """The sandbox card network; while it stores the first card, another sign-up with the
+    same e-mail address completes (the window between the sign-up's check of the address
+    and its insert of the user)."""
+
+    racer: Services | None = None
+
+    def store_card(self, card: Card) -> StoredCard:
+        racer, self.racer = self.racer, None
+        if racer is not None:
+            accounts.sign_up(racer, accounts.SignUp(
+                name="Other shop", timezone="UTC", locale="en", currency="USD",
+                admin_email="ADA@example.com", admin_name="Ada", admin_password="another horse",
+                config=Configuration(**{**config(), "addons": ()}), card=card))
+        return super().store_card(card)
+
+
+def test_a_sign_up_that_loses_the_email_race_is_a_409_problem(
+        services: Services, settings: Settings, operator_key: str, tmp_path: Path) -> None:
+    gateway = RacedGateway(tmp_path / "sandbox.db", services.clock)
+    raced = replace(services, gateway=gateway)
+    gateway.racer = raced
+    with TestClient(create_app(settings, raced), raise_server_exceptions=False) as client:
+        response = client.post(f"{API}/accounts", json=signup_body(email="ada@example.com"),
+                               headers=bearer(operator_key))
+
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["type"], problem["title"]) == (
+        "urn:canone:problem:conflict", "This conflicts with something that already exists")
+    assert problem["detail"] == "a user with email ada@example.com already exists"
+    with raced.database.read() as store:
+        winner = store.user_by_email("ada@example.com")
+    assert winner is not None and winner.name == "Ada"  # the racer's
