@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from canone.billing.parties import Address, BillingDetails
-from canone.services.billing_details import InvalidBillingDetails, check_billing_details
+from canone.services.billing_details import check_billing_details
+from canone.services.errors import InvalidBillingDetails
 from canone.web.i18n import translator
 from canone.web.portal.details import DetailsForm, field_error
 

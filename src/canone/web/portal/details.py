@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from canone.billing.parties import Address, BillingDetails
 from canone.services import billing_details
-from canone.services.errors import Forbidden, NotFound, ServiceError
+from canone.services.errors import Forbidden, InvalidBillingDetails, NotFound, ServiceError
 from canone.services.overview import billing_overview
 from canone.web.auth import SignedIn, posting_user, services_of, signed_in_user
 from canone.web.i18n import N_, Translator
@@ -116,10 +116,9 @@ def country_choices(tr: Translator) -> list[tuple[str, str]]:
 
 def saved_details(request: Request, signed_in: SignedIn) -> BillingDetails | None:
     """The account's saved details, None before the first save."""
-    assert signed_in.user is not None
     try:
         saved = billing_details.get(services_of(request), signed_in.actor,
-                                    signed_in.user.account_id)
+                                    signed_in.customer.account_id)
     except NotFound:
         return None
     return saved.details
@@ -145,8 +144,7 @@ def shown_details(tr: Translator, saved: BillingDetails | None) -> list[tuple[st
 def _form_page(request: Request, signed_in: SignedIn, form: DetailsForm,
                errors: dict[str, str], status_code: int = 200) -> Response:
     tr = translator_of(request)
-    assert signed_in.user is not None
-    o = billing_overview(services_of(request), signed_in.actor, signed_in.user.account_id)
+    o = billing_overview(services_of(request), signed_in.actor, signed_in.customer.account_id)
     if not o.viewer_is_primary_admin:
         return RedirectResponse("/billing?error=forbidden", 303)
     # In the order of the form, so the summary at the top lists them as they come.
@@ -173,11 +171,10 @@ async def save_details(request: Request, signed_in: SignedIn = Depends(posting_u
 
 
 def _save_now(request: Request, signed_in: SignedIn, form: DetailsForm) -> Response:
-    assert signed_in.user is not None
     try:
         billing_details.save(services_of(request), signed_in.actor,
-                             signed_in.user.account_id, form.details())
-    except billing_details.InvalidBillingDetails as exc:
+                             signed_in.customer.account_id, form.details())
+    except InvalidBillingDetails as exc:
         return _form_page(request, signed_in, form, exc.errors, status_code=422)
     except Forbidden:
         return RedirectResponse("/billing?error=forbidden", 303)
