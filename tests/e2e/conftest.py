@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from argon2 import PasswordHasher
+from playwright.sync_api import expect
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
@@ -181,6 +182,11 @@ def _without_csp_violations(context):  # type: ignore[no-untyped-def]
     yield page
     context.close()
     assert not violations, f"blocked by the Content-Security-Policy: {violations}"
+
+
+# Assertions wait as long as actions do: a price or a page loaded on a busy 2-core machine
+# (two test workers, the server and Chromium) can take more than expect's own 5 s.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture
