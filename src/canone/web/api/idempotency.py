@@ -48,7 +48,8 @@ from starlette.concurrency import run_in_threadpool
 from canone.services import payments
 from canone.services.context import Services
 from canone.services.errors import Busy, PaymentPending
-from canone.services.store import Conflict, IdempotencyRecord
+from canone.services.records import IdempotencyRecord
+from canone.services.store import Conflict
 from canone.web.problems import ApiProblem
 
 IN_PROGRESS = 0  # the status code of a claimed key whose request still runs
