@@ -14,15 +14,13 @@ from canone.billing.errors import InvalidField
 from canone.billing.pricing import CUSTOM, Price, price
 from canone.services import console, requests
 from canone.services.access import Actor, require_staff
-from canone.services.console import PAGE, AccountView, account_view, find_accounts
+from canone.services.console import PAGE
 from canone.services.context import Services, local_date
 from canone.services.records import CANCELLED, Account, ChangeRequest, LedgerEntry, Subscription
 from canone.services.requests import IN_PROGRESS, OPEN
 from canone.web.console.labels import ACTIVE, ALL, FILTERS
 from canone.web.i18n import N_
 
-__all__ = ["AccountView", "Queue", "RequestDetail", "account_view", "find_accounts", "queue",
-           "request_detail"]
 ACTIVE_LIMIT = 200  # "open and in progress" is one list, not paged
 
 
