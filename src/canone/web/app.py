@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from canone.bootstrap import build_services, wall_clock
+from canone.bootstrap import build_services, needs_migration, wall_clock
 from canone.services.context import Services
 from canone.services.ports import Clock
 from canone.services.throttle import SignInThrottle
@@ -34,8 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = services.database
-        if hasattr(database, "is_migrated") and not database.is_migrated():
+        if needs_migration(services):
             raise NotMigrated("The database is not migrated: run `canone db upgrade` first.")
         yield
 
