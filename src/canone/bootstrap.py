@@ -71,6 +71,17 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     )
 
 
+def needs_migration(services: Services) -> bool:
+    """Whether the database must first be brought up to date (`canone db upgrade`)."""
+    database = services.database
+    return hasattr(database, "is_migrated") and not database.is_migrated()
+
+
+def wall_clock() -> Clock:
+    """The host's clock, for what must never follow the test clock (sign-in throttling)."""
+    return SystemClock()
+
+
 def gateway_of(settings: Settings, clock: Clock) -> PaymentGateway:
     """The payment gateway of `CANONE_PAYMENTS` (SPEC §9); the sandbox by default."""
     if problems := settings.payment_problems():

@@ -328,6 +328,8 @@ def clock_advance(
 ) -> None:
     """Move the test clock forward (CANONE_TEST_MODE=1 only), then run `canone billing run`
     to renew what became due."""
+    from canone.services import clock as test_clock
+
     settings = Settings.from_env()
     if not settings.test_mode:
         raise fail("the test clock exists only in test mode (CANONE_TEST_MODE=1)")
@@ -336,8 +338,7 @@ def clock_advance(
     if instant < services.now():
         raise fail(f"--to: {instant.isoformat()} is before the clock's now "
                    f"{services.now().isoformat()}; the clock only moves forward")
-    with services.database.transaction() as store:
-        store.set_clock_override(instant)
+    test_clock.move_test_clock(services, instant)
     typer.echo(f"test clock now {instant.isoformat()}")
 
 

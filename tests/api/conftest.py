@@ -22,6 +22,7 @@ from canone.services import apikeys
 from canone.services.context import Services
 from canone.settings import Settings
 from canone.web.app import create_app
+from clocks import TestClock
 
 # 1 April 2026, 10:00 in Rome: day 1 of a 30-day monthly period for an anchor of 1 April.
 START = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
@@ -29,17 +30,9 @@ API = "/api/v1"
 SECRET = "api-tests-secret"
 
 
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 def services(database: Database, tmp_path: Path) -> Services:
-    clock = StoredTestClock(database, FixedClock(START))
+    clock = StoredTestClock(database, TestClock(START))
     return Services(database=database, clock=clock,
                     gateway=SandboxGateway(tmp_path / "sandbox.db", clock),
                     catalog=default_catalog(), secret_key=SECRET,

@@ -22,9 +22,10 @@ from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
 from canone.services.ports import Card, StoredCard
 from canone.settings import Settings
+from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 
-from .conftest import API, SECRET, START, FixedClock, bearer, config, move_clock, sign_up
+from .conftest import API, SECRET, START, bearer, config, move_clock, sign_up
 
 WEBHOOK_SECRET = "whsec_canone_tests"
 THREE_D_SECURE = "4000002760003184"
@@ -53,7 +54,7 @@ def settings(tmp_path: Path, stripe_base: str) -> Settings:
 
 @pytest.fixture
 def services(database: Database, stripe_base: str) -> Services:
-    clock = StoredTestClock(database, FixedClock(START))
+    clock = StoredTestClock(database, TestClock(START))
     return Services(database=database, clock=clock,
                     gateway=ElementsStripe(TEST_KEY, api_base=stripe_base, network_retries=0),
                     catalog=default_catalog(), secret_key=SECRET,

@@ -22,6 +22,7 @@ from canone.services.ports import (
     GatewayTimeout,
     StoredCard,
 )
+from clocks import TestClock
 
 SUCCEEDS = "4242424242424242"
 DECLINES = "4000000000000002"
@@ -29,21 +30,13 @@ NO_FUNDS = "4000000000009995"
 TIMES_OUT = "4000000000000119"
 
 
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock(datetime(2026, 5, 20, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(datetime(2026, 5, 20, 10, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def gateway(tmp_path: Path, clock: FixedClock) -> SandboxGateway:
+def gateway(tmp_path: Path, clock: TestClock) -> SandboxGateway:
     return SandboxGateway(tmp_path / "sandbox.db", clock)
 
 
@@ -248,11 +241,11 @@ def test_an_unknown_token_is_declined(gateway: SandboxGateway):
     assert result == ChargeResult(DECLINED, None, "Unknown card card_nope.")
 
 
-def test_a_card_expired_since_it_was_stored_is_declined(gateway: SandboxGateway, clock: FixedClock):
+def test_a_card_expired_since_it_was_stored_is_declined(gateway: SandboxGateway, clock: TestClock):
     token = gateway.store_card(card(exp_month=6, exp_year=2026)).token
     assert gateway.charge(token, 100, "EUR", "june").succeeded
 
-    clock.current = datetime(2026, 7, 1, 0, 0, tzinfo=UTC)
+    clock.set(datetime(2026, 7, 1, 0, 0, tzinfo=UTC))
 
     assert gateway.charge(token, 100, "EUR", "july") == ChargeResult(
         DECLINED, None, "Your card has expired."
@@ -281,7 +274,7 @@ def test_charges_for_lists_every_attempt_in_order(gateway: SandboxGateway):
 # -- one network for every process --------------------------------------------------------
 
 
-def test_state_is_shared_by_every_gateway_on_the_same_file(tmp_path: Path, clock: FixedClock):
+def test_state_is_shared_by_every_gateway_on_the_same_file(tmp_path: Path, clock: TestClock):
     first = SandboxGateway(tmp_path / "sandbox.db", clock)
     token = first.store_card(card()).token
     charged = first.charge(token, 4800, "EUR", "quote-1")
@@ -299,7 +292,7 @@ def test_the_network_needs_a_file(path: str):
         SandboxGateway(path)
 
 
-def test_twenty_threads_with_the_same_key_charge_once(tmp_path: Path, clock: FixedClock):
+def test_twenty_threads_with_the_same_key_charge_once(tmp_path: Path, clock: TestClock):
     path = tmp_path / "sandbox.db"
     token = SandboxGateway(path, clock).store_card(card()).token
     start = threading.Barrier(20)

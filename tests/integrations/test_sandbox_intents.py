@@ -21,16 +21,12 @@ from canone.services.ports import (
     GatewayTimeout,
     RefundRefused,
 )
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return datetime(2026, 3, 10, 12, tzinfo=UTC)
+from clocks import TestClock
 
 
 @pytest.fixture
 def network(tmp_path: Path) -> SandboxGateway:
-    return SandboxGateway(tmp_path / "sandbox.db", FixedClock())
+    return SandboxGateway(tmp_path / "sandbox.db", TestClock(datetime(2026, 3, 10, 12, tzinfo=UTC)))
 
 
 def request(network: SandboxGateway, number: str, amount: int = 4800,

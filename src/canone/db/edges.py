@@ -25,17 +25,18 @@ from canone.db.tables import (
     webhook_deliveries,
     webhook_endpoints,
 )
-from canone.services.records import Event, Staff, User
-from canone.services.store import (
+from canone.services.records import (
     ApiKey,
+    Event,
     IdempotencyRecord,
-    Notification,
-    OutboxItem,
     SessionOwner,
+    Staff,
+    User,
     WebhookDelivery,
     WebhookEndpoint,
     WebSession,
 )
+from canone.services.store import Notification, OutboxItem
 
 _ALL_ENDPOINTS = Prepared(select(webhook_endpoints).order_by(webhook_endpoints.c.created_at,
                                                               webhook_endpoints.c.id))

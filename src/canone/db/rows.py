@@ -12,9 +12,11 @@ from canone.billing.configuration import Configuration
 from canone.services.ports import StoredCard
 from canone.services.records import (
     Account,
+    ApiKey,
     AuditEntry,
     ChangeRequest,
     Event,
+    IdempotencyRecord,
     Invoice,
     InvoiceLine,
     LedgerEntry,
@@ -25,16 +27,11 @@ from canone.services.records import (
     Subscription,
     Usage,
     User,
-)
-from canone.services.store import (
-    ApiKey,
-    IdempotencyRecord,
-    Notification,
-    OutboxItem,
     WebhookDelivery,
     WebhookEndpoint,
     WebSession,
 )
+from canone.services.store import Notification, OutboxItem
 
 Values = dict[str, Any]
 

@@ -47,13 +47,8 @@ from canone.integrations.mail import MailDeliveryError
 from canone.integrations.webhooks import DeliveryAttempt, next_attempt_delay
 from canone.services.invoices import document_of, invoice_pdf_filename
 from canone.services.ports import Attachment, Clock, InvoiceDocument, InvoiceRenderer, Mailer
-from canone.services.store import (
-    Database,
-    OutboxItem,
-    Store,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from canone.services.records import WebhookDelivery, WebhookEndpoint
+from canone.services.store import Database, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ from canone.services.access import (
     load_account,
     require_billing,
     require_primary_admin,
+    require_staff,
 )
 from canone.services.context import (
     Services,
@@ -343,6 +344,15 @@ def authenticate(svc: Services, email: str, password: str) -> str | None:
     if password_matches(staff.password_hash if staff else None, password):
         return None if staff is None else f"staff:{staff.id}"
     return None
+
+
+def find_accounts(svc: Services, actor: Actor, text: str | None, limit: int, after: str | None
+                  ) -> list[Account]:
+    """Accounts whose name, id or a user's email contains `text` (None: every account), by
+    id after the cursor `after`. Staff and operators only."""
+    require_staff(actor, "list accounts")
+    with svc.database.read() as store:
+        return store.find_accounts(text, limit, after)
 
 
 def account_of(svc: Services, actor: Actor, account_id: str) -> Account:

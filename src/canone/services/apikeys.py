@@ -16,7 +16,7 @@ from canone.billing.errors import InvalidField
 from canone.services.access import ACCOUNT_KEY, OPERATOR, Actor
 from canone.services.context import Services, new_id
 from canone.services.errors import NotFound
-from canone.services.store import ApiKey
+from canone.services.records import ApiKey
 
 LIVE_PREFIX = "ck_live_"
 TEST_PREFIX = "ck_test_"

@@ -16,7 +16,8 @@ from canone.services import destinations
 from canone.services.access import Actor, load_account, require_billing, require_staff
 from canone.services.context import Services, new_id
 from canone.services.errors import RefusedDestination
-from canone.services.store import Store, WebhookDelivery, WebhookEndpoint
+from canone.services.records import WebhookDelivery, WebhookEndpoint
+from canone.services.store import Store
 
 # Every event type the services emit (webhooks are sent for each state change).
 EVENT_TYPES = (

@@ -52,6 +52,18 @@ def active_users(store: Store, account_id: str) -> int:
     return max(counted, usage.active_users if usage else 0)
 
 
+def seats_in_use(svc: Services, actor: Actor, account_id: str) -> tuple[int, int | None]:
+    """The account's active users, and the seats its plan allows (None: no subscription or
+    no limit): what the message of a refused seat count needs."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        active = active_users(store, account_id)
+        sub = store.subscription_of(account_id)
+    if sub is None:
+        return active, None
+    return active, svc.catalog.plan(sub.config.product, sub.config.tier).max_seats
+
+
 def preview(svc: Services, actor: Actor, account_id: str, target: Configuration) -> Quote:
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)

@@ -227,3 +227,69 @@ class AccountBillingDetails(Record):
     vies: ViesCheck | None  # None: not checked (no VAT id, or not an EU business abroad)
     card_country: str | None  # the card's country, a second piece of evidence of where
     updated_at: datetime
+
+
+# -- sign-in sessions, API keys, idempotency and webhooks ----------------------------------
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str
+    account_id: str | None  # None: an operator key (all accounts)
+    key_hash: str
+    created_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class WebSession:
+    token_hash: str
+    principal: str  # "user:<id>" or "staff:<id>"
+    csrf: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionOwner:
+    """A web session with whoever it signs in, read together."""
+
+    session: WebSession
+    user: User | None  # for a "user:<id>" principal; None when that user is gone
+    account: Account | None  # the user's account
+    staff: Staff | None  # for a "staff:<id>" principal; None when gone
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    scope: str  # who sent it (the API key id)
+    key: str
+    fingerprint: str  # method, path and body hash
+    status_code: int
+    body: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    account_id: str | None  # None: receives every account's events
+    url: str
+    events: tuple[str, ...]  # event types, or ("*",)
+    secret: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+    status: str  # "pending", "delivered", "failed"
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime

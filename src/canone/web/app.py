@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from canone.bootstrap import build_services
-from canone.db.clock import SystemClock
+from canone.bootstrap import build_services, needs_migration, wall_clock
 from canone.services.context import Services
 from canone.services.ports import Clock
 from canone.services.throttle import SignInThrottle
@@ -35,8 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = services.database
-        if hasattr(database, "is_migrated") and not database.is_migrated():
+        if needs_migration(services):
             raise NotMigrated("The database is not migrated: run `canone db upgrade` first.")
         yield
 
@@ -46,7 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                                   description="Subscription billing and plan management.")
     app.state.settings = settings
     app.state.services = services
-    app.state.sign_in_throttle = SignInThrottle(sign_in_clock or SystemClock())
+    app.state.sign_in_throttle = SignInThrottle(sign_in_clock or wall_clock())
     problems.install(app)
     app.add_middleware(AccessLog)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -13,32 +13,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from canone.services import accounts
+from canone.services import accounts, sessions
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.errors import Forbidden
-from canone.services.records import Account, Staff, User
-from canone.services.store import Store, WebSession
+from canone.services.records import Account, Staff, User, WebSession
+from canone.services.sessions import SESSION_HOURS
 from canone.services.throttle import SignInThrottle
 from canone.web import i18n
 from canone.web.templating import LoginRequired, PageError, locale_of, translator_of
 
 SESSION_COOKIE = "canone_session"
 LOGIN_CSRF_COOKIE = "canone_login_csrf"
-SESSION_HOURS = 12
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 T = TypeVar("T")
@@ -84,15 +81,6 @@ def services_of(request: Request) -> Services:
     return found
 
 
-def reading(svc: Services) -> AbstractContextManager[Store]:
-    """A read-only transaction (on SQLite it does not queue behind writers)."""
-    return svc.database.read()
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -124,14 +112,8 @@ def check_password(svc: Services, email: str, password: str) -> str | None:
 def start_session(request: Request, response: Response, principal: str) -> None:
     """A new session for `principal`, its cookie set on `response`. Any session the browser
     had is ended first, so a session id never survives a sign-in (session fixation)."""
-    svc = services_of(request)
-    token = secrets.token_urlsafe(32)
-    with svc.database.transaction() as store:
-        old = request.cookies.get(SESSION_COOKIE)
-        if old:
-            store.delete_session(_hash(old))
-        store.add_session(WebSession(_hash(token), principal, secrets.token_urlsafe(24),
-                                     _now() + timedelta(hours=SESSION_HOURS)))
+    token = sessions.start(services_of(request), principal, _now(),
+                           replacing=request.cookies.get(SESSION_COOKIE))
     response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True,
                         samesite="lax", secure=request.url.scheme == "https", path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -140,8 +122,7 @@ def start_session(request: Request, response: Response, principal: str) -> None:
 def end_session(request: Request, response: Response) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        with services_of(request).database.transaction() as store:
-            store.delete_session(_hash(token))
+        sessions.end(services_of(request), token)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -174,9 +155,8 @@ def load_signed_in(request: Request) -> SignedIn | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with reading(services_of(request)) as store:
-        found = store.session_owner(_hash(token))  # one query
-    if found is None or found.session.expires_at <= _now():
+    found = sessions.owner(services_of(request), token, _now())
+    if found is None:
         return None
     kind = found.session.principal.partition(":")[0]
     if kind == "user":

@@ -73,8 +73,7 @@ def list_accounts(actor: ActorDep, svc: ServicesDep, limit: Limit = 20,
         own = accounts.account_of(svc, actor, actor.account_id)
         return page([] if starting_after else [own], limit, account_view)
     require_operator(actor, "list accounts")
-    with svc.database.read() as store:
-        found = store.find_accounts(q, limit + 1, starting_after)
+    found = accounts.find_accounts(svc, actor, q, limit + 1, starting_after)
     return page(found, limit, account_view)
 
 

@@ -19,7 +19,7 @@ from canone.services import apikeys
 from canone.services.access import OPERATOR, Actor
 from canone.services.context import Services
 from canone.services.errors import Forbidden
-from canone.services.store import ApiKey
+from canone.services.records import ApiKey
 from canone.settings import Settings
 from canone.web.api import idempotency
 from canone.web.api.models import ID_PATTERN, Problem

@@ -45,13 +45,14 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
+from canone.services import idempotency as key_records
 from canone.services import payments
 from canone.services.context import Services
-from canone.services.errors import Busy, Conflict, PaymentPending
-from canone.services.store import IdempotencyRecord
+from canone.services.errors import Busy, PaymentPending
+from canone.services.idempotency import IN_PROGRESS
+from canone.services.records import IdempotencyRecord
 from canone.web.problems import ApiProblem
 
-IN_PROGRESS = 0  # the status code of a claimed key whose request still runs
 WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.05
 HEARTBEAT_SECONDS = 2.0
@@ -77,8 +78,7 @@ class PurgeSchedule:
         if self.next_at is not None and now < self.next_at:
             return False
         self.next_at = now + PURGE_EVERY  # two threads purging at once would do no harm
-        with svc.database.transaction() as store:
-            store.purge_idempotency(now - KEEP_FOR)
+        key_records.purge(svc, now - KEEP_FOR)
         return True
 
 
@@ -112,21 +112,8 @@ def _claim(svc: Services, purges: PurgeSchedule, scope: str, key: str, fp: str
     now = datetime.now(UTC)
     purges.purge_when_due(svc, now)
     placeholder = IdempotencyRecord(scope, key, fp, IN_PROGRESS, b"", now)
-    with svc.database.transaction() as store:
-        try:
-            store.save_idempotency(placeholder)
-            return None, False
-        except Conflict:
-            record = store.get_idempotency(scope, key, lock=True)
-        if record is None:  # released meanwhile: claim it now
-            store.save_idempotency(placeholder)
-            return None, False
-        _same_request(record, fp)
-        if record.status_code == IN_PROGRESS and record.created_at < now - DEAD_AFTER:
-            store.drop_idempotency(scope, key)  # its request died: no heartbeat
-            store.save_idempotency(placeholder)
-            return None, True
-        return record, False
+    record, taken_over = key_records.claim(svc, placeholder, DEAD_AFTER)
+    return (None if record is None else _same_request(record, fp)), taken_over
 
 
 def _same_request(record: IdempotencyRecord, fp: str) -> IdempotencyRecord:
@@ -143,24 +130,13 @@ def _keep(svc: Services, purges: PurgeSchedule, record: IdempotencyRecord
     """Store the response of a request that changes nothing, unless its key is taken: None
     when stored, else the record that holds the key (422 when it is another request's)."""
     purges.purge_when_due(svc, record.created_at)
-    with svc.database.transaction() as store:
-        try:
-            store.save_idempotency(record)
-            return None
-        except Conflict:
-            earlier = store.get_idempotency(record.scope, record.key)
+    earlier = key_records.keep(svc, record)
     return None if earlier is None else _same_request(earlier, record.fingerprint)
 
 
 def _stored(svc: Services, scope: str, key: str, fp: str) -> IdempotencyRecord | None:
-    with svc.database.read() as store:
-        earlier = store.get_idempotency(scope, key)
+    earlier = key_records.stored(svc, scope, key)
     return None if earlier is None else _same_request(earlier, fp)
-
-
-def _finish(svc: Services, record: IdempotencyRecord) -> None:
-    with svc.database.transaction() as store:
-        store.finish_idempotency(record)
 
 
 def _settle_what_it_started(svc: Services, request: Request) -> None:
@@ -173,8 +149,7 @@ def _settle_what_it_started(svc: Services, request: Request) -> None:
 
 
 def _renew(svc: Services, scope: str, key: str) -> None:
-    with svc.database.transaction() as store:
-        store.renew_idempotency(scope, key, datetime.now(UTC))
+    key_records.renew(svc, scope, key, datetime.now(UTC))
 
 
 async def _heartbeat(svc: Services, scope: str, key: str) -> None:
@@ -196,11 +171,6 @@ async def _leased(svc: Services, scope: str, key: str) -> AsyncIterator[None]:
         beating.cancel()
         with suppress(asyncio.CancelledError):
             await beating
-
-
-def _release(svc: Services, scope: str, key: str) -> None:
-    with svc.database.transaction() as store:
-        store.drop_idempotency(scope, key)
 
 
 def _replay(record: IdempotencyRecord) -> Response:
@@ -268,12 +238,12 @@ async def once(request: Request, svc: Services, scope: str,
                 await run_in_threadpool(_settle_what_it_started, svc, request)
             response = await run(request)
     except BaseException:
-        await asyncio.shield(run_in_threadpool(_release, svc, scope, key))
+        await asyncio.shield(run_in_threadpool(key_records.release, svc, scope, key))
         raise
     if _worth_keeping(request, response):
         body = bytes(getattr(response, "body", b""))
-        await run_in_threadpool(_finish, svc, IdempotencyRecord(
+        await run_in_threadpool(key_records.finish, svc, IdempotencyRecord(
             scope, key, fp, response.status_code, body, datetime.now(UTC)))
     else:
-        await run_in_threadpool(_release, svc, scope, key)
+        await run_in_threadpool(key_records.release, svc, scope, key)
     return response

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from canone.services import payments, renewal
+from canone.services import clock, payments, renewal
 from canone.services.access import Actor
 from canone.web.api import models
 from canone.web.api.base import (
@@ -83,6 +83,5 @@ def move_test_clock(body: models.TestClockIn, request: Request, actor: ActorDep,
                    f"{svc.now().isoformat()}; the test clock only moves forward")
         raise ApiProblem(422, "invalid_field", f"now: {message}", field="now",
                          errors=[{"field": "now", "message": message}])
-    with svc.database.transaction() as store:
-        store.set_clock_override(body.now)
+    clock.move_test_clock(svc, body.now)
     return {"now": body.now}

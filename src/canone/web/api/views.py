@@ -11,8 +11,14 @@ from canone.billing.codec import config_to_json
 from canone.billing.money import format_amount, from_minor
 from canone.services.context import subscription_json
 from canone.services.invoices import Ledger
-from canone.services.records import Account, ChangeRequest, Invoice, Subscription
-from canone.services.store import WebhookDelivery, WebhookEndpoint
+from canone.services.records import (
+    Account,
+    ChangeRequest,
+    Invoice,
+    Subscription,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 PREFIX = "/api/v1"
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
-from canone.services import requests
+from canone.services import console, requests
 from canone.services.context import local_date
 from canone.services.errors import ServiceError
 from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, NOW, PERIOD_END
@@ -126,11 +126,11 @@ def _why_not(gettext: Any, exc: Exception) -> str:
 def accounts_page(request: Request, signed_in: Staff,
                   q: Annotated[str, Query(max_length=200)] = "",
                   after: str | None = None) -> HTMLResponse:
-    found, more = views.find_accounts(services_of(request), signed_in.actor, q, after)
+    found, more = console.find_accounts(services_of(request), signed_in.actor, q, after)
     return _page(request, "accounts.html", "accounts", q=q, found=found, next_after=more)
 
 
 @router.get("/accounts/{account_id}")
 def account_page(request: Request, account_id: str, signed_in: Staff) -> HTMLResponse:
-    view = views.account_view(services_of(request), signed_in.actor, account_id)
+    view = console.account_view(services_of(request), signed_in.actor, account_id)
     return _page(request, "account.html", "accounts", view=view)

@@ -36,14 +36,10 @@ def _account_id(signed_in: SignedIn) -> str:
 
 def _invalid_choice(request: Request, signed_in: SignedIn, exc: InvalidField) -> str:
     tr = translator_of(request)
-    svc = services_of(request)
     active = max_seats = None
     if exc.field.endswith("seats"):  # rare: read what the message needs
-        with svc.database.read() as store:
-            active = quotes.active_users(store, _account_id(signed_in))
-            sub = store.subscription_of(_account_id(signed_in))
-        if sub is not None:
-            max_seats = svc.catalog.plan(sub.config.product, sub.config.tier).max_seats
+        active, max_seats = quotes.seats_in_use(services_of(request), signed_in.actor,
+                                                _account_id(signed_in))
     return messages.field_text(tr, exc, active, max_seats)
 
 

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.services import requests
-from canone.services.errors import ServiceError
+from canone.services import requests, subscriptions
+from canone.services.errors import NotFound, ServiceError
 from canone.web.auth import SignedIn, posting_user, services_of
 from canone.web.portal import labels, messages
 from canone.web.portal.quoting import desired_from_fields
@@ -49,9 +49,12 @@ def _changed(request: Request, signed_in: SignedIn, desired: Configuration | Non
     """The desired plan, or None when it is the current one (the message says it all)."""
     if desired is None:
         return None
-    with services_of(request).database.read() as store:
-        sub = store.subscription_of(signed_in.customer.account_id)
-    return None if sub is not None and desired == sub.config else desired
+    try:
+        sub = subscriptions.subscription_of(services_of(request), signed_in.actor,
+                                            signed_in.customer.account_id)
+    except NotFound:  # no subscription: any plan is a change
+        return desired
+    return None if desired == sub.config else desired
 
 
 @router.post("/billing/requests/{request_id}/withdraw")

@@ -1,0 +1,113 @@
+"""What the support console reads: accounts found by a search, an account with everything
+about it, and the account and money behind a change request. Staff only: every function
+checks the actor first, so a console page that forgot its guard would still refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from canone.billing.pricing import Price, price
+from canone.services import requests
+from canone.services.access import Actor, require_staff
+from canone.services.billing_details import card_country_mismatch
+from canone.services.context import Services
+from canone.services.errors import NotFound
+from canone.services.records import (
+    Account,
+    AccountBillingDetails,
+    AuditEntry,
+    ChangeRequest,
+    Invoice,
+    LedgerEntry,
+    Subscription,
+    Usage,
+    User,
+)
+
+PAGE = 50
+
+
+def accounts_of(svc: Services, actor: Actor, account_ids: Iterable[str]
+                ) -> dict[str, Account | None]:
+    """The accounts with these ids (None for an id no account has), for the requests queue."""
+    require_staff(actor, "see change requests")
+    with svc.database.read() as store:
+        return {i: store.get_account(i) for i in set(account_ids)}
+
+
+@dataclass(frozen=True)
+class RequestAccount:
+    """The account a change request is about, as its detail page needs it."""
+
+    request: ChangeRequest
+    account: Account
+    subscription: Subscription | None
+    balance: int
+    credited: LedgerEntry | None  # the credit "apply now" granted, once applied
+
+
+def request_account(svc: Services, actor: Actor, request_id: str) -> RequestAccount:
+    require_staff(actor, "see change requests")
+    request = requests.get(svc, actor, request_id)
+    with svc.database.read() as store:
+        account = store.get_account(request.account_id)
+        if account is None:
+            raise NotFound(f"no account {request.account_id}")
+        sub = store.subscription_of(account.id)
+        balance = store.balance_of(account.id)
+        credited = next((e for e in store.ledger_of(account.id)
+                         if e.amount > 0 and e.description.endswith(request.id)), None)
+    return RequestAccount(request, account, sub, balance, credited)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account: Account
+    users: list[User]
+    subscription: Subscription | None
+    current: Price | None
+    pending: Price | None
+    usage: Usage | None
+    invoices: list[Invoice]
+    ledger: list[LedgerEntry]  # newest first
+    balance: int
+    requests: list[ChangeRequest]
+    audit: list[AuditEntry]
+    billing: AccountBillingDetails | None = None  # SPEC §8; None until saved
+
+    @property
+    def card_country_mismatch(self) -> bool:
+        return self.billing is not None and card_country_mismatch(self.billing)
+
+
+def find_accounts(svc: Services, actor: Actor, text: str, after: str | None
+                  ) -> tuple[list[tuple[Account, Subscription | None]], str | None]:
+    """Accounts whose name, id or a user's email contains `text`, with their subscription;
+    and the cursor of the next page."""
+    require_staff(actor, "search accounts")
+    with svc.database.read() as store:
+        found = store.find_accounts(text.strip() or None, PAGE + 1, after)
+        more = found[PAGE - 1].id if len(found) > PAGE else None
+        return [(a, store.subscription_of(a.id)) for a in found[:PAGE]], more
+
+
+def account_view(svc: Services, actor: Actor, account_id: str, audit_limit: int = 100
+                 ) -> AccountView:
+    require_staff(actor, "see accounts")
+    with svc.database.read() as store:
+        account = store.get_account(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}")
+        sub = store.subscription_of(account_id)
+        return AccountView(
+            account=account, users=store.users_of(account_id), subscription=sub,
+            current=price(svc.catalog, sub.config) if sub else None,
+            pending=price(svc.catalog, sub.pending) if sub and sub.pending else None,
+            usage=store.usage_of(account_id),
+            invoices=store.invoices_of(account_id, PAGE, None),
+            ledger=list(reversed(store.ledger_of(account_id))),
+            balance=store.balance_of(account_id),
+            requests=store.requests_of(account_id),
+            audit=store.audit_of(account_id, audit_limit),
+            billing=store.billing_details_of(account_id))
