@@ -20,6 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from canone.integrations.payments.stripe import StripeGateway
+from canone.services.ports import Card, StoredCard
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SERVER = Path(__file__).with_name("localstripe_server.py")
 TEST_KEY = "sk_test_canone"  # localstripe takes any sk_ key
@@ -123,3 +126,16 @@ def stripe_base(localstripe: LocalStripe) -> str:
     """localstripe emptied for this test; its address for CANONE_STRIPE_API_BASE."""
     localstripe.flush()
     return localstripe.base
+
+
+class ElementsStripe(StripeGateway):
+    """The Stripe gateway, with a typed card turned into a saved payment method as Stripe
+    Elements would make it in the customer's browser: it stands in for the billing page's
+    Elements and the API's `stripe_payment_method` until they are wired."""
+
+    def store_card(self, card: Card) -> StoredCard:
+        customer = self.create_customer(f"acc_{card.number[-8:]}", "owner@example.com", "")
+        method = self.client.v1.payment_methods.create({"type": "card", "card": {
+            "number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
+            "cvc": card.cvc}})  # type: ignore[typeddict-unknown-key]
+        return self.save_payment_method(customer, str(method.id))

@@ -20,27 +20,13 @@ from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
-from canone.services.ports import Card, StoredCard
 from canone.settings import Settings
-from stripefixtures import TEST_KEY, LocalStripe
+from stripefixtures import TEST_KEY, ElementsStripe, LocalStripe
 
 from .conftest import API, SECRET, START, FixedClock, bearer, config, move_clock, sign_up
 
 WEBHOOK_SECRET = "whsec_canone_tests"
 THREE_D_SECURE = "4000002760003184"
-
-
-class ElementsStripe(StripeGateway):
-    """The Stripe gateway, with a typed card turned into a saved payment method as Stripe
-    Elements would make it in the customer's browser: it stands in for the billing page's
-    Elements and the API's `stripe_payment_method` until they are wired."""
-
-    def store_card(self, card: Card) -> StoredCard:
-        customer = self.create_customer(f"acc_{card.number[-8:]}", "owner@example.com", "")
-        method = self.client.v1.payment_methods.create({"type": "card", "card": {
-            "number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
-            "cvc": card.cvc}})  # type: ignore[typeddict-unknown-key]
-        return self.save_payment_method(customer, str(method.id))
 
 
 @pytest.fixture

@@ -322,6 +322,13 @@ class SqlStore(EdgeQueries, BillingDetailsQueries):
                           [(i.key, {"status": i.status, "result": i.result}) for i in saved],
                           "payment intents")
 
+    def save_provider_ids(self, opened: Sequence[tuple[str, str]]) -> None:
+        """Only the provider's intent id of each (key, provider id), stored before the
+        provider is asked to confirm it."""
+        self._update_many(payment_intents, payment_intents.c.key,
+                          [(key, {"provider_id": provider_id}) for key, provider_id in opened],
+                          "payment intents")
+
     def pending_intents(self, created_before: datetime, limit: int) -> list[PaymentIntent]:
         """Oldest first; not locked (lock each with `get_intent(key, lock=True)`)."""
         c = payment_intents.c

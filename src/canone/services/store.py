@@ -194,6 +194,7 @@ class Store(Protocol):
                        ) -> dict[str, PaymentIntent]: ...  # locked in key order
     def save_intent(self, intent: PaymentIntent) -> None: ...
     def save_intents(self, intents: Sequence[PaymentIntent]) -> None: ...
+    def save_provider_ids(self, opened: Sequence[tuple[str, str]]) -> None: ...  # (key, id)
     def save_outcomes(self, intents: Sequence[PaymentIntent]) -> None:
         """`save_intents` that writes only their status and result (what settling changes,
         but for a sign-up's account_id): the caller vouches that nothing else changed."""
