@@ -20,9 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from canone.integrations.payments.stripe import StripeGateway
-from canone.services.ports import Card, StoredCard
-
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SERVER = Path(__file__).with_name("localstripe_server.py")
 TEST_KEY = "sk_test_canone"  # localstripe takes any sk_ key
@@ -59,6 +56,14 @@ class LocalStripe:
         found.raise_for_status()
         data: list[dict[str, object]] = found.json()["data"]
         return data
+
+    def card_method(self, number: str, exp_month: int = 12, exp_year: int = 2030) -> str:
+        """A card payment method as Stripe Elements makes it in the customer's browser."""
+        made = self.http.post("/v1/payment_methods", data={
+            "type": "card", "card[number]": number, "card[exp_month]": str(exp_month),
+            "card[exp_year]": str(exp_year), "card[cvc]": "123"})
+        made.raise_for_status()
+        return str(made.json()["id"])
 
     def authenticate(self, payment_intent: str, client_secret: str, success: bool) -> None:
         """What the customer's bank does at the end of a 3-D Secure challenge."""
@@ -126,16 +131,3 @@ def stripe_base(localstripe: LocalStripe) -> str:
     """localstripe emptied for this test; its address for CANONE_STRIPE_API_BASE."""
     localstripe.flush()
     return localstripe.base
-
-
-class ElementsStripe(StripeGateway):
-    """The Stripe gateway, with a typed card turned into a saved payment method as Stripe
-    Elements would make it in the customer's browser: it stands in for the billing page's
-    Elements and the API's `stripe_payment_method` until they are wired."""
-
-    def store_card(self, card: Card) -> StoredCard:
-        customer = self.create_customer(f"acc_{card.number[-8:]}", "owner@example.com", "")
-        method = self.client.v1.payment_methods.create({"type": "card", "card": {
-            "number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
-            "cvc": card.cvc}})  # type: ignore[typeddict-unknown-key]
-        return self.save_payment_method(customer, str(method.id))

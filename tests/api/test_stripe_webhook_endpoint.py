@@ -21,7 +21,7 @@ from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
 from canone.settings import Settings
-from stripefixtures import TEST_KEY, ElementsStripe, LocalStripe
+from stripefixtures import TEST_KEY, LocalStripe
 
 from .conftest import API, SECRET, START, FixedClock, bearer, config, move_clock, sign_up
 
@@ -41,7 +41,7 @@ def settings(tmp_path: Path, stripe_base: str) -> Settings:
 def services(database: Database, stripe_base: str) -> Services:
     clock = StoredTestClock(database, FixedClock(START))
     return Services(database=database, clock=clock,
-                    gateway=ElementsStripe(TEST_KEY, api_base=stripe_base, network_retries=0),
+                    gateway=StripeGateway(TEST_KEY, api_base=stripe_base, network_retries=0),
                     catalog=default_catalog(), secret_key=SECRET,
                     settlements=settlements())
 
@@ -62,10 +62,11 @@ def post_event(client: TestClient, event: dict[str, Any],
 
 def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succeeded(
         client: TestClient, operator_key: str, localstripe: LocalStripe) -> None:
-    account = sign_up(client, operator_key)
+    account = sign_up(client, operator_key, payment_method={
+        "stripe_payment_method": localstripe.card_method("4242424242424242")})
     key = bearer(operator_key)
     card = client.put(f"{API}/accounts/{account['id']}/payment-method", headers=key, json={
-        "number": THREE_D_SECURE, "exp_month": 12, "exp_year": 2030, "cvc": "123"})
+        "stripe_payment_method": localstripe.card_method(THREE_D_SECURE)})
     assert card.status_code == 200, card.text
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
     token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 import pytest
 
 from canone.db.database import Database
+from canone.integrations.payments.stripe import StripeGateway
 from canone.services import payments, quotes, renewal
 from canone.services.context import Services
 from canone.services.ports import ChargeRequest, ChargeResult
 from canone.services.records import PaymentIntent
-from stripefixtures import TEST_KEY, ElementsStripe, LocalStripe
+from stripefixtures import TEST_KEY, LocalStripe
 
 from .conftest import admin_of, at, config, invoices, sign_up, subscription
 from .conftest import payments as payments_of
@@ -48,8 +49,8 @@ class Dies:
 
 @pytest.fixture
 def stripe_svc(svc: Services, stripe_base: str) -> Services:
-    return dataclasses.replace(svc, gateway=ElementsStripe(TEST_KEY, api_base=stripe_base,
-                                                           network_retries=0))
+    return dataclasses.replace(svc, gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
+                                                          network_retries=0))
 
 
 def stored_intent(svc: Services, key: str) -> PaymentIntent:
@@ -66,10 +67,12 @@ def only_intent(svc: Services, account_id: str, purpose: str) -> PaymentIntent:
     return intent
 
 
-def upgrade_dies(svc: Services, after_confirming: bool) -> tuple[str, str, Dies]:
+def upgrade_dies(svc: Services, after_confirming: bool,
+                 localstripe: LocalStripe | None = None) -> tuple[str, str, Dies]:
     """Ada upgrades to enterprise; the process dies around confirming. (account, quote
-    token, the dying gateway)."""
-    signed = sign_up(svc)
+    token, the dying gateway). With Stripe, her card is a payment method from Elements."""
+    signed = (sign_up(svc) if localstripe is None else
+              sign_up(svc, card=localstripe.card_method("4242424242424242")))  # type: ignore[arg-type]
     ada = admin_of(svc, signed.account.id)
     svc.clock.set(at(2026, 4, 16))  # type: ignore[attr-defined]
     token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
@@ -98,7 +101,8 @@ def test_the_provider_id_round_trips(database: Database) -> None:
 
 def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
-    account_id, token, dies = upgrade_dies(stripe_svc, after_confirming=False)
+    account_id, token, dies = upgrade_dies(
+        stripe_svc, after_confirming=False, localstripe=localstripe)
 
     intent = only_intent(stripe_svc, account_id, "change")
     assert intent.provider_id == dies.opened[0]
@@ -117,7 +121,8 @@ def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
 
 def test_stripe_a_crash_after_confirming_is_settled_by_the_stored_id(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
-    account_id, _, dies = upgrade_dies(stripe_svc, after_confirming=True)
+    account_id, _, dies = upgrade_dies(
+        stripe_svc, after_confirming=True, localstripe=localstripe)
     intent = only_intent(stripe_svc, account_id, "change")
     assert intent.provider_id == dies.opened[0]
 
@@ -137,7 +142,8 @@ def test_stripe_a_crash_after_confirming_is_settled_by_the_stored_id(
 def test_stripe_reconciliation_cancels_an_intent_opened_and_never_confirmed(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
     """Nobody is there to pay any more: nothing is charged behind the customer's back."""
-    account_id, _, _ = upgrade_dies(stripe_svc, after_confirming=False)
+    account_id, _, _ = upgrade_dies(
+        stripe_svc, after_confirming=False, localstripe=localstripe)
     intent = only_intent(stripe_svc, account_id, "change")
 
     stripe_svc.clock.advance(minutes=1)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from canone.db import rows
 from canone.db.billing_details import BillingDetailsQueries
 from canone.db.edges import EdgeQueries
+from canone.db.payment_customers import PaymentCustomerQueries
 from canone.db.queries import Prepared, keyed, page
 from canone.db.tables import (
     accounts,
@@ -69,7 +70,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class SqlStore(EdgeQueries, BillingDetailsQueries):
+class SqlStore(EdgeQueries, BillingDetailsQueries, PaymentCustomerQueries):
     # -- accounts, users, staff ------------------------------------------------------
 
     def add_account(self, account: Account) -> None:

@@ -23,6 +23,7 @@ from canone.services.errors import (
     NotFound,
     PaymentFailed,
     PaymentPending,
+    ProviderMismatch,
     ServiceError,
     StaleQuote,
 )
@@ -39,6 +40,7 @@ STATUS = {
     AccountRestricted: 409,
     NoFreeSeat: 409,
     PaymentFailed: 402,
+    ProviderMismatch: 409,
     PaymentPending: 402,
 }
 TITLES = {
