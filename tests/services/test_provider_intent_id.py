@@ -207,3 +207,25 @@ def test_a_renewal_batch_stores_its_provider_ids_in_one_transaction(svc: Service
     assert all(i.status == "succeeded" and i.provider_id is not None
                and svc.gateway.charge_outcome(i.provider_id).key == i.key
                for i in renewals.values())
+
+
+def test_stripe_a_renewal_on_a_card_stripe_no_longer_takes_fails_alone(
+        stripe_svc: Services, localstripe: LocalStripe) -> None:
+    """A payment method detached at Stripe cannot be charged: that renewal fails with the
+    reason and is retried; the others of the batch are paid."""
+    accounts = [sign_up(stripe_svc, email=f"p{n}@example.com",
+                        card=localstripe.card_method("4242424242424242")).account.id  # type: ignore[arg-type]
+                for n in range(2)]
+    with stripe_svc.database.transaction() as store:
+        gone = store.get_account(accounts[0])
+        assert gone is not None and gone.card is not None
+        store.save_account(gone.but(card=dataclasses.replace(
+            gone.card, token=localstripe.card_method("4242424242424242"))))
+    stripe_svc.clock.set(at(2026, 5, 1))  # type: ignore[attr-defined]
+
+    report = renewal.run(stripe_svc)
+
+    assert (report.renewed, report.collected, report.failed) == (2, 1, 1)
+    assert [(p.status, p.message) for p in payments_of(stripe_svc, accounts[0])][-1] == (
+        "failed", "The payment method is not saved to a customer; save it first.")
+    assert invoices(stripe_svc, accounts[1])[-1].status == "paid"

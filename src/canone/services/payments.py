@@ -18,6 +18,7 @@ from canone.services.ports import (
     DECLINED,
     REQUIRES_CONFIRMATION,
     BelowMinimumCharge,
+    CardRejected,
     ChargeRequest,
     ChargeResult,
     GatewayTimeout,
@@ -44,6 +45,8 @@ def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
                 provider_id = svc.gateway.open_charge(request)
             except BelowMinimumCharge as exc:
                 return below_minimum(exc)
+            except CardRejected as exc:  # e.g. a payment method detached at the provider
+                return ChargeResult(DECLINED, None, exc.message)
         _store_provider_ids(svc, [(intent.key, provider_id)])
     return confirm(svc, provider_id, request)
 
@@ -51,11 +54,12 @@ def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
 def open_charges(svc: Services, intents: list[PaymentIntent]) -> list[PaymentIntent]:
     """The intents, those to charge opened at the provider and their ids stored, in one
     transaction for them all. One that could not be opened (no answer, an amount under
-    the minimum) is left unopened: `charge` meets its failure again, on its own."""
+    the minimum, a card the provider no longer takes) is left unopened: `charge` meets
+    its failure again, on its own."""
     opened = []
     for intent in intents:
         if intent.amount > 0 and intent.provider_id is None:
-            with suppress(GatewayTimeout, BelowMinimumCharge):
+            with suppress(GatewayTimeout, BelowMinimumCharge, CardRejected):
                 opened.append((intent.key, svc.gateway.open_charge(charge_request(intent))))
     _store_provider_ids(svc, opened)
     ids = dict(opened)
