@@ -114,7 +114,8 @@ def update_payment_method(account_id: AccountId, body: models.PaymentMethodIn,
 
 
 @router.post("/accounts/{account_id}/setup-intents", status_code=201,
-             response_model=models.SetupIntentOut, responses=errors(401, 403, 404, 409))
+             response_model=models.SetupIntentOut,
+             responses=errors(401, 403, 404, 409, 422))
 def create_setup_intent(account_id: AccountId, actor: ActorDep,
                         svc: ServicesDep) -> dict[str, Any]:
     """Stripe only: a SetupIntent whose `client_secret` Stripe Elements confirms with the
