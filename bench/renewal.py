@@ -68,8 +68,10 @@ from canone.integrations.payments import SandboxGateway
 from canone.services import collection, renewal
 from canone.services.context import Services, local_midnight
 from canone.services.ports import (
+    REQUIRES_CONFIRMATION,
     SUCCEEDED,
     Card,
+    ChargeRequest,
     ChargeResult,
     PaymentGateway,
     StoredCard,
@@ -119,6 +121,25 @@ class InstantNetwork:
 
     def lookup(self, idempotency_key: str) -> ChargeResult | None:
         return self.charges.get(idempotency_key)
+
+    # Charging in two steps: the provider's intent id is canone's key, prefixed.
+
+    def minimum_charge(self, currency: str) -> int:
+        return 1
+
+    def open_charge(self, request: ChargeRequest) -> str:
+        return f"pi_{request.key}"
+
+    def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
+        return self.charge(request.card_token, request.amount_minor, request.currency,
+                           request.key)
+
+    def charge_outcome(self, provider_id: str) -> ChargeResult:
+        key = provider_id.removeprefix("pi_")
+        return self.charges.get(key) or ChargeResult(REQUIRES_CONFIRMATION, None, key=key)
+
+    def cancel_charge(self, provider_id: str) -> ChargeResult:
+        return self.charge_outcome(provider_id)
 
 
 def network(kind: str, path: str, clock: FixedClock) -> PaymentGateway:

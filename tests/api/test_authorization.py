@@ -83,6 +83,8 @@ ROWS = [
     Row("account", "GET", "/accounts/{a}", (401, 404, 200, 200)),
     Row("payment method", "PUT", "/accounts/{a}/payment-method", (401, 404, 200, 200),
         body=lambda w: CARD),
+    # Stripe's alone: with the sandbox, those allowed are told it is for Stripe (409).
+    Row("setup intent", "POST", "/accounts/{a}/setup-intents", (401, 404, 409, 409)),
     Row("billing details", "GET", "/accounts/{a}/billing-details", (401, 404, 200, 200),
         prepare=_save_billing_details),
     Row("save billing details", "PUT", "/accounts/{a}/billing-details", (401, 404, 200, 200),

@@ -457,3 +457,22 @@ def test_card_numbers_as_people_type_them(client: TestClient, operator_key: str)
 
     assert bad.status_code == 422
     assert bad.json()["field"] == "payment_method.number"
+
+
+def test_stripe_only_requests_are_refused_with_the_sandbox(client: TestClient,
+                                                           operator_key: str) -> None:
+    account = sign_up(client, operator_key)
+    setup = client.post(f"{API}/accounts/{account['id']}/setup-intents",
+                        headers=bearer(operator_key))
+    assert setup.status_code == 409
+    assert setup.json()["type"] == "urn:canone:problem:wrong_payment_provider"
+    assert "for Stripe" in setup.json()["detail"]
+    method = client.put(f"{API}/accounts/{account['id']}/payment-method",
+                        json={"stripe_payment_method": "pm_card_visa"},
+                        headers=bearer(operator_key))
+    assert method.status_code == 422
+    assert method.json()["field"] == "payment_method.stripe_payment_method"
+    missing = client.put(f"{API}/accounts/{account['id']}/payment-method",
+                         json={"number": "4242424242424242", "exp_month": 12, "cvc": "123"},
+                         headers=bearer(operator_key))
+    assert (missing.status_code, missing.json()["field"]) == (422, "payment_method.exp_year")

@@ -22,6 +22,7 @@ from canone.services.store import IdempotencyRecord
 from canone.settings import Settings
 from canone.web.api import idempotency
 from canone.web.app import create_app
+from sandboxnetwork import ThroughCharge
 
 from .conftest import API, bearer, config, move_clock, sign_up
 
@@ -31,7 +32,7 @@ class ProcessDied(BaseException):
 
 
 @dataclasses.dataclass
-class Network:
+class Network(ThroughCharge):
     """The sandbox card network, with a process that dies right after a charge or a card
     network that takes `delay` seconds to answer."""
 

@@ -20,7 +20,6 @@ from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
-from canone.services.ports import Card, StoredCard
 from canone.settings import Settings
 from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
@@ -29,19 +28,6 @@ from .conftest import API, SECRET, START, bearer, config, move_clock, sign_up
 
 WEBHOOK_SECRET = "whsec_canone_tests"
 THREE_D_SECURE = "4000002760003184"
-
-
-class ElementsStripe(StripeGateway):
-    """The Stripe gateway, with a typed card turned into a saved payment method as Stripe
-    Elements would make it in the customer's browser: it stands in for the billing page's
-    Elements and the API's `stripe_payment_method` until they are wired."""
-
-    def store_card(self, card: Card) -> StoredCard:
-        customer = self.create_customer(f"acc_{card.number[-8:]}", "owner@example.com", "")
-        method = self.client.v1.payment_methods.create({"type": "card", "card": {
-            "number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year,
-            "cvc": card.cvc}})  # type: ignore[typeddict-unknown-key]
-        return self.save_payment_method(customer, str(method.id))
 
 
 @pytest.fixture
@@ -56,7 +42,7 @@ def settings(tmp_path: Path, stripe_base: str) -> Settings:
 def services(database: Database, stripe_base: str) -> Services:
     clock = StoredTestClock(database, TestClock(START))
     return Services(database=database, clock=clock,
-                    gateway=ElementsStripe(TEST_KEY, api_base=stripe_base, network_retries=0),
+                    gateway=StripeGateway(TEST_KEY, api_base=stripe_base, network_retries=0),
                     catalog=default_catalog(), secret_key=SECRET,
                     settlements=settlements())
 
@@ -77,10 +63,11 @@ def post_event(client: TestClient, event: dict[str, Any],
 
 def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succeeded(
         client: TestClient, operator_key: str, localstripe: LocalStripe) -> None:
-    account = sign_up(client, operator_key)
+    account = sign_up(client, operator_key, payment_method={
+        "stripe_payment_method": localstripe.card_method("4242424242424242")})
     key = bearer(operator_key)
     card = client.put(f"{API}/accounts/{account['id']}/payment-method", headers=key, json={
-        "number": THREE_D_SECURE, "exp_month": 12, "exp_year": 2030, "cvc": "123"})
+        "stripe_payment_method": localstripe.card_method(THREE_D_SECURE)})
     assert card.status_code == 200, card.text
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
     token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",

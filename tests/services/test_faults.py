@@ -17,6 +17,7 @@ import pytest
 from canone.services import accounts, payments, quotes, renewal
 from canone.services.errors import PaymentPending
 from canone.services.ports import ChargeResult
+from sandboxnetwork import ThroughCharge
 
 from .conftest import (
     TIMEOUT_CARD,
@@ -37,7 +38,7 @@ class ProcessDied(BaseException):
     """Stands for the process dying: nothing after it runs (not an Exception)."""
 
 
-class DiesAfterCharging:
+class DiesAfterCharging(ThroughCharge):
     """A gateway that takes the money, then the process dies before anything is saved."""
 
     def __init__(self, real) -> None:

@@ -11,11 +11,12 @@ import pytest
 from canone.services import payments, quotes
 from canone.services.errors import PaymentPending
 from canone.services.ports import PROCESSING, ChargeResult, GatewayTimeout
+from sandboxnetwork import ThroughCharge
 
 from .conftest import admin_of, at, config, invoices, subscription
 
 
-class BankStillDeciding:
+class BankStillDeciding(ThroughCharge):
     """The sandbox network, except that the bank has not decided yet: the charge's answer
     is open (as Stripe's `processing`) until `decide()`."""
 

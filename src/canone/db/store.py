@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from canone.db import rows
 from canone.db.billing_details import BillingDetailsQueries
 from canone.db.edges import EdgeQueries
+from canone.db.payment_customers import PaymentCustomerQueries
 from canone.db.queries import Prepared, keyed, page
 from canone.db.tables import (
     accounts,
@@ -69,7 +70,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class SqlStore(EdgeQueries, BillingDetailsQueries):
+class SqlStore(EdgeQueries, BillingDetailsQueries, PaymentCustomerQueries):
     # -- accounts, users, staff ------------------------------------------------------
 
     def add_account(self, account: Account) -> None:
@@ -320,6 +321,13 @@ class SqlStore(EdgeQueries, BillingDetailsQueries):
         payload, amount, card and creation time again."""
         self._update_many(payment_intents, payment_intents.c.key,
                           [(i.key, {"status": i.status, "result": i.result}) for i in saved],
+                          "payment intents")
+
+    def save_provider_ids(self, opened: Sequence[tuple[str, str]]) -> None:
+        """Only the provider's intent id of each (key, provider id), stored before the
+        provider is asked to confirm it."""
+        self._update_many(payment_intents, payment_intents.c.key,
+                          [(key, {"provider_id": provider_id}) for key, provider_id in opened],
                           "payment intents")
 
     def pending_intents(self, created_before: datetime, limit: int) -> list[PaymentIntent]:

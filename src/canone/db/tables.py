@@ -173,6 +173,7 @@ payment_intents = Table(
     Column("status", CODE, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("result", JSONText),
+    Column("provider_id", String(255)),
 )
 Index("ix_payment_intents_pending", payment_intents.c.status, payment_intents.c.created_at)
 
@@ -232,6 +233,13 @@ audit_entries = Table(
 
 # An account's billing details (SPEC §8), one row per account, with VIES's last answer for
 # its VAT id; documents copy what they need when issued, so a change never rewrites one.
+# The account's customer at the payment provider (Stripe: cus_…), made on first use.
+payment_customers = Table(
+    "payment_customers", metadata,
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("customer_id", String(255), nullable=False),
+)
+
 billing_details = Table(
     "billing_details", metadata,
     Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),

@@ -20,7 +20,7 @@ from canone.billing.money import ZERO, to_minor
 from canone.billing.parties import BillingDetails
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
-from canone.services import billing_details, collection, subscriptions
+from canone.services import billing_details, collection, payment_methods, subscriptions
 from canone.services.access import (
     Actor,
     load_account,
@@ -40,7 +40,7 @@ from canone.services.context import (
 from canone.services.errors import InvalidBillingDetails, NoFreeSeat, existing
 from canone.services.passwords import check_new_password
 from canone.services.payments import PENDING, pay
-from canone.services.ports import Card, CardRejected, ChargeResult, StoredCard
+from canone.services.ports import Card, ChargeResult, StoredCard
 from canone.services.records import (
     ACTIVE,
     ADMIN,
@@ -103,7 +103,7 @@ class SignUp:
     admin_name: str
     admin_password: str
     config: Configuration
-    card: Card
+    card: Card | str  # typed (sandbox), or a Stripe payment method id (pm_…) with Stripe
     anchor: date | None = None
     billing_details: BillingDetails | None = None  # optional at sign-up (§8)
 
@@ -170,10 +170,8 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     with svc.database.read() as store:
         if store.user_by_email(email) is not None:
             raise InvalidField("primary_admin.email", "is already used by another account")
-    try:
-        card = svc.gateway.store_card(form.card)
-    except CardRejected as exc:
-        raise InvalidField(f"payment_method.{exc.field}", exc.message) from None
+    customer = _signup_customer(svc, form, email)
+    card = payment_methods.store(svc, form.card, customer)
     key = "sgn_" + (hashlib.sha256(request_key.encode()).hexdigest()[:40] if request_key
                     else new_id("x"))
     payload = {
@@ -183,7 +181,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         "config": config_to_json(config), "anchor": anchor.isoformat(),
         "period": [period.start.isoformat(), period.end.isoformat()],
         "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
-        "billing_details": details,
+        "billing_details": details, "payment_customer": customer,
     }
     with svc.database.transaction() as store:
         intent = store.get_intent(key)
@@ -199,6 +197,16 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         sub = existing(store.subscription_of(result["account_id"]), "subscription")
         invoice = existing(store.get_invoice(result["invoice_id"]), "invoice")
     return SignedUp(account, sub, invoice)
+
+
+def _signup_customer(svc: Services, form: SignUp, email: str) -> str | None:
+    """With Stripe, the customer the payment method is saved to; the account does not
+    exist yet, so the payment method (attached to one customer only) keys it."""
+    payment_methods.check_given(svc, form.card)
+    provider = payment_methods.hosted(svc)
+    if provider is None or not isinstance(form.card, str):
+        return None
+    return provider.create_customer(f"signup_{form.card}", email, form.name.strip())
 
 
 def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, Any] | None:
@@ -222,6 +230,8 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     account = Account(p["account_id"], p["name"], p["timezone"], p["locale"], p["currency"],
                       ACTIVE, False, StoredCard(token, brand, last4, exp_month, exp_year), now)
     store.add_account(account)
+    if p.get("payment_customer"):
+        store.save_payment_customer(account.id, p["payment_customer"])
     store.add_user(User(new_id("usr"), account.id, p["email"], p["admin_name"], PRIMARY_ADMIN,
                         True, True, p["password_hash"]))
     config = config_from_json(p["config"], "subscription")
@@ -254,15 +264,16 @@ def _signup_failed(svc: Services, store: Store, intent: PaymentIntent,
 SIGNUP_SETTLEMENT = Settlement(_complete_signup, _signup_failed)
 
 
-def update_card(svc: Services, actor: Actor, account_id: str, card: Card) -> Account:
-    """Replace the card on file, then collect what the account owes with it."""
+def update_card(svc: Services, actor: Actor, account_id: str, card: Card | str) -> Account:
+    """Replace the card on file (typed, or with Stripe a payment method id), then collect
+    what the account owes with it."""
     with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "update the card")
-    try:
-        stored = svc.gateway.store_card(card)
-    except CardRejected as exc:
-        raise InvalidField(f"payment_method.{exc.field}", exc.message) from None
+    payment_methods.check_given(svc, card)
+    customer = (payment_methods.customer_of(svc, account_id)
+                if isinstance(card, str) else None)
+    stored = payment_methods.store(svc, card, customer)
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id, lock=True)
         new = account.but(card=stored)

@@ -20,7 +20,7 @@ from canone.services import subscriptions
 from canone.services.batching import BufferedStore
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
-from canone.services.payments import PENDING, charge, settle, settle_in
+from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
 from canone.services.ports import ChargeResult
 from canone.services.records import (
     ACTIVE,
@@ -94,9 +94,10 @@ def collect(svc: Services, now: datetime, report: RunReport | None = None,
 
 def _charge_and_settle(svc: Services, intents: list[PaymentIntent],
                        invoices: dict[str, Invoice], report: RunReport) -> None:
-    """Charge committed intents one after another, then settle them together."""
+    """Open committed intents at the provider (one transaction stores their ids), confirm
+    them one after another, then settle them together."""
     charged = []
-    for intent in intents:
+    for intent in open_charges(svc, intents):
         try:
             charged.append((intent.key, charge(svc, intent)))
         except PaymentPending:  # settled later by reconciliation

@@ -102,6 +102,12 @@ class NoFreeSeat(ServiceError):
     code = "no_free_seat"
 
 
+class ProviderMismatch(ServiceError):
+    """Asked for what another payment provider does (e.g. a Stripe set-up on the sandbox)."""
+
+    code = "wrong_payment_provider"
+
+
 class PaymentFailed(ServiceError):
     code = "payment_failed"
 

@@ -5,14 +5,24 @@ settled later by `reconcile` instead of charging again."""
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from canone.services.context import Completion, Services, Settlement, new_id
 from canone.services.errors import PaymentFailed, PaymentPending
-from canone.services.ports import ChargeResult, GatewayTimeout
+from canone.services.ports import (
+    CANCELED,
+    DECLINED,
+    REQUIRES_CONFIRMATION,
+    BelowMinimumCharge,
+    CardRejected,
+    ChargeRequest,
+    ChargeResult,
+    GatewayTimeout,
+)
 from canone.services.records import Payment, PaymentIntent
 from canone.services.store import Store
 
@@ -22,14 +32,104 @@ log = logging.getLogger(__name__)
 
 
 def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
-    """Phase B: ask the card network. Never inside a database transaction."""
+    """Phase B: ask the provider. Never inside a database transaction. Its intent is opened
+    and its id stored in canone's intent (a transaction of its own) before it is confirmed,
+    so that an outcome lost to a crash is read back by that id (`outcome_of`)."""
+    if intent.amount <= 0:  # nothing to take: a zero amount is never sent
+        return ChargeResult(SUCCEEDED, None)
+    request = charge_request(intent)
+    provider_id = intent.provider_id
+    if provider_id is None:
+        with _pending_on_timeout():
+            try:
+                provider_id = svc.gateway.open_charge(request)
+            except BelowMinimumCharge as exc:
+                return below_minimum(exc)
+            except CardRejected as exc:  # e.g. a payment method detached at the provider
+                return ChargeResult(DECLINED, None, exc.message)
+        _store_provider_ids(svc, [(intent.key, provider_id)])
+    return confirm(svc, provider_id, request)
+
+
+def open_charges(svc: Services, intents: list[PaymentIntent]) -> list[PaymentIntent]:
+    """The intents, those to charge opened at the provider and their ids stored, in one
+    transaction for them all. One that could not be opened (no answer, an amount under
+    the minimum, a card the provider no longer takes) is left unopened: `charge` meets
+    its failure again, on its own."""
+    opened = []
+    for intent in intents:
+        if intent.amount > 0 and intent.provider_id is None:
+            with suppress(GatewayTimeout, BelowMinimumCharge, CardRejected):
+                opened.append((intent.key, svc.gateway.open_charge(charge_request(intent))))
+    _store_provider_ids(svc, opened)
+    ids = dict(opened)
+    return [intent.but(provider_id=ids[intent.key]) if intent.key in ids else intent
+            for intent in intents]
+
+
+def _store_provider_ids(svc: Services, opened: list[tuple[str, str]]) -> None:
+    if opened:
+        with svc.database.transaction() as store:
+            store.save_provider_ids(opened)
+
+
+def below_minimum(exc: BelowMinimumCharge) -> ChargeResult:
+    """Nothing was charged: an amount under the provider's minimum fails with the reason."""
+    minimum = f"{exc.minimum_minor // 100}.{exc.minimum_minor % 100:02d} {exc.currency}"
+    return ChargeResult(DECLINED, None, f"The amount is below the smallest charge the"
+                                        f" payment provider takes ({minimum}).")
+
+
+def charge_request(intent: PaymentIntent) -> ChargeRequest:
+    """Renewals and retries (invoices) are charged with the customer away (off session)."""
+    return ChargeRequest(intent.key, intent.card_token, intent.amount, intent.currency,
+                         off_session=intent.purpose == "invoice")
+
+
+def confirm(svc: Services, provider_id: str, request: ChargeRequest) -> ChargeResult:
+    """Confirm an opened intent. One still open at the provider (a bank asking the customer,
+    a debit processing) is pending: reconciliation or the provider's event settles it."""
+    with _pending_on_timeout():
+        outcome = svc.gateway.confirm_charge(provider_id, request)
+    if not outcome.final:
+        raise PaymentPending(PENDING_MESSAGE)
+    return outcome
+
+
+PENDING_MESSAGE = ("The card network did not answer in time. The payment is being checked and"
+                   " will never be taken twice; the change applies as soon as it is confirmed.")
+
+
+@contextmanager
+def _pending_on_timeout() -> Iterator[None]:
     try:
-        return svc.gateway.charge(intent.card_token, intent.amount, intent.currency, intent.key)
+        yield
     except GatewayTimeout:
-        raise PaymentPending(
-            "The card network did not answer in time. The payment is being checked and will "
-            "never be taken twice; the change applies as soon as it is confirmed."
-        ) from None
+        raise PaymentPending(PENDING_MESSAGE) from None
+
+
+def outcome_of(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
+    """What the provider has for a pending intent: by the id stored when it was opened, or,
+    for one opened before ids were stored, by its key; None when it never reached the
+    provider."""
+    if intent.provider_id is None:
+        return svc.gateway.lookup(intent.key)
+    return svc.gateway.charge_outcome(intent.provider_id)
+
+
+NEVER_REACHED = "The charge never reached the card network."
+
+
+def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
+    """The outcome reconciliation settles an intent with, None to leave it open. One opened
+    and never confirmed (the process died in between) is canceled, not charged behind the
+    customer's back: it fails as one that never reached the network did."""
+    found = outcome_of(svc, intent)
+    if found is not None and found.status == REQUIRES_CONFIRMATION and intent.provider_id:
+        found = svc.gateway.cancel_charge(intent.provider_id)
+    if found is None or found.status == CANCELED:
+        return ChargeResult(FAILED, None, NEVER_REACHED)
+    return found if found.final else None
 
 
 def settle(svc: Services, key: str, outcome: ChargeResult) -> dict[str, Any]:
@@ -123,11 +223,9 @@ def reconcile_all(svc: Services, older_than: timedelta = timedelta(seconds=30),
     report = Reconciliation()
     for intent in stuck:
         try:
-            found = svc.gateway.lookup(intent.key)
-            if found is not None and not found.final:
+            outcome = _reconciled(svc, intent)
+            if outcome is None:
                 continue
-            outcome = found or ChargeResult(
-                FAILED, None, "The charge never reached the card network.")
             settle(svc, intent.key, outcome)
         except PaymentFailed:  # recorded as failed; its owner was told
             pass
@@ -149,7 +247,7 @@ def settle_known(svc: Services, account_id: str) -> None:
     that, reconciliation settles it as failed."""
     with svc.database.read() as store:
         intent = store.pending_intent_of(account_id)
-    outcome = None if intent is None else svc.gateway.lookup(intent.key)
+    outcome = None if intent is None else outcome_of(svc, intent)
     if intent is not None and outcome is not None and outcome.final:
         with suppress(PaymentFailed):  # recorded as failed; its owner was told
             settle(svc, intent.key, outcome)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # The gateway's errors are part of this port; they are defined with every other error.
 from canone.services.errors import BelowMinimumCharge as BelowMinimumCharge
@@ -180,6 +180,7 @@ class PaymentGateway(Protocol):
         ...
 
 
+@runtime_checkable
 class HostedPaymentMethods(Protocol):
     """Cards and bank accounts collected by the provider's own form (Stripe Elements), so no
     number reaches canone. Stripe has it; the sandbox takes numbers (`store_card`)."""

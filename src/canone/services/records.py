@@ -149,6 +149,7 @@ class PaymentIntent(Record):
     status: str  # "pending", "succeeded", "failed"
     created_at: datetime
     result: dict[str, Any] | None = None  # the response once completed, for replays
+    provider_id: str | None = None  # the provider's intent (Stripe: pi_…), once opened
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,8 @@ class Store(Protocol):
     def billing_details_of(self, account_id: str, lock: bool = False
                            ) -> AccountBillingDetails | None: ...
     def save_billing_details(self, saved: AccountBillingDetails) -> None: ...  # insert/replace
+    def payment_customer_of(self, account_id: str) -> str | None: ...  # Stripe: cus_…
+    def save_payment_customer(self, account_id: str, customer_id: str) -> None: ...  # once
 
     # subscriptions
     def add_subscription(self, subscription: Subscription) -> None: ...
@@ -133,6 +135,7 @@ class Store(Protocol):
                        ) -> dict[str, PaymentIntent]: ...  # locked in key order
     def save_intent(self, intent: PaymentIntent) -> None: ...
     def save_intents(self, intents: Sequence[PaymentIntent]) -> None: ...
+    def save_provider_ids(self, opened: Sequence[tuple[str, str]]) -> None: ...  # (key, id)
     def save_outcomes(self, intents: Sequence[PaymentIntent]) -> None:
         """`save_intents` that writes only their status and result (what settling changes,
         but for a sign-up's account_id): the caller vouches that nothing else changed."""

@@ -24,6 +24,7 @@ from canone.services.errors import (
     NotFound,
     PaymentFailed,
     PaymentPending,
+    ProviderMismatch,
     ServiceError,
     StaleQuote,
 )
@@ -44,6 +45,7 @@ STATUS: dict[type[Exception], int] = {
     NoFreeSeat: 409,
     Conflict: 409,
     PaymentFailed: 402,
+    ProviderMismatch: 409,
     PaymentPending: 402,
 }
 TITLES = {

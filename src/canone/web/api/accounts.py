@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import Body, Query, Request
 
 from canone.billing.codec import change_to_json, config_from_json, price_to_json
-from canone.services import accounts, invoices, quotes, subscriptions, usage
+from canone.billing.errors import InvalidField
+from canone.services import (
+    accounts,
+    invoices,
+    payment_methods,
+    quotes,
+    subscriptions,
+    usage,
+)
 from canone.services.accounts import SignUp
 from canone.services.ports import Card
 from canone.web.api import models
@@ -35,8 +43,23 @@ from canone.web.api.views import (
 router = api_router(tags=["accounts"])
 
 
-def _card(card: models.CardIn) -> Card:
-    return Card(card.number, card.exp_month, card.exp_year, card.cvc)
+def _card(card: models.CardIn) -> Card | str:
+    """A typed card, or a Stripe payment method id; which one the gateway takes is the
+    services' to say (a card number with Stripe is refused there, naming the field)."""
+    if card.stripe_payment_method is not None:
+        if card.number is not None:
+            raise InvalidField("payment_method.number", payment_methods.NO_NUMBERS)
+        return card.stripe_payment_method
+    number, exp_month, exp_year, cvc = card.number, card.exp_month, card.exp_year, card.cvc
+    if number is None:
+        raise InvalidField("payment_method.number", "is required")
+    if exp_month is None:
+        raise InvalidField("payment_method.exp_month", "is required")
+    if exp_year is None:
+        raise InvalidField("payment_method.exp_year", "is required")
+    if cvc is None:
+        raise InvalidField("payment_method.cvc", "is required")
+    return Card(number, exp_month, exp_year, cvc)
 
 
 @router.post("/accounts", status_code=201, response_model=models.SignedUpOut,
@@ -87,8 +110,22 @@ def get_account(account_id: AccountId, actor: ActorDep, svc: ServicesDep) -> dic
             responses=errors(401, 402, 403, 404, 422))
 def update_payment_method(account_id: AccountId, body: models.PaymentMethodIn,
                           actor: ActorDep, svc: ServicesDep) -> dict[str, Any]:
-    """Replace the card on file; an account with unpaid invoices is charged at once."""
+    """Replace the card on file; an account with unpaid invoices is charged at once. With
+    Stripe, send `stripe_payment_method` (card numbers never reach canone); a card Stripe
+    refuses to save is a 402 with Stripe's message."""
     return account_view(accounts.update_card(svc, actor, account_id, _card(body)))
+
+
+@router.post("/accounts/{account_id}/setup-intents", status_code=201,
+             response_model=models.SetupIntentOut,
+             responses=errors(401, 403, 404, 409, 422))
+def create_setup_intent(account_id: AccountId, actor: ActorDep,
+                        svc: ServicesDep) -> dict[str, Any]:
+    """Stripe only: a SetupIntent whose `client_secret` Stripe Elements confirms with the
+    card (or, for EUR accounts, the IBAN); then send its payment method to
+    PUT /accounts/{id}/payment-method. The account's Stripe customer is made on first use."""
+    session = payment_methods.start_setup(svc, actor, account_id)
+    return {"id": session.setup_id, "client_secret": session.client_secret}
 
 
 @router.put("/accounts/{account_id}/auto-upgrade", response_model=models.AccountOut,

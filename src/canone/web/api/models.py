@@ -139,11 +139,23 @@ class PrimaryAdminIn(Strict_):
 
 
 class CardIn(Strict_):
-    number: Annotated[str, StringConstraints(pattern=r"^[0-9 -]{1,32}$")] = Field(
-        examples=["4242424242424242"], description="Digits; spaces and dashes are ignored.")
-    exp_month: Annotated[int, Strict(), Field(ge=1, le=12)] = Field(examples=[12])
-    exp_year: Annotated[int, Strict(), Field(ge=1900, le=2999)] = Field(examples=[2030])
-    cvc: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,4}$")] = Field(examples=["123"])
+    """A typed card (the sandbox), or with Stripe only `stripe_payment_method`."""
+
+    number: Annotated[str, StringConstraints(pattern=r"^[0-9 -]{1,32}$")] | None = Field(
+        default=None, examples=["4242424242424242"],
+        description="Digits; spaces and dashes are ignored. Sandbox only: with Stripe card"
+                    " numbers never reach canone.")
+    exp_month: Annotated[int, Strict(), Field(ge=1, le=12)] | None = Field(
+        default=None, examples=[12])
+    exp_year: Annotated[int, Strict(), Field(ge=1900, le=2999)] | None = Field(
+        default=None, examples=[2030])
+    cvc: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,4}$")] | None = Field(
+        default=None, examples=["123"])
+    stripe_payment_method: Annotated[
+        str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")] | None = Field(
+        default=None, examples=["pm_1QmT9hLkdIwHu7ix"],
+        description="Stripe only: a payment method made by Stripe Elements (see"
+                    " POST /accounts/{id}/setup-intents).")
 
 
 class SignUpIn(Strict_):
@@ -244,6 +256,12 @@ class CancelIn(Strict_):
 
 class PaymentMethodIn(CardIn):
     pass
+
+
+class SetupIntentOut(BaseModel):
+    id: str = Field(examples=["seti_1QmT9hLkdIwHu7ix"])
+    client_secret: str = Field(description="For Stripe.js `confirmCardSetup` (or"
+                                           " `confirmSepaDebitSetup`).")
 
 
 class AutoUpgradeIn(Strict_):

@@ -1,0 +1,21 @@
+"""The part of `SqlStore` that keeps each account's customer at the payment provider
+(Stripe: cus_…), made the first time the account's card is set up there."""
+
+from __future__ import annotations
+
+from canone.db.queries import Prepared, Queries, keyed
+from canone.db.tables import payment_customers
+
+_OF = Prepared(keyed(payment_customers, "account_id"))
+
+
+class PaymentCustomerQueries(Queries):
+    def payment_customer_of(self, account_id: str) -> str | None:
+        row = self.prepared(_OF, {"account_id": account_id}).first()
+        return None if row is None else str(row.customer_id)
+
+    def save_payment_customer(self, account_id: str, customer_id: str) -> None:
+        """Kept once: the provider gives an account the same customer every time."""
+        self.connection.execute(self.upsert(payment_customers).values(
+            account_id=account_id, customer_id=customer_id).on_conflict_do_nothing(
+            index_elements=[payment_customers.c.account_id]))
