@@ -46,6 +46,12 @@ def test_contact_limit_and_seats_in_italian(page: Page, server: Server) -> None:
     page.get_by_role("button", name="Conferma acquisto").click()
     expect(page.get_by_test_id("confirmation")).to_contain_text(f"totale 9,50{EUR}")
     expect(page.get_by_test_id("invoices")).to_contain_text("2026-")
+    # The invoice downloads as a "fattura", as the emailed copy is named.
+    link = page.get_by_test_id("confirmation").get_by_role("link").get_attribute("href")
+    pdf = page.request.get(link or "")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    assert re.fullmatch(r'inline; filename="fattura-\d{4}-\d{6}\.pdf"',
+                        pdf.headers["content-disposition"]), pdf.headers["content-disposition"]
 
 
 def test_tier_add_on_bundle_and_request_in_italian(page: Page, server: Server) -> None:

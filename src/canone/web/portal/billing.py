@@ -102,7 +102,7 @@ def invoice_pdf(request: Request, invoice_id: str,
     svc = services_of(request)
     document = invoices.invoice_document(svc, signed_in.actor, invoice_id)
     pdf = PdfInvoiceRenderer().render(document)
-    filename = invoices.invoice_pdf_filename(document.number)
+    filename = invoices.invoice_pdf_filename(document.number, document.locale)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{filename}"',
         "Cache-Control": "private, no-store"})
