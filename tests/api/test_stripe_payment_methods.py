@@ -17,9 +17,10 @@ from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
 from canone.settings import Settings
+from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 
-from .conftest import API, SECRET, START, FixedClock, bearer, sign_up, signup_body
+from .conftest import API, SECRET, START, bearer, sign_up, signup_body
 
 VISA, REFUSED = "4242424242424242", "4000000000000002"
 NO_NUMBERS = ("Card numbers never reach canone with Stripe: collect the card with Stripe"
@@ -37,7 +38,7 @@ def settings(tmp_path: Path, stripe_base: str) -> Settings:
 
 @pytest.fixture
 def services(database: Database, stripe_base: str) -> Services:
-    clock = StoredTestClock(database, FixedClock(START))
+    clock = StoredTestClock(database, TestClock(START))
     return Services(database=database, clock=clock,
                     gateway=StripeGateway(TEST_KEY, api_base=stripe_base, network_retries=0),
                     catalog=default_catalog(), secret_key=SECRET, settlements=settlements())
