@@ -198,7 +198,11 @@
     const form = event.target.form;
     if (form && form.dataset.liveQuote && event.target.name !== "token") {
       clearTimeout(form.canoneTimer);
-      // The shown price is out of date from now on: nothing can go on with it.
+      // The shown price is out of date from now on: nothing can go on with it, and an answer
+      // for the old value still on its way is dropped (else, arriving within the debounce,
+      // it would be shown, end the loading, and an Enter waiting for the price would act
+      // on the old value's).
+      form.canoneSeq = (form.canoneSeq || 0) + 1;
       form.canoneLoading = true;
       syncConfirm(form);
       // Short debounce: the slider sends one quote per position it rests on, not per pixel.
