@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from argon2 import PasswordHasher
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from canone.billing.catalog import default_catalog
@@ -209,7 +210,17 @@ def phone(browser, server: Server):  # type: ignore[no-untyped-def]
 def shot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
     """A screenshot of the page state, kept under test-artifacts/screenshots/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    path = str(ARTIFACTS / f"{name}.png")
+    try:
+        page.screenshot(path=path, full_page=full_page)
+    except PlaywrightError as exc:
+        # Chromium sometimes cannot capture a frame still being painted on a busy machine
+        # ("Unable to capture screenshot"); the picture is for people, so take it again
+        # once the page has loaded, and let any other error fail the test.
+        if "Unable to capture screenshot" not in str(exc):
+            raise
+        page.wait_for_load_state("load")
+        page.screenshot(path=path, full_page=full_page)
 
 
 def sign_in(page, email: str, lang: str | None = None) -> None:  # type: ignore[no-untyped-def]
