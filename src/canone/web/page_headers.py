@@ -14,8 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
                "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
                "frame-ancestors 'none'")
-# FastAPI's API docs pages load their script from a CDN and run an inline one: they may not
-# be framed either, but keep their own sources.
+# The API docs pages (Swagger UI, ReDoc: their scripts served by canone, see web/app.py)
+# start with an inline script, which PAGE_POLICY forbids: they may not be framed either,
+# but keep their own sources.
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 DOCS_POLICY = "frame-ancestors 'none'"
 PAGE_SECURITY_HEADERS = {
