@@ -15,6 +15,7 @@ from canone.services.context import Completion, Services, Settlement, new_id
 from canone.services.errors import PaymentFailed, PaymentPending
 from canone.services.ports import (
     CANCELED,
+    CARRIED,
     DECLINED,
     REQUIRES_CONFIRMATION,
     BelowMinimumCharge,
@@ -44,7 +45,7 @@ def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
             try:
                 provider_id = svc.gateway.open_charge(request)
             except BelowMinimumCharge as exc:
-                return below_minimum(exc)
+                return below_minimum(intent, exc)
             except CardRejected as exc:  # e.g. a payment method detached at the provider
                 return ChargeResult(DECLINED, None, exc.message)
         _store_provider_ids(svc, [(intent.key, provider_id)])
@@ -73,11 +74,19 @@ def _store_provider_ids(svc: Services, opened: list[tuple[str, str]]) -> None:
             store.save_provider_ids(opened)
 
 
-def below_minimum(exc: BelowMinimumCharge) -> ChargeResult:
-    """Nothing was charged: an amount under the provider's minimum fails with the reason."""
+# What can be carried to the account's next invoice when under the provider's minimum: a
+# plan change and a collected invoice. A sign-up has no account (nor next invoice) yet.
+CARRIABLE = frozenset({"change", "invoice"})
+
+
+def below_minimum(intent: PaymentIntent, exc: BelowMinimumCharge) -> ChargeResult:
+    """Nothing was charged (SPEC §9): the amount is carried to the account's next invoice
+    (CARRIED, which settles the intent), or, for a sign-up, fails with the reason."""
     minimum = f"{exc.minimum_minor // 100}.{exc.minimum_minor % 100:02d} {exc.currency}"
-    return ChargeResult(DECLINED, None, f"The amount is below the smallest charge the"
-                                        f" payment provider takes ({minimum}).")
+    message = f"The amount is below the smallest charge the payment provider takes ({minimum})."
+    if intent.purpose in CARRIABLE:
+        return ChargeResult(CARRIED, None, message + " It is added to the next invoice.")
+    return ChargeResult(DECLINED, None, message)
 
 
 def charge_request(intent: PaymentIntent) -> ChargeRequest:
@@ -157,7 +166,7 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
         raise PaymentFailed(intent.result.get("message", "declined") if intent.result
                             else "declined")
     settlement = settlement_of(svc, intent)
-    if not outcome.succeeded:
+    if not outcome.settles:
         settlement.fail(svc, store, intent, outcome)
         store.save_intent(intent.but(status=FAILED, result={
             "message": outcome.message, "decline_code": outcome.status}))

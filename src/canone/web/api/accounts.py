@@ -156,7 +156,7 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
     target = config_from_json(body.target.model_dump(), "target")
     quote = quotes.preview(svc, actor, account_id, target)
     return {"change": change_to_json(quote.change), "target": price_to_json(quote.target_price),
-            "quote_token": quote.token}
+            "quote_token": quote.token, "carried_to_next_invoice": quote.carried}
 
 
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,

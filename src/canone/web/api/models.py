@@ -238,6 +238,10 @@ class PreviewOut(BaseModel):
     quote_token: str | None = Field(
         description="Send it to /confirm to buy exactly this change; null when there is "
                     "nothing to confirm (kind none or request).")
+    carried_to_next_invoice: bool = Field(
+        False, description="The amount due now is under the payment provider's minimum "
+                           "charge (0.50 with Stripe): nothing is charged, it is added to the "
+                           "next invoice, and the change applies at once.")
 
 
 class ConfirmIn(Strict_):
