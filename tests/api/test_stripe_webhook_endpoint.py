@@ -50,8 +50,9 @@ def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succee
                         headers=key).json()["quote_token"]
     confirm = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                           json={"quote_token": token}, headers=key)
-    assert confirm.json()["type"] == "urn:canone:problem:payment_pending"
+    assert (confirm.status_code, confirm.json()["status"]) == (202, "requires_action")
     (upgrade,) = [i for i in localstripe.payment_intents() if i["status"] == "requires_action"]
+    assert confirm.json()["client_secret"] == upgrade["client_secret"]
     assert upgrade["amount"] == 4800
 
     # The customer passes the challenge; Stripe's events arrive, in any order, repeated.

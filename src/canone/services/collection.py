@@ -97,9 +97,10 @@ def _charge_and_settle(svc: Services, intents: list[PaymentIntent],
     """Open committed intents at the provider (one transaction stores their ids), confirm
     them one after another, then settle them together."""
     charged = []
+    unopened = {intent.key for intent in intents if intent.provider_id is None}
     for intent in open_charges(svc, intents):
         try:
-            charged.append((intent.key, charge(svc, intent)))
+            charged.append((intent.key, charge(svc, intent, intent.key in unopened)))
         except PaymentPending:  # settled later by reconciliation
             report.pending += 1
     for paid in _settle_collections(svc, charged, invoices):

@@ -249,6 +249,14 @@ class ConfirmIn(Strict_):
         pattern=r"^[A-Za-z0-9_-]{1,4000}\.[0-9a-f]{32}$")]
 
 
+class ActionRequiredOut(BaseModel):
+    status: Literal["requires_action"]
+    client_secret: str = Field(description="For Stripe.js `confirmCardPayment`, in the "
+                                           "customer's browser.")
+    payment_intent: str = Field(description="Stripe's PaymentIntent (pi_…).")
+    detail: str
+
+
 class ConfirmOut(BaseModel):
     subscription: SubscriptionOut
     invoice: InvoiceOut | None = Field(description="null when nothing was due")
