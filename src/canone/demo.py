@@ -245,7 +245,7 @@ def _ask_for_product_change(svc: Services, owner: User) -> None:
 def _add_support_agent(svc: Services) -> None:
     with svc.database.transaction() as store:
         store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, STAFF_NAME,
-                              accounts.hash_password(PASSWORD)))
+                                     accounts.hash_password(PASSWORD)))
 
 
 def logins(services: Services, url: str) -> str:

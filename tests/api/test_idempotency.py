@@ -196,7 +196,7 @@ def test_records_older_than_a_day_are_purged(client: TestClient, operator_key: s
     with services.database.transaction() as store:
         for key, age in (("old", timedelta(hours=26)), ("recent", timedelta(hours=23))):
             store.access.save_idempotency(IdempotencyRecord(scope.id, key, "fp", 201, b"{}",
-                                                     now - age))
+                                                            now - age))
     booted_5_seconds_ago = SimpleNamespace(monotonic=lambda: 5.0)
     monkeypatch.setattr(idempotency, "time", booted_5_seconds_ago)
 

@@ -44,7 +44,7 @@ def svc(sqlite_database: Database, tmp_path: Path) -> Services:
                         default_catalog(), "test-secret", settlements())
     with services.database.transaction() as store:
         store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
-                              accounts.hash_password(PASSWORD)))
+                                     accounts.hash_password(PASSWORD)))
     return services
 
 

@@ -63,7 +63,7 @@ def test_saving_outcomes_writes_only_status_and_result(database: Database) -> No
         store.payments.add_intents([_intent(n) for n in range(MANY)])
     with database.transaction() as store:
         store.payments.save_outcomes([_intent(n).but(status="succeeded", result={"text": AWKWARD},
-                                            account_id="acc_2", amount=n, payload={})
+                                                     account_id="acc_2", amount=n, payload={})
                              for n in range(MANY)])
     with database.transaction() as store:
         keys = [_intent(n).key for n in range(MANY)]
@@ -89,7 +89,7 @@ def test_a_key_saved_twice_keeps_its_last_values(database: Database) -> None:
         store.accounts.add(account())
         store.invoices.add_many([invoice(n, subscription_id=f"sub_{n}") for n in range(MANY)])
         store.invoices.save_many([invoice(n, subscription_id=f"sub_{n}", attempts=a)
-                             for n in range(MANY) for a in (5, 6)])
+                                  for n in range(MANY) for a in (5, 6)])
     with database.transaction() as store:
         found = store.invoices.by_ids([f"inv_{n}" for n in range(MANY)])
         assert {i.attempts for i in found.values()} == {6}

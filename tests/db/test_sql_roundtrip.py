@@ -40,7 +40,7 @@ def test_account_with_card_round_trips_and_saves(database: Database) -> None:
         store.accounts.save(account(name="Rossi Srl", status="past_due", card=None))
     with database.transaction() as store:
         assert store.accounts.get("acc_1") == account(name="Rossi Srl", status="past_due",
-                                                     card=None)
+                                                      card=None)
 
 
 def test_datetimes_come_back_aware_in_utc(database: Database) -> None:
@@ -125,7 +125,7 @@ def test_payments_intents_and_ledger_round_trip(database: Database) -> None:
         store.payments.save_intent(done)
         assert [e.id for e in store.ledger.of_account("acc_1")] == ["led_2", "led_1"]
         assert store.ledger.of_account("acc_1")[1] == LedgerEntry("led_1", "acc_1", -2_500, "EUR",
-                                                          "used", "inv_1", T0)
+                                                                  "used", "inv_1", T0)
         assert store.ledger.balance_of("acc_1") == 7_500
         assert store.ledger.balance_of("acc_2") == 0
     with database.transaction() as store:

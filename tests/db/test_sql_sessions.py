@@ -23,7 +23,7 @@ def test_a_session_is_read_with_its_user_and_account_or_its_staff_member(
             store.access.add_session(session)
     with database.read() as store:
         assert store.access.session_owner("h_user") == SessionOwner(sessions[0], user(1), account(),
-                                                             None)
+                                                                    None)
         assert store.access.session_owner("h_staff") == SessionOwner(sessions[1], None, None, agent)
         assert store.access.session_owner("h_gone") == SessionOwner(sessions[2], None, None, None)
         assert store.access.session_owner("h_other") == SessionOwner(sessions[3], None, None, None)

@@ -118,7 +118,7 @@ def test_numbers_can_be_taken_in_blocks(database: Database) -> None:
     with database.transaction() as store:
         assert store.invoices.next_number(2026) == "2026-000001"
         assert store.invoices.next_numbers(2026, 3) == ["2026-000002", "2026-000003",
-                                                       "2026-000004"]
+                                                        "2026-000004"]
         assert store.invoices.next_numbers(2028, 2) == ["2028-000001", "2028-000002"]
         assert store.invoices.next_number(2026) == "2026-000005"
 

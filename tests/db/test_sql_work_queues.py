@@ -93,7 +93,7 @@ def test_whether_a_renewal_period_was_invoiced(database: Database) -> None:
         store.accounts.add(account())
         store.invoices.add(invoice(1))  # a renewal from 31 March
         store.invoices.add(invoice(2, subscription_id="sub_2", kind="upgrade",
-                                  period_start=date(2026, 4, 30)))
+                                   period_start=date(2026, 4, 30)))
     with database.transaction() as store:
         assert store.invoices.renewal_invoiced("sub_1", date(2026, 3, 31))
         assert not store.invoices.renewal_invoiced("sub_1", date(2026, 4, 30))
@@ -135,9 +135,9 @@ def test_due_deliveries_retry_and_are_skipped_when_held(database: Database) -> N
         due = store.outbox.due_deliveries(later(1), 10)
         assert [d.event_id for d in due] == ["evt_0", "evt_1"]
         store.outbox.save_delivery(replace(due[0], status="delivered", attempts=1,
-                                    last_status_code=204))
+                                           last_status_code=204))
         store.outbox.save_delivery(replace(due[1], attempts=1, next_attempt_at=later(30),
-                                    last_status_code=500, last_error="server error"))
+                                           last_status_code=500, last_error="server error"))
     with database.transaction() as store:
         assert [d.event_id for d in store.outbox.due_deliveries(later(29), 10)] == ["evt_2"]
         assert [d.event_id for d in store.outbox.due_deliveries(later(30), 10)
@@ -153,7 +153,7 @@ def test_due_notifications_are_skipped_when_held(postgres_database: Database) ->
     with postgres_database.transaction() as store:
         for n in range(3):
             store.outbox.add_notification(Notification(f"ntf_{n}", None, "a@example.com", "k", "en",
-                                                {}, later(n)))
+                                                       {}, later(n)))
     with postgres_database.transaction() as first:
         assert [i.id for i in first.outbox.due_notifications(later(5), 2)] == ["ntf_0", "ntf_1"]
         with postgres_database.transaction() as second:
@@ -223,7 +223,7 @@ def test_request_queue_oldest_first_by_status(database: Database) -> None:
         assert [r.id for r in store.requests.queue("open", 2, None)] == ["req_0", "req_2"]
         assert [r.id for r in store.requests.queue("open", 2, "req_2")] == ["req_3"]
         assert [r.id for r in store.requests.of_account("acc_1")] == ["req_3", "req_2", "req_1",
-                                                              "req_0"]
+                                                                      "req_0"]
 
 
 def test_held_rows_do_not_block_a_reader(postgres_database: Database) -> None:

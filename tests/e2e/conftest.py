@@ -151,7 +151,7 @@ def add_staff(server: Server) -> str:
     email = f"sam-{secrets.token_hex(4)}@canone.test"
     with server.services.database.transaction() as store:
         store.people.add_staff(Staff(new_id("stf"), email, "Sam Support",
-                              accounts.hash_password(PASSWORD)))
+                                     accounts.hash_password(PASSWORD)))
     return email
 
 

@@ -162,8 +162,8 @@ def test_sessions_end_on_sign_out_and_expire(page: Page, server: Server) -> None
         user = store.people.user_by_email(account.email)
         assert user is not None
         store.access.add_session(WebSession(hashlib.sha256(token.encode()).hexdigest(),
-                                     f"user:{user.id}", "csrf",
-                                     datetime.now(UTC) - timedelta(minutes=1)))
+                                            f"user:{user.id}", "csrf",
+                                            datetime.now(UTC) - timedelta(minutes=1)))
     page.context.add_cookies([{"name": "canone_session", "value": token, "url": server.url}])
     page.goto("/billing")
     expect(page).to_have_url(re.compile(r"/login\?next=/billing$"))

@@ -28,7 +28,7 @@ def test_an_email_taken_after_the_check_is_a_conflict(
         """The seat check runs after the address check: a concurrent write lands here."""
         check_free_seat(store, account_id)
         store.people.add_user(User("usr_racer", bob.account.id, "carla@example.com", "Carla",
-                            "user", False, True, accounts.hash_password("carla's own")))
+                                   "user", False, True, accounts.hash_password("carla's own")))
 
     monkeypatch.setattr(accounts, "_check_free_seat", racing_sign_up)
     with pytest.raises(Conflict) as raised:

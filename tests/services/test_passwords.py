@@ -106,7 +106,7 @@ def test_a_wrong_password_costs_one_argon2_check_for_known_and_unknown_emails(
     sign_up(svc, email="ada@example.com")
     with svc.database.transaction() as store:
         store.people.add_staff(Staff("stf_1", "sam@canone.test", "Sam",
-                              accounts.hash_password("sam's own password")))
+                                     accounts.hash_password("sam's own password")))
 
     checks = []
     for email in ("ada@example.com", "nobody@example.com", "sam@canone.test",
@@ -132,7 +132,7 @@ def test_right_passwords_sign_in_people_and_agents_but_not_deactivated_users(
     signed = sign_up(svc, email="ada@example.com")
     with svc.database.transaction() as store:
         store.people.add_staff(Staff("stf_1", "sam@canone.test", "Sam",
-                              accounts.hash_password("sam's own password")))
+                                     accounts.hash_password("sam's own password")))
         [admin] = store.people.users_of(signed.account.id)
 
     assert accounts.authenticate(svc, " ADA@example.com ", "correct horse") == f"user:{admin.id}"

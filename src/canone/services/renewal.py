@@ -250,8 +250,8 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
             renewed.period_end, paid=False, credit_applied=credit)
     if invoice is not None and credit:
         store.ledger.add(LedgerEntry(new_id("led"), account.id, -credit, account.currency,
-                                           f"Applied to invoice {invoice.number}", invoice.id,
-                                           svc.now()))
+                                     f"Applied to invoice {invoice.number}", invoice.id,
+                                     svc.now()))
     store.subscriptions.save(renewed)
     if sub.pending is not None:
         record_change(svc, store, account_id=account.id, actor="system",

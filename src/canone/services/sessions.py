@@ -29,7 +29,7 @@ def start(svc: Services, principal: str, now: datetime, replacing: str | None = 
         if replacing:
             store.access.delete_session(token_hash(replacing))
         store.access.add_session(WebSession(token_hash(token), principal, secrets.token_urlsafe(24),
-                                     now + timedelta(hours=SESSION_HOURS)))
+                                            now + timedelta(hours=SESSION_HOURS)))
     return token
 
 

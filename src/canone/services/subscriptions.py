@@ -117,7 +117,7 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
         AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
                    {"invoice": invoice.number, "amount_paid": intent.amount}, now)])
     store.outbox.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
-                      Event(new_id("evt"), "invoice.paid", account.id, data, now)])
+                             Event(new_id("evt"), "invoice.paid", account.id, data, now)])
     if admin is not None:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
