@@ -16,7 +16,7 @@ from .conftest import csrf_of, customer, plan
 
 def only_invoice(svc: Services, account_id: str) -> Invoice:
     with svc.database.read() as store:
-        (invoice,) = store.invoices_of(account_id, 10, None)
+        (invoice,) = store.invoices.of_account(account_id, 10, None)
         return invoice
 
 
@@ -49,5 +49,5 @@ def test_staff_refund_in_part_then_the_rest(staff: TestClient, svc: Services) ->
     assert re.search(r'<span class="badge">Refunded</span>', page)
     assert f"/console/invoices/{invoice.id}/refund" not in page  # nothing left to refund
     with svc.database.read() as store:
-        rows = sorted(p.amount for p in store.payments_of(who.account_id))
+        rows = sorted(p.amount for p in store.payments.of_account(who.account_id))
     assert rows == [-3900, -1000, 4900]

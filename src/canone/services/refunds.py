@@ -67,12 +67,12 @@ class Refundable:
 def refundable(store: Store, invoice: Invoice) -> Refundable:
     paid = refunded = 0
     provider_id = None
-    for payment in store.payments_of(invoice.account_id):
+    for payment in store.payments.of_account(invoice.account_id):
         if payment.invoice_id != invoice.id:
             continue
         if payment.status == SUCCEEDED and payment.amount > 0:
             paid += payment.amount
-            intent = store.get_intent(payment.idempotency_key)
+            intent = store.payments.get_intent(payment.idempotency_key)
             provider_id = intent.provider_id if intent is not None else provider_id
         elif payment.status in REFUND_ROWS:
             refunded -= payment.amount  # refunds are negative; a reversal positive
@@ -85,11 +85,11 @@ def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
     and record it. 422 (`amount`) beyond what is left; 409 when nothing can be refunded."""
     require_staff(actor, "refund invoices")
     with svc.database.read() as store:
-        invoice = store.get_invoice(invoice_id)
+        invoice = store.invoices.get(invoice_id)
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id}")
         can = refundable(store, invoice)
-        count = sum(1 for p in store.payments_of(invoice.account_id)
+        count = sum(1 for p in store.payments.of_account(invoice.account_id)
                     if p.invoice_id == invoice.id and p.status in REFUND_ROWS)
     amount = _checked(invoice, can, amount)
     if can.provider_id is None:
@@ -107,7 +107,7 @@ def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
                              " again: the refund is never made twice.") from None
     with svc.database.transaction() as store:
         refund = record_refund(svc, store, invoice.id, result, actor.name)
-        after = existing(store.get_invoice(invoice.id), f"invoice {invoice.id}")
+        after = existing(store.invoices.get(invoice.id), f"invoice {invoice.id}")
     if refund.status == REFUND_FAILED:
         raise InvalidTransition(refund.message or "The refund failed.")
     return refund, after
@@ -135,8 +135,8 @@ def record_refund(svc: Services, store: Store, invoice_id: str, result: RefundRe
     """Record the provider's refund against the invoice, once per refund id and status:
     a refund row (negative), or a reversal row when a pending one failed; the invoice
     `refunded` when refunds cover what was paid. The credit note (SPEC §8) is issued here."""
-    invoice = existing(store.get_invoice(invoice_id), f"invoice {invoice_id}")
-    existing_rows = {(p.charge_id, p.status) for p in store.payments_of(invoice.account_id)
+    invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
+    existing_rows = {(p.charge_id, p.status) for p in store.payments.of_account(invoice.account_id)
                      if p.invoice_id == invoice.id}
     refund = Refund(result.refund_id, invoice.id, result.amount_minor, invoice.currency,
                     result.status, result.message)
@@ -159,18 +159,18 @@ def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row:
     # A pending refund that succeeds adds a zero row (its money was counted when pending).
     amount = {REFUNDED: 0 if settled else -refund.amount, REFUND_PENDING_ROW: -refund.amount,
               REFUND_REVERSED: refund.amount}[row]
-    store.add_payment(Payment(
+    store.payments.add(Payment(
         id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
         amount=amount, currency=invoice.currency, status=row, charge_id=refund.id,
         idempotency_key=f"refund_{refund.id}_{row}", message=refund.message,
         created_at=svc.now()))
     can = refundable(store, invoice)
-    rows = [p for p in store.payments_of(invoice.account_id) if p.invoice_id == invoice.id]
+    rows = [p for p in store.payments.of_account(invoice.account_id) if p.invoice_id == invoice.id]
     pending = {p.charge_id for p in rows if p.status == REFUND_PENDING_ROW}
     done = {p.charge_id for p in rows if p.status in (REFUNDED, REFUND_REVERSED)}
     if (can.paid > 0 and can.left <= 0 and pending <= done
             and invoice.status != REFUNDED_INVOICE):
-        store.save_invoice(invoice.but(status=REFUNDED_INVOICE))
+        store.invoices.save(invoice.but(status=REFUNDED_INVOICE))
     record_change(svc, store, account_id=invoice.account_id, actor=actor,
                   action=f"invoice.{row}", before=None,
                   after={"invoice": invoice.number, "refund": refund.id,
