@@ -27,6 +27,7 @@ from canone.services.payments import SUCCEEDED
 from canone.services.ports import (
     REFUND_FAILED,
     REFUND_SUCCEEDED,
+    Dispute,
     GatewayTimeout,
     RefundRefused,
     RefundResult,
@@ -178,3 +179,30 @@ def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row:
                   event="invoice.refunded" if row == REFUNDED else None,
                   data={**invoice_event(invoice), "refund_id": refund.id,
                         "refund_amount": refund.amount})
+
+
+DISPUTED = "disputed"  # a payment row (the money the bank took back) and an invoice status
+
+
+def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Dispute) -> None:
+    """A cardholder disputed the invoice's payment (SPEC §9): the money the bank withdrew
+    is a payment row of its own (negative, once per dispute), the invoice is `disputed`,
+    and staff see it in the console (the invoice's badge and the audit trail). The account
+    is not restricted by it."""
+    invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
+    rows = store.payments.of_account(invoice.account_id)
+    if any(p.charge_id == dispute.dispute_id for p in rows):
+        return
+    store.payments.add(Payment(
+        id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
+        amount=-dispute.amount_minor, currency=invoice.currency, status=DISPUTED,
+        charge_id=dispute.dispute_id, idempotency_key=f"dispute_{dispute.dispute_id}",
+        message=dispute.reason, created_at=svc.now()))
+    store.invoices.save(invoice.but(status=DISPUTED))
+    record_change(svc, store, account_id=invoice.account_id, actor="system",
+                  action="invoice.disputed", before={"status": invoice.status},
+                  after={"invoice": invoice.number, "dispute": dispute.dispute_id,
+                         "amount": dispute.amount_minor, "reason": dispute.reason},
+                  event="invoice.disputed",
+                  data={**invoice_event(invoice.but(status=DISPUTED)),
+                        "dispute_id": dispute.dispute_id, "reason": dispute.reason})
