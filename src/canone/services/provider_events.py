@@ -18,7 +18,7 @@ from canone.services.context import Services, record_change
 from canone.services.errors import PaymentFailed
 from canone.services.payments import PENDING, settle
 from canone.services.ports import PaymentEvent, ProviderObjects, RefundResult, SavedMethod
-from canone.services.records import Account, IdempotencyRecord
+from canone.services.records import Account, IdempotencyRecord, PaymentIntent
 from canone.services.store import Store
 
 IGNORED = "ignored"  # not about one of canone's payments, accounts or invoices
@@ -79,6 +79,12 @@ def _payment(svc: Services, provider_id: str) -> str:
 
 def invoice_paid_by(svc: Services, provider_id: str | None) -> str | None:
     """The invoice a provider's intent paid, if canone opened it and it issued one."""
+    found = _paid_by(svc, provider_id)
+    return None if found is None else found[1]
+
+
+def _paid_by(svc: Services, provider_id: str | None) -> tuple[PaymentIntent, str] | None:
+    """canone's intent behind a provider's intent, and the invoice it paid."""
     if not provider_id:
         return None
     key = svc.gateway.charge_outcome(provider_id).key
@@ -87,7 +93,7 @@ def invoice_paid_by(svc: Services, provider_id: str | None) -> str | None:
     if intent is None:
         return None
     found = intent.payload.get("invoice_id") or (intent.result or {}).get("invoice_id")
-    return str(found) if found else None
+    return (intent, str(found)) if found else None
 
 
 def _refunds(svc: Services, found: list[RefundResult]) -> str:
@@ -103,11 +109,14 @@ def _refunds(svc: Services, found: list[RefundResult]) -> str:
 
 def _dispute(svc: Services, provider: ProviderObjects, dispute_id: str) -> str:
     dispute = provider.dispute(dispute_id)
-    invoice_id = invoice_paid_by(svc, dispute.provider_id)
-    if invoice_id is None:
+    found = _paid_by(svc, dispute.provider_id)
+    if found is None:
         return IGNORED
+    intent, invoice_id = found
+    # A SEPA debit returned by the bank makes the invoice unpaid again (SPEC §9).
+    debit = provider.saved_method(intent.card_token).card.kind == "sepa_debit"
     with svc.database.transaction() as store:
-        refunds.record_dispute(svc, store, invoice_id, dispute)
+        refunds.record_dispute(svc, store, invoice_id, dispute, debit)
     return RECORDED
 
 
