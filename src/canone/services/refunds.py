@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from canone.billing.errors import InvalidField
 from canone.billing.money import from_minor
-from canone.services.access import Actor, require_staff
+from canone.services.access import Actor, load_account, require_staff
 from canone.services.collection import RETRY_AFTER_DAYS
 from canone.services.context import Services, new_id, record_change
 from canone.services.errors import (
@@ -86,11 +86,14 @@ def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
                    amount: int | None = None) -> tuple[Refund, Invoice]:
     """Refund `amount` (default: all that is left) of a paid invoice through the provider,
     and record it. 422 (`amount`) beyond what is left; 409 when nothing can be refunded."""
-    require_staff(actor, "refund invoices")
     with svc.database.read() as store:
         invoice = store.invoices.get(invoice_id)
-        if invoice is None:
-            raise NotFound(f"no invoice {invoice_id}")
+        try:  # another account's invoice is not found, as if it did not exist
+            load_account(store, actor, invoice.account_id if invoice else "")
+        except NotFound:
+            raise NotFound(f"no invoice {invoice_id}") from None
+        require_staff(actor, "refund invoices")
+        invoice = existing(invoice, f"invoice {invoice_id}")
         can = refundable(store, invoice)
         count = sum(1 for p in store.payments.of_account(invoice.account_id)
                     if p.invoice_id == invoice.id and p.status in REFUND_ROWS)
