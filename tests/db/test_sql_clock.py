@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from canone.db.clock import StoredTestClock, SystemClock
+from canone.db.clock import StoredTestClock
 from canone.db.database import Database
+from canone.services.clock import SystemClock
 
 from .samples import T0, later
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
-from canone.services.ports import ChargeResult, Clock, PaymentGateway
+from canone.services.ports import ChargeResult, Clock, InvoiceRenderer, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
 from canone.services.store import Database, Notification, Store
 from canone.services.vies import Vies
@@ -45,6 +45,7 @@ class Services:
     # Given, not registered by the use-case modules as they are imported: `canone payments
     # reconcile` must settle every purpose whatever it imported (bootstrap.settlements()).
     settlements: Mapping[str, Settlement] = field(compare=False, repr=False)
+    renderer: InvoiceRenderer = field(compare=False, repr=False)  # invoice PDFs
     vies: Vies | None = None  # None: VAT ids are never confirmed (no reverse charge)
 
     def now(self) -> datetime:
