@@ -20,6 +20,7 @@ from canone.services import subscriptions
 from canone.services.batching import BufferedStore
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
+from canone.services.payloads import InvoicePayload
 from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
 from canone.services.ports import ChargeResult
 from canone.services.records import (
@@ -58,7 +59,7 @@ def intent_for(svc: Services, invoice: Invoice, account: Account) -> PaymentInte
         key=attempt_key(invoice), account_id=account.id, purpose="invoice",
         amount=invoice.amount_due, currency=invoice.currency,
         card_token=account.card.token if account.card else "",
-        payload={"invoice_id": invoice.id}, status=PENDING, created_at=svc.now())
+        payload=InvoicePayload(invoice.id).to_json(), status=PENDING, created_at=svc.now())
 
 
 def charge_issued(svc: Services, issued: list[tuple[PaymentIntent, Invoice]],
@@ -122,7 +123,7 @@ def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]],
     try:
         with svc.database.transaction() as store:
             intents = store.intents_by_key(sorted(key for key, _ in charged), lock=True)
-            ids = sorted({invoices[str(i.payload["invoice_id"])].account_id
+            ids = sorted({invoices[InvoicePayload.from_json(i.payload).invoice_id].account_id
                           for i in intents.values()})
             batch = _CollectStore(store, intents, dict(invoices),
                                   store.accounts_by_id(ids, lock=True),
@@ -256,7 +257,7 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:
-    return existing(store.get_invoice(str(intent.payload["invoice_id"])),
+    return existing(store.get_invoice(InvoicePayload.from_json(intent.payload).invoice_id),
                     f"invoice of payment intent {intent.key}")
 
 

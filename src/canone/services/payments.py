@@ -159,11 +159,11 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
     settlement = settlement_of(svc, intent)
     if not outcome.succeeded:
         settlement.fail(svc, store, intent, outcome)
-        store.save_intent(intent.but(status=FAILED, result={
+        store.save_intent(intent.but(status=FAILED, password_hash=None, result={
             "message": outcome.message, "decline_code": outcome.status}))
         return None
     result = (complete or settlement.complete)(svc, store, intent, outcome)
-    store.save_intent(intent.but(status=SUCCEEDED, result=result))
+    store.save_intent(intent.but(status=SUCCEEDED, result=result, password_hash=None))
     return result
 
 

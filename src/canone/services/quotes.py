@@ -8,11 +8,10 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
-from canone.billing.codec import config_from_json, config_to_json
+from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import to_minor
@@ -21,8 +20,9 @@ from canone.services import standing, subscriptions
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
+from canone.services.payloads import QuoteClaims, UnknownPayload
 from canone.services.payments import (
-        PENDING,
+    PENDING,
     SUCCEEDED,
     charge,
     record_payment,
@@ -80,11 +80,10 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
             standing.refuse_purchase_while_past_due(store, account)
     token = None
     if change.kind not in (NONE, REQUEST):
-        token = _sign(svc, {
-            "a": account_id, "v": sub.version, "d": day.isoformat(),
-            "i": config_to_json(change.immediate), "t": config_to_json(target),
-            "due": to_minor(change.due_now), "n": secrets.token_hex(6),
-        })
+        token = _sign(svc, QuoteClaims(
+            account_id=account_id, subscription_version=sub.version, day=day,
+            immediate=change.immediate, target=target, due=to_minor(change.due_now),
+            nonce=secrets.token_hex(6)))
     return Quote(change, price(svc.catalog, target), token)
 
 
@@ -98,7 +97,7 @@ def check_seats(store: Store, account_id: str, current: Configuration,
 
 def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirmation:
     claims = _verify(svc, token)
-    if claims["a"] != account_id:
+    if claims.account_id != account_id:
         raise InvalidField("quote_token", "this quote is for another account")
     key = "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
     with svc.database.transaction() as store:
@@ -137,15 +136,15 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
 
 
 def _open_intent(svc: Services, store: Store, account: Account, sub: Subscription | None,
-                 key: str, claims: dict[str, Any]) -> PaymentIntent:
+                 key: str, claims: QuoteClaims) -> PaymentIntent:
     """The intent that buys the quoted change; `sub` was read with its lock."""
     account_id = account.id
-    if sub is None or sub.version != claims["v"] or today(svc, account).isoformat() != claims["d"]:
+    if (sub is None or sub.version != claims.subscription_version
+            or today(svc, account) != claims.day):
         raise StaleQuote()
-    target = _quoted_target(svc, store, account_id, sub.config, claims)
-    day = date.fromisoformat(claims["d"])
-    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
-    if to_minor(change.due_now) != claims["due"] or config_to_json(change.immediate) != claims["i"]:
+    target = _quoted_target(svc, store, account_id, sub.config, claims.target)
+    change = plan_change(svc.catalog, sub.config, target, sub.anchor, claims.day)
+    if to_minor(change.due_now) != claims.due or change.immediate != claims.immediate:
         raise StaleQuote()  # the catalog changed under the quote
     if change.kind in (NONE, REQUEST):
         raise ChangeRefused("This change needs a request to support.", change.reasons)
@@ -158,17 +157,17 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
     return PaymentIntent(
         key=key, account_id=account_id, purpose="change", amount=due,
         currency=sub.config.currency, card_token=account.card.token if account.card else "",
-        payload=claims, status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
+        payload=claims.to_json(), status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
     )
 
 
 def _quoted_target(svc: Services, store: Store, account_id: str, current: Configuration,
-                   claims: dict[str, Any]) -> Configuration:
+                   quoted: Configuration) -> Configuration:
     """The quote's target, checked again as a preview checks it (catalog, seat limits,
     add-ons, active users): a token says what was quoted, not that it may be bought, and
     one signed with a leaked secret must not sell what the catalog does not."""
     try:
-        target = validate(svc.catalog, config_from_json(claims["t"], "target"))
+        target = validate(svc.catalog, quoted)
         check_seats(store, account_id, current, target)
     except InvalidField as exc:
         field = exc.field if exc.field.startswith("target") else f"target.{exc.field}"
@@ -201,11 +200,11 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                        outcome: ChargeResult) -> tuple[dict[str, Any], Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
     result stored for replays, and the invoice issued (None when nothing was due)."""
-    claims = intent.payload
+    claims = QuoteClaims.from_json(intent.payload)
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.get_account(account_id, lock=True), "account")
     sub = existing(store.subscription_of(account_id, lock=True), "subscription")
-    if sub.version != claims["v"]:
+    if sub.version != claims.subscription_version:
         # Paid for a change that another one overtook: keep the money as account credit.
         # The money was taken: record the payment too, or nothing would show where the
         # credit came from.
@@ -214,9 +213,8 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                              "Payment for a superseded plan change", None)
         return {"subscription": subscription_json(sub), "invoice_id": None,
                 "credited": True}, None
-    target = config_from_json(claims["t"], "target")
-    day = date.fromisoformat(claims["d"])
-    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+    day = claims.day
+    change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
     if change.due_now > 0:
@@ -237,7 +235,8 @@ def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
     # Not a failed invoice: there is none, nothing changed and nothing will be retried.
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
     subscriptions.notify_admin(svc, store, account, "change_declined",
-                               {**data, "target": intent.payload["t"]})
+                               {**data, "target": config_to_json(
+                                   QuoteClaims.from_json(intent.payload).target)})
 
 
 # How a "change" intent is settled (wired in bootstrap.settlements()).
@@ -250,13 +249,14 @@ def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:
     return Confirmation(result["subscription"], invoice)
 
 
-def _sign(svc: Services, claims: dict[str, Any]) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+def _sign(svc: Services, claims: QuoteClaims) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(claims.to_json(), separators=(",", ":"))
+                                    .encode())
     mac = hmac.new(svc.secret_key.encode(), body, hashlib.sha256).hexdigest()[:32]
     return f"{body.decode().rstrip('=')}.{mac}"
 
 
-def _verify(svc: Services, token: str) -> dict[str, Any]:
+def _verify(svc: Services, token: str) -> QuoteClaims:
     if not isinstance(token, str) or not token.isascii() or token.count(".") != 1:
         raise InvalidField("quote_token", "not a quote token; preview the change first")
     body, mac = token.split(".")
@@ -264,6 +264,9 @@ def _verify(svc: Services, token: str) -> dict[str, Any]:
     expected = hmac.new(svc.secret_key.encode(), padded.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected[:32], mac):
         raise InvalidField("quote_token", "not a valid quote token; preview the change again")
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
-    return claims
+    try:
+        return QuoteClaims.from_json(json.loads(base64.urlsafe_b64decode(padded)))
+    except UnknownPayload:  # signed by us, but by another version: tokens are short-lived
+        raise InvalidField("quote_token", "a quote token of another version of canone; "
+                           "preview the change again") from None
 

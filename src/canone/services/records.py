@@ -150,6 +150,9 @@ class PaymentIntent(Record):
     created_at: datetime
     result: dict[str, Any] | None = None  # the response once completed, for replays
     provider_id: str | None = None  # the provider's intent (Stripe: pi_…), once opened
+    # A sign-up's primary admin's password hash, until it is settled: kept beside the
+    # payload, never in it (payloads.SignUpPayload), and dropped once settled.
+    password_hash: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
