@@ -29,6 +29,7 @@ from canone.services.records import (
     PAST_DUE,
     Account,
     Invoice,
+    InvoiceStatus,
     PaymentIntent,
     User,
 )
@@ -209,7 +210,8 @@ def collect_account(svc: Services, account_id: str) -> RunReport:
     waiting for their next retry; one whose charge is in flight is left to reconciliation."""
     with svc.database.transaction() as store:
         for invoice in store.invoices_of(account_id, 1000, None):
-            if invoice.status == "open" and store.get_intent(attempt_key(invoice)) is None:
+            if (invoice.status == InvoiceStatus.OPEN
+                    and store.get_intent(attempt_key(invoice)) is None):
                 store.save_invoice(invoice.but(next_attempt_at=svc.now()))
     return collect(svc, svc.now(), account_id=account_id)
 
@@ -222,7 +224,7 @@ def attempt_key(invoice: Invoice, attempt: int | None = None) -> str:
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
                   outcome: ChargeResult) -> dict[str, object]:
     invoice = _invoice_of(store, intent)
-    paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
+    paid = invoice.but(status=InvoiceStatus.PAID, amount_paid=invoice.amount_paid + intent.amount,
                        next_attempt_at=None)
     store.save_invoice(paid)
     subscriptions.record_paid(svc, store, intent, outcome, paid)
@@ -262,7 +264,7 @@ def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:
 
 
 def _unpaid(store: Store, account: Account) -> bool:
-    return any(i.status == "open" for i in store.invoices_of(account.id, 1000, None))
+    return any(i.status == InvoiceStatus.OPEN for i in store.invoices_of(account.id, 1000, None))
 
 
 def _set_standing(svc: Services, store: Store, account: Account, status: str) -> None:

@@ -23,10 +23,10 @@ from canone.services.ports import (
     ChargeResult,
     GatewayTimeout,
 )
-from canone.services.records import Payment, PaymentIntent
+from canone.services.records import IntentStatus, Payment, PaymentIntent
 from canone.services.store import Store
 
-PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+PENDING, SUCCEEDED, FAILED = IntentStatus.PENDING, IntentStatus.SUCCEEDED, IntentStatus.FAILED
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from canone.billing.configuration import validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import ZERO, to_minor
+from canone.billing.invoicing import InvoiceStatus
 from canone.billing.pricing import CUSTOM, Price, price
 from canone.services import collection, subscriptions
 from canone.services.batching import BufferedStore
@@ -151,7 +151,8 @@ class _BatchStore(BufferedStore):
         return False
 
     def add_invoice(self, invoice: Invoice) -> None:
-        if invoice.status == "open":  # its first attempt is in flight from this commit on
+        # Its first attempt is in flight from this commit on.
+        if invoice.status == InvoiceStatus.OPEN:
             invoice = invoice.but(next_attempt_at=None)
             self.to_collect.append((collection.intent_for(
                 self._svc, invoice, self._accounts[invoice.account_id]), invoice))
@@ -208,8 +209,6 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
         _block(svc, store, account, sub, renewed, bill)
         report.blocked += 1
         return BLOCKED
-    total = to_minor(bill.total or ZERO)
-    credit = min(store.balance_of(account.id), total)
     if store.renewal_invoiced(sub.id, renewed.period_start):
         # Billed by an earlier run that did not move the dates: only move them. Asked
         # first, under the subscription's lock, so no invoice number is taken in vain.
@@ -217,9 +216,10 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
     else:
         invoice = subscriptions.issue_invoice(
             svc, store, account, renewed, "renewal", bill.lines, renewed.period_start,
-            renewed.period_end, paid=False, credit_applied=credit)
-    if invoice is not None and credit:
-        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, -credit, account.currency,
+            renewed.period_end, paid=False, credit_available=store.balance_of(account.id))
+    if invoice is not None and invoice.credit_applied:
+        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, -invoice.credit_applied,
+                                           account.currency,
                                            f"Applied to invoice {invoice.number}", invoice.id,
                                            svc.now()))
     store.save_subscription(renewed)

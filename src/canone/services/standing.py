@@ -16,10 +16,10 @@ from canone.services.errors import (
     existing,
 )
 from canone.services.payments import PENDING
-from canone.services.records import PAST_DUE, Account, Invoice
+from canone.services.records import PAST_DUE, Account, Invoice, InvoiceStatus
 from canone.services.store import Store
 
-OPEN = "open"
+OPEN = InvoiceStatus.OPEN
 
 
 def open_invoices(store: Store, account_id: str) -> list[Invoice]:
