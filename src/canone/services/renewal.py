@@ -172,8 +172,7 @@ class _BatchStore(BufferedStore):
 
 
 def _next_bill(svc: Services, sub: Subscription) -> Price | str:
-    """The price of the subscription's next period from the catalog, or why there is none.
-    (Both are remembered by the catalog: asking twice costs two dictionary look-ups.)"""
+    """The price of the subscription's next period from the catalog, or why there is none."""
     config = sub.pending or sub.config
     try:
         bill = price(svc.catalog, validate(svc.catalog, config))
