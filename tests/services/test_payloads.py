@@ -70,15 +70,15 @@ def test_the_password_hash_travels_beside_the_payload_and_is_dropped_once_settle
     with pytest.raises(PaymentPending):
         sign_up(svc, card=TIMEOUT_CARD)  # left pending: its outcome was lost
     with svc.database.read() as store:
-        pending = store.pending_intents(at(2030, 1, 1), 10)[0]
+        pending = store.payments.pending_intents(at(2030, 1, 1), 10)[0]
     assert "password" not in json.dumps(pending.payload)
     assert pending.password_hash is not None and pending.password_hash.startswith("$argon2")
 
     settle(svc, pending.key, ChargeResult("succeeded", "ch_1"))
 
     with svc.database.read() as store:
-        user = store.user_by_email("ada@example.com")
-        settled = store.get_intent(pending.key)
+        user = store.people.user_by_email("ada@example.com")
+        settled = store.payments.get_intent(pending.key)
     assert user is not None and accounts.password_matches(user.password_hash, "correct horse")
     assert settled is not None and settled.status == "succeeded"
     assert settled.password_hash is None
@@ -88,7 +88,7 @@ def test_a_declined_sign_up_keeps_no_password_hash(svc) -> None:
     with pytest.raises(PaymentFailed):
         sign_up(svc, card=DECLINED_CARD)
     with svc.database.read() as store:
-        rows = store.pending_intents(at(2030, 1, 1), 10)
+        rows = store.payments.pending_intents(at(2030, 1, 1), 10)
     assert rows == []
     with svc.database.engine.connect() as connection:
         hashes = connection.execute(text(
@@ -132,7 +132,7 @@ def test_intents_left_by_the_earlier_version_are_rewritten_and_settle(
     empty_database.migrate()
 
     with empty_database.read() as store:
-        intents = {key: store.get_intent(key) for key in
+        intents = {key: store.payments.get_intent(key) for key in
                    ("sgn_pending", "sgn_done", "chg_1", "col_inv_1_1")}
     pending, done, change, invoice = intents.values()
     assert pending is not None and pending.password_hash == password_hash
@@ -146,7 +146,7 @@ def test_intents_left_by_the_earlier_version_are_rewritten_and_settle(
 
     settle(svc, "sgn_pending", ChargeResult("succeeded", "ch_1"))
     with empty_database.read() as store:
-        ada = store.user_by_email("ada@example.com")
-        account = store.get_account("acc_1")
+        ada = store.people.user_by_email("ada@example.com")
+        account = store.accounts.get("acc_1")
     assert ada is not None and accounts.password_matches(ada.password_hash, "correct horse")
     assert account is not None and account.card is not None and account.card.last4 == "4242"
