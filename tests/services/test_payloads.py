@@ -16,8 +16,10 @@ from canone.services import accounts
 from canone.services.errors import PaymentFailed, PaymentPending
 from canone.services.payloads import (
     CardOnFile,
+    Declined,
     InvoicePayload,
     QuoteClaims,
+    Settled,
     SignUpPayload,
     UnknownPayload,
 )
@@ -43,7 +45,8 @@ def test_each_payload_is_versioned_json_that_reads_back_equal() -> None:
         "target": {"product": "marketing", "tier": "pro", "interval": "month",
                    "currency": "USD", "contacts": 1000, "seats": 2, "addons": []},
         "due": 4800, "nonce": "9f2c"}
-    for payload in (CLAIMS, SIGN_UP, InvoicePayload("inv_1")):
+    for payload in (CLAIMS, SIGN_UP, InvoicePayload("inv_1"), Declined("No funds.", "declined"),
+                    Settled("inv_1", "acc_1"), Settled(subscription={"version": 2}, credited=True)):
         raw = json.loads(json.dumps(payload.to_json()))
         assert raw["v"] == 1
         assert type(payload).from_json(raw) == payload
@@ -82,6 +85,8 @@ def test_the_password_hash_travels_beside_the_payload_and_is_dropped_once_settle
     assert user is not None and accounts.password_matches(user.password_hash, "correct horse")
     assert settled is not None and settled.status == "succeeded"
     assert settled.password_hash is None
+    assert settled.result is not None and settled.result["v"] == 1
+    assert Settled.from_json(settled.result).account_id == user.account_id
 
 
 def test_a_declined_sign_up_keeps_no_password_hash(svc) -> None:
@@ -92,8 +97,10 @@ def test_a_declined_sign_up_keeps_no_password_hash(svc) -> None:
     assert rows == []
     with svc.database.engine.connect() as connection:
         hashes = connection.execute(text(
-            "SELECT status, password_hash FROM payment_intents")).all()
-    assert [tuple(r) for r in hashes] == [("failed", None)]
+            "SELECT status, password_hash, result FROM payment_intents")).all()
+    assert [tuple(r)[:2] for r in hashes] == [("failed", None)]
+    assert Declined.from_json(json.loads(hashes[0][2])) == Declined(
+        "Your card was declined.", "declined")
 
 
 OLD_CHANGE = {"a": "acc_1", "v": 1, "d": "2026-04-16",
@@ -117,17 +124,20 @@ def test_intents_left_by_the_earlier_version_are_rewritten_and_settle(
                   "card": ["card_1", "visa", "4242", 12, 2035]}
     del old_signup["v"]
     with empty_database.engine.begin() as connection:
-        for key, purpose, status, payload in [
-                ("sgn_pending", "signup", "pending", old_signup),
-                ("sgn_done", "signup", "succeeded", {**old_signup, "email": "bea@example.com"}),
-                ("chg_1", "change", "pending", OLD_CHANGE),
-                ("col_inv_1_1", "invoice", "pending", {"invoice_id": "inv_1"})]:
+        for key, purpose, status, payload, result in [
+                ("sgn_pending", "signup", "pending", old_signup, None),
+                ("sgn_done", "signup", "succeeded", {**old_signup, "email": "bea@example.com"},
+                 {"account_id": "acc_2", "invoice_id": "inv_2"}),
+                ("chg_1", "change", "pending", OLD_CHANGE, None),
+                ("col_inv_1_1", "invoice", "failed", {"invoice_id": "inv_1"},
+                 {"message": "Insufficient funds.", "decline_code": "insufficient_funds"})]:
             connection.execute(text(
                 "INSERT INTO payment_intents (key, account_id, purpose, amount, currency,"
-                " card_token, payload, status, created_at) VALUES (:key, NULL, :purpose, 4900,"
-                " 'EUR', 'card_1', :payload, :status, :at)"),
+                " card_token, payload, status, created_at, result) VALUES (:key, NULL,"
+                " :purpose, 4900, 'EUR', 'card_1', :payload, :status, :at, :result)"),
                 {"key": key, "purpose": purpose, "payload": json.dumps(payload),
-                 "status": status, "at": at(2026, 4, 1).replace(tzinfo=None)})
+                 "status": status, "at": at(2026, 4, 1).replace(tzinfo=None),
+                 "result": None if result is None else json.dumps(result)})
 
     empty_database.migrate()
 
@@ -140,9 +150,12 @@ def test_intents_left_by_the_earlier_version_are_rewritten_and_settle(
     assert "password_hash" not in pending.payload
     assert done is not None and done.password_hash is None
     assert "password_hash" not in done.payload
+    assert Settled.from_json(done.result) == Settled(invoice_id="inv_2", account_id="acc_2")
     assert change is not None and QuoteClaims.from_json(change.payload) == QuoteClaims(
         "acc_1", 1, date(2026, 4, 16), config(), config(tier="pro"), 4800, "9f2c")
     assert invoice is not None and InvoicePayload.from_json(invoice.payload).invoice_id == "inv_1"
+    assert Declined.from_json(invoice.result) == Declined("Insufficient funds.",
+                                                          "insufficient_funds")
 
     settle(svc, "sgn_pending", ChargeResult("succeeded", "ch_1"))
     with empty_database.read() as store:

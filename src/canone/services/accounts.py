@@ -38,7 +38,7 @@ from canone.services.context import (
 )
 from canone.services.errors import InvalidBillingDetails, NoFreeSeat, existing
 from canone.services.passwords import check_new_password
-from canone.services.payloads import CardOnFile, SignUpPayload
+from canone.services.payloads import CardOnFile, Settled, SignUpPayload
 from canone.services.payments import PENDING, pay
 from canone.services.ports import Card, ChargeResult, StoredCard
 from canone.services.records import (
@@ -194,9 +194,11 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
             store.payments.add_intent(intent)
     result = pay(svc, intent)
     with svc.database.read() as store:
-        account = existing(store.accounts.get(result["account_id"]), "account")
-        sub = existing(store.subscriptions.of_account(result["account_id"]), "subscription")
-        invoice = existing(store.invoices.get(result["invoice_id"]), "invoice")
+        account_id = existing(result.account_id, "the sign-up's account")
+        account = existing(store.accounts.get(account_id), "account")
+        sub = existing(store.subscriptions.of_account(account_id), "subscription")
+        invoice = existing(store.invoices.get(existing(result.invoice_id, "the sign-up's "
+                                                       "invoice")), "invoice")
     return SignedUp(account, sub, invoice)
 
 
@@ -224,7 +226,7 @@ def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, A
 
 
 def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
-                     outcome: ChargeResult) -> dict[str, Any]:
+                     outcome: ChargeResult) -> Settled:
     p = SignUpPayload.from_json(intent.payload)
     now = svc.now()
     c = p.card
@@ -252,7 +254,7 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "signup", price(svc.catalog, config).lines, start, end,
         intent.but(account_id=account.id), outcome)
-    return {"account_id": account.id, "invoice_id": invoice.id}
+    return Settled(invoice_id=invoice.id, account_id=account.id)
 
 
 def _signup_failed(svc: Services, store: Store, intent: PaymentIntent,

@@ -21,7 +21,7 @@ from canone.services.batching import BatchStore, BufferedPayments
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.forwarding import ForwardInvoices
-from canone.services.payloads import InvoicePayload
+from canone.services.payloads import InvoicePayload, Settled
 from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
 from canone.services.ports import ChargeResult
 from canone.services.records import (
@@ -254,7 +254,7 @@ def attempt_key(invoice: Invoice, attempt: int | None = None) -> str:
 
 
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
-                  outcome: ChargeResult) -> dict[str, object]:
+                  outcome: ChargeResult) -> Settled:
     invoice = _invoice_of(store, intent)
     paid = invoice.but(status=InvoiceStatus.PAID, amount_paid=invoice.amount_paid + intent.amount,
                        next_attempt_at=None)
@@ -267,7 +267,7 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
     subscriptions.notify_admin(svc, store, account, "renewal_receipt",
                                {**subscriptions.invoice_event(paid),
                                 "restriction_lifted": lifted})
-    return {"invoice_id": invoice.id}
+    return Settled(invoice_id=invoice.id)
 
 
 def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,

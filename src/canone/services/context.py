@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
+from canone.services.payloads import Settled
 from canone.services.ports import ChargeResult, Clock, InvoiceRenderer, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
 from canone.services.store import Database, Notification, Store
@@ -24,7 +25,7 @@ UTC = UTC
 
 # What settling a payment intent does once its charge succeeded (inside the settling
 # transaction; returns the result stored for replays) or failed (record it; notify).
-Completion = Callable[["Services", Store, PaymentIntent, ChargeResult], dict[str, Any]]
+Completion = Callable[["Services", Store, PaymentIntent, ChargeResult], Settled]
 Failure = Callable[["Services", Store, PaymentIntent, ChargeResult], None]
 
 

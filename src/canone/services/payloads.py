@@ -1,10 +1,11 @@
 """What quote tokens and payment intents carry, typed: frozen dataclasses with explicit
-`to_json`/`from_json`, each JSON object marked `"v": 1`. A token or a payload of another
-version, or of no known shape, is refused with `UnknownPayload`, never half read.
+`to_json`/`from_json`, each JSON object marked `"v": 1`. A token, a payload or a stored
+result of another version, or of no known shape, is refused with `UnknownPayload`, never
+half read.
 
-Payment intents are stored with these shapes since migration 0005, which rewrote the
-intents of earlier versions (one-letter keys, positional lists); so reading accepts
-version 1 alone."""
+Payment intents (payloads and results) are stored with these shapes since migration
+0005, which rewrote those of earlier versions (one-letter keys, positional lists, no
+version); so reading accepts version 1 alone."""
 
 from __future__ import annotations
 
@@ -145,6 +146,48 @@ class InvoicePayload:
     @classmethod
     def from_json(cls, raw: Any) -> InvoicePayload:
         return _read("invoice payment", lambda f: cls(_text(f["invoice_id"])), raw)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What a paid intent keeps for replays (`PaymentIntent.result` once it succeeded):
+    what settling it made."""
+
+    invoice_id: str | None = None  # the invoice paid or issued, if any
+    account_id: str | None = None  # a sign-up's new account
+    # A change's subscription after it, as the API shows it (`context.subscription_json`).
+    subscription: dict[str, Any] | None = None
+    credited: bool = False  # a change another one overtook: its money became credit
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": VERSION, "invoice_id": self.invoice_id, "account_id": self.account_id,
+                "subscription": self.subscription, "credited": self.credited}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Settled:
+        return _read("payment result", lambda f: cls(
+            _optional_text(f["invoice_id"]), _optional_text(f["account_id"]),
+            f["subscription"], bool(f["credited"])), raw)
+
+
+@dataclass(frozen=True)
+class Declined:
+    """What a failed intent keeps (`PaymentIntent.result` once it failed): why."""
+
+    message: str
+    decline_code: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": VERSION, "message": self.message, "decline_code": self.decline_code}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Declined:
+        return _read("payment failure", lambda f: cls(
+            _text(f["message"]), _text(f["decline_code"])), raw)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _text(value: Any) -> str:

@@ -20,7 +20,7 @@ from canone.services import standing, subscriptions
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
-from canone.services.payloads import QuoteClaims, UnknownPayload
+from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
     SUCCEEDED,
@@ -111,17 +111,18 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         sub = store.subscriptions.of_account(account_id, lock=True)
         intent = store.payments.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
-            return _confirmation(store, intent.result)
+            return _confirmation(store, Settled.from_json(intent.result))
         if intent is not None and intent.status != PENDING:
-            raise PaymentFailed((intent.result or {}).get("message", "The card was declined."))
+            raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
+                                else "The card was declined.")
         if intent is None:
             intent = _open_intent(svc, store, account, sub, key, claims)
             store.payments.add_intent(intent)
             if intent.status == SUCCEEDED:  # nothing to charge: applied at once
                 result, invoice = _apply_paid_change(svc, store, intent,
                                                      ChargeResult(SUCCEEDED, None))
-                store.payments.save_intent(intent.but(result=result))
-                return Confirmation(result["subscription"], invoice)
+                store.payments.save_intent(intent.but(result=result.to_json()))
+                return _confirmation(store, result, invoice)
     # The pending intent is committed: charge it (its key makes the network charge once,
     # however often this runs), then settle it and answer from that same transaction.
     outcome = charge(svc, intent)
@@ -130,7 +131,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         settled = settle_in(svc, store, key, outcome, applying)
         if settled is not None:
             if applying.applied:
-                return Confirmation(settled["subscription"], applying.invoice)
+                return _confirmation(store, settled, applying.invoice)
             return _confirmation(store, settled)  # settled by another request meanwhile
     raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
 
@@ -177,7 +178,7 @@ def _quoted_target(svc: Services, store: Store, account_id: str, current: Config
 
 
 def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
-                     outcome: ChargeResult) -> dict[str, Any]:
+                     outcome: ChargeResult) -> Settled:
     return _apply_paid_change(svc, store, intent, outcome)[0]
 
 
@@ -190,14 +191,14 @@ class _Applying:
         self.invoice: Invoice | None = None
 
     def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
-                 outcome: ChargeResult) -> dict[str, Any]:
+                 outcome: ChargeResult) -> Settled:
         result, self.invoice = _apply_paid_change(svc, store, intent, outcome)
         self.applied = True
         return result
 
 
 def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
-                       outcome: ChargeResult) -> tuple[dict[str, Any], Invoice | None]:
+                       outcome: ChargeResult) -> tuple[Settled, Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
     result stored for replays, and the invoice issued (None when nothing was due)."""
     claims = QuoteClaims.from_json(intent.payload)
@@ -211,8 +212,7 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
         record_payment(svc, store, intent, outcome, account_id, None)
         subscriptions.credit(svc, store, account, intent.amount,
                              "Payment for a superseded plan change", None)
-        return {"subscription": subscription_json(sub), "invoice_id": None,
-                "credited": True}, None
+        return Settled(subscription=subscription_json(sub), credited=True), None
     day = claims.day
     change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
@@ -226,8 +226,8 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     elif change.credit > 0:
         subscriptions.credit(svc, store, account, to_minor(change.credit),
                              "Credit for unused time after a plan change", None)
-    return {"subscription": subscription_json(new),
-            "invoice_id": invoice.id if invoice else None}, invoice
+    return Settled(invoice_id=invoice.id if invoice else None,
+                   subscription=subscription_json(new)), invoice
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
@@ -243,10 +243,13 @@ def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
 CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
 
 
-def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:
-    invoice_id = result.get("invoice_id")
-    invoice = store.invoices.get(invoice_id) if invoice_id else None
-    return Confirmation(result["subscription"], invoice)
+def _confirmation(store: Store, result: Settled, invoice: Invoice | None = None
+                  ) -> Confirmation:
+    """The answer of a settled change: the invoice given, or read when the result names
+    one (a change settled by another request)."""
+    if invoice is None and result.invoice_id:
+        invoice = store.invoices.get(result.invoice_id)
+    return Confirmation(existing(result.subscription, "the change's subscription"), invoice)
 
 
 def _sign(svc: Services, claims: QuoteClaims) -> str:
