@@ -4,6 +4,7 @@ an earlier version left pending (migration 0005) still settled."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -90,17 +91,19 @@ def test_the_password_hash_travels_beside_the_payload_and_is_dropped_once_settle
 
 
 def test_a_declined_sign_up_keeps_no_password_hash(svc) -> None:
+    form = accounts.SignUp(
+        name="Ada's Shop", timezone="UTC", locale="en", currency="USD",
+        admin_email="ada@example.com", admin_name="Ada", admin_password="correct horse",
+        config=config(), card=DECLINED_CARD)
     with pytest.raises(PaymentFailed):
-        sign_up(svc, card=DECLINED_CARD)
+        accounts.sign_up(svc, form, request_key="first try")
+    key = "sgn_" + hashlib.sha256(b"first try").hexdigest()[:40]  # as sign_up keys it
     with svc.database.read() as store:
-        rows = store.payments.pending_intents(at(2030, 1, 1), 10)
-    assert rows == []
-    with svc.database.engine.connect() as connection:
-        hashes = connection.execute(text(
-            "SELECT status, password_hash, result FROM payment_intents")).all()
-    assert [tuple(r)[:2] for r in hashes] == [("failed", None)]
-    assert Declined.from_json(json.loads(hashes[0][2])) == Declined(
-        "Your card was declined.", "declined")
+        failed = store.payments.get_intent(key)
+    assert failed is not None and failed.status == "failed"
+    assert failed.password_hash is None
+    assert failed.result is not None
+    assert Declined.from_json(failed.result) == Declined("Your card was declined.", "declined")
 
 
 OLD_CHANGE = {"a": "acc_1", "v": 1, "d": "2026-04-16",
