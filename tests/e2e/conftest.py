@@ -24,9 +24,7 @@ from argon2 import PasswordHasher
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
-from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import accounts
@@ -37,6 +35,7 @@ from canone.services.records import ADMIN, USER, Staff
 from canone.settings import Settings
 from canone.web.app import create_app
 from clocks import TestClock
+from wiring import services_on
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -71,9 +70,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database = Database(f"sqlite:///{folder / 'canone.db'}")
     database.migrate()
     clock = TestClock(BASE)
-    gateway = SandboxGateway(folder / "sandbox.db", clock)
-    services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16),
-                        settlements())
+    gateway = SandboxGateway(folder / "sandbox.db", clock)  # the tests read its charges
+    services = services_on(database, clock, gateway.path, secret=secrets.token_hex(16),
+                           gateway=gateway)
     settings = Settings(database_url=database.url, sandbox_path=str(folder / "sandbox.db"))
     port = _free_port()
     config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port,

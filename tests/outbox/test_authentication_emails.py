@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from canone.billing.catalog import default_catalog
-from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import accounts, renewal
 from canone.services.context import Services
 from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
+from wiring import services_on
 
 from .support import config
 from .test_emails import text_of, user_actor
@@ -54,9 +53,9 @@ IT = [
 
 @pytest.fixture
 def svc(database: Database, clock: TestClock, stripe_base: str) -> Services:
-    return Services(database, clock, StripeGateway(TEST_KEY, api_base=stripe_base,
-                                                   network_retries=0),
-                    default_catalog(), "test-secret", settlements())
+    return services_on(database, clock, "unused-sandbox.db",
+                       gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
+                                             network_retries=0))
 
 
 @pytest.mark.parametrize("locale", ["en", "it"])

@@ -11,18 +11,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
-from canone.bootstrap import settlements
 from canone.db.database import Database
-from canone.integrations.payments import SandboxGateway
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import accounts
-from canone.services.context import Services
 from canone.services.ports import Card, PaymentEvent
 from canone.services.provider_events import RECORDED, apply_payment_event
 from clocks import TestClock
 from stripe_replay import StripeReplay
+from wiring import services_on
 
 DISPUTE = PaymentEvent("evt_1QmT9hLkdIwHu7ixDsp00001", "charge.dispute.created",
                        "du_1QmT9hLkdIwHu7ixDsp00002", "dispute", 1796400500, None)
@@ -32,8 +29,7 @@ def disputed(database: Database, tmp_path: Path, method_type: str) -> tuple[str,
     """A sign-up whose payment the bank takes back, its dispute event applied three times
     (twice under its id, once under another); the account's and the invoice's ids."""
     clock = TestClock(datetime(2026, 4, 1, 8, 0, tzinfo=UTC))
-    svc = Services(database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                   default_catalog(), "test-secret", settlements())
+    svc = services_on(database, clock, tmp_path / "sandbox.db")
     signed = accounts.sign_up(svc, accounts.SignUp(
         name="Acme", timezone="UTC", locale="en", currency="USD", admin_email="ada@example.com",
         admin_name="Ada Lovelace", admin_password="correct horse",

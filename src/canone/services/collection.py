@@ -21,7 +21,8 @@ from canone.services.batching import BatchStore, BufferedPayments
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.forwarding import ForwardInvoices
-from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
+from canone.services.payloads import Declined, InvoicePayload, Settled
+from canone.services.payments import FAILED, PENDING, charge, open_charges, settle, settle_in
 from canone.services.ports import AUTHENTICATION_REQUIRED, CARRIED, ChargeResult
 from canone.services.records import (
     ACTIVE,
@@ -29,6 +30,7 @@ from canone.services.records import (
     PAST_DUE,
     Account,
     Invoice,
+    InvoiceStatus,
     PaymentIntent,
     User,
 )
@@ -58,14 +60,12 @@ def intent_for(svc: Services, invoice: Invoice, account: Account,
     """The payment intent of the invoice's next collection attempt; its key is the card
     network's idempotency key, so an attempt is charged at most once. `on_session`: the
     customer pays it on the billing page, where their bank may ask them to authenticate."""
-    payload: dict[str, object] = {"invoice_id": invoice.id}
-    if on_session:
-        payload["on_session"] = True
     return PaymentIntent(
         key=attempt_key(invoice), account_id=account.id, purpose="invoice",
         amount=invoice.amount_due, currency=invoice.currency,
         card_token=account.card.token if account.card else "",
-        payload=payload, status=PENDING, created_at=svc.now())
+        payload=InvoicePayload(invoice.id, on_session).to_json(), status=PENDING,
+        created_at=svc.now())
 
 
 def charge_issued(svc: Services, issued: list[tuple[PaymentIntent, Invoice]],
@@ -138,7 +138,7 @@ def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]],
     try:
         with svc.database.transaction() as store:
             intents = store.payments.intents_by_key(sorted(key for key, _ in charged), lock=True)
-            ids = sorted({invoices[str(i.payload["invoice_id"])].account_id
+            ids = sorted({invoices[InvoicePayload.from_json(i.payload).invoice_id].account_id
                           for i in intents.values()})
             batch = _CollectStore(store, intents, dict(invoices),
                                   store.accounts.by_ids(ids, lock=True),
@@ -254,7 +254,8 @@ def collect_account(svc: Services, account_id: str) -> RunReport:
     waiting for their next retry; one whose charge is in flight is left to reconciliation."""
     with svc.database.transaction() as store:
         for invoice in store.invoices.of_account(account_id, 1000, None):
-            if invoice.status == "open" and store.payments.get_intent(attempt_key(invoice)) is None:
+            if (invoice.status == InvoiceStatus.OPEN
+                    and store.payments.get_intent(attempt_key(invoice)) is None):
                 store.invoices.save(invoice.but(next_attempt_at=svc.now()))
     return collect(svc, svc.now(), account_id=account_id)
 
@@ -265,11 +266,11 @@ def attempt_key(invoice: Invoice, attempt: int | None = None) -> str:
 
 
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
-                  outcome: ChargeResult) -> dict[str, object]:
+                  outcome: ChargeResult) -> Settled:
     invoice = _invoice_of(store, intent)
     if outcome.status == CARRIED:
         return _invoice_carried(svc, store, intent, invoice)
-    paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
+    paid = invoice.but(status=InvoiceStatus.PAID, amount_paid=invoice.amount_paid + intent.amount,
                        next_attempt_at=None)
     store.invoices.save(paid)
     subscriptions.record_paid(svc, store, intent, outcome, paid)
@@ -280,23 +281,24 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
     subscriptions.notify_admin(svc, store, account, "renewal_receipt",
                                {**subscriptions.invoice_event(paid),
                                 "restriction_lifted": lifted})
-    return {"invoice_id": invoice.id}
+    return Settled(invoice_id=invoice.id)
 
 
 def _invoice_carried(svc: Services, store: Store, intent: PaymentIntent,
-                     invoice: Invoice) -> dict[str, object]:
+                     invoice: Invoice) -> Settled:
     """An amount due under the provider's minimum charge (SPEC §9): nothing is charged, it
     is carried to the next invoice as a debit line and this one is settled by that entry
     (as credit settles part of an invoice; no payment is recorded, none was made)."""
     account = existing(store.accounts.get(invoice.account_id, lock=True), "account")
-    settled = invoice.but(status="paid", credit_applied=invoice.credit_applied + intent.amount,
+    settled = invoice.but(status=InvoiceStatus.PAID,
+                          credit_applied=invoice.credit_applied + intent.amount,
                           next_attempt_at=None)
     store.invoices.save(settled)
     subscriptions.carry(svc, store, account, intent.amount,
                         f"Invoice {invoice.number}, below the minimum charge", invoice.id)
     if account.status == PAST_DUE and not _unpaid(store, account):
         _set_standing(svc, store, account, ACTIVE)
-    return {"invoice_id": invoice.id, "carried": intent.amount}
+    return Settled(invoice_id=invoice.id, carried=intent.amount)
 
 
 def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
@@ -338,9 +340,10 @@ def awaiting_customer(store: Store, invoices: list[Invoice],
     waiting = set()
     for intent in (store.payments.intents_by_key(keys).values() if keys else ()):
         card = accounts[str(intent.account_id)].card
-        if ((intent.result or {}).get("decline_code") == AUTHENTICATION_REQUIRED
+        if (intent.status == FAILED and intent.result is not None
+                and Declined.from_json(intent.result).decline_code == AUTHENTICATION_REQUIRED
                 and card is not None and card.token == intent.card_token):
-            waiting.add(str(intent.payload["invoice_id"]))
+            waiting.add(InvoicePayload.from_json(intent.payload).invoice_id)
     return waiting
 
 
@@ -357,12 +360,13 @@ def _remind(svc: Services, store: Store, invoice: Invoice, account: Account) -> 
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:
-    return existing(store.invoices.get(str(intent.payload["invoice_id"])),
+    return existing(store.invoices.get(InvoicePayload.from_json(intent.payload).invoice_id),
                     f"invoice of payment intent {intent.key}")
 
 
 def _unpaid(store: Store, account: Account) -> bool:
-    return any(i.status == "open" for i in store.invoices.of_account(account.id, 1000, None))
+    return any(i.status == InvoiceStatus.OPEN
+               for i in store.invoices.of_account(account.id, 1000, None))
 
 
 def _set_standing(svc: Services, store: Store, account: Account, status: str) -> None:

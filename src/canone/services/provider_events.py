@@ -16,7 +16,8 @@ from canone.services import accounts, idempotency, refunds
 from canone.services.access import SYSTEM_ACTOR
 from canone.services.context import Services, record_change
 from canone.services.errors import PaymentFailed
-from canone.services.payments import PENDING, settle
+from canone.services.payloads import InvoicePayload, Settled
+from canone.services.payments import PENDING, SUCCEEDED, settle
 from canone.services.ports import PaymentEvent, ProviderObjects, RefundResult, SavedMethod
 from canone.services.records import Account, IdempotencyRecord, PaymentIntent
 from canone.services.store import Store
@@ -92,8 +93,12 @@ def _paid_by(svc: Services, provider_id: str | None) -> tuple[PaymentIntent, str
         intent = store.payments.get_intent(key) if key else None
     if intent is None:
         return None
-    found = intent.payload.get("invoice_id") or (intent.result or {}).get("invoice_id")
-    return (intent, str(found)) if found else None
+    if intent.purpose == "invoice":
+        found: str | None = InvoicePayload.from_json(intent.payload).invoice_id
+    else:  # a change or a sign-up: the invoice it issued, once settled
+        found = (Settled.from_json(intent.result).invoice_id
+                 if intent.status == SUCCEEDED and intent.result else None)
+    return (intent, found) if found else None
 
 
 def _refunds(svc: Services, found: list[RefundResult]) -> str:

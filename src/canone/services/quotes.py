@@ -7,14 +7,14 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from typing import Any
 
 from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
-from canone.billing.codec import config_from_json, config_to_json
+from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
+from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import to_minor
 from canone.billing.pricing import Price, price
 from canone.services import collection, payment_methods, standing, subscriptions
@@ -29,6 +29,7 @@ from canone.services.errors import (
     StaleQuote,
     existing,
 )
+from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
     SUCCEEDED,
@@ -91,11 +92,10 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
             standing.refuse_purchase_while_past_due(store, account)
     token = None
     if change.kind not in (NONE, REQUEST):
-        token = _sign(svc, {
-            "a": account_id, "v": sub.version, "d": day.isoformat(),
-            "i": config_to_json(change.immediate), "t": config_to_json(target),
-            "due": to_minor(change.due_now), "n": secrets.token_hex(6),
-        })
+        token = _sign(svc, QuoteClaims(
+            account_id=account_id, subscription_version=sub.version, day=day,
+            immediate=change.immediate, target=target, due=to_minor(change.due_now),
+            nonce=secrets.token_hex(6)))
     due = to_minor(change.due_now)
     carried = 0 < due < svc.gateway.minimum_charge(target.currency)
     return Quote(change, price(svc.catalog, target), token, carried)
@@ -111,7 +111,7 @@ def check_seats(store: Store, account_id: str, current: Configuration,
 
 def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirmation:
     claims = _verify(svc, token)
-    if claims["a"] != account_id:
+    if claims.account_id != account_id:
         raise InvalidField("quote_token", "this quote is for another account")
     key = "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
     with svc.database.transaction() as store:
@@ -125,17 +125,18 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         sub = store.subscriptions.of_account(account_id, lock=True)
         intent = store.payments.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
-            return _confirmation(store, intent.result)
+            return _confirmation(store, Settled.from_json(intent.result))
         if intent is not None and intent.status != PENDING:
-            raise PaymentFailed((intent.result or {}).get("message", "The card was declined."))
+            raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
+                                else "The card was declined.")
         if intent is None:
             intent = _open_intent(svc, store, account, sub, key, claims)
             store.payments.add_intent(intent)
             if intent.status == SUCCEEDED:  # nothing to charge: applied at once
                 result, invoice = _apply_paid_change(svc, store, intent,
                                                      ChargeResult(SUCCEEDED, None))
-                store.payments.save_intent(intent.but(result=result))
-                return Confirmation(result["subscription"], invoice)
+                store.payments.save_intent(intent.but(result=result.to_json()))
+                return _confirmation(store, result, invoice)
     # The pending intent is committed: charge it (its key makes the network charge once,
     # however often this runs), then settle it and answer from that same transaction.
     try:
@@ -152,21 +153,21 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         settled = settle_in(svc, store, key, outcome, applying)
         if settled is not None:
             if applying.applied:
-                return Confirmation(settled["subscription"], applying.invoice)
+                return _confirmation(store, settled, applying.invoice)
             return _confirmation(store, settled)  # settled by another request meanwhile
     raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
 
 
 def _open_intent(svc: Services, store: Store, account: Account, sub: Subscription | None,
-                 key: str, claims: dict[str, Any]) -> PaymentIntent:
+                 key: str, claims: QuoteClaims) -> PaymentIntent:
     """The intent that buys the quoted change; `sub` was read with its lock."""
     account_id = account.id
-    if sub is None or sub.version != claims["v"] or today(svc, account).isoformat() != claims["d"]:
+    if (sub is None or sub.version != claims.subscription_version
+            or today(svc, account) != claims.day):
         raise StaleQuote()
-    target = _quoted_target(svc, store, account_id, sub.config, claims)
-    day = date.fromisoformat(claims["d"])
-    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
-    if to_minor(change.due_now) != claims["due"] or config_to_json(change.immediate) != claims["i"]:
+    target = _quoted_target(svc, store, account_id, sub.config, claims.target)
+    change = plan_change(svc.catalog, sub.config, target, sub.anchor, claims.day)
+    if to_minor(change.due_now) != claims.due or change.immediate != claims.immediate:
         raise StaleQuote()  # the catalog changed under the quote
     if change.kind in (NONE, REQUEST):
         raise ChangeRefused("This change needs a request to support.", change.reasons)
@@ -179,17 +180,17 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
     return PaymentIntent(
         key=key, account_id=account_id, purpose="change", amount=due,
         currency=sub.config.currency, card_token=account.card.token if account.card else "",
-        payload=claims, status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
+        payload=claims.to_json(), status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
     )
 
 
 def _quoted_target(svc: Services, store: Store, account_id: str, current: Configuration,
-                   claims: dict[str, Any]) -> Configuration:
+                   quoted: Configuration) -> Configuration:
     """The quote's target, checked again as a preview checks it (catalog, seat limits,
     add-ons, active users): a token says what was quoted, not that it may be bought, and
     one signed with a leaked secret must not sell what the catalog does not."""
     try:
-        target = validate(svc.catalog, config_from_json(claims["t"], "target"))
+        target = validate(svc.catalog, quoted)
         check_seats(store, account_id, current, target)
     except InvalidField as exc:
         field = exc.field if exc.field.startswith("target") else f"target.{exc.field}"
@@ -209,23 +210,28 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
         if intent.status != PENDING or not payment_methods.is_sepa(account.card) or (
                 account.card is None or account.card.token != intent.card_token):
             return None
-        if intent.result and intent.result.get("on_mandate"):
-            return _confirmation(store, intent.result)
+        earlier = Settled.from_json(intent.result) if intent.result else None
+        if earlier is not None and earlier.on_mandate:
+            return _confirmation(store, earlier)
         result, invoice = _apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
                                              paid=False)
-        store.payments.save_intent(intent.but(result={**result, "on_mandate": True}))
-        return Confirmation(result["subscription"], invoice)
+        result = replace(result, on_mandate=True)
+        store.payments.save_intent(intent.but(result=result.to_json()))
+        return _confirmation(store, result, invoice)
 
 
 def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
-                     outcome: ChargeResult) -> dict[str, Any]:
-    if intent.result and intent.result.get("on_mandate"):  # applied: the invoice is paid
-        invoice = existing(store.invoices.get(str(intent.result["invoice_id"])), "invoice")
-        paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
+                     outcome: ChargeResult) -> Settled:
+    result = Settled.from_json(intent.result) if intent.result else None
+    if result is not None and result.on_mandate:  # applied: the invoice is paid now
+        invoice = existing(store.invoices.get(existing(result.invoice_id, "invoice id")),
+                           "invoice")
+        paid = invoice.but(status=InvoiceStatus.PAID,
+                           amount_paid=invoice.amount_paid + intent.amount,
                            next_attempt_at=None)
         store.invoices.save(paid)
         subscriptions.record_paid(svc, store, intent, outcome, paid)
-        return intent.result
+        return result
     return _apply_paid_change(svc, store, intent, outcome)[0]
 
 
@@ -238,7 +244,7 @@ class _Applying:
         self.invoice: Invoice | None = None
 
     def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
-                 outcome: ChargeResult) -> dict[str, Any]:
+                 outcome: ChargeResult) -> Settled:
         result, self.invoice = _apply_paid_change(svc, store, intent, outcome)
         self.applied = True
         return result
@@ -246,26 +252,24 @@ class _Applying:
 
 def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                        outcome: ChargeResult, paid: bool = True
-                       ) -> tuple[dict[str, Any], Invoice | None]:
+                       ) -> tuple[Settled, Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
     result stored for replays, and the invoice issued (None when nothing was due). Not
     `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight."""
-    claims = intent.payload
+    claims = QuoteClaims.from_json(intent.payload)
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.accounts.get(account_id, lock=True), "account")
     sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
-    if sub.version != claims["v"]:
+    if sub.version != claims.subscription_version:
         # Paid for a change that another one overtook: keep the money as account credit.
         # The money was taken: record the payment too, or nothing would show where the
         # credit came from.
         record_payment(svc, store, intent, outcome, account_id, None)
         subscriptions.credit(svc, store, account, intent.amount,
                              "Payment for a superseded plan change", None)
-        return {"subscription": subscription_json(sub), "invoice_id": None,
-                "credited": True}, None
-    target = config_from_json(claims["t"], "target")
-    day = date.fromisoformat(claims["d"])
-    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+        return Settled(subscription=subscription_json(sub), credited=True), None
+    day = claims.day
+    change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
     if outcome.status == CARRIED:  # under the provider's minimum: on the next invoice
@@ -285,41 +289,48 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     elif change.credit > 0:
         subscriptions.credit(svc, store, account, to_minor(change.credit),
                              "Credit for unused time after a plan change", None)
-    return {"subscription": subscription_json(new),
-            "invoice_id": invoice.id if invoice else None,
-            "carried": intent.amount if outcome.status == CARRIED else 0}, invoice
+    return Settled(invoice_id=invoice.id if invoice else None,
+                   subscription=subscription_json(new),
+                   carried=intent.amount if outcome.status == CARRIED else 0), invoice
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
                    outcome: ChargeResult) -> None:
-    if intent.result and intent.result.get("on_mandate"):  # applied: its invoice is unpaid
-        invoice = existing(store.invoices.get(str(intent.result["invoice_id"])), "invoice")
+    applied = Settled.from_json(intent.result) if intent.result else None
+    if applied is not None and applied.on_mandate:  # applied: its invoice is unpaid
+        invoice = existing(store.invoices.get(existing(applied.invoice_id, "invoice id")),
+                           "invoice")
         account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
         collection.count_attempt(svc, store, invoice, account, "payment_failed", data)
         return
     # Not a failed invoice: there is none, nothing changed and nothing will be retried.
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
     subscriptions.notify_admin(svc, store, account, "change_declined",
-                               {**data, "target": intent.payload["t"]})
+                               {**data, "target": config_to_json(
+                                   QuoteClaims.from_json(intent.payload).target)})
 
 
 # How a "change" intent is settled (wired in bootstrap.settlements()).
 CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
 
 
-def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:
-    invoice_id = result.get("invoice_id")
-    invoice = store.invoices.get(invoice_id) if invoice_id else None
-    return Confirmation(result["subscription"], invoice)
+def _confirmation(store: Store, result: Settled, invoice: Invoice | None = None
+                  ) -> Confirmation:
+    """The answer of a settled change: the invoice given, or read when the result names
+    one (a change settled by another request)."""
+    if invoice is None and result.invoice_id:
+        invoice = store.invoices.get(result.invoice_id)
+    return Confirmation(existing(result.subscription, "the change's subscription"), invoice)
 
 
-def _sign(svc: Services, claims: dict[str, Any]) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+def _sign(svc: Services, claims: QuoteClaims) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(claims.to_json(), separators=(",", ":"))
+                                    .encode())
     mac = hmac.new(svc.secret_key.encode(), body, hashlib.sha256).hexdigest()[:32]
     return f"{body.decode().rstrip('=')}.{mac}"
 
 
-def _verify(svc: Services, token: str) -> dict[str, Any]:
+def _verify(svc: Services, token: str) -> QuoteClaims:
     if not isinstance(token, str) or not token.isascii() or token.count(".") != 1:
         raise InvalidField("quote_token", "not a quote token; preview the change first")
     body, mac = token.split(".")
@@ -327,6 +338,9 @@ def _verify(svc: Services, token: str) -> dict[str, Any]:
     expected = hmac.new(svc.secret_key.encode(), padded.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected[:32], mac):
         raise InvalidField("quote_token", "not a valid quote token; preview the change again")
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
-    return claims
+    try:
+        return QuoteClaims.from_json(json.loads(base64.urlsafe_b64decode(padded)))
+    except UnknownPayload:  # signed by us, but by another version: tokens are short-lived
+        raise InvalidField("quote_token", "a quote token of another version of canone; "
+                           "preview the change again") from None
 

@@ -8,17 +8,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Self
 
 from canone.billing.configuration import Configuration
+from canone.billing.invoicing import InvoiceLine as InvoiceLine
+from canone.billing.invoicing import InvoiceStatus as InvoiceStatus
 from canone.billing.parties import BillingDetails
 from canone.services.ports import StoredCard
 from canone.services.vies import ViesCheck
 
-# Account and subscription statuses.
-ACTIVE = "active"
-PAST_DUE = "past_due"
-CANCELLED = "cancelled"
+
+class AccountStatus(StrEnum):
+    """The status of an account and of its subscription. Statuses are StrEnums: each member
+    equals its string, which is what the database keeps and the JSON shows; rows read back
+    are those plain strings, equal to the members."""
+
+    ACTIVE = "active"
+    PAST_DUE = "past_due"  # restricted until the open invoices are paid
+    CANCELLED = "cancelled"
+
+
+ACTIVE, PAST_DUE, CANCELLED = AccountStatus.ACTIVE, AccountStatus.PAST_DUE, AccountStatus.CANCELLED
+
+
+class IntentStatus(StrEnum):
+    """A payment intent's, and a payment's (succeeded or failed)."""
+
+    PENDING = "pending"  # committed; its charge's outcome is not settled yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class OutboxStatus(StrEnum):
+    """An outbox item's (an email) or a webhook delivery's."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 # User roles.
 PRIMARY_ADMIN = "primary_admin"
@@ -48,7 +84,7 @@ class Account(Record):
     timezone: str
     locale: str  # "en" or "it"
     currency: str
-    status: str  # ACTIVE, PAST_DUE (restricted until paid) or CANCELLED
+    status: str  # an AccountStatus
     auto_upgrade: bool
     card: StoredCard | None
     created_at: datetime
@@ -83,17 +119,10 @@ class Subscription(Record):
     period_start: date  # the period billed last
     period_end: date
     renews_at: datetime  # UTC instant of local midnight at period_end: when renewal is due
-    status: str  # ACTIVE, PAST_DUE or CANCELLED
+    status: str  # an AccountStatus
     pending: Configuration | None  # a scheduled change, applied at period_end
     cancel_at_period_end: bool
     version: int  # bumped by every change; quotes are bound to it
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    key: str
-    description: str
-    amount: int  # minor units, negative for credits
 
 
 @dataclass(frozen=True)
@@ -111,7 +140,7 @@ class Invoice(Record):
     total: int
     credit_applied: int
     amount_paid: int
-    status: str  # "paid" or "open" (payment outstanding)
+    status: str  # an InvoiceStatus
     attempts: int = 0  # failed collection attempts so far
     next_attempt_at: datetime | None = None
 
@@ -127,7 +156,7 @@ class Payment(Record):
     invoice_id: str | None
     amount: int
     currency: str
-    status: str  # "succeeded" or "failed"
+    status: str  # an IntentStatus: succeeded or failed
     charge_id: str | None
     idempotency_key: str
     message: str
@@ -146,10 +175,13 @@ class PaymentIntent(Record):
     currency: str
     card_token: str
     payload: dict[str, Any]  # what to do once paid
-    status: str  # "pending", "succeeded", "failed"
+    status: str  # an IntentStatus
     created_at: datetime
     result: dict[str, Any] | None = None  # the response once completed, for replays
     provider_id: str | None = None  # the provider's intent (Stripe: pi_…), once opened
+    # A sign-up's primary admin's password hash, until it is settled: kept beside the
+    # payload, never in it (payloads.SignUpPayload), and dropped once settled.
+    password_hash: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -180,7 +212,7 @@ class ChangeRequest(Record):
     desired: Configuration | None
     reason: str
     message: str
-    status: str  # open, in_progress, completed, declined, withdrawn
+    status: str  # a RequestStatus
     source: str  # "portal", "api" or "email"
     verified: bool  # False for inbound email: support confirms the sender first
     effective: str | None  # "period_end" or "now", once applied
@@ -288,7 +320,7 @@ class WebhookDelivery:
     event_id: str
     event_type: str
     payload: dict[str, Any]
-    status: str  # "pending", "delivered", "failed"
+    status: str  # an OutboxStatus: pending, delivered or failed
     attempts: int
     next_attempt_at: datetime
     last_status_code: int | None

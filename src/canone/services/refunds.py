@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from canone.billing.errors import InvalidField
+from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor
 from canone.services.access import Actor, load_account, require_staff
 from canone.services.collection import RETRY_AFTER_DAYS
@@ -41,7 +42,7 @@ from canone.services.subscriptions import invoice_event
 # The statuses of refund rows among an invoice's payments.
 REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED = "refunded", "refund_pending", "refund_failed"
 REFUND_ROWS = frozenset({REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED})
-REFUNDED_INVOICE = "refunded"  # the invoice status once refunds cover what was paid
+REFUNDED_INVOICE = InvoiceStatus.REFUNDED  # once refunds cover what was paid
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row:
                         "refund_amount": refund.amount})
 
 
-DISPUTED = "disputed"  # a payment row (the money the bank took back) and an invoice status
+DISPUTED = InvoiceStatus.DISPUTED  # a payment row (money taken back) and an invoice status
 
 
 def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Dispute,
@@ -227,7 +228,7 @@ def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Disp
         amount=-dispute.amount_minor, currency=invoice.currency, status=DEBIT_RETURNED,
         charge_id=dispute.dispute_id, idempotency_key=f"dispute_{dispute.dispute_id}",
         message=dispute.reason, created_at=svc.now()))
-    reopened = invoice.but(status="open",
+    reopened = invoice.but(status=InvoiceStatus.OPEN,
                            amount_paid=max(0, invoice.amount_paid - dispute.amount_minor),
                            attempts=1, next_attempt_at=svc.now() + timedelta(
                                days=RETRY_AFTER_DAYS[0]))

@@ -21,7 +21,8 @@ from datetime import date, datetime, timedelta
 
 from canone.billing.configuration import validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import ZERO, from_minor, to_minor
+from canone.billing.invoicing import InvoiceStatus
+from canone.billing.money import from_minor
 from canone.billing.pricing import CUSTOM, Line, Price, price
 from canone.services import collection, subscriptions
 from canone.services.batching import BatchStore
@@ -158,7 +159,8 @@ class _BatchInvoices(ForwardInvoices):
         return False
 
     def add(self, invoice: Invoice) -> None:
-        if invoice.status == "open":  # its first attempt is in flight from this commit on
+        # Its first attempt is in flight from this commit on.
+        if invoice.status == InvoiceStatus.OPEN:
             invoice = invoice.but(next_attempt_at=None)
             self.charges.append((collection.intent_for(
                 self._svc, invoice, self._accounts[invoice.account_id]), invoice))
@@ -184,7 +186,9 @@ class _BatchStore(BatchStore):
                  balances: dict[str, int], numbers: dict[int, list[str]]) -> None:
         super().__init__(store, accounts)
         self.batch_ledger = _BatchLedger(store.ledger, balances)
-        self.batch_invoices = _BatchInvoices(svc, store.invoices, accounts, numbers)
+        # The accounts as the batch has them, saved ones included (an intent's card).
+        self.batch_invoices = _BatchInvoices(svc, store.invoices, self.buffered_accounts.read,
+                                             numbers)
         self.batch_subscriptions = _BatchSubscriptions(store.subscriptions)
         self.ledger = self.batch_ledger
         self.invoices = self.batch_invoices
@@ -201,8 +205,7 @@ class _BatchStore(BatchStore):
 
 
 def _next_bill(svc: Services, sub: Subscription) -> Price | str:
-    """The price of the subscription's next period from the catalog, or why there is none.
-    (Both are remembered by the catalog: asking twice costs two dictionary look-ups.)"""
+    """The price of the subscription's next period from the catalog, or why there is none."""
     config = sub.pending or sub.config
     try:
         bill = price(svc.catalog, validate(svc.catalog, config))
@@ -238,9 +241,7 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
         _block(svc, store, account, sub, renewed, bill)
         report.blocked += 1
         return BLOCKED
-    total = to_minor(bill.total or ZERO)
     balance = store.ledger.balance_of(account.id)
-    credit = min(max(balance, 0), total)
     carried = max(-balance, 0)  # amounts under the minimum charge, billed now (SPEC §9)
     lines = (*bill.lines, carried_line(carried)) if carried else bill.lines
     if store.invoices.renewal_invoiced(sub.id, renewed.period_start):
@@ -250,12 +251,13 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
     else:
         invoice = subscriptions.issue_invoice(
             svc, store, account, renewed, "renewal", lines, renewed.period_start,
-            renewed.period_end, paid=False, credit_applied=credit)
-    if invoice is not None and (credit or carried):
-        used, what = (-credit, "Applied to") if credit else (carried, "Billed on")
+            renewed.period_end, paid=False, credit_available=max(balance, 0))
+    if invoice is not None and (invoice.credit_applied or carried):
+        used, what = ((-invoice.credit_applied, "Applied to") if invoice.credit_applied
+                      else (carried, "Billed on"))
         store.ledger.add(LedgerEntry(new_id("led"), account.id, used, account.currency,
-                                           f"{what} invoice {invoice.number}", invoice.id,
-                                           svc.now()))
+                                     f"{what} invoice {invoice.number}", invoice.id,
+                                     svc.now()))
     store.subscriptions.save(renewed)
     if sub.pending is not None:
         record_change(svc, store, account_id=account.id, actor="system",

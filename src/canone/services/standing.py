@@ -15,11 +15,12 @@ from canone.services.errors import (
     PaymentPending,
     existing,
 )
-from canone.services.payments import PENDING
-from canone.services.records import PAST_DUE, Account, Invoice, PaymentIntent
+from canone.services.payloads import Declined, InvoicePayload
+from canone.services.payments import FAILED, PENDING
+from canone.services.records import PAST_DUE, Account, Invoice, InvoiceStatus, PaymentIntent
 from canone.services.store import Store
 
-OPEN = "open"
+OPEN = InvoiceStatus.OPEN
 
 
 def open_invoices(store: Store, account_id: str) -> list[Invoice]:
@@ -75,9 +76,10 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
         return _finish(svc, in_flight)
     if tried is not None and tried.status == PENDING:
         raise _in_flight()
-    result = (tried.result if tried else None) or {}
-    raise PaymentFailed(str(result.get("message") or "The card was declined."),
-                        str(result.get("decline_code") or "declined"))
+    declined = (Declined.from_json(tried.result)
+                if tried is not None and tried.status == FAILED and tried.result else None)
+    raise PaymentFailed((declined.message if declined else "") or "The card was declined.",
+                        (declined.decline_code if declined else "") or "declined")
 
 
 def _finish(svc: Services, intent: PaymentIntent) -> Invoice:
@@ -90,7 +92,8 @@ def _finish(svc: Services, intent: PaymentIntent) -> Invoice:
             raise _in_flight()
         payments.settle(svc, intent.key, payments.charge(svc, intent))
     with svc.database.read() as store:
-        return existing(store.invoices.get(str(intent.payload["invoice_id"])), "invoice")
+        return existing(store.invoices.get(InvoicePayload.from_json(intent.payload).invoice_id),
+                        "invoice")
 
 
 def _in_flight() -> PaymentPending:

@@ -9,7 +9,7 @@ from datetime import date
 from canone.billing.changes import Change
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
-from canone.billing.money import to_minor
+from canone.billing.invoicing import InvoiceDraft, draft_invoice
 from canone.billing.periods import period_containing
 from canone.billing.pricing import Line
 from canone.services.access import (
@@ -37,7 +37,6 @@ from canone.services.records import (
     AuditEntry,
     Event,
     Invoice,
-    InvoiceLine,
     LedgerEntry,
     PaymentIntent,
     Subscription,
@@ -84,10 +83,12 @@ def apply_change(svc: Services, store: Store, account: Account, sub: Subscriptio
 
 def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscription, kind: str,
                   lines: Iterable[Line], start: date | None, end: date | None, *,
-                  paid: bool, credit_applied: int = 0) -> Invoice:
-    invoice = _new_invoice(svc, account, sub, kind, lines, start, end, new_id("inv"),
-                           store.invoices.next_number(today(svc, account).year), paid=paid,
-                           credit_applied=credit_applied)
+                  paid: bool, credit_available: int = 0) -> Invoice:
+    """Issue the invoice of `lines`; an unpaid one uses what it can of `credit_available`
+    (the account's balance: the caller records the credit used, `invoice.credit_applied`)."""
+    draft = draft_invoice(lines, paid=paid, credit_available=credit_available)
+    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, new_id("inv"),
+                           store.invoices.next_number(today(svc, account).year), paid=paid)
     store.invoices.add(invoice)
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
                   before=None, after={"invoice": invoice.number, "total": invoice.total},
@@ -106,8 +107,9 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     admin = primary_admin_of(store, account.id)
     invoice_id = new_id("inv")
     record_payment(svc, store, intent, outcome, account.id, invoice_id)
-    invoice = _new_invoice(svc, account, sub, kind, lines, start, end, invoice_id,
-                           store.invoices.next_number(today(svc, account).year), paid=True)
+    invoice = _new_invoice(svc, account, sub, kind, draft_invoice(lines, paid=True), start,
+                           end, invoice_id, store.invoices.next_number(today(svc, account).year),
+                           paid=True)
     store.invoices.add(invoice)
     now = svc.now()
     data = invoice_event(invoice)
@@ -127,19 +129,17 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
 
 
 def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,
-                 lines: Iterable[Line], start: date | None, end: date | None, invoice_id: str,
-                 number: str, *, paid: bool, credit_applied: int = 0) -> Invoice:
+                 draft: InvoiceDraft, start: date | None, end: date | None, invoice_id: str,
+                 number: str, *, paid: bool) -> Invoice:
+    """The invoice of `draft`, numbered and dated; one not paid at issue is collected from
+    now on (`next_attempt_at`)."""
     now = svc.now()
-    invoice_lines = tuple(InvoiceLine(line.key, line.description, to_minor(line.amount))
-                          for line in lines)
-    total = sum(line.amount for line in invoice_lines)
     return Invoice(
         id=invoice_id, account_id=account.id, subscription_id=sub.id, number=number,
         kind=kind, currency=sub.config.currency, issued_at=now, period_start=start,
-        period_end=end, lines=invoice_lines, total=total, credit_applied=credit_applied,
-        amount_paid=total - credit_applied if paid else 0,
-        status="paid" if paid or total - credit_applied <= 0 else "open",
-        next_attempt_at=None if paid else now,
+        period_end=end, lines=draft.lines, total=draft.total,
+        credit_applied=draft.credit_applied, amount_paid=draft.amount_paid,
+        status=draft.status, next_attempt_at=None if paid else now,
     )
 
 
