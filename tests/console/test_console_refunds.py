@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 
 from canone.services.context import Services
 from canone.services.records import Invoice
+from canone.settings import Settings
+from canone.web.app import create_app
 
-from .conftest import csrf_of, customer, plan
+from .conftest import csrf_of, customer, plan, sign_in
 
 
 def only_invoice(svc: Services, account_id: str) -> Invoice:
@@ -51,3 +53,11 @@ def test_staff_refund_in_part_then_the_rest(staff: TestClient, svc: Services) ->
     with svc.database.read() as store:
         rows = sorted(p.amount for p in store.payments.of_account(who.account_id))
     assert rows == [-3900, -1000, 4900]
+
+    # The customer's Billing & Upgrade page says so too.
+    settings = Settings(database_url="sqlite://", secret_key="test-secret")
+    with TestClient(create_app(settings, svc), base_url="http://testserver") as own:
+        sign_in(own, who.email)
+        billing = own.get("/billing")
+    assert billing.status_code == 200
+    assert re.search(r'<span class="badge ">Refunded</span>', billing.text)
