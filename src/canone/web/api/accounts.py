@@ -66,12 +66,14 @@ def _card(card: models.CardIn) -> Card | str:
 
 
 @router.post("/accounts", status_code=201, response_model=models.SignedUpOut,
-             responses=errors(401, 402, 403, 409, 422))
+             responses={**ACTION_REQUIRED, **errors(401, 402, 403, 409, 422)})
 def create_account(body: SignUpWithBillingDetailsIn, request: Request, actor: ActorDep,
-                   svc: ServicesDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+                   svc: ServicesDep, idempotency_key: IdempotencyKey = None) -> Any:
     """Sign up: create the account and its primary admin, start the subscription on the
     anchor date and charge the first period in full. A declined card creates nothing (402).
-    Operator keys only."""
+    Operator keys only. With Stripe, 202 `requires_action` when the bank asks for 3-D
+    Secure: finish it with Stripe.js, then send the same request with the same
+    Idempotency-Key: the account is created once, when the payment has succeeded."""
     require_operator(actor, "create accounts")
     form = SignUp(
         name=body.name, timezone=body.timezone, locale=body.locale, currency=body.currency,
@@ -83,7 +85,10 @@ def create_account(body: SignUpWithBillingDetailsIn, request: Request, actor: Ac
         else body.billing_details.details())
     key = getattr(request.state, "idempotency_key", None)
     scope = request.state.api_key.id
-    done = accounts.sign_up(svc, form, request_key=f"{scope}:{key}" if key else None)
+    try:
+        done = accounts.sign_up(svc, form, request_key=f"{scope}:{key}" if key else None)
+    except PaymentActionRequired as pending:
+        return action_required(pending)
     return {**account_view(done.account), "subscription": subscription_view(done.subscription),
             "invoice": invoice_view(done.invoice)}
 
