@@ -1,7 +1,8 @@
 """Stripe's other events (SPEC §9) at `POST /webhooks/stripe`, against localstripe: each
 handler re-reads its object from Stripe and applies it once, whatever the order and however
 often the events come: refunds made at Stripe (refund.updated, charge.refunded), a card set
-up on Stripe's form (setup_intent.succeeded) becoming the card on file."""
+up on Stripe's form (setup_intent.succeeded) becoming the card on file, a card
+detached at Stripe (payment_method.detached) no longer on file."""
 
 from __future__ import annotations
 
@@ -86,3 +87,20 @@ def test_a_card_set_up_on_stripes_form_becomes_the_card_on_file_once(
 def test_an_event_about_nothing_of_canones_is_ignored(client: TestClient) -> None:
     assert results(client, [event("payment_method.detached", "pm_unknown")]) == [
         (200, "ignored")]
+
+
+def test_a_card_detached_at_stripe_is_no_longer_on_file(
+        client: TestClient, operator_key: str, localstripe: LocalStripe) -> None:
+    account = stripe_sign_up(client, operator_key, localstripe)
+    (paid,) = localstripe.payment_intents()
+    method = str(paid["payment_method"])
+    still = results(client, [event("payment_method.detached", method, "evt_too_early")])
+    assert still == [(200, "ignored")]  # still attached at Stripe: nothing to apply
+    assert get(client, operator_key, f"/accounts/{account['id']}")["card"] is not None
+
+    detached = localstripe.http.post(f"/v1/payment_methods/{method}/detach")
+    assert detached.status_code == 200, detached.text
+    gone = event("payment_method.detached", method)
+    assert results(client, [gone, gone, {**gone, "id": "evt_again"}]) == [
+        (200, "removed"), (200, "removed"), (200, "ignored")]
+    assert get(client, operator_key, f"/accounts/{account['id']}")["card"] is None

@@ -72,6 +72,9 @@ class ForwardAccounts:
     def account_of_payment_customer(self, customer_id: str) -> str | None:
         return self.inner.account_of_payment_customer(customer_id)
 
+    def account_with_card(self, token: str) -> str | None:
+        return self.inner.account_with_card(token)
+
 
 class ForwardPeople:
     def __init__(self, inner: People) -> None:

@@ -59,7 +59,9 @@ def _apply(svc: Services, event: PaymentEvent) -> str:
         return _setup(svc, provider, event.object_id)
     if event.object_type == "payment_method" and event.type.endswith("automatically_updated"):
         return _card_updated(svc, provider, event.object_id)
-    return IGNORED  # e.g. a detached payment method: its next charge fails with the reason
+    if event.object_type == "payment_method" and event.type.endswith("detached"):
+        return _card_detached(svc, provider, event.object_id)
+    return IGNORED
 
 
 def _payment(svc: Services, provider_id: str) -> str:
@@ -162,3 +164,26 @@ def _account_of(store: Store, saved: SavedMethod, lock: bool = False) -> Account
     """The account whose provider customer holds the payment method."""
     found = store.accounts.account_of_payment_customer(saved.customer) if saved.customer else None
     return store.accounts.get(found, lock=lock) if found else None
+
+
+REMOVED = "removed"  # the account's card was detached at the provider: no card on file
+
+
+def _card_detached(svc: Services, provider: ProviderObjects, payment_method: str) -> str:
+    """A card removed at the provider (the dashboard, the customer's bank) cannot be charged:
+    the account has no card on file until one is added, which the page asks for."""
+    with svc.database.read() as store:
+        if store.accounts.account_with_card(payment_method) is None:
+            return IGNORED  # not a card on file here: Stripe need not be asked
+    if provider.saved_method(payment_method).customer is not None:
+        return IGNORED  # attached again meanwhile (events come in any order)
+    with svc.database.transaction() as store:
+        found = store.accounts.account_with_card(payment_method)
+        account = store.accounts.get(found, lock=True) if found else None
+        if account is None or account.card is None or account.card.token != payment_method:
+            return IGNORED
+        store.accounts.save(account.but(card=None))
+        record_change(svc, store, account_id=account.id, actor="system",
+                      action="account.card_removed", before={"last4": account.card.last4},
+                      after={"card": None}, event="account.updated")
+    return REMOVED
