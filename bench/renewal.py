@@ -556,7 +556,7 @@ def render(args: argparse.Namespace, measures: list[Measure]) -> str:
 - machine: {machine()}; the machine is shared with other work, so the load average
   (1 min, at the start of each run) is in the table
 - command: `.venv/bin/python bench/renewal.py {args.count} --backends {args.backends} \
---networks {args.networks} --workers {args.workers} --batch {args.batch}`
+--networks {args.networks} --workers {args.workers} --runs {args.runs} --batch {args.batch}`
 - what is timed: `renewal.run` over N monthly subscriptions all due on the same day (a
   tenth with a scheduled reduction, a twentieth with ledger credit), on a fresh migrated
   database, a batch of 500 at a time: claim, price, apply the pending change, issue the
