@@ -1,7 +1,7 @@
 """Benchmark of `canone price` (issue 2): lines per second over 20,000 mixed JSON Lines.
 
 Generates the input deterministically (mostly plan changes, some targets alone, a few
-invalid lines), then runs, 5 times each and alternating:
+invalid lines), then runs, `--runs` times each (3) and alternating:
   (a) `python -m canone price < input`                    the real command
   (b) `python -c <json.loads + json.dumps per line>`      the baseline: parse and re-serialise
   (c) `python -m canone price < /dev/null`                (a)'s start-up alone
