@@ -70,7 +70,7 @@ def test_billing_details_then_an_upgrade_shows_tax_and_total(taxed_page: Page,
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     expect(page.get_by_test_id("confirmation")).to_contain_text("€58.56")
     with taxed_server.services.database.read() as store:
-        bought = next(i for i in store.invoices_of(account.account_id, 10, None)
+        bought = next(i for i in store.invoices.of_account(account.account_id, 10, None)
                       if i.kind == "upgrade")
     assert (bought.subtotal, bought.tax, bought.total, bought.amount_paid) == (
         4800, 1056, 5856, 5856)
