@@ -11,11 +11,21 @@ from decimal import Decimal
 import pytest
 
 from canone.billing.parties import BillingDetails
-from canone.services import billing_details, quotes, renewal, subscriptions
+from canone.services import billing_details, quotes, renewal, requests, subscriptions
 from canone.services.context import Services
 from canone.services.errors import StaleQuote
 
-from .conftest import admin_of, at, balance, config, invoices, ledger, payments, sign_up
+from .conftest import (
+    SUPPORT,
+    admin_of,
+    at,
+    balance,
+    config,
+    invoices,
+    ledger,
+    payments,
+    sign_up,
+)
 from .tax_cases import (
     FRENCH_CONSUMER,
     GERMAN_BUSINESS,
@@ -204,3 +214,25 @@ def test_without_a_seller_documents_stay_net(svc, clock) -> None:
     assert quote.treatment is None and quote.charge.total == 4800
     invoice = quotes.confirm(svc, admin_of(svc, account_id), account_id, quote.token).invoice
     assert (invoice.subtotal, invoice.tax_lines, invoice.total) == (4800, (), 4800)
+
+
+def test_unused_time_is_credited_gross_and_pays_the_next_invoice(taxed, clock) -> None:
+    """Support applies plus instead of pro now: 15.00 net of unused time, credited with its
+    Italian VAT (18.30), which the renewal's gross total then takes like a payment."""
+    clock.set(at(2026, 4, 1))
+    signed = sign_up(taxed, config(tier="pro", currency="EUR"))  # 79.00 + 17.38
+    ada = admin_of(taxed, signed.account.id)
+    billing_details.save(taxed, ada, signed.account.id, ITALIAN_BUSINESS)
+    request = requests.create(taxed, ada, signed.account.id, config(currency="EUR"), "",
+                              "Plus is enough")
+    clock.set(at(2026, 4, 16))
+
+    requests.transition(taxed, SUPPORT, request.id, "completed", "now")
+
+    assert balance(taxed, signed.account.id) == 1830
+    clock.set(at(2026, 5, 1, 1))
+    renewal.run(taxed)
+    renewed = invoices(taxed, signed.account.id)[-1]
+    assert (renewed.subtotal, renewed.tax, renewed.total) == (4900, 1078, 5978)  # taxable as is
+    assert (renewed.credit_applied, renewed.amount_paid) == (1830, 4148)
+    assert balance(taxed, signed.account.id) == 0
