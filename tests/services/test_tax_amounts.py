@@ -11,11 +11,12 @@ from decimal import Decimal
 import pytest
 
 from canone.billing.parties import BillingDetails
-from canone.services import billing_details, quotes, renewal, requests, subscriptions
+from canone.services import accounts, billing_details, quotes, renewal, requests, subscriptions
 from canone.services.context import Services
 from canone.services.errors import StaleQuote
 
 from .conftest import (
+    GOOD_CARD,
     SUPPORT,
     admin_of,
     at,
@@ -236,3 +237,21 @@ def test_unused_time_is_credited_gross_and_pays_the_next_invoice(taxed, clock) -
     assert (renewed.subtotal, renewed.tax, renewed.total) == (4900, 1078, 5978)  # taxable as is
     assert (renewed.credit_applied, renewed.amount_paid) == (1830, 4148)
     assert balance(taxed, signed.account.id) == 0
+
+
+def test_sign_up_with_billing_details_takes_their_rule(taxed, clock) -> None:
+    """A German business signing up with its VAT id (VIES confirms it): reverse charge on
+    the first invoice, which keeps the details it was issued with."""
+    clock.set(at(2026, 4, 1))
+    signed = accounts.sign_up(taxed, accounts.SignUp(
+        name="Lumen", timezone="Europe/Berlin", locale="en", currency="EUR",
+        admin_email="lena@lumen.example", admin_name="Lena Vogel",
+        admin_password="correct horse", config=config(currency="EUR"), card=GOOD_CARD,
+        billing_details=GERMAN_BUSINESS))
+
+    first = signed.invoice
+    assert [(t.rule, t.natura, t.taxable, t.amount) for t in first.tax_lines] == [
+        ("reverse_charge", "N2.1", 4900, 0)]
+    assert (first.subtotal, first.total, first.amount_paid) == (4900, 4900, 4900)
+    assert first.customer is not None and first.customer.vat_id == "DE814937267"
+    assert taxed.gateway.total_charged() == 4900
