@@ -199,7 +199,8 @@ def invoice_rows(count: int, account_ids: list[str]) -> list[dict[str, Any]]:
              "kind": "renewal", "currency": "USD", "issued_at": issued,
              "period_start": date(2026, 6, 1), "period_end": date(2026, 7, 1),
              "total": 4900, "credit_applied": 0, "amount_paid": 4900, "status": "paid",
-             "attempts": 0, "next_attempt_at": None} for n in range(count)]
+             "attempts": 0, "next_attempt_at": None, "subtotal": 4900, "tax_lines": "[]",
+             "issued_on": issued.date()} for n in range(count)]
 
 
 def baseline(database: Database, count: int, account_ids: list[str]) -> float:
