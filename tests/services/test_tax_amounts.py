@@ -14,6 +14,8 @@ from canone.billing.parties import BillingDetails
 from canone.services import accounts, billing_details, quotes, renewal, requests, subscriptions
 from canone.services.context import Services
 from canone.services.errors import StaleQuote
+from canone.services.ports import ChargeResult
+from canone.services.records import PaymentIntent
 
 from .conftest import (
     GOOD_CARD,
@@ -255,3 +257,33 @@ def test_sign_up_with_billing_details_takes_their_rule(taxed, clock) -> None:
     assert (first.subtotal, first.total, first.amount_paid) == (4900, 4900, 4900)
     assert first.customer is not None and first.customer.vat_id == "DE814937267"
     assert taxed.gateway.total_charged() == 4900
+
+
+def _untaxed_claims(svc: Services, account_id: str, token: str) -> dict[str, object]:
+    """A quote's claims as canone signed them before taxes: without total and credit."""
+    claims = quotes._verify(svc, token)
+    return {key: value for key, value in claims.items() if key not in ("tot", "cr")}
+
+
+def test_a_token_quoted_before_taxes_is_stale(taxed, clock) -> None:
+    account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    old = quotes._sign(taxed, _untaxed_claims(taxed, account_id, quote.token))
+    with pytest.raises(StaleQuote):
+        quotes.confirm(taxed, admin_of(taxed, account_id), account_id, old)
+
+
+def test_a_payment_made_before_taxes_settles_as_it_was_quoted(taxed, clock) -> None:
+    """An intent written before this version (net amount, no total in its claims) and
+    settled after: its invoice is the net one the customer was shown and charged."""
+    account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    claims = _untaxed_claims(taxed, account_id, quote.token)
+    with taxed.database.transaction() as store:
+        account = store.accounts.get(account_id)
+        intent = PaymentIntent(key="chg_old", account_id=account_id, purpose="change",
+                               amount=4800, currency="EUR", card_token=account.card.token,
+                               payload=claims, status="pending", created_at=taxed.now())
+        result = quotes.CHANGE_SETTLEMENT.complete(taxed, store, intent,
+                                                   ChargeResult("succeeded", "ch_old"))
+        invoice = store.invoices.get(result["invoice_id"])
+    assert (invoice.subtotal, invoice.tax_lines, invoice.total, invoice.amount_paid) == (
+        4800, (), 4800, 4800)
