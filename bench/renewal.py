@@ -161,7 +161,8 @@ def network(kind: str, path: str, clock: ManualClock) -> PaymentGateway:
 
 def bench_services(database: Database, clock: ManualClock, gateway: PaymentGateway
                    ) -> Services:
-    """The services `canone billing run` builds, on the benchmark's clock and card network."""
+    """The services `canone billing run` builds, on the benchmark's clock and card network
+    (with the demo seller: renewals are taxed, as in production, SPEC §8)."""
     return build_services(Settings(secret_key="bench"), database, clock=clock, gateway=gateway,
                           vies=None)
 
@@ -211,7 +212,8 @@ def invoice_rows(count: int, account_ids: list[str]) -> list[dict[str, Any]]:
              "kind": "renewal", "currency": "USD", "issued_at": issued,
              "period_start": date(2026, 6, 1), "period_end": date(2026, 7, 1),
              "total": 4900, "credit_applied": 0, "amount_paid": 4900, "status": "paid",
-             "attempts": 0, "next_attempt_at": None} for n in range(count)]
+             "attempts": 0, "next_attempt_at": None, "subtotal": 4900, "tax_lines": "[]",
+             "issued_on": issued.date()} for n in range(count)]
 
 
 def baseline(database: Database, count: int, account_ids: list[str]) -> float:
@@ -264,7 +266,8 @@ def floor_rows(first: int, count: int, account_ids: list[str]
         invoice = Invoice(f"inv_floor{n:08d}", account_id, f"sub_b{n:08d}",
                           f"2098-{n + 1:06d}", "renewal", "USD", DUE, date(2026, 5, 1),
                           date(2026, 6, 1), (InvoiceLine("base", "Marketing Plus", 4900),),
-                          4900, 0, 4900, "paid")
+                          4900, 0, 4900, "paid", subtotal=4900, tax_lines=(),
+                          issued_on=DUE.date())
         data = {"invoice_id": invoice.id, "number": invoice.number, "total": 4900,
                 "amount_paid": 4900, "currency": "USD", "status": "paid"}
         made["invoices"].append(rows.invoice_values(invoice))
