@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.errors import DataFileError
+from canone.billing.seller import Seller
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
@@ -47,6 +48,14 @@ class SettingsError(ValueError):
     """A setting that cannot be used as given; the message names it."""
 
 
+def seller_of(settings: Settings) -> Seller:
+    try:
+        return seller_in_effect(settings.seller)
+    except DataFileError as exc:
+        raise SettingsError("the seller file has problems:\n  " + "\n  ".join(exc.problems)
+                            ) from None
+
+
 def vies_of(settings: Settings) -> Vies:
     if settings.vies == "fake":
         if not settings.test_mode:
@@ -57,11 +66,7 @@ def vies_of(settings: Settings) -> Vies:
         raise SettingsError(f"CANONE_VIES={settings.vies!r}: allowed: eu (default), fake")
     # The seller as the requester, so that VIES answers with a consultation number (a demo
     # seller's made-up number would make VIES refuse every question).
-    try:
-        seller = seller_in_effect(settings.seller)
-    except DataFileError as exc:
-        raise SettingsError("the seller file has problems:\n  " + "\n  ".join(exc.problems)
-                            ) from None
+    seller = seller_of(settings)
     return EuVies(requester=None if seller.demo else seller.vat_id)
 
 
@@ -75,7 +80,8 @@ class Made(Enum):
 def build_services(settings: Settings, database: Database | None = None, *,
                    clock: Clock | None = None, gateway: PaymentGateway | None = None,
                    vies: Vies | Made | None = Made.FROM_SETTINGS,
-                   renderer: InvoiceRenderer | None = None) -> Services:
+                   renderer: InvoiceRenderer | None = None,
+                   seller: Seller | Made | None = Made.FROM_SETTINGS) -> Services:
     """Services on the adapters of `settings`; each one given replaces its own (tests and
     benchmarks give their clock, gateway or VIES). In test mode the clock is the stored test
     clock, which `canone clock advance` and `POST /api/v1/test-clock` move forward; until it
@@ -93,6 +99,7 @@ def build_services(settings: Settings, database: Database | None = None, *,
         settlements=settlements(),
         renderer=renderer or PdfOnFirstUse(),
         vies=vies_of(settings) if vies is Made.FROM_SETTINGS else vies,
+        seller=seller_of(settings) if seller is Made.FROM_SETTINGS else seller,
     )
 
 

@@ -28,8 +28,9 @@ SECRET = "api-tests-secret"
 
 @pytest.fixture
 def services(database: Database, settings: Settings) -> Services:
-    """Test mode: the stored test clock (until moved, at START) and the fake VIES."""
-    return build_services(settings, database, clock=TestClock(START))
+    """Test mode: the stored test clock (until moved, at START) and the fake VIES; no
+    seller (amounts stay net, as SPEC §4 gives them) unless a test gives one."""
+    return build_services(settings, database, clock=TestClock(START), seller=None)
 
 
 @pytest.fixture

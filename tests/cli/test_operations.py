@@ -65,7 +65,8 @@ TIMEOUT_CARD = Card("4000000000000119", 12, 2035, "123")  # taken, then the answ
 
 def services_of_commands(database: Database, env: dict[str, str]) -> Services:
     """The services the commands run with `env` build (in test mode: the stored test clock
-    over the host's clock), on `database`, without VIES (no billing details here)."""
+    over the host's clock), on `database`, without VIES (no billing details here), with the
+    same (demo) seller as the commands: what they settle is taxed as it was quoted."""
     return build_services(Settings.from_env(env), database, vies=None)
 
 
@@ -107,13 +108,14 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
         assert store.subscriptions.of_account(signed.account.id).config.seats == 3
         bea = store.people.user_by_email("bea@example.com")
         assert bea is not None
+        # Taxed as the CLI process taxes them (the same seller): Italian VAT, 22 %.
         assert [(i.kind, i.total, i.status)
-                for i in store.invoices.of_account(bea.account_id, 10, None)
-                ] == [("signup", 4900, "paid")]
-        assert [(i.kind, i.total, i.status)
+                for i in store.invoices.of_account(bea.account_id, 10, None)] == [
+            ("signup", 5978, "paid")]
+        assert [(i.kind, i.subtotal, i.total, i.status)
                 for i in store.invoices.of_account(signed.account.id, 10, None)] == [
-            ("upgrade", 1961, "paid"), ("signup", 4900, "paid")]
-    assert svc.gateway.total_charged() == 4900 + 1961 + 4900  # type: ignore[attr-defined]
+            ("upgrade", 1961, 2392, "paid"), ("signup", 4900, 5978, "paid")]
+    assert svc.gateway.total_charged() == 5978 + 2392 + 5978  # type: ignore[attr-defined]
 
 
 def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
@@ -171,7 +173,7 @@ def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env
         user = store.people.user_by_email("ada@example.com")
         invoices = store.invoices.of_account(user.account_id, 10, None)
     assert [(i.number, i.total, i.status) for i in invoices] == [
-        ("2030-000002", 4900, "paid"), ("2030-000001", 4900, "paid")]
+        ("2030-000002", 5978, "paid"), ("2030-000001", 5978, "paid")]
     assert str(invoices[0].period_start) == "2030-02-15"
 
 

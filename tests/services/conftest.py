@@ -3,6 +3,7 @@ sandbox card network and a test clock that the tests move."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,11 +13,13 @@ import pytest
 
 from canone.billing.configuration import Configuration
 from canone.db.database import Database
+from canone.integrations.vies import FakeVies
 from canone.services import accounts, collection, renewal
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card, Clock
 from canone.services.records import Account, Invoice, LedgerEntry, Payment, Subscription, User
+from canone.services.sellers import seller_in_effect
 from clocks import TestClock
 from dbfixtures import WITH_MEMORY, on_backend
 from memory_store import MemoryDatabase
@@ -77,6 +80,13 @@ def database(request: pytest.FixtureRequest) -> Database:
 @pytest.fixture
 def svc(database: Database, clock: TestClock, tmp_path: Path) -> Services:
     return make_services(database, clock, tmp_path / "sandbox.db")
+
+
+@pytest.fixture
+def taxed(svc: Services) -> Services:
+    """Services with the demo seller (Italian, OSS-registered: SPEC §8) and the test VIES,
+    which confirms every VAT id with a valid checksum."""
+    return dataclasses.replace(svc, seller=seller_in_effect(None), vies=FakeVies())
 
 
 @pytest.fixture

@@ -136,7 +136,8 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
 
         database = Database({svc.database.url!r})
         svc = build_services(Settings(secret_key="test-secret"), database, clock=Clock(),
-                             gateway=Dies({str(tmp_path / "sandbox.db")!r}, Clock()), vies=None)
+                             gateway=Dies({str(tmp_path / "sandbox.db")!r}, Clock()), vies=None,
+                             seller=None)  # as the test's services: quoted untaxed
         with database.transaction() as store:
             admin = store.people.user_by_email("ada@example.com")
         quotes.confirm(svc, Actor.of_user(admin), {signed.account.id!r}, {token!r})

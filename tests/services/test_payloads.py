@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,13 @@ def test_each_payload_is_versioned_json_that_reads_back_equal() -> None:
                       "currency": "USD", "contacts": 1000, "seats": 1, "addons": []},
         "target": {"product": "marketing", "tier": "pro", "interval": "month",
                    "currency": "USD", "contacts": 1000, "seats": 2, "addons": []},
-        "due": 4800, "nonce": "9f2c"}
-    for payload in (CLAIMS, SIGN_UP, InvoicePayload("inv_1"), Declined("No funds.", "declined"),
+        "due": 4800, "nonce": "9f2c", "total": None, "credit": None}
+    taxed = (replace(CLAIMS, total=5856, credit=2000),  # SPEC §8: bound by the token
+             replace(SIGN_UP, taxed_at=datetime(2026, 4, 1, 9, tzinfo=UTC)))
+    assert taxed[0].to_json()["total"] == 5856
+    assert taxed[1].to_json()["taxed_at"] == "2026-04-01T09:00:00+00:00"
+    for payload in (*taxed, CLAIMS, SIGN_UP, InvoicePayload("inv_1"),
+                    Declined("No funds.", "declined"),
                     Settled("inv_1", "acc_1"), Settled(subscription={"version": 2}, credited=True)):
         raw = json.loads(json.dumps(payload.to_json()))
         assert raw["v"] == 1

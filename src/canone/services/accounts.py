@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import secrets
@@ -15,11 +16,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import ZERO, to_minor
-from canone.billing.parties import BillingDetails
+from canone.billing.parties import BillingDetails, details_from_json, details_to_json
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
-from canone.services import billing_details, collection, payment_methods, subscriptions
+from canone.billing.seller import document_date
+from canone.services import billing_details, collection, payment_methods, subscriptions, taxation
 from canone.services.access import (
     Actor,
     load_account,
@@ -185,12 +186,16 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         admin_name=form.admin_name.strip(), config=config, anchor=anchor,
         period_start=period.start, period_end=period.end,
         card=CardOnFile(card.token, card.brand, card.last4, card.exp_month, card.exp_year),
-        billing_details=details, payment_customer=customer)
+        billing_details=details, payment_customer=customer,
+        # The tax is decided now, with the amount charged: settling later (a lost answer
+        # reconciled) must not find another rate.
+        taxed_at=svc.now())
+    charged = taxation.charge(first.lines, _signup_terms(svc, payload).treatment, 0)
     with svc.database.transaction() as store:
         intent = store.payments.get_intent(key)
         if intent is None:
             intent = PaymentIntent(
-                key=key, account_id=None, purpose="signup", amount=to_minor(first.total or ZERO),
+                key=key, account_id=None, purpose="signup", amount=charged.amount_paid,
                 currency=config.currency, card_token=card.token, payload=payload.to_json(),
                 status=PENDING, created_at=svc.now(),
                 # Hashed now, while the password is at hand; kept beside the payload until
@@ -229,8 +234,24 @@ def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, A
         details = billing_details.check_billing_details(typed)
     except InvalidBillingDetails as exc:
         raise exc.under("billing_details") from None
-    return {"details": billing_details.details_to_json(details),
+    return {"details": details_to_json(details),
             "vies": billing_details.vies_to_json(billing_details.vies_check(svc, details))}
+
+
+def _signup_terms(svc: Services, payload: SignUpPayload) -> taxation.DocumentTerms:
+    """The first invoice's terms: the tax from the billing details typed at sign-up (the
+    account has none saved yet) as it was when the amount was charged, the date today."""
+    checked, taxed_at = payload.billing_details, payload.taxed_at
+    at = taxed_at or svc.now()
+    if checked is None:
+        terms = taxation.terms_for(svc.seller, None, False, at)
+    else:
+        vies = billing_details.vies_from_json(checked["vies"])
+        terms = taxation.terms_for(svc.seller, details_from_json(checked["details"]),
+                                   vies is not None and vies.confirmed, at)
+    if taxed_at is None:  # a sign-up paid before taxes: invoiced net, as it was charged
+        terms = dataclasses.replace(terms, treatment=None)
+    return dataclasses.replace(terms, issued_on=document_date(svc.now()))
 
 
 def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
@@ -256,12 +277,15 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     if p.billing_details:
         details = p.billing_details
         billing_details.store_details(svc, store, AccountBillingDetails(
-            account.id, billing_details.details_from_json(details["details"]),
+            account.id, details_from_json(details["details"]),
             billing_details.vies_from_json(details["vies"]), None, now), None,
             f"user:{p.email}")
+    lines = price(svc.catalog, config).lines
+    terms = _signup_terms(svc, p)
     invoice = subscriptions.issue_paid_invoice(
-        svc, store, account, sub, "signup", price(svc.catalog, config).lines, start, end,
-        intent.but(account_id=account.id), outcome)
+        svc, store, account, sub, "signup", lines, start, end,
+        intent.but(account_id=account.id), outcome, terms,
+        taxation.charge(lines, terms.treatment, 0))
     return Settled(invoice_id=invoice.id, account_id=account.id)
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
+from canone.billing.seller import Seller
 from canone.services.payloads import Settled
 from canone.services.ports import ChargeResult, Clock, InvoiceRenderer, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
@@ -48,6 +49,9 @@ class Services:
     settlements: Mapping[str, Settlement] = field(compare=False, repr=False)
     renderer: InvoiceRenderer = field(compare=False, repr=False)  # invoice PDFs
     vies: Vies | None = None  # None: VAT ids are never confirmed (no reverse charge)
+    # The selling company (SPEC §8): it decides the tax of every document. None only where
+    # canone runs without one (libraries, tests of §4's net amounts): documents stay net.
+    seller: Seller | None = None
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)

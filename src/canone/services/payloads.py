@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from canone.billing.codec import config_from_json, config_to_json
@@ -57,19 +57,26 @@ class QuoteClaims:
     target: Configuration
     due: int
     nonce: str
+    # SPEC §8: the upgrade invoice's gross total and the credit the balance pays of it (the
+    # card is charged the rest). None: quoted before taxes (such a token is stale; such a
+    # paid intent settles net, as it was charged).
+    total: int | None = None
+    credit: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"v": VERSION, "account_id": self.account_id,
                 "subscription_version": self.subscription_version,
                 "day": self.day.isoformat(), "immediate": config_to_json(self.immediate),
-                "target": config_to_json(self.target), "due": self.due, "nonce": self.nonce}
+                "target": config_to_json(self.target), "due": self.due, "nonce": self.nonce,
+                "total": self.total, "credit": self.credit}
 
     @classmethod
     def from_json(cls, raw: Any) -> QuoteClaims:
         return _read("quote", lambda f: cls(
             _text(f["account_id"]), _whole(f["subscription_version"]),
             date.fromisoformat(f["day"]), config_from_json(f["immediate"], "immediate"),
-            config_from_json(f["target"], "target"), _whole(f["due"]), _text(f["nonce"])), raw)
+            config_from_json(f["target"], "target"), _whole(f["due"]), _text(f["nonce"]),
+            _maybe_whole(f.get("total")), _maybe_whole(f.get("credit"))), raw)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,9 @@ class SignUpPayload:
     # them (`details_to_json`, `vies_to_json`); None when none were given.
     billing_details: dict[str, Any] | None
     payment_customer: str | None  # the provider's customer (Stripe: cus_…), if any
+    # When the tax was decided (with the amount charged), so that settling later finds the
+    # same rate; None: written before taxes (settles net, as it was charged).
+    taxed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"v": VERSION, "account_id": self.account_id, "name": self.name,
@@ -121,7 +131,8 @@ class SignUpPayload:
                 "period": {"start": self.period_start.isoformat(),
                            "end": self.period_end.isoformat()},
                 "card": self.card.to_json(), "billing_details": self.billing_details,
-                "payment_customer": self.payment_customer}
+                "payment_customer": self.payment_customer,
+                "taxed_at": None if self.taxed_at is None else self.taxed_at.isoformat()}
 
     @classmethod
     def from_json(cls, raw: Any) -> SignUpPayload:
@@ -131,7 +142,8 @@ class SignUpPayload:
             _text(f["admin_name"]), config_from_json(f["config"], "config"),
             date.fromisoformat(f["anchor"]), date.fromisoformat(f["period"]["start"]),
             date.fromisoformat(f["period"]["end"]), CardOnFile.from_json(f["card"]),
-            f["billing_details"], f["payment_customer"]), raw)
+            f["billing_details"], f["payment_customer"],
+            None if f.get("taxed_at") is None else datetime.fromisoformat(f["taxed_at"])), raw)
 
 
 @dataclass(frozen=True)
@@ -219,3 +231,7 @@ def _whole(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{value!r} is not a whole number")
     return value
+
+
+def _maybe_whole(value: Any) -> int | None:
+    return None if value is None else _whole(value)

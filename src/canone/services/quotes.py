@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.invoicing import InvoiceStatus
+from canone.billing.invoicing import InvoiceDraft, InvoiceStatus
 from canone.billing.money import to_minor
 from canone.billing.pricing import Price, price
-from canone.services import collection, payment_methods, standing, subscriptions
+from canone.billing.tax import TaxTreatment
+from canone.services import (
+    billing_details,
+    collection,
+    payment_methods,
+    standing,
+    subscriptions,
+    taxation,
+)
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.errors import (
@@ -47,8 +56,12 @@ class Quote:
     change: Change
     target_price: Price
     token: str | None  # None when there is nothing to confirm (kind none or request)
-    # Due now but under the payment provider's minimum charge: nothing is charged, the
-    # amount is added to the next invoice and the change applies at once (SPEC §9).
+    # SPEC §8: the invoice an upgrade issues, taxed (`due_now` + tax = `total`), with the
+    # credit balance applied; `amount_paid` is what the card is charged. The token binds it.
+    charge: InvoiceDraft
+    treatment: TaxTreatment | None  # None: no seller, no tax
+    # What the card would be charged is under the payment provider's minimum: nothing is
+    # charged, the amount due is added to the next invoice, the change applies (SPEC §9).
     carried: bool = False
 
 
@@ -77,6 +90,14 @@ def seats_in_use(svc: Services, actor: Actor, account_id: str) -> tuple[int, int
 
 
 def preview(svc: Services, actor: Actor, account_id: str, target: Configuration) -> Quote:
+    """The change to `target` today, its invoice's tax and the amount charged, and the
+    quote token that buys exactly that."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "change the plan")
+    # VIES is asked again (outside a transaction) when its answer is stale: the quote must
+    # be taxed as the invoice will be.
+    billing_details.details_for_document(svc, account_id)
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
@@ -90,15 +111,24 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
         check_seats(store, account_id, sub.config, target)
         if change.kind == UPGRADE:
             standing.refuse_purchase_while_past_due(store, account)
+        terms, charge = _charge(svc, store, account_id, change)
     token = None
     if change.kind not in (NONE, REQUEST):
         token = _sign(svc, QuoteClaims(
             account_id=account_id, subscription_version=sub.version, day=day,
             immediate=change.immediate, target=target, due=to_minor(change.due_now),
-            nonce=secrets.token_hex(6)))
-    due = to_minor(change.due_now)
-    carried = 0 < due < svc.gateway.minimum_charge(target.currency)
-    return Quote(change, price(svc.catalog, target), token, carried)
+            nonce=secrets.token_hex(6), total=charge.total, credit=charge.credit_applied))
+    carried = 0 < charge.amount_paid < svc.gateway.minimum_charge(target.currency)
+    return Quote(change, price(svc.catalog, target), token, charge, terms.treatment, carried)
+
+
+def _charge(svc: Services, store: Store, account_id: str, change: Change
+            ) -> tuple[taxation.DocumentTerms, InvoiceDraft]:
+    """The upgrade's invoice as it is issued now: taxed by the account's details, with the
+    gross balance applied (nothing when nothing is due: a net credit issues no invoice)."""
+    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    lines = change.lines if change.due_now > 0 else ()
+    return terms, taxation.charge(lines, terms.treatment, store.ledger.balance_of(account_id))
 
 
 def check_seats(store: Store, account_id: str, current: Configuration,
@@ -171,10 +201,14 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
         raise StaleQuote()  # the catalog changed under the quote
     if change.kind in (NONE, REQUEST):
         raise ChangeRefused("This change needs a request to support.", change.reasons)
+    _, charge = _charge(svc, store, account_id, change)
+    # A token without a total was quoted before taxes: preview again.
+    if (charge.total, charge.credit_applied) != (claims.total, claims.credit):
+        raise StaleQuote()  # the tax (billing details, a rate) or the balance changed
     other = store.payments.pending_intent_of(account_id)
     if other is not None and other.key != key:
         raise Busy("Another payment for this account is being processed; try again shortly.")
-    due = to_minor(change.due_now)
+    due = charge.amount_paid  # what the card pays; the balance pays the rest
     if due > 0 and account.card is None:
         raise PaymentFailed("There is no card on file; add a card first.", "no_card")
     return PaymentIntent(
@@ -215,7 +249,7 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
             return _confirmation(store, earlier)
         result, invoice = _apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
                                              paid=False)
-        result = replace(result, on_mandate=True)
+        result = dataclasses.replace(result, on_mandate=True)
         store.payments.save_intent(intent.but(result=result.to_json()))
         return _confirmation(store, result, invoice)
 
@@ -255,43 +289,60 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                        ) -> tuple[Settled, Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
     result stored for replays, and the invoice issued (None when nothing was due). Not
-    `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight."""
+    `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight.
+    Under the provider's minimum (CARRIED): no invoice now, the net amount due is carried
+    to the next invoice, and taxed there."""
     claims = QuoteClaims.from_json(intent.payload)
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.accounts.get(account_id, lock=True), "account")
     sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
-    if sub.version != claims.subscription_version:
-        # Paid for a change that another one overtook: keep the money as account credit.
-        # The money was taken: record the payment too, or nothing would show where the
-        # credit came from.
-        record_payment(svc, store, intent, outcome, account_id, None)
-        subscriptions.credit(svc, store, account, intent.amount,
-                             "Payment for a superseded plan change", None)
-        return Settled(subscription=subscription_json(sub), credited=True), None
+    if sub.version != claims.subscription_version:  # another change overtook the one paid
+        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
     day = claims.day
     change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
+    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    if claims.total is None:  # paid before taxes were quoted: invoiced as charged, net
+        terms = dataclasses.replace(terms, treatment=None)
+    # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
+    # exactly what was shown.
+    draft = taxation.charge(change.lines if change.due_now > 0 else (), terms.treatment,
+                            claims.credit or 0)
+    if claims.total not in (None, draft.total):  # the details changed since confirming
+        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
-    if outcome.status == CARRIED:  # under the provider's minimum: on the next invoice
-        subscriptions.carry(svc, store, account, intent.amount,
+    if outcome.status == CARRIED:
+        subscriptions.carry(svc, store, account, to_minor(change.due_now),
                             f"Plan change of {day.isoformat()}, below the minimum charge", None)
     elif change.due_now > 0 and not paid:
-        invoice = subscriptions.issue_invoice(svc, store, account, new, "upgrade", change.lines,
-                                              day, new.period_end, paid=False)
-        invoice = invoice.but(next_attempt_at=None)  # its debit is in flight: not collected
-        store.invoices.save(invoice)
+        invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
+                                                   change.lines, day, new.period_end, intent,
+                                                   outcome, terms, draft, paid=False)
     elif change.due_now > 0:
         # The invoice covers the change day to the end of the (possibly new, month → year)
         # period. Its number is taken as late as possible (see issue_paid_invoice).
         invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
                                                    change.lines, day, new.period_end, intent,
-                                                   outcome)
+                                                   outcome, terms, draft)
     elif change.credit > 0:
-        subscriptions.credit(svc, store, account, to_minor(change.credit),
+        subscriptions.credit(svc, store, account,
+                             taxation.gross(to_minor(change.credit), terms.treatment),
                              "Credit for unused time after a plan change", None)
     return Settled(invoice_id=invoice.id if invoice else None,
                    subscription=subscription_json(new),
-                   carried=intent.amount if outcome.status == CARRIED else 0), invoice
+                   carried=to_minor(change.due_now) if outcome.status == CARRIED else 0
+                   ), invoice
+
+
+def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
+                    outcome: ChargeResult, account: Account, sub: Subscription) -> Settled:
+    """Paid for a change that can no longer be applied as quoted: keep the money as account
+    credit. The money was taken: record the payment too, or nothing would show where the
+    credit came from."""
+    record_payment(svc, store, intent, outcome, account.id, None)
+    subscriptions.credit(svc, store, account, intent.amount,
+                         "Payment for a superseded plan change", None)
+    return Settled(subscription=subscription_json(sub), credited=True)
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,

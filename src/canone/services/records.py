@@ -14,7 +14,9 @@ from typing import Any, Self
 from canone.billing.configuration import Configuration
 from canone.billing.invoicing import InvoiceLine as InvoiceLine
 from canone.billing.invoicing import InvoiceStatus as InvoiceStatus
+from canone.billing.invoicing import InvoiceTaxLine as InvoiceTaxLine
 from canone.billing.parties import BillingDetails
+from canone.billing.seller import Seller
 from canone.services.ports import StoredCard
 from canone.services.vies import ViesCheck
 
@@ -127,22 +129,36 @@ class Subscription(Record):
 
 @dataclass(frozen=True)
 class Invoice(Record):
+    """An issued invoice. `total` is gross (`subtotal` + its tax lines); credit and
+    payments settle it (`amount_due`). `issued_on` is its date in the seller's calendar
+    (its yearly series too); `customer` and `seller` are the parties as they were when it
+    was issued (None: issued before canone kept them, or without a seller)."""
+
     id: str
     account_id: str
     subscription_id: str
-    number: str  # YYYY-NNNNNN, gapless per year
+    number: str  # YYYY-NNNNNN, gapless per year of the seller's calendar
     kind: str  # "signup", "upgrade", "renewal" or "request"
     currency: str
     issued_at: datetime
     period_start: date | None
     period_end: date | None
-    lines: tuple[InvoiceLine, ...]
-    total: int
+    lines: tuple[InvoiceLine, ...]  # net
+    total: int  # gross
     credit_applied: int
     amount_paid: int
     status: str  # an InvoiceStatus
     attempts: int = 0  # failed collection attempts so far
     next_attempt_at: datetime | None = None
+    subtotal: int = field(kw_only=True)  # Σ lines (net)
+    tax_lines: tuple[InvoiceTaxLine, ...] = field(kw_only=True)  # one per rate
+    issued_on: date = field(kw_only=True)
+    customer: BillingDetails | None = field(kw_only=True, default=None)
+    seller: Seller | None = field(kw_only=True, default=None)
+
+    @property
+    def tax(self) -> int:
+        return sum(line.amount for line in self.tax_lines)
 
     @property
     def amount_due(self) -> int:

@@ -22,18 +22,16 @@ from datetime import date, datetime, timedelta
 from canone.billing.configuration import validate
 from canone.billing.errors import InvalidField
 from canone.billing.invoicing import InvoiceStatus
-from canone.billing.money import from_minor
-from canone.billing.pricing import CUSTOM, Line, Price, price
+from canone.billing.pricing import CUSTOM, Price, price
+from canone.billing.seller import document_date
 from canone.services import collection, subscriptions
 from canone.services.batching import BatchStore
 from canone.services.collection import RunReport
 from canone.services.context import (
     Services,
     config_json,
-    new_id,
     record_change,
     subscription_json,
-    today,
 )
 from canone.services.errors import Conflict, existing
 from canone.services.forwarding import ForwardInvoices, ForwardLedger, ForwardSubscriptions
@@ -106,7 +104,9 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
         return [], []
     ids = sorted({sub.account_id for sub in due})
     accounts = store.accounts.by_ids(ids)
-    years = Counter(today(svc, accounts[sub.account_id]).year for sub in due
+    # Documents are dated, and numbered, in the seller's calendar (SPEC §8).
+    year = document_date(svc.now()).year
+    years = Counter(year for sub in due
                     if not sub.cancel_at_period_end and isinstance(_next_bill(svc, sub), Price))
     balances = store.ledger.balances_of(ids)
     # Last before renewing: the counter rows stay locked until the batch commits, and a
@@ -241,23 +241,11 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
         _block(svc, store, account, sub, renewed, bill)
         report.blocked += 1
         return BLOCKED
-    balance = store.ledger.balance_of(account.id)
-    carried = max(-balance, 0)  # amounts under the minimum charge, billed now (SPEC §9)
-    lines = (*bill.lines, carried_line(carried)) if carried else bill.lines
-    if store.invoices.renewal_invoiced(sub.id, renewed.period_start):
-        # Billed by an earlier run that did not move the dates: only move them. Asked
-        # first, under the subscription's lock, so no invoice number is taken in vain.
-        invoice = None
-    else:
-        invoice = subscriptions.issue_invoice(
-            svc, store, account, renewed, "renewal", lines, renewed.period_start,
-            renewed.period_end, paid=False, credit_available=max(balance, 0))
-    if invoice is not None and (invoice.credit_applied or carried):
-        used, what = ((-invoice.credit_applied, "Applied to") if invoice.credit_applied
-                      else (carried, "Billed on"))
-        store.ledger.add(LedgerEntry(new_id("led"), account.id, used, account.currency,
-                                     f"{what} invoice {invoice.number}", invoice.id,
-                                     svc.now()))
+    # Billed by an earlier run that did not move the dates: only move them. Asked first,
+    # under the subscription's lock, so no invoice number is taken in vain.
+    if not store.invoices.renewal_invoiced(sub.id, renewed.period_start):
+        subscriptions.issue_invoice(svc, store, account, renewed, "renewal", bill.lines,
+                                    renewed.period_start, renewed.period_end)
     store.subscriptions.save(renewed)
     if sub.pending is not None:
         record_change(svc, store, account_id=account.id, actor="system",
@@ -268,14 +256,6 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
                   event="subscription.renewed")
     report.renewed += 1
     return RENEWED
-
-
-CARRIED_LINE = "Carried from earlier: amounts below the minimum charge"
-
-
-def carried_line(amount: int) -> Line:
-    """The debit line of what earlier charges under the minimum carried to this invoice."""
-    return Line("carried", CARRIED_LINE, from_minor(amount))
 
 
 def _block(svc: Services, store: Store, account: Account, sub: Subscription,

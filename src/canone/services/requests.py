@@ -9,7 +9,7 @@ from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import to_minor
 from canone.billing.pricing import CUSTOM, price
-from canone.services import quotes, subscriptions
+from canone.services import quotes, subscriptions, taxation
 from canone.services.access import (
     EMAIL,
     Actor,
@@ -126,13 +126,15 @@ def _apply(svc: Services, store: Store, actor: Actor, request: ChangeRequest,
     new = subscriptions.apply_change(svc, store, account, sub, change, "request_applied",
                                      actor.name)
     if change.credit > 0:
-        subscriptions.credit(svc, store, account, to_minor(change.credit),
+        terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+        subscriptions.credit(svc, store, account,
+                             taxation.gross(to_minor(change.credit), terms.treatment),
                              f"Unused time credited by change request {request.id}", None)
     elif change.due_now > 0:
         # Collected like any open invoice (billing run, or at once after a card update).
         # It covers the day to the end of the (possibly new, on an interval change) period.
         subscriptions.issue_invoice(svc, store, account, new, "request", change.lines,
-                                    day, new.period_end, paid=False)
+                                    day, new.period_end)
 
 
 def _announce(svc: Services, store: Store, request: ChangeRequest, event: str,

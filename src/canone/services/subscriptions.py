@@ -3,15 +3,18 @@ and resume, and the invoices, credits and notices that go with them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date
 
 from canone.billing.changes import Change
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
-from canone.billing.invoicing import InvoiceDraft, draft_invoice
+from canone.billing.invoicing import InvoiceDraft, InvoiceStatus, draft_invoice
+from canone.billing.money import from_minor
 from canone.billing.periods import period_containing
 from canone.billing.pricing import Line
+from canone.services import taxation
 from canone.services.access import (
     Actor,
     load_account,
@@ -82,44 +85,77 @@ def apply_change(svc: Services, store: Store, account: Account, sub: Subscriptio
 
 
 def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscription, kind: str,
-                  lines: Iterable[Line], start: date | None, end: date | None, *,
-                  paid: bool, credit_available: int = 0) -> Invoice:
-    """Issue the invoice of `lines`; an unpaid one uses what it can of `credit_available`
-    (the account's balance: the caller records the credit used, `invoice.credit_applied`)."""
-    draft = draft_invoice(lines, paid=paid, credit_available=credit_available)
+                  lines: Iterable[Line], start: date | None, end: date | None) -> Invoice:
+    """Issue an open invoice (collected by the billing run), taxed by the account's billing
+    details now, with as much of the account's credit balance applied as it takes."""
+    terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    balance = store.ledger.balance_of(account.id)
+    carried = max(-balance, 0)  # amounts under the minimum charge, billed now (SPEC §9)
+    if carried:
+        lines = (*lines, carried_line(carried))
+    draft = draft_invoice(lines, paid=False, treatment=terms.treatment,
+                          credit_available=max(balance, 0))
     invoice = _new_invoice(svc, account, sub, kind, draft, start, end, new_id("inv"),
-                           store.invoices.next_number(today(svc, account).year), paid=paid)
+                           store.invoices.next_number(terms.issued_on.year), terms)
     store.invoices.add(invoice)
+    if draft.credit_applied or carried:
+        used, what = ((-draft.credit_applied, "Applied to") if draft.credit_applied
+                      else (carried, "Billed on"))
+        store.ledger.add(LedgerEntry(new_id("led"), account.id, used, account.currency,
+                                     f"{what} invoice {invoice.number}", invoice.id,
+                                     svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
                   before=None, after={"invoice": invoice.number, "total": invoice.total},
                   event="invoice.issued", data=invoice_event(invoice))
     return invoice
 
 
+CARRIED_LINE = "Carried from earlier: amounts below the minimum charge"
+
+
+def carried_line(amount: int) -> Line:
+    """The debit line of what earlier charges under the minimum carried to this invoice."""
+    return Line("carried", CARRIED_LINE, from_minor(amount))
+
+
 def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subscription,
                        kind: str, lines: Iterable[Line], start: date | None, end: date | None,
-                       intent: PaymentIntent, outcome: ChargeResult) -> Invoice:
-    """`issue_invoice(paid=True)`, `record_paid` and the purchase e-mail in one, with the
-    invoice number taken last: its per-year counter row stays locked until the transaction
-    commits, so every concurrent purchase waits for it. What does not name the number (the
-    admin's address, the payment) comes first; then the number, the invoice, and the
-    records that name it, the audit entries and the events in one statement each."""
+                       intent: PaymentIntent, outcome: ChargeResult,
+                       terms: taxation.DocumentTerms, draft: InvoiceDraft,
+                       paid: bool = True) -> Invoice:
+    """The paid invoice of `draft` (paid by `intent`; its credit from the balance, as quoted)
+    with its payment, credit used, audit, events and the purchase e-mail, the invoice number
+    taken last: its per-year counter row stays locked until the transaction commits, so
+    every concurrent purchase waits for it. What does not name the number (the admin's
+    address, the payment) comes first; then the number, the invoice, and the records that
+    name it, the audit entries and the events in one statement each. Not `paid` yet (a
+    SEPA debit processing, SPEC §9): issued open, not collected (its debit is in flight),
+    and paid when the debit succeeds."""
     admin = primary_admin_of(store, account.id)
     invoice_id = new_id("inv")
-    record_payment(svc, store, intent, outcome, account.id, invoice_id)
-    invoice = _new_invoice(svc, account, sub, kind, draft_invoice(lines, paid=True), start,
-                           end, invoice_id, store.invoices.next_number(today(svc, account).year),
-                           paid=True)
+    if intent.amount and paid:  # the balance may have paid it all: nothing from the card
+        record_payment(svc, store, intent, outcome, account.id, invoice_id)
+    if not paid:
+        draft = dataclasses.replace(draft, amount_paid=0, status=InvoiceStatus.OPEN)
+    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, invoice_id,
+                           store.invoices.next_number(terms.issued_on.year), terms)
+    if not paid:
+        invoice = invoice.but(next_attempt_at=None)
     store.invoices.add(invoice)
     now = svc.now()
+    if draft.credit_applied:
+        store.ledger.add(LedgerEntry(
+            new_id("led"), account.id, -draft.credit_applied, account.currency,
+            f"Applied to invoice {invoice.number}", invoice.id, now))
     data = invoice_event(invoice)
-    store.audit.add_many([
-        AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
-                   {"invoice": invoice.number, "total": invoice.total}, now),
-        AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
-                   {"invoice": invoice.number, "amount_paid": intent.amount}, now)])
-    store.outbox.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
-                             Event(new_id("evt"), "invoice.paid", account.id, data, now)])
+    audits = [AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
+                         {"invoice": invoice.number, "total": invoice.total}, now),
+              AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
+                         {"invoice": invoice.number, "amount_paid": intent.amount}, now)]
+    events = [Event(new_id("evt"), "invoice.issued", account.id, data, now),
+              Event(new_id("evt"), "invoice.paid", account.id, data, now)]
+    store.audit.add_many(audits if paid else audits[:1])
+    store.outbox.add_events(events if paid else events[:1])
     if admin is not None:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
@@ -130,21 +166,25 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
 
 def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,
                  draft: InvoiceDraft, start: date | None, end: date | None, invoice_id: str,
-                 number: str, *, paid: bool) -> Invoice:
-    """The invoice of `draft`, numbered and dated; one not paid at issue is collected from
-    now on (`next_attempt_at`)."""
+                 number: str, terms: taxation.DocumentTerms) -> Invoice:
+    """The invoice of `draft`, numbered, dated in the seller's calendar and with its
+    parties; one left open is collected from now on (`next_attempt_at`)."""
     now = svc.now()
+    open_ = draft.status == InvoiceStatus.OPEN
     return Invoice(
         id=invoice_id, account_id=account.id, subscription_id=sub.id, number=number,
         kind=kind, currency=sub.config.currency, issued_at=now, period_start=start,
         period_end=end, lines=draft.lines, total=draft.total,
         credit_applied=draft.credit_applied, amount_paid=draft.amount_paid,
-        status=draft.status, next_attempt_at=None if paid else now,
+        status=draft.status, next_attempt_at=now if open_ else None,
+        subtotal=draft.subtotal, tax_lines=draft.tax_lines, issued_on=terms.issued_on,
+        customer=terms.customer, seller=terms.seller,
     )
 
 
 def invoice_event(invoice: Invoice) -> dict[str, object]:
-    return {"invoice_id": invoice.id, "number": invoice.number, "total": invoice.total,
+    return {"invoice_id": invoice.id, "number": invoice.number, "subtotal": invoice.subtotal,
+            "tax": invoice.tax, "total": invoice.total,
             "amount_paid": invoice.amount_paid, "currency": invoice.currency,
             "status": invoice.status}
 
