@@ -294,11 +294,19 @@ def _invoice_carried(svc: Services, store: Store, intent: PaymentIntent,
                           credit_applied=invoice.credit_applied + intent.amount,
                           next_attempt_at=None)
     store.invoices.save(settled)
-    subscriptions.carry(svc, store, account, intent.amount,
+    subscriptions.carry(svc, store, account, _net(intent.amount, invoice),
                         f"Invoice {invoice.number}, below the minimum charge", invoice.id)
     if account.status == PAST_DUE and not _unpaid(store, account):
         _set_standing(svc, store, account, ACTIVE)
     return Settled(invoice_id=invoice.id, carried=intent.amount)
+
+
+def _net(gross: int, invoice: Invoice) -> int:
+    """The net part of `gross` of the invoice (half up): the next invoice bills a carried
+    amount as a line and taxes it, so the tax is not paid twice."""
+    if invoice.total <= 0 or invoice.subtotal == invoice.total:
+        return gross
+    return (2 * gross * invoice.subtotal + invoice.total) // (2 * invoice.total)
 
 
 def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
