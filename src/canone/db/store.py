@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
 from canone.db.billing_details import BillingDetailsQueries
+from canone.db.documents import DocumentQueries
 from canone.db.edges import EdgeQueries
 from canone.db.payment_customers import PaymentCustomerQueries
 from canone.db.queries import Prepared, keyed, page
@@ -70,7 +71,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class SqlStore(EdgeQueries, BillingDetailsQueries, PaymentCustomerQueries):
+class SqlStore(EdgeQueries, BillingDetailsQueries, PaymentCustomerQueries, DocumentQueries):
     # -- accounts, users, staff ------------------------------------------------------
 
     def add_account(self, account: Account) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from canone.billing.pricing import Price, price
 from canone.services import requests
 from canone.services.access import Actor, require_staff
 from canone.services.billing_details import card_country_mismatch
 from canone.services.context import Services
+from canone.services.documents import CreditNote
 from canone.services.errors import NotFound
 from canone.services.records import (
     Account,
@@ -37,6 +39,15 @@ def accounts_of(svc: Services, actor: Actor, account_ids: Iterable[str]
 
 
 @dataclass(frozen=True)
+class Credited:
+    """What applying a request now gave back: its credit notes (gross, to the balance)."""
+
+    amount: int
+    created_at: datetime
+    notes: tuple[CreditNote, ...]
+
+
+@dataclass(frozen=True)
 class RequestAccount:
     """The account a change request is about, as its detail page needs it."""
 
@@ -44,7 +55,7 @@ class RequestAccount:
     account: Account
     subscription: Subscription | None
     balance: int
-    credited: LedgerEntry | None  # the credit "apply now" granted, once applied
+    credited: Credited | None  # the credit "apply now" granted, once applied
 
 
 def request_account(svc: Services, actor: Actor, request_id: str) -> RequestAccount:
@@ -56,8 +67,10 @@ def request_account(svc: Services, actor: Actor, request_id: str) -> RequestAcco
             raise NotFound(f"no account {request.account_id}")
         sub = store.subscription_of(account.id)
         balance = store.balance_of(account.id)
-        credited = next((e for e in store.ledger_of(account.id)
-                         if e.amount > 0 and e.description.endswith(request.id)), None)
+        notes = tuple(n for n in store.credit_notes_of(account.id, 1000, None)
+                      if n.source_id == request.id)
+    credited = Credited(sum(n.total for n in notes), notes[-1].issued_at, notes) \
+        if notes else None
     return RequestAccount(request, account, sub, balance, credited)
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
+from canone.services.einvoicing import EInvoicing
 from canone.services.ports import ChargeResult, Clock, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
 from canone.services.store import Database, Notification, Store
@@ -46,6 +47,7 @@ class Services:
     # reconcile` must settle every purpose whatever it imported (bootstrap.settlements()).
     settlements: Mapping[str, Settlement] = field(compare=False, repr=False)
     vies: Vies | None = None  # None: VAT ids are never confirmed (no reverse charge)
+    einvoicing: EInvoicing | None = None  # None: no FatturaPA files are made (SPEC §8)
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)

@@ -15,11 +15,12 @@ from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
 from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import to_minor
-from canone.billing.pricing import Price, price
-from canone.services import standing, subscriptions
+from canone.billing.money import from_minor, to_minor
+from canone.billing.pricing import Line, Price, price
+from canone.services import credit_notes, standing, subscriptions
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
+from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
 from canone.services.payments import (
         PENDING,
@@ -209,9 +210,7 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
         # Paid for a change that another one overtook: keep the money as account credit.
         # The money was taken: record the payment too, or nothing would show where the
         # credit came from.
-        record_payment(svc, store, intent, outcome, account_id, None)
-        subscriptions.credit(svc, store, account, intent.amount,
-                             "Payment for a superseded plan change", None)
+        _credit_superseded(svc, store, account, sub, intent, outcome)
         return {"subscription": subscription_json(sub), "invoice_id": None,
                 "credited": True}, None
     target = config_from_json(claims["t"], "target")
@@ -226,10 +225,25 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                                                    change.lines, day, new.period_end, intent,
                                                    outcome)
     elif change.credit > 0:
-        subscriptions.credit(svc, store, account, to_minor(change.credit),
-                             "Credit for unused time after a plan change", None)
+        credit_notes.credit_unused_time(svc, store, account, change.credit,
+                                        "Credit for unused time after a plan change", day)
     return {"subscription": subscription_json(new),
             "invoice_id": invoice.id if invoice else None}, invoice
+
+
+def _credit_superseded(svc: Services, store: Store, account: Account, sub: Subscription,
+                       intent: PaymentIntent, outcome: ChargeResult) -> None:
+    """Money taken for a change that another one overtook: invoiced (a payment received
+    is invoiced) and given back at once by a credit note, as account credit."""
+    line = Line("superseded", credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
+                from_minor(intent.amount))
+    invoice = subscriptions.issue_invoice(svc, store, account, sub, "upgrade", [line],
+                                          date.fromisoformat(intent.payload["d"]),
+                                          sub.period_end, paid=True)
+    record_payment(svc, store, intent, outcome, account.id, invoice.id)
+    credit_notes.issue_credit_note(
+        svc, store, invoice, [CreditNoteLine(line.key, line.description, intent.amount)],
+        SUPERSEDED_PAYMENT, source_id=intent.key)
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,

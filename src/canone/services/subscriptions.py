@@ -12,6 +12,7 @@ from canone.billing.configuration import Configuration
 from canone.billing.money import to_minor
 from canone.billing.periods import period_containing
 from canone.billing.pricing import Line
+from canone.services import einvoice_files
 from canone.services.access import (
     Actor,
     load_account,
@@ -89,6 +90,7 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
                            store.next_invoice_number(today(svc, account).year), paid=paid,
                            credit_applied=credit_applied)
     store.add_invoice(invoice)
+    einvoice_files.file_invoice(svc, store, account, invoice)
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
                   before=None, after={"invoice": invoice.number, "total": invoice.total},
                   event="invoice.issued", data=invoice_event(invoice))
@@ -109,6 +111,7 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     invoice = _new_invoice(svc, account, sub, kind, lines, start, end, invoice_id,
                            store.next_invoice_number(today(svc, account).year), paid=True)
     store.add_invoice(invoice)
+    einvoice_files.file_invoice(svc, store, account, invoice)
     now = svc.now()
     data = invoice_event(invoice)
     store.add_audits([

@@ -1,0 +1,180 @@
+"""Credit notes (SPEC §8): whenever money is given back against issued invoices.
+
+`issue_credit_note` is the one way to give money back: unused time credited by a change
+applied now (a move that costs less, support's "apply now"), a payment for a superseded
+change, a refund. It runs inside the caller's transaction, takes the tax rule and customer of
+the invoice it corrects, refuses to give back more than that invoice has left, takes its
+number last (the series' counter row stays locked until the transaction ends), credits the
+balance with a ledger entry that points at it (or leaves the refund to the caller), and
+makes its FatturaPA file when the seller files e-invoices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from canone.billing.credit_notes import credit_treatment, left_to_credit, net_of_gross
+from canone.billing.errors import InvalidField
+from canone.billing.money import from_minor, to_minor
+from canone.billing.seller import TIME_ZONE
+from canone.billing.tax import TaxTreatment, draft, stamp_duty
+from canone.services import einvoice_files
+from canone.services.context import Services, local_date, new_id, record_change
+from canone.services.documents import (
+    REASONS,
+    TO_BALANCE,
+    TO_CARD,
+    UNUSED_TIME,
+    CreditNote,
+    CreditNoteLine,
+)
+from canone.services.errors import existing
+from canone.services.invoice_tax import customer_json, invoice_treatment
+from canone.services.records import Account, Invoice, LedgerEntry
+from canone.services.store import Store
+
+DESCRIPTIONS = {
+    UNUSED_TIME: "Unused time credited after a plan change",
+    "superseded_payment": "Payment for a plan change that another change overtook",
+    "refund": "Refund",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Net:
+    amount: Decimal
+
+
+def seller_date(svc: Services) -> date:
+    """Today in the seller's calendar: a document's date and its yearly series (§8)."""
+    return local_date(svc.now(), TIME_ZONE)
+
+
+def invoice_date(invoice: Invoice) -> date:
+    return local_date(invoice.issued_at, TIME_ZONE)
+
+
+def left_on(store: Store, invoice: Invoice) -> int:
+    """What `invoice` has left to give back, gross, in minor units."""
+    credited = [from_minor(n.total) for n in store.credit_notes_of_invoice(invoice.id)]
+    return to_minor(left_to_credit(from_minor(invoice.total), credited))
+
+
+def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
+                      lines: Sequence[CreditNoteLine], reason: str, *,
+                      settlement: str = TO_BALANCE, actor: str = "system",
+                      source_id: str | None = None) -> CreditNote:
+    """Credit `lines` (net, positive) of `invoice`, taxed as the invoice was. With
+    `settlement` TO_BALANCE the gross total goes to the account's balance; with TO_CARD the
+    caller refunds it through the payment provider in the same transaction.
+    InvalidField ("lines", "amount") when a line is not positive or the note would give
+    back more than the invoice has left."""
+    if reason not in REASONS:
+        raise InvalidField("reason", f"must be one of {', '.join(REASONS)}")
+    if settlement not in (TO_BALANCE, TO_CARD):
+        raise InvalidField("settlement", f"must be {TO_BALANCE} or {TO_CARD}")
+    if not lines or any(line.amount <= 0 for line in lines):
+        raise InvalidField("lines", "a credit note lists positive amounts, at least one")
+    account = existing(store.get_account(invoice.account_id), "account")
+    on = seller_date(svc)
+    treatment = _treatment(invoice, on)
+    drafted = draft([_Net(from_minor(line.amount)) for line in lines], treatment)
+    total = to_minor(drafted.total)
+    left = left_on(store, invoice)
+    if total > left:
+        raise InvalidField("amount", f"{from_minor(total)} {invoice.currency} is more than "
+                           f"invoice {invoice.number} has left to credit "
+                           f"({from_minor(left)} {invoice.currency})")
+    note = CreditNote(
+        id=new_id("cn"), account_id=account.id, invoice_id=invoice.id,
+        invoice_number=invoice.number, invoice_date=invoice_date(invoice),
+        number=store.next_credit_note_number(on.year), reason=reason, settlement=settlement,
+        currency=invoice.currency, issued_at=svc.now(), issued_on=on, lines=tuple(lines),
+        subtotal=to_minor(drafted.subtotal),
+        tax=tuple(_tax_json(t.treatment, t.taxable, t.amount) for t in drafted.tax_lines),
+        total=total, customer=customer_json(invoice),
+        stamp_duty=to_minor(stamp_duty(drafted.tax_lines)) if invoice.currency == "EUR"
+        else 0, source_id=source_id)
+    store.add_credit_note(note)
+    if settlement == TO_BALANCE:
+        store.add_ledger_entry(LedgerEntry(
+            new_id("led"), account.id, total, account.currency,
+            f"Credit note {note.number} for invoice {invoice.number}", invoice.id,
+            svc.now(), credit_note_id=note.id))
+    record_change(svc, store, account_id=account.id, actor=actor,
+                  action="credit_note.issued", before=None, after=credit_note_event(note),
+                  event="credit_note.issued")
+    einvoice_files.file_credit_note(svc, store, note)
+    return note
+
+
+def _treatment(invoice: Invoice, on: date) -> TaxTreatment:
+    return credit_treatment(invoice_treatment(invoice), invoice_date(invoice), on)
+
+
+def _tax_json(treatment: TaxTreatment, taxable: Decimal, amount: Decimal) -> dict[str, Any]:
+    return {"rule": treatment.rule, "rate": str(treatment.rate), "country": treatment.country,
+            "natura": treatment.natura, "note": treatment.note,
+            "taxable": to_minor(taxable), "amount": to_minor(amount)}
+
+
+def credit_note_event(note: CreditNote) -> dict[str, Any]:
+    return {"credit_note_id": note.id, "number": note.number, "invoice_id": note.invoice_id,
+            "invoice_number": note.invoice_number, "reason": note.reason,
+            "settlement": note.settlement, "total": note.total, "currency": note.currency}
+
+
+def one_line(reason: str, amount: int, description: str | None = None) -> CreditNoteLine:
+    return CreditNoteLine(reason, description or DESCRIPTIONS[reason], amount)
+
+
+def credit_gross(svc: Services, store: Store, invoice: Invoice, amount: int, reason: str, *,
+                 settlement: str = TO_BALANCE, description: str | None = None,
+                 actor: str = "system", source_id: str | None = None) -> CreditNote:
+    """A credit note that gives back `amount` (gross, minor units) of `invoice`, on one line
+    whose net is the largest that, taxed as the invoice, makes at most `amount`."""
+    net = net_of_gross(from_minor(amount), _treatment(invoice, seller_date(svc)))
+    return issue_credit_note(svc, store, invoice, [one_line(reason, to_minor(net), description)],
+                             reason, settlement=settlement, actor=actor, source_id=source_id)
+
+
+def credit_unused_time(svc: Services, store: Store, account: Account, net: Decimal,
+                       description: str, day: date, source_id: str | None = None
+                       ) -> list[CreditNote]:
+    """Credit `net` of unused time to the balance, with a credit note against each invoice
+    that billed the time given back (newest first, each up to what it has left, taxed as
+    it was). A part no invoice has left is credited without a note: nothing was invoiced
+    for it, so there is nothing to correct (§8 asks a note for money given back against
+    issued invoices)."""
+    remaining = to_minor(net)
+    notes: list[CreditNote] = []
+    on = seller_date(svc)
+    for invoice in _billing(store, account.id, day):
+        if remaining <= 0:
+            break
+        left = left_on(store, invoice)
+        net_left = to_minor(net_of_gross(from_minor(left), _treatment(invoice, on)))
+        take = min(remaining, net_left)
+        if take > 0:
+            notes.append(issue_credit_note(svc, store, invoice,
+                                           [one_line(UNUSED_TIME, take, description)],
+                                           UNUSED_TIME, source_id=source_id))
+            remaining -= take
+    if remaining > 0:
+        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, remaining,
+                                           account.currency, description, None, svc.now()))
+    return notes
+
+
+def _billing(store: Store, account_id: str, day: date) -> list[Invoice]:
+    """The account's invoices whose period runs past `day`, newest first: those that billed
+    the time a change on `day` gives back."""
+    found = store.invoices_of(account_id, 100, None)
+    return [i for i in found if i.period_end is not None and i.period_end > day
+            and i.total > 0]
+
+

@@ -1,0 +1,213 @@
+"""The FatturaPA file of every invoice and credit note, when the seller files e-invoices
+(SPEC §8): made in the transaction that issues the document (so a rolled-back document
+leaves no file and its progressive is given back), handed to the SDI intermediary after it
+commits (`hand_over`, run by the worker), and SDI's receipts read back (`read_receipts`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from canone.billing.money import from_minor
+from canone.billing.parties import BillingDetails
+from canone.billing.seller import TIME_ZONE
+from canone.billing.tax import TaxTreatment, draft, stamp_duty
+from canone.services.access import Actor, load_account, require_billing, require_staff
+from canone.services.billing_details import details_from_json
+from canone.services.context import Services, local_date, new_id, record_change
+from canone.services.documents import HANDED_OVER, CreditNote, EInvoice
+from canone.services.einvoicing import (
+    CARD,
+    CREDIT_NOTE,
+    INVOICE,
+    SEPA_DEBIT,
+    CorrectedInvoice,
+    EInvoiceDocument,
+    EInvoiceFile,
+    EInvoiceLine,
+    EInvoicePayment,
+    EInvoicing,
+    SdiReceipt,
+)
+from canone.services.errors import NotFound
+from canone.services.invoice_tax import customer_json, invoice_treatment
+from canone.services.records import Account, Invoice
+from canone.services.store import Store
+
+log = logging.getLogger(__name__)
+
+CAUSALI = {"unused_time": "Storno per tempo non usato dopo un cambio di piano",
+           "superseded_payment": "Storno di un pagamento per un cambio di piano superato",
+           "refund": "Rimborso"}
+
+
+def _filing(svc: Services) -> EInvoicing | None:
+    return svc.einvoicing if svc.einvoicing is not None and svc.einvoicing.files else None
+
+
+def _customer(store: Store, account_id: str, snapshot: dict[str, Any] | None
+              ) -> BillingDetails | None:
+    """The customer the document was issued to; an invoice issued before documents kept
+    one is filed with the account's details as they are now."""
+    if snapshot is not None:
+        return details_from_json(snapshot)
+    saved = store.billing_details_of(account_id)
+    return None if saved is None else saved.details
+
+
+def _file(svc: Services, store: Store, filing: EInvoicing, account_id: str, kind: str,
+          document_id: str, document: EInvoiceDocument) -> EInvoice:
+    made = filing.build(filing.seller, document, store.next_sdi_progressive())
+    file = EInvoice(new_id("einv"), account_id, kind, document_id, document.number,
+                    made.file_name, made.content, svc.now())
+    store.add_einvoice(file)
+    return file
+
+
+def _skip(svc: Services, store: Store, account_id: str, number: str) -> None:
+    # Sign-up asks for billing details while the seller files e-invoices: only an account
+    # made before that (or by hand) gets here. Said where support sees it.
+    record_change(svc, store, account_id=account_id, actor="system", action="einvoice.skipped",
+                  before=None, after={"document": number,
+                                      "reason": "the account has no billing details"})
+
+
+def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice) -> None:
+    """Make the invoice's FatturaPA file (TD01), if the seller files e-invoices."""
+    filing = _filing(svc)
+    if filing is None:
+        return
+    customer = _customer(store, account.id, customer_json(invoice))
+    if customer is None:
+        _skip(svc, store, account.id, invoice.number)
+        return
+    treatment = invoice_treatment(invoice)
+    last_day = invoice.period_end - timedelta(days=1) if invoice.period_end else None
+    lines = tuple(EInvoiceLine(line.description, from_minor(line.amount), treatment,
+                               invoice.period_start, last_day) for line in invoice.lines)
+    document = EInvoiceDocument(
+        INVOICE, invoice.number, local_day(invoice.issued_at), invoice.currency, customer,
+        lines, from_minor(invoice.total), stamp_duty=_stamp_duty(filing, invoice, treatment),
+        payment=_payment(account, invoice))
+    _file(svc, store, filing, account.id, INVOICE, invoice.id, document)
+
+
+def _stamp_duty(filing: EInvoicing, invoice: Invoice, treatment: TaxTreatment) -> Decimal:
+    drafted = draft([_Net(from_minor(line.amount)) for line in invoice.lines], treatment)
+    on = local_day(invoice.issued_at)
+
+    def to_eur(amount: Decimal) -> Decimal:
+        return amount / filing.rates.eur_rate(invoice.currency, on)
+
+    return stamp_duty(drafted.tax_lines, None if invoice.currency == "EUR" else to_eur)
+
+
+@dataclass(frozen=True, slots=True)
+class _Net:
+    amount: Decimal
+
+
+def _payment(account: Account, invoice: Invoice) -> EInvoicePayment | None:
+    """Paid: what was charged. Open: the amount due, which the card on file will be charged
+    (TP02, paid in full)."""
+    amount = invoice.amount_paid or invoice.amount_due
+    if amount <= 0:
+        return None
+    means = SEPA_DEBIT if account.card is not None and account.card.kind == SEPA_DEBIT else CARD
+    return EInvoicePayment(means, from_minor(amount))
+
+
+def file_credit_note(svc: Services, store: Store, note: CreditNote) -> None:
+    """Make the credit note's FatturaPA file (TD04, naming the invoice it corrects)."""
+    filing = _filing(svc)
+    if filing is None:
+        return
+    customer = _customer(store, note.account_id, note.customer)
+    if customer is None:
+        _skip(svc, store, note.account_id, note.number)
+        return
+    treatment = _note_treatment(note)
+    lines = tuple(EInvoiceLine(line.description, from_minor(line.amount), treatment)
+                  for line in note.lines)
+    document = EInvoiceDocument(
+        CREDIT_NOTE, note.number, note.issued_on, note.currency, customer, lines,
+        from_minor(note.total), stamp_duty=from_minor(note.stamp_duty),
+        corrects=CorrectedInvoice(note.invoice_number, note.invoice_date),
+        reason=CAUSALI.get(note.reason))
+    _file(svc, store, filing, note.account_id, CREDIT_NOTE, note.id, document)
+
+
+def _note_treatment(note: CreditNote) -> TaxTreatment:
+    tax = note.tax[0]
+    return TaxTreatment(tax["rule"], Decimal(tax["rate"]), tax["country"], tax["natura"],
+                        tax["note"])
+
+
+def local_day(instant: datetime) -> date:
+    """An instant's day in the seller's calendar, which dates documents (§8)."""
+    return local_date(instant, TIME_ZONE)
+
+
+# -- after the commit: to the intermediary, and SDI's answers back ----------------------------
+
+
+def hand_over(svc: Services, limit: int = 100) -> int:
+    """Hand the files made since the last pass to the intermediary; how many. A file goes
+    once: it is marked in the same transaction that hands it over (if that transaction
+    fails after the hand-over, the next pass finds the name taken and marks it)."""
+    filing = svc.einvoicing
+    if filing is None:
+        return 0
+    with svc.database.transaction() as store:
+        files = store.einvoices_to_hand_over(limit)
+        for file in files:
+            filing.outbox.hand_over(EInvoiceFile(file.file_name, file.content))
+            store.save_einvoice_state(file.but(state=HANDED_OVER))
+    return len(files)
+
+
+def read_receipts(svc: Services) -> int:
+    """Record SDI's receipts the intermediary brought back; how many files they settled."""
+    filing = svc.einvoicing
+    if filing is None:
+        return 0
+    receipts = {r.file_name: r for r in filing.outbox.receipts()}
+    with svc.database.transaction() as store:
+        waiting = store.einvoices_awaiting_sdi(sorted(receipts))
+        for name, file in waiting.items():
+            receipt = receipts[name]
+            store.save_einvoice_state(file.but(state=receipt.outcome, sdi=receipt_json(receipt)))
+    return len(waiting)
+
+
+def receipt_json(receipt: SdiReceipt) -> dict[str, Any]:
+    return {"receipt_file": receipt.receipt_file, "sdi_id": receipt.sdi_id,
+            "received_at": receipt.received_at.isoformat() if receipt.received_at else None,
+            "errors": [{"code": e.code, "description": e.description} for e in receipt.errors]}
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def einvoice_of(svc: Services, actor: Actor, account_id: str, document_id: str) -> EInvoice:
+    """The file of one of the account's documents (who may see invoices may see it)."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "see invoices")
+        found = store.einvoice_of(document_id)
+    if found is None or found.account_id != account_id:
+        raise NotFound(f"no e-invoice file for {document_id}")
+    return found
+
+
+def files_since(svc: Services, actor: Actor, since: date) -> list[EInvoice]:
+    """Every file made since `since` (midnight UTC), oldest first: for conservation."""
+    require_staff(actor, "export e-invoices")
+    start = datetime(since.year, since.month, since.day, tzinfo=svc.now().tzinfo)
+    with svc.database.read() as store:
+        return store.einvoices_since(start)
+
