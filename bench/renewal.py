@@ -252,7 +252,8 @@ def floor_rows(first: int, count: int, account_ids: list[str]
         invoice = Invoice(f"inv_floor{n:08d}", account_id, f"sub_b{n:08d}",
                           f"2098-{n + 1:06d}", "renewal", "USD", DUE, date(2026, 5, 1),
                           date(2026, 6, 1), (InvoiceLine("base", "Marketing Plus", 4900),),
-                          4900, 0, 4900, "paid")
+                          4900, 0, 4900, "paid", subtotal=4900, tax_lines=(),
+                          issued_on=DUE.date())
         data = {"invoice_id": invoice.id, "number": invoice.number, "total": 4900,
                 "amount_paid": 4900, "currency": "USD", "status": "paid"}
         made["invoices"].append(rows.invoice_values(invoice))

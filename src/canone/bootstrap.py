@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.errors import DataFileError
+from canone.billing.seller import Seller
 from canone.db.clock import StoredTestClock, SystemClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
@@ -35,6 +36,14 @@ class SettingsError(ValueError):
     """A setting that cannot be used as given; the message names it."""
 
 
+def seller_of(settings: Settings) -> Seller:
+    try:
+        return seller_in_effect(settings.seller)
+    except DataFileError as exc:
+        raise SettingsError("the seller file has problems:\n  " + "\n  ".join(exc.problems)
+                            ) from None
+
+
 def vies_of(settings: Settings) -> Vies:
     if settings.vies == "fake":
         if not settings.test_mode:
@@ -45,11 +54,7 @@ def vies_of(settings: Settings) -> Vies:
         raise SettingsError(f"CANONE_VIES={settings.vies!r}: allowed: eu (default), fake")
     # The seller as the requester, so that VIES answers with a consultation number (a demo
     # seller's made-up number would make VIES refuse every question).
-    try:
-        seller = seller_in_effect(settings.seller)
-    except DataFileError as exc:
-        raise SettingsError("the seller file has problems:\n  " + "\n  ".join(exc.problems)
-                            ) from None
+    seller = seller_of(settings)
     return EuVies(requester=None if seller.demo else seller.vat_id)
 
 
@@ -68,6 +73,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         secret_key=settings.secret_key,
         settlements=settlements(),
         vies=vies_of(settings),
+        seller=seller_of(settings),
     )
 
 

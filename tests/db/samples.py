@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import Address, BillingDetails
 from canone.services.ports import StoredCard
 from canone.services.records import (
     ACTIVE,
@@ -12,15 +14,22 @@ from canone.services.records import (
     Account,
     Invoice,
     InvoiceLine,
+    InvoiceTaxLine,
     Subscription,
     User,
 )
+from canone.services.sellers import seller_in_effect
 
 T0 = datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
 BIG = 9_007_199_254_740_993  # above 2**53: lost by anything that goes through a float
 
 CONFIG = Configuration("crm", "pro", "monthly", "EUR", 2500, 3, ("api", "sso"))
 SMALLER = Configuration("crm", "basic", "yearly", "EUR", None, 1)
+
+
+CUSTOMER = BillingDetails("business", "Müller Analytik GmbH",
+                          Address("Friedrichstraße 68", "10117", "Berlin", None, "DE"),
+                          vat_id="DE136695976")
 
 
 def account(n: int = 1, **changes: object) -> Account:
@@ -56,7 +65,10 @@ def invoice(n: int = 1, account_id: str = "acc_1", subscription_id: str = "sub_1
         lines=(InvoiceLine("plan", "CRM Pro, 3 seats", BIG),
                InvoiceLine("credit", "Unused time on CRM Basic", -1_234)),
         total=BIG - 1_234, credit_applied=500, amount_paid=0, status="open", attempts=2,
-        next_attempt_at=T0 + timedelta(days=2))
+        next_attempt_at=T0 + timedelta(days=2), subtotal=BIG - 1_234,
+        tax_lines=(InvoiceTaxLine("reverse_charge", Decimal("0"), "DE", "N2.1",
+                                  "reverse_charge_7ter", BIG - 1_234, 0),),
+        issued_on=date(2026, 3, 14), customer=CUSTOMER, seller=seller_in_effect(None))
     return record.but(**changes)
 
 

@@ -211,8 +211,9 @@ def _running(entries) -> list[int]:
     return seen
 
 
-def test_a_batch_numbers_each_invoice_in_the_year_of_its_account(svc, clock) -> None:
-    """New Year's Eve at 23:30 UTC: already 2027 in Rome, still 2026 in Los Angeles."""
+def test_a_batch_numbers_every_invoice_in_the_year_of_the_seller(svc, clock) -> None:
+    """New Year's Eve at 23:30 UTC: already 2027 in Rome (the seller's calendar, SPEC §8),
+    still 2026 in Los Angeles and in UTC. Every invoice issued then is of 2027."""
     clock.set(at(2026, 12, 1, 12))
     rome = sign_up(svc, timezone="Europe/Rome", email="rome@example.com")
     la = sign_up(svc, timezone="America/Los_Angeles", email="la@example.com")
@@ -224,10 +225,10 @@ def test_a_batch_numbers_each_invoice_in_the_year_of_its_account(svc, clock) -> 
     report = renewal.run(svc, until=at(2027, 1, 2))  # all three periods end on 1 January
 
     assert report.renewed == 3
-    assert invoices(svc, rome.account.id)[-1].number == "2027-000001"
-    # In the order they fell due: UTC at midnight UTC, Los Angeles eight hours later.
-    assert invoices(svc, utc.account.id)[-1].number == "2026-000004"
-    assert invoices(svc, la.account.id)[-1].number == "2026-000005"
+    # In the order they fell due: Rome, UTC at midnight UTC, Los Angeles eight hours later.
+    renewed = [invoices(svc, s.account.id)[-1] for s in (rome, utc, la)]
+    assert [i.number for i in renewed] == ["2027-000001", "2027-000002", "2027-000003"]
+    assert {i.issued_on for i in renewed} == {date(2027, 1, 1)}
 
 
 def test_a_period_billed_already_is_not_billed_again(svc, clock, allow_fallback) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from canone.services.records import Invoice, InvoiceLine
 ISSUED = datetime(2026, 5, 1, 9, tzinfo=UTC)
 OPEN = Invoice("inv_1", "acc_1", "sub_1", "2026-000001", "renewal", "EUR", ISSUED, None, None,
                (InvoiceLine("plan", "Plus", 4900),), 4900, 0, 0, "open", attempts=1,
-               next_attempt_at=ISSUED)
+               next_attempt_at=ISSUED, subtotal=4900, tax_lines=(), issued_on=date(2026, 5, 1))
 
 
 def test_but_is_replace() -> None:

@@ -7,6 +7,7 @@ person types (VAT ids and codici fiscali with their real checksums) before one i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from canone.billing.tax import BUSINESS, CONSUMER, TaxCustomer
 
@@ -49,3 +50,26 @@ class BillingDetails:
         """The customer as the tax rule sees it; `vat_id_confirmed` is VIES's answer."""
         return TaxCustomer(self.country, self.kind,
                            vat_id_confirmed and self.is_business and self.vat_id is not None)
+
+
+def address_to_json(a: Address) -> dict[str, Any]:
+    return {"street": a.street, "postcode": a.postcode, "city": a.city,
+            "province": a.province, "country": a.country}
+
+
+def address_from_json(a: dict[str, Any]) -> Address:
+    return Address(a["street"], a["postcode"], a["city"], a["province"], a["country"])
+
+
+def details_to_json(details: BillingDetails) -> dict[str, Any]:
+    """The SPEC §7 shape, as the API, the audit trail, the webhooks and an issued
+    document's copy of its customer show it."""
+    return {"kind": details.kind, "legal_name": details.legal_name,
+            "address": address_to_json(details.address),
+            "vat_id": details.vat_id, "tax_code": details.tax_code,
+            "sdi_code": details.sdi_code, "pec": details.pec}
+
+
+def details_from_json(raw: dict[str, Any]) -> BillingDetails:
+    return BillingDetails(raw["kind"], raw["legal_name"], address_from_json(raw["address"]),
+                          raw["vat_id"], raw["tax_code"], raw["sdi_code"], raw["pec"])

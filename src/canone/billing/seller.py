@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from canone.billing.errors import DataFileError
-from canone.billing.parties import Address
+from canone.billing.parties import Address, address_from_json, address_to_json
 
 REGIMES = {"RF01": "ordinary"}  # the only RegimeFiscale canone's tax rules implement
 TIME_ZONE = "Europe/Rome"  # an Italian seller's calendar dates documents and series
@@ -74,9 +74,13 @@ class Seller:
         return TIME_ZONE
 
     def document_date(self, instant: datetime) -> date:
-        """A document's date, and so its yearly series, is the seller's calendar day: a
-        Tokyo customer's 1 January is still 31 December in Rome."""
-        return instant.astimezone(ZoneInfo(TIME_ZONE)).date()
+        return document_date(instant)
+
+
+def document_date(instant: datetime) -> date:
+    """A document's date, and so its yearly series, is the seller's calendar day: a Tokyo
+    customer's 1 January is still 31 December in Rome."""
+    return instant.astimezone(ZoneInfo(TIME_ZONE)).date()
 
 
 class IdChecks(Protocol):
@@ -305,3 +309,37 @@ class _SellerReader:
             self.problem(f"{where}.{key}" if where else key, "must be true or false")
             return False
         return value
+
+
+# -- the seller a document was issued by, as the document keeps it ----------------------------
+
+
+def seller_to_json(seller: Seller) -> dict[str, Any]:
+    """The seller as an invoice keeps it (a later change of the file changes no document)."""
+    t, rea = seller.transmitter, seller.rea
+    return {
+        "legal_name": seller.legal_name, "address": address_to_json(seller.address),
+        "vat_number": seller.vat_number, "tax_code": seller.tax_code,
+        "tax_regime": seller.tax_regime,
+        "transmitter": {"country": t.country, "id": t.id},
+        "einvoicing": seller.einvoicing, "oss": seller.oss, "demo": seller.demo,
+        "rea": None if rea is None else {
+            "office": rea.office, "number": rea.number,
+            "share_capital": None if rea.share_capital is None else str(rea.share_capital),
+            "sole_shareholder": rea.sole_shareholder, "in_liquidation": rea.in_liquidation},
+        "iban": seller.iban, "email": seller.email,
+    }
+
+
+def seller_from_json(raw: dict[str, Any]) -> Seller:
+    t, rea = raw["transmitter"], raw["rea"]
+    return Seller(
+        legal_name=raw["legal_name"], address=address_from_json(raw["address"]),
+        vat_number=raw["vat_number"], tax_code=raw["tax_code"], tax_regime=raw["tax_regime"],
+        transmitter=Transmitter(t["country"], t["id"]), einvoicing=raw["einvoicing"],
+        oss=raw["oss"], demo=raw["demo"],
+        rea=None if rea is None else ReaEntry(
+            rea["office"], rea["number"],
+            None if rea["share_capital"] is None else Decimal(rea["share_capital"]),
+            rea["sole_shareholder"], rea["in_liquidation"]),
+        iban=raw["iban"], email=raw["email"])

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from canone.billing.parties import details_from_json, details_to_json
 from canone.db.queries import Queries, page
-from canone.db.rows import values
+from canone.db.rows import tax_line_json, tax_line_of, values
 from canone.db.tables import credit_note_lines, credit_notes, document_counters, einvoices
 from canone.services.documents import HANDED_OVER, PENDING, CreditNote, CreditNoteLine, EInvoice
 
@@ -20,17 +21,23 @@ SDI_COUNTER = "sdi"
 
 def _note_values(note: CreditNote) -> dict[str, Any]:
     row = values(note)
-    del row["lines"]
-    row["tax"] = list(note.tax)
+    del row["lines"], row["tax_lines"]
+    row["tax"] = [tax_line_json(line) for line in note.tax_lines]
+    row["customer"] = None if note.customer is None else details_to_json(note.customer)
     return row
 
 
+_NOTE_COLUMNS = [n for n in CreditNote.__dataclass_fields__
+                 if n not in ("lines", "tax_lines", "customer")]
+
+
 def _note_of(r: Row[Any], lines: Sequence[Row[Any]]) -> CreditNote:
-    names = [n for n in CreditNote.__dataclass_fields__ if n != "lines"]
-    fields = {name: r._mapping[name] for name in names}
-    fields["tax"] = tuple(fields["tax"])
-    return CreditNote(**fields, lines=tuple(
-        CreditNoteLine(line.key, line.description, line.amount) for line in lines))
+    m = r._mapping
+    return CreditNote(
+        **{name: m[name] for name in _NOTE_COLUMNS},
+        lines=tuple(CreditNoteLine(line.key, line.description, line.amount) for line in lines),
+        tax_lines=tuple(tax_line_of(raw) for raw in m["tax"]),
+        customer=None if m["customer"] is None else details_from_json(m["customer"]))
 
 
 def _einvoice_of(r: Row[Any]) -> EInvoice:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
 
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
+from canone.billing.parties import details_from_json, details_to_json
+from canone.billing.seller import seller_from_json, seller_to_json
 from canone.services.ports import StoredCard
 from canone.services.records import (
     Account,
@@ -19,6 +22,7 @@ from canone.services.records import (
     IdempotencyRecord,
     Invoice,
     InvoiceLine,
+    InvoiceTaxLine,
     LedgerEntry,
     Payment,
     PaymentIntent,
@@ -109,7 +113,21 @@ def subscription_of(r: Row[Any]) -> Subscription:
 def invoice_values(i: Invoice) -> Values:
     v = values(i)
     del v["lines"]
+    v["tax_lines"] = [tax_line_json(line) for line in i.tax_lines]
+    v["customer"] = None if i.customer is None else details_to_json(i.customer)
+    v["seller"] = None if i.seller is None else seller_to_json(i.seller)
     return v
+
+
+def tax_line_json(line: InvoiceTaxLine) -> Values:
+    return {"rule": line.rule, "rate": str(line.rate), "country": line.country,
+            "natura": line.natura, "note": line.note, "taxable": line.taxable,
+            "amount": line.amount}
+
+
+def tax_line_of(raw: Values) -> InvoiceTaxLine:
+    return InvoiceTaxLine(raw["rule"], Decimal(raw["rate"]), raw["country"], raw["natura"],
+                          raw["note"], raw["taxable"], raw["amount"])
 
 
 def line_values(i: Invoice) -> list[Values]:
@@ -118,10 +136,17 @@ def line_values(i: Invoice) -> list[Values]:
             for n, line in enumerate(i.lines)]
 
 
+_INVOICE_COLUMNS = [n for n in Invoice.__dataclass_fields__
+                   if n not in ("lines", "tax_lines", "customer", "seller")]
+
+
 def invoice_of(r: Row[Any], lines: Sequence[Row[Any]]) -> Invoice:
-    names = [n for n in Invoice.__dataclass_fields__ if n != "lines"]
-    return Invoice(**_fields(r, names), lines=tuple(
-        InvoiceLine(line.key, line.description, line.amount) for line in lines))
+    m = r._mapping
+    return Invoice(**_fields(r, _INVOICE_COLUMNS), lines=tuple(
+        InvoiceLine(line.key, line.description, line.amount) for line in lines),
+        tax_lines=tuple(tax_line_of(raw) for raw in m["tax_lines"]),
+        customer=None if m["customer"] is None else details_from_json(m["customer"]),
+        seller=None if m["seller"] is None else seller_from_json(m["seller"]))
 
 
 def payment_of(r: Row[Any]) -> Payment:

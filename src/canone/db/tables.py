@@ -123,6 +123,14 @@ invoices = Table(
     Column("status", CODE, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime),
+    # SPEC §8: `total` above is gross; the net lines add up to `subtotal`, and the tax of
+    # each rate is a tax line (integer minor units in the JSON). The date and the yearly
+    # series follow the seller's calendar; the parties are kept as they were at issue.
+    Column("subtotal", MONEY, nullable=False),
+    Column("tax_lines", JSONText, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("customer", JSONText),
+    Column("seller", JSONText),
 )
 Index("ix_invoices_account_issued", invoices.c.account_id, invoices.c.issued_at)
 Index("ix_invoices_collect", invoices.c.status, invoices.c.next_attempt_at)

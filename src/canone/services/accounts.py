@@ -16,11 +16,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import ZERO, to_minor
-from canone.billing.parties import BillingDetails
+from canone.billing.parties import BillingDetails, details_from_json, details_to_json
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
-from canone.services import billing_details, collection, payment_methods, subscriptions
+from canone.services import billing_details, collection, payment_methods, subscriptions, taxation
 from canone.services.access import (
     Actor,
     load_account,
@@ -183,11 +182,12 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
         "billing_details": details, "payment_customer": customer,
     }
+    money = taxation.amounts(first.lines, _signup_terms(svc, details).treatment)
     with svc.database.transaction() as store:
         intent = store.get_intent(key)
         if intent is None:
             intent = PaymentIntent(
-                key=key, account_id=None, purpose="signup", amount=to_minor(first.total or ZERO),
+                key=key, account_id=None, purpose="signup", amount=money.amount_due,
                 currency=config.currency, card_token=card.token, payload=payload,
                 status=PENDING, created_at=svc.now())
             store.add_intent(intent)
@@ -218,8 +218,18 @@ def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, A
         details = billing_details.check_billing_details(typed)
     except InvalidBillingDetails as exc:
         raise exc.under("billing_details") from None
-    return {"details": billing_details.details_to_json(details),
+    return {"details": details_to_json(details),
             "vies": billing_details.vies_to_json(billing_details.vies_check(svc, details))}
+
+
+def _signup_terms(svc: Services, checked: dict[str, Any] | None) -> taxation.DocumentTerms:
+    """The first invoice's terms, from the billing details typed at sign-up (the account
+    has none saved yet)."""
+    if checked is None:
+        return taxation.terms_for(svc.seller, None, False, svc.now())
+    vies = billing_details.vies_from_json(checked["vies"])
+    return taxation.terms_for(svc.seller, details_from_json(checked["details"]),
+                              vies is not None and vies.confirmed, svc.now())
 
 
 def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
@@ -246,12 +256,15 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     if p.get("billing_details"):
         details = p["billing_details"]
         billing_details.store_details(svc, store, AccountBillingDetails(
-            account.id, billing_details.details_from_json(details["details"]),
+            account.id, details_from_json(details["details"]),
             billing_details.vies_from_json(details["vies"]), None, now), None,
             f"user:{p['email']}")
+    lines = price(svc.catalog, config).lines
+    terms = _signup_terms(svc, p.get("billing_details"))
     invoice = subscriptions.issue_paid_invoice(
-        svc, store, account, sub, "signup", price(svc.catalog, config).lines, start, end,
-        intent.but(account_id=account.id), outcome)
+        svc, store, account, sub, "signup", lines, start, end,
+        intent.but(account_id=account.id), outcome, terms,
+        taxation.amounts(lines, terms.treatment))
     return {"account_id": account.id, "invoice_id": invoice.id}
 
 

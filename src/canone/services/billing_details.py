@@ -15,7 +15,7 @@ from typing import Any
 
 from babel import Locale
 
-from canone.billing.parties import Address, BillingDetails
+from canone.billing.parties import Address, BillingDetails, details_to_json
 from canone.billing.tax import BUSINESS, CONSUMER, KINDS, SELLER_COUNTRY
 from canone.billing.vat_rates import VatRates, default_vat_rates, vat_prefix
 from canone.services.access import (
@@ -201,24 +201,6 @@ class _Checker:
 
 
 # -- the use cases: read and save an account's billing details ----------------------------
-
-
-def details_to_json(details: BillingDetails) -> dict[str, Any]:
-    """The SPEC §7 shape, as the API, the audit trail and the webhooks show it."""
-    a = details.address
-    return {"kind": details.kind, "legal_name": details.legal_name,
-            "address": {"street": a.street, "postcode": a.postcode, "city": a.city,
-                        "province": a.province, "country": a.country},
-            "vat_id": details.vat_id, "tax_code": details.tax_code,
-            "sdi_code": details.sdi_code, "pec": details.pec}
-
-
-def details_from_json(raw: dict[str, Any]) -> BillingDetails:
-    a = raw["address"]
-    return BillingDetails(raw["kind"], raw["legal_name"],
-                          Address(a["street"], a["postcode"], a["city"], a["province"],
-                                  a["country"]),
-                          raw["vat_id"], raw["tax_code"], raw["sdi_code"], raw["pec"])
 
 
 def vies_to_json(vies: ViesCheck | None) -> dict[str, Any] | None:

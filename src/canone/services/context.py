@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
+from canone.billing.seller import Seller
 from canone.services.einvoicing import EInvoicing
 from canone.services.ports import ChargeResult, Clock, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
@@ -47,6 +48,9 @@ class Services:
     # reconcile` must settle every purpose whatever it imported (bootstrap.settlements()).
     settlements: Mapping[str, Settlement] = field(compare=False, repr=False)
     vies: Vies | None = None  # None: VAT ids are never confirmed (no reverse charge)
+    # The selling company (SPEC §8): it decides the tax of every document. None only where
+    # canone runs without one (libraries, tests of §4's net amounts): documents stay net.
+    seller: Seller | None = None
     einvoicing: EInvoicing | None = None  # None: no FatturaPA files are made (SPEC §8)
 
     def now(self) -> datetime:

@@ -12,7 +12,6 @@ makes its FatturaPA file when the seller files e-invoices.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,10 +19,11 @@ from typing import Any
 from canone.billing.credit_notes import credit_treatment, left_to_credit, net_of_gross
 from canone.billing.errors import InvalidField
 from canone.billing.money import from_minor, to_minor
-from canone.billing.seller import TIME_ZONE
-from canone.billing.tax import TaxTreatment, draft, stamp_duty
-from canone.services import einvoice_files
-from canone.services.context import Services, local_date, new_id, record_change
+from canone.billing.pricing import Line
+from canone.billing.seller import document_date
+from canone.billing.tax import TaxTreatment
+from canone.services import einvoice_files, taxation
+from canone.services.context import Services, new_id, record_change
 from canone.services.documents import (
     REASONS,
     TO_BALANCE,
@@ -33,7 +33,6 @@ from canone.services.documents import (
     CreditNoteLine,
 )
 from canone.services.errors import existing
-from canone.services.invoice_tax import customer_json, invoice_treatment
 from canone.services.records import Account, Invoice, LedgerEntry
 from canone.services.store import Store
 
@@ -44,18 +43,9 @@ DESCRIPTIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Net:
-    amount: Decimal
-
-
 def seller_date(svc: Services) -> date:
     """Today in the seller's calendar: a document's date and its yearly series (§8)."""
-    return local_date(svc.now(), TIME_ZONE)
-
-
-def invoice_date(invoice: Invoice) -> date:
-    return local_date(invoice.issued_at, TIME_ZONE)
+    return document_date(svc.now())
 
 
 def left_on(store: Store, invoice: Invoice) -> int:
@@ -81,9 +71,9 @@ def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
         raise InvalidField("lines", "a credit note lists positive amounts, at least one")
     account = existing(store.get_account(invoice.account_id), "account")
     on = seller_date(svc)
-    treatment = _treatment(invoice, on)
-    drafted = draft([_Net(from_minor(line.amount)) for line in lines], treatment)
-    total = to_minor(drafted.total)
+    money = taxation.amounts([Line(line.key, line.description, from_minor(line.amount))
+                              for line in lines], _treatment(invoice, on))
+    total = money.total
     left = left_on(store, invoice)
     if total > left:
         raise InvalidField("amount", f"{from_minor(total)} {invoice.currency} is more than "
@@ -91,14 +81,12 @@ def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
                            f"({from_minor(left)} {invoice.currency})")
     note = CreditNote(
         id=new_id("cn"), account_id=account.id, invoice_id=invoice.id,
-        invoice_number=invoice.number, invoice_date=invoice_date(invoice),
+        invoice_number=invoice.number, invoice_date=invoice.issued_on,
         number=store.next_credit_note_number(on.year), reason=reason, settlement=settlement,
         currency=invoice.currency, issued_at=svc.now(), issued_on=on, lines=tuple(lines),
-        subtotal=to_minor(drafted.subtotal),
-        tax=tuple(_tax_json(t.treatment, t.taxable, t.amount) for t in drafted.tax_lines),
-        total=total, customer=customer_json(invoice),
-        stamp_duty=to_minor(stamp_duty(drafted.tax_lines)) if invoice.currency == "EUR"
-        else 0, source_id=source_id)
+        subtotal=money.subtotal, tax_lines=money.tax_lines, total=total,
+        customer=invoice.customer, source_id=source_id,
+        stamp_duty=einvoice_files.stamp_duty_of(svc, money.tax_lines, invoice.currency, on))
     store.add_credit_note(note)
     if settlement == TO_BALANCE:
         store.add_ledger_entry(LedgerEntry(
@@ -112,14 +100,18 @@ def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
     return note
 
 
-def _treatment(invoice: Invoice, on: date) -> TaxTreatment:
-    return credit_treatment(invoice_treatment(invoice), invoice_date(invoice), on)
+def _treatment(invoice: Invoice, on: date) -> TaxTreatment | None:
+    """The corrected invoice's treatment (None: issued untaxed, without a seller), no VAT
+    for a reduction more than a year after it."""
+    if not invoice.tax_lines:
+        return None
+    return credit_treatment(invoice.tax_lines[0].treatment, invoice.issued_on, on)
 
 
-def _tax_json(treatment: TaxTreatment, taxable: Decimal, amount: Decimal) -> dict[str, Any]:
-    return {"rule": treatment.rule, "rate": str(treatment.rate), "country": treatment.country,
-            "natura": treatment.natura, "note": treatment.note,
-            "taxable": to_minor(taxable), "amount": to_minor(amount)}
+def _net_of_gross(amount: int, treatment: TaxTreatment | None) -> int:
+    if treatment is None:
+        return amount
+    return to_minor(net_of_gross(from_minor(amount), treatment))
 
 
 def credit_note_event(note: CreditNote) -> dict[str, Any]:
@@ -137,8 +129,8 @@ def credit_gross(svc: Services, store: Store, invoice: Invoice, amount: int, rea
                  actor: str = "system", source_id: str | None = None) -> CreditNote:
     """A credit note that gives back `amount` (gross, minor units) of `invoice`, on one line
     whose net is the largest that, taxed as the invoice, makes at most `amount`."""
-    net = net_of_gross(from_minor(amount), _treatment(invoice, seller_date(svc)))
-    return issue_credit_note(svc, store, invoice, [one_line(reason, to_minor(net), description)],
+    net = _net_of_gross(amount, _treatment(invoice, seller_date(svc)))
+    return issue_credit_note(svc, store, invoice, [one_line(reason, net, description)],
                              reason, settlement=settlement, actor=actor, source_id=source_id)
 
 
@@ -157,7 +149,7 @@ def credit_unused_time(svc: Services, store: Store, account: Account, net: Decim
         if remaining <= 0:
             break
         left = left_on(store, invoice)
-        net_left = to_minor(net_of_gross(from_minor(left), _treatment(invoice, on)))
+        net_left = _net_of_gross(left, _treatment(invoice, on))
         take = min(remaining, net_left)
         if take > 0:
             notes.append(issue_credit_note(svc, store, invoice,

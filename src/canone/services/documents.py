@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from canone.services.records import Record
+from canone.billing.parties import BillingDetails
+from canone.services.records import InvoiceTaxLine, Record
 
 # Why a credit note was issued (SPEC §8).
 UNUSED_TIME = "unused_time"  # a change applied now that leaves unused time (plan or request)
@@ -53,15 +54,15 @@ class CreditNote(Record):
     issued_on: date  # its date in the seller's calendar
     lines: tuple[CreditNoteLine, ...]
     subtotal: int  # net
-    tax: tuple[dict[str, Any], ...]  # [{rule, rate, country, natura, note, taxable, amount}]
+    tax_lines: tuple[InvoiceTaxLine, ...]  # the corrected invoice's rule (none: untaxed)
     total: int  # gross: what goes back to the customer
-    customer: dict[str, Any] | None  # the billing details of the invoice it corrects
+    customer: BillingDetails | None  # the customer of the invoice it corrects
     stamp_duty: int = 0  # €2.00 of virtual stamp duty on a document without VAT over €77.47
     source_id: str | None = None  # what gave the money back: a change request, a refund…
 
     @property
-    def tax_amount(self) -> int:
-        return sum(int(line["amount"]) for line in self.tax)
+    def tax(self) -> int:
+        return sum(line.amount for line in self.tax_lines)
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,15 @@ commits (`hand_over`, run by the worker), and SDI's receipts read back (`read_re
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from canone.billing.money import from_minor
+from canone.billing.money import from_minor, to_minor
 from canone.billing.parties import BillingDetails
-from canone.billing.seller import TIME_ZONE
-from canone.billing.tax import TaxTreatment, draft, stamp_duty
+from canone.billing.tax import TaxLine, stamp_duty
 from canone.services.access import Actor, load_account, require_billing, require_staff
-from canone.services.billing_details import details_from_json
-from canone.services.context import Services, local_date, new_id, record_change
+from canone.services.context import Services, new_id, record_change
 from canone.services.documents import HANDED_OVER, CreditNote, EInvoice
 from canone.services.einvoicing import (
     CARD,
@@ -34,8 +31,7 @@ from canone.services.einvoicing import (
     SdiReceipt,
 )
 from canone.services.errors import NotFound
-from canone.services.invoice_tax import customer_json, invoice_treatment
-from canone.services.records import Account, Invoice
+from canone.services.records import Account, Invoice, InvoiceTaxLine
 from canone.services.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,12 +45,12 @@ def _filing(svc: Services) -> EInvoicing | None:
     return svc.einvoicing if svc.einvoicing is not None and svc.einvoicing.files else None
 
 
-def _customer(store: Store, account_id: str, snapshot: dict[str, Any] | None
+def _customer(store: Store, account_id: str, snapshot: BillingDetails | None
               ) -> BillingDetails | None:
     """The customer the document was issued to; an invoice issued before documents kept
     one is filed with the account's details as they are now."""
     if snapshot is not None:
-        return details_from_json(snapshot)
+        return snapshot
     saved = store.billing_details_of(account_id)
     return None if saved is None else saved.details
 
@@ -81,34 +77,35 @@ def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice
     filing = _filing(svc)
     if filing is None:
         return
-    customer = _customer(store, account.id, customer_json(invoice))
-    if customer is None:
+    customer = _customer(store, account.id, invoice.customer)
+    if customer is None or not invoice.tax_lines:
         _skip(svc, store, account.id, invoice.number)
         return
-    treatment = invoice_treatment(invoice)
+    treatment = invoice.tax_lines[0].treatment
     last_day = invoice.period_end - timedelta(days=1) if invoice.period_end else None
     lines = tuple(EInvoiceLine(line.description, from_minor(line.amount), treatment,
                                invoice.period_start, last_day) for line in invoice.lines)
     document = EInvoiceDocument(
-        INVOICE, invoice.number, local_day(invoice.issued_at), invoice.currency, customer,
-        lines, from_minor(invoice.total), stamp_duty=_stamp_duty(filing, invoice, treatment),
+        INVOICE, invoice.number, invoice.issued_on, invoice.currency, customer, lines,
+        from_minor(invoice.total),
+        stamp_duty=from_minor(stamp_duty_of(svc, invoice.tax_lines, invoice.currency,
+                                            invoice.issued_on)),
         payment=_payment(account, invoice))
     _file(svc, store, filing, account.id, INVOICE, invoice.id, document)
 
 
-def _stamp_duty(filing: EInvoicing, invoice: Invoice, treatment: TaxTreatment) -> Decimal:
-    drafted = draft([_Net(from_minor(line.amount)) for line in invoice.lines], treatment)
-    on = local_day(invoice.issued_at)
-
-    def to_eur(amount: Decimal) -> Decimal:
-        return amount / filing.rates.eur_rate(invoice.currency, on)
-
-    return stamp_duty(drafted.tax_lines, None if invoice.currency == "EUR" else to_eur)
-
-
-@dataclass(frozen=True, slots=True)
-class _Net:
-    amount: Decimal
+def stamp_duty_of(svc: Services, tax_lines: Sequence[InvoiceTaxLine], currency: str,
+                  on: date) -> int:
+    """The €2.00 virtual stamp duty of a document without VAT over €77.47 (a USD document
+    converted at the ECB rate of its date; without the rates, as e-invoicing has them,
+    a USD document is judged by its own amount)."""
+    lines = [TaxLine(t.treatment, from_minor(t.taxable), from_minor(t.amount))
+             for t in tax_lines]
+    rates = svc.einvoicing.rates if svc.einvoicing is not None else None
+    if currency == "EUR" or rates is None:
+        return to_minor(stamp_duty(lines))
+    per_euro = rates.eur_rate(currency, on)
+    return to_minor(stamp_duty(lines, lambda amount: amount / per_euro))
 
 
 def _payment(account: Account, invoice: Invoice) -> EInvoicePayment | None:
@@ -127,10 +124,10 @@ def file_credit_note(svc: Services, store: Store, note: CreditNote) -> None:
     if filing is None:
         return
     customer = _customer(store, note.account_id, note.customer)
-    if customer is None:
+    if customer is None or not note.tax_lines:
         _skip(svc, store, note.account_id, note.number)
         return
-    treatment = _note_treatment(note)
+    treatment = note.tax_lines[0].treatment
     lines = tuple(EInvoiceLine(line.description, from_minor(line.amount), treatment)
                   for line in note.lines)
     document = EInvoiceDocument(
@@ -139,17 +136,6 @@ def file_credit_note(svc: Services, store: Store, note: CreditNote) -> None:
         corrects=CorrectedInvoice(note.invoice_number, note.invoice_date),
         reason=CAUSALI.get(note.reason))
     _file(svc, store, filing, note.account_id, CREDIT_NOTE, note.id, document)
-
-
-def _note_treatment(note: CreditNote) -> TaxTreatment:
-    tax = note.tax[0]
-    return TaxTreatment(tax["rule"], Decimal(tax["rate"]), tax["country"], tax["natura"],
-                        tax["note"])
-
-
-def local_day(instant: datetime) -> date:
-    """An instant's day in the seller's calendar, which dates documents (§8)."""
-    return local_date(instant, TIME_ZONE)
 
 
 # -- after the commit: to the intermediary, and SDI's answers back ----------------------------

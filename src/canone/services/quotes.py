@@ -17,7 +17,8 @@ from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import from_minor, to_minor
 from canone.billing.pricing import Line, Price, price
-from canone.services import credit_notes, standing, subscriptions
+from canone.billing.tax import TaxTreatment
+from canone.services import billing_details, credit_notes, standing, subscriptions, taxation
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
@@ -26,7 +27,6 @@ from canone.services.payments import (
         PENDING,
     SUCCEEDED,
     charge,
-    record_payment,
     settle_in,
 )
 from canone.services.ports import ChargeResult
@@ -39,6 +39,10 @@ class Quote:
     change: Change
     target_price: Price
     token: str | None  # None when there is nothing to confirm (kind none or request)
+    # SPEC §8: the invoice an upgrade issues, taxed (`due_now` + tax = `total`), with the
+    # credit balance applied; `amount_due` is what the card is charged. The token binds it.
+    charge: taxation.InvoiceAmounts
+    treatment: TaxTreatment | None  # None: no seller, no tax
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,14 @@ def seats_in_use(svc: Services, actor: Actor, account_id: str) -> tuple[int, int
 
 
 def preview(svc: Services, actor: Actor, account_id: str, target: Configuration) -> Quote:
+    """The change to `target` today, its invoice's tax and the amount charged, and the
+    quote token that buys exactly that."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "change the plan")
+    # VIES is asked again (outside a transaction) when its answer is stale: the quote must
+    # be taxed as the invoice will be.
+    billing_details.details_for_document(svc, account_id)
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
@@ -79,14 +91,25 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
         check_seats(store, account_id, sub.config, target)
         if change.kind == UPGRADE:
             standing.refuse_purchase_while_past_due(store, account)
+        terms, charge = _charge(svc, store, account_id, change)
     token = None
     if change.kind not in (NONE, REQUEST):
         token = _sign(svc, {
             "a": account_id, "v": sub.version, "d": day.isoformat(),
             "i": config_to_json(change.immediate), "t": config_to_json(target),
-            "due": to_minor(change.due_now), "n": secrets.token_hex(6),
+            "due": to_minor(change.due_now), "tot": charge.total, "cr": charge.credit_applied,
+            "n": secrets.token_hex(6),
         })
-    return Quote(change, price(svc.catalog, target), token)
+    return Quote(change, price(svc.catalog, target), token, charge, terms.treatment)
+
+
+def _charge(svc: Services, store: Store, account_id: str, change: Change
+            ) -> tuple[taxation.DocumentTerms, taxation.InvoiceAmounts]:
+    """The upgrade's invoice as it is issued now: taxed by the account's details, with the
+    gross balance applied (nothing when nothing is due: a net credit issues no invoice)."""
+    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    lines = change.lines if change.due_now > 0 else ()
+    return terms, taxation.amounts(lines, terms.treatment, store.balance_of(account_id))
 
 
 def check_seats(store: Store, account_id: str, current: Configuration,
@@ -150,10 +173,13 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
         raise StaleQuote()  # the catalog changed under the quote
     if change.kind in (NONE, REQUEST):
         raise ChangeRefused("This change needs a request to support.", change.reasons)
+    _, charge = _charge(svc, store, account_id, change)
+    if (charge.total, charge.credit_applied) != (claims["tot"], claims["cr"]):
+        raise StaleQuote()  # the tax (billing details, a rate) or the balance changed
     other = store.pending_intent_of(account_id)
     if other is not None and other.key != key:
         raise Busy("Another payment for this account is being processed; try again shortly.")
-    due = to_minor(change.due_now)
+    due = charge.amount_due
     if due > 0 and account.card is None:
         raise PaymentFailed("There is no card on file; add a card first.", "no_card")
     return PaymentIntent(
@@ -206,16 +232,18 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.get_account(account_id, lock=True), "account")
     sub = existing(store.subscription_of(account_id, lock=True), "subscription")
-    if sub.version != claims["v"]:
-        # Paid for a change that another one overtook: keep the money as account credit.
-        # The money was taken: record the payment too, or nothing would show where the
-        # credit came from.
-        _credit_superseded(svc, store, account, sub, intent, outcome)
-        return {"subscription": subscription_json(sub), "invoice_id": None,
-                "credited": True}, None
+    if sub.version != claims["v"]:  # another change overtook the one paid for
+        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
     target = config_from_json(claims["t"], "target")
     day = date.fromisoformat(claims["d"])
     change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
+    # exactly what was shown.
+    money = taxation.amounts(change.lines if change.due_now > 0 else (), terms.treatment,
+                             claims["cr"])
+    if money.total != claims["tot"]:  # the billing details changed since the confirmation
+        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
     if change.due_now > 0:
@@ -223,7 +251,7 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
         # period. Its number is taken as late as possible (see issue_paid_invoice).
         invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
                                                    change.lines, day, new.period_end, intent,
-                                                   outcome)
+                                                   outcome, terms, money)
     elif change.credit > 0:
         credit_notes.credit_unused_time(svc, store, account, change.credit,
                                         "Credit for unused time after a plan change", day)
@@ -231,19 +259,25 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
             "invoice_id": invoice.id if invoice else None}, invoice
 
 
-def _credit_superseded(svc: Services, store: Store, account: Account, sub: Subscription,
-                       intent: PaymentIntent, outcome: ChargeResult) -> None:
-    """Money taken for a change that another one overtook: invoiced (a payment received
-    is invoiced) and given back at once by a credit note, as account credit."""
-    line = Line("superseded", credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
-                from_minor(intent.amount))
-    invoice = subscriptions.issue_invoice(svc, store, account, sub, "upgrade", [line],
-                                          date.fromisoformat(intent.payload["d"]),
-                                          sub.period_end, paid=True)
-    record_payment(svc, store, intent, outcome, account.id, invoice.id)
+def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
+                    outcome: ChargeResult, account: Account, sub: Subscription
+                    ) -> dict[str, Any]:
+    """Paid for a change that can no longer be applied as quoted: the payment received is
+    invoiced as quoted (its net, its tax, the credit it used) and given back at once, in
+    full, by a credit note to the account's balance."""
+    claims = intent.payload
+    line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
+                from_minor(claims["due"]))
+    terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    money = taxation.amounts([line], terms.treatment, claims["cr"])
+    day = date.fromisoformat(claims["d"])
+    invoice = subscriptions.issue_paid_invoice(
+        svc, store, account, sub, "upgrade", [line], day, sub.period_end, intent, outcome,
+        terms, money, email=False)
     credit_notes.issue_credit_note(
-        svc, store, invoice, [CreditNoteLine(line.key, line.description, intent.amount)],
+        svc, store, invoice, [CreditNoteLine(line.key, line.description, claims["due"])],
         SUPERSEDED_PAYMENT, source_id=intent.key)
+    return {"subscription": subscription_json(sub), "invoice_id": None, "credited": True}
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Self
 
 from canone.billing.configuration import Configuration
 from canone.billing.parties import BillingDetails
+from canone.billing.seller import Seller
+from canone.billing.tax import TaxTreatment
 from canone.services.ports import StoredCard
 from canone.services.vies import ViesCheck
 
@@ -97,23 +100,56 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class InvoiceTaxLine:
+    """The tax of one rate of an issued invoice (SPEC §8): `amount` = round_half_up(rate ×
+    `taxable`), `taxable` the sum of that rate's net lines. It keeps the whole treatment
+    (rule, rate, state, FatturaPA `Natura`, legal note) the invoice was issued with."""
+
+    rule: str  # domestic, reverse_charge, oss or outside_scope
+    rate: Decimal  # percent, e.g. Decimal("22")
+    country: str  # the state whose rate it is
+    natura: str | None  # N2.1, N2.2, N7; None when Italian VAT is charged
+    note: str  # a key of canone.billing.tax.NOTES
+    taxable: int  # minor units, net
+    amount: int  # minor units
+
+    @property
+    def treatment(self) -> TaxTreatment:
+        return TaxTreatment(self.rule, self.rate, self.country, self.natura, self.note)
+
+
+@dataclass(frozen=True)
 class Invoice(Record):
+    """An issued invoice. `total` is gross (`subtotal` + its tax lines); credit and
+    payments settle it (`amount_due`). `issued_on` is its date in the seller's calendar
+    (its yearly series too); `customer` and `seller` are the parties as they were when it
+    was issued (None: issued before canone kept them, or without a seller)."""
+
     id: str
     account_id: str
     subscription_id: str
-    number: str  # YYYY-NNNNNN, gapless per year
+    number: str  # YYYY-NNNNNN, gapless per year of the seller's calendar
     kind: str  # "signup", "upgrade", "renewal" or "request"
     currency: str
     issued_at: datetime
     period_start: date | None
     period_end: date | None
-    lines: tuple[InvoiceLine, ...]
-    total: int
+    lines: tuple[InvoiceLine, ...]  # net
+    total: int  # gross
     credit_applied: int
     amount_paid: int
     status: str  # "paid" or "open" (payment outstanding)
     attempts: int = 0  # failed collection attempts so far
     next_attempt_at: datetime | None = None
+    subtotal: int = field(kw_only=True)  # Σ lines (net)
+    tax_lines: tuple[InvoiceTaxLine, ...] = field(kw_only=True)  # one per rate
+    issued_on: date = field(kw_only=True)
+    customer: BillingDetails | None = field(kw_only=True, default=None)
+    seller: Seller | None = field(kw_only=True, default=None)
+
+    @property
+    def tax(self) -> int:
+        return sum(line.amount for line in self.tax_lines)
 
     @property
     def amount_due(self) -> int:

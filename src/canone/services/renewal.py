@@ -21,18 +21,16 @@ from datetime import date, datetime, timedelta
 
 from canone.billing.configuration import validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import ZERO, to_minor
 from canone.billing.pricing import CUSTOM, Price, price
+from canone.billing.seller import document_date
 from canone.services import collection, subscriptions
 from canone.services.batching import BufferedStore
 from canone.services.collection import RunReport
 from canone.services.context import (
     Services,
     config_json,
-    new_id,
     record_change,
     subscription_json,
-    today,
 )
 from canone.services.errors import Conflict, existing
 from canone.services.records import (
@@ -103,7 +101,9 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
         return [], []
     ids = sorted({sub.account_id for sub in due})
     accounts = store.accounts_by_id(ids)
-    years = Counter(today(svc, accounts[sub.account_id]).year for sub in due
+    # Documents are dated, and numbered, in the seller's calendar (SPEC §8).
+    year = document_date(svc.now()).year
+    years = Counter(year for sub in due
                     if not sub.cancel_at_period_end and isinstance(_next_bill(svc, sub), Price))
     balances = store.balances_of(ids)
     # Last before renewing: the counter rows stay locked until the batch commits, and a
@@ -208,20 +208,11 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
         _block(svc, store, account, sub, renewed, bill)
         report.blocked += 1
         return BLOCKED
-    total = to_minor(bill.total or ZERO)
-    credit = min(store.balance_of(account.id), total)
-    if store.renewal_invoiced(sub.id, renewed.period_start):
-        # Billed by an earlier run that did not move the dates: only move them. Asked
-        # first, under the subscription's lock, so no invoice number is taken in vain.
-        invoice = None
-    else:
-        invoice = subscriptions.issue_invoice(
-            svc, store, account, renewed, "renewal", bill.lines, renewed.period_start,
-            renewed.period_end, paid=False, credit_applied=credit)
-    if invoice is not None and credit:
-        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, -credit, account.currency,
-                                           f"Applied to invoice {invoice.number}", invoice.id,
-                                           svc.now()))
+    # Billed by an earlier run that did not move the dates: only move them. Asked first,
+    # under the subscription's lock, so no invoice number is taken in vain.
+    if not store.renewal_invoiced(sub.id, renewed.period_start):
+        subscriptions.issue_invoice(svc, store, account, renewed, "renewal", bill.lines,
+                                    renewed.period_start, renewed.period_end)
     store.save_subscription(renewed)
     if sub.pending is not None:
         record_change(svc, store, account_id=account.id, actor="system",

@@ -133,7 +133,7 @@ def _apply(svc: Services, store: Store, actor: Actor, request: ChangeRequest,
         # Collected like any open invoice (billing run, or at once after a card update).
         # It covers the day to the end of the (possibly new, on an interval change) period.
         subscriptions.issue_invoice(svc, store, account, new, "request", change.lines,
-                                    day, new.period_end, paid=False)
+                                    day, new.period_end)
 
 
 def _announce(svc: Services, store: Store, request: ChangeRequest, event: str,

@@ -12,7 +12,7 @@ from canone.billing.configuration import Configuration
 from canone.billing.money import to_minor
 from canone.billing.periods import period_containing
 from canone.billing.pricing import Line
-from canone.services import einvoice_files
+from canone.services import einvoice_files, taxation
 from canone.services.access import (
     Actor,
     load_account,
@@ -84,13 +84,21 @@ def apply_change(svc: Services, store: Store, account: Account, sub: Subscriptio
 
 
 def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscription, kind: str,
-                  lines: Iterable[Line], start: date | None, end: date | None, *,
-                  paid: bool, credit_applied: int = 0) -> Invoice:
+                  lines: Iterable[Line], start: date | None, end: date | None) -> Invoice:
+    """Issue an open invoice (collected by the billing run), taxed by the account's billing
+    details now, with as much of the account's credit balance applied as it takes."""
+    lines = tuple(lines)
+    terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    money = taxation.amounts(lines, terms.treatment, store.balance_of(account.id))
     invoice = _new_invoice(svc, account, sub, kind, lines, start, end, new_id("inv"),
-                           store.next_invoice_number(today(svc, account).year), paid=paid,
-                           credit_applied=credit_applied)
+                           store.next_invoice_number(terms.issued_on.year), terms, money,
+                           paid=False)
     store.add_invoice(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
+    if money.credit_applied:
+        store.add_ledger_entry(LedgerEntry(
+            new_id("led"), account.id, -money.credit_applied, account.currency,
+            f"Applied to invoice {invoice.number}", invoice.id, svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
                   before=None, after={"invoice": invoice.number, "total": invoice.total},
                   event="invoice.issued", data=invoice_event(invoice))
@@ -99,20 +107,29 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
 
 def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subscription,
                        kind: str, lines: Iterable[Line], start: date | None, end: date | None,
-                       intent: PaymentIntent, outcome: ChargeResult) -> Invoice:
-    """`issue_invoice(paid=True)`, `record_paid` and the purchase e-mail in one, with the
-    invoice number taken last: its per-year counter row stays locked until the transaction
-    commits, so every concurrent purchase waits for it. What does not name the number (the
-    admin's address, the payment) comes first; then the number, the invoice, and the
-    records that name it, the audit entries and the events in one statement each."""
+                       intent: PaymentIntent, outcome: ChargeResult,
+                       terms: taxation.DocumentTerms, money: taxation.InvoiceAmounts,
+                       email: bool = True) -> Invoice:
+    """An invoice paid by `intent` (its `money.amount_due`; the rest by credit, as quoted)
+    with its payment, credit used, audit, events and the purchase e-mail, the invoice number
+    taken last: its per-year counter row stays locked until the transaction commits, so
+    every concurrent purchase waits for it. What does not name the number (the admin's
+    address, the payment) comes first; then the number, the invoice, and the records that
+    name it, the audit entries and the events in one statement each."""
     admin = primary_admin_of(store, account.id)
     invoice_id = new_id("inv")
-    record_payment(svc, store, intent, outcome, account.id, invoice_id)
+    if intent.amount:  # an invoice the balance paid in full took nothing from the card
+        record_payment(svc, store, intent, outcome, account.id, invoice_id)
     invoice = _new_invoice(svc, account, sub, kind, lines, start, end, invoice_id,
-                           store.next_invoice_number(today(svc, account).year), paid=True)
+                           store.next_invoice_number(terms.issued_on.year), terms, money,
+                           paid=True)
     store.add_invoice(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
     now = svc.now()
+    if money.credit_applied:
+        store.add_ledger_entry(LedgerEntry(
+            new_id("led"), account.id, -money.credit_applied, account.currency,
+            f"Applied to invoice {invoice.number}", invoice.id, now))
     data = invoice_event(invoice)
     store.add_audits([
         AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
@@ -121,7 +138,7 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
                    {"invoice": invoice.number, "amount_paid": intent.amount}, now)])
     store.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
                       Event(new_id("evt"), "invoice.paid", account.id, data, now)])
-    if admin is not None:
+    if admin is not None and email:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
         notify(svc, store, account, admin.email, notice,
@@ -131,18 +148,21 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
 
 def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,
                  lines: Iterable[Line], start: date | None, end: date | None, invoice_id: str,
-                 number: str, *, paid: bool, credit_applied: int = 0) -> Invoice:
+                 number: str, terms: taxation.DocumentTerms, money: taxation.InvoiceAmounts,
+                 *, paid: bool) -> Invoice:
     now = svc.now()
     invoice_lines = tuple(InvoiceLine(line.key, line.description, to_minor(line.amount))
                           for line in lines)
-    total = sum(line.amount for line in invoice_lines)
+    unpaid = money.amount_due if not paid else 0
     return Invoice(
         id=invoice_id, account_id=account.id, subscription_id=sub.id, number=number,
         kind=kind, currency=sub.config.currency, issued_at=now, period_start=start,
-        period_end=end, lines=invoice_lines, total=total, credit_applied=credit_applied,
-        amount_paid=total - credit_applied if paid else 0,
-        status="paid" if paid or total - credit_applied <= 0 else "open",
-        next_attempt_at=None if paid else now,
+        period_end=end, lines=invoice_lines, total=money.total,
+        credit_applied=money.credit_applied, amount_paid=money.amount_due - unpaid,
+        status="open" if unpaid > 0 else "paid",
+        next_attempt_at=now if unpaid > 0 else None,
+        subtotal=money.subtotal, tax_lines=money.tax_lines, issued_on=terms.issued_on,
+        customer=terms.customer, seller=terms.seller,
     )
 
 

@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from canone.billing.parties import Address, BillingDetails
+from canone.billing.parties import Address, BillingDetails, details_to_json
 from canone.services import billing_details
 from canone.services.records import AccountBillingDetails
 from canone.web.api.base import AccountId, ActorDep, ServicesDep, api_router, errors
-from canone.web.api.models import SignUpIn, Strict_, _clean_text
+from canone.web.api.models import AddressOut, SignUpIn, Strict_, _clean_text
 
 router = api_router(tags=["accounts"])
 
@@ -66,14 +66,6 @@ class SignUpWithBillingDetailsIn(SignUpIn):
         "(wrong fields named `billing_details.<field>`).")
 
 
-class AddressOut(BaseModel):
-    street: str
-    postcode: str
-    city: str
-    province: str | None
-    country: str
-
-
 class ViesOut(BaseModel):
     """VIES's answer when the VAT id was saved: `valid` null means VIES could not be reached
     (the id counts as unconfirmed)."""
@@ -100,7 +92,7 @@ class BillingDetailsOut(BaseModel):
 
 def billing_details_view(saved: AccountBillingDetails) -> dict[str, Any]:
     vies = saved.vies
-    return {**billing_details.details_to_json(saved.details),
+    return {**details_to_json(saved.details),
             "vies": None if vies is None else {
                 "valid": vies.valid, "checked_at": vies.checked_at, "name": vies.name,
                 "address": vies.address, "consultation_id": vies.consultation_id},

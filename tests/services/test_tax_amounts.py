@@ -1,0 +1,224 @@
+"""Worked examples of SPEC §8 on the amounts: each rule's tax on a preview, the quote that
+binds it, and the invoice it issues; renewals and sign-up taxed the same way; the gross
+credit balance applied like a payment; dates and series in the seller's calendar."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from canone.billing.parties import Address, BillingDetails
+from canone.integrations.vies import FakeVies
+from canone.services import billing_details, quotes, renewal, subscriptions
+from canone.services.context import Services
+from canone.services.errors import StaleQuote
+from canone.services.sellers import seller_in_effect
+
+from .conftest import admin_of, at, balance, config, invoices, ledger, payments, sign_up
+
+ITALIAN_BUSINESS = BillingDetails(
+    "business", "Officina Verde S.r.l.", Address("Via Tortona 27", "20144", "Milano", "MI", "IT"),
+    vat_id="IT05182730159", sdi_code="KRX5Q7A")
+ITALIAN_CONSUMER = BillingDetails(
+    "consumer", "Lucia Bellavista", Address("Via dei Neri 12", "50122", "Firenze", "FI", "IT"),
+    tax_code="BLLLCU82C54D612L")
+GERMAN_BUSINESS = BillingDetails(
+    "business", "Lumen Analytics GmbH", Address("Torstraße 109", "10119", "Berlin", None, "DE"),
+    vat_id="DE814937267")
+FRENCH_CONSUMER = BillingDetails(
+    "consumer", "Camille Laurent", Address("12 rue des Capucins", "69001", "Lyon", None, "FR"))
+US_BUSINESS = BillingDetails(
+    "business", "Northwind Outfitters Inc.",
+    Address("350 Fifth Avenue", "10118", "New York", "NY", "US"), vat_id="94-3172856")
+US_CONSUMER = BillingDetails(
+    "consumer", "John Appleseed", Address("1 Infinite Loop", "95014", "Cupertino", "CA", "US"))
+
+
+@pytest.fixture
+def taxed(svc: Services) -> Services:
+    """Services with the demo seller (Italian, OSS-registered) and the test VIES, which
+    confirms every VAT id with a valid checksum."""
+    return dataclasses.replace(svc, seller=seller_in_effect(None), vies=FakeVies())
+
+
+def _upgrade_quote(svc: Services, clock, details: BillingDetails | None) -> tuple[str, object]:
+    """Ada signs up on 1 April 2026 (marketing plus, 1,000 contacts, EUR 49.00) with these
+    details, and on 16 April previews enterprise: SPEC §4's 48.00 net."""
+    clock.set(at(2026, 4, 1))
+    account_id = sign_up(svc, config(currency="EUR")).account.id
+    ada = admin_of(svc, account_id)
+    if details is not None:
+        billing_details.save(svc, ada, account_id, details)
+    clock.set(at(2026, 4, 16))
+    return account_id, quotes.preview(svc, ada, account_id, config(tier="enterprise",
+                                                                  currency="EUR"))
+
+
+# Each rule of §8 on SPEC §4's 48.00 upgrade: (details, seller OSS, rule, rate, tax, note).
+RULES = [
+    pytest.param(ITALIAN_BUSINESS, True, "domestic", "22", "10.56", "vat", id="IT business"),
+    pytest.param(ITALIAN_CONSUMER, True, "domestic", "22", "10.56", "vat", id="IT consumer"),
+    pytest.param(GERMAN_BUSINESS, True, "reverse_charge", "0", "0.00", "reverse_charge_7ter",
+                 id="DE business, reverse charge"),
+    pytest.param(FRENCH_CONSUMER, True, "oss", "20", "9.60", "vat_oss", id="FR consumer, OSS"),
+    pytest.param(FRENCH_CONSUMER, False, "domestic", "22", "10.56", "vat",
+                 id="FR consumer, seller without OSS"),
+    pytest.param(US_BUSINESS, True, "outside_scope", "0", "0.00", "outside_scope_7ter",
+                 id="US business"),
+    pytest.param(US_CONSUMER, True, "outside_scope", "0", "0.00", "outside_scope_7octies",
+                 id="US consumer"),
+    pytest.param(None, True, "domestic", "22", "10.56", "vat", id="no billing details"),
+]
+
+
+@pytest.mark.parametrize(("details", "oss", "rule", "rate", "tax", "note"), RULES)
+def test_each_rule_taxes_the_48_upgrade_and_its_invoice(taxed, clock, details, oss, rule, rate,
+                                                        tax, note) -> None:
+    svc = dataclasses.replace(taxed, seller=dataclasses.replace(taxed.seller, oss=oss))
+    account_id, quote = _upgrade_quote(svc, clock, details)
+
+    assert quote.change.due_now == Decimal("48.00")  # §4's net amounts do not change
+    treatment = quote.treatment
+    assert (treatment.rule, treatment.rate, treatment.note) == (rule, Decimal(rate), note)
+    charge = quote.charge
+    due = 4800 + int(Decimal(tax) * 100)
+    assert (charge.subtotal, charge.tax, charge.total, charge.credit_applied,
+            charge.amount_due) == (4800, int(Decimal(tax) * 100), due, 0, due)
+
+    done = quotes.confirm(svc, admin_of(svc, account_id), account_id, quote.token)
+
+    invoice = done.invoice
+    assert (invoice.subtotal, invoice.tax, invoice.total, invoice.amount_paid) == (
+        4800, due - 4800, due, due)
+    assert [(t.rule, t.rate, t.taxable, t.amount, t.note) for t in invoice.tax_lines] == [
+        (rule, Decimal(rate), 4800, due - 4800, note)]
+    assert invoice.customer == (None if details is None
+                                else billing_details.check_billing_details(details))
+    assert invoice.seller == svc.seller and invoice.issued_on == date(2026, 4, 16)
+    assert payments(svc, account_id)[-1].amount == due  # the card paid exactly the total
+
+
+def test_the_worked_example_italian_business_pays_58_56(taxed, clock) -> None:
+    account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    assert (quote.charge.tax, quote.charge.total) == (1056, 5856)
+    quotes.confirm(taxed, admin_of(taxed, account_id), account_id, quote.token)
+    assert taxed.gateway.total_charged() == 5978 + 5856  # sign-up 49.00 + 10.78, then this
+
+
+def test_without_vies_a_german_business_pays_german_vat_through_oss(taxed, clock) -> None:
+    svc = dataclasses.replace(taxed, vies=None)  # its VAT id is never confirmed
+    _, quote = _upgrade_quote(svc, clock, GERMAN_BUSINESS)
+    assert (quote.treatment.rule, quote.treatment.rate) == ("oss", Decimal("19"))
+    assert (quote.charge.tax, quote.charge.total) == (912, 5712)
+
+
+def test_the_credit_balance_pays_part_of_an_upgrade_like_a_payment(taxed, clock) -> None:
+    account_id, _ = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    with taxed.database.transaction() as store:
+        account = store.get_account(account_id)
+        subscriptions.credit(taxed, store, account, 2000, "Goodwill", None)
+    ada = admin_of(taxed, account_id)
+    quote = quotes.preview(taxed, ada, account_id, config(tier="enterprise", currency="EUR"))
+
+    charge = quote.charge
+    assert (charge.subtotal, charge.tax, charge.total) == (4800, 1056, 5856)  # taxable as is
+    assert (charge.credit_applied, charge.amount_due) == (2000, 3856)
+    invoice = quotes.confirm(taxed, ada, account_id, quote.token).invoice
+    assert (invoice.total, invoice.credit_applied, invoice.amount_paid, invoice.status) == (
+        5856, 2000, 3856, "paid")
+    assert payments(taxed, account_id)[-1].amount == 3856
+    assert ledger(taxed, account_id)[-1].amount == -2000
+    assert balance(taxed, account_id) == 0
+
+
+def test_a_balance_that_covers_the_upgrade_charges_the_card_nothing(taxed, clock) -> None:
+    account_id, _ = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    with taxed.database.transaction() as store:
+        subscriptions.credit(taxed, store, store.get_account(account_id), 10_000, "Goodwill",
+                             None)
+    ada = admin_of(taxed, account_id)
+    quote = quotes.preview(taxed, ada, account_id, config(tier="enterprise", currency="EUR"))
+    assert (quote.charge.credit_applied, quote.charge.amount_due) == (5856, 0)
+    charged = taxed.gateway.total_charged()
+
+    invoice = quotes.confirm(taxed, ada, account_id, quote.token).invoice
+
+    assert (invoice.total, invoice.credit_applied, invoice.amount_paid) == (5856, 5856, 0)
+    assert taxed.gateway.total_charged() == charged
+    assert balance(taxed, account_id) == 10_000 - 5856
+
+
+def test_a_changed_tax_situation_after_the_preview_refuses_the_confirmation(taxed,
+                                                                             clock) -> None:
+    account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    ada = admin_of(taxed, account_id)
+    billing_details.save(taxed, ada, account_id, GERMAN_BUSINESS)  # now reverse charge
+    charged = taxed.gateway.total_charged()
+
+    with pytest.raises(StaleQuote):
+        quotes.confirm(taxed, ada, account_id, quote.token)
+
+    assert taxed.gateway.total_charged() == charged
+    assert [i.kind for i in invoices(taxed, account_id)] == ["signup"]
+    fresh = quotes.preview(taxed, ada, account_id, config(tier="enterprise", currency="EUR"))
+    assert fresh.charge.total == 4800
+
+
+def test_a_changed_balance_after_the_preview_refuses_the_confirmation(taxed, clock) -> None:
+    account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    with taxed.database.transaction() as store:
+        subscriptions.credit(taxed, store, store.get_account(account_id), 500, "Goodwill", None)
+    with pytest.raises(StaleQuote):
+        quotes.confirm(taxed, admin_of(taxed, account_id), account_id, quote.token)
+
+
+def test_sign_up_and_renewal_are_taxed_the_same_way(taxed, clock) -> None:
+    clock.set(at(2026, 4, 1))
+    signed = sign_up(taxed, config(currency="EUR"))
+    account_id = signed.account.id
+    first = signed.invoice
+    assert (first.subtotal, first.tax, first.total, first.amount_paid) == (4900, 1078, 5978,
+                                                                            5978)
+    billing_details.save(taxed, admin_of(taxed, account_id), account_id, FRENCH_CONSUMER)
+    with taxed.database.transaction() as store:
+        subscriptions.credit(taxed, store, store.get_account(account_id), 1000, "Goodwill",
+                             None)
+
+    clock.set(at(2026, 5, 1, 1))
+    renewal.run(taxed)
+
+    renewed = invoices(taxed, account_id)[-1]
+    assert renewed.kind == "renewal"
+    assert [(t.rule, t.rate, t.taxable, t.amount) for t in renewed.tax_lines] == [
+        ("oss", Decimal("20"), 4900, 980)]
+    assert (renewed.subtotal, renewed.total, renewed.credit_applied, renewed.amount_paid,
+            renewed.status) == (4900, 5880, 1000, 4880, "paid")
+    assert payments(taxed, account_id)[-1].amount == 4880
+    assert renewed.customer.country == "FR"
+
+
+def test_documents_follow_the_sellers_calendar_not_the_accounts(taxed, clock) -> None:
+    """At 16:30 UTC on 31 December it is already 1 January in Tokyo, still 31 December in
+    Rome: the invoice is of 2026, dated 31 December. At 23:30 UTC, 1 January in Rome, the
+    series of 2027 starts."""
+    clock.set(at(2026, 12, 31, 16, 30))
+    tokyo = sign_up(taxed, config(currency="EUR"), timezone="Asia/Tokyo").invoice
+    assert (tokyo.number, tokyo.issued_on) == ("2026-000001", date(2026, 12, 31))
+    assert tokyo.period_start == date(2027, 1, 1)  # the period is the account's
+
+    clock.set(at(2026, 12, 31, 23, 30))
+    rome = sign_up(taxed, config(currency="EUR"), email="bea@example.com",
+                   timezone="America/Los_Angeles").invoice
+    assert (rome.number, rome.issued_on) == ("2027-000001", date(2027, 1, 1))
+    assert rome.period_start == date(2026, 12, 31)
+
+
+def test_without_a_seller_documents_stay_net(svc, clock) -> None:
+    """canone used without a seller (SPEC §4's examples): no tax lines, total = subtotal."""
+    account_id, quote = _upgrade_quote(svc, clock, None)
+    assert quote.treatment is None and quote.charge.total == 4800
+    invoice = quotes.confirm(svc, admin_of(svc, account_id), account_id, quote.token).invoice
+    assert (invoice.subtotal, invoice.tax_lines, invoice.total) == (4800, (), 4800)
