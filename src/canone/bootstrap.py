@@ -11,6 +11,7 @@ from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import EuVies, FakeVies
 from canone.services import accounts, collection, quotes
 from canone.services.context import Services, Settlement
+from canone.services.einvoicing import EInvoicing
 from canone.services.ports import Clock, PaymentGateway
 from canone.services.sellers import seller_in_effect
 from canone.services.vies import Vies
@@ -74,7 +75,23 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         settlements=settlements(),
         vies=vies_of(settings),
         seller=seller_of(settings),
+        einvoicing=einvoicing_of(settings),
     )
+
+
+def einvoicing_of(settings: Settings) -> EInvoicing:
+    """FatturaPA files for the seller's documents (made only when its file says
+    `einvoicing = true`), handed to the folder of `CANONE_SDI_FOLDER`."""
+    from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
+    from canone.integrations.einvoice.folder import FolderOutbox
+    from canone.integrations.einvoice.rates import load_rates
+
+    try:
+        rates = load_rates(settings.exchange_rates)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"CANONE_EXCHANGE_RATES: {exc}") from None
+    return EInvoicing(seller_of(settings), FatturaPaBuilder(rates),
+                      FolderOutbox(settings.sdi_folder), rates)
 
 
 def needs_migration(services: Services) -> bool:

@@ -123,14 +123,15 @@ class DocumentQueries(Queries):
     def einvoices_since(self, since: datetime) -> list[EInvoice]:
         """Every file made at or after `since`, oldest first."""
         c = einvoices.c
-        query = select(einvoices).where(c.created_at >= since).order_by(c.created_at, c.id)
+        query = (select(einvoices).where(c.created_at >= since)
+                 .order_by(c.created_at, c.file_name))
         return [_einvoice_of(r) for r in self.all(query)]
 
     def einvoices_to_hand_over(self, limit: int) -> list[EInvoice]:
         """Files not yet handed to the intermediary, oldest first, locked (SKIP LOCKED)."""
         c = einvoices.c
         query = (select(einvoices).where(c.state == PENDING)
-                 .order_by(c.created_at, c.id).limit(limit))
+                 .order_by(c.created_at, c.file_name).limit(limit))
         return [_einvoice_of(r) for r in self.all(self.claimed(query))]
 
     def einvoices_awaiting_sdi(self, file_names: Sequence[str]) -> dict[str, EInvoice]:

@@ -19,7 +19,14 @@ from canone.billing.errors import InvalidField
 from canone.billing.parties import BillingDetails, details_from_json, details_to_json
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
-from canone.services import billing_details, collection, payment_methods, subscriptions, taxation
+from canone.services import (
+    billing_details,
+    collection,
+    einvoice_files,
+    payment_methods,
+    subscriptions,
+    taxation,
+)
 from canone.services.access import (
     Actor,
     load_account,
@@ -105,6 +112,11 @@ class SignUp:
     card: Card | str  # typed (sandbox), or a Stripe payment method id (pm_…) with Stripe
     anchor: date | None = None
     billing_details: BillingDetails | None = None  # optional at sign-up (§8)
+
+
+# What every customer's billing details have (the rest depends on its kind and country).
+REQUIRED_DETAILS = ("kind", "legal_name", "address.street", "address.postcode",
+                    "address.city", "address.country")
 
 
 @dataclass(frozen=True)
@@ -211,7 +223,13 @@ def _signup_customer(svc: Services, form: SignUp, email: str) -> str | None:
 
 def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, Any] | None:
     """Sign-up's billing details, checked (fields named under `billing_details`) and with
-    VIES's answer, as the sign-up's payment intent keeps them until the account exists."""
+    VIES's answer, as the sign-up's payment intent keeps them until the account exists.
+    While the seller files e-invoices they are required: the first invoice is a FatturaPA
+    file, which names the customer (§8)."""
+    if typed is None and einvoice_files.filing(svc) is not None:
+        required = "required: the seller files every invoice as an e-invoice"
+        raise InvalidBillingDetails({f"billing_details.{field}": required
+                                     for field in REQUIRED_DETAILS})
     if typed is None:
         return None
     try:

@@ -41,7 +41,8 @@ CAUSALI = {"unused_time": "Storno per tempo non usato dopo un cambio di piano",
            "refund": "Rimborso"}
 
 
-def _filing(svc: Services) -> EInvoicing | None:
+def filing(svc: Services) -> EInvoicing | None:
+    """The e-invoicing set-up when the seller files e-invoices; None when it does not."""
     return svc.einvoicing if svc.einvoicing is not None and svc.einvoicing.files else None
 
 
@@ -55,9 +56,9 @@ def _customer(store: Store, account_id: str, snapshot: BillingDetails | None
     return None if saved is None else saved.details
 
 
-def _file(svc: Services, store: Store, filing: EInvoicing, account_id: str, kind: str,
+def _file(svc: Services, store: Store, setup: EInvoicing, account_id: str, kind: str,
           document_id: str, document: EInvoiceDocument) -> EInvoice:
-    made = filing.build(filing.seller, document, store.next_sdi_progressive())
+    made = setup.build(setup.seller, document, store.next_sdi_progressive())
     file = EInvoice(new_id("einv"), account_id, kind, document_id, document.number,
                     made.file_name, made.content, svc.now())
     store.add_einvoice(file)
@@ -74,8 +75,8 @@ def _skip(svc: Services, store: Store, account_id: str, number: str) -> None:
 
 def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice) -> None:
     """Make the invoice's FatturaPA file (TD01), if the seller files e-invoices."""
-    filing = _filing(svc)
-    if filing is None:
+    setup = filing(svc)
+    if setup is None:
         return
     customer = _customer(store, account.id, invoice.customer)
     if customer is None or not invoice.tax_lines:
@@ -91,7 +92,7 @@ def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice
         stamp_duty=from_minor(stamp_duty_of(svc, invoice.tax_lines, invoice.currency,
                                             invoice.issued_on)),
         payment=_payment(account, invoice))
-    _file(svc, store, filing, account.id, INVOICE, invoice.id, document)
+    _file(svc, store, setup, account.id, INVOICE, invoice.id, document)
 
 
 def stamp_duty_of(svc: Services, tax_lines: Sequence[InvoiceTaxLine], currency: str,
@@ -120,8 +121,8 @@ def _payment(account: Account, invoice: Invoice) -> EInvoicePayment | None:
 
 def file_credit_note(svc: Services, store: Store, note: CreditNote) -> None:
     """Make the credit note's FatturaPA file (TD04, naming the invoice it corrects)."""
-    filing = _filing(svc)
-    if filing is None:
+    setup = filing(svc)
+    if setup is None:
         return
     customer = _customer(store, note.account_id, note.customer)
     if customer is None or not note.tax_lines:
@@ -135,7 +136,7 @@ def file_credit_note(svc: Services, store: Store, note: CreditNote) -> None:
         from_minor(note.total), stamp_duty=from_minor(note.stamp_duty),
         corrects=CorrectedInvoice(note.invoice_number, note.invoice_date),
         reason=CAUSALI.get(note.reason))
-    _file(svc, store, filing, note.account_id, CREDIT_NOTE, note.id, document)
+    _file(svc, store, setup, note.account_id, CREDIT_NOTE, note.id, document)
 
 
 # -- after the commit: to the intermediary, and SDI's answers back ----------------------------
