@@ -3,6 +3,7 @@ test clock that the tests move."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,11 +17,13 @@ from canone.billing.parties import BillingDetails
 from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
+from canone.integrations.vies import FakeVies
 from canone.services import accounts, collection, renewal
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card
 from canone.services.records import Account, Invoice, LedgerEntry, Payment, Subscription, User
+from canone.services.sellers import seller_in_effect
 from clocks import TestClock
 
 GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
@@ -72,6 +75,13 @@ def make_services(database: Database, clock: TestClock, gateway_path: Path) -> S
 @pytest.fixture
 def svc(database: Database, clock: TestClock, tmp_path: Path) -> Services:
     return make_services(database, clock, tmp_path / "sandbox.db")
+
+
+@pytest.fixture
+def taxed(svc: Services) -> Services:
+    """Services with the demo seller (Italian, OSS-registered: SPEC §8) and the test VIES,
+    which confirms every VAT id with a valid checksum."""
+    return dataclasses.replace(svc, seller=seller_in_effect(None), vies=FakeVies())
 
 
 @pytest.fixture

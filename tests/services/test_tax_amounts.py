@@ -10,38 +10,20 @@ from decimal import Decimal
 
 import pytest
 
-from canone.billing.parties import Address, BillingDetails
-from canone.integrations.vies import FakeVies
+from canone.billing.parties import BillingDetails
 from canone.services import billing_details, quotes, renewal, subscriptions
 from canone.services.context import Services
 from canone.services.errors import StaleQuote
-from canone.services.sellers import seller_in_effect
 
 from .conftest import admin_of, at, balance, config, invoices, ledger, payments, sign_up
-
-ITALIAN_BUSINESS = BillingDetails(
-    "business", "Officina Verde S.r.l.", Address("Via Tortona 27", "20144", "Milano", "MI", "IT"),
-    vat_id="IT05182730159", sdi_code="KRX5Q7A")
-ITALIAN_CONSUMER = BillingDetails(
-    "consumer", "Lucia Bellavista", Address("Via dei Neri 12", "50122", "Firenze", "FI", "IT"),
-    tax_code="BLLLCU82C54D612L")
-GERMAN_BUSINESS = BillingDetails(
-    "business", "Lumen Analytics GmbH", Address("Torstraße 109", "10119", "Berlin", None, "DE"),
-    vat_id="DE814937267")
-FRENCH_CONSUMER = BillingDetails(
-    "consumer", "Camille Laurent", Address("12 rue des Capucins", "69001", "Lyon", None, "FR"))
-US_BUSINESS = BillingDetails(
-    "business", "Northwind Outfitters Inc.",
-    Address("350 Fifth Avenue", "10118", "New York", "NY", "US"), vat_id="94-3172856")
-US_CONSUMER = BillingDetails(
-    "consumer", "John Appleseed", Address("1 Infinite Loop", "95014", "Cupertino", "CA", "US"))
-
-
-@pytest.fixture
-def taxed(svc: Services) -> Services:
-    """Services with the demo seller (Italian, OSS-registered) and the test VIES, which
-    confirms every VAT id with a valid checksum."""
-    return dataclasses.replace(svc, seller=seller_in_effect(None), vies=FakeVies())
+from .tax_cases import (
+    FRENCH_CONSUMER,
+    GERMAN_BUSINESS,
+    ITALIAN_BUSINESS,
+    ITALIAN_CONSUMER,
+    US_BUSINESS,
+    US_CONSUMER,
+)
 
 
 def _upgrade_quote(svc: Services, clock, details: BillingDetails | None) -> tuple[str, object]:

@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "bill_to": "Bill to",
         "description": "Description",
         "amount": "Amount",
+        "subtotal": "Subtotal (net)",
         "total": "Total",
         "credit_applied": "Credit applied",
         "amount_paid": "Amount paid",
@@ -57,6 +58,7 @@ LABELS: dict[str, dict[str, str]] = {
         "bill_to": "Intestata a",
         "description": "Descrizione",
         "amount": "Importo",
+        "subtotal": "Imponibile",
         "total": "Totale",
         "credit_applied": "Credito applicato",
         "amount_paid": "Importo pagato",
@@ -187,6 +189,8 @@ class PdfInvoiceRenderer:
         pdf.set_font(FONT, "B", 10)
         pdf.multi_cell(0, 5.5, doc.buyer_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(FONT, "", 9)
+        for line in doc.buyer_lines:  # address and ids, as issued
+            pdf.multi_cell(0, 4.8, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.cell(0, 5, doc.buyer_email, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(8)
 
@@ -209,24 +213,29 @@ class PdfInvoiceRenderer:
         pdf.ln(4)
 
     def _totals(self, pdf: FPDF, doc: InvoiceDocument, fmt: InvoiceFormat) -> None:
-        rows = [
+        taxes: list[tuple[str, Decimal]] = []
+        if doc.subtotal is not None:  # net, then each rate's tax, then the gross total
+            taxes = [(fmt.labels["subtotal"], doc.subtotal)]
+            taxes += [(f"{t.label} ({fmt.money(t.taxable)})", t.amount) for t in doc.tax_lines]
+        rows = [*taxes] + [(fmt.labels[key], amount) for key, amount in (
             ("total", doc.total),
             ("credit_applied", doc.credit_applied),
             ("amount_paid", doc.amount_paid),
             ("amount_due", doc.amount_due),
-        ]
-        label_x = pdf.w - pdf.r_margin - 100
+        )]
+        strong = {fmt.labels["total"], fmt.labels["amount_due"]}
+        label_x = pdf.w - pdf.r_margin - 120
         if pdf.will_page_break(6.5 * (len(rows) + 1)):
             pdf.add_page()  # keep the totals together, with the status
-        for key, amount in rows:
-            strong = key in ("total", "amount_due")
-            pdf.set_font(FONT, "B" if strong else "", 10 if strong else 9.5)
+        for label, amount in rows:
+            bold = label in strong
+            pdf.set_font(FONT, "B" if bold else "", 10 if bold else 9.5)
             pdf.set_x(label_x)
-            pdf.cell(60, 6.5, fmt.labels[key], align="R")
+            pdf.cell(80, 6.5, label, align="R")
             pdf.cell(40, 6.5, fmt.money(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_x(label_x)
         pdf.set_font(FONT, "", 9.5)
-        pdf.cell(60, 6.5, fmt.labels["status"], align="R")
+        pdf.cell(80, 6.5, fmt.labels["status"], align="R")
         pdf.set_font(FONT, "B", 9.5)
         pdf.cell(40, 6.5, fmt.status(doc.status), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(6)

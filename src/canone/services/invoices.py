@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 from canone.billing.money import from_minor
+from canone.services import document_texts
 from canone.services.access import Actor, load_account, primary_admin_of, require_billing
-from canone.services.context import Services, local_date
+from canone.services.context import Services
 from canone.services.errors import NotFound, existing
 from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
 from canone.services.records import Account, Invoice, LedgerEntry
@@ -83,21 +84,33 @@ def document_of(store: Store, invoice: Invoice, account: Account,
                 seller_name: str = SELLER_NAME,
                 seller_address: tuple[str, ...] = SELLER_ADDRESS) -> InvoiceDocument:
     """The printable document of an invoice the caller already may see (no access check):
-    for the outbox, which attaches it to purchase confirmations and receipts."""
+    for the outbox, which attaches it to purchase confirmations and receipts. The parties
+    are those the invoice was issued with (`seller_name` and `seller_address` stand in for
+    an invoice issued before canone kept its seller)."""
     admin = primary_admin_of(store, account.id)
     locale = account.locale
+    seller, customer = invoice.seller, invoice.customer
+    if seller is not None:
+        seller_name = seller.legal_name
+        seller_address = document_texts.seller_lines(seller, locale)
+    taxed = bool(invoice.tax_lines)
     return InvoiceDocument(
         locale=locale, currency=invoice.currency, number=invoice.number,
-        issued_on=local_date(invoice.issued_at, account.timezone),
+        issued_on=invoice.issued_on,
         period_start=invoice.period_start, period_end=invoice.period_end,
         seller_name=seller_name, seller_address=seller_address,
-        buyer_name=account.name, buyer_email=admin.email if admin else "",
+        buyer_name=customer.legal_name if customer else account.name,
+        buyer_email=admin.email if admin else "",
+        buyer_lines=document_texts.customer_lines(customer, locale) if customer else (),
         lines=tuple(DocumentLine(describe_line(line.key, line.description, locale),
                                  from_minor(line.amount))
                     for line in invoice.lines),
+        subtotal=from_minor(invoice.subtotal) if taxed else None,
+        tax_lines=document_texts.tax_rows(invoice.tax_lines, locale),
         total=from_minor(invoice.total), credit_applied=from_minor(invoice.credit_applied),
         amount_paid=from_minor(invoice.amount_paid), amount_due=from_minor(invoice.amount_due),
-        status=invoice.status)
+        status=invoice.status,
+        notes=document_texts.legal_notes(invoice.tax_lines, invoice.currency, locale))
 
 
 # -- line descriptions in the account's language ------------------------------------------

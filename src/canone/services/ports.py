@@ -237,6 +237,13 @@ class DocumentLine:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentTaxLine:
+    label: str  # "IVA 22 %", "VAT FR 20 %", "VAT 0 %"
+    taxable: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceDocument:
     """Everything printed on an invoice, already in the account's language except amounts
     and dates, which the renderer formats for `locale`."""
@@ -257,7 +264,12 @@ class InvoiceDocument:
     amount_paid: Decimal
     amount_due: Decimal
     status: str
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # legal notes first (reverse charge, …)
+    # SPEC §8: the customer's address and ids under `buyer_name`; with `subtotal` set, the
+    # totals show the net subtotal and one row per tax rate before the (gross) total.
+    buyer_lines: tuple[str, ...] = field(default=())
+    subtotal: Decimal | None = None
+    tax_lines: tuple[DocumentTaxLine, ...] = field(default=())
 
 
 class InvoiceRenderer(Protocol):
