@@ -11,6 +11,7 @@ makes its FatturaPA file when the seller files e-invoices.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -18,28 +19,33 @@ from typing import Any
 
 from canone.billing.credit_notes import credit_treatment, left_to_credit, net_of_gross
 from canone.billing.errors import InvalidField
-from canone.billing.money import from_minor, to_minor
+from canone.billing.money import ZERO, from_minor, to_minor
 from canone.billing.pricing import Line
 from canone.billing.seller import document_date
 from canone.billing.tax import TaxTreatment
-from canone.services import einvoice_files, taxation
+from canone.services import document_texts, einvoice_files, taxation
+from canone.services.access import Actor, load_account, primary_admin_of, require_billing
 from canone.services.context import Services, new_id, record_change
 from canone.services.documents import (
     REASONS,
+    REFUND,
+    SUPERSEDED_PAYMENT,
     TO_BALANCE,
     TO_CARD,
     UNUSED_TIME,
     CreditNote,
     CreditNoteLine,
 )
-from canone.services.errors import existing
+from canone.services.errors import NotFound, existing
+from canone.services.invoices import SELLER_ADDRESS, SELLER_NAME
+from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
 from canone.services.records import Account, Invoice, LedgerEntry
 from canone.services.store import Store
 
 DESCRIPTIONS = {
     UNUSED_TIME: "Unused time credited after a plan change",
-    "superseded_payment": "Payment for a plan change that another change overtook",
-    "refund": "Refund",
+    SUPERSEDED_PAYMENT: "Payment for a plan change that another change overtook",
+    REFUND: "Refund",
 }
 
 
@@ -170,3 +176,83 @@ def _billing(store: Store, account_id: str, day: date) -> list[Invoice]:
             and i.total > 0]
 
 
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+_IT_DESCRIPTIONS = {UNUSED_TIME: "Tempo non usato accreditato dopo un cambio di piano",
+                    SUPERSEDED_PAYMENT: "Pagamento di un cambio di piano superato da un altro",
+                    REFUND: "Rimborso"}
+_REQUEST = re.compile(r"change request (req_\w+)$")
+
+
+def describe(line: CreditNoteLine, locale: str) -> str:
+    """A credit note line's text in `locale`, from its key (the reason) and English text."""
+    if locale != "it" or line.key not in _IT_DESCRIPTIONS:
+        return line.description
+    request = _REQUEST.search(line.description)
+    text = _IT_DESCRIPTIONS[line.key]
+    return f"{text} (richiesta di modifica {request.group(1)})" if request else text
+
+
+def credit_notes_of(svc: Services, actor: Actor, account_id: str, limit: int = 50,
+                    after: str | None = None) -> list[CreditNote]:
+    """Newest first; `after` is the id of the last credit note of the previous page."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "see credit notes")
+        if after is not None:
+            previous = store.get_credit_note(after)
+            if previous is None or previous.account_id != account_id:
+                raise NotFound(f"no credit note {after} on account {account_id}")
+        return store.credit_notes_of(account_id, limit, after)
+
+
+def credit_note(svc: Services, actor: Actor, account_id: str, credit_note_id: str
+                ) -> CreditNote:
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "see credit notes")
+        found = store.get_credit_note(credit_note_id)
+    if found is None or found.account_id != account_id:
+        raise NotFound(f"no credit note {credit_note_id} on account {account_id}")
+    return found
+
+
+def credit_note_pdf(svc: Services, actor: Actor, account_id: str, credit_note_id: str,
+                    renderer: InvoiceRenderer) -> tuple[CreditNote, str, bytes]:
+    """The credit note, its file name and its PDF in the account's language."""
+    note = credit_note(svc, actor, account_id, credit_note_id)
+    with svc.database.read() as store:
+        account = existing(store.get_account(account_id), "account")
+        invoice = existing(store.get_invoice(note.invoice_id), "invoice")
+        document = document_of(store, note, invoice, account)
+    word = "nota-di-credito" if account.locale == "it" else "credit-note"
+    return note, f"{word}-{note.number}.pdf", renderer.render(document)
+
+
+def document_of(store: Store, note: CreditNote, invoice: Invoice, account: Account
+                ) -> InvoiceDocument:
+    """What a credit note's PDF prints: the parties of the invoice it corrects, its lines,
+    its tax per rate and legal notes, and where the money went."""
+    admin = primary_admin_of(store, account.id)
+    locale = account.locale
+    seller, customer = invoice.seller, note.customer
+    taxed = bool(note.tax_lines)
+    return InvoiceDocument(
+        locale=locale, currency=note.currency, number=note.number, issued_on=note.issued_on,
+        period_start=None, period_end=None,
+        seller_name=seller.legal_name if seller else SELLER_NAME,
+        seller_address=document_texts.seller_lines(seller, locale) if seller
+        else SELLER_ADDRESS,
+        buyer_name=customer.legal_name if customer else account.name,
+        buyer_email=admin.email if admin else "",
+        buyer_lines=document_texts.customer_lines(customer, locale) if customer else (),
+        lines=tuple(DocumentLine(describe(line, locale), from_minor(line.amount))
+                    for line in note.lines),
+        subtotal=from_minor(note.subtotal) if taxed else None,
+        tax_lines=document_texts.tax_rows(note.tax_lines, locale),
+        total=from_minor(note.total), credit_applied=ZERO, amount_paid=ZERO, amount_due=ZERO,
+        status="credited" if note.settlement == TO_BALANCE else "refunded",
+        notes=document_texts.legal_notes(note.tax_lines, note.currency, locale),
+        kind="credit_note", corrects=(note.invoice_number, note.invoice_date))

@@ -191,6 +191,16 @@ def einvoice_of(svc: Services, actor: Actor, account_id: str, document_id: str) 
     return found
 
 
+def files_of(svc: Services, actor: Actor, account_id: str, document_ids: Sequence[str]
+             ) -> dict[str, EInvoice]:
+    """The files of these documents of the account, by document id (those that have one)."""
+    with svc.database.read() as store:
+        load_account(store, actor, account_id)
+        require_billing(store, actor, account_id, "see invoices")
+        found = store.einvoices_of(document_ids)
+    return {k: f for k, f in found.items() if f.account_id == account_id}
+
+
 def files_since(svc: Services, actor: Actor, since: date) -> list[EInvoice]:
     """Every file made since `since` (midnight UTC), oldest first: for conservation."""
     require_staff(actor, "export e-invoices")

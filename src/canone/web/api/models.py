@@ -204,6 +204,14 @@ class SubscriptionOut(BaseModel):
     version: int
 
 
+class AddressOut(BaseModel):
+    street: str
+    postcode: str
+    city: str
+    province: str | None
+    country: str
+
+
 class InvoiceOut(BaseModel):
     id: str
     account_id: str
@@ -318,6 +326,7 @@ class LedgerEntryOut(BaseModel):
     amount: Amount = Field(description="+ credit granted, − credit used")
     description: str
     invoice_id: str | None
+    credit_note_id: str | None = Field(description="The credit note that granted it.")
     created_at: datetime
 
 
