@@ -125,10 +125,15 @@ def get_credit_note(account_id: AccountId, credit_note_id: CreditNoteId, actor: 
     return credit_note_view(note, files.get(note.id))
 
 
-PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-             "description": "The credit note as a PDF, in the account's language."}}
-XML: dict[int | str, dict[str, Any]] = {200: {"content": {"application/xml": {"schema": {"type": "string"}}},
-             "description": "The FatturaPA 1.2.2 file, as handed to SDI."}}
+def _file_response(media_type: str, schema: dict[str, str], description: str
+                   ) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {"schema": schema}}, "description": description}}
+
+
+PDF = _file_response("application/pdf", {"type": "string", "format": "binary"},
+                     "The credit note as a PDF, in the account's language.")
+XML = _file_response("application/xml", {"type": "string"},
+                     "The FatturaPA 1.2.2 file, as handed to SDI.")
 
 
 @router.get("/accounts/{account_id}/credit-notes/{credit_note_id}/pdf",
