@@ -134,3 +134,20 @@ def test_sign_up_without_billing_details_is_a_422_naming_the_fields(
     assert fields == ["billing_details.kind", "billing_details.legal_name",
                       "billing_details.address.street", "billing_details.address.postcode",
                       "billing_details.address.city", "billing_details.address.country"]
+
+
+def test_the_credit_note_pdf_is_in_italian_for_an_italian_account(client: TestClient,
+                                                                  operator_key: str) -> None:
+    account = sign_up(client, operator_key, currency="EUR", locale="it",
+                      billing_details=OFFICINA, subscription=config(tier="pro", currency="EUR"))
+    apply_cheaper_plan_now(client, operator_key, account["id"])
+    note = get(client, operator_key, f"/accounts/{account['id']}/credit-notes").json()["data"][0]
+
+    pdf = get(client, operator_key, note["pdf_url"].removeprefix(API))
+
+    assert 'filename="nota-di-credito-NC-2026-000001.pdf"' in pdf.headers["content-disposition"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    for printed in ("Nota di credito", "Rettifica la fattura", "01/04/2026",
+                    "Tempo non usato accreditato dopo un cambio di piano", "Imponibile",
+                    "IVA 22 %", "18,30", "Accreditata sul saldo del conto"):
+        assert printed in text, printed

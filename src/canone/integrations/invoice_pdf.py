@@ -31,8 +31,8 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Invoice",
         "title.credit_note": "Credit note",
         "corrects": "Corrects invoice",
-        "status.credited": "Credited to the account balance",
-        "status.refunded": "Refunded to the card",
+        "status.to_balance": "Credited to the account balance",
+        "status.to_card": "Refunded to the card",
         "number": "Number",
         "issued_on": "Issue date",
         "period": "Period",
@@ -58,8 +58,8 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Fattura",
         "title.credit_note": "Nota di credito",
         "corrects": "Rettifica la fattura",
-        "status.credited": "Accreditata sul saldo del conto",
-        "status.refunded": "Rimborsata sulla carta",
+        "status.to_balance": "Accreditata sul saldo del conto",
+        "status.to_card": "Rimborsata sulla carta",
         "number": "Numero",
         "issued_on": "Data di emissione",
         "period": "Periodo",
@@ -248,10 +248,14 @@ class PdfInvoiceRenderer:
             pdf.cell(80, 6.5, label, align="R")
             pdf.cell(40, 6.5, fmt.money(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_x(label_x)
-        pdf.set_font(FONT, "", 9.5)
-        pdf.cell(80, 6.5, fmt.labels["status"], align="R")
+        status = fmt.status(doc.status)
         pdf.set_font(FONT, "B", 9.5)
-        pdf.cell(40, 6.5, fmt.status(doc.status), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # A credit note's status says where the money went: a phrase wider than an amount.
+        width = max(40, pdf.get_string_width(status) + 6)
+        pdf.set_font(FONT, "", 9.5)
+        pdf.cell(120 - width, 6.5, fmt.labels["status"], align="R")
+        pdf.set_font(FONT, "B", 9.5)
+        pdf.cell(width, 6.5, status, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(6)
 
     def _notes(self, pdf: FPDF, doc: InvoiceDocument, fmt: InvoiceFormat) -> None:

@@ -253,6 +253,6 @@ def document_of(store: Store, note: CreditNote, invoice: Invoice, account: Accou
         subtotal=from_minor(note.subtotal) if taxed else None,
         tax_lines=document_texts.tax_rows(note.tax_lines, locale),
         total=from_minor(note.total), credit_applied=ZERO, amount_paid=ZERO, amount_due=ZERO,
-        status="credited" if note.settlement == TO_BALANCE else "refunded",
+        status=f"to_{note.settlement}",  # to_balance or to_card: where the money went
         notes=document_texts.legal_notes(note.tax_lines, note.currency, locale),
         kind="credit_note", corrects=(note.invoice_number, note.invoice_date))
