@@ -86,7 +86,7 @@ def test_apply_now_credits_the_unused_part_to_the_ledger(staff: TestClient,
     entries = ledger(svc, ada.account_id)
     assert [(e.amount, e.currency) for e in entries] == [(1500, "USD")]
     with svc.database.read() as store:
-        [note] = store.credit_notes_of(ada.account_id, 10, None)
+        [note] = store.documents.credit_notes_of(ada.account_id, 10, None)
     assert (entries[0].credit_note_id, note.source_id) == (note.id, request.id)
     sub = subscription(svc, ada.account_id)
     assert sub.config == plan(tier="plus") and sub.pending is None
@@ -104,7 +104,7 @@ def test_apply_now_of_a_dearer_plan_invoices_the_difference(staff: TestClient,
     assert "Due now (invoiced, collected from the card on file)" in page.text
     act(staff, request.id, "apply_now")
     with svc.database.transaction() as store:
-        invoices = store.invoices_of(ada.account_id, 10, None)
+        invoices = store.invoices.of_account(ada.account_id, 10, None)
     request_invoice = next(i for i in invoices if i.kind == "request")
     assert request_invoice.total == 1500  # −24.50 + 39.50
     assert ledger(svc, ada.account_id) == []

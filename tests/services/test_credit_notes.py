@@ -26,7 +26,8 @@ from .conftest import SUPPORT, admin_of, at, balance, config, invoices, ledger, 
 def notes_of(svc, account_id: str):
     """Oldest first."""
     with svc.database.read() as store:
-        return sorted(store.credit_notes_of(account_id, 1000, None), key=lambda n: n.number)
+        found = store.documents.credit_notes_of(account_id, 1000, None)
+    return sorted(found, key=lambda n: n.number)
 
 
 def give_back(svc, invoice: Invoice, amount: int, **kwargs):
@@ -136,10 +137,10 @@ def test_the_net_of_a_gross_amount_is_the_largest_that_does_not_exceed_it(
 def test_credit_notes_never_exceed_what_their_invoice_has_left(signed_up, asked) -> None:
     svc, account_id = signed_up
     with svc.database.transaction() as store:
-        template = store.invoices_of(account_id, 1, None)[0]
+        template = store.invoices.of_account(account_id, 1, None)[0]
         invoice = template.but(id=f"inv_{len(asked)}_{sum(asked)}_{id(asked)}",
-                               number=store.next_invoice_number(2099))
-        store.add_invoice(invoice)
+                               number=store.invoices.next_number(2099))
+        store.invoices.add(invoice)
     left = invoice.total
     for amount in asked:
         if amount <= left:
@@ -149,7 +150,7 @@ def test_credit_notes_never_exceed_what_their_invoice_has_left(signed_up, asked)
             with pytest.raises(InvalidField):
                 give_back(svc, invoice, amount)
     with svc.database.read() as store:
-        issued = store.credit_notes_of_invoice(invoice.id)
+        issued = store.documents.credit_notes_of_invoice(invoice.id)
     assert sum(n.total for n in issued) == invoice.total - left <= invoice.total
     assert [n.total for n in issued] == _accepted(asked, invoice.total)
 

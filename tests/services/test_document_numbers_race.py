@@ -47,8 +47,8 @@ def test_invoices_and_credit_notes_stay_gapless_when_issued_at_once(pg_svc, cloc
     assert note_numbers == [f"NC-2026-{n:06d}" for n in range(1, 7)]
     with svc.database.read() as store:
         stored = sorted(n.number for a in accounts
-                        for n in store.credit_notes_of(a, 100, None))
-        issued = sorted(i.number for a in accounts for i in store.invoices_of(a, 100, None))
+                        for n in store.documents.credit_notes_of(a, 100, None))
+        issued = sorted(i.number for a in accounts for i in store.invoices.of_account(a, 100, None))
     assert stored == note_numbers
     assert issued == [f"2026-{n:06d}" for n in range(1, 25)]
 

@@ -86,7 +86,7 @@ def filing(svc: Services, tmp_path: Path) -> Services:
 
 def files(svc: Services) -> list:
     with svc.database.read() as store:
-        return store.einvoices_since(at(2000, 1, 1))
+        return store.documents.einvoices_since(at(2000, 1, 1))
 
 
 @pytest.mark.parametrize("currency", ["EUR", "USD"])

@@ -85,7 +85,7 @@ def test_applied_now_credits_the_unused_part_to_the_ledger(svc, clock) -> None:
     # 79 → 49 for 15 of 30 days: −39.50 + 24.50 = 15.00 credited.
     # A credit note gives it back against the sign-up invoice; the entry points at it.
     with svc.database.read() as store:
-        [note] = store.credit_notes_of(signed.account.id, 10, None)
+        [note] = store.documents.credit_notes_of(signed.account.id, 10, None)
     assert (note.number, note.invoice_number, note.total, note.source_id) == (
         "NC-2026-000001", "2026-000001", 1500, request.id)
     assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)] == [

@@ -100,7 +100,7 @@ def test_without_vies_a_german_business_pays_german_vat_through_oss(taxed, clock
 def test_the_credit_balance_pays_part_of_an_upgrade_like_a_payment(taxed, clock) -> None:
     account_id, _ = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
     with taxed.database.transaction() as store:
-        account = store.get_account(account_id)
+        account = store.accounts.get(account_id)
         subscriptions.credit(taxed, store, account, 2000, "Goodwill", None)
     ada = admin_of(taxed, account_id)
     quote = quotes.preview(taxed, ada, account_id, config(tier="enterprise", currency="EUR"))
@@ -119,7 +119,7 @@ def test_the_credit_balance_pays_part_of_an_upgrade_like_a_payment(taxed, clock)
 def test_a_balance_that_covers_the_upgrade_charges_the_card_nothing(taxed, clock) -> None:
     account_id, _ = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
     with taxed.database.transaction() as store:
-        subscriptions.credit(taxed, store, store.get_account(account_id), 10_000, "Goodwill",
+        subscriptions.credit(taxed, store, store.accounts.get(account_id), 10_000, "Goodwill",
                              None)
     ada = admin_of(taxed, account_id)
     quote = quotes.preview(taxed, ada, account_id, config(tier="enterprise", currency="EUR"))
@@ -152,7 +152,7 @@ def test_a_changed_tax_situation_after_the_preview_refuses_the_confirmation(taxe
 def test_a_changed_balance_after_the_preview_refuses_the_confirmation(taxed, clock) -> None:
     account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
     with taxed.database.transaction() as store:
-        subscriptions.credit(taxed, store, store.get_account(account_id), 500, "Goodwill", None)
+        subscriptions.credit(taxed, store, store.accounts.get(account_id), 500, "Goodwill", None)
     with pytest.raises(StaleQuote):
         quotes.confirm(taxed, admin_of(taxed, account_id), account_id, quote.token)
 
@@ -166,7 +166,7 @@ def test_sign_up_and_renewal_are_taxed_the_same_way(taxed, clock) -> None:
                                                                             5978)
     billing_details.save(taxed, admin_of(taxed, account_id), account_id, FRENCH_CONSUMER)
     with taxed.database.transaction() as store:
-        subscriptions.credit(taxed, store, store.get_account(account_id), 1000, "Goodwill",
+        subscriptions.credit(taxed, store, store.accounts.get(account_id), 1000, "Goodwill",
                              None)
 
     clock.set(at(2026, 5, 1, 1))

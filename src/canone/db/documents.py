@@ -1,5 +1,5 @@
-"""The part of `SqlStore` that keeps credit notes, their gapless series, and the FatturaPA
-file of every document with SDI's answer (SPEC §8)."""
+"""`SqlDocuments`: credit notes, their gapless series, and the FatturaPA file of every
+document with SDI's answer (SPEC §8)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _einvoice_of(r: Row[Any]) -> EInvoice:
     return EInvoice(**{**fields, "content": bytes(fields["content"])})
 
 
-class DocumentQueries(Queries):
+class SqlDocuments(Queries):
     # -- counters ---------------------------------------------------------------------
 
     def _bump(self, name: str) -> int:

@@ -24,6 +24,8 @@ from canone.services.records import (
     InvoiceLine,
     InvoiceTaxLine,
     LedgerEntry,
+    Notification,
+    OutboxItem,
     Payment,
     PaymentIntent,
     RequestEvent,
@@ -35,7 +37,6 @@ from canone.services.records import (
     WebhookEndpoint,
     WebSession,
 )
-from canone.services.store import Notification, OutboxItem
 
 Values = dict[str, Any]
 

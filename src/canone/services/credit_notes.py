@@ -56,7 +56,7 @@ def seller_date(svc: Services) -> date:
 
 def left_on(store: Store, invoice: Invoice) -> int:
     """What `invoice` has left to give back, gross, in minor units."""
-    credited = [from_minor(n.total) for n in store.credit_notes_of_invoice(invoice.id)]
+    credited = [from_minor(n.total) for n in store.documents.credit_notes_of_invoice(invoice.id)]
     return to_minor(left_to_credit(from_minor(invoice.total), credited))
 
 
@@ -75,7 +75,7 @@ def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
         raise InvalidField("settlement", f"must be {TO_BALANCE} or {TO_CARD}")
     if not lines or any(line.amount <= 0 for line in lines):
         raise InvalidField("lines", "a credit note lists positive amounts, at least one")
-    account = existing(store.get_account(invoice.account_id), "account")
+    account = existing(store.accounts.get(invoice.account_id), "account")
     on = seller_date(svc)
     money = taxation.amounts([Line(line.key, line.description, from_minor(line.amount))
                               for line in lines], _treatment(invoice, on))
@@ -88,14 +88,14 @@ def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
     note = CreditNote(
         id=new_id("cn"), account_id=account.id, invoice_id=invoice.id,
         invoice_number=invoice.number, invoice_date=invoice.issued_on,
-        number=store.next_credit_note_number(on.year), reason=reason, settlement=settlement,
-        currency=invoice.currency, issued_at=svc.now(), issued_on=on, lines=tuple(lines),
+        number=store.documents.next_credit_note_number(on.year), reason=reason,
+        settlement=settlement, currency=invoice.currency, issued_at=svc.now(), issued_on=on, lines=tuple(lines),
         subtotal=money.subtotal, tax_lines=money.tax_lines, total=total,
         customer=invoice.customer, source_id=source_id,
         stamp_duty=einvoice_files.stamp_duty_of(svc, money.tax_lines, invoice.currency, on))
-    store.add_credit_note(note)
+    store.documents.add_credit_note(note)
     if settlement == TO_BALANCE:
-        store.add_ledger_entry(LedgerEntry(
+        store.ledger.add(LedgerEntry(
             new_id("led"), account.id, total, account.currency,
             f"Credit note {note.number} for invoice {invoice.number}", invoice.id,
             svc.now(), credit_note_id=note.id))
@@ -163,7 +163,7 @@ def credit_unused_time(svc: Services, store: Store, account: Account, net: Decim
                                            UNUSED_TIME, source_id=source_id))
             remaining -= take
     if remaining > 0:
-        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, remaining,
+        store.ledger.add(LedgerEntry(new_id("led"), account.id, remaining,
                                            account.currency, description, None, svc.now()))
     return notes
 
@@ -171,7 +171,7 @@ def credit_unused_time(svc: Services, store: Store, account: Account, net: Decim
 def _billing(store: Store, account_id: str, day: date) -> list[Invoice]:
     """The account's invoices whose period runs past `day`, newest first: those that billed
     the time a change on `day` gives back."""
-    found = store.invoices_of(account_id, 100, None)
+    found = store.invoices.of_account(account_id, 100, None)
     return [i for i in found if i.period_end is not None and i.period_end > day
             and i.total > 0]
 
@@ -202,10 +202,10 @@ def credit_notes_of(svc: Services, actor: Actor, account_id: str, limit: int = 5
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see credit notes")
         if after is not None:
-            previous = store.get_credit_note(after)
+            previous = store.documents.get_credit_note(after)
             if previous is None or previous.account_id != account_id:
                 raise NotFound(f"no credit note {after} on account {account_id}")
-        return store.credit_notes_of(account_id, limit, after)
+        return store.documents.credit_notes_of(account_id, limit, after)
 
 
 def credit_note(svc: Services, actor: Actor, account_id: str, credit_note_id: str
@@ -213,7 +213,7 @@ def credit_note(svc: Services, actor: Actor, account_id: str, credit_note_id: st
     with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see credit notes")
-        found = store.get_credit_note(credit_note_id)
+        found = store.documents.get_credit_note(credit_note_id)
     if found is None or found.account_id != account_id:
         raise NotFound(f"no credit note {credit_note_id} on account {account_id}")
     return found
@@ -224,8 +224,8 @@ def credit_note_pdf(svc: Services, actor: Actor, account_id: str, credit_note_id
     """The credit note, its file name and its PDF in the account's language."""
     note = credit_note(svc, actor, account_id, credit_note_id)
     with svc.database.read() as store:
-        account = existing(store.get_account(account_id), "account")
-        invoice = existing(store.get_invoice(note.invoice_id), "invoice")
+        account = existing(store.accounts.get(account_id), "account")
+        invoice = existing(store.invoices.get(note.invoice_id), "invoice")
         document = document_of(store, note, invoice, account)
     word = "nota-di-credito" if account.locale == "it" else "credit-note"
     return note, f"{word}-{note.number}.pdf", renderer.render(document)

@@ -52,16 +52,16 @@ def _customer(store: Store, account_id: str, snapshot: BillingDetails | None
     one is filed with the account's details as they are now."""
     if snapshot is not None:
         return snapshot
-    saved = store.billing_details_of(account_id)
+    saved = store.accounts.billing_details_of(account_id)
     return None if saved is None else saved.details
 
 
 def _file(svc: Services, store: Store, setup: EInvoicing, account_id: str, kind: str,
           document_id: str, document: EInvoiceDocument) -> EInvoice:
-    made = setup.build(setup.seller, document, store.next_sdi_progressive())
+    made = setup.build(setup.seller, document, store.documents.next_sdi_progressive())
     file = EInvoice(new_id("einv"), account_id, kind, document_id, document.number,
                     made.file_name, made.content, svc.now())
-    store.add_einvoice(file)
+    store.documents.add_einvoice(file)
     return file
 
 
@@ -150,10 +150,10 @@ def hand_over(svc: Services, limit: int = 100) -> int:
     if filing is None:
         return 0
     with svc.database.transaction() as store:
-        files = store.einvoices_to_hand_over(limit)
+        files = store.documents.einvoices_to_hand_over(limit)
         for file in files:
             filing.outbox.hand_over(EInvoiceFile(file.file_name, file.content))
-            store.save_einvoice_state(file.but(state=HANDED_OVER))
+            store.documents.save_einvoice_state(file.but(state=HANDED_OVER))
     return len(files)
 
 
@@ -164,10 +164,11 @@ def read_receipts(svc: Services) -> int:
         return 0
     receipts = {r.file_name: r for r in filing.outbox.receipts()}
     with svc.database.transaction() as store:
-        waiting = store.einvoices_awaiting_sdi(sorted(receipts))
+        waiting = store.documents.einvoices_awaiting_sdi(sorted(receipts))
         for name, file in waiting.items():
             receipt = receipts[name]
-            store.save_einvoice_state(file.but(state=receipt.outcome, sdi=receipt_json(receipt)))
+            store.documents.save_einvoice_state(
+                file.but(state=receipt.outcome, sdi=receipt_json(receipt)))
     return len(waiting)
 
 
@@ -185,7 +186,7 @@ def einvoice_of(svc: Services, actor: Actor, account_id: str, document_id: str) 
     with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see invoices")
-        found = store.einvoice_of(document_id)
+        found = store.documents.einvoice_of(document_id)
     if found is None or found.account_id != account_id:
         raise NotFound(f"no e-invoice file for {document_id}")
     return found
@@ -197,7 +198,7 @@ def files_of(svc: Services, actor: Actor, account_id: str, document_ids: Sequenc
     with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see invoices")
-        found = store.einvoices_of(document_ids)
+        found = store.documents.einvoices_of(document_ids)
     return {k: f for k, f in found.items() if f.account_id == account_id}
 
 
@@ -206,5 +207,5 @@ def files_since(svc: Services, actor: Actor, since: date) -> list[EInvoice]:
     require_staff(actor, "export e-invoices")
     start = datetime(since.year, since.month, since.day, tzinfo=svc.now().tzinfo)
     with svc.database.read() as store:
-        return store.einvoices_since(start)
+        return store.documents.einvoices_since(start)
 

@@ -47,7 +47,7 @@ from canone.services.store import Store
 
 
 def current(svc: Services, store: Store, account: Account, lock: bool = False) -> Subscription:
-    sub = store.subscription_of(account.id, lock=lock)
+    sub = store.subscriptions.of_account(account.id, lock=lock)
     if sub is None:
         raise NotFound(f"account {account.id} has no subscription")
     if sub.status == CANCELLED:
@@ -71,7 +71,7 @@ def apply_change(svc: Services, store: Store, account: Account, sub: Subscriptio
     if change.new_anchor is not None:
         new = with_period(new, account.timezone, change.new_anchor, change.immediate.interval,
                           change.new_anchor)
-    store.save_subscription(new)
+    store.subscriptions.save(new)
     if change.immediate != sub.config:
         record_change(svc, store, account_id=account.id, actor=actor,
                       action=f"subscription.{why}", before=subscription_json(sub),
@@ -89,14 +89,14 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
     details now, with as much of the account's credit balance applied as it takes."""
     lines = tuple(lines)
     terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
-    money = taxation.amounts(lines, terms.treatment, store.balance_of(account.id))
+    money = taxation.amounts(lines, terms.treatment, store.ledger.balance_of(account.id))
     invoice = _new_invoice(svc, account, sub, kind, lines, start, end, new_id("inv"),
-                           store.next_invoice_number(terms.issued_on.year), terms, money,
+                           store.invoices.next_number(terms.issued_on.year), terms, money,
                            paid=False)
-    store.add_invoice(invoice)
+    store.invoices.add(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
     if money.credit_applied:
-        store.add_ledger_entry(LedgerEntry(
+        store.ledger.add(LedgerEntry(
             new_id("led"), account.id, -money.credit_applied, account.currency,
             f"Applied to invoice {invoice.number}", invoice.id, svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
@@ -121,23 +121,23 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     if intent.amount:  # an invoice the balance paid in full took nothing from the card
         record_payment(svc, store, intent, outcome, account.id, invoice_id)
     invoice = _new_invoice(svc, account, sub, kind, lines, start, end, invoice_id,
-                           store.next_invoice_number(terms.issued_on.year), terms, money,
+                           store.invoices.next_number(terms.issued_on.year), terms, money,
                            paid=True)
-    store.add_invoice(invoice)
+    store.invoices.add(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
     now = svc.now()
     if money.credit_applied:
-        store.add_ledger_entry(LedgerEntry(
+        store.ledger.add(LedgerEntry(
             new_id("led"), account.id, -money.credit_applied, account.currency,
             f"Applied to invoice {invoice.number}", invoice.id, now))
     data = invoice_event(invoice)
-    store.add_audits([
+    store.audit.add_many([
         AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
                    {"invoice": invoice.number, "total": invoice.total}, now),
         AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
                    {"invoice": invoice.number, "amount_paid": intent.amount}, now)])
-    store.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
-                      Event(new_id("evt"), "invoice.paid", account.id, data, now)])
+    store.outbox.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
+                             Event(new_id("evt"), "invoice.paid", account.id, data, now)])
     if admin is not None and email:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
@@ -186,7 +186,7 @@ def payment_failed(svc: Services, store: Store, intent: PaymentIntent, outcome: 
     """Record a failed charge (payment, audit, event); the account and what the event said,
     for the caller's email, which depends on what failed (an invoice, a plan change)."""
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
-    account = existing(store.get_account(account_id), "account")
+    account = existing(store.accounts.get(account_id), "account")
     record_payment(svc, store, intent, outcome, account.id, invoice.id if invoice else None)
     data: dict[str, object] = {
         "amount": intent.amount, "currency": intent.currency, "reason": outcome.status,
@@ -201,7 +201,7 @@ def credit(svc: Services, store: Store, account: Account, amount: int, descripti
     """Grant account credit (append-only ledger); used by the next invoices."""
     if amount <= 0:
         return
-    store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, amount, account.currency,
+    store.ledger.add(LedgerEntry(new_id("led"), account.id, amount, account.currency,
                                        description, invoice_id, svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="ledger.credited",
                   before=None, after={"amount": amount, "description": description},
@@ -224,7 +224,7 @@ def drop_pending(svc: Services, actor: Actor, account_id: str) -> Subscription:
         if sub.pending is None:
             raise InvalidTransition("There is no scheduled change to cancel.")
         new = sub.but(pending=None, version=sub.version + 1)
-        store.save_subscription(new)
+        store.subscriptions.save(new)
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="subscription.pending_dropped", before=subscription_json(sub),
                       after=subscription_json(new), event="subscription.changed")
@@ -243,7 +243,7 @@ def set_cancellation(svc: Services, actor: Actor, account_id: str, cancel: bool,
             raise InvalidTransition("The account is already set to cancel at period end."
                                     if cancel else "The account is not set to cancel.")
         new = sub.but(cancel_at_period_end=cancel, version=sub.version + 1)
-        store.save_subscription(new)
+        store.subscriptions.save(new)
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="subscription.cancel" if cancel else "subscription.resume",
                       before=subscription_json(sub),
@@ -255,7 +255,7 @@ def set_cancellation(svc: Services, actor: Actor, account_id: str, cancel: bool,
 def set_pending(svc: Services, store: Store, account: Account, sub: Subscription,
                 config: Configuration | None, actor: str) -> Subscription:
     new = sub.but(pending=config, version=sub.version + 1)
-    store.save_subscription(new)
+    store.subscriptions.save(new)
     record_change(svc, store, account_id=account.id, actor=actor,
                   action="subscription.change_scheduled", before=subscription_json(sub),
                   after=subscription_json(new), event="subscription.change_scheduled")
@@ -267,7 +267,7 @@ def subscription_of(svc: Services, actor: Actor, account_id: str) -> Subscriptio
     it)."""
     with svc.database.read() as store:
         load_account(store, actor, account_id)
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
         if sub is None:
             raise NotFound(f"account {account_id} has no subscription")
         return sub

@@ -89,7 +89,7 @@ def terms_of(seller: Seller | None, saved: AccountBillingDetails | None,
 def terms_of_account(seller: Seller | None, store: Store, account_id: str,
                      now: datetime) -> DocumentTerms:
     """The terms of a document issued now for an account, from its saved details."""
-    return terms_of(seller, store.billing_details_of(account_id), now)
+    return terms_of(seller, store.accounts.billing_details_of(account_id), now)
 
 
 def amounts(lines: Sequence[Line], treatment: TaxTreatment | None,
