@@ -72,8 +72,9 @@ def test_a_credit_note_is_listed_read_printed_and_filed(client: TestClient,
         "invoice_number": account["invoice"]["number"], "invoice_date": "2026-04-01",
         "reason": "unused_time", "settlement": "balance", "currency": "EUR",
         "issued_on": "2026-04-16", "subtotal": "15.00", "total": "18.30"}
-    assert note["tax_lines"] == [{"rule": "domestic", "rate": "22", "taxable": "15.00",
-                                  "amount": "3.30", "note": "VAT 22 %"}]
+    assert note["tax_lines"] == [{"rule": "domestic", "rate": "22.00", "country": "IT",
+                                  "taxable": "15.00", "amount": "3.30", "note": "VAT 22 %"}]
+    assert note["customer"]["vat_id"] == "IT00743110157"  # as the invoice it corrects
     assert note["einvoice"] == {
         "file_name": "IT12345670017_00002.xml", "state": "pending", "sdi_errors": [],
         "url": f"{API}/accounts/{account['id']}/credit-notes/{note['id']}/fatturapa.xml"}

@@ -24,6 +24,7 @@ from canone.services.access import Actor
 from canone.services.context import Services
 from canone.services.errors import PaymentPending
 from canone.services.ports import Card
+from canone.services.sellers import seller_in_effect
 
 
 def canone(env: dict[str, str], *args: str, cwd: Path | None = None
@@ -63,6 +64,7 @@ def test_clock_advance_is_refused_outside_test_mode(env) -> None:
 
 PLUS = Configuration("marketing", "plus", "month", "EUR", 1000, 1, ())
 TIMEOUT_CARD = Card("4000000000000119", 12, 2035, "123")  # taken, then the answer is lost
+SELLER = seller_in_effect(None)  # the seller a `canone` process uses without CANONE_SELLER
 
 
 def sign_up(svc: Services, email: str, card: Card) -> accounts.SignedUp:
@@ -82,7 +84,7 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
            "CANONE_TEST_MODE": "1", "CANONE_SECRET_KEY": "cli-test"}
     clock = StoredTestClock(database, SystemClock())
     svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test", settlements())
+                   default_catalog(), "cli-test", settlements(), seller=SELLER)
     set_clock(database, datetime(2030, 1, 1, 9, tzinfo=UTC))
     signed = sign_up(svc, "ada@example.com", Card("4242424242424242", 12, 2035, "123"))
     set_clock(database, datetime(2030, 1, 16, 9, tzinfo=UTC))
@@ -105,13 +107,14 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
         assert store.subscriptions.of_account(signed.account.id).config.seats == 3
         bea = store.people.user_by_email("bea@example.com")
         assert bea is not None
+        # Taxed as the CLI process taxes them (the same seller): Italian VAT, 22 %.
         assert [(i.kind, i.total, i.status)
                 for i in store.invoices.of_account(bea.account_id, 10, None)
-                ] == [("signup", 4900, "paid")]
-        assert [(i.kind, i.total, i.status)
+                ] == [("signup", 5978, "paid")]
+        assert [(i.kind, i.subtotal, i.total, i.status)
                 for i in store.invoices.of_account(signed.account.id, 10, None)] == [
-            ("upgrade", 1961, "paid"), ("signup", 4900, "paid")]
-    assert svc.gateway.total_charged() == 4900 + 1961 + 4900  # type: ignore[attr-defined]
+            ("upgrade", 1961, 2392, "paid"), ("signup", 4900, 5978, "paid")]
+    assert svc.gateway.total_charged() == 5978 + 2392 + 5978  # type: ignore[attr-defined]
 
 
 def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
@@ -122,7 +125,7 @@ def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
     database = Database(env["CANONE_DATABASE_URL"])
     clock = StoredTestClock(database, SystemClock())
     svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test", settlements())
+                   default_catalog(), "cli-test", settlements(), seller=SELLER)
     for minute in (0, 1):
         set_clock(database, datetime(2030, 1, 1, 9, minute, tzinfo=UTC))
         with pytest.raises(PaymentPending):
@@ -152,7 +155,7 @@ def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env
     database = Database(env["CANONE_DATABASE_URL"])
     clock = StoredTestClock(database, SystemClock())
     svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test", settlements())
+                   default_catalog(), "cli-test", settlements(), seller=SELLER)
     accounts.sign_up(svc, accounts.SignUp(
         name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email="ada@example.com", admin_name="Ada", admin_password="correct horse",
@@ -173,7 +176,7 @@ def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env
         user = store.people.user_by_email("ada@example.com")
         invoices = store.invoices.of_account(user.account_id, 10, None)
     assert [(i.number, i.total, i.status) for i in invoices] == [
-        ("2030-000002", 4900, "paid"), ("2030-000001", 4900, "paid")]
+        ("2030-000002", 5978, "paid"), ("2030-000001", 5978, "paid")]
     assert str(invoices[0].period_start) == "2030-02-15"
 
 

@@ -26,14 +26,17 @@ from playwright.sync_api import expect
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.billing.seller import Seller
 from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
+from canone.integrations.vies import FakeVies
 from canone.services import accounts
 from canone.services.access import Actor
 from canone.services.context import Services, new_id
 from canone.services.ports import Card
 from canone.services.records import ADMIN, USER, Staff
+from canone.services.sellers import seller_in_effect
 from canone.settings import Settings
 from canone.web.app import create_app
 from clocks import TestClock
@@ -65,15 +68,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("e2e")
+def _serve(folder: Path, seller: Seller | None = None) -> Iterator[Server]:
     database = Database(f"sqlite:///{folder / 'canone.db'}")
     database.migrate()
     clock = TestClock(BASE)
     gateway = SandboxGateway(folder / "sandbox.db", clock)
     services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16),
-                        settlements())
+                        settlements(), vies=FakeVies() if seller else None, seller=seller)
     settings = Settings(database_url=database.url, sandbox_path=str(folder / "sandbox.db"))
     port = _free_port()
     config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port,
@@ -90,6 +91,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     uv.should_exit = True
     thread.join(timeout=10)
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app without a seller: amounts stay net, as SPEC §4's examples give them."""
+    yield from _serve(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="session")
+def taxed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app with the demo seller (SPEC §8: documents are taxed) and the test VIES."""
+    yield from _serve(tmp_path_factory.mktemp("e2e-taxed"), seller_in_effect(None))
 
 
 @pytest.fixture(autouse=True)

@@ -167,7 +167,8 @@ def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,
 
 
 def invoice_event(invoice: Invoice) -> dict[str, object]:
-    return {"invoice_id": invoice.id, "number": invoice.number, "total": invoice.total,
+    return {"invoice_id": invoice.id, "number": invoice.number, "subtotal": invoice.subtotal,
+            "tax": invoice.tax, "total": invoice.total,
             "amount_paid": invoice.amount_paid, "currency": invoice.currency,
             "status": invoice.status}
 

@@ -28,6 +28,7 @@ from canone.billing.tax import (
     treatment_for,
 )
 from canone.billing.vat_rates import default_vat_rates
+from canone.services.billing_details import confirmed
 from canone.services.records import AccountBillingDetails, InvoiceTaxLine
 from canone.services.store import Store
 
@@ -82,8 +83,7 @@ def terms_of(seller: Seller | None, saved: AccountBillingDetails | None,
     can wait for it)."""
     if saved is None:
         return terms_for(seller, None, False, now)
-    return terms_for(seller, saved.details, saved.vies is not None and saved.vies.confirmed,
-                     now)
+    return terms_for(seller, saved.details, confirmed(saved), now)
 
 
 def terms_of_account(seller: Seller | None, store: Store, account_id: str,

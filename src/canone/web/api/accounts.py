@@ -36,8 +36,10 @@ from canone.web.api.views import (
     account_view,
     invoice_view,
     ledger_view,
+    money,
     page,
     subscription_view,
+    tax_view,
 )
 
 router = api_router(tags=["accounts"])
@@ -155,8 +157,14 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
     target's own price, and a `quote_token` that buys exactly this change."""
     target = config_from_json(body.target.model_dump(), "target")
     quote = quotes.preview(svc, actor, account_id, target)
+    charge, treatment = quote.charge, quote.treatment
     return {"change": change_to_json(quote.change), "target": price_to_json(quote.target_price),
-            "quote_token": quote.token}
+            "quote_token": quote.token,
+            "tax": None if treatment is None else tax_view(treatment, charge.subtotal,
+                                                           charge.tax),
+            "total_due_now": money(charge.total),
+            "credit_applied": money(charge.credit_applied),
+            "amount_due_now": money(charge.amount_due)}
 
 
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,

@@ -13,7 +13,7 @@ from canone.billing.parties import Address, BillingDetails, details_to_json
 from canone.services import billing_details
 from canone.services.records import AccountBillingDetails
 from canone.web.api.base import AccountId, ActorDep, ServicesDep, api_router, errors
-from canone.web.api.models import AddressOut, SignUpIn, Strict_, _clean_text
+from canone.web.api.models import CustomerOut, SignUpIn, Strict_, _clean_text
 
 router = api_router(tags=["accounts"])
 
@@ -77,14 +77,7 @@ class ViesOut(BaseModel):
     consultation_id: str | None
 
 
-class BillingDetailsOut(BaseModel):
-    kind: Literal["business", "consumer"]
-    legal_name: str
-    address: AddressOut
-    vat_id: str | None
-    tax_code: str | None
-    sdi_code: str | None
-    pec: str | None
+class BillingDetailsOut(CustomerOut):
     vies: ViesOut | None = Field(description="null: not checked (only an EU business "
                                  "outside Italy with a VAT id is)")
     updated_at: datetime

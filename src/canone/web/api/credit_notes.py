@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from canone.billing.parties import details_to_json
 from canone.services import credit_notes, einvoice_files, invoices
 from canone.services.documents import CreditNote, EInvoice
 from canone.web.api import models
@@ -23,7 +23,7 @@ from canone.web.api.base import (
     errors,
 )
 from canone.web.api.models import ID_PATTERN, Amount
-from canone.web.api.views import PREFIX, money, page
+from canone.web.api.views import PREFIX, money, page, tax_view
 
 router = api_router(tags=["credit notes"])
 
@@ -37,12 +37,16 @@ class CreditNoteLineOut(BaseModel):
     amount: Amount = Field(description="Net, positive.")
 
 
-class TaxLineOut(BaseModel):
-    rule: str = Field(examples=["domestic"])
-    rate: Decimal = Field(examples=["22"])
+class CreditTaxLineOut(BaseModel):
+    """As an invoice's tax line (`TaxLineOut`), and `late_reduction`: no VAT on a reduction
+    agreed more than a year after the invoice (art. 26(3) DPR 633/72)."""
+
+    rule: Literal["domestic", "reverse_charge", "oss", "outside_scope", "late_reduction"]
+    rate: models.Rate
+    country: str = Field(examples=["IT"])
     taxable: Amount
     amount: Amount
-    note: str = Field(description="The text the document prints for this tax (English).")
+    note: str = Field(examples=["VAT 22 %"])
 
 
 class EInvoiceOut(BaseModel):
@@ -68,7 +72,9 @@ class CreditNoteOut(BaseModel):
     issued_on: date = Field(description="Its date in the seller's calendar (Europe/Rome).")
     lines: list[CreditNoteLineOut]
     subtotal: Amount
-    tax_lines: list[TaxLineOut]
+    tax_lines: list[CreditTaxLineOut] = Field(description="The rule of the invoice it "
+                                              "corrects.")
+    customer: models.CustomerOut | None = Field(description="The customer of that invoice.")
     total: Amount = Field(description="Gross: what was given back.")
     pdf_url: str
     einvoice: EInvoiceOut | None = Field(description="null while the seller files no "
@@ -97,9 +103,8 @@ def credit_note_view(note: CreditNote, file: EInvoice | None = None) -> dict[str
         "lines": [{"key": line.key, "description": line.description,
                    "amount": money(line.amount)} for line in note.lines],
         "subtotal": money(note.subtotal),
-        "tax_lines": [{"rule": t.rule, "rate": t.rate, "taxable": money(t.taxable),
-                       "amount": money(t.amount), "note": t.treatment.note_text("en")}
-                      for t in note.tax_lines],
+        "tax_lines": [tax_view(t.treatment, t.taxable, t.amount) for t in note.tax_lines],
+        "customer": None if note.customer is None else details_to_json(note.customer),
         "total": money(note.total), "pdf_url": f"{base}/pdf",
         "einvoice": _einvoice(file, f"{base}/fatturapa.xml"),
     }

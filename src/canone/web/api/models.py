@@ -204,12 +204,48 @@ class SubscriptionOut(BaseModel):
     version: int
 
 
+Rate = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["22.00"],
+                            description="A VAT rate in percent, with two decimals.")]
+
+
+class TaxLineOut(BaseModel):
+    """The tax of one rate of a document (SPEC §8): round_half_up(rate × taxable)."""
+
+    rule: Literal["domestic", "reverse_charge", "oss", "outside_scope"]
+    rate: Rate
+    country: str = Field(description="The state whose rate it is (IT unless OSS).",
+                         examples=["IT"])
+    taxable: Amount
+    amount: Amount
+    note: str = Field(description="What the document says about its tax.",
+                      examples=["VAT 22 %", "Reverse charge, art. 7-ter DPR 633/72"])
+
+
 class AddressOut(BaseModel):
     street: str
     postcode: str
     city: str
     province: str | None
     country: str
+
+
+class CustomerOut(BaseModel):
+    """A customer's billing details (SPEC §8) as a document keeps them."""
+
+    kind: Literal["business", "consumer"]
+    legal_name: str
+    address: AddressOut
+    vat_id: str | None
+    tax_code: str | None
+    sdi_code: str | None
+    pec: str | None
+
+
+class InvoiceSellerOut(BaseModel):
+    legal_name: str
+    vat_id: str
+    tax_code: str
+    address: AddressOut
 
 
 class InvoiceOut(BaseModel):
@@ -220,10 +256,18 @@ class InvoiceOut(BaseModel):
     kind: str
     currency: str
     issued_at: datetime
+    issued_on: date = Field(description="The document's date in the seller's calendar "
+                                        "(Europe/Rome), which also picks its yearly series.")
     period_start: date | None
     period_end: date | None
     lines: list[Line]
-    total: Amount
+    subtotal: Amount = Field(description="The lines' sum, net of tax.")
+    tax_lines: list[TaxLineOut]
+    total: Amount = Field(description="Gross: subtotal + tax.")
+    customer: CustomerOut | None = Field(
+        description="The billing details the invoice was issued with; null when the account "
+                    "had none.")
+    seller: InvoiceSellerOut | None
     credit_applied: Amount
     amount_paid: Amount
     amount_due: Amount
@@ -243,6 +287,13 @@ class PreviewIn(Strict_):
 class PreviewOut(BaseModel):
     change: ChangeOut
     target: PriceOut
+    tax: TaxLineOut | None = Field(
+        description="The tax on `change.due_now` (the taxable amount) under the rule the "
+                    "account's billing details take today; null when canone has no seller.")
+    total_due_now: Amount = Field(description="due_now + tax: the upgrade invoice's total.")
+    credit_applied: Amount = Field(description="Of the account's (gross) credit balance.")
+    amount_due_now: Amount = Field(
+        description="What the card is charged: max(0, total_due_now − balance).")
     quote_token: str | None = Field(
         description="Send it to /confirm to buy exactly this change; null when there is "
                     "nothing to confirm (kind none or request).")

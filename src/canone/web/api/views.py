@@ -9,6 +9,8 @@ from typing import Any, Protocol, TypeVar
 from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.money import format_amount, from_minor
+from canone.billing.parties import address_to_json, details_to_json
+from canone.billing.tax import TaxTreatment
 from canone.services.context import subscription_json
 from canone.services.invoices import Ledger
 from canone.services.records import (
@@ -45,17 +47,34 @@ def subscription_view(sub: Subscription) -> dict[str, Any]:
 
 
 def invoice_view(invoice: Invoice) -> dict[str, Any]:
+    seller = invoice.seller
     return {
         "id": invoice.id, "account_id": invoice.account_id,
         "subscription_id": invoice.subscription_id, "number": invoice.number,
         "kind": invoice.kind, "currency": invoice.currency, "issued_at": invoice.issued_at,
+        "issued_on": invoice.issued_on,
         "period_start": invoice.period_start, "period_end": invoice.period_end,
         "lines": [{"key": line.key, "description": line.description,
                    "amount": money(line.amount)} for line in invoice.lines],
+        "subtotal": money(invoice.subtotal),
+        "tax_lines": [tax_view(line.treatment, line.taxable, line.amount)
+                      for line in invoice.tax_lines],
+        "customer": None if invoice.customer is None else details_to_json(invoice.customer),
+        "seller": None if seller is None else {
+            "legal_name": seller.legal_name, "vat_id": seller.vat_id,
+            "tax_code": seller.tax_code, "address": address_to_json(seller.address)},
         "total": money(invoice.total), "credit_applied": money(invoice.credit_applied),
         "amount_paid": money(invoice.amount_paid), "amount_due": money(invoice.amount_due),
         "status": invoice.status, "pdf_url": f"{PREFIX}/invoices/{invoice.id}/pdf",
     }
+
+
+def tax_view(treatment: TaxTreatment, taxable: int, amount: int) -> dict[str, Any]:
+    """A tax line as the API shows it; its note in English (the PDF speaks the account's
+    language)."""
+    return {"rule": treatment.rule, "rate": format_amount(treatment.rate),
+            "country": treatment.country, "taxable": money(taxable), "amount": money(amount),
+            "note": treatment.note_text("en")}
 
 
 def request_view(request: ChangeRequest) -> dict[str, Any]:

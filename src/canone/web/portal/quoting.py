@@ -102,6 +102,18 @@ class QuoteView:
     has_credit: bool = False
     partly_scheduled: bool = False  # an upgrade now with a reduction from the next period
     error: str = ""
+    # SPEC §8: "Due today" is the total with its net and tax parts; the credit balance
+    # pays part of it, and the card is charged the rest.
+    net: str = ""
+    tax_note: str = ""  # "VAT 22 %", "Reverse charge, art. 7-ter DPR 633/72", …
+    tax: str = ""
+    future_tax: str = ""  # the tax added to the (net) future price, "" when none
+    balance_applied: str = ""  # "" when no balance is applied
+    charged: str = ""
+
+    @property
+    def has_tax(self) -> bool:
+        return bool(self.tax_note)
 
     def confirm_label(self, tr: Translator) -> str | None:
         return tr.gettext("Schedule the change") if self.kind == SCHEDULED else None
@@ -123,13 +135,15 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
         target=labels.describe_config(tr, catalog, target),
         future_price="" if total is None else tr.money(total, cur),
         per_period=labels.named(tr, labels.PER_INTERVAL, target.interval),
-        due_today=tr.money(change.due_now, cur), credit=tr.money(change.credit, cur),
+        due_today=tr.money_minor(quote.charge.total, cur),
+        credit=tr.money(change.credit, cur),
         from_date=tr.date(next_start),
         gained=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_gained),
         lost=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_lost),
         new_period=new_period, has_credit=change.credit > 0,
         partly_scheduled=change.kind == UPGRADE and change.scheduled is not None,
     )
+    _charge_parts(tr, quote, view)
     if change.kind == REQUEST:
         view.reasons = [labels.named(tr, labels.REASONS, r) for r in change.reasons]
         view.request_fields = request_fields(target, change.reasons)
@@ -138,6 +152,19 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
             tr, catalog, line, change.current, change.immediate, change.remaining_days,
             period.days, new_period), tr.money(line.amount, cur)) for line in change.lines]
     return view
+
+
+def _charge_parts(tr: Translator, quote: Quote, view: QuoteView) -> None:
+    charge, cur = quote.charge, quote.change.target.currency
+    view.net = tr.money_minor(charge.subtotal, cur)
+    view.charged = tr.money_minor(charge.amount_due, cur)
+    if quote.treatment is not None:
+        view.tax_note = quote.treatment.note_text(tr.locale)
+        view.tax = tr.money_minor(charge.tax, cur)
+        if quote.treatment.rate:  # the future price is net: say what is added to it
+            view.future_tax = view.tax_note
+    if charge.credit_applied:
+        view.balance_applied = tr.money_minor(-charge.credit_applied, cur)
 
 
 def request_fields(desired: Configuration, reasons: tuple[str, ...]) -> str:
