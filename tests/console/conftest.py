@@ -22,6 +22,7 @@ from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import accounts, requests
 from canone.services.access import STAFF, Actor
+from canone.billing.parties import BillingDetails
 from canone.services.context import Services, new_id
 from canone.services.ports import Card
 from canone.services.records import ChangeRequest, LedgerEntry, Staff, Subscription
@@ -103,14 +104,14 @@ class Customer:
 
 
 def customer(svc: Services, config: Configuration | None = None, *, name: str = "Acme Inc.",
-             locale: str = "en") -> Customer:
+             locale: str = "en", details: BillingDetails | None = None) -> Customer:
     """A new account on `config`, signed up on 1 April with a good card."""
     config = config or plan()
     email = f"{new_id('ada')}@example.com"
     done = accounts.sign_up(svc, accounts.SignUp(
         name=name, timezone="Europe/Rome", locale=locale, currency=config.currency,
         admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD, config=config,
-        card=GOOD_CARD, anchor=ANCHOR))
+        card=GOOD_CARD, anchor=ANCHOR, billing_details=details))
     with svc.database.transaction() as store:
         user = store.people.user_by_email(email)
     assert user is not None

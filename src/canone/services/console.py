@@ -5,7 +5,7 @@ checks the actor first, so a console page that forgot its guard would still refu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from canone.billing.pricing import Price, price
@@ -13,7 +13,7 @@ from canone.services import requests
 from canone.services.access import Actor, require_staff
 from canone.services.billing_details import card_country_mismatch
 from canone.services.context import Services
-from canone.services.documents import CreditNote
+from canone.services.documents import CreditNote, EInvoice
 from canone.services.errors import NotFound
 from canone.services.records import (
     Account,
@@ -88,6 +88,8 @@ class AccountView:
     requests: list[ChangeRequest]
     audit: list[AuditEntry]
     billing: AccountBillingDetails | None = None  # SPEC §8; None until saved
+    credit_notes: list[CreditNote] = field(default_factory=list)  # newest first
+    einvoices: dict[str, EInvoice] = field(default_factory=dict)  # by document id
 
     @property
     def card_country_mismatch(self) -> bool:
@@ -113,12 +115,16 @@ def account_view(svc: Services, actor: Actor, account_id: str, audit_limit: int 
         if account is None:
             raise NotFound(f"no account {account_id}")
         sub = store.subscriptions.of_account(account_id)
+        invoices = store.invoices.of_account(account_id, PAGE, None)
+        notes = store.documents.credit_notes_of(account_id, PAGE, None)
         return AccountView(
             account=account, users=store.people.users_of(account_id), subscription=sub,
             current=price(svc.catalog, sub.config) if sub else None,
             pending=price(svc.catalog, sub.pending) if sub and sub.pending else None,
             usage=store.usage.of_account(account_id),
-            invoices=store.invoices.of_account(account_id, PAGE, None),
+            invoices=invoices, credit_notes=notes,
+            einvoices=store.documents.einvoices_of([i.id for i in invoices]
+                                                   + [n.id for n in notes]),
             ledger=list(reversed(store.ledger.of_account(account_id))),
             balance=store.ledger.balance_of(account_id),
             requests=store.requests.of_account(account_id),

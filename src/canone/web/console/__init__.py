@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
-from canone.services import console, requests
+from canone.services import console, credit_notes, einvoice_files, requests
 from canone.services.context import local_date
 from canone.services.errors import ServiceError
 from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, NOW, PERIOD_END
@@ -134,3 +134,27 @@ def accounts_page(request: Request, signed_in: Staff,
 def account_page(request: Request, account_id: str, signed_in: Staff) -> HTMLResponse:
     view = console.account_view(services_of(request), signed_in.actor, account_id)
     return _page(request, "account.html", "accounts", view=view)
+
+
+# -- SPEC §8: a credit note's PDF and the FatturaPA file of an invoice or credit note --------
+
+
+@router.get("/accounts/{account_id}/credit-notes/{credit_note_id}/pdf")
+def credit_note_pdf(request: Request, account_id: str, credit_note_id: str,
+                    signed_in: Staff) -> Response:
+    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+
+    _, filename, pdf = credit_notes.credit_note_pdf(services_of(request), signed_in.actor,
+                                                    account_id, credit_note_id,
+                                                    PdfInvoiceRenderer())
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@router.get("/accounts/{account_id}/documents/{document_id}/fatturapa.xml")
+def einvoice_file(request: Request, account_id: str, document_id: str,
+                  signed_in: Staff) -> Response:
+    file = einvoice_files.einvoice_of(services_of(request), signed_in.actor, account_id,
+                                      document_id)
+    return Response(file.content, media_type="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{file.file_name}"'})
