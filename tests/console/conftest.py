@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 
 from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
+from canone.billing.parties import BillingDetails
 from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import accounts, requests
 from canone.services.access import STAFF, Actor
-from canone.billing.parties import BillingDetails
 from canone.services.context import Services, new_id
 from canone.services.ports import Card
 from canone.services.records import ChangeRequest, LedgerEntry, Staff, Subscription
