@@ -5,6 +5,7 @@ entry they grant. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -15,12 +16,31 @@ from hypothesis import strategies as st
 from canone.billing.credit_notes import LATE_REDUCTION, late_reduction, net_of_gross
 from canone.billing.errors import InvalidField
 from canone.billing.tax import DOMESTIC, TaxTreatment
-from canone.services import credit_notes, quotes, requests
+from canone.services import accounts, credit_notes, payments, quotes, requests
 from canone.services.credit_notes import credit_gross, issue_credit_note
-from canone.services.documents import REFUND, TO_CARD, UNUSED_TIME, CreditNoteLine
+from canone.services.documents import (
+    REFUND,
+    SUPERSEDED_PAYMENT,
+    TO_CARD,
+    UNUSED_TIME,
+    CreditNoteLine,
+)
+from canone.services.errors import PaymentPending
 from canone.services.records import Invoice
+from canone.services.sellers import seller_in_effect
 
-from .conftest import SUPPORT, admin_of, at, balance, config, invoices, ledger, sign_up
+from .conftest import (
+    SUPPORT,
+    TIMEOUT_CARD,
+    admin_of,
+    at,
+    balance,
+    config,
+    invoices,
+    ledger,
+    sign_up,
+    subscription,
+)
 
 
 def notes_of(svc, account_id: str):
@@ -167,3 +187,58 @@ def _accepted(asked: list[int], total: int) -> list[int]:
 def signed_up(svc):
     """Services and an account signed up once for all of a property's examples."""
     return svc, sign_up(svc).account.id
+
+
+@pytest.fixture
+def taxed(svc):
+    """Services of the demo seller: documents carry Italian VAT (no billing details)."""
+    return dataclasses.replace(svc, seller=seller_in_effect(None))
+
+
+def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited_back(
+        taxed, clock) -> None:
+    svc = taxed
+    signed = sign_up(svc, config(currency="EUR"))  # 49.00 + 10.78 VAT
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id,
+                           config(tier="enterprise", currency="EUR")).token
+    with pytest.raises(PaymentPending):  # 58.56 taken; the answer was lost
+        quotes.confirm(svc, ada, signed.account.id, token)
+    request = requests.create(svc, ada, signed.account.id, config(tier="pro", currency="EUR"),
+                              "", "Pro instead")
+    requests.transition(svc, SUPPORT, request.id, "completed", "now")  # overtakes it
+    clock.advance(minutes=1)
+
+    assert payments.reconcile(svc) == 1
+
+    superseded = invoices(svc, signed.account.id)[-1]
+    assert (superseded.kind, superseded.subtotal, superseded.tax, superseded.total,
+            superseded.amount_paid, superseded.status) == ("upgrade", 4800, 1056, 5856, 5856,
+                                                           "paid")
+    [note] = notes_of(svc, signed.account.id)
+    assert (note.invoice_id, note.reason, note.subtotal, note.tax, note.total) == (
+        superseded.id, SUPERSEDED_PAYMENT, 4800, 1056, 5856)
+    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)
+            if e.credit_note_id] == [(5856, note.id)]
+    assert subscription(svc, signed.account.id).config == config(tier="pro", currency="EUR")
+    assert svc.gateway.total_charged() == 5978 + 5856
+
+
+def test_a_yearly_invoice_credited_more_than_a_year_later_carries_no_vat(taxed, clock) -> None:
+    svc = taxed
+    signed = sign_up(svc, config(currency="EUR", interval="year"))
+    invoice = signed.invoice
+    assert invoice.tax_lines[0].rate == Decimal(22)
+    clock.set(at(2027, 4, 1, 12))  # 1 April 2027: still within the year
+    on_time = give_back(svc, invoice, 1220)
+    clock.set(at(2027, 4, 2, 12))
+    late = give_back(svc, invoice, 1000)
+
+    assert [(t.rule, t.rate, t.taxable, t.amount) for t in on_time.tax_lines] == [
+        (DOMESTIC, Decimal(22), 1000, 220)]
+    assert (on_time.subtotal, on_time.total) == (1000, 1220)
+    assert [(t.rule, t.rate, t.natura, t.taxable, t.amount) for t in late.tax_lines] == [
+        (LATE_REDUCTION, Decimal(0), "N2.2", 1000, 0)]
+    assert (late.subtotal, late.total, late.stamp_duty) == (1000, 1000, 0)

@@ -219,3 +219,20 @@ def test_no_file_when_the_seller_does_not_file_e_invoices(filing) -> None:
     signed = sign_up(svc)  # no billing details needed either
     assert [i.number for i in invoices(svc, signed.account.id)] == ["2026-000001"]
     assert files(svc) == []
+
+
+def test_a_late_reduction_is_a_td04_without_vat_n2_2_with_the_stamp_duty(filing, clock) -> None:
+    svc = filing
+    signed = sign_up(svc, config(currency="EUR", interval="year", tier="pro"),
+                     details=KINDS["IT business, SDI code"])
+    clock.set(at(2027, 4, 2, 12))  # more than a year after the invoice of 1 April 2026
+
+    note = give_back(svc, signed.invoice, 10000)
+
+    root = checked(files(svc)[-1].content)
+    assert (note.subtotal, note.total, note.stamp_duty) == (10000, 10000, 200)
+    assert root.findtext(GENERAL + "TipoDocumento") == "TD04"
+    assert root.findtext(GENERAL + "DatiBollo/ImportoBollo") == "2.00"
+    assert (root.findtext(SUMMARY + "AliquotaIVA"), root.findtext(SUMMARY + "Natura"),
+            root.findtext(SUMMARY + "Imposta")) == ("0.00", "N2.2", "0.00")
+    assert "art. 26, c. 3, DPR 633/72" in root.findtext(SUMMARY + "RiferimentoNormativo")
