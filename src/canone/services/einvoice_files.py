@@ -13,7 +13,7 @@ from typing import Any
 
 from canone.billing.money import from_minor, to_minor
 from canone.billing.parties import BillingDetails
-from canone.billing.tax import TaxLine, stamp_duty
+from canone.billing.tax import TaxLine, TaxTreatment, stamp_duty
 from canone.services.access import Actor, load_account, require_billing, require_staff
 from canone.services.context import Services, new_id, record_change
 from canone.services.documents import HANDED_OVER, CreditNote, EInvoice
@@ -73,16 +73,29 @@ def _skip(svc: Services, store: Store, account_id: str, number: str) -> None:
                                       "reason": "the account has no billing details"})
 
 
-def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice) -> None:
-    """Make the invoice's FatturaPA file (TD01), if the seller files e-invoices."""
+def _makings(svc: Services, store: Store, account_id: str, number: str,
+             snapshot: BillingDetails | None, tax_lines: Sequence[InvoiceTaxLine]
+             ) -> tuple[EInvoicing, BillingDetails, TaxTreatment] | None:
+    """What a document's file is made from: the set-up, the customer and the treatment;
+    None when no file is made (the seller files none; or, said in the audit trail, the
+    document has no customer or was issued untaxed)."""
     setup = filing(svc)
     if setup is None:
+        return None
+    customer = _customer(store, account_id, snapshot)
+    if customer is None or not tax_lines:
+        _skip(svc, store, account_id, number)
+        return None
+    return setup, customer, tax_lines[0].treatment
+
+
+def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice) -> None:
+    """Make the invoice's FatturaPA file (TD01), if the seller files e-invoices."""
+    makings = _makings(svc, store, account.id, invoice.number, invoice.customer,
+                       invoice.tax_lines)
+    if makings is None:
         return
-    customer = _customer(store, account.id, invoice.customer)
-    if customer is None or not invoice.tax_lines:
-        _skip(svc, store, account.id, invoice.number)
-        return
-    treatment = invoice.tax_lines[0].treatment
+    setup, customer, treatment = makings
     last_day = invoice.period_end - timedelta(days=1) if invoice.period_end else None
     lines = tuple(EInvoiceLine(line.description, from_minor(line.amount), treatment,
                                invoice.period_start, last_day) for line in invoice.lines)
@@ -121,14 +134,11 @@ def _payment(account: Account, invoice: Invoice) -> EInvoicePayment | None:
 
 def file_credit_note(svc: Services, store: Store, note: CreditNote) -> None:
     """Make the credit note's FatturaPA file (TD04, naming the invoice it corrects)."""
-    setup = filing(svc)
-    if setup is None:
+    makings = _makings(svc, store, note.account_id, note.number, note.customer,
+                       note.tax_lines)
+    if makings is None:
         return
-    customer = _customer(store, note.account_id, note.customer)
-    if customer is None or not note.tax_lines:
-        _skip(svc, store, note.account_id, note.number)
-        return
-    treatment = note.tax_lines[0].treatment
+    setup, customer, treatment = makings
     lines = tuple(EInvoiceLine(line.description, from_minor(line.amount), treatment)
                   for line in note.lines)
     document = EInvoiceDocument(
