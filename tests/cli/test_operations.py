@@ -109,8 +109,8 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
         assert bea is not None
         # Taxed as the CLI process taxes them (the same seller): Italian VAT, 22 %.
         assert [(i.kind, i.total, i.status)
-                for i in store.invoices.of_account(bea.account_id, 10, None)
-                ] == [("signup", 5978, "paid")]
+                for i in store.invoices.of_account(bea.account_id, 10, None)] == [
+            ("signup", 5978, "paid")]
         assert [(i.kind, i.subtotal, i.total, i.status)
                 for i in store.invoices.of_account(signed.account.id, 10, None)] == [
             ("upgrade", 1961, 2392, "paid"), ("signup", 4900, 5978, "paid")]
