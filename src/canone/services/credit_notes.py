@@ -115,7 +115,8 @@ def _treatment(invoice: Invoice, on: date) -> TaxTreatment | None:
     return credit_treatment(invoice.tax_lines[0].treatment, invoice.issued_on, on)
 
 
-def _net_of_gross(amount: int, treatment: TaxTreatment | None) -> int:
+def net_of_gross_minor(amount: int, treatment: TaxTreatment | None) -> int:
+    """`net_of_gross` in minor units; untaxed (no treatment), the amount itself."""
     if treatment is None:
         return amount
     return to_minor(net_of_gross(from_minor(amount), treatment))
@@ -136,7 +137,7 @@ def credit_gross(svc: Services, store: Store, invoice: Invoice, amount: int, rea
                  actor: str = "system", source_id: str | None = None) -> CreditNote:
     """A credit note that gives back `amount` (gross, minor units) of `invoice`, on one line
     whose net is the largest that, taxed as the invoice, makes at most `amount`."""
-    net = _net_of_gross(amount, _treatment(invoice, seller_date(svc)))
+    net = net_of_gross_minor(amount, _treatment(invoice, seller_date(svc)))
     return issue_credit_note(svc, store, invoice, [one_line(reason, net, description)],
                              reason, settlement=settlement, actor=actor, source_id=source_id)
 
@@ -156,7 +157,7 @@ def credit_unused_time(svc: Services, store: Store, account: Account, net: Decim
         if remaining <= 0:
             break
         left = left_on(store, invoice)
-        net_left = _net_of_gross(left, _treatment(invoice, on))
+        net_left = net_of_gross_minor(left, _treatment(invoice, on))
         take = min(remaining, net_left)
         if take > 0:
             notes.append(issue_credit_note(svc, store, invoice,

@@ -263,19 +263,23 @@ def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
                     outcome: ChargeResult, account: Account, sub: Subscription
                     ) -> dict[str, Any]:
     """Paid for a change that can no longer be applied as quoted: the payment received is
-    invoiced as quoted (its net, its tax, the credit it used) and given back at once, in
-    full, by a credit note to the account's balance."""
+    invoiced (a payment received is invoiced) as quoted, its net, its tax and the credit it
+    used, and given back at once, in full, by a credit note to the account's balance. Were
+    the account taxed otherwise now, the invoice takes the VAT out of the quoted total."""
     claims = intent.payload
-    line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
-                from_minor(claims["due"]))
     terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    net = claims["due"]
+    if taxation.gross(net, terms.treatment) != claims["tot"]:
+        net = credit_notes.net_of_gross_minor(claims["tot"], terms.treatment)
+    line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
+                from_minor(net))
     money = taxation.amounts([line], terms.treatment, claims["cr"])
     day = date.fromisoformat(claims["d"])
     invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "upgrade", [line], day, sub.period_end, intent, outcome,
         terms, money, email=False)
     credit_notes.issue_credit_note(
-        svc, store, invoice, [CreditNoteLine(line.key, line.description, claims["due"])],
+        svc, store, invoice, [CreditNoteLine(line.key, line.description, net)],
         SUPERSEDED_PAYMENT, source_id=intent.key)
     return {"subscription": subscription_json(sub), "invoice_id": None, "credited": True}
 
