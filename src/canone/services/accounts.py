@@ -114,11 +114,6 @@ class SignUp:
     billing_details: BillingDetails | None = None  # optional at sign-up (§8)
 
 
-# What every customer's billing details have (the rest depends on its kind and country).
-REQUIRED_DETAILS = ("kind", "legal_name", "address.street", "address.postcode",
-                    "address.city", "address.country")
-
-
 @dataclass(frozen=True)
 class SignedUp:
     account: Account
@@ -229,7 +224,7 @@ def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, A
     if typed is None and einvoice_files.filing(svc) is not None:
         required = "required: the seller files every invoice as an e-invoice"
         raise InvalidBillingDetails({f"billing_details.{field}": required
-                                     for field in REQUIRED_DETAILS})
+                                     for field in billing_details.REQUIRED})
     if typed is None:
         return None
     try:
