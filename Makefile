@@ -49,6 +49,8 @@ test: $(BIN)/canone $(AXE)
 check: $(BIN)/canone
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	# the in-memory store of the tests implements every port (tests/memory_store.py)
+	MYPYPATH=tests $(BIN)/mypy tests/memory_store.py tests/memory_repositories.py tests/memory_edges.py
 	$(BIN)/lint-imports
 
 bench: $(BIN)/canone

@@ -1,6 +1,7 @@
 """Database fixtures for tests anywhere (registered by `pytest_plugins` in tests/conftest.py).
 
-- `database`: a migrated, empty `Database`, once on SQLite and once on PostgreSQL.
+- `database`: a migrated, empty `Database`, once on SQLite and once on PostgreSQL (and, in
+  tests/services and tests/db, once on the in-memory store: `WITH_MEMORY`).
 - `sqlite_database`, `postgres_database`: the same on one backend.
 - `empty_database`: an unmigrated database on each backend (for migration tests).
 
@@ -112,6 +113,23 @@ def sqlite_database(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database
 @pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest) -> Database:
     """A migrated, empty database; the test runs once on SQLite and once on PostgreSQL."""
+    return on_backend(request)
+
+
+# For a conftest.py whose tests also run on the in-memory store (tests/memory_store.py):
+#     @pytest.fixture(params=WITH_MEMORY)
+#     def database(request): return on_backend(request)
+# A test that needs SQL itself is marked `@pytest.mark.sql("why")`: its in-memory run is
+# deselected (tests/conftest.py).
+WITH_MEMORY = [*BACKENDS, "memory"]
+
+
+def on_backend(request: pytest.FixtureRequest) -> Database:
+    """The database of the fixture's parameter: "sqlite", "postgres" or "memory"."""
+    if request.param == "memory":
+        from memory_store import MemoryDatabase
+
+        return MemoryDatabase()  # type: ignore[return-value]  # the port, not the class
     found: Database = request.getfixturevalue(f"{request.param}_database")
     return found
 

@@ -64,7 +64,7 @@ def test_saving_outcomes_writes_only_status_and_result(database: Database) -> No
     with database.transaction() as store:
         store.payments.save_outcomes([_intent(n).but(status="succeeded", result={"text": AWKWARD},
                                                      account_id="acc_2", amount=n, payload={})
-                             for n in range(MANY)])
+                                      for n in range(MANY)])
     with database.transaction() as store:
         keys = [_intent(n).key for n in range(MANY)]
         assert list(store.payments.intents_by_key(keys).values()) == [

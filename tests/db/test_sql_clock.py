@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from canone.db.clock import StoredTestClock, SystemClock
 from canone.db.database import Database
 
@@ -15,6 +17,7 @@ class Fixed:
         return T0
 
 
+@pytest.mark.sql("StoredTestClock reads the override on the SQL connection a transaction holds")
 def test_the_stored_clock_falls_back_until_an_override_is_set(database: Database) -> None:
     clock = StoredTestClock(database, Fixed())
     assert clock.now() == T0

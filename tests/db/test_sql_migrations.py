@@ -32,6 +32,7 @@ def test_migrating_twice_changes_nothing(empty_database: Database) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
+@pytest.mark.sql("it compares the SQL schema with the tables")
 def test_the_migrated_schema_matches_the_tables(database: Database) -> None:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

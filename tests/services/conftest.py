@@ -1,5 +1,5 @@
-"""Services on a real database (SQLite and PostgreSQL), the sandbox card network and a
-test clock that the tests move."""
+"""Services on a real database (SQLite and PostgreSQL) and on the in-memory store, the
+sandbox card network and a test clock that the tests move."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from canone.services.ports import Card
 from canone.services.records import Account, Invoice, LedgerEntry, Payment, Subscription, User
 from canone.services.sellers import seller_in_effect
 from clocks import TestClock
+from dbfixtures import WITH_MEMORY, on_backend
+from memory_store import MemoryDatabase
 
 GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 DECLINED_CARD = Card("4000000000000002", 12, 2035, "123")
@@ -70,6 +72,13 @@ def clock() -> TestClock:
 def make_services(database: Database, clock: TestClock, gateway_path: Path) -> Services:
     return Services(database, clock, SandboxGateway(gateway_path, clock), default_catalog(),
                     "test-secret", settlements())
+
+
+@pytest.fixture(params=WITH_MEMORY)
+def database(request: pytest.FixtureRequest) -> Database:
+    """A migrated, empty database on SQLite and on PostgreSQL, and the in-memory store: the
+    services see only the port, and their tests run on all three (but those marked `sql`)."""
+    return on_backend(request)
 
 
 @pytest.fixture
@@ -173,9 +182,15 @@ def kinds(svc: Services, account_id: str) -> list[str]:
     return [n["kind"] for n in notifications(svc, account_id)]
 
 
+# The in-memory store's name of an SQL table, where they differ.
+_MEMORY_TABLES = {"payment_intents": "intents", "ledger_entries": "ledger"}
+
+
 def count_rows(svc: Services, table: str) -> int:
     from sqlalchemy import text
 
+    if isinstance(svc.database, MemoryDatabase):
+        return len(svc.database.table(_MEMORY_TABLES.get(table, table)))
     with svc.database.transaction() as store:
         connection = store.connection  # type: ignore[attr-defined]
         return int(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())

@@ -109,6 +109,7 @@ def test_dies_between_charge_and_commit_then_the_same_token_again(svc, clock, si
     assert payments.reconcile(svc) == 0
 
 
+@pytest.mark.sql("a second process opens the same database by its URL")
 def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path) -> None:
     """A real process, ended by os._exit right after the charge."""
     ada = admin_of(svc, signed.account.id)

@@ -45,6 +45,7 @@ def test_sign_up_charges_the_first_period_in_full(svc, clock) -> None:
     assert kinds(svc, signed.account.id) == ["signup_confirmation"]
 
 
+@pytest.mark.sql("it reads the stored account row itself, with SQL")
 def test_sign_up_keeps_only_brand_and_last_four_of_the_card(svc) -> None:
     signed = sign_up(svc)
 

@@ -184,7 +184,9 @@ class _BatchStore(BatchStore):
                  balances: dict[str, int], numbers: dict[int, list[str]]) -> None:
         super().__init__(store, accounts)
         self.batch_ledger = _BatchLedger(store.ledger, balances)
-        self.batch_invoices = _BatchInvoices(svc, store.invoices, accounts, numbers)
+        # The accounts as the batch has them, saved ones included (an intent's card).
+        self.batch_invoices = _BatchInvoices(svc, store.invoices, self.buffered_accounts.read,
+                                             numbers)
         self.batch_subscriptions = _BatchSubscriptions(store.subscriptions)
         self.ledger = self.batch_ledger
         self.invoices = self.batch_invoices
