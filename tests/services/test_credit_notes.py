@@ -5,7 +5,6 @@ entry they grant. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -27,7 +26,6 @@ from canone.services.documents import (
 )
 from canone.services.errors import PaymentPending
 from canone.services.records import Invoice
-from canone.services.sellers import seller_in_effect
 
 from .conftest import (
     SUPPORT,
@@ -187,12 +185,6 @@ def _accepted(asked: list[int], total: int) -> list[int]:
 def signed_up(svc):
     """Services and an account signed up once for all of a property's examples."""
     return svc, sign_up(svc).account.id
-
-
-@pytest.fixture
-def taxed(svc):
-    """Services of the demo seller: documents carry Italian VAT (no billing details)."""
-    return dataclasses.replace(svc, seller=seller_in_effect(None))
 
 
 def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited_back(
