@@ -87,6 +87,7 @@ from canone.services.records import (
     Subscription,
     User,
 )
+from canone.services.sellers import seller_in_effect
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -199,7 +200,8 @@ def invoice_rows(count: int, account_ids: list[str]) -> list[dict[str, Any]]:
              "kind": "renewal", "currency": "USD", "issued_at": issued,
              "period_start": date(2026, 6, 1), "period_end": date(2026, 7, 1),
              "total": 4900, "credit_applied": 0, "amount_paid": 4900, "status": "paid",
-             "attempts": 0, "next_attempt_at": None} for n in range(count)]
+             "attempts": 0, "next_attempt_at": None, "subtotal": 4900, "tax_lines": "[]",
+             "issued_on": issued.date()} for n in range(count)]
 
 
 def baseline(database: Database, count: int, account_ids: list[str]) -> float:
@@ -436,6 +438,10 @@ def untimed_collect() -> None:
 ORIGINAL_CHARGE_ISSUED, ORIGINAL_COLLECT = collection.charge_issued, collection.collect
 
 
+# Renewals are taxed as in production (SPEC §8): each reads its account's billing details.
+SELLER = seller_in_effect(None)
+
+
 def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
            ) -> tuple[int, int, float]:
     """One renewal worker process: `renewal.run` on its own engine; (renewed, collected,
@@ -444,7 +450,7 @@ def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
     clock = FixedClock(DUE)
     database = Database(url)
     svc = Services(database, clock, network(kind, gateway_path, clock), default_catalog(),
-                   "bench", settlements())
+                   "bench", settlements(), seller=SELLER)
     while time.time() < start_at:  # every worker starts at the same instant
         time.sleep(0.001)
     try:
@@ -472,7 +478,8 @@ def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
 
     if workers == 1:
         spent = timed_collect()
-        svc = Services(database, clock, gateway, default_catalog(), "bench", settlements())
+        svc = Services(database, clock, gateway, default_catalog(), "bench", settlements(),
+                       seller=SELLER)
         profiler = cProfile.Profile() if profile else None
         try:
             start = time.perf_counter()

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from canone.services import subscriptions
+
 from .axe import assert_accessible
 from .conftest import Server, _without_csp_violations, seed, shot, sign_in
 from .test_billing_details import GOOD_VAT, WRONG_VAT, _fill_by_name
@@ -75,3 +77,24 @@ def test_billing_details_then_an_upgrade_shows_tax_and_total(taxed_page: Page,
     assert (bought.subtotal, bought.tax, bought.total, bought.amount_paid) == (
         4800, 1056, 5856, 5856)
     assert bought.customer is not None and bought.customer.vat_id == "IT00743110157"
+
+
+def test_the_credit_balance_shows_as_paid_and_the_card_pays_the_rest(
+        taxed_page: Page, taxed_server: Server) -> None:
+    page = taxed_page
+    svc = taxed_server.services
+    account = seed(taxed_server, currency="EUR")  # no billing details: Italian VAT
+    with svc.database.transaction() as store:
+        subscriptions.credit(svc, store, store.accounts.get(account.account_id), 2000,
+                             "Goodwill", None)
+    sign_in(page, account.email)
+    page.get_by_role("button", name="Upgrade to Enterprise").click()
+    dialog = page.locator("#dlg-tier")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("€58.56")
+    expect(dialog.get_by_test_id("review-balance")).to_have_text("-€20.00")
+    expect(dialog.get_by_test_id("review-charged")).to_have_text("€38.56")
+    shot(page, "en-tax-upgrade-with-credit", full_page=False)
+    charged = taxed_server.gateway.total_charged()
+    dialog.get_by_role("button", name="Upgrade", exact=True).click()
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
+    assert taxed_server.gateway.total_charged() - charged == 3856

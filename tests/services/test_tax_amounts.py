@@ -11,11 +11,24 @@ from decimal import Decimal
 import pytest
 
 from canone.billing.parties import BillingDetails
-from canone.services import billing_details, quotes, renewal, subscriptions
+from canone.services import accounts, billing_details, quotes, renewal, requests, subscriptions
 from canone.services.context import Services
 from canone.services.errors import StaleQuote
+from canone.services.ports import ChargeResult
+from canone.services.records import PaymentIntent
 
-from .conftest import admin_of, at, balance, config, invoices, ledger, payments, sign_up
+from .conftest import (
+    GOOD_CARD,
+    SUPPORT,
+    admin_of,
+    at,
+    balance,
+    config,
+    invoices,
+    ledger,
+    payments,
+    sign_up,
+)
 from .tax_cases import (
     FRENCH_CONSUMER,
     GERMAN_BUSINESS,
@@ -204,3 +217,73 @@ def test_without_a_seller_documents_stay_net(svc, clock) -> None:
     assert quote.treatment is None and quote.charge.total == 4800
     invoice = quotes.confirm(svc, admin_of(svc, account_id), account_id, quote.token).invoice
     assert (invoice.subtotal, invoice.tax_lines, invoice.total) == (4800, (), 4800)
+
+
+def test_unused_time_is_credited_gross_and_pays_the_next_invoice(taxed, clock) -> None:
+    """Support applies plus instead of pro now: 15.00 net of unused time, credited with its
+    Italian VAT (18.30), which the renewal's gross total then takes like a payment."""
+    clock.set(at(2026, 4, 1))
+    signed = sign_up(taxed, config(tier="pro", currency="EUR"))  # 79.00 + 17.38
+    ada = admin_of(taxed, signed.account.id)
+    billing_details.save(taxed, ada, signed.account.id, ITALIAN_BUSINESS)
+    request = requests.create(taxed, ada, signed.account.id, config(currency="EUR"), "",
+                              "Plus is enough")
+    clock.set(at(2026, 4, 16))
+
+    requests.transition(taxed, SUPPORT, request.id, "completed", "now")
+
+    assert balance(taxed, signed.account.id) == 1830
+    clock.set(at(2026, 5, 1, 1))
+    renewal.run(taxed)
+    renewed = invoices(taxed, signed.account.id)[-1]
+    assert (renewed.subtotal, renewed.tax, renewed.total) == (4900, 1078, 5978)  # taxable as is
+    assert (renewed.credit_applied, renewed.amount_paid) == (1830, 4148)
+    assert balance(taxed, signed.account.id) == 0
+
+
+def test_sign_up_with_billing_details_takes_their_rule(taxed, clock) -> None:
+    """A German business signing up with its VAT id (VIES confirms it): reverse charge on
+    the first invoice, which keeps the details it was issued with."""
+    clock.set(at(2026, 4, 1))
+    signed = accounts.sign_up(taxed, accounts.SignUp(
+        name="Lumen", timezone="Europe/Berlin", locale="en", currency="EUR",
+        admin_email="lena@lumen.example", admin_name="Lena Vogel",
+        admin_password="correct horse", config=config(currency="EUR"), card=GOOD_CARD,
+        billing_details=GERMAN_BUSINESS))
+
+    first = signed.invoice
+    assert [(t.rule, t.natura, t.taxable, t.amount) for t in first.tax_lines] == [
+        ("reverse_charge", "N2.1", 4900, 0)]
+    assert (first.subtotal, first.total, first.amount_paid) == (4900, 4900, 4900)
+    assert first.customer is not None and first.customer.vat_id == "DE814937267"
+    assert taxed.gateway.total_charged() == 4900
+
+
+def _untaxed_claims(svc: Services, account_id: str, token: str) -> dict[str, object]:
+    """A quote's claims as canone signed them before taxes: without total and credit."""
+    claims = quotes._verify(svc, token)
+    return {key: value for key, value in claims.items() if key not in ("tot", "cr")}
+
+
+def test_a_token_quoted_before_taxes_is_stale(taxed, clock) -> None:
+    account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    old = quotes._sign(taxed, _untaxed_claims(taxed, account_id, quote.token))
+    with pytest.raises(StaleQuote):
+        quotes.confirm(taxed, admin_of(taxed, account_id), account_id, old)
+
+
+def test_a_payment_made_before_taxes_settles_as_it_was_quoted(taxed, clock) -> None:
+    """An intent written before this version (net amount, no total in its claims) and
+    settled after: its invoice is the net one the customer was shown and charged."""
+    account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
+    claims = _untaxed_claims(taxed, account_id, quote.token)
+    with taxed.database.transaction() as store:
+        account = store.accounts.get(account_id)
+        intent = PaymentIntent(key="chg_old", account_id=account_id, purpose="change",
+                               amount=4800, currency="EUR", card_token=account.card.token,
+                               payload=claims, status="pending", created_at=taxed.now())
+        result = quotes.CHANGE_SETTLEMENT.complete(taxed, store, intent,
+                                                   ChargeResult("succeeded", "ch_old"))
+        invoice = store.invoices.get(result["invoice_id"])
+    assert (invoice.subtotal, invoice.tax_lines, invoice.total, invoice.amount_paid) == (
+        4800, (), 4800, 4800)

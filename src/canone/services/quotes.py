@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -174,7 +175,8 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
     if change.kind in (NONE, REQUEST):
         raise ChangeRefused("This change needs a request to support.", change.reasons)
     _, charge = _charge(svc, store, account_id, change)
-    if (charge.total, charge.credit_applied) != (claims["tot"], claims["cr"]):
+    # A token without "tot" was quoted before taxes: preview again.
+    if (charge.total, charge.credit_applied) != (claims.get("tot"), claims.get("cr")):
         raise StaleQuote()  # the tax (billing details, a rate) or the balance changed
     other = store.payments.pending_intent_of(account_id)
     if other is not None and other.key != key:
@@ -238,11 +240,13 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     day = date.fromisoformat(claims["d"])
     change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
     terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    if "tot" not in claims:  # paid before taxes were quoted: invoiced as it was quoted, net
+        terms = dataclasses.replace(terms, treatment=None)
     # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
     # exactly what was shown.
     money = taxation.amounts(change.lines if change.due_now > 0 else (), terms.treatment,
-                             claims["cr"])
-    if money.total != claims["tot"]:  # the billing details changed since the confirmation
+                             claims.get("cr", 0))
+    if money.total != claims.get("tot", money.total):  # the details changed since confirming
         return _keep_as_credit(svc, store, intent, outcome, account, sub), None
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None

@@ -158,13 +158,16 @@ def _charge_parts(tr: Translator, quote: Quote, view: QuoteView) -> None:
     charge, cur = quote.charge, quote.change.target.currency
     view.net = tr.money_minor(charge.subtotal, cur)
     view.charged = tr.money_minor(charge.amount_due, cur)
-    if quote.treatment is not None:
-        view.tax_note = quote.treatment.note_text(tr.locale)
-        view.tax = tr.money_minor(charge.tax, cur)
-        if quote.treatment.rate:  # the future price is net: say what is added to it
-            view.future_tax = view.tax_note
     if charge.credit_applied:
         view.balance_applied = tr.money_minor(-charge.credit_applied, cur)
+    treatment = quote.treatment
+    if treatment is None:  # no seller: amounts are net, no tax to show
+        return
+    if treatment.rate:  # the future price is net: say what is added to it
+        view.future_tax = treatment.note_text(tr.locale)
+    if charge.subtotal:  # nothing due today (a scheduled reduction): no parts to show
+        view.tax_note = treatment.note_text(tr.locale)
+        view.tax = tr.money_minor(charge.tax, cur)
 
 
 def request_fields(desired: Configuration, reasons: tuple[str, ...]) -> str:

@@ -248,7 +248,7 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
         } for r in o.requests[:5]],
         invoices=[{
             "id": inv.id, "number": inv.number,
-            "date": tr.date(inv.issued_at.astimezone(zone), "medium"),
+            "date": tr.date(inv.issued_on, "medium"),  # the seller's calendar (§8)
             "kind": labels.named(tr, labels.INVOICE_KINDS, inv.kind),
             "total": tr.money_minor(inv.total, inv.currency),
             "status": inv.status,
@@ -256,7 +256,7 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
         } for inv in o.invoices],
         request_start=request_fields(config, ()),
         request_choices=request_choices(tr, catalog),
-        unpaid=unpaid_invoices(tr, o, zone),
+        unpaid=unpaid_invoices(tr, o),
         restricted=o.account.status == "past_due",
     )
 
@@ -270,7 +270,7 @@ def request_choices(tr: Translator, catalog: Catalog) -> dict[str, list[tuple[st
     }
 
 
-def unpaid_invoices(tr: Translator, o: BillingOverview, zone: ZoneInfo) -> list[dict[str, str]]:
+def unpaid_invoices(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
     """The open invoices the page leads with, oldest first, with the amount left to pay."""
     found = []
     for inv in reversed(o.invoices):
@@ -280,7 +280,7 @@ def unpaid_invoices(tr: Translator, o: BillingOverview, zone: ZoneInfo) -> list[
         if inv.period_start is not None and inv.period_end is not None:
             period = f"{tr.date(inv.period_start, 'medium')} – {tr.date(inv.period_end, 'medium')}"
         found.append({"id": inv.id, "number": inv.number, "period": period,
-                      "date": tr.date(inv.issued_at.astimezone(zone), "medium"),
+                      "date": tr.date(inv.issued_on, "medium"),  # the seller's calendar (§8)
                       "kind": labels.named(tr, labels.INVOICE_KINDS, inv.kind),
                       "due": tr.money_minor(inv.amount_due, inv.currency)})
     return found
