@@ -111,3 +111,14 @@ def test_serve_warns_outside_test_mode_while_the_demo_seller_issues_invoices(
     assert DEMO_SELLER_WARNING not in _serve_on_a_taken_port(
         {**production, "CANONE_SELLER": str(own)})
     assert DEMO_SELLER_WARNING not in _serve_on_a_taken_port(env)  # test mode
+
+
+def test_a_worker_pass_hands_the_new_files_to_the_intermediary(env, tmp_path) -> None:
+    signed = sign_up(env)
+    run = canone(env, "worker", "--once")
+    assert run.returncode == 0, run.stderr
+    folder = tmp_path / "sdi"
+    assert [p.name for p in folder.iterdir()] == ["IT12345670017_00001.xml"]
+    assert checked((folder / "IT12345670017_00001.xml").read_bytes()).findtext(
+        "FatturaElettronicaBody/DatiGenerali/DatiGeneraliDocumento/Numero") \
+        == signed.invoice.number

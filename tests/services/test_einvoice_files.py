@@ -20,7 +20,7 @@ from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
 from canone.integrations.einvoice.folder import FolderOutbox
 from canone.integrations.einvoice.rates import FixedExchangeRates
 from canone.integrations.vies import FakeVies
-from canone.services import einvoice_files, quotes, requests
+from canone.services import einvoice_files, quotes, renewal, requests
 from canone.services.context import Services
 from canone.services.credit_notes import credit_gross
 from canone.services.documents import HANDED_OVER, PENDING, REFUND
@@ -236,3 +236,25 @@ def test_a_late_reduction_is_a_td04_without_vat_n2_2_with_the_stamp_duty(filing,
     assert (root.findtext(SUMMARY + "AliquotaIVA"), root.findtext(SUMMARY + "Natura"),
             root.findtext(SUMMARY + "Imposta")) == ("0.00", "N2.2", "0.00")
     assert "art. 26, c. 3, DPR 633/72" in root.findtext(SUMMARY + "RiferimentoNormativo")
+
+
+def test_the_billing_run_files_each_renewal_invoice_in_its_batch(filing, clock) -> None:
+    svc = filing
+    signed = [sign_up(svc, config(currency=currency), details=KINDS[kind],
+                      email=f"{n}@example.com")
+              for n, (kind, currency) in enumerate([("IT consumer", "EUR"),
+                                                    ("US business", "USD"),
+                                                    ("FR consumer", "EUR")])]
+    clock.set(at(2026, 5, 1, 9))
+
+    assert renewal.run(svc).renewed == 3
+
+    renewed = [invoices(svc, s.account.id)[-1] for s in signed]
+    made = {f.document_id: f for f in files(svc)}
+    for invoice in renewed:
+        root = checked(made[invoice.id].content)
+        assert root.findtext(GENERAL + "Numero") == invoice.number
+        assert root.findtext("FatturaElettronicaBody/DatiBeniServizi/DettaglioLinee/"
+                             "DataInizioPeriodo") == "2026-05-01"
+    assert sorted(f.file_name for f in made.values()) == [
+        f"IT12345670017_0000{n}.xml" for n in range(1, 7)]
