@@ -23,7 +23,7 @@ from canone.billing.money import ZERO, from_minor, to_minor
 from canone.billing.pricing import Line
 from canone.billing.seller import document_date
 from canone.billing.tax import TaxTreatment
-from canone.services import document_texts, einvoice_files, taxation
+from canone.services import document_texts, einvoice_files, subscriptions, taxation
 from canone.services.access import Actor, load_account, primary_admin_of, require_billing
 from canone.services.context import Services, new_id, record_change
 from canone.services.documents import (
@@ -39,7 +39,7 @@ from canone.services.documents import (
 from canone.services.errors import NotFound, existing
 from canone.services.invoices import SELLER_ADDRESS, SELLER_NAME
 from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
-from canone.services.records import Account, Invoice, LedgerEntry
+from canone.services.records import Account, Invoice
 from canone.services.store import Store
 
 DESCRIPTIONS = {
@@ -95,14 +95,13 @@ def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
         customer=invoice.customer, source_id=source_id,
         stamp_duty=einvoice_files.stamp_duty_of(svc, money.tax_lines, invoice.currency, on))
     store.documents.add_credit_note(note)
-    if settlement == TO_BALANCE:
-        store.ledger.add(LedgerEntry(
-            new_id("led"), account.id, total, account.currency,
-            f"Credit note {note.number} for invoice {invoice.number}", invoice.id,
-            svc.now(), credit_note_id=note.id))
     record_change(svc, store, account_id=account.id, actor=actor,
                   action="credit_note.issued", before=None, after=credit_note_event(note),
                   event="credit_note.issued")
+    if settlement == TO_BALANCE:
+        subscriptions.credit(svc, store, account, total,
+                             f"Credit note {note.number} for invoice {invoice.number}",
+                             invoice.id, credit_note_id=note.id)
     einvoice_files.file_credit_note(svc, store, note)
     return note
 
@@ -165,8 +164,7 @@ def credit_unused_time(svc: Services, store: Store, account: Account, net: Decim
                                            UNUSED_TIME, source_id=source_id))
             remaining -= take
     if remaining > 0:
-        store.ledger.add(LedgerEntry(new_id("led"), account.id, remaining,
-                                           account.currency, description, None, svc.now()))
+        subscriptions.credit(svc, store, account, remaining, description, None)
     return notes
 
 

@@ -198,14 +198,17 @@ def payment_failed(svc: Services, store: Store, intent: PaymentIntent, outcome: 
 
 
 def credit(svc: Services, store: Store, account: Account, amount: int, description: str,
-           invoice_id: str | None) -> None:
-    """Grant account credit (append-only ledger); used by the next invoices."""
+           invoice_id: str | None, credit_note_id: str | None = None) -> None:
+    """Grant account credit (append-only ledger); used by the next invoices. Money given
+    back against an invoice names the credit note that gives it (SPEC §8)."""
     if amount <= 0:
         return
     store.ledger.add(LedgerEntry(new_id("led"), account.id, amount, account.currency,
-                                       description, invoice_id, svc.now()))
+                                 description, invoice_id, svc.now(),
+                                 credit_note_id=credit_note_id))
     record_change(svc, store, account_id=account.id, actor="system", action="ledger.credited",
-                  before=None, after={"amount": amount, "description": description},
+                  before=None, after={"amount": amount, "description": description,
+                                      "credit_note_id": credit_note_id},
                   event="credit.granted")
 
 
