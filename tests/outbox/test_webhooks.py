@@ -122,8 +122,8 @@ def test_the_payload_is_the_event_signed_with_its_id(database, svc, clock, sende
     assert body["account_id"] == signed.account.id
     assert body["created_at"] == "2026-04-01T09:00:00+00:00"
     assert body["data"] == {"invoice_id": signed.invoice.id, "number": "2026-000001",
-                            "total": 4900, "amount_paid": 4900, "currency": "USD",
-                            "status": "paid"}
+                            "subtotal": 4900, "tax": 0, "total": 4900, "amount_paid": 4900,
+                            "currency": "USD", "status": "paid"}
     assert delivery.headers["content-type"] == "application/json"
     assert abs(int(delivery.headers["webhook-timestamp"]) - time.time()) < 60  # wall clock
     [row] = delivery_rows(database)

@@ -12,14 +12,16 @@ import pytest
 
 from canone.billing.parties import BillingDetails
 from canone.services import accounts, billing_details, quotes, renewal, requests, subscriptions
+from canone.services import payments as payments_service
 from canone.services.context import Services
-from canone.services.errors import StaleQuote
+from canone.services.errors import PaymentPending, StaleQuote
 from canone.services.ports import ChargeResult
 from canone.services.records import PaymentIntent
 
 from .conftest import (
     GOOD_CARD,
     SUPPORT,
+    TIMEOUT_CARD,
     admin_of,
     at,
     balance,
@@ -287,3 +289,28 @@ def test_a_payment_made_before_taxes_settles_as_it_was_quoted(taxed, clock) -> N
         invoice = store.invoices.get(result["invoice_id"])
     assert (invoice.subtotal, invoice.tax_lines, invoice.total, invoice.amount_paid) == (
         4800, (), 4800, 4800)
+
+
+@pytest.mark.parametrize("before_taxes", [False, True])
+def test_a_sign_up_settled_later_is_taxed_as_it_was_charged(taxed, clock,
+                                                           before_taxes) -> None:
+    """The card network's answer was lost; reconciliation settles the sign-up a minute
+    later. Its invoice has the amount charged: taxed, or net for an intent written before
+    taxes (no `taxed_at`)."""
+    with pytest.raises(PaymentPending):
+        sign_up(taxed, config(currency="EUR"), card=TIMEOUT_CARD)
+    if before_taxes:
+        with taxed.database.transaction() as store:
+            [intent] = store.payments.pending_intents(at(2100, 1, 1), 10)
+            payload = {k: v for k, v in intent.payload.items() if k != "taxed_at"}
+            store.payments.save_intent(intent.but(payload=payload, amount=4900))
+    charged = 4900 if before_taxes else 5978
+
+    clock.advance(minutes=1)
+    assert payments_service.reconcile(taxed) == 1
+
+    with taxed.database.read() as store:
+        ada = store.people.user_by_email("ada@example.com")
+    [invoice] = invoices(taxed, ada.account_id)
+    assert (invoice.total, invoice.amount_paid) == (charged, charged)
+    assert len(invoice.tax_lines) == (0 if before_taxes else 1)

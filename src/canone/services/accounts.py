@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +20,7 @@ from canone.billing.errors import InvalidField
 from canone.billing.parties import BillingDetails, details_from_json, details_to_json
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
+from canone.billing.seller import document_date
 from canone.services import (
     billing_details,
     collection,
@@ -188,8 +190,11 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         "period": [period.start.isoformat(), period.end.isoformat()],
         "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
         "billing_details": details, "payment_customer": customer,
+        # The tax is decided now, when the amount charged is: settling later (a lost
+        # answer reconciled) must not find another rate.
+        "taxed_at": svc.now().isoformat(),
     }
-    money = taxation.amounts(first.lines, _signup_terms(svc, details).treatment)
+    money = taxation.amounts(first.lines, _signup_terms(svc, payload).treatment)
     with svc.database.transaction() as store:
         intent = store.payments.get_intent(key)
         if intent is None:
@@ -235,14 +240,20 @@ def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, A
             "vies": billing_details.vies_to_json(billing_details.vies_check(svc, details))}
 
 
-def _signup_terms(svc: Services, checked: dict[str, Any] | None) -> taxation.DocumentTerms:
-    """The first invoice's terms, from the billing details typed at sign-up (the account
-    has none saved yet)."""
+def _signup_terms(svc: Services, payload: dict[str, Any]) -> taxation.DocumentTerms:
+    """The first invoice's terms: the tax from the billing details typed at sign-up (the
+    account has none saved yet) as it was when the amount was charged, the date today."""
+    checked, taxed_at = payload.get("billing_details"), payload.get("taxed_at")
+    at = datetime.fromisoformat(taxed_at) if taxed_at else svc.now()
     if checked is None:
-        return taxation.terms_for(svc.seller, None, False, svc.now())
-    vies = billing_details.vies_from_json(checked["vies"])
-    return taxation.terms_for(svc.seller, details_from_json(checked["details"]),
-                              vies is not None and vies.confirmed, svc.now())
+        terms = taxation.terms_for(svc.seller, None, False, at)
+    else:
+        vies = billing_details.vies_from_json(checked["vies"])
+        terms = taxation.terms_for(svc.seller, details_from_json(checked["details"]),
+                                   vies is not None and vies.confirmed, at)
+    if taxed_at is None:  # a sign-up paid before taxes: invoiced net, as it was charged
+        terms = dataclasses.replace(terms, treatment=None)
+    return dataclasses.replace(terms, issued_on=document_date(svc.now()))
 
 
 def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
@@ -273,7 +284,7 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
             billing_details.vies_from_json(details["vies"]), None, now), None,
             f"user:{p['email']}")
     lines = price(svc.catalog, config).lines
-    terms = _signup_terms(svc, p.get("billing_details"))
+    terms = _signup_terms(svc, p)
     invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "signup", lines, start, end,
         intent.but(account_id=account.id), outcome, terms,
