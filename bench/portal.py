@@ -30,12 +30,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
-from canone.bootstrap import settlements
+from canone.bootstrap import build_services
 from canone.db.database import Database
-from canone.integrations.payments import SandboxGateway
 from canone.services import accounts
+from canone.services.clock import ManualClock
 from canone.services.context import Services
 from canone.services.ports import Card
 from canone.services.records import Usage
@@ -48,17 +47,13 @@ PAGE_GOAL_MS, QUOTE_GOAL_MS = 25.0, 10.0
 PASSWORD = "correct horse battery"
 
 
-class FixedClock:
-    def now(self) -> datetime:
-        return datetime(2026, 4, 16, 8, 0, tzinfo=UTC)
-
-
 def seeded_services(url: str, folder: Path) -> tuple[Services, str]:
     database = Database(url)
     database.migrate()
-    clock = FixedClock()
-    svc = Services(database, clock, SandboxGateway(folder / "sandbox.db", clock),
-                   default_catalog(), secrets.token_hex(16), settlements())
+    clock = ManualClock(datetime(2026, 4, 16, 8, 0, tzinfo=UTC))
+    svc = build_services(Settings(secret_key=secrets.token_hex(16),
+                                  sandbox_path=str(folder / "sandbox.db")),
+                         database, clock=clock, vies=None)
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     email = f"bench-{secrets.token_hex(4)}@example.com"
     done = accounts.sign_up(svc, accounts.SignUp(

@@ -48,9 +48,8 @@ import psycopg
 from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.engine import make_url
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
-from canone.bootstrap import settlements
+from canone.bootstrap import build_services
 from canone.db import rows
 from canone.db.database import Database, normalise_url
 from canone.db.tables import (
@@ -66,6 +65,7 @@ from canone.db.tables import (
 )
 from canone.integrations.payments import SandboxGateway
 from canone.services import collection, renewal
+from canone.services.clock import ManualClock
 from canone.services.context import Services, local_midnight
 from canone.services.ports import (
     REQUIRES_CONFIRMATION,
@@ -87,7 +87,7 @@ from canone.services.records import (
     Subscription,
     User,
 )
-from canone.services.sellers import seller_in_effect
+from canone.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -143,16 +143,16 @@ class InstantNetwork:
         return self.charge_outcome(provider_id)
 
 
-def network(kind: str, path: str, clock: FixedClock) -> PaymentGateway:
+def network(kind: str, path: str, clock: ManualClock) -> PaymentGateway:
     return SandboxGateway(path, clock) if kind == "sandbox" else InstantNetwork()
 
 
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.instant = now
-
-    def now(self) -> datetime:
-        return self.instant
+def bench_services(database: Database, clock: ManualClock, gateway: PaymentGateway
+                   ) -> Services:
+    """The services `canone billing run` builds, on the benchmark's clock and card network
+    (with the demo seller: renewals are taxed, as in production, SPEC §8)."""
+    return build_services(Settings(secret_key="bench"), database, clock=clock, gateway=gateway,
+                          vies=None)
 
 
 # -- databases ------------------------------------------------------------------------------
@@ -438,19 +438,14 @@ def untimed_collect() -> None:
 ORIGINAL_CHARGE_ISSUED, ORIGINAL_COLLECT = collection.charge_issued, collection.collect
 
 
-# Renewals are taxed as in production (SPEC §8): each reads its account's billing details.
-SELLER = seller_in_effect(None)
-
-
 def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
            ) -> tuple[int, int, float]:
     """One renewal worker process: `renewal.run` on its own engine; (renewed, collected,
     seconds spent collecting)."""
     spent = timed_collect()
-    clock = FixedClock(DUE)
+    clock = ManualClock(DUE)
     database = Database(url)
-    svc = Services(database, clock, network(kind, gateway_path, clock), default_catalog(),
-                   "bench", settlements(), seller=SELLER)
+    svc = bench_services(database, clock, network(kind, gateway_path, clock))
     while time.time() < start_at:  # every worker starts at the same instant
         time.sleep(0.001)
     try:
@@ -463,7 +458,7 @@ def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
 def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
             workers: int, batch: int, profile: bool) -> Measure:
     result = Measure(backend, kind, count, workers)
-    clock = FixedClock(DUE)
+    clock = ManualClock(DUE)
     gateway_path = str(tmp / f"sandbox-{backend}.db")
     gateway = network(kind, gateway_path, clock)
 
@@ -478,8 +473,7 @@ def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
 
     if workers == 1:
         spent = timed_collect()
-        svc = Services(database, clock, gateway, default_catalog(), "bench", settlements(),
-                       seller=SELLER)
+        svc = bench_services(database, clock, gateway)
         profiler = cProfile.Profile() if profile else None
         try:
             start = time.perf_counter()

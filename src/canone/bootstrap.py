@@ -1,21 +1,33 @@
-"""The one place where the real adapters are wired to the services."""
+"""The one place where the adapters are wired to the services: the payment gateway, VIES,
+the clock, the invoice PDF renderer (`build_services`), and the worker's mailer and webhook
+sender (`worker_of`). The web app, every CLI command, the tests and the benchmarks get them
+here; tests and benchmarks pass their fakes to the same functions."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import TYPE_CHECKING
 
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.errors import DataFileError
 from canone.billing.seller import Seller
-from canone.db.clock import StoredTestClock, SystemClock
+from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import EuVies, FakeVies
-from canone.services import accounts, collection, quotes
+from canone.services import accounts, collection, einvoice_files, quotes
+from canone.services.clock import SystemClock
 from canone.services.context import Services, Settlement
 from canone.services.einvoicing import EInvoicing
-from canone.services.ports import Clock, PaymentGateway
+from canone.services.ports import Clock, InvoiceDocument, InvoiceRenderer, PaymentGateway
 from canone.services.sellers import seller_in_effect
 from canone.services.vies import Vies
 from canone.settings import Settings
+
+if TYPE_CHECKING:
+    from canone.integrations.outbox import Worker
 
 
 def catalog_of(settings: Settings) -> Catalog:
@@ -59,27 +71,42 @@ def vies_of(settings: Settings) -> Vies:
     return EuVies(requester=None if seller.demo else seller.vat_id)
 
 
-def build_services(settings: Settings, database: Database | None = None) -> Services:
-    """Services on the real adapters. In test mode the clock is the stored test clock, which
-    `canone clock advance` and `POST /api/v1/test-clock` move forward."""
+class Made(Enum):
+    """An adapter that `build_services` makes from the settings (for VIES, where None is a
+    choice of its own: no VAT id is ever confirmed)."""
+
+    FROM_SETTINGS = "from settings"
+
+
+def build_services(settings: Settings, database: Database | None = None, *,
+                   clock: Clock | None = None, gateway: PaymentGateway | None = None,
+                   vies: Vies | Made | None = Made.FROM_SETTINGS,
+                   renderer: InvoiceRenderer | None = None,
+                   seller: Seller | Made | None = Made.FROM_SETTINGS) -> Services:
+    """Services on the adapters of `settings`; each one given replaces its own (tests and
+    benchmarks give their clock, gateway or VIES). In test mode the clock is the stored test
+    clock, which `canone clock advance` and `POST /api/v1/test-clock` move forward; until it
+    is moved it shows `clock`'s time."""
     database = database or Database(settings.database_url)
-    clock: Clock = SystemClock()
+    clock = clock or SystemClock()
     if settings.test_mode:
         clock = StoredTestClock(database, clock)
+    chosen = seller_of(settings) if seller is Made.FROM_SETTINGS else seller
     return Services(
         database=database,
         clock=clock,
-        gateway=gateway_of(settings, clock),
+        gateway=gateway or gateway_of(settings, clock),
         catalog=catalog_of(settings),
         secret_key=settings.secret_key,
         settlements=settlements(),
-        vies=vies_of(settings),
-        seller=seller_of(settings),
-        einvoicing=einvoicing_of(settings),
+        renderer=renderer or PdfOnFirstUse(),
+        vies=vies_of(settings) if vies is Made.FROM_SETTINGS else vies,
+        seller=chosen,
+        einvoicing=None if chosen is None else einvoicing_of(settings, chosen),
     )
 
 
-def einvoicing_of(settings: Settings) -> EInvoicing:
+def einvoicing_of(settings: Settings, seller: Seller) -> EInvoicing:
     """FatturaPA files for the seller's documents (made only when its file says
     `einvoicing = true`), handed to the folder of `CANONE_SDI_FOLDER`."""
     from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
@@ -90,8 +117,44 @@ def einvoicing_of(settings: Settings) -> EInvoicing:
         rates = load_rates(settings.exchange_rates)
     except (OSError, ValueError) as exc:
         raise SettingsError(f"CANONE_EXCHANGE_RATES: {exc}") from None
-    return EInvoicing(seller_of(settings), FatturaPaBuilder(rates),
+    return EInvoicing(seller, FatturaPaBuilder(rates),
                       FolderOutbox(settings.sdi_folder), rates)
+
+
+class PdfOnFirstUse:
+    """The PDF invoice renderer, imported when the first PDF is asked for: fpdf takes most of
+    a second to import, which every CLI command and test would otherwise pay."""
+
+    def __init__(self) -> None:
+        self._renderer: InvoiceRenderer | None = None
+
+    def render(self, document: InvoiceDocument) -> bytes:
+        if self._renderer is None:
+            from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+
+            self._renderer = PdfInvoiceRenderer()
+        return self._renderer.render(document)
+
+
+def demo_vies() -> Vies:
+    """VIES for `canone demo`: its VAT ids are made up, so it answers as in test mode (a
+    checksum-valid id is confirmed)."""
+    return FakeVies()
+
+
+@contextmanager
+def worker_of(settings: Settings, services: Services, limit: int = 100) -> Iterator[Worker]:
+    """`canone worker`'s outbox runner: emails through `CANONE_SMTP_URL` (unset: printed),
+    webhooks through the HTTP sender, PDFs with the services' renderer. The sender's
+    connections are closed when the block ends."""
+    from canone.integrations.mail import mailer_from_url
+    from canone.integrations.outbox import Worker
+    from canone.integrations.webhooks import HttpWebhookSender
+
+    mailer = mailer_from_url(settings.smtp_url, settings.mail_from, settings.mail_reply_to)
+    with HttpWebhookSender(allow_private=settings.webhooks_allow_private) as sender:
+        yield Worker(services.database, services.clock, mailer, services.renderer, sender,
+                     limit, settings.public_url, also=lambda: einvoice_files.exchange(services))
 
 
 def needs_migration(services: Services) -> bool:

@@ -14,7 +14,7 @@ import typer
 
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.errors import CatalogError
-from canone.cli_einvoices import einvoices_app, einvoices_pass
+from canone.cli_einvoices import einvoices_app
 from canone.price_command import answer_text
 from canone.settings import Settings
 
@@ -361,9 +361,10 @@ def demo(
     """Seed demo accounts, people and a support agent (once: a second run changes nothing),
     then print the address and the logins (every password is canone-demo)."""
     from canone import demo as demo_data
+    from canone.bootstrap import demo_vies
 
     services = services_or_exit(Settings.from_env())
-    seeded = demo_data.seed(services)
+    seeded = demo_data.seed(services, demo_vies())
     typer.echo("demo data seeded" if seeded.created
                else "the demo data is already seeded; nothing changed")
     typer.echo(demo_data.logins(services, url.rstrip("/")))
@@ -387,10 +388,9 @@ def worker(
     import threading
 
     from canone import logs
-    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
-    from canone.integrations.mail import address_problem, mailer_from_url
-    from canone.integrations.outbox import PassReport, Worker
-    from canone.integrations.webhooks import HttpWebhookSender
+    from canone.bootstrap import worker_of
+    from canone.integrations.mail import address_problem
+    from canone.integrations.outbox import PassReport
 
     settings = Settings.from_env()
     for name, value in (("CANONE_MAIL_FROM", settings.mail_from),
@@ -403,12 +403,7 @@ def worker(
     passes = "one pass" if once else f"a pass every {interval:g}s (Ctrl-C stops)"
     logs.start_line("worker", f"canone worker: emails and webhooks, {passes}; "
                     f"{logs.setup_shown(settings)}; {logs.mail_shown(settings)}")
-    mailer = mailer_from_url(settings.smtp_url, settings.mail_from, settings.mail_reply_to)
-    with HttpWebhookSender(allow_private=settings.webhooks_allow_private) as sender:
-        runner = Worker(services.database, services.clock, mailer, PdfInvoiceRenderer(),
-                        sender, limit, settings.public_url,
-                        also=lambda: einvoices_pass(services))
-
+    with worker_of(settings, services, limit) as runner:
         def report(emails: PassReport, hooks: PassReport) -> None:
             if emails.claimed or hooks.claimed or once:
                 typer.echo(f"emails: sent {emails.done}, retrying {emails.retried}, failed "

@@ -14,7 +14,7 @@ import typer
 from canone.settings import Settings
 
 if TYPE_CHECKING:
-    from canone.services.context import Services
+    pass
 
 einvoices_app = typer.Typer(
     help="E-invoices (FatturaPA files, SPEC §8): export them with SDI's receipts for "
@@ -24,21 +24,14 @@ einvoices_app = typer.Typer(
     rich_markup_mode=None)
 
 
-def einvoices_pass(services: Services) -> tuple[int, int]:
-    """Hand the files made since the last pass to the intermediary, then read SDI's
-    receipts back: (files handed over, files SDI answered about)."""
-    from canone.services import einvoice_files
-
-    return einvoice_files.hand_over(services), einvoice_files.read_receipts(services)
-
-
 @einvoices_app.command("send", short_help="Hand new files over, read SDI's receipts.")
 def einvoices_send() -> None:
     """Hand every FatturaPA file not yet handed over to the SDI intermediary's folder
     (CANONE_SDI_FOLDER), then read back the receipts SDI left there; prints how many."""
     from canone.cli import services_or_exit
+    from canone.services import einvoice_files
 
-    handed, answered = einvoices_pass(services_or_exit(Settings.from_env()))
+    handed, answered = einvoice_files.exchange(services_or_exit(Settings.from_env()))
     typer.echo(f"handed over {handed} files; SDI answered about {answered}")
 
 

@@ -17,7 +17,6 @@ from canone.billing.configuration import Configuration
 from canone.billing.parties import Address, BillingDetails
 from canone.billing.periods import nth_period
 from canone.billing.pricing import describe_plan
-from canone.integrations.vies import FakeVies
 from canone.services import (
     accounts,
     billing_details,
@@ -28,29 +27,18 @@ from canone.services import (
     usage,
 )
 from canone.services.access import STAFF, SYSTEM_ACTOR, Actor
+from canone.services.clock import ManualClock
 from canone.services.context import Services, local_date, local_midnight, new_id
 from canone.services.errors import existing
 from canone.services.ports import Card
 from canone.services.records import ADMIN, USER, Staff, User
+from canone.services.vies import Vies
 
 PASSWORD = "canone-demo"
 STAFF_EMAIL = "support@canone.example"
 STAFF_NAME = "Sofia Support"
 GOOD_CARD = "4242424242424242"
 DECLINING_CARD = "4000000000000002"
-
-
-class DemoClock:
-    """The seeding's own clock: it starts in the past and only moves forward."""
-
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-    def move_to(self, instant: datetime) -> None:
-        self.at = max(self.at, instant)
 
 
 @dataclass(frozen=True)
@@ -154,24 +142,25 @@ def already_seeded(svc: Services) -> bool:
                 or store.people.user_by_email(ACCOUNTS[0].email("owner")) is not None)
 
 
-def seed(services: Services) -> Seeded:
-    """Seed the demo once; a database that has it already is left as it is."""
+def seed(services: Services, vies: Vies) -> Seeded:
+    """Seed the demo once; a database that has it already is left as it is. `vies` answers
+    for the demo's made-up VAT ids (bootstrap.demo_vies)."""
     if already_seeded(services):
         return Seeded(created=False)
     now = services.now()
-    clock = DemoClock(now - timedelta(days=max(a.days_ago for a in ACCOUNTS)))
-    # The demo's VAT ids are made up: VIES answers as in test mode (checksum-valid: yes).
-    svc = replace(services, clock=clock, vies=FakeVies())
+    # The seeding's own clock: it starts in the past and only moves forward.
+    clock = ManualClock(now - timedelta(days=max(a.days_ago for a in ACCOUNTS)))
+    svc = replace(services, clock=clock, vies=vies)
     owners: dict[str, User] = {}
     for instant, step, demo in _timeline(now):
-        clock.move_to(instant)
+        clock.move_forward_to(instant)
         if step == "open":
             owners[demo.slug] = _open_account(svc, demo)
         elif step == "declining card":
             _swap_to_declining_card(svc, owners[demo.slug])
         else:  # a billing run: the renewal, then each retry of the declined invoice
             renewal.run(svc, until=instant)
-    clock.move_to(now)
+    clock.move_forward_to(now)
     _near_limit(svc, owners[NEAR_LIMIT.slug])
     _reduce_and_ask(svc, owners[REDUCING.slug])
     _ask_for_product_change(svc, owners[BUNDLE.slug])

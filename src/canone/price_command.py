@@ -2,17 +2,18 @@
 configuration, the change (SPEC §7), or the error naming the field.
 
 The command prices tens of thousands of lines a run, most of them alike, so it keeps what
-recurs: configurations read from JSON and the JSON texts of prices, configurations, lines
-and codes. Those caches serve this command alone and live here, with it, not in the
-billing core, whose answers they only remember."""
+recurs: configurations read from JSON, validated and priced, the features a change loses
+and gains, prorated lines, and the JSON texts of prices, configurations, lines and codes.
+Those caches serve this command alone and live here, with it, not in the billing core,
+whose answers they only remember (the core computes each answer when asked)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from canone.billing.catalog import Catalog, remember
-from canone.billing.changes import REQUEST, Change, plan_change
+from canone.billing.catalog import Catalog
+from canone.billing.changes import REQUEST, Change, Rules, plan_change
 from canone.billing.codec import (
     change_to_json,
     config_from_json,
@@ -21,27 +22,91 @@ from canone.billing.codec import (
     lines_to_json,
     price_to_json,
 )
-from canone.billing.configuration import Configuration, validate
+from canone.billing.configuration import Configuration
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, format_amount
-from canone.billing.pricing import Line, Price, price
+from canone.billing.pricing import Line, Price
 
-# The caches of each catalog priced with (a run has one; tests build a few).
-_CACHES: dict[int, tuple[Catalog, dict[str, dict[Any, Any]]]] = {}
+MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+class RememberingRules(Rules):
+    """The core's rules for one catalog (which never changes), each answer remembered by
+    its immutable question; the memos are this command's, for that catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(catalog)
+        self.memos: dict[str, dict[Any, Any]] = {}
+        # The rules' own memos, kept at hand: they are asked a few times per line.
+        self._valid, self._prices = self.memo("valid"), self.memo("price")
+        self._features, self._prorated = self.memo("features_changed"), self.memo("prorated")
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """The memo `name`; fill it with `remember`."""
+        found = self.memos.get(name)
+        if found is None:
+            found = self.memos[name] = {}
+        return found
+
+    def validate(self, config: Configuration) -> Configuration:
+        memo = self._valid
+        found: Configuration | None = memo.get(config)
+        if found is None:  # an invalid one raises, and is read again next time
+            found = super().validate(config)
+            remember(memo, config, found)
+        return found
+
+    def price(self, config: Configuration) -> Price:
+        memo = self._prices
+        found: Price | None = memo.get(config)
+        if found is None:
+            found = super().price(config)
+            remember(memo, config, found)
+        return found
+
+    def features_changed(self, current: Configuration, target: Configuration
+                         ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        key = (current.product, current.tier, current.addons,
+               target.product, target.tier, target.addons)
+        memo = self._features
+        found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
+        if found is None:
+            found = super().features_changed(current, target)
+            remember(memo, key, found)
+        return found
+
+    def prorated(self, line: Line, remaining: int, days: int, credit: bool) -> Line:
+        # Prorated lines recur: a handful of line amounts, remaining and days at most 366.
+        key = (line.key, line.description, line.amount, remaining, days, credit)
+        memo = self._prorated
+        found: Line | None = memo.get(key)
+        if found is None:
+            found = super().prorated(line, remaining, days, credit)
+            remember(memo, key, found)
+        return found
+
+
+# The rules of each catalog priced with (a run has one; tests build a few).
+_RULES: dict[int, RememberingRules] = {}
+
+
+def rules_of(catalog: Catalog) -> RememberingRules:
+    found = _RULES.get(id(catalog))
+    if found is None or found.catalog is not catalog:  # kept: its id stays its own
+        if len(_RULES) >= 8:
+            _RULES.clear()
+        found = _RULES[id(catalog)] = RememberingRules(catalog)
+    return found
 
 
 def _memo(catalog: Catalog, name: str) -> dict[Any, Any]:
-    """The cache `name` of results computed from `catalog` alone (which never changes) and
-    an immutable key. Fill it with `remember`."""
-    entry = _CACHES.get(id(catalog))
-    if entry is None or entry[0] is not catalog:  # the catalog is kept: its id stays its own
-        if len(_CACHES) >= 8:
-            _CACHES.clear()
-        entry = _CACHES[id(catalog)] = (catalog, {})
-    memo = entry[1].get(name)
-    if memo is None:
-        memo = entry[1][name] = {}
-    return memo
+    return rules_of(catalog).memo(name)
 
 
 def _key(raw: Any) -> tuple[Any, ...] | None:
@@ -78,7 +143,7 @@ def validated(catalog: Catalog, raw: Any, where: str) -> Configuration:
     config = (config_from_json(raw, where) if key is None
               else Configuration(key[0], key[1], key[2], key[3], key[4], key[5], key[6:]))
     try:
-        config = validate(catalog, config)
+        config = rules_of(catalog).validate(config)
     except InvalidField as exc:
         raise exc.under(where) from None
     if key is not None:
@@ -97,14 +162,15 @@ def _solve(
                                "anchor and at")
         if "target" not in request:
             raise InvalidField("target", "required, a configuration object")
+        rules = rules_of(catalog)
         target = validated(catalog, request["target"], "target")
-        target_price = price(catalog, target)
+        target_price = rules.price(target)
         if request.get("current") is None:
             return target_price, None, None
         current = validated(catalog, request["current"], "current")
         anchor = date_from_json(request.get("anchor"), "anchor")
         at = date_from_json(request.get("at"), "at")
-        return target_price, plan_change(catalog, current, target, anchor, at), None
+        return target_price, plan_change(catalog, current, target, anchor, at, rules), None
     except InvalidField as exc:
         return target_price, None, exc
 

@@ -12,12 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from canone.billing.catalog import default_catalog
-from canone.bootstrap import settlements
-from canone.db.clock import StoredTestClock
+from canone.bootstrap import build_services
 from canone.db.database import Database
-from canone.integrations.payments import SandboxGateway
-from canone.integrations.vies import FakeVies
 from canone.services import apikeys
 from canone.services.context import Services
 from canone.settings import Settings
@@ -31,19 +27,17 @@ SECRET = "api-tests-secret"
 
 
 @pytest.fixture
-def services(database: Database, tmp_path: Path) -> Services:
-    clock = StoredTestClock(database, TestClock(START))
-    return Services(database=database, clock=clock,
-                    gateway=SandboxGateway(tmp_path / "sandbox.db", clock),
-                    catalog=default_catalog(), secret_key=SECRET,
-                    settlements=settlements(), vies=FakeVies())
+def services(database: Database, settings: Settings) -> Services:
+    """Test mode: the stored test clock (until moved, at START) and the fake VIES."""
+    return build_services(settings, database, clock=TestClock(START))
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # Webhook receivers of the tests listen on localhost: private addresses are allowed.
     return Settings(database_url="unused://", secret_key=SECRET, test_mode=True,
-                    sandbox_path=str(tmp_path / "sandbox.db"), webhooks_allow_private=True)
+                    sandbox_path=str(tmp_path / "sandbox.db"), webhooks_allow_private=True,
+                    vies="fake")
 
 
 @pytest.fixture

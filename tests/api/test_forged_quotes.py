@@ -41,9 +41,9 @@ def forged_quote(genuine: str, current: dict[str, Any], target: dict[str, Any]) 
     claims = claims_of(genuine)
     change = plan_change(default_catalog(), config_from_json(current, "current"),
                          config_from_json(target, "target"), date(2026, 4, 1),
-                         date.fromisoformat(claims["d"]))
+                         date.fromisoformat(claims["day"]))
     assert change.kind == "upgrade" and change.due_now > 0  # what would be charged
-    return forge({**claims, "t": target, "i": config_to_json(change.immediate),
+    return forge({**claims, "target": target, "immediate": config_to_json(change.immediate),
                   "due": to_minor(change.due_now)}, SECRET)
 
 
@@ -76,3 +76,28 @@ def test_a_forged_quote_for_what_the_catalog_does_not_sell_is_refused(
     assert after == account["subscription"]
     invoices = client.get(f"{API}/accounts/{account['id']}/invoices", headers=key).json()
     assert [i["kind"] for i in invoices["data"]] == ["signup"]
+
+
+@pytest.mark.parametrize("version", [2, None])
+def test_a_token_of_another_version_is_refused_and_nothing_is_charged(
+        client: TestClient, services: Services, operator_key: str,
+        version: int | None) -> None:
+    account = sign_up(client, operator_key, subscription=config())
+    key = bearer(operator_key)
+    genuine = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
+                          json={"target": config(tier="pro")}, headers=key).json()["quote_token"]
+    claims = claims_of(genuine)
+    assert claims["v"] == 1 and claims["account_id"] == account["id"]
+    other = {**claims, "v": version} if version else {  # the one-letter claims of before
+        "a": claims["account_id"], "v": claims["subscription_version"], "d": claims["day"],
+        "i": claims["immediate"], "t": claims["target"], "due": claims["due"], "n": "x"}
+
+    confirm = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
+                          json={"quote_token": forge(other, SECRET)}, headers=key)
+
+    assert confirm.status_code == 422, confirm.text
+    assert confirm.json()["field"] == "quote_token"
+    assert confirm.json()["detail"] == ("a quote token of another version of canone; "
+                                        "preview the change again")
+    assert services.gateway.total_charged() == to_minor(  # type: ignore[attr-defined]
+        Decimal(account["invoice"]["total"]))

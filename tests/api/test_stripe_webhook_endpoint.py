@@ -14,9 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from canone.billing.catalog import default_catalog
-from canone.bootstrap import settlements
-from canone.db.clock import StoredTestClock
+from canone.bootstrap import build_services
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
@@ -39,12 +37,11 @@ def settings(tmp_path: Path, stripe_base: str) -> Settings:
 
 
 @pytest.fixture
-def services(database: Database, stripe_base: str) -> Services:
-    clock = StoredTestClock(database, TestClock(START))
-    return Services(database=database, clock=clock,
-                    gateway=StripeGateway(TEST_KEY, api_base=stripe_base, network_retries=0),
-                    catalog=default_catalog(), secret_key=SECRET,
-                    settlements=settlements())
+def services(database: Database, settings: Settings, stripe_base: str) -> Services:
+    """Stripe at localstripe, without the SDK's retries (a test's failure shows at once)."""
+    return build_services(settings, database, clock=TestClock(START), vies=None,
+                          gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
+                                                network_retries=0))
 
 
 def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:

@@ -13,18 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
-from canone.bootstrap import settlements
-from canone.db.clock import StoredTestClock, SystemClock
+from canone.bootstrap import build_services
 from canone.db.database import Database
-from canone.integrations.payments import SandboxGateway
 from canone.services import accounts, quotes
 from canone.services.access import Actor
 from canone.services.context import Services
 from canone.services.errors import PaymentPending
 from canone.services.ports import Card
-from canone.services.sellers import seller_in_effect
+from canone.settings import Settings
 
 
 def canone(env: dict[str, str], *args: str, cwd: Path | None = None
@@ -64,7 +61,13 @@ def test_clock_advance_is_refused_outside_test_mode(env) -> None:
 
 PLUS = Configuration("marketing", "plus", "month", "EUR", 1000, 1, ())
 TIMEOUT_CARD = Card("4000000000000119", 12, 2035, "123")  # taken, then the answer is lost
-SELLER = seller_in_effect(None)  # the seller a `canone` process uses without CANONE_SELLER
+
+
+def services_of_commands(database: Database, env: dict[str, str]) -> Services:
+    """The services the commands run with `env` build (in test mode: the stored test clock
+    over the host's clock), on `database`, without VIES (no billing details here), with the
+    same (demo) seller as the commands: what they settle is taxed as it was quoted."""
+    return build_services(Settings.from_env(env), database, vies=None)
 
 
 def sign_up(svc: Services, email: str, card: Card) -> accounts.SignedUp:
@@ -82,9 +85,7 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
     env = {"CANONE_DATABASE_URL": database.url,
            "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"),
            "CANONE_TEST_MODE": "1", "CANONE_SECRET_KEY": "cli-test"}
-    clock = StoredTestClock(database, SystemClock())
-    svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test", settlements(), seller=SELLER)
+    svc = services_of_commands(database, env)
     set_clock(database, datetime(2030, 1, 1, 9, tzinfo=UTC))
     signed = sign_up(svc, "ada@example.com", Card("4242424242424242", 12, 2035, "123"))
     set_clock(database, datetime(2030, 1, 16, 9, tzinfo=UTC))
@@ -123,9 +124,7 @@ def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
     first has the email. It is named, stays pending, and the command exits 1."""
     assert canone(env, "db", "upgrade").returncode == 0
     database = Database(env["CANONE_DATABASE_URL"])
-    clock = StoredTestClock(database, SystemClock())
-    svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test", settlements(), seller=SELLER)
+    svc = services_of_commands(database, env)
     for minute in (0, 1):
         set_clock(database, datetime(2030, 1, 1, 9, minute, tzinfo=UTC))
         with pytest.raises(PaymentPending):
@@ -153,9 +152,7 @@ def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env
     assert canone(env, "db", "upgrade").returncode == 0
     assert canone(env, "clock", "advance", "--to", "2030-01-15T10:00:00+00:00").returncode == 0
     database = Database(env["CANONE_DATABASE_URL"])
-    clock = StoredTestClock(database, SystemClock())
-    svc = Services(database, clock, SandboxGateway(env["CANONE_SANDBOX_PATH"], clock),
-                   default_catalog(), "cli-test", settlements(), seller=SELLER)
+    svc = services_of_commands(database, env)
     accounts.sign_up(svc, accounts.SignUp(
         name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email="ada@example.com", admin_name="Ada", admin_password="correct horse",

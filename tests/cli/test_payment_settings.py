@@ -12,9 +12,9 @@ import pytest
 import stripe
 
 from canone.bootstrap import gateway_of, payments_line
-from canone.db.clock import SystemClock
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.payments.stripe import StripeGateway
+from canone.services.clock import SystemClock
 from canone.settings import Settings
 from stripefixtures import free_port
 

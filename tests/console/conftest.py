@@ -15,12 +15,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
 from canone.billing.parties import BillingDetails
-from canone.bootstrap import settlements
 from canone.db.database import Database
-from canone.integrations.payments import SandboxGateway
 from canone.services import accounts, requests
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services, new_id
@@ -29,6 +26,7 @@ from canone.services.records import ChangeRequest, LedgerEntry, Staff, Subscript
 from canone.settings import Settings
 from canone.web.app import create_app
 from clocks import TestClock
+from wiring import services_on
 
 NOW = datetime(2026, 4, 16, 8, 0, tzinfo=UTC)
 ANCHOR = date(2026, 4, 1)
@@ -41,8 +39,7 @@ GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 @pytest.fixture
 def svc(sqlite_database: Database, tmp_path: Path) -> Services:
     clock = TestClock(NOW)
-    services = Services(sqlite_database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                        default_catalog(), "test-secret", settlements())
+    services = services_on(sqlite_database, clock, tmp_path / "sandbox.db")
     with services.database.transaction() as store:
         store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
                                      accounts.hash_password(PASSWORD)))

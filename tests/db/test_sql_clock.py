@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from canone.db.clock import StoredTestClock, SystemClock
+from canone.db.clock import StoredTestClock
 from canone.db.database import Database
+from canone.services.clock import SystemClock
 
 from .samples import T0, later
 

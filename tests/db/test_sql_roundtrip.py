@@ -109,7 +109,8 @@ def test_payments_intents_and_ledger_round_trip(database: Database) -> None:
     failed = Payment("pay_2", "acc_1", None, 100, "EUR", "failed", None, "key-2", "declined",
                      later(1))
     intent = PaymentIntent("key-1", None, "signup", 4_900, "EUR", "card_tok",
-                           {"config": {"seats": 3}, "note": "è"}, "pending", T0)
+                           {"config": {"seats": 3}, "note": "è"}, "pending", T0,
+                           password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
     with database.transaction() as store:
         store.accounts.add(account())
         store.payments.add(failed)

@@ -25,11 +25,9 @@ from argon2 import PasswordHasher
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
 from canone.billing.parties import BillingDetails
 from canone.billing.seller import Seller
-from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
 from canone.integrations.einvoice.folder import FolderOutbox
@@ -46,6 +44,7 @@ from canone.services.sellers import seller_in_effect
 from canone.settings import Settings
 from canone.web.app import create_app
 from clocks import TestClock
+from wiring import services_on
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -79,9 +78,10 @@ def _serve(folder: Path, seller: Seller | None = None, files: bool = False
     database = Database(f"sqlite:///{folder / 'canone.db'}")
     database.migrate()
     clock = TestClock(BASE)
-    gateway = SandboxGateway(folder / "sandbox.db", clock)
-    services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16),
-                        settlements(), vies=FakeVies() if seller else None, seller=seller)
+    gateway = SandboxGateway(folder / "sandbox.db", clock)  # the tests read its charges
+    services = services_on(database, clock, gateway.path, secret=secrets.token_hex(16),
+                           gateway=gateway, vies=FakeVies() if seller else None,
+                           seller=seller)
     if seller is not None and files:  # FatturaPA files, handed to folder/sdi
         rates = load_rates(None)
         services = dataclasses.replace(services, einvoicing=EInvoicing(

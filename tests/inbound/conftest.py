@@ -8,22 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from canone.billing.catalog import default_catalog
-from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.inbound_requests import listen
-from canone.integrations.payments import SandboxGateway
 from canone.services.context import Services
 from clocks import TestClock
 from integrations.smtp_server import free_port
 from outbox.support import START
+from wiring import services_on
 
 
 @pytest.fixture
 def svc(database: Database, tmp_path: Path) -> Services:
     clock = TestClock(START)
-    return Services(database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                    default_catalog(), "test-secret", settlements())
+    return services_on(database, clock, tmp_path / "sandbox.db")
 
 
 @pytest.fixture

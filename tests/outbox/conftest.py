@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from canone.billing.catalog import default_catalog
-from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.invoice_pdf import PdfInvoiceRenderer
-from canone.integrations.payments import SandboxGateway
 from canone.services.context import Services
 from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer
+from wiring import services_on
 
 from .support import START
 
@@ -27,8 +25,7 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def svc(database: Database, clock: TestClock, tmp_path: Path) -> Services:
-    return Services(database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                    default_catalog(), "test-secret", settlements())
+    return services_on(database, clock, tmp_path / "sandbox.db")
 
 
 @pytest.fixture

@@ -16,17 +16,15 @@ import pytest
 from typer.testing import CliRunner
 
 from canone import logs
-from canone.billing.catalog import default_catalog
-from canone.bootstrap import settlements
 from canone.cli import app
 from canone.db.database import Database
-from canone.integrations.payments import SandboxGateway
 from canone.services import requests
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.settings import Settings
 from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer, free_port
+from wiring import services_on
 
 from .support import START, outbox_rows, sign_up
 
@@ -47,8 +45,7 @@ def environment(sqlite_database: Database, tmp_path: Path, monkeypatch: pytest.M
 def file_svc(sqlite_database: Database, tmp_path: Path) -> Services:
     """Services on the SQLite file the commands use (SQLite only: one backend suffices)."""
     clock = TestClock(START)
-    return Services(sqlite_database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
-                    default_catalog(), "test-secret", settlements())
+    return services_on(sqlite_database, clock, tmp_path / "sandbox.db")
 
 
 def test_worker_once_sends_the_queued_emails(environment, sqlite_database, file_svc,

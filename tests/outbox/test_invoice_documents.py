@@ -30,10 +30,9 @@ def admin_of(svc: Services, email: str) -> Actor:
     return Actor.of_user(user)
 
 
-def test_an_english_invoice_pdf(svc, renderer):
+def test_an_english_invoice_pdf(svc):
     signed = sign_up(svc, config(seats=2, addons=("sms",)))
-    data = invoices.invoice_pdf(svc, admin_of(svc, "ada@example.com"), signed.invoice.id,
-                                renderer)
+    data = invoices.invoice_pdf(svc, admin_of(svc, "ada@example.com"), signed.invoice.id)
 
     lines = pdf_lines(data)
     assert data.startswith(b"%PDF-")
@@ -48,7 +47,7 @@ def test_an_english_invoice_pdf(svc, renderer):
         assert expected in lines
 
 
-def test_an_italian_upgrade_invoice_translates_every_line(svc, clock, renderer):
+def test_an_italian_upgrade_invoice_translates_every_line(svc, clock):
     account = sign_up(svc, config(currency="EUR"), email="anna@esempio.it", locale="it").account
     anna = admin_of(svc, "anna@esempio.it")
     clock.advance(days=15)  # 16 April: 15 of the period's 30 days remain
@@ -57,7 +56,7 @@ def test_an_italian_upgrade_invoice_translates_every_line(svc, clock, renderer):
     invoice = quotes.confirm(svc, anna, account.id, quote.token).invoice
     assert invoice is not None
 
-    lines = pdf_lines(invoices.invoice_pdf(svc, anna, invoice.id, renderer))
+    lines = pdf_lines(invoices.invoice_pdf(svc, anna, invoice.id))
 
     for expected in (
         "Fattura", "Numero 2026-000002", "Data di emissione 16/04/2026",
@@ -71,7 +70,7 @@ def test_an_italian_upgrade_invoice_translates_every_line(svc, clock, renderer):
         assert expected in lines, f"{expected!r} not in {lines}"
 
 
-def test_who_may_download_an_invoice(svc, renderer):
+def test_who_may_download_an_invoice(svc):
     ada = sign_up(svc, config(seats=3))  # a seat for each person
     bea = sign_up(svc, email="bea@example.com", name="Bea's Shop")
     admin = admin_of(svc, "ada@example.com")
@@ -83,18 +82,18 @@ def test_who_may_download_an_invoice(svc, renderer):
     for allowed in (admin, admin_of(svc, "dora@example.com"),
                     Actor(STAFF, "staff:sam@canone.example"), Actor(OPERATOR, "key:ops"),
                     Actor(ACCOUNT_KEY, "key:ada", ada.account.id)):
-        assert invoices.invoice_pdf(svc, allowed, invoice_id, renderer).startswith(b"%PDF-")
+        assert invoices.invoice_pdf(svc, allowed, invoice_id).startswith(b"%PDF-")
     with pytest.raises(Forbidden):
-        invoices.invoice_pdf(svc, admin_of(svc, "carl@example.com"), invoice_id, renderer)
+        invoices.invoice_pdf(svc, admin_of(svc, "carl@example.com"), invoice_id)
     with pytest.raises(Forbidden):
         invoices.invoice_pdf(svc, Actor(EMAIL, "email:ada@example.com", ada.account.id),
-                             invoice_id, renderer)
+                             invoice_id)
     for outsider in (admin_of(svc, "bea@example.com"),
                      Actor(ACCOUNT_KEY, "key:bea", bea.account.id)):
         with pytest.raises(NotFound):
-            invoices.invoice_pdf(svc, outsider, invoice_id, renderer)
+            invoices.invoice_pdf(svc, outsider, invoice_id)
     with pytest.raises(NotFound):
-        invoices.invoice_pdf(svc, admin, "inv_missing", renderer)
+        invoices.invoice_pdf(svc, admin, "inv_missing")
 
 
 @pytest.mark.parametrize(("key", "english", "italian"), [

@@ -11,22 +11,20 @@ from typing import Any
 
 import pytest
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
 from canone.billing.parties import BillingDetails
-from canone.bootstrap import settlements
 from canone.db.database import Database
-from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import FakeVies
 from canone.services import accounts, collection, renewal
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
-from canone.services.ports import Card
+from canone.services.ports import Card, Clock
 from canone.services.records import Account, Invoice, LedgerEntry, Payment, Subscription, User
 from canone.services.sellers import seller_in_effect
 from clocks import TestClock
 from dbfixtures import WITH_MEMORY, on_backend
 from memory_store import MemoryDatabase
+from wiring import services_on
 
 GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 DECLINED_CARD = Card("4000000000000002", 12, 2035, "123")
@@ -69,9 +67,8 @@ def clock() -> TestClock:
     return TestClock(datetime(2026, 4, 1, 9, 0, tzinfo=UTC))
 
 
-def make_services(database: Database, clock: TestClock, gateway_path: Path) -> Services:
-    return Services(database, clock, SandboxGateway(gateway_path, clock), default_catalog(),
-                    "test-secret", settlements())
+def make_services(database: Database, clock: Clock, gateway_path: Path) -> Services:
+    return services_on(database, clock, gateway_path)
 
 
 @pytest.fixture(params=WITH_MEMORY)

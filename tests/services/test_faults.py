@@ -118,13 +118,12 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
     script = textwrap.dedent(f"""
         import os
         from datetime import datetime
-        from canone.billing.catalog import default_catalog
-        from canone.bootstrap import settlements
+        from canone.bootstrap import build_services
         from canone.db.database import Database
         from canone.integrations.payments import SandboxGateway
         from canone.services import quotes
         from canone.services.access import Actor
-        from canone.services.context import Services
+        from canone.settings import Settings
 
         class Clock:
             def now(self):
@@ -136,8 +135,9 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
                 os._exit(9)
 
         database = Database({svc.database.url!r})
-        svc = Services(database, Clock(), Dies({str(tmp_path / "sandbox.db")!r}, Clock()),
-                       default_catalog(), "test-secret", settlements())
+        svc = build_services(Settings(secret_key="test-secret"), database, clock=Clock(),
+                             gateway=Dies({str(tmp_path / "sandbox.db")!r}, Clock()), vies=None,
+                             seller=None)  # as the test's services: quoted untaxed
         with database.transaction() as store:
             admin = store.people.user_by_email("ada@example.com")
         quotes.confirm(svc, Actor.of_user(admin), {signed.account.id!r}, {token!r})

@@ -17,6 +17,7 @@ from canone.services.errors import (
     PaymentFailed,
     StaleQuote,
 )
+from canone.services.payloads import QuoteClaims
 from canone.services.payments import reconcile
 
 from .conftest import (
@@ -262,8 +263,8 @@ def test_request_only_changes_get_no_token_and_are_refused_at_confirm(svc, clock
     assert quote.change.reasons == ("tier_lower",)
 
     # A token signed for it anyway (a client that builds its own claims) is refused.
-    claims = {"a": signed.account.id, "v": signed.subscription.version, "d": "2026-04-01",
-              "i": config_to_json(config()), "t": config_to_json(lower), "due": 0, "n": "x"}
+    claims = QuoteClaims(signed.account.id, signed.subscription.version, date(2026, 4, 1),
+                         config(), lower, 0, "x")
     forged = quotes._sign(svc, claims)
     with pytest.raises(ChangeRefused) as refused:
         quotes.confirm(svc, ada, signed.account.id, forged)

@@ -15,6 +15,7 @@ from canone.services import accounts, billing_details, quotes, renewal, requests
 from canone.services import payments as payments_service
 from canone.services.context import Services
 from canone.services.errors import PaymentPending, StaleQuote
+from canone.services.payloads import QuoteClaims
 from canone.services.ports import ChargeResult
 from canone.services.records import PaymentIntent
 
@@ -83,7 +84,7 @@ def test_each_rule_taxes_the_48_upgrade_and_its_invoice(taxed, clock, details, o
     charge = quote.charge
     due = 4800 + int(Decimal(tax) * 100)
     assert (charge.subtotal, charge.tax, charge.total, charge.credit_applied,
-            charge.amount_due) == (4800, int(Decimal(tax) * 100), due, 0, due)
+            charge.amount_paid) == (4800, int(Decimal(tax) * 100), due, 0, due)
 
     done = quotes.confirm(svc, admin_of(svc, account_id), account_id, quote.token)
 
@@ -122,7 +123,7 @@ def test_the_credit_balance_pays_part_of_an_upgrade_like_a_payment(taxed, clock)
 
     charge = quote.charge
     assert (charge.subtotal, charge.tax, charge.total) == (4800, 1056, 5856)  # taxable as is
-    assert (charge.credit_applied, charge.amount_due) == (2000, 3856)
+    assert (charge.credit_applied, charge.amount_paid) == (2000, 3856)
     invoice = quotes.confirm(taxed, ada, account_id, quote.token).invoice
     assert (invoice.total, invoice.credit_applied, invoice.amount_paid, invoice.status) == (
         5856, 2000, 3856, "paid")
@@ -138,7 +139,7 @@ def test_a_balance_that_covers_the_upgrade_charges_the_card_nothing(taxed, clock
                              None)
     ada = admin_of(taxed, account_id)
     quote = quotes.preview(taxed, ada, account_id, config(tier="enterprise", currency="EUR"))
-    assert (quote.charge.credit_applied, quote.charge.amount_due) == (5856, 0)
+    assert (quote.charge.credit_applied, quote.charge.amount_paid) == (5856, 0)
     charged = taxed.gateway.total_charged()
 
     invoice = quotes.confirm(taxed, ada, account_id, quote.token).invoice
@@ -261,15 +262,14 @@ def test_sign_up_with_billing_details_takes_their_rule(taxed, clock) -> None:
     assert taxed.gateway.total_charged() == 4900
 
 
-def _untaxed_claims(svc: Services, account_id: str, token: str) -> dict[str, object]:
+def _untaxed_claims(svc: Services, token: str) -> QuoteClaims:
     """A quote's claims as canone signed them before taxes: without total and credit."""
-    claims = quotes._verify(svc, token)
-    return {key: value for key, value in claims.items() if key not in ("tot", "cr")}
+    return dataclasses.replace(quotes._verify(svc, token), total=None, credit=None)
 
 
 def test_a_token_quoted_before_taxes_is_stale(taxed, clock) -> None:
     account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
-    old = quotes._sign(taxed, _untaxed_claims(taxed, account_id, quote.token))
+    old = quotes._sign(taxed, _untaxed_claims(taxed, quote.token))
     with pytest.raises(StaleQuote):
         quotes.confirm(taxed, admin_of(taxed, account_id), account_id, old)
 
@@ -278,7 +278,7 @@ def test_a_payment_made_before_taxes_settles_as_it_was_quoted(taxed, clock) -> N
     """An intent written before this version (net amount, no total in its claims) and
     settled after: its invoice is the net one the customer was shown and charged."""
     account_id, quote = _upgrade_quote(taxed, clock, ITALIAN_BUSINESS)
-    claims = _untaxed_claims(taxed, account_id, quote.token)
+    claims = _untaxed_claims(taxed, quote.token).to_json()
     with taxed.database.transaction() as store:
         account = store.accounts.get(account_id)
         intent = PaymentIntent(key="chg_old", account_id=account_id, purpose="change",
@@ -286,7 +286,7 @@ def test_a_payment_made_before_taxes_settles_as_it_was_quoted(taxed, clock) -> N
                                payload=claims, status="pending", created_at=taxed.now())
         result = quotes.CHANGE_SETTLEMENT.complete(taxed, store, intent,
                                                    ChargeResult("succeeded", "ch_old"))
-        invoice = store.invoices.get(result["invoice_id"])
+        invoice = store.invoices.get(result.invoice_id)
     assert (invoice.subtotal, invoice.tax_lines, invoice.total, invoice.amount_paid) == (
         4800, (), 4800, 4800)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from canone.integrations.invoice_pdf import PdfInvoiceRenderer
 from canone.services import billing_details, invoices, quotes, renewal
 from canone.services.context import Services
 
@@ -31,7 +30,7 @@ def _upgrade_invoice_pdf(svc: Services, clock, details, locale: str, currency: s
                            config(tier="enterprise", currency=currency)).token
     invoice = quotes.confirm(svc, ada, account_id, token).invoice
     billing_details.save(svc, ada, account_id, US_CONSUMER)  # later: the invoice keeps its own
-    pdf = invoices.invoice_pdf(svc, ada, invoice.id, PdfInvoiceRenderer())
+    pdf = invoices.invoice_pdf(svc, ada, invoice.id)
     if name:
         _png(pdf, name)
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
@@ -86,7 +85,7 @@ def test_an_invoice_without_vat_over_77_47_euros_notes_the_stamp_duty(taxed,
     renewal.run(svc)
     renewed = invoices.invoices_of(svc, ada, signed.account.id)[0]
     assert (renewed.subtotal, renewed.total) == (7900, 7900)
-    pdf = invoices.invoice_pdf(svc, ada, renewed.id, PdfInvoiceRenderer())
+    pdf = invoices.invoice_pdf(svc, ada, renewed.id)
     _png(pdf, "tax-it-outside-scope")
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace("\xa0", " ")
     assert "Operazione non soggetta, art. 7-octies DPR 633/72" in text

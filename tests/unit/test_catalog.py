@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from canone.billing.catalog import MEMO_SIZE, Catalog, default_catalog, load_catalog, remember
+from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.configuration import Configuration
 from canone.billing.errors import CatalogError
 from canone.billing.pricing import price
@@ -197,11 +197,8 @@ def test_catalog_validate_reports_invalid_toml_and_exits_1(tmp_path: Path) -> No
     assert "Traceback" not in run.stderr
 
 
-def test_a_catalog_memo_is_bounded_and_not_part_of_the_catalog_value() -> None:
+def test_interval_factors_are_part_of_the_catalog() -> None:
     catalog = default_catalog()
-    memo = catalog.memo("test")
-    for number in range(MEMO_SIZE + 10):
-        remember(memo, number, str(number))
-    assert 0 < len(memo) <= MEMO_SIZE
-    assert catalog.memo("test") is memo
+    assert catalog.interval_factor("month") == Decimal("1")
+    assert catalog.interval_factor("year") == 12 * (1 - catalog.yearly_discount)
     assert catalog == default_catalog()

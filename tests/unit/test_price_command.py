@@ -259,3 +259,28 @@ def test_a_program_that_writes_a_line_and_waits_gets_its_answer() -> None:
         process.stdin.close()
         assert process.wait(120) == 0
         process.stdout.close()
+
+
+def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> None:
+    """The caches of `canone price` live in price_command; the core computes each answer."""
+    from datetime import date
+
+    from canone.billing.catalog import default_catalog
+    from canone.billing.changes import plan_change
+    from canone.billing.codec import config_from_json
+    from canone.price_command import MEMO_SIZE, RememberingRules, remember, rules_of
+
+    catalog = default_catalog()
+    rules = rules_of(catalog)
+    assert isinstance(rules, RememberingRules) and rules_of(catalog) is rules
+    current = config_from_json(PLUS, "current")
+    target = config_from_json(dict(ENTERPRISE, seats=3, addons=["sms"]), "target")
+    for _ in range(2):  # computed, then remembered
+        assert plan_change(catalog, current, target, date(2026, 4, 1), date(2026, 4, 16),
+                           rules) == plan_change(catalog, current, target, date(2026, 4, 1),
+                                                 date(2026, 4, 16))
+    assert rules.memo("price") and rules.memo("prorated") and rules.memo("features_changed")
+    memo = rules.memo("test")
+    for number in range(MEMO_SIZE + 10):
+        remember(memo, number, str(number))
+    assert 0 < len(memo) <= MEMO_SIZE

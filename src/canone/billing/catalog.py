@@ -71,20 +71,14 @@ class Catalog:
     addons: Mapping[str, AddOn]
     _tier_rank: Mapping[str, int] = field(init=False, repr=False)
     _step_index: Mapping[int, int] = field(init=False, repr=False)
-    _memos: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
+    _factors: Mapping[str, Decimal] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tier_rank", {t: i for i, t in enumerate(self.tiers)})
         object.__setattr__(self, "_step_index", {s: i for i, s in enumerate(self.contact_steps)})
-        object.__setattr__(self, "_memos", {})
-
-    def memo(self, name: str) -> dict[Any, Any]:
-        """A cache, named by its user, of results computed from this catalog alone (which
-        never changes) and an immutable key. Fill it with `remember`."""
-        memo = self._memos.get(name)
-        if memo is None:
-            memo = self._memos[name] = {}
-        return memo
+        object.__setattr__(self, "_factors", {
+            interval: Decimal(months) if months == 1 else months * (1 - self.yearly_discount)
+            for interval, months in MONTHS_PER_INTERVAL.items()})
 
     def tier_rank(self, tier: str) -> int:
         return self._tier_rank[tier]
@@ -94,24 +88,10 @@ class Catalog:
 
     def interval_factor(self, interval: str) -> Decimal:
         """Multiplier from a monthly amount to the amount of one period of `interval`."""
-        factor: Decimal | None = self.memo("interval_factor").get(interval)
-        if factor is None:
-            months = MONTHS_PER_INTERVAL[interval]
-            factor = Decimal(months) if months == 1 else months * (1 - self.yearly_discount)
-            self.memo("interval_factor")[interval] = factor
-        return factor
+        return self._factors[interval]
 
     def plan(self, product: str, tier: str) -> TierPlan:
         return self.products[product].tiers[tier]
-
-
-MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
-
-
-def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
 
 
 def default_catalog() -> Catalog:

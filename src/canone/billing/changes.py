@@ -3,11 +3,12 @@ proration (SPEC §4)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from canone.billing.catalog import Catalog, remember
+from canone.billing.catalog import Catalog
 from canone.billing.configuration import Configuration, validate
 from canone.billing.entitlements import features
 from canone.billing.errors import InvalidField
@@ -57,11 +58,39 @@ class Change:
         return max(ZERO, -self.net)
 
 
+class Rules:
+    """What a plan change asks of the catalog: configurations validated and priced, the
+    features a change loses and gains, prorated lines. Each answer is computed when asked;
+    `canone price`, which asks the same questions thousands of times a run, passes rules
+    that remember them (price_command.RememberingRules): the core keeps no cache."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def validate(self, config: Configuration) -> Configuration:
+        return validate(self.catalog, config)
+
+    def price(self, config: Configuration) -> Price:
+        return price(self.catalog, config)
+
+    def features_changed(self, current: Configuration, target: Configuration
+                         ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The features lost and gained, sorted."""
+        have, want = features(self.catalog, current), features(self.catalog, target)
+        return tuple(sorted(have - want)), tuple(sorted(want - have))
+
+    def prorated(self, line: Line, remaining: int, days: int, credit: bool) -> Line:
+        return prorated(line, remaining, days, credit)
+
+
 def plan_change(
-    catalog: Catalog, current: Configuration, target: Configuration, anchor: date, day: date
+    catalog: Catalog, current: Configuration, target: Configuration, anchor: date, day: date,
+    rules: Rules | None = None,
 ) -> Change:
     """What moving from `current` to `target` on local date `day` does. Both configurations
-    must be validated; `day` may not precede the anchor."""
+    must be validated; `day` may not precede the anchor. `rules` answers what the change
+    asks of the catalog (default: `Rules(catalog)`)."""
+    rules = rules or Rules(catalog)
     if day < anchor:
         raise InvalidField("at", f"{day} is before the subscription's anchor date {anchor}")
     try:
@@ -70,7 +99,7 @@ def plan_change(
         raise InvalidField("at", f"{day} is too far from the anchor {anchor}: its billing "
                            "period ends after the year 9999") from None
     remaining = period.remaining_days(day)
-    lost, gained = _features_changed(catalog, current, target)
+    lost, gained = rules.features_changed(current, target)
 
     def result(kind: str, immediate: Configuration, scheduled: Configuration | None,
                lines: tuple[Line, ...] = (), reasons: tuple[str, ...] = (),
@@ -83,45 +112,32 @@ def plan_change(
     longer = MONTHS_PER_INTERVAL[target.interval] > MONTHS_PER_INTERVAL[current.interval]
     reasons = _request_reasons(catalog, current, target)
     try:
-        immediate = target if longer else _immediate(catalog, current, target)
+        immediate = target if longer else _immediate(rules, current, target)
     except InvalidField:
         # E.g. 5 seats kept on starter (max 3) on the way down from plus: the change is
         # refused anyway and nothing takes effect, so that is no error (SPEC §4).
         if not reasons:
             raise
         return result(REQUEST, current, None,
-                      reasons=reasons + _custom_reason(catalog, current, target))
-    current_price, immediate_price = price(catalog, current), price(catalog, immediate)
-    target_price = immediate_price if immediate == target else price(catalog, target)
+                      reasons=reasons + _custom_reason(rules, current, target))
+    current_price, immediate_price = rules.price(current), rules.price(immediate)
+    target_price = immediate_price if immediate == target else rules.price(target)
     if CUSTOM in (current_price.status, target_price.status, immediate_price.status):
         reasons += (CUSTOM_PRICE,)
     if reasons:
         return result(REQUEST, current, None, reasons=reasons)
     if longer:
-        lines = credit_lines(current_price, remaining, period.days) + target_price.lines
+        lines = (credit_lines(current_price, remaining, period.days, rules.prorated)
+                 + target_price.lines)
         return result(UPGRADE, target, None, lines, new_anchor=day)
     if immediate == current:
         return result(SCHEDULED, current, target)
-    lines = proration_lines(current_price, immediate_price, remaining, period.days)
+    lines = proration_lines(current_price, immediate_price, remaining, period.days,
+                            rules.prorated)
     return result(UPGRADE, immediate, None if immediate == target else target, lines)
 
 
-def _features_changed(
-    catalog: Catalog, current: Configuration, target: Configuration
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The features lost and gained, sorted; remembered per pair of (product, tier, add-ons)."""
-    key = (current.product, current.tier, current.addons,
-           target.product, target.tier, target.addons)
-    memo = catalog.memo("features_changed")
-    found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
-    if found is None:
-        have, want = features(catalog, current), features(catalog, target)
-        found = (tuple(sorted(have - want)), tuple(sorted(want - have)))
-        remember(memo, key, found)
-    return found
-
-
-def _immediate(catalog: Catalog, current: Configuration, target: Configuration) -> Configuration:
+def _immediate(rules: Rules, current: Configuration, target: Configuration) -> Configuration:
     """The target with every reduction (contacts, seats) postponed to the next period."""
     contacts = target.contacts
     if contacts is not None and current.contacts is not None:
@@ -130,16 +146,15 @@ def _immediate(catalog: Catalog, current: Configuration, target: Configuration) 
     if (contacts, seats) == (target.contacts, target.seats):
         return target
     try:
-        return validate(catalog, Configuration(target.product, target.tier, target.interval,
-                                               target.currency, contacts, seats, target.addons))
+        return rules.validate(Configuration(target.product, target.tier, target.interval,
+                                            target.currency, contacts, seats, target.addons))
     except InvalidField as exc:
         raise exc.under("target") from None
 
 
-def _custom_reason(
-    catalog: Catalog, current: Configuration, target: Configuration
-) -> tuple[str, ...]:
-    if CUSTOM in (price(catalog, current).status, price(catalog, target).status):
+def _custom_reason(rules: Rules, current: Configuration, target: Configuration
+                   ) -> tuple[str, ...]:
+    if CUSTOM in (rules.price(current).status, rules.price(target).status):
         return (CUSTOM_PRICE,)
     return ()
 
@@ -167,34 +182,26 @@ def _request_reasons(
     return tuple(reasons)
 
 
-def credit_lines(old: Price, remaining: int, days: int) -> tuple[Line, ...]:
-    return tuple(_prorated(line, remaining, days, True) for line in old.lines)
+# The prorated line of (line, remaining days, days of the period, a credit or a charge).
+Prorate = Callable[[Line, int, int, bool], Line]
 
 
-# Prorated lines recur (a handful of line amounts, r and n at most 366): they are remembered.
-_PRORATED: dict[tuple[str, str, Decimal, int, int, bool], Line] = {}
-
-
-def _prorated(line: Line, remaining: int, days: int, credit: bool) -> Line:
+def prorated(line: Line, remaining: int, days: int, credit: bool) -> Line:
     """The credit for the unused part of `line` (negative), or the charge for it."""
-    memo_key = (line.key, line.description, line.amount, remaining, days, credit)
-    found = _PRORATED.get(memo_key)
-    if found is None:
-        if credit:
-            found = Line(line.key,
-                         f"Unused time on {line.description} ({remaining} of {days} days)",
-                         -prorate(line.amount, remaining, days))
-        else:
-            found = Line(line.key,
-                         f"Remaining time on {line.description} ({remaining} of {days} days)",
-                         prorate(line.amount, remaining, days))
-        if len(_PRORATED) >= 65_536:
-            _PRORATED.clear()
-        _PRORATED[memo_key] = found
-    return found
+    if credit:
+        return Line(line.key, f"Unused time on {line.description} ({remaining} of {days} days)",
+                    -prorate(line.amount, remaining, days))
+    return Line(line.key, f"Remaining time on {line.description} ({remaining} of {days} days)",
+                prorate(line.amount, remaining, days))
 
 
-def proration_lines(old: Price, new: Price, remaining: int, days: int) -> tuple[Line, ...]:
+def credit_lines(old: Price, remaining: int, days: int, prorated: Prorate = prorated
+                 ) -> tuple[Line, ...]:
+    return tuple(prorated(line, remaining, days, True) for line in old.lines)
+
+
+def proration_lines(old: Price, new: Price, remaining: int, days: int,
+                    prorated: Prorate = prorated) -> tuple[Line, ...]:
     """A credit for every old line whose amount changes and a charge for its new amount:
     the old lines' keys in order, then the keys only the new price has."""
     after = {line.key: line for line in new.lines}
@@ -203,9 +210,9 @@ def proration_lines(old: Price, new: Price, remaining: int, days: int) -> tuple[
         b = after.pop(a.key, None)
         if b is not None and a.amount == b.amount:
             continue
-        lines.append(_prorated(a, remaining, days, True))
+        lines.append(prorated(a, remaining, days, True))
         if b is not None:
-            lines.append(_prorated(b, remaining, days, False))
+            lines.append(prorated(b, remaining, days, False))
     for b in after.values():
-        lines.append(_prorated(b, remaining, days, False))
+        lines.append(prorated(b, remaining, days, False))
     return tuple(lines)

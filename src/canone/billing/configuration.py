@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from canone.billing.catalog import Catalog, remember
+from canone.billing.catalog import Catalog
 from canone.billing.errors import InvalidField
 
 # No tier sells more seats than this, even one without a maximum: it keeps every amount
@@ -29,15 +29,6 @@ class Configuration:
 def validate(catalog: Catalog, config: Configuration) -> Configuration:
     """The configuration in normal form (add-ons sorted, included ones dropped), or
     `InvalidField` naming the first wrong field and what it allows."""
-    memo = catalog.memo("valid")
-    result: Configuration | None = memo.get(config)
-    if result is None:
-        result = _validate(catalog, config)
-        remember(memo, config, result)
-    return result
-
-
-def _validate(catalog: Catalog, config: Configuration) -> Configuration:
     product = catalog.products.get(config.product)
     if product is None:
         raise InvalidField("product", f"unknown product {config.product!r}; allowed: "

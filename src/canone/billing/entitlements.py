@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from canone.billing.catalog import Catalog, remember
+from canone.billing.catalog import Catalog
 from canone.billing.configuration import Configuration
 
 
 def features(catalog: Catalog, config: Configuration) -> frozenset[str]:
     """The tier's features (cumulative, bundle = its products'), plus one feature per add-on
     that the configuration buys or its tier includes, named by the add-on's code."""
-    key = (config.product, config.tier, config.addons)
-    memo = catalog.memo("features")
-    result: frozenset[str] | None = memo.get(key)
-    if result is None:
-        plan = catalog.plan(config.product, config.tier)
-        included = [
-            code for code, addon in catalog.addons.items()
-            if addon.is_included(config.product, config.tier)
-        ]
-        result = plan.features.union(config.addons, included)
-        remember(memo, key, result)
-    return result
+    plan = catalog.plan(config.product, config.tier)
+    included = [
+        code for code, addon in catalog.addons.items()
+        if addon.is_included(config.product, config.tier)
+    ]
+    return plan.features.union(config.addons, included)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from canone.billing.catalog import Catalog, remember
+from canone.billing.catalog import Catalog
 from canone.billing.configuration import Configuration
 from canone.billing.money import round_money
 
@@ -48,15 +48,6 @@ def describe_plan(catalog: Catalog, config: Configuration) -> str:
 
 def price(catalog: Catalog, config: Configuration) -> Price:
     """Price a validated configuration (see `configuration.validate`)."""
-    memo = catalog.memo("price")
-    result: Price | None = memo.get(config)
-    if result is None:
-        result = _price(catalog, config)
-        remember(memo, config, result)
-    return result
-
-
-def _price(catalog: Catalog, config: Configuration) -> Price:
     plan = catalog.plan(config.product, config.tier)
     factor = catalog.interval_factor(config.interval)
     every = INTERVAL_WORDS[config.interval]

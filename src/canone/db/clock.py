@@ -1,17 +1,13 @@
-"""Clocks: the system clock, and the test clock whose time is kept in the database (so the
-CLI, the web app and workers in other processes all see the same `canone clock advance`)."""
+"""The test clock whose time is kept in the database (so the CLI, the web app and workers in
+other processes all see the same `canone clock advance`); the other clocks are in
+services/clock.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from canone.db.database import Database
 from canone.services.ports import Clock
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class StoredTestClock:

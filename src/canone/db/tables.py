@@ -182,6 +182,7 @@ payment_intents = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("result", JSONText),
     Column("provider_id", String(255)),
+    Column("password_hash", Text),  # a pending sign-up's primary admin; cleared once settled
 )
 Index("ix_payment_intents_pending", payment_intents.c.status, payment_intents.c.created_at)
 

@@ -47,7 +47,7 @@ from canone.integrations.mail import MailDeliveryError
 from canone.integrations.webhooks import DeliveryAttempt, next_attempt_delay
 from canone.services.invoices import document_of, invoice_pdf_filename
 from canone.services.ports import Attachment, Clock, InvoiceDocument, InvoiceRenderer, Mailer
-from canone.services.records import WebhookDelivery, WebhookEndpoint
+from canone.services.records import OutboxStatus, WebhookDelivery, WebhookEndpoint
 from canone.services.store import Database, OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ LEASE = timedelta(minutes=10)  # longer than one pass can take (see WEBHOOK_CONC
 MAX_EMAIL_ATTEMPTS = 22  # waits of 30 s · 2^k, at most 6 h: the 22nd failure is ~3.1 days in
 WEBHOOK_CONCURRENCY = 8  # deliveries in flight at once, so one slow receiver stalls few
 
-PENDING, SENT, DELIVERED, FAILED = "pending", "sent", "delivered", "failed"
+PENDING, SENT, DELIVERED, FAILED = tuple(OutboxStatus)
 
 
 class WebhookSender(Protocol):

@@ -7,14 +7,13 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.parties import BillingDetails, details_from_json, details_to_json
@@ -47,6 +46,7 @@ from canone.services.context import (
 )
 from canone.services.errors import InvalidBillingDetails, NoFreeSeat, existing
 from canone.services.passwords import check_new_password
+from canone.services.payloads import CardOnFile, Settled, SignUpPayload
 from canone.services.payments import PENDING, pay
 from canone.services.ports import Card, ChargeResult, StoredCard
 from canone.services.records import (
@@ -182,32 +182,35 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     card = payment_methods.store(svc, form.card, customer)
     key = "sgn_" + (hashlib.sha256(request_key.encode()).hexdigest()[:40] if request_key
                     else new_id("x"))
-    payload = {
-        "account_id": new_id("acc"), "name": form.name.strip(), "timezone": form.timezone,
-        "locale": form.locale, "currency": form.currency, "email": email,
-        "admin_name": form.admin_name.strip(), "password_hash": hash_password(form.admin_password),
-        "config": config_to_json(config), "anchor": anchor.isoformat(),
-        "period": [period.start.isoformat(), period.end.isoformat()],
-        "card": [card.token, card.brand, card.last4, card.exp_month, card.exp_year],
-        "billing_details": details, "payment_customer": customer,
-        # The tax is decided now, when the amount charged is: settling later (a lost
-        # answer reconciled) must not find another rate.
-        "taxed_at": svc.now().isoformat(),
-    }
-    money = taxation.amounts(first.lines, _signup_terms(svc, payload).treatment)
+    payload = SignUpPayload(
+        account_id=new_id("acc"), name=form.name.strip(), timezone=form.timezone,
+        locale=form.locale, currency=form.currency, email=email,
+        admin_name=form.admin_name.strip(), config=config, anchor=anchor,
+        period_start=period.start, period_end=period.end,
+        card=CardOnFile(card.token, card.brand, card.last4, card.exp_month, card.exp_year),
+        billing_details=details, payment_customer=customer,
+        # The tax is decided now, with the amount charged: settling later (a lost answer
+        # reconciled) must not find another rate.
+        taxed_at=svc.now())
+    charged = taxation.charge(first.lines, _signup_terms(svc, payload).treatment, 0)
     with svc.database.transaction() as store:
         intent = store.payments.get_intent(key)
         if intent is None:
             intent = PaymentIntent(
-                key=key, account_id=None, purpose="signup", amount=money.amount_due,
-                currency=config.currency, card_token=card.token, payload=payload,
-                status=PENDING, created_at=svc.now())
+                key=key, account_id=None, purpose="signup", amount=charged.amount_paid,
+                currency=config.currency, card_token=card.token, payload=payload.to_json(),
+                status=PENDING, created_at=svc.now(),
+                # Hashed now, while the password is at hand; kept beside the payload until
+                # the account is created (see payloads.SignUpPayload).
+                password_hash=hash_password(form.admin_password))
             store.payments.add_intent(intent)
     result = pay(svc, intent)
     with svc.database.read() as store:
-        account = existing(store.accounts.get(result["account_id"]), "account")
-        sub = existing(store.subscriptions.of_account(result["account_id"]), "subscription")
-        invoice = existing(store.invoices.get(result["invoice_id"]), "invoice")
+        account_id = existing(result.account_id, "the sign-up's account")
+        account = existing(store.accounts.get(account_id), "account")
+        sub = existing(store.subscriptions.of_account(account_id), "subscription")
+        invoice = existing(store.invoices.get(existing(result.invoice_id, "the sign-up's "
+                                                       "invoice")), "invoice")
     return SignedUp(account, sub, invoice)
 
 
@@ -240,11 +243,11 @@ def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, A
             "vies": billing_details.vies_to_json(billing_details.vies_check(svc, details))}
 
 
-def _signup_terms(svc: Services, payload: dict[str, Any]) -> taxation.DocumentTerms:
+def _signup_terms(svc: Services, payload: SignUpPayload) -> taxation.DocumentTerms:
     """The first invoice's terms: the tax from the billing details typed at sign-up (the
     account has none saved yet) as it was when the amount was charged, the date today."""
-    checked, taxed_at = payload.get("billing_details"), payload.get("taxed_at")
-    at = datetime.fromisoformat(taxed_at) if taxed_at else svc.now()
+    checked, taxed_at = payload.billing_details, payload.taxed_at
+    at = taxed_at or svc.now()
     if checked is None:
         terms = taxation.terms_for(svc.seller, None, False, at)
     else:
@@ -257,39 +260,38 @@ def _signup_terms(svc: Services, payload: dict[str, Any]) -> taxation.DocumentTe
 
 
 def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
-                     outcome: ChargeResult) -> dict[str, Any]:
-    p = intent.payload
+                     outcome: ChargeResult) -> Settled:
+    p = SignUpPayload.from_json(intent.payload)
     now = svc.now()
-    token, brand, last4, exp_month, exp_year = p["card"]
-    account = Account(p["account_id"], p["name"], p["timezone"], p["locale"], p["currency"],
-                      ACTIVE, False, StoredCard(token, brand, last4, exp_month, exp_year), now)
+    c = p.card
+    account = Account(p.account_id, p.name, p.timezone, p.locale, p.currency, ACTIVE, False,
+                      StoredCard(c.token, c.brand, c.last4, c.exp_month, c.exp_year), now)
     store.accounts.add(account)
-    if p.get("payment_customer"):
-        store.accounts.save_payment_customer(account.id, p["payment_customer"])
-    store.people.add_user(User(new_id("usr"), account.id, p["email"], p["admin_name"],
-                               PRIMARY_ADMIN, True, True, p["password_hash"]))
-    config = config_from_json(p["config"], "subscription")
-    anchor = date.fromisoformat(p["anchor"])
-    start, end = (date.fromisoformat(d) for d in p["period"])
-    sub = Subscription(new_id("sub"), account.id, config, anchor, start, end,
+    if p.payment_customer:
+        store.accounts.save_payment_customer(account.id, p.payment_customer)
+    password_hash = existing(intent.password_hash, "the sign-up's password")
+    store.people.add_user(User(new_id("usr"), account.id, p.email, p.admin_name, PRIMARY_ADMIN,
+                               True, True, password_hash))
+    config, start, end = p.config, p.period_start, p.period_end
+    sub = Subscription(new_id("sub"), account.id, config, p.anchor, start, end,
                        local_midnight(end, account.timezone), ACTIVE, None, False, 1)
     store.subscriptions.add(sub)
-    record_change(svc, store, account_id=account.id, actor=f"user:{p['email']}",
+    record_change(svc, store, account_id=account.id, actor=f"user:{p.email}",
                   action="account.created", before=None, after=subscription_json(sub),
                   event="subscription.created")
-    if p.get("billing_details"):
-        details = p["billing_details"]
+    if p.billing_details:
+        details = p.billing_details
         billing_details.store_details(svc, store, AccountBillingDetails(
             account.id, details_from_json(details["details"]),
             billing_details.vies_from_json(details["vies"]), None, now), None,
-            f"user:{p['email']}")
+            f"user:{p.email}")
     lines = price(svc.catalog, config).lines
     terms = _signup_terms(svc, p)
     invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "signup", lines, start, end,
         intent.but(account_id=account.id), outcome, terms,
-        taxation.amounts(lines, terms.treatment))
-    return {"account_id": account.id, "invoice_id": invoice.id}
+        taxation.charge(lines, terms.treatment, 0))
+    return Settled(invoice_id=invoice.id, account_id=account.id)
 
 
 def _signup_failed(svc: Services, store: Store, intent: PaymentIntent,

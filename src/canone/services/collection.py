@@ -21,6 +21,7 @@ from canone.services.batching import BatchStore, BufferedPayments
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.forwarding import ForwardInvoices
+from canone.services.payloads import InvoicePayload, Settled
 from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
 from canone.services.ports import ChargeResult
 from canone.services.records import (
@@ -29,6 +30,7 @@ from canone.services.records import (
     PAST_DUE,
     Account,
     Invoice,
+    InvoiceStatus,
     PaymentIntent,
     User,
 )
@@ -60,7 +62,7 @@ def intent_for(svc: Services, invoice: Invoice, account: Account) -> PaymentInte
         key=attempt_key(invoice), account_id=account.id, purpose="invoice",
         amount=invoice.amount_due, currency=invoice.currency,
         card_token=account.card.token if account.card else "",
-        payload={"invoice_id": invoice.id}, status=PENDING, created_at=svc.now())
+        payload=InvoicePayload(invoice.id).to_json(), status=PENDING, created_at=svc.now())
 
 
 def charge_issued(svc: Services, issued: list[tuple[PaymentIntent, Invoice]],
@@ -124,7 +126,7 @@ def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]],
     try:
         with svc.database.transaction() as store:
             intents = store.payments.intents_by_key(sorted(key for key, _ in charged), lock=True)
-            ids = sorted({invoices[str(i.payload["invoice_id"])].account_id
+            ids = sorted({invoices[InvoicePayload.from_json(i.payload).invoice_id].account_id
                           for i in intents.values()})
             batch = _CollectStore(store, intents, dict(invoices),
                                   store.accounts.by_ids(ids, lock=True),
@@ -240,7 +242,8 @@ def collect_account(svc: Services, account_id: str) -> RunReport:
     waiting for their next retry; one whose charge is in flight is left to reconciliation."""
     with svc.database.transaction() as store:
         for invoice in store.invoices.of_account(account_id, 1000, None):
-            if invoice.status == "open" and store.payments.get_intent(attempt_key(invoice)) is None:
+            if (invoice.status == InvoiceStatus.OPEN
+                    and store.payments.get_intent(attempt_key(invoice)) is None):
                 store.invoices.save(invoice.but(next_attempt_at=svc.now()))
     return collect(svc, svc.now(), account_id=account_id)
 
@@ -251,9 +254,9 @@ def attempt_key(invoice: Invoice, attempt: int | None = None) -> str:
 
 
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
-                  outcome: ChargeResult) -> dict[str, object]:
+                  outcome: ChargeResult) -> Settled:
     invoice = _invoice_of(store, intent)
-    paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
+    paid = invoice.but(status=InvoiceStatus.PAID, amount_paid=invoice.amount_paid + intent.amount,
                        next_attempt_at=None)
     store.invoices.save(paid)
     subscriptions.record_paid(svc, store, intent, outcome, paid)
@@ -264,7 +267,7 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
     subscriptions.notify_admin(svc, store, account, "renewal_receipt",
                                {**subscriptions.invoice_event(paid),
                                 "restriction_lifted": lifted})
-    return {"invoice_id": invoice.id}
+    return Settled(invoice_id=invoice.id)
 
 
 def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
@@ -288,12 +291,13 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:
-    return existing(store.invoices.get(str(intent.payload["invoice_id"])),
+    return existing(store.invoices.get(InvoicePayload.from_json(intent.payload).invoice_id),
                     f"invoice of payment intent {intent.key}")
 
 
 def _unpaid(store: Store, account: Account) -> bool:
-    return any(i.status == "open" for i in store.invoices.of_account(account.id, 1000, None))
+    return any(i.status == InvoiceStatus.OPEN
+               for i in store.invoices.of_account(account.id, 1000, None))
 
 
 def _set_standing(svc: Services, store: Store, account: Account, status: str) -> None:

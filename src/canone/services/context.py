@@ -16,7 +16,8 @@ from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.seller import Seller
 from canone.services.einvoicing import EInvoicing
-from canone.services.ports import ChargeResult, Clock, PaymentGateway
+from canone.services.payloads import Settled
+from canone.services.ports import ChargeResult, Clock, InvoiceRenderer, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
 from canone.services.store import Database, Notification, Store
 from canone.services.vies import Vies
@@ -26,7 +27,7 @@ UTC = UTC
 
 # What settling a payment intent does once its charge succeeded (inside the settling
 # transaction; returns the result stored for replays) or failed (record it; notify).
-Completion = Callable[["Services", Store, PaymentIntent, ChargeResult], dict[str, Any]]
+Completion = Callable[["Services", Store, PaymentIntent, ChargeResult], Settled]
 Failure = Callable[["Services", Store, PaymentIntent, ChargeResult], None]
 
 
@@ -47,6 +48,7 @@ class Services:
     # Given, not registered by the use-case modules as they are imported: `canone payments
     # reconcile` must settle every purpose whatever it imported (bootstrap.settlements()).
     settlements: Mapping[str, Settlement] = field(compare=False, repr=False)
+    renderer: InvoiceRenderer = field(compare=False, repr=False)  # invoice PDFs
     vies: Vies | None = None  # None: VAT ids are never confirmed (no reverse charge)
     # The selling company (SPEC §8): it decides the tax of every document. None only where
     # canone runs without one (libraries, tests of §4's net amounts): documents stay net.

@@ -19,11 +19,12 @@ from typing import Any
 
 from canone.billing.credit_notes import credit_treatment, left_to_credit, net_of_gross
 from canone.billing.errors import InvalidField
+from canone.billing.invoicing import draft_invoice
 from canone.billing.money import ZERO, from_minor, to_minor
 from canone.billing.pricing import Line
 from canone.billing.seller import document_date
 from canone.billing.tax import TaxTreatment
-from canone.services import document_texts, einvoice_files, subscriptions, taxation
+from canone.services import document_texts, einvoice_files, subscriptions
 from canone.services.access import Actor, load_account, primary_admin_of, require_billing
 from canone.services.context import Services, new_id, record_change
 from canone.services.documents import (
@@ -77,8 +78,8 @@ def issue_credit_note(svc: Services, store: Store, invoice: Invoice,
         raise InvalidField("lines", "a credit note lists positive amounts, at least one")
     account = existing(store.accounts.get(invoice.account_id), "account")
     on = seller_date(svc)
-    money = taxation.amounts([Line(line.key, line.description, from_minor(line.amount))
-                              for line in lines], _treatment(invoice, on))
+    money = draft_invoice([Line(line.key, line.description, from_minor(line.amount))
+                           for line in lines], paid=False, treatment=_treatment(invoice, on))
     total = money.total
     left = left_on(store, invoice)
     if total > left:

@@ -167,6 +167,12 @@ def hand_over(svc: Services, limit: int = 100) -> int:
     return len(files)
 
 
+def exchange(svc: Services) -> tuple[int, int]:
+    """One pass with the intermediary: hand the files made since the last pass over, then
+    read SDI's receipts back. (Files handed over, files SDI answered about.)"""
+    return hand_over(svc), read_receipts(svc)
+
+
 def read_receipts(svc: Services) -> int:
     """Record SDI's receipts the intermediary brought back; how many files they settled."""
     filing = svc.einvoicing

@@ -15,7 +15,7 @@ from canone.services import document_texts
 from canone.services.access import Actor, load_account, primary_admin_of, require_billing
 from canone.services.context import Services
 from canone.services.errors import NotFound, existing
-from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
+from canone.services.ports import DocumentLine, InvoiceDocument
 from canone.services.records import Account, Invoice, LedgerEntry
 from canone.services.store import Store
 
@@ -66,13 +66,12 @@ def invoice_document(svc: Services, actor: Actor, invoice_id: str,
         return document_of(store, found, account, seller_name, seller_address)
 
 
-def invoice_pdf(svc: Services, actor: Actor, invoice_id: str,
-                renderer: InvoiceRenderer) -> bytes:
+def invoice_pdf(svc: Services, actor: Actor, invoice_id: str) -> bytes:
     """The invoice as a PDF file in the account's language, for whoever may see invoices:
     the primary admin or a billing admin of its account, its account key, staff, operators.
     NotFound for an invoice of another account (ids don't leak), Forbidden for a user
     without the billing permission."""
-    return renderer.render(invoice_document(svc, actor, invoice_id))
+    return svc.renderer.render(invoice_document(svc, actor, invoice_id))
 
 
 def invoice_pdf_filename(number: str, locale: str = "en") -> str:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from canone.services.context import Completion, Services, Settlement, new_id
 from canone.services.errors import PaymentFailed, PaymentPending
+from canone.services.payloads import Declined, Settled
 from canone.services.ports import (
     CANCELED,
     DECLINED,
@@ -23,10 +23,10 @@ from canone.services.ports import (
     ChargeResult,
     GatewayTimeout,
 )
-from canone.services.records import Payment, PaymentIntent
+from canone.services.records import IntentStatus, Payment, PaymentIntent
 from canone.services.store import Store
 
-PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+PENDING, SUCCEEDED, FAILED = IntentStatus.PENDING, IntentStatus.SUCCEEDED, IntentStatus.FAILED
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
     return found if found.final else None
 
 
-def settle(svc: Services, key: str, outcome: ChargeResult) -> dict[str, Any]:
+def settle(svc: Services, key: str, outcome: ChargeResult) -> Settled:
     """Phase C: record the outcome of the intent's charge, exactly once."""
     with svc.database.transaction() as store:
         result = settle_in(svc, store, key, outcome)
@@ -142,7 +142,7 @@ def settle(svc: Services, key: str, outcome: ChargeResult) -> dict[str, Any]:
 
 
 def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
-              complete: Completion | None = None) -> dict[str, Any] | None:
+              complete: Completion | None = None) -> Settled | None:
     """`settle` inside the caller's transaction: the stored result, or None when the charge
     failed (recorded, and the owner told). An intent that failed before raises.
 
@@ -152,18 +152,19 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
     if intent is None:
         raise LookupError(f"no payment intent {key}")
     if intent.status == SUCCEEDED and intent.result is not None:
-        return intent.result
+        return Settled.from_json(intent.result)
     if intent.status == FAILED:
-        raise PaymentFailed(intent.result.get("message", "declined") if intent.result
+        raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
                             else "declined")
     settlement = settlement_of(svc, intent)
     if not outcome.succeeded:
         settlement.fail(svc, store, intent, outcome)
-        store.payments.save_intent(intent.but(status=FAILED, result={
-            "message": outcome.message, "decline_code": outcome.status}))
+        store.payments.save_intent(intent.but(status=FAILED, password_hash=None, result=Declined(
+            outcome.message, outcome.status).to_json()))
         return None
     result = (complete or settlement.complete)(svc, store, intent, outcome)
-    store.payments.save_intent(intent.but(status=SUCCEEDED, result=result))
+    store.payments.save_intent(intent.but(status=SUCCEEDED, result=result.to_json(),
+                                          password_hash=None))
     return result
 
 
@@ -176,7 +177,7 @@ def settlement_of(svc: Services, intent: PaymentIntent) -> Settlement:
                           "them with canone.bootstrap.settlements())") from None
 
 
-def pay(svc: Services, intent: PaymentIntent) -> dict[str, Any]:
+def pay(svc: Services, intent: PaymentIntent) -> Settled:
     """Charge an intent that the caller has committed, as it read or wrote it there (no
     second read), and settle it. One that is no longer pending is settled with its own
     outcome; one that another request settled meanwhile is charged again with its key,

@@ -9,13 +9,13 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
-from canone.billing.codec import config_from_json, config_to_json
+from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
+from canone.billing.invoicing import InvoiceDraft
 from canone.billing.money import from_minor, to_minor
 from canone.billing.pricing import Line, Price, price
 from canone.billing.tax import TaxTreatment
@@ -24,8 +24,9 @@ from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
+from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
-        PENDING,
+    PENDING,
     SUCCEEDED,
     charge,
     settle_in,
@@ -41,8 +42,8 @@ class Quote:
     target_price: Price
     token: str | None  # None when there is nothing to confirm (kind none or request)
     # SPEC §8: the invoice an upgrade issues, taxed (`due_now` + tax = `total`), with the
-    # credit balance applied; `amount_due` is what the card is charged. The token binds it.
-    charge: taxation.InvoiceAmounts
+    # credit balance applied; `amount_paid` is what the card is charged. The token binds it.
+    charge: InvoiceDraft
     treatment: TaxTreatment | None  # None: no seller, no tax
 
 
@@ -95,22 +96,20 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
         terms, charge = _charge(svc, store, account_id, change)
     token = None
     if change.kind not in (NONE, REQUEST):
-        token = _sign(svc, {
-            "a": account_id, "v": sub.version, "d": day.isoformat(),
-            "i": config_to_json(change.immediate), "t": config_to_json(target),
-            "due": to_minor(change.due_now), "tot": charge.total, "cr": charge.credit_applied,
-            "n": secrets.token_hex(6),
-        })
+        token = _sign(svc, QuoteClaims(
+            account_id=account_id, subscription_version=sub.version, day=day,
+            immediate=change.immediate, target=target, due=to_minor(change.due_now),
+            nonce=secrets.token_hex(6), total=charge.total, credit=charge.credit_applied))
     return Quote(change, price(svc.catalog, target), token, charge, terms.treatment)
 
 
 def _charge(svc: Services, store: Store, account_id: str, change: Change
-            ) -> tuple[taxation.DocumentTerms, taxation.InvoiceAmounts]:
+            ) -> tuple[taxation.DocumentTerms, InvoiceDraft]:
     """The upgrade's invoice as it is issued now: taxed by the account's details, with the
     gross balance applied (nothing when nothing is due: a net credit issues no invoice)."""
     terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
     lines = change.lines if change.due_now > 0 else ()
-    return terms, taxation.amounts(lines, terms.treatment, store.ledger.balance_of(account_id))
+    return terms, taxation.charge(lines, terms.treatment, store.ledger.balance_of(account_id))
 
 
 def check_seats(store: Store, account_id: str, current: Configuration,
@@ -123,7 +122,7 @@ def check_seats(store: Store, account_id: str, current: Configuration,
 
 def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirmation:
     claims = _verify(svc, token)
-    if claims["a"] != account_id:
+    if claims.account_id != account_id:
         raise InvalidField("quote_token", "this quote is for another account")
     key = "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
     with svc.database.transaction() as store:
@@ -137,17 +136,18 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         sub = store.subscriptions.of_account(account_id, lock=True)
         intent = store.payments.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
-            return _confirmation(store, intent.result)
+            return _confirmation(store, Settled.from_json(intent.result))
         if intent is not None and intent.status != PENDING:
-            raise PaymentFailed((intent.result or {}).get("message", "The card was declined."))
+            raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
+                                else "The card was declined.")
         if intent is None:
             intent = _open_intent(svc, store, account, sub, key, claims)
             store.payments.add_intent(intent)
             if intent.status == SUCCEEDED:  # nothing to charge: applied at once
                 result, invoice = _apply_paid_change(svc, store, intent,
                                                      ChargeResult(SUCCEEDED, None))
-                store.payments.save_intent(intent.but(result=result))
-                return Confirmation(result["subscription"], invoice)
+                store.payments.save_intent(intent.but(result=result.to_json()))
+                return _confirmation(store, result, invoice)
     # The pending intent is committed: charge it (its key makes the network charge once,
     # however often this runs), then settle it and answer from that same transaction.
     outcome = charge(svc, intent)
@@ -156,48 +156,48 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         settled = settle_in(svc, store, key, outcome, applying)
         if settled is not None:
             if applying.applied:
-                return Confirmation(settled["subscription"], applying.invoice)
+                return _confirmation(store, settled, applying.invoice)
             return _confirmation(store, settled)  # settled by another request meanwhile
     raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
 
 
 def _open_intent(svc: Services, store: Store, account: Account, sub: Subscription | None,
-                 key: str, claims: dict[str, Any]) -> PaymentIntent:
+                 key: str, claims: QuoteClaims) -> PaymentIntent:
     """The intent that buys the quoted change; `sub` was read with its lock."""
     account_id = account.id
-    if sub is None or sub.version != claims["v"] or today(svc, account).isoformat() != claims["d"]:
+    if (sub is None or sub.version != claims.subscription_version
+            or today(svc, account) != claims.day):
         raise StaleQuote()
-    target = _quoted_target(svc, store, account_id, sub.config, claims)
-    day = date.fromisoformat(claims["d"])
-    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
-    if to_minor(change.due_now) != claims["due"] or config_to_json(change.immediate) != claims["i"]:
+    target = _quoted_target(svc, store, account_id, sub.config, claims.target)
+    change = plan_change(svc.catalog, sub.config, target, sub.anchor, claims.day)
+    if to_minor(change.due_now) != claims.due or change.immediate != claims.immediate:
         raise StaleQuote()  # the catalog changed under the quote
     if change.kind in (NONE, REQUEST):
         raise ChangeRefused("This change needs a request to support.", change.reasons)
     _, charge = _charge(svc, store, account_id, change)
-    # A token without "tot" was quoted before taxes: preview again.
-    if (charge.total, charge.credit_applied) != (claims.get("tot"), claims.get("cr")):
+    # A token without a total was quoted before taxes: preview again.
+    if (charge.total, charge.credit_applied) != (claims.total, claims.credit):
         raise StaleQuote()  # the tax (billing details, a rate) or the balance changed
     other = store.payments.pending_intent_of(account_id)
     if other is not None and other.key != key:
         raise Busy("Another payment for this account is being processed; try again shortly.")
-    due = charge.amount_due
+    due = charge.amount_paid  # what the card pays; the balance pays the rest
     if due > 0 and account.card is None:
         raise PaymentFailed("There is no card on file; add a card first.", "no_card")
     return PaymentIntent(
         key=key, account_id=account_id, purpose="change", amount=due,
         currency=sub.config.currency, card_token=account.card.token if account.card else "",
-        payload=claims, status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
+        payload=claims.to_json(), status=PENDING if due > 0 else SUCCEEDED, created_at=svc.now(),
     )
 
 
 def _quoted_target(svc: Services, store: Store, account_id: str, current: Configuration,
-                   claims: dict[str, Any]) -> Configuration:
+                   quoted: Configuration) -> Configuration:
     """The quote's target, checked again as a preview checks it (catalog, seat limits,
     add-ons, active users): a token says what was quoted, not that it may be bought, and
     one signed with a leaked secret must not sell what the catalog does not."""
     try:
-        target = validate(svc.catalog, config_from_json(claims["t"], "target"))
+        target = validate(svc.catalog, quoted)
         check_seats(store, account_id, current, target)
     except InvalidField as exc:
         field = exc.field if exc.field.startswith("target") else f"target.{exc.field}"
@@ -207,7 +207,7 @@ def _quoted_target(svc: Services, store: Store, account_id: str, current: Config
 
 
 def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
-                     outcome: ChargeResult) -> dict[str, Any]:
+                     outcome: ChargeResult) -> Settled:
     return _apply_paid_change(svc, store, intent, outcome)[0]
 
 
@@ -220,33 +220,32 @@ class _Applying:
         self.invoice: Invoice | None = None
 
     def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
-                 outcome: ChargeResult) -> dict[str, Any]:
+                 outcome: ChargeResult) -> Settled:
         result, self.invoice = _apply_paid_change(svc, store, intent, outcome)
         self.applied = True
         return result
 
 
 def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
-                       outcome: ChargeResult) -> tuple[dict[str, Any], Invoice | None]:
+                       outcome: ChargeResult) -> tuple[Settled, Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
     result stored for replays, and the invoice issued (None when nothing was due)."""
-    claims = intent.payload
+    claims = QuoteClaims.from_json(intent.payload)
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.accounts.get(account_id, lock=True), "account")
     sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
-    if sub.version != claims["v"]:  # another change overtook the one paid for
+    if sub.version != claims.subscription_version:  # another change overtook the one paid
         return _keep_as_credit(svc, store, intent, outcome, account, sub), None
-    target = config_from_json(claims["t"], "target")
-    day = date.fromisoformat(claims["d"])
-    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+    day = claims.day
+    change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
     terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
-    if "tot" not in claims:  # paid before taxes were quoted: invoiced as it was quoted, net
+    if claims.total is None:  # paid before taxes were quoted: invoiced as charged, net
         terms = dataclasses.replace(terms, treatment=None)
     # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
     # exactly what was shown.
-    money = taxation.amounts(change.lines if change.due_now > 0 else (), terms.treatment,
-                             claims.get("cr", 0))
-    if money.total != claims.get("tot", money.total):  # the details changed since confirming
+    draft = taxation.charge(change.lines if change.due_now > 0 else (), terms.treatment,
+                            claims.credit or 0)
+    if claims.total not in (None, draft.total):  # the details changed since confirming
         return _keep_as_credit(svc, store, intent, outcome, account, sub), None
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
@@ -255,37 +254,38 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
         # period. Its number is taken as late as possible (see issue_paid_invoice).
         invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
                                                    change.lines, day, new.period_end, intent,
-                                                   outcome, terms, money)
+                                                   outcome, terms, draft)
     elif change.credit > 0:
         credit_notes.credit_unused_time(svc, store, account, change.credit,
                                         "Credit for unused time after a plan change", day)
-    return {"subscription": subscription_json(new),
-            "invoice_id": invoice.id if invoice else None}, invoice
+    return Settled(invoice_id=invoice.id if invoice else None,
+                   subscription=subscription_json(new)), invoice
 
 
 def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
-                    outcome: ChargeResult, account: Account, sub: Subscription
-                    ) -> dict[str, Any]:
+                    outcome: ChargeResult, account: Account, sub: Subscription) -> Settled:
     """Paid for a change that can no longer be applied as quoted: the payment received is
     invoiced (a payment received is invoiced) as quoted, its net, its tax and the credit it
     used, and given back at once, in full, by a credit note to the account's balance. Were
-    the account taxed otherwise now, the invoice takes the VAT out of the quoted total."""
-    claims = intent.payload
+    the account taxed otherwise now, the invoice takes the VAT out of the quoted total; one
+    quoted before taxes is invoiced net, as it was charged."""
+    claims = QuoteClaims.from_json(intent.payload)
     terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
-    net = claims["due"]
-    if taxation.gross(net, terms.treatment) != claims["tot"]:
-        net = credit_notes.net_of_gross_minor(claims["tot"], terms.treatment)
+    if claims.total is None:
+        terms = dataclasses.replace(terms, treatment=None)
+    net = claims.due
+    if claims.total is not None and taxation.gross(net, terms.treatment) != claims.total:
+        net = credit_notes.net_of_gross_minor(claims.total, terms.treatment)
     line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
                 from_minor(net))
-    money = taxation.amounts([line], terms.treatment, claims["cr"])
-    day = date.fromisoformat(claims["d"])
+    draft = taxation.charge([line], terms.treatment, claims.credit or 0)
     invoice = subscriptions.issue_paid_invoice(
-        svc, store, account, sub, "upgrade", [line], day, sub.period_end, intent, outcome,
-        terms, money, email=False)
+        svc, store, account, sub, "upgrade", [line], claims.day, sub.period_end, intent,
+        outcome, terms, draft, email=False)
     credit_notes.issue_credit_note(
         svc, store, invoice, [CreditNoteLine(line.key, line.description, net)],
         SUPERSEDED_PAYMENT, source_id=intent.key)
-    return {"subscription": subscription_json(sub), "invoice_id": None, "credited": True}
+    return Settled(subscription=subscription_json(sub), credited=True)
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
@@ -293,26 +293,31 @@ def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
     # Not a failed invoice: there is none, nothing changed and nothing will be retried.
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
     subscriptions.notify_admin(svc, store, account, "change_declined",
-                               {**data, "target": intent.payload["t"]})
+                               {**data, "target": config_to_json(
+                                   QuoteClaims.from_json(intent.payload).target)})
 
 
 # How a "change" intent is settled (wired in bootstrap.settlements()).
 CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
 
 
-def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:
-    invoice_id = result.get("invoice_id")
-    invoice = store.invoices.get(invoice_id) if invoice_id else None
-    return Confirmation(result["subscription"], invoice)
+def _confirmation(store: Store, result: Settled, invoice: Invoice | None = None
+                  ) -> Confirmation:
+    """The answer of a settled change: the invoice given, or read when the result names
+    one (a change settled by another request)."""
+    if invoice is None and result.invoice_id:
+        invoice = store.invoices.get(result.invoice_id)
+    return Confirmation(existing(result.subscription, "the change's subscription"), invoice)
 
 
-def _sign(svc: Services, claims: dict[str, Any]) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+def _sign(svc: Services, claims: QuoteClaims) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(claims.to_json(), separators=(",", ":"))
+                                    .encode())
     mac = hmac.new(svc.secret_key.encode(), body, hashlib.sha256).hexdigest()[:32]
     return f"{body.decode().rstrip('=')}.{mac}"
 
 
-def _verify(svc: Services, token: str) -> dict[str, Any]:
+def _verify(svc: Services, token: str) -> QuoteClaims:
     if not isinstance(token, str) or not token.isascii() or token.count(".") != 1:
         raise InvalidField("quote_token", "not a quote token; preview the change first")
     body, mac = token.split(".")
@@ -320,6 +325,9 @@ def _verify(svc: Services, token: str) -> dict[str, Any]:
     expected = hmac.new(svc.secret_key.encode(), padded.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected[:32], mac):
         raise InvalidField("quote_token", "not a valid quote token; preview the change again")
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
-    return claims
+    try:
+        return QuoteClaims.from_json(json.loads(base64.urlsafe_b64decode(padded)))
+    except UnknownPayload:  # signed by us, but by another version: tokens are short-lived
+        raise InvalidField("quote_token", "a quote token of another version of canone; "
+                           "preview the change again") from None
 

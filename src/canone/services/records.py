@@ -8,20 +8,55 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Self
 
 from canone.billing.configuration import Configuration
+from canone.billing.invoicing import InvoiceLine as InvoiceLine
+from canone.billing.invoicing import InvoiceStatus as InvoiceStatus
+from canone.billing.invoicing import InvoiceTaxLine as InvoiceTaxLine
 from canone.billing.parties import BillingDetails
 from canone.billing.seller import Seller
-from canone.billing.tax import TaxTreatment
 from canone.services.ports import StoredCard
 from canone.services.vies import ViesCheck
 
-# Account and subscription statuses.
-ACTIVE = "active"
-PAST_DUE = "past_due"
-CANCELLED = "cancelled"
+
+class AccountStatus(StrEnum):
+    """The status of an account and of its subscription. Statuses are StrEnums: each member
+    equals its string, which is what the database keeps and the JSON shows; rows read back
+    are those plain strings, equal to the members."""
+
+    ACTIVE = "active"
+    PAST_DUE = "past_due"  # restricted until the open invoices are paid
+    CANCELLED = "cancelled"
+
+
+ACTIVE, PAST_DUE, CANCELLED = AccountStatus.ACTIVE, AccountStatus.PAST_DUE, AccountStatus.CANCELLED
+
+
+class IntentStatus(StrEnum):
+    """A payment intent's, and a payment's (succeeded or failed)."""
+
+    PENDING = "pending"  # committed; its charge's outcome is not settled yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class OutboxStatus(StrEnum):
+    """An outbox item's (an email) or a webhook delivery's."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 # User roles.
 PRIMARY_ADMIN = "primary_admin"
@@ -51,7 +86,7 @@ class Account(Record):
     timezone: str
     locale: str  # "en" or "it"
     currency: str
-    status: str  # ACTIVE, PAST_DUE (restricted until paid) or CANCELLED
+    status: str  # an AccountStatus
     auto_upgrade: bool
     card: StoredCard | None
     created_at: datetime
@@ -86,36 +121,10 @@ class Subscription(Record):
     period_start: date  # the period billed last
     period_end: date
     renews_at: datetime  # UTC instant of local midnight at period_end: when renewal is due
-    status: str  # ACTIVE, PAST_DUE or CANCELLED
+    status: str  # an AccountStatus
     pending: Configuration | None  # a scheduled change, applied at period_end
     cancel_at_period_end: bool
     version: int  # bumped by every change; quotes are bound to it
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    key: str
-    description: str
-    amount: int  # minor units, negative for credits
-
-
-@dataclass(frozen=True)
-class InvoiceTaxLine:
-    """The tax of one rate of an issued invoice (SPEC §8): `amount` = round_half_up(rate ×
-    `taxable`), `taxable` the sum of that rate's net lines. It keeps the whole treatment
-    (rule, rate, state, FatturaPA `Natura`, legal note) the invoice was issued with."""
-
-    rule: str  # domestic, reverse_charge, oss or outside_scope
-    rate: Decimal  # percent, e.g. Decimal("22")
-    country: str  # the state whose rate it is
-    natura: str | None  # N2.1, N2.2, N7; None when Italian VAT is charged
-    note: str  # a key of canone.billing.tax.NOTES
-    taxable: int  # minor units, net
-    amount: int  # minor units
-
-    @property
-    def treatment(self) -> TaxTreatment:
-        return TaxTreatment(self.rule, self.rate, self.country, self.natura, self.note)
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,7 @@ class Invoice(Record):
     total: int  # gross
     credit_applied: int
     amount_paid: int
-    status: str  # "paid" or "open" (payment outstanding)
+    status: str  # an InvoiceStatus
     attempts: int = 0  # failed collection attempts so far
     next_attempt_at: datetime | None = None
     subtotal: int = field(kw_only=True)  # Σ lines (net)
@@ -163,7 +172,7 @@ class Payment(Record):
     invoice_id: str | None
     amount: int
     currency: str
-    status: str  # "succeeded" or "failed"
+    status: str  # an IntentStatus: succeeded or failed
     charge_id: str | None
     idempotency_key: str
     message: str
@@ -182,10 +191,13 @@ class PaymentIntent(Record):
     currency: str
     card_token: str
     payload: dict[str, Any]  # what to do once paid
-    status: str  # "pending", "succeeded", "failed"
+    status: str  # an IntentStatus
     created_at: datetime
     result: dict[str, Any] | None = None  # the response once completed, for replays
     provider_id: str | None = None  # the provider's intent (Stripe: pi_…), once opened
+    # A sign-up's primary admin's password hash, until it is settled: kept beside the
+    # payload, never in it (payloads.SignUpPayload), and dropped once settled.
+    password_hash: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -217,7 +229,7 @@ class ChangeRequest(Record):
     desired: Configuration | None
     reason: str
     message: str
-    status: str  # open, in_progress, completed, declined, withdrawn
+    status: str  # a RequestStatus
     source: str  # "portal", "api" or "email"
     verified: bool  # False for inbound email: support confirms the sender first
     effective: str | None  # "period_end" or "now", once applied
@@ -325,7 +337,7 @@ class WebhookDelivery:
     event_id: str
     event_type: str
     payload: dict[str, Any]
-    status: str  # "pending", "delivered", "failed"
+    status: str  # an OutboxStatus: pending, delivered or failed
     attempts: int
     next_attempt_at: datetime
     last_status_code: int | None

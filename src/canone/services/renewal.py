@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 from canone.billing.configuration import validate
 from canone.billing.errors import InvalidField
+from canone.billing.invoicing import InvoiceStatus
 from canone.billing.pricing import CUSTOM, Price, price
 from canone.billing.seller import document_date
 from canone.services import collection, subscriptions
@@ -158,7 +159,8 @@ class _BatchInvoices(ForwardInvoices):
         return False
 
     def add(self, invoice: Invoice) -> None:
-        if invoice.status == "open":  # its first attempt is in flight from this commit on
+        # Its first attempt is in flight from this commit on.
+        if invoice.status == InvoiceStatus.OPEN:
             invoice = invoice.but(next_attempt_at=None)
             self.charges.append((collection.intent_for(
                 self._svc, invoice, self._accounts[invoice.account_id]), invoice))
@@ -203,8 +205,7 @@ class _BatchStore(BatchStore):
 
 
 def _next_bill(svc: Services, sub: Subscription) -> Price | str:
-    """The price of the subscription's next period from the catalog, or why there is none.
-    (Both are remembered by the catalog: asking twice costs two dictionary look-ups.)"""
+    """The price of the subscription's next period from the catalog, or why there is none."""
     config = sub.pending or sub.config
     try:
         bill = price(svc.catalog, validate(svc.catalog, config))

@@ -19,12 +19,11 @@ from canone.services.access import (
 )
 from canone.services.context import Services, new_id, notify, record_change, today
 from canone.services.errors import InvalidTransition, NotFound, existing
-from canone.services.records import ChangeRequest, RequestEvent
+from canone.services.records import ChangeRequest, RequestEvent, RequestStatus
 from canone.services.store import Store
 
-OPEN, IN_PROGRESS, COMPLETED, DECLINED, WITHDRAWN = (
-    "open", "in_progress", "completed", "declined", "withdrawn")
-MOVES = {
+OPEN, IN_PROGRESS, COMPLETED, DECLINED, WITHDRAWN = tuple(RequestStatus)
+MOVES: dict[str, set[RequestStatus]] = {
     OPEN: {IN_PROGRESS, COMPLETED, DECLINED, WITHDRAWN},
     IN_PROGRESS: {COMPLETED, DECLINED, WITHDRAWN},
 }

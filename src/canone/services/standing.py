@@ -15,11 +15,12 @@ from canone.services.errors import (
     PaymentPending,
     existing,
 )
-from canone.services.payments import PENDING
-from canone.services.records import PAST_DUE, Account, Invoice
+from canone.services.payloads import Declined
+from canone.services.payments import FAILED, PENDING
+from canone.services.records import PAST_DUE, Account, Invoice, InvoiceStatus
 from canone.services.store import Store
 
-OPEN = "open"
+OPEN = InvoiceStatus.OPEN
 
 
 def open_invoices(store: Store, account_id: str) -> list[Invoice]:
@@ -71,9 +72,10 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
         in_flight = store.payments.get_intent(collection.attempt_key(after))
     if in_flight is not None or (tried is not None and tried.status == PENDING):
         raise _in_flight()
-    result = (tried.result if tried else None) or {}
-    raise PaymentFailed(str(result.get("message") or "The card was declined."),
-                        str(result.get("decline_code") or "declined"))
+    declined = (Declined.from_json(tried.result)
+                if tried is not None and tried.status == FAILED and tried.result else None)
+    raise PaymentFailed((declined.message if declined else "") or "The card was declined.",
+                        (declined.decline_code if declined else "") or "declined")
 
 
 def _in_flight() -> PaymentPending:

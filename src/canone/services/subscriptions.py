@@ -9,7 +9,7 @@ from datetime import date
 from canone.billing.changes import Change
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
-from canone.billing.money import to_minor
+from canone.billing.invoicing import InvoiceDraft, InvoiceStatus, draft_invoice
 from canone.billing.periods import period_containing
 from canone.billing.pricing import Line
 from canone.services import einvoice_files, taxation
@@ -38,7 +38,6 @@ from canone.services.records import (
     AuditEntry,
     Event,
     Invoice,
-    InvoiceLine,
     LedgerEntry,
     PaymentIntent,
     Subscription,
@@ -87,17 +86,16 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
                   lines: Iterable[Line], start: date | None, end: date | None) -> Invoice:
     """Issue an open invoice (collected by the billing run), taxed by the account's billing
     details now, with as much of the account's credit balance applied as it takes."""
-    lines = tuple(lines)
     terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
-    money = taxation.amounts(lines, terms.treatment, store.ledger.balance_of(account.id))
-    invoice = _new_invoice(svc, account, sub, kind, lines, start, end, new_id("inv"),
-                           store.invoices.next_number(terms.issued_on.year), terms, money,
-                           paid=False)
+    draft = draft_invoice(lines, paid=False, treatment=terms.treatment,
+                          credit_available=store.ledger.balance_of(account.id))
+    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, new_id("inv"),
+                           store.invoices.next_number(terms.issued_on.year), terms)
     store.invoices.add(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
-    if money.credit_applied:
+    if draft.credit_applied:
         store.ledger.add(LedgerEntry(
-            new_id("led"), account.id, -money.credit_applied, account.currency,
+            new_id("led"), account.id, -draft.credit_applied, account.currency,
             f"Applied to invoice {invoice.number}", invoice.id, svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
                   before=None, after={"invoice": invoice.number, "total": invoice.total},
@@ -108,9 +106,9 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
 def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subscription,
                        kind: str, lines: Iterable[Line], start: date | None, end: date | None,
                        intent: PaymentIntent, outcome: ChargeResult,
-                       terms: taxation.DocumentTerms, money: taxation.InvoiceAmounts,
+                       terms: taxation.DocumentTerms, draft: InvoiceDraft,
                        email: bool = True) -> Invoice:
-    """An invoice paid by `intent` (its `money.amount_due`; the rest by credit, as quoted)
+    """The paid invoice of `draft` (paid by `intent`; its credit from the balance, as quoted)
     with its payment, credit used, audit, events and the purchase e-mail, the invoice number
     taken last: its per-year counter row stays locked until the transaction commits, so
     every concurrent purchase waits for it. What does not name the number (the admin's
@@ -120,15 +118,14 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     invoice_id = new_id("inv")
     if intent.amount:  # an invoice the balance paid in full took nothing from the card
         record_payment(svc, store, intent, outcome, account.id, invoice_id)
-    invoice = _new_invoice(svc, account, sub, kind, lines, start, end, invoice_id,
-                           store.invoices.next_number(terms.issued_on.year), terms, money,
-                           paid=True)
+    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, invoice_id,
+                           store.invoices.next_number(terms.issued_on.year), terms)
     store.invoices.add(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
     now = svc.now()
-    if money.credit_applied:
+    if draft.credit_applied:
         store.ledger.add(LedgerEntry(
-            new_id("led"), account.id, -money.credit_applied, account.currency,
+            new_id("led"), account.id, -draft.credit_applied, account.currency,
             f"Applied to invoice {invoice.number}", invoice.id, now))
     data = invoice_event(invoice)
     store.audit.add_many([
@@ -147,21 +144,19 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
 
 
 def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,
-                 lines: Iterable[Line], start: date | None, end: date | None, invoice_id: str,
-                 number: str, terms: taxation.DocumentTerms, money: taxation.InvoiceAmounts,
-                 *, paid: bool) -> Invoice:
+                 draft: InvoiceDraft, start: date | None, end: date | None, invoice_id: str,
+                 number: str, terms: taxation.DocumentTerms) -> Invoice:
+    """The invoice of `draft`, numbered, dated in the seller's calendar and with its
+    parties; one left open is collected from now on (`next_attempt_at`)."""
     now = svc.now()
-    invoice_lines = tuple(InvoiceLine(line.key, line.description, to_minor(line.amount))
-                          for line in lines)
-    unpaid = money.amount_due if not paid else 0
+    open_ = draft.status == InvoiceStatus.OPEN
     return Invoice(
         id=invoice_id, account_id=account.id, subscription_id=sub.id, number=number,
         kind=kind, currency=sub.config.currency, issued_at=now, period_start=start,
-        period_end=end, lines=invoice_lines, total=money.total,
-        credit_applied=money.credit_applied, amount_paid=money.amount_due - unpaid,
-        status="open" if unpaid > 0 else "paid",
-        next_attempt_at=now if unpaid > 0 else None,
-        subtotal=money.subtotal, tax_lines=money.tax_lines, issued_on=terms.issued_on,
+        period_end=end, lines=draft.lines, total=draft.total,
+        credit_applied=draft.credit_applied, amount_paid=draft.amount_paid,
+        status=draft.status, next_attempt_at=now if open_ else None,
+        subtotal=draft.subtotal, tax_lines=draft.tax_lines, issued_on=terms.issued_on,
         customer=terms.customer, seller=terms.seller,
     )
 

@@ -1,5 +1,6 @@
 """The one way every invoice is taxed (SPEC §8): sign-up, upgrade, renewal, support's
-change, and the preview that quotes an upgrade, all go through `terms_for` and `amounts`.
+change, and the preview that quotes an upgrade, all take their terms from `terms_for` and
+their money from `canone.billing.invoicing.draft_invoice` (`charge` for a purchase).
 
 A document takes one rule from the account's billing details when it is issued, its date
 and yearly series from the seller's calendar (Rome), and keeps a copy of both parties. The
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from canone.billing.invoicing import InvoiceDraft, draft_invoice
 from canone.billing.money import from_minor, to_minor
 from canone.billing.parties import BillingDetails
 from canone.billing.pricing import Line
@@ -22,14 +24,12 @@ from canone.billing.tax import (
     SELLER_COUNTRY,
     TaxCustomer,
     TaxTreatment,
-    apply_credit,
-    draft,
     tax_amount,
     treatment_for,
 )
 from canone.billing.vat_rates import default_vat_rates
 from canone.services.billing_details import confirmed
-from canone.services.records import AccountBillingDetails, InvoiceTaxLine
+from canone.services.records import AccountBillingDetails
 from canone.services.store import Store
 
 # Without billing details nothing shows that the customer is anywhere but Italy: an Italian
@@ -45,22 +45,6 @@ class DocumentTerms:
     treatment: TaxTreatment | None  # None: no seller configured, so documents stay net
     customer: BillingDetails | None  # None: the account has no billing details
     seller: Seller | None
-
-
-@dataclass(frozen=True)
-class InvoiceAmounts:
-    """An invoice's money in minor units: net lines, tax per rate, gross total, and the
-    credit from the balance that pays part of it."""
-
-    subtotal: int
-    tax_lines: tuple[InvoiceTaxLine, ...]
-    total: int  # gross: subtotal + tax
-    credit_applied: int
-    amount_due: int  # total − credit_applied: what the card is charged
-
-    @property
-    def tax(self) -> int:
-        return sum(line.amount for line in self.tax_lines)
 
 
 def terms_for(seller: Seller | None, details: BillingDetails | None, vat_id_confirmed: bool,
@@ -92,24 +76,11 @@ def terms_of_account(seller: Seller | None, store: Store, account_id: str,
     return terms_of(seller, store.accounts.billing_details_of(account_id), now)
 
 
-def amounts(lines: Sequence[Line], treatment: TaxTreatment | None,
-            balance: int = 0) -> InvoiceAmounts:
-    """The invoice of these net lines: tax per rate on the sum of its lines, rounded half
-    up once; the gross total; and as much of the (gross) `balance` as it can take."""
-    if treatment is None:
-        subtotal = sum(to_minor(line.amount) for line in lines)
-        tax_lines: tuple[InvoiceTaxLine, ...] = ()
-        total = subtotal
-    else:
-        document = draft(lines, treatment)
-        subtotal, total = to_minor(document.subtotal), to_minor(document.total)
-        tax_lines = tuple(
-            InvoiceTaxLine(t.rule, t.rate, t.treatment.country, t.treatment.natura, t.note,
-                           to_minor(t.taxable), to_minor(t.amount))
-            for t in document.tax_lines)
-    settled = apply_credit(from_minor(total), from_minor(balance))
-    return InvoiceAmounts(subtotal, tax_lines, total, to_minor(settled.credit_applied),
-                          to_minor(settled.amount_due))
+def charge(lines: Sequence[Line], treatment: TaxTreatment | None, balance: int
+           ) -> InvoiceDraft:
+    """The invoice a purchase charged now issues: taxed by `treatment`, with as much of the
+    (gross) `balance` as it takes; the card pays the rest (`amount_paid`)."""
+    return draft_invoice(lines, paid=True, credit_available=balance, treatment=treatment)
 
 
 def gross(net: int, treatment: TaxTreatment | None) -> int:

@@ -29,9 +29,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
+from canone.services.clock import SystemClock
 from canone.services.ports import (
     CANCELED,
     DECLINED,
@@ -105,11 +106,6 @@ CREATE TABLE IF NOT EXISTS refunds (
 _INHERITED: list[sqlite3.Connection] = []
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class ChargeRecord:
     """One charge as the network recorded it (for tests and reconciliation reports)."""
@@ -157,7 +153,7 @@ class SandboxGateway:
                 "the sandbox network needs a file: every process and thread opens its own"
                 " connection to it"
             )
-        self.clock: Clock = clock or _SystemClock()
+        self.clock: Clock = clock or SystemClock()
         # One lock per gateway serialises this process's threads (without spinning in
         # SQLite's busy handler); BEGIN IMMEDIATE (with the busy timeout) serialises
         # processes.

@@ -164,7 +164,7 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
                                                            charge.tax),
             "total_due_now": money(charge.total),
             "credit_applied": money(charge.credit_applied),
-            "amount_due_now": money(charge.amount_due)}
+            "amount_due_now": money(charge.amount_paid)}
 
 
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,

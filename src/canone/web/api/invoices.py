@@ -31,11 +31,8 @@ def get_invoice(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesDep) -> dic
                 **errors(401, 403, 404, 422)})
 async def get_invoice_pdf(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesDep
                           ) -> Response:
-    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
-
     found = await run_in_threadpool(invoices.invoice, svc, actor, invoice_id)
-    pdf = await run_in_threadpool(invoices.invoice_pdf, svc, actor, invoice_id,
-                                  PdfInvoiceRenderer())
+    pdf = await run_in_threadpool(invoices.invoice_pdf, svc, actor, invoice_id)
     filename = invoices.invoice_pdf_filename(found.number)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})

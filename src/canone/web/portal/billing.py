@@ -97,11 +97,9 @@ def bundle_page(request: Request, signed_in: SignedIn = Depends(signed_in_user))
 @router.get("/billing/invoices/{invoice_id}.pdf")
 def invoice_pdf(request: Request, invoice_id: str,
                 signed_in: SignedIn = Depends(signed_in_user)) -> Response:
-    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
-
     svc = services_of(request)
     document = invoices.invoice_document(svc, signed_in.actor, invoice_id)
-    pdf = PdfInvoiceRenderer().render(document)
+    pdf = svc.renderer.render(document)
     filename = invoices.invoice_pdf_filename(document.number, document.locale)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{filename}"',

@@ -157,7 +157,7 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
 def _charge_parts(tr: Translator, quote: Quote, view: QuoteView) -> None:
     charge, cur = quote.charge, quote.change.target.currency
     view.net = tr.money_minor(charge.subtotal, cur)
-    view.charged = tr.money_minor(charge.amount_due, cur)
+    view.charged = tr.money_minor(charge.amount_paid, cur)  # the card pays it
     if charge.credit_applied:
         view.balance_applied = tr.money_minor(-charge.credit_applied, cur)
     treatment = quote.treatment

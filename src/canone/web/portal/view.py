@@ -14,6 +14,7 @@ from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.entitlements import features
 from canone.billing.errors import InvalidField
+from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor
 from canone.billing.pricing import CUSTOM, price
 from canone.services.overview import BillingOverview
@@ -274,7 +275,7 @@ def unpaid_invoices(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
     """The open invoices the page leads with, oldest first, with the amount left to pay."""
     found = []
     for inv in reversed(o.invoices):
-        if inv.status != "open":
+        if inv.status != InvoiceStatus.OPEN:
             continue
         period = ""
         if inv.period_start is not None and inv.period_end is not None:

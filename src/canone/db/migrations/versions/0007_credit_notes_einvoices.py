@@ -1,8 +1,8 @@
 """Credit notes with their own gapless yearly series, the ledger entry that points at its
 credit note, and the FatturaPA file of every invoice and credit note (SPEC §8).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,8 @@ Invoices issued before carried no tax: their subtotal is their total and they ha
 lines; their date is the day of `issued_at` in Rome (an Italian seller's calendar, which
 their numbers already followed as far as the year allows). Their parties stay unknown.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04
 """
 
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0005 (SPEC §8) on a database with invoices: each keeps its total as its
+"""Migration 0006 (SPEC §8) on a database with invoices: each keeps its total as its
 subtotal, has no tax lines, and is dated in Rome's calendar, on each backend."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from canone.db.database import Database
 
 
 def test_invoices_issued_before_taxes_keep_their_amounts(empty_database: Database) -> None:
-    empty_database.migrate("0004")
+    empty_database.migrate("0005")
     with empty_database.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO accounts (id, name, timezone, locale, currency, status, auto_upgrade,"
