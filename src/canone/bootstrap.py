@@ -82,7 +82,8 @@ def build_services(settings: Settings, database: Database | None = None, *,
                    clock: Clock | None = None, gateway: PaymentGateway | None = None,
                    vies: Vies | Made | None = Made.FROM_SETTINGS,
                    renderer: InvoiceRenderer | None = None,
-                   seller: Seller | Made | None = Made.FROM_SETTINGS) -> Services:
+                   seller: Seller | Made | None = Made.FROM_SETTINGS,
+                   einvoicing: EInvoicing | Made | None = Made.FROM_SETTINGS) -> Services:
     """Services on the adapters of `settings`; each one given replaces its own (tests and
     benchmarks give their clock, gateway or VIES). In test mode the clock is the stored test
     clock, which `canone clock advance` and `POST /api/v1/test-clock` move forward; until it
@@ -102,7 +103,8 @@ def build_services(settings: Settings, database: Database | None = None, *,
         renderer=renderer or PdfOnFirstUse(),
         vies=vies_of(settings) if vies is Made.FROM_SETTINGS else vies,
         seller=chosen,
-        einvoicing=None if chosen is None else einvoicing_of(settings, chosen),
+        einvoicing=(None if chosen is None else einvoicing_of(settings, chosen))
+        if einvoicing is Made.FROM_SETTINGS else einvoicing,
     )
 
 
