@@ -28,10 +28,9 @@ SECRET = "api-tests-secret"
 
 @pytest.fixture
 def services(database: Database, settings: Settings) -> Services:
-    """Test mode: the stored test clock (until moved, at START) and the fake VIES; the demo
-    seller taxes, and files no FatturaPA files unless a test sets them up (so sign-up does
-    not ask for billing details)."""
-    return build_services(settings, database, clock=TestClock(START), einvoicing=None)
+    """Test mode: the stored test clock (until moved, at START) and the fake VIES; no
+    seller (amounts stay net, as SPEC §4 gives them) unless a test gives one."""
+    return build_services(settings, database, clock=TestClock(START), seller=None)
 
 
 @pytest.fixture

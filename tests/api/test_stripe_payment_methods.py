@@ -37,7 +37,7 @@ def settings(tmp_path: Path, stripe_base: str) -> Settings:
 @pytest.fixture
 def services(database: Database, settings: Settings, stripe_base: str) -> Services:
     """Stripe at localstripe, without the SDK's retries (a test's failure shows at once)."""
-    return build_services(settings, database, clock=TestClock(START), vies=None,
+    return build_services(settings, database, clock=TestClock(START), vies=None, seller=None,
                           gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
                                                 network_retries=0), einvoicing=None)
 
