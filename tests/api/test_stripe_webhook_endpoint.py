@@ -41,7 +41,7 @@ def services(database: Database, settings: Settings, stripe_base: str) -> Servic
     """Stripe at localstripe, without the SDK's retries (a test's failure shows at once)."""
     return build_services(settings, database, clock=TestClock(START), vies=None, seller=None,
                           gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
-                                                network_retries=0), einvoicing=None)
+                                                network_retries=0))
 
 
 def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
