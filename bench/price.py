@@ -1,7 +1,7 @@
 """Benchmark of `canone price` (issue 2): lines per second over 20,000 mixed JSON Lines.
 
 Generates the input deterministically (mostly plan changes, some targets alone, a few
-invalid lines), then runs, 5 times each and alternating:
+invalid lines), then runs, `--runs` times each (3) and alternating:
   (a) `python -m canone price < input`                    the real command
   (b) `python -c <json.loads + json.dumps per line>`      the baseline: parse and re-serialise
   (c) `python -m canone price < /dev/null`                (a)'s start-up alone
@@ -12,9 +12,11 @@ PYTHONPYCACHEPREFIX filled by a warm-up run; stdout block-buffered), which is th
 and this sandbox's environment as it is (PYTHONDONTWRITEBYTECODE=1: every module compiled
 at every start; PYTHONUNBUFFERED=1), for comparison. Prints the medians, their ratio and
 CPU seconds, and rewrites the "## canone price" section of bench/RESULTS.md (other sections
-are kept).
+are kept). Issue 14's goal: the median over the runs of canone's lines/s ÷ the baseline's
+of the same run >= 0.35 (Python's defaults); the last line says whether it is met and by how
+much, and the exit code is 1 when it is not. `--quick`: 2,000 lines, nothing written.
 
-    .venv/bin/python bench/price.py [--lines N] [--runs K] [--seed S] [--no-write]
+    .venv/bin/python bench/price.py [--lines N] [--runs K] [--seed S] [--quick] [--no-write]
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import goals
+
 from canone.billing.catalog import Catalog, default_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## canone price"
-GOAL = 20_000
+GOAL = 20_000  # lines per second (issue 2)
+GOAL_RATIO = goals.Goal(  # issue 14: a share of the JSON round trip of the same lines
+    "price", "lines/s ÷ JSON round-trip baseline lines/s", 0.35)
 
 BASELINE = (
     "import sys, json\n"
@@ -221,13 +227,17 @@ def answer_mix(output: bytes) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 2,000 lines, nothing written")
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     args = parser.parse_args()
+    if args.quick:
+        args.lines, args.no_write = 2_000, True
 
     lines = generate(args.lines, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -268,6 +278,16 @@ def main() -> None:
     if not args.no_write:
         write_results(result)
         print(f"updated {RESULTS.relative_to(ROOT)}")
+    return goals.finish([goal_verdict(series)])
+
+
+def goal_verdict(series: dict[str, Series]) -> goals.Verdict:
+    """Issue 14's goal: each run's rate over the baseline's of the same run (they alternate),
+    with Python's defaults; the median of those ratios. Same lines, so the ratio of rates
+    is the baseline's wall time over canone's."""
+    price, base = series["price"], series["base"]
+    return goals.verdict(GOAL_RATIO, goals.ratios([1 / t for t in price.wall],
+                                                  [1 / t for t in base.wall]))
 
 
 def render(args: argparse.Namespace, series: dict[str, Series], load: tuple[float, float],
@@ -312,7 +332,10 @@ In this sandbox's environment as it is ({settings or "no Python settings"}):
 
 Ratio canone price / baseline: **{rate / base_rate:.3f}** (per CPU second
 {base.cpu_median() / price.cpu_median():.3f}). The goal of issue 2 is {GOAL:,} lines/s: this
-run {verdict} it. Start-up is {startup.median():.3f} s of the {price.median():.3f} s median
+run {verdict} it. Issue 14's goal, run by run against the baseline:
+{goal_verdict(series).line()}.
+
+Start-up is {startup.median():.3f} s of the {price.median():.3f} s median
 run, so the lines themselves go at about {n / work:,.0f} lines/s.
 
 {LIMITS}"""
@@ -380,4 +403,4 @@ are not JSON, whose message now gives the position within the line).
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

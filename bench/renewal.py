@@ -1,4 +1,4 @@
-"""Benchmark of the renewal run (issue 3): renewals per second on SQLite and PostgreSQL.
+"""Benchmark of the renewal run (issue 3): renewals per second on PostgreSQL (and SQLite).
 
 For each backend, on a fresh migrated database:
   1. baseline: insert N invoice rows with the database's fastest bulk path (PostgreSQL
@@ -16,8 +16,15 @@ Prints renewals per second, the phases, the extrapolation to 1,000,000 renewals,
 rewrites the "## Renewal run" section of bench/RESULTS.md (other sections are kept).
 `--profile` runs the renewal under cProfile and prints the top functions.
 
-    .venv/bin/python bench/renewal.py [N] [--backends sqlite,postgres] [--workers W]
-                                      [--batch B] [--profile] [--no-write]
+By default it measures issue 14's goal: 100,000 subscriptions on PostgreSQL, the sandbox
+network, a worker a core, `--runs` (3) times; the median of the runs' ratios, renewals/s ÷
+the floor's renewals/s (as many writers as workers, same run), must be >= 0.50. The last
+line says whether it is met and by how much; the exit code is 1 when it is not, 2 when the
+options left the goal's configuration out. `--quick`: 2,000 renewals, nothing written.
+
+    .venv/bin/python bench/renewal.py [N] [--backends sqlite,postgres] [--workers 1,2]
+                                      [--networks sandbox,instant] [--runs 3] [--batch B]
+                                      [--profile] [--quick] [--no-write]
 
 PostgreSQL: $CANONE_BENCH_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432/postgres
 (a database `canone_bench_<random>` is created there and dropped at the end).
@@ -44,6 +51,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import goals
 import psycopg
 from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.engine import make_url
@@ -92,7 +100,11 @@ from canone.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Renewal run"
-GOAL = 1_000_000 / 120  # 1,000,000 renewals in under 2 minutes, per second
+GOAL = 1_000_000 / 120  # 1,000,000 renewals in under 2 minutes, per second (issue 3)
+CORES = os.cpu_count() or 1
+GOAL_RATIO = goals.Goal(  # issue 14: a share of the floor, PostgreSQL, sandbox, a worker a core
+    "renewal", f"renewals/s ÷ COPY floor renewals/s ({CORES} workers)", 0.50)
+NOT_CHECKED = 2  # the exit code of a run without the goal's configuration
 ANCHOR = date(2026, 5, 1)  # every subscription: monthly from here, renewed on 1 June
 DUE = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 PLANS = [
@@ -547,7 +559,7 @@ def render(args: argparse.Namespace, measures: list[Measure]) -> str:
 - machine: {machine()}; the machine is shared with other work, so the load average
   (1 min, at the start of each run) is in the table
 - command: `.venv/bin/python bench/renewal.py {args.count} --backends {args.backends} \
---networks {args.networks} --workers {args.workers} --batch {args.batch}`
+--networks {args.networks} --workers {args.workers} --runs {args.runs} --batch {args.batch}`
 - what is timed: `renewal.run` over N monthly subscriptions all due on the same day (a
   tenth with a scheduled reduction, a twentieth with ledger credit), on a fresh migrated
   database, a batch of 500 at a time: claim, price, apply the pending change, issue the
@@ -575,6 +587,8 @@ def render(args: argparse.Namespace, measures: list[Measure]) -> str:
 
 Goal (issue 3): 1,000,000 renewals in under 2 minutes on PostgreSQL, i.e. {GOAL:,.0f}/s.
 {extrapolation(measures)}
+
+{goal_text(measures)}
 
 {LIMITS}"""
 
@@ -747,6 +761,14 @@ def extrapolation(measures: list[Measure]) -> str:
             + ".\n\n" + floor_verdict(postgres))
 
 
+def goal_text(measures: list[Measure]) -> str:
+    verdict = goal_verdict(measures)
+    if verdict is None:
+        return (f"Issue 14's goal (PostgreSQL, sandbox network, {CORES} workers) was not "
+                f"measured in this run.")
+    return f"Issue 14's goal, each run against its own floor: {verdict.line()}."
+
+
 def floor_verdict(postgres: list[Measure]) -> str:
     """What the floor says of the goal, from the PostgreSQL rows of this run."""
     best = max(postgres, key=lambda m: m.floor_rate)
@@ -772,39 +794,68 @@ def write_results(text_: str) -> None:
     RESULTS.write_text(new, "utf-8")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("count", type=int, nargs="?", default=20_000)
-    parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--networks", default="sandbox,instant")
-    parser.add_argument("--workers", default="1",
+    parser.add_argument("count", type=int, nargs="?", default=100_000)
+    parser.add_argument("--backends", default="postgres")
+    parser.add_argument("--networks", default="sandbox")
+    parser.add_argument("--workers", default=str(CORES),
                         help="comma-separated worker counts (PostgreSQL; SQLite runs 1)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="times to measure each combination; the goal is the median")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 2,000 renewals, nothing written")
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     args = parser.parse_args()
+    if args.quick:
+        args.count, args.no_write = 2_000, True
 
     measures = []
-    for backend in args.backends.split(","):
-        for kind in args.networks.split(","):
-            counts = [1] if backend == "sqlite" else [int(w) for w in args.workers.split(",")]
-            for workers in counts:
-                load = f"{os.getloadavg()[0]:.1f}"
-                with tempfile.TemporaryDirectory() as tmp_name:
-                    tmp = Path(tmp_name)
-                    opened = (sqlite_database(tmp) if backend == "sqlite"
-                              else postgres_database())
-                    with opened as database:
-                        m = measure(backend, kind, database, tmp, args.count, workers,
-                                    args.batch, args.profile)
-                m.load = load
-                measures.append(m)
-                print(describe(m), flush=True)
-                if m.profile:
-                    print(m.profile, flush=True)
+    for number in range(args.runs):
+        for backend in args.backends.split(","):
+            for kind in args.networks.split(","):
+                counts = [1] if backend == "sqlite" else [int(w) for w in args.workers.split(",")]
+                for workers in counts:
+                    print(f"run {number + 1} of {args.runs}: ", end="", flush=True)
+                    measures.append(measure_one(args, backend, kind, workers))
     if not args.no_write and not args.profile:
         write_results(render(args, measures))
         print(f"updated {RESULTS.relative_to(ROOT)}")
+    verdict = goal_verdict(measures)
+    if verdict is None:
+        print(f"renewal: goal not checked: it needs a PostgreSQL run on the sandbox network "
+              f"with {CORES} workers (--backends postgres --networks sandbox --workers "
+              f"{CORES})", flush=True)
+        return NOT_CHECKED
+    return goals.finish([verdict])
+
+
+def measure_one(args: argparse.Namespace, backend: str, kind: str, workers: int) -> Measure:
+    load = f"{os.getloadavg()[0]:.1f}"
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        opened = sqlite_database(tmp) if backend == "sqlite" else postgres_database()
+        with opened as database:
+            m = measure(backend, kind, database, tmp, args.count, workers, args.batch,
+                        args.profile)
+    m.load = load
+    print(describe(m), flush=True)
+    if m.profile:
+        print(m.profile, flush=True)
+    return m
+
+
+def goal_verdict(measures: list[Measure]) -> goals.Verdict | None:
+    """Issue 14's goal over the runs in its configuration (PostgreSQL, sandbox network, a
+    worker a core), each against the floor written by as many writers in the same run."""
+    mine = [m for m in measures
+            if (m.backend, m.network, m.workers) == ("postgres", "sandbox", CORES)]
+    if not mine:
+        return None
+    return goals.verdict(GOAL_RATIO, goals.ratios([m.rate for m in mine],
+                                                  [m.floor_rate for m in mine]))
 
 
 if __name__ == "__main__":

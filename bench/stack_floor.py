@@ -53,6 +53,7 @@ WHAT = {  # each endpoint, as bench/RESULTS.md describes it
     "pair-work-sync": "the same work through SQLAlchemy Core from a sync route, as canone",
 }
 ENDPOINTS = tuple(WHAT)
+RATIO_ENDPOINTS = ("noop", "pair-work")  # all issue 14's goal needs (`pairs_at_most`)
 ROWS = 1000  # requests pick one at random, so concurrent ones rarely wait for a lock
 
 
@@ -175,10 +176,10 @@ def _prepare(url: str) -> None:
                            " note text NOT NULL)")
 
 
-def wrk(base: str, endpoint: str, seconds: int, connections: int, script: Path) -> float:
+def wrk(base: str, endpoint: str, seconds: float, connections: int, script: Path) -> float:
     """Requests per second wrk reached against one endpoint (every answer must be 200)."""
     run = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-s", str(script),
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "-s", str(script),
          f"{base}/{endpoint}"], check=True, capture_output=True, text=True)
     if "Non-2xx" in run.stdout or "Socket errors" in run.stdout:
         raise RuntimeError(f"{endpoint}: wrk saw errors\n{run.stdout}")
@@ -188,8 +189,9 @@ def wrk(base: str, endpoint: str, seconds: int, connections: int, script: Path) 
     return float(found.group(1))
 
 
-def measure(url: str, workers: int, seconds: int, connections: int = 16) -> dict[str, float]:
-    """Requests per second of each endpoint, on a scratch database at `url`."""
+def measure(url: str, workers: int, seconds: float, connections: int = 16,
+            endpoints: tuple[str, ...] = ENDPOINTS) -> dict[str, float]:
+    """Requests per second of each of `endpoints`, on a scratch database at `url`."""
     from api import free_port, serving  # bench/api.py: the same start and stop of a server
 
     if shutil.which("wrk") is None:
@@ -211,10 +213,10 @@ def measure(url: str, workers: int, seconds: int, connections: int = 16) -> dict
         env = {**os.environ, "FLOOR_DATABASE_URL": url, "BENCH_TMP": str(tmp)}
         base = f"http://127.0.0.1:{port}"
         with serving(command, env, port):
-            for endpoint in ENDPOINTS:  # warm every worker's imports and connections
+            for endpoint in endpoints:  # warm every worker's imports and connections
                 wrk(base, endpoint, 2, connections, script)
             return {endpoint: wrk(base, endpoint, seconds, connections, script)
-                    for endpoint in ENDPOINTS}
+                    for endpoint in endpoints}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

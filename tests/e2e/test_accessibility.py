@@ -12,6 +12,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from canone import demo
+from canone.bootstrap import demo_vies
 
 from .axe import assert_accessible
 from .conftest import BASE, Server, seed, shot, sign_in
@@ -34,7 +35,7 @@ DIALOGS = {
 def demo_data(server: Server) -> None:
     """The demo's accounts, made through the services on the suite's server (once)."""
     server.clock.instant = BASE
-    demo.seed(server.services)
+    demo.seed(server.services, demo_vies())
 
 
 def demo_sign_in(page: Page, email: str, lang: str) -> None:
