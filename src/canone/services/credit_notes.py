@@ -25,7 +25,7 @@ from canone.billing.pricing import Line
 from canone.billing.seller import document_date
 from canone.billing.tax import TaxTreatment
 from canone.services import document_texts, einvoice_files, subscriptions
-from canone.services.access import Actor, load_account, primary_admin_of, require_billing
+from canone.services.access import Actor, billing_account, primary_admin_of
 from canone.services.context import Services, new_id, record_change
 from canone.services.documents import (
     REASONS,
@@ -200,8 +200,7 @@ def credit_notes_of(svc: Services, actor: Actor, account_id: str, limit: int = 5
                     after: str | None = None) -> list[CreditNote]:
     """Newest first; `after` is the id of the last credit note of the previous page."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see credit notes")
+        billing_account(store, actor, account_id, "see credit notes")
         if after is not None:
             previous = store.documents.get_credit_note(after)
             if previous is None or previous.account_id != account_id:
@@ -212,8 +211,7 @@ def credit_notes_of(svc: Services, actor: Actor, account_id: str, limit: int = 5
 def credit_note(svc: Services, actor: Actor, account_id: str, credit_note_id: str
                 ) -> CreditNote:
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see credit notes")
+        billing_account(store, actor, account_id, "see credit notes")
         found = store.documents.get_credit_note(credit_note_id)
     if found is None or found.account_id != account_id:
         raise NotFound(f"no credit note {credit_note_id} on account {account_id}")

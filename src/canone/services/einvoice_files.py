@@ -14,7 +14,7 @@ from typing import Any
 from canone.billing.money import from_minor, to_minor
 from canone.billing.parties import BillingDetails
 from canone.billing.tax import TaxLine, TaxTreatment, stamp_duty
-from canone.services.access import Actor, load_account, require_billing, require_staff
+from canone.services.access import Actor, billing_account, require_staff
 from canone.services.context import Services, new_id, record_change
 from canone.services.documents import HANDED_OVER, CreditNote, EInvoice
 from canone.services.einvoicing import (
@@ -200,8 +200,7 @@ def receipt_json(receipt: SdiReceipt) -> dict[str, Any]:
 def einvoice_of(svc: Services, actor: Actor, account_id: str, document_id: str) -> EInvoice:
     """The file of one of the account's documents (who may see invoices may see it)."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see invoices")
+        billing_account(store, actor, account_id, "see invoices")
         found = store.documents.einvoice_of(document_id)
     if found is None or found.account_id != account_id:
         raise NotFound(f"no e-invoice file for {document_id}")
@@ -212,8 +211,7 @@ def files_of(svc: Services, actor: Actor, account_id: str, document_ids: Sequenc
              ) -> dict[str, EInvoice]:
     """The files of these documents of the account, by document id (those that have one)."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see invoices")
+        billing_account(store, actor, account_id, "see invoices")
         found = store.documents.einvoices_of(document_ids)
     return {k: f for k, f in found.items() if f.account_id == account_id}
 
