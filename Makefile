@@ -50,7 +50,7 @@ check: $(BIN)/canone
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	# the in-memory store of the tests implements every port (tests/memory_store.py)
-	MYPYPATH=tests $(BIN)/mypy tests/memory_store.py tests/memory_repositories.py tests/memory_edges.py
+	MYPYPATH=tests $(BIN)/mypy tests/memory_store.py tests/memory_repositories.py tests/memory_edges.py tests/memory_documents.py
 	$(BIN)/lint-imports
 
 bench: $(BIN)/canone

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
+from canone.services.documents import CreditNote, EInvoice
 from canone.services.records import (
     Account,
     AccountBillingDetails,
@@ -45,6 +46,7 @@ from canone.services.records import (
     WebSession,
 )
 from canone.services.store import Database
+from memory_documents import MemoryDocuments
 from memory_edges import MemoryAccess, MemoryAudit, MemoryOutbox, MemoryRequests, MemoryUsage
 from memory_repositories import (
     MemoryAccounts,
@@ -88,6 +90,9 @@ class Tables:
     sessions: dict[str, WebSession] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     clock: list[datetime] = field(default_factory=list)  # the override, if set
+    document_counters: dict[str, int] = field(default_factory=dict)
+    credit_notes: dict[str, CreditNote] = field(default_factory=dict)
+    einvoices: dict[str, EInvoice] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return Tables(**{f.name: type(getattr(self, f.name))(getattr(self, f.name))
@@ -110,6 +115,7 @@ class MemoryStore:
         self.usage = MemoryUsage(tables)
         self.outbox = MemoryOutbox(tables)
         self.access = MemoryAccess(tables)
+        self.documents = MemoryDocuments(tables)
 
     def clock_override(self) -> datetime | None:
         return self.tables.clock[0] if self.tables.clock else None

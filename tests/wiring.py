@@ -1,7 +1,8 @@
 """Services for the tests, made by the one `bootstrap.build_services` the app and the CLI
 use: the test's database and clock, the sandbox card network in `sandbox` (a file of the
 test's own), no VIES unless a test gives one (no VAT id is confirmed) and no seller unless
-a test gives one (SPEC §8: documents stay net, as SPEC §4's amounts are)."""
+a test gives one (SPEC §8: documents stay net, as SPEC §4's amounts are), and no FatturaPA
+files unless a test sets up e-invoicing."""
 
 from __future__ import annotations
 
@@ -19,4 +20,4 @@ def services_on(database: Database, clock: Clock, sandbox: Path | str, *,
                 secret: str = "test-secret", **adapters: Any) -> Services:
     settings = Settings(secret_key=secret, sandbox_path=str(sandbox))
     return build_services(settings, database, clock=clock,
-                          **{"vies": None, "seller": None, **adapters})
+                          **{"vies": None, "seller": None, "einvoicing": None, **adapters})

@@ -17,9 +17,10 @@ from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import EuVies, FakeVies
-from canone.services import accounts, collection, quotes
+from canone.services import accounts, collection, einvoice_files, quotes
 from canone.services.clock import SystemClock
 from canone.services.context import Services, Settlement
+from canone.services.einvoicing import EInvoicing
 from canone.services.ports import Clock, InvoiceDocument, InvoiceRenderer, PaymentGateway
 from canone.services.sellers import seller_in_effect
 from canone.services.vies import Vies
@@ -81,7 +82,8 @@ def build_services(settings: Settings, database: Database | None = None, *,
                    clock: Clock | None = None, gateway: PaymentGateway | None = None,
                    vies: Vies | Made | None = Made.FROM_SETTINGS,
                    renderer: InvoiceRenderer | None = None,
-                   seller: Seller | Made | None = Made.FROM_SETTINGS) -> Services:
+                   seller: Seller | Made | None = Made.FROM_SETTINGS,
+                   einvoicing: EInvoicing | Made | None = Made.FROM_SETTINGS) -> Services:
     """Services on the adapters of `settings`; each one given replaces its own (tests and
     benchmarks give their clock, gateway or VIES). In test mode the clock is the stored test
     clock, which `canone clock advance` and `POST /api/v1/test-clock` move forward; until it
@@ -90,6 +92,7 @@ def build_services(settings: Settings, database: Database | None = None, *,
     clock = clock or SystemClock()
     if settings.test_mode:
         clock = StoredTestClock(database, clock)
+    chosen = seller_of(settings) if seller is Made.FROM_SETTINGS else seller
     return Services(
         database=database,
         clock=clock,
@@ -99,8 +102,25 @@ def build_services(settings: Settings, database: Database | None = None, *,
         settlements=settlements(),
         renderer=renderer or PdfOnFirstUse(),
         vies=vies_of(settings) if vies is Made.FROM_SETTINGS else vies,
-        seller=seller_of(settings) if seller is Made.FROM_SETTINGS else seller,
+        seller=chosen,
+        einvoicing=(None if chosen is None else einvoicing_of(settings, chosen))
+        if einvoicing is Made.FROM_SETTINGS else einvoicing,
     )
+
+
+def einvoicing_of(settings: Settings, seller: Seller) -> EInvoicing:
+    """FatturaPA files for the seller's documents (made only when its file says
+    `einvoicing = true`), handed to the folder of `CANONE_SDI_FOLDER`."""
+    from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
+    from canone.integrations.einvoice.folder import FolderOutbox
+    from canone.integrations.einvoice.rates import load_rates
+
+    try:
+        rates = load_rates(settings.exchange_rates)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"CANONE_EXCHANGE_RATES: {exc}") from None
+    return EInvoicing(seller, FatturaPaBuilder(rates),
+                      FolderOutbox(settings.sdi_folder), rates)
 
 
 class PdfOnFirstUse:
@@ -136,7 +156,7 @@ def worker_of(settings: Settings, services: Services, limit: int = 100) -> Itera
     mailer = mailer_from_url(settings.smtp_url, settings.mail_from, settings.mail_reply_to)
     with HttpWebhookSender(allow_private=settings.webhooks_allow_private) as sender:
         yield Worker(services.database, services.clock, mailer, services.renderer, sender,
-                     limit, settings.public_url)
+                     limit, settings.public_url, also=lambda: einvoice_files.exchange(services))
 
 
 def needs_migration(services: Services) -> bool:

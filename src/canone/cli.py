@@ -14,6 +14,7 @@ import typer
 
 from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.errors import CatalogError
+from canone.cli_einvoices import einvoices_app
 from canone.price_command import answer_text
 from canone.settings import Settings
 
@@ -209,6 +210,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(billing_app, name="billing")
 app.add_typer(clock_app, name="clock")
 app.add_typer(payments_app, name="payments")
+app.add_typer(einvoices_app, name="einvoices")
 
 
 def services_or_exit(settings: Settings) -> Services:
@@ -245,6 +247,12 @@ def db_upgrade() -> None:
     typer.echo(f"database at {settings.database_url.split('@')[-1]} is up to date")
 
 
+DEMO_SELLER_WARNING = (
+    "warning: invoices are issued by the DEMO seller, a fictional company (CANONE_SELLER is "
+    "not set, or names a demo file): point CANONE_SELLER at your company's seller file "
+    "(`canone seller validate FILE` checks it) before issuing real invoices")
+
+
 @app.command("serve", short_help="Serve the web pages and the JSON API.")
 def serve(
     host: Annotated[str, typer.Option(
@@ -263,7 +271,9 @@ def serve(
     settings = Settings.from_env()
     if problem := settings.secret_problem():
         raise fail(problem)
-    services_or_exit(settings)
+    services = services_or_exit(settings)
+    if services.seller is not None and services.seller.demo and not settings.test_mode:
+        typer.echo(DEMO_SELLER_WARNING, err=True)
     logs.configure()
     shown = f"[{host}]" if ":" in host else host
     ready = (f"canone: serving on http://{shown}:{port} (Ctrl-C stops); "

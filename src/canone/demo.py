@@ -86,6 +86,13 @@ FRENCH_CONSUMER = BillingDetails(  # OSS: French VAT when the seller is register
 US_BUSINESS = BillingDetails(  # outside the scope of EU VAT
     "business", "Northwind Outfitters Inc.",
     Address("350 Fifth Avenue", "10118", "New York", "NY", "US"), vat_id="94-3172856")
+# The demo seller files e-invoices, so every account gives its details at sign-up (§8).
+US_SALES = BillingDetails(
+    "business", "Pinnacle Sales Co.",
+    Address("233 South Wacker Drive", "60606", "Chicago", "IL", "US"), vat_id="36-4712853")
+US_TRAVEL = BillingDetails(  # a business without a tax id on file
+    "business", "Blue Harbor Travel LLC",
+    Address("600 Harbor Drive", "92101", "San Diego", "CA", "US"))
 
 ACCOUNTS = (
     DemoAccount("bellavista", "Trattoria Bellavista", "it", "Europe/Rome",
@@ -99,13 +106,13 @@ ACCOUNTS = (
                 "marketing pro, yearly", GERMAN_BUSINESS, "GB"),
     DemoAccount("pinnacle", "Pinnacle Sales Co.", "en", "America/Chicago",
                 _config("sales", "pro", None, 3, "USD"), 8,
-                "sales only"),
+                "sales only", US_SALES, "US"),
     DemoAccount("officinaverde", "Officina Verde", "it", "Europe/Rome",
                 _config("bundle", "plus", 5000, 3, "EUR"), 15,
                 "bundle, with a request support is handling", ITALIAN_BUSINESS, "IT"),
     DemoAccount("blueharbor", "Blue Harbor Travel", "en", "America/Los_Angeles",
                 _config("marketing", "plus", 5000, 3, "USD"), 18,
-                "near its contact limit (92 % used: banner)"),
+                "near its contact limit (92 % used: banner)", US_TRAVEL, "US"),
     DemoAccount("copperleaf", "Copperleaf Studio", "en", "Europe/Dublin",
                 _config("marketing", "starter", 2500, 3, "USD"), 40,
                 "past due: its renewal card was declined (restricted)", FRENCH_CONSUMER, "FR"),

@@ -36,6 +36,11 @@ class Settings:
     sandbox_path: str = "canone-sandbox.db"
     # The selling company's TOML file (SPEC §8); unset: the demo seller shipped with canone.
     seller: str | None = None
+    # E-invoices (SPEC §8): the folder an SDI intermediary collects FatturaPA files from and
+    # puts SDI's receipts back into, and a CSV file of ECB reference rates (date,currency,
+    # units per euro) for USD documents; unset: the rates shipped for the demo.
+    sdi_folder: str = "canone-sdi"
+    exchange_rates: str | None = None
     # A larger request body is refused (413) before it is read.
     max_body_bytes: int = 1_048_576
     # Webhook endpoints on loopback, private, link-local and metadata addresses are refused
@@ -71,6 +76,8 @@ class Settings:
             catalog=env.get("CANONE_CATALOG") or None,
             sandbox_path=env.get("CANONE_SANDBOX_PATH") or cls.sandbox_path,
             seller=env.get("CANONE_SELLER") or None,
+            sdi_folder=env.get("CANONE_SDI_FOLDER") or cls.sdi_folder,
+            exchange_rates=env.get("CANONE_EXCHANGE_RATES") or None,
             max_body_bytes=_bytes(env.get("CANONE_MAX_BODY_BYTES"), cls.max_body_bytes),
             webhooks_allow_private=_yes(env.get("CANONE_WEBHOOKS_ALLOW_PRIVATE", "")),
             payments=(env.get("CANONE_PAYMENTS") or cls.payments).strip().lower(),

@@ -3,16 +3,25 @@ key, an operator key). Another account's resources answer 404, so ids do not lea
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
+from canone.integrations.einvoice.folder import FolderOutbox
+from canone.integrations.einvoice.rates import load_rates
 from canone.services import apikeys
 from canone.services.context import Services
+from canone.services.credit_notes import credit_gross
+from canone.services.documents import REFUND
+from canone.services.einvoicing import EInvoicing
+from canone.services.sellers import seller_in_effect
 
 from .conftest import API, account_key, bearer, config, sign_up, signup_body
 
@@ -27,6 +36,7 @@ class World:
     invoice: str
     request: str
     keys: dict[str, str | None] = field(default_factory=dict)
+    credit_note: str = "cn_0"
 
     def post(self, path: str, body: Any = None) -> dict[str, Any]:
         response = self.client.post(f"{API}{path}", json=body, headers=bearer(self.operator))
@@ -48,7 +58,7 @@ Prepare = Callable[[World], None] | None
 class Row:
     name: str
     method: str
-    path: str  # {a}: account A, {i}: its invoice, {r}: its change request
+    path: str  # {a}: account A, {i}: its invoice, {r}: its change request, {c}: a credit note
     expected: tuple[int, int, int, int]  # for WHO
     body: Body = None
     prepare: Prepare = None
@@ -78,7 +88,7 @@ CARD = {"number": "4242424242424242", "exp_month": 6, "exp_year": 2031, "cvc": "
 ROWS = [
     Row("catalog", "GET", "/catalog", (401, 200, 200, 200)),
     Row("sign up", "POST", "/accounts", (401, 403, 403, 201),
-        body=lambda w: signup_body(email="new@example.com")),
+        body=lambda w: signup_body(email="new@example.com", billing_details=BILLING_DETAILS)),
     Row("list accounts", "GET", "/accounts", (401, 200, 200, 200)),
     Row("account", "GET", "/accounts/{a}", (401, 404, 200, 200)),
     Row("payment method", "PUT", "/accounts/{a}/payment-method", (401, 404, 200, 200),
@@ -117,6 +127,12 @@ ROWS = [
     Row("refund invoice", "POST", "/invoices/{i}/refunds", (401, 404, 403, 201),
         body=lambda w: {"amount": "1.00"}),
     Row("ledger", "GET", "/accounts/{a}/ledger", (401, 404, 200, 200)),
+    Row("invoice e-invoice", "GET", "/invoices/{i}/fatturapa.xml", (401, 404, 200, 200)),
+    Row("credit notes", "GET", "/accounts/{a}/credit-notes", (401, 404, 200, 200)),
+    Row("credit note", "GET", "/accounts/{a}/credit-notes/{c}", (401, 404, 200, 200)),
+    Row("credit note pdf", "GET", "/accounts/{a}/credit-notes/{c}/pdf", (401, 404, 200, 200)),
+    Row("credit note e-invoice", "GET", "/accounts/{a}/credit-notes/{c}/fatturapa.xml",
+        (401, 404, 200, 200)),
     Row("usage", "PUT", "/accounts/{a}/usage", (401, 404, 200, 200),
         body=lambda w: {"contacts": 100, "active_users": 1}),
     Row("entitlements", "GET", "/accounts/{a}/entitlements", (401, 404, 200, 200)),
@@ -131,17 +147,31 @@ ROWS = [
         body=lambda w: {"now": "2026-04-02T00:00:00Z"}),
 ]
 
+@pytest.fixture
+def services(services: Services, tmp_path: Path) -> Services:
+    """A seller that files e-invoices: every document has its FatturaPA file to ask for."""
+    seller = seller_in_effect(None)
+    rates = load_rates(None)
+    return dataclasses.replace(services, seller=seller, einvoicing=EInvoicing(
+        seller, FatturaPaBuilder(rates), FolderOutbox(tmp_path / "sdi"), rates))
+
+
 def make_world(client: TestClient, services: Services, operator: str, who: str) -> World:
     if who == "none":  # answered before anything is looked up
         return World(client, operator, "acc_0", "inv_0", "req_0", {"none": None})
-    a = sign_up(client, operator, subscription=config(contacts=2500))
+    a = sign_up(client, operator, subscription=config(contacts=2500),
+                billing_details=BILLING_DETAILS)
     world = World(client, operator, a["id"], a["invoice"]["id"], "")
+    with services.database.transaction() as store:
+        invoice = store.invoices.get(world.invoice)
+        assert invoice is not None
+        world.credit_note = credit_gross(services, store, invoice, 100, REFUND).id
     world.request = world.post(f"/accounts/{a['id']}/change-requests",
                                {"desired": config(tier="starter", contacts=2500),
                                 "message": "Downgrade please"})["id"]
     world.keys = {"own": account_key(services, a["id"]), "operator": operator}
     if who == "other":
-        b = sign_up(client, operator, email="bob@example.com")
+        b = sign_up(client, operator, email="bob@example.com", billing_details=BILLING_DETAILS)
         world.keys["other"] = account_key(services, b["id"])
     return world
 
@@ -150,7 +180,8 @@ def call(world: World, row: Row, who: str) -> tuple[int, str]:
     """Prepare the state the row needs, call it as `who`; the status and the body."""
     if row.prepare is not None and who in ("own", "operator"):
         row.prepare(world)
-    path = API + row.path.format(a=world.account, i=world.invoice, r=world.request)
+    path = API + row.path.format(a=world.account, i=world.invoice, r=world.request,
+                                 c=world.credit_note)
     body = row.body(world) if row.body is not None and who != "none" else None
     response = world.client.request(row.method, path, json=body,
                                     headers=bearer(world.keys[who]))
@@ -191,7 +222,8 @@ def test_the_matrix_covers_every_api_operation(app: FastAPI) -> None:
                   if path.startswith(API) for method in item}
     covered = {(row.method, API + row.path.split("?")[0]
                 .replace("{a}", "{account_id}").replace("{i}", "{invoice_id}")
-                .replace("{r}", "{request_id}")) for row in ROWS}
+                .replace("{r}", "{request_id}").replace("{c}", "{credit_note_id}"))
+               for row in ROWS}
 
     assert operations == covered
 

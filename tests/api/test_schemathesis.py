@@ -18,6 +18,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 
+from canone.services.context import Services
+from canone.services.credit_notes import credit_gross
+from canone.services.documents import REFUND
 from canone.web.api.models import ID_PATTERN
 
 from .conftest import API, bearer, sign_up
@@ -36,9 +39,9 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def seeded(app: FastAPI, operator_key: str) -> dict[str, str]:
-    """An account with an invoice, a change request and billing details, whose ids the
-    cases may use."""
+def seeded(app: FastAPI, operator_key: str, services: Services) -> dict[str, str]:
+    """An account with an invoice, a change request, billing details and a credit note,
+    whose ids the cases may use."""
     with TestClient(app) as client:
         account = sign_up(client, operator_key)
         request = client.post(f"{API}/accounts/{account['id']}/change-requests",
@@ -46,8 +49,12 @@ def seeded(app: FastAPI, operator_key: str) -> dict[str, str]:
         details = client.put(f"{API}/accounts/{account['id']}/billing-details",
                              json=NORDWIND, headers=bearer(operator_key))
         assert details.status_code == 200, details.text
+    with services.database.transaction() as store:
+        invoice = store.invoices.get(account["invoice"]["id"])
+        assert invoice is not None
+        note = credit_gross(services, store, invoice, 100, REFUND)
     return {"account_id": account["id"], "invoice_id": account["invoice"]["id"],
-            "request_id": request["id"]}
+            "request_id": request["id"], "credit_note_id": note.id}
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from canone.bootstrap import PdfOnFirstUse, build_services
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
+from canone.integrations.einvoice.folder import FolderOutbox
 from canone.integrations.invoice_pdf import PdfInvoiceRenderer
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import EuVies, FakeVies
@@ -30,6 +31,11 @@ def test_the_settings_make_every_adapter(sqlite_database: Database, tmp_path: Pa
     assert isinstance(svc.renderer, PdfOnFirstUse)
     assert svc.secret_key == "s" * 16
     assert set(svc.settlements) == {"change", "signup", "invoice"}
+    # The demo seller files e-invoices: FatturaPA files for the folder of CANONE_SDI_FOLDER.
+    assert svc.seller is not None and svc.einvoicing is not None
+    assert svc.einvoicing.seller is svc.seller and svc.einvoicing.files
+    assert isinstance(svc.einvoicing.outbox, FolderOutbox)
+    assert svc.einvoicing.outbox.folder == Path("canone-sdi")
 
 
 def test_given_adapters_replace_those_of_the_settings(sqlite_database: Database,

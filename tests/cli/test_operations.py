@@ -67,7 +67,7 @@ def services_of_commands(database: Database, env: dict[str, str]) -> Services:
     """The services the commands run with `env` build (in test mode: the stored test clock
     over the host's clock), on `database`, without VIES (no billing details here), with the
     same (demo) seller as the commands: what they settle is taxed as it was quoted."""
-    return build_services(Settings.from_env(env), database, vies=None)
+    return build_services(Settings.from_env(env), database, vies=None, einvoicing=None)
 
 
 def sign_up(svc: Services, email: str, card: Card) -> accounts.SignedUp:

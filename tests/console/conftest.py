@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import BillingDetails
 from canone.db.database import Database
 from canone.services import accounts, requests
 from canone.services.access import STAFF, Actor
@@ -100,14 +101,14 @@ class Customer:
 
 
 def customer(svc: Services, config: Configuration | None = None, *, name: str = "Acme Inc.",
-             locale: str = "en") -> Customer:
+             locale: str = "en", details: BillingDetails | None = None) -> Customer:
     """A new account on `config`, signed up on 1 April with a good card."""
     config = config or plan()
     email = f"{new_id('ada')}@example.com"
     done = accounts.sign_up(svc, accounts.SignUp(
         name=name, timezone="Europe/Rome", locale=locale, currency=config.currency,
         admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD, config=config,
-        card=GOOD_CARD, anchor=ANCHOR))
+        card=GOOD_CARD, anchor=ANCHOR, billing_details=details))
     with svc.database.transaction() as store:
         user = store.people.user_by_email(email)
     assert user is not None

@@ -85,7 +85,9 @@ def test_apply_now_credits_the_unused_part_to_the_ledger(staff: TestClient,
     assert "$15.00 was credited to the account balance." in answer.text
     entries = ledger(svc, ada.account_id)
     assert [(e.amount, e.currency) for e in entries] == [(1500, "USD")]
-    assert entries[0].description == f"Unused time credited by change request {request.id}"
+    with svc.database.read() as store:
+        [note] = store.documents.credit_notes_of(ada.account_id, 10, None)
+    assert (entries[0].credit_note_id, note.source_id) == (note.id, request.id)
     sub = subscription(svc, ada.account_id)
     assert sub.config == plan(tier="plus") and sub.pending is None
     done = stored_request(svc, request.id)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from canone.db.database import Database
 from canone.services import accounts
+from canone.services.documents import PENDING
+from fatturapa_schema import checked
 
 
 def canone(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -172,6 +175,23 @@ def test_the_demo_accounts_have_billing_details_for_each_tax_case(
         "Lumen Analytics": ("business", "DE", "DE814937267", None, None, True, "GB"),
         "Copperleaf Studio": ("consumer", "FR", None, None, None, None, "FR"),
         "Northwind Outfitters": ("business", "US", "943172856", None, None, None, "US"),
-        "Pinnacle Sales Co.": None,
-        "Blue Harbor Travel": None,
+        # The demo seller files e-invoices: every account gave its details at sign-up.
+        "Pinnacle Sales Co.": ("business", "US", "364712853", None, None, None, "US"),
+        "Blue Harbor Travel": ("business", "US", None, None, None, None, "US"),
     }
+
+
+def test_every_demo_invoice_and_credit_note_has_a_valid_fatturapa_file(
+        seeded: tuple[Path, str, str]) -> None:
+    """The demo seller files e-invoices: each document of the demo is a valid file."""
+    folder, _first, _second = seeded
+    database = Database(f"sqlite:///{folder / 'demo.db'}")
+    with database.read() as store:
+        files = store.documents.einvoices_since(datetime(2000, 1, 1, tzinfo=UTC))
+        numbers = sorted(i.number for a in store.accounts.find(None, 100, None)
+                         for i in store.invoices.of_account(a.id, 100, None))
+    database.dispose()
+    assert sorted(f.document_number for f in files if f.document_kind == "invoice") == numbers
+    for file in files:
+        assert file.state == PENDING  # nobody ran `canone worker` yet
+        checked(file.content)

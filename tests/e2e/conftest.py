@@ -8,6 +8,7 @@ but no state; the clock is put back to `BASE` before each test.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import socket
@@ -25,13 +26,18 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import BillingDetails
 from canone.billing.seller import Seller
 from canone.db.database import Database
+from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
+from canone.integrations.einvoice.folder import FolderOutbox
+from canone.integrations.einvoice.rates import load_rates
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import FakeVies
 from canone.services import accounts
 from canone.services.access import Actor
 from canone.services.context import Services, new_id
+from canone.services.einvoicing import EInvoicing
 from canone.services.ports import Card
 from canone.services.records import ADMIN, USER, Staff
 from canone.services.sellers import seller_in_effect
@@ -67,7 +73,8 @@ def _free_port() -> int:
         return port
 
 
-def _serve(folder: Path, seller: Seller | None = None) -> Iterator[Server]:
+def _serve(folder: Path, seller: Seller | None = None, files: bool = False
+           ) -> Iterator[Server]:
     database = Database(f"sqlite:///{folder / 'canone.db'}")
     database.migrate()
     clock = TestClock(BASE)
@@ -75,6 +82,10 @@ def _serve(folder: Path, seller: Seller | None = None) -> Iterator[Server]:
     services = services_on(database, clock, gateway.path, secret=secrets.token_hex(16),
                            gateway=gateway, vies=FakeVies() if seller else None,
                            seller=seller)
+    if seller is not None and files:  # FatturaPA files, handed to folder/sdi
+        rates = load_rates(None)
+        services = dataclasses.replace(services, einvoicing=EInvoicing(
+            seller, FatturaPaBuilder(rates), FolderOutbox(folder / "sdi"), rates))
     settings = Settings(database_url=database.url, sandbox_path=str(folder / "sandbox.db"))
     port = _free_port()
     config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port,
@@ -105,6 +116,13 @@ def taxed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from _serve(tmp_path_factory.mktemp("e2e-taxed"), seller_in_effect(None))
 
 
+@pytest.fixture(scope="session")
+def filing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app with the demo seller filing e-invoices: every document has its FatturaPA
+    file, handed to the SDI folder `<its folder>/sdi` (sign-up asks for billing details)."""
+    yield from _serve(tmp_path_factory.mktemp("e2e-filing"), seller_in_effect(None), True)
+
+
 @pytest.fixture(autouse=True)
 def _clock_at_base(server: Server) -> None:
     server.clock.instant = BASE
@@ -132,7 +150,7 @@ def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
          contacts: int | None = 1000, seats: int = 1, addons: tuple[str, ...] = (),
          interval: str = "month", currency: str = "USD", locale: str = "en",
          name: str = "Acme Inc.", admin_name: str = "Ada Lovelace",
-         active_users: int = 0) -> Seeded:
+         active_users: int = 0, details: BillingDetails | None = None) -> Seeded:
     """A new account signed up through the services (first period charged); with 3 seats
     or more, also an admin without billing permission and a plain user (each person takes
     a seat: seats are never fewer than active users)."""
@@ -143,7 +161,7 @@ def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
     done = accounts.sign_up(svc, accounts.SignUp(
         name=name, timezone="Europe/Rome", locale=locale, currency=currency,
         admin_email=email, admin_name=admin_name, admin_password=PASSWORD, config=config,
-        card=GOOD_CARD, anchor=ANCHOR))
+        card=GOOD_CARD, anchor=ANCHOR, billing_details=details))
     actor = Actor.of_user(_user(svc, email))
     admin_email = user_email = ""
     if seats >= 3:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import xmlschema
@@ -36,8 +35,8 @@ from canone.services.einvoicing import (
     EInvoicePayment,
 )
 from canone.services.sellers import seller_in_effect
+from fatturapa_schema import fatturapa_schema
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "fatturapa"
 SELLER = seller_in_effect(None)
 RATES = default_vat_rates()
 DAY = date(2026, 3, 16)
@@ -71,13 +70,7 @@ RENEWAL = [("Marketing Enterprise, 1,000 contacts, monthly", Decimal("145.00"))]
 
 @pytest.fixture(scope="module")
 def schema() -> xmlschema.XMLSchema:
-    # The xsd imports xmldsig from w3.org: map it to the local copy and allow nothing
-    # but local files ("local"), so validation never reaches the network.
-    return xmlschema.XMLSchema(
-        str(SCHEMA_DIR / "Schema_del_file_xml_FatturaPA_v1.2.2.xsd"),
-        locations={"http://www.w3.org/2000/09/xmldsig#": str(SCHEMA_DIR /
-                                                              "xmldsig-core-schema.xsd")},
-        allow="local")
+    return fatturapa_schema()
 
 
 def document(customer: BillingDetails, lines: list[tuple[str, Decimal]], *,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import xmlschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from canone.integrations.einvoice.checks import check_totals
 from canone.integrations.einvoice.fatturapa import build_fatturapa
+from fatturapa_schema import fatturapa_schema
 
 from .test_fatturapa import (
     DE_BUSINESS,
@@ -21,17 +21,13 @@ from .test_fatturapa import (
     IT_BUSINESS,
     IT_BUSINESS_PEC,
     IT_CONSUMER,
-    SCHEMA_DIR,
     SELLER,
     US_BUSINESS,
     US_CONSUMER,
     document,
 )
 
-SCHEMA = xmlschema.XMLSchema(
-    str(SCHEMA_DIR / "Schema_del_file_xml_FatturaPA_v1.2.2.xsd"),
-    locations={"http://www.w3.org/2000/09/xmldsig#": str(SCHEMA_DIR / "xmldsig-core-schema.xsd")},
-    allow="local")
+SCHEMA = fatturapa_schema()
 CUSTOMERS = [IT_BUSINESS, IT_BUSINESS_PEC, IT_CONSUMER, DE_BUSINESS, GR_BUSINESS, FR_CONSUMER,
              US_BUSINESS, US_CONSUMER]
 amounts = st.integers(min_value=-50_000, max_value=500_000).map(lambda c: Decimal(c) / 100)

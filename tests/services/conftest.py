@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import BillingDetails
 from canone.db.database import Database
 from canone.integrations.vies import FakeVies
 from canone.services import accounts, collection, renewal
@@ -102,12 +103,12 @@ def config(product: str = "marketing", tier: str = "plus", interval: str = "mont
 
 def sign_up(svc: Services, plan: Configuration | None = None, *, email: str = "ada@example.com",
             timezone: str = "UTC", card: Card = GOOD_CARD, anchor: date | None = None,
-            locale: str = "en") -> accounts.SignedUp:
+            locale: str = "en", details: BillingDetails | None = None) -> accounts.SignedUp:
     plan = plan or config()
     return accounts.sign_up(svc, accounts.SignUp(
         name="Ada's Shop", timezone=timezone, locale=locale, currency=plan.currency,
         admin_email=email, admin_name="Ada Lovelace", admin_password="correct horse",
-        config=plan, card=card, anchor=anchor))
+        config=plan, card=card, anchor=anchor, billing_details=details))
 
 
 def at(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:

@@ -83,8 +83,13 @@ def test_applied_now_credits_the_unused_part_to_the_ledger(svc, clock) -> None:
     requests.transition(svc, SUPPORT, request.id, "completed", "now")
 
     # 79 → 49 for 15 of 30 days: −39.50 + 24.50 = 15.00 credited.
-    assert [(e.amount, e.description) for e in ledger(svc, signed.account.id)] == [
-        (1500, f"Unused time credited by change request {request.id}")]
+    # A credit note gives it back against the sign-up invoice; the entry points at it.
+    with svc.database.read() as store:
+        [note] = store.documents.credit_notes_of(signed.account.id, 10, None)
+    assert (note.number, note.invoice_number, note.total, note.source_id) == (
+        "NC-2026-000001", "2026-000001", 1500, request.id)
+    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)] == [
+        (1500, note.id)]
     assert balance(svc, signed.account.id) == 1500
     assert subscription(svc, signed.account.id).config == config(tier="plus")
     assert len(invoices(svc, signed.account.id)) == 1  # no invoice for a credit

@@ -59,6 +59,13 @@ NOTES: dict[str, dict[str, str]] = {
         "en": "Outside the scope of EU VAT, art. 7-octies DPR 633/72",
         "it": "Operazione non soggetta, art. 7-octies DPR 633/72",
     },
+    # A credit note for a reduction agreed more than a year after its invoice (§8).
+    "late_reduction_26": {
+        "en": "Reduction agreed more than a year after the invoice: no VAT, "
+              "art. 26(3) DPR 633/72",
+        "it": "Variazione oltre un anno dall'operazione: fuori campo IVA, "
+              "art. 26, c. 3, DPR 633/72",
+    },
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from canone.db.access import SqlAccess
 from canone.db.accounts import SqlAccounts, SqlPeople
+from canone.db.documents import SqlDocuments
 from canone.db.invoices import SqlInvoices, SqlSubscriptions
 from canone.db.outbox import SqlOutbox
 from canone.db.payments import SqlLedger, SqlPayments
@@ -68,6 +69,10 @@ class SqlStore(Queries):
     @cached_property
     def access(self) -> SqlAccess:
         return SqlAccess(self.connection)
+
+    @cached_property
+    def documents(self) -> SqlDocuments:
+        return SqlDocuments(self.connection)
 
     # -- the test clock --------------------------------------------------------------
 

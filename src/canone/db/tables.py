@@ -196,6 +196,7 @@ ledger_entries = Table(
     Column("description", Text, nullable=False),
     Column("invoice_id", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("credit_note_id", ID),  # the credit note that granted this credit (SPEC §8)
 )
 
 change_requests = Table(
@@ -377,6 +378,65 @@ clock_override = Table(
     Column("now", UTCDateTime, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# Gapless counters other than the invoices' (SPEC §8): "credit_note:2026" for the credit
+# notes of a year, "sdi" for the progressive of FatturaPA file names (never reused).
+document_counters = Table(
+    "document_counters", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+credit_notes = Table(
+    "credit_notes", metadata,
+    Column("id", ID, primary_key=True),
+    _account(index=False),
+    Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("invoice_number", String(16), nullable=False),
+    Column("invoice_date", Date, nullable=False),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("reason", CODE, nullable=False),
+    Column("settlement", CODE, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("subtotal", MONEY, nullable=False),
+    Column("tax", JSONText, nullable=False),
+    Column("total", MONEY, nullable=False),
+    Column("stamp_duty", MONEY, nullable=False),
+    Column("customer", JSONText),
+    Column("source_id", ID, index=True),
+)
+Index("ix_credit_notes_account_issued", credit_notes.c.account_id, credit_notes.c.issued_at)
+
+credit_note_lines = Table(
+    "credit_note_lines", metadata,
+    Column("credit_note_id", ID, ForeignKey("credit_notes.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("position", Integer, primary_key=True),
+    _loose_account(),
+    Column("key", String(64), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("amount", MONEY, nullable=False),
+)
+
+# The FatturaPA file of each invoice and credit note, made when the document is issued and
+# handed to the SDI intermediary after the transaction commits.
+einvoices = Table(
+    "einvoices", metadata,
+    Column("id", ID, primary_key=True),
+    _account(),
+    Column("document_kind", CODE, nullable=False),
+    Column("document_id", ID, nullable=False, unique=True),
+    Column("document_number", String(20), nullable=False),
+    Column("file_name", String(40), nullable=False, unique=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("state", CODE, nullable=False),
+    Column("sdi", JSONText, nullable=False),
+)
+Index("ix_einvoices_state", einvoices.c.state, einvoices.c.created_at)
+Index("ix_einvoices_created", einvoices.c.created_at)
 
 # TRUNCATE / DELETE order (children first).
 ALL_TABLES = tuple(reversed(metadata.sorted_tables))

@@ -29,6 +29,10 @@ DATE_FORMATS = {"en": "medium", "it": "dd/MM/yyyy"}  # Nov 26, 2026 · 26/11/202
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Invoice",
+        "title.credit_note": "Credit note",
+        "corrects": "Corrects invoice",
+        "status.to_balance": "Credited to the account balance",
+        "status.to_card": "Refunded to the card",
         "number": "Number",
         "issued_on": "Issue date",
         "period": "Period",
@@ -52,6 +56,10 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "it": {
         "title": "Fattura",
+        "title.credit_note": "Nota di credito",
+        "corrects": "Rettifica la fattura",
+        "status.to_balance": "Accreditata sul saldo del conto",
+        "status.to_card": "Rimborsata sulla carta",
         "number": "Numero",
         "issued_on": "Data di emissione",
         "period": "Periodo",
@@ -105,6 +113,9 @@ class InvoiceFormat:
     def date(self, day: date) -> str:
         return format_date(day, DATE_FORMATS[self.language], locale=self.babel_locale)
 
+    def title(self, kind: str) -> str:
+        return self.labels.get(f"title.{kind}", self.labels["title"])
+
     def status(self, status: str) -> str:
         return self.labels.get(f"status.{status}", status)
 
@@ -136,7 +147,7 @@ class PdfInvoiceRenderer:
         pdf.set_auto_page_break(True, margin=22)
         # Same document, same bytes: no clock in the output.
         pdf.set_creation_date(datetime.combine(document.issued_on, datetime.min.time(), UTC))
-        pdf.set_title(f"{labels['title']} {document.number}")
+        pdf.set_title(f"{fmt.title(document.kind)} {document.number}")
         pdf.set_author(document.seller_name)
         pdf.set_lang(fmt.language)
         pdf.add_page()
@@ -152,7 +163,7 @@ class PdfInvoiceRenderer:
     def _header(self, pdf: FPDF, doc: InvoiceDocument, fmt: InvoiceFormat) -> None:
         top = pdf.get_y()
         pdf.set_font(FONT, "B", 22)
-        pdf.cell(0, 10, fmt.labels["title"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 10, fmt.title(doc.kind), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
         facts = [
             (fmt.labels["number"], doc.number),
@@ -161,6 +172,9 @@ class PdfInvoiceRenderer:
         if doc.period_start is not None and doc.period_end is not None:
             period = f"{fmt.date(doc.period_start)} – {fmt.date(doc.period_end)}"
             facts.append((fmt.labels["period"], period))
+        if doc.corrects is not None:
+            number, day = doc.corrects
+            facts.append((fmt.labels["corrects"], f"{number} ({fmt.date(day)})"))
         for label, value in facts:
             pdf.set_font(FONT, "", 9)
             pdf.set_text_color(*MUTED)
@@ -217,12 +231,12 @@ class PdfInvoiceRenderer:
         if doc.subtotal is not None:  # net, then each rate's tax, then the gross total
             taxes = [(fmt.labels["subtotal"], doc.subtotal)]
             taxes += [(f"{t.label} ({fmt.money(t.taxable)})", t.amount) for t in doc.tax_lines]
-        rows = [*taxes] + [(fmt.labels[key], amount) for key, amount in (
-            ("total", doc.total),
+        settled = () if doc.kind == "credit_note" else (  # a credit note is paid back whole
             ("credit_applied", doc.credit_applied),
             ("amount_paid", doc.amount_paid),
-            ("amount_due", doc.amount_due),
-        )]
+            ("amount_due", doc.amount_due))
+        rows = [*taxes] + [(fmt.labels[key], amount)
+                           for key, amount in (("total", doc.total), *settled)]
         strong = {fmt.labels["total"], fmt.labels["amount_due"]}
         label_x = pdf.w - pdf.r_margin - 120
         if pdf.will_page_break(6.5 * (len(rows) + 1)):
@@ -234,10 +248,14 @@ class PdfInvoiceRenderer:
             pdf.cell(80, 6.5, label, align="R")
             pdf.cell(40, 6.5, fmt.money(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_x(label_x)
-        pdf.set_font(FONT, "", 9.5)
-        pdf.cell(80, 6.5, fmt.labels["status"], align="R")
+        status = fmt.status(doc.status)
         pdf.set_font(FONT, "B", 9.5)
-        pdf.cell(40, 6.5, fmt.status(doc.status), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # A credit note's status says where the money went: a phrase wider than an amount.
+        width = max(40, pdf.get_string_width(status) + 6)
+        pdf.set_font(FONT, "", 9.5)
+        pdf.cell(120 - width, 6.5, fmt.labels["status"], align="R")
+        pdf.set_font(FONT, "B", 9.5)
+        pdf.cell(width, 6.5, status, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(6)
 
     def _notes(self, pdf: FPDF, doc: InvoiceDocument, fmt: InvoiceFormat) -> None:

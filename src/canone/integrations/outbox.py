@@ -271,9 +271,13 @@ class Worker:
     sender: WebhookSender
     limit: int = 100
     public_url: str = DEFAULT_PUBLIC_URL
+    # More work of each pass: e-invoice files to the SDI intermediary, its receipts back.
+    also: Callable[[], object] | None = None
 
     def run_once(self) -> tuple[PassReport, PassReport]:
         """One pass over each outbox, repeated while full batches keep coming."""
+        if self.also is not None:
+            self.also()
         emails, hooks = PassReport(), PassReport()
         while True:
             now = self.clock.now()

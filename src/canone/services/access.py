@@ -69,6 +69,14 @@ def require_billing(store: Store, actor: Actor, account_id: str, what: str) -> N
         raise _refuse(store, account_id, what)
 
 
+def billing_account(store: Store, actor: Actor, account_id: str, what: str) -> Account:
+    """The account, if the actor may see it (`load_account`) and its money
+    (`require_billing`): the guard of every read of invoices and credit notes."""
+    account = load_account(store, actor, account_id)
+    require_billing(store, actor, account_id, what)
+    return account
+
+
 def require_primary_admin(store: Store, actor: Actor, account_id: str, what: str) -> None:
     if actor.kind == USER and (actor.user is None or actor.user.role != PRIMARY_ADMIN):
         admin = primary_admin_of(store, account_id)

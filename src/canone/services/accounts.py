@@ -20,7 +20,14 @@ from canone.billing.parties import BillingDetails, details_from_json, details_to
 from canone.billing.periods import period_containing
 from canone.billing.pricing import CUSTOM, price
 from canone.billing.seller import document_date
-from canone.services import billing_details, collection, payment_methods, subscriptions, taxation
+from canone.services import (
+    billing_details,
+    collection,
+    einvoice_files,
+    payment_methods,
+    subscriptions,
+    taxation,
+)
 from canone.services.access import (
     Actor,
     load_account,
@@ -227,7 +234,13 @@ def _signup_customer(svc: Services, form: SignUp, email: str) -> str | None:
 
 def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, Any] | None:
     """Sign-up's billing details, checked (fields named under `billing_details`) and with
-    VIES's answer, as the sign-up's payment intent keeps them until the account exists."""
+    VIES's answer, as the sign-up's payment intent keeps them until the account exists.
+    While the seller files e-invoices they are required: the first invoice is a FatturaPA
+    file, which names the customer (§8)."""
+    if typed is None and einvoice_files.filing(svc) is not None:
+        required = "required: the seller files every invoice as an e-invoice"
+        raise InvalidBillingDetails({f"billing_details.{field}": required
+                                     for field in billing_details.REQUIRED})
     if typed is None:
         return None
     try:

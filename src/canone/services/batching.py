@@ -28,6 +28,7 @@ from canone.services.repositories import (
     Access,
     Accounts,
     Audit,
+    Documents,
     Invoices,
     Ledger,
     Outbox,
@@ -138,6 +139,7 @@ class BatchStore:
         self.requests: Requests = store.requests
         self.usage: UsageReports = store.usage
         self.access: Access = store.access
+        self.documents: Documents = store.documents
 
     def clock_override(self) -> datetime | None:
         return self.store.clock_override()

@@ -50,6 +50,9 @@ ITALIAN_PROVINCES = frozenset({
     "VE", "VI", "VR", "VS", "VT", "VV",
 })
 
+# What every customer's billing details have (the rest depends on its kind and country).
+REQUIRED = ("kind", "legal_name", "address.street", "address.postcode", "address.city",
+            "address.country")
 NO_SDI_CODE = "0000000"  # no code: the file waits in the customer's tax drawer (or PEC)
 FOREIGN_SDI_CODE = "XXXXXXX"  # what a file to a customer abroad is addressed to
 _SDI_CODE = re.compile(r"[A-Z0-9]{7}")

@@ -5,13 +5,15 @@ checks the actor first, so a console page that forgot its guard would still refu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from canone.billing.pricing import Price, price
 from canone.services import requests
 from canone.services.access import Actor, require_staff
 from canone.services.billing_details import card_country_mismatch
 from canone.services.context import Services
+from canone.services.documents import CreditNote, EInvoice
 from canone.services.errors import NotFound
 from canone.services.records import (
     Account,
@@ -37,6 +39,15 @@ def accounts_of(svc: Services, actor: Actor, account_ids: Iterable[str]
 
 
 @dataclass(frozen=True)
+class Credited:
+    """What applying a request now gave back: its credit notes (gross, to the balance)."""
+
+    amount: int
+    created_at: datetime
+    notes: tuple[CreditNote, ...]
+
+
+@dataclass(frozen=True)
 class RequestAccount:
     """The account a change request is about, as its detail page needs it."""
 
@@ -44,7 +55,7 @@ class RequestAccount:
     account: Account
     subscription: Subscription | None
     balance: int
-    credited: LedgerEntry | None  # the credit "apply now" granted, once applied
+    credited: Credited | None  # the credit "apply now" granted, once applied
 
 
 def request_account(svc: Services, actor: Actor, request_id: str) -> RequestAccount:
@@ -56,8 +67,10 @@ def request_account(svc: Services, actor: Actor, request_id: str) -> RequestAcco
             raise NotFound(f"no account {request.account_id}")
         sub = store.subscriptions.of_account(account.id)
         balance = store.ledger.balance_of(account.id)
-        credited = next((e for e in store.ledger.of_account(account.id)
-                         if e.amount > 0 and e.description.endswith(request.id)), None)
+        notes = tuple(n for n in store.documents.credit_notes_of(account.id, 1000, None)
+                      if n.source_id == request.id)
+    credited = Credited(sum(n.total for n in notes), notes[-1].issued_at, notes) \
+        if notes else None
     return RequestAccount(request, account, sub, balance, credited)
 
 
@@ -75,6 +88,8 @@ class AccountView:
     requests: list[ChangeRequest]
     audit: list[AuditEntry]
     billing: AccountBillingDetails | None = None  # SPEC §8; None until saved
+    credit_notes: list[CreditNote] = field(default_factory=list)  # newest first
+    einvoices: dict[str, EInvoice] = field(default_factory=dict)  # by document id
 
     @property
     def card_country_mismatch(self) -> bool:
@@ -100,12 +115,16 @@ def account_view(svc: Services, actor: Actor, account_id: str, audit_limit: int 
         if account is None:
             raise NotFound(f"no account {account_id}")
         sub = store.subscriptions.of_account(account_id)
+        invoices = store.invoices.of_account(account_id, PAGE, None)
+        notes = store.documents.credit_notes_of(account_id, PAGE, None)
         return AccountView(
             account=account, users=store.people.users_of(account_id), subscription=sub,
             current=price(svc.catalog, sub.config) if sub else None,
             pending=price(svc.catalog, sub.pending) if sub and sub.pending else None,
             usage=store.usage.of_account(account_id),
-            invoices=store.invoices.of_account(account_id, PAGE, None),
+            invoices=invoices, credit_notes=notes,
+            einvoices=store.documents.einvoices_of([i.id for i in invoices]
+                                                   + [n.id for n in notes]),
             ledger=list(reversed(store.ledger.of_account(account_id))),
             balance=store.ledger.balance_of(account_id),
             requests=store.requests.of_account(account_id),

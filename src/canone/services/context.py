@@ -15,6 +15,7 @@ from canone.billing.catalog import Catalog
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.seller import Seller
+from canone.services.einvoicing import EInvoicing
 from canone.services.payloads import Settled
 from canone.services.ports import ChargeResult, Clock, InvoiceRenderer, PaymentGateway
 from canone.services.records import Account, AuditEntry, Event, PaymentIntent, Subscription
@@ -52,6 +53,7 @@ class Services:
     # The selling company (SPEC §8): it decides the tax of every document. None only where
     # canone runs without one (libraries, tests of §4's net amounts): documents stay net.
     seller: Seller | None = None
+    einvoicing: EInvoicing | None = None  # None: no FatturaPA files are made (SPEC §8)
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)

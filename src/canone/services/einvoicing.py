@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from canone.billing.parties import BillingDetails
+from canone.billing.seller import Seller
 from canone.billing.tax import TaxTreatment
 
 INVOICE = "invoice"  # TipoDocumento TD01
@@ -99,9 +100,33 @@ class SdiReceipt:
 
 class EInvoiceOutbox(Protocol):
     def hand_over(self, file: EInvoiceFile) -> None:
-        """Give a file to the intermediary; a file name is never used twice."""
+        """Give a file to the intermediary; a file name is never used twice. Giving the
+        same file again while the intermediary has not taken it changes nothing."""
         ...
 
     def receipts(self) -> list[SdiReceipt]:
         """Every SDI receipt the intermediary has brought back, oldest first."""
         ...
+
+
+class EInvoiceBuilder(Protocol):
+    def __call__(self, seller: Seller, document: EInvoiceDocument, progressive: int
+                 ) -> EInvoiceFile:
+        """The FatturaPA file of `document`, named with `progressive` (never reused).
+        Raises when the document cannot become a valid file."""
+        ...
+
+
+@dataclass(frozen=True)
+class EInvoicing:
+    """What the services need to file e-invoices: the seller (whose `einvoicing` says
+    whether to), the builder (with its exchange rates) and the intermediary's outbox."""
+
+    seller: Seller
+    build: EInvoiceBuilder
+    outbox: EInvoiceOutbox
+    rates: ExchangeRates  # a USD document's stamp duty is decided in euros
+
+    @property
+    def files(self) -> bool:
+        return self.seller.einvoicing

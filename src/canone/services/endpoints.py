@@ -23,6 +23,7 @@ from canone.services.store import Store
 EVENT_TYPES = (
     "account.updated",
     "credit.granted",
+    "credit_note.issued",
     "invoice.issued",
     "invoice.paid",
     "invoice.refunded",

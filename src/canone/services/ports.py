@@ -315,6 +315,10 @@ class InvoiceDocument:
     buyer_lines: tuple[str, ...] = field(default=())
     subtotal: Decimal | None = None
     tax_lines: tuple[DocumentTaxLine, ...] = field(default=())
+    # A credit note (SPEC §8) prints its own title, the invoice it corrects (number, date)
+    # and only its totals; its status says where the money went ("to_balance", "to_card").
+    kind: str = "invoice"  # or "credit_note"
+    corrects: tuple[str, date] | None = None
 
 
 class InvoiceRenderer(Protocol):

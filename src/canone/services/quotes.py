@@ -16,12 +16,13 @@ from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.invoicing import InvoiceDraft, InvoiceStatus
-from canone.billing.money import to_minor
-from canone.billing.pricing import Price, price
+from canone.billing.money import from_minor, to_minor
+from canone.billing.pricing import Line, Price, price
 from canone.billing.tax import TaxTreatment
 from canone.services import (
     billing_details,
     collection,
+    credit_notes,
     payment_methods,
     standing,
     subscriptions,
@@ -29,6 +30,7 @@ from canone.services import (
 )
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
+from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
 from canone.services.errors import (
     Busy,
     ChangeRefused,
@@ -43,7 +45,6 @@ from canone.services.payments import (
     PENDING,
     SUCCEEDED,
     charge,
-    record_payment,
     settle_in,
 )
 from canone.services.ports import CARRIED, PROCESSING, ChargeResult
@@ -325,9 +326,8 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                                                    change.lines, day, new.period_end, intent,
                                                    outcome, terms, draft)
     elif change.credit > 0:
-        subscriptions.credit(svc, store, account,
-                             taxation.gross(to_minor(change.credit), terms.treatment),
-                             "Credit for unused time after a plan change", None)
+        credit_notes.credit_unused_time(svc, store, account, change.credit,
+                                        "Credit for unused time after a plan change", day)
     return Settled(invoice_id=invoice.id if invoice else None,
                    subscription=subscription_json(new),
                    carried=to_minor(change.due_now) if outcome.status == CARRIED else 0
@@ -336,12 +336,27 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
 
 def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
                     outcome: ChargeResult, account: Account, sub: Subscription) -> Settled:
-    """Paid for a change that can no longer be applied as quoted: keep the money as account
-    credit. The money was taken: record the payment too, or nothing would show where the
-    credit came from."""
-    record_payment(svc, store, intent, outcome, account.id, None)
-    subscriptions.credit(svc, store, account, intent.amount,
-                         "Payment for a superseded plan change", None)
+    """Paid for a change that can no longer be applied as quoted: the payment received is
+    invoiced (a payment received is invoiced) as quoted, its net, its tax and the credit it
+    used, and given back at once, in full, by a credit note to the account's balance. Were
+    the account taxed otherwise now, the invoice takes the VAT out of the quoted total; one
+    quoted before taxes is invoiced net, as it was charged."""
+    claims = QuoteClaims.from_json(intent.payload)
+    terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    if claims.total is None:
+        terms = dataclasses.replace(terms, treatment=None)
+    net = claims.due
+    if claims.total is not None and taxation.gross(net, terms.treatment) != claims.total:
+        net = credit_notes.net_of_gross_minor(claims.total, terms.treatment)
+    line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
+                from_minor(net))
+    draft = taxation.charge([line], terms.treatment, claims.credit or 0)
+    invoice = subscriptions.issue_paid_invoice(
+        svc, store, account, sub, "upgrade", [line], claims.day, sub.period_end, intent,
+        outcome, terms, draft, email=False)
+    credit_notes.issue_credit_note(
+        svc, store, invoice, [CreditNoteLine(line.key, line.description, net)],
+        SUPERSEDED_PAYMENT, source_id=intent.key)
     return Settled(subscription=subscription_json(sub), credited=True)
 
 

@@ -209,6 +209,7 @@ class LedgerEntry:
     description: str
     invoice_id: str | None
     created_at: datetime
+    credit_note_id: str | None = None  # the credit note that granted this credit (SPEC §8)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from canone.services.documents import CreditNote, EInvoice
 from canone.services.records import (
     Account,
     AccountBillingDetails,
@@ -219,3 +220,25 @@ class Access(Protocol):
         """Renew the lease of a claimed key whose request still runs (its `created_at`)."""
         ...
     def purge_idempotency(self, before: datetime) -> int: ...
+
+
+class Documents(Protocol):
+    """Credit notes and the FatturaPA file of every invoice and credit note (SPEC §8)."""
+
+    def next_credit_note_number(self, year: int) -> str:
+        """"NC-2026-000001": gapless per year, as invoice numbers are (the counter row stays
+        locked until the transaction ends)."""
+        ...
+    def next_sdi_progressive(self) -> int: ...  # of FatturaPA file names; never reused
+    def add_credit_note(self, note: CreditNote) -> None: ...
+    def get_credit_note(self, credit_note_id: str) -> CreditNote | None: ...
+    def credit_notes_of(self, account_id: str, limit: int, after: str | None
+                        ) -> list[CreditNote]: ...  # newest first
+    def credit_notes_of_invoice(self, invoice_id: str) -> list[CreditNote]: ...  # oldest first
+    def add_einvoice(self, file: EInvoice) -> None: ...
+    def einvoice_of(self, document_id: str) -> EInvoice | None: ...
+    def einvoices_of(self, document_ids: Sequence[str]) -> dict[str, EInvoice]: ...
+    def einvoices_since(self, since: datetime) -> list[EInvoice]: ...  # oldest first
+    def einvoices_to_hand_over(self, limit: int) -> list[EInvoice]: ...  # locked, SKIP LOCKED
+    def einvoices_awaiting_sdi(self, file_names: Sequence[str]) -> dict[str, EInvoice]: ...
+    def save_einvoice_state(self, file: EInvoice) -> None: ...

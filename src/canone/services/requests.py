@@ -7,9 +7,8 @@ from canone.billing.adjustments import applied_now
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import to_minor
 from canone.billing.pricing import CUSTOM, price
-from canone.services import quotes, subscriptions, taxation
+from canone.services import credit_notes, quotes, subscriptions
 from canone.services.access import (
     EMAIL,
     Actor,
@@ -126,10 +125,9 @@ def _apply(svc: Services, store: Store, actor: Actor, request: ChangeRequest,
     new = subscriptions.apply_change(svc, store, account, sub, change, "request_applied",
                                      actor.name)
     if change.credit > 0:
-        terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
-        subscriptions.credit(svc, store, account,
-                             taxation.gross(to_minor(change.credit), terms.treatment),
-                             f"Unused time credited by change request {request.id}", None)
+        credit_notes.credit_unused_time(svc, store, account, change.credit,
+                                        f"Unused time credited by change request {request.id}",
+                                        day, source_id=request.id)
     elif change.due_now > 0:
         # Collected like any open invoice (billing run, or at once after a card update).
         # It covers the day to the end of the (possibly new, on an interval change) period.

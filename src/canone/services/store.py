@@ -18,6 +18,7 @@ from canone.services.repositories import (
     Access,
     Accounts,
     Audit,
+    Documents,
     Invoices,
     Ledger,
     Outbox,
@@ -56,6 +57,8 @@ class Store(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def access(self) -> Access: ...
+    @property
+    def documents(self) -> Documents: ...
 
     # test mode: the time `canone clock` set, if any
     def clock_override(self) -> datetime | None: ...

@@ -14,7 +14,7 @@ from canone.billing.invoicing import InvoiceDraft, InvoiceStatus, draft_invoice
 from canone.billing.money import from_minor
 from canone.billing.periods import period_containing
 from canone.billing.pricing import Line
-from canone.services import taxation
+from canone.services import einvoice_files, taxation
 from canone.services.access import (
     Actor,
     load_account,
@@ -98,6 +98,7 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
     invoice = _new_invoice(svc, account, sub, kind, draft, start, end, new_id("inv"),
                            store.invoices.next_number(terms.issued_on.year), terms)
     store.invoices.add(invoice)
+    einvoice_files.file_invoice(svc, store, account, invoice)
     if draft.credit_applied or carried:
         used, what = ((-draft.credit_applied, "Applied to") if draft.credit_applied
                       else (carried, "Billed on"))
@@ -122,7 +123,7 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
                        kind: str, lines: Iterable[Line], start: date | None, end: date | None,
                        intent: PaymentIntent, outcome: ChargeResult,
                        terms: taxation.DocumentTerms, draft: InvoiceDraft,
-                       paid: bool = True) -> Invoice:
+                       email: bool = True, paid: bool = True) -> Invoice:
     """The paid invoice of `draft` (paid by `intent`; its credit from the balance, as quoted)
     with its payment, credit used, audit, events and the purchase e-mail, the invoice number
     taken last: its per-year counter row stays locked until the transaction commits, so
@@ -142,6 +143,7 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     if not paid:
         invoice = invoice.but(next_attempt_at=None)
     store.invoices.add(invoice)
+    einvoice_files.file_invoice(svc, store, account, invoice)
     now = svc.now()
     if draft.credit_applied:
         store.ledger.add(LedgerEntry(
@@ -156,7 +158,7 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
               Event(new_id("evt"), "invoice.paid", account.id, data, now)]
     store.audit.add_many(audits if paid else audits[:1])
     store.outbox.add_events(events if paid else events[:1])
-    if admin is not None:
+    if admin is not None and email:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
         notify(svc, store, account, admin.email, notice,
@@ -214,14 +216,17 @@ def payment_failed(svc: Services, store: Store, intent: PaymentIntent, outcome: 
 
 
 def credit(svc: Services, store: Store, account: Account, amount: int, description: str,
-           invoice_id: str | None) -> None:
-    """Grant account credit (append-only ledger); used by the next invoices."""
+           invoice_id: str | None, credit_note_id: str | None = None) -> None:
+    """Grant account credit (append-only ledger); used by the next invoices. Money given
+    back against an invoice names the credit note that gives it (SPEC §8)."""
     if amount <= 0:
         return
     store.ledger.add(LedgerEntry(new_id("led"), account.id, amount, account.currency,
-                                       description, invoice_id, svc.now()))
+                                 description, invoice_id, svc.now(),
+                                 credit_note_id=credit_note_id))
     record_change(svc, store, account_id=account.id, actor="system", action="ledger.credited",
-                  before=None, after={"amount": amount, "description": description},
+                  before=None, after={"amount": amount, "description": description,
+                                      "credit_note_id": credit_note_id},
                   event="credit.granted")
 
 

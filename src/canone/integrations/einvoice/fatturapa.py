@@ -126,6 +126,17 @@ def build_fatturapa(seller: Seller, document: EInvoiceDocument, progressive: int
     return EInvoiceFile(sdi_file_name(seller.transmitter, progressive), content)
 
 
+class FatturaPaBuilder:
+    """The services' `EInvoiceBuilder`: `build_fatturapa` with the exchange rates bound."""
+
+    def __init__(self, rates: ExchangeRates) -> None:
+        self.rates = rates
+
+    def __call__(self, seller: Seller, document: EInvoiceDocument, progressive: int
+                 ) -> EInvoiceFile:
+        return build_fatturapa(seller, document, progressive, self.rates)
+
+
 # -- header ----------------------------------------------------------------------------------
 
 

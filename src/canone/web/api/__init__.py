@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from canone.web.api import (
     accounts,
     billing_details,
+    credit_notes,
     invoices,
     operations,
     requests,
@@ -27,5 +28,6 @@ from canone.web.api import (
 PREFIX = "/api/v1"
 
 router = APIRouter(prefix=PREFIX)
-for module in (operations, accounts, billing_details, requests, invoices, webhooks):
+for module in (operations, accounts, billing_details, requests, invoices, credit_notes,
+               webhooks):
     router.include_router(module.router)

@@ -408,6 +408,7 @@ class LedgerEntryOut(BaseModel):
     amount: Amount = Field(description="+ credit granted, − credit used")
     description: str
     invoice_id: str | None
+    credit_note_id: str | None = Field(description="The credit note that granted it.")
     created_at: datetime
 
 

@@ -94,7 +94,8 @@ def ledger_view(ledger: Ledger) -> dict[str, Any]:
     return {
         "currency": ledger.currency, "balance": money(ledger.balance),
         "entries": [{"id": e.id, "amount": money(e.amount), "description": e.description,
-                     "invoice_id": e.invoice_id, "created_at": e.created_at}
+                     "invoice_id": e.invoice_id, "credit_note_id": e.credit_note_id,
+                     "created_at": e.created_at}
                     for e in ledger.entries],
     }
 

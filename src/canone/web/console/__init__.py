@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
 from canone.billing.money import to_minor
-from canone.services import console, invoices, refunds, requests
+from canone.services import console, credit_notes, einvoice_files, invoices, refunds, requests
 from canone.services.context import local_date
 from canone.services.errors import ServiceError
 from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, NOW, PERIOD_END
@@ -166,3 +166,27 @@ def _minor(amount: str) -> int | None:
         return to_minor(Decimal(text))
     except InvalidOperation:
         raise InvalidField("amount", "must be an amount such as 12.50") from None
+
+
+# -- SPEC §8: a credit note's PDF and the FatturaPA file of an invoice or credit note --------
+
+
+@router.get("/accounts/{account_id}/credit-notes/{credit_note_id}/pdf")
+def credit_note_pdf(request: Request, account_id: str, credit_note_id: str,
+                    signed_in: Staff) -> Response:
+    from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+
+    _, filename, pdf = credit_notes.credit_note_pdf(services_of(request), signed_in.actor,
+                                                    account_id, credit_note_id,
+                                                    PdfInvoiceRenderer())
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@router.get("/accounts/{account_id}/documents/{document_id}/fatturapa.xml")
+def einvoice_file(request: Request, account_id: str, document_id: str,
+                  signed_in: Staff) -> Response:
+    file = einvoice_files.einvoice_of(services_of(request), signed_in.actor, account_id,
+                                      document_id)
+    return Response(file.content, media_type="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{file.file_name}"'})

@@ -38,6 +38,16 @@ ACCOUNT_STATUSES = {"active": N_("Active"), "past_due": N_("Past due (restricted
 ACCOUNT_BADGES = {"active": "ok", "past_due": "danger", "cancelled": ""}
 ROLES = {"primary_admin": N_("Primary admin"), "admin": N_("Admin"), "user": N_("User")}
 INVOICE_KINDS = portal.INVOICE_KINDS
+# SPEC §8: why a credit note was issued, where its money went, and its FatturaPA file's state.
+CREDIT_REASONS = {"unused_time": N_("Unused time"), "superseded_payment": N_("Superseded payment"),
+                  "refund": N_("Refund")}
+SETTLEMENTS = {"balance": N_("Credited to the balance"), "card": N_("Refunded to the card")}
+EINVOICE_STATES = {"pending": N_("Made, not yet sent"), "handed_over": N_("Sent, awaiting SDI"),
+                   "delivered": N_("Delivered"),
+                   "not_delivered": N_("Not delivered: in the customer's tax drawer"),
+                   "rejected": N_("Rejected by SDI"), "unreadable": N_("Receipt unreadable")}
+EINVOICE_BADGES = {"pending": "", "handed_over": "accent", "delivered": "ok",
+                   "not_delivered": "warn", "rejected": "danger", "unreadable": "danger"}
 CUSTOMER_KINDS = {"business": N_("Business"), "consumer": N_("Consumer")}
 EFFECTIVE = {"period_end": N_("at period end"), "now": N_("now, with credit")}
 

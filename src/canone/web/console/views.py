@@ -15,9 +15,9 @@ from canone.billing.errors import InvalidField
 from canone.billing.pricing import CUSTOM, Price, price
 from canone.services import console, requests
 from canone.services.access import Actor, require_staff
-from canone.services.console import PAGE
+from canone.services.console import PAGE, Credited
 from canone.services.context import Services, local_date
-from canone.services.records import CANCELLED, Account, ChangeRequest, LedgerEntry, Subscription
+from canone.services.records import CANCELLED, Account, ChangeRequest, Subscription
 from canone.services.requests import IN_PROGRESS, OPEN
 from canone.web.console.labels import ACTIVE, ALL, FILTERS
 from canone.web.i18n import N_
@@ -73,7 +73,7 @@ class RequestDetail:
     pricing: Pricing | None
     today: date
     balance: int
-    credited: LedgerEntry | None  # the credit "apply now" granted, once applied
+    credited: Credited | None  # the credit "apply now" granted, once applied
     problem: str | None  # why the desired change cannot be applied now (a msgid)
 
     @property

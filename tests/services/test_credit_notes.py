@@ -1,0 +1,236 @@
+"""Credit notes (SPEC §8): issued whenever money is given back against issued invoices, each
+linked to the invoice it corrects, never giving back more than that invoice has left, in
+their own gapless yearly series of the seller's calendar, and pointed at by the ledger
+entry they grant. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from canone.billing.credit_notes import LATE_REDUCTION, late_reduction, net_of_gross
+from canone.billing.errors import InvalidField
+from canone.billing.tax import DOMESTIC, TaxTreatment
+from canone.services import accounts, credit_notes, payments, quotes, requests
+from canone.services.credit_notes import credit_gross, issue_credit_note
+from canone.services.documents import (
+    REFUND,
+    SUPERSEDED_PAYMENT,
+    TO_CARD,
+    UNUSED_TIME,
+    CreditNoteLine,
+)
+from canone.services.errors import PaymentPending
+from canone.services.records import Invoice
+
+from .conftest import (
+    SUPPORT,
+    TIMEOUT_CARD,
+    admin_of,
+    at,
+    balance,
+    config,
+    invoices,
+    ledger,
+    sign_up,
+    subscription,
+)
+
+
+def notes_of(svc, account_id: str):
+    """Oldest first."""
+    with svc.database.read() as store:
+        found = store.documents.credit_notes_of(account_id, 1000, None)
+    return sorted(found, key=lambda n: n.number)
+
+
+def give_back(svc, invoice: Invoice, amount: int, **kwargs):
+    with svc.database.transaction() as store:
+        return credit_gross(svc, store, invoice, amount, REFUND, **kwargs)
+
+
+def test_credit_spread_over_the_period_s_invoices_newest_first_each_up_to_what_it_has_left(
+        svc, clock) -> None:
+    signed = sign_up(svc, config(tier="plus"))  # 49.00 for April
+    ada = admin_of(svc, signed.account.id)
+    clock.set(at(2026, 4, 16))  # 15 of 30 days left
+    quote = quotes.preview(svc, ada, signed.account.id, config(tier="pro"))  # 49 → 79
+    quotes.confirm(svc, ada, signed.account.id, quote.token)  # −24.50 + 39.50 = 15.00
+    request = requests.create(svc, ada, signed.account.id, config(tier="starter"), "",
+                              "Too much")
+    clock.set(at(2026, 4, 21))  # 10 of 30 days left
+
+    requests.transition(svc, SUPPORT, request.id, "completed", "now")
+
+    # 79 → 15 for 10 days: −26.33 + 5.00 = 21.33 back: 15.00 from the upgrade invoice (all
+    # it had), the other 6.33 from the sign-up invoice.
+    signup, upgrade = invoices(svc, signed.account.id)
+    notes = notes_of(svc, signed.account.id)
+    assert [(n.number, n.invoice_number, n.total, n.reason, n.source_id) for n in notes] == [
+        ("NC-2026-000001", upgrade.number, 1500, UNUSED_TIME, request.id),
+        ("NC-2026-000002", signup.number, 633, UNUSED_TIME, request.id)]
+    assert [(n.invoice_date, n.issued_on) for n in notes] == [
+        (date(2026, 4, 16), date(2026, 4, 21)), (date(2026, 4, 1), date(2026, 4, 21))]
+    assert [line.amount for n in notes for line in n.lines] == [1500, 633]
+    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)] == [
+        (1500, notes[0].id), (633, notes[1].id)]
+    assert balance(svc, signed.account.id) == 2133
+
+
+def test_a_refund_gives_back_at_most_what_the_invoice_has_left(svc, clock) -> None:
+    signed = sign_up(svc)  # 49.00
+    [invoice] = invoices(svc, signed.account.id)
+    clock.set(at(2026, 4, 10))
+
+    first = give_back(svc, invoice, 1999, settlement=TO_CARD, source_id="re_1")
+    second = give_back(svc, invoice, 2901)
+    with pytest.raises(InvalidField) as refused:
+        give_back(svc, invoice, 1)
+
+    assert refused.value.field == "amount"
+    assert "has left to credit (0.00 USD)" in refused.value.message
+    assert [(n.number, n.total, n.settlement) for n in (first, second)] == [
+        ("NC-2026-000001", 1999, "card"), ("NC-2026-000002", 2901, "balance")]
+    # Only what goes to the balance is in the ledger: a refund goes back to the card.
+    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)] == [
+        (2901, second.id)]
+    assert len(notes_of(svc, signed.account.id)) == 2  # the refused one took no number
+
+
+def test_a_credit_note_lists_positive_amounts_only(svc) -> None:
+    signed = sign_up(svc)
+    [invoice] = invoices(svc, signed.account.id)
+    for lines in ([], [CreditNoteLine("refund", "Refund", 0)],
+                  [CreditNoteLine("a", "A", 500), CreditNoteLine("b", "B", -100)]):
+        with pytest.raises(InvalidField) as refused, svc.database.transaction() as store:
+            issue_credit_note(svc, store, invoice, lines, REFUND)
+        assert refused.value.field == "lines"
+    assert notes_of(svc, signed.account.id) == []
+
+
+def test_the_series_is_yearly_in_the_seller_s_calendar(svc, clock) -> None:
+    signed = sign_up(svc, config(interval="year"), timezone="America/Los_Angeles")
+    [invoice] = invoices(svc, signed.account.id)
+    clock.set(at(2026, 12, 31, 22, 59))  # 23:59 in Rome: still 2026
+    assert give_back(svc, invoice, 100).number == "NC-2026-000001"
+    clock.set(at(2026, 12, 31, 23, 0))  # midnight in Rome (14:00 in Los Angeles)
+    late = give_back(svc, invoice, 100)
+    assert (late.number, late.issued_on) == ("NC-2027-000001", date(2027, 1, 1))
+    assert give_back(svc, invoice, 100).number == "NC-2027-000002"
+
+
+def test_a_reduction_more_than_a_year_after_the_invoice_carries_no_vat() -> None:
+    domestic = TaxTreatment(DOMESTIC, Decimal(22), "IT", None, "vat")
+    on_time = credit_notes.credit_treatment(domestic, date(2026, 4, 1), date(2027, 4, 1))
+    late = credit_notes.credit_treatment(domestic, date(2026, 4, 1), date(2027, 4, 2))
+    assert on_time == domestic
+    assert late == late_reduction("IT")
+    assert (late.rule, late.rate, late.natura) == (LATE_REDUCTION, Decimal(0), "N2.2")
+    assert late.note_text("it") == ("Variazione oltre un anno dall'operazione: fuori campo "
+                                    "IVA, art. 26, c. 3, DPR 633/72")
+
+
+@pytest.mark.parametrize(("gross", "rate", "net"), [
+    ("58.56", "22", "48.00"),  # the 48.00 upgrade of SPEC §4, Italian VAT
+    ("10.00", "22", "8.20"),  # 8.20 + 1.80
+    ("0.01", "22", "0.01"),  # 0.01 + 0.00
+    ("0.02", "22", "0.02"),  # 0.02 + 0.00
+    ("0.03", "22", "0.02"),  # no net makes 0.03: 0.03 + 0.01 = 0.04; 0.02 + 0.00 = 0.02
+    ("120.00", "20", "100.00"),
+    ("77.48", "0", "77.48"),
+])
+def test_the_net_of_a_gross_amount_is_the_largest_that_does_not_exceed_it(
+        gross: str, rate: str, net: str) -> None:
+    treatment = TaxTreatment(DOMESTIC, Decimal(rate), "IT", None, "vat")
+    assert net_of_gross(Decimal(gross), treatment) == Decimal(net)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(min_value=1, max_value=6000), min_size=1, max_size=6))
+def test_credit_notes_never_exceed_what_their_invoice_has_left(signed_up, asked) -> None:
+    svc, account_id = signed_up
+    with svc.database.transaction() as store:
+        template = store.invoices.of_account(account_id, 1, None)[0]
+        invoice = template.but(id=f"inv_{len(asked)}_{sum(asked)}_{id(asked)}",
+                               number=store.invoices.next_number(2099))
+        store.invoices.add(invoice)
+    left = invoice.total
+    for amount in asked:
+        if amount <= left:
+            assert give_back(svc, invoice, amount).total == amount
+            left -= amount
+        else:
+            with pytest.raises(InvalidField):
+                give_back(svc, invoice, amount)
+    with svc.database.read() as store:
+        issued = store.documents.credit_notes_of_invoice(invoice.id)
+    assert sum(n.total for n in issued) == invoice.total - left <= invoice.total
+    assert [n.total for n in issued] == _accepted(asked, invoice.total)
+
+
+def _accepted(asked: list[int], total: int) -> list[int]:
+    taken = []
+    for amount in asked:
+        if amount <= total - sum(taken):
+            taken.append(amount)
+    return taken
+
+
+@pytest.fixture
+def signed_up(svc):
+    """Services and an account signed up once for all of a property's examples."""
+    return svc, sign_up(svc).account.id
+
+
+def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited_back(
+        taxed, clock) -> None:
+    svc = taxed
+    signed = sign_up(svc, config(currency="EUR"))  # 49.00 + 10.78 VAT
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id,
+                           config(tier="enterprise", currency="EUR")).token
+    with pytest.raises(PaymentPending):  # 58.56 taken; the answer was lost
+        quotes.confirm(svc, ada, signed.account.id, token)
+    request = requests.create(svc, ada, signed.account.id, config(tier="pro", currency="EUR"),
+                              "", "Pro instead")
+    requests.transition(svc, SUPPORT, request.id, "completed", "now")  # overtakes it
+    clock.advance(minutes=1)
+
+    assert payments.reconcile(svc) == 1
+
+    superseded = invoices(svc, signed.account.id)[-1]
+    assert (superseded.kind, superseded.subtotal, superseded.tax, superseded.total,
+            superseded.amount_paid, superseded.status) == ("upgrade", 4800, 1056, 5856, 5856,
+                                                           "paid")
+    [note] = notes_of(svc, signed.account.id)
+    assert (note.invoice_id, note.reason, note.subtotal, note.tax, note.total) == (
+        superseded.id, SUPERSEDED_PAYMENT, 4800, 1056, 5856)
+    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)
+            if e.credit_note_id] == [(5856, note.id)]
+    assert subscription(svc, signed.account.id).config == config(tier="pro", currency="EUR")
+    assert svc.gateway.total_charged() == 5978 + 5856
+
+
+def test_a_yearly_invoice_credited_more_than_a_year_later_carries_no_vat(taxed, clock) -> None:
+    svc = taxed
+    signed = sign_up(svc, config(currency="EUR", interval="year"))
+    invoice = signed.invoice
+    assert invoice.tax_lines[0].rate == Decimal(22)
+    clock.set(at(2027, 4, 1, 12))  # 1 April 2027: still within the year
+    on_time = give_back(svc, invoice, 1220)
+    clock.set(at(2027, 4, 2, 12))
+    late = give_back(svc, invoice, 1000)
+
+    assert [(t.rule, t.rate, t.taxable, t.amount) for t in on_time.tax_lines] == [
+        (DOMESTIC, Decimal(22), 1000, 220)]
+    assert (on_time.subtotal, on_time.total) == (1000, 1220)
+    assert [(t.rule, t.rate, t.natura, t.taxable, t.amount) for t in late.tax_lines] == [
+        (LATE_REDUCTION, Decimal(0), "N2.2", 1000, 0)]
+    assert (late.subtotal, late.total, late.stamp_duty) == (1000, 1000, 0)
