@@ -39,7 +39,7 @@ def einvoices_send() -> None:
 def einvoices_export(
     since: Annotated[str, typer.Option(
         help="Files made on or after this date (YYYY-MM-DD, UTC).", metavar="DATE")],
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Where to write them.")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", hidden=True)],
 ) -> None:
     """Write every FatturaPA file made since DATE into DIR under its SDI name, with the
     SDI receipts the intermediary left for it in CANONE_SDI_FOLDER: what a conservation
