@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
 from canone.services import quotes, subscriptions
@@ -92,22 +92,33 @@ def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any]
 
 @router.post("/billing/confirm")
 def confirm(request: Request, token: str = Form(""), reviewed: str = Form(""),
-            signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+            signed_in: SignedIn = Depends(posting_user)) -> Response:
     """Confirm a quote: the service charges it once, however often it is submitted. The
     page's forms send `reviewed=1` only from a review on screen (dialog.js): a submission
-    without it (Enter in a field of the dialog) charges nothing."""
+    without it (Enter in a field of the dialog) charges nothing. With Stripe the page's
+    script asks for JSON (stripe_pay.js): where to go next, or the client secret of a
+    payment the bank wants the customer to confirm (3-D Secure) before the change applies;
+    the script then confirms the same quote again to finish it."""
+    answer = _confirmed(request, token, reviewed, signed_in)
+    if "json" in request.headers.get("accept", ""):
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(answer["next"], 303)
+
+
+def _confirmed(request: Request, token: str, reviewed: str, signed_in: SignedIn
+               ) -> dict[str, str]:
     if reviewed != "1":
-        return RedirectResponse("/billing?error=not_reviewed", 303)
+        return {"next": "/billing?error=not_reviewed"}
     svc = services_of(request)
     try:
         done = quotes.confirm(svc, signed_in.actor, _account_id(signed_in), token)
     except (ServiceError, InvalidField) as exc:
-        return RedirectResponse(f"/billing?error={messages.error_code(exc)}", 303)
+        return {"next": f"/billing?error={messages.error_code(exc)}"}
     if done.invoice is not None:
-        return RedirectResponse(f"/billing?invoice={done.invoice.id}", 303)
+        return {"next": f"/billing?invoice={done.invoice.id}"}
     if done.subscription.get("pending") is not None:
-        return RedirectResponse("/billing?done=scheduled", 303)
-    return RedirectResponse("/billing?done=changed", 303)
+        return {"next": "/billing?done=scheduled"}
+    return {"next": "/billing?done=changed"}
 
 
 @router.post("/billing/pending/cancel")

@@ -49,6 +49,10 @@ ERRORS = {
     "card_saved_unpaid": N_("Your card was saved, but the unpaid invoice could not be "
                             "charged to it. Try another card."),
     "card_invalid": N_("The card details are not valid. Check them and try again."),
+    "card_declined": N_("Your card was declined, so it was not saved. Your card on file is "
+                        "unchanged. Try another card."),
+    "provider_unavailable": N_("The payment provider did not answer. Nothing was saved or "
+                               "charged; try again in a moment."),
     "account_restricted": N_("Your account is restricted until the unpaid invoice is paid: "
                              "pay it first, then buy the change."),
     "no_free_seat": N_("Every user seat is taken: add a seat first."),

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from canone.billing.errors import InvalidField
 from canone.services import accounts, standing, subscriptions
-from canone.services.errors import ServiceError
+from canone.services.errors import GatewayTimeout, ServiceError
 from canone.services.ports import Card
 from canone.services.records import PAST_DUE
 from canone.web.auth import SignedIn, posting_user, services_of
@@ -32,15 +32,21 @@ def _back(done: str | None = None, error: Exception | str | None = None) -> Redi
 @router.post("/billing/card")
 def update_card(request: Request, number: str = Form(""), exp_month: str = Form(""),
                 exp_year: str = Form(""), cvc: str = Form(""),
+                stripe_payment_method: str = Form(""),
                 signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    """The card typed into the sandbox's form, or (Stripe) the payment method Stripe's card
+    field made: the service refuses the one the provider does not take."""
     try:
-        card = Card(number.strip(), int(exp_month), int(exp_year), cvc.strip())
+        card: Card | str = stripe_payment_method.strip() or Card(
+            number.strip(), int(exp_month), int(exp_year), cvc.strip())
         saved = accounts.update_card(services_of(request), signed_in.actor,
                                      _account_id(signed_in), card)
     except (ValueError, InvalidField):
         return _back(error="card_invalid")
     except ServiceError as exc:
         return _back(error=exc)
+    except GatewayTimeout:  # Stripe did not answer: nothing was saved
+        return _back(error="provider_unavailable")
     if saved.status == PAST_DUE:  # the new card was charged for what is owed, and declined
         return _back(error="card_saved_unpaid")
     return _back("card_updated")
