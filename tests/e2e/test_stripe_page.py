@@ -121,13 +121,23 @@ def bank_challenge(page: Page) -> Locator:
     return button
 
 
-def saved_card(site: StripeSite, email: str) -> str:
+def account_id_of(site: StripeSite, email: str) -> str:
     with site.services.database.read() as store:
         user = store.user_by_email(email)
     assert user is not None
-    card = accounts.account_of(site.services, SUPPORT, user.account_id).card
+    return user.account_id
+
+
+def saved_card(site: StripeSite, email: str) -> str:
+    card = accounts.account_of(site.services, SUPPORT, account_id_of(site, email)).card
     assert card is not None
     return f"{card.brand} {card.last4} {card.exp_month}/{card.exp_year}"
+
+
+def invoice_totals(site: StripeSite, email: str) -> list[int]:
+    with site.services.database.read() as store:
+        found = store.invoices_of(account_id_of(site, email), 50, None)
+    return sorted(inv.total for inv in found)
 
 
 def test_a_refused_card_is_not_saved_and_says_why_in_english_and_italian(
@@ -155,3 +165,72 @@ def test_a_refused_card_is_not_saved_and_says_why_in_english_and_italian(
         "di prima. Prova con un'altra carta.")
     shot(page, "it-stripe-card-refused", full_page=False)
     assert saved_card(on_stripe, email) == "visa 4242 12/2030"
+
+
+def add_card_through_the_banks_challenge(page: Page, number: str) -> None:
+    dialog = card_dialog(page)
+    enter_card(dialog, number)
+    dialog.get_by_role("button", name="Save card").click()
+    bank_challenge(page).click()  # saving a card for later asks the bank once
+    expect(page.get_by_test_id("notice")).to_have_text("Your card was updated.")
+
+
+def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    page = stripe_page
+    email = stripe_account(on_stripe)
+    sign_in(page, email)
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE)
+    expect(page.locator("aside")).to_contain_text("Visa •••• 3184")
+    assert saved_card(on_stripe, email) == "visa 3184 12/2030"
+
+    page.get_by_role("button", name="Upgrade to Enterprise").click()
+    dialog = page.locator("#dlg-tier")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
+    dialog.get_by_role("button", name="Upgrade", exact=True).click()
+    challenge = bank_challenge(page)
+    expect(dialog).to_be_visible()  # the same dialog, under the bank's challenge
+    expect(dialog.get_by_test_id("payment-status")).to_have_text(
+        "Your bank asks you to confirm this payment. Follow the steps in the window that "
+        "opens.")
+    shot(page, "en-stripe-3ds-challenge", full_page=False)
+    challenge.click()
+
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $48.00")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
+    shot(page, "en-stripe-3ds-upgraded")
+    upgrade = [pi for pi in on_stripe.stripe.payment_intents() if pi["amount"] == 4800]
+    assert [(pi["status"], pi["currency"]) for pi in upgrade] == [("succeeded", "usd")]
+    assert invoice_totals(on_stripe, email) == [4800, 4900]
+
+
+def test_in_italian_the_challenge_failed_changes_nothing_then_passed_upgrades(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    page = stripe_page
+    email = stripe_account(on_stripe, locale="it", currency="EUR")
+    sign_in(page, email)
+    page.get_by_role("button", name="Aggiorna", exact=True).click()
+    dialog = page.locator("#dlg-card")
+    enter_card(dialog, THREE_D_SECURE)
+    dialog.get_by_role("button", name="Salva carta").click()
+    bank_challenge(page).click()
+    expect(page.get_by_test_id("notice")).to_have_text("La tua carta è stata aggiornata.")
+
+    page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
+    tier = page.locator("#dlg-tier")
+    expect(tier.get_by_test_id("review-due-today")).to_have_text("48,00\u00a0€")
+    tier.get_by_role("button", name="Esegui l'upgrade", exact=True).click()
+    page.get_by_role("button", name="Fail authentication").click()
+    expect(page.get_by_test_id("error")).to_be_visible()
+    shot(page, "it-stripe-3ds-failed", full_page=False)
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Plus")
+    assert invoice_totals(on_stripe, email) == [4900]
+
+    page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
+    tier.get_by_role("button", name="Esegui l'upgrade", exact=True).click()
+    shot(page, "it-stripe-3ds-challenge", full_page=False)
+    bank_challenge(page).click()
+    expect(page.get_by_test_id("confirmation")).to_contain_text("48,00\u00a0€")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
+    shot(page, "it-stripe-3ds-upgraded")
+    assert invoice_totals(on_stripe, email) == [4800, 4900]
