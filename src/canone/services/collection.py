@@ -21,7 +21,7 @@ from canone.services.batching import BufferedStore
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
-from canone.services.ports import ChargeResult
+from canone.services.ports import CARRIED, ChargeResult
 from canone.services.records import (
     ACTIVE,
     CANCELLED,
@@ -97,9 +97,10 @@ def _charge_and_settle(svc: Services, intents: list[PaymentIntent],
     """Open committed intents at the provider (one transaction stores their ids), confirm
     them one after another, then settle them together."""
     charged = []
+    unopened = {intent.key for intent in intents if intent.provider_id is None}
     for intent in open_charges(svc, intents):
         try:
-            charged.append((intent.key, charge(svc, intent)))
+            charged.append((intent.key, charge(svc, intent, intent.key in unopened)))
         except PaymentPending:  # settled later by reconciliation
             report.pending += 1
     for paid in _settle_collections(svc, charged, invoices):
@@ -221,6 +222,8 @@ def attempt_key(invoice: Invoice, attempt: int | None = None) -> str:
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
                   outcome: ChargeResult) -> dict[str, object]:
     invoice = _invoice_of(store, intent)
+    if outcome.status == CARRIED:
+        return _invoice_carried(svc, store, intent, invoice)
     paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
                        next_attempt_at=None)
     store.save_invoice(paid)
@@ -233,6 +236,22 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
                                {**subscriptions.invoice_event(paid),
                                 "restriction_lifted": lifted})
     return {"invoice_id": invoice.id}
+
+
+def _invoice_carried(svc: Services, store: Store, intent: PaymentIntent,
+                     invoice: Invoice) -> dict[str, object]:
+    """An amount due under the provider's minimum charge (SPEC §9): nothing is charged, it
+    is carried to the next invoice as a debit line and this one is settled by that entry
+    (as credit settles part of an invoice; no payment is recorded, none was made)."""
+    account = existing(store.get_account(invoice.account_id, lock=True), "account")
+    settled = invoice.but(status="paid", credit_applied=invoice.credit_applied + intent.amount,
+                          next_attempt_at=None)
+    store.save_invoice(settled)
+    subscriptions.carry(svc, store, account, intent.amount,
+                        f"Invoice {invoice.number}, below the minimum charge", invoice.id)
+    if account.status == PAST_DUE and not _unpaid(store, account):
+        _set_standing(svc, store, account, ACTIVE)
+    return {"invoice_id": invoice.id, "carried": intent.amount}
 
 
 def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,

@@ -61,6 +61,9 @@ AUTHENTICATION_REQUIRED = "authentication_required"  # off-session: the customer
 PROCESSING = "processing"  # e.g. a SEPA debit, for days: no second intent meanwhile
 REQUIRES_CONFIRMATION = "requires_confirmation"  # opened, never confirmed: confirm it now
 CANCELED = "canceled"
+# Under the provider's minimum charge (SPEC §9): nothing charged, the amount carried to the
+# account's next invoice as a debit line; the purchase or invoice is settled all the same.
+CARRIED = "carried"
 FAILED_OUTCOMES = frozenset({DECLINED, INSUFFICIENT_FUNDS, AUTHENTICATION_REQUIRED, CANCELED})
 
 
@@ -78,9 +81,14 @@ class ChargeResult:
         return self.status == SUCCEEDED
 
     @property
+    def settles(self) -> bool:
+        """Completes what the intent pays for: paid, or carried to the next invoice."""
+        return self.status in (SUCCEEDED, CARRIED)
+
+    @property
     def final(self) -> bool:
-        """Succeeded or failed for good; otherwise the intent is still open."""
-        return self.status == SUCCEEDED or self.status in FAILED_OUTCOMES
+        """Succeeded, carried or failed for good; otherwise the intent is still open."""
+        return self.settles or self.status in FAILED_OUTCOMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,13 @@ from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
 from canone.services.payments import (
-        PENDING,
+    PENDING,
     SUCCEEDED,
     charge,
     record_payment,
     settle_in,
 )
-from canone.services.ports import ChargeResult
+from canone.services.ports import CARRIED, ChargeResult
 from canone.services.records import Account, Invoice, PaymentIntent, Subscription
 from canone.services.store import Store
 
@@ -38,6 +38,9 @@ class Quote:
     change: Change
     target_price: Price
     token: str | None  # None when there is nothing to confirm (kind none or request)
+    # Due now but under the payment provider's minimum charge: nothing is charged, the
+    # amount is added to the next invoice and the change applies at once (SPEC §9).
+    carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,9 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
             "i": config_to_json(change.immediate), "t": config_to_json(target),
             "due": to_minor(change.due_now), "n": secrets.token_hex(6),
         })
-    return Quote(change, price(svc.catalog, target), token)
+    due = to_minor(change.due_now)
+    carried = 0 < due < svc.gateway.minimum_charge(target.currency)
+    return Quote(change, price(svc.catalog, target), token, carried)
 
 
 def check_seats(store: Store, account_id: str, current: Configuration,
@@ -219,7 +224,10 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
-    if change.due_now > 0:
+    if outcome.status == CARRIED:  # under the provider's minimum: on the next invoice
+        subscriptions.carry(svc, store, account, intent.amount,
+                            f"Plan change of {day.isoformat()}, below the minimum charge", None)
+    elif change.due_now > 0:
         # The invoice covers the change day to the end of the (possibly new, month → year)
         # period. Its number is taken as late as possible (see issue_paid_invoice).
         invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
@@ -229,7 +237,8 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
         subscriptions.credit(svc, store, account, to_minor(change.credit),
                              "Credit for unused time after a plan change", None)
     return {"subscription": subscription_json(new),
-            "invoice_id": invoice.id if invoice else None}, invoice
+            "invoice_id": invoice.id if invoice else None,
+            "carried": intent.amount if outcome.status == CARRIED else 0}, invoice
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,

@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta
 
 from canone.billing.configuration import validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import ZERO, to_minor
-from canone.billing.pricing import CUSTOM, Price, price
+from canone.billing.money import ZERO, from_minor, to_minor
+from canone.billing.pricing import CUSTOM, Line, Price, price
 from canone.services import collection, subscriptions
 from canone.services.batching import BufferedStore
 from canone.services.collection import RunReport
@@ -209,18 +209,22 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
         report.blocked += 1
         return BLOCKED
     total = to_minor(bill.total or ZERO)
-    credit = min(store.balance_of(account.id), total)
+    balance = store.balance_of(account.id)
+    credit = min(max(balance, 0), total)
+    carried = max(-balance, 0)  # amounts under the minimum charge, billed now (SPEC §9)
+    lines = (*bill.lines, carried_line(carried)) if carried else bill.lines
     if store.renewal_invoiced(sub.id, renewed.period_start):
         # Billed by an earlier run that did not move the dates: only move them. Asked
         # first, under the subscription's lock, so no invoice number is taken in vain.
         invoice = None
     else:
         invoice = subscriptions.issue_invoice(
-            svc, store, account, renewed, "renewal", bill.lines, renewed.period_start,
+            svc, store, account, renewed, "renewal", lines, renewed.period_start,
             renewed.period_end, paid=False, credit_applied=credit)
-    if invoice is not None and credit:
-        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, -credit, account.currency,
-                                           f"Applied to invoice {invoice.number}", invoice.id,
+    if invoice is not None and (credit or carried):
+        used, what = (-credit, "Applied to") if credit else (carried, "Billed on")
+        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, used, account.currency,
+                                           f"{what} invoice {invoice.number}", invoice.id,
                                            svc.now()))
     store.save_subscription(renewed)
     if sub.pending is not None:
@@ -232,6 +236,14 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
                   event="subscription.renewed")
     report.renewed += 1
     return RENEWED
+
+
+CARRIED_LINE = "Carried from earlier: amounts below the minimum charge"
+
+
+def carried_line(amount: int) -> Line:
+    """The debit line of what earlier charges under the minimum carried to this invoice."""
+    return Line("carried", CARRIED_LINE, from_minor(amount))
 
 
 def _block(svc: Services, store: Store, account: Account, sub: Subscription,

@@ -185,6 +185,20 @@ def credit(svc: Services, store: Store, account: Account, amount: int, descripti
                   event="credit.granted")
 
 
+def carry(svc: Services, store: Store, account: Account, amount: int, description: str,
+          invoice_id: str | None) -> None:
+    """Carry an amount under the payment provider's minimum charge to the account's next
+    invoice (SPEC §9): a ledger entry against the balance, which the next renewal bills as
+    a debit line (`renewal`), so nothing is lost and nothing is charged below the minimum."""
+    if amount <= 0:
+        return
+    store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, -amount, account.currency,
+                                       description, invoice_id, svc.now()))
+    record_change(svc, store, account_id=account.id, actor="system", action="ledger.carried",
+                  before=None, after={"amount": amount, "description": description,
+                                      "invoice_id": invoice_id})
+
+
 def notify_admin(svc: Services, store: Store, account: Account, kind: str,
                  data: dict[str, object]) -> None:
     admin = primary_admin_of(store, account.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Body, Query, Request
+from fastapi.responses import JSONResponse
 
 from canone.billing.codec import change_to_json, config_from_json, price_to_json
 from canone.billing.errors import InvalidField
@@ -17,6 +18,7 @@ from canone.services import (
     usage,
 )
 from canone.services.accounts import SignUp
+from canone.services.errors import PaymentActionRequired
 from canone.services.ports import Card
 from canone.web.api import models
 from canone.web.api.base import (
@@ -30,6 +32,7 @@ from canone.web.api.base import (
     changes_nothing,
     errors,
     require_operator,
+    secure,
 )
 from canone.web.api.billing_details import SignUpWithBillingDetailsIn
 from canone.web.api.views import (
@@ -156,19 +159,30 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
     target = config_from_json(body.target.model_dump(), "target")
     quote = quotes.preview(svc, actor, account_id, target)
     return {"change": change_to_json(quote.change), "target": price_to_json(quote.target_price),
-            "quote_token": quote.token}
+            "quote_token": quote.token, "carried_to_next_invoice": quote.carried}
 
 
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,
-             responses=errors(401, 402, 403, 404, 409, 422), tags=["subscription"])
+             responses={202: {"model": models.ActionRequiredOut,
+                              "description": "The bank asks the customer to authenticate"
+                                             " (3-D Secure): nothing applied yet."},
+                        **errors(401, 402, 403, 404, 409, 422)}, tags=["subscription"])
 def confirm_change(account_id: AccountId, body: models.ConfirmIn, actor: ActorDep,
                    svc: ServicesDep, idempotency_key: IdempotencyKey = None
-                   ) -> dict[str, Any]:
+                   ) -> Any:
     """Buy the previewed change: charge exactly the amount shown and apply it, or change
     nothing. 409 `stale_quote` when the subscription or the date changed since the preview
     (preview again); 402 when the payment failed. Confirming a token twice returns the
-    first result and charges once."""
-    done = quotes.confirm(svc, actor, account_id, body.quote_token)
+    first result and charges once. With Stripe, 202 `requires_action` when the customer's
+    bank asks for 3-D Secure: finish it with Stripe.js (`confirmCardPayment` with the
+    `client_secret`), then confirm the same token again (or let Stripe's webhook apply it):
+    the change applies once, when the payment has succeeded."""
+    try:
+        done = quotes.confirm(svc, actor, account_id, body.quote_token)
+    except PaymentActionRequired as pending:
+        return secure(JSONResponse(status_code=202, content={
+            "status": "requires_action", "client_secret": pending.client_secret,
+            "payment_intent": pending.provider_id, "detail": pending.message}))
     return {"subscription": done.subscription,
             "invoice": None if done.invoice is None else invoice_view(done.invoice)}
 

@@ -238,11 +238,23 @@ class PreviewOut(BaseModel):
     quote_token: str | None = Field(
         description="Send it to /confirm to buy exactly this change; null when there is "
                     "nothing to confirm (kind none or request).")
+    carried_to_next_invoice: bool = Field(
+        False, description="The amount due now is under the payment provider's minimum "
+                           "charge (0.50 with Stripe): nothing is charged, it is added to the "
+                           "next invoice, and the change applies at once.")
 
 
 class ConfirmIn(Strict_):
     quote_token: Annotated[str, StringConstraints(
         pattern=r"^[A-Za-z0-9_-]{1,4000}\.[0-9a-f]{32}$")]
+
+
+class ActionRequiredOut(BaseModel):
+    status: Literal["requires_action"]
+    client_secret: str = Field(description="For Stripe.js `confirmCardPayment`, in the "
+                                           "customer's browser.")
+    payment_intent: str = Field(description="Stripe's PaymentIntent (pi_…).")
+    detail: str
 
 
 class ConfirmOut(BaseModel):

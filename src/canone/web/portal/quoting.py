@@ -101,6 +101,7 @@ class QuoteView:
     new_period: bool = False
     has_credit: bool = False
     partly_scheduled: bool = False  # an upgrade now with a reduction from the next period
+    carried: bool = False  # under the provider's minimum charge: on the next invoice (§9)
     error: str = ""
 
     def confirm_label(self, tr: Translator) -> str | None:
@@ -129,6 +130,7 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
         lost=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_lost),
         new_period=new_period, has_credit=change.credit > 0,
         partly_scheduled=change.kind == UPGRADE and change.scheduled is not None,
+        carried=quote.carried,
     )
     if change.kind == REQUEST:
         view.reasons = [labels.named(tr, labels.REASONS, r) for r in change.reasons]
