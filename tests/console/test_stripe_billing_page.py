@@ -24,7 +24,7 @@ from canone.web.page_headers import stripe_policy
 from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 
-from .conftest import ANCHOR, NOW, PASSWORD, csrf_of, plan, sign_in
+from .conftest import ANCHOR, NOW, PASSWORD, csrf_of, plan, sign_in, subscription
 
 VISA, REFUSED = "4242424242424242", "4000000000000002"
 LOCALSTRIPE_POLICY = (
@@ -151,3 +151,57 @@ def test_with_the_sandbox_there_is_no_stripe_on_the_page(svc: Services,
     assert setup.status_code == 409
     assert setup.json() == {"error": "That is not possible in the current state of your "
                                      "account."}
+
+
+def quote_token(http: TestClient, csrf: str, tier: str) -> str:
+    fields = {"product": "marketing", "tier": tier, "interval": "month", "currency": "USD",
+              "contacts": 1000, "seats": 1, "addons": []}
+    quote = http.post("/billing/quote", json=fields, headers={"X-CSRF-Token": csrf})
+    assert quote.status_code == 200, quote.text
+    return str(quote.json()["token"])
+
+
+def test_an_upgrade_the_bank_wants_confirmed_answers_the_client_secret_then_applies_once(
+        stripe_client: TestClient, stripe_svc: Services, ada: str,
+        localstripe: LocalStripe) -> None:
+    csrf = csrf_of(stripe_client.get("/billing").text)
+    stripe_client.post("/billing/card", data={
+        "csrf": csrf, "stripe_payment_method": localstripe.card_method("4000002760003184")})
+    form = {"csrf": csrf, "token": quote_token(stripe_client, csrf, "enterprise"),
+            "reviewed": "1"}
+    as_json = {"Accept": "application/json"}
+
+    first = stripe_client.post("/billing/confirm", data=form, headers=as_json)
+    assert first.status_code == 202
+    assert first.json()["status"] == "requires_action"
+    secret = first.json()["client_secret"]
+    (intent,) = [pi for pi in localstripe.payment_intents() if pi["amount"] == 4800]
+    assert (intent["status"], secret) == ("requires_action", intent["client_secret"])
+    assert subscription(stripe_svc, ada).config.tier == "plus"
+
+    localstripe.authenticate(str(intent["id"]), secret, success=True)
+    finished = stripe_client.post("/billing/confirm", data=form, headers=as_json)
+    again = stripe_client.post("/billing/confirm", data=form, headers=as_json)
+
+    assert finished.status_code == 200
+    assert finished.json()["next"].startswith("/billing?invoice=inv_")
+    assert again.json() == finished.json()
+    assert subscription(stripe_svc, ada).config.tier == "enterprise"
+    with stripe_svc.database.read() as store:
+        assert sorted(inv.total for inv in store.invoices_of(ada, 10, None)) == [4800, 4900]
+    assert len([pi for pi in localstripe.payment_intents() if pi["amount"] == 4800]) == 1
+
+
+def test_without_script_a_payment_the_bank_wants_confirmed_changes_nothing(
+        stripe_client: TestClient, stripe_svc: Services, ada: str,
+        localstripe: LocalStripe) -> None:
+    csrf = csrf_of(stripe_client.get("/billing").text)
+    stripe_client.post("/billing/card", data={
+        "csrf": csrf, "stripe_payment_method": localstripe.card_method("4000002760003184")})
+    answer = stripe_client.post("/billing/confirm", follow_redirects=False, data={
+        "csrf": csrf, "token": quote_token(stripe_client, csrf, "pro"), "reviewed": "1"})
+
+    assert answer.headers["location"] == "/billing?error=requires_action"
+    assert "Your bank asks you to confirm this payment" in stripe_client.get(
+        answer.headers["location"]).text
+    assert subscription(stripe_svc, ada).config.tier == "plus"

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
 from canone.services import quotes, subscriptions
-from canone.services.errors import Forbidden, ServiceError
+from canone.services.errors import Forbidden, PaymentActionRequired, ServiceError
 from canone.web.auth import SignedIn, checked_user, posting_user, services_of, submitted_csrf
 from canone.web.i18n import N_
 from canone.web.portal import messages
@@ -26,6 +26,7 @@ from canone.web.portal.quoting import (
 from canone.web.templating import PageRoute, templates, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
 UNREADABLE = N_("The page sent a request that could not be read. Reload the page and try "
                 "again.")
 
@@ -67,7 +68,7 @@ def _answer_quote(request: Request, data: dict[str, Any] | None, submitted: str
              for name in ("summary", "review", "request")}
     return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
                          "confirm_label": view.confirm_label(tr)},
-                        status_code=status, headers={"Cache-Control": "no-store"})
+                        status_code=status, headers=NO_STORE)
 
 
 def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any]
@@ -99,19 +100,30 @@ def confirm(request: Request, token: str = Form(""), reviewed: str = Form(""),
     script asks for JSON (stripe_pay.js): where to go next, or the client secret of a
     payment the bank wants the customer to confirm (3-D Secure) before the change applies;
     the script then confirms the same quote again to finish it."""
-    answer = _confirmed(request, token, reviewed, signed_in)
-    if "json" in request.headers.get("accept", ""):
-        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+    wants_json = "json" in request.headers.get("accept", "")
+    try:
+        answer = _confirmed(request, token, reviewed, signed_in)
+    except PaymentActionRequired as action:
+        if not wants_json:  # no script to run the bank's challenge: nothing applied
+            return RedirectResponse("/billing?error=requires_action", 303)
+        return JSONResponse({"status": "requires_action", "client_secret": action.client_secret},
+                            status_code=202, headers=NO_STORE)
+    if wants_json:
+        return JSONResponse(answer, headers=NO_STORE)
     return RedirectResponse(answer["next"], 303)
 
 
 def _confirmed(request: Request, token: str, reviewed: str, signed_in: SignedIn
                ) -> dict[str, str]:
+    """Where the page goes once the quote is confirmed, or why it was not; raises
+    PaymentActionRequired when the bank wants the customer to authenticate first."""
     if reviewed != "1":
         return {"next": "/billing?error=not_reviewed"}
     svc = services_of(request)
     try:
         done = quotes.confirm(svc, signed_in.actor, _account_id(signed_in), token)
+    except PaymentActionRequired:
+        raise
     except (ServiceError, InvalidField) as exc:
         return {"next": f"/billing?error={messages.error_code(exc)}"}
     if done.invoice is not None:

@@ -38,6 +38,9 @@ ERRORS = {
     "no_card": N_("There is no card on file. Add a card first."),
     "payment_pending": N_("We are still waiting for the card network. Your plan changes "
                           "as soon as the payment is confirmed; do not pay again."),
+    "requires_action": N_("Your bank asks you to confirm this payment, and this page could "
+                          "not show its window. Nothing was charged and your plan did not "
+                          "change: reload the page and try again."),
     "busy": N_("Another payment for this account is being processed. Try again in a "
                "moment."),
     "change_refused": N_("This change needs a request to our team."),
