@@ -161,12 +161,19 @@ def quote_token(http: TestClient, csrf: str, tier: str) -> str:
     return str(quote.json()["token"])
 
 
+def card_asking_for_3_d_secure(http: TestClient, localstripe: LocalStripe) -> str:
+    """Save a card that asks for 3-D Secure on every payment; the page's CSRF token."""
+    csrf = csrf_of(http.get("/billing").text)
+    saved = http.post("/billing/card", follow_redirects=False, data={
+        "csrf": csrf, "stripe_payment_method": localstripe.card_method("4000002760003184")})
+    assert saved.headers["location"] == "/billing?done=card_updated"
+    return csrf
+
+
 def test_an_upgrade_the_bank_wants_confirmed_answers_the_client_secret_then_applies_once(
         stripe_client: TestClient, stripe_svc: Services, ada: str,
         localstripe: LocalStripe) -> None:
-    csrf = csrf_of(stripe_client.get("/billing").text)
-    stripe_client.post("/billing/card", data={
-        "csrf": csrf, "stripe_payment_method": localstripe.card_method("4000002760003184")})
+    csrf = card_asking_for_3_d_secure(stripe_client, localstripe)
     form = {"csrf": csrf, "token": quote_token(stripe_client, csrf, "enterprise"),
             "reviewed": "1"}
     as_json = {"Accept": "application/json"}
@@ -195,9 +202,7 @@ def test_an_upgrade_the_bank_wants_confirmed_answers_the_client_secret_then_appl
 def test_without_script_a_payment_the_bank_wants_confirmed_changes_nothing(
         stripe_client: TestClient, stripe_svc: Services, ada: str,
         localstripe: LocalStripe) -> None:
-    csrf = csrf_of(stripe_client.get("/billing").text)
-    stripe_client.post("/billing/card", data={
-        "csrf": csrf, "stripe_payment_method": localstripe.card_method("4000002760003184")})
+    csrf = card_asking_for_3_d_secure(stripe_client, localstripe)
     answer = stripe_client.post("/billing/confirm", follow_redirects=False, data={
         "csrf": csrf, "token": quote_token(stripe_client, csrf, "pro"), "reviewed": "1"})
 

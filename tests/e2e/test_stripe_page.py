@@ -36,6 +36,7 @@ from canone.settings import Settings
 from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 
+from .axe import assert_accessible
 from .conftest import ANCHOR, BASE, DESKTOP, PASSWORD, pages_of, run_server, shot, sign_in
 
 VISA = "4242424242424242"
@@ -114,6 +115,15 @@ def enter_card(dialog: Locator, number: str) -> None:
         field.locator(f"input[placeholder={name}]").fill(value)
 
 
+def save_card(page: Page, number: str, save: str = "Save card") -> Locator:
+    """Open the card dialog, enter the card and press its button (`save`, in the page's
+    language); the dialog."""
+    dialog = card_dialog(page)
+    enter_card(dialog, number)
+    dialog.get_by_role("button", name=save).click()
+    return dialog
+
+
 def bank_challenge(page: Page) -> Locator:
     """The fake Stripe.js's 3-D Secure box (Stripe's would be a frame of the bank's)."""
     button = page.get_by_role("button", name="Complete authentication")
@@ -145,21 +155,18 @@ def test_a_refused_card_is_not_saved_and_says_why_in_english_and_italian(
     page = stripe_page
     email = stripe_account(on_stripe)
     sign_in(page, email)
-    dialog = card_dialog(page)
-    enter_card(dialog, REFUSED)
-    dialog.get_by_role("button", name="Save card").click()
+    dialog = save_card(page, REFUSED)
 
     expect(dialog.get_by_test_id("card-error")).to_have_text(
         "Your card was declined, so it was not saved. Your card on file is unchanged. "
         "Try another card.")
     expect(dialog.get_by_role("button", name="Save card")).to_be_enabled()
     shot(page, "en-stripe-card-refused", full_page=False)
+    assert_accessible(page, "the card dialog with Stripe's field", "#dlg-card")
     assert saved_card(on_stripe, email) == "visa 4242 12/2030"
 
     page.goto("/billing?lang=it")
-    dialog = card_dialog(page)
-    enter_card(dialog, REFUSED)
-    dialog.get_by_role("button", name="Salva carta").click()
+    dialog = save_card(page, REFUSED, "Salva carta")
     expect(dialog.get_by_test_id("card-error")).to_have_text(
         "La carta è stata rifiutata e non è stata salvata. La carta registrata resta quella "
         "di prima. Prova con un'altra carta.")
@@ -167,12 +174,10 @@ def test_a_refused_card_is_not_saved_and_says_why_in_english_and_italian(
     assert saved_card(on_stripe, email) == "visa 4242 12/2030"
 
 
-def add_card_through_the_banks_challenge(page: Page, number: str) -> None:
-    dialog = card_dialog(page)
-    enter_card(dialog, number)
-    dialog.get_by_role("button", name="Save card").click()
+def add_card_through_the_banks_challenge(page: Page, number: str, save: str = "Save card"
+                                         ) -> None:
+    save_card(page, number, save)
     bank_challenge(page).click()  # saving a card for later asks the bank once
-    expect(page.get_by_test_id("notice")).to_have_text("Your card was updated.")
 
 
 def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
@@ -181,6 +186,7 @@ def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
     email = stripe_account(on_stripe)
     sign_in(page, email)
     add_card_through_the_banks_challenge(page, THREE_D_SECURE)
+    expect(page.get_by_test_id("notice")).to_have_text("Your card was updated.")
     expect(page.locator("aside")).to_contain_text("Visa •••• 3184")
     assert saved_card(on_stripe, email) == "visa 3184 12/2030"
 
@@ -194,6 +200,7 @@ def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
         "Your bank asks you to confirm this payment. Follow the steps in the window that "
         "opens.")
     shot(page, "en-stripe-3ds-challenge", full_page=False)
+    assert_accessible(page, "the upgrade dialog under the bank's challenge", "#dlg-tier")
     challenge.click()
 
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $48.00")
@@ -209,11 +216,7 @@ def test_in_italian_the_challenge_failed_changes_nothing_then_passed_upgrades(
     page = stripe_page
     email = stripe_account(on_stripe, locale="it", currency="EUR")
     sign_in(page, email)
-    page.get_by_role("button", name="Aggiorna", exact=True).click()
-    dialog = page.locator("#dlg-card")
-    enter_card(dialog, THREE_D_SECURE)
-    dialog.get_by_role("button", name="Salva carta").click()
-    bank_challenge(page).click()
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE, "Salva carta")
     expect(page.get_by_test_id("notice")).to_have_text("La tua carta è stata aggiornata.")
 
     page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
