@@ -120,8 +120,11 @@
         // quote confirmed again applies the change if, and only if, it was paid.
         answer = await postJSON(form.action, form, body);
       }
-      window.location.assign(answer.next || "/billing?error=payment_pending");
+      // No `next`: an error page instead of an answer (e.g. the form expired); the page
+      // shows where the account stands.
+      window.location.assign(answer.next || "/billing");
     } catch (error) {
+      // The answer was lost on the way: the payment may be going through; never pay again.
       window.location.assign("/billing?error=payment_pending");
     }
   });
