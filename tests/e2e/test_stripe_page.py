@@ -237,3 +237,23 @@ def test_in_italian_the_challenge_failed_changes_nothing_then_passed_upgrades(
     expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
     shot(page, "it-stripe-3ds-upgraded")
     assert invoice_totals(on_stripe, email) == [4800, 4900]
+
+
+def test_the_bundle_page_passes_the_banks_challenge_too(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    page = stripe_page
+    email = stripe_account(on_stripe)
+    sign_in(page, email)
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE)
+    page.get_by_test_id("bundle-offer").get_by_role("link").click()
+    summary = page.locator("[data-quote-part=summary]").first
+    expect(summary.get_by_test_id("due-today")).to_have_text("$22.00")
+    page.get_by_role("button", name="Update my plan").click()
+    dialog = page.locator("#dlg-bundle")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$22.00")
+    dialog.get_by_role("button", name="Upgrade", exact=True).click()
+    bank_challenge(page).click()
+
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $22.00")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing + Sales Plus")
+    assert invoice_totals(on_stripe, email) == [2200, 4900]

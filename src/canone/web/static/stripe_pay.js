@@ -109,7 +109,8 @@
     if (event.defaultPrevented || form.getAttribute("action") !== "/billing/confirm") return;
     event.preventDefault();
     const body = new FormData(form);  // now: dialog.js disables the buttons right after
-    const dialog = form.closest("dialog");
+    // The form's dialog, or the dialog inside the form (the bundle page's review).
+    const dialog = form.closest("dialog") || form.querySelector("dialog[open]");
     try {
       let answer = await postJSON(form.action, form, body);
       if (answer.status === "requires_action") {
