@@ -180,12 +180,19 @@ def add_card_through_the_banks_challenge(page: Page, number: str, save: str = "S
     bank_challenge(page).click()  # saving a card for later asks the bank once
 
 
+def signed_in_with_a_3_d_secure_card(page: Page, site: StripeSite) -> str:
+    """A new account's primary admin, signed in, who has saved a card that asks for 3-D
+    Secure on every payment; their email."""
+    email = stripe_account(site)
+    sign_in(page, email)
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE)
+    return email
+
+
 def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
         stripe_page: Page, on_stripe: StripeSite) -> None:
     page = stripe_page
-    email = stripe_account(on_stripe)
-    sign_in(page, email)
-    add_card_through_the_banks_challenge(page, THREE_D_SECURE)
+    email = signed_in_with_a_3_d_secure_card(page, on_stripe)
     expect(page.get_by_test_id("notice")).to_have_text("Your card was updated.")
     expect(page.locator("aside")).to_contain_text("Visa •••• 3184")
     assert saved_card(on_stripe, email) == "visa 3184 12/2030"
@@ -242,9 +249,7 @@ def test_in_italian_the_challenge_failed_changes_nothing_then_passed_upgrades(
 def test_the_bundle_page_passes_the_banks_challenge_too(
         stripe_page: Page, on_stripe: StripeSite) -> None:
     page = stripe_page
-    email = stripe_account(on_stripe)
-    sign_in(page, email)
-    add_card_through_the_banks_challenge(page, THREE_D_SECURE)
+    email = signed_in_with_a_3_d_secure_card(page, on_stripe)
     page.get_by_test_id("bundle-offer").get_by_role("link").click()
     summary = page.locator("[data-quote-part=summary]").first
     expect(summary.get_by_test_id("due-today")).to_have_text("$22.00")
