@@ -67,7 +67,7 @@ def seeded_services(url: str, folder: Path) -> tuple[Services, str]:
         config=Configuration("marketing", "plus", "month", "EUR", 2500, 2, ("sms",)),
         card=Card("4242424242424242", 12, 2035, "123"), anchor=date(2026, 4, 1)))
     with database.transaction() as store:  # a usage banner on the page, as in real life
-        store.save_usage(Usage(done.account.id, 2000, 2, clock.now()))
+        store.usage.save(Usage(done.account.id, 2000, 2, clock.now()))
     return svc, email
 
 

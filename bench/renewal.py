@@ -82,11 +82,11 @@ from canone.services.records import (
     Invoice,
     InvoiceLine,
     LedgerEntry,
+    Notification,
     Payment,
     Subscription,
     User,
 )
-from canone.services.store import Notification
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"

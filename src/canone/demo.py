@@ -143,8 +143,8 @@ class Seeded:
 
 def already_seeded(svc: Services) -> bool:
     with svc.database.transaction() as store:
-        return (store.staff_by_email(STAFF_EMAIL) is not None
-                or store.user_by_email(ACCOUNTS[0].email("owner")) is not None)
+        return (store.people.staff_by_email(STAFF_EMAIL) is not None
+                or store.people.user_by_email(ACCOUNTS[0].email("owner")) is not None)
 
 
 def seed(services: Services) -> Seeded:
@@ -195,7 +195,7 @@ def _open_account(svc: Services, demo: DemoAccount) -> User:
         card=Card(GOOD_CARD, 12, svc.now().year + 3, "123"), billing_details=demo.billing))
     billing_details.note_card_country(svc, signed.account.id, demo.card_country)
     with svc.database.transaction() as store:
-        owner = existing(store.user_by_email(demo.email("owner")), "the demo's owner")
+        owner = existing(store.people.user_by_email(demo.email("owner")), "the demo's owner")
     for mailbox, title, role, billing in PEOPLE[1:]:
         accounts.add_user(svc, Actor.of_user(owner), signed.account.id, demo.email(mailbox),
                           f"{demo.name} {title}", PASSWORD, role=role, billing=billing)
@@ -212,7 +212,7 @@ def _swap_to_declining_card(svc: Services, owner: User) -> None:
 def _near_limit(svc: Services, owner: User) -> None:
     """The host product reports 92 % of the contact limit in use."""
     with svc.database.transaction() as store:
-        sub = existing(store.subscription_of(owner.account_id), "subscription")
+        sub = existing(store.subscriptions.of_account(owner.account_id), "subscription")
     limit = existing(sub.config.contacts, "the demo plan's contact limit")
     usage.report(svc, SYSTEM_ACTOR, owner.account_id, limit * 92 // 100, 3)
 
@@ -221,7 +221,7 @@ def _reduce_and_ask(svc: Services, owner: User) -> None:
     """Fewer contacts from the next period (self-serve), and a request for a lower tier."""
     actor = Actor.of_user(owner)
     with svc.database.transaction() as store:
-        sub = existing(store.subscription_of(owner.account_id), "subscription")
+        sub = existing(store.subscriptions.of_account(owner.account_id), "subscription")
     quote = quotes.preview(svc, actor, owner.account_id, sub.config.with_(contacts=5000))
     quotes.confirm(svc, actor, owner.account_id, existing(quote.token, "the quote's token"))
     requests.create(
@@ -234,7 +234,7 @@ def _ask_for_product_change(svc: Services, owner: User) -> None:
     """A request to leave the bundle for marketing alone, taken by the support agent."""
     actor = Actor.of_user(owner)
     with svc.database.transaction() as store:
-        sub = existing(store.subscription_of(owner.account_id), "subscription")
+        sub = existing(store.subscriptions.of_account(owner.account_id), "subscription")
     request = requests.create(
         svc, actor, owner.account_id, sub.config.with_(product="marketing"),
         "Non usiamo il CRM", "Vorremmo tenere solo Marketing Plus.")
@@ -244,8 +244,8 @@ def _ask_for_product_change(svc: Services, owner: User) -> None:
 
 def _add_support_agent(svc: Services) -> None:
     with svc.database.transaction() as store:
-        store.add_staff(Staff(new_id("stf"), STAFF_EMAIL, STAFF_NAME,
-                              accounts.hash_password(PASSWORD)))
+        store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, STAFF_NAME,
+                                     accounts.hash_password(PASSWORD)))
 
 
 def logins(services: Services, url: str) -> str:

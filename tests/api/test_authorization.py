@@ -233,7 +233,8 @@ def test_a_key_revoked_by_another_process_stops_working_within_the_cache_window(
     created = apikeys.create(services, "temporary", None, test_mode=True)
     assert client.get(f"{API}/catalog", headers=bearer(created.secret)).status_code == 200
     with services.database.transaction() as store:  # as `canone apikey revoke` elsewhere
-        store.save_api_key(created.key.__class__(**{**created.key.__dict__, "revoked": True}))
+        store.access.save_api_key(created.key.__class__(**{**created.key.__dict__,
+                                                            "revoked": True}))
 
     time.sleep(0.3)
 

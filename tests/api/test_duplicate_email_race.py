@@ -52,5 +52,5 @@ def test_a_sign_up_that_loses_the_email_race_is_a_409_problem(
         "urn:canone:problem:conflict", "This conflicts with something that already exists")
     assert problem["detail"] == "a user with email ada@example.com already exists"
     with raced.database.read() as store:
-        winner = store.user_by_email("ada@example.com")
+        winner = store.people.user_by_email("ada@example.com")
     assert winner is not None and winner.name == "Ada"  # the racer's

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from canone.services import apikeys
 from canone.services.context import Services
-from canone.services.store import IdempotencyRecord
+from canone.services.records import IdempotencyRecord
 from canone.web.api import idempotency
 
 from .conftest import API, account_key, bearer, config, move_clock, sign_up, signup_body
@@ -195,8 +195,8 @@ def test_records_older_than_a_day_are_purged(client: TestClient, operator_key: s
     now = datetime.now(UTC)
     with services.database.transaction() as store:
         for key, age in (("old", timedelta(hours=26)), ("recent", timedelta(hours=23))):
-            store.save_idempotency(IdempotencyRecord(scope.id, key, "fp", 201, b"{}",
-                                                     now - age))
+            store.access.save_idempotency(IdempotencyRecord(scope.id, key, "fp", 201, b"{}",
+                                                            now - age))
     booted_5_seconds_ago = SimpleNamespace(monotonic=lambda: 5.0)
     monkeypatch.setattr(idempotency, "time", booted_5_seconds_ago)
 
@@ -204,8 +204,8 @@ def test_records_older_than_a_day_are_purged(client: TestClient, operator_key: s
                 headers=with_key(operator_key, "new"))
 
     with services.database.transaction() as store:
-        assert store.get_idempotency(scope.id, "old") is None
-        assert store.get_idempotency(scope.id, "recent") is not None
+        assert store.access.get_idempotency(scope.id, "old") is None
+        assert store.access.get_idempotency(scope.id, "recent") is not None
 
 
 def test_purges_follow_the_records_clock_at_most_every_ten_minutes(
@@ -216,11 +216,11 @@ def test_purges_follow_the_records_clock_at_most_every_ten_minutes(
 
     def stored(key: str) -> bool:
         with services.database.transaction() as store:
-            return store.get_idempotency(scope.id, key) is not None
+            return store.access.get_idempotency(scope.id, key) is not None
 
     def save(key: str, at: datetime) -> None:
         with services.database.transaction() as store:
-            store.save_idempotency(IdempotencyRecord(scope.id, key, "fp", 201, b"{}", at))
+            store.access.save_idempotency(IdempotencyRecord(scope.id, key, "fp", 201, b"{}", at))
 
     purges = idempotency.PurgeSchedule()
     save("a", t0 - timedelta(hours=26))

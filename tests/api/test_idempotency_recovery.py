@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from canone.services import apikeys, quotes
 from canone.services.context import Services
 from canone.services.ports import ChargeResult
-from canone.services.store import IdempotencyRecord
+from canone.services.records import IdempotencyRecord
 from canone.settings import Settings
 from canone.web.api import idempotency
 from canone.web.app import create_app
@@ -82,7 +82,7 @@ def test_a_retry_after_the_request_died_settles_its_charge_and_answers_within_se
     # then), and its payment intent, committed and charged, with nothing recorded after.
     died_at = datetime.now(UTC) - timedelta(seconds=8.5)
     with services.database.transaction() as store:
-        store.save_idempotency(IdempotencyRecord(
+        store.access.save_idempotency(IdempotencyRecord(
             key.id, "buy-enterprise", idempotency.fingerprint("POST", path, json.dumps(
                 body).encode()), idempotency.IN_PROGRESS, b"", died_at))
     dying = dataclasses.replace(services, gateway=Network(services.gateway, dies=True))

@@ -71,7 +71,7 @@ def test_an_invoice_due_under_the_minimum_is_carried_not_declined(
         localstripe: LocalStripe) -> None:
     account = stripe_sign_up(client, operator_key, localstripe)
     with services.database.transaction() as store:  # support's goodwill credit
-        found = store.get_account(account["id"])
+        found = store.accounts.get(account["id"])
         assert found is not None
         subscriptions.credit(services, store, found, 4852, "Goodwill", None)
     move_clock(client, operator_key, "2026-05-01T08:00:00Z")

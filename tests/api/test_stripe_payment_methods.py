@@ -23,7 +23,7 @@ NO_NUMBERS = ("Card numbers never reach canone with Stripe: collect the card wit
 
 def customer_of(services: Services, account_id: str) -> str | None:
     with services.database.read() as store:
-        return store.payment_customer_of(account_id)
+        return store.accounts.payment_customer_of(account_id)
 
 
 def test_sign_up_with_a_stripe_payment_method_keeps_the_card_and_the_customer(

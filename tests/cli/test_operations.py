@@ -87,7 +87,7 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
     signed = sign_up(svc, "ada@example.com", Card("4242424242424242", 12, 2035, "123"))
     set_clock(database, datetime(2030, 1, 16, 9, tzinfo=UTC))
     with database.read() as store:
-        ada = Actor.of_user(store.users_of(signed.account.id)[0])
+        ada = Actor.of_user(store.people.users_of(signed.account.id)[0])
     accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
     token = quotes.preview(svc, ada, signed.account.id, dataclasses.replace(PLUS, seats=3)).token
     with pytest.raises(PaymentPending):
@@ -101,14 +101,15 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "reconciled 2"
     with database.read() as store:
-        assert store.pending_intents(svc.now(), 10) == []
-        assert store.subscription_of(signed.account.id).config.seats == 3
-        bea = store.user_by_email("bea@example.com")
+        assert store.payments.pending_intents(svc.now(), 10) == []
+        assert store.subscriptions.of_account(signed.account.id).config.seats == 3
+        bea = store.people.user_by_email("bea@example.com")
         assert bea is not None
-        assert [(i.kind, i.total, i.status) for i in store.invoices_of(bea.account_id, 10, None)
+        assert [(i.kind, i.total, i.status)
+                for i in store.invoices.of_account(bea.account_id, 10, None)
                 ] == [("signup", 4900, "paid")]
         assert [(i.kind, i.total, i.status)
-                for i in store.invoices_of(signed.account.id, 10, None)] == [
+                for i in store.invoices.of_account(signed.account.id, 10, None)] == [
             ("upgrade", 1961, "paid"), ("signup", 4900, "paid")]
     assert svc.gateway.total_charged() == 4900 + 1961 + 4900  # type: ignore[attr-defined]
 
@@ -136,7 +137,7 @@ def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
     assert "(signup): Conflict: a user with email bea@example.com already exists" in run.stderr
     assert "Traceback" not in run.stderr
     with database.read() as store:
-        assert len(store.pending_intents(svc.now(), 10)) == 1
+        assert len(store.payments.pending_intents(svc.now(), 10)) == 1
     database.dispose()
 
 
@@ -169,8 +170,8 @@ def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env
     assert run.returncode == 0, run.stderr
     assert "renewed 1, cancelled 0, blocked 0, collected 1, failed 0" in run.stdout
     with database.transaction() as store:
-        user = store.user_by_email("ada@example.com")
-        invoices = store.invoices_of(user.account_id, 10, None)
+        user = store.people.user_by_email("ada@example.com")
+        invoices = store.invoices.of_account(user.account_id, 10, None)
     assert [(i.number, i.total, i.status) for i in invoices] == [
         ("2030-000002", 4900, "paid"), ("2030-000001", 4900, "paid")]
     assert str(invoices[0].period_start) == "2030-02-15"

@@ -43,8 +43,8 @@ def svc(sqlite_database: Database, tmp_path: Path) -> Services:
     services = Services(sqlite_database, clock, SandboxGateway(tmp_path / "sandbox.db", clock),
                         default_catalog(), "test-secret", settlements())
     with services.database.transaction() as store:
-        store.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
-                              accounts.hash_password(PASSWORD)))
+        store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
+                                     accounts.hash_password(PASSWORD)))
     return services
 
 
@@ -112,7 +112,7 @@ def customer(svc: Services, config: Configuration | None = None, *, name: str = 
         admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD, config=config,
         card=GOOD_CARD, anchor=ANCHOR))
     with svc.database.transaction() as store:
-        user = store.user_by_email(email)
+        user = store.people.user_by_email(email)
     assert user is not None
     return Customer(done.account.id, email, Actor.of_user(user))
 
@@ -127,18 +127,18 @@ def ask(svc: Services, who: Customer, desired: Configuration | None,
 
 def subscription(svc: Services, account_id: str) -> Subscription:
     with svc.database.transaction() as store:
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
     assert sub is not None
     return sub
 
 
 def ledger(svc: Services, account_id: str) -> list[LedgerEntry]:
     with svc.database.transaction() as store:
-        return store.ledger_of(account_id)
+        return store.ledger.of_account(account_id)
 
 
 def stored_request(svc: Services, request_id: str) -> ChangeRequest:
     with svc.database.transaction() as store:
-        found = store.get_request(request_id)
+        found = store.requests.get(request_id)
     assert found is not None
     return found

@@ -102,7 +102,7 @@ def test_apply_now_of_a_dearer_plan_invoices_the_difference(staff: TestClient,
     assert "Due now (invoiced, collected from the card on file)" in page.text
     act(staff, request.id, "apply_now")
     with svc.database.transaction() as store:
-        invoices = store.invoices_of(ada.account_id, 10, None)
+        invoices = store.invoices.of_account(ada.account_id, 10, None)
     request_invoice = next(i for i in invoices if i.kind == "request")
     assert request_invoice.total == 1500  # −24.50 + 39.50
     assert ledger(svc, ada.account_id) == []

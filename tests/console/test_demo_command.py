@@ -37,12 +37,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
 def snapshot(folder: Path) -> dict[str, object]:
     database = Database(f"sqlite:///{folder / 'demo.db'}")
     with database.transaction() as store:
-        found = store.find_accounts(None, 100, None)
+        found = store.accounts.find(None, 100, None)
         state = {
             "accounts": sorted((a.name, a.status) for a in found),
-            "users": sum(len(store.users_of(a.id)) for a in found),
-            "audit": sum(len(store.audit_of(a.id, 1000)) for a in found),
-            "requests": sorted((r.status, r.account_id) for r in store.request_queue(
+            "users": sum(len(store.people.users_of(a.id)) for a in found),
+            "audit": sum(len(store.audit.of_account(a.id, 1000)) for a in found),
+            "requests": sorted((r.status, r.account_id) for r in store.requests.queue(
                 None, 100, None)),
         }
     database.dispose()
@@ -52,12 +52,12 @@ def snapshot(folder: Path) -> dict[str, object]:
 def account_named(folder: Path, name: str):  # type: ignore[no-untyped-def]
     database = Database(f"sqlite:///{folder / 'demo.db'}")
     with database.transaction() as store:
-        account = next(a for a in store.find_accounts(name, 10, None) if a.name == name)
-        sub = store.subscription_of(account.id)
-        invoices = store.invoices_of(account.id, 10, None)
-        requests = store.requests_of(account.id)
-        usage = store.usage_of(account.id)
-        users = store.users_of(account.id)
+        account = next(a for a in store.accounts.find(name, 10, None) if a.name == name)
+        sub = store.subscriptions.of_account(account.id)
+        invoices = store.invoices.of_account(account.id, 10, None)
+        requests = store.requests.of_account(account.id)
+        usage = store.usage.of_account(account.id)
+        users = store.people.users_of(account.id)
     database.dispose()
     return account, sub, invoices, requests, usage, users
 
@@ -133,7 +133,7 @@ def test_the_support_agent_can_sign_in(seeded: tuple[Path, str, str]) -> None:
     folder, _first, _second = seeded
     database = Database(f"sqlite:///{folder / 'demo.db'}")
     with database.transaction() as store:
-        agent = store.staff_by_email("support@canone.example")
+        agent = store.people.staff_by_email("support@canone.example")
     database.dispose()
     assert agent is not None
     assert accounts.password_matches(agent.password_hash, "canone-demo")
@@ -156,8 +156,8 @@ def test_the_demo_accounts_have_billing_details_for_each_tax_case(
     database = Database(f"sqlite:///{folder / 'demo.db'}")
     found = {}
     with database.read() as store:
-        for account in store.find_accounts(None, 100, None):
-            saved = store.billing_details_of(account.id)
+        for account in store.accounts.find(None, 100, None):
+            saved = store.accounts.billing_details_of(account.id)
             found[account.name] = None if saved is None else (
                 saved.details.kind, saved.details.country, saved.details.vat_id,
                 saved.details.tax_code, saved.details.sdi_code,

@@ -61,14 +61,14 @@ def ada(stripe_svc: Services, stripe_client: TestClient, localstripe: LocalStrip
         config=plan(tier="plus"), card=localstripe.card_method(VISA), anchor=ANCHOR))
     sign_in(stripe_client, email)
     with stripe_svc.database.read() as store:
-        user = store.user_by_email(email)
+        user = store.people.user_by_email(email)
     assert user is not None
     return user.account_id
 
 
 def card_of(svc: Services, account_id: str) -> str:
     with svc.database.read() as store:
-        account = store.get_account(account_id)
+        account = store.accounts.get(account_id)
     assert account is not None and account.card is not None
     return f"{account.card.brand} {account.card.last4}"
 
@@ -109,7 +109,7 @@ def test_the_card_field_confirms_a_setup_intent_of_the_account(
     assert setup_id is not None
     setup = localstripe.http.get(f"/v1/setup_intents/{setup_id.group(1)}").json()
     with stripe_svc.database.read() as store:
-        assert setup["customer"] == store.payment_customer_of(ada)
+        assert setup["customer"] == store.accounts.payment_customer_of(ada)
     assert (setup["usage"], setup["payment_method_types"]) == ("off_session", ["card"])
     refused = stripe_client.post("/billing/card/setup", headers={"X-CSRF-Token": "forged"})
     assert refused.status_code == 403
@@ -195,7 +195,7 @@ def test_an_upgrade_the_bank_wants_confirmed_answers_the_client_secret_then_appl
     assert again.json() == finished.json()
     assert subscription(stripe_svc, ada).config.tier == "enterprise"
     with stripe_svc.database.read() as store:
-        assert sorted(inv.total for inv in store.invoices_of(ada, 10, None)) == [4800, 4900]
+        assert sorted(inv.total for inv in store.invoices.of_account(ada, 10, None)) == [4800, 4900]
     assert len([pi for pi in localstripe.payment_intents() if pi["amount"] == 4800]) == 1
 
 

@@ -21,12 +21,12 @@ GERMAN_BUSINESS = BillingDetails(
 def test_billing_details_round_trip_without_vies_answer(database: Database) -> None:
     saved = AccountBillingDetails("acc_1", ITALIAN_BUSINESS, None, None, T0)
     with database.transaction() as store:
-        store.add_account(account())
-        assert store.billing_details_of("acc_1") is None
-        store.save_billing_details(saved)
+        store.accounts.add(account())
+        assert store.accounts.billing_details_of("acc_1") is None
+        store.accounts.save_billing_details(saved)
     with database.read() as store:
-        assert store.billing_details_of("acc_1") == saved
-        assert store.billing_details_of("acc_2") is None
+        assert store.accounts.billing_details_of("acc_1") == saved
+        assert store.accounts.billing_details_of("acc_2") is None
 
 
 def test_a_save_replaces_the_details_and_keeps_the_vies_answer(database: Database) -> None:
@@ -35,21 +35,21 @@ def test_a_save_replaces_the_details_and_keeps_the_vies_answer(database: Databas
                      "WAPIAAAAZ0Y9KZ3S")
     second = AccountBillingDetails("acc_1", GERMAN_BUSINESS, vies, "FR", later(2))
     with database.transaction() as store:
-        store.add_account(account())
-        store.save_billing_details(first)
+        store.accounts.add(account())
+        store.accounts.save_billing_details(first)
     with database.transaction() as store:
-        assert store.billing_details_of("acc_1", lock=True) == first
-        store.save_billing_details(second)
+        assert store.accounts.billing_details_of("acc_1", lock=True) == first
+        store.accounts.save_billing_details(second)
     with database.read() as store:
-        assert store.billing_details_of("acc_1") == second
+        assert store.accounts.billing_details_of("acc_1") == second
 
 
 def test_an_unreachable_vies_is_kept_as_unconfirmed(database: Database) -> None:
     unreachable = ViesCheck(None, later(3))
     saved = AccountBillingDetails("acc_1", GERMAN_BUSINESS, unreachable, None, later(3))
     with database.transaction() as store:
-        store.add_account(account())
-        store.save_billing_details(saved)
+        store.accounts.add(account())
+        store.accounts.save_billing_details(saved)
     with database.read() as store:
-        found = store.billing_details_of("acc_1")
+        found = store.accounts.billing_details_of("acc_1")
     assert found is not None and found.vies == unreachable and not found.vies.confirmed

@@ -9,8 +9,14 @@ import pytest
 
 from canone.db.database import Database
 from canone.services.errors import Conflict
-from canone.services.records import AuditEntry, Event, InvoiceLine, LedgerEntry, Payment
-from canone.services.store import Notification
+from canone.services.records import (
+    AuditEntry,
+    Event,
+    InvoiceLine,
+    LedgerEntry,
+    Notification,
+    Payment,
+)
 
 from .samples import BIG, account, invoice, later
 
@@ -43,30 +49,31 @@ def test_many_invoices_audit_entries_events_and_payments_round_trip(database: Da
     notes = [Notification(f"ntf_{n}", "acc_1", "anna@example.com", "renewal_receipt", "it",
                           {"text": AWKWARD}, later(n)) for n in range(MANY)]
     with database.transaction() as store:
-        store.add_account(account())
-        store.add_invoices(_invoices())
-        store.add_audits(audits)
-        store.add_events(events)
-        store.add_payments(paid)
-        store.add_notifications(notes)
+        store.accounts.add(account())
+        store.invoices.add_many(_invoices())
+        store.audit.add_many(audits)
+        store.outbox.add_events(events)
+        store.payments.add_many(paid)
+        store.outbox.add_notifications(notes)
     with database.transaction() as store:
-        found = store.invoices_by_id([f"inv_{n}" for n in range(1, MANY + 1)])
+        found = store.invoices.by_ids([f"inv_{n}" for n in range(1, MANY + 1)])
         assert sorted(found.values(), key=lambda i: int(i.id[4:])) == _invoices()
-        assert store.audit_of("acc_1", 100) == audits[::-1]  # newest first, in order written
-        assert store.events_of(None, 100) == events[::-1]  # aware instants compare as UTC
-        assert store.payments_of("acc_1") == paid
-        payloads = [item.payload for item in store.due_notifications(later(MANY), 100)]
+        # newest first, in the order written
+        assert store.audit.of_account("acc_1", 100) == audits[::-1]
+        assert store.outbox.events_of(None, 100) == events[::-1]  # aware instants compare as UTC
+        assert store.payments.of_account("acc_1") == paid
+        payloads = [item.payload for item in store.outbox.due_notifications(later(MANY), 100)]
         assert sorted(p["data"]["text"] for p in payloads) == [AWKWARD] * MANY
 
 
 def test_a_taken_key_among_many_invoices_is_a_conflict(database: Database) -> None:
     with database.transaction() as store:
-        store.add_account(account())
-        store.add_invoice(invoice(MANY, subscription_id=f"sub_{MANY}"))
+        store.accounts.add(account())
+        store.invoices.add(invoice(MANY, subscription_id=f"sub_{MANY}"))
     with pytest.raises(Conflict), database.transaction() as store:
-        store.add_invoices(_invoices())
+        store.invoices.add_many(_invoices())
     with database.transaction() as store:  # nothing of the batch was written
-        assert store.invoices_of("acc_1", 100, None) == [
+        assert store.invoices.of_account("acc_1", 100, None) == [
             invoice(MANY, subscription_id=f"sub_{MANY}")]
 
 
@@ -75,10 +82,10 @@ def test_many_ledger_entries_keep_their_order_and_sum(database: Database) -> Non
                            f"{AWKWARD} {n}", None if n % 2 else f"inv_{n}", later(0))
                for n in range(MANY)]  # one instant: the order written decides
     with database.transaction() as store:
-        store.add_account(account())
-        store.add_ledger_entries(entries)
-        store.add_ledger_entries([])
+        store.accounts.add(account())
+        store.ledger.add_many(entries)
+        store.ledger.add_many([])
     with database.transaction() as store:
-        assert store.ledger_of("acc_1") == entries
-        assert store.balances_of(["acc_1", "acc_2"]) == {
+        assert store.ledger.of_account("acc_1") == entries
+        assert store.ledger.balances_of(["acc_1", "acc_2"]) == {
             "acc_1": BIG - sum(range(MANY)), "acc_2": 0}

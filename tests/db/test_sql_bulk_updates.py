@@ -28,10 +28,11 @@ def test_many_subscriptions_invoices_and_intents_are_updated_at_once(database: D
     subs = [subscription(n, account_id=f"acc_{n}") for n in range(1, MANY + 1)]
     with database.transaction() as store:
         for n, sub in enumerate(subs, 1):
-            store.add_account(account(n))
-            store.add_subscription(sub)
-        store.add_invoices([invoice(n, subscription_id=f"sub_{n}") for n in range(1, MANY + 1)])
-        store.add_intents([_intent(n) for n in range(1, MANY + 1)])
+            store.accounts.add(account(n))
+            store.subscriptions.add(sub)
+        store.invoices.add_many([invoice(n, subscription_id=f"sub_{n}")
+                                 for n in range(1, MANY + 1)])
+        store.payments.add_intents([_intent(n) for n in range(1, MANY + 1)])
     renewed = [s.but(config=SMALLER if n % 2 else CONFIG, pending=None if n % 2 else CONFIG,
                      renews_at=later(n).astimezone(ROME), cancel_at_period_end=bool(n % 3),
                      status="past_due" if n % 2 else "active", version=s.version + n)
@@ -43,51 +44,52 @@ def test_many_subscriptions_invoices_and_intents_are_updated_at_once(database: D
     settled = [_intent(n).but(status="failed", result=None if n % 2 else {"message": AWKWARD})
                for n in range(1, MANY + 1)]
     with database.transaction() as store:
-        store.save_subscriptions(renewed)
-        store.save_invoices(paid)
-        store.save_intents(settled)
+        store.subscriptions.save_many(renewed)
+        store.invoices.save_many(paid)
+        store.payments.save_intents(settled)
     with database.transaction() as store:
-        read = [store.subscription_of(f"acc_{n}") for n in range(1, MANY + 1)]
+        read = [store.subscriptions.of_account(f"acc_{n}") for n in range(1, MANY + 1)]
         assert read == renewed
-        found = store.invoices_by_id([i.id for i in paid])
+        found = store.invoices.by_ids([i.id for i in paid])
         assert [found[i.id] for i in paid] == paid
         assert read[0] is not None and read[0].renews_at.tzinfo == UTC  # instants as UTC
-        assert list(store.intents_by_key([i.key for i in settled]).values()) == sorted(
+        assert list(store.payments.intents_by_key([i.key for i in settled]).values()) == sorted(
             settled, key=lambda i: i.key)
 
 
 def test_saving_outcomes_writes_only_status_and_result(database: Database) -> None:
     with database.transaction() as store:
-        store.add_account(account())
-        store.add_intents([_intent(n) for n in range(MANY)])
+        store.accounts.add(account())
+        store.payments.add_intents([_intent(n) for n in range(MANY)])
     with database.transaction() as store:
-        store.save_outcomes([_intent(n).but(status="succeeded", result={"text": AWKWARD},
-                                            account_id="acc_2", amount=n, payload={})
+        store.payments.save_outcomes([_intent(n).but(status="succeeded", result={"text": AWKWARD},
+                                                     account_id="acc_2", amount=n, payload={})
                              for n in range(MANY)])
     with database.transaction() as store:
-        assert list(store.intents_by_key([_intent(n).key for n in range(MANY)]).values()) == [
+        keys = [_intent(n).key for n in range(MANY)]
+        assert list(store.payments.intents_by_key(keys).values()) == [
             _intent(n).but(status="succeeded", result={"text": AWKWARD})
             for n in sorted(range(MANY), key=lambda n: _intent(n).key)]
 
 
 def test_a_missing_row_among_many_is_a_lookup_error(database: Database) -> None:
     with database.transaction() as store:
-        store.add_account(account())
-        store.add_intents([_intent(n) for n in range(MANY)])
+        store.accounts.add(account())
+        store.payments.add_intents([_intent(n) for n in range(MANY)])
     with pytest.raises(LookupError, match="1 of the payment intents do not exist"), \
             database.transaction() as store:
-        store.save_outcomes([_intent(n).but(status="failed") for n in range(MANY + 1)])
+        store.payments.save_outcomes([_intent(n).but(status="failed") for n in range(MANY + 1)])
     with database.transaction() as store:  # nothing of the batch was written
-        assert {i.status for i in store.intents_by_key(
+        assert {i.status for i in store.payments.intents_by_key(
             [_intent(n).key for n in range(MANY)]).values()} == {"pending"}
 
 
 def test_a_key_saved_twice_keeps_its_last_values(database: Database) -> None:
     with database.transaction() as store:
-        store.add_account(account())
-        store.add_invoices([invoice(n, subscription_id=f"sub_{n}") for n in range(MANY)])
-        store.save_invoices([invoice(n, subscription_id=f"sub_{n}", attempts=a)
-                             for n in range(MANY) for a in (5, 6)])
+        store.accounts.add(account())
+        store.invoices.add_many([invoice(n, subscription_id=f"sub_{n}") for n in range(MANY)])
+        store.invoices.save_many([invoice(n, subscription_id=f"sub_{n}", attempts=a)
+                                  for n in range(MANY) for a in (5, 6)])
     with database.transaction() as store:
-        found = store.invoices_by_id([f"inv_{n}" for n in range(MANY)])
+        found = store.invoices.by_ids([f"inv_{n}" for n in range(MANY)])
         assert {i.attempts for i in found.values()} == {6}

@@ -30,11 +30,11 @@ def test_connections_closed_by_the_server_are_replaced_at_checkout(
         postgres_database: Database) -> None:
     database = postgres_database
     with database.transaction() as one, database.read() as two:  # two pooled connections
-        assert one.get_account("acc_none") is None and two.get_account("acc_none") is None
+        assert one.accounts.get("acc_none") is None and two.accounts.get("acc_none") is None
     _terminate_other_backends(database)  # as a server restart would
 
     for _ in range(3):
         with database.transaction() as store:
-            assert store.get_account("acc_none") is None
+            assert store.accounts.get("acc_none") is None
         with database.read() as store:
-            assert store.get_account("acc_none") is None
+            assert store.accounts.get("acc_none") is None

@@ -42,7 +42,7 @@ def test_the_migrated_schema_matches_the_tables(database: Database) -> None:
 def test_a_transaction_works_right_after_migrating(empty_database: Database) -> None:
     empty_database.migrate()
     with empty_database.transaction() as store:
-        assert store.next_invoice_number(2026) == "2026-000001"
+        assert store.invoices.next_number(2026) == "2026-000001"
 
 
 @pytest.mark.parametrize(("given", "used"), [

@@ -154,14 +154,14 @@ def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
 
 def _user(svc: Services, email: str):  # type: ignore[no-untyped-def]
     with svc.database.transaction() as store:
-        return store.user_by_email(email)
+        return store.people.user_by_email(email)
 
 
 def add_staff(server: Server) -> str:
     email = f"sam-{secrets.token_hex(4)}@canone.test"
     with server.services.database.transaction() as store:
-        store.add_staff(Staff(new_id("stf"), email, "Sam Support",
-                              accounts.hash_password(PASSWORD)))
+        store.people.add_staff(Staff(new_id("stf"), email, "Sam Support",
+                                     accounts.hash_password(PASSWORD)))
     return email
 
 

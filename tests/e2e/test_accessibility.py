@@ -112,7 +112,7 @@ def test_bundle_page_and_its_dialog(page: Page, demo_data: None, slug: str, lang
 
 def demo_account_id(server: Server, slug: str) -> str:
     with server.services.database.transaction() as store:
-        owner = store.user_by_email(f"owner@{slug}.example")
+        owner = store.people.user_by_email(f"owner@{slug}.example")
     assert owner is not None
     return owner.account_id
 

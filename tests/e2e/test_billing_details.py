@@ -192,4 +192,4 @@ def test_the_form_on_a_phone(browser, server: Server) -> None:  # type: ignore[n
 
 def _user(server: Server, email: str):  # type: ignore[no-untyped-def]
     with server.services.database.read() as store:
-        return store.user_by_email(email)
+        return store.people.user_by_email(email)

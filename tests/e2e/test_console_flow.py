@@ -38,7 +38,7 @@ def ask(server: Server, account: Seeded, desired: Configuration, message: str
         ) -> ChangeRequest:
     """The customer's primary admin asks for `desired` (as "Request account change" does)."""
     with server.services.database.transaction() as store:
-        admin = store.user_by_email(account.email)
+        admin = store.people.user_by_email(account.email)
     assert admin is not None
     return requests.create(server.services, Actor.of_user(admin), account.account_id, desired,
                            "tier_lower", message)

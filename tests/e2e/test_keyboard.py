@@ -22,7 +22,7 @@ def charges(server: Server, account: Seeded) -> list[int]:
 
 def invoice_count(server: Server, account: Seeded) -> int:
     with server.services.database.transaction() as store:
-        return len(store.invoices_of(account.account_id, 50, None))
+        return len(store.invoices.of_account(account.account_id, 50, None))
 
 
 def assert_nothing_charged(server: Server, account: Seeded) -> None:

@@ -24,7 +24,7 @@ def italian(server: Server, **overrides: object) -> Seeded:
 
 def report_contacts(server: Server, account: Seeded, contacts: int) -> None:
     with server.services.database.transaction() as store:
-        store.save_usage(Usage(account.account_id, contacts, 1, server.clock.now()))
+        store.usage.save(Usage(account.account_id, contacts, 1, server.clock.now()))
 
 
 # -- 9: the usage banner --------------------------------------------------------------------
@@ -80,7 +80,7 @@ def fall_past_due(server: Server, account: Seeded) -> None:
     """The card starts declining; the May renewal and its retries on days 3, 5, 7 fail."""
     svc = server.services
     with svc.database.transaction() as store:
-        owner = store.user_by_email(account.email)
+        owner = store.people.user_by_email(account.email)
     assert owner is not None
     accounts.update_card(svc, Actor.of_user(owner), account.account_id, DECLINED_CARD)
     for day in (1, 3, 5, 7):
@@ -92,7 +92,7 @@ def fall_past_due(server: Server, account: Seeded) -> None:
 def bank_lifts_the_block(server: Server, account: Seeded) -> None:
     """The card on file stops declining (the customer's bank lifted its block)."""
     with server.services.database.transaction() as store:
-        found = store.get_account(account.account_id)
+        found = store.accounts.get(account.account_id)
     assert found is not None and found.card is not None
     with server.gateway._transaction() as db:
         db.execute("UPDATE cards SET behaviour = ? WHERE token = ?",
@@ -194,7 +194,7 @@ def test_a_lower_tier_request_shows_the_features_lost(page: Page, server: Server
     dialog.get_by_role("button", name="Send request").click()
     expect(page.get_by_test_id("notice")).to_contain_text("Your request was sent.")
     with server.services.database.transaction() as store:
-        (sent,) = store.requests_of(account.account_id)
+        (sent,) = store.requests.of_account(account.account_id)
     assert sent.desired is not None and (sent.desired.tier, sent.reason) == ("starter",
                                                                              "tier_lower")
 
@@ -249,7 +249,7 @@ def test_contact_us_starts_with_no_reason_and_prices_the_plan_picked(page: Page,
     dialog.get_by_role("button", name="Send request").click()
     expect(page.get_by_test_id("notice")).to_contain_text("Your request was sent.")
     with server.services.database.transaction() as store:
-        (sent,) = store.requests_of(account.account_id)
+        (sent,) = store.requests.of_account(account.account_id)
     assert sent.desired is not None
     assert (sent.desired.product, sent.desired.tier, sent.desired.contacts,
             sent.reason) == ("sales", "pro", None, "product_change")

@@ -13,7 +13,7 @@ from .conftest import Server, seed, shot, sign_in
 
 def invoice_totals(server: Server, account_id: str) -> list[int]:
     with server.services.database.transaction() as store:
-        return sorted(inv.total for inv in store.invoices_of(account_id, 50, None))
+        return sorted(inv.total for inv in store.invoices.of_account(account_id, 50, None))
 
 
 def test_seats_plus_and_minus_then_confirm(page: Page, server: Server) -> None:

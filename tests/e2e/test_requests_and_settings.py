@@ -31,7 +31,7 @@ def test_a_lower_tier_opens_the_request_form_prefilled(page: Page, server: Serve
     shot(page, "en-request-sent")
     # Support takes it; the page shows the new status.
     with server.services.database.transaction() as store:
-        (sent,) = store.requests_of(account.account_id)
+        (sent,) = store.requests.of_account(account.account_id)
     assert sent.desired is not None and sent.desired.tier == "starter"
     assert sent.reason == "tier_lower"
     requests.transition(server.services, Actor(STAFF, "staff:sam@canone.test"), sent.id,
@@ -100,7 +100,7 @@ def test_auto_upgrade_and_cancellation_at_period_end(page: Page, server: Server)
     expect(page.get_by_test_id("notice")).to_have_text(
         "The cancellation was undone. Your subscription continues.")
     with server.services.database.transaction() as store:
-        sub = store.subscription_of(account.account_id)
+        sub = store.subscriptions.of_account(account.account_id)
     assert sub is not None and not sub.cancel_at_period_end
 
 
@@ -108,9 +108,9 @@ def test_only_the_primary_admin_sees_cancel_and_auto_upgrade(page: Page,
                                                              server: Server) -> None:
     account = seed(server, seats=3)
     with server.services.database.transaction() as store:
-        bob = store.user_by_email(account.admin_email)
+        bob = store.people.user_by_email(account.admin_email)
         assert bob is not None
-        store.save_user(bob.but(billing=True))
+        store.people.save_user(bob.but(billing=True))
     sign_in(page, account.admin_email)
     expect(page.get_by_role("heading", name="Billing & Upgrade")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel account")).to_have_count(0)
@@ -125,7 +125,7 @@ def test_usage_banners_at_75_90_and_100_percent(page: Page, server: Server) -> N
                        (1000, "You have reached your contact limit: 1,000 of 1,000 contacts "
                               "(100%).")]:
         with server.services.database.transaction() as store:
-            store.save_usage(Usage(account.account_id, used, 1, server.clock.now()))
+            store.usage.save(Usage(account.account_id, used, 1, server.clock.now()))
         page.reload()
         expect(page.get_by_test_id("usage-banner")).to_contain_text(text)
     shot(page, "en-usage-banner", full_page=False)
@@ -134,9 +134,9 @@ def test_usage_banners_at_75_90_and_100_percent(page: Page, server: Server) -> N
 def test_a_past_due_account_is_asked_to_update_its_card(page: Page, server: Server) -> None:
     account = seed(server, locale="it", currency="EUR")
     with server.services.database.transaction() as store:
-        found = store.get_account(account.account_id)
+        found = store.accounts.get(account.account_id)
         assert found is not None
-        store.save_account(found.but(status="past_due"))
+        store.accounts.save(found.but(status="past_due"))
     sign_in(page, account.email)
     alert = page.get_by_test_id("unpaid")
     expect(alert).to_contain_text("L'ultimo pagamento non è andato a buon fine")

@@ -12,14 +12,14 @@ from playwright.sync_api import Page, expect
 
 from canone.services import accounts
 from canone.services.access import Actor
-from canone.services.store import WebSession
+from canone.services.records import WebSession
 
 from .conftest import DECLINED_CARD, PASSWORD, Server, add_staff, seed, shot, sign_in
 
 
 def invoice_count(server: Server, account_id: str) -> int:
     with server.services.database.transaction() as store:
-        return len(store.invoices_of(account_id, 50, None))
+        return len(store.invoices.of_account(account_id, 50, None))
 
 
 def test_a_double_click_on_confirm_charges_once(page: Page, server: Server) -> None:
@@ -47,7 +47,7 @@ def test_a_double_click_on_confirm_charges_once(page: Page, server: Server) -> N
 def test_a_declined_card_changes_nothing(page: Page, server: Server) -> None:
     account = seed(server)
     with server.services.database.transaction() as store:
-        admin = store.user_by_email(account.email)
+        admin = store.people.user_by_email(account.email)
     assert admin is not None
     accounts.update_card(server.services, Actor.of_user(admin), account.account_id,
                          DECLINED_CARD)
@@ -159,11 +159,11 @@ def test_sessions_end_on_sign_out_and_expire(page: Page, server: Server) -> None
     # A session past its expiry is no session.
     token = "expired-" + account.account_id
     with server.services.database.transaction() as store:
-        user = store.user_by_email(account.email)
+        user = store.people.user_by_email(account.email)
         assert user is not None
-        store.add_session(WebSession(hashlib.sha256(token.encode()).hexdigest(),
-                                     f"user:{user.id}", "csrf",
-                                     datetime.now(UTC) - timedelta(minutes=1)))
+        store.access.add_session(WebSession(hashlib.sha256(token.encode()).hexdigest(),
+                                            f"user:{user.id}", "csrf",
+                                            datetime.now(UTC) - timedelta(minutes=1)))
     page.context.add_cookies([{"name": "canone_session", "value": token, "url": server.url}])
     page.goto("/billing")
     expect(page).to_have_url(re.compile(r"/login\?next=/billing$"))

@@ -67,7 +67,7 @@ def test_stale_quote_and_declined_card_in_italian(page: Page, server: Server) ->
         "Il prezzo è cambiato, controlla di nuovo. Non è stato addebitato nulla.")
     shot(page, "it-stale-quote", full_page=False)
     with server.services.database.transaction() as store:
-        admin = store.user_by_email(account.email)
+        admin = store.people.user_by_email(account.email)
     assert admin is not None
     accounts.update_card(server.services, Actor.of_user(admin), account.account_id,
                          DECLINED_CARD)

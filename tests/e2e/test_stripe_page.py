@@ -133,7 +133,7 @@ def bank_challenge(page: Page) -> Locator:
 
 def account_id_of(site: StripeSite, email: str) -> str:
     with site.services.database.read() as store:
-        user = store.user_by_email(email)
+        user = store.people.user_by_email(email)
     assert user is not None
     return user.account_id
 
@@ -146,7 +146,7 @@ def saved_card(site: StripeSite, email: str) -> str:
 
 def invoice_totals(site: StripeSite, email: str) -> list[int]:
     with site.services.database.read() as store:
-        found = store.invoices_of(account_id_of(site, email), 50, None)
+        found = store.invoices.of_account(account_id_of(site, email), 50, None)
     return sorted(inv.total for inv in found)
 
 

@@ -84,7 +84,7 @@ def test_a_forged_from_header_is_refused_at_data(svc, inbound_port):
 def test_an_admin_who_is_not_the_primary_admin_is_refused(svc, inbound_port):
     account = sign_up(svc, config(seats=2)).account
     with svc.database.transaction() as store:
-        ada = store.user_by_email("ada@example.com")
+        ada = store.people.user_by_email("ada@example.com")
     assert ada is not None
     accounts.add_user(svc, Actor.of_user(ada), account.id, "dora@example.com", "Dora",
                       "correct horse", role="admin", billing=True)
@@ -101,9 +101,9 @@ def test_a_quoted_address_matches_no_admin_even_one_stored_before_they_were_refu
     account = sign_up(svc).account
     quoted = '"a\\nb"@example.com'
     with svc.database.transaction() as store:  # as an older version could have stored it
-        ada = store.user_by_email("ada@example.com")
+        ada = store.people.user_by_email("ada@example.com")
         assert ada is not None
-        store.save_user(ada.but(email=quoted))
+        store.people.save_user(ada.but(email=quoted))
 
     assert inbound_requests.primary_admin(svc, quoted) is None  # the From header's check
     with smtplib.SMTP("127.0.0.1", inbound_port, timeout=10) as smtp:

@@ -11,7 +11,7 @@ from canone.integrations.outbox import deliver_notifications
 from canone.services import usage
 from canone.services.access import STAFF, Actor
 from canone.services.context import new_id
-from canone.services.store import Notification
+from canone.services.records import Notification
 
 from .support import config, sign_up
 from .test_emails import html_of, text_of
@@ -46,7 +46,7 @@ def test_emails_written_at_one_instant_leave_in_the_order_they_were_written(
     account = sign_up(svc).account
     with database.transaction() as store:  # one instant, random ids: only the order tells
         for n in range(12):
-            store.add_notification(Notification(
+            store.outbox.add_notification(Notification(
                 new_id("ntf"), account.id, "ada@example.com", "request_status", "en",
                 {"request_id": f"req_{n:02d}", "status": "open", "reason": "",
                  "desired": None, "message": ""}, clock.now()))

@@ -18,7 +18,7 @@ from canone.services import accounts, apikeys, renewal, requests, usage
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card, Email
-from canone.services.store import Notification
+from canone.services.records import Notification
 from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer
 
@@ -57,7 +57,7 @@ def deliver(database: Database, smtp: SmtpTestServer, clock: TestClock,
 
 def user_actor(svc: Services, email: str) -> Actor:
     with svc.database.transaction() as store:
-        user = store.user_by_email(email)
+        user = store.people.user_by_email(email)
     assert user is not None
     return Actor.of_user(user)
 
@@ -293,8 +293,8 @@ def test_a_permanent_refusal_is_not_retried(svc, database, clock, smtp_server, r
 
 def test_a_notification_without_a_template_fails_at_once(database, clock, renderer):
     with database.transaction() as store:
-        store.add_notification(Notification("ntf_odd", None, "x@example.com", "mystery", "en",
-                                            {}, clock.now()))
+        store.outbox.add_notification(Notification("ntf_odd", None, "x@example.com", "mystery",
+                                                   "en", {}, clock.now()))
     mailer = RecordingMailer()
 
     report = deliver_notifications(database, mailer, renderer, clock.now())

@@ -25,7 +25,7 @@ def pdf_lines(data: bytes) -> list[str]:
 
 def admin_of(svc: Services, email: str) -> Actor:
     with svc.database.transaction() as store:
-        user = store.user_by_email(email)
+        user = store.people.user_by_email(email)
     assert user is not None
     return Actor.of_user(user)
 

@@ -17,7 +17,7 @@ from canone.integrations.webhooks import LONGEST_RETRY, HttpWebhookSender, new_s
 from canone.services import requests, usage
 from canone.services.access import STAFF, Actor
 from canone.services.context import new_id
-from canone.services.store import WebhookEndpoint
+from canone.services.records import WebhookEndpoint
 from clocks import TestClock
 from integrations.http_receiver import WebhookReceiver
 from integrations.smtp_server import free_port
@@ -38,14 +38,14 @@ def register(database: Database, clock: TestClock, url: str, secret: str,
              account_id: str | None = None, events: tuple[str, ...] = ("*",)) -> str:
     endpoint_id = new_id("whe")
     with database.transaction() as store:
-        store.add_webhook_endpoint(WebhookEndpoint(endpoint_id, account_id, url, events, secret,
+        store.outbox.add_endpoint(WebhookEndpoint(endpoint_id, account_id, url, events, secret,
                                                    clock.now()))
     return endpoint_id
 
 
 def event_ids(database: Database, account_id: str | None = None) -> set[str]:
     with database.transaction() as store:
-        return {event.id for event in store.events_of(account_id, 1000)}
+        return {event.id for event in store.outbox.events_of(account_id, 1000)}
 
 
 def pending(database: Database) -> list[dict]:

@@ -104,7 +104,7 @@ def at(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datet
 def admin_of(svc: Services, account_id: str) -> Actor:
     """The account's primary admin, signed in."""
     with svc.database.transaction() as store:
-        admin = next(u for u in store.users_of(account_id) if u.role == "primary_admin")
+        admin = next(u for u in store.people.users_of(account_id) if u.role == "primary_admin")
     return Actor.of_user(admin)
 
 
@@ -116,14 +116,14 @@ def add_person(svc: Services, account_id: str, email: str, role: str = "user",
 
 def subscription(svc: Services, account_id: str) -> Subscription:
     with svc.database.transaction() as store:
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
     assert sub is not None
     return sub
 
 
 def account(svc: Services, account_id: str) -> Account:
     with svc.database.transaction() as store:
-        found = store.get_account(account_id)
+        found = store.accounts.get(account_id)
     assert found is not None
     return found
 
@@ -131,28 +131,28 @@ def account(svc: Services, account_id: str) -> Account:
 def invoices(svc: Services, account_id: str) -> list[Invoice]:
     """Oldest first."""
     with svc.database.transaction() as store:
-        return sorted(store.invoices_of(account_id, 10_000, None), key=lambda i: i.number)
+        return sorted(store.invoices.of_account(account_id, 10_000, None), key=lambda i: i.number)
 
 
 def payments(svc: Services, account_id: str) -> list[Payment]:
     with svc.database.transaction() as store:
-        return store.payments_of(account_id)
+        return store.payments.of_account(account_id)
 
 
 def ledger(svc: Services, account_id: str) -> list[LedgerEntry]:
     with svc.database.transaction() as store:
-        return store.ledger_of(account_id)
+        return store.ledger.of_account(account_id)
 
 
 def balance(svc: Services, account_id: str) -> int:
     with svc.database.transaction() as store:
-        return store.balance_of(account_id)
+        return store.ledger.balance_of(account_id)
 
 
 def notifications(svc: Services, account_id: str | None = None) -> list[dict[str, Any]]:
     """Queued emails (outbox payloads: to, kind, locale, data, account_id), oldest first."""
     with svc.database.transaction() as store:
-        items = store.due_notifications(datetime(9999, 1, 1, tzinfo=UTC), 100_000)
+        items = store.outbox.due_notifications(datetime(9999, 1, 1, tzinfo=UTC), 100_000)
     found = sorted(items, key=lambda item: item.next_attempt_at)
     return [item.payload for item in found
             if account_id is None or item.payload["account_id"] == account_id]

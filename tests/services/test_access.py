@@ -91,7 +91,7 @@ def test_people_of_another_account_see_nothing(svc, signed) -> None:
 def test_a_deactivated_admin_loses_billing(svc, signed) -> None:
     bea = add_person(svc, signed.account.id, "bea@example.com", "admin", True)
     with svc.database.transaction() as store:
-        store.save_user(bea.but(active=False))
+        store.people.save_user(bea.but(active=False))
 
     with pytest.raises(Forbidden):
         quotes.preview(svc, Actor.of_user(bea.but(active=False)), signed.account.id,

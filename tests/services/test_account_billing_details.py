@@ -106,8 +106,8 @@ def test_a_save_writes_an_audit_entry_and_an_account_updated_event(
     billing_details.save(with_vies, admin, account_id, ITALIAN_BUSINESS)
     billing_details.save(with_vies, SUPPORT, account_id, GERMAN_BUSINESS)
     with with_vies.database.read() as store:
-        audit = store.audit_of(account_id, 10, "account.billing_details_updated")
-        events = [e for e in store.events_of(account_id, 50) if e.type == "account.updated"]
+        audit = store.audit.of_account(account_id, 10, "account.billing_details_updated")
+        events = [e for e in store.outbox.events_of(account_id, 50) if e.type == "account.updated"]
     assert [(a.actor, a.before and a.before["billing_details"]["vat_id"],
              a.after and a.after["billing_details"]["vat_id"]) for a in audit] == [
         ("staff:sam@canone.test", "IT00743110157", "DE136695976"),
@@ -178,7 +178,7 @@ def test_sign_up_names_wrong_billing_fields_and_creates_nothing(with_vies: Servi
         "billing_details.vat_id":
             "not a valid partita IVA (the number's checksum or check digit is invalid)"}
     with with_vies.database.read() as store:
-        assert store.user_by_email("eva@officina.example") is None
+        assert store.people.user_by_email("eva@officina.example") is None
 
 
 def test_the_card_country_is_kept_and_a_mismatch_flagged(with_vies: Services) -> None:
@@ -216,7 +216,7 @@ def test_a_document_takes_vies_answer_asked_again_after_30_days(
     assert billing_details.confirmed(fresh)
     assert billing_details.get(with_vies, SUPPORT, account_id) == fresh
     with with_vies.database.read() as store:
-        [entry] = store.audit_of(account_id, 10, "account.vies_checked")
+        [entry] = store.audit.of_account(account_id, 10, "account.vies_checked")
     assert (entry.actor, entry.after) == ("system", {"vies": {
         "valid": True, "checked_at": clock.now().isoformat(), "name": None, "address": None,
         "consultation_id": None}})

@@ -50,8 +50,8 @@ def test_twenty_confirmations_of_one_quote_charge_once(pg_svc, clock) -> None:
     assert svc.gateway.total_charged() == 4900 + 4800
     assert [i.kind for i in invoices(svc, signed.account.id)] == ["signup", "upgrade"]
     with svc.database.transaction() as store:
-        assert [p.amount for p in store.payments_of(signed.account.id)] == [4900, 4800]
-        assert store.subscription_of(signed.account.id).version == 2
+        assert [p.amount for p in store.payments.of_account(signed.account.id)] == [4900, 4800]
+        assert store.subscriptions.of_account(signed.account.id).version == 2
 
 
 def test_four_renewal_workers_bill_each_period_once(pg_svc, clock, tmp_path) -> None:

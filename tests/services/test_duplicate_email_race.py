@@ -27,8 +27,8 @@ def test_an_email_taken_after_the_check_is_a_conflict(
     def racing_sign_up(store: Store, account_id: str) -> None:
         """The seat check runs after the address check: a concurrent write lands here."""
         check_free_seat(store, account_id)
-        store.add_user(User("usr_racer", bob.account.id, "carla@example.com", "Carla",
-                            "user", False, True, accounts.hash_password("carla's own")))
+        store.people.add_user(User("usr_racer", bob.account.id, "carla@example.com", "Carla",
+                                   "user", False, True, accounts.hash_password("carla's own")))
 
     monkeypatch.setattr(accounts, "_check_free_seat", racing_sign_up)
     with pytest.raises(Conflict) as raised:
@@ -43,4 +43,4 @@ def test_an_email_taken_after_the_check_is_a_conflict(
         'already exists","status":409,"detail":"a user with email carla@example.com already '
         'exists"}')
     with svc.database.read() as store:  # nothing of the refused insert stays
-        assert [u.email for u in store.users_of(ada.account.id)] == ["ada@example.com"]
+        assert [u.email for u in store.people.users_of(ada.account.id)] == ["ada@example.com"]

@@ -138,7 +138,7 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
         svc = Services(database, Clock(), Dies({str(tmp_path / "sandbox.db")!r}, Clock()),
                        default_catalog(), "test-secret", settlements())
         with database.transaction() as store:
-            admin = store.user_by_email("ada@example.com")
+            admin = store.people.user_by_email("ada@example.com")
         quotes.confirm(svc, Actor.of_user(admin), {signed.account.id!r}, {token!r})
         raise SystemExit("not reached")
     """)
@@ -168,7 +168,7 @@ def test_timeout_card_sign_up_is_settled_by_reconciliation(svc, clock) -> None:
 
     assert count_rows(svc, "accounts") == 1
     with svc.database.transaction() as store:
-        ada = store.user_by_email("ada@example.com")
+        ada = store.people.user_by_email("ada@example.com")
     assert [(i.number, i.total, i.amount_paid) for i in invoices(svc, ada.account_id)] == [
         ("2026-000001", 4900, 4900)]
     assert subscription(svc, ada.account_id).period_start == date(2026, 4, 1)
@@ -353,7 +353,7 @@ def test_an_intent_that_cannot_be_settled_does_not_hold_back_the_others(
     assert count_rows(svc, "accounts") == 2  # Ada's and the first sign-up's
     assert svc.gateway.total_charged() == 4900 + 2 * 4900 + 4800
     with svc.database.transaction() as store:
-        left = store.pending_intents(svc.now(), 10)
+        left = store.payments.pending_intents(svc.now(), 10)
     assert [(i.purpose, i.created_at) for i in left] == [("signup", at(2026, 4, 16, 8, 30))]
 
 

@@ -80,18 +80,18 @@ def note(what: str) -> None:
 
 def check_books(svc) -> None:
     with svc.database.transaction() as store:
-        account_ids = [a.id for a in store.find_accounts(None, 1000, None)]
+        account_ids = [a.id for a in store.accounts.find(None, 1000, None)]
         numbers: dict[str, list[int]] = defaultdict(list)
         paid_in = 0
         for account_id in account_ids:
-            invoices = store.invoices_of(account_id, 10_000, None)
-            entries = store.ledger_of(account_id)
-            payments = store.payments_of(account_id)
+            invoices = store.invoices.of_account(account_id, 10_000, None)
+            entries = store.ledger.of_account(account_id)
+            payments = store.payments.of_account(account_id)
             running = 0
             for entry in entries:
                 running += entry.amount
                 assert running >= 0, f"{account_id}: balance went negative"
-            assert store.balance_of(account_id) == running
+            assert store.ledger.balance_of(account_id) == running
             used: dict[str | None, int] = defaultdict(int)
             for entry in entries:
                 if entry.amount < 0:
@@ -170,7 +170,7 @@ def test_money_invariants_hold_after_random_operations(_sqlite_template: Path,
             if isinstance(plan, tuple):  # a tweak of the current configuration
                 field, value = plan
                 with self.svc.database.transaction() as store:
-                    current = store.subscription_of(account_id).config
+                    current = store.subscriptions.of_account(account_id).config
                 if field == "seats":
                     value = max(1, current.seats + value)
                 plan = current.with_(**{field: value})
@@ -246,7 +246,7 @@ def test_the_invariant_checker_sees_a_broken_invoice(svc, signed) -> None:
     """The checker itself: a paid invoice whose credit has no ledger entry is caught."""
     check_books(svc)
     with svc.database.transaction() as store:
-        invoice = store.get_invoice(signed.invoice.id)
-        store.save_invoice(invoice.but(credit_applied=100, amount_paid=invoice.total - 100))
+        invoice = store.invoices.get(signed.invoice.id)
+        store.invoices.save(invoice.but(credit_applied=100, amount_paid=invoice.total - 100))
     with pytest.raises(AssertionError):
         check_books(svc)

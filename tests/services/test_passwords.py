@@ -55,7 +55,7 @@ def test_sign_up_accepts_a_long_enough_uncommon_password_without_composition_rul
     signed = signing_up(svc, password)
 
     with svc.database.read() as store:
-        [admin] = store.users_of(signed.account.id)
+        [admin] = store.people.users_of(signed.account.id)
     assert accounts.authenticate(svc, "ada@acme.test", password) == f"user:{admin.id}"
 
 
@@ -105,8 +105,8 @@ def test_a_wrong_password_costs_one_argon2_check_for_known_and_unknown_emails(
         svc, hasher: CountingHasher) -> None:
     sign_up(svc, email="ada@example.com")
     with svc.database.transaction() as store:
-        store.add_staff(Staff("stf_1", "sam@canone.test", "Sam",
-                              accounts.hash_password("sam's own password")))
+        store.people.add_staff(Staff("stf_1", "sam@canone.test", "Sam",
+                                     accounts.hash_password("sam's own password")))
 
     checks = []
     for email in ("ada@example.com", "nobody@example.com", "sam@canone.test",
@@ -131,13 +131,13 @@ def test_right_passwords_sign_in_people_and_agents_but_not_deactivated_users(
         svc, hasher: CountingHasher) -> None:
     signed = sign_up(svc, email="ada@example.com")
     with svc.database.transaction() as store:
-        store.add_staff(Staff("stf_1", "sam@canone.test", "Sam",
-                              accounts.hash_password("sam's own password")))
-        [admin] = store.users_of(signed.account.id)
+        store.people.add_staff(Staff("stf_1", "sam@canone.test", "Sam",
+                                     accounts.hash_password("sam's own password")))
+        [admin] = store.people.users_of(signed.account.id)
 
     assert accounts.authenticate(svc, " ADA@example.com ", "correct horse") == f"user:{admin.id}"
     assert accounts.authenticate(svc, "sam@canone.test", "sam's own password") == "staff:stf_1"
     with svc.database.transaction() as store:
-        store.save_user(admin.but(active=False))
+        store.people.save_user(admin.but(active=False))
     assert accounts.authenticate(svc, "ada@example.com", "correct horse") is None
     assert hasher.verified == 3  # the deactivated user's password was checked all the same

@@ -55,14 +55,14 @@ def stripe_svc(svc: Services, stripe_base: str) -> Services:
 
 def stored_intent(svc: Services, key: str) -> PaymentIntent:
     with svc.database.read() as store:
-        intent = store.get_intent(key)
+        intent = store.payments.get_intent(key)
     assert intent is not None
     return intent
 
 
 def only_intent(svc: Services, account_id: str, purpose: str) -> PaymentIntent:
     with svc.database.read() as store:
-        intent = store.pending_intent_of(account_id)
+        intent = store.payments.pending_intent_of(account_id)
     assert intent is not None and intent.purpose == purpose
     return intent
 
@@ -87,16 +87,17 @@ def test_the_provider_id_round_trips(database: Database) -> None:
                            currency="USD", card_token="pm_1", payload={}, status="pending",
                            created_at=datetime(2026, 4, 16, 9, tzinfo=UTC))
     with database.transaction() as store:
-        store.add_intent(intent)
+        store.payments.add_intent(intent)
     with database.transaction() as store:
-        store.save_provider_ids([("chg_1", "pi_1")])
+        store.payments.save_provider_ids([("chg_1", "pi_1")])
     with database.transaction() as store:
-        saved = store.get_intent("chg_1")
+        saved = store.payments.get_intent("chg_1")
         assert saved == intent.but(provider_id="pi_1")
-        store.save_intent(intent.but(status="succeeded", provider_id="pi_1"))
+        store.payments.save_intent(intent.but(status="succeeded", provider_id="pi_1"))
     with database.read() as store:
-        assert store.get_intent("chg_1") == intent.but(status="succeeded", provider_id="pi_1")
-        assert store.intents_by_key(["chg_1"])["chg_1"].provider_id == "pi_1"
+        assert store.payments.get_intent("chg_1") == intent.but(status="succeeded",
+                                                                provider_id="pi_1")
+        assert store.payments.intents_by_key(["chg_1"])["chg_1"].provider_id == "pi_1"
 
 
 def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
@@ -202,7 +203,7 @@ def test_a_renewal_batch_stores_its_provider_ids_in_one_transaction(svc: Service
     keys = [f"col_{invoice.id}_1" for account_id in accounts
             for invoice in invoices(svc, account_id) if invoice.kind == "renewal"]
     with svc.database.read() as store:
-        renewals = store.intents_by_key(keys)
+        renewals = store.payments.intents_by_key(keys)
     assert len(renewals) == 3
     assert all(i.status == "succeeded" and i.provider_id is not None
                and svc.gateway.charge_outcome(i.provider_id).key == i.key
@@ -217,9 +218,9 @@ def test_stripe_a_renewal_on_a_card_stripe_no_longer_takes_fails_alone(
                         card=localstripe.card_method("4242424242424242")).account.id  # type: ignore[arg-type]
                 for n in range(2)]
     with stripe_svc.database.transaction() as store:
-        gone = store.get_account(accounts[0])
+        gone = store.accounts.get(accounts[0])
         assert gone is not None and gone.card is not None
-        store.save_account(gone.but(card=dataclasses.replace(
+        store.accounts.save(gone.but(card=dataclasses.replace(
             gone.card, token=localstripe.card_method("4242424242424242"))))
     stripe_svc.clock.set(at(2026, 5, 1))  # type: ignore[attr-defined]
 

@@ -65,7 +65,7 @@ def test_spec_example_upgrade_mid_period_charges_48(svc, clock, signed) -> None:
     assert [p.amount for p in payments(svc, signed.account.id)] == [4900, 4800]
     assert kinds(svc, signed.account.id) == ["signup_confirmation", "purchase_confirmation"]
     with svc.database.transaction() as store:
-        actions = [entry.action for entry in store.audit_of(signed.account.id, 50)]
+        actions = [entry.action for entry in store.audit.of_account(signed.account.id, 50)]
     assert "subscription.user change" in actions or any(
         a.startswith("subscription.") for a in actions)
 

@@ -236,8 +236,8 @@ def test_a_period_billed_already_is_not_billed_again(svc, clock, allow_fallback)
     signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
     first = signed[0]
     with svc.database.transaction() as store:
-        store.add_invoice(first.invoice.but(
-            id="inv_early", number=store.next_invoice_number(2026), kind="renewal",
+        store.invoices.add(first.invoice.but(
+            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
             period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
     clock.set(at(2026, 5, 1))
 

@@ -40,12 +40,12 @@ def _plus_1000_priced_custom(svc: Services) -> Services:
 
 def _blocked_audit(svc: Services, account_id: str) -> list[dict[str, object] | None]:
     with svc.database.transaction() as store:
-        return [entry.after for entry in store.audit_of(account_id, 100, "renewal.blocked")]
+        return [entry.after for entry in store.audit.of_account(account_id, 100, "renewal.blocked")]
 
 
 def _event_types(svc: Services, account_id: str) -> list[str]:
     with svc.database.transaction() as store:
-        return [event.type for event in store.events_of(account_id, 100)]
+        return [event.type for event in store.outbox.events_of(account_id, 100)]
 
 
 def test_a_subscription_priced_custom_by_a_catalog_change_is_blocked_and_the_run_goes_on(
@@ -123,8 +123,8 @@ def test_invoice_numbers_stay_gapless_when_a_renewal_conflict_happens(svc, clock
     an invoice number for it."""
     signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
     with svc.database.transaction() as store:
-        store.add_invoice(signed[0].invoice.but(
-            id="inv_early", number=store.next_invoice_number(2026), kind="renewal",
+        store.invoices.add(signed[0].invoice.but(
+            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
             period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
     fell_back = _watch_fallback(monkeypatch)
     clock.set(at(2026, 5, 1, 12))
@@ -145,8 +145,8 @@ def test_a_batch_that_falls_back_blocks_one_by_one_too(svc, clock, monkeypatch,
     signed = [sign_up(svc, config(tier="starter"), email=f"p{n}@example.com")
               for n in range(2)]
     with svc.database.transaction() as store:
-        store.add_invoice(signed[0].invoice.but(
-            id="inv_early", number=store.next_invoice_number(2026), kind="renewal",
+        store.invoices.add(signed[0].invoice.but(
+            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
             period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
     fell_back = _watch_fallback(monkeypatch)
     clock.set(at(2026, 5, 1, 12))
@@ -191,10 +191,10 @@ def test_collecting_an_account_looks_at_its_own_invoices_whatever_else_is_due(
     good = svc.gateway.store_card(GOOD_CARD)
     unpaid = invoices(svc, ada.account.id)[-1]
     with svc.database.transaction() as store:  # as `accounts.update_card` does
-        found = store.get_account(ada.account.id, lock=True)
+        found = store.accounts.get(ada.account.id, lock=True)
         assert found is not None
-        store.save_account(found.but(card=good))
-        store.save_invoice(unpaid.but(next_attempt_at=clock.now()))
+        store.accounts.save(found.but(card=good))
+        store.invoices.save(unpaid.but(next_attempt_at=clock.now()))
 
     report = collection.collect(svc, clock.now(), account_id=ada.account.id, batch=2)
 

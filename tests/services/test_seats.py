@@ -22,7 +22,7 @@ from .conftest import (
 
 def active_people(svc, account_id: str) -> int:
     with svc.database.read() as store:
-        return sum(1 for user in store.users_of(account_id) if user.active)
+        return sum(1 for user in store.people.users_of(account_id) if user.active)
 
 
 def test_sign_up_has_one_active_user_for_at_least_one_seat(svc) -> None:

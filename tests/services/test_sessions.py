@@ -25,8 +25,8 @@ def test_a_session_is_found_by_its_token_until_it_expires(svc) -> None:
     assert found.staff is None
     assert sessions.owner(svc, token, NOW + timedelta(hours=12)) is None
     with svc.database.read() as store:  # the token itself is never stored
-        assert store.session_by_hash(token) is None
-        assert store.session_by_hash(sessions.token_hash(token)) == found.session
+        assert store.access.session_by_hash(token) is None
+        assert store.access.session_by_hash(sessions.token_hash(token)) == found.session
 
 
 def test_signing_in_again_ends_the_old_session_and_signing_out_ends_the_new(svc) -> None:
@@ -42,4 +42,4 @@ def test_signing_in_again_ends_the_old_session_and_signing_out_ends_the_new(svc)
 
 def signed_users(svc, account_id):  # type: ignore[no-untyped-def]
     with svc.database.read() as store:
-        return store.users_of(account_id)
+        return store.people.users_of(account_id)

@@ -15,7 +15,7 @@ def test_spec_example_upgrade_charges_48(svc, clock) -> None:
     assert signed.invoice.total == 4900
     assert signed.invoice.number == "2026-000001"
     with svc.database.transaction() as store:
-        admin: User = store.user_by_email("ada@example.com")
+        admin: User = store.people.user_by_email("ada@example.com")
     actor = Actor.of_user(admin)
     clock.set(datetime(2026, 4, 16, 10, tzinfo=UTC))
     quote = quotes.preview(svc, actor, signed.account.id, config(tier="enterprise"))

@@ -1,4 +1,4 @@
-"""The part of `SqlStore` that keeps accounts' billing details (SPEC §8): one row per
+"""The part of `SqlAccounts` that keeps accounts' billing details (SPEC §8): one row per
 account, written whole on every save, with VIES's last answer beside the details."""
 
 from __future__ import annotations

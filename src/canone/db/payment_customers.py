@@ -1,4 +1,4 @@
-"""The part of `SqlStore` that keeps each account's customer at the payment provider
+"""The part of `SqlAccounts` that keeps each account's customer at the payment provider
 (Stripe: cus_…), made the first time the account's card is set up there."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What every part of `SqlStore` shares: the connection and a few statement helpers."""
+"""What every repository of `SqlStore` shares: the connection and a few statement helpers."""
 
 from __future__ import annotations
 
@@ -131,6 +131,17 @@ class Queries:
         The new values are execution parameters (see `insert_new`)."""
         if self.connection.execute(update(table).where(where), values).rowcount != 1:
             raise LookupError(f"{what} does not exist")
+
+    def update_many(self, table: Table, key: ColumnElement[Any],
+                    changes: Sequence[tuple[str, dict[str, Any]]], what: str) -> None:
+        """Update existing rows by key, one executemany; a missing row is a LookupError."""
+        if not changes:
+            return
+        statement = update(table).where(key == bindparam("saved_key"))
+        changed = self.connection.execute(
+            statement, [{**values, "saved_key": k} for k, values in changes]).rowcount
+        if changed != len(changes):
+            raise LookupError(f"{len(changes) - changed} of the {what} do not exist")
 
     # -- reading ---------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from canone.services.records import (
     Invoice,
     InvoiceLine,
     LedgerEntry,
+    Notification,
+    OutboxItem,
     Payment,
     PaymentIntent,
     RequestEvent,
@@ -31,7 +33,6 @@ from canone.services.records import (
     WebhookEndpoint,
     WebSession,
 )
-from canone.services.store import Notification, OutboxItem
 
 Values = dict[str, Any]
 

@@ -32,7 +32,7 @@ def primary_admin(svc: Services, address: str) -> User | None:
     if not is_plain_email(address.strip()):
         return None
     with svc.database.transaction() as store:
-        user = store.user_by_email(address.strip())
+        user = store.people.user_by_email(address.strip())
     if user is None or user.role != PRIMARY_ADMIN or not user.active:
         return None
     return user

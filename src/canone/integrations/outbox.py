@@ -1,5 +1,5 @@
 """The outbox workers: send the emails and webhook deliveries that the services queued in the
-transaction of each change (`Store.add_notification`, `Store.add_event`).
+transaction of each change (`store.outbox.add_notification`, `store.outbox.add_event`).
 
 Each pass works in three steps, so a slow SMTP server or webhook receiver never holds a
 database lock:
@@ -96,12 +96,12 @@ def _context(store: Store, item: OutboxItem, billing_url: str) -> EmailContext:
     """The account as it is now, and its plan: the one the email is about (a sign-up or a
     purchase names the plan it bought) or else the one in effect."""
     account_id = item.payload.get("account_id")
-    account = store.get_account(account_id) if account_id else None
+    account = store.accounts.get(account_id) if account_id else None
     if account is None:
         return EmailContext(billing_url=billing_url)
     plan = (item.payload.get("data") or {}).get("plan")
     if plan is None:
-        sub = store.subscription_of(account.id)
+        sub = store.subscriptions.of_account(account.id)
         plan = config_to_json(sub.config) if sub else None
     return EmailContext(account.name, plan, billing_url)
 
@@ -112,8 +112,8 @@ def _prepare(store: Store, item: OutboxItem, billing_url: str) -> _Claimed:
     if payload.get("kind") not in INVOICE_KINDS:
         return _Claimed(item, None, None, context)
     invoice_id = (payload.get("data") or {}).get("invoice_id")
-    invoice = store.get_invoice(invoice_id) if invoice_id else None
-    account = store.get_account(invoice.account_id) if invoice else None
+    invoice = store.invoices.get(invoice_id) if invoice_id else None
+    account = store.accounts.get(invoice.account_id) if invoice else None
     if invoice is None or account is None:
         return _Claimed(item, None, f"invoice {invoice_id} not found", context)
     return _Claimed(item, document_of(store, invoice, account), None, context)
@@ -129,9 +129,9 @@ def deliver_notifications(database: Database, mailer: Mailer, renderer: InvoiceR
     billing_url = public_url.rstrip("/") + "/billing"
     with database.transaction() as store:
         claimed = []
-        for item in store.due_notifications(now, limit):
+        for item in store.outbox.due_notifications(now, limit):
             leased = replace(item, attempts=item.attempts + 1, next_attempt_at=now + LEASE)
-            store.save_outbox_item(leased)
+            store.outbox.save_item(leased)
             claimed.append(_prepare(store, leased, billing_url))
     if not claimed:
         return PassReport()
@@ -139,7 +139,7 @@ def deliver_notifications(database: Database, mailer: Mailer, renderer: InvoiceR
     report = PassReport()
     with database.transaction() as store:
         for item, (error, permanent) in outcomes:
-            store.save_outbox_item(_after_email(item, error, permanent, now, report))
+            store.outbox.save_item(_after_email(item, error, permanent, now, report))
     return report
 
 
@@ -213,15 +213,15 @@ def deliver_webhooks(database: Database, sender: WebhookSender, now: datetime,
     signed with the endpoint's secret, `webhook-id` = the event id (receivers deduplicate
     by it). 2xx → delivered; anything else → retried with backoff, never dropped."""
     with database.transaction() as store:
-        due = store.due_deliveries(now, limit)
+        due = store.outbox.due_deliveries(now, limit)
         if not due:
             return PassReport()
-        endpoints = {e.id: e for e in store.webhook_endpoints(None)}
+        endpoints = {e.id: e for e in store.outbox.endpoints(None)}
         claimed = []
         for delivery in due:
             leased = replace(delivery, attempts=delivery.attempts + 1,
                              next_attempt_at=now + LEASE)
-            store.save_delivery(leased)
+            store.outbox.save_delivery(leased)
             claimed.append((leased, endpoints.get(delivery.endpoint_id)))
 
     def attempt(job: tuple[WebhookDelivery, WebhookEndpoint | None]) -> DeliveryAttempt:
@@ -237,7 +237,7 @@ def deliver_webhooks(database: Database, sender: WebhookSender, now: datetime,
     report = PassReport()
     with database.transaction() as store:
         for (delivery, _), result in zip(claimed, attempts, strict=True):
-            store.save_delivery(_after_delivery(delivery, result, now, report))
+            store.outbox.save_delivery(_after_delivery(delivery, result, now, report))
     return report
 
 

@@ -39,14 +39,14 @@ def load_account(store: Store, actor: Actor, account_id: str, lock: bool = False
     """The account, if the actor may see it at all (NotFound otherwise, so ids don't leak)."""
     if actor.account_id is not None and actor.account_id != account_id:
         raise NotFound(f"no account {account_id}")
-    account = store.get_account(account_id, lock=lock)
+    account = store.accounts.get(account_id, lock=lock)
     if account is None:
         raise NotFound(f"no account {account_id}")
     return account
 
 
 def primary_admin_of(store: Store, account_id: str) -> User | None:
-    return next((u for u in store.users_of(account_id) if u.role == PRIMARY_ADMIN), None)
+    return next((u for u in store.people.users_of(account_id) if u.role == PRIMARY_ADMIN), None)
 
 
 def _refuse(store: Store, account_id: str, what: str) -> Forbidden:

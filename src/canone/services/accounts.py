@@ -168,7 +168,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     email = check_email(form.admin_email, "primary_admin.email")
     details = _checked_details(svc, form.billing_details)
     with svc.database.read() as store:
-        if store.user_by_email(email) is not None:
+        if store.people.user_by_email(email) is not None:
             raise InvalidField("primary_admin.email", "is already used by another account")
     customer = _signup_customer(svc, form, email)
     card = payment_methods.store(svc, form.card, customer)
@@ -184,18 +184,18 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         "billing_details": details, "payment_customer": customer,
     }
     with svc.database.transaction() as store:
-        intent = store.get_intent(key)
+        intent = store.payments.get_intent(key)
         if intent is None:
             intent = PaymentIntent(
                 key=key, account_id=None, purpose="signup", amount=to_minor(first.total or ZERO),
                 currency=config.currency, card_token=card.token, payload=payload,
                 status=PENDING, created_at=svc.now())
-            store.add_intent(intent)
+            store.payments.add_intent(intent)
     result = pay(svc, intent)
     with svc.database.read() as store:
-        account = existing(store.get_account(result["account_id"]), "account")
-        sub = existing(store.subscription_of(result["account_id"]), "subscription")
-        invoice = existing(store.get_invoice(result["invoice_id"]), "invoice")
+        account = existing(store.accounts.get(result["account_id"]), "account")
+        sub = existing(store.subscriptions.of_account(result["account_id"]), "subscription")
+        invoice = existing(store.invoices.get(result["invoice_id"]), "invoice")
     return SignedUp(account, sub, invoice)
 
 
@@ -229,17 +229,17 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     token, brand, last4, exp_month, exp_year = p["card"]
     account = Account(p["account_id"], p["name"], p["timezone"], p["locale"], p["currency"],
                       ACTIVE, False, StoredCard(token, brand, last4, exp_month, exp_year), now)
-    store.add_account(account)
+    store.accounts.add(account)
     if p.get("payment_customer"):
-        store.save_payment_customer(account.id, p["payment_customer"])
-    store.add_user(User(new_id("usr"), account.id, p["email"], p["admin_name"], PRIMARY_ADMIN,
-                        True, True, p["password_hash"]))
+        store.accounts.save_payment_customer(account.id, p["payment_customer"])
+    store.people.add_user(User(new_id("usr"), account.id, p["email"], p["admin_name"],
+                               PRIMARY_ADMIN, True, True, p["password_hash"]))
     config = config_from_json(p["config"], "subscription")
     anchor = date.fromisoformat(p["anchor"])
     start, end = (date.fromisoformat(d) for d in p["period"])
     sub = Subscription(new_id("sub"), account.id, config, anchor, start, end,
                        local_midnight(end, account.timezone), ACTIVE, None, False, 1)
-    store.add_subscription(sub)
+    store.subscriptions.add(sub)
     record_change(svc, store, account_id=account.id, actor=f"user:{p['email']}",
                   action="account.created", before=None, after=subscription_json(sub),
                   event="subscription.created")
@@ -277,13 +277,13 @@ def update_card(svc: Services, actor: Actor, account_id: str, card: Card | str) 
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id, lock=True)
         new = account.but(card=stored)
-        store.save_account(new)
+        store.accounts.save(new)
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="account.card_updated", before={"card": _card(account.card)},
                       after={"card": _card(stored)}, event="account.updated")
     collection.collect_account(svc, account_id)  # what it owes, past due or awaiting a retry
     with svc.database.read() as store:
-        fresh = existing(store.get_account(account_id), f"account {account_id}")
+        fresh = existing(store.accounts.get(account_id), f"account {account_id}")
     return fresh
 
 
@@ -296,11 +296,11 @@ def set_auto_upgrade(svc: Services, actor: Actor, account_id: str, on: bool) -> 
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id, lock=True)
         require_primary_admin(store, actor, account_id, "change auto-upgrade")
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
         if on and sub is not None and sub.config.contacts is None:
             raise InvalidField("auto_upgrade", "this plan has no contact limit to raise")
         new = account.but(auto_upgrade=on)
-        store.save_account(new)
+        store.accounts.save(new)
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="account.auto_upgrade", before={"auto_upgrade": account.auto_upgrade},
                       after={"auto_upgrade": on}, event="account.updated")
@@ -316,12 +316,12 @@ def add_user(svc: Services, actor: Actor, account_id: str, email: str, name: str
     with svc.database.transaction() as store:
         load_account(store, actor, account_id)
         require_primary_admin(store, actor, account_id, "add users")
-        if store.user_by_email(email) is not None:
+        if store.people.user_by_email(email) is not None:
             raise InvalidField("email", "is already used")
         _check_free_seat(store, account_id)
         user = User(new_id("usr"), account_id, email, name, role, billing and role == ADMIN,
                     True, hash_password(password))
-        store.add_user(user)
+        store.people.add_user(user)
         record_change(svc, store, account_id=account_id, actor=actor.name, action="user.added",
                       before=None, after={"email": email, "role": role, "billing": user.billing})
         return user
@@ -330,12 +330,12 @@ def add_user(svc: Services, actor: Actor, account_id: str, email: str, name: str
 def _check_free_seat(store: Store, account_id: str) -> None:
     """Another active user needs a seat, now and after a scheduled reduction: seats are
     never fewer than active users (the host product may report more than canone counts)."""
-    sub = store.subscription_of(account_id)
+    sub = store.subscriptions.of_account(account_id)
     if sub is None:
         return
     seats = min(sub.config.seats, sub.pending.seats if sub.pending else sub.config.seats)
-    usage = store.usage_of(account_id)
-    counted = sum(1 for user in store.users_of(account_id) if user.active)
+    usage = store.usage.of_account(account_id)
+    counted = sum(1 for user in store.people.users_of(account_id) if user.active)
     after = max(counted + 1, usage.active_users if usage else 0)
     if after > seats:
         raise NoFreeSeat(f"every user seat is taken ({after - 1} active users, {seats} "
@@ -347,8 +347,8 @@ def authenticate(svc: Services, email: str, password: str) -> str | None:
     Exactly one password check is made whoever the email belongs to, if anyone."""
     email = email.strip().lower()
     with svc.database.read() as store:
-        user = store.user_by_email(email)
-        staff = store.staff_by_email(email) if user is None else None
+        user = store.people.user_by_email(email)
+        staff = store.people.staff_by_email(email) if user is None else None
     if user is not None:
         ok = password_matches(user.password_hash, password) and user.active
         return f"user:{user.id}" if ok else None
@@ -363,7 +363,7 @@ def find_accounts(svc: Services, actor: Actor, text: str | None, limit: int, aft
     id after the cursor `after`. Staff and operators only."""
     require_staff(actor, "list accounts")
     with svc.database.read() as store:
-        return store.find_accounts(text, limit, after)
+        return store.accounts.find(text, limit, after)
 
 
 def account_of(svc: Services, actor: Actor, account_id: str) -> Account:

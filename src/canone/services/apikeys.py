@@ -39,27 +39,27 @@ def create(svc: Services, name: str, account_id: str | None, test_mode: bool = F
         raise InvalidField("name", "required: say what the key is for")
     secret = (TEST_PREFIX if test_mode else LIVE_PREFIX) + secrets.token_urlsafe(32)
     with svc.database.transaction() as store:
-        if account_id is not None and store.get_account(account_id) is None:
+        if account_id is not None and store.accounts.get(account_id) is None:
             raise NotFound(f"no account {account_id}")
         key = ApiKey(new_id("key"), name, account_id, hash_key(secret), svc.now(), False)
-        store.add_api_key(key)
+        store.access.add_api_key(key)
     return NewKey(key, secret)
 
 
 def revoke(svc: Services, key_id: str) -> ApiKey:
     with svc.database.transaction() as store:
-        key = next((k for k in store.list_api_keys() if k.id == key_id), None)
+        key = next((k for k in store.access.list_api_keys() if k.id == key_id), None)
         if key is None:
             raise NotFound(f"no API key {key_id}")
         revoked = ApiKey(key.id, key.name, key.account_id, key.key_hash, key.created_at, True)
-        store.save_api_key(revoked)
+        store.access.save_api_key(revoked)
     forget(key_id)
     return revoked
 
 
 def list_keys(svc: Services) -> list[ApiKey]:
     with svc.database.read() as store:
-        return store.list_api_keys()
+        return store.access.list_api_keys()
 
 
 # Keys found recently, by hash, with the monotonic time until which they are trusted: a
@@ -86,7 +86,7 @@ def find(svc: Services, secret: str) -> ApiKey | None:
     if known is not None and known[1] > now:
         return known[0]
     with svc.database.read() as store:
-        key = store.api_key_by_hash(key_hash)
+        key = store.access.api_key_by_hash(key_hash)
     if key is None or key.revoked:
         _recent.pop(key_hash, None)
         return None

@@ -2,71 +2,151 @@
 collects in batches of hundreds, and one round trip per row per table would be most of its
 time (bench/renewal.py).
 
-`BufferedStore` wraps the transaction's `Store`: what the batch reads for every item
+`BatchStore` is a `Store` over the transaction's: what the batch reads for every item
 (accounts, their people) is read once for all of them beforehand, and the append-only rows
 every item writes (payments, audit entries, events, notifications) are kept and written by
-`flush`, a statement per table, in the order they were added. Everything else goes straight
-to the store. Rows that are read back within the batch (invoices, intents, subscriptions)
-are not buffered here; a subclass that buffers one must make sure nothing reads it first.
+`flush`, a statement per table, in the order they were added. Its `accounts`, `people`,
+`payments`, `audit` and `outbox` are these buffering wrappers; every other repository is the
+transaction's own. Rows that are read back within the batch (invoices, intents,
+subscriptions) are not buffered here; a subclass that buffers one (by wrapping its
+repository too) must make sure nothing reads it first.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from datetime import datetime
 
-from canone.services.records import Account, AuditEntry, Event, Payment, User
-from canone.services.store import Notification, Store
+from canone.services.forwarding import (
+    ForwardAccounts,
+    ForwardAudit,
+    ForwardOutbox,
+    ForwardPayments,
+    ForwardPeople,
+)
+from canone.services.records import Account, AuditEntry, Event, Notification, Payment, User
+from canone.services.repositories import (
+    Access,
+    Accounts,
+    Audit,
+    Invoices,
+    Ledger,
+    Outbox,
+    Payments,
+    People,
+    Requests,
+    Subscriptions,
+    UsageReports,
+)
+from canone.services.store import Store
 
 
-class BufferedStore:
+class BufferedAccounts(ForwardAccounts):
+    """Serves the accounts read beforehand (a `lock=True` read only if they were read
+    locked) and keeps them up to date when saved."""
+
+    def __init__(self, inner: Accounts, accounts: dict[str, Account], locked: bool) -> None:
+        super().__init__(inner)
+        self.read = accounts
+        self.locked = locked
+
+    def get(self, account_id: str, lock: bool = False) -> Account | None:
+        if account_id in self.read and (self.locked or not lock):
+            return self.read[account_id]
+        return self.inner.get(account_id, lock)
+
+    def save(self, account: Account) -> None:
+        if account.id in self.read:
+            self.read[account.id] = account
+        self.inner.save(account)
+
+
+class BufferedPeople(ForwardPeople):
+    def __init__(self, inner: People, people: dict[str, list[User]]) -> None:
+        super().__init__(inner)
+        self.read = people
+
+    def users_of(self, account_id: str) -> list[User]:
+        if account_id in self.read:
+            return self.read[account_id]
+        return self.inner.users_of(account_id)
+
+
+class BufferedPayments(ForwardPayments):
+    def __init__(self, inner: Payments) -> None:
+        super().__init__(inner)
+        self.added: list[Payment] = []
+
+    def add(self, payment: Payment) -> None:
+        self.added.append(payment)
+
+    def flush(self) -> None:
+        self.inner.add_many(self.added)
+        self.added = []
+
+
+class BufferedAudit(ForwardAudit):
+    def __init__(self, inner: Audit) -> None:
+        super().__init__(inner)
+        self.added: list[AuditEntry] = []
+
+    def add(self, entry: AuditEntry) -> None:
+        self.added.append(entry)
+
+    def flush(self) -> None:
+        self.inner.add_many(self.added)
+        self.added = []
+
+
+class BufferedOutbox(ForwardOutbox):
+    def __init__(self, inner: Outbox) -> None:
+        super().__init__(inner)
+        self.events: list[Event] = []
+        self.notifications: list[Notification] = []
+
+    def add_event(self, event: Event) -> None:
+        self.events.append(event)
+
+    def add_notification(self, notification: Notification) -> None:
+        self.notifications.append(notification)
+
+    def flush(self) -> None:
+        self.inner.add_events(self.events)
+        self.inner.add_notifications(self.notifications)
+        self.events, self.notifications = [], []
+
+
+class BatchStore:
     def __init__(self, store: Store, accounts: dict[str, Account] | None = None, *,
                  accounts_locked: bool = False,
                  people: dict[str, list[User]] | None = None) -> None:
         self.store = store
-        self._accounts = accounts or {}
-        self._accounts_locked = accounts_locked  # read FOR UPDATE: lock=True is served too
-        self._people = people or {}
-        self._payments: list[Payment] = []
-        self._audits: list[AuditEntry] = []
-        self._events: list[Event] = []
-        self._notifications: list[Notification] = []
+        self.buffered_accounts = BufferedAccounts(store.accounts, accounts or {},
+                                                  accounts_locked)
+        self.buffered_people = BufferedPeople(store.people, people or {})
+        self.buffered_payments = BufferedPayments(store.payments)
+        self.buffered_audit = BufferedAudit(store.audit)
+        self.buffered_outbox = BufferedOutbox(store.outbox)
+        # What a subclass may wrap as well (typed as the ports, so it can).
+        self.accounts: Accounts = self.buffered_accounts
+        self.people: People = self.buffered_people
+        self.payments: Payments = self.buffered_payments
+        self.audit: Audit = self.buffered_audit
+        self.outbox: Outbox = self.buffered_outbox
+        self.subscriptions: Subscriptions = store.subscriptions
+        self.invoices: Invoices = store.invoices
+        self.ledger: Ledger = store.ledger
+        self.requests: Requests = store.requests
+        self.usage: UsageReports = store.usage
+        self.access: Access = store.access
 
-    def as_store(self) -> Store:
-        return cast(Store, self)
+    def clock_override(self) -> datetime | None:
+        return self.store.clock_override()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
-
-    def get_account(self, account_id: str, lock: bool = False) -> Account | None:
-        if account_id in self._accounts and (self._accounts_locked or not lock):
-            return self._accounts[account_id]
-        return self.store.get_account(account_id, lock)
-
-    def save_account(self, account: Account) -> None:
-        if account.id in self._accounts:
-            self._accounts[account.id] = account
-        self.store.save_account(account)
-
-    def users_of(self, account_id: str) -> list[User]:
-        if account_id in self._people:
-            return self._people[account_id]
-        return self.store.users_of(account_id)
-
-    def add_payment(self, payment: Payment) -> None:
-        self._payments.append(payment)
-
-    def add_audit(self, entry: AuditEntry) -> None:
-        self._audits.append(entry)
-
-    def add_event(self, event: Event) -> None:
-        self._events.append(event)
-
-    def add_notification(self, notification: Notification) -> None:
-        self._notifications.append(notification)
+    def set_clock_override(self, now: datetime) -> None:
+        self.store.set_clock_override(now)
 
     def flush(self) -> None:
-        self.store.add_payments(self._payments)
-        self.store.add_audits(self._audits)
-        self.store.add_events(self._events)
-        self.store.add_notifications(self._notifications)
-        self._payments, self._audits, self._events, self._notifications = [], [], [], []
+        """Write what was buffered, a statement per table, in the order it was added."""
+        self.buffered_payments.flush()
+        self.buffered_audit.flush()
+        self.buffered_outbox.flush()

@@ -254,7 +254,7 @@ def get(svc: Services, actor: Actor, account_id: str) -> AccountBillingDetails:
     with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see the billing details")
-        saved = store.billing_details_of(account_id)
+        saved = store.accounts.billing_details_of(account_id)
     if saved is None:
         raise NotFound(f"account {account_id} has no billing details yet")
     return saved
@@ -271,7 +271,7 @@ def save(svc: Services, actor: Actor, account_id: str, details: BillingDetails
     vies = vies_check(svc, checked)  # outside the transaction: VIES may take seconds
     with svc.database.transaction() as store:
         load_account(store, actor, account_id, lock=True)
-        before = store.billing_details_of(account_id, lock=True)
+        before = store.accounts.billing_details_of(account_id, lock=True)
         saved = AccountBillingDetails(account_id, checked, vies,
                                       before.card_country if before else None, svc.now())
         store_details(svc, store, saved, before, actor.name)
@@ -281,7 +281,7 @@ def save(svc: Services, actor: Actor, account_id: str, details: BillingDetails
 def store_details(svc: Services, store: Store, saved: AccountBillingDetails,
                   before: AccountBillingDetails | None, actor: str) -> None:
     """Save the details with their audit entry and the `account.updated` event."""
-    store.save_billing_details(saved)
+    store.accounts.save_billing_details(saved)
     record_change(svc, store, account_id=saved.account_id, actor=actor,
                   action="account.billing_details_updated",
                   before=None if before is None else _audited(before),
@@ -299,9 +299,9 @@ def note_card_country(svc: Services, account_id: str, country: str | None) -> No
     details: a second piece of evidence of where the customer is (§8). Without saved
     details there is nothing to compare it with yet, and nothing is kept."""
     with svc.database.transaction() as store:
-        saved = store.billing_details_of(account_id, lock=True)
+        saved = store.accounts.billing_details_of(account_id, lock=True)
         if saved is not None and saved.card_country != country:
-            store.save_billing_details(saved.but(card_country=country))
+            store.accounts.save_billing_details(saved.but(card_country=country))
 
 
 def card_country_mismatch(saved: AccountBillingDetails) -> bool:
@@ -323,16 +323,16 @@ def details_for_document(svc: Services, account_id: str) -> AccountBillingDetail
     """The details a document issued now takes, with VIES asked again when its answer
     decides the rule and is over 30 days old or was no answer (VIES unreachable)."""
     with svc.database.read() as store:
-        saved = store.billing_details_of(account_id)
+        saved = store.accounts.billing_details_of(account_id)
     if saved is None or not _vies_stale(svc, saved):
         return saved
     vies = vies_check(svc, saved.details)
     with svc.database.transaction() as store:
-        current = store.billing_details_of(account_id, lock=True)
+        current = store.accounts.billing_details_of(account_id, lock=True)
         if current is None or current.details != saved.details:
             return current  # changed meanwhile: that save asked VIES itself
         fresh = current.but(vies=vies)
-        store.save_billing_details(fresh)
+        store.accounts.save_billing_details(fresh)
         record_change(svc, store, account_id=account_id, actor="system",
                       action="account.vies_checked", before={"vies": vies_to_json(current.vies)},
                       after={"vies": vies_to_json(vies)})

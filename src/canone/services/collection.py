@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from canone.services import subscriptions
-from canone.services.batching import BufferedStore
+from canone.services.batching import BatchStore, BufferedPayments
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
+from canone.services.forwarding import ForwardInvoices
 from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
 from canone.services.ports import CARRIED, ChargeResult
 from canone.services.records import (
@@ -31,6 +32,7 @@ from canone.services.records import (
     PaymentIntent,
     User,
 )
+from canone.services.repositories import Invoices, Payments
 from canone.services.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,13 +82,13 @@ def collect(svc: Services, now: datetime, report: RunReport | None = None,
     report = report or RunReport()
     while True:
         with svc.database.transaction() as store:
-            due = store.invoices_to_collect(now, batch, account_id)
-            accounts = store.accounts_by_id(sorted({i.account_id for i in due}))
+            due = store.invoices.to_collect(now, batch, account_id)
+            accounts = store.accounts.by_ids(sorted({i.account_id for i in due}))
             pending = [invoice.but(next_attempt_at=None) for invoice in due]  # in flight
-            store.save_invoices(pending)
+            store.invoices.save_many(pending)
             intents = [intent_for(svc, invoice, accounts[invoice.account_id])
                        for invoice in pending]
-            store.add_intents(intents)
+            store.payments.add_intents(intents)
         _charge_and_settle(svc, intents, {invoice.id: invoice for invoice in pending}, report)
         if len(due) < batch:
             return report
@@ -122,13 +124,13 @@ def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]],
         return []
     try:
         with svc.database.transaction() as store:
-            intents = store.intents_by_key(sorted(key for key, _ in charged), lock=True)
+            intents = store.payments.intents_by_key(sorted(key for key, _ in charged), lock=True)
             ids = sorted({invoices[str(i.payload["invoice_id"])].account_id
                           for i in intents.values()})
             batch = _CollectStore(store, intents, dict(invoices),
-                                  store.accounts_by_id(ids, lock=True),
-                                  store.users_of_accounts(ids))
-            settled = [settle_in(svc, batch.as_store(), key, outcome) is not None
+                                  store.accounts.by_ids(ids, lock=True),
+                                  store.people.users_of_accounts(ids))
+            settled = [settle_in(svc, batch, key, outcome) is not None
                        for key, outcome in charged]
             batch.flush()
         return settled
@@ -145,7 +147,76 @@ def _settle_collections(svc: Services, charged: list[tuple[str, ChargeResult]],
     return paid
 
 
-class _CollectStore(BufferedStore):
+class _Updates:
+    """The invoice and intent updates of a batch of collections, kept until something reads
+    invoices or intents beyond what the batch was given."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.served: dict[str, PaymentIntent] = {}  # as read, to tell what settling changed
+        self.intents: dict[str, PaymentIntent] = {}
+        self.invoices: dict[str, Invoice] = {}
+
+    def write(self) -> None:
+        self.store.invoices.save_many(list(self.invoices.values()))
+        # An intent whose status and result alone changed (every invoice intent settled
+        # here) is written narrow; any other change, in full.
+        narrow: list[PaymentIntent] = []
+        full: list[PaymentIntent] = []
+        for intent in self.intents.values():
+            served = self.served.get(intent.key)
+            same = served is not None and served == intent.but(status=served.status,
+                                                               result=served.result)
+            (narrow if same else full).append(intent)
+        self.store.payments.save_outcomes(narrow)
+        self.store.payments.save_intents(full)
+        self.invoices, self.intents = {}, {}
+
+
+class _CollectPayments(BufferedPayments):
+    """Each intent read beforehand (locked) served once; their updates kept."""
+
+    def __init__(self, inner: Payments, intents: dict[str, PaymentIntent],
+                 updates: _Updates) -> None:
+        super().__init__(inner)
+        self._intents = intents
+        self._updates = updates
+
+    def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
+        if key in self._intents:  # locked when read
+            self._updates.served[key] = self._intents.pop(key)
+            return self._updates.served[key]
+        self._updates.write()
+        return self.inner.get_intent(key, lock)
+
+    def save_intent(self, intent: PaymentIntent) -> None:
+        self._updates.intents[intent.key] = intent
+
+
+class _CollectInvoices(ForwardInvoices):
+    """Each invoice given served once; their updates kept."""
+
+    def __init__(self, inner: Invoices, invoices: dict[str, Invoice],
+                 updates: _Updates) -> None:
+        super().__init__(inner)
+        self._invoices = invoices
+        self._updates = updates
+
+    def get(self, invoice_id: str) -> Invoice | None:
+        if invoice_id in self._invoices:
+            return self._invoices.pop(invoice_id)
+        self._updates.write()
+        return self.inner.get(invoice_id)
+
+    def save(self, invoice: Invoice) -> None:
+        self._updates.invoices[invoice.id] = invoice
+
+    def of_account(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
+        self._updates.write()
+        return self.inner.of_account(account_id, limit, after)
+
+
+class _CollectStore(BatchStore):
     """A batch of collections: the intents (locked), their accounts (locked) and people
     read beforehand, their invoices given; payments, audit entries, events, emails and the
     invoice and intent updates buffered. Each intent and invoice is served once from what
@@ -155,52 +226,13 @@ class _CollectStore(BufferedStore):
                  invoices: dict[str, Invoice], accounts: dict[str, Account],
                  people: dict[str, list[User]]) -> None:
         super().__init__(store, accounts, accounts_locked=True, people=people)
-        self._intents = intents
-        self._served: dict[str, PaymentIntent] = {}  # as read, to tell what settling changed
-        self._invoices = invoices
-        self._saved_intents: dict[str, PaymentIntent] = {}
-        self._saved_invoices: dict[str, Invoice] = {}
-
-    def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
-        if key in self._intents:  # locked when read
-            self._served[key] = self._intents.pop(key)
-            return self._served[key]
-        self._write_updates()
-        return self.store.get_intent(key, lock)
-
-    def save_intent(self, intent: PaymentIntent) -> None:
-        self._saved_intents[intent.key] = intent
-
-    def get_invoice(self, invoice_id: str) -> Invoice | None:
-        if invoice_id in self._invoices:
-            return self._invoices.pop(invoice_id)
-        self._write_updates()
-        return self.store.get_invoice(invoice_id)
-
-    def save_invoice(self, invoice: Invoice) -> None:
-        self._saved_invoices[invoice.id] = invoice
-
-    def invoices_of(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
-        self._write_updates()
-        return self.store.invoices_of(account_id, limit, after)
-
-    def _write_updates(self) -> None:
-        self.store.save_invoices(list(self._saved_invoices.values()))
-        # An intent whose status and result alone changed (every invoice intent settled
-        # here) is written narrow; any other change, in full.
-        narrow: list[PaymentIntent] = []
-        full: list[PaymentIntent] = []
-        for intent in self._saved_intents.values():
-            served = self._served.get(intent.key)
-            same = served is not None and served == intent.but(status=served.status,
-                                                               result=served.result)
-            (narrow if same else full).append(intent)
-        self.store.save_outcomes(narrow)
-        self.store.save_intents(full)
-        self._saved_invoices, self._saved_intents = {}, {}
+        self._updates = _Updates(store)
+        self.buffered_payments = _CollectPayments(store.payments, intents, self._updates)
+        self.payments = self.buffered_payments
+        self.invoices = _CollectInvoices(store.invoices, invoices, self._updates)
 
     def flush(self) -> None:
-        self._write_updates()
+        self._updates.write()
         super().flush()
 
 
@@ -208,9 +240,9 @@ def collect_account(svc: Services, account_id: str) -> RunReport:
     """Collect an account's open invoices now (after its card was updated), including those
     waiting for their next retry; one whose charge is in flight is left to reconciliation."""
     with svc.database.transaction() as store:
-        for invoice in store.invoices_of(account_id, 1000, None):
-            if invoice.status == "open" and store.get_intent(attempt_key(invoice)) is None:
-                store.save_invoice(invoice.but(next_attempt_at=svc.now()))
+        for invoice in store.invoices.of_account(account_id, 1000, None):
+            if invoice.status == "open" and store.payments.get_intent(attempt_key(invoice)) is None:
+                store.invoices.save(invoice.but(next_attempt_at=svc.now()))
     return collect(svc, svc.now(), account_id=account_id)
 
 
@@ -226,9 +258,9 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
         return _invoice_carried(svc, store, intent, invoice)
     paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
                        next_attempt_at=None)
-    store.save_invoice(paid)
+    store.invoices.save(paid)
     subscriptions.record_paid(svc, store, intent, outcome, paid)
-    account = existing(store.get_account(invoice.account_id, lock=True), "account")
+    account = existing(store.accounts.get(invoice.account_id, lock=True), "account")
     lifted = account.status == PAST_DUE and not _unpaid(store, account)
     if lifted:
         _set_standing(svc, store, account, ACTIVE)
@@ -243,10 +275,10 @@ def _invoice_carried(svc: Services, store: Store, intent: PaymentIntent,
     """An amount due under the provider's minimum charge (SPEC §9): nothing is charged, it
     is carried to the next invoice as a debit line and this one is settled by that entry
     (as credit settles part of an invoice; no payment is recorded, none was made)."""
-    account = existing(store.get_account(invoice.account_id, lock=True), "account")
+    account = existing(store.accounts.get(invoice.account_id, lock=True), "account")
     settled = invoice.but(status="paid", credit_applied=invoice.credit_applied + intent.amount,
                           next_attempt_at=None)
-    store.save_invoice(settled)
+    store.invoices.save(settled)
     subscriptions.carry(svc, store, account, intent.amount,
                         f"Invoice {invoice.number}, below the minimum charge", invoice.id)
     if account.status == PAST_DUE and not _unpaid(store, account):
@@ -260,11 +292,11 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
     attempts = invoice.attempts + 1
     retry = (invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[attempts - 1])
              if attempts <= len(RETRY_AFTER_DAYS) else None)
-    store.save_invoice(invoice.but(attempts=attempts, next_attempt_at=retry))
+    store.invoices.save(invoice.but(attempts=attempts, next_attempt_at=retry))
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
     restricted = "still" if account.status == PAST_DUE else "now" if retry is None else "no"
     if retry is None:
-        locked = existing(store.get_account(invoice.account_id, lock=True), "account")
+        locked = existing(store.accounts.get(invoice.account_id, lock=True), "account")
         _set_standing(svc, store, locked, PAST_DUE)
     last = invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[-1])
     subscriptions.notify_admin(svc, store, account, "payment_failed", {
@@ -275,20 +307,20 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:
-    return existing(store.get_invoice(str(intent.payload["invoice_id"])),
+    return existing(store.invoices.get(str(intent.payload["invoice_id"])),
                     f"invoice of payment intent {intent.key}")
 
 
 def _unpaid(store: Store, account: Account) -> bool:
-    return any(i.status == "open" for i in store.invoices_of(account.id, 1000, None))
+    return any(i.status == "open" for i in store.invoices.of_account(account.id, 1000, None))
 
 
 def _set_standing(svc: Services, store: Store, account: Account, status: str) -> None:
     """Restrict an account that did not pay (past_due) or lift the restriction."""
-    store.save_account(account.but(status=status))
-    sub = store.subscription_of(account.id, lock=True)
+    store.accounts.save(account.but(status=status))
+    sub = store.subscriptions.of_account(account.id, lock=True)
     if sub is not None and sub.status != CANCELLED:
-        store.save_subscription(sub.but(status=status, version=sub.version + 1))
+        store.subscriptions.save(sub.but(status=status, version=sub.version + 1))
     record_change(svc, store, account_id=account.id, actor="system",
                   action=f"account.{status}", before={"status": account.status},
                   after={"status": status}, event="account.updated")

@@ -33,7 +33,7 @@ def accounts_of(svc: Services, actor: Actor, account_ids: Iterable[str]
     """The accounts with these ids (None for an id no account has), for the requests queue."""
     require_staff(actor, "see change requests")
     with svc.database.read() as store:
-        return {i: store.get_account(i) for i in set(account_ids)}
+        return {i: store.accounts.get(i) for i in set(account_ids)}
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,12 @@ def request_account(svc: Services, actor: Actor, request_id: str) -> RequestAcco
     require_staff(actor, "see change requests")
     request = requests.get(svc, actor, request_id)
     with svc.database.read() as store:
-        account = store.get_account(request.account_id)
+        account = store.accounts.get(request.account_id)
         if account is None:
             raise NotFound(f"no account {request.account_id}")
-        sub = store.subscription_of(account.id)
-        balance = store.balance_of(account.id)
-        credited = next((e for e in store.ledger_of(account.id)
+        sub = store.subscriptions.of_account(account.id)
+        balance = store.ledger.balance_of(account.id)
+        credited = next((e for e in store.ledger.of_account(account.id)
                          if e.amount > 0 and e.description.endswith(request.id)), None)
     return RequestAccount(request, account, sub, balance, credited)
 
@@ -87,27 +87,27 @@ def find_accounts(svc: Services, actor: Actor, text: str, after: str | None
     and the cursor of the next page."""
     require_staff(actor, "search accounts")
     with svc.database.read() as store:
-        found = store.find_accounts(text.strip() or None, PAGE + 1, after)
+        found = store.accounts.find(text.strip() or None, PAGE + 1, after)
         more = found[PAGE - 1].id if len(found) > PAGE else None
-        return [(a, store.subscription_of(a.id)) for a in found[:PAGE]], more
+        return [(a, store.subscriptions.of_account(a.id)) for a in found[:PAGE]], more
 
 
 def account_view(svc: Services, actor: Actor, account_id: str, audit_limit: int = 100
                  ) -> AccountView:
     require_staff(actor, "see accounts")
     with svc.database.read() as store:
-        account = store.get_account(account_id)
+        account = store.accounts.get(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}")
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
         return AccountView(
-            account=account, users=store.users_of(account_id), subscription=sub,
+            account=account, users=store.people.users_of(account_id), subscription=sub,
             current=price(svc.catalog, sub.config) if sub else None,
             pending=price(svc.catalog, sub.pending) if sub and sub.pending else None,
-            usage=store.usage_of(account_id),
-            invoices=store.invoices_of(account_id, PAGE, None),
-            ledger=list(reversed(store.ledger_of(account_id))),
-            balance=store.balance_of(account_id),
-            requests=store.requests_of(account_id),
-            audit=store.audit_of(account_id, audit_limit),
-            billing=store.billing_details_of(account_id))
+            usage=store.usage.of_account(account_id),
+            invoices=store.invoices.of_account(account_id, PAGE, None),
+            ledger=list(reversed(store.ledger.of_account(account_id))),
+            balance=store.ledger.balance_of(account_id),
+            requests=store.requests.of_account(account_id),
+            audit=store.audit.of_account(account_id, audit_limit),
+            billing=store.accounts.billing_details_of(account_id))

@@ -98,15 +98,15 @@ def record_change(
 ) -> None:
     """The audit entry and (optionally) the event of one state change, in its transaction."""
     now = svc.now()
-    store.add_audit(AuditEntry(new_id("aud"), account_id, actor, action, before, after, now))
+    store.audit.add(AuditEntry(new_id("aud"), account_id, actor, action, before, after, now))
     if event is not None:
-        store.add_event(Event(new_id("evt"), event, account_id, data or after or {}, now))
+        store.outbox.add_event(Event(new_id("evt"), event, account_id, data or after or {}, now))
 
 
 def notify(
     svc: Services, store: Store, account: Account, to: str, kind: str, data: dict[str, Any]
 ) -> None:
-    store.add_notification(
+    store.outbox.add_notification(
         Notification(new_id("ntf"), account.id, to, kind, account.locale, data, svc.now())
     )
 

@@ -94,7 +94,7 @@ def register(svc: Services, actor: Actor, url: str, events: list[str],
             require_billing(store, actor, account_id, "register webhook endpoints")
         endpoint = WebhookEndpoint(new_id("whe"), account_id, url, types, new_secret(),
                                    svc.now())
-        store.add_webhook_endpoint(endpoint)
+        store.outbox.add_endpoint(endpoint)
         return endpoint
 
 
@@ -102,7 +102,7 @@ def endpoints_of(svc: Services, actor: Actor, account_id: str | None) -> list[We
     """The actor's account's endpoints; staff see every endpoint (or one account's)."""
     with svc.database.transaction() as store:
         account_id = _visible(store, actor, account_id, "see every webhook endpoint")
-        return store.webhook_endpoints(account_id)
+        return store.outbox.endpoints(account_id)
 
 
 def deliveries(svc: Services, actor: Actor, account_id: str | None, limit: int,
@@ -110,7 +110,7 @@ def deliveries(svc: Services, actor: Actor, account_id: str | None, limit: int,
     """Newest first; the actor's account's, or (staff) every account's or one account's."""
     with svc.database.transaction() as store:
         account_id = _visible(store, actor, account_id, "see every webhook delivery")
-        return store.webhook_deliveries(account_id, limit, after)
+        return store.outbox.deliveries(account_id, limit, after)
 
 
 def _visible(store: Store, actor: Actor, account_id: str | None, what: str) -> str | None:

@@ -24,19 +24,19 @@ def claim(svc: Services, placeholder: IdempotencyRecord, dead_after: timedelta
     differs) is returned untouched, for the caller to refuse."""
     with svc.database.transaction() as store:
         try:
-            store.save_idempotency(placeholder)
+            store.access.save_idempotency(placeholder)
             return None, False
         except Conflict:
-            record = store.get_idempotency(placeholder.scope, placeholder.key, lock=True)
+            record = store.access.get_idempotency(placeholder.scope, placeholder.key, lock=True)
         if record is None:  # released meanwhile: claim it now
-            store.save_idempotency(placeholder)
+            store.access.save_idempotency(placeholder)
             return None, False
         if record.fingerprint != placeholder.fingerprint:
             return record, False
         if (record.status_code == IN_PROGRESS
                 and record.created_at < placeholder.created_at - dead_after):
-            store.drop_idempotency(record.scope, record.key)  # its request died
-            store.save_idempotency(placeholder)
+            store.access.drop_idempotency(record.scope, record.key)  # its request died
+            store.access.save_idempotency(placeholder)
             return None, True
         return record, False
 
@@ -46,35 +46,35 @@ def keep(svc: Services, record: IdempotencyRecord) -> IdempotencyRecord | None:
     when stored (or released meanwhile), else the record that holds the key."""
     with svc.database.transaction() as store:
         try:
-            store.save_idempotency(record)
+            store.access.save_idempotency(record)
             return None
         except Conflict:
-            return store.get_idempotency(record.scope, record.key)
+            return store.access.get_idempotency(record.scope, record.key)
 
 
 def stored(svc: Services, scope: str, key: str) -> IdempotencyRecord | None:
     with svc.database.read() as store:
-        return store.get_idempotency(scope, key)
+        return store.access.get_idempotency(scope, key)
 
 
 def finish(svc: Services, record: IdempotencyRecord) -> None:
     """Store the response (status, body) of the request that claimed the key."""
     with svc.database.transaction() as store:
-        store.finish_idempotency(record)
+        store.access.finish_idempotency(record)
 
 
 def renew(svc: Services, scope: str, key: str, at: datetime) -> None:
     """Renew the lease of a claim whose request still runs."""
     with svc.database.transaction() as store:
-        store.renew_idempotency(scope, key, at)
+        store.access.renew_idempotency(scope, key, at)
 
 
 def release(svc: Services, scope: str, key: str) -> None:
     with svc.database.transaction() as store:
-        store.drop_idempotency(scope, key)
+        store.access.drop_idempotency(scope, key)
 
 
 def purge(svc: Services, before: datetime) -> int:
     """Delete the records created before `before`: how many."""
     with svc.database.transaction() as store:
-        return store.purge_idempotency(before)
+        return store.access.purge_idempotency(before)

@@ -36,15 +36,15 @@ def invoices_of(svc: Services, actor: Actor, account_id: str, limit: int = 50,
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see invoices")
         if after is not None:
-            previous = store.get_invoice(after)
+            previous = store.invoices.get(after)
             if previous is None or previous.account_id != account_id:
                 raise NotFound(f"no invoice {after} on account {account_id}")
-        return store.invoices_of(account_id, limit, after)
+        return store.invoices.of_account(account_id, limit, after)
 
 
 def invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
     with svc.database.read() as store:
-        found = store.get_invoice(invoice_id)
+        found = store.invoices.get(invoice_id)
         if found is None:
             raise NotFound(f"no invoice {invoice_id}")
         try:
@@ -61,7 +61,7 @@ def invoice_document(svc: Services, actor: Actor, invoice_id: str,
     """What the invoice PDF prints, in the account's language (access checked)."""
     found = invoice(svc, actor, invoice_id)
     with svc.database.read() as store:
-        account = existing(store.get_account(found.account_id), "account")
+        account = existing(store.accounts.get(found.account_id), "account")
         return document_of(store, found, account, seller_name, seller_address)
 
 
@@ -174,5 +174,5 @@ def ledger(svc: Services, actor: Actor, account_id: str) -> Ledger:
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see the account balance")
-        return Ledger(account.currency, store.balance_of(account_id),
-                      tuple(store.ledger_of(account_id)))
+        return Ledger(account.currency, store.ledger.balance_of(account_id),
+                      tuple(store.ledger.of_account(account_id)))

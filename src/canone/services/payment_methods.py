@@ -64,8 +64,8 @@ def customer_of(svc: Services, account_id: str) -> str:
     if provider is None:
         raise InvalidField("payment_method.stripe_payment_method", ONLY_STRIPE)
     with svc.database.read() as found:
-        known = found.payment_customer_of(account_id)
-        account = found.get_account(account_id)
+        known = found.accounts.payment_customer_of(account_id)
+        account = found.accounts.get(account_id)
         admin = primary_admin_of(found, account_id)
     if known is not None:
         return known
@@ -77,8 +77,8 @@ def customer_of(svc: Services, account_id: str) -> str:
 def keep_customer(svc: Services, account_id: str, customer: str) -> str:
     """Store the account's customer; the one stored first stays."""
     with svc.database.transaction() as saved:
-        saved.save_payment_customer(account_id, customer)
-        kept = saved.payment_customer_of(account_id)
+        saved.accounts.save_payment_customer(account_id, customer)
+        kept = saved.accounts.payment_customer_of(account_id)
     return existing(kept, "payment customer")
 
 

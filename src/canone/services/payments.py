@@ -81,7 +81,7 @@ def open_charges(svc: Services, intents: list[PaymentIntent]) -> list[PaymentInt
 def _store_provider_ids(svc: Services, opened: list[tuple[str, str]]) -> None:
     if opened:
         with svc.database.transaction() as store:
-            store.save_provider_ids(opened)
+            store.payments.save_provider_ids(opened)
 
 
 # What can be carried to the account's next invoice when under the provider's minimum: a
@@ -184,7 +184,7 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
 
     `complete` stands in for the purpose's registered completion, for a caller that wants
     more out of it than the stored result (e.g. the invoice it issued)."""
-    intent = store.get_intent(key, lock=True)
+    intent = store.payments.get_intent(key, lock=True)
     if intent is None:
         raise LookupError(f"no payment intent {key}")
     if intent.status == SUCCEEDED and intent.result is not None:
@@ -195,11 +195,11 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
     settlement = settlement_of(svc, intent)
     if not outcome.settles:
         settlement.fail(svc, store, intent, outcome)
-        store.save_intent(intent.but(status=FAILED, result={
+        store.payments.save_intent(intent.but(status=FAILED, result={
             "message": outcome.message, "decline_code": outcome.status}))
         return None
     result = (complete or settlement.complete)(svc, store, intent, outcome)
-    store.save_intent(intent.but(status=SUCCEEDED, result=result))
+    store.payments.save_intent(intent.but(status=SUCCEEDED, result=result))
     return result
 
 
@@ -224,7 +224,7 @@ def pay(svc: Services, intent: PaymentIntent) -> dict[str, Any]:
 
 def record_payment(svc: Services, store: Store, intent: PaymentIntent, outcome: ChargeResult,
                    account_id: str, invoice_id: str | None) -> None:
-    store.add_payment(Payment(
+    store.payments.add(Payment(
         id=new_id("pay"), account_id=account_id, invoice_id=invoice_id, amount=intent.amount,
         currency=intent.currency, status=SUCCEEDED if outcome.succeeded else FAILED,
         charge_id=outcome.charge_id, idempotency_key=intent.key, message=outcome.message,
@@ -255,7 +255,7 @@ def reconcile_all(svc: Services, older_than: timedelta = timedelta(seconds=30),
     one that fails (a bug, a row that no longer fits) is logged and left pending, and the
     others go on, or one bad intent would hold back every payment behind it."""
     with svc.database.transaction() as store:
-        stuck = store.pending_intents(svc.now() - older_than, limit)
+        stuck = store.payments.pending_intents(svc.now() - older_than, limit)
     report = Reconciliation()
     for intent in stuck:
         try:
@@ -282,7 +282,7 @@ def settle_known(svc: Services, account_id: str) -> None:
     network never saw is left alone: the request that runs again charges it, or, failing
     that, reconciliation settles it as failed."""
     with svc.database.read() as store:
-        intent = store.pending_intent_of(account_id)
+        intent = store.payments.pending_intent_of(account_id)
     outcome = None if intent is None else outcome_of(svc, intent)
     if intent is not None and outcome is not None and outcome.final:
         with suppress(PaymentFailed):  # recorded as failed; its owner was told

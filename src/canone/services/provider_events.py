@@ -30,7 +30,7 @@ def apply_payment_event(svc: Services, event: PaymentEvent) -> str:
     if not outcome.final:
         return OPEN
     with svc.database.read() as store:
-        intent = store.get_intent(outcome.key)
+        intent = store.payments.get_intent(outcome.key)
     if intent is None:
         return IGNORED
     if intent.status == PENDING:

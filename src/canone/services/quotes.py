@@ -50,8 +50,8 @@ class Confirmation:
 
 
 def active_users(store: Store, account_id: str) -> int:
-    usage = store.usage_of(account_id)
-    counted = sum(1 for user in store.users_of(account_id) if user.active)
+    usage = store.usage.of_account(account_id)
+    counted = sum(1 for user in store.people.users_of(account_id) if user.active)
     return max(counted, usage.active_users if usage else 0)
 
 
@@ -61,7 +61,7 @@ def seats_in_use(svc: Services, actor: Actor, account_id: str) -> tuple[int, int
     with svc.database.read() as store:
         load_account(store, actor, account_id)
         active = active_users(store, account_id)
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
     if sub is None:
         return active, None
     return active, svc.catalog.plan(sub.config.product, sub.config.tier).max_seats
@@ -114,19 +114,19 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         # for the subscription's, so taking them in the other order here would deadlock.
         # A pending intent read here is charged again with its key, which never charges
         # twice, and settled once under the intent's lock.
-        sub = store.subscription_of(account_id, lock=True)
-        intent = store.get_intent(key)
+        sub = store.subscriptions.of_account(account_id, lock=True)
+        intent = store.payments.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
             return _confirmation(store, intent.result)
         if intent is not None and intent.status != PENDING:
             raise PaymentFailed((intent.result or {}).get("message", "The card was declined."))
         if intent is None:
             intent = _open_intent(svc, store, account, sub, key, claims)
-            store.add_intent(intent)
+            store.payments.add_intent(intent)
             if intent.status == SUCCEEDED:  # nothing to charge: applied at once
                 result, invoice = _apply_paid_change(svc, store, intent,
                                                      ChargeResult(SUCCEEDED, None))
-                store.save_intent(intent.but(result=result))
+                store.payments.save_intent(intent.but(result=result))
                 return Confirmation(result["subscription"], invoice)
     # The pending intent is committed: charge it (its key makes the network charge once,
     # however often this runs), then settle it and answer from that same transaction.
@@ -154,7 +154,7 @@ def _open_intent(svc: Services, store: Store, account: Account, sub: Subscriptio
         raise StaleQuote()  # the catalog changed under the quote
     if change.kind in (NONE, REQUEST):
         raise ChangeRefused("This change needs a request to support.", change.reasons)
-    other = store.pending_intent_of(account_id)
+    other = store.payments.pending_intent_of(account_id)
     if other is not None and other.key != key:
         raise Busy("Another payment for this account is being processed; try again shortly.")
     due = to_minor(change.due_now)
@@ -208,8 +208,8 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     result stored for replays, and the invoice issued (None when nothing was due)."""
     claims = intent.payload
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
-    account = existing(store.get_account(account_id, lock=True), "account")
-    sub = existing(store.subscription_of(account_id, lock=True), "subscription")
+    account = existing(store.accounts.get(account_id, lock=True), "account")
+    sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
     if sub.version != claims["v"]:
         # Paid for a change that another one overtook: keep the money as account credit.
         # The money was taken: record the payment too, or nothing would show where the
@@ -255,7 +255,7 @@ CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
 
 def _confirmation(store: Store, result: dict[str, Any]) -> Confirmation:
     invoice_id = result.get("invoice_id")
-    invoice = store.get_invoice(invoice_id) if invoice_id else None
+    invoice = store.invoices.get(invoice_id) if invoice_id else None
     return Confirmation(result["subscription"], invoice)
 
 

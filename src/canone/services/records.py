@@ -294,3 +294,30 @@ class WebhookDelivery:
     last_status_code: int | None
     last_error: str | None
     created_at: datetime
+
+
+# -- the outbox --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notification:
+    """An email to send through the outbox, rendered later in the recipient's language."""
+
+    id: str
+    account_id: str | None
+    to: str
+    kind: str  # e.g. "purchase_confirmation", "request_status", "usage_threshold"
+    locale: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: str
+    channel: str  # "email" or "webhook"
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime
+    status: str  # "pending", "sent", "failed"
+    last_error: str | None

@@ -24,7 +24,7 @@ from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, from_minor, to_minor
 from canone.billing.pricing import CUSTOM, Line, Price, price
 from canone.services import collection, subscriptions
-from canone.services.batching import BufferedStore
+from canone.services.batching import BatchStore
 from canone.services.collection import RunReport
 from canone.services.context import (
     Services,
@@ -35,6 +35,7 @@ from canone.services.context import (
     today,
 )
 from canone.services.errors import Conflict, existing
+from canone.services.forwarding import ForwardInvoices, ForwardLedger, ForwardSubscriptions
 from canone.services.records import (
     CANCELLED,
     Account,
@@ -43,6 +44,7 @@ from canone.services.records import (
     PaymentIntent,
     Subscription,
 )
+from canone.services.repositories import Invoices, Ledger, Subscriptions
 from canone.services.store import Store
 
 # What `renew_one` did with a due subscription.
@@ -70,12 +72,12 @@ def run(svc: Services, until: datetime | None = None, batch: int = 500,
         issued: list[tuple[PaymentIntent, Invoice]] = []
         try:
             with svc.database.transaction() as store:
-                due = store.claim_due(until, batch, sorted(blocked))
+                due = store.subscriptions.claim_due(until, batch, sorted(blocked))
                 outcomes, issued = _renew_batch(svc, store, due, done)
         except (Conflict, _Fallback):
             done = RunReport()
             with svc.database.transaction() as store:
-                due = store.claim_due(until, batch, sorted(blocked))
+                due = store.subscriptions.claim_due(until, batch, sorted(blocked))
                 outcomes = [renew_one(svc, store, sub, done) for sub in due]
         collection.charge_issued(svc, issued, report)
         blocked.update(sub.id for sub, outcome in zip(due, outcomes, strict=True)
@@ -102,21 +104,77 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
     if not due:
         return [], []
     ids = sorted({sub.account_id for sub in due})
-    accounts = store.accounts_by_id(ids)
+    accounts = store.accounts.by_ids(ids)
     years = Counter(today(svc, accounts[sub.account_id]).year for sub in due
                     if not sub.cancel_at_period_end and isinstance(_next_bill(svc, sub), Price))
-    balances = store.balances_of(ids)
+    balances = store.ledger.balances_of(ids)
     # Last before renewing: the counter rows stay locked until the batch commits, and a
     # concurrent worker's batch waits for them.
-    numbers = {year: store.next_invoice_numbers(year, count)
+    numbers = {year: store.invoices.next_numbers(year, count)
                for year, count in sorted(years.items())}
     batch = _BatchStore(svc, store, accounts, balances, numbers)
-    outcomes = [renew_one(svc, batch.as_store(), sub, report) for sub in due]
+    outcomes = [renew_one(svc, batch, sub, report) for sub in due]
     batch.flush()
-    return outcomes, batch.to_collect
+    return outcomes, batch.batch_invoices.charges
 
 
-class _BatchStore(BufferedStore):
+class _BatchLedger(ForwardLedger):
+    """The balances read for the whole batch, following the credit it uses."""
+
+    def __init__(self, inner: Ledger, balances: dict[str, int]) -> None:
+        super().__init__(inner)
+        self.balances = balances
+        self.added: list[LedgerEntry] = []
+
+    def balance_of(self, account_id: str) -> int:
+        return self.balances[account_id]
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.balances[entry.account_id] += entry.amount
+        self.added.append(entry)
+
+
+class _BatchInvoices(ForwardInvoices):
+    """Invoice numbers taken for the batch in one statement; the invoices issued kept, and
+    the intents to collect the open ones made, for `_BatchStore.flush`."""
+
+    def __init__(self, svc: Services, inner: Invoices, accounts: dict[str, Account],
+                 numbers: dict[int, list[str]]) -> None:
+        super().__init__(inner)
+        self._svc = svc
+        self._accounts = accounts
+        self.numbers = {year: deque(taken) for year, taken in numbers.items()}
+        self.added: list[Invoice] = []
+        self.charges: list[tuple[PaymentIntent, Invoice]] = []  # intent, invoice
+
+    def next_number(self, year: int) -> str:
+        if not self.numbers.get(year):
+            raise _Fallback(f"no number of {year} was taken for this batch")
+        return self.numbers[year].popleft()
+
+    def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
+        # Not asked row by row: the batch's insert of its invoices finds a billed period
+        # (Conflict), and the batch, invoice numbers included, is rolled back and redone.
+        return False
+
+    def add(self, invoice: Invoice) -> None:
+        if invoice.status == "open":  # its first attempt is in flight from this commit on
+            invoice = invoice.but(next_attempt_at=None)
+            self.charges.append((collection.intent_for(
+                self._svc, invoice, self._accounts[invoice.account_id]), invoice))
+        self.added.append(invoice)
+
+
+class _BatchSubscriptions(ForwardSubscriptions):
+    def __init__(self, inner: Subscriptions) -> None:
+        super().__init__(inner)
+        self.saved: list[Subscription] = []
+
+    def save(self, subscription: Subscription) -> None:
+        self.saved.append(subscription)
+
+
+class _BatchStore(BatchStore):
     """The store as one batch of renewals sees it: accounts and balances read for the whole
     batch at once, invoice numbers taken in one statement, and what each renewal writes
     (invoices and the intents to collect them, credit used, subscription updates, audit
@@ -125,48 +183,20 @@ class _BatchStore(BufferedStore):
     def __init__(self, svc: Services, store: Store, accounts: dict[str, Account],
                  balances: dict[str, int], numbers: dict[int, list[str]]) -> None:
         super().__init__(store, accounts)
-        self._svc = svc
-        self._balances = balances
-        self._numbers = {year: deque(taken) for year, taken in numbers.items()}
-        self._invoices: list[Invoice] = []
-        self.to_collect: list[tuple[PaymentIntent, Invoice]] = []  # intent, invoice
-        self._subscriptions: list[Subscription] = []
-        self._ledger: list[LedgerEntry] = []  # credit used (the balances above follow it)
-
-    def balance_of(self, account_id: str) -> int:
-        return self._balances[account_id]
-
-    def add_ledger_entry(self, entry: LedgerEntry) -> None:
-        self._balances[entry.account_id] += entry.amount
-        self._ledger.append(entry)
-
-    def next_invoice_number(self, year: int) -> str:
-        if not self._numbers.get(year):
-            raise _Fallback(f"no number of {year} was taken for this batch")
-        return self._numbers[year].popleft()
-
-    def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
-        # Not asked row by row: the batch's insert of its invoices finds a billed period
-        # (Conflict), and the batch, invoice numbers included, is rolled back and redone.
-        return False
-
-    def add_invoice(self, invoice: Invoice) -> None:
-        if invoice.status == "open":  # its first attempt is in flight from this commit on
-            invoice = invoice.but(next_attempt_at=None)
-            self.to_collect.append((collection.intent_for(
-                self._svc, invoice, self._accounts[invoice.account_id]), invoice))
-        self._invoices.append(invoice)
-
-    def save_subscription(self, subscription: Subscription) -> None:
-        self._subscriptions.append(subscription)
+        self.batch_ledger = _BatchLedger(store.ledger, balances)
+        self.batch_invoices = _BatchInvoices(svc, store.invoices, accounts, numbers)
+        self.batch_subscriptions = _BatchSubscriptions(store.subscriptions)
+        self.ledger = self.batch_ledger
+        self.invoices = self.batch_invoices
+        self.subscriptions = self.batch_subscriptions
 
     def flush(self) -> None:
-        if any(self._numbers.values()):  # a number taken and not used would be a gap
+        if any(self.batch_invoices.numbers.values()):  # a number not used would be a gap
             raise _Fallback("invoice numbers were left over")
-        self.store.add_invoices(self._invoices)
-        self.store.add_intents([intent for intent, _ in self.to_collect])
-        self.store.add_ledger_entries(self._ledger)
-        self.store.save_subscriptions(self._subscriptions)
+        self.store.invoices.add_many(self.batch_invoices.added)
+        self.store.payments.add_intents([intent for intent, _ in self.batch_invoices.charges])
+        self.store.ledger.add_many(self.batch_ledger.added)
+        self.store.subscriptions.save_many(self.batch_subscriptions.saved)
         super().flush()
 
 
@@ -186,11 +216,11 @@ def _next_bill(svc: Services, sub: Subscription) -> Price | str:
 def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport) -> str:
     """Renew one due subscription in the caller's transaction (the subscription locked):
     RENEWED, CANCELLED_NOW (it was to end at period end) or BLOCKED (left due)."""
-    account = existing(store.get_account(sub.account_id), "account")
+    account = existing(store.accounts.get(sub.account_id), "account")
     if sub.cancel_at_period_end:
         ended = sub.but(status=CANCELLED, version=sub.version + 1,
                         renews_at=sub.renews_at + timedelta(days=365 * 1000))
-        store.save_subscription(ended)
+        store.subscriptions.save(ended)
         record_change(svc, store, account_id=account.id, actor="system",
                       action="subscription.cancelled", before=subscription_json(sub),
                       after=subscription_json(ended), event="subscription.cancelled")
@@ -209,11 +239,11 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
         report.blocked += 1
         return BLOCKED
     total = to_minor(bill.total or ZERO)
-    balance = store.balance_of(account.id)
+    balance = store.ledger.balance_of(account.id)
     credit = min(max(balance, 0), total)
     carried = max(-balance, 0)  # amounts under the minimum charge, billed now (SPEC §9)
     lines = (*bill.lines, carried_line(carried)) if carried else bill.lines
-    if store.renewal_invoiced(sub.id, renewed.period_start):
+    if store.invoices.renewal_invoiced(sub.id, renewed.period_start):
         # Billed by an earlier run that did not move the dates: only move them. Asked
         # first, under the subscription's lock, so no invoice number is taken in vain.
         invoice = None
@@ -223,10 +253,10 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
             renewed.period_end, paid=False, credit_applied=credit)
     if invoice is not None and (credit or carried):
         used, what = (-credit, "Applied to") if credit else (carried, "Billed on")
-        store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, used, account.currency,
+        store.ledger.add(LedgerEntry(new_id("led"), account.id, used, account.currency,
                                            f"{what} invoice {invoice.number}", invoice.id,
                                            svc.now()))
-    store.save_subscription(renewed)
+    store.subscriptions.save(renewed)
     if sub.pending is not None:
         record_change(svc, store, account_id=account.id, actor="system",
                       action="subscription.change_applied", before=subscription_json(sub),
@@ -251,7 +281,7 @@ def _block(svc: Services, store: Store, account: Account, sub: Subscription,
     """Leave a subscription that cannot be billed due, and say why: once per period (the
     run meets it again every day until support changes its configuration or the catalog)."""
     period = {"start": renewed.period_start.isoformat(), "end": renewed.period_end.isoformat()}
-    last = store.audit_of(account.id, 1, action="renewal.blocked")
+    last = store.audit.of_account(account.id, 1, action="renewal.blocked")
     if last and last[0].after is not None and (last[0].after.get("subscription"),
                                                last[0].after.get("period")) == (sub.id, period):
         return

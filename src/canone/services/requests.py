@@ -54,7 +54,7 @@ def create(svc: Services, actor: Actor, account_id: str, desired: Configuration 
             reason=reason.strip(), message=message.strip(), status=OPEN, source=source,
             verified=actor.kind != EMAIL, effective=None, created_at=now, updated_at=now,
             history=(RequestEvent(now, actor.name, None, OPEN, message.strip()),))
-        store.add_request(request)
+        store.requests.add(request)
         _announce(svc, store, request, "request.created", "request_received")
         return request
 
@@ -78,7 +78,7 @@ def transition(svc: Services, actor: Actor, request_id: str, to: str,
     if effective not in (PERIOD_END, NOW):
         raise InvalidField("effective", "allowed: period_end, now")
     with svc.database.transaction() as store:
-        request = store.get_request(request_id, lock=True)
+        request = store.requests.get(request_id, lock=True)
         if request is None:
             raise NotFound(f"no change request {request_id}")
         load_account(store, actor, request.account_id)
@@ -99,7 +99,7 @@ def transition(svc: Services, actor: Actor, request_id: str, to: str,
             status=to, verified=verified, updated_at=now,
             effective=effective if to == COMPLETED and request.desired else request.effective,
             history=(*request.history, RequestEvent(now, actor.name, request.status, to, message)))
-        store.save_request(moved)
+        store.requests.save(moved)
         _announce(svc, store, moved, "request.updated", "request_status")
         return moved
 
@@ -112,7 +112,7 @@ def _apply(svc: Services, store: Store, actor: Actor, request: ChangeRequest,
     if price(svc.catalog, desired).status == CUSTOM:
         raise InvalidTransition("The desired configuration has a custom price; agree it with "
                                 "sales and set the plan up in the catalog first.")
-    account = existing(store.get_account(request.account_id, lock=True), "account")
+    account = existing(store.accounts.get(request.account_id, lock=True), "account")
     sub = subscriptions.current(svc, store, account, lock=True)
     users = quotes.active_users(store, account.id)
     if desired.seats < users:  # support may not leave fewer seats than active users
@@ -144,7 +144,7 @@ def _announce(svc: Services, store: Store, request: ChangeRequest, event: str,
     record_change(svc, store, account_id=request.account_id,
                   actor=request.history[-1].actor if request.history else "system",
                   action=event, before=None, after=data, event=event)
-    account = existing(store.get_account(request.account_id), "account")
+    account = existing(store.accounts.get(request.account_id), "account")
     notify(svc, store, account, request.requester_email, email, data)
 
 
@@ -152,12 +152,12 @@ def requests_of(svc: Services, actor: Actor, account_id: str) -> list[ChangeRequ
     with svc.database.read() as store:
         load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "see change requests")
-        return store.requests_of(account_id)
+        return store.requests.of_account(account_id)
 
 
 def get(svc: Services, actor: Actor, request_id: str) -> ChangeRequest:
     with svc.database.read() as store:
-        request = store.get_request(request_id)
+        request = store.requests.get(request_id)
         if request is None:
             raise NotFound(f"no change request {request_id}")
         load_account(store, actor, request.account_id)
@@ -170,4 +170,4 @@ def queue(svc: Services, actor: Actor, status: str | None, limit: int = 50,
           after: str | None = None) -> list[ChangeRequest]:
     require_staff(actor, "see the request queue")
     with svc.database.read() as store:
-        return store.request_queue(status, limit, after)
+        return store.requests.queue(status, limit, after)

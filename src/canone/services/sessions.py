@@ -27,20 +27,20 @@ def start(svc: Services, principal: str, now: datetime, replacing: str | None = 
     token = secrets.token_urlsafe(32)
     with svc.database.transaction() as store:
         if replacing:
-            store.delete_session(token_hash(replacing))
-        store.add_session(WebSession(token_hash(token), principal, secrets.token_urlsafe(24),
-                                     now + timedelta(hours=SESSION_HOURS)))
+            store.access.delete_session(token_hash(replacing))
+        store.access.add_session(WebSession(token_hash(token), principal, secrets.token_urlsafe(24),
+                                            now + timedelta(hours=SESSION_HOURS)))
     return token
 
 
 def end(svc: Services, token: str) -> None:
     with svc.database.transaction() as store:
-        store.delete_session(token_hash(token))
+        store.access.delete_session(token_hash(token))
 
 
 def owner(svc: Services, token: str, now: datetime) -> SessionOwner | None:
     """The unexpired session of `token` with whoever it signs in (read in one query), or
     None. Whether that person may still sign in is the caller's to judge."""
     with svc.database.read() as store:
-        found = store.session_owner(token_hash(token))
+        found = store.access.session_owner(token_hash(token))
     return None if found is None or found.session.expires_at <= now else found

@@ -24,7 +24,7 @@ OPEN = "open"
 
 def open_invoices(store: Store, account_id: str) -> list[Invoice]:
     """The account's unpaid invoices, oldest first."""
-    found = [i for i in store.invoices_of(account_id, 1000, None) if i.status == OPEN]
+    found = [i for i in store.invoices.of_account(account_id, 1000, None) if i.status == OPEN]
     return sorted(found, key=lambda invoice: (invoice.issued_at, invoice.number))
 
 
@@ -47,7 +47,7 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
     is; an attempt still in flight is not started again (`PaymentPending`); a declined
     attempt counts as one and raises `PaymentFailed`."""
     with svc.database.transaction() as store:
-        invoice = store.get_invoice(invoice_id)
+        invoice = store.invoices.get(invoice_id)
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id}")
         try:
@@ -59,16 +59,16 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
             return invoice
         if account.card is None:
             raise PaymentFailed("There is no card on file: add a card to pay.", "no_card")
-        if store.get_intent(collection.attempt_key(invoice)) is not None:
+        if store.payments.get_intent(collection.attempt_key(invoice)) is not None:
             raise _in_flight()
-        store.save_invoice(invoice.but(next_attempt_at=svc.now()))
+        store.invoices.save(invoice.but(next_attempt_at=svc.now()))
     collection.collect(svc, svc.now(), account_id=invoice.account_id)
     with svc.database.read() as store:
-        after = existing(store.get_invoice(invoice_id), f"invoice {invoice_id}")
+        after = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
         if after.status != OPEN:
             return after
-        tried = store.get_intent(collection.attempt_key(after, after.attempts))
-        in_flight = store.get_intent(collection.attempt_key(after))
+        tried = store.payments.get_intent(collection.attempt_key(after, after.attempts))
+        in_flight = store.payments.get_intent(collection.attempt_key(after))
     if in_flight is not None or (tried is not None and tried.status == PENDING):
         raise _in_flight()
     result = (tried.result if tried else None) or {}

@@ -46,7 +46,7 @@ from canone.services.store import Store
 
 
 def current(svc: Services, store: Store, account: Account, lock: bool = False) -> Subscription:
-    sub = store.subscription_of(account.id, lock=lock)
+    sub = store.subscriptions.of_account(account.id, lock=lock)
     if sub is None:
         raise NotFound(f"account {account.id} has no subscription")
     if sub.status == CANCELLED:
@@ -70,7 +70,7 @@ def apply_change(svc: Services, store: Store, account: Account, sub: Subscriptio
     if change.new_anchor is not None:
         new = with_period(new, account.timezone, change.new_anchor, change.immediate.interval,
                           change.new_anchor)
-    store.save_subscription(new)
+    store.subscriptions.save(new)
     if change.immediate != sub.config:
         record_change(svc, store, account_id=account.id, actor=actor,
                       action=f"subscription.{why}", before=subscription_json(sub),
@@ -86,9 +86,9 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
                   lines: Iterable[Line], start: date | None, end: date | None, *,
                   paid: bool, credit_applied: int = 0) -> Invoice:
     invoice = _new_invoice(svc, account, sub, kind, lines, start, end, new_id("inv"),
-                           store.next_invoice_number(today(svc, account).year), paid=paid,
+                           store.invoices.next_number(today(svc, account).year), paid=paid,
                            credit_applied=credit_applied)
-    store.add_invoice(invoice)
+    store.invoices.add(invoice)
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
                   before=None, after={"invoice": invoice.number, "total": invoice.total},
                   event="invoice.issued", data=invoice_event(invoice))
@@ -107,17 +107,17 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     invoice_id = new_id("inv")
     record_payment(svc, store, intent, outcome, account.id, invoice_id)
     invoice = _new_invoice(svc, account, sub, kind, lines, start, end, invoice_id,
-                           store.next_invoice_number(today(svc, account).year), paid=True)
-    store.add_invoice(invoice)
+                           store.invoices.next_number(today(svc, account).year), paid=True)
+    store.invoices.add(invoice)
     now = svc.now()
     data = invoice_event(invoice)
-    store.add_audits([
+    store.audit.add_many([
         AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
                    {"invoice": invoice.number, "total": invoice.total}, now),
         AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
                    {"invoice": invoice.number, "amount_paid": intent.amount}, now)])
-    store.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
-                      Event(new_id("evt"), "invoice.paid", account.id, data, now)])
+    store.outbox.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
+                             Event(new_id("evt"), "invoice.paid", account.id, data, now)])
     if admin is not None:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
@@ -163,7 +163,7 @@ def payment_failed(svc: Services, store: Store, intent: PaymentIntent, outcome: 
     """Record a failed charge (payment, audit, event); the account and what the event said,
     for the caller's email, which depends on what failed (an invoice, a plan change)."""
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
-    account = existing(store.get_account(account_id), "account")
+    account = existing(store.accounts.get(account_id), "account")
     record_payment(svc, store, intent, outcome, account.id, invoice.id if invoice else None)
     data: dict[str, object] = {
         "amount": intent.amount, "currency": intent.currency, "reason": outcome.status,
@@ -178,7 +178,7 @@ def credit(svc: Services, store: Store, account: Account, amount: int, descripti
     """Grant account credit (append-only ledger); used by the next invoices."""
     if amount <= 0:
         return
-    store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, amount, account.currency,
+    store.ledger.add(LedgerEntry(new_id("led"), account.id, amount, account.currency,
                                        description, invoice_id, svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="ledger.credited",
                   before=None, after={"amount": amount, "description": description},
@@ -192,7 +192,7 @@ def carry(svc: Services, store: Store, account: Account, amount: int, descriptio
     a debit line (`renewal`), so nothing is lost and nothing is charged below the minimum."""
     if amount <= 0:
         return
-    store.add_ledger_entry(LedgerEntry(new_id("led"), account.id, -amount, account.currency,
+    store.ledger.add(LedgerEntry(new_id("led"), account.id, -amount, account.currency,
                                        description, invoice_id, svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="ledger.carried",
                   before=None, after={"amount": amount, "description": description,
@@ -215,7 +215,7 @@ def drop_pending(svc: Services, actor: Actor, account_id: str) -> Subscription:
         if sub.pending is None:
             raise InvalidTransition("There is no scheduled change to cancel.")
         new = sub.but(pending=None, version=sub.version + 1)
-        store.save_subscription(new)
+        store.subscriptions.save(new)
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="subscription.pending_dropped", before=subscription_json(sub),
                       after=subscription_json(new), event="subscription.changed")
@@ -234,7 +234,7 @@ def set_cancellation(svc: Services, actor: Actor, account_id: str, cancel: bool,
             raise InvalidTransition("The account is already set to cancel at period end."
                                     if cancel else "The account is not set to cancel.")
         new = sub.but(cancel_at_period_end=cancel, version=sub.version + 1)
-        store.save_subscription(new)
+        store.subscriptions.save(new)
         record_change(svc, store, account_id=account_id, actor=actor.name,
                       action="subscription.cancel" if cancel else "subscription.resume",
                       before=subscription_json(sub),
@@ -246,7 +246,7 @@ def set_cancellation(svc: Services, actor: Actor, account_id: str, cancel: bool,
 def set_pending(svc: Services, store: Store, account: Account, sub: Subscription,
                 config: Configuration | None, actor: str) -> Subscription:
     new = sub.but(pending=config, version=sub.version + 1)
-    store.save_subscription(new)
+    store.subscriptions.save(new)
     record_change(svc, store, account_id=account.id, actor=actor,
                   action="subscription.change_scheduled", before=subscription_json(sub),
                   after=subscription_json(new), event="subscription.change_scheduled")
@@ -258,7 +258,7 @@ def subscription_of(svc: Services, actor: Actor, account_id: str) -> Subscriptio
     it)."""
     with svc.database.read() as store:
         load_account(store, actor, account_id)
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
         if sub is None:
             raise NotFound(f"account {account_id} has no subscription")
         return sub

@@ -49,7 +49,7 @@ def report(svc: Services, actor: Actor, account_id: str, contacts: object,
                   svc.now())
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id)
-        store.save_usage(usage)
+        store.usage.save(usage)
         sub = subscriptions.current(svc, store, account)
     upgraded = None
     limit = sub.config.contacts
@@ -91,7 +91,7 @@ def _warn(svc: Services, store: Store, account: Account, period_start: date,
         return ()
     reached = tuple(threshold for threshold in THRESHOLDS
                     if usage.contacts * 100 >= threshold * limit
-                    and store.note_threshold(account.id, period_start, threshold))
+                    and store.usage.note_threshold(account.id, period_start, threshold))
     for threshold in reached:
         data: dict[str, object] = {
             "threshold": threshold, "contacts": usage.contacts, "limit": limit}
@@ -107,10 +107,10 @@ def _warn(svc: Services, store: Store, account: Account, period_start: date,
 def entitlements(svc: Services, actor: Actor, account_id: str) -> Entitlements:
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)
-        sub = store.subscription_of(account_id)
+        sub = store.subscriptions.of_account(account_id)
         if sub is None:
             raise ServiceError("the account has no subscription")
-        usage = store.usage_of(account_id)
+        usage = store.usage.of_account(account_id)
         active = quotes.active_users(store, account_id)
     granted = features(svc.catalog, sub.config) if sub.status != "cancelled" else frozenset()
     return Entitlements(

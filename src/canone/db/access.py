@@ -1,0 +1,116 @@
+"""What the web and API edges keep: API keys, web sessions and idempotency records, on the
+transaction's connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, func, select, update
+
+from canone.db import rows
+from canone.db.queries import Queries
+from canone.db.tables import accounts, api_keys, idempotency_records, staff, users, web_sessions
+from canone.services.records import (
+    ApiKey,
+    IdempotencyRecord,
+    SessionOwner,
+    Staff,
+    User,
+    WebSession,
+)
+
+_FINISH_IDEMPOTENCY = (update(idempotency_records)
+                       .where(idempotency_records.c.scope == bindparam("the_scope"),
+                              idempotency_records.c.key == bindparam("the_key"))
+                       .values(status_code=bindparam("status_code"), body=bindparam("body")))
+_principal = web_sessions.c.principal
+# Built once: the session, its user and the user's account, or its staff member.
+_SESSION_OWNER = (
+    select(web_sessions,
+           *(c.label(f"u_{c.name}") for c in users.c),
+           *(c.label(f"a_{c.name}") for c in accounts.c),
+           *(c.label(f"s_{c.name}") for c in staff.c))
+    .select_from(
+        web_sessions
+        .outerjoin(users, (users.c.id == func.substr(_principal, len("user:") + 1))
+                   & _principal.like("user:%"))
+        .outerjoin(accounts, accounts.c.id == users.c.account_id)
+        .outerjoin(staff, (staff.c.id == func.substr(_principal, len("staff:") + 1))
+                   & _principal.like("staff:%")))
+    .where(web_sessions.c.token_hash == bindparam("token_hash")))
+
+
+class SqlAccess(Queries):
+    def add_api_key(self, key: ApiKey) -> None:
+        self.insert_new(api_keys, rows.values(key), f"API key {key.id}")
+
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        row = self.first(select(api_keys).where(api_keys.c.key_hash == key_hash))
+        return None if row is None else rows.api_key_of(row)
+
+    def list_api_keys(self) -> list[ApiKey]:
+        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)
+        return [rows.api_key_of(r) for r in self.all(query)]
+
+    def save_api_key(self, key: ApiKey) -> None:
+        self.update(api_keys, api_keys.c.id == key.id, rows.values(key), f"API key {key.id}")
+
+    def add_session(self, session: WebSession) -> None:
+        self.insert_new(web_sessions, rows.values(session), "the session")
+
+    def session_by_hash(self, token_hash: str) -> WebSession | None:
+        row = self.first(select(web_sessions).where(web_sessions.c.token_hash == token_hash))
+        return None if row is None else rows.session_of(row)
+
+    def session_owner(self, token_hash: str) -> SessionOwner | None:
+        """One query: the session LEFT JOINed with the user its principal names ("user:<id>",
+        matched by primary key on the id after the prefix) and that user's account, or with
+        the staff member ("staff:<id>")."""
+        row = self.connection.execute(_SESSION_OWNER, {"token_hash": token_hash}).first()
+        if row is None:
+            return None
+        m = row._mapping
+        session = WebSession(**{f: m[f] for f in WebSession.__dataclass_fields__})
+        user = account = member = None
+        if m["u_id"] is not None:
+            user = User(**{f: m[f"u_{f}"] for f in User.__dataclass_fields__})
+        if m["a_id"] is not None:
+            account = rows.account_from({c.name: m[f"a_{c.name}"] for c in accounts.c})
+        if m["s_id"] is not None:
+            member = Staff(**{f: m[f"s_{f}"] for f in Staff.__dataclass_fields__})
+        return SessionOwner(session, user, account, member)
+
+    def delete_session(self, token_hash: str) -> None:
+        self.connection.execute(delete(web_sessions).where(web_sessions.c.token_hash == token_hash))
+
+    def get_idempotency(self, scope: str, key: str, lock: bool = False
+                        ) -> IdempotencyRecord | None:
+        c = idempotency_records.c
+        query = select(idempotency_records).where(c.scope == scope, c.key == key)
+        row = self.first(self.locked(query, lock))
+        return None if row is None else rows.idempotency_of(row)
+
+    def save_idempotency(self, record: IdempotencyRecord) -> None:
+        self.insert_new(idempotency_records, rows.values(record),
+                        f"idempotency key {record.key!r}")
+
+    def finish_idempotency(self, record: IdempotencyRecord) -> None:
+        done = self.connection.execute(_FINISH_IDEMPOTENCY, {
+            "the_scope": record.scope, "the_key": record.key,
+            "status_code": record.status_code, "body": record.body})
+        if done.rowcount != 1:
+            raise LookupError(f"idempotency key {record.key!r} does not exist")
+
+    def drop_idempotency(self, scope: str, key: str) -> None:
+        c = idempotency_records.c
+        self.connection.execute(delete(idempotency_records).where(c.scope == scope,
+                                                                  c.key == key))
+
+    def renew_idempotency(self, scope: str, key: str, at: datetime) -> None:
+        c = idempotency_records.c
+        self.connection.execute(update(idempotency_records).where(
+            c.scope == scope, c.key == key, c.status_code == 0).values(created_at=at))
+
+    def purge_idempotency(self, before: datetime) -> int:
+        purge = delete(idempotency_records).where(idempotency_records.c.created_at < before)
+        return int(self.connection.execute(purge).rowcount)

@@ -1,0 +1,143 @@
+"""Subscriptions and invoices (with their lines) on the transaction's connection."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.exc import IntegrityError
+
+from canone.db import rows
+from canone.db.queries import Prepared, Queries, keyed, page
+from canone.db.tables import invoice_counters, invoice_lines, invoices, subscriptions
+from canone.services.errors import Conflict
+from canone.services.records import CANCELLED, Invoice, Subscription
+
+_SUBSCRIPTION_OF = Prepared(keyed(subscriptions, "account_id"))
+
+
+class SqlSubscriptions(Queries):
+    def add(self, subscription: Subscription) -> None:
+        self.insert_new(subscriptions, rows.subscription_values(subscription),
+                        f"a subscription of account {subscription.account_id}")
+
+    def of_account(self, account_id: str, lock: bool = False) -> Subscription | None:
+        row = self.prepared(_SUBSCRIPTION_OF, {"account_id": account_id}, lock).first()
+        return None if row is None else rows.subscription_of(row)
+
+    def save(self, subscription: Subscription) -> None:
+        self.update_by_key(subscriptions, "id", subscription.id,
+                           rows.subscription_values(subscription),
+                           f"subscription {subscription.id}")
+
+    def save_many(self, saved: Sequence[Subscription]) -> None:
+        """`save` for several, in one executemany."""
+        self.update_many(subscriptions, subscriptions.c.id,
+                          [(s.id, rows.subscription_values(s)) for s in saved], "subscriptions")
+
+    def claim_due(self, until: datetime, limit: int, skip: Sequence[str] = ()
+                  ) -> list[Subscription]:
+        c = subscriptions.c
+        query = (select(subscriptions).where(c.renews_at <= until, c.status != CANCELLED)
+                 .order_by(c.renews_at, c.id).limit(limit))
+        if skip:
+            query = query.where(c.id.not_in(list(skip)))
+        return [rows.subscription_of(r) for r in self.all(self.claimed(query))]
+
+
+class SqlInvoices(Queries):
+    def next_number(self, year: int) -> str:
+        return self.next_numbers(year, 1)[0]
+
+    def next_numbers(self, year: int, count: int) -> list[str]:
+        """`count` consecutive numbers in one statement (beyond the port: for batches).
+        The counter row stays locked until the transaction ends, so concurrent writers
+        take turns: take numbers as late in a transaction as possible."""
+        counter = invoice_counters.c
+        bump = (self.upsert(invoice_counters).values(year=year, last=count)
+                .on_conflict_do_update(index_elements=[counter.year],
+                                       set_={"last": counter.last + count})
+                .returning(counter.last))
+        last = self.connection.execute(bump).scalar_one()
+        return [f"{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+    def add(self, invoice: Invoice) -> None:
+        what = (f"a {invoice.kind} invoice for subscription {invoice.subscription_id} from "
+                f"{invoice.period_start}" if invoice.kind == "renewal"
+                else f"invoice {invoice.id} or number {invoice.number}")
+        self.insert_new(invoices, rows.invoice_values(invoice), what)
+        self.insert_all(invoice_lines, rows.line_values(invoice))
+
+    def add_many(self, added: Sequence[Invoice]) -> None:
+        """`add` for several, one statement per table. A taken key raises
+        `Conflict` and leaves the transaction to be rolled back."""
+        try:
+            self.insert_all(invoices, [rows.invoice_values(i) for i in added])
+        except IntegrityError as exc:
+            raise Conflict(f"one of {len(added)} invoices already exists") from exc
+        self.insert_all(invoice_lines, [line for i in added for line in rows.line_values(i)])
+
+    def get(self, invoice_id: str) -> Invoice | None:
+        found = self._with_lines(self.all(select(invoices).where(invoices.c.id == invoice_id)))
+        return found[0] if found else None
+
+    def by_ids(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """Several invoices with their lines, in two queries."""
+        if not invoice_ids:
+            return {}
+        query = select(invoices).where(self.among(invoices.c.id, invoice_ids))
+        return {invoice.id: invoice for invoice in self._with_lines(self.all(query))}
+
+    def save(self, invoice: Invoice) -> None:
+        self.update(invoices, invoices.c.id == invoice.id, _invoice_changes(invoice),
+                    f"invoice {invoice.id}")
+
+    def save_many(self, saved: Sequence[Invoice]) -> None:
+        """`save` for several, in one executemany."""
+        self.update_many(invoices, invoices.c.id,
+                          [(i.id, _invoice_changes(i)) for i in saved], "invoices")
+
+    def of_account(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
+        """Newest first."""
+        past, by = page(invoices, invoices.c.issued_at, after, newest_first=True)
+        query = (select(invoices).where(invoices.c.account_id == account_id, past)
+                 .order_by(*by).limit(limit))
+        return self._with_lines(self.all(query))
+
+    def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
+        c = invoices.c
+        query = select(c.id).where(c.subscription_id == subscription_id,
+                                   c.period_start == period_start, c.kind == "renewal")
+        return self.first(query) is not None
+
+    def to_collect(self, now: datetime, limit: int, account_id: str | None = None
+                   ) -> list[Invoice]:
+        c = invoices.c
+        query = (select(invoices).where(c.status == "open", c.next_attempt_at <= now)
+                 .order_by(c.next_attempt_at, c.id).limit(limit))
+        if account_id is not None:
+            query = query.where(c.account_id == account_id)
+        return self._with_lines(self.all(self.claimed(query)))
+
+
+    def _with_lines(self, found: Sequence[Row[Any]]) -> list[Invoice]:
+        if not found:
+            return []
+        lines: dict[str, list[Row[Any]]] = defaultdict(list)
+        c = invoice_lines.c
+        query = (select(invoice_lines).where(self.among(c.invoice_id, [r.id for r in found]))
+                 .order_by(c.invoice_id, c.position))
+        for line in self.all(query):
+            lines[line.invoice_id].append(line)
+        return [rows.invoice_of(r, lines[r.id]) for r in found]
+
+
+
+def _invoice_changes(invoice: Invoice) -> dict[str, Any]:
+    """What may change on an issued invoice: its payment state, never its lines or total."""
+    return {"status": invoice.status, "credit_applied": invoice.credit_applied,
+            "amount_paid": invoice.amount_paid, "attempts": invoice.attempts,
+            "next_attempt_at": invoice.next_attempt_at}
