@@ -23,6 +23,7 @@ from canone.web.portal.quoting import (
     quote_view,
     target_from_fields,
 )
+from canone.web.portal.stripe_page import payment_answer
 from canone.web.templating import PageRoute, templates, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -100,37 +101,26 @@ def confirm(request: Request, token: str = Form(""), reviewed: str = Form(""),
     script asks for JSON (stripe_pay.js): where to go next, or the client secret of a
     payment the bank wants the customer to confirm (3-D Secure) before the change applies;
     the script then confirms the same quote again to finish it."""
-    wants_json = "json" in request.headers.get("accept", "")
-    try:
-        answer = _confirmed(request, token, reviewed, signed_in)
-    except PaymentActionRequired as action:
-        if not wants_json:  # no script to run the bank's challenge: nothing applied
-            return RedirectResponse("/billing?error=requires_action", 303)
-        return JSONResponse({"status": "requires_action", "client_secret": action.client_secret},
-                            status_code=202, headers=NO_STORE)
-    if wants_json:
-        return JSONResponse(answer, headers=NO_STORE)
-    return RedirectResponse(answer["next"], 303)
+    return payment_answer(request, lambda: _confirmed(request, token, reviewed, signed_in))
 
 
-def _confirmed(request: Request, token: str, reviewed: str, signed_in: SignedIn
-               ) -> dict[str, str]:
+def _confirmed(request: Request, token: str, reviewed: str, signed_in: SignedIn) -> str:
     """Where the page goes once the quote is confirmed, or why it was not; raises
     PaymentActionRequired when the bank wants the customer to authenticate first."""
     if reviewed != "1":
-        return {"next": "/billing?error=not_reviewed"}
+        return "/billing?error=not_reviewed"
     svc = services_of(request)
     try:
         done = quotes.confirm(svc, signed_in.actor, _account_id(signed_in), token)
     except PaymentActionRequired:
         raise
     except (ServiceError, InvalidField) as exc:
-        return {"next": f"/billing?error={messages.error_code(exc)}"}
+        return f"/billing?error={messages.error_code(exc)}"
     if done.invoice is not None:
-        return {"next": f"/billing?invoice={done.invoice.id}"}
+        return f"/billing?invoice={done.invoice.id}"
     if done.subscription.get("pending") is not None:
-        return {"next": "/billing?done=scheduled"}
-    return {"next": "/billing?done=changed"}
+        return "/billing?done=scheduled"
+    return "/billing?done=changed"
 
 
 @router.post("/billing/pending/cancel")

@@ -4,15 +4,16 @@ now, auto-upgrade of the contact limit, and cancellation at period end (with its
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
 from canone.services import accounts, standing, subscriptions
-from canone.services.errors import GatewayTimeout, ServiceError
+from canone.services.errors import GatewayTimeout, PaymentActionRequired, ServiceError
 from canone.services.ports import Card
 from canone.services.records import PAST_DUE
 from canone.web.auth import SignedIn, posting_user, services_of
 from canone.web.portal import messages
+from canone.web.portal.stripe_page import payment_answer
 from canone.web.templating import PageRoute
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -54,13 +55,20 @@ def update_card(request: Request, number: str = Form(""), exp_month: str = Form(
 
 @router.post("/billing/invoices/{invoice_id}/pay")
 def pay_invoice(request: Request, invoice_id: str,
-                signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
-    """"Pay now": the open invoice charged at once with the card on file."""
-    try:
-        standing.pay_invoice(services_of(request), signed_in.actor, invoice_id)
-    except ServiceError as exc:
-        return _back(error=exc)
-    return _back("invoice_paid")
+                signed_in: SignedIn = Depends(posting_user)) -> Response:
+    """"Pay now": the open invoice charged at once with the card on file; with Stripe the
+    bank may ask the customer to authenticate first (`payment_answer`)."""
+
+    def pay() -> str:
+        try:
+            standing.pay_invoice(services_of(request), signed_in.actor, invoice_id)
+        except PaymentActionRequired:
+            raise
+        except ServiceError as exc:
+            return f"/billing?error={messages.error_code(exc)}"
+        return "/billing?done=invoice_paid"
+
+    return payment_answer(request, pay)
 
 
 @router.post("/billing/auto-upgrade")

@@ -5,15 +5,16 @@ dialog takes the card's number, as it always did."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from canone.services import payment_methods
-from canone.services.errors import GatewayTimeout, ServiceError
+from canone.services.errors import GatewayTimeout, PaymentActionRequired, ServiceError
 from canone.settings import Settings
 from canone.web.auth import checked_user, services_of, submitted_csrf
 from canone.web.page_headers import STRIPE_JS_URL, stripe_policy
@@ -52,6 +53,26 @@ def render_payment_page(request: Request, name: str, context: dict[str, Any]) ->
     if stripe is not None:
         response.headers["Content-Security-Policy"] = stripe_policy(stripe.js_url)
     return response
+
+
+def payment_answer(request: Request, pay: Callable[[], str]) -> Response:
+    """The answer to a form that pays (a plan change, "Pay now"): `pay` does it and says
+    where the page goes next. The page's script with Stripe asks for JSON (stripe_pay.js):
+    `{"next": url}`, or 202 with the client secret of a payment the bank wants the customer
+    to authenticate (3-D Secure) first; the script runs the bank's challenge, then submits
+    the same form again, which finishes that same payment. A plain form post (no script,
+    so no challenge to run) is redirected, and the page says that nothing changed."""
+    wants_json = "json" in request.headers.get("accept", "")
+    try:
+        next_url = pay()
+    except PaymentActionRequired as action:
+        if not wants_json:
+            return RedirectResponse("/billing?error=requires_action", 303)
+        return JSONResponse({"status": "requires_action", "client_secret": action.client_secret},
+                            status_code=202, headers=NO_STORE)
+    if wants_json:
+        return JSONResponse({"next": next_url}, headers=NO_STORE)
+    return RedirectResponse(next_url, 303)
 
 
 @router.post("/billing/card/setup")

@@ -2,10 +2,11 @@
 // - The card dialog holds Stripe's own card field (Elements): saving asks canone for a
 //   SetupIntent of the account, Stripe.js confirms it with the card, and the page sends
 //   canone only the resulting payment method; no card number ever reaches canone.
-// - A plan change whose payment the bank wants confirmed (3-D Secure): canone answers
-//   `requires_action` with the PaymentIntent's client secret, Stripe.js runs the bank's
-//   challenge from the same dialog, then the page asks canone to finish the same quote,
-//   which applies the change once, when the payment has succeeded.
+// - A plan change or "Pay now" whose payment the bank wants confirmed (3-D Secure): canone
+//   answers `requires_action` with the PaymentIntent's client secret, Stripe.js runs the
+//   bank's challenge from the same dialog, then the page submits the same form again,
+//   which finishes that payment: the change applies (the invoice is paid) once, when the
+//   payment has succeeded.
 "use strict";
 
 (function () {
@@ -100,13 +101,15 @@
 
   document.querySelectorAll("form[data-stripe-card]").forEach(cardForm);
 
-  // -- confirming a plan change -----------------------------------------------------------
+  // -- paying: confirming a plan change, "Pay now" -----------------------------------------
+
+  const PAYING = /^\/billing\/(confirm|invoices\/[^/]+\/pay)$/;
 
   // dialog.js has marked the form submitted (data-once) by the time this listener runs;
   // a second submission it refused is left alone.
   document.addEventListener("submit", async (event) => {
     const form = event.target;
-    if (event.defaultPrevented || form.getAttribute("action") !== "/billing/confirm") return;
+    if (event.defaultPrevented || !PAYING.test(form.getAttribute("action") || "")) return;
     event.preventDefault();
     const body = new FormData(form);  // now: dialog.js disables the buttons right after
     // The form's dialog, or the dialog inside the form (the bundle page's review).
@@ -118,7 +121,8 @@
         if (status) status.textContent = texts.confirming;
         await outsideModal(dialog, () => stripe.confirmCardPayment(answer.client_secret));
         // Whatever Stripe.js says, canone asks Stripe for the payment's outcome: the same
-        // quote confirmed again applies the change if, and only if, it was paid.
+        // form submitted again applies the change (pays the invoice) if, and only if, the
+        // payment succeeded.
         answer = await postJSON(form.action, form, body);
       }
       // No `next`: an error page instead of an answer (e.g. the form expired); the page
