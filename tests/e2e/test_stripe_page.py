@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -29,7 +30,7 @@ from canone.billing.configuration import Configuration
 from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts
+from canone.services import accounts, renewal
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.settings import Settings
@@ -262,3 +263,29 @@ def test_the_bundle_page_passes_the_banks_challenge_too(
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $22.00")
     expect(page.get_by_test_id("plan-name")).to_have_text("Marketing + Sales Plus")
     assert invoice_totals(on_stripe, email) == [2200, 4900]
+
+
+def test_a_renewal_the_bank_wants_authenticated_is_paid_on_the_page(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    """Off-session, Stripe refuses the renewal of a card whose bank wants 3-D Secure
+    (localstripe as patched by tests/localstripe_server.py); the primary admin pays it on
+    the page: the bank's challenge, then the invoice is paid once."""
+    page = stripe_page
+    email = signed_in_with_a_3_d_secure_card(page, on_stripe)
+    on_stripe.clock.instant = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    renewal.run(on_stripe.services)
+    page.goto("/billing")
+    expect(page.get_by_test_id("unpaid-invoice")).to_contain_text("$49.00 to pay")
+
+    page.get_by_role("button", name="Pay $49.00 now").click()
+    bank_challenge(page).click()
+
+    expect(page.get_by_test_id("notice")).to_have_text("Thank you, the invoice is paid.")
+    expect(page.get_by_test_id("unpaid")).to_have_count(0)
+    shot(page, "en-stripe-3ds-pay-now", full_page=False)
+    renewals = [pi for pi in on_stripe.stripe.payment_intents()
+                if pi["amount"] == 4900 and pi["status"] == "succeeded"]
+    assert len(renewals) == 2  # the sign-up's and this renewal's, once
+    with on_stripe.services.database.read() as store:
+        found = store.invoices.of_account(account_id_of(on_stripe, email), 50, None)
+    assert sorted((inv.total, inv.status) for inv in found) == [(4900, "paid"), (4900, "paid")]
