@@ -145,6 +145,14 @@ def saved_card(site: StripeSite, email: str) -> str:
     return f"{card.brand} {card.last4} {card.exp_month}/{card.exp_year}"
 
 
+def payments_at_stripe(site: StripeSite, email: str) -> list[tuple[int, str]]:
+    """The account's PaymentIntents at localstripe (shared by the tests): amount, status."""
+    with site.services.database.read() as store:
+        customer = store.accounts.payment_customer_of(account_id_of(site, email))
+    return sorted((int(str(pi["amount"])), str(pi["status"]))
+                  for pi in site.stripe.payment_intents() if pi["customer"] == customer)
+
+
 def invoice_totals(site: StripeSite, email: str) -> list[int]:
     with site.services.database.read() as store:
         found = store.invoices.of_account(account_id_of(site, email), 50, None)
@@ -179,6 +187,7 @@ def add_card_through_the_banks_challenge(page: Page, number: str, save: str = "S
                                          ) -> None:
     save_card(page, number, save)
     bank_challenge(page).click()  # saving a card for later asks the bank once
+    expect(page.locator("aside")).to_contain_text(f"•••• {number[-4:]}")  # saved, back
 
 
 def signed_in_with_a_3_d_secure_card(page: Page, site: StripeSite) -> str:
@@ -214,8 +223,7 @@ def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $48.00")
     expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
     shot(page, "en-stripe-3ds-upgraded")
-    upgrade = [pi for pi in on_stripe.stripe.payment_intents() if pi["amount"] == 4800]
-    assert [(pi["status"], pi["currency"]) for pi in upgrade] == [("succeeded", "usd")]
+    assert payments_at_stripe(on_stripe, email) == [(4800, "succeeded"), (4900, "succeeded")]
     assert invoice_totals(on_stripe, email) == [4800, 4900]
 
 
@@ -283,9 +291,9 @@ def test_a_renewal_the_bank_wants_authenticated_is_paid_on_the_page(
     expect(page.get_by_test_id("notice")).to_have_text("Thank you, the invoice is paid.")
     expect(page.get_by_test_id("unpaid")).to_have_count(0)
     shot(page, "en-stripe-3ds-pay-now", full_page=False)
-    renewals = [pi for pi in on_stripe.stripe.payment_intents()
-                if pi["amount"] == 4900 and pi["status"] == "succeeded"]
-    assert len(renewals) == 2  # the sign-up's and this renewal's, once
+    # The sign-up's, the renewal refused off-session, and the renewal paid on the page.
+    assert payments_at_stripe(on_stripe, email) == [
+        (4900, "requires_payment_method"), (4900, "succeeded"), (4900, "succeeded")]
     with on_stripe.services.database.read() as store:
         found = store.invoices.of_account(account_id_of(on_stripe, email), 50, None)
     assert sorted((inv.total, inv.status) for inv in found) == [(4900, "paid"), (4900, "paid")]

@@ -25,6 +25,7 @@ EVENT_TYPES = (
     "credit.granted",
     "invoice.issued",
     "invoice.paid",
+    "invoice.refunded",
     "payment.failed",
     "request.created",
     "renewal.blocked",

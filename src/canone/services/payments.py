@@ -100,9 +100,11 @@ def below_minimum(intent: PaymentIntent, exc: BelowMinimumCharge) -> ChargeResul
 
 
 def charge_request(intent: PaymentIntent) -> ChargeRequest:
-    """Renewals and retries (invoices) are charged with the customer away (off session)."""
+    """Renewals and retries (invoices) are charged with the customer away (off session),
+    unless the customer pays the invoice on the billing page (`on_session` in its payload)."""
+    off_session = intent.purpose == "invoice" and not intent.payload.get("on_session")
     return ChargeRequest(intent.key, intent.card_token, intent.amount, intent.currency,
-                         off_session=intent.purpose == "invoice")
+                         off_session=off_session)
 
 
 def confirm(svc: Services, provider_id: str, request: ChargeRequest) -> ChargeResult:

@@ -112,6 +112,7 @@ class RefundResult:
     status: str  # REFUND_SUCCEEDED, REFUND_PENDING or REFUND_FAILED
     amount_minor: int
     message: str = ""
+    provider_id: str | None = None  # the refunded intent (Stripe: pi_…), when told
 
 
 @dataclass(frozen=True, slots=True)

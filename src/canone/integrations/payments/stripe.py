@@ -276,8 +276,10 @@ def refund_of(refund: dict[str, Any]) -> RefundResult:
     status = {"succeeded": REFUND_SUCCEEDED, "failed": REFUND_FAILED,
               "canceled": REFUND_FAILED}.get(str(refund.get("status")), REFUND_PENDING)
     reason = refund.get("failure_reason")
+    intent = refund.get("payment_intent")
     return RefundResult(str(refund["id"]), status, int(refund["amount"]),
-                        f"The refund failed: {reason}." if reason else "")
+                        f"The refund failed: {reason}." if reason else "",
+                        str(intent) if intent else None)
 
 
 def stored_method(method: dict[str, Any]) -> StoredCard:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Body, Query, Request
-from fastapi.responses import JSONResponse
 
 from canone.billing.codec import change_to_json, config_from_json, price_to_json
 from canone.billing.errors import InvalidField
@@ -22,17 +21,18 @@ from canone.services.errors import PaymentActionRequired
 from canone.services.ports import Card
 from canone.web.api import models
 from canone.web.api.base import (
+    ACTION_REQUIRED,
     AccountId,
     ActorDep,
     IdempotencyKey,
     Limit,
     ServicesDep,
     StartingAfter,
+    action_required,
     api_router,
     changes_nothing,
     errors,
     require_operator,
-    secure,
 )
 from canone.web.api.billing_details import SignUpWithBillingDetailsIn
 from canone.web.api.views import (
@@ -163,10 +163,8 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
 
 
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,
-             responses={202: {"model": models.ActionRequiredOut,
-                              "description": "The bank asks the customer to authenticate"
-                                             " (3-D Secure): nothing applied yet."},
-                        **errors(401, 402, 403, 404, 409, 422)}, tags=["subscription"])
+             responses={**ACTION_REQUIRED, **errors(401, 402, 403, 404, 409, 422)},
+             tags=["subscription"])
 def confirm_change(account_id: AccountId, body: models.ConfirmIn, actor: ActorDep,
                    svc: ServicesDep, idempotency_key: IdempotencyKey = None
                    ) -> Any:
@@ -180,9 +178,7 @@ def confirm_change(account_id: AccountId, body: models.ConfirmIn, actor: ActorDe
     try:
         done = quotes.confirm(svc, actor, account_id, body.quote_token)
     except PaymentActionRequired as pending:
-        return secure(JSONResponse(status_code=202, content={
-            "status": "requires_action", "client_secret": pending.client_secret,
-            "payment_intent": pending.provider_id, "detail": pending.message}))
+        return action_required(pending)
     return {"subscription": done.subscription,
             "invoice": None if done.invoice is None else invoice_view(done.invoice)}
 

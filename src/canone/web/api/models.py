@@ -219,7 +219,8 @@ class InvoiceOut(BaseModel):
     credit_applied: Amount
     amount_paid: Amount
     amount_due: Amount
-    status: Literal["paid", "open"]
+    status: Literal["paid", "open", "refunded"] = Field(
+        description="refunded: refunds through the payment provider cover what was paid.")
     pdf_url: str
 
 
@@ -255,6 +256,23 @@ class ActionRequiredOut(BaseModel):
                                            "customer's browser.")
     payment_intent: str = Field(description="Stripe's PaymentIntent (pi_…).")
     detail: str
+
+
+class RefundIn(Strict_):
+    amount: Annotated[str, Field(pattern=r"^[0-9]{1,9}\.[0-9]{2}$", examples=["12.00"],
+                                 description="How much to refund; default: all that is left "
+                                             "(paid and not refunded yet).")] | None = None
+
+
+class RefundOut(BaseModel):
+    id: str = Field(description="The payment provider's refund (re_…).")
+    invoice_id: str
+    amount: Amount
+    currency: str
+    status: Literal["succeeded", "pending", "failed"] = Field(
+        description="pending: the money goes back later (SEPA); it may still fail.")
+    message: str
+    invoice: InvoiceOut
 
 
 class ConfirmOut(BaseModel):
