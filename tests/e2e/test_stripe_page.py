@@ -213,6 +213,7 @@ def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     challenge = bank_challenge(page)
     expect(dialog).to_be_visible()  # the same dialog, under the bank's challenge
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_disabled()
     expect(dialog.get_by_test_id("payment-status")).to_have_text(
         "Your bank asks you to confirm this payment. Follow the steps in the window that "
         "opens.")

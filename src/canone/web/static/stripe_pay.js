@@ -36,8 +36,11 @@
   }
 
   function reopen(dialog, how) {
+    const acting = how === "show";
     dialog.dataset.keep = String(Number(dialog.dataset.keep || 0) + 1);
-    dialog.classList.toggle("stripe-acting", how === "show");
+    dialog.classList.toggle("stripe-acting", acting);
+    // Meanwhile the dialog cannot be closed: the payment it started is being decided.
+    dialog.querySelectorAll("[data-close]").forEach((b) => { b.disabled = acting; });
     dialog.close();
     dialog[how]();
   }
