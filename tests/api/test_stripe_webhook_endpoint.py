@@ -4,11 +4,7 @@ order and however often the events come; a wrong signature changes nothing."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import time
-from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -17,23 +13,9 @@ from canone.services.context import Services
 from stripefixtures import LocalStripe
 
 from .conftest import API, bearer, config, move_clock, sign_up
-from .stripemode import THREE_D_SECURE, WEBHOOK_SECRET, services, settings
+from .stripemode import THREE_D_SECURE, post_event, services, settings
 
 __all__ = ["services", "settings"]  # the Stripe-mode fixtures, used by name
-
-
-def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
-    payload = json.dumps(event).encode()
-    at = int(time.time())
-    mac = hmac.new(secret.encode(), f"{at}.".encode() + payload, hashlib.sha256).hexdigest()
-    return payload, {"Stripe-Signature": f"t={at},v1={mac}",
-                     "Content-Type": "application/json"}
-
-
-def post_event(client: TestClient, event: dict[str, Any],
-               secret: str = WEBHOOK_SECRET) -> Any:
-    payload, headers = signed(event, secret)
-    return client.post("/webhooks/stripe", content=payload, headers=headers)
 
 
 def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succeeded(

@@ -171,7 +171,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         if store.people.user_by_email(email) is not None:
             raise InvalidField("primary_admin.email", "is already used by another account")
     customer = _signup_customer(svc, form, email)
-    card = payment_methods.store(svc, form.card, customer)
+    card = payment_methods.store(svc, form.card, customer, form.currency)
     key = "sgn_" + (hashlib.sha256(request_key.encode()).hexdigest()[:40] if request_key
                     else new_id("x"))
     payload = {
@@ -268,12 +268,12 @@ def update_card(svc: Services, actor: Actor, account_id: str, card: Card | str) 
     """Replace the card on file (typed, or with Stripe a payment method id), then collect
     what the account owes with it."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
+        currency = load_account(store, actor, account_id).currency
         require_billing(store, actor, account_id, "update the card")
     payment_methods.check_given(svc, card)
     customer = (payment_methods.customer_of(svc, account_id)
                 if isinstance(card, str) else None)
-    stored = payment_methods.store(svc, card, customer)
+    stored = payment_methods.store(svc, card, customer, currency)
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id, lock=True)
         new = account.but(card=stored)

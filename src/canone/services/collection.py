@@ -305,10 +305,10 @@ def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
     kind = ("payment_authentication" if outcome.status == AUTHENTICATION_REQUIRED
             else "payment_failed")
-    _count_attempt(svc, store, invoice, account, kind, data)
+    count_attempt(svc, store, invoice, account, kind, data)
 
 
-def _count_attempt(svc: Services, store: Store, invoice: Invoice, account: Account,
+def count_attempt(svc: Services, store: Store, invoice: Invoice, account: Account,
                    kind: str, data: dict[str, object]) -> None:
     """One attempt of the retry schedule (SPEC §5) spent: the next one planned, or the
     account restricted after the last; the primary admin told what is true now."""
@@ -353,7 +353,7 @@ def _remind(svc: Services, store: Store, invoice: Invoice, account: Account) -> 
         "reminder": True}
     record_change(svc, store, account_id=account.id, actor="system",
                   action="payment.authentication_reminder", before=None, after=data)
-    _count_attempt(svc, store, invoice, account, "payment_authentication", data)
+    count_attempt(svc, store, invoice, account, "payment_authentication", data)
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:

@@ -26,6 +26,7 @@ EVENT_TYPES = (
     "invoice.issued",
     "invoice.paid",
     "invoice.refunded",
+    "invoice.disputed",
     "payment.failed",
     "request.created",
     "renewal.blocked",

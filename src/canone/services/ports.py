@@ -210,6 +210,42 @@ class HostedPaymentMethods(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A cardholder's dispute of a payment, as the provider has it."""
+
+    dispute_id: str
+    provider_id: str  # the disputed intent (pi_…)
+    amount_minor: int
+    status: str  # Stripe's: needs_response, won, lost, …
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMethod:
+    """A payment method as the provider has it now, and the provider's customer it is
+    saved to, if any."""
+
+    card: StoredCard
+    customer: str | None
+
+
+@runtime_checkable
+class ProviderObjects(Protocol):
+    """What the provider's events are about, read back by id (SPEC §9: a handler re-reads
+    the object and applies its state). Stripe has it; the sandbox sends no events."""
+
+    def refunds_of_charge(self, charge_id: str) -> list[RefundResult]: ...
+
+    def dispute(self, dispute_id: str) -> Dispute: ...
+
+    def setup_method(self, setup_id: str) -> SavedMethod | None:
+        """The payment method a set-up saved, once it succeeded; None before."""
+        ...
+
+    def saved_method(self, payment_method: str) -> SavedMethod: ...
+
+
 # -- email --------------------------------------------------------------------------------
 
 

@@ -17,10 +17,18 @@ from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import to_minor
 from canone.billing.pricing import Price, price
-from canone.services import standing, subscriptions
+from canone.services import collection, payment_methods, standing, subscriptions
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
-from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
+from canone.services.errors import (
+    Busy,
+    ChangeRefused,
+    PaymentActionRequired,
+    PaymentFailed,
+    PaymentPending,
+    StaleQuote,
+    existing,
+)
 from canone.services.payments import (
     PENDING,
     SUCCEEDED,
@@ -28,7 +36,7 @@ from canone.services.payments import (
     record_payment,
     settle_in,
 )
-from canone.services.ports import CARRIED, ChargeResult
+from canone.services.ports import CARRIED, PROCESSING, ChargeResult
 from canone.services.records import Account, Invoice, PaymentIntent, Subscription
 from canone.services.store import Store
 
@@ -130,7 +138,15 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
                 return Confirmation(result["subscription"], invoice)
     # The pending intent is committed: charge it (its key makes the network charge once,
     # however often this runs), then settle it and answer from that same transaction.
-    outcome = charge(svc, intent)
+    try:
+        outcome = charge(svc, intent)
+    except PaymentActionRequired:
+        raise
+    except PaymentPending:
+        applied = _apply_on_mandate(svc, key)
+        if applied is None:
+            raise
+        return applied
     applying = _Applying()
     with svc.database.transaction() as store:
         settled = settle_in(svc, store, key, outcome, applying)
@@ -182,8 +198,34 @@ def _quoted_target(svc: Services, store: Store, account_id: str, current: Config
     return target
 
 
+def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
+    """A change paid by SEPA Direct Debit applies at once (SPEC §9: the customer's mandate
+    is the authorisation) while the debit is processing, for days: its invoice is issued
+    unpaid and not collected meanwhile (the debit is its attempt); it is paid when the
+    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit."""
+    with svc.database.transaction() as store:
+        intent = existing(store.payments.get_intent(key, lock=True), f"payment intent {key}")
+        account = existing(store.accounts.get(str(intent.account_id)), "account")
+        if intent.status != PENDING or not payment_methods.is_sepa(account.card) or (
+                account.card is None or account.card.token != intent.card_token):
+            return None
+        if intent.result and intent.result.get("on_mandate"):
+            return _confirmation(store, intent.result)
+        result, invoice = _apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
+                                             paid=False)
+        store.payments.save_intent(intent.but(result={**result, "on_mandate": True}))
+        return Confirmation(result["subscription"], invoice)
+
+
 def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
                      outcome: ChargeResult) -> dict[str, Any]:
+    if intent.result and intent.result.get("on_mandate"):  # applied: the invoice is paid
+        invoice = existing(store.invoices.get(str(intent.result["invoice_id"])), "invoice")
+        paid = invoice.but(status="paid", amount_paid=invoice.amount_paid + intent.amount,
+                           next_attempt_at=None)
+        store.invoices.save(paid)
+        subscriptions.record_paid(svc, store, intent, outcome, paid)
+        return intent.result
     return _apply_paid_change(svc, store, intent, outcome)[0]
 
 
@@ -203,9 +245,11 @@ class _Applying:
 
 
 def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
-                       outcome: ChargeResult) -> tuple[dict[str, Any], Invoice | None]:
+                       outcome: ChargeResult, paid: bool = True
+                       ) -> tuple[dict[str, Any], Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
-    result stored for replays, and the invoice issued (None when nothing was due)."""
+    result stored for replays, and the invoice issued (None when nothing was due). Not
+    `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight."""
     claims = intent.payload
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.accounts.get(account_id, lock=True), "account")
@@ -227,6 +271,11 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     if outcome.status == CARRIED:  # under the provider's minimum: on the next invoice
         subscriptions.carry(svc, store, account, intent.amount,
                             f"Plan change of {day.isoformat()}, below the minimum charge", None)
+    elif change.due_now > 0 and not paid:
+        invoice = subscriptions.issue_invoice(svc, store, account, new, "upgrade", change.lines,
+                                              day, new.period_end, paid=False)
+        invoice = invoice.but(next_attempt_at=None)  # its debit is in flight: not collected
+        store.invoices.save(invoice)
     elif change.due_now > 0:
         # The invoice covers the change day to the end of the (possibly new, month → year)
         # period. Its number is taken as late as possible (see issue_paid_invoice).
@@ -243,6 +292,11 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
                    outcome: ChargeResult) -> None:
+    if intent.result and intent.result.get("on_mandate"):  # applied: its invoice is unpaid
+        invoice = existing(store.invoices.get(str(intent.result["invoice_id"])), "invoice")
+        account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
+        collection.count_attempt(svc, store, invoice, account, "payment_failed", data)
+        return
     # Not a failed invoice: there is none, nothing changed and nothing will be retried.
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
     subscriptions.notify_admin(svc, store, account, "change_declined",

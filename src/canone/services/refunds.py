@@ -12,10 +12,12 @@ to be issued there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from canone.billing.errors import InvalidField
 from canone.billing.money import from_minor
 from canone.services.access import Actor, require_staff
+from canone.services.collection import RETRY_AFTER_DAYS
 from canone.services.context import Services, new_id, record_change
 from canone.services.errors import (
     InvalidTransition,
@@ -27,6 +29,7 @@ from canone.services.payments import SUCCEEDED
 from canone.services.ports import (
     REFUND_FAILED,
     REFUND_SUCCEEDED,
+    Dispute,
     GatewayTimeout,
     RefundRefused,
     RefundResult,
@@ -178,3 +181,61 @@ def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row:
                   event="invoice.refunded" if row == REFUNDED else None,
                   data={**invoice_event(invoice), "refund_id": refund.id,
                         "refund_amount": refund.amount})
+
+
+DISPUTED = "disputed"  # a payment row (the money the bank took back) and an invoice status
+
+
+def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Dispute,
+                   debit: bool = False) -> None:
+    """A cardholder disputed the invoice's payment (SPEC §9): the money the bank withdrew
+    is a payment row of its own (negative, once per dispute), the invoice is `disputed`,
+    and staff see it in the console (the invoice's badge and the audit trail). The account
+    is not restricted by it. A SEPA `debit` returned so is unpaid again instead: the
+    invoice is open and enters the retry schedule."""
+    invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
+    rows = store.payments.of_account(invoice.account_id)
+    if any(p.charge_id == dispute.dispute_id for p in rows):
+        return
+    if debit:
+        _debit_returned(svc, store, invoice, dispute)
+        return
+    store.payments.add(Payment(
+        id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
+        amount=-dispute.amount_minor, currency=invoice.currency, status=DISPUTED,
+        charge_id=dispute.dispute_id, idempotency_key=f"dispute_{dispute.dispute_id}",
+        message=dispute.reason, created_at=svc.now()))
+    store.invoices.save(invoice.but(status=DISPUTED))
+    record_change(svc, store, account_id=invoice.account_id, actor="system",
+                  action="invoice.disputed", before={"status": invoice.status},
+                  after={"invoice": invoice.number, "dispute": dispute.dispute_id,
+                         "amount": dispute.amount_minor, "reason": dispute.reason},
+                  event="invoice.disputed",
+                  data={**invoice_event(invoice.but(status=DISPUTED)),
+                        "dispute_id": dispute.dispute_id, "reason": dispute.reason})
+
+
+def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Dispute) -> None:
+    """A SEPA debit the bank returned (a failure after success, or a dispute): recorded as
+    a reversal row; the invoice is unpaid again (its amount paid less what was returned,
+    its document unchanged) and collected again on the first retry day from now."""
+    store.payments.add(Payment(
+        id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
+        amount=-dispute.amount_minor, currency=invoice.currency, status=DEBIT_RETURNED,
+        charge_id=dispute.dispute_id, idempotency_key=f"dispute_{dispute.dispute_id}",
+        message=dispute.reason, created_at=svc.now()))
+    reopened = invoice.but(status="open",
+                           amount_paid=max(0, invoice.amount_paid - dispute.amount_minor),
+                           attempts=1, next_attempt_at=svc.now() + timedelta(
+                               days=RETRY_AFTER_DAYS[0]))
+    store.invoices.save(reopened)
+    record_change(svc, store, account_id=invoice.account_id, actor="system",
+                  action="invoice.debit_returned", before={"status": invoice.status},
+                  after={"invoice": invoice.number, "dispute": dispute.dispute_id,
+                         "amount": dispute.amount_minor, "reason": dispute.reason,
+                         "next_attempt_at": str(reopened.next_attempt_at)},
+                  event="payment.failed",
+                  data={**invoice_event(reopened), "dispute_id": dispute.dispute_id})
+
+
+DEBIT_RETURNED = "debit_returned"  # a SEPA debit the bank took back: the invoice is unpaid

@@ -54,6 +54,7 @@ class Accounts(Protocol):
     def save_billing_details(self, saved: AccountBillingDetails) -> None: ...  # insert/replace
     def payment_customer_of(self, account_id: str) -> str | None: ...  # Stripe: cus_…
     def save_payment_customer(self, account_id: str, customer_id: str) -> None: ...  # once
+    def account_of_payment_customer(self, customer_id: str) -> str | None: ...
 
 
 class People(Protocol):

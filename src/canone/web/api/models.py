@@ -219,8 +219,9 @@ class InvoiceOut(BaseModel):
     credit_applied: Amount
     amount_paid: Amount
     amount_due: Amount
-    status: Literal["paid", "open", "refunded"] = Field(
-        description="refunded: refunds through the payment provider cover what was paid.")
+    status: Literal["paid", "open", "refunded", "disputed"] = Field(
+        description="refunded: refunds through the payment provider cover what was paid; "
+                    "disputed: the cardholder disputed the payment with their bank.")
     pdf_url: str
 
 
