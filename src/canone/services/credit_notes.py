@@ -37,7 +37,7 @@ from canone.services.documents import (
     CreditNote,
     CreditNoteLine,
 )
-from canone.services.errors import NotFound, existing
+from canone.services.errors import existing, on_account
 from canone.services.invoices import SELLER_ADDRESS, SELLER_NAME
 from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
 from canone.services.records import Account, Invoice
@@ -202,9 +202,8 @@ def credit_notes_of(svc: Services, actor: Actor, account_id: str, limit: int = 5
     with svc.database.read() as store:
         billing_account(store, actor, account_id, "see credit notes")
         if after is not None:
-            previous = store.documents.get_credit_note(after)
-            if previous is None or previous.account_id != account_id:
-                raise NotFound(f"no credit note {after} on account {account_id}")
+            on_account(store.documents.get_credit_note(after), account_id,
+                       f"no credit note {after} on account {account_id}")
         return store.documents.credit_notes_of(account_id, limit, after)
 
 
@@ -213,9 +212,8 @@ def credit_note(svc: Services, actor: Actor, account_id: str, credit_note_id: st
     with svc.database.read() as store:
         billing_account(store, actor, account_id, "see credit notes")
         found = store.documents.get_credit_note(credit_note_id)
-    if found is None or found.account_id != account_id:
-        raise NotFound(f"no credit note {credit_note_id} on account {account_id}")
-    return found
+    return on_account(found, account_id,
+                      f"no credit note {credit_note_id} on account {account_id}")
 
 
 def credit_note_pdf(svc: Services, actor: Actor, account_id: str, credit_note_id: str,

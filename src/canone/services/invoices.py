@@ -12,9 +12,15 @@ from dataclasses import dataclass
 
 from canone.billing.money import from_minor
 from canone.services import document_texts
-from canone.services.access import Actor, load_account, primary_admin_of, require_billing
+from canone.services.access import (
+    Actor,
+    billing_account,
+    load_account,
+    primary_admin_of,
+    require_billing,
+)
 from canone.services.context import Services
-from canone.services.errors import NotFound, existing
+from canone.services.errors import NotFound, existing, on_account
 from canone.services.ports import DocumentLine, InvoiceDocument
 from canone.services.records import Account, Invoice, LedgerEntry
 from canone.services.store import Store
@@ -34,12 +40,10 @@ def invoices_of(svc: Services, actor: Actor, account_id: str, limit: int = 50,
                 after: str | None = None) -> list[Invoice]:
     """Newest first; `after` is the id of the last invoice of the previous page."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see invoices")
+        billing_account(store, actor, account_id, "see invoices")
         if after is not None:
-            previous = store.invoices.get(after)
-            if previous is None or previous.account_id != account_id:
-                raise NotFound(f"no invoice {after} on account {account_id}")
+            on_account(store.invoices.get(after), account_id,
+                       f"no invoice {after} on account {account_id}")
         return store.invoices.of_account(account_id, limit, after)
 
 
@@ -184,7 +188,6 @@ def _it_int(number: int) -> str:
 
 def ledger(svc: Services, actor: Actor, account_id: str) -> Ledger:
     with svc.database.read() as store:
-        account = load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see the account balance")
+        account = billing_account(store, actor, account_id, "see the account balance")
         return Ledger(account.currency, store.ledger.balance_of(account_id),
                       tuple(store.ledger.of_account(account_id)))
