@@ -44,7 +44,7 @@ class _OfAccount(Protocol):
     def account_id(self) -> str: ...
 
 
-R = TypeVar("R", bound=_OfAccount)
+OwnedRecord = TypeVar("OwnedRecord", bound=_OfAccount)
 
 
 class ServiceError(BillingError):
@@ -68,7 +68,7 @@ def existing(value: T | None, what: str) -> T:
     return value
 
 
-def on_account(record: R | None, account_id: str, missing: str) -> R:
+def on_account(record: OwnedRecord | None, account_id: str, missing: str) -> OwnedRecord:
     """`record` if it belongs to the account; another account's is as missing as none (the
     NotFound `missing`), so ids do not leak across accounts."""
     if record is None or record.account_id != account_id:

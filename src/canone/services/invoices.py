@@ -15,12 +15,13 @@ from canone.services import document_texts
 from canone.services.access import (
     Actor,
     billing_account,
+    billing_page_after,
     load_account,
     primary_admin_of,
     require_billing,
 )
 from canone.services.context import Services
-from canone.services.errors import NotFound, existing, on_account
+from canone.services.errors import NotFound, existing
 from canone.services.ports import DocumentLine, InvoiceDocument
 from canone.services.records import Account, Invoice, LedgerEntry
 from canone.services.store import Store
@@ -40,10 +41,7 @@ def invoices_of(svc: Services, actor: Actor, account_id: str, limit: int = 50,
                 after: str | None = None) -> list[Invoice]:
     """Newest first; `after` is the id of the last invoice of the previous page."""
     with svc.database.read() as store:
-        billing_account(store, actor, account_id, "see invoices")
-        if after is not None:
-            on_account(store.invoices.get(after), account_id,
-                       f"no invoice {after} on account {account_id}")
+        billing_page_after(store, actor, account_id, "invoice", after, store.invoices.get)
         return store.invoices.of_account(account_id, limit, after)
 
 
