@@ -44,7 +44,10 @@ def test_a_refund_made_at_stripe_is_recorded_once_whatever_the_events(
     assert results(client, events) == [(200, "recorded")] * 4
     assert payments_of(services, account["id"]) == [(-1000, "refunded"), (4900, "succeeded")]
     invoice = get(client, operator_key, f"/invoices/{account['invoice']['id']}")
-    assert invoice["status"] == "paid"  # a partial refund
+    assert invoice["status"] == "partially_refunded"
+    notes = get(client, operator_key, f"/accounts/{account['id']}/credit-notes")["data"]
+    assert [(n["total"], n["reason"], n["settlement"]) for n in notes] == [
+        ("10.00", "refund", "card")]  # one credit note, however many events
 
     # The rest refunded through canone: the event Stripe sends then changes nothing more.
     rest = client.post(f"{API}/invoices/{account['invoice']['id']}/refunds",

@@ -1,7 +1,8 @@
 """Refunds through Stripe (SPEC §9), against localstripe: staff refund a paid invoice in
 part, then the rest; never more than was paid (422 naming `amount`), nothing once refunded
-in full (409); the invoice is `refunded` once refunds cover what it was paid; a retried
-request refunds once; the account's own key may not refund."""
+in full (409); the invoice is `partially_refunded`, then `refunded` once refunds cover
+what it was paid; each refund that succeeded has its credit note (SPEC §8), once; a
+retried request refunds once; the account's own key may not refund."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def test_a_paid_invoice_is_refunded_in_part_then_in_full_and_never_more(
     assert again.json() == part.json()
     assert {k: part.json()[k] for k in ("amount", "currency", "status")} == {
         "amount": "12.00", "currency": "USD", "status": "succeeded"}
-    assert part.json()["invoice"]["status"] == "paid"
+    assert part.json()["invoice"]["status"] == "partially_refunded"
     assert stripe_refunds(localstripe) == [(1200, "succeeded", paid["id"])]
 
     too_much = refund(client, operator_key, invoice["id"], {"amount": "40.00"})
@@ -62,6 +63,10 @@ def test_a_paid_invoice_is_refunded_in_part_then_in_full_and_never_more(
     assert (done.status_code, done.json()["detail"]) == (
         409, f"Invoice {invoice['number']} is refunded in full already.")
     assert len(stripe_refunds(localstripe)) == 2
+    notes = get(client, operator_key, f"/accounts/{account['id']}/credit-notes")["data"]
+    assert sorted((n["total"], n["reason"], n["settlement"], n["invoice_id"]) for n in notes
+                  ) == [("12.00", "refund", "card", invoice["id"]),
+                        ("37.00", "refund", "card", invoice["id"])]
 
 
 def test_only_staff_refund(client: TestClient, operator_key: str, services: Services,

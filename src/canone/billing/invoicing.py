@@ -26,6 +26,7 @@ class InvoiceStatus(StrEnum):
     PAID = "paid"
     OPEN = "open"  # payment outstanding: collected by the billing run
     REFUNDED = "refunded"  # refunds through the payment provider cover what was paid
+    PARTIALLY_REFUNDED = "partially_refunded"  # refunds that succeeded cover part of it
     DISPUTED = "disputed"  # the cardholder disputed the payment with their bank
 
 

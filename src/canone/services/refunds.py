@@ -4,9 +4,10 @@ than was paid and not refunded yet.
 A refund is a payment row of its own with a negative amount (the money going back), keyed
 by the provider's refund id, so recording it twice (a retried request, the provider's
 event) records it once. A pending refund (SEPA) that fails later is reversed by another
-row, never edited. The invoice is `refunded` once refunds that succeeded cover what it was
-paid. `record_refund` is the one place a refund is recorded: the credit note of SPEC §8 is
-to be issued there.
+row, never edited. The invoice is `partially_refunded` while refunds that succeeded cover
+part of what it was paid and `refunded` once they cover all of it. `record_refund` is the
+one place a refund is recorded, and it issues the refund's credit note (SPEC §8) when the
+refund has succeeded: a pending refund that fails gives nothing back, so it has none.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from datetime import timedelta
 from canone.billing.errors import InvalidField
 from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor
+from canone.services import credit_notes
 from canone.services.access import Actor, load_account, require_staff
 from canone.services.collection import RETRY_AFTER_DAYS
 from canone.services.context import Services, new_id, record_change
+from canone.services.documents import REFUND, TO_CARD
 from canone.services.errors import (
     InvalidTransition,
     NotFound,
@@ -43,6 +46,9 @@ from canone.services.subscriptions import invoice_event
 REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED = "refunded", "refund_pending", "refund_failed"
 REFUND_ROWS = frozenset({REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED})
 REFUNDED_INVOICE = InvoiceStatus.REFUNDED  # once refunds cover what was paid
+# The statuses a refund may move an invoice between (a disputed or open one keeps its own).
+REFUND_STATUSES = frozenset({InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_REFUNDED,
+                             REFUNDED_INVOICE})
 
 
 @dataclass(frozen=True)
@@ -96,9 +102,10 @@ def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
         require_staff(actor, "refund invoices")
         invoice = existing(invoice, f"invoice {invoice_id}")
         can = refundable(store, invoice)
+        room = credit_notes.left_on(store, invoice)
         count = sum(1 for p in store.payments.of_account(invoice.account_id)
                     if p.invoice_id == invoice.id and p.status in REFUND_ROWS)
-    amount = _checked(invoice, can, amount)
+    amount = _checked(invoice, can, room, amount)
     if can.provider_id is None:
         raise InvalidTransition(f"Invoice {invoice.number} was not paid through the payment"
                                 " provider's intents canone keeps: refund it there.")
@@ -120,20 +127,29 @@ def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
     return refund, after
 
 
-def _checked(invoice: Invoice, can: Refundable, amount: int | None) -> int:
+def _checked(invoice: Invoice, can: Refundable, room: int, amount: int | None) -> int:
+    """The amount to refund: at most what was paid and not refunded yet, and at most what
+    the invoice has left to credit (earlier credit notes, e.g. unused time credited to the
+    balance, already gave part of it back)."""
     if can.paid <= 0:
         raise InvalidTransition(f"Invoice {invoice.number} has no payment to refund"
                                 f" (it is {invoice.status}).")
     if can.left <= 0:
         raise InvalidTransition(f"Invoice {invoice.number} is refunded in full already.")
+    if room <= 0:
+        raise InvalidTransition(f"Invoice {invoice.number} is credited in full already by"
+                                " its credit notes.")
     if amount is None:
-        return can.left
+        return min(can.left, room)
     if amount <= 0:
         raise InvalidField("amount", "must be more than 0")
     if amount > can.left:
         raise InvalidField("amount", f"at most {from_minor(can.left)} {invoice.currency} can"
                                      f" be refunded: {from_minor(can.paid)} was paid and"
                                      f" {from_minor(can.refunded)} refunded already")
+    if amount > room:
+        raise InvalidField("amount", f"at most {from_minor(room)} {invoice.currency} can be"
+                                     " refunded: the invoice's credit notes gave back the rest")
     return amount
 
 
@@ -158,7 +174,23 @@ def record_refund(svc: Services, store: Store, invoice_id: str, result: RefundRe
         row = REFUNDED  # pending before: the rows say it succeeded, at no extra amount
     if row is not None:
         _add_row(svc, store, invoice, refund, row, actor, settled=REFUND_PENDING_ROW in recorded)
+    if row == REFUNDED:
+        _credit_note(svc, store, invoice, refund, actor)
     return refund
+
+
+def _credit_note(svc: Services, store: Store, invoice: Invoice, refund: Refund,
+                 actor: str) -> None:
+    """The credit note of a refund that succeeded, once (its source is the refund id). A
+    refund made at the provider beyond what the invoice has left (its dashboard knows
+    nothing of canone's credit notes) is credited up to what is left."""
+    if any(note.source_id == refund.id
+           for note in store.documents.credit_notes_of_invoice(invoice.id)):
+        return
+    amount = min(refund.amount, credit_notes.left_on(store, invoice))
+    if amount > 0:
+        credit_notes.credit_gross(svc, store, invoice, amount, REFUND, settlement=TO_CARD,
+                                  actor=actor, source_id=refund.id)
 
 
 def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row: str,
@@ -175,9 +207,13 @@ def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row:
     rows = [p for p in store.payments.of_account(invoice.account_id) if p.invoice_id == invoice.id]
     pending = {p.charge_id for p in rows if p.status == REFUND_PENDING_ROW}
     done = {p.charge_id for p in rows if p.status in (REFUNDED, REFUND_REVERSED)}
-    if (can.paid > 0 and can.left <= 0 and pending <= done
-            and invoice.status != REFUNDED_INVOICE):
-        store.invoices.save(invoice.but(status=REFUNDED_INVOICE))
+    status = invoice.status
+    if can.paid > 0 and can.left <= 0 and pending <= done:
+        status = REFUNDED_INVOICE
+    elif any(p.status == REFUNDED for p in rows):
+        status = InvoiceStatus.PARTIALLY_REFUNDED
+    if invoice.status in REFUND_STATUSES and status != invoice.status:
+        store.invoices.save(invoice.but(status=status))
     record_change(svc, store, account_id=invoice.account_id, actor=actor,
                   action=f"invoice.{row}", before=None,
                   after={"invoice": invoice.number, "refund": refund.id,

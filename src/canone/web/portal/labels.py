@@ -68,6 +68,7 @@ REQUEST_STATUSES = {"open": N_("Open"), "in_progress": N_("In progress"),
 INVOICE_KINDS = {"signup": N_("First period"), "upgrade": N_("Plan change"),
                  "renewal": N_("Renewal"), "request": N_("Change by support")}
 INVOICE_STATUSES = {"paid": N_("Paid"), "open": N_("Unpaid"), "refunded": N_("Refunded"),
+                    "partially_refunded": N_("Partially refunded"),
                     "disputed": N_("Disputed")}
 
 
