@@ -14,7 +14,7 @@ import pytest
 from canone.billing.configuration import Configuration
 from canone.billing.parties import Address, BillingDetails
 from canone.bootstrap import build_services
-from canone.cli import DEMO_SELLER_WARNING
+from canone.cli_service import DEMO_SELLER_WARNING
 from canone.services import accounts
 from canone.services.ports import Card
 from canone.settings import Settings
