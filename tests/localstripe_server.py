@@ -6,9 +6,13 @@ before its routes are built:
 - it listens on 127.0.0.1 only (localstripe binds `::`, which a machine without IPv6
   refuses) and keeps no access log (nobody reads it);
 - `POST /v1/payment_intents/{id}/confirm` accepts `off_session` (Stripe's parameter for a
-  charge made while the customer is away), which localstripe refuses as unexpected.
-  localstripe has no off-session behaviour to apply, so the value is ignored; what Stripe
-  does differently off-session is tested against recorded responses.
+  charge made while the customer is away), which localstripe refuses as unexpected; and
+  applies Stripe's one off-session rule that canone's flows depend on, which localstripe
+  lacks: a card whose bank demands 3-D Secure (localstripe's own list of such cards, e.g.
+  4000002760003184) is refused with HTTP 402 `authentication_required` and the
+  PaymentIntent back in `requires_payment_method`, as the recording
+  tests/integrations/stripe_recordings/offsession_authentication_required.json shows
+  Stripe's answer (the adapter's reading of that answer is tested against the recording).
 
 Run it as `python tests/localstripe_server.py --from-scratch --port N`.
 """
@@ -21,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 from localstripe import resources
+from localstripe.errors import UserError
 
 
 def _ignore_dump(self: resources.Store) -> None:
@@ -30,7 +35,32 @@ def _ignore_dump(self: resources.Store) -> None:
 _confirm = resources.PaymentIntent._api_confirm
 
 
+AUTHENTICATION_REQUIRED = ("Your card was declined. This transaction requires"
+                           " authentication.")
+
+
+class _AuthenticationRequired(UserError):
+    """Stripe's 402 card_error for an off-session charge its bank wants authenticated."""
+
+    def __init__(self, intent: Any) -> None:
+        super().__init__(402, AUTHENTICATION_REQUIRED)
+        error = {"type": "card_error", "code": "authentication_required",
+                 "decline_code": "authentication_required", "message": AUTHENTICATION_REQUIRED}
+        self.body = {"error": {**error, "payment_intent": {
+            "id": intent.id, "object": "payment_intent", "amount": intent.amount,
+            "currency": intent.currency, "status": "requires_payment_method",
+            "latest_charge": None, "client_secret": intent.client_secret,
+            "last_payment_error": error, "metadata": intent.metadata}}}
+
+
 def _confirm_off_session(id: str, off_session: Any = None, **kwargs: Any) -> Any:
+    if resources.try_convert_to_bool(off_session) is True:
+        intent = resources.PaymentIntent._api_retrieve(id)
+        method = resources.PaymentMethod._api_retrieve(intent.payment_method)
+        if intent.status == "requires_confirmation" and method._requires_authentication():
+            error = _AuthenticationRequired(intent)
+            intent.payment_method = None  # as Stripe: requires_payment_method
+            raise error
     return _confirm(id, **kwargs)
 
 

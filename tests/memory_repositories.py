@@ -61,6 +61,14 @@ class MemoryAccounts(Table):
     def save_payment_customer(self, account_id: str, customer_id: str) -> None:
         self.t.payment_customers.setdefault(account_id, customer_id)
 
+    def account_with_card(self, token: str) -> str | None:
+        return next((account.id for account in self.t.accounts.values()
+                     if account.card is not None and account.card.token == token), None)
+
+    def account_of_payment_customer(self, customer_id: str) -> str | None:
+        return next((account for account, customer in self.t.payment_customers.items()
+                     if customer == customer_id), None)
+
 
 class MemoryPeople(Table):
     def add_user(self, user: User) -> None:

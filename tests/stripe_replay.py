@@ -42,8 +42,13 @@ def load(name: str) -> dict[str, Any]:
 
 
 class StripeReplay:
-    def __init__(self, name: str) -> None:
-        self.recording = load(name)
+    def __init__(self, name: str, values: dict[str, str] | None = None) -> None:
+        """`values`: placeholders of the recording's bodies (e.g. "{intent_key}") and what
+        they stand for in this test, such as the key of an intent the test made."""
+        text = json.dumps(load(name))
+        for placeholder, value in (values or {}).items():
+            text = text.replace(placeholder, value)
+        self.recording = json.loads(text)
         self.pending: list[dict[str, Any]] = list(self.recording["exchanges"])
         self.sent: list[Sent] = []
         self.errors: list[str] = []

@@ -124,6 +124,8 @@ ROWS = [
     Row("invoice", "GET", "/invoices/{i}", (401, 404, 200, 200)),
     Row("invoice pdf", "GET", "/invoices/{i}/pdf", (401, 404, 200, 200)),
     Row("pay invoice", "POST", "/invoices/{i}/pay", (401, 404, 200, 200)),
+    Row("refund invoice", "POST", "/invoices/{i}/refunds", (401, 404, 403, 201),
+        body=lambda w: {"amount": "1.00"}),
     Row("ledger", "GET", "/accounts/{a}/ledger", (401, 404, 200, 200)),
     Row("invoice e-invoice", "GET", "/invoices/{i}/fatturapa.xml", (401, 404, 200, 200)),
     Row("credit notes", "GET", "/accounts/{a}/credit-notes", (401, 404, 200, 200)),

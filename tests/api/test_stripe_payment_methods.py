@@ -5,41 +5,20 @@ which is made on first use and kept."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 
-from canone.bootstrap import build_services
-from canone.db.database import Database
-from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
-from canone.settings import Settings
-from clocks import TestClock
-from stripefixtures import TEST_KEY, LocalStripe
+from stripefixtures import LocalStripe
 
-from .conftest import API, SECRET, START, bearer, sign_up, signup_body
+from .conftest import API, bearer, sign_up, signup_body
+from .stripemode import services, settings
+
+__all__ = ["services", "settings"]  # the Stripe-mode fixtures, used by name
 
 VISA, REFUSED = "4242424242424242", "4000000000000002"
 NO_NUMBERS = ("Card numbers never reach canone with Stripe: collect the card with Stripe"
               " Elements (a SetupIntent from POST /api/v1/accounts/{id}/setup-intents) and"
               " send its payment method as `stripe_payment_method`.")
-
-
-@pytest.fixture
-def settings(tmp_path: Path, stripe_base: str) -> Settings:
-    return Settings(database_url="unused://", secret_key=SECRET, test_mode=True,
-                    payments="stripe", stripe_secret_key=TEST_KEY,
-                    stripe_publishable_key="pk_test_canone",
-                    stripe_webhook_secret="whsec_canone_tests", stripe_api_base=stripe_base)
-
-
-@pytest.fixture
-def services(database: Database, settings: Settings, stripe_base: str) -> Services:
-    """Stripe at localstripe, without the SDK's retries (a test's failure shows at once)."""
-    return build_services(settings, database, clock=TestClock(START), vies=None, seller=None,
-                          gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
-                                                network_retries=0))
 
 
 def customer_of(services: Services, account_id: str) -> str | None:

@@ -4,58 +4,18 @@ order and however often the events come; a wrong signature changes nothing."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import time
-from pathlib import Path
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from canone.bootstrap import build_services
-from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
-from canone.settings import Settings
-from clocks import TestClock
-from stripefixtures import TEST_KEY, LocalStripe
+from stripefixtures import LocalStripe
 
-from .conftest import API, SECRET, START, bearer, config, move_clock, sign_up
+from .conftest import API, bearer, config, move_clock, sign_up
+from .stripemode import THREE_D_SECURE, post_event, services, settings
 
-WEBHOOK_SECRET = "whsec_canone_tests"
-THREE_D_SECURE = "4000002760003184"
-
-
-@pytest.fixture
-def settings(tmp_path: Path, stripe_base: str) -> Settings:
-    return Settings(database_url="unused://", secret_key=SECRET, test_mode=True,
-                    payments="stripe", stripe_secret_key=TEST_KEY,
-                    stripe_publishable_key="pk_test_canone",
-                    stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=stripe_base)
-
-
-@pytest.fixture
-def services(database: Database, settings: Settings, stripe_base: str) -> Services:
-    """Stripe at localstripe, without the SDK's retries (a test's failure shows at once)."""
-    return build_services(settings, database, clock=TestClock(START), vies=None, seller=None,
-                          gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
-                                                network_retries=0))
-
-
-def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
-    payload = json.dumps(event).encode()
-    at = int(time.time())
-    mac = hmac.new(secret.encode(), f"{at}.".encode() + payload, hashlib.sha256).hexdigest()
-    return payload, {"Stripe-Signature": f"t={at},v1={mac}",
-                     "Content-Type": "application/json"}
-
-
-def post_event(client: TestClient, event: dict[str, Any],
-               secret: str = WEBHOOK_SECRET) -> Any:
-    payload, headers = signed(event, secret)
-    return client.post("/webhooks/stripe", content=payload, headers=headers)
+__all__ = ["services", "settings"]  # the Stripe-mode fixtures, used by name
 
 
 def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succeeded(
@@ -72,8 +32,9 @@ def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succee
                         headers=key).json()["quote_token"]
     confirm = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                           json={"quote_token": token}, headers=key)
-    assert confirm.json()["type"] == "urn:canone:problem:payment_pending"
+    assert (confirm.status_code, confirm.json()["status"]) == (202, "requires_action")
     (upgrade,) = [i for i in localstripe.payment_intents() if i["status"] == "requires_action"]
+    assert confirm.json()["client_secret"] == upgrade["client_secret"]
     assert upgrade["amount"] == 4800
 
     # The customer passes the challenge; Stripe's events arrive, in any order, repeated.

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +88,14 @@ def _serve(folder: Path, seller: Seller | None = None, files: bool = False
         services = dataclasses.replace(services, einvoicing=EInvoicing(
             seller, FatturaPaBuilder(rates), FolderOutbox(folder / "sdi"), rates))
     settings = Settings(database_url=database.url, sandbox_path=str(folder / "sandbox.db"))
+    with run_server(settings, services) as url:
+        yield Server(url, services, clock, gateway)
+    database.dispose()
+
+
+@contextmanager
+def run_server(settings: Settings, services: Services) -> Iterator[str]:
+    """canone served by uvicorn in a thread on a free port, until the block ends: its URL."""
     port = _free_port()
     config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
@@ -98,10 +107,11 @@ def _serve(folder: Path, seller: Seller | None = None, files: bool = False
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the e2e server did not start")
         time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", services, clock, gateway)
-    uv.should_exit = True
-    thread.join(timeout=10)
-    database.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -221,21 +231,25 @@ def _without_csp_violations(context):  # type: ignore[no-untyped-def]
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture
-def page(browser, server: Server):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900},
-                                  locale="en-US")
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
+
+
+def pages_of(browser, url: str, **options):  # type: ignore[no-untyped-def]
+    """A page of a new browser context on the server at `url` (a fixture's body)."""
+    context = browser.new_context(base_url=url, **options)
     context.set_default_timeout(10_000)
     yield from _without_csp_violations(context)
+
+
+@pytest.fixture
+def page(browser, server: Server):  # type: ignore[no-untyped-def]
+    yield from pages_of(browser, server.url, **DESKTOP)
 
 
 @pytest.fixture
 def phone(browser, server: Server):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844},
-                                  device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="it-IT")
-    context.set_default_timeout(10_000)
-    yield from _without_csp_violations(context)
+    yield from pages_of(browser, server.url, viewport={"width": 390, "height": 844},
+                        device_scale_factor=2, is_mobile=True, has_touch=True, locale="it-IT")
 
 
 def shot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]

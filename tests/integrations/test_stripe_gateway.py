@@ -10,6 +10,7 @@ import pytest
 
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services.ports import (
+    AUTHENTICATION_REQUIRED,
     CANCELED,
     DECLINED,
     PROCESSING,
@@ -335,6 +336,16 @@ def test_the_one_step_charge_opens_and_confirms_with_the_intent_key(
 
 def test_the_one_step_charge_reports_an_open_outcome_as_not_known_yet(
         gateway: StripeGateway, customer: str) -> None:
-    token = saved(gateway, customer, card_method(gateway, THREE_D_SECURE)).token
-    with pytest.raises(GatewayTimeout, match="requires_action"):
+    # localstripe's failing IBAN is processing for a while (its other succeeds at once).
+    token = saved(gateway, customer, sepa_method(gateway, IBAN_FAILS)).token
+    with pytest.raises(GatewayTimeout, match="processing"):
         gateway.charge(token, 4800, "EUR", "col_inv_1_1")
+
+
+def test_off_session_a_card_that_wants_three_d_secure_needs_the_customer(
+        gateway: StripeGateway, customer: str) -> None:
+    token = saved(gateway, customer, card_method(gateway, THREE_D_SECURE)).token
+    outcome = gateway.charge(token, 4800, "EUR", "col_inv_1_1")
+    assert (outcome.status, outcome.charge_id, outcome.message) == (
+        AUTHENTICATION_REQUIRED, None,
+        "Your card was declined. This transaction requires authentication.")

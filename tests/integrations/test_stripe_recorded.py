@@ -83,9 +83,10 @@ def test_a_refund_pending_at_first_can_fail_later() -> None:
         stripe = gateway(replay)
         asked = stripe.refund("pi_3QmT7fLkdIwHu7ix0Rf1PiId", 1800, "ref_inv_3f2a_1")
         later = stripe.refund_outcome(asked.refund_id)
-    assert asked == RefundResult("re_3QmT7fLkdIwHu7ix0Rf1Xy2z", "pending", 1800)
+    intent = "pi_3QmT7fLkdIwHu7ix0Rf1PiId"
+    assert asked == RefundResult("re_3QmT7fLkdIwHu7ix0Rf1Xy2z", "pending", 1800, "", intent)
     assert later == RefundResult("re_3QmT7fLkdIwHu7ix0Rf1Xy2z", "failed", 1800,
-                                 "The refund failed: expired_or_canceled_card.")
+                                 "The refund failed: expired_or_canceled_card.", intent)
     create = replay.sent[0]
     assert create.form == {"payment_intent": "pi_3QmT7fLkdIwHu7ix0Rf1PiId", "amount": "1800"}
     assert create.headers["idempotency-key"] == "canone-ref_inv_3f2a_1-refund"

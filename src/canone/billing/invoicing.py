@@ -25,6 +25,8 @@ class InvoiceStatus(StrEnum):
 
     PAID = "paid"
     OPEN = "open"  # payment outstanding: collected by the billing run
+    REFUNDED = "refunded"  # refunds through the payment provider cover what was paid
+    DISPUTED = "disputed"  # the cardholder disputed the payment with their bank
 
 
 @dataclass(frozen=True)

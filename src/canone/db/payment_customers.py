@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from canone.db.queries import Prepared, Queries, keyed
-from canone.db.tables import payment_customers
+from canone.db.tables import accounts, payment_customers
 
 _OF = Prepared(keyed(payment_customers, "account_id"))
 
@@ -13,6 +15,19 @@ class PaymentCustomerQueries(Queries):
     def payment_customer_of(self, account_id: str) -> str | None:
         row = self.prepared(_OF, {"account_id": account_id}).first()
         return None if row is None else str(row.customer_id)
+
+    def account_of_payment_customer(self, customer_id: str) -> str | None:
+        """The account a provider's customer is (a provider's event names the customer)."""
+        query = select(payment_customers.c.account_id).where(
+            payment_customers.c.customer_id == customer_id)
+        row = self.connection.execute(query).first()
+        return None if row is None else str(row.account_id)
+
+    def account_with_card(self, token: str) -> str | None:
+        """The account whose card on file is the provider's payment method `token`."""
+        query = select(accounts.c.id).where(accounts.c.card_token == token).limit(1)
+        row = self.connection.execute(query).first()
+        return None if row is None else str(row.id)
 
     def save_payment_customer(self, account_id: str, customer_id: str) -> None:
         """Kept once: the provider gives an account the same customer every time."""

@@ -16,6 +16,8 @@ units and are formatted with Babel for the recipient's language ("$49.00", "49,0
                            attempts, next_attempt_on, last_attempt_on (local ISO dates or
                            None), restricted ("no", "now" or "still")
     change_declined        amount, currency, reason, message, target (CONFIG)
+    payment_authentication as payment_failed, reason authentication_required; reminder
+                           true on a retry day (nothing charged, SPEC §9)
 """
 
 from __future__ import annotations
@@ -243,6 +245,44 @@ def _payment_failed(f: Format, d: Mapping[str, Any]) -> Message:
                    (f.pick("Hello,", "Buongiorno,"), failed, _standing(f, d), pay))
 
 
+def _payment_authentication(f: Format, d: Mapping[str, Any]) -> Message:
+    """An invoice whose bank asks the customer to authenticate the payment (SPEC §9): it
+    cannot be charged while they are away, so they are asked to pay it on the billing page;
+    its later retry days send this again as a reminder instead of charging."""
+    amount, number = f.money(int(d["amount"]), d["currency"]), d["number"]
+    # Short enough for one header line (mail programs show a folded subject oddly).
+    subject = f.pick(f"Authenticate the payment of invoice {number} ({amount})",
+                     f"Autorizza il pagamento della fattura {number} ({amount})")
+    if d.get("reminder"):
+        subject = f.pick(f"Reminder: pay invoice {number} ({amount})",
+                         f"Promemoria: paga la fattura {number} ({amount})")
+    asked = f.pick(f"your bank asks you to authenticate the payment of {amount} for invoice"
+                   f" {number} (3-D Secure), which we cannot do for you: nothing was charged"
+                   " and we will not charge the card again without you.",
+                   f"la tua banca chiede che tu autorizzi il pagamento di {amount} della "
+                   f"fattura {number} (3-D Secure), cosa che non possiamo fare al posto tuo: "
+                   "non abbiamo addebitato nulla e non addebiteremo di nuovo la carta senza "
+                   "di te.")
+    pay = f.pick("Open the Billing & Upgrade page and pay the invoice there; your bank will ask"
+                 " you to confirm: " + f.billing_url,
+                 "Apri la pagina Fatturazione e upgrade e paga lì la fattura; la tua banca ti "
+                 "chiederà di confermare: " + f.billing_url)
+    return Message(subject, (f.pick("Hello,", "Buongiorno,"), asked, _reminders(f, d), pay))
+
+
+def _reminders(f: Format, d: Mapping[str, Any]) -> str:
+    """The retry days to come remind instead of charging: when, and when it restricts."""
+    if d.get("restricted", "no") != "no":
+        return _standing(f, d)
+    after, last = f.day(str(d["next_attempt_on"])), f.day(str(d["last_attempt_on"]))
+    return f.pick(f"We will remind you on {after}. Your account stays active meanwhile; if "
+                  f"the invoice is still unpaid on {last}, the account will be restricted "
+                  "(read-only except billing) until it is paid.",
+                  f"Te lo ricorderemo il {after}. Nel frattempo il tuo account resta attivo; "
+                  f"se la fattura non sarà ancora pagata il {last}, l'account sarà limitato "
+                  "(in sola lettura, tranne la fatturazione) finché non sarà pagata.")
+
+
 def _unnamed_invoice(f: Format, d: Mapping[str, Any]) -> Message:
     amount = f.money(int(d["amount"]), d["currency"])
     return Message(f.pick(f"Payment failed: {amount}", f"Pagamento non riuscito: {amount}"), (
@@ -329,6 +369,7 @@ BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "request_status": _request_status,
     "usage_threshold": _usage_threshold,
     "payment_failed": _payment_failed,
+    "payment_authentication": _payment_authentication,
     "change_declined": _change_declined,
 }
 

@@ -174,14 +174,19 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     # The anchor fixes the billing day; the first period billed is the one holding today.
     period = period_containing(anchor, config.interval, today)
     email = check_email(form.admin_email, "primary_admin.email")
-    details = _checked_details(svc, form.billing_details)
-    with svc.database.read() as store:
-        if store.people.user_by_email(email) is not None:
-            raise InvalidField("primary_admin.email", "is already used by another account")
-    customer = _signup_customer(svc, form, email)
-    card = payment_methods.store(svc, form.card, customer)
     key = "sgn_" + (hashlib.sha256(request_key.encode()).hexdigest()[:40] if request_key
                     else new_id("x"))
+    with svc.database.read() as store:
+        started = store.payments.get_intent(key)
+        if started is None and store.people.user_by_email(email) is not None:
+            raise InvalidField("primary_admin.email", "is already used by another account")
+    if started is not None:
+        # The same request sent again (after 3-D Secure, a lost answer): the sign-up it
+        # started goes on, its card neither checked nor saved again.
+        return _signed_up(svc, pay(svc, started))
+    details = _checked_details(svc, form.billing_details)
+    customer = _signup_customer(svc, form, email)
+    card = payment_methods.store(svc, form.card, customer, form.currency)
     payload = SignUpPayload(
         account_id=new_id("acc"), name=form.name.strip(), timezone=form.timezone,
         locale=form.locale, currency=form.currency, email=email,
@@ -204,7 +209,10 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
                 # the account is created (see payloads.SignUpPayload).
                 password_hash=hash_password(form.admin_password))
             store.payments.add_intent(intent)
-    result = pay(svc, intent)
+    return _signed_up(svc, pay(svc, intent))
+
+
+def _signed_up(svc: Services, result: Settled) -> SignedUp:
     with svc.database.read() as store:
         account_id = existing(result.account_id, "the sign-up's account")
         account = existing(store.accounts.get(account_id), "account")
@@ -307,12 +315,12 @@ def update_card(svc: Services, actor: Actor, account_id: str, card: Card | str) 
     """Replace the card on file (typed, or with Stripe a payment method id), then collect
     what the account owes with it."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
+        currency = load_account(store, actor, account_id).currency
         require_billing(store, actor, account_id, "update the card")
     payment_methods.check_given(svc, card)
     customer = (payment_methods.customer_of(svc, account_id)
                 if isinstance(card, str) else None)
-    stored = payment_methods.store(svc, card, customer)
+    stored = payment_methods.store(svc, card, customer, currency)
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id, lock=True)
         new = account.but(card=stored)

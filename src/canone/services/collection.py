@@ -21,9 +21,9 @@ from canone.services.batching import BatchStore, BufferedPayments
 from canone.services.context import Services, Settlement, local_date, record_change
 from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.forwarding import ForwardInvoices
-from canone.services.payloads import InvoicePayload, Settled
-from canone.services.payments import PENDING, charge, open_charges, settle, settle_in
-from canone.services.ports import ChargeResult
+from canone.services.payloads import Declined, InvoicePayload, Settled
+from canone.services.payments import FAILED, PENDING, charge, open_charges, settle, settle_in
+from canone.services.ports import AUTHENTICATION_REQUIRED, CARRIED, ChargeResult
 from canone.services.records import (
     ACTIVE,
     CANCELLED,
@@ -55,14 +55,17 @@ class RunReport:
     pending: int = 0
 
 
-def intent_for(svc: Services, invoice: Invoice, account: Account) -> PaymentIntent:
+def intent_for(svc: Services, invoice: Invoice, account: Account,
+               on_session: bool = False) -> PaymentIntent:
     """The payment intent of the invoice's next collection attempt; its key is the card
-    network's idempotency key, so an attempt is charged at most once."""
+    network's idempotency key, so an attempt is charged at most once. `on_session`: the
+    customer pays it on the billing page, where their bank may ask them to authenticate."""
     return PaymentIntent(
         key=attempt_key(invoice), account_id=account.id, purpose="invoice",
         amount=invoice.amount_due, currency=invoice.currency,
         card_token=account.card.token if account.card else "",
-        payload=InvoicePayload(invoice.id).to_json(), status=PENDING, created_at=svc.now())
+        payload=InvoicePayload(invoice.id, on_session).to_json(), status=PENDING,
+        created_at=svc.now())
 
 
 def charge_issued(svc: Services, issued: list[tuple[PaymentIntent, Invoice]],
@@ -77,18 +80,26 @@ def charge_issued(svc: Services, issued: list[tuple[PaymentIntent, Invoice]],
 
 
 def collect(svc: Services, now: datetime, report: RunReport | None = None,
-            account_id: str | None = None, batch: int = 500) -> RunReport:
+            account_id: str | None = None, batch: int = 500,
+            on_session: bool = False) -> RunReport:
     """Charge open invoices whose next attempt is due, a batch at a time: one transaction
     writes the batch's payment intents, the card network is asked for each, and one
-    transaction settles the batch (`_settle_collections`)."""
+    transaction settles the batch (`_settle_collections`). An invoice whose bank wants the
+    customer to authenticate (SPEC §9) is not charged behind their back again: its retry
+    day reminds them instead, unless they pay it themselves (`on_session`)."""
     report = report or RunReport()
     while True:
         with svc.database.transaction() as store:
             due = store.invoices.to_collect(now, batch, account_id)
             accounts = store.accounts.by_ids(sorted({i.account_id for i in due}))
-            pending = [invoice.but(next_attempt_at=None) for invoice in due]  # in flight
+            waiting = set() if on_session else awaiting_customer(store, due, accounts)
+            for invoice in due:
+                if invoice.id in waiting:
+                    _remind(svc, store, invoice, accounts[invoice.account_id])
+            pending = [invoice.but(next_attempt_at=None)  # in flight
+                       for invoice in due if invoice.id not in waiting]
             store.invoices.save_many(pending)
-            intents = [intent_for(svc, invoice, accounts[invoice.account_id])
+            intents = [intent_for(svc, invoice, accounts[invoice.account_id], on_session)
                        for invoice in pending]
             store.payments.add_intents(intents)
         _charge_and_settle(svc, intents, {invoice.id: invoice for invoice in pending}, report)
@@ -101,9 +112,10 @@ def _charge_and_settle(svc: Services, intents: list[PaymentIntent],
     """Open committed intents at the provider (one transaction stores their ids), confirm
     them one after another, then settle them together."""
     charged = []
+    unopened = {intent.key for intent in intents if intent.provider_id is None}
     for intent in open_charges(svc, intents):
         try:
-            charged.append((intent.key, charge(svc, intent)))
+            charged.append((intent.key, charge(svc, intent, intent.key in unopened)))
         except PaymentPending:  # settled later by reconciliation
             report.pending += 1
     for paid in _settle_collections(svc, charged, invoices):
@@ -256,6 +268,8 @@ def attempt_key(invoice: Invoice, attempt: int | None = None) -> str:
 def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
                   outcome: ChargeResult) -> Settled:
     invoice = _invoice_of(store, intent)
+    if outcome.status == CARRIED:
+        return _invoice_carried(svc, store, intent, invoice)
     paid = invoice.but(status=InvoiceStatus.PAID, amount_paid=invoice.amount_paid + intent.amount,
                        next_attempt_at=None)
     store.invoices.save(paid)
@@ -270,24 +284,87 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
     return Settled(invoice_id=invoice.id)
 
 
+def _invoice_carried(svc: Services, store: Store, intent: PaymentIntent,
+                     invoice: Invoice) -> Settled:
+    """An amount due under the provider's minimum charge (SPEC §9): nothing is charged, it
+    is carried to the next invoice as a debit line and this one is settled by that entry
+    (as credit settles part of an invoice; no payment is recorded, none was made)."""
+    account = existing(store.accounts.get(invoice.account_id, lock=True), "account")
+    settled = invoice.but(status=InvoiceStatus.PAID,
+                          credit_applied=invoice.credit_applied + intent.amount,
+                          next_attempt_at=None)
+    store.invoices.save(settled)
+    subscriptions.carry(svc, store, account, _net(intent.amount, invoice),
+                        f"Invoice {invoice.number}, below the minimum charge", invoice.id)
+    if account.status == PAST_DUE and not _unpaid(store, account):
+        _set_standing(svc, store, account, ACTIVE)
+    return Settled(invoice_id=invoice.id, carried=intent.amount)
+
+
+def _net(gross: int, invoice: Invoice) -> int:
+    """The net part of `gross` of the invoice (half up): the next invoice bills a carried
+    amount as a line and taxes it, so the tax is not paid twice."""
+    if invoice.total <= 0 or invoice.subtotal == invoice.total:
+        return gross
+    return (2 * gross * invoice.subtotal + invoice.total) // (2 * invoice.total)
+
+
 def _invoice_failed(svc: Services, store: Store, intent: PaymentIntent,
                     outcome: ChargeResult) -> None:
     invoice = _invoice_of(store, intent)
+    account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
+    kind = ("payment_authentication" if outcome.status == AUTHENTICATION_REQUIRED
+            else "payment_failed")
+    count_attempt(svc, store, invoice, account, kind, data)
+
+
+def count_attempt(svc: Services, store: Store, invoice: Invoice, account: Account,
+                   kind: str, data: dict[str, object]) -> None:
+    """One attempt of the retry schedule (SPEC §5) spent: the next one planned, or the
+    account restricted after the last; the primary admin told what is true now."""
     attempts = invoice.attempts + 1
     retry = (invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[attempts - 1])
              if attempts <= len(RETRY_AFTER_DAYS) else None)
     store.invoices.save(invoice.but(attempts=attempts, next_attempt_at=retry))
-    account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
     restricted = "still" if account.status == PAST_DUE else "now" if retry is None else "no"
     if retry is None:
         locked = existing(store.accounts.get(invoice.account_id, lock=True), "account")
         _set_standing(svc, store, locked, PAST_DUE)
     last = invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[-1])
-    subscriptions.notify_admin(svc, store, account, "payment_failed", {
+    subscriptions.notify_admin(svc, store, account, kind, {
         **data, "number": invoice.number, "attempt": attempts,
         "attempts": len(RETRY_AFTER_DAYS) + 1, "restricted": restricted,
         "next_attempt_on": local_date(retry, account.timezone).isoformat() if retry else None,
         "last_attempt_on": local_date(last, account.timezone).isoformat()})
+
+
+def awaiting_customer(store: Store, invoices: list[Invoice],
+                      accounts: dict[str, Account]) -> set[str]:
+    """The invoices whose earlier attempt, with the card still on file, ended in the bank
+    asking the customer to authenticate (SPEC §9): charging that card again while they are
+    away would only be refused again. A new card is charged as ever."""
+    keys = sorted(attempt_key(invoice, n) for invoice in invoices
+                  for n in range(1, invoice.attempts + 1))
+    waiting = set()
+    for intent in (store.payments.intents_by_key(keys).values() if keys else ()):
+        card = accounts[str(intent.account_id)].card
+        if (intent.status == FAILED and intent.result is not None
+                and Declined.from_json(intent.result).decline_code == AUTHENTICATION_REQUIRED
+                and card is not None and card.token == intent.card_token):
+            waiting.add(InvoicePayload.from_json(intent.payload).invoice_id)
+    return waiting
+
+
+def _remind(svc: Services, store: Store, invoice: Invoice, account: Account) -> None:
+    """A retry day of an invoice waiting for its customer to authenticate: a reminder with
+    the link to pay it on the billing page, instead of a charge."""
+    data: dict[str, object] = {
+        "amount": invoice.amount_due, "currency": invoice.currency,
+        "reason": AUTHENTICATION_REQUIRED, "message": "", "invoice_id": invoice.id,
+        "reminder": True}
+    record_change(svc, store, account_id=account.id, actor="system",
+                  action="payment.authentication_reminder", before=None, after=data)
+    count_attempt(svc, store, invoice, account, "payment_authentication", data)
 
 
 def _invoice_of(store: Store, intent: PaymentIntent) -> Invoice:

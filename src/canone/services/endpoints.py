@@ -26,6 +26,8 @@ EVENT_TYPES = (
     "credit_note.issued",
     "invoice.issued",
     "invoice.paid",
+    "invoice.refunded",
+    "invoice.disputed",
     "payment.failed",
     "request.created",
     "renewal.blocked",

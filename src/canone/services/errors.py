@@ -16,6 +16,7 @@ the services raise is defined here, and nowhere else.
         ├── Conflict            a uniqueness rule refused the write    → 409
         ├── PaymentFailed       declined, insufficient funds, no card  → 402
         └── PaymentPending      the card network did not answer        → 402
+            └── PaymentActionRequired  3-D Secure to finish on the page → 202 (confirm)
 
     RefusedDestination          a webhook URL that is not a public address
 
@@ -118,6 +119,19 @@ class PaymentFailed(ServiceError):
 
 class PaymentPending(ServiceError):
     code = "payment_pending"
+
+
+class PaymentActionRequired(PaymentPending):
+    """On-session, the customer's bank asks them to authenticate (3-D Secure): the page's
+    Stripe.js finishes it with `client_secret`; nothing applies until the payment has
+    succeeded. Still pending for every caller that cannot act on it."""
+
+    code = "requires_action"
+
+    def __init__(self, message: str, provider_id: str, client_secret: str) -> None:
+        super().__init__(message)
+        self.provider_id = provider_id
+        self.client_secret = client_secret
 
 
 class Conflict(ServiceError):

@@ -69,6 +69,12 @@ class ForwardAccounts:
     def save_payment_customer(self, account_id: str, customer_id: str) -> None:
         self.inner.save_payment_customer(account_id, customer_id)
 
+    def account_of_payment_customer(self, customer_id: str) -> str | None:
+        return self.inner.account_of_payment_customer(customer_id)
+
+    def account_with_card(self, token: str) -> str | None:
+        return self.inner.account_with_card(token)
+
 
 class ForwardPeople:
     def __init__(self, inner: People) -> None:

@@ -137,6 +137,8 @@ def describe_line(key: str, description: str, locale: str) -> str:
     its key ("base", "seats" or "addon:<code>")."""
     if locale != "it":
         return description
+    if key == "carried":
+        return "Riportato da addebiti precedenti inferiori all'importo minimo"
     prorated = _PRORATION.match(description)
     if prorated:
         word, inner, remaining, days = prorated.groups()

@@ -151,13 +151,20 @@ class InvoicePayload:
     """An "invoice" intent: the collection attempt of one open invoice."""
 
     invoice_id: str
+    # Paid by the customer on the billing page, where their bank may ask them to
+    # authenticate (SPEC §9); otherwise charged while they are away (off session).
+    on_session: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": VERSION, "invoice_id": self.invoice_id}
+        made: dict[str, Any] = {"v": VERSION, "invoice_id": self.invoice_id}
+        if self.on_session:  # written only when set (an optional field)
+            made["on_session"] = True
+        return made
 
     @classmethod
     def from_json(cls, raw: Any) -> InvoicePayload:
-        return _read("invoice payment", lambda f: cls(_text(f["invoice_id"])), raw)
+        return _read("invoice payment", lambda f: cls(
+            _text(f["invoice_id"]), bool(f.get("on_session", False))), raw)
 
 
 @dataclass(frozen=True)
@@ -170,16 +177,28 @@ class Settled:
     # A change's subscription after it, as the API shows it (`context.subscription_json`).
     subscription: dict[str, Any] | None = None
     credited: bool = False  # a change another one overtook: its money became credit
+    # Under the provider's minimum: nothing charged, this much carried to the next invoice.
+    carried: int = 0
+    # A change applied on a SEPA mandate while its debit is processing (the intent still
+    # pending): its invoice is paid, or enters the retry schedule, when the debit ends.
+    on_mandate: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": VERSION, "invoice_id": self.invoice_id, "account_id": self.account_id,
+        made = {"v": VERSION, "invoice_id": self.invoice_id, "account_id": self.account_id,
                 "subscription": self.subscription, "credited": self.credited}
+        # Written only when set: a result without them reads as before (optional fields).
+        if self.carried:
+            made["carried"] = self.carried
+        if self.on_mandate:
+            made["on_mandate"] = True
+        return made
 
     @classmethod
     def from_json(cls, raw: Any) -> Settled:
         return _read("payment result", lambda f: cls(
             _optional_text(f["invoice_id"]), _optional_text(f["account_id"]),
-            f["subscription"], bool(f["credited"])), raw)
+            f["subscription"], bool(f["credited"]), _whole(f.get("carried", 0)),
+            bool(f.get("on_mandate", False))), raw)
 
 
 @dataclass(frozen=True)

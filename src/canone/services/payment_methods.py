@@ -38,10 +38,28 @@ def check_given(svc: Services, given: Card | str) -> None:
         raise InvalidField("payment_method.stripe_payment_method", ONLY_STRIPE)
 
 
-def store(svc: Services, given: Card | str, customer: str | None) -> StoredCard:
+SEPA_EUR_ONLY = ("SEPA Direct Debit is for accounts billed in EUR: use a card for this"
+                 " account.")
+
+
+def is_sepa(card: StoredCard | None) -> bool:
+    """A bank account debited by SEPA Direct Debit, not a card."""
+    return card is not None and "sepa_debit" in (card.kind, card.brand)
+
+
+def store(svc: Services, given: Card | str, customer: str | None,
+          currency: str = "EUR") -> StoredCard:
     """The card (sandbox) or the provider's payment method (Stripe, saved to `customer`) as
     canone keeps it. A typed card that is malformed is a 422 naming the part; a payment
-    method the provider refuses to save (e.g. declined) is a 402 with its message."""
+    method the provider refuses to save (e.g. declined) is a 402 with its message; a SEPA
+    bank account for an account not billed in EUR (`currency`) is a 422."""
+    stored = _store(svc, given, customer)
+    if is_sepa(stored) and currency != "EUR":
+        raise InvalidField("payment_method.stripe_payment_method", SEPA_EUR_ONLY)
+    return stored
+
+
+def _store(svc: Services, given: Card | str, customer: str | None) -> StoredCard:
     check_given(svc, given)
     provider = hosted(svc)
     if isinstance(given, Card):  # check_given let it through: the sandbox takes it

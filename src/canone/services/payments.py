@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from canone.services.context import Completion, Services, Settlement, new_id
-from canone.services.errors import PaymentFailed, PaymentPending
-from canone.services.payloads import Declined, Settled
+from canone.services.errors import PaymentActionRequired, PaymentFailed, PaymentPending
+from canone.services.payloads import Declined, InvoicePayload, Settled
 from canone.services.ports import (
     CANCELED,
+    CARRIED,
     DECLINED,
+    REQUIRES_ACTION,
     REQUIRES_CONFIRMATION,
     BelowMinimumCharge,
     CardRejected,
@@ -31,10 +33,12 @@ PENDING, SUCCEEDED, FAILED = IntentStatus.PENDING, IntentStatus.SUCCEEDED, Inten
 log = logging.getLogger(__name__)
 
 
-def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
+def charge(svc: Services, intent: PaymentIntent, just_opened: bool = False) -> ChargeResult:
     """Phase B: ask the provider. Never inside a database transaction. Its intent is opened
     and its id stored in canone's intent (a transaction of its own) before it is confirmed,
-    so that an outcome lost to a crash is read back by that id (`outcome_of`)."""
+    so that an outcome lost to a crash is read back by that id (`outcome_of`). One opened
+    before is confirmed only if the provider says it never was (`just_opened`: the caller
+    opened it a moment ago, see `open_charges`, and the provider need not be asked)."""
     if intent.amount <= 0:  # nothing to take: a zero amount is never sent
         return ChargeResult(SUCCEEDED, None)
     request = charge_request(intent)
@@ -44,10 +48,17 @@ def charge(svc: Services, intent: PaymentIntent) -> ChargeResult:
             try:
                 provider_id = svc.gateway.open_charge(request)
             except BelowMinimumCharge as exc:
-                return below_minimum(exc)
+                return below_minimum(intent, exc)
             except CardRejected as exc:  # e.g. a payment method detached at the provider
                 return ChargeResult(DECLINED, None, exc.message)
         _store_provider_ids(svc, [(intent.key, provider_id)])
+    elif not just_opened:
+        # Charged before (a follow-up after 3-D Secure, a retry after a crash): what the
+        # provider has decides; only an intent never confirmed is confirmed now.
+        with _pending_on_timeout():
+            found = svc.gateway.charge_outcome(provider_id)
+        if found.status != REQUIRES_CONFIRMATION:
+            return _final(found)
     return confirm(svc, provider_id, request)
 
 
@@ -73,17 +84,28 @@ def _store_provider_ids(svc: Services, opened: list[tuple[str, str]]) -> None:
             store.payments.save_provider_ids(opened)
 
 
-def below_minimum(exc: BelowMinimumCharge) -> ChargeResult:
-    """Nothing was charged: an amount under the provider's minimum fails with the reason."""
+# What can be carried to the account's next invoice when under the provider's minimum: a
+# plan change and a collected invoice. A sign-up has no account (nor next invoice) yet.
+CARRIABLE = frozenset({"change", "invoice"})
+
+
+def below_minimum(intent: PaymentIntent, exc: BelowMinimumCharge) -> ChargeResult:
+    """Nothing was charged (SPEC §9): the amount is carried to the account's next invoice
+    (CARRIED, which settles the intent), or, for a sign-up, fails with the reason."""
     minimum = f"{exc.minimum_minor // 100}.{exc.minimum_minor % 100:02d} {exc.currency}"
-    return ChargeResult(DECLINED, None, f"The amount is below the smallest charge the"
-                                        f" payment provider takes ({minimum}).")
+    message = f"The amount is below the smallest charge the payment provider takes ({minimum})."
+    if intent.purpose in CARRIABLE:
+        return ChargeResult(CARRIED, None, message + " It is added to the next invoice.")
+    return ChargeResult(DECLINED, None, message)
 
 
 def charge_request(intent: PaymentIntent) -> ChargeRequest:
-    """Renewals and retries (invoices) are charged with the customer away (off session)."""
+    """Renewals and retries (invoices) are charged with the customer away (off session),
+    unless the customer pays the invoice on the billing page (`on_session` in its payload)."""
+    off_session = (intent.purpose == "invoice"
+                   and not InvoicePayload.from_json(intent.payload).on_session)
     return ChargeRequest(intent.key, intent.card_token, intent.amount, intent.currency,
-                         off_session=intent.purpose == "invoice")
+                         off_session=off_session)
 
 
 def confirm(svc: Services, provider_id: str, request: ChargeRequest) -> ChargeResult:
@@ -91,6 +113,15 @@ def confirm(svc: Services, provider_id: str, request: ChargeRequest) -> ChargeRe
     a debit processing) is pending: reconciliation or the provider's event settles it."""
     with _pending_on_timeout():
         outcome = svc.gateway.confirm_charge(provider_id, request)
+    return _final(outcome)
+
+
+def _final(outcome: ChargeResult) -> ChargeResult:
+    """The outcome, when final; otherwise why it is not: the customer's bank asks them to
+    authenticate (`PaymentActionRequired`, with what the page's Stripe.js needs), or it is
+    still open at the provider (`PaymentPending`)."""
+    if outcome.status == REQUIRES_ACTION and outcome.client_secret and outcome.provider_id:
+        raise PaymentActionRequired(ACTION_MESSAGE, outcome.provider_id, outcome.client_secret)
     if not outcome.final:
         raise PaymentPending(PENDING_MESSAGE)
     return outcome
@@ -98,6 +129,11 @@ def confirm(svc: Services, provider_id: str, request: ChargeRequest) -> ChargeRe
 
 PENDING_MESSAGE = ("The card network did not answer in time. The payment is being checked and"
                    " will never be taken twice; the change applies as soon as it is confirmed.")
+ACTION_MESSAGE = ("Your bank asks you to authenticate this payment (3-D Secure). Nothing is"
+                  " applied until the payment succeeds.")
+# An on-session payment whose customer never finished their bank's challenge: its quote is
+# stale by then (a quote is for its day), so reconciliation cancels it (SPEC §9).
+ABANDONED_AFTER = timedelta(days=1)
 
 
 @contextmanager
@@ -125,7 +161,10 @@ def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
     and never confirmed (the process died in between) is canceled, not charged behind the
     customer's back: it fails as one that never reached the network did."""
     found = outcome_of(svc, intent)
-    if found is not None and found.status == REQUIRES_CONFIRMATION and intent.provider_id:
+    abandoned = (found is not None and found.status == REQUIRES_ACTION
+                 and svc.now() - intent.created_at > ABANDONED_AFTER)
+    if found is not None and intent.provider_id and (
+            found.status == REQUIRES_CONFIRMATION or abandoned):
         found = svc.gateway.cancel_charge(intent.provider_id)
     if found is None or found.status == CANCELED:
         return ChargeResult(FAILED, None, NEVER_REACHED)
@@ -157,7 +196,7 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
         raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
                             else "declined")
     settlement = settlement_of(svc, intent)
-    if not outcome.succeeded:
+    if not outcome.settles:
         settlement.fail(svc, store, intent, outcome)
         store.payments.save_intent(intent.but(status=FAILED, password_hash=None, result=Declined(
             outcome.message, outcome.status).to_json()))

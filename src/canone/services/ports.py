@@ -61,6 +61,9 @@ AUTHENTICATION_REQUIRED = "authentication_required"  # off-session: the customer
 PROCESSING = "processing"  # e.g. a SEPA debit, for days: no second intent meanwhile
 REQUIRES_CONFIRMATION = "requires_confirmation"  # opened, never confirmed: confirm it now
 CANCELED = "canceled"
+# Under the provider's minimum charge (SPEC §9): nothing charged, the amount carried to the
+# account's next invoice as a debit line; the purchase or invoice is settled all the same.
+CARRIED = "carried"
 FAILED_OUTCOMES = frozenset({DECLINED, INSUFFICIENT_FUNDS, AUTHENTICATION_REQUIRED, CANCELED})
 
 
@@ -78,9 +81,14 @@ class ChargeResult:
         return self.status == SUCCEEDED
 
     @property
+    def settles(self) -> bool:
+        """Completes what the intent pays for: paid, or carried to the next invoice."""
+        return self.status in (SUCCEEDED, CARRIED)
+
+    @property
     def final(self) -> bool:
-        """Succeeded or failed for good; otherwise the intent is still open."""
-        return self.status == SUCCEEDED or self.status in FAILED_OUTCOMES
+        """Succeeded, carried or failed for good; otherwise the intent is still open."""
+        return self.settles or self.status in FAILED_OUTCOMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,7 @@ class RefundResult:
     status: str  # REFUND_SUCCEEDED, REFUND_PENDING or REFUND_FAILED
     amount_minor: int
     message: str = ""
+    provider_id: str | None = None  # the refunded intent (Stripe: pi_…), when told
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +208,42 @@ class HostedPaymentMethods(Protocol):
         keeps of it. Raises CardRejected (field "payment_method") with the provider's
         message when it cannot be saved."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A cardholder's dispute of a payment, as the provider has it."""
+
+    dispute_id: str
+    provider_id: str  # the disputed intent (pi_…)
+    amount_minor: int
+    status: str  # Stripe's: needs_response, won, lost, …
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMethod:
+    """A payment method as the provider has it now, and the provider's customer it is
+    saved to, if any."""
+
+    card: StoredCard
+    customer: str | None
+
+
+@runtime_checkable
+class ProviderObjects(Protocol):
+    """What the provider's events are about, read back by id (SPEC §9: a handler re-reads
+    the object and applies its state). Stripe has it; the sandbox sends no events."""
+
+    def refunds_of_charge(self, charge_id: str) -> list[RefundResult]: ...
+
+    def dispute(self, dispute_id: str) -> Dispute: ...
+
+    def setup_method(self, setup_id: str) -> SavedMethod | None:
+        """The payment method a set-up saved, once it succeeded; None before."""
+        ...
+
+    def saved_method(self, payment_method: str) -> SavedMethod: ...
 
 
 # -- email --------------------------------------------------------------------------------

@@ -15,15 +15,31 @@ from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.invoicing import InvoiceDraft
+from canone.billing.invoicing import InvoiceDraft, InvoiceStatus
 from canone.billing.money import from_minor, to_minor
 from canone.billing.pricing import Line, Price, price
 from canone.billing.tax import TaxTreatment
-from canone.services import billing_details, credit_notes, standing, subscriptions, taxation
+from canone.services import (
+    billing_details,
+    collection,
+    credit_notes,
+    payment_methods,
+    standing,
+    subscriptions,
+    taxation,
+)
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, Settlement, subscription_json, today
 from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
-from canone.services.errors import Busy, ChangeRefused, PaymentFailed, StaleQuote, existing
+from canone.services.errors import (
+    Busy,
+    ChangeRefused,
+    PaymentActionRequired,
+    PaymentFailed,
+    PaymentPending,
+    StaleQuote,
+    existing,
+)
 from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
@@ -31,7 +47,7 @@ from canone.services.payments import (
     charge,
     settle_in,
 )
-from canone.services.ports import ChargeResult
+from canone.services.ports import CARRIED, PROCESSING, ChargeResult
 from canone.services.records import Account, Invoice, PaymentIntent, Subscription
 from canone.services.store import Store
 
@@ -45,6 +61,9 @@ class Quote:
     # credit balance applied; `amount_paid` is what the card is charged. The token binds it.
     charge: InvoiceDraft
     treatment: TaxTreatment | None  # None: no seller, no tax
+    # What the card would be charged is under the payment provider's minimum: nothing is
+    # charged, the amount due is added to the next invoice, the change applies (SPEC §9).
+    carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +119,8 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
             account_id=account_id, subscription_version=sub.version, day=day,
             immediate=change.immediate, target=target, due=to_minor(change.due_now),
             nonce=secrets.token_hex(6), total=charge.total, credit=charge.credit_applied))
-    return Quote(change, price(svc.catalog, target), token, charge, terms.treatment)
+    carried = 0 < charge.amount_paid < svc.gateway.minimum_charge(target.currency)
+    return Quote(change, price(svc.catalog, target), token, charge, terms.treatment, carried)
 
 
 def _charge(svc: Services, store: Store, account_id: str, change: Change
@@ -150,7 +170,15 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
                 return _confirmation(store, result, invoice)
     # The pending intent is committed: charge it (its key makes the network charge once,
     # however often this runs), then settle it and answer from that same transaction.
-    outcome = charge(svc, intent)
+    try:
+        outcome = charge(svc, intent)
+    except PaymentActionRequired:
+        raise
+    except PaymentPending:
+        applied = _apply_on_mandate(svc, key)
+        if applied is None:
+            raise
+        return applied
     applying = _Applying()
     with svc.database.transaction() as store:
         settled = settle_in(svc, store, key, outcome, applying)
@@ -206,8 +234,39 @@ def _quoted_target(svc: Services, store: Store, account_id: str, current: Config
     return target
 
 
+def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
+    """A change paid by SEPA Direct Debit applies at once (SPEC §9: the customer's mandate
+    is the authorisation) while the debit is processing, for days: its invoice is issued
+    unpaid and not collected meanwhile (the debit is its attempt); it is paid when the
+    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit."""
+    with svc.database.transaction() as store:
+        intent = existing(store.payments.get_intent(key, lock=True), f"payment intent {key}")
+        account = existing(store.accounts.get(str(intent.account_id)), "account")
+        if intent.status != PENDING or not payment_methods.is_sepa(account.card) or (
+                account.card is None or account.card.token != intent.card_token):
+            return None
+        earlier = Settled.from_json(intent.result) if intent.result else None
+        if earlier is not None and earlier.on_mandate:
+            return _confirmation(store, earlier)
+        result, invoice = _apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
+                                             paid=False)
+        result = dataclasses.replace(result, on_mandate=True)
+        store.payments.save_intent(intent.but(result=result.to_json()))
+        return _confirmation(store, result, invoice)
+
+
 def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
                      outcome: ChargeResult) -> Settled:
+    result = Settled.from_json(intent.result) if intent.result else None
+    if result is not None and result.on_mandate:  # applied: the invoice is paid now
+        invoice = existing(store.invoices.get(existing(result.invoice_id, "invoice id")),
+                           "invoice")
+        paid = invoice.but(status=InvoiceStatus.PAID,
+                           amount_paid=invoice.amount_paid + intent.amount,
+                           next_attempt_at=None)
+        store.invoices.save(paid)
+        subscriptions.record_paid(svc, store, intent, outcome, paid)
+        return result
     return _apply_paid_change(svc, store, intent, outcome)[0]
 
 
@@ -227,9 +286,13 @@ class _Applying:
 
 
 def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
-                       outcome: ChargeResult) -> tuple[Settled, Invoice | None]:
+                       outcome: ChargeResult, paid: bool = True
+                       ) -> tuple[Settled, Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
-    result stored for replays, and the invoice issued (None when nothing was due)."""
+    result stored for replays, and the invoice issued (None when nothing was due). Not
+    `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight.
+    Under the provider's minimum (CARRIED): no invoice now, the net amount due is carried
+    to the next invoice, and taxed there."""
     claims = QuoteClaims.from_json(intent.payload)
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.accounts.get(account_id, lock=True), "account")
@@ -249,7 +312,14 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
         return _keep_as_credit(svc, store, intent, outcome, account, sub), None
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
-    if change.due_now > 0:
+    if outcome.status == CARRIED:
+        subscriptions.carry(svc, store, account, to_minor(change.due_now),
+                            f"Plan change of {day.isoformat()}, below the minimum charge", None)
+    elif change.due_now > 0 and not paid:
+        invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
+                                                   change.lines, day, new.period_end, intent,
+                                                   outcome, terms, draft, paid=False)
+    elif change.due_now > 0:
         # The invoice covers the change day to the end of the (possibly new, month → year)
         # period. Its number is taken as late as possible (see issue_paid_invoice).
         invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
@@ -259,7 +329,9 @@ def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
         credit_notes.credit_unused_time(svc, store, account, change.credit,
                                         "Credit for unused time after a plan change", day)
     return Settled(invoice_id=invoice.id if invoice else None,
-                   subscription=subscription_json(new)), invoice
+                   subscription=subscription_json(new),
+                   carried=to_minor(change.due_now) if outcome.status == CARRIED else 0
+                   ), invoice
 
 
 def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
@@ -290,6 +362,13 @@ def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
                    outcome: ChargeResult) -> None:
+    applied = Settled.from_json(intent.result) if intent.result else None
+    if applied is not None and applied.on_mandate:  # applied: its invoice is unpaid
+        invoice = existing(store.invoices.get(existing(applied.invoice_id, "invoice id")),
+                           "invoice")
+        account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
+        collection.count_attempt(svc, store, invoice, account, "payment_failed", data)
+        return
     # Not a failed invoice: there is none, nothing changed and nothing will be retried.
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
     subscriptions.notify_admin(svc, store, account, "change_declined",

@@ -55,6 +55,8 @@ class Accounts(Protocol):
     def save_billing_details(self, saved: AccountBillingDetails) -> None: ...  # insert/replace
     def payment_customer_of(self, account_id: str) -> str | None: ...  # Stripe: cus_…
     def save_payment_customer(self, account_id: str, customer_id: str) -> None: ...  # once
+    def account_of_payment_customer(self, customer_id: str) -> str | None: ...
+    def account_with_card(self, token: str) -> str | None: ...  # the card on file's token
 
 
 class People(Protocol):

@@ -5,7 +5,7 @@ invoice with the card on file at once instead of waiting for the next retry."""
 from __future__ import annotations
 
 from canone.billing.money import from_minor
-from canone.services import collection
+from canone.services import collection, payments
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services
 from canone.services.errors import (
@@ -15,9 +15,9 @@ from canone.services.errors import (
     PaymentPending,
     existing,
 )
-from canone.services.payloads import Declined
+from canone.services.payloads import Declined, InvoicePayload
 from canone.services.payments import FAILED, PENDING
-from canone.services.records import PAST_DUE, Account, Invoice, InvoiceStatus
+from canone.services.records import PAST_DUE, Account, Invoice, InvoiceStatus, PaymentIntent
 from canone.services.store import Store
 
 OPEN = InvoiceStatus.OPEN
@@ -60,22 +60,40 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
             return invoice
         if account.card is None:
             raise PaymentFailed("There is no card on file: add a card to pay.", "no_card")
-        if store.payments.get_intent(collection.attempt_key(invoice)) is not None:
-            raise _in_flight()
-        store.invoices.save(invoice.but(next_attempt_at=svc.now()))
-    collection.collect(svc, svc.now(), account_id=invoice.account_id)
+        in_flight = store.payments.get_intent(collection.attempt_key(invoice))
+        if in_flight is None:
+            store.invoices.save(invoice.but(next_attempt_at=svc.now()))
+    if in_flight is None:
+        # The customer is here: their bank may ask them to authenticate (SPEC §9).
+        collection.collect(svc, svc.now(), account_id=invoice.account_id, on_session=True)
     with svc.database.read() as store:
         after = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
         if after.status != OPEN:
             return after
         tried = store.payments.get_intent(collection.attempt_key(after, after.attempts))
         in_flight = store.payments.get_intent(collection.attempt_key(after))
-    if in_flight is not None or (tried is not None and tried.status == PENDING):
+    if in_flight is not None:
+        return _finish(svc, in_flight)
+    if tried is not None and tried.status == PENDING:
         raise _in_flight()
     declined = (Declined.from_json(tried.result)
                 if tried is not None and tried.status == FAILED and tried.result else None)
     raise PaymentFailed((declined.message if declined else "") or "The card was declined.",
                         (declined.decline_code if declined else "") or "declined")
+
+
+def _finish(svc: Services, intent: PaymentIntent) -> Invoice:
+    """The invoice paid by an attempt in flight, as the provider has it now: settled once
+    it is final; `PaymentActionRequired` while the customer's bank waits for them (the
+    page's Stripe.js finishes it), `PaymentPending` while it is processing. Never a second
+    charge: an intent the provider has is read, not confirmed again (`payments.charge`)."""
+    if intent.status == PENDING:
+        if intent.provider_id is None:  # not at the provider yet: reconciliation settles it
+            raise _in_flight()
+        payments.settle(svc, intent.key, payments.charge(svc, intent))
+    with svc.database.read() as store:
+        return existing(store.invoices.get(InvoicePayload.from_json(intent.payload).invoice_id),
+                        "invoice")
 
 
 def _in_flight() -> PaymentPending:

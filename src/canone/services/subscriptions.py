@@ -3,6 +3,7 @@ and resume, and the invoices, credits and notices that go with them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date
 
@@ -10,6 +11,7 @@ from canone.billing.changes import Change
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.invoicing import InvoiceDraft, InvoiceStatus, draft_invoice
+from canone.billing.money import from_minor
 from canone.billing.periods import period_containing
 from canone.billing.pricing import Line
 from canone.services import einvoice_files, taxation
@@ -87,39 +89,59 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
     """Issue an open invoice (collected by the billing run), taxed by the account's billing
     details now, with as much of the account's credit balance applied as it takes."""
     terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    balance = store.ledger.balance_of(account.id)
+    carried = max(-balance, 0)  # amounts under the minimum charge, billed now (SPEC §9)
+    if carried:
+        lines = (*lines, carried_line(carried))
     draft = draft_invoice(lines, paid=False, treatment=terms.treatment,
-                          credit_available=store.ledger.balance_of(account.id))
+                          credit_available=max(balance, 0))
     invoice = _new_invoice(svc, account, sub, kind, draft, start, end, new_id("inv"),
                            store.invoices.next_number(terms.issued_on.year), terms)
     store.invoices.add(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
-    if draft.credit_applied:
-        store.ledger.add(LedgerEntry(
-            new_id("led"), account.id, -draft.credit_applied, account.currency,
-            f"Applied to invoice {invoice.number}", invoice.id, svc.now()))
+    if draft.credit_applied or carried:
+        used, what = ((-draft.credit_applied, "Applied to") if draft.credit_applied
+                      else (carried, "Billed on"))
+        store.ledger.add(LedgerEntry(new_id("led"), account.id, used, account.currency,
+                                     f"{what} invoice {invoice.number}", invoice.id,
+                                     svc.now()))
     record_change(svc, store, account_id=account.id, actor="system", action="invoice.issued",
                   before=None, after={"invoice": invoice.number, "total": invoice.total},
                   event="invoice.issued", data=invoice_event(invoice))
     return invoice
 
 
+CARRIED_LINE = "Carried from earlier: amounts below the minimum charge"
+
+
+def carried_line(amount: int) -> Line:
+    """The debit line of what earlier charges under the minimum carried to this invoice."""
+    return Line("carried", CARRIED_LINE, from_minor(amount))
+
+
 def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subscription,
                        kind: str, lines: Iterable[Line], start: date | None, end: date | None,
                        intent: PaymentIntent, outcome: ChargeResult,
                        terms: taxation.DocumentTerms, draft: InvoiceDraft,
-                       email: bool = True) -> Invoice:
+                       email: bool = True, paid: bool = True) -> Invoice:
     """The paid invoice of `draft` (paid by `intent`; its credit from the balance, as quoted)
     with its payment, credit used, audit, events and the purchase e-mail, the invoice number
     taken last: its per-year counter row stays locked until the transaction commits, so
     every concurrent purchase waits for it. What does not name the number (the admin's
     address, the payment) comes first; then the number, the invoice, and the records that
-    name it, the audit entries and the events in one statement each."""
+    name it, the audit entries and the events in one statement each. Not `paid` yet (a
+    SEPA debit processing, SPEC §9): issued open, not collected (its debit is in flight),
+    and paid when the debit succeeds."""
     admin = primary_admin_of(store, account.id)
     invoice_id = new_id("inv")
-    if intent.amount:  # an invoice the balance paid in full took nothing from the card
+    if intent.amount and paid:  # the balance may have paid it all: nothing from the card
         record_payment(svc, store, intent, outcome, account.id, invoice_id)
+    if not paid:
+        draft = dataclasses.replace(draft, amount_paid=0, status=InvoiceStatus.OPEN)
     invoice = _new_invoice(svc, account, sub, kind, draft, start, end, invoice_id,
                            store.invoices.next_number(terms.issued_on.year), terms)
+    if not paid:
+        invoice = invoice.but(next_attempt_at=None)
     store.invoices.add(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice)
     now = svc.now()
@@ -128,13 +150,14 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
             new_id("led"), account.id, -draft.credit_applied, account.currency,
             f"Applied to invoice {invoice.number}", invoice.id, now))
     data = invoice_event(invoice)
-    store.audit.add_many([
-        AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
-                   {"invoice": invoice.number, "total": invoice.total}, now),
-        AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
-                   {"invoice": invoice.number, "amount_paid": intent.amount}, now)])
-    store.outbox.add_events([Event(new_id("evt"), "invoice.issued", account.id, data, now),
-                             Event(new_id("evt"), "invoice.paid", account.id, data, now)])
+    audits = [AuditEntry(new_id("aud"), account.id, "system", "invoice.issued", None,
+                         {"invoice": invoice.number, "total": invoice.total}, now),
+              AuditEntry(new_id("aud"), account.id, "system", "invoice.paid", None,
+                         {"invoice": invoice.number, "amount_paid": intent.amount}, now)]
+    events = [Event(new_id("evt"), "invoice.issued", account.id, data, now),
+              Event(new_id("evt"), "invoice.paid", account.id, data, now)]
+    store.audit.add_many(audits if paid else audits[:1])
+    store.outbox.add_events(events if paid else events[:1])
     if admin is not None and email:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
@@ -205,6 +228,20 @@ def credit(svc: Services, store: Store, account: Account, amount: int, descripti
                   before=None, after={"amount": amount, "description": description,
                                       "credit_note_id": credit_note_id},
                   event="credit.granted")
+
+
+def carry(svc: Services, store: Store, account: Account, amount: int, description: str,
+          invoice_id: str | None) -> None:
+    """Carry an amount under the payment provider's minimum charge to the account's next
+    invoice (SPEC §9): a ledger entry against the balance, which the next renewal bills as
+    a debit line (`renewal`), so nothing is lost and nothing is charged below the minimum."""
+    if amount <= 0:
+        return
+    store.ledger.add(LedgerEntry(new_id("led"), account.id, -amount, account.currency,
+                                       description, invoice_id, svc.now()))
+    record_change(svc, store, account_id=account.id, actor="system", action="ledger.carried",
+                  before=None, after={"amount": amount, "description": description,
+                                      "invoice_id": invoice_id})
 
 
 def notify_admin(svc: Services, store: Store, account: Account, kind: str,

@@ -61,6 +61,7 @@ TITLES = {
     "conflict": "This conflicts with something that already exists",
     "payment_failed": "Payment failed",
     "payment_pending": "Payment outcome pending",
+    "requires_action": "The bank asks the customer to authenticate the payment",
     "unauthorized": "Missing or invalid API key",
     "idempotency_conflict": "Idempotency-Key reused with another request",
     "idempotency_in_progress": "A request with this Idempotency-Key is still running",

@@ -363,7 +363,7 @@ class SandboxGateway:
             earlier = db.execute("SELECT id, amount_minor FROM refunds WHERE idempotency_key = ?",
                                  (key,)).fetchone()
             if earlier is not None:
-                return RefundResult(earlier[0], REFUND_SUCCEEDED, earlier[1])
+                return RefundResult(earlier[0], REFUND_SUCCEEDED, earlier[1], "", provider_id)
             charged = _record(db, intent_key)
             if charged is None or charged.status != SUCCEEDED:
                 raise RefundRefused("Only a payment that succeeded can be refunded.")
@@ -376,15 +376,16 @@ class SandboxGateway:
             refund_id = f"re_{secrets.token_hex(12)}"
             db.execute("INSERT INTO refunds VALUES (?, ?, ?, ?)",
                        (refund_id, key, provider_id, amount_minor))
-        return RefundResult(refund_id, REFUND_SUCCEEDED, amount_minor)
+        return RefundResult(refund_id, REFUND_SUCCEEDED, amount_minor, "", provider_id)
 
     def refund_outcome(self, refund_id: str) -> RefundResult:
         with self._transaction() as db:
-            row = db.execute("SELECT amount_minor FROM refunds WHERE id = ?",
+            row = db.execute("SELECT amount_minor, intent_id FROM refunds WHERE id = ?",
                              (refund_id,)).fetchone()
         if row is None:
             raise LookupError(f"no refund {refund_id} on the sandbox network")
-        return RefundResult(refund_id, REFUND_SUCCEEDED, int(row[0]))  # instant, never fails
+        # Instant, and never fails.
+        return RefundResult(refund_id, REFUND_SUCCEEDED, int(row[0]), "", str(row[1]))
 
     # -- inspection (tests, reconciliation reports) ---------------------------------------
 

@@ -36,9 +36,11 @@ from canone.services.ports import (
     CardRejected,
     ChargeRequest,
     ChargeResult,
+    Dispute,
     GatewayTimeout,
     RefundRefused,
     RefundResult,
+    SavedMethod,
     SetupSession,
     StoredCard,
 )
@@ -191,6 +193,31 @@ class StripeGateway:
     def refund_outcome(self, refund_id: str) -> RefundResult:
         return refund_of(self._call(self.client.v1.refunds.retrieve, refund_id).to_dict())
 
+    # -- objects the provider's events are about (ProviderObjects) ----------------------
+
+    def refunds_of_charge(self, charge_id: str) -> list[RefundResult]:
+        found = self._call(self.client.v1.refunds.list, {"charge": charge_id, "limit": 100})
+        return [refund_of(refund) for refund in found.to_dict().get("data") or []]
+
+    def dispute(self, dispute_id: str) -> Dispute:
+        found = self._call(self.client.v1.disputes.retrieve, dispute_id).to_dict()
+        return Dispute(str(found["id"]), str(found.get("payment_intent") or ""),
+                       int(found["amount"]), str(found["status"]), str(found.get("reason")))
+
+    def setup_method(self, setup_id: str) -> SavedMethod | None:
+        setup = self._call(self.client.v1.setup_intents.retrieve, setup_id).to_dict()
+        method = setup.get("payment_method")
+        if setup.get("status") != "succeeded" or not method:
+            return None
+        # The set-up's customer: Stripe attaches the method to it (localstripe does not).
+        return self.saved_method(method if isinstance(method, str) else str(method["id"]),
+                                 setup.get("customer"))
+
+    def saved_method(self, payment_method: str, customer: str | None = None) -> SavedMethod:
+        method = self._call(self.client.v1.payment_methods.retrieve, payment_method).to_dict()
+        owner = customer or method.get("customer")
+        return SavedMethod(stored_method(method), str(owner) if owner else None)
+
     # -- the port's one-step charge (the services' current way of charging) ---------------
 
     def charge(self, card_token: str, amount_minor: int, currency: str,
@@ -276,8 +303,10 @@ def refund_of(refund: dict[str, Any]) -> RefundResult:
     status = {"succeeded": REFUND_SUCCEEDED, "failed": REFUND_FAILED,
               "canceled": REFUND_FAILED}.get(str(refund.get("status")), REFUND_PENDING)
     reason = refund.get("failure_reason")
+    intent = refund.get("payment_intent")
     return RefundResult(str(refund["id"]), status, int(refund["amount"]),
-                        f"The refund failed: {reason}." if reason else "")
+                        f"The refund failed: {reason}." if reason else "",
+                        str(intent) if intent else None)
 
 
 def stored_method(method: dict[str, Any]) -> StoredCard:

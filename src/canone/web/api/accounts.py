@@ -17,15 +17,18 @@ from canone.services import (
     usage,
 )
 from canone.services.accounts import SignUp
+from canone.services.errors import PaymentActionRequired
 from canone.services.ports import Card
 from canone.web.api import models
 from canone.web.api.base import (
+    ACTION_REQUIRED,
     AccountId,
     ActorDep,
     IdempotencyKey,
     Limit,
     ServicesDep,
     StartingAfter,
+    action_required,
     api_router,
     changes_nothing,
     errors,
@@ -65,12 +68,14 @@ def _card(card: models.CardIn) -> Card | str:
 
 
 @router.post("/accounts", status_code=201, response_model=models.SignedUpOut,
-             responses=errors(401, 402, 403, 409, 422))
+             responses={**ACTION_REQUIRED, **errors(401, 402, 403, 409, 422)})
 def create_account(body: SignUpWithBillingDetailsIn, request: Request, actor: ActorDep,
-                   svc: ServicesDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+                   svc: ServicesDep, idempotency_key: IdempotencyKey = None) -> Any:
     """Sign up: create the account and its primary admin, start the subscription on the
     anchor date and charge the first period in full. A declined card creates nothing (402).
-    Operator keys only."""
+    Operator keys only. With Stripe, 202 `requires_action` when the bank asks for 3-D
+    Secure: finish it with Stripe.js, then send the same request with the same
+    Idempotency-Key: the account is created once, when the payment has succeeded."""
     require_operator(actor, "create accounts")
     form = SignUp(
         name=body.name, timezone=body.timezone, locale=body.locale, currency=body.currency,
@@ -82,7 +87,10 @@ def create_account(body: SignUpWithBillingDetailsIn, request: Request, actor: Ac
         else body.billing_details.details())
     key = getattr(request.state, "idempotency_key", None)
     scope = request.state.api_key.id
-    done = accounts.sign_up(svc, form, request_key=f"{scope}:{key}" if key else None)
+    try:
+        done = accounts.sign_up(svc, form, request_key=f"{scope}:{key}" if key else None)
+    except PaymentActionRequired as pending:
+        return action_required(pending)
     return {**account_view(done.account), "subscription": subscription_view(done.subscription),
             "invoice": invoice_view(done.invoice)}
 
@@ -164,19 +172,27 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
                                                            charge.tax),
             "total_due_now": money(charge.total),
             "credit_applied": money(charge.credit_applied),
-            "amount_due_now": money(charge.amount_paid)}
+            "amount_due_now": money(charge.amount_paid),
+            "carried_to_next_invoice": quote.carried}
 
 
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,
-             responses=errors(401, 402, 403, 404, 409, 422), tags=["subscription"])
+             responses={**ACTION_REQUIRED, **errors(401, 402, 403, 404, 409, 422)},
+             tags=["subscription"])
 def confirm_change(account_id: AccountId, body: models.ConfirmIn, actor: ActorDep,
                    svc: ServicesDep, idempotency_key: IdempotencyKey = None
-                   ) -> dict[str, Any]:
+                   ) -> Any:
     """Buy the previewed change: charge exactly the amount shown and apply it, or change
     nothing. 409 `stale_quote` when the subscription or the date changed since the preview
     (preview again); 402 when the payment failed. Confirming a token twice returns the
-    first result and charges once."""
-    done = quotes.confirm(svc, actor, account_id, body.quote_token)
+    first result and charges once. With Stripe, 202 `requires_action` when the customer's
+    bank asks for 3-D Secure: finish it with Stripe.js (`confirmCardPayment` with the
+    `client_secret`), then confirm the same token again (or let Stripe's webhook apply it):
+    the change applies once, when the payment has succeeded."""
+    try:
+        done = quotes.confirm(svc, actor, account_id, body.quote_token)
+    except PaymentActionRequired as pending:
+        return action_required(pending)
     return {"subscription": done.subscription,
             "invoice": None if done.invoice is None else invoice_view(done.invoice)}
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -18,11 +19,11 @@ from starlette.exceptions import HTTPException
 from canone.services import apikeys
 from canone.services.access import OPERATOR, Actor
 from canone.services.context import Services
-from canone.services.errors import Forbidden
+from canone.services.errors import Forbidden, PaymentActionRequired
 from canone.services.records import ApiKey
 from canone.settings import Settings
 from canone.web.api import idempotency
-from canone.web.api.models import ID_PATTERN, Problem
+from canone.web.api.models import ID_PATTERN, ActionRequiredOut, Problem
 from canone.web.problems import API_SECURITY_HEADERS, ApiProblem, response_for
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -50,6 +51,20 @@ def secure(response: Response) -> Response:
     for name, value in API_SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def action_required(pending: PaymentActionRequired) -> Response:
+    """202: the customer's bank asks them to authenticate (3-D Secure); Stripe.js finishes
+    it with `client_secret` (`confirmCardPayment`), then the same request is sent again."""
+    return secure(JSONResponse(status_code=202, content={
+        "status": "requires_action", "client_secret": pending.client_secret,
+        "payment_intent": pending.provider_id, "detail": pending.message}))
+
+
+ACTION_REQUIRED: dict[int | str, dict[str, Any]] = {202: {
+    "model": ActionRequiredOut,
+    "description": "The bank asks the customer to authenticate (3-D Secure): nothing applied"
+                   " yet."}}
 
 
 def services_of(request: Request) -> Services:

@@ -181,7 +181,8 @@ def _replay(record: IdempotencyRecord) -> Response:
 
 def _worth_keeping(request: Request, response: Response) -> bool:
     problem = getattr(request.state, "problem", None)
-    return response.status_code < 500 and not isinstance(
+    # A 202 is not an answer yet (3-D Secure to finish): the same key must ask again.
+    return response.status_code < 500 and response.status_code != 202 and not isinstance(
         problem, RequestValidationError | Busy | PaymentPending | ApiProblem)
 
 

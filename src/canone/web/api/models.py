@@ -271,7 +271,9 @@ class InvoiceOut(BaseModel):
     credit_applied: Amount
     amount_paid: Amount
     amount_due: Amount
-    status: Literal["paid", "open"]
+    status: Literal["paid", "open", "refunded", "disputed"] = Field(
+        description="refunded: refunds through the payment provider cover what was paid; "
+                    "disputed: the cardholder disputed the payment with their bank.")
     pdf_url: str
 
 
@@ -297,11 +299,40 @@ class PreviewOut(BaseModel):
     quote_token: str | None = Field(
         description="Send it to /confirm to buy exactly this change; null when there is "
                     "nothing to confirm (kind none or request).")
+    carried_to_next_invoice: bool = Field(
+        False, description="The amount due now is under the payment provider's minimum "
+                           "charge (0.50 with Stripe): nothing is charged, it is added to the "
+                           "next invoice, and the change applies at once.")
 
 
 class ConfirmIn(Strict_):
     quote_token: Annotated[str, StringConstraints(
         pattern=r"^[A-Za-z0-9_-]{1,4000}\.[0-9a-f]{32}$")]
+
+
+class ActionRequiredOut(BaseModel):
+    status: Literal["requires_action"]
+    client_secret: str = Field(description="For Stripe.js `confirmCardPayment`, in the "
+                                           "customer's browser.")
+    payment_intent: str = Field(description="Stripe's PaymentIntent (pi_…).")
+    detail: str
+
+
+class RefundIn(Strict_):
+    amount: Annotated[str, Field(pattern=r"^[0-9]{1,9}\.[0-9]{2}$", examples=["12.00"],
+                                 description="How much to refund; default: all that is left "
+                                             "(paid and not refunded yet).")] | None = None
+
+
+class RefundOut(BaseModel):
+    id: str = Field(description="The payment provider's refund (re_…).")
+    invoice_id: str
+    amount: Amount
+    currency: str
+    status: Literal["succeeded", "pending", "failed"] = Field(
+        description="pending: the money goes back later (SEPA); it may still fail.")
+    message: str
+    invoice: InvoiceOut
 
 
 class ConfirmOut(BaseModel):

@@ -7,13 +7,15 @@ only read. Support staff only (see `guard`)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
-from canone.services import console, credit_notes, einvoice_files, requests
+from canone.billing.money import to_minor
+from canone.services import console, credit_notes, einvoice_files, invoices, refunds, requests
 from canone.services.context import local_date
 from canone.services.errors import ServiceError
 from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, NOW, PERIOD_END
@@ -131,9 +133,39 @@ def accounts_page(request: Request, signed_in: Staff,
 
 
 @router.get("/accounts/{account_id}")
-def account_page(request: Request, account_id: str, signed_in: Staff) -> HTMLResponse:
+def account_page(request: Request, account_id: str, signed_in: Staff,
+                 refunded: str | None = None) -> HTMLResponse:
     view = console.account_view(services_of(request), signed_in.actor, account_id)
-    return _page(request, "account.html", "accounts", view=view)
+    return _page(request, "account.html", "accounts", view=view, refunded=refunded)
+
+
+@router.post("/invoices/{invoice_id}/refund")
+def refund_invoice(request: Request, invoice_id: str, signed_in: PostingStaff,
+                   amount: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """The console's "Refund" button: all that is left, or `amount` of it (SPEC §9)."""
+    svc = services_of(request)
+    tr = translator_of(request)
+    found = invoices.invoice(svc, signed_in.actor, invoice_id)
+    try:
+        refunds.refund_invoice(svc, signed_in.actor, invoice_id, _minor(amount))
+    except (ServiceError, InvalidField) as exc:
+        view = console.account_view(svc, signed_in.actor, found.account_id)
+        error = str(tr.gettext("Nothing was refunded: %(reason)s")) % {"reason": str(exc)}
+        return _page(request, "account.html", "accounts", view=view, error=error,
+                     status_code=status_of(exc))
+    return RedirectResponse(f"/console/accounts/{found.account_id}?refunded={found.number}",
+                            303)
+
+
+def _minor(amount: str) -> int | None:
+    """The typed amount in minor units; empty: all that is left to refund."""
+    text = amount.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return to_minor(Decimal(text))
+    except InvalidOperation:
+        raise InvalidField("amount", "must be an amount such as 12.50") from None
 
 
 # -- SPEC §8: a credit note's PDF and the FatturaPA file of an invoice or credit note --------

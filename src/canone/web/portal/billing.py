@@ -14,6 +14,7 @@ from canone.services.overview import BillingOverview, billing_overview
 from canone.web.auth import SignedIn, services_of, signed_in_user
 from canone.web.i18n import Translator
 from canone.web.portal import details, labels, messages, view
+from canone.web.portal.stripe_page import render_payment_page
 from canone.web.templating import PageRoute, render, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -49,7 +50,7 @@ def _billing_page(request: Request, done: str | None, error: str | None,
     o = _overview(request, signed_in)
     svc = services_of(request)
     page = view.build(tr, svc.catalog, o)
-    return render(request, "portal/billing.html", {
+    return render_payment_page(request, "portal/billing.html", {
         "o": o, "page": page, "sub": o.subscription, "account": o.account,
         "done": messages.done_text(tr, done), "error": messages.error_text(tr, error),
         "error_code": error, "confirmed": _confirmation(tr, o, invoice),
@@ -80,7 +81,7 @@ def bundle_page(request: Request, signed_in: SignedIn = Depends(signed_in_user))
     plan = bundle.tiers[tier]
     start = current.with_(product="bundle", tier=tier, contacts=contacts,
                           seats=max(current.seats, plan.seats_included))
-    return render(request, "portal/bundle.html", {
+    return render_payment_page(request, "portal/bundle.html", {
         "o": o, "account": o.account, "current": config_to_json(current),
         "start": config_to_json(start), "current_name": labels.plan_name(tr, current),
         "tiers": [(t, labels.named(tr, labels.TIERS, t),

@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
 from canone.services import quotes, subscriptions
-from canone.services.errors import Forbidden, ServiceError
+from canone.services.errors import Forbidden, PaymentActionRequired, ServiceError
 from canone.web.auth import SignedIn, checked_user, posting_user, services_of, submitted_csrf
 from canone.web.i18n import N_
 from canone.web.portal import messages
@@ -23,9 +23,11 @@ from canone.web.portal.quoting import (
     quote_view,
     target_from_fields,
 )
+from canone.web.portal.stripe_page import payment_answer
 from canone.web.templating import PageRoute, templates, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
 UNREADABLE = N_("The page sent a request that could not be read. Reload the page and try "
                 "again.")
 
@@ -67,7 +69,7 @@ def _answer_quote(request: Request, data: dict[str, Any] | None, submitted: str
              for name in ("summary", "review", "request")}
     return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
                          "confirm_label": view.confirm_label(tr)},
-                        status_code=status, headers={"Cache-Control": "no-store"})
+                        status_code=status, headers=NO_STORE)
 
 
 def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any]
@@ -92,22 +94,33 @@ def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any]
 
 @router.post("/billing/confirm")
 def confirm(request: Request, token: str = Form(""), reviewed: str = Form(""),
-            signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+            signed_in: SignedIn = Depends(posting_user)) -> Response:
     """Confirm a quote: the service charges it once, however often it is submitted. The
     page's forms send `reviewed=1` only from a review on screen (dialog.js): a submission
-    without it (Enter in a field of the dialog) charges nothing."""
+    without it (Enter in a field of the dialog) charges nothing. With Stripe the page's
+    script asks for JSON (stripe_pay.js): where to go next, or the client secret of a
+    payment the bank wants the customer to confirm (3-D Secure) before the change applies;
+    the script then confirms the same quote again to finish it."""
+    return payment_answer(request, lambda: _confirmed(request, token, reviewed, signed_in))
+
+
+def _confirmed(request: Request, token: str, reviewed: str, signed_in: SignedIn) -> str:
+    """Where the page goes once the quote is confirmed, or why it was not; raises
+    PaymentActionRequired when the bank wants the customer to authenticate first."""
     if reviewed != "1":
-        return RedirectResponse("/billing?error=not_reviewed", 303)
+        return "/billing?error=not_reviewed"
     svc = services_of(request)
     try:
         done = quotes.confirm(svc, signed_in.actor, _account_id(signed_in), token)
+    except PaymentActionRequired:
+        raise
     except (ServiceError, InvalidField) as exc:
-        return RedirectResponse(f"/billing?error={messages.error_code(exc)}", 303)
+        return f"/billing?error={messages.error_code(exc)}"
     if done.invoice is not None:
-        return RedirectResponse(f"/billing?invoice={done.invoice.id}", 303)
+        return f"/billing?invoice={done.invoice.id}"
     if done.subscription.get("pending") is not None:
-        return RedirectResponse("/billing?done=scheduled", 303)
-    return RedirectResponse("/billing?done=changed", 303)
+        return "/billing?done=scheduled"
+    return "/billing?done=changed"
 
 
 @router.post("/billing/pending/cancel")

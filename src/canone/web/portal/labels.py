@@ -67,7 +67,8 @@ REQUEST_STATUSES = {"open": N_("Open"), "in_progress": N_("In progress"),
                     "withdrawn": N_("Withdrawn")}
 INVOICE_KINDS = {"signup": N_("First period"), "upgrade": N_("Plan change"),
                  "renewal": N_("Renewal"), "request": N_("Change by support")}
-INVOICE_STATUSES = {"paid": N_("Paid"), "open": N_("Unpaid")}
+INVOICE_STATUSES = {"paid": N_("Paid"), "open": N_("Unpaid"), "refunded": N_("Refunded"),
+                    "disputed": N_("Disputed")}
 
 
 def named(tr: Translator, table: dict[str, str], code: str) -> str:

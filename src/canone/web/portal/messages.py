@@ -38,6 +38,9 @@ ERRORS = {
     "no_card": N_("There is no card on file. Add a card first."),
     "payment_pending": N_("We are still waiting for the card network. Your plan changes "
                           "as soon as the payment is confirmed; do not pay again."),
+    "requires_action": N_("Your bank asks you to confirm this payment, and this page could "
+                          "not show its window. Nothing was charged and your plan did not "
+                          "change: reload the page and try again."),
     "busy": N_("Another payment for this account is being processed. Try again in a "
                "moment."),
     "change_refused": N_("This change needs a request to our team."),
@@ -49,6 +52,10 @@ ERRORS = {
     "card_saved_unpaid": N_("Your card was saved, but the unpaid invoice could not be "
                             "charged to it. Try another card."),
     "card_invalid": N_("The card details are not valid. Check them and try again."),
+    "card_declined": N_("Your card was declined, so it was not saved. Your card on file is "
+                        "unchanged. Try another card."),
+    "provider_unavailable": N_("The payment provider did not answer. Nothing was saved or "
+                               "charged; try again in a moment."),
     "account_restricted": N_("Your account is restricted until the unpaid invoice is paid: "
                              "pay it first, then buy the change."),
     "no_free_seat": N_("Every user seat is taken: add a seat first."),

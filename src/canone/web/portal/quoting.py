@@ -101,6 +101,7 @@ class QuoteView:
     new_period: bool = False
     has_credit: bool = False
     partly_scheduled: bool = False  # an upgrade now with a reduction from the next period
+    carried: bool = False  # under the provider's minimum charge: on the next invoice (§9)
     error: str = ""
     # SPEC §8: "Due today" is the total with its net and tax parts; the credit balance
     # pays part of it, and the card is charged the rest.
@@ -142,6 +143,7 @@ def quote_view(tr: Translator, catalog: Catalog, quote: Quote) -> QuoteView:
         lost=sorted(labels.named(tr, labels.FEATURES, f) for f in change.features_lost),
         new_period=new_period, has_credit=change.credit > 0,
         partly_scheduled=change.kind == UPGRADE and change.scheduled is not None,
+        carried=quote.carried,
     )
     _charge_parts(tr, quote, view)
     if change.kind == REQUEST:

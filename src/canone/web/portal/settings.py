@@ -4,15 +4,16 @@ now, auto-upgrade of the contact limit, and cancellation at period end (with its
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
 from canone.services import accounts, standing, subscriptions
-from canone.services.errors import ServiceError
+from canone.services.errors import GatewayTimeout, PaymentActionRequired, ServiceError
 from canone.services.ports import Card
 from canone.services.records import PAST_DUE
 from canone.web.auth import SignedIn, posting_user, services_of
 from canone.web.portal import messages
+from canone.web.portal.stripe_page import payment_answer
 from canone.web.templating import PageRoute
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -32,15 +33,21 @@ def _back(done: str | None = None, error: Exception | str | None = None) -> Redi
 @router.post("/billing/card")
 def update_card(request: Request, number: str = Form(""), exp_month: str = Form(""),
                 exp_year: str = Form(""), cvc: str = Form(""),
+                stripe_payment_method: str = Form(""),
                 signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
+    """The card typed into the sandbox's form, or (Stripe) the payment method Stripe's card
+    field made: the service refuses the one the provider does not take."""
     try:
-        card = Card(number.strip(), int(exp_month), int(exp_year), cvc.strip())
+        card: Card | str = stripe_payment_method.strip() or Card(
+            number.strip(), int(exp_month), int(exp_year), cvc.strip())
         saved = accounts.update_card(services_of(request), signed_in.actor,
                                      _account_id(signed_in), card)
     except (ValueError, InvalidField):
         return _back(error="card_invalid")
     except ServiceError as exc:
         return _back(error=exc)
+    except GatewayTimeout:  # Stripe did not answer: nothing was saved
+        return _back(error="provider_unavailable")
     if saved.status == PAST_DUE:  # the new card was charged for what is owed, and declined
         return _back(error="card_saved_unpaid")
     return _back("card_updated")
@@ -48,13 +55,20 @@ def update_card(request: Request, number: str = Form(""), exp_month: str = Form(
 
 @router.post("/billing/invoices/{invoice_id}/pay")
 def pay_invoice(request: Request, invoice_id: str,
-                signed_in: SignedIn = Depends(posting_user)) -> RedirectResponse:
-    """"Pay now": the open invoice charged at once with the card on file."""
-    try:
-        standing.pay_invoice(services_of(request), signed_in.actor, invoice_id)
-    except ServiceError as exc:
-        return _back(error=exc)
-    return _back("invoice_paid")
+                signed_in: SignedIn = Depends(posting_user)) -> Response:
+    """"Pay now": the open invoice charged at once with the card on file; with Stripe the
+    bank may ask the customer to authenticate first (`payment_answer`)."""
+
+    def pay() -> str:
+        try:
+            standing.pay_invoice(services_of(request), signed_in.actor, invoice_id)
+        except PaymentActionRequired:
+            raise
+        except ServiceError as exc:
+            return f"/billing?error={messages.error_code(exc)}"
+        return "/billing?done=invoice_paid"
+
+    return payment_answer(request, pay)
 
 
 @router.post("/billing/auto-upgrade")

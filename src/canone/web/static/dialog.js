@@ -78,6 +78,7 @@
         p.removeAttribute("aria-busy");
       });
       form.querySelectorAll("[data-default-label]").forEach((b) => { b.textContent = b.dataset.defaultLabel; });
+      form.querySelectorAll("[data-clear-on-close]").forEach((el) => { el.textContent = ""; });
     });
     const first = dialog.querySelector("[data-step-name]");
     if (first) {
@@ -111,6 +112,13 @@
   document.addEventListener("close", (event) => {
     const dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement)) return;
+    if (dialog.dataset.keep) {
+      // Closed only to be shown again at once, e.g. not modal while Stripe's 3-D Secure
+      // frame is over it (stripe_pay.js): it keeps what it holds and where focus is.
+      const left = Number(dialog.dataset.keep) - 1;
+      if (left > 0) dialog.dataset.keep = String(left); else delete dialog.dataset.keep;
+      return;
+    }
     resetDialog(dialog);
     formsOf(dialog).forEach(syncConfirm);
     const back = dialog.canoneSkipReturn ? null : dialog.canoneReturnTo || dialog.canoneOpener;

@@ -1,0 +1,245 @@
+"""Refunds through the payment provider (SPEC §9), by staff: full or partial, never more
+than was paid and not refunded yet.
+
+A refund is a payment row of its own with a negative amount (the money going back), keyed
+by the provider's refund id, so recording it twice (a retried request, the provider's
+event) records it once. A pending refund (SEPA) that fails later is reversed by another
+row, never edited. The invoice is `refunded` once refunds that succeeded cover what it was
+paid. `record_refund` is the one place a refund is recorded: the credit note of SPEC §8 is
+to be issued there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from canone.billing.errors import InvalidField
+from canone.billing.invoicing import InvoiceStatus
+from canone.billing.money import from_minor
+from canone.services.access import Actor, load_account, require_staff
+from canone.services.collection import RETRY_AFTER_DAYS
+from canone.services.context import Services, new_id, record_change
+from canone.services.errors import (
+    InvalidTransition,
+    NotFound,
+    PaymentPending,
+    existing,
+)
+from canone.services.payments import SUCCEEDED
+from canone.services.ports import (
+    REFUND_FAILED,
+    REFUND_SUCCEEDED,
+    Dispute,
+    GatewayTimeout,
+    RefundRefused,
+    RefundResult,
+)
+from canone.services.records import Invoice, Payment
+from canone.services.store import Store
+from canone.services.subscriptions import invoice_event
+
+# The statuses of refund rows among an invoice's payments.
+REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED = "refunded", "refund_pending", "refund_failed"
+REFUND_ROWS = frozenset({REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED})
+REFUNDED_INVOICE = InvoiceStatus.REFUNDED  # once refunds cover what was paid
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str  # the provider's refund id (re_…)
+    invoice_id: str
+    amount: int  # minor units, positive: the money going back
+    currency: str
+    status: str  # "succeeded", "pending" or "failed" (REFUND_* of the port)
+    message: str
+
+
+@dataclass(frozen=True)
+class Refundable:
+    """What an invoice's payments allow to refund now, in minor units."""
+
+    paid: int  # taken by succeeded charges
+    refunded: int  # refunds that succeeded or are pending, less those reversed
+    provider_id: str | None  # the provider's intent of the charge to refund
+
+    @property
+    def left(self) -> int:
+        return self.paid - self.refunded
+
+
+def refundable(store: Store, invoice: Invoice) -> Refundable:
+    paid = refunded = 0
+    provider_id = None
+    for payment in store.payments.of_account(invoice.account_id):
+        if payment.invoice_id != invoice.id:
+            continue
+        if payment.status == SUCCEEDED and payment.amount > 0:
+            paid += payment.amount
+            intent = store.payments.get_intent(payment.idempotency_key)
+            provider_id = intent.provider_id if intent is not None else provider_id
+        elif payment.status in REFUND_ROWS:
+            refunded -= payment.amount  # refunds are negative; a reversal positive
+    return Refundable(paid, refunded, provider_id)
+
+
+def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
+                   amount: int | None = None) -> tuple[Refund, Invoice]:
+    """Refund `amount` (default: all that is left) of a paid invoice through the provider,
+    and record it. 422 (`amount`) beyond what is left; 409 when nothing can be refunded."""
+    with svc.database.read() as store:
+        invoice = store.invoices.get(invoice_id)
+        try:  # another account's invoice is not found, as if it did not exist
+            load_account(store, actor, invoice.account_id if invoice else "")
+        except NotFound:
+            raise NotFound(f"no invoice {invoice_id}") from None
+        require_staff(actor, "refund invoices")
+        invoice = existing(invoice, f"invoice {invoice_id}")
+        can = refundable(store, invoice)
+        count = sum(1 for p in store.payments.of_account(invoice.account_id)
+                    if p.invoice_id == invoice.id and p.status in REFUND_ROWS)
+    amount = _checked(invoice, can, amount)
+    if can.provider_id is None:
+        raise InvalidTransition(f"Invoice {invoice.number} was not paid through the payment"
+                                " provider's intents canone keeps: refund it there.")
+    # One key per refund of the invoice: a retried request (or a concurrent one) is
+    # answered with the same refund by the provider, and recorded once.
+    key = f"ref_{invoice.id}_{count + 1}"
+    try:
+        result = svc.gateway.refund(can.provider_id, amount, key)
+    except RefundRefused as exc:
+        raise InvalidTransition(f"The payment provider refused the refund: {exc}") from None
+    except GatewayTimeout:
+        raise PaymentPending("The payment provider did not answer. Send the same request"
+                             " again: the refund is never made twice.") from None
+    with svc.database.transaction() as store:
+        refund = record_refund(svc, store, invoice.id, result, actor.name)
+        after = existing(store.invoices.get(invoice.id), f"invoice {invoice.id}")
+    if refund.status == REFUND_FAILED:
+        raise InvalidTransition(refund.message or "The refund failed.")
+    return refund, after
+
+
+def _checked(invoice: Invoice, can: Refundable, amount: int | None) -> int:
+    if can.paid <= 0:
+        raise InvalidTransition(f"Invoice {invoice.number} has no payment to refund"
+                                f" (it is {invoice.status}).")
+    if can.left <= 0:
+        raise InvalidTransition(f"Invoice {invoice.number} is refunded in full already.")
+    if amount is None:
+        return can.left
+    if amount <= 0:
+        raise InvalidField("amount", "must be more than 0")
+    if amount > can.left:
+        raise InvalidField("amount", f"at most {from_minor(can.left)} {invoice.currency} can"
+                                     f" be refunded: {from_minor(can.paid)} was paid and"
+                                     f" {from_minor(can.refunded)} refunded already")
+    return amount
+
+
+def record_refund(svc: Services, store: Store, invoice_id: str, result: RefundResult,
+                  actor: str = "system") -> Refund:
+    """Record the provider's refund against the invoice, once per refund id and status:
+    a refund row (negative), or a reversal row when a pending one failed; the invoice
+    `refunded` when refunds cover what was paid. The credit note (SPEC §8) is issued here."""
+    invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
+    existing_rows = {(p.charge_id, p.status) for p in store.payments.of_account(invoice.account_id)
+                     if p.invoice_id == invoice.id}
+    refund = Refund(result.refund_id, invoice.id, result.amount_minor, invoice.currency,
+                    result.status, result.message)
+    recorded = {status for charge, status in existing_rows if charge == result.refund_id}
+    row = None
+    if result.status == REFUND_FAILED:
+        if recorded & {REFUNDED, REFUND_PENDING_ROW} and REFUND_REVERSED not in recorded:
+            row = REFUND_REVERSED  # the money did not go back after all
+    elif not recorded & {REFUNDED, REFUND_PENDING_ROW}:
+        row = REFUNDED if result.status == REFUND_SUCCEEDED else REFUND_PENDING_ROW
+    elif result.status == REFUND_SUCCEEDED and REFUNDED not in recorded:
+        row = REFUNDED  # pending before: the rows say it succeeded, at no extra amount
+    if row is not None:
+        _add_row(svc, store, invoice, refund, row, actor, settled=REFUND_PENDING_ROW in recorded)
+    return refund
+
+
+def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row: str,
+             actor: str, settled: bool) -> None:
+    # A pending refund that succeeds adds a zero row (its money was counted when pending).
+    amount = {REFUNDED: 0 if settled else -refund.amount, REFUND_PENDING_ROW: -refund.amount,
+              REFUND_REVERSED: refund.amount}[row]
+    store.payments.add(Payment(
+        id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
+        amount=amount, currency=invoice.currency, status=row, charge_id=refund.id,
+        idempotency_key=f"refund_{refund.id}_{row}", message=refund.message,
+        created_at=svc.now()))
+    can = refundable(store, invoice)
+    rows = [p for p in store.payments.of_account(invoice.account_id) if p.invoice_id == invoice.id]
+    pending = {p.charge_id for p in rows if p.status == REFUND_PENDING_ROW}
+    done = {p.charge_id for p in rows if p.status in (REFUNDED, REFUND_REVERSED)}
+    if (can.paid > 0 and can.left <= 0 and pending <= done
+            and invoice.status != REFUNDED_INVOICE):
+        store.invoices.save(invoice.but(status=REFUNDED_INVOICE))
+    record_change(svc, store, account_id=invoice.account_id, actor=actor,
+                  action=f"invoice.{row}", before=None,
+                  after={"invoice": invoice.number, "refund": refund.id,
+                         "amount": refund.amount, "status": refund.status},
+                  event="invoice.refunded" if row == REFUNDED else None,
+                  data={**invoice_event(invoice), "refund_id": refund.id,
+                        "refund_amount": refund.amount})
+
+
+DISPUTED = InvoiceStatus.DISPUTED  # a payment row (money taken back) and an invoice status
+
+
+def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Dispute,
+                   debit: bool = False) -> None:
+    """A cardholder disputed the invoice's payment (SPEC §9): the money the bank withdrew
+    is a payment row of its own (negative, once per dispute), the invoice is `disputed`,
+    and staff see it in the console (the invoice's badge and the audit trail). The account
+    is not restricted by it. A SEPA `debit` returned so is unpaid again instead: the
+    invoice is open and enters the retry schedule."""
+    invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
+    rows = store.payments.of_account(invoice.account_id)
+    if any(p.charge_id == dispute.dispute_id for p in rows):
+        return
+    if debit:
+        _debit_returned(svc, store, invoice, dispute)
+        return
+    store.payments.add(Payment(
+        id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
+        amount=-dispute.amount_minor, currency=invoice.currency, status=DISPUTED,
+        charge_id=dispute.dispute_id, idempotency_key=f"dispute_{dispute.dispute_id}",
+        message=dispute.reason, created_at=svc.now()))
+    store.invoices.save(invoice.but(status=DISPUTED))
+    record_change(svc, store, account_id=invoice.account_id, actor="system",
+                  action="invoice.disputed", before={"status": invoice.status},
+                  after={"invoice": invoice.number, "dispute": dispute.dispute_id,
+                         "amount": dispute.amount_minor, "reason": dispute.reason},
+                  event="invoice.disputed",
+                  data={**invoice_event(invoice.but(status=DISPUTED)),
+                        "dispute_id": dispute.dispute_id, "reason": dispute.reason})
+
+
+def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Dispute) -> None:
+    """A SEPA debit the bank returned (a failure after success, or a dispute): recorded as
+    a reversal row; the invoice is unpaid again (its amount paid less what was returned,
+    its document unchanged) and collected again on the first retry day from now."""
+    store.payments.add(Payment(
+        id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
+        amount=-dispute.amount_minor, currency=invoice.currency, status=DEBIT_RETURNED,
+        charge_id=dispute.dispute_id, idempotency_key=f"dispute_{dispute.dispute_id}",
+        message=dispute.reason, created_at=svc.now()))
+    reopened = invoice.but(status=InvoiceStatus.OPEN,
+                           amount_paid=max(0, invoice.amount_paid - dispute.amount_minor),
+                           attempts=1, next_attempt_at=svc.now() + timedelta(
+                               days=RETRY_AFTER_DAYS[0]))
+    store.invoices.save(reopened)
+    record_change(svc, store, account_id=invoice.account_id, actor="system",
+                  action="invoice.debit_returned", before={"status": invoice.status},
+                  after={"invoice": invoice.number, "dispute": dispute.dispute_id,
+                         "amount": dispute.amount_minor, "reason": dispute.reason,
+                         "next_attempt_at": str(reopened.next_attempt_at)},
+                  event="payment.failed",
+                  data={**invoice_event(reopened), "dispute_id": dispute.dispute_id})
+
+
+DEBIT_RETURNED = "debit_returned"  # a SEPA debit the bank took back: the invoice is unpaid

@@ -1,0 +1,63 @@
+"""The console's "Refund" button (SPEC §9): staff refund a paid invoice through the payment
+provider (the sandbox here), in part or in full; an amount beyond what is left is refused
+with the reason and refunds nothing; once refunded in full the invoice says so."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from canone.services.context import Services
+from canone.services.records import Invoice
+from canone.settings import Settings
+from canone.web.app import create_app
+
+from .conftest import csrf_of, customer, plan, sign_in
+
+
+def only_invoice(svc: Services, account_id: str) -> Invoice:
+    with svc.database.read() as store:
+        (invoice,) = store.invoices.of_account(account_id, 10, None)
+        return invoice
+
+
+def refund(staff: TestClient, account_id: str, invoice_id: str, amount: str) -> object:
+    page = staff.get(f"/console/accounts/{account_id}")
+    assert f'action="/console/invoices/{invoice_id}/refund"' in page.text
+    return staff.post(f"/console/invoices/{invoice_id}/refund",
+                      data={"csrf": csrf_of(page.text), "amount": amount},
+                      follow_redirects=False)
+
+
+def test_staff_refund_in_part_then_the_rest(staff: TestClient, svc: Services) -> None:
+    who = customer(svc, plan(tier="plus"))  # 49.00 paid at sign-up
+    invoice = only_invoice(svc, who.account_id)
+
+    part = refund(staff, who.account_id, invoice.id, "10,00")
+    assert part.status_code == 303  # type: ignore[attr-defined]
+    shown = staff.get(part.headers["location"])  # type: ignore[attr-defined]
+    assert f"Invoice {invoice.number}: the refund went through." in shown.text
+
+    too_much = refund(staff, who.account_id, invoice.id, "40.00")
+    assert too_much.status_code == 422  # type: ignore[attr-defined]
+    assert ("Nothing was refunded: amount: at most 39.00 USD can be refunded: 49.00 was paid"
+            " and 10.00 refunded already") in too_much.text  # type: ignore[attr-defined]
+
+    rest = refund(staff, who.account_id, invoice.id, "")
+    assert rest.status_code == 303  # type: ignore[attr-defined]
+    assert only_invoice(svc, who.account_id).status == "refunded"
+    page = staff.get(f"/console/accounts/{who.account_id}").text
+    assert re.search(r'<span class="badge">Refunded</span>', page)
+    assert f"/console/invoices/{invoice.id}/refund" not in page  # nothing left to refund
+    with svc.database.read() as store:
+        rows = sorted(p.amount for p in store.payments.of_account(who.account_id))
+    assert rows == [-3900, -1000, 4900]
+
+    # The customer's Billing & Upgrade page says so too.
+    settings = Settings(database_url="sqlite://", secret_key="test-secret")
+    with TestClient(create_app(settings, svc), base_url="http://testserver") as own:
+        sign_in(own, who.email)
+        billing = own.get("/billing")
+    assert billing.status_code == 200
+    assert re.search(r'<span class="badge ">Refunded</span>', billing.text)

@@ -1,0 +1,300 @@
+"""The Billing & Upgrade page with Stripe (SPEC §9), in Chromium against localstripe and
+its fake Stripe.js: the card is entered in Stripe's field and saved through a SetupIntent
+(canone gets a payment method, never a number), a card Stripe refuses says so in the
+page's language, and an upgrade paid with a card that asks for 3-D Secure passes the
+bank's challenge in the same dialog and applies once.
+
+The server is a canone of its own in Stripe mode whose pages load localstripe's fake
+Stripe.js (served by localstripe at /js.stripe.com/v3/, as CANONE_STRIPE_JS_URL allows in
+test mode); accounts are signed up with a payment method saved at localstripe, as the API
+takes them.
+
+localstripe's fake Stripe.js stands in for Stripe's frames with plain inputs (placeholders
+number, exp_month, exp_year, cvc, postal_code) and for the bank's challenge with a box of
+two buttons, "Complete authentication" and "Fail authentication"; its confirmCardPayment
+finishes the challenge with localstripe's `_authenticate` route.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from canone.billing.catalog import default_catalog
+from canone.billing.configuration import Configuration
+from canone.bootstrap import settlements
+from canone.db.database import Database
+from canone.integrations.payments.stripe import StripeGateway
+from canone.services import accounts, renewal
+from canone.services.access import STAFF, Actor
+from canone.services.context import Services
+from canone.settings import Settings
+from clocks import TestClock
+from stripefixtures import TEST_KEY, LocalStripe
+
+from .axe import assert_accessible
+from .conftest import ANCHOR, BASE, DESKTOP, PASSWORD, pages_of, run_server, shot, sign_in
+
+VISA = "4242424242424242"
+THREE_D_SECURE = "4000002760003184"  # asks for 3-D Secure on every payment and set-up
+REFUSED = "4000000000000002"  # declined when saved
+PUBLISHABLE_KEY = "pk_test_canone"
+
+
+@dataclass
+class StripeSite:
+    url: str
+    services: Services
+    clock: TestClock
+    stripe: LocalStripe
+
+
+@pytest.fixture(scope="session")
+def stripe_site(tmp_path_factory: pytest.TempPathFactory,
+                localstripe: LocalStripe) -> Iterator[StripeSite]:
+    folder = tmp_path_factory.mktemp("e2e-stripe")
+    database = Database(f"sqlite:///{folder / 'canone.db'}")
+    database.migrate()
+    clock = TestClock(BASE)
+    gateway = StripeGateway(TEST_KEY, api_base=localstripe.base, network_retries=0)
+    services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16),
+                        settlements())
+    settings = Settings(database_url=database.url, test_mode=True, payments="stripe",
+                        stripe_secret_key=TEST_KEY, stripe_publishable_key=PUBLISHABLE_KEY,
+                        stripe_webhook_secret="whsec_canone_e2e",
+                        stripe_api_base=localstripe.base,
+                        stripe_js_url=f"{localstripe.base}/js.stripe.com/v3/")
+    with run_server(settings, services) as url:
+        yield StripeSite(url, services, clock, localstripe)
+    database.dispose()
+
+
+@pytest.fixture
+def on_stripe(stripe_site: StripeSite) -> StripeSite:
+    stripe_site.clock.instant = BASE
+    return stripe_site
+
+
+@pytest.fixture
+def stripe_page(browser, on_stripe: StripeSite):  # type: ignore[no-untyped-def]
+    """A desktop page on the Stripe-mode server (CSP reports fail the test, as `page`)."""
+    yield from pages_of(browser, on_stripe.url, **DESKTOP)
+
+
+def stripe_account(site: StripeSite, *, locale: str = "en", currency: str = "USD") -> str:
+    """A Marketing Plus account (1,000 contacts, 1 seat, $49.00 a month) signed up with a
+    Visa saved at Stripe; the primary admin's email."""
+    email = f"ada-{secrets.token_hex(4)}@example.com"
+    config = Configuration("marketing", "plus", "month", currency, 1000, 1, ())
+    accounts.sign_up(site.services, accounts.SignUp(
+        name="Acme Inc.", timezone="Europe/Rome", locale=locale, currency=currency,
+        admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD, config=config,
+        card=site.stripe.card_method(VISA), anchor=ANCHOR))
+    return email
+
+
+SUPPORT = Actor(STAFF, "staff:e2e@canone.test")
+
+
+def card_dialog(page: Page) -> Locator:
+    page.locator("aside [data-open=dlg-card]").click()
+    dialog = page.locator("#dlg-card")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def enter_card(dialog: Locator, number: str) -> None:
+    """Type the card into Stripe's field (the fake's inputs), as a customer would."""
+    field = dialog.get_by_test_id("card-field")
+    for name, value in (("number", number), ("exp_month", "12"), ("exp_year", "30"),
+                        ("cvc", "123"), ("postal_code", "20121")):
+        field.locator(f"input[placeholder={name}]").fill(value)
+
+
+def save_card(page: Page, number: str, save: str = "Save card") -> Locator:
+    """Open the card dialog, enter the card and press its button (`save`, in the page's
+    language); the dialog."""
+    dialog = card_dialog(page)
+    enter_card(dialog, number)
+    dialog.get_by_role("button", name=save).click()
+    return dialog
+
+
+def bank_challenge(page: Page) -> Locator:
+    """The fake Stripe.js's 3-D Secure box (Stripe's would be a frame of the bank's)."""
+    button = page.get_by_role("button", name="Complete authentication")
+    expect(button).to_be_visible()
+    return button
+
+
+def account_id_of(site: StripeSite, email: str) -> str:
+    with site.services.database.read() as store:
+        user = store.people.user_by_email(email)
+    assert user is not None
+    return user.account_id
+
+
+def saved_card(site: StripeSite, email: str) -> str:
+    card = accounts.account_of(site.services, SUPPORT, account_id_of(site, email)).card
+    assert card is not None
+    return f"{card.brand} {card.last4} {card.exp_month}/{card.exp_year}"
+
+
+def payments_at_stripe(site: StripeSite, email: str) -> list[tuple[int, str]]:
+    """The account's PaymentIntents at localstripe (shared by the tests): amount, status."""
+    with site.services.database.read() as store:
+        customer = store.accounts.payment_customer_of(account_id_of(site, email))
+    return sorted((int(str(pi["amount"])), str(pi["status"]))
+                  for pi in site.stripe.payment_intents() if pi["customer"] == customer)
+
+
+def invoice_totals(site: StripeSite, email: str) -> list[int]:
+    with site.services.database.read() as store:
+        found = store.invoices.of_account(account_id_of(site, email), 50, None)
+    return sorted(inv.total for inv in found)
+
+
+def test_a_refused_card_is_not_saved_and_says_why_in_english_and_italian(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    page = stripe_page
+    email = stripe_account(on_stripe)
+    sign_in(page, email)
+    dialog = save_card(page, REFUSED)
+
+    expect(dialog.get_by_test_id("card-error")).to_have_text(
+        "Your card was declined, so it was not saved. Your card on file is unchanged. "
+        "Try another card.")
+    expect(dialog.get_by_role("button", name="Save card")).to_be_enabled()
+    shot(page, "en-stripe-card-refused", full_page=False)
+    assert_accessible(page, "the card dialog with Stripe's field", "#dlg-card")
+    assert saved_card(on_stripe, email) == "visa 4242 12/2030"
+
+    page.goto("/billing?lang=it")
+    dialog = save_card(page, REFUSED, "Salva carta")
+    expect(dialog.get_by_test_id("card-error")).to_have_text(
+        "La carta è stata rifiutata e non è stata salvata. La carta registrata resta quella "
+        "di prima. Prova con un'altra carta.")
+    shot(page, "it-stripe-card-refused", full_page=False)
+    assert saved_card(on_stripe, email) == "visa 4242 12/2030"
+
+
+def add_card_through_the_banks_challenge(page: Page, number: str, save: str = "Save card"
+                                         ) -> None:
+    save_card(page, number, save)
+    bank_challenge(page).click()  # saving a card for later asks the bank once
+    expect(page.locator("aside")).to_contain_text(f"•••• {number[-4:]}")  # saved, back
+
+
+def signed_in_with_a_3_d_secure_card(page: Page, site: StripeSite) -> str:
+    """A new account's primary admin, signed in, who has saved a card that asks for 3-D
+    Secure on every payment; their email."""
+    email = stripe_account(site)
+    sign_in(page, email)
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE)
+    return email
+
+
+def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    page = stripe_page
+    email = signed_in_with_a_3_d_secure_card(page, on_stripe)
+    expect(page.get_by_test_id("notice")).to_have_text("Your card was updated.")
+    expect(page.locator("aside")).to_contain_text("Visa •••• 3184")
+    assert saved_card(on_stripe, email) == "visa 3184 12/2030"
+
+    page.get_by_role("button", name="Upgrade to Enterprise").click()
+    dialog = page.locator("#dlg-tier")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
+    dialog.get_by_role("button", name="Upgrade", exact=True).click()
+    challenge = bank_challenge(page)
+    expect(dialog).to_be_visible()  # the same dialog, under the bank's challenge
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_disabled()
+    expect(dialog.get_by_test_id("payment-status")).to_have_text(
+        "Your bank asks you to confirm this payment. Follow the steps in the window that "
+        "opens.")
+    shot(page, "en-stripe-3ds-challenge", full_page=False)
+    assert_accessible(page, "the upgrade dialog under the bank's challenge", "#dlg-tier")
+    challenge.click()
+
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $48.00")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
+    shot(page, "en-stripe-3ds-upgraded")
+    assert payments_at_stripe(on_stripe, email) == [(4800, "succeeded"), (4900, "succeeded")]
+    assert invoice_totals(on_stripe, email) == [4800, 4900]
+
+
+def test_in_italian_the_challenge_failed_changes_nothing_then_passed_upgrades(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    page = stripe_page
+    email = stripe_account(on_stripe, locale="it", currency="EUR")
+    sign_in(page, email)
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE, "Salva carta")
+    expect(page.get_by_test_id("notice")).to_have_text("La tua carta è stata aggiornata.")
+
+    page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
+    tier = page.locator("#dlg-tier")
+    expect(tier.get_by_test_id("review-due-today")).to_have_text("48,00\u00a0€")
+    tier.get_by_role("button", name="Esegui l'upgrade", exact=True).click()
+    page.get_by_role("button", name="Fail authentication").click()
+    expect(page.get_by_test_id("error")).to_be_visible()
+    shot(page, "it-stripe-3ds-failed", full_page=False)
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Plus")
+    assert invoice_totals(on_stripe, email) == [4900]
+
+    page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
+    tier.get_by_role("button", name="Esegui l'upgrade", exact=True).click()
+    shot(page, "it-stripe-3ds-challenge", full_page=False)
+    bank_challenge(page).click()
+    expect(page.get_by_test_id("confirmation")).to_contain_text("48,00\u00a0€")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
+    shot(page, "it-stripe-3ds-upgraded")
+    assert invoice_totals(on_stripe, email) == [4800, 4900]
+
+
+def test_the_bundle_page_passes_the_banks_challenge_too(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    page = stripe_page
+    email = signed_in_with_a_3_d_secure_card(page, on_stripe)
+    page.get_by_test_id("bundle-offer").get_by_role("link").click()
+    summary = page.locator("[data-quote-part=summary]").first
+    expect(summary.get_by_test_id("due-today")).to_have_text("$22.00")
+    page.get_by_role("button", name="Update my plan").click()
+    dialog = page.locator("#dlg-bundle")
+    expect(dialog.get_by_test_id("review-due-today")).to_have_text("$22.00")
+    dialog.get_by_role("button", name="Upgrade", exact=True).click()
+    bank_challenge(page).click()
+
+    expect(page.get_by_test_id("confirmation")).to_contain_text("total $22.00")
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing + Sales Plus")
+    assert invoice_totals(on_stripe, email) == [2200, 4900]
+
+
+def test_a_renewal_the_bank_wants_authenticated_is_paid_on_the_page(
+        stripe_page: Page, on_stripe: StripeSite) -> None:
+    """Off-session, Stripe refuses the renewal of a card whose bank wants 3-D Secure
+    (localstripe as patched by tests/localstripe_server.py); the primary admin pays it on
+    the page: the bank's challenge, then the invoice is paid once."""
+    page = stripe_page
+    email = signed_in_with_a_3_d_secure_card(page, on_stripe)
+    on_stripe.clock.instant = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    renewal.run(on_stripe.services)
+    page.goto("/billing")
+    expect(page.get_by_test_id("unpaid-invoice")).to_contain_text("$49.00 to pay")
+
+    page.get_by_role("button", name="Pay $49.00 now").click()
+    bank_challenge(page).click()
+
+    expect(page.get_by_test_id("notice")).to_have_text("Thank you, the invoice is paid.")
+    expect(page.get_by_test_id("unpaid")).to_have_count(0)
+    shot(page, "en-stripe-3ds-pay-now", full_page=False)
+    # The sign-up's, the renewal refused off-session, and the renewal paid on the page.
+    assert payments_at_stripe(on_stripe, email) == [
+        (4900, "requires_payment_method"), (4900, "succeeded"), (4900, "succeeded")]
+    with on_stripe.services.database.read() as store:
+        found = store.invoices.of_account(account_id_of(on_stripe, email), 50, None)
+    assert sorted((inv.total, inv.status) for inv in found) == [(4900, "paid"), (4900, "paid")]

@@ -1,0 +1,87 @@
+"""The e-mails of an off-session payment whose bank wants the customer to authenticate
+(SPEC §9), as they arrive at a real SMTP server, in English and Italian: the renewal asks
+the primary admin to pay on the billing page; a retry day reminds instead of charging.
+Stripe is localstripe (tests/localstripe_server.py answers such a charge as Stripe does)."""
+
+from __future__ import annotations
+
+import pytest
+
+from canone.db.database import Database
+from canone.integrations.payments.stripe import StripeGateway
+from canone.services import accounts, renewal
+from canone.services.context import Services
+from clocks import TestClock
+from stripefixtures import TEST_KEY, LocalStripe
+from wiring import services_on
+
+from .support import config
+from .test_emails import text_of, user_actor
+from .test_payment_emails import EN_FOOTER, IT_FOOTER, deliver
+
+VISA, THREE_D_SECURE = "4242424242424242", "4000002760003184"
+
+EN = [
+    ("Authenticate the payment of invoice 2026-000002 ($49.00)",
+     "Hello,\n\n"
+     "your bank asks you to authenticate the payment of $49.00 for invoice 2026-000002 "
+     "(3-D Secure), which we cannot do for you: nothing was charged and we will not charge "
+     "the card again without you.\n\n"
+     "We will remind you on May 3, 2026. Your account stays active meanwhile; if the invoice "
+     "is still unpaid on May 7, 2026, the account will be restricted (read-only except "
+     "billing) until it is paid.\n\n"
+     "Open the Billing & Upgrade page and pay the invoice there; your bank will ask you to "
+     "confirm: http://127.0.0.1:8000/billing\n\n"),
+    ("Reminder: pay invoice 2026-000002 ($49.00)",
+     "We will remind you on May 5, 2026."),
+]
+IT = [
+    ("Autorizza il pagamento della fattura 2026-000002 (49,00 €)",
+     "Buongiorno,\n\n"
+     "la tua banca chiede che tu autorizzi il pagamento di 49,00 € della fattura 2026-000002 "
+     "(3-D Secure), cosa che non possiamo fare al posto tuo: non abbiamo addebitato nulla e "
+     "non addebiteremo di nuovo la carta senza di te.\n\n"
+     "Te lo ricorderemo il 3 maggio 2026. Nel frattempo il tuo account resta attivo; se la "
+     "fattura non sarà ancora pagata il 7 maggio 2026, l'account sarà limitato (in sola "
+     "lettura, tranne la fatturazione) finché non sarà pagata.\n\n"
+     "Apri la pagina Fatturazione e upgrade e paga lì la fattura; la tua banca ti chiederà "
+     "di confermare: http://127.0.0.1:8000/billing\n\n"),
+    ("Promemoria: paga la fattura 2026-000002 (49,00 €)",
+     "Te lo ricorderemo il 5 maggio 2026."),
+]
+
+
+@pytest.fixture
+def svc(database: Database, clock: TestClock, stripe_base: str) -> Services:
+    return services_on(database, clock, "unused-sandbox.db",
+                       gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
+                                             network_retries=0))
+
+
+@pytest.mark.parametrize("locale", ["en", "it"])
+def test_the_admin_is_asked_to_pay_on_the_page_then_reminded(
+        svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
+    plan = config(currency="USD" if locale == "en" else "EUR")
+    account = accounts.sign_up(svc, accounts.SignUp(
+        name="Ada's Shop", timezone="Europe/Rome" if locale == "it" else "UTC", locale=locale,
+        currency=plan.currency, admin_email="ada@example.com", admin_name="Ada Lovelace",
+        admin_password="correct horse", config=plan,
+        card=localstripe.card_method(VISA))).account
+    admin = user_actor(svc, "ada@example.com")
+    accounts.update_card(svc, admin, account.id, localstripe.card_method(THREE_D_SECURE))
+    deliver(database, smtp_server, clock, renderer)
+    (asked, body), (reminded, next_day) = EN if locale == "en" else IT
+    footer = EN_FOOTER if locale == "en" else IT_FOOTER
+
+    clock.advance(days=30)  # 1 May 2026: the renewal, off-session
+    renewal.run(svc)
+    [message] = deliver(database, smtp_server, clock, renderer)
+    assert message["Subject"].replace("\xa0", " ") == asked
+    assert text_of(message) == body + footer
+
+    clock.advance(days=2)  # 3 May: the first retry day reminds, charges nothing
+    renewal.run(svc)
+    [reminder] = deliver(database, smtp_server, clock, renderer)
+    assert reminder["Subject"].replace("\xa0", " ") == reminded
+    assert next_day in text_of(reminder)
+    assert len(localstripe.payment_intents()) == 2  # the sign-up's and the renewal's
