@@ -11,7 +11,14 @@ from decimal import Decimal
 import pytest
 
 from canone.billing.parties import BillingDetails
-from canone.services import accounts, billing_details, quotes, renewal, requests, subscriptions
+from canone.services import (
+    billing_details,
+    quotes,
+    renewal,
+    requests,
+    signups,
+    subscriptions,
+)
 from canone.services import payments as payments_service
 from canone.services.context import Services
 from canone.services.errors import PaymentPending, StaleQuote
@@ -248,7 +255,7 @@ def test_sign_up_with_billing_details_takes_their_rule(taxed, clock) -> None:
     """A German business signing up with its VAT id (VIES confirms it): reverse charge on
     the first invoice, which keeps the details it was issued with."""
     clock.set(at(2026, 4, 1))
-    signed = accounts.sign_up(taxed, accounts.SignUp(
+    signed = signups.sign_up(taxed, signups.SignUp(
         name="Lumen", timezone="Europe/Berlin", locale="en", currency="EUR",
         admin_email="lena@lumen.example", admin_name="Lena Vogel",
         admin_password="correct horse", config=config(currency="EUR"), card=GOOD_CARD,
