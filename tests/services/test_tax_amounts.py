@@ -13,6 +13,7 @@ import pytest
 from canone.billing.parties import BillingDetails
 from canone.services import (
     billing_details,
+    change_settlement,
     quotes,
     renewal,
     requests,
@@ -291,7 +292,7 @@ def test_a_payment_made_before_taxes_settles_as_it_was_quoted(taxed, clock) -> N
         intent = PaymentIntent(key="chg_old", account_id=account_id, purpose="change",
                                amount=4800, currency="EUR", card_token=account.card.token,
                                payload=claims, status="pending", created_at=taxed.now())
-        result = quotes.CHANGE_SETTLEMENT.complete(taxed, store, intent,
+        result = change_settlement.CHANGE_SETTLEMENT.complete(taxed, store, intent,
                                                    ChargeResult("succeeded", "ch_old"))
         invoice = store.invoices.get(result.invoice_id)
     assert (invoice.subtotal, invoice.tax_lines, invoice.total, invoice.amount_paid) == (
