@@ -23,28 +23,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
+from canone.services import records
 from canone.services.documents import CreditNote, EInvoice
-from canone.services.records import (
-    Account,
-    AccountBillingDetails,
-    ApiKey,
-    AuditEntry,
-    ChangeRequest,
-    Event,
-    IdempotencyRecord,
-    Invoice,
-    LedgerEntry,
-    OutboxItem,
-    Payment,
-    PaymentIntent,
-    Staff,
-    Subscription,
-    Usage,
-    User,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebSession,
-)
 from canone.services.store import Database
 from memory_documents import MemoryDocuments
 from memory_edges import MemoryAccess, MemoryAudit, MemoryOutbox, MemoryRequests, MemoryUsage
@@ -65,30 +45,30 @@ _WAIT_SECONDS = 30
 class Tables:
     """Every table, by primary key; dicts keep the order rows were added in (their `seq`)."""
 
-    accounts: dict[str, Account] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    staff: dict[str, Staff] = field(default_factory=dict)
-    billing_details: dict[str, AccountBillingDetails] = field(default_factory=dict)
+    accounts: dict[str, records.Account] = field(default_factory=dict)
+    users: dict[str, records.User] = field(default_factory=dict)
+    staff: dict[str, records.Staff] = field(default_factory=dict)
+    billing_details: dict[str, records.AccountBillingDetails] = field(default_factory=dict)
     payment_customers: dict[str, str] = field(default_factory=dict)
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    subscriptions: dict[str, records.Subscription] = field(default_factory=dict)
     invoice_counters: dict[int, int] = field(default_factory=dict)
-    invoices: dict[str, Invoice] = field(default_factory=dict)
-    payments: dict[str, Payment] = field(default_factory=dict)
-    intents: dict[str, PaymentIntent] = field(default_factory=dict)
-    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
-    requests: dict[str, ChangeRequest] = field(default_factory=dict)
-    audit: dict[str, AuditEntry] = field(default_factory=dict)
-    usage: dict[str, Usage] = field(default_factory=dict)
+    invoices: dict[str, records.Invoice] = field(default_factory=dict)
+    payments: dict[str, records.Payment] = field(default_factory=dict)
+    intents: dict[str, records.PaymentIntent] = field(default_factory=dict)
+    ledger: dict[str, records.LedgerEntry] = field(default_factory=dict)
+    requests: dict[str, records.ChangeRequest] = field(default_factory=dict)
+    audit: dict[str, records.AuditEntry] = field(default_factory=dict)
+    usage: dict[str, records.Usage] = field(default_factory=dict)
     thresholds: dict[tuple[str, date, int], bool] = field(default_factory=dict)
-    events: dict[str, Event] = field(default_factory=dict)
-    outbox: dict[str, OutboxItem] = field(default_factory=dict)
+    events: dict[str, records.Event] = field(default_factory=dict)
+    outbox: dict[str, records.OutboxItem] = field(default_factory=dict)
     outbox_accounts: dict[str, str | None] = field(default_factory=dict)  # item id -> account
-    endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
-    deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    endpoints: dict[str, records.WebhookEndpoint] = field(default_factory=dict)
+    deliveries: dict[str, records.WebhookDelivery] = field(default_factory=dict)
     delivery_accounts: dict[str, str | None] = field(default_factory=dict)
-    api_keys: dict[str, ApiKey] = field(default_factory=dict)
-    sessions: dict[str, WebSession] = field(default_factory=dict)
-    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    api_keys: dict[str, records.ApiKey] = field(default_factory=dict)
+    sessions: dict[str, records.WebSession] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], records.IdempotencyRecord] = field(default_factory=dict)
     clock: list[datetime] = field(default_factory=list)  # the override, if set
     document_counters: dict[str, int] = field(default_factory=dict)
     credit_notes: dict[str, CreditNote] = field(default_factory=dict)

@@ -75,3 +75,15 @@ def test_the_403_page_in_the_customers_language(client: TestClient, svc: Service
     page = client.get("/console")
     assert page.status_code == 403
     assert "La console di assistenza è riservata al personale di assistenza" in page.text
+
+
+def test_both_catalogs_read_without_a_problem_and_name_each_message_once() -> None:
+    """A merge can leave a msgid without its msgstr or twice; babel then only logs a warning
+    at start and drops the entry, so the page falls back to English without a word."""
+    for locale in ("en", "it"):
+        path = SRC / f"locales/{locale}/LC_MESSAGES/messages.po"
+        with path.open("rb") as po:
+            read_po(po, locale=locale, abort_invalid=True)  # raises on a broken entry
+        ids = [line for line in path.read_text().splitlines()
+               if line.startswith("msgid ") and line != 'msgid ""']
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], locale

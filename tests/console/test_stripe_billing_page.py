@@ -12,8 +12,6 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from canone.billing.catalog import default_catalog
-from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import signups
@@ -23,6 +21,7 @@ from canone.web.app import create_app
 from canone.web.page_headers import stripe_policy
 from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
+from wiring import services_on
 
 from .conftest import ANCHOR, NOW, PASSWORD, csrf_of, plan, sign_in, subscription
 
@@ -35,9 +34,9 @@ LOCALSTRIPE_POLICY = (
 
 @pytest.fixture
 def stripe_svc(sqlite_database: Database, stripe_base: str) -> Services:
-    return Services(sqlite_database, TestClock(NOW),
-                    StripeGateway(TEST_KEY, api_base=stripe_base, network_retries=0),
-                    default_catalog(), "test-secret", settlements())
+    return services_on(sqlite_database, TestClock(NOW), "unused-sandbox.db",
+                       gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
+                                             network_retries=0))
 
 
 @pytest.fixture

@@ -25,9 +25,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from canone.billing.catalog import default_catalog
 from canone.billing.configuration import Configuration
-from canone.bootstrap import settlements
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import accounts, renewal, signups
@@ -36,6 +34,7 @@ from canone.services.context import Services
 from canone.settings import Settings
 from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
+from wiring import services_on
 
 from .axe import assert_accessible
 from .conftest import ANCHOR, BASE, DESKTOP, PASSWORD, pages_of, run_server, shot, sign_in
@@ -62,8 +61,8 @@ def stripe_site(tmp_path_factory: pytest.TempPathFactory,
     database.migrate()
     clock = TestClock(BASE)
     gateway = StripeGateway(TEST_KEY, api_base=localstripe.base, network_retries=0)
-    services = Services(database, clock, gateway, default_catalog(), secrets.token_hex(16),
-                        settlements())
+    services = services_on(database, clock, folder / "unused-sandbox.db",
+                           secret=secrets.token_hex(16), gateway=gateway)
     settings = Settings(database_url=database.url, test_mode=True, payments="stripe",
                         stripe_secret_key=TEST_KEY, stripe_publishable_key=PUBLISHABLE_KEY,
                         stripe_webhook_secret="whsec_canone_e2e",

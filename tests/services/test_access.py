@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from canone.services import accounts, quotes, requests, subscriptions, usage
+from canone.services import accounts, credit_notes, quotes, requests, subscriptions, usage
+from canone.services import invoices as invoice_reads
 from canone.services.access import EMAIL, Actor
+from canone.services.documents import REFUND, CreditNoteLine
 from canone.services.errors import Forbidden, NotFound
 
-from .conftest import add_person, admin_of, at, config, sign_up, subscription
+from .conftest import SUPPORT, add_person, admin_of, at, config, invoices, sign_up, subscription
 
 ASK = "Ada Lovelace (ada@example.com)"
 
@@ -86,6 +88,28 @@ def test_people_of_another_account_see_nothing(svc, signed) -> None:
         quotes.preview(svc, bob, signed.account.id, config(tier="pro"))
     with pytest.raises(NotFound):
         usage.entitlements(svc, bob, signed.account.id)
+
+
+def test_a_page_cursor_of_another_account_is_not_found(svc, signed) -> None:
+    """A page starts after one of the account's own documents: another account's invoice or
+    credit note as the cursor is as unknown as a made-up id (ids don't leak)."""
+    bob_id = sign_up(svc, email="bob@example.com").account.id
+    bobs_invoice = invoices(svc, bob_id)[0]
+    with svc.database.transaction() as store:
+        note = credit_notes.issue_credit_note(
+            svc, store, bobs_invoice, [CreditNoteLine("refund", "Refund", 500)], REFUND)
+    mine = signed.account.id
+
+    with pytest.raises(NotFound, match=f"^no invoice {bobs_invoice.id} on account {mine}$"):
+        invoice_reads.invoices_of(svc, SUPPORT, mine, after=bobs_invoice.id)
+    with pytest.raises(NotFound, match=f"^no credit note {note.id} on account {mine}$"):
+        credit_notes.credit_notes_of(svc, SUPPORT, mine, after=note.id)
+    with pytest.raises(NotFound, match=f"^no credit note {note.id} on account {mine}$"):
+        credit_notes.credit_note(svc, SUPPORT, mine, note.id)
+    # On its own account the same cursors start a page (here, an empty one).
+    assert invoice_reads.invoices_of(svc, SUPPORT, bob_id, after=bobs_invoice.id) == []
+    assert credit_notes.credit_notes_of(svc, SUPPORT, bob_id, after=note.id) == []
+    assert credit_notes.credit_note(svc, SUPPORT, bob_id, note.id) == note
 
 
 def test_a_deactivated_admin_loses_billing(svc, signed) -> None:

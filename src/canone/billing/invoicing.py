@@ -55,15 +55,15 @@ class InvoiceTaxLine:
         return TaxTreatment(self.rule, self.rate, self.country, self.natura, self.note)
 
 
-@dataclass(frozen=True)
-class InvoiceDraft:
-    lines: tuple[InvoiceLine, ...]
-    subtotal: int  # Σ lines (net)
-    tax_lines: tuple[InvoiceTaxLine, ...]  # one per rate; none without a treatment
-    total: int  # gross: subtotal + tax
+class InvoiceAmounts:
+    """The tax and the amount due of an invoice, from its tax lines, its (gross) total and
+    what settled it: the same sums for a draft and for the issued invoice
+    (`canone.services.records.Invoice`), which declare these fields."""
+
+    tax_lines: tuple[InvoiceTaxLine, ...]
+    total: int
     credit_applied: int
     amount_paid: int
-    status: InvoiceStatus
 
     @property
     def tax(self) -> int:
@@ -72,6 +72,17 @@ class InvoiceDraft:
     @property
     def amount_due(self) -> int:
         return self.total - self.credit_applied - self.amount_paid
+
+
+@dataclass(frozen=True)
+class InvoiceDraft(InvoiceAmounts):
+    lines: tuple[InvoiceLine, ...]
+    subtotal: int  # Σ lines (net)
+    tax_lines: tuple[InvoiceTaxLine, ...]  # one per rate; none without a treatment
+    total: int  # gross: subtotal + tax
+    credit_applied: int
+    amount_paid: int
+    status: InvoiceStatus
 
 
 def draft_invoice(lines: Iterable[Line], *, paid: bool, credit_available: int = 0,

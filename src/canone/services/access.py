@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from canone.services.errors import Forbidden, NotFound
+from canone.services.errors import Forbidden, NotFound, OwnedRecord, on_account
 from canone.services.records import ADMIN, PRIMARY_ADMIN, Account, User
 from canone.services.store import Store
 
@@ -75,6 +76,15 @@ def billing_account(store: Store, actor: Actor, account_id: str, what: str) -> A
     account = load_account(store, actor, account_id)
     require_billing(store, actor, account_id, what)
     return account
+
+
+def billing_page_after(store: Store, actor: Actor, account_id: str, noun: str,
+                       after: str | None, get: Callable[[str], OwnedRecord | None]) -> None:
+    """The guard of a page of the account's `noun`s (invoices, credit notes): the actor may
+    see them (`billing_account`), and the page's `after` cursor, if any, is one of them."""
+    billing_account(store, actor, account_id, f"see {noun}s")
+    if after is not None:
+        on_account(get(after), account_id, f"no {noun} {after} on account {account_id}")
 
 
 def require_primary_admin(store: Store, actor: Actor, account_id: str, what: str) -> None:

@@ -25,7 +25,7 @@ from canone.billing.pricing import Line
 from canone.billing.seller import document_date
 from canone.billing.tax import TaxTreatment
 from canone.services import document_texts, einvoice_files, subscriptions
-from canone.services.access import Actor, billing_account, primary_admin_of
+from canone.services.access import Actor, billing_account, billing_page_after, primary_admin_of
 from canone.services.context import Services, new_id, record_change
 from canone.services.documents import (
     REASONS,
@@ -37,7 +37,7 @@ from canone.services.documents import (
     CreditNote,
     CreditNoteLine,
 )
-from canone.services.errors import NotFound, existing
+from canone.services.errors import existing, on_account
 from canone.services.invoices import SELLER_ADDRESS, SELLER_NAME
 from canone.services.ports import DocumentLine, InvoiceDocument, InvoiceRenderer
 from canone.services.records import Account, Invoice
@@ -200,11 +200,8 @@ def credit_notes_of(svc: Services, actor: Actor, account_id: str, limit: int = 5
                     after: str | None = None) -> list[CreditNote]:
     """Newest first; `after` is the id of the last credit note of the previous page."""
     with svc.database.read() as store:
-        billing_account(store, actor, account_id, "see credit notes")
-        if after is not None:
-            previous = store.documents.get_credit_note(after)
-            if previous is None or previous.account_id != account_id:
-                raise NotFound(f"no credit note {after} on account {account_id}")
+        billing_page_after(store, actor, account_id, "credit note", after,
+                           store.documents.get_credit_note)
         return store.documents.credit_notes_of(account_id, limit, after)
 
 
@@ -213,9 +210,8 @@ def credit_note(svc: Services, actor: Actor, account_id: str, credit_note_id: st
     with svc.database.read() as store:
         billing_account(store, actor, account_id, "see credit notes")
         found = store.documents.get_credit_note(credit_note_id)
-    if found is None or found.account_id != account_id:
-        raise NotFound(f"no credit note {credit_note_id} on account {account_id}")
-    return found
+    return on_account(found, account_id,
+                      f"no credit note {credit_note_id} on account {account_id}")
 
 
 def credit_note_pdf(svc: Services, actor: Actor, account_id: str, credit_note_id: str,

@@ -30,7 +30,7 @@ from canone.services.einvoicing import (
     EInvoicing,
     SdiReceipt,
 )
-from canone.services.errors import NotFound
+from canone.services.errors import on_account
 from canone.services.records import Account, Invoice, InvoiceTaxLine
 from canone.services.store import Store
 
@@ -202,9 +202,7 @@ def einvoice_of(svc: Services, actor: Actor, account_id: str, document_id: str) 
     with svc.database.read() as store:
         billing_account(store, actor, account_id, "see invoices")
         found = store.documents.einvoice_of(document_id)
-    if found is None or found.account_id != account_id:
-        raise NotFound(f"no e-invoice file for {document_id}")
-    return found
+    return on_account(found, account_id, f"no e-invoice file for {document_id}")
 
 
 def files_of(svc: Services, actor: Actor, account_id: str, document_ids: Sequence[str]

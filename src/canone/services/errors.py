@@ -32,11 +32,19 @@ messages and exit codes (cli.py).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from canone.billing.errors import BillingError, InvalidField
 
 T = TypeVar("T")
+
+
+class _OfAccount(Protocol):
+    @property
+    def account_id(self) -> str: ...
+
+
+OwnedRecord = TypeVar("OwnedRecord", bound=_OfAccount)
 
 
 class ServiceError(BillingError):
@@ -58,6 +66,14 @@ def existing(value: T | None, what: str) -> T:
     if value is None:
         raise NotFound(f"{what} not found")
     return value
+
+
+def on_account(record: OwnedRecord | None, account_id: str, missing: str) -> OwnedRecord:
+    """`record` if it belongs to the account; another account's is as missing as none (the
+    NotFound `missing`), so ids do not leak across accounts."""
+    if record is None or record.account_id != account_id:
+        raise NotFound(missing)
+    return record
 
 
 class Forbidden(ServiceError):

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from canone.billing.money import from_minor
 from canone.services import document_texts
-from canone.services.access import Actor, load_account, primary_admin_of, require_billing
+from canone.services.access import (
+    Actor,
+    billing_account,
+    billing_page_after,
+    load_account,
+    primary_admin_of,
+    require_billing,
+)
 from canone.services.context import Services
 from canone.services.errors import NotFound, existing
 from canone.services.ports import DocumentLine, InvoiceDocument
@@ -34,12 +41,7 @@ def invoices_of(svc: Services, actor: Actor, account_id: str, limit: int = 50,
                 after: str | None = None) -> list[Invoice]:
     """Newest first; `after` is the id of the last invoice of the previous page."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see invoices")
-        if after is not None:
-            previous = store.invoices.get(after)
-            if previous is None or previous.account_id != account_id:
-                raise NotFound(f"no invoice {after} on account {account_id}")
+        billing_page_after(store, actor, account_id, "invoice", after, store.invoices.get)
         return store.invoices.of_account(account_id, limit, after)
 
 
@@ -184,7 +186,6 @@ def _it_int(number: int) -> str:
 
 def ledger(svc: Services, actor: Actor, account_id: str) -> Ledger:
     with svc.database.read() as store:
-        account = load_account(store, actor, account_id)
-        require_billing(store, actor, account_id, "see the account balance")
+        account = billing_account(store, actor, account_id, "see the account balance")
         return Ledger(account.currency, store.ledger.balance_of(account_id),
                       tuple(store.ledger.of_account(account_id)))

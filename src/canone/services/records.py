@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from canone.billing.configuration import Configuration
+from canone.billing.invoicing import InvoiceAmounts
 from canone.billing.invoicing import InvoiceLine as InvoiceLine
 from canone.billing.invoicing import InvoiceStatus as InvoiceStatus
 from canone.billing.invoicing import InvoiceTaxLine as InvoiceTaxLine
@@ -128,7 +129,7 @@ class Subscription(Record):
 
 
 @dataclass(frozen=True)
-class Invoice(Record):
+class Invoice(Record, InvoiceAmounts):
     """An issued invoice. `total` is gross (`subtotal` + its tax lines); credit and
     payments settle it (`amount_due`). `issued_on` is its date in the seller's calendar
     (its yearly series too); `customer` and `seller` are the parties as they were when it
@@ -155,14 +156,6 @@ class Invoice(Record):
     issued_on: date = field(kw_only=True)
     customer: BillingDetails | None = field(kw_only=True, default=None)
     seller: Seller | None = field(kw_only=True, default=None)
-
-    @property
-    def tax(self) -> int:
-        return sum(line.amount for line in self.tax_lines)
-
-    @property
-    def amount_due(self) -> int:
-        return self.total - self.credit_applied - self.amount_paid
 
 
 @dataclass(frozen=True)
