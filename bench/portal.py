@@ -38,7 +38,7 @@ from argon2 import PasswordHasher
 from canone.billing.configuration import Configuration
 from canone.bootstrap import build_services
 from canone.db.database import Database
-from canone.services import accounts
+from canone.services import accounts, signups
 from canone.services.clock import ManualClock
 from canone.services.context import Services
 from canone.services.ports import Card
@@ -65,7 +65,7 @@ def seeded_services(url: str, folder: Path) -> tuple[Services, str]:
                          database, clock=clock, vies=None)
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     email = f"bench-{secrets.token_hex(4)}@example.com"
-    done = accounts.sign_up(svc, accounts.SignUp(
+    done = signups.sign_up(svc, signups.SignUp(
         name="Bench Inc.", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email=email, admin_name="Bea Bench", admin_password=PASSWORD,
         config=Configuration("marketing", "plus", "month", "EUR", 2500, 2, ("sms",)),

@@ -17,7 +17,7 @@ from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import EuVies, FakeVies
-from canone.services import accounts, collection, einvoice_files, quotes
+from canone.services import change_settlement, collection, einvoice_files, signups
 from canone.services.clock import SystemClock
 from canone.services.context import Services, Settlement
 from canone.services.einvoicing import EInvoicing
@@ -39,8 +39,8 @@ def settlements() -> dict[str, Settlement]:
     collected. Every entry point (web app, CLI, worker, tests) takes the whole map from
     here, so any process can settle any intent left pending (`canone payments reconcile`)."""
     return {
-        "change": quotes.CHANGE_SETTLEMENT,
-        "signup": accounts.SIGNUP_SETTLEMENT,
+        "change": change_settlement.CHANGE_SETTLEMENT,
+        "signup": signups.SIGNUP_SETTLEMENT,
         "invoice": collection.INVOICE_SETTLEMENT,
     }
 

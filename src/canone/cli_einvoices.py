@@ -7,14 +7,12 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from canone.cli_common import fail, services_or_exit
 from canone.settings import Settings
-
-if TYPE_CHECKING:
-    pass
 
 einvoices_app = typer.Typer(
     help="E-invoices (FatturaPA files, SPEC §8): export them with SDI's receipts for "
@@ -28,7 +26,6 @@ einvoices_app = typer.Typer(
 def einvoices_send() -> None:
     """Hand every FatturaPA file not yet handed over to the SDI intermediary's folder
     (CANONE_SDI_FOLDER), then read back the receipts SDI left there; prints how many."""
-    from canone.cli import services_or_exit
     from canone.services import einvoice_files
 
     handed, answered = einvoice_files.exchange(services_or_exit(Settings.from_env()))
@@ -44,7 +41,6 @@ def einvoices_export(
     """Write every FatturaPA file made since DATE into DIR under its SDI name, with the
     SDI receipts the intermediary left for it in CANONE_SDI_FOLDER: what a conservation
     service (conservazione a norma) takes in. A file already in DIR is written again."""
-    from canone.cli import fail, services_or_exit
     from canone.services import einvoice_files
     from canone.services.access import SYSTEM_ACTOR
 

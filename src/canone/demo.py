@@ -24,6 +24,7 @@ from canone.services import (
     quotes,
     renewal,
     requests,
+    signups,
     usage,
 )
 from canone.services.access import STAFF, SYSTEM_ACTOR, Actor
@@ -184,7 +185,7 @@ def _timeline(now: datetime) -> list[tuple[datetime, str, DemoAccount]]:
 
 def _open_account(svc: Services, demo: DemoAccount) -> User:
     """Sign up with a good card, then add the admin without billing and the user."""
-    signed = accounts.sign_up(svc, accounts.SignUp(
+    signed = signups.sign_up(svc, signups.SignUp(
         name=demo.name, timezone=demo.timezone, locale=demo.locale, currency=demo.currency,
         admin_email=demo.email("owner"), admin_name=f"{demo.name} {PEOPLE[0][1]}",
         admin_password=PASSWORD, config=demo.config,

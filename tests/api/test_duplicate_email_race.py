@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from canone.billing.configuration import Configuration
 from canone.integrations.payments import SandboxGateway
-from canone.services import accounts
+from canone.services import signups
 from canone.services.context import Services
 from canone.services.ports import Card, StoredCard
 from canone.settings import Settings
@@ -29,7 +29,7 @@ class RacedGateway(SandboxGateway):
     def store_card(self, card: Card) -> StoredCard:
         racer, self.racer = self.racer, None
         if racer is not None:
-            accounts.sign_up(racer, accounts.SignUp(
+            signups.sign_up(racer, signups.SignUp(
                 name="Other shop", timezone="UTC", locale="en", currency="USD",
                 admin_email="ADA@example.com", admin_name="Ada", admin_password="another horse",
                 config=Configuration(**{**config(), "addons": ()}), card=card))

@@ -14,8 +14,8 @@ import pytest
 from canone.billing.configuration import Configuration
 from canone.billing.parties import Address, BillingDetails
 from canone.bootstrap import build_services
-from canone.cli import DEMO_SELLER_WARNING
-from canone.services import accounts
+from canone.cli_service import DEMO_SELLER_WARNING
+from canone.services import signups
 from canone.services.ports import Card
 from canone.settings import Settings
 from fatturapa_schema import checked
@@ -40,10 +40,10 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def sign_up(env: dict[str, str]) -> accounts.SignedUp:
+def sign_up(env: dict[str, str]) -> signups.SignedUp:
     """An account of the demo seller, which files e-invoices: its invoice's file is made."""
     services = build_services(Settings.from_env(env))
-    return accounts.sign_up(services, accounts.SignUp(
+    return signups.sign_up(services, signups.SignUp(
         name="Officina Verde", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email="owner@officinaverde.example", admin_name="Ada",
         admin_password="correct horse", card=Card("4242424242424242", 12, 2035, "123"),

@@ -16,7 +16,7 @@ import pytest
 from canone.billing.configuration import Configuration
 from canone.bootstrap import build_services
 from canone.db.database import Database
-from canone.services import accounts, quotes
+from canone.services import accounts, quotes, signups
 from canone.services.access import Actor
 from canone.services.context import Services
 from canone.services.errors import PaymentPending
@@ -70,8 +70,8 @@ def services_of_commands(database: Database, env: dict[str, str]) -> Services:
     return build_services(Settings.from_env(env), database, vies=None, einvoicing=None)
 
 
-def sign_up(svc: Services, email: str, card: Card) -> accounts.SignedUp:
-    return accounts.sign_up(svc, accounts.SignUp(
+def sign_up(svc: Services, email: str, card: Card) -> signups.SignedUp:
+    return signups.sign_up(svc, signups.SignUp(
         name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email=email, admin_name="Ada", admin_password="correct horse", config=PLUS,
         card=card))
@@ -153,7 +153,7 @@ def test_clock_moves_forward_only_and_the_billing_run_renews_what_became_due(env
     assert canone(env, "clock", "advance", "--to", "2030-01-15T10:00:00+00:00").returncode == 0
     database = Database(env["CANONE_DATABASE_URL"])
     svc = services_of_commands(database, env)
-    accounts.sign_up(svc, accounts.SignUp(
+    signups.sign_up(svc, signups.SignUp(
         name="Rome Shop", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email="ada@example.com", admin_name="Ada", admin_password="correct horse",
         config=Configuration("marketing", "plus", "month", "EUR", 1000, 1, ()),

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from canone.billing.configuration import Configuration
 from canone.billing.parties import BillingDetails
 from canone.db.database import Database
-from canone.services import accounts, requests
+from canone.services import accounts, requests, signups
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services, new_id
 from canone.services.ports import Card
@@ -105,7 +105,7 @@ def customer(svc: Services, config: Configuration | None = None, *, name: str = 
     """A new account on `config`, signed up on 1 April with a good card."""
     config = config or plan()
     email = f"{new_id('ada')}@example.com"
-    done = accounts.sign_up(svc, accounts.SignUp(
+    done = signups.sign_up(svc, signups.SignUp(
         name=name, timezone="Europe/Rome", locale=locale, currency=config.currency,
         admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD, config=config,
         card=GOOD_CARD, anchor=ANCHOR, billing_details=details))

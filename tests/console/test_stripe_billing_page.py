@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts
+from canone.services import signups
 from canone.services.context import Services
 from canone.settings import Settings
 from canone.web.app import create_app
@@ -54,7 +54,7 @@ def stripe_client(stripe_svc: Services, stripe_base: str) -> Iterator[TestClient
 def ada(stripe_svc: Services, stripe_client: TestClient, localstripe: LocalStripe) -> str:
     """A primary admin, signed in, whose account pays with a Visa saved at Stripe."""
     email = "ada@example.com"
-    accounts.sign_up(stripe_svc, accounts.SignUp(
+    signups.sign_up(stripe_svc, signups.SignUp(
         name="Acme Inc.", timezone="Europe/Rome", locale="en", currency="USD",
         admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD,
         config=plan(tier="plus"), card=localstripe.card_method(VISA), anchor=ANCHOR))

@@ -35,7 +35,7 @@ from canone.integrations.einvoice.folder import FolderOutbox
 from canone.integrations.einvoice.rates import load_rates
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import FakeVies
-from canone.services import accounts
+from canone.services import accounts, signups
 from canone.services.access import Actor
 from canone.services.context import Services, new_id
 from canone.services.einvoicing import EInvoicing
@@ -168,7 +168,7 @@ def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
     email = f"ada-{tag}@example.com"
     svc = server.services
     config = Configuration(product, tier, interval, currency, contacts, seats, addons)
-    done = accounts.sign_up(svc, accounts.SignUp(
+    done = signups.sign_up(svc, signups.SignUp(
         name=name, timezone="Europe/Rome", locale=locale, currency=currency,
         admin_email=email, admin_name=admin_name, admin_password=PASSWORD, config=config,
         card=GOOD_CARD, anchor=ANCHOR, billing_details=details))

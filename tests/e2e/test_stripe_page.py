@@ -28,7 +28,7 @@ from playwright.sync_api import Locator, Page, expect
 from canone.billing.configuration import Configuration
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts, renewal
+from canone.services import accounts, renewal, signups
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.settings import Settings
@@ -90,7 +90,7 @@ def stripe_account(site: StripeSite, *, locale: str = "en", currency: str = "USD
     Visa saved at Stripe; the primary admin's email."""
     email = f"ada-{secrets.token_hex(4)}@example.com"
     config = Configuration("marketing", "plus", "month", currency, 1000, 1, ())
-    accounts.sign_up(site.services, accounts.SignUp(
+    signups.sign_up(site.services, signups.SignUp(
         name="Acme Inc.", timezone="Europe/Rome", locale=locale, currency=currency,
         admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD, config=config,
         card=site.stripe.card_method(VISA), anchor=ANCHOR))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from canone.billing.configuration import Configuration
 from canone.db.database import Database
 from canone.db.tables import outbox, webhook_deliveries
-from canone.services import accounts
+from canone.services import signups
 from canone.services.context import Services
 from canone.services.ports import Card
 
@@ -26,9 +26,9 @@ def config(product: str = "marketing", tier: str = "plus", interval: str = "mont
 
 
 def sign_up(svc: Services, plan: Configuration | None = None, *, email: str = "ada@example.com",
-            locale: str = "en", name: str = "Ada's Shop") -> accounts.SignedUp:
+            locale: str = "en", name: str = "Ada's Shop") -> signups.SignedUp:
     plan = plan or config()
-    return accounts.sign_up(svc, accounts.SignUp(
+    return signups.sign_up(svc, signups.SignUp(
         name=name, timezone="Europe/Rome" if locale == "it" else "UTC", locale=locale,
         currency=plan.currency, admin_email=email, admin_name="Ada Lovelace",
         admin_password="correct horse", config=plan, card=GOOD_CARD, anchor=None))

@@ -9,7 +9,7 @@ import pytest
 
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts, renewal
+from canone.services import accounts, renewal, signups
 from canone.services.context import Services
 from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
@@ -62,7 +62,7 @@ def svc(database: Database, clock: TestClock, stripe_base: str) -> Services:
 def test_the_admin_is_asked_to_pay_on_the_page_then_reminded(
         svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
     plan = config(currency="USD" if locale == "en" else "EUR")
-    account = accounts.sign_up(svc, accounts.SignUp(
+    account = signups.sign_up(svc, signups.SignUp(
         name="Ada's Shop", timezone="Europe/Rome" if locale == "it" else "UTC", locale=locale,
         currency=plan.currency, admin_email="ada@example.com", admin_name="Ada Lovelace",
         admin_password="correct horse", config=plan,

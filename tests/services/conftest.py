@@ -15,7 +15,7 @@ from canone.billing.configuration import Configuration
 from canone.billing.parties import BillingDetails
 from canone.db.database import Database
 from canone.integrations.vies import FakeVies
-from canone.services import accounts, collection, renewal
+from canone.services import accounts, collection, renewal, signups
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card, Clock
@@ -103,9 +103,9 @@ def config(product: str = "marketing", tier: str = "plus", interval: str = "mont
 
 def sign_up(svc: Services, plan: Configuration | None = None, *, email: str = "ada@example.com",
             timezone: str = "UTC", card: Card = GOOD_CARD, anchor: date | None = None,
-            locale: str = "en", details: BillingDetails | None = None) -> accounts.SignedUp:
+            locale: str = "en", details: BillingDetails | None = None) -> signups.SignedUp:
     plan = plan or config()
-    return accounts.sign_up(svc, accounts.SignUp(
+    return signups.sign_up(svc, signups.SignUp(
         name="Ada's Shop", timezone=timezone, locale=locale, currency=plan.currency,
         admin_email=email, admin_name="Ada Lovelace", admin_password="correct horse",
         config=plan, card=card, anchor=anchor, billing_details=details))
@@ -194,6 +194,6 @@ def count_rows(svc: Services, table: str) -> int:
 
 
 @pytest.fixture
-def signed(svc: Services) -> Iterator[accounts.SignedUp]:
+def signed(svc: Services) -> Iterator[signups.SignedUp]:
     """Ada's account: marketing plus, 1,000 contacts, 1 seat, monthly, from 1 April 2026."""
     yield sign_up(svc)

@@ -10,7 +10,7 @@ import pytest
 
 from canone.billing.parties import Address, BillingDetails
 from canone.integrations.vies import FakeVies
-from canone.services import accounts, billing_details
+from canone.services import billing_details, signups
 from canone.services.access import ACCOUNT_KEY, EMAIL, Actor
 from canone.services.context import Services
 from canone.services.errors import Forbidden, InvalidBillingDetails, NotFound
@@ -153,7 +153,7 @@ def test_another_accounts_key_or_user_finds_nothing(with_vies: Services) -> None
 
 def test_sign_up_keeps_the_billing_details_with_vies_answer(with_vies: Services) -> None:
     plan = config(currency="EUR")
-    done = accounts.sign_up(with_vies, accounts.SignUp(
+    done = signups.sign_up(with_vies, signups.SignUp(
         name="Nordwind", timezone="Europe/Berlin", locale="en", currency="EUR",
         admin_email="kai@nordwind.example", admin_name="Kai Berger",
         admin_password="correct horse", config=plan, card=GOOD_CARD,
@@ -167,7 +167,7 @@ def test_sign_up_names_wrong_billing_fields_and_creates_nothing(with_vies: Servi
     wrong = replace(ITALIAN_BUSINESS, vat_id="00743110158",
                     address=replace(MILANO, province="XX"))
     with pytest.raises(InvalidBillingDetails) as error:
-        accounts.sign_up(with_vies, accounts.SignUp(
+        signups.sign_up(with_vies, signups.SignUp(
             name="Officina", timezone="Europe/Rome", locale="it", currency="EUR",
             admin_email="eva@officina.example", admin_name="Eva Verdi",
             admin_password="correct horse", config=config(currency="EUR"), card=GOOD_CARD,

@@ -7,14 +7,14 @@ import pytest
 from argon2 import PasswordHasher
 
 from canone.billing.errors import InvalidField
-from canone.services import accounts, passwords
+from canone.services import accounts, passwords, signups
 from canone.services.records import ADMIN, Staff
 
 from .conftest import GOOD_CARD, admin_of, config, count_rows, sign_up
 
 
-def signing_up(svc, password: str) -> accounts.SignedUp:  # type: ignore[no-untyped-def]
-    return accounts.sign_up(svc, accounts.SignUp(
+def signing_up(svc, password: str) -> signups.SignedUp:  # type: ignore[no-untyped-def]
+    return signups.sign_up(svc, signups.SignUp(
         name="Acme", timezone="UTC", locale="en", currency="USD", admin_email="ada@acme.test",
         admin_name="Ada Lovelace", admin_password=password, config=config(),
         card=GOOD_CARD))

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from canone.db.database import Database
-from canone.services import accounts
+from canone.services import accounts, signups
 from canone.services.errors import PaymentFailed, PaymentPending
 from canone.services.payloads import (
     CardOnFile,
@@ -97,12 +97,12 @@ def test_the_password_hash_travels_beside_the_payload_and_is_dropped_once_settle
 
 
 def test_a_declined_sign_up_keeps_no_password_hash(svc) -> None:
-    form = accounts.SignUp(
+    form = signups.SignUp(
         name="Ada's Shop", timezone="UTC", locale="en", currency="USD",
         admin_email="ada@example.com", admin_name="Ada", admin_password="correct horse",
         config=config(), card=DECLINED_CARD)
     with pytest.raises(PaymentFailed):
-        accounts.sign_up(svc, form, request_key="first try")
+        signups.sign_up(svc, form, request_key="first try")
     key = "sgn_" + hashlib.sha256(b"first try").hexdigest()[:40]  # as sign_up keys it
     with svc.database.read() as store:
         failed = store.payments.get_intent(key)

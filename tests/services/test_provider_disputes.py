@@ -14,7 +14,7 @@ from pathlib import Path
 from canone.billing.configuration import Configuration
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts
+from canone.services import signups
 from canone.services.ports import Card, PaymentEvent
 from canone.services.provider_events import RECORDED, apply_payment_event
 from clocks import TestClock
@@ -30,7 +30,7 @@ def disputed(database: Database, tmp_path: Path, method_type: str) -> tuple[str,
     (twice under its id, once under another); the account's and the invoice's ids."""
     clock = TestClock(datetime(2026, 4, 1, 8, 0, tzinfo=UTC))
     svc = services_on(database, clock, tmp_path / "sandbox.db")
-    signed = accounts.sign_up(svc, accounts.SignUp(
+    signed = signups.sign_up(svc, signups.SignUp(
         name="Acme", timezone="UTC", locale="en", currency="USD", admin_email="ada@example.com",
         admin_name="Ada Lovelace", admin_password="correct horse",
         config=Configuration("marketing", "plus", "month", "USD", 1000, 1, ()),

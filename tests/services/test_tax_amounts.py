@@ -11,7 +11,15 @@ from decimal import Decimal
 import pytest
 
 from canone.billing.parties import BillingDetails
-from canone.services import accounts, billing_details, quotes, renewal, requests, subscriptions
+from canone.services import (
+    billing_details,
+    change_settlement,
+    quotes,
+    renewal,
+    requests,
+    signups,
+    subscriptions,
+)
 from canone.services import payments as payments_service
 from canone.services.context import Services
 from canone.services.errors import PaymentPending, StaleQuote
@@ -248,7 +256,7 @@ def test_sign_up_with_billing_details_takes_their_rule(taxed, clock) -> None:
     """A German business signing up with its VAT id (VIES confirms it): reverse charge on
     the first invoice, which keeps the details it was issued with."""
     clock.set(at(2026, 4, 1))
-    signed = accounts.sign_up(taxed, accounts.SignUp(
+    signed = signups.sign_up(taxed, signups.SignUp(
         name="Lumen", timezone="Europe/Berlin", locale="en", currency="EUR",
         admin_email="lena@lumen.example", admin_name="Lena Vogel",
         admin_password="correct horse", config=config(currency="EUR"), card=GOOD_CARD,
@@ -284,7 +292,7 @@ def test_a_payment_made_before_taxes_settles_as_it_was_quoted(taxed, clock) -> N
         intent = PaymentIntent(key="chg_old", account_id=account_id, purpose="change",
                                amount=4800, currency="EUR", card_token=account.card.token,
                                payload=claims, status="pending", created_at=taxed.now())
-        result = quotes.CHANGE_SETTLEMENT.complete(taxed, store, intent,
+        result = change_settlement.CHANGE_SETTLEMENT.complete(taxed, store, intent,
                                                    ChargeResult("succeeded", "ch_old"))
         invoice = store.invoices.get(result.invoice_id)
     assert (invoice.subtotal, invoice.tax_lines, invoice.total, invoice.amount_paid) == (

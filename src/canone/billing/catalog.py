@@ -19,6 +19,11 @@ from canone.billing.periods import MONTHS_PER_INTERVAL
 
 CUSTOM = "custom"
 
+# What `_CatalogReader.raw_plans` finds: products' tables by code, their plans' tables by code and
+# tier, and each (product, tier) plan's own features.
+_RawProducts = tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]],
+                     dict[tuple[str, str], frozenset[str]]]
+
 
 @dataclass(frozen=True, slots=True)
 class TierPlan:
@@ -132,40 +137,11 @@ class _CatalogReader:
         d = self.data
         version = self.string(d, "version", "version")
         currencies = self.codes(d, "currencies")
-        intervals = self.codes(d, "intervals")
-        for i, interval in enumerate(intervals):
-            if interval not in MONTHS_PER_INTERVAL:
-                self.problem(f"intervals[{i}]", f"unknown interval {interval!r}; allowed: "
-                             + ", ".join(MONTHS_PER_INTERVAL))
+        intervals = self.intervals(d)
         tiers = self.codes(d, "tiers")
         steps = self.contact_steps(d)
-        discount = self.amount(d.get("yearly_discount", "0"), "yearly_discount")
-        if discount is not None and not (0 <= discount < 1):
-            self.problem("yearly_discount", "must be at least 0 and below 1")
-        raw_products = self.table(d, "products", "products")
-        own_features: dict[tuple[str, str], frozenset[str]] = {}
-        plans: dict[str, dict[str, dict[str, Any]]] = {}
-        meta: dict[str, dict[str, Any]] = {}
-        for code, raw in raw_products.items():
-            where = f"products.{code}"
-            if not isinstance(raw, dict):
-                self.problem(where, "must be a table")
-                continue
-            meta[code] = raw
-            raw_tiers = self.table(raw, "tiers", f"{where}.tiers")
-            plans[code] = {}
-            for tier, raw_plan in raw_tiers.items():
-                twhere = f"{where}.tiers.{tier}"
-                if tier not in tiers:
-                    self.problem(twhere, f"unknown tier {tier!r}; the catalog's tiers are {tiers}")
-                    continue
-                if not isinstance(raw_plan, dict):
-                    self.problem(twhere, "must be a table")
-                    continue
-                plans[code][tier] = raw_plan
-                own_features[(code, tier)] = frozenset(
-                    self.codes(raw_plan, "features", twhere + ".features", required=False)
-                )
+        discount = self.yearly_discount(d)
+        meta, plans, own_features = self.raw_plans(d, tiers)
         products = {}
         for code, raw in meta.items():
             products[code] = self.product(code, raw, plans[code], tiers, steps, own_features, meta)
@@ -186,6 +162,47 @@ class _CatalogReader:
             products=products,
             addons=addons,
         )
+
+    def intervals(self, d: dict[str, Any]) -> list[str]:
+        intervals = self.codes(d, "intervals")
+        for i, interval in enumerate(intervals):
+            if interval not in MONTHS_PER_INTERVAL:
+                self.problem(f"intervals[{i}]", f"unknown interval {interval!r}; allowed: "
+                             + ", ".join(MONTHS_PER_INTERVAL))
+        return intervals
+
+    def yearly_discount(self, d: dict[str, Any]) -> Decimal | None:
+        discount = self.amount(d.get("yearly_discount", "0"), "yearly_discount")
+        if discount is not None and not (0 <= discount < 1):
+            self.problem("yearly_discount", "must be at least 0 and below 1")
+        return discount
+
+    def raw_plans(self, d: dict[str, Any], tiers: list[str]) -> _RawProducts:
+        """Each product's own table, its plans' tables by tier, and each plan's own features
+        (before the features of the tiers below it are added)."""
+        own_features: dict[tuple[str, str], frozenset[str]] = {}
+        plans: dict[str, dict[str, dict[str, Any]]] = {}
+        meta: dict[str, dict[str, Any]] = {}
+        for code, raw in self.table(d, "products", "products").items():
+            where = f"products.{code}"
+            if not isinstance(raw, dict):
+                self.problem(where, "must be a table")
+                continue
+            meta[code] = raw
+            plans[code] = {}
+            for tier, raw_plan in self.table(raw, "tiers", f"{where}.tiers").items():
+                twhere = f"{where}.tiers.{tier}"
+                if tier not in tiers:
+                    self.problem(twhere, f"unknown tier {tier!r}; the catalog's tiers are {tiers}")
+                    continue
+                if not isinstance(raw_plan, dict):
+                    self.problem(twhere, "must be a table")
+                    continue
+                plans[code][tier] = raw_plan
+                own_features[(code, tier)] = frozenset(
+                    self.codes(raw_plan, "features", twhere + ".features", required=False)
+                )
+        return meta, plans, own_features
 
     def product(
         self,

@@ -91,13 +91,7 @@ def plan_change(
     must be validated; `day` may not precede the anchor. `rules` answers what the change
     asks of the catalog (default: `Rules(catalog)`)."""
     rules = rules or Rules(catalog)
-    if day < anchor:
-        raise InvalidField("at", f"{day} is before the subscription's anchor date {anchor}")
-    try:
-        period = period_containing(anchor, current.interval, day)
-    except (ValueError, OverflowError):  # the period would end after the year 9999
-        raise InvalidField("at", f"{day} is too far from the anchor {anchor}: its billing "
-                           "period ends after the year 9999") from None
+    period = _period_on(anchor, current.interval, day)
     remaining = period.remaining_days(day)
     lost, gained = rules.features_changed(current, target)
 
@@ -135,6 +129,17 @@ def plan_change(
     lines = proration_lines(current_price, immediate_price, remaining, period.days,
                             rules.prorated)
     return result(UPGRADE, immediate, None if immediate == target else target, lines)
+
+
+def _period_on(anchor: date, interval: str, day: date) -> Period:
+    """The billing period that `day` falls in; `day` may not precede the anchor."""
+    if day < anchor:
+        raise InvalidField("at", f"{day} is before the subscription's anchor date {anchor}")
+    try:
+        return period_containing(anchor, interval, day)
+    except (ValueError, OverflowError):  # the period would end after the year 9999
+        raise InvalidField("at", f"{day} is too far from the anchor {anchor}: its billing "
+                           "period ends after the year 9999") from None
 
 
 def _immediate(rules: Rules, current: Configuration, target: Configuration) -> Configuration:

@@ -22,6 +22,14 @@ BABEL_LOCALES = {"en": "en_US", "it": "it_IT"}
 
 
 @dataclass(frozen=True)
+class Message:
+    """An email's own news: its subject and paragraphs (the closing lines are added)."""
+
+    subject: str
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EmailContext:
     """What every email names besides its own news: the account, its plan (a CONFIG, as the
     API writes it) and the address of the Billing & Upgrade page."""

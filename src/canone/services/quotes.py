@@ -12,25 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
-from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.invoicing import InvoiceDraft, InvoiceStatus
-from canone.billing.money import from_minor, to_minor
-from canone.billing.pricing import Line, Price, price
+from canone.billing.invoicing import InvoiceDraft
+from canone.billing.money import to_minor
+from canone.billing.pricing import Price, price
 from canone.billing.tax import TaxTreatment
 from canone.services import (
     billing_details,
-    collection,
-    credit_notes,
     payment_methods,
     standing,
     subscriptions,
     taxation,
 )
 from canone.services.access import Actor, load_account, require_billing
-from canone.services.context import Services, Settlement, subscription_json, today
-from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
+from canone.services.change_settlement import Applying, apply_paid_change
+from canone.services.context import Services, today
 from canone.services.errors import (
     Busy,
     ChangeRefused,
@@ -47,7 +44,7 @@ from canone.services.payments import (
     charge,
     settle_in,
 )
-from canone.services.ports import CARRIED, PROCESSING, ChargeResult
+from canone.services.ports import PROCESSING, ChargeResult
 from canone.services.records import Account, Invoice, PaymentIntent, Subscription
 from canone.services.store import Store
 
@@ -164,7 +161,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
             intent = _open_intent(svc, store, account, sub, key, claims)
             store.payments.add_intent(intent)
             if intent.status == SUCCEEDED:  # nothing to charge: applied at once
-                result, invoice = _apply_paid_change(svc, store, intent,
+                result, invoice = apply_paid_change(svc, store, intent,
                                                      ChargeResult(SUCCEEDED, None))
                 store.payments.save_intent(intent.but(result=result.to_json()))
                 return _confirmation(store, result, invoice)
@@ -179,7 +176,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         if applied is None:
             raise
         return applied
-    applying = _Applying()
+    applying = Applying()
     with svc.database.transaction() as store:
         settled = settle_in(svc, store, key, outcome, applying)
         if settled is not None:
@@ -248,136 +245,11 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
         earlier = Settled.from_json(intent.result) if intent.result else None
         if earlier is not None and earlier.on_mandate:
             return _confirmation(store, earlier)
-        result, invoice = _apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
+        result, invoice = apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
                                              paid=False)
         result = dataclasses.replace(result, on_mandate=True)
         store.payments.save_intent(intent.but(result=result.to_json()))
         return _confirmation(store, result, invoice)
-
-
-def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
-                     outcome: ChargeResult) -> Settled:
-    result = Settled.from_json(intent.result) if intent.result else None
-    if result is not None and result.on_mandate:  # applied: the invoice is paid now
-        invoice = existing(store.invoices.get(existing(result.invoice_id, "invoice id")),
-                           "invoice")
-        paid = invoice.but(status=InvoiceStatus.PAID,
-                           amount_paid=invoice.amount_paid + intent.amount,
-                           next_attempt_at=None)
-        store.invoices.save(paid)
-        subscriptions.record_paid(svc, store, intent, outcome, paid)
-        return result
-    return _apply_paid_change(svc, store, intent, outcome)[0]
-
-
-class _Applying:
-    """The change's completion for `settle_in`, keeping the invoice it issued so that the
-    confirmation needs no second read of it."""
-
-    def __init__(self) -> None:
-        self.applied = False
-        self.invoice: Invoice | None = None
-
-    def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
-                 outcome: ChargeResult) -> Settled:
-        result, self.invoice = _apply_paid_change(svc, store, intent, outcome)
-        self.applied = True
-        return result
-
-
-def _apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
-                       outcome: ChargeResult, paid: bool = True
-                       ) -> tuple[Settled, Invoice | None]:
-    """Apply a paid change: subscription, invoice, payment, audit, events — together. The
-    result stored for replays, and the invoice issued (None when nothing was due). Not
-    `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight.
-    Under the provider's minimum (CARRIED): no invoice now, the net amount due is carried
-    to the next invoice, and taxed there."""
-    claims = QuoteClaims.from_json(intent.payload)
-    account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
-    account = existing(store.accounts.get(account_id, lock=True), "account")
-    sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
-    if sub.version != claims.subscription_version:  # another change overtook the one paid
-        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
-    day = claims.day
-    change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
-    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
-    if claims.total is None:  # paid before taxes were quoted: invoiced as charged, net
-        terms = dataclasses.replace(terms, treatment=None)
-    # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
-    # exactly what was shown.
-    draft = taxation.charge(change.lines if change.due_now > 0 else (), terms.treatment,
-                            claims.credit or 0)
-    if claims.total not in (None, draft.total):  # the details changed since confirming
-        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
-    new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
-    invoice = None
-    if outcome.status == CARRIED:
-        subscriptions.carry(svc, store, account, to_minor(change.due_now),
-                            f"Plan change of {day.isoformat()}, below the minimum charge", None)
-    elif change.due_now > 0 and not paid:
-        invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
-                                                   change.lines, day, new.period_end, intent,
-                                                   outcome, terms, draft, paid=False)
-    elif change.due_now > 0:
-        # The invoice covers the change day to the end of the (possibly new, month → year)
-        # period. Its number is taken as late as possible (see issue_paid_invoice).
-        invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
-                                                   change.lines, day, new.period_end, intent,
-                                                   outcome, terms, draft)
-    elif change.credit > 0:
-        credit_notes.credit_unused_time(svc, store, account, change.credit,
-                                        "Credit for unused time after a plan change", day)
-    return Settled(invoice_id=invoice.id if invoice else None,
-                   subscription=subscription_json(new),
-                   carried=to_minor(change.due_now) if outcome.status == CARRIED else 0
-                   ), invoice
-
-
-def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
-                    outcome: ChargeResult, account: Account, sub: Subscription) -> Settled:
-    """Paid for a change that can no longer be applied as quoted: the payment received is
-    invoiced (a payment received is invoiced) as quoted, its net, its tax and the credit it
-    used, and given back at once, in full, by a credit note to the account's balance. Were
-    the account taxed otherwise now, the invoice takes the VAT out of the quoted total; one
-    quoted before taxes is invoiced net, as it was charged."""
-    claims = QuoteClaims.from_json(intent.payload)
-    terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
-    if claims.total is None:
-        terms = dataclasses.replace(terms, treatment=None)
-    net = claims.due
-    if claims.total is not None and taxation.gross(net, terms.treatment) != claims.total:
-        net = credit_notes.net_of_gross_minor(claims.total, terms.treatment)
-    line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
-                from_minor(net))
-    draft = taxation.charge([line], terms.treatment, claims.credit or 0)
-    invoice = subscriptions.issue_paid_invoice(
-        svc, store, account, sub, "upgrade", [line], claims.day, sub.period_end, intent,
-        outcome, terms, draft, email=False)
-    credit_notes.issue_credit_note(
-        svc, store, invoice, [CreditNoteLine(line.key, line.description, net)],
-        SUPERSEDED_PAYMENT, source_id=intent.key)
-    return Settled(subscription=subscription_json(sub), credited=True)
-
-
-def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
-                   outcome: ChargeResult) -> None:
-    applied = Settled.from_json(intent.result) if intent.result else None
-    if applied is not None and applied.on_mandate:  # applied: its invoice is unpaid
-        invoice = existing(store.invoices.get(existing(applied.invoice_id, "invoice id")),
-                           "invoice")
-        account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
-        collection.count_attempt(svc, store, invoice, account, "payment_failed", data)
-        return
-    # Not a failed invoice: there is none, nothing changed and nothing will be retried.
-    account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
-    subscriptions.notify_admin(svc, store, account, "change_declined",
-                               {**data, "target": config_to_json(
-                                   QuoteClaims.from_json(intent.payload).target)})
-
-
-# How a "change" intent is settled (wired in bootstrap.settlements()).
-CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
 
 
 def _confirmation(store: Store, result: Settled, invoice: Invoice | None = None

@@ -5,11 +5,7 @@ stripe    StripeGateway: Stripe through the official SDK (`CANONE_PAYMENTS=strip
           from `canone.integrations.payments.stripe` only when chosen, as the SDK is large
 """
 
-from canone.integrations.payments.sandbox import (
-    ChargeRecord,
-    SandboxGateway,
-    card_brand,
-    luhn_valid,
-)
+from canone.integrations.payments.sandbox import ChargeRecord, SandboxGateway
+from canone.integrations.payments.sandbox_cards import card_brand, luhn_valid
 
 __all__ = ["ChargeRecord", "SandboxGateway", "card_brand", "luhn_valid"]

@@ -13,25 +13,23 @@ as they would see Stripe. Test card numbers (SPEC §7 "Operations"):
 
 The network keeps no card numbers either: a stored card remembers only how it behaves.
 
-Each thread keeps one connection to the file (a process forked from another opens its
-own); every call is one transaction on it, BEGIN IMMEDIATE, so the calls of all threads and
-processes take turns, and a charge is committed before its answer is given. WAL with
-synchronous=NORMAL, no fsync per commit: a committed charge survives the crash of any
-process (the WAL is written before COMMIT returns), though not a power cut of the machine.
+Its file, connections and transactions: `sandbox_file`; the test cards: `sandbox_cards`.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
+from canone.integrations.payments.sandbox_cards import (
+    behaviour_of,
+    card_brand,
+    check_card,
+)
+from canone.integrations.payments.sandbox_file import SandboxFile
 from canone.services.clock import SystemClock
 from canone.services.ports import (
     CANCELED,
@@ -42,7 +40,6 @@ from canone.services.ports import (
     SUCCEEDED,
     BelowMinimumCharge,
     Card,
-    CardRejected,
     ChargeRequest,
     ChargeResult,
     Clock,
@@ -52,58 +49,10 @@ from canone.services.ports import (
     StoredCard,
 )
 
-# How a test card behaves when charged (kept instead of its number).
-_BEHAVIOUR_BY_NUMBER = {
-    "4000000000000002": DECLINED,
-    "4000000000009995": INSUFFICIENT_FUNDS,
-    "4000000000000119": "timeout",
-}
 _MESSAGES = {
     DECLINED: "Your card was declined.",
     INSUFFICIENT_FUNDS: "Your card has insufficient funds.",
 }
-_MAX_YEARS_AHEAD = 20  # networks refuse expiry years this far out: almost surely a typo
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cards (
-    token      TEXT PRIMARY KEY,
-    brand      TEXT NOT NULL,
-    last4      TEXT NOT NULL,
-    exp_month  INTEGER NOT NULL,
-    exp_year   INTEGER NOT NULL,
-    behaviour  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS charges (
-    idempotency_key  TEXT PRIMARY KEY,
-    card_token       TEXT NOT NULL,
-    amount_minor     INTEGER NOT NULL,
-    currency         TEXT NOT NULL,
-    status           TEXT NOT NULL,
-    charge_id        TEXT,
-    message          TEXT NOT NULL,
-    created_at       TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS charges_by_card ON charges (card_token);
-CREATE TABLE IF NOT EXISTS intents (
-    id               TEXT PRIMARY KEY,
-    idempotency_key  TEXT NOT NULL UNIQUE,
-    card_token       TEXT NOT NULL,
-    amount_minor     INTEGER NOT NULL,
-    currency         TEXT NOT NULL,
-    canceled         INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS refunds (
-    id               TEXT PRIMARY KEY,
-    idempotency_key  TEXT NOT NULL UNIQUE,
-    intent_id        TEXT NOT NULL,
-    amount_minor     INTEGER NOT NULL
-);
-"""
-
-
-# Connections a forked process inherited: never used there (SQLite forbids it), and never
-# closed there either (closing would touch the parent's WAL); kept so nothing closes them.
-_INHERITED: list[sqlite3.Connection] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,83 +72,18 @@ class ChargeRecord:
         return ChargeResult(self.status, self.charge_id, self.message)
 
 
-def luhn_valid(number: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(number)):
-        digit = int(char)
-        if position % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
-def card_brand(number: str) -> str:
-    if number.startswith("4"):
-        return "visa"
-    if number[:2] in ("34", "37"):
-        return "amex"
-    if "51" <= number[:2] <= "55" or 2221 <= int(number[:4]) <= 2720:
-        return "mastercard"
-    return "unknown"
-
-
-class SandboxGateway:
+class SandboxGateway(SandboxFile):
     """A PaymentGateway over an SQLite file shared by every process that opens `path`."""
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
-        self.path = str(path)
-        if self.path == ":memory:" or not self.path:
-            raise ValueError(
-                "the sandbox network needs a file: every process and thread opens its own"
-                " connection to it"
-            )
         self.clock: Clock = clock or SystemClock()
-        # One lock per gateway serialises this process's threads (without spinning in
-        # SQLite's busy handler); BEGIN IMMEDIATE (with the busy timeout) serialises
-        # processes.
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        with self._lock:
-            self._connection().executescript(_SCHEMA)
-
-    def _connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on its first call (in this process)."""
-        local = self._local
-        db: sqlite3.Connection | None = getattr(local, "db", None)
-        if db is None or local.pid != os.getpid():
-            if db is not None:
-                _INHERITED.append(db)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer; persists
-            db.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit (see above)
-            local.db, local.pid = db, os.getpid()
-        return db
-
-    def close(self) -> None:
-        """Close this thread's connection (the next call opens another)."""
-        db = getattr(self._local, "db", None)
-        if db is not None and self._local.pid == os.getpid():
-            db.close()
-        self._local.db = None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._connection()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:  # the connection stays usable for the next call
-                    db.execute("ROLLBACK")
-                raise
+        super().__init__(path)
 
     # -- cards ----------------------------------------------------------------------------
 
     def store_card(self, card: Card) -> StoredCard:
         number = card.number.replace(" ", "").replace("-", "")  # as people type it
-        self._validate(number, card)
+        check_card(number, card, self.clock)
         stored = StoredCard(
             token=f"card_{secrets.token_hex(12)}",
             brand=card_brand(number),
@@ -207,7 +91,7 @@ class SandboxGateway:
             exp_month=card.exp_month,
             exp_year=card.exp_year,
         )
-        behaviour = _BEHAVIOUR_BY_NUMBER.get(number, SUCCEEDED)
+        behaviour = behaviour_of(number)
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?)",
@@ -221,25 +105,6 @@ class SandboxGateway:
                 ),
             )
         return stored
-
-    def _validate(self, number: str, card: Card) -> None:
-        if not number.isdigit() or not number.isascii():
-            raise CardRejected("number", "The card number may contain only digits.")
-        if not 13 <= len(number) <= 19:
-            raise CardRejected("number", "The card number must have 13 to 19 digits.")
-        if not luhn_valid(number):
-            raise CardRejected("number", "The card number is not valid.")
-        if not 1 <= card.exp_month <= 12:
-            raise CardRejected("exp_month", "The expiry month must be between 1 and 12.")
-        today = self.clock.now().astimezone(UTC).date()
-        if card.exp_year < today.year:
-            raise CardRejected("exp_year", "The card has expired.")
-        if card.exp_year > today.year + _MAX_YEARS_AHEAD:
-            raise CardRejected("exp_year", "The expiry year is not valid.")
-        if card.exp_year == today.year and card.exp_month < today.month:
-            raise CardRejected("exp_month", "The card has expired.")
-        if not (card.cvc.isascii() and card.cvc.isdigit() and 3 <= len(card.cvc) <= 4):
-            raise CardRejected("cvc", "The security code must have 3 or 4 digits.")
 
     # -- charges --------------------------------------------------------------------------
 

@@ -13,12 +13,13 @@ from canone.services import (
     invoices,
     payment_methods,
     quotes,
+    signups,
     subscriptions,
     usage,
 )
-from canone.services.accounts import SignUp
 from canone.services.errors import PaymentActionRequired
 from canone.services.ports import Card
+from canone.services.signups import SignUp
 from canone.web.api import models
 from canone.web.api.base import (
     ACTION_REQUIRED,
@@ -88,7 +89,7 @@ def create_account(body: SignUpWithBillingDetailsIn, request: Request, actor: Ac
     key = getattr(request.state, "idempotency_key", None)
     scope = request.state.api_key.id
     try:
-        done = accounts.sign_up(svc, form, request_key=f"{scope}:{key}" if key else None)
+        done = signups.sign_up(svc, form, request_key=f"{scope}:{key}" if key else None)
     except PaymentActionRequired as pending:
         return action_required(pending)
     return {**account_view(done.account), "subscription": subscription_view(done.subscription),

@@ -13,17 +13,17 @@ from canone.billing.parties import Address, BillingDetails, details_to_json
 from canone.services import billing_details
 from canone.services.records import AccountBillingDetails
 from canone.web.api.base import AccountId, ActorDep, ServicesDep, api_router, errors
-from canone.web.api.models import CustomerOut, SignUpIn, Strict_, _clean_text
+from canone.web.api.models import CustomerOut, SignUpIn, Strict_, clean_text
 
 router = api_router(tags=["accounts"])
 
 
-Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_clean_text)]
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_text)]
 # Ids and codes: ASCII letters and digits, with spaces, dots, dashes and slashes as typed.
 TaxId = Annotated[str, StringConstraints(max_length=40, pattern=r"^[A-Za-z0-9 ./-]*$")]
 Postcode = Annotated[str, StringConstraints(max_length=16, pattern=r"^[A-Za-z0-9 -]*$")]
 TwoLetters = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
-Pec = Annotated[str, StringConstraints(max_length=320), AfterValidator(_clean_text)]
+Pec = Annotated[str, StringConstraints(max_length=320), AfterValidator(clean_text)]
 
 
 class AddressIn(Strict_):

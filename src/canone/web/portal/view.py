@@ -213,7 +213,6 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
     plan = catalog.plan(config.product, config.tier)
     limit = config.contacts
     steps = list(catalog.contact_steps)
-    zone = ZoneInfo(o.account.timezone)
     return BillingPage(
         config=config,
         config_json=config_to_json(config),
@@ -240,26 +239,37 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
         yearly=yearly_offer(tr, catalog, config),
         bundle_offer=bundle_offer(tr, catalog, config),
         balance=tr.money(from_minor(o.balance), config.currency),
-        requests=[{
-            "id": r.id, "status": r.status,
-            "status_label": labels.named(tr, labels.REQUEST_STATUSES, r.status),
-            "what": labels.describe_config(tr, catalog, r.desired) if r.desired else r.message,
-            "reason": labels.named(tr, labels.REASONS, r.reason) if r.reason else "",
-            "created": tr.date(r.created_at.astimezone(zone), "medium"),
-        } for r in o.requests[:5]],
-        invoices=[{
-            "id": inv.id, "number": inv.number,
-            "date": tr.date(inv.issued_on, "medium"),  # the seller's calendar (§8)
-            "kind": labels.named(tr, labels.INVOICE_KINDS, inv.kind),
-            "total": tr.money_minor(inv.total, inv.currency),
-            "status": inv.status,
-            "status_label": labels.named(tr, labels.INVOICE_STATUSES, inv.status),
-        } for inv in o.invoices],
+        requests=request_rows(tr, catalog, o),
+        invoices=invoice_rows(tr, o),
         request_start=request_fields(config, ()),
         request_choices=request_choices(tr, catalog),
         unpaid=unpaid_invoices(tr, o),
         restricted=o.account.status == "past_due",
     )
+
+
+def request_rows(tr: Translator, catalog: Catalog, o: BillingOverview) -> list[dict[str, str]]:
+    """The account's latest change requests (five at most), as the page lists them."""
+    zone = ZoneInfo(o.account.timezone)
+    return [{
+        "id": r.id, "status": r.status,
+        "status_label": labels.named(tr, labels.REQUEST_STATUSES, r.status),
+        "what": labels.describe_config(tr, catalog, r.desired) if r.desired else r.message,
+        "reason": labels.named(tr, labels.REASONS, r.reason) if r.reason else "",
+        "created": tr.date(r.created_at.astimezone(zone), "medium"),
+    } for r in o.requests[:5]]
+
+
+def invoice_rows(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
+    """The account's invoices, as the page lists them."""
+    return [{
+        "id": inv.id, "number": inv.number,
+        "date": tr.date(inv.issued_on, "medium"),  # the seller's calendar (§8)
+        "kind": labels.named(tr, labels.INVOICE_KINDS, inv.kind),
+        "total": tr.money_minor(inv.total, inv.currency),
+        "status": inv.status,
+        "status_label": labels.named(tr, labels.INVOICE_STATUSES, inv.status),
+    } for inv in o.invoices]
 
 
 def request_choices(tr: Translator, catalog: Catalog) -> dict[str, list[tuple[str, str]]]:

@@ -1,0 +1,147 @@
+"""Settling a paid plan change (a "change" payment intent): the change applied with its
+invoice, payment, audit and events together; or, paid for a change that can no longer be
+applied as quoted, the payment invoiced and given back to the balance by a credit note.
+The quote and its confirmation: `canone.services.quotes`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from canone.billing.changes import plan_change
+from canone.billing.codec import config_to_json
+from canone.billing.invoicing import InvoiceStatus
+from canone.billing.money import from_minor, to_minor
+from canone.billing.pricing import Line
+from canone.services import collection, credit_notes, subscriptions, taxation
+from canone.services.context import Services, Settlement, subscription_json
+from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
+from canone.services.errors import existing
+from canone.services.payloads import QuoteClaims, Settled
+from canone.services.ports import CARRIED, ChargeResult
+from canone.services.records import Account, Invoice, PaymentIntent, Subscription
+from canone.services.store import Store
+
+
+def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
+                     outcome: ChargeResult) -> Settled:
+    result = Settled.from_json(intent.result) if intent.result else None
+    if result is not None and result.on_mandate:  # applied: the invoice is paid now
+        invoice = existing(store.invoices.get(existing(result.invoice_id, "invoice id")),
+                           "invoice")
+        paid = invoice.but(status=InvoiceStatus.PAID,
+                           amount_paid=invoice.amount_paid + intent.amount,
+                           next_attempt_at=None)
+        store.invoices.save(paid)
+        subscriptions.record_paid(svc, store, intent, outcome, paid)
+        return result
+    return apply_paid_change(svc, store, intent, outcome)[0]
+
+
+class Applying:
+    """The change's completion for `settle_in`, keeping the invoice it issued so that the
+    confirmation needs no second read of it."""
+
+    def __init__(self) -> None:
+        self.applied = False
+        self.invoice: Invoice | None = None
+
+    def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
+                 outcome: ChargeResult) -> Settled:
+        result, self.invoice = apply_paid_change(svc, store, intent, outcome)
+        self.applied = True
+        return result
+
+
+def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
+                       outcome: ChargeResult, paid: bool = True
+                       ) -> tuple[Settled, Invoice | None]:
+    """Apply a paid change: subscription, invoice, payment, audit, events — together. The
+    result stored for replays, and the invoice issued (None when nothing was due). Not
+    `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight.
+    Under the provider's minimum (CARRIED): no invoice now, the net amount due is carried
+    to the next invoice, and taxed there."""
+    claims = QuoteClaims.from_json(intent.payload)
+    account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
+    account = existing(store.accounts.get(account_id, lock=True), "account")
+    sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
+    if sub.version != claims.subscription_version:  # another change overtook the one paid
+        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
+    day = claims.day
+    change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
+    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    if claims.total is None:  # paid before taxes were quoted: invoiced as charged, net
+        terms = dataclasses.replace(terms, treatment=None)
+    # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
+    # exactly what was shown.
+    draft = taxation.charge(change.lines if change.due_now > 0 else (), terms.treatment,
+                            claims.credit or 0)
+    if claims.total not in (None, draft.total):  # the details changed since confirming
+        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
+    new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
+    invoice = None
+    if outcome.status == CARRIED:
+        subscriptions.carry(svc, store, account, to_minor(change.due_now),
+                            f"Plan change of {day.isoformat()}, below the minimum charge", None)
+    elif change.due_now > 0 and not paid:
+        invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
+                                                   change.lines, day, new.period_end, intent,
+                                                   outcome, terms, draft, paid=False)
+    elif change.due_now > 0:
+        # The invoice covers the change day to the end of the (possibly new, month → year)
+        # period. Its number is taken as late as possible (see issue_paid_invoice).
+        invoice = subscriptions.issue_paid_invoice(svc, store, account, new, "upgrade",
+                                                   change.lines, day, new.period_end, intent,
+                                                   outcome, terms, draft)
+    elif change.credit > 0:
+        credit_notes.credit_unused_time(svc, store, account, change.credit,
+                                        "Credit for unused time after a plan change", day)
+    return Settled(invoice_id=invoice.id if invoice else None,
+                   subscription=subscription_json(new),
+                   carried=to_minor(change.due_now) if outcome.status == CARRIED else 0
+                   ), invoice
+
+
+def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
+                    outcome: ChargeResult, account: Account, sub: Subscription) -> Settled:
+    """Paid for a change that can no longer be applied as quoted: the payment received is
+    invoiced (a payment received is invoiced) as quoted, its net, its tax and the credit it
+    used, and given back at once, in full, by a credit note to the account's balance. Were
+    the account taxed otherwise now, the invoice takes the VAT out of the quoted total; one
+    quoted before taxes is invoiced net, as it was charged."""
+    claims = QuoteClaims.from_json(intent.payload)
+    terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    if claims.total is None:
+        terms = dataclasses.replace(terms, treatment=None)
+    net = claims.due
+    if claims.total is not None and taxation.gross(net, terms.treatment) != claims.total:
+        net = credit_notes.net_of_gross_minor(claims.total, terms.treatment)
+    line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
+                from_minor(net))
+    draft = taxation.charge([line], terms.treatment, claims.credit or 0)
+    invoice = subscriptions.issue_paid_invoice(
+        svc, store, account, sub, "upgrade", [line], claims.day, sub.period_end, intent,
+        outcome, terms, draft, email=False)
+    credit_notes.issue_credit_note(
+        svc, store, invoice, [CreditNoteLine(line.key, line.description, net)],
+        SUPERSEDED_PAYMENT, source_id=intent.key)
+    return Settled(subscription=subscription_json(sub), credited=True)
+
+
+def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
+                   outcome: ChargeResult) -> None:
+    applied = Settled.from_json(intent.result) if intent.result else None
+    if applied is not None and applied.on_mandate:  # applied: its invoice is unpaid
+        invoice = existing(store.invoices.get(existing(applied.invoice_id, "invoice id")),
+                           "invoice")
+        account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
+        collection.count_attempt(svc, store, invoice, account, "payment_failed", data)
+        return
+    # Not a failed invoice: there is none, nothing changed and nothing will be retried.
+    account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)
+    subscriptions.notify_admin(svc, store, account, "change_declined",
+                               {**data, "target": config_to_json(
+                                   QuoteClaims.from_json(intent.payload).target)})
+
+
+# How a "change" intent is settled (wired in bootstrap.settlements()).
+CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
