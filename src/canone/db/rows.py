@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Row
@@ -15,20 +16,26 @@ from canone.billing.seller import seller_from_json, seller_to_json
 from canone.services.ports import StoredCard
 from canone.services.records import (
     Account,
+    AccountStatus,
     ApiKey,
     AuditEntry,
     ChangeRequest,
     Event,
     IdempotencyRecord,
+    IntentStatus,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     InvoiceTaxLine,
     LedgerEntry,
     Notification,
     OutboxItem,
+    OutboxStatus,
     Payment,
     PaymentIntent,
+    PaymentStatus,
     RequestEvent,
+    RequestStatus,
     Staff,
     Subscription,
     Usage,
@@ -58,6 +65,12 @@ def _fields(row: Row[Any], names: Iterable[str]) -> Values:
     return {name: mapping[name] for name in names}
 
 
+def _with_status(values: Values, status: type[StrEnum]) -> Values:
+    """The stored status string as its member, so that records hold their Enum."""
+    values["status"] = status(values["status"])
+    return values
+
+
 # -- accounts, users, staff -------------------------------------------------------------
 
 
@@ -80,7 +93,8 @@ def account_from(m: Mapping[Any, Any]) -> Account:
     card = None if m["card_token"] is None else StoredCard(
         m["card_token"], m["card_brand"], m["card_last4"], m["card_exp_month"],
         m["card_exp_year"])
-    return Account(m["id"], m["name"], m["timezone"], m["locale"], m["currency"], m["status"],
+    return Account(m["id"], m["name"], m["timezone"], m["locale"], m["currency"],
+                   AccountStatus(m["status"]),
                    m["auto_upgrade"], card, m["created_at"])
 
 
@@ -105,7 +119,8 @@ def subscription_of(r: Row[Any]) -> Subscription:
     if config is None:  # the column is NOT NULL: only a damaged row gets here
         raise ValueError(f"subscription {v.get('id')}: no configuration stored")
     pending = config_of(v.pop("pending"))
-    return Subscription(**v, config=config, pending=pending)
+    return Subscription(**{**v, "status": AccountStatus(v["status"])}, config=config,
+                        pending=pending)
 
 
 # -- invoices, payments, intents, ledger ------------------------------------------------
@@ -143,7 +158,7 @@ _INVOICE_COLUMNS = [n for n in Invoice.__dataclass_fields__
 
 def invoice_of(r: Row[Any], lines: Sequence[Row[Any]]) -> Invoice:
     m = r._mapping
-    return Invoice(**_fields(r, _INVOICE_COLUMNS), lines=tuple(
+    return Invoice(**_with_status(_fields(r, _INVOICE_COLUMNS), InvoiceStatus), lines=tuple(
         InvoiceLine(line.key, line.description, line.amount) for line in lines),
         tax_lines=tuple(tax_line_of(raw) for raw in m["tax_lines"]),
         customer=None if m["customer"] is None else details_from_json(m["customer"]),
@@ -151,11 +166,12 @@ def invoice_of(r: Row[Any], lines: Sequence[Row[Any]]) -> Invoice:
 
 
 def payment_of(r: Row[Any]) -> Payment:
-    return Payment(**_fields(r, Payment.__dataclass_fields__))
+    return Payment(**_with_status(_fields(r, Payment.__dataclass_fields__), PaymentStatus))
 
 
 def intent_of(r: Row[Any]) -> PaymentIntent:
-    return PaymentIntent(**_fields(r, PaymentIntent.__dataclass_fields__))
+    return PaymentIntent(**_with_status(_fields(r, PaymentIntent.__dataclass_fields__),
+                                        IntentStatus))
 
 
 def ledger_of(r: Row[Any]) -> LedgerEntry:
@@ -183,7 +199,7 @@ def request_of(r: Row[Any], history: Sequence[Row[Any]]) -> ChangeRequest:
     names = [n for n in ChangeRequest.__dataclass_fields__ if n != "history"]
     v = _fields(r, names)
     v["desired"] = config_of(v["desired"])
-    return ChangeRequest(**v, history=tuple(
+    return ChangeRequest(**_with_status(v, RequestStatus), history=tuple(
         RequestEvent(e.at, e.actor, e.from_status, e.to_status, e.message) for e in history))
 
 
@@ -218,7 +234,7 @@ def notification_values(n: Notification) -> Values:
 
 
 def outbox_item_of(r: Row[Any]) -> OutboxItem:
-    return OutboxItem(**_fields(r, OutboxItem.__dataclass_fields__))
+    return OutboxItem(**_with_status(_fields(r, OutboxItem.__dataclass_fields__), OutboxStatus))
 
 
 def endpoint_values(e: WebhookEndpoint) -> Values:
@@ -231,7 +247,8 @@ def endpoint_of(r: Row[Any]) -> WebhookEndpoint:
 
 
 def delivery_of(r: Row[Any]) -> WebhookDelivery:
-    return WebhookDelivery(**_fields(r, WebhookDelivery.__dataclass_fields__))
+    return WebhookDelivery(**_with_status(_fields(r, WebhookDelivery.__dataclass_fields__),
+                                          OutboxStatus))
 
 
 def api_key_of(r: Row[Any]) -> ApiKey:

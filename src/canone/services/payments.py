@@ -25,7 +25,7 @@ from canone.services.ports import (
     ChargeResult,
     GatewayTimeout,
 )
-from canone.services.records import IntentStatus, Payment, PaymentIntent
+from canone.services.records import IntentStatus, Payment, PaymentIntent, PaymentStatus
 from canone.services.store import Store
 
 PENDING, SUCCEEDED, FAILED = IntentStatus.PENDING, IntentStatus.SUCCEEDED, IntentStatus.FAILED
@@ -230,7 +230,8 @@ def record_payment(svc: Services, store: Store, intent: PaymentIntent, outcome: 
                    account_id: str, invoice_id: str | None) -> None:
     store.payments.add(Payment(
         id=new_id("pay"), account_id=account_id, invoice_id=invoice_id, amount=intent.amount,
-        currency=intent.currency, status=SUCCEEDED if outcome.succeeded else FAILED,
+        currency=intent.currency,
+        status=PaymentStatus.SUCCEEDED if outcome.succeeded else PaymentStatus.FAILED,
         charge_id=outcome.charge_id, idempotency_key=intent.key, message=outcome.message,
         created_at=svc.now(),
     ))

@@ -24,8 +24,8 @@ from canone.services.vies import ViesCheck
 
 class AccountStatus(StrEnum):
     """The status of an account and of its subscription. Statuses are StrEnums: each member
-    equals its string, which is what the database keeps and the JSON shows; rows read back
-    are those plain strings, equal to the members."""
+    equals its string, which is what the database keeps and the JSON shows; the storage
+    adapters give records their members back (db/rows.py)."""
 
     ACTIVE = "active"
     PAST_DUE = "past_due"  # restricted until the open invoices are paid
@@ -41,6 +41,19 @@ class IntentStatus(StrEnum):
     PENDING = "pending"  # committed; its charge's outcome is not settled yet
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class PaymentStatus(StrEnum):
+    """A payment row's: a charge that succeeded or failed, or money going back (refunds,
+    their reversal, a dispute, a returned SEPA debit), each a row of its own."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    REFUND_PENDING = "refund_pending"
+    REFUND_FAILED = "refund_failed"  # a pending refund that failed: its money is back
+    DISPUTED = "disputed"
+    DEBIT_RETURNED = "debit_returned"  # a SEPA debit the bank took back
 
 
 class RequestStatus(StrEnum):
@@ -87,7 +100,7 @@ class Account(Record):
     timezone: str
     locale: str  # "en" or "it"
     currency: str
-    status: str  # an AccountStatus
+    status: AccountStatus
     auto_upgrade: bool
     card: StoredCard | None
     created_at: datetime
@@ -122,7 +135,7 @@ class Subscription(Record):
     period_start: date  # the period billed last
     period_end: date
     renews_at: datetime  # UTC instant of local midnight at period_end: when renewal is due
-    status: str  # an AccountStatus
+    status: AccountStatus
     pending: Configuration | None  # a scheduled change, applied at period_end
     cancel_at_period_end: bool
     version: int  # bumped by every change; quotes are bound to it
@@ -148,7 +161,7 @@ class Invoice(Record, InvoiceAmounts):
     total: int  # gross
     credit_applied: int
     amount_paid: int
-    status: str  # an InvoiceStatus
+    status: InvoiceStatus
     attempts: int = 0  # failed collection attempts so far
     next_attempt_at: datetime | None = None
     subtotal: int = field(kw_only=True)  # Σ lines (net)
@@ -165,7 +178,7 @@ class Payment(Record):
     invoice_id: str | None
     amount: int
     currency: str
-    status: str  # an IntentStatus: succeeded or failed
+    status: PaymentStatus
     charge_id: str | None
     idempotency_key: str
     message: str
@@ -184,7 +197,7 @@ class PaymentIntent(Record):
     currency: str
     card_token: str
     payload: dict[str, Any]  # what to do once paid
-    status: str  # an IntentStatus
+    status: IntentStatus
     created_at: datetime
     result: dict[str, Any] | None = None  # the response once completed, for replays
     provider_id: str | None = None  # the provider's intent (Stripe: pi_…), once opened
@@ -222,7 +235,7 @@ class ChangeRequest(Record):
     desired: Configuration | None
     reason: str
     message: str
-    status: str  # a RequestStatus
+    status: RequestStatus
     source: str  # "portal", "api" or "email"
     verified: bool  # False for inbound email: support confirms the sender first
     effective: str | None  # "period_end" or "now", once applied
@@ -330,7 +343,7 @@ class WebhookDelivery:
     event_id: str
     event_type: str
     payload: dict[str, Any]
-    status: str  # an OutboxStatus: pending, delivered or failed
+    status: OutboxStatus  # pending, delivered or failed
     attempts: int
     next_attempt_at: datetime
     last_status_code: int | None
@@ -361,5 +374,5 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
     next_attempt_at: datetime
-    status: str  # "pending", "sent", "failed"
+    status: OutboxStatus  # pending, sent or failed
     last_error: str | None

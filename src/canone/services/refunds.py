@@ -29,7 +29,6 @@ from canone.services.errors import (
     PaymentPending,
     existing,
 )
-from canone.services.payments import SUCCEEDED
 from canone.services.ports import (
     REFUND_FAILED,
     REFUND_SUCCEEDED,
@@ -38,12 +37,13 @@ from canone.services.ports import (
     RefundRefused,
     RefundResult,
 )
-from canone.services.records import Invoice, Payment
+from canone.services.records import Invoice, Payment, PaymentStatus
 from canone.services.store import Store
 from canone.services.subscriptions import invoice_event
 
 # The statuses of refund rows among an invoice's payments.
-REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED = "refunded", "refund_pending", "refund_failed"
+REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED = (
+    PaymentStatus.REFUNDED, PaymentStatus.REFUND_PENDING, PaymentStatus.REFUND_FAILED)
 REFUND_ROWS = frozenset({REFUNDED, REFUND_PENDING_ROW, REFUND_REVERSED})
 REFUNDED_INVOICE = InvoiceStatus.REFUNDED  # once refunds cover what was paid
 # The statuses a refund may move an invoice between (a disputed or open one keeps its own).
@@ -80,7 +80,7 @@ def refundable(store: Store, invoice: Invoice) -> Refundable:
     for payment in store.payments.of_account(invoice.account_id):
         if payment.invoice_id != invoice.id:
             continue
-        if payment.status == SUCCEEDED and payment.amount > 0:
+        if payment.status == PaymentStatus.SUCCEEDED and payment.amount > 0:
             paid += payment.amount
             intent = store.payments.get_intent(payment.idempotency_key)
             provider_id = intent.provider_id if intent is not None else provider_id
@@ -193,7 +193,7 @@ def _credit_note(svc: Services, store: Store, invoice: Invoice, refund: Refund,
                                   actor=actor, source_id=refund.id)
 
 
-def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row: str,
+def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row: PaymentStatus,
              actor: str, settled: bool) -> None:
     # A pending refund that succeeds adds a zero row (its money was counted when pending).
     amount = {REFUNDED: 0 if settled else -refund.amount, REFUND_PENDING_ROW: -refund.amount,
@@ -223,7 +223,7 @@ def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row:
                         "refund_amount": refund.amount})
 
 
-DISPUTED = InvoiceStatus.DISPUTED  # a payment row (money taken back) and an invoice status
+DISPUTED = InvoiceStatus.DISPUTED
 
 
 def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Dispute,
@@ -242,7 +242,8 @@ def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Disput
         return
     store.payments.add(Payment(
         id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
-        amount=-dispute.amount_minor, currency=invoice.currency, status=DISPUTED,
+        amount=-dispute.amount_minor, currency=invoice.currency,
+        status=PaymentStatus.DISPUTED,
         charge_id=dispute.dispute_id, idempotency_key=f"dispute_{dispute.dispute_id}",
         message=dispute.reason, created_at=svc.now()))
     store.invoices.save(invoice.but(status=DISPUTED))
@@ -278,4 +279,4 @@ def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Disp
                   data={**invoice_event(reopened), "dispute_id": dispute.dispute_id})
 
 
-DEBIT_RETURNED = "debit_returned"  # a SEPA debit the bank took back: the invoice is unpaid
+DEBIT_RETURNED = PaymentStatus.DEBIT_RETURNED  # the invoice is unpaid again
