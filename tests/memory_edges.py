@@ -21,6 +21,7 @@ from canone.services.records import (
     IdempotencyRecord,
     Notification,
     OutboxItem,
+    OutboxStatus,
     SessionOwner,
     Usage,
     WebhookDelivery,
@@ -190,7 +191,7 @@ class MemoryOutbox(Table):
     def _deliver(self, endpoint: WebhookEndpoint, event: Event) -> None:
         delivery = WebhookDelivery(
             f"whd_{secrets.token_hex(12)}", endpoint.id, event.id, event.type,
-            event_payload(event), "pending", 0, event.created_at, None, None, event.created_at)
+            event_payload(event), OutboxStatus.PENDING, 0, event.created_at, None, None, event.created_at)
         put(self.t.deliveries, delivery.id, delivery)
         self.t.delivery_accounts[delivery.id] = event.account_id
 
@@ -208,7 +209,7 @@ class MemoryOutbox(Table):
             payload = {"to": n.to, "kind": n.kind, "locale": n.locale, "data": n.data,
                        "account_id": n.account_id}
             put(self.t.outbox, n.id, OutboxItem(n.id, "email", payload, 0, n.created_at,
-                                                "pending", None))
+                                                OutboxStatus.PENDING, None))
             self.t.outbox_accounts[n.id] = n.account_id
 
     def due_notifications(self, now: datetime, limit: int) -> list[OutboxItem]:
