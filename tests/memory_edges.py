@@ -191,7 +191,8 @@ class MemoryOutbox(Table):
     def _deliver(self, endpoint: WebhookEndpoint, event: Event) -> None:
         delivery = WebhookDelivery(
             f"whd_{secrets.token_hex(12)}", endpoint.id, event.id, event.type,
-            event_payload(event), OutboxStatus.PENDING, 0, event.created_at, None, None, event.created_at)
+            event_payload(event), OutboxStatus.PENDING, 0, event.created_at, None, None,
+            event.created_at)
         put(self.t.deliveries, delivery.id, delivery)
         self.t.delivery_accounts[delivery.id] = event.account_id
 

@@ -80,8 +80,9 @@ class InvoiceOut(BaseModel):
     credit_applied: Amount
     amount_paid: Amount
     amount_due: Amount
-    status: Literal["paid", "open", "refunded", "disputed"] = Field(
-        description="refunded: refunds through the payment provider cover what was paid; "
+    status: Literal["paid", "open", "partially_refunded", "refunded", "disputed"] = Field(
+        description="partially_refunded: refunds through the payment provider cover part "
+                    "of what was paid; refunded: they cover all of it; "
                     "disputed: the cardholder disputed the payment with their bank.")
     pdf_url: str
 
