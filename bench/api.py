@@ -70,8 +70,15 @@ GOAL_RATIO = goals.Goal(  # issue 14: pairs/s as a share of what the stack alone
     "api", "pairs/s ÷ async stack floor (one /pair-work + one /noop a pair)", 0.50)
 SERVER = os.environ.get("CANONE_BENCH_POSTGRES_URL",
                         "postgresql://postgres@127.0.0.1:5432/postgres")
-CONFIG = {"product": "marketing", "tier": "plus", "interval": "month", "currency": "USD",
+CONFIG = {"product": "marketing", "tier": "plus", "interval": "month", "currency": "EUR",
           "contacts": 1000, "seats": 1, "addons": []}
+# The customer of an Italian seller's typical sale: a business in Italy, so that every
+# confirmation pays for its Italian VAT line and its FatturaPA file (SPEC §8), and sign-up
+# has the billing details a seller filing e-invoices requires.
+BILLING_DETAILS = {"kind": "business", "legal_name": "Officina Verde S.r.l.",
+                   "address": {"street": "Via Torino 10", "postcode": "20123",
+                               "city": "Milano", "province": "MI", "country": "IT"},
+                   "vat_id": "00743110157", "sdi_code": "M5UXCR1"}
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -198,7 +205,8 @@ def operator_key(url: str, tmp: Path) -> str:
 
 def sign_up_accounts(base: str, key: str, count: int) -> list[str]:
     def one(n: int) -> str:
-        body = {"name": f"Bench {n}", "timezone": "UTC", "locale": "en", "currency": "USD",
+        body = {"name": f"Bench {n}", "timezone": "UTC", "locale": "en", "currency": "EUR",
+                "billing_details": BILLING_DETAILS,
                 "primary_admin": {"email": f"bench{n}-{uuid.uuid4().hex[:8]}@example.com",
                                   "name": "Bench", "password": "benchmark-password"},
                 "subscription": CONFIG,

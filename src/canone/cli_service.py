@@ -21,6 +21,10 @@ DEMO_SELLER_WARNING = (
     "warning: invoices are issued by the DEMO seller, a fictional company (CANONE_SELLER is "
     "not set, or names a demo file): point CANONE_SELLER at your company's seller file "
     "(`canone seller validate FILE` checks it) before issuing real invoices")
+DEMO_RATES_WARNING = (
+    "warning: CANONE_EXCHANGE_RATES is not set, so the FatturaPA files of documents in a "
+    "currency other than the euro would state a made-up demo exchange rate: point it at a "
+    "CSV of the ECB's reference rates (README, Electronic invoices)")
 
 
 @service_app.command("serve", short_help="Serve the web pages and the JSON API.")
@@ -42,8 +46,11 @@ def serve(
     if problem := settings.secret_problem():
         raise fail(problem)
     services = services_or_exit(settings)
-    if services.seller is not None and services.seller.demo and not settings.test_mode:
-        typer.echo(DEMO_SELLER_WARNING, err=True)
+    if services.seller is not None and not settings.test_mode:
+        if services.seller.demo:
+            typer.echo(DEMO_SELLER_WARNING, err=True)
+        elif services.seller.einvoicing and settings.exchange_rates is None:
+            typer.echo(DEMO_RATES_WARNING, err=True)
     logs.configure()
     shown = f"[{host}]" if ":" in host else host
     ready = (f"canone: serving on http://{shown}:{port} (Ctrl-C stops); "

@@ -14,7 +14,7 @@ import pytest
 from canone.billing.configuration import Configuration
 from canone.billing.parties import Address, BillingDetails
 from canone.bootstrap import build_services
-from canone.cli_service import DEMO_SELLER_WARNING
+from canone.cli_service import DEMO_RATES_WARNING, DEMO_SELLER_WARNING
 from canone.services import signups
 from canone.services.ports import Card
 from canone.settings import Settings
@@ -108,8 +108,14 @@ def test_serve_warns_outside_test_mode_while_the_demo_seller_issues_invoices(
     demo = Path(__file__).parents[2] / "src" / "canone" / "data" / "seller-demo.toml"
     own = tmp_path / "seller.toml"
     own.write_text(demo.read_text().replace("demo = true", "demo = false"))
-    assert DEMO_SELLER_WARNING not in _serve_on_a_taken_port(
-        {**production, "CANONE_SELLER": str(own)})
+    real = _serve_on_a_taken_port({**production, "CANONE_SELLER": str(own)})
+    assert DEMO_SELLER_WARNING not in real
+    # A real seller filing e-invoices is told that USD files need the ECB's rates.
+    assert real.startswith(DEMO_RATES_WARNING + "\n"), real
+    rates = tmp_path / "eurofxref.csv"
+    rates.write_text("date,currency,rate\n2026-04-01,USD,1.0812\n")
+    assert DEMO_RATES_WARNING not in _serve_on_a_taken_port(
+        {**production, "CANONE_SELLER": str(own), "CANONE_EXCHANGE_RATES": str(rates)})
     assert DEMO_SELLER_WARNING not in _serve_on_a_taken_port(env)  # test mode
 
 
