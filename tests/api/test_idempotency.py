@@ -162,6 +162,34 @@ def test_concurrent_confirmations_with_one_key_charge_once(
     assert [i["total"] for i in invoices] == ["48.00", "49.00"]
 
 
+def test_concurrent_stale_confirmations_with_one_key_get_one_answer(
+        client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
+    """The key's claim rides the confirmation's own transaction, which a stale quote rolls
+    back: the answer is still stored once, and every duplicate gets that one."""
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    path = f"{API}/accounts/{account['id']}/subscription"
+    token = client.post(f"{path}/preview", json={"target": config(tier="enterprise")},
+                        headers=bearer(operator_key)).json()["quote_token"]
+    client.post(f"{path}/cancel", headers=bearer(operator_key))  # the quote is stale now
+
+    def confirm(_: int) -> tuple[int, str, str | None]:
+        response = client.post(f"{path}/confirm", json={"quote_token": token},
+                               headers=with_key(operator_key, "stale-buy"))
+        return response.status_code, response.text, response.headers.get(
+            "idempotent-replayed")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(confirm, range(12)))
+
+    assert {status for status, _, _ in answers} == {409}
+    assert len({text for _, text, _ in answers}) == 1
+    assert "stale_quote" in answers[0][1]
+    assert sum(1 for *_, replayed in answers if replayed is None) == 1
+    invoices = client.get(f"{API}/accounts/{account['id']}/invoices",
+                          headers=bearer(operator_key)).json()["data"]
+    assert [i["total"] for i in invoices] == ["49.00"]
+
+
 def test_concurrent_sign_ups_with_one_key_create_one_account(client: TestClient,
                                                              operator_key: str) -> None:
     def create(_: int) -> tuple[int, str]:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from canone.db.store import SqlStore
+from canone.services import idempotency
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 7_261_600  # any constant: the PostgreSQL advisory lock key of migrations
@@ -99,7 +100,10 @@ def _closed_by_server(connection: Any) -> bool:
 
 
 class Database:
-    """The `Database` port. `Database(url)` opens nothing until first used."""
+    """The `Database` port. `Database(url)` opens nothing until first used. Its write
+    transactions carry the request's Idempotency-Key claim (`idempotency.Ride`)."""
+
+    carries_rides = True
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
@@ -123,8 +127,13 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[SqlStore]:
         """One unit of work: commits when the block ends, rolls back on an exception."""
+        ride = idempotency.ride()
         with self.engine.begin() as connection, self._opened(SqlStore(connection)) as store:
+            if ride is not None:
+                ride.board(store)
             yield store
+        if ride is not None:
+            ride.committed()
 
     @contextmanager
     def read(self) -> Iterator[SqlStore]:

@@ -3,17 +3,99 @@ replaying it, renewing the lease of a request that still runs, and purging old r
 
 A record whose `status_code` is IN_PROGRESS is a claim: its request still runs (or died, if
 its lease stopped being renewed). The HTTP side (fingerprints, waiting, replays) is the web
-layer's; here each step is one transaction."""
+layer's; here each step is one transaction, except a claim that rides along (`Ride`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import Any
 
 from canone.services.context import Services
 from canone.services.errors import Conflict
 from canone.services.records import IdempotencyRecord
+from canone.services.store import Store
 
 IN_PROGRESS = 0  # the status code of a claimed key whose request still runs
+
+
+class KeyTaken(Exception):
+    """The key a ride was to claim is held by another request (running, finished or dead):
+    the transaction that carried the claim is rolled back, nothing it did is kept."""
+
+
+class Ride:
+    """An Idempotency-Key claim carried by the request's own first committed write
+    transaction instead of one of its own: the placeholder is inserted as that
+    transaction's first statement, so a concurrent request with the key waits on it there
+    and then finds it taken (`KeyTaken`). A transaction that rolls back takes its claim
+    with it, and the next one carries it again. The request's response may be stored by
+    its last transaction too (`answer`), when the caller gave a way to render it.
+
+    A database whose `transaction()` honours rides says so with `carries_rides = True`
+    and calls `board` when it begins and `committed` after it commits."""
+
+    def __init__(self, placeholder: IdempotencyRecord) -> None:
+        self.placeholder = placeholder
+        self.claimed = False  # committed
+        self.answer: tuple[int, bytes] | None = None  # stored, committed
+        self.render: Callable[[Any], tuple[int, bytes]] | None = None
+        self._claiming = False
+        self._answering: tuple[int, bytes] | None = None
+
+    def board(self, store: Store) -> None:
+        """At the start of a write transaction: the claim, when not yet committed."""
+        self._claiming, self._answering = not self.claimed, None
+        if self._claiming:
+            try:
+                store.access.save_idempotency(self.placeholder)
+            except Conflict:
+                raise KeyTaken(self.placeholder.key) from None
+
+    def respond(self, store: Store, result: object) -> None:
+        """Store the response rendered from `result` in `store`'s transaction."""
+        if self.render is None:
+            return
+        status, body = self.render(result)
+        p = self.placeholder
+        store.access.finish_idempotency(IdempotencyRecord(
+            p.scope, p.key, p.fingerprint, status, body, p.created_at))
+        self._answering = (status, body)
+
+    def committed(self) -> None:
+        self.claimed = self.claimed or self._claiming
+        self.answer = self._answering or self.answer
+        self._claiming, self._answering = False, None
+
+
+_RIDE: ContextVar[Ride | None] = ContextVar("canone_idempotency_ride", default=None)
+
+
+def ride() -> Ride | None:
+    """The claim the transactions of this request carry, if any."""
+    return _RIDE.get()
+
+
+@contextmanager
+def riding(placeholder: IdempotencyRecord) -> Iterator[Ride]:
+    """Within the block, the first committed write transaction claims the key."""
+    current = Ride(placeholder)
+    token = _RIDE.set(current)
+    try:
+        yield current
+    finally:
+        _RIDE.reset(token)
+
+
+def answer(store: Store, result: object) -> None:
+    """In the request's last transaction: store its response, rendered from the service's
+    `result` by the ride's `render`, with the changes it answers for (no transaction of
+    its own after them). Nothing without a ride or a render."""
+    current = _RIDE.get()
+    if current is not None:
+        current.respond(store, result)
 
 
 def claim(svc: Services, placeholder: IdempotencyRecord, dead_after: timedelta

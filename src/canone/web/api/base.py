@@ -20,6 +20,7 @@ from canone.services import apikeys
 from canone.services.access import OPERATOR, Actor
 from canone.services.context import Services
 from canone.services.errors import Forbidden, PaymentActionRequired
+from canone.services.idempotency import KeyTaken
 from canone.services.records import ApiKey
 from canone.settings import Settings
 from canone.web.api import idempotency
@@ -164,6 +165,8 @@ class ApiRoute(APIRoute):
                                                             "message": "not JSON in UTF-8"}])
                 request.state.problem = problem
                 return response_for(problem)
+            except KeyTaken:  # for `once`: another request has the key
+                raise
             except Exception as exc:  # mapped once, in web/problems.py
                 response = response_for(exc)
                 request.state.problem = exc

@@ -49,7 +49,7 @@ from canone.services import idempotency as key_records
 from canone.services import payments
 from canone.services.context import Services
 from canone.services.errors import Busy, PaymentPending
-from canone.services.idempotency import IN_PROGRESS
+from canone.services.idempotency import IN_PROGRESS, KeyTaken
 from canone.services.records import IdempotencyRecord
 from canone.web.problems import ApiProblem
 
@@ -73,9 +73,12 @@ class PurgeSchedule:
     def __init__(self) -> None:
         self.next_at: datetime | None = None
 
+    def due(self, now: datetime) -> bool:
+        return self.next_at is None or now >= self.next_at
+
     def purge_when_due(self, svc: Services, now: datetime) -> bool:
         """Delete the records older than KEEP_FOR when due; True when it purged."""
-        if self.next_at is not None and now < self.next_at:
+        if not self.due(now):
             return False
         self.next_at = now + PURGE_EVERY  # two threads purging at once would do no harm
         key_records.purge(svc, now - KEEP_FOR)
@@ -219,8 +222,13 @@ async def once(request: Request, svc: Services, scope: str,
     """Run the request at most once per (scope, Idempotency-Key)."""
     key = _key_of(request)
     fp = fingerprint(request.method, request.url.path, await request.body())
-    deadline = time.monotonic() + WAIT_SECONDS
     purges = schedule_of(request)
+    if getattr(svc.database, "carries_rides", False):
+        response = await _ride_along(request, svc, purges, IdempotencyRecord(
+            scope, key, fp, IN_PROGRESS, b"", datetime.now(UTC)), run)
+        if response is not None:
+            return response
+    deadline = time.monotonic() + WAIT_SECONDS
     while True:
         earlier, taken_over = await run_in_threadpool(_claim, svc, purges, scope, key, fp)
         if earlier is None:
@@ -241,6 +249,12 @@ async def once(request: Request, svc: Services, scope: str,
     except BaseException:
         await asyncio.shield(run_in_threadpool(key_records.release, svc, scope, key))
         raise
+    return await _finish(request, svc, scope, key, fp, response)
+
+
+async def _finish(request: Request, svc: Services, scope: str, key: str, fp: str,
+                  response: Response) -> Response:
+    """After the request that claimed the key: its response stored, or the key released."""
     if _worth_keeping(request, response):
         body = bytes(getattr(response, "body", b""))
         await run_in_threadpool(key_records.finish, svc, IdempotencyRecord(
@@ -248,3 +262,43 @@ async def once(request: Request, svc: Services, scope: str,
     else:
         await run_in_threadpool(key_records.release, svc, scope, key)
     return response
+
+
+async def _ride_along(request: Request, svc: Services, purges: PurgeSchedule,
+                      placeholder: IdempotencyRecord,
+                      run: Callable[[Request], Awaitable[Response]]) -> Response | None:
+    """`once` with the claim carried by the request's first committed write transaction
+    (`key_records.Ride`) and, when the route renders its answer there, the response stored
+    by its last: None when the key turned out taken (by a request that runs, finished or
+    died), with nothing this one did kept, for `once` to wait, replay or take over."""
+    scope, key, fp = placeholder.scope, placeholder.key, placeholder.fingerprint
+    if purges.due(placeholder.created_at):
+        await run_in_threadpool(purges.purge_when_due, svc, placeholder.created_at)
+    request.state.idempotency_key = key
+    ride = None
+    try:
+        async with _leased(svc, scope, key):
+            with key_records.riding(placeholder) as ride:
+                request.state.idempotency_ride = ride
+                response = await run(request)
+    except KeyTaken:
+        return None
+    except BaseException:
+        if ride is not None and ride.claimed:
+            await asyncio.shield(run_in_threadpool(key_records.release, svc, scope, key))
+        raise
+    if ride.answer is not None:  # stored with the changes it answers for
+        return response
+    if ride.claimed:
+        return await _finish(request, svc, scope, key, fp, response)
+    # Nothing it wrote was committed: it changed nothing, so its answer is kept as a
+    # preview's is, unless the key was taken meanwhile (then that request's answer).
+    if _worth_keeping(request, response):
+        body = bytes(getattr(response, "body", b""))
+        earlier = await run_in_threadpool(_keep, svc, purges, IdempotencyRecord(
+            scope, key, fp, response.status_code, body, datetime.now(UTC)))
+    else:
+        earlier = await run_in_threadpool(_stored, svc, scope, key, fp)
+    if earlier is None:
+        return response
+    return None if earlier.status_code == IN_PROGRESS else _replay(earlier)
