@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from canone.services import apikeys
+from canone.services import idempotency as key_records
 from canone.services.context import Services
 from canone.services.records import IdempotencyRecord
 from canone.web.api import idempotency
@@ -160,6 +161,32 @@ def test_concurrent_confirmations_with_one_key_charge_once(
     invoices = client.get(f"{API}/accounts/{account['id']}/invoices",
                           headers=bearer(operator_key)).json()["data"]
     assert [i["total"] for i in invoices] == ["48.00", "49.00"]
+
+
+def test_a_confirmation_stores_the_answer_it_sent_with_its_settlement(
+        client: TestClient, operator_key: str, account: dict[str, Any],
+        services: Services) -> None:
+    """The settle transaction stores the response (no transaction of its own after it):
+    the bytes sent are the bytes replayed."""
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    path = f"{API}/accounts/{account['id']}/subscription"
+    token = client.post(f"{path}/preview", json={"target": config(tier="enterprise")},
+                        headers=bearer(operator_key)).json()["quote_token"]
+
+    first = client.post(f"{path}/confirm", json={"quote_token": token},
+                        headers=with_key(operator_key, "buy-once"))
+    again = client.post(f"{path}/confirm", json={"quote_token": token},
+                        headers=with_key(operator_key, "buy-once"))
+
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert first.json()["invoice"]["total"] == "48.00"  # SPEC §4: the upgrade on day 16
+    scope = apikeys.find(services, operator_key)
+    assert scope is not None
+    stored = key_records.stored(services, scope.id, "buy-once")
+    assert stored is not None
+    assert (stored.status_code, stored.body) == (200, first.content)
 
 
 def test_concurrent_stale_confirmations_with_one_key_get_one_answer(

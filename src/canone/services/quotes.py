@@ -20,6 +20,7 @@ from canone.billing.pricing import Price, price
 from canone.billing.tax import TaxTreatment
 from canone.services import (
     billing_details,
+    idempotency,
     payment_methods,
     standing,
     subscriptions,
@@ -153,7 +154,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         sub = store.subscriptions.of_account(account_id, lock=True)
         intent = store.payments.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
-            return _confirmation(store, Settled.from_json(intent.result))
+            return _answered(store, _confirmation(store, Settled.from_json(intent.result)))
         if intent is not None and intent.status != PENDING:
             raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
                                 else "The card was declined.")
@@ -164,7 +165,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
                 result, invoice = apply_paid_change(svc, store, intent,
                                                      ChargeResult(SUCCEEDED, None))
                 store.payments.save_intent(intent.but(result=result.to_json()))
-                return _confirmation(store, result, invoice)
+                return _answered(store, _confirmation(store, result, invoice))
     # The pending intent is committed: charge it (its key makes the network charge once,
     # however often this runs), then settle it and answer from that same transaction.
     try:
@@ -179,10 +180,9 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
     applying = Applying()
     with svc.database.transaction() as store:
         settled = settle_in(svc, store, key, outcome, applying)
-        if settled is not None:
-            if applying.applied:
-                return _confirmation(store, settled, applying.invoice)
-            return _confirmation(store, settled)  # settled by another request meanwhile
+        if settled is not None:  # (else settled by another request meanwhile)
+            invoice = applying.invoice if applying.applied else None
+            return _answered(store, _confirmation(store, settled, invoice))
     raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
 
 
@@ -259,6 +259,13 @@ def _confirmation(store: Store, result: Settled, invoice: Invoice | None = None
     if invoice is None and result.invoice_id:
         invoice = store.invoices.get(result.invoice_id)
     return Confirmation(existing(result.subscription, "the change's subscription"), invoice)
+
+
+def _answered(store: Store, confirmation: Confirmation) -> Confirmation:
+    """The request's answer stored (when its Idempotency-Key rides along) by the
+    transaction that settled it, not by one of its own after it."""
+    idempotency.answer(store, confirmation)
+    return confirmation
 
 
 def _sign(svc: Services, claims: QuoteClaims) -> str:

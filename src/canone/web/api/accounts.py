@@ -36,6 +36,7 @@ from canone.web.api.base import (
     require_operator,
 )
 from canone.web.api.billing_details import SignUpWithBillingDetailsIn
+from canone.web.api.idempotency import JsonAnswer
 from canone.web.api.views import (
     account_view,
     invoice_view,
@@ -180,8 +181,8 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,
              responses={**ACTION_REQUIRED, **errors(401, 402, 403, 404, 409, 422)},
              tags=["subscription"])
-def confirm_change(account_id: AccountId, body: models.ConfirmIn, actor: ActorDep,
-                   svc: ServicesDep, idempotency_key: IdempotencyKey = None
+def confirm_change(account_id: AccountId, body: models.ConfirmIn, request: Request,
+                   actor: ActorDep, svc: ServicesDep, idempotency_key: IdempotencyKey = None
                    ) -> Any:
     """Buy the previewed change: charge exactly the amount shown and apply it, or change
     nothing. 409 `stale_quote` when the subscription or the date changed since the preview
@@ -190,12 +191,20 @@ def confirm_change(account_id: AccountId, body: models.ConfirmIn, actor: ActorDe
     bank asks for 3-D Secure: finish it with Stripe.js (`confirmCardPayment` with the
     `client_secret`), then confirm the same token again (or let Stripe's webhook apply it):
     the change applies once, when the payment has succeeded."""
+    _CONFIRMED.offer(request)
     try:
         done = quotes.confirm(svc, actor, account_id, body.quote_token)
     except PaymentActionRequired as pending:
         return action_required(pending)
+    return _CONFIRMED.response(request, done)
+
+
+def _confirmed(done: quotes.Confirmation) -> dict[str, Any]:
     return {"subscription": done.subscription,
             "invoice": None if done.invoice is None else invoice_view(done.invoice)}
+
+
+_CONFIRMED = JsonAnswer(models.ConfirmOut, _confirmed)
 
 
 @router.delete("/accounts/{account_id}/subscription/pending",

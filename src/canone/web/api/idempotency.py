@@ -40,9 +40,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from canone.services import idempotency as key_records
@@ -174,6 +176,33 @@ async def _leased(svc: Services, scope: str, key: str) -> AsyncIterator[None]:
         beating.cancel()
         with suppress(asyncio.CancelledError):
             await beating
+
+
+class JsonAnswer:
+    """A route's 200 answer, rendered from its service's result as FastAPI renders a
+    response model (validated, then dumped by alias), and rendered once: by the service's
+    last transaction when the request's Idempotency-Key rides along (stored with the
+    changes it answers for, `key_records.answer`), else after it returns."""
+
+    def __init__(self, model: type[Any], view: Callable[[Any], dict[str, Any]]) -> None:
+        self.adapter: TypeAdapter[Any] = TypeAdapter(model)
+        self.view = view
+
+    def render(self, result: object) -> bytes:
+        return self.adapter.dump_json(self.adapter.validate_python(self.view(result)),
+                                      by_alias=True)
+
+    def offer(self, request: Request) -> None:
+        """Before the service runs: let its last transaction store the answer."""
+        ride = getattr(request.state, "idempotency_ride", None)
+        if ride is not None:
+            ride.render = lambda result: (200, self.render(result))
+
+    def response(self, request: Request, result: object) -> Response:
+        ride = getattr(request.state, "idempotency_ride", None)
+        stored = None if ride is None else ride.answer
+        body = stored[1] if stored is not None else self.render(result)
+        return Response(body, media_type="application/json")
 
 
 def _replay(record: IdempotencyRecord) -> Response:
