@@ -297,8 +297,9 @@ def card_country_mismatch(saved: AccountBillingDetails) -> bool:
 VIES_MAX_AGE = timedelta(days=30)  # §8: checked again before use when older than this
 
 
-def _vies_stale(svc: Services, saved: AccountBillingDetails) -> bool:
-    if svc.vies is None or not vies_decides(saved.details):
+def vies_stale(svc: Services, saved: AccountBillingDetails | None) -> bool:
+    """Whether a document issued now must ask VIES again first (`details_for_document`)."""
+    if saved is None or svc.vies is None or not vies_decides(saved.details):
         return False
     vies = saved.vies
     return vies is None or vies.valid is None or svc.now() - vies.checked_at > VIES_MAX_AGE
@@ -309,7 +310,7 @@ def details_for_document(svc: Services, account_id: str) -> AccountBillingDetail
     decides the rule and is over 30 days old or was no answer (VIES unreachable)."""
     with svc.database.read() as store:
         saved = store.accounts.billing_details_of(account_id)
-    if saved is None or not _vies_stale(svc, saved):
+    if saved is None or not vies_stale(svc, saved):
         return saved
     vies = vies_check(svc, saved.details)
     with svc.database.transaction() as store:

@@ -46,7 +46,13 @@ from canone.services.payments import (
     settle_in,
 )
 from canone.services.ports import PROCESSING, ChargeResult
-from canone.services.records import Account, Invoice, PaymentIntent, Subscription
+from canone.services.records import (
+    Account,
+    AccountBillingDetails,
+    Invoice,
+    PaymentIntent,
+    Subscription,
+)
 from canone.services.store import Store
 
 
@@ -92,25 +98,37 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
     """The change to `target` today, its invoice's tax and the amount charged, and the
     quote token that buys exactly that."""
     with svc.database.read() as store:
-        load_account(store, actor, account_id)
+        account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
+        details = store.accounts.billing_details_of(account_id)
+        if not billing_details.vies_stale(svc, details):
+            return _quote(svc, store, account, details, target)
     # VIES is asked again (outside a transaction) when its answer is stale: the quote must
     # be taxed as the invoice will be.
     billing_details.details_for_document(svc, account_id)
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
-        sub = subscriptions.current(svc, store, account)
-        try:
-            target = validate(svc.catalog, target)
-        except InvalidField as exc:
-            raise exc.under("target") from None
-        day = today(svc, account)
-        change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
-        check_seats(store, account_id, sub.config, target)
-        if change.kind == UPGRADE:
-            standing.refuse_purchase_while_past_due(store, account)
-        terms, charge = _charge(svc, store, account_id, change)
+        return _quote(svc, store, account, store.accounts.billing_details_of(account_id),
+                      target)
+
+
+def _quote(svc: Services, store: Store, account: Account,
+           details: AccountBillingDetails | None, target: Configuration) -> Quote:
+    """`preview` in its read transaction, with the account's billing details read there."""
+    account_id = account.id
+    sub = subscriptions.current(svc, store, account)
+    try:
+        target = validate(svc.catalog, target)
+    except InvalidField as exc:
+        raise exc.under("target") from None
+    day = today(svc, account)
+    change = plan_change(svc.catalog, sub.config, target, sub.anchor, day)
+    check_seats(store, account_id, sub.config, target)
+    if change.kind == UPGRADE:
+        standing.refuse_purchase_while_past_due(store, account)
+    terms = taxation.terms_of(svc.seller, details, svc.now())
+    charge = _charge_of(store, account_id, change, terms)
     token = None
     if change.kind not in (NONE, REQUEST):
         token = _sign(svc, QuoteClaims(
@@ -126,14 +144,21 @@ def _charge(svc: Services, store: Store, account_id: str, change: Change
     """The upgrade's invoice as it is issued now: taxed by the account's details, with the
     gross balance applied (nothing when nothing is due: a net credit issues no invoice)."""
     terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    return terms, _charge_of(store, account_id, change, terms)
+
+
+def _charge_of(store: Store, account_id: str, change: Change, terms: taxation.DocumentTerms
+               ) -> InvoiceDraft:
     lines = change.lines if change.due_now > 0 else ()
-    return terms, taxation.charge(lines, terms.treatment, store.ledger.balance_of(account_id))
+    return taxation.charge(lines, terms.treatment, store.ledger.balance_of(account_id))
 
 
 def check_seats(store: Store, account_id: str, current: Configuration,
                 target: Configuration) -> None:
+    if target.seats >= current.seats:  # no fewer seats: the active users need not be read
+        return
     users = active_users(store, account_id)
-    if target.seats < current.seats and target.seats < users:
+    if target.seats < users:
         raise InvalidField("target.seats", f"the account has {users} active users; "
                            f"deactivate users first to go below {users} seats")
 
