@@ -132,6 +132,7 @@ class Database:
             if ride is not None:
                 ride.board(store)
             yield store
+            store.flush()
         if ride is not None:
             ride.committed()
 

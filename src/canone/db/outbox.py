@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from canone.db import rows
 from canone.db.queries import Prepared, Queries, page
@@ -26,23 +26,39 @@ _ALL_ENDPOINTS = Prepared(select(webhook_endpoints).order_by(webhook_endpoints.c
 
 
 class SqlOutbox(Queries):
+    """Events, like audit entries (`SqlAudit`), are written when the transaction is about
+    to commit (`flush`): one statement per table for all its events and their deliveries.
+    A read of events or deliveries in the transaction flushes first."""
+
     _endpoints: list[WebhookEndpoint] | None = None  # read once per transaction
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._events: list[dict[str, Any]] = []
+        self._deliveries_due: list[dict[str, Any]] = []
 
     def add_event(self, event: Event) -> None:
         """Store the event and queue a delivery (payload: the event as JSON, see
         `rows.event_payload`) for every endpoint of its account or of all accounts that
         subscribes to its type or to "*"."""
-        self.insert_new(events, rows.values(event), f"event {event.id}")
-        self.insert_all(webhook_deliveries, self._deliveries(event))
+        self.add_events([event])
 
     def add_events(self, added: Sequence[Event]) -> None:
-        """`add_event` for several events, in order, one statement per table."""
-        self.insert_all(events, [rows.values(event) for event in added])
-        self.insert_all(webhook_deliveries,
-                        [delivery for event in added for delivery in self._deliveries(event)])
+        """`add_event` for several events, in order."""
+        self._events.extend(rows.values(event) for event in added)
+        self._deliveries_due.extend(
+            delivery for event in added for delivery in self._deliveries(event))
+
+    def flush(self) -> None:
+        """Write the events added so far and their deliveries, in order."""
+        added, self._events = self._events, []
+        deliveries, self._deliveries_due = self._deliveries_due, []
+        self.insert_all(events, added)
+        self.insert_all(webhook_deliveries, deliveries)
 
     def events_of(self, account_id: str | None, limit: int) -> list[Event]:
         """Newest first; every account's when `account_id` is None."""
+        self.flush()
         query = select(events).order_by(events.c.seq.desc()).limit(limit)
         if account_id is not None:
             query = query.where(events.c.account_id == account_id)
@@ -87,6 +103,7 @@ class SqlOutbox(Queries):
     def deliveries(self, account_id: str | None, limit: int, after: str | None
                    ) -> list[WebhookDelivery]:
         """Newest first; every account's when `account_id` is None."""
+        self.flush()
         c = webhook_deliveries.c
         past, by = page(webhook_deliveries, c.created_at, after, newest_first=True)
         query = select(webhook_deliveries).where(past)
@@ -95,12 +112,14 @@ class SqlOutbox(Queries):
         return [rows.delivery_of(r) for r in self.all(query.order_by(*by).limit(limit))]
 
     def due_deliveries(self, now: datetime, limit: int) -> list[WebhookDelivery]:
+        self.flush()
         c = webhook_deliveries.c
         query = (select(webhook_deliveries).where(c.status == "pending", c.next_attempt_at <= now)
                  .order_by(c.next_attempt_at, c.id).limit(limit))
         return [rows.delivery_of(r) for r in self.all(self.claimed(query))]
 
     def save_delivery(self, delivery: WebhookDelivery) -> None:
+        self.flush()
         changes = {"status": delivery.status, "attempts": delivery.attempts,
                    "next_attempt_at": delivery.next_attempt_at,
                    "last_status_code": delivery.last_status_code,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from canone.db import rows
 from canone.db.queries import Prepared, Queries, keyed, page
@@ -78,16 +78,30 @@ class SqlRequests(Queries):
 
 
 class SqlAudit(Queries):
+    """Audit entries are append-only and never read back by the transaction that adds
+    them (but a read here flushes first): they are written in one statement when it is
+    about to commit (`flush`), with its events, not one each as they happen."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._pending: list[dict[str, Any]] = []
+
     def add(self, entry: AuditEntry) -> None:
-        self.insert_new(audit_entries, rows.values(entry), f"audit entry {entry.id}")
+        self._pending.append(rows.values(entry))
 
     def add_many(self, entries: Sequence[AuditEntry]) -> None:
-        """`add` for several, in order, in one statement."""
-        self.insert_all(audit_entries, [rows.values(entry) for entry in entries])
+        """`add` for several, in order."""
+        self._pending.extend(rows.values(entry) for entry in entries)
+
+    def flush(self) -> None:
+        """Write the entries added so far, in order (the store does before it commits)."""
+        pending, self._pending = self._pending, []
+        self.insert_all(audit_entries, pending)
 
     def of_account(self, account_id: str, limit: int, action: str | None = None
                    ) -> list[AuditEntry]:
         """Newest first; only the entries of `action`, if given."""
+        self.flush()
         c = audit_entries.c
         query = (select(audit_entries).where(c.account_id == account_id)
                  .order_by(c.at.desc(), c.seq.desc()).limit(limit))

@@ -74,6 +74,14 @@ class SqlStore(Queries):
     def documents(self) -> SqlDocuments:
         return SqlDocuments(self.connection)
 
+    def flush(self) -> None:
+        """Write what the repositories hold back until the commit (audit entries, events),
+        before the transaction commits: `Database.transaction` calls it."""
+        if "audit" in self.__dict__:  # (made when first used)
+            self.audit.flush()
+        if "outbox" in self.__dict__:
+            self.outbox.flush()
+
     # -- the test clock --------------------------------------------------------------
 
     def clock_override(self) -> datetime | None:
