@@ -313,7 +313,7 @@ def test_a_preview_changes_nothing_yet_its_key_has_one_answer(
     fresh = client.post(path, json=body, headers=with_key(operator_key, "look-2"))
 
     assert first.status_code == second.status_code == fresh.status_code == 200
-    assert second.json() == first.json()
+    assert second.content == first.content  # stored by the preview's own transaction
     assert second.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert fresh.json()["quote_token"] != first.json()["quote_token"]

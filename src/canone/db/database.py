@@ -140,6 +140,13 @@ class Database:
     def read(self) -> Iterator[SqlStore]:
         """A read-only transaction, always rolled back: a plain deferred BEGIN on SQLite (it
         does not queue behind writers), READ ONLY on PostgreSQL."""
+        ride = idempotency.ride()
+        if ride is not None and ride.keeping:
+            # A request that changes nothing stores its answer here, then commits: one
+            # transaction instead of this one and another for the answer.
+            with self.transaction() as store:
+                yield store
+            return
         options = {"postgresql_readonly": True} if self.postgres else {"canone_read_only": True}
         with (self.engine.connect().execution_options(**options) as connection,
               connection.begin() as transaction):

@@ -34,11 +34,18 @@ class Ride:
     with it, and the next one carries it again. The request's response may be stored by
     its last transaction too (`answer`), when the caller gave a way to render it.
 
-    A database whose `transaction()` honours rides says so with `carries_rides = True`
-    and calls `board` when it begins and `committed` after it commits."""
+    A request that changes nothing (`keeps`: a preview) claims nothing; its answer is
+    stored by its read transaction, which is then a write transaction that commits, unless
+    the key is taken (`earlier`, the record that holds it).
 
-    def __init__(self, placeholder: IdempotencyRecord) -> None:
+    A database whose `transaction()` and `read()` honour rides says so with
+    `carries_rides = True` and calls `board` when a transaction begins (`keeping` for a
+    read) and `committed` after it commits."""
+
+    def __init__(self, placeholder: IdempotencyRecord, keeps: bool = False) -> None:
         self.placeholder = placeholder
+        self.keeps = keeps
+        self.earlier: IdempotencyRecord | None = None  # what held the key a keep found
         self.claimed = False  # committed
         self.answer: tuple[int, bytes] | None = None  # stored, committed
         self.render: Callable[[Any], tuple[int, bytes]] | None = None
@@ -47,7 +54,7 @@ class Ride:
 
     def board(self, store: Store) -> None:
         """At the start of a write transaction: the claim, when not yet committed."""
-        self._claiming, self._answering = not self.claimed, None
+        self._claiming, self._answering = not (self.claimed or self.keeps), None
         if self._claiming:
             try:
                 store.access.save_idempotency(self.placeholder)
@@ -60,9 +67,21 @@ class Ride:
             return
         status, body = self.render(result)
         p = self.placeholder
-        store.access.finish_idempotency(IdempotencyRecord(
-            p.scope, p.key, p.fingerprint, status, body, p.created_at))
+        record = IdempotencyRecord(p.scope, p.key, p.fingerprint, status, body, p.created_at)
+        if not self.keeps:
+            store.access.finish_idempotency(record)
+        else:
+            try:
+                store.access.save_idempotency(record)
+            except Conflict:
+                self.earlier = store.access.get_idempotency(p.scope, p.key)
+                return
         self._answering = (status, body)
+
+    @property
+    def keeping(self) -> bool:
+        """Whether a read transaction must be able to write (and commit) the answer."""
+        return self.keeps and self.render is not None and self.answer is None
 
     def committed(self) -> None:
         self.claimed = self.claimed or self._claiming
@@ -79,9 +98,10 @@ def ride() -> Ride | None:
 
 
 @contextmanager
-def riding(placeholder: IdempotencyRecord) -> Iterator[Ride]:
-    """Within the block, the first committed write transaction claims the key."""
-    current = Ride(placeholder)
+def riding(placeholder: IdempotencyRecord, keeps: bool = False) -> Iterator[Ride]:
+    """Within the block, the first committed write transaction claims the key (`keeps`:
+    no claim, the answer is kept by the transaction that answers)."""
+    current = Ride(placeholder, keeps)
     token = _RIDE.set(current)
     try:
         yield current

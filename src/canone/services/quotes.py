@@ -9,7 +9,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from canone.billing.changes import NONE, REQUEST, UPGRADE, Change, plan_change
 from canone.billing.configuration import Configuration, validate
@@ -70,6 +70,9 @@ class Quote:
     carried: bool = False
 
 
+Answered = TypeVar("Answered")
+
+
 @dataclass(frozen=True)
 class Confirmation:
     subscription: dict[str, Any]  # the subscription after the change, as the API shows it
@@ -102,15 +105,15 @@ def preview(svc: Services, actor: Actor, account_id: str, target: Configuration)
         require_billing(store, actor, account_id, "change the plan")
         details = store.accounts.billing_details_of(account_id)
         if not billing_details.vies_stale(svc, details):
-            return _quote(svc, store, account, details, target)
+            return _answered(store, _quote(svc, store, account, details, target))
     # VIES is asked again (outside a transaction) when its answer is stale: the quote must
     # be taxed as the invoice will be.
     billing_details.details_for_document(svc, account_id)
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
-        return _quote(svc, store, account, store.accounts.billing_details_of(account_id),
-                      target)
+        return _answered(store, _quote(
+            svc, store, account, store.accounts.billing_details_of(account_id), target))
 
 
 def _quote(svc: Services, store: Store, account: Account,
@@ -286,11 +289,11 @@ def _confirmation(store: Store, result: Settled, invoice: Invoice | None = None
     return Confirmation(existing(result.subscription, "the change's subscription"), invoice)
 
 
-def _answered(store: Store, confirmation: Confirmation) -> Confirmation:
+def _answered(store: Store, result: Answered) -> Answered:
     """The request's answer stored (when its Idempotency-Key rides along) by the
-    transaction that settled it, not by one of its own after it."""
-    idempotency.answer(store, confirmation)
-    return confirmation
+    transaction that settled (or, for a preview, read) it, not by one of its own after."""
+    idempotency.answer(store, result)
+    return result
 
 
 def _sign(svc: Services, claims: QuoteClaims) -> str:

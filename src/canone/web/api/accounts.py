@@ -161,12 +161,17 @@ def get_subscription(account_id: AccountId, actor: ActorDep, svc: ServicesDep
 @router.post("/accounts/{account_id}/subscription/preview", response_model=models.PreviewOut,
              responses=errors(401, 403, 404, 409, 422), tags=["subscription"])
 @changes_nothing
-def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDep,
-                   svc: ServicesDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+def preview_change(account_id: AccountId, body: models.PreviewIn, request: Request,
+                   actor: ActorDep, svc: ServicesDep, idempotency_key: IdempotencyKey = None
+                   ) -> Any:
     """Price a change to `target` for today: the `change` object of `canone price`, the
     target's own price, and a `quote_token` that buys exactly this change."""
     target = config_from_json(body.target.model_dump(), "target")
-    quote = quotes.preview(svc, actor, account_id, target)
+    _PREVIEWED.offer(request)
+    return _PREVIEWED.response(request, quotes.preview(svc, actor, account_id, target))
+
+
+def _previewed(quote: quotes.Quote) -> dict[str, Any]:
     charge, treatment = quote.charge, quote.treatment
     return {"change": change_to_json(quote.change), "target": price_to_json(quote.target_price),
             "quote_token": quote.token,
@@ -176,6 +181,9 @@ def preview_change(account_id: AccountId, body: models.PreviewIn, actor: ActorDe
             "credit_applied": money(charge.credit_applied),
             "amount_due_now": money(charge.amount_paid),
             "carried_to_next_invoice": quote.carried}
+
+
+_PREVIEWED = JsonAnswer(models.PreviewOut, _previewed)
 
 
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,

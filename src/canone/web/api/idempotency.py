@@ -230,14 +230,24 @@ def _key_of(request: Request) -> str:
 async def once_without_effect(request: Request, svc: Services, scope: str,
                               run: Callable[[Request], Awaitable[Response]]) -> Response:
     """`once` for a request that changes nothing: run it, then store its response in one
-    statement; a key already stored answers with its stored response instead."""
+    statement (by its own read transaction when its route renders the answer there, see
+    `JsonAnswer`); a key already stored answers with its stored response instead."""
     key = _key_of(request)
     fp = fingerprint(request.method, request.url.path, await request.body())
     request.state.idempotency_key = key
-    response = await run(request)
-    if _worth_keeping(request, response):
+    now = datetime.now(UTC)
+    with key_records.riding(IdempotencyRecord(scope, key, fp, IN_PROGRESS, b"", now),
+                            keeps=True) as ride:
+        request.state.idempotency_ride = ride
+        response = await run(request)
+    purges = schedule_of(request)
+    if ride.answer is not None or ride.earlier is not None:  # stored or found, as it read
+        earlier = None if ride.earlier is None else _same_request(ride.earlier, fp)
+        if purges.due(now):
+            await run_in_threadpool(purges.purge_when_due, svc, now)
+    elif _worth_keeping(request, response):
         body = bytes(getattr(response, "body", b""))
-        earlier = await run_in_threadpool(_keep, svc, schedule_of(request), IdempotencyRecord(
+        earlier = await run_in_threadpool(_keep, svc, purges, IdempotencyRecord(
             scope, key, fp, response.status_code, body, datetime.now(UTC)))
     else:
         earlier = await run_in_threadpool(_stored, svc, scope, key, fp)
