@@ -28,6 +28,14 @@ running it twice has no effect: it runs, then its response is stored in one stat
 the key is taken by then (a retry, or a concurrent request that stored first), the stored
 response is the answer, or 422 for another request, as above: one answer per key, with one
 write instead of two.
+
+On a database that carries rides (`key_records.Ride`), the placeholder is not a transaction
+of its own: it is the first statement of the request's own first write transaction, and a
+route that renders its answer there (`JsonAnswer`: the confirmation, the preview) has its
+response stored by its last one, with the changes it answers for. A concurrent request with
+the key waits on that insert and then finds the key taken; it is then handled as above
+(wait and replay, or take over a dead claim). A request none of whose writes committed
+changed nothing, and its answer is stored as a preview's is.
 """
 
 from __future__ import annotations
