@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from canone.billing.credit_notes import LATE_REDUCTION, late_reduction, net_of_gross
 from canone.billing.errors import InvalidField
 from canone.billing.tax import DOMESTIC, TaxTreatment
-from canone.services import accounts, credit_notes, payments, quotes, requests
+from canone.services import (
+    accounts,
+    change_settlement,
+    credit_notes,
+    payments,
+    quotes,
+    requests,
+)
 from canone.services.credit_notes import credit_gross, issue_credit_note
 from canone.services.documents import (
     REFUND,
@@ -24,7 +31,7 @@ from canone.services.documents import (
     UNUSED_TIME,
     CreditNoteLine,
 )
-from canone.services.errors import PaymentPending
+from canone.services.errors import PaymentPending, StaleQuote
 from canone.services.records import Invoice
 
 from .conftest import (
@@ -35,10 +42,13 @@ from .conftest import (
     balance,
     config,
     invoices,
+    kinds,
     ledger,
+    notifications,
     sign_up,
     subscription,
 )
+from .conftest import payments as payment_rows
 
 
 def notes_of(svc, account_id: str):
@@ -187,8 +197,11 @@ def signed_up(svc):
     return svc, sign_up(svc).account.id
 
 
-def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited_back(
+def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_refunded(
         taxed, clock) -> None:
+    """SPEC §9: a quote gone stale while its payment finished is not applied; the payment is
+    invoiced (a payment received is), refunded in full through the provider, and the refund's
+    credit note (to the card) corrects that invoice. The customer is told, once."""
     svc = taxed
     signed = sign_up(svc, config(currency="EUR"))  # 49.00 + 10.78 VAT
     ada = admin_of(svc, signed.account.id)
@@ -204,18 +217,43 @@ def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited
     clock.advance(minutes=1)
 
     assert payments.reconcile(svc) == 1
+    assert payments.reconcile(svc) == 0
 
     superseded = invoices(svc, signed.account.id)[-1]
     assert (superseded.kind, superseded.subtotal, superseded.tax, superseded.total,
             superseded.amount_paid, superseded.status) == ("upgrade", 4800, 1056, 5856, 5856,
-                                                           "paid")
-    [note] = notes_of(svc, signed.account.id)
-    assert (note.invoice_id, note.reason, note.subtotal, note.tax, note.total) == (
-        superseded.id, SUPERSEDED_PAYMENT, 4800, 1056, 5856)
-    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)
-            if e.credit_note_id] == [(5856, note.id)]
+                                                           "refunded")
+    refund_notes = [n for n in notes_of(svc, signed.account.id) if n.invoice_id == superseded.id]
+    [note] = refund_notes
+    assert (note.reason, note.settlement, note.subtotal, note.tax, note.total) == (
+        SUPERSEDED_PAYMENT, TO_CARD, 4800, 1056, 5856)
+    assert [e for e in ledger(svc, signed.account.id) if e.invoice_id == superseded.id] == []
+    [refund] = [p for p in payment_rows(svc, signed.account.id) if p.status == "refunded"]
+    assert (refund.invoice_id, refund.amount, note.source_id) == (
+        superseded.id, -5856, refund.charge_id)
+    assert svc.gateway.refund_outcome(str(refund.charge_id)).amount_minor == 5856
     assert subscription(svc, signed.account.id).config == config(tier="pro", currency="EUR")
     assert svc.gateway.total_charged() == 5978 + 5856
+    [told] = [n for n in notifications(svc, signed.account.id)
+              if n["kind"] == "change_refunded"]
+    assert told["data"] == {"amount": 5856, "currency": "EUR", "last4": TIMEOUT_CARD.number[-4:],
+                            "invoice_number": superseded.number,
+                            "credit_note_number": note.number}
+    # Asked again (the page's follow-up, a late event): the same answer, nothing refunded twice.
+    issued = notes_of(svc, signed.account.id)
+    with pytest.raises(StaleQuote, match="refunded to your card"):
+        quotes.confirm(svc, ada, signed.account.id, token)
+    change_settlement.refund_stale(svc, quote_intent_key(svc, signed.account.id))
+    assert [p.status for p in payment_rows(svc, signed.account.id)].count("refunded") == 1
+    assert notes_of(svc, signed.account.id) == issued
+    assert kinds(svc, signed.account.id).count("change_refunded") == 1
+
+
+def quote_intent_key(svc, account_id: str) -> str:
+    with svc.database.read() as store:
+        [key] = [p.idempotency_key for p in store.payments.of_account(account_id)
+                 if p.idempotency_key.startswith("chg_")]
+    return key
 
 
 def test_a_yearly_invoice_credited_more_than_a_year_later_carries_no_vat(taxed, clock) -> None:

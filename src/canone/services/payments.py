@@ -163,12 +163,28 @@ def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
     found = outcome_of(svc, intent)
     abandoned = (found is not None and found.status == REQUIRES_ACTION
                  and svc.now() - intent.created_at > ABANDONED_AFTER)
+    stale = found is not None and found.status in OPEN_AT_PROVIDER and _stale(svc, intent)
     if found is not None and intent.provider_id and (
-            found.status == REQUIRES_CONFIRMATION or abandoned):
+            found.status == REQUIRES_CONFIRMATION or abandoned or stale):
         found = svc.gateway.cancel_charge(intent.provider_id)
+    if stale and found is not None and found.status == CANCELED:
+        return ChargeResult(STALE, None, STALE_MESSAGE)
     if found is None or found.status == CANCELED:
         return ChargeResult(FAILED, None, NEVER_REACHED)
     return found if found.final else None
+
+
+# Open at the provider and not yet taking money: cancelled when what it buys went stale
+# (SPEC §9). A SEPA debit `processing` is under way and is not.
+OPEN_AT_PROVIDER = frozenset({REQUIRES_ACTION, REQUIRES_CONFIRMATION})
+STALE = "stale_quote"  # the reason an intent cancelled for a stale quote failed with
+STALE_MESSAGE = ("The price changed before the payment finished: the payment was cancelled"
+                 " and nothing was charged.")
+
+
+def _stale(svc: Services, intent: PaymentIntent) -> bool:
+    stale = settlement_of(svc, intent).stale
+    return stale is not None and stale(svc, intent)
 
 
 def settle(svc: Services, key: str, outcome: ChargeResult) -> Settled:
@@ -177,7 +193,18 @@ def settle(svc: Services, key: str, outcome: ChargeResult) -> Settled:
         result = settle_in(svc, store, key, outcome)
     if result is None:
         raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
+    if result.credited:  # paid for a change that was not applied: given back now
+        afterwards(svc, key)
     return result
+
+
+def afterwards(svc: Services, key: str) -> None:
+    """Run the settled intent's `Settlement.afterwards`, outside any transaction."""
+    with svc.database.read() as store:
+        intent = store.payments.get_intent(key)
+    after = settlement_of(svc, intent).afterwards if intent is not None else None
+    if after is not None:
+        after(svc, key)
 
 
 def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
