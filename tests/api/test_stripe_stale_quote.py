@@ -76,7 +76,7 @@ def test_a_change_paid_after_its_quote_went_stale_is_refunded_once_with_a_credit
         else:  # Stripe sends the event again under another id: each is re-read, once
             sent = post_event(client, {**succeeded(action), "id": f"evt_succeeded_{n}"})
             assert (sent.status_code, sent.json()["result"]) == (200, "settled")
-    assert answers == [("urn:canone:problem:stale_quote", REFUNDED_MESSAGE)] * 2
+    assert answers == [("urn:canone:problem:stale_quote_refunded", REFUNDED_MESSAGE)] * 2
     assert payments.reconcile(services, older_than=timedelta(0)) == 0
 
     assert tier(client, operator_key, account_id) == "starter"  # support's change stands
@@ -131,4 +131,17 @@ def test_a_challenge_still_open_when_its_quote_goes_stale_is_cancelled_and_charg
     assert stripe_refunds(localstripe) == []
     [told] = emails(services, "change_declined")
     assert (told["data"]["reason"], told["data"]["amount"]) == ("stale_quote", 4800)
+    english = message_for("change_declined", "en", told["data"])
+    assert (english.subject, english.paragraphs[1], english.paragraphs[3]) == (
+        "Your plan change was not applied: payment cancelled",
+        "we could not charge $48.00 to your card for the change to Marketing Enterprise, 1,000"
+        " contacts, 1 user seat, monthly: the price changed before the payment finished, so we"
+        " cancelled it.",
+        "Review the change again on the Billing & Upgrade page: http://127.0.0.1:8000/billing")
+    italian = message_for("change_declined", "it", told["data"])
+    assert (italian.subject, italian.paragraphs[1]) == (
+        "La modifica del piano non è stata applicata: pagamento annullato",
+        "non siamo riusciti ad addebitare 48,00\xa0USD sulla tua carta per il passaggio a "
+        "Marketing Enterprise, 1.000 contatti, 1 postazione utente, mensile: il prezzo è "
+        "cambiato prima che il pagamento fosse completato, quindi l'abbiamo annullato.")
     assert emails(services, "change_refunded") == []

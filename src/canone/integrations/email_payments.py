@@ -155,20 +155,25 @@ def change_declined(f: Format, d: Mapping[str, Any]) -> Message:
     target = d.get("target")
     to = f.pick(f" for the change to {describe_config(f, target)}",
                 f" per il passaggio a {describe_config(f, target)}") if target else ""
+    stale = d.get("reason") == "stale_quote"  # cancelled: the card is not to blame
     if f.it():
-        return Message("La modifica del piano non è stata applicata: pagamento rifiutato", (
+        return Message("La modifica del piano non è stata applicata: pagamento "
+                       + ("annullato" if stale else "rifiutato"), (
             "Buongiorno,",
             f"non siamo riusciti ad addebitare {amount} sulla tua carta{to}{_why(f, d)}",
             "Non abbiamo addebitato nulla e il tuo piano non è cambiato: non c'è nessuna "
             "fattura da pagare e non riproveremo.",
-            "Aggiorna la carta nella pagina Fatturazione e upgrade, poi ripeti la modifica: "
-            + f.billing_url))
-    return Message("Your plan change was not applied: payment declined", (
+            ("Controlla di nuovo la modifica nella pagina Fatturazione e upgrade: " if stale
+             else "Aggiorna la carta nella pagina Fatturazione e upgrade, poi ripeti la "
+             "modifica: ") + f.billing_url))
+    return Message("Your plan change was not applied: payment "
+                   + ("cancelled" if stale else "declined"), (
         "Hello,",
         f"we could not charge {amount} to your card{to}{_why(f, d)}",
         "Nothing was charged and your plan did not change: there is no invoice to pay and we "
         "will not try again.",
-        "Update your card on the Billing & Upgrade page, then make the change again: "
+        ("Review the change again on the Billing & Upgrade page: " if stale else
+         "Update your card on the Billing & Upgrade page, then make the change again: ")
         + f.billing_url))
 
 

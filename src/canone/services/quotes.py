@@ -35,6 +35,7 @@ from canone.services.errors import (
     PaymentFailed,
     PaymentPending,
     StaleQuote,
+    StaleQuoteRefunded,
     existing,
 )
 from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayload
@@ -152,7 +153,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         return _confirm(svc, actor, account_id, token)
     except _NotApplied:
         refund_stale(svc, _intent_key(token))
-        raise StaleQuote(REFUNDED_MESSAGE) from None
+        raise StaleQuoteRefunded(REFUNDED_MESSAGE) from None
 
 
 def _intent_key(token: str) -> str:
