@@ -22,11 +22,13 @@ from canone.services import (
     payments,
     quotes,
     requests,
+    subscriptions,
 )
 from canone.services.credit_notes import credit_gross, issue_credit_note
 from canone.services.documents import (
     REFUND,
     SUPERSEDED_PAYMENT,
+    TO_BALANCE,
     TO_CARD,
     UNUSED_TIME,
     CreditNoteLine,
@@ -247,6 +249,45 @@ def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_refunded
     assert [p.status for p in payment_rows(svc, signed.account.id)].count("refunded") == 1
     assert notes_of(svc, signed.account.id) == issued
     assert kinds(svc, signed.account.id).count("change_refunded") == 1
+
+
+def test_a_stale_quote_s_balance_goes_back_to_the_balance_and_the_card_s_part_to_the_card(
+        taxed, clock) -> None:
+    """The quote used 20.00 of credit and charged the card 38.56 of its 58.56: each goes
+    back where it came from, each with its credit note against the one invoice."""
+    svc = taxed
+    signed = sign_up(svc, config(currency="EUR"))
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    with svc.database.transaction() as store:
+        subscriptions.credit(svc, store, signed.account, 2000, "Goodwill", None)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id,
+                           config(tier="enterprise", currency="EUR")).token
+    with pytest.raises(PaymentPending):  # 38.56 taken; the answer was lost
+        quotes.confirm(svc, ada, signed.account.id, token)
+    with svc.database.transaction() as store:  # support cancels at period end meanwhile
+        sub = store.subscriptions.of_account(signed.account.id, lock=True)
+        store.subscriptions.save(sub.but(cancel_at_period_end=True, version=sub.version + 1))
+    clock.advance(minutes=1)
+
+    assert payments.reconcile(svc) == 1
+
+    stale = invoices(svc, signed.account.id)[-1]
+    assert (stale.total, stale.credit_applied, stale.amount_paid, stale.status) == (
+        5856, 2000, 3856, "refunded")
+    notes = sorted((n.settlement, n.subtotal, n.tax, n.total)
+                   for n in notes_of(svc, signed.account.id))
+    assert notes == [(TO_BALANCE, 1639, 361, 2000), (TO_CARD, 3161, 695, 3856)]
+    assert [e.amount for e in ledger(svc, signed.account.id)] == [2000, -2000, 2000]
+    assert balance(svc, signed.account.id) == 2000
+    [refund] = [p for p in payment_rows(svc, signed.account.id) if p.status == "refunded"]
+    assert (refund.amount, svc.gateway.refund_outcome(str(refund.charge_id)).amount_minor) == (
+        -3856, 3856)
+    assert subscription(svc, signed.account.id).config == config(currency="EUR")
+    [told] = [n["data"] for n in notifications(svc, signed.account.id)
+              if n["kind"] == "change_refunded"]
+    assert (told["amount"], told["currency"]) == (3856, "EUR")
 
 
 def quote_intent_key(svc, account_id: str) -> str:
