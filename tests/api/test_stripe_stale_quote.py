@@ -145,3 +145,27 @@ def test_a_challenge_still_open_when_its_quote_goes_stale_is_cancelled_and_charg
         "Marketing Enterprise, 1.000 contatti, 1 postazione utente, mensile: il prezzo è "
         "cambiato prima che il pagamento fosse completato, quindi l'abbiamo annullato.")
     assert emails(services, "change_refunded") == []
+
+
+def test_the_page_s_follow_up_cancels_a_challenge_whose_quote_went_stale(
+        client: TestClient, operator_key: str, services: Services,
+        localstripe: LocalStripe) -> None:
+    """The page submits the quote again while the challenge is still open, after support's
+    change: the PaymentIntent is cancelled then, so the bank's window can charge nothing."""
+    account_id, token, action = challenged(client, operator_key, localstripe)
+    overtaken(client, operator_key, account_id)
+
+    followed = [confirm(client, operator_key, account_id, token),  # then without a key:
+                client.post(f"{API}/accounts/{account_id}/subscription/confirm",
+                            json={"quote_token": token}, headers=bearer(operator_key))]
+    assert [(f.status_code, f.json()["decline_code"], f.json()["detail"]) for f in followed] == [
+        (402, "stale_quote", payments.STALE_MESSAGE)] * 2
+    found = localstripe.http.get(f"/v1/payment_intents/{action['payment_intent']}").json()
+    assert found["status"] == "canceled"
+    late = post_event(client, succeeded(action))  # out of order: nothing succeeded
+    assert late.status_code == 200, late.text
+    assert tier(client, operator_key, account_id) == "starter"
+    assert [i["kind"] for i in get(client, operator_key,
+                                   f"/accounts/{account_id}/invoices")["data"]] == ["signup"]
+    assert stripe_refunds(localstripe) == []
+    assert [e["data"]["reason"] for e in emails(services, "change_declined")] == ["stale_quote"]

@@ -19,6 +19,7 @@ from canone.services.ports import (
     DECLINED,
     REQUIRES_ACTION,
     REQUIRES_CONFIRMATION,
+    STALE_QUOTE,
     BelowMinimumCharge,
     CardRejected,
     ChargeRequest,
@@ -161,14 +162,15 @@ def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
     and never confirmed (the process died in between) is canceled, not charged behind the
     customer's back: it fails as one that never reached the network did."""
     found = outcome_of(svc, intent)
+    if found is not None and intent.provider_id and found.status in OPEN_AT_PROVIDER:
+        cancelled = cancelled_if_stale(svc, intent, intent.provider_id)
+        if cancelled is not None:
+            return cancelled if cancelled.final else None
     abandoned = (found is not None and found.status == REQUIRES_ACTION
                  and svc.now() - intent.created_at > ABANDONED_AFTER)
-    stale = found is not None and found.status in OPEN_AT_PROVIDER and _stale(svc, intent)
     if found is not None and intent.provider_id and (
-            found.status == REQUIRES_CONFIRMATION or abandoned or stale):
+            found.status == REQUIRES_CONFIRMATION or abandoned):
         found = svc.gateway.cancel_charge(intent.provider_id)
-    if stale and found is not None and found.status == CANCELED:
-        return ChargeResult(STALE, None, STALE_MESSAGE)
     if found is None or found.status == CANCELED:
         return ChargeResult(FAILED, None, NEVER_REACHED)
     return found if found.final else None
@@ -177,14 +179,20 @@ def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
 # Open at the provider and not yet taking money: cancelled when what it buys went stale
 # (SPEC §9). A SEPA debit `processing` is under way and is not.
 OPEN_AT_PROVIDER = frozenset({REQUIRES_ACTION, REQUIRES_CONFIRMATION})
-STALE = "stale_quote"  # the reason an intent cancelled for a stale quote failed with
 STALE_MESSAGE = ("The price changed before the payment finished: the payment was cancelled"
                  " and nothing was charged.")
 
 
-def _stale(svc: Services, intent: PaymentIntent) -> bool:
+def cancelled_if_stale(svc: Services, intent: PaymentIntent, provider_id: str
+                       ) -> ChargeResult | None:
+    """An intent still open at the provider whose purpose went stale (SPEC §9: a quote
+    another change overtook), cancelled there: STALE_QUOTE to settle it with, or, when it finished
+    meanwhile (the customer completed 3-D Secure), what the provider has. None: not stale."""
     stale = settlement_of(svc, intent).stale
-    return stale is not None and stale(svc, intent)
+    if stale is None or not stale(svc, intent):
+        return None
+    found = svc.gateway.cancel_charge(provider_id)
+    return ChargeResult(STALE_QUOTE, None, STALE_MESSAGE) if found.status == CANCELED else found
 
 
 def settle(svc: Services, key: str, outcome: ChargeResult) -> Settled:

@@ -42,6 +42,7 @@ from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayl
 from canone.services.payments import (
     PENDING,
     SUCCEEDED,
+    cancelled_if_stale,
     charge,
     settle_in,
 )
@@ -178,8 +179,9 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
         if intent is not None and intent.status == SUCCEEDED and intent.result:
             return _confirmation(store, _applied(Settled.from_json(intent.result)))
         if intent is not None and intent.status != PENDING:
-            raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
-                                else "The card was declined.")
+            declined = Declined.from_json(intent.result) if intent.result else None
+            raise PaymentFailed(declined.message if declined else "The card was declined.",
+                                declined.decline_code if declined else "declined")
         if intent is None:
             intent = _open_intent(svc, store, account, sub, key, claims)
             store.payments.add_intent(intent)
@@ -192,8 +194,11 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
     # however often this runs), then settle it and answer from that same transaction.
     try:
         outcome = charge(svc, intent)
-    except PaymentActionRequired:
-        raise
+    except PaymentActionRequired as action:  # still open: its quote may have gone stale
+        cancelled = cancelled_if_stale(svc, intent, action.provider_id)
+        if cancelled is None or not cancelled.final:
+            raise
+        outcome = cancelled
     except PaymentPending:
         applied = _apply_on_mandate(svc, key)
         if applied is None:
