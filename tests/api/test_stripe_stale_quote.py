@@ -169,3 +169,27 @@ def test_the_page_s_follow_up_cancels_a_challenge_whose_quote_went_stale(
                                    f"/accounts/{account_id}/invoices")["data"]] == ["signup"]
     assert stripe_refunds(localstripe) == []
     assert [e["data"]["reason"] for e in emails(services, "change_declined")] == ["stale_quote"]
+
+
+def test_a_crash_between_settling_and_refunding_is_recovered_by_stripe_s_event(
+        client: TestClient, operator_key: str, services: Services,
+        localstripe: LocalStripe) -> None:
+    """The payment is settled (invoiced, not applied) and the process dies before asking
+    Stripe for the refund: Stripe's `payment_intent.succeeded`, which it sends again until
+    answered, finds the intent settled and makes the refund then; once."""
+    account_id, token, action = challenged(client, operator_key, localstripe)
+    overtaken(client, operator_key, account_id)
+    localstripe.authenticate(action["payment_intent"], action["client_secret"], success=True)
+    outcome = services.gateway.charge_outcome(action["payment_intent"])
+    with services.database.transaction() as store:  # settled; the refund never asked for
+        assert payments.settle_in(services, store, str(outcome.key), outcome) is not None
+    assert stripe_refunds(localstripe) == []
+
+    for n in range(2):
+        sent = post_event(client, {**succeeded(action), "id": f"evt_retried_{n}"})
+        assert (sent.status_code, sent.json()["result"]) == (200, "settled")
+    assert stripe_refunds(localstripe) == [(4800, "succeeded", action["payment_intent"])]
+    assert len(emails(services, "change_refunded")) == 1
+    answer = confirm(client, operator_key, account_id, token)
+    assert (answer.status_code, answer.json()["detail"]) == (409, REFUNDED_MESSAGE)
+    assert stripe_refunds(localstripe) == [(4800, "succeeded", action["payment_intent"])]
