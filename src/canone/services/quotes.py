@@ -194,11 +194,8 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
     # however often this runs), then settle it and answer from that same transaction.
     try:
         outcome = charge(svc, intent)
-    except PaymentActionRequired as action:  # still open: its quote may have gone stale
-        cancelled = cancelled_if_stale(svc, intent, action.provider_id)
-        if cancelled is None or not cancelled.final:
-            raise
-        outcome = cancelled
+    except PaymentActionRequired as action:
+        outcome = _cancelled_when_stale(svc, intent, action)
     except PaymentPending:
         applied = _apply_on_mandate(svc, key)
         if applied is None:
@@ -214,6 +211,17 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
     if settled is not None:  # committed: the stale quote's payment is refunded now
         raise _NotApplied()
     raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
+
+
+def _cancelled_when_stale(svc: Services, intent: PaymentIntent,
+                          action: PaymentActionRequired) -> ChargeResult:
+    """A payment the bank still asks the customer to authenticate whose quote went stale
+    meanwhile (SPEC §9): cancelled at the provider, to settle as failed (or, finished in the
+    meantime, settled as the provider has it). Otherwise the bank's challenge stands."""
+    cancelled = cancelled_if_stale(svc, intent, action.provider_id)
+    if cancelled is None or not cancelled.final:
+        raise action
+    return cancelled
 
 
 def _applied(result: Settled) -> Settled:
