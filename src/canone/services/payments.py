@@ -186,8 +186,9 @@ STALE_MESSAGE = ("The price changed before the payment finished: the payment was
 def cancelled_if_stale(svc: Services, intent: PaymentIntent, provider_id: str
                        ) -> ChargeResult | None:
     """An intent still open at the provider whose purpose went stale (SPEC §9: a quote
-    another change overtook), cancelled there: STALE_QUOTE to settle it with, or, when it finished
-    meanwhile (the customer completed 3-D Secure), what the provider has. None: not stale."""
+    another change overtook), cancelled there: STALE_QUOTE to settle it with, or, when it
+    finished meanwhile (the customer completed 3-D Secure), what the provider has. None:
+    not stale."""
     stale = settlement_of(svc, intent).stale
     if stale is None or not stale(svc, intent):
         return None
