@@ -167,6 +167,10 @@ def record_refund(svc: Services, store: Store, invoice_id: str, result: RefundRe
     a refund row (negative), or a reversal row when a pending one failed; the invoice
     `refunded` when refunds cover what was paid. The credit note (SPEC §8) is issued here."""
     invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
+    # The account's row lock orders the recordings of one refund that arrive together (the
+    # page's follow-up and Stripe's event): the second finds the first's rows.
+    store.accounts.get(invoice.account_id, lock=True)
+    invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")  # as now
     existing_rows = {(p.charge_id, p.status) for p in store.payments.of_account(invoice.account_id)
                      if p.invoice_id == invoice.id}
     refund = Refund(result.refund_id, invoice.id, result.amount_minor, invoice.currency,
