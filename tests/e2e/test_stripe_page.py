@@ -240,7 +240,10 @@ def test_in_italian_the_challenge_failed_changes_nothing_then_passed_upgrades(
     expect(tier.get_by_test_id("review-due-today")).to_have_text("48,00\u00a0€")
     tier.get_by_role("button", name="Esegui l'upgrade", exact=True).click()
     page.get_by_role("button", name="Fail authentication").click()
-    expect(page.get_by_test_id("error")).to_be_visible()
+    # Its own words, not a declined card's (Stripe: payment_intent_authentication_failure).
+    expect(page.get_by_test_id("error")).to_contain_text(
+        "La banca non ha potuto autenticare questo pagamento; non è stato addebitato nulla. "
+        "Riprova o usa un'altra carta.")
     shot(page, "it-stripe-3ds-failed", full_page=False)
     expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Plus")
     assert invoice_totals(on_stripe, email) == [4900]

@@ -12,9 +12,11 @@ from canone.integrations.email_words import Format, Message, describe_config
 
 _DECLINES = {
     "en": {"declined": "the card was declined", "insufficient_funds": "insufficient funds",
-           "no_card": "there is no card on file"},
+           "no_card": "there is no card on file",
+           "authentication_failed": "your bank could not authenticate the payment"},
     "it": {"declined": "la carta è stata rifiutata", "insufficient_funds": "fondi insufficienti",
-           "no_card": "non c'è una carta registrata"},
+           "no_card": "non c'è una carta registrata",
+           "authentication_failed": "la tua banca non ha potuto autenticare il pagamento"},
 }
 
 

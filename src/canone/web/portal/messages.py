@@ -35,6 +35,8 @@ ERRORS = {
                    "change. Update your card and try again."),
     "insufficient_funds": N_("Your card has insufficient funds. Nothing was charged and "
                              "your plan did not change."),
+    "authentication_failed": N_("The bank could not authenticate this payment; nothing was "
+                                "charged. Try again or use another card."),
     "no_card": N_("There is no card on file. Add a card first."),
     "payment_pending": N_("We are still waiting for the card network. Your plan changes "
                           "as soon as the payment is confirmed; do not pay again."),
