@@ -19,6 +19,8 @@ DONE = {
                        "change your plan."),
     "request_withdrawn": N_("Your request was withdrawn."),
     "card_updated": N_("Your card was updated."),
+    "bank_account_saved": N_("Your bank account is saved: from now on, payments are made "
+                             "from it by SEPA Direct Debit."),
     "invoice_paid": N_("Thank you, the invoice is paid."),
     "auto_upgrade_on": N_("Auto-upgrade is on: your contact limit is raised when you go "
                           "over it."),
