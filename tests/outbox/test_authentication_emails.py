@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from canone.db.database import Database
-from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts, renewal, signups
-from canone.services.context import Services
-from clocks import TestClock
-from stripefixtures import TEST_KEY, LocalStripe
-from wiring import services_on
+from canone.services import accounts, renewal
+from stripefixtures import LocalStripe
 
-from .support import config
+from .support import config, sign_up
 from .test_emails import text_of, user_actor
 from .test_payment_emails import EN_FOOTER, IT_FOOTER, deliver
 
@@ -51,36 +46,26 @@ IT = [
 ]
 
 
-@pytest.fixture
-def svc(database: Database, clock: TestClock, stripe_base: str) -> Services:
-    return services_on(database, clock, "unused-sandbox.db",
-                       gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
-                                             network_retries=0))
-
 
 @pytest.mark.parametrize("locale", ["en", "it"])
 def test_the_admin_is_asked_to_pay_on_the_page_then_reminded(
-        svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
+        stripe_svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
     plan = config(currency="USD" if locale == "en" else "EUR")
-    account = signups.sign_up(svc, signups.SignUp(
-        name="Ada's Shop", timezone="Europe/Rome" if locale == "it" else "UTC", locale=locale,
-        currency=plan.currency, admin_email="ada@example.com", admin_name="Ada Lovelace",
-        admin_password="correct horse", config=plan,
-        card=localstripe.card_method(VISA))).account
-    admin = user_actor(svc, "ada@example.com")
-    accounts.update_card(svc, admin, account.id, localstripe.card_method(THREE_D_SECURE))
+    account = sign_up(stripe_svc, plan, locale=locale, card=localstripe.card_method(VISA)).account
+    admin = user_actor(stripe_svc, "ada@example.com")
+    accounts.update_card(stripe_svc, admin, account.id, localstripe.card_method(THREE_D_SECURE))
     deliver(database, smtp_server, clock, renderer)
     (asked, body), (reminded, next_day) = EN if locale == "en" else IT
     footer = EN_FOOTER if locale == "en" else IT_FOOTER
 
     clock.advance(days=30)  # 1 May 2026: the renewal, off-session
-    renewal.run(svc)
+    renewal.run(stripe_svc)
     [message] = deliver(database, smtp_server, clock, renderer)
     assert message["Subject"].replace("\xa0", " ") == asked
     assert text_of(message) == body + footer
 
     clock.advance(days=2)  # 3 May: the first retry day reminds, charges nothing
-    renewal.run(svc)
+    renewal.run(stripe_svc)
     [reminder] = deliver(database, smtp_server, clock, renderer)
     assert reminder["Subject"].replace("\xa0", " ") == reminded
     assert next_day in text_of(reminder)

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from canone.db.database import Database
-from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts, quotes, signups
-from canone.services.context import Services
-from clocks import TestClock
-from stripefixtures import TEST_KEY, LocalStripe
-from wiring import services_on
+from canone.services import accounts, quotes
+from stripefixtures import LocalStripe
 
-from .support import config
+from .support import config, sign_up
 from .test_emails import text_of, user_actor
 from .test_payment_emails import deliver
 
@@ -50,30 +45,20 @@ FOOTERS = {
 }
 
 
-@pytest.fixture
-def svc(database: Database, clock: TestClock, stripe_base: str) -> Services:
-    return services_on(database, clock, "unused-sandbox.db",
-                       gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
-                                             network_retries=0))
-
 
 @pytest.mark.parametrize("locale", ["en", "it"])
 def test_a_change_paid_by_a_debit_processing_says_what_happens_next(
-        svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
-    plan = config(currency="EUR")
-    account = signups.sign_up(svc, signups.SignUp(
-        name="Ada's Shop", timezone="Europe/Rome", locale=locale, currency="EUR",
-        admin_email="ada@example.com", admin_name="Ada Lovelace",
-        admin_password="correct horse", config=plan,
-        card=localstripe.card_method(VISA))).account
-    admin = user_actor(svc, "ada@example.com")
-    accounts.update_card(svc, admin, account.id, localstripe.sepa_method(IBAN_PROCESSING))
+        stripe_svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
+    account = sign_up(stripe_svc, config(currency="EUR"), locale=locale,
+                      card=localstripe.card_method(VISA)).account
+    admin = user_actor(stripe_svc, "ada@example.com")
+    accounts.update_card(stripe_svc, admin, account.id, localstripe.sepa_method(IBAN_PROCESSING))
     clock.advance(days=15)  # half of April left: 2,500 contacts cost €10.00 more
     deliver(database, smtp_server, clock, renderer)
 
-    quote = quotes.preview(svc, admin, account.id, config(currency="EUR", contacts=2500))
+    quote = quotes.preview(stripe_svc, admin, account.id, config(currency="EUR", contacts=2500))
     assert quote.token is not None
-    done = quotes.confirm(svc, admin, account.id, quote.token)
+    done = quotes.confirm(stripe_svc, admin, account.id, quote.token)
     assert done.invoice is not None and done.invoice.status == "open"  # the debit's on its way
     [message] = deliver(database, smtp_server, clock, renderer)
 
