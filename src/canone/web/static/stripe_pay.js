@@ -83,6 +83,7 @@
   function stripeField(form) {
     const elements = stripe.elements({ locale: texts.locale });
     const field = sepa(form)
+      // The placeholder shows an Italian IBAN: canone's sellers bill from Italy.
       ? elements.create("iban", { supportedCountries: ["SEPA"], placeholderCountry: "IT" })
       : elements.create("card", { hidePostalCode: true });
     field.mount(form.querySelector("[data-stripe-field]"));
