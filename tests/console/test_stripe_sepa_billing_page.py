@@ -7,19 +7,23 @@ says the debit is on its way instead of asking to pay the invoice."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from canone.services import signups
+from canone.services import accounts, renewal, signups
 from canone.services.context import Services
+from canone.services.records import PAST_DUE
+from clocks import TestClock
 from stripefixtures import LocalStripe
 
-from .conftest import ANCHOR, PASSWORD, csrf_of, plan, sign_in, subscription
+from .conftest import ANCHOR, PASSWORD, SUPPORT, csrf_of, plan, sign_in, subscription
 from .test_stripe_billing_page import ada, quote_token, stripe_client, stripe_svc
 
 __all__ = ["ada", "stripe_client", "stripe_svc"]  # fixtures, used by name
 
 IBAN_PROCESSING = "DE62370400440532013001"
+DECLINED_WHEN_CHARGED = "4000000000000341"
 
 
 def setup_types(http: TestClient, localstripe: LocalStripe, kind: str) -> object:
@@ -43,15 +47,22 @@ def test_an_account_billed_in_usd_gets_no_sepa_setup_intent(
             "error": "That is not possible in the current state of your account."})
 
 
-def test_a_change_paid_by_a_debit_processing_applies_and_the_page_says_it_is_on_its_way(
-        stripe_client: TestClient, stripe_svc: Services, localstripe: LocalStripe) -> None:
+def eur_admin(http: TestClient, svc: Services, localstripe: LocalStripe) -> str:
+    """A primary admin, signed in, of an account billed in EUR that pays with a Visa; the
+    account's id."""
     email = "bea@example.com"
-    account = signups.sign_up(stripe_svc, signups.SignUp(
+    account = signups.sign_up(svc, signups.SignUp(
         name="Officina Verde", timezone="Europe/Rome", locale="en", currency="EUR",
         admin_email=email, admin_name="Bea Rossi", admin_password=PASSWORD,
         config=plan(tier="plus", currency="EUR"), card=localstripe.card_method("4242" * 4),
         anchor=ANCHOR)).account
-    sign_in(stripe_client, email)
+    sign_in(http, email)
+    return account.id
+
+
+def test_a_change_paid_by_a_debit_processing_applies_and_the_page_says_it_is_on_its_way(
+        stripe_client: TestClient, stripe_svc: Services, localstripe: LocalStripe) -> None:
+    account_id = eur_admin(stripe_client, stripe_svc, localstripe)
     assert setup_types(stripe_client, localstripe, "sepa_debit") == ["sepa_debit"]
     assert setup_types(stripe_client, localstripe, "card") == ["card"]
     csrf = csrf_of(stripe_client.get("/billing").text)
@@ -62,7 +73,7 @@ def test_a_change_paid_by_a_debit_processing_applies_and_the_page_says_it_is_on_
     done = stripe_client.post("/billing/confirm", follow_redirects=False, data={
         "csrf": csrf, "token": quote_token(stripe_client, csrf, "enterprise", "EUR"),
         "reviewed": "1"})
-    assert subscription(stripe_svc, account.id).config.tier == "enterprise"
+    assert subscription(stripe_svc, account_id).config.tier == "enterprise"
     confirmed = stripe_client.get(done.headers["location"]).text
     assert re.search(r"Invoice 2026-\d+, total €48.00: the SEPA Direct Debit of €48.00 from "
                      r"your account ending 3001 is being processed; it takes up to 14 "
@@ -73,3 +84,26 @@ def test_a_change_paid_by_a_debit_processing_applies_and_the_page_says_it_is_on_
            "meanwhile." in later
     assert "Debit processing" in later
     assert 'data-testid="unpaid"' not in later and "/pay" not in later
+
+
+def test_a_bank_account_saved_while_restricted_debits_what_is_owed_and_says_so(
+        stripe_client: TestClient, stripe_svc: Services, localstripe: LocalStripe) -> None:
+    account_id = eur_admin(stripe_client, stripe_svc, localstripe)
+    accounts.update_card(stripe_svc, SUPPORT, account_id,
+                         localstripe.card_method(DECLINED_WHEN_CHARGED))
+    clock = stripe_svc.clock
+    assert isinstance(clock, TestClock)
+    for day in (1, 3, 5, 7):  # the renewal and its three retries fail: restricted
+        clock.instant = datetime(2026, 5, day, 8, 0, tzinfo=UTC)
+        renewal.run(stripe_svc)
+    assert accounts.account_of(stripe_svc, SUPPORT, account_id).status == PAST_DUE
+
+    csrf = csrf_of(stripe_client.get("/billing").text)
+    saved = stripe_client.post("/billing/card", follow_redirects=False, data={
+        "csrf": csrf, "stripe_payment_method": localstripe.sepa_method(IBAN_PROCESSING)})
+    assert saved.headers["location"] == "/billing?done=bank_account_saved"
+    page = stripe_client.get(saved.headers["location"]).text
+    assert "Your bank account is saved" in page
+    assert "is being processed; it takes up to 14 business days." in page
+    assert "/pay" not in page  # the debit is its payment: nothing to pay twice
+    assert "The restriction is lifted once the SEPA Direct Debit has succeeded." in page

@@ -48,9 +48,11 @@ def update_card(request: Request, number: str = Form(""), exp_month: str = Form(
         return _back(error=exc)
     except GatewayTimeout:  # Stripe did not answer: nothing was saved
         return _back(error="provider_unavailable")
+    if payment_methods.is_sepa(saved.card):  # what is owed is being debited, for days
+        return _back("bank_account_saved")
     if saved.status == PAST_DUE:  # the new card was charged for what is owed, and declined
         return _back(error="card_saved_unpaid")
-    return _back("bank_account_saved" if payment_methods.is_sepa(saved.card) else "card_updated")
+    return _back("card_updated")
 
 
 @router.post("/billing/invoices/{invoice_id}/pay")
