@@ -16,6 +16,7 @@ import pytest
 
 import stored
 from canone.services import accounts, payments, quotes, renewal
+from canone.services.access import Actor
 from canone.services.errors import PaymentPending
 from canone.services.ports import ChargeResult
 from sandboxnetwork import ThroughCharge
@@ -33,16 +34,10 @@ class DiesAfterCharging(ThroughCharge):
     def __init__(self, real) -> None:
         self.real = real
 
-    def store_card(self, card):
-        return self.real.store_card(card)
-
     def charge(self, card_token: str, amount_minor: int, currency: str,
                idempotency_key: str) -> ChargeResult:
         self.real.charge(card_token, amount_minor, currency, idempotency_key)
         raise ProcessDied()
-
-    def lookup(self, idempotency_key: str) -> ChargeResult | None:
-        return self.real.lookup(idempotency_key)
 
 
 class DiesBeforeCharging(DiesAfterCharging):
@@ -56,13 +51,19 @@ def dying(svc):
     return dataclasses.replace(svc, gateway=DiesAfterCharging(svc.gateway))
 
 
-def test_dies_between_charge_and_commit_then_reconciled(svc, clock, signed) -> None:
+def upgrade_dies(svc, clock, signed) -> tuple[Actor, str]:
+    """Ada confirms Enterprise on 16 April and the process dies right after the charge: her
+    actor and the quote's token."""
     ada = admin_of(svc, signed.account.id)
     clock.set(at(2026, 4, 16))
     token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-
     with pytest.raises(ProcessDied):
         quotes.confirm(dying(svc), ada, signed.account.id, token)
+    return ada, token
+
+
+def test_dies_between_charge_and_commit_then_reconciled(svc, clock, signed) -> None:
+    ada, token = upgrade_dies(svc, clock, signed)
 
     # Charged, but nothing recorded yet: the intent is pending.
     assert svc.gateway.total_charged() == 4900 + 4800
@@ -83,11 +84,7 @@ def test_dies_between_charge_and_commit_then_reconciled(svc, clock, signed) -> N
 
 
 def test_dies_between_charge_and_commit_then_the_same_token_again(svc, clock, signed) -> None:
-    ada = admin_of(svc, signed.account.id)
-    clock.set(at(2026, 4, 16))
-    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-    with pytest.raises(ProcessDied):
-        quotes.confirm(dying(svc), ada, signed.account.id, token)
+    ada, token = upgrade_dies(svc, clock, signed)
 
     done = quotes.confirm(svc, ada, signed.account.id, token)
 

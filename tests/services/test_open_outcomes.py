@@ -25,9 +25,6 @@ class BankStillDeciding(ThroughCharge):
         self.real = real
         self.deciding = True
 
-    def store_card(self, card):
-        return self.real.store_card(card)
-
     def charge(self, card_token: str, amount_minor: int, currency: str,
                idempotency_key: str) -> ChargeResult:
         self.real.charge(card_token, amount_minor, currency, idempotency_key)

@@ -114,10 +114,7 @@ def test_invoice_numbers_stay_gapless_when_a_renewal_conflict_happens(svc, clock
     batch falls back to one by one, which moves that subscription's dates without taking
     an invoice number for it."""
     signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
-    with svc.database.transaction() as store:
-        store.invoices.add(signed[0].invoice.but(
-            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
-            period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
+    _add_early_renewal(svc, signed[0])
     fell_back = _watch_fallback(monkeypatch)
     clock.set(at(2026, 5, 1, 12))
 
@@ -136,10 +133,7 @@ def test_a_batch_that_falls_back_blocks_one_by_one_too(svc, clock, monkeypatch,
     ada = sign_up(svc)  # priced custom below
     signed = [sign_up(svc, config(tier="starter"), email=f"p{n}@example.com")
               for n in range(2)]
-    with svc.database.transaction() as store:
-        store.invoices.add(signed[0].invoice.but(
-            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
-            period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
+    _add_early_renewal(svc, signed[0])
     fell_back = _watch_fallback(monkeypatch)
     clock.set(at(2026, 5, 1, 12))
 
@@ -150,6 +144,14 @@ def test_a_batch_that_falls_back_blocks_one_by_one_too(svc, clock, monkeypatch,
     assert len(_blocked_audit(svc, ada.account.id)) == 1
     numbers = sorted(i.number for s in (ada, *signed) for i in stored.invoices(svc, s.account.id))
     assert numbers == [f"2026-{n:06d}" for n in range(1, 6)]
+
+
+def _add_early_renewal(svc, signed) -> None:
+    """An invoice for May's period already there: its renewal in the batch conflicts."""
+    with svc.database.transaction() as store:
+        store.invoices.add(signed.invoice.but(
+            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
+            period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
 
 
 def _watch_fallback(monkeypatch) -> list[Exception]:
