@@ -152,21 +152,6 @@ def test_a_small_catalog_missing_its_sections_lists_each_one(tmp_path: Path) -> 
     ]
 
 
-def test_a_file_that_is_not_utf8_is_a_catalog_problem(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.toml"
-    path.write_bytes('version = "caffè"\n'.encode("latin-1"))
-    with pytest.raises(CatalogError) as error:
-        load_catalog(path)
-    assert error.value.problems == [f"{path}: not UTF-8 text (byte 15)"]
-
-
-def test_a_missing_file_is_a_catalog_problem(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError) as error:
-        load_catalog(tmp_path / "nowhere.toml")
-    assert error.value.problems == [f"{tmp_path / 'nowhere.toml'}: cannot read: "
-                                    "No such file or directory"]
-
-
 # -- canone catalog validate -----------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ import pytest
 from canone.billing.errors import DataFileError
 from canone.billing.parties import Address
 from canone.billing.seller import demo_seller_text, parse_seller_text
-from canone.services.sellers import load_seller_file, seller_in_effect
+from canone.services.sellers import seller_in_effect
 from canone.services.tax_ids import StdnumChecks
 from canone.settings import Settings
 
@@ -126,13 +126,6 @@ def test_a_broken_file_lists_every_problem_with_its_place() -> None:
         "oss: must be true or false",
         "rea.office: must be 2 capital letters (e.g. MI)",
     ]
-
-
-def test_a_missing_file_is_a_clear_problem(tmp_path: Path) -> None:
-    with pytest.raises(DataFileError) as error:
-        load_seller_file(tmp_path / "nowhere.toml")
-    assert error.value.problems == [f"{tmp_path / 'nowhere.toml'}: cannot read: "
-                                    "No such file or directory"]
 
 
 # -- canone seller validate ------------------------------------------------------------------
