@@ -47,18 +47,18 @@ class DiesBeforeCharging(DiesAfterCharging):
         raise ProcessDied()
 
 
-def dying(svc):
-    return dataclasses.replace(svc, gateway=DiesAfterCharging(svc.gateway))
+def dying(svc, dies=DiesAfterCharging):
+    return dataclasses.replace(svc, gateway=dies(svc.gateway))
 
 
-def upgrade_dies(svc, clock, signed) -> tuple[Actor, str]:
-    """Ada confirms Enterprise on 16 April and the process dies right after the charge: her
-    actor and the quote's token."""
+def upgrade_dies(svc, clock, signed, dies=DiesAfterCharging) -> tuple[Actor, str]:
+    """Ada confirms Enterprise on 16 April and the process dies (right after the charge, or
+    before it): her actor and the quote's token."""
     ada = admin_of(svc, signed.account.id)
     clock.set(at(2026, 4, 16))
     token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
     with pytest.raises(ProcessDied):
-        quotes.confirm(dying(svc), ada, signed.account.id, token)
+        quotes.confirm(dying(svc, dies), ada, signed.account.id, token)
     return ada, token
 
 
@@ -209,12 +209,7 @@ def test_timeout_card_renewal_is_settled_once(svc, clock, signed) -> None:
 def test_a_charge_that_never_reached_the_network_is_settled_as_failed(svc, clock,
                                                                       signed) -> None:
     """The process died before charging: reconciliation finds nothing, so it failed."""
-    ada = admin_of(svc, signed.account.id)
-    clock.set(at(2026, 4, 16))
-    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-    with pytest.raises(ProcessDied):
-        quotes.confirm(dataclasses.replace(svc, gateway=DiesBeforeCharging(svc.gateway)), ada,
-                       signed.account.id, token)
+    ada, _ = upgrade_dies(svc, clock, signed, DiesBeforeCharging)
 
     clock.advance(minutes=1)
     assert payments.reconcile(svc) == 1
@@ -347,12 +342,7 @@ def test_an_intent_that_cannot_be_settled_does_not_hold_back_the_others(
 def test_settle_known_settles_a_charge_the_network_took_and_leaves_one_it_never_saw(
         svc, clock, signed) -> None:
     """What a retry of a dead request's Idempotency-Key does first (web/api/idempotency)."""
-    ada = admin_of(svc, signed.account.id)
-    clock.set(at(2026, 4, 16))
-    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-    with pytest.raises(ProcessDied):
-        quotes.confirm(dataclasses.replace(svc, gateway=DiesBeforeCharging(svc.gateway)), ada,
-                       signed.account.id, token)
+    ada, token = upgrade_dies(svc, clock, signed, DiesBeforeCharging)
 
     payments.settle_known(svc, signed.account.id)  # the network never saw it: left alone
     assert stored.subscription(svc, signed.account.id).config == config()
