@@ -37,7 +37,17 @@ from stripefixtures import TEST_KEY, LocalStripe
 from wiring import services_on
 
 from .axe import assert_accessible
-from .conftest import ANCHOR, BASE, DESKTOP, PASSWORD, pages_of, run_server, shot, sign_in
+from .conftest import (
+    ANCHOR,
+    BASE,
+    DESKTOP,
+    PASSWORD,
+    open_dialog,
+    pages_of,
+    run_server,
+    shot,
+    sign_in,
+)
 
 VISA = "4242424242424242"
 THREE_D_SECURE = "4000002760003184"  # asks for 3-D Secure on every payment and set-up
@@ -101,8 +111,7 @@ SUPPORT = Actor(STAFF, "staff:e2e@canone.test")
 
 
 def card_dialog(page: Page) -> Locator:
-    page.locator("aside [data-open=dlg-card]").click()
-    dialog = page.locator("#dlg-card")
+    dialog = open_dialog(page.locator("aside [data-open=dlg-card]"))
     expect(dialog).to_be_visible()
     return dialog
 
@@ -206,8 +215,7 @@ def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
     expect(page.locator("aside")).to_contain_text("Visa •••• 3184")
     assert saved_card(on_stripe, email) == "visa 3184 12/2030"
 
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     challenge = bank_challenge(page)
@@ -262,8 +270,7 @@ def test_the_bundle_page_passes_the_banks_challenge_too(
     page.get_by_test_id("bundle-offer").get_by_role("link").click()
     summary = page.locator("[data-quote-part=summary]").first
     expect(summary.get_by_test_id("due-today")).to_have_text("$22.00")
-    page.get_by_role("button", name="Update my plan").click()
-    dialog = page.locator("#dlg-bundle")
+    dialog = open_dialog(page.get_by_role("button", name="Update my plan"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$22.00")
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     bank_challenge(page).click()
