@@ -290,7 +290,8 @@ def signed_in(page, account: Seeded) -> Seeded:  # type: ignore[no-untyped-def]
 
 def open_dialog(button):  # type: ignore[no-untyped-def]
     """Clicks a button that opens a dialog (its `data-open` names it): that dialog."""
+    dialog = button.page.locator("#" + button.get_attribute("data-open"))
     button.click()
-    return button.page.locator("#" + button.get_attribute("data-open"))
+    return dialog
 
 
