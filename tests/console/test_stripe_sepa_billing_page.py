@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+import stored
 from canone.services import accounts, renewal, signups
 from canone.services.context import Services
 from canone.services.records import PAST_DUE
 from clocks import TestClock
 from stripefixtures import LocalStripe
 
-from .conftest import ANCHOR, PASSWORD, SUPPORT, csrf_of, plan, sign_in, subscription
+from .conftest import ANCHOR, PASSWORD, SUPPORT, csrf_of, plan, sign_in
 from .test_stripe_billing_page import ada, quote_token, stripe_client, stripe_svc
 
 __all__ = ["ada", "stripe_client", "stripe_svc"]  # fixtures, used by name
@@ -73,7 +74,7 @@ def test_a_change_paid_by_a_debit_processing_applies_and_the_page_says_it_is_on_
     done = stripe_client.post("/billing/confirm", follow_redirects=False, data={
         "csrf": csrf, "token": quote_token(stripe_client, csrf, "enterprise", "EUR"),
         "reviewed": "1"})
-    assert subscription(stripe_svc, account_id).config.tier == "enterprise"
+    assert stored.subscription(stripe_svc, account_id).config.tier == "enterprise"
     confirmed = stripe_client.get(done.headers["location"]).text
     assert re.search(r"Invoice 2026-\d+, total €48.00: the SEPA Direct Debit of €48.00 from "
                      r"your account ending 3001 is being processed; it takes up to 14 "
@@ -96,7 +97,7 @@ def test_a_bank_account_saved_while_restricted_debits_what_is_owed_and_says_so(
     for day in (1, 3, 5, 7):  # the renewal and its three retries fail: restricted
         clock.instant = datetime(2026, 5, day, 8, 0, tzinfo=UTC)
         renewal.run(stripe_svc)
-    assert accounts.account_of(stripe_svc, SUPPORT, account_id).status == PAST_DUE
+    assert stored.account(stripe_svc, account_id).status == PAST_DUE
 
     csrf = csrf_of(stripe_client.get("/billing").text)
     saved = stripe_client.post("/billing/card", follow_redirects=False, data={

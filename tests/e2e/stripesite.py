@@ -24,7 +24,7 @@ from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 from wiring import services_on
 
-from .conftest import ANCHOR, BASE, DESKTOP, PASSWORD, pages_of, run_server
+from .conftest import ANCHOR, BASE, DESKTOP, PASSWORD, open_dialog, pages_of, run_server
 
 VISA = "4242424242424242"
 THREE_D_SECURE = "4000002760003184"  # asks for 3-D Secure on every payment and set-up
@@ -88,8 +88,7 @@ SUPPORT = Actor(STAFF, "staff:e2e@canone.test")
 
 
 def card_dialog(page: Page) -> Locator:
-    page.locator("aside [data-open=dlg-card]").click()
-    dialog = page.locator("#dlg-card")
+    dialog = open_dialog(page.locator("aside [data-open=dlg-card]"))
     expect(dialog).to_be_visible()
     return dialog
 

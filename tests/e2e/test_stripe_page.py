@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect
 from canone.services import renewal
 
 from .axe import assert_accessible
-from .conftest import shot, sign_in
+from .conftest import open_dialog, shot, sign_in
 from .stripesite import (
     REFUSED,
     THREE_D_SECURE,
@@ -92,8 +92,7 @@ def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
     expect(page.locator("aside")).to_contain_text("Visa •••• 3184")
     assert saved_card(on_stripe, email) == "visa 3184 12/2030"
 
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     challenge = bank_challenge(page)
@@ -151,8 +150,7 @@ def test_the_bundle_page_passes_the_banks_challenge_too(
     page.get_by_test_id("bundle-offer").get_by_role("link").click()
     summary = page.locator("[data-quote-part=summary]").first
     expect(summary.get_by_test_id("due-today")).to_have_text("$22.00")
-    page.get_by_role("button", name="Update my plan").click()
-    dialog = page.locator("#dlg-bundle")
+    dialog = open_dialog(page.get_by_role("button", name="Update my plan"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$22.00")
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     bank_challenge(page).click()

@@ -23,7 +23,7 @@ from playwright.sync_api import Locator, Page, Route, expect
 from canone.services import accounts
 
 from .axe import assert_accessible
-from .conftest import shot, sign_in
+from .conftest import open_dialog, shot, sign_in
 from .stripesite import (
     SUPPORT,
     StripeSite,
@@ -73,8 +73,7 @@ def seller_of(site: StripeSite) -> str:
 
 
 def sepa_dialog(page: Page, opener: str) -> Locator:
-    page.get_by_role("button", name=opener).click()
-    dialog = page.locator("#dlg-sepa")
+    dialog = open_dialog(page.get_by_role("button", name=opener))
     expect(dialog).to_be_visible()
     expect(dialog.get_by_test_id("iban-field").locator("input")).not_to_have_count(0)
     return dialog
@@ -134,8 +133,8 @@ def test_a_bank_account_saved_with_the_iban_field_pays_an_upgrade(
     assert (method["id"], method["type"]) == (setup["payment_method"], "sepa_debit")
     assert method["billing_details"] == {"name": "Acme Inc.", "email": email}
 
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    page.locator("#dlg-tier").get_by_role("button", name="Upgrade", exact=True).click()
+    open_dialog(page.get_by_role("button", name="Upgrade to Enterprise")).get_by_role(
+        "button", name="Upgrade", exact=True).click()
     expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
     expect(page.get_by_test_id("confirmation")).to_contain_text(
         "total €48.00, paid by SEPA Direct Debit from your account ending 3000.")
@@ -157,8 +156,8 @@ def test_in_italian_a_change_paid_by_a_debit_processing_applies_at_once(
     expect(page.get_by_test_id("payment-method")).to_have_text(
         "Addebito diretto SEPA •••• 3001")
 
-    page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
-    page.locator("#dlg-tier").get_by_role("button", name="Esegui l'upgrade", exact=True).click()
+    open_dialog(page.get_by_role("button", name="Esegui l'upgrade a Enterprise")).get_by_role(
+        "button", name="Esegui l'upgrade", exact=True).click()
     expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Enterprise")
     confirmation = page.get_by_test_id("confirmation")
     expect(confirmation).to_contain_text(
