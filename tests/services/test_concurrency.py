@@ -13,20 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+import stored
 from canone.services import accounts, change_settlement, payments, quotes, renewal
 from canone.services.errors import PaymentPending
 from canone.services.renewal import RunReport
 
-from .conftest import (
-    TIMEOUT_CARD,
-    admin_of,
-    at,
-    config,
-    invoices,
-    kinds,
-    make_services,
-    sign_up,
-)
+from .conftest import TIMEOUT_CARD, admin_of, at, config, make_services, sign_up
 
 pytestmark = pytest.mark.postgres
 
@@ -59,7 +51,7 @@ def test_twenty_confirmations_of_one_quote_charge_once(pg_svc, clock) -> None:
     assert errors == []
     assert {r.invoice.id for r in results} == {results[0].invoice.id}
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert [i.kind for i in invoices(svc, signed.account.id)] == ["signup", "upgrade"]
+    assert [i.kind for i in stored.invoices(svc, signed.account.id)] == ["signup", "upgrade"]
     with svc.database.transaction() as store:
         assert [p.amount for p in store.payments.of_account(signed.account.id)] == [4900, 4800]
         assert store.subscriptions.of_account(signed.account.id).version == 2
@@ -133,4 +125,4 @@ def test_a_stale_change_asked_to_refund_from_eight_places_at_once_is_refunded_on
         notes = store.documents.credit_notes_of(signed.account.id, 10, None)
     assert [(p.amount, p.status) for p in rows] == [(-4800, "refunded")]
     assert [(n.total, n.settlement) for n in notes] == [(4800, "card")]
-    assert kinds(svc, signed.account.id).count("change_refunded") == 1
+    assert stored.kinds(svc, signed.account.id).count("change_refunded") == 1

@@ -38,12 +38,13 @@ from canone.services.errors import (
     StaleQuoteRefunded,
     existing,
 )
-from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayload
+from canone.services.payloads import QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
     SUCCEEDED,
     cancelled_if_stale,
     charge,
+    failed_before,
     settle_in,
 )
 from canone.services.ports import PROCESSING, ChargeResult
@@ -179,9 +180,7 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
         if intent is not None and intent.status == SUCCEEDED and intent.result:
             return _confirmation(store, _applied(Settled.from_json(intent.result)))
         if intent is not None and intent.status != PENDING:
-            declined = Declined.from_json(intent.result) if intent.result else None
-            raise PaymentFailed(declined.message if declined else "The card was declined.",
-                                declined.decline_code if declined else "declined")
+            raise failed_before(intent)
         if intent is None:
             intent = _open_intent(svc, store, account, sub, key, claims)
             store.payments.add_intent(intent)
