@@ -101,15 +101,16 @@ def test_a_change_paid_after_its_quote_went_stale_is_refunded_once_with_a_credit
     assert told["data"] == {"amount": 4800, "currency": "USD", "last4": "3184",
                             "invoice_number": stale["number"],
                             "credit_note_number": note["number"]}
-    english = message_for("change_refunded", "en", told["data"])
-    assert english.paragraphs[1] == (
-        "your plan change was not applied because the price changed before the payment "
-        "finished; we refunded $48.00 to your card ending 3184; it can take 5–10 days to show.")
-    italian = message_for("change_refunded", "it", told["data"])
-    assert italian.paragraphs[1] == (
-        "la modifica del tuo piano non è stata applicata perché il prezzo è cambiato prima "
-        "che il pagamento fosse completato; ti abbiamo rimborsato 48,00\xa0USD sulla tua carta "
-        "che termina con 3184; possono volerci 5–10 giorni perché compaia.")
+    said = {language: message_for("change_refunded", language, told["data"]).paragraphs[1]
+            for language in ("en", "it")}
+    assert said == {
+        "en": "your plan change was not applied because the price changed before the payment"
+              " finished; we refunded $48.00 to your card ending 3184; it can take 5–10 days"
+              " to show.",
+        "it": "la modifica del tuo piano non è stata applicata perché il prezzo è cambiato"
+              " prima che il pagamento fosse completato; ti abbiamo rimborsato 48,00\xa0USD"
+              " sulla tua carta che termina con 3184; possono volerci 5–10 giorni perché"
+              " compaia."}
 
 
 def test_a_challenge_still_open_when_its_quote_goes_stale_is_cancelled_and_charges_nothing(
