@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -84,12 +85,12 @@ def test_a_signed_body_that_is_not_an_event_is_refused() -> None:
 # -- a delivery from localstripe ------------------------------------------------------------
 
 
+@dataclass
 class Receiver:
     """Keeps what localstripe posts (headers, body) and answers 200."""
 
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        self.url = ""
+    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    url: str = ""
 
 
 @pytest.fixture
@@ -98,11 +99,9 @@ def receiver() -> Iterator[Receiver]:
 
     class Handler(QuietHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            receiver.deliveries.append((headers, self.body()))
+            self.answer(200)
 
     with serving(Handler) as base:
         receiver.url = f"{base}/webhooks/stripe"

@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,13 +23,13 @@ from local_http import QuietHandler, serving
 AT = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 
 
+@dataclass
 class FakeViesServer:
     """A real HTTP server on localhost answering `check-vat-number` with a set reply."""
 
-    def __init__(self) -> None:
-        self.reply: tuple[int, Any] = (200, {})
-        self.asked: list[dict[str, Any]] = []
-        self.url = ""
+    reply: tuple[int, Any] = (200, {})
+    asked: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
 
 
 @pytest.fixture
@@ -37,15 +38,10 @@ def vies_server() -> Iterator[FakeViesServer]:
 
     class Handler(QuietHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            server.asked.append({"path": self.path, **json.loads(body)})
+            server.asked.append({"path": self.path, **json.loads(self.body())})
             status, payload = server.reply
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(status, data, "application/json")
 
     with serving(Handler) as base:
         server.url = f"{base}/rest-api"
