@@ -153,8 +153,8 @@ def test_with_the_sandbox_there_is_no_stripe_on_the_page(svc: Services,
                                      "account."}
 
 
-def quote_token(http: TestClient, csrf: str, tier: str) -> str:
-    fields = {"product": "marketing", "tier": tier, "interval": "month", "currency": "USD",
+def quote_token(http: TestClient, csrf: str, tier: str, currency: str = "USD") -> str:
+    fields = {"product": "marketing", "tier": tier, "interval": "month", "currency": currency,
               "contacts": 1000, "seats": 1, "addons": []}
     quote = http.post("/billing/quote", json=fields, headers={"X-CSRF-Token": csrf})
     assert quote.status_code == 200, quote.text

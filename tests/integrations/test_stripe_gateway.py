@@ -204,15 +204,19 @@ def test_three_d_secure_asks_for_action_then_succeeds_once_authenticated(
     assert (after.status, after.provider_id) == (ports.SUCCEEDED, outcome.provider_id)
 
 
-def test_a_failed_three_d_secure_challenge_is_a_decline_with_stripes_message(
+def test_a_failed_three_d_secure_challenge_is_its_own_outcome_not_a_decline(
         gateway: StripeGateway, customer: str, localstripe: LocalStripe) -> None:
+    """Stripe's last_payment_error code payment_intent_authentication_failure: the bank's
+    challenge failed, nothing was charged; canone's words say so."""
     token = saved(gateway, customer, card_method(gateway, THREE_D_SECURE)).token
     outcome = charged(gateway, token)
     assert outcome.provider_id is not None and outcome.client_secret is not None
     localstripe.authenticate(outcome.provider_id, outcome.client_secret, success=False)
     after = gateway.charge_outcome(outcome.provider_id)
-    assert (after.status, after.message) == (
-        ports.DECLINED, "The provided PaymentMethod has failed authentication.")
+    assert (after.status, after.charge_id, after.message) == (
+        ports.AUTHENTICATION_FAILED, None, "The bank could not authenticate this payment; nothing"
+        " was charged. Try again or use another card.")
+    assert after.final and not after.succeeded
 
 
 # -- crash recovery -----------------------------------------------------------------------
