@@ -38,6 +38,7 @@ from canone.services.forwarding import ForwardInvoices, ForwardLedger, ForwardSu
 from canone.services.records import (
     CANCELLED,
     Account,
+    AccountBillingDetails,
     Invoice,
     LedgerEntry,
     PaymentIntent,
@@ -104,6 +105,9 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
         return [], []
     ids = sorted({sub.account_id for sub in due})
     accounts = store.accounts.by_ids(ids)
+    # Every invoice is taxed, and filed, by its account's details (one read each else).
+    saved = store.accounts.billing_details_by_ids(ids)
+    details = {account_id: saved.get(account_id) for account_id in ids}
     # Documents are dated, and numbered, in the seller's calendar (SPEC §8).
     year = document_date(svc.now()).year
     years = Counter(year for sub in due
@@ -113,7 +117,7 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
     # concurrent worker's batch waits for them.
     numbers = {year: store.invoices.next_numbers(year, count)
                for year, count in sorted(years.items())}
-    batch = _BatchStore(svc, store, accounts, balances, numbers)
+    batch = _BatchStore(svc, store, accounts, details, balances, numbers)
     outcomes = [renew_one(svc, batch, sub, report) for sub in due]
     batch.flush()
     return outcomes, batch.batch_invoices.charges
@@ -177,14 +181,15 @@ class _BatchSubscriptions(ForwardSubscriptions):
 
 
 class _BatchStore(BatchStore):
-    """The store as one batch of renewals sees it: accounts and balances read for the whole
-    batch at once, invoice numbers taken in one statement, and what each renewal writes
-    (invoices and the intents to collect them, credit used, subscription updates, audit
-    entries, events) written together by `flush`."""
+    """The store as one batch of renewals sees it: accounts, their billing details and
+    balances read for the whole batch at once, invoice numbers taken in one statement, and
+    what each renewal writes (invoices and the intents to collect them, credit used,
+    subscription updates, audit entries, events) written together by `flush`."""
 
     def __init__(self, svc: Services, store: Store, accounts: dict[str, Account],
-                 balances: dict[str, int], numbers: dict[int, list[str]]) -> None:
-        super().__init__(store, accounts)
+                 details: dict[str, AccountBillingDetails | None], balances: dict[str, int],
+                 numbers: dict[int, list[str]]) -> None:
+        super().__init__(store, accounts, billing_details=details)
         self.batch_ledger = _BatchLedger(store.ledger, balances)
         # The accounts as the batch has them, saved ones included (an intent's card).
         self.batch_invoices = _BatchInvoices(svc, store.invoices, self.buffered_accounts.read,
