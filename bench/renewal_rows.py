@@ -12,7 +12,10 @@ SQL repositories, batches of 500 in the transactions the run uses (renew; provid
 settle), by as many processes as workers, and no Python of the renewals: the most any code
 that keeps today's rows can reach, as a share of the floor measured in the same run.
 
-    .venv/bin/python bench/renewal_rows.py [N] [--workers 2] [--no-network]
+    .venv/bin/python bench/renewal_rows.py [N] [--workers 2] [--no-network] [--cpu]
+
+`--cpu`: in one process, the wall and CPU time of a renewal, canone's run and then its rows
+alone (the CPU time is far less moved by the machine's load than the wall time).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import renewal as bench
 
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
+from canone.services import renewal
 from canone.services.context import local_midnight
 from canone.services.ports import Card, ChargeRequest
 from canone.services.records import (
@@ -151,13 +155,46 @@ def ceiling(database: Database, count: int, account_ids: list[str], workers: int
     return max(e for _, e in spans) - min(s for s, _ in spans)
 
 
+def cpu_per_renewal(count: int) -> str:
+    """In this one process, no parallelism: the wall and CPU time a renewal takes (the
+    sandbox network's calls included: it runs in-process), canone's run, then its rows
+    alone on a fresh database. The CPU time moves far less with the machine's load than
+    the wall time does; the server's CPU is not in it."""
+    spent = {}
+    for what in ("canone", "rows"):
+        with tempfile.TemporaryDirectory() as tmp, bench.postgres_database() as database:
+            clock = bench.ManualClock(DUE)
+            gateway = SandboxGateway(str(Path(tmp) / "sandbox.db"), clock)
+            card = gateway.store_card(Card("4242424242424242", 12, 2035, "123")).token
+            account_ids = bench.seed(database, gateway, count)
+            made = [renewal_rows(n, account_ids[n], card) for n in range(count)]
+            subs = [renewed(n, account_ids[n]) for n in range(count)]
+            svc = bench.bench_services(database, clock, gateway)
+            wall, cpu = time.perf_counter(), time.process_time()
+            if what == "canone":
+                assert renewal.run(svc).collected == count
+            else:
+                for at in range(0, count, BATCH):
+                    write_batch(database, subs[at:at + BATCH], made[at:at + BATCH], gateway)
+            spent[what] = (1000 * (time.perf_counter() - wall) / count,
+                           1000 * (time.process_time() - cpu) / count)
+    return (f"{count:,} renewals, 1 process, load {bench.os.getloadavg()[0]:.1f}: canone "
+            f"{spent['canone'][0]:.3f} ms a renewal ({spent['canone'][1]:.3f} ms CPU); its "
+            f"rows alone {spent['rows'][0]:.3f} ms ({spent['rows'][1]:.3f} ms CPU)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("count", type=int, nargs="?", default=20_000)
     parser.add_argument("--workers", type=int, default=bench.CORES)
     parser.add_argument("--no-network", action="store_true",
                         help="leave the sandbox card network's two calls a renewal out")
+    parser.add_argument("--cpu", action="store_true",
+                        help="time a renewal in one process instead, CPU time too")
     args = parser.parse_args()
+    if args.cpu:
+        print(cpu_per_renewal(args.count))
+        return 0
     load = f"{bench.os.getloadavg()[0]:.1f}"
     with tempfile.TemporaryDirectory() as tmp, bench.postgres_database() as database:
         gateway_path = None if args.no_network else str(Path(tmp) / "sandbox.db")
