@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+import stored
 from canone.services import quotes, renewal
 from canone.services.renewal import RunReport
 
-from .conftest import admin_of, at, config, invoices, make_services, sign_up
+from .conftest import admin_of, at, config, make_services, sign_up
 
 pytestmark = pytest.mark.postgres
 
@@ -48,7 +49,7 @@ def test_twenty_confirmations_of_one_quote_charge_once(pg_svc, clock) -> None:
     assert errors == []
     assert {r.invoice.id for r in results} == {results[0].invoice.id}
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert [i.kind for i in invoices(svc, signed.account.id)] == ["signup", "upgrade"]
+    assert [i.kind for i in stored.invoices(svc, signed.account.id)] == ["signup", "upgrade"]
     with svc.database.transaction() as store:
         assert [p.amount for p in store.payments.of_account(signed.account.id)] == [4900, 4800]
         assert store.subscriptions.of_account(signed.account.id).version == 2

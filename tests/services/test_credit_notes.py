@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import stored
 from canone.billing.credit_notes import LATE_REDUCTION, late_reduction, net_of_gross
 from canone.billing.errors import InvalidField
 from canone.billing.tax import DOMESTIC, TaxTreatment
@@ -27,18 +28,7 @@ from canone.services.documents import (
 from canone.services.errors import PaymentPending
 from canone.services.records import Invoice
 
-from .conftest import (
-    SUPPORT,
-    TIMEOUT_CARD,
-    admin_of,
-    at,
-    balance,
-    config,
-    invoices,
-    ledger,
-    sign_up,
-    subscription,
-)
+from .conftest import SUPPORT, TIMEOUT_CARD, admin_of, at, config, sign_up
 
 
 def notes_of(svc, account_id: str):
@@ -68,7 +58,7 @@ def test_credit_spread_over_the_period_s_invoices_newest_first_each_up_to_what_i
 
     # 79 → 15 for 10 days: −26.33 + 5.00 = 21.33 back: 15.00 from the upgrade invoice (all
     # it had), the other 6.33 from the sign-up invoice.
-    signup, upgrade = invoices(svc, signed.account.id)
+    signup, upgrade = stored.invoices(svc, signed.account.id)
     notes = notes_of(svc, signed.account.id)
     assert [(n.number, n.invoice_number, n.total, n.reason, n.source_id) for n in notes] == [
         ("NC-2026-000001", upgrade.number, 1500, UNUSED_TIME, request.id),
@@ -76,14 +66,14 @@ def test_credit_spread_over_the_period_s_invoices_newest_first_each_up_to_what_i
     assert [(n.invoice_date, n.issued_on) for n in notes] == [
         (date(2026, 4, 16), date(2026, 4, 21)), (date(2026, 4, 1), date(2026, 4, 21))]
     assert [line.amount for n in notes for line in n.lines] == [1500, 633]
-    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)] == [
+    assert [(e.amount, e.credit_note_id) for e in stored.ledger(svc, signed.account.id)] == [
         (1500, notes[0].id), (633, notes[1].id)]
-    assert balance(svc, signed.account.id) == 2133
+    assert stored.balance(svc, signed.account.id) == 2133
 
 
 def test_a_refund_gives_back_at_most_what_the_invoice_has_left(svc, clock) -> None:
     signed = sign_up(svc)  # 49.00
-    [invoice] = invoices(svc, signed.account.id)
+    [invoice] = stored.invoices(svc, signed.account.id)
     clock.set(at(2026, 4, 10))
 
     first = give_back(svc, invoice, 1999, settlement=TO_CARD, source_id="re_1")
@@ -96,14 +86,14 @@ def test_a_refund_gives_back_at_most_what_the_invoice_has_left(svc, clock) -> No
     assert [(n.number, n.total, n.settlement) for n in (first, second)] == [
         ("NC-2026-000001", 1999, "card"), ("NC-2026-000002", 2901, "balance")]
     # Only what goes to the balance is in the ledger: a refund goes back to the card.
-    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)] == [
+    assert [(e.amount, e.credit_note_id) for e in stored.ledger(svc, signed.account.id)] == [
         (2901, second.id)]
     assert len(notes_of(svc, signed.account.id)) == 2  # the refused one took no number
 
 
 def test_a_credit_note_lists_positive_amounts_only(svc) -> None:
     signed = sign_up(svc)
-    [invoice] = invoices(svc, signed.account.id)
+    [invoice] = stored.invoices(svc, signed.account.id)
     for lines in ([], [CreditNoteLine("refund", "Refund", 0)],
                   [CreditNoteLine("a", "A", 500), CreditNoteLine("b", "B", -100)]):
         with pytest.raises(InvalidField) as refused, svc.database.transaction() as store:
@@ -114,7 +104,7 @@ def test_a_credit_note_lists_positive_amounts_only(svc) -> None:
 
 def test_the_series_is_yearly_in_the_seller_s_calendar(svc, clock) -> None:
     signed = sign_up(svc, config(interval="year"), timezone="America/Los_Angeles")
-    [invoice] = invoices(svc, signed.account.id)
+    [invoice] = stored.invoices(svc, signed.account.id)
     clock.set(at(2026, 12, 31, 22, 59))  # 23:59 in Rome: still 2026
     assert give_back(svc, invoice, 100).number == "NC-2026-000001"
     clock.set(at(2026, 12, 31, 23, 0))  # midnight in Rome (14:00 in Los Angeles)
@@ -205,16 +195,16 @@ def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited
 
     assert payments.reconcile(svc) == 1
 
-    superseded = invoices(svc, signed.account.id)[-1]
+    superseded = stored.invoices(svc, signed.account.id)[-1]
     assert (superseded.kind, superseded.subtotal, superseded.tax, superseded.total,
             superseded.amount_paid, superseded.status) == ("upgrade", 4800, 1056, 5856, 5856,
                                                            "paid")
     [note] = notes_of(svc, signed.account.id)
     assert (note.invoice_id, note.reason, note.subtotal, note.tax, note.total) == (
         superseded.id, SUPERSEDED_PAYMENT, 4800, 1056, 5856)
-    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)
+    assert [(e.amount, e.credit_note_id) for e in stored.ledger(svc, signed.account.id)
             if e.credit_note_id] == [(5856, note.id)]
-    assert subscription(svc, signed.account.id).config == config(tier="pro", currency="EUR")
+    assert stored.subscription(svc, signed.account.id).config == config(tier="pro", currency="EUR")
     assert svc.gateway.total_charged() == 5978 + 5856
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import stored
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import payments, quotes, renewal
@@ -17,8 +18,7 @@ from canone.services.ports import ChargeRequest, ChargeResult
 from canone.services.records import PaymentIntent
 from stripefixtures import TEST_KEY, LocalStripe
 
-from .conftest import admin_of, at, config, invoices, sign_up, subscription
-from .conftest import payments as payments_of
+from .conftest import admin_of, at, config, sign_up
 
 
 class ProcessDied(BaseException):
@@ -112,7 +112,7 @@ def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
     done = quotes.confirm(stripe_svc, ada, account_id, token)  # the request runs again
 
     assert done.invoice.status == "paid"
-    assert subscription(stripe_svc, account_id).config == config(tier="enterprise")
+    assert stored.subscription(stripe_svc, account_id).config == config(tier="enterprise")
     changes = [pi for pi in localstripe.payment_intents()
                if pi["metadata"] == {"canone_intent": intent.key}]
     assert [(pi["id"], pi["status"], pi["amount"]) for pi in changes] == [
@@ -131,8 +131,8 @@ def test_stripe_a_crash_after_confirming_is_settled_by_the_stored_id(
     assert payments.reconcile(stripe_svc) == 1
     assert payments.reconcile(stripe_svc) == 0
 
-    assert subscription(stripe_svc, account_id).config == config(tier="enterprise")
-    assert [(i.kind, i.status) for i in invoices(stripe_svc, account_id)] == [
+    assert stored.subscription(stripe_svc, account_id).config == config(tier="enterprise")
+    assert [(i.kind, i.status) for i in stored.invoices(stripe_svc, account_id)] == [
         ("signup", "paid"), ("upgrade", "paid")]
     changes = [pi for pi in localstripe.payment_intents()
                if pi["metadata"] == {"canone_intent": intent.key}]
@@ -151,7 +151,7 @@ def test_stripe_reconciliation_cancels_an_intent_opened_and_never_confirmed(
     assert payments.reconcile(stripe_svc) == 1
 
     assert stored_intent(stripe_svc, intent.key).status == "failed"
-    assert subscription(stripe_svc, account_id).config == config()
+    assert stored.subscription(stripe_svc, account_id).config == config()
     changes = [pi for pi in localstripe.payment_intents()
                if pi["metadata"] == {"canone_intent": intent.key}]
     assert [(pi["id"], pi["status"]) for pi in changes] == [(intent.provider_id, "canceled")]
@@ -165,10 +165,10 @@ def test_sandbox_a_crash_before_confirming_is_recovered_by_the_stored_id(svc: Se
 
     done = quotes.confirm(svc, admin_of(svc, account_id), account_id, token)
 
-    assert subscription(svc, account_id).config == config(tier="enterprise")
+    assert stored.subscription(svc, account_id).config == config(tier="enterprise")
     assert svc.gateway.total_charged() == charged_before + done.invoice.amount_paid  # type: ignore[attr-defined]
     assert svc.gateway.charge_outcome(intent.provider_id).status == "succeeded"
-    assert [p.status for p in payments_of(svc, account_id)] == ["succeeded", "succeeded"]
+    assert [p.status for p in stored.payments(svc, account_id)] == ["succeeded", "succeeded"]
 
 
 def test_sandbox_a_crash_after_confirming_is_settled_by_the_stored_id(svc: Services) -> None:
@@ -178,7 +178,7 @@ def test_sandbox_a_crash_after_confirming_is_settled_by_the_stored_id(svc: Servi
     svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
     assert payments.reconcile(svc) == 1
 
-    assert subscription(svc, account_id).config == config(tier="enterprise")
+    assert stored.subscription(svc, account_id).config == config(tier="enterprise")
     assert svc.gateway.total_charged() == charged  # type: ignore[attr-defined]
     assert svc.gateway.charge_outcome(dies.opened[0]).status == "succeeded"
 
@@ -201,7 +201,7 @@ def test_a_renewal_batch_stores_its_provider_ids_in_one_transaction(svc: Service
     assert (report.renewed, report.collected) == (3, 3)
     assert opened == [3]
     keys = [f"col_{invoice.id}_1" for account_id in accounts
-            for invoice in invoices(svc, account_id) if invoice.kind == "renewal"]
+            for invoice in stored.invoices(svc, account_id) if invoice.kind == "renewal"]
     with svc.database.read() as store:
         renewals = store.payments.intents_by_key(keys)
     assert len(renewals) == 3
@@ -227,6 +227,6 @@ def test_stripe_a_renewal_on_a_card_stripe_no_longer_takes_fails_alone(
     report = renewal.run(stripe_svc)
 
     assert (report.renewed, report.collected, report.failed) == (2, 1, 1)
-    assert [(p.status, p.message) for p in payments_of(stripe_svc, accounts[0])][-1] == (
+    assert [(p.status, p.message) for p in stored.payments(stripe_svc, accounts[0])][-1] == (
         "failed", "The payment method is not saved to a customer; save it first.")
-    assert invoices(stripe_svc, accounts[1])[-1].status == "paid"
+    assert stored.invoices(stripe_svc, accounts[1])[-1].status == "paid"

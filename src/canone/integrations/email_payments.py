@@ -12,9 +12,11 @@ from canone.integrations.email_words import Format, Message, describe_config
 
 _DECLINES = {
     "en": {"declined": "the card was declined", "insufficient_funds": "insufficient funds",
-           "no_card": "there is no card on file"},
+           "no_card": "there is no card on file",
+           "authentication_failed": "your bank could not authenticate the payment"},
     "it": {"declined": "la carta è stata rifiutata", "insufficient_funds": "fondi insufficienti",
-           "no_card": "non c'è una carta registrata"},
+           "no_card": "non c'è una carta registrata",
+           "authentication_failed": "la tua banca non ha potuto autenticare il pagamento"},
 }
 
 
@@ -151,18 +153,26 @@ def change_declined(f: Format, d: Mapping[str, Any]) -> Message:
     target = d.get("target")
     to = f.pick(f" for the change to {describe_config(f, target)}",
                 f" per il passaggio a {describe_config(f, target)}") if target else ""
+    # The customer failed their bank's challenge (3-D Secure): the card was not refused.
+    unauthenticated = d.get("reason") == "authentication_failed"
     if f.it():
-        return Message("La modifica del piano non è stata applicata: pagamento rifiutato", (
+        return Message("La modifica del piano non è stata applicata: " + (
+            "pagamento non autenticato" if unauthenticated else "pagamento rifiutato"), (
             "Buongiorno,",
             f"non siamo riusciti ad addebitare {amount} sulla tua carta{to}{_why(f, d)}",
             "Non abbiamo addebitato nulla e il tuo piano non è cambiato: non c'è nessuna "
             "fattura da pagare e non riproveremo.",
-            "Aggiorna la carta nella pagina Fatturazione e upgrade, poi ripeti la modifica: "
+            ("Ripeti la modifica nella pagina Fatturazione e upgrade, con questa carta o con "
+             "un'altra: " if unauthenticated else
+             "Aggiorna la carta nella pagina Fatturazione e upgrade, poi ripeti la modifica: ")
             + f.billing_url))
-    return Message("Your plan change was not applied: payment declined", (
+    return Message("Your plan change was not applied: payment " + (
+        "not authenticated" if unauthenticated else "declined"), (
         "Hello,",
         f"we could not charge {amount} to your card{to}{_why(f, d)}",
         "Nothing was charged and your plan did not change: there is no invoice to pay and we "
         "will not try again.",
-        "Update your card on the Billing & Upgrade page, then make the change again: "
+        ("Make the change again on the Billing & Upgrade page, with this card or another: "
+         if unauthenticated else
+         "Update your card on the Billing & Upgrade page, then make the change again: ")
         + f.billing_url))

@@ -210,8 +210,7 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
     if intent.status == SUCCEEDED and intent.result is not None:
         return Settled.from_json(intent.result)
     if intent.status == FAILED:
-        raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
-                            else "declined")
+        raise failed_before(intent)
     settlement = settlement_of(svc, intent)
     if not outcome.settles:
         settlement.fail(svc, store, intent, outcome)
@@ -222,6 +221,16 @@ def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,
     store.payments.save_intent(intent.but(status=SUCCEEDED, result=result.to_json(),
                                           password_hash=None))
     return result
+
+
+def failed_before(intent: PaymentIntent) -> PaymentFailed:
+    """The error of an intent that failed before, with why it failed (e.g. the bank's
+    challenge failed), however often it is asked again."""
+    if not intent.result:
+        return PaymentFailed("The card was declined.")
+    declined = Declined.from_json(intent.result)
+    return PaymentFailed(declined.message or "The card was declined.",
+                         declined.decline_code or "declined")
 
 
 def settlement_of(svc: Services, intent: PaymentIntent) -> Settlement:

@@ -37,11 +37,12 @@ from canone.services.errors import (
     StaleQuote,
     existing,
 )
-from canone.services.payloads import Declined, QuoteClaims, Settled, UnknownPayload
+from canone.services.payloads import QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
     SUCCEEDED,
     charge,
+    failed_before,
     settle_in,
 )
 from canone.services.ports import PROCESSING, ChargeResult
@@ -155,8 +156,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         if intent is not None and intent.status == SUCCEEDED and intent.result:
             return _confirmation(store, Settled.from_json(intent.result))
         if intent is not None and intent.status != PENDING:
-            raise PaymentFailed(Declined.from_json(intent.result).message if intent.result
-                                else "The card was declined.")
+            raise failed_before(intent)
         if intent is None:
             intent = _open_intent(svc, store, account, sub, key, claims)
             store.payments.add_intent(intent)

@@ -20,8 +20,7 @@ from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor
 from canone.services import credit_notes
 from canone.services.access import Actor, load_account, require_staff
-from canone.services.collection import RETRY_AFTER_DAYS
-from canone.services.context import Services, new_id, record_change
+from canone.services.context import RETRY_AFTER_DAYS, Services, new_id, record_change
 from canone.services.documents import REFUND, TO_CARD
 from canone.services.errors import (
     InvalidTransition,
