@@ -8,13 +8,14 @@ import dataclasses
 import threading
 import time
 
+import stored
 from canone.bootstrap import STRIPE_CHARGES_IN_FLIGHT, build_services
 from canone.services import accounts, renewal
 from canone.services.ports import ChargeRequest, ChargeResult
 from canone.settings import Settings
 from sandboxnetwork import ThroughCharge
 
-from .conftest import DECLINED_CARD, admin_of, at, invoices, sign_up
+from .conftest import DECLINED_CARD, admin_of, at, sign_up
 
 
 class Slow(ThroughCharge):
@@ -55,7 +56,7 @@ def test_a_batch_charges_several_cards_at_once_each_once(svc, clock) -> None:
     assert slow.most == 3  # as many as allowed, never more
     assert len(slow.keys) == len(set(slow.keys)) == 7
     for s in signed:
-        renewed = invoices(svc, s.account.id)[-1]
+        renewed = stored.invoices(svc, s.account.id)[-1]
         if s.account.id in declined:
             assert (renewed.status, renewed.amount_paid, renewed.attempts,
                     renewed.next_attempt_at) == ("open", 0, 1, at(2026, 5, 3))
