@@ -18,6 +18,8 @@ The payment emails' builders are in `email_payments`.
                            attempts, next_attempt_on, last_attempt_on (local ISO dates or
                            None), restricted ("no", "now" or "still")
     change_declined        amount, currency, reason, message, target (CONFIG)
+    change_refunded        amount (refunded, gross), currency, last4 ("" when the card
+                           charged is no longer on file), invoice_number, credit_note_number
     payment_authentication as payment_failed, reason authentication_required; reminder
                            true on a retry day (nothing charged, SPEC §9)
 """
@@ -30,6 +32,7 @@ from typing import Any
 
 from canone.integrations.email_payments import (
     change_declined,
+    change_refunded,
     payment_authentication,
     payment_failed,
 )
@@ -233,6 +236,7 @@ BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "payment_failed": payment_failed,
     "payment_authentication": payment_authentication,
     "change_declined": change_declined,
+    "change_refunded": change_refunded,
 }
 
 
