@@ -253,15 +253,25 @@ async def once_without_effect(request: Request, svc: Services, scope: str,
         earlier = None if ride.earlier is None else _same_request(ride.earlier, fp)
         if purges.due(now):
             await run_in_threadpool(purges.purge_when_due, svc, now)
-    elif _worth_keeping(request, response):
-        body = bytes(getattr(response, "body", b""))
-        earlier = await run_in_threadpool(_keep, svc, purges, IdempotencyRecord(
-            scope, key, fp, response.status_code, body, datetime.now(UTC)))
     else:
-        earlier = await run_in_threadpool(_stored, svc, scope, key, fp)
+        earlier = await _kept(request, svc, purges, IdempotencyRecord(
+            scope, key, fp, IN_PROGRESS, b"", now), response)
     if earlier is None or earlier.status_code == IN_PROGRESS:
         return response  # (claimed by a request that changes things: this one did not)
     return _replay(earlier)
+
+
+async def _kept(request: Request, svc: Services, purges: PurgeSchedule,
+                placeholder: IdempotencyRecord, response: Response
+                ) -> IdempotencyRecord | None:
+    """The response of a request that changed nothing stored under the placeholder's key
+    (when worth keeping): None when stored or not kept, else the record holding the key."""
+    scope, key, fp = placeholder.scope, placeholder.key, placeholder.fingerprint
+    if not _worth_keeping(request, response):
+        return await run_in_threadpool(_stored, svc, scope, key, fp)
+    body = bytes(getattr(response, "body", b""))
+    return await run_in_threadpool(_keep, svc, purges, IdempotencyRecord(
+        scope, key, fp, response.status_code, body, datetime.now(UTC)))
 
 
 async def once(request: Request, svc: Services, scope: str,
@@ -340,12 +350,7 @@ async def _ride_along(request: Request, svc: Services, purges: PurgeSchedule,
         return await _finish(request, svc, scope, key, fp, response)
     # Nothing it wrote was committed: it changed nothing, so its answer is kept as a
     # preview's is, unless the key was taken meanwhile (then that request's answer).
-    if _worth_keeping(request, response):
-        body = bytes(getattr(response, "body", b""))
-        earlier = await run_in_threadpool(_keep, svc, purges, IdempotencyRecord(
-            scope, key, fp, response.status_code, body, datetime.now(UTC)))
-    else:
-        earlier = await run_in_threadpool(_stored, svc, scope, key, fp)
+    earlier = await _kept(request, svc, purges, placeholder, response)
     if earlier is None:
         return response
     return None if earlier.status_code == IN_PROGRESS else _replay(earlier)
