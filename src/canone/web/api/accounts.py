@@ -34,6 +34,7 @@ from canone.web.api.base import (
     changes_nothing,
     errors,
     require_operator,
+    rides_along,
 )
 from canone.web.api.billing_details import SignUpWithBillingDetailsIn
 from canone.web.api.idempotency import JsonAnswer
@@ -189,6 +190,7 @@ _PREVIEWED = JsonAnswer(models.PreviewOut, _previewed)
 @router.post("/accounts/{account_id}/subscription/confirm", response_model=models.ConfirmOut,
              responses={**ACTION_REQUIRED, **errors(401, 402, 403, 404, 409, 422)},
              tags=["subscription"])
+@rides_along
 def confirm_change(account_id: AccountId, body: models.ConfirmIn, request: Request,
                    actor: ActorDep, svc: ServicesDep, idempotency_key: IdempotencyKey = None
                    ) -> Any:

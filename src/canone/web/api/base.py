@@ -152,6 +152,7 @@ class ApiRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         changes_nothing_ = getattr(self.endpoint, "changes_nothing", False)
+        rides_along_ = getattr(self.endpoint, "rides_along", False)
 
         async def run(request: Request) -> Response:
             try:
@@ -176,9 +177,13 @@ class ApiRoute(APIRoute):
             try:
                 if request.method == "POST" and "idempotency-key" in request.headers:
                     key = await authenticated(request)
-                    once = (idempotency.once_without_effect if changes_nothing_
-                            else idempotency.once)
-                    response = await once(request, services_of(request), key.id, run)
+                    svc = services_of(request)
+                    if changes_nothing_:
+                        response = await idempotency.once_without_effect(
+                            request, svc, key.id, run)
+                    else:
+                        response = await idempotency.once(request, svc, key.id, run,
+                                                          ride=rides_along_)
                 else:
                     response = await run(request)
             except Exception as exc:
@@ -192,6 +197,16 @@ def changes_nothing(endpoint: Endpoint) -> Endpoint:
     """Mark a POST route that changes nothing (a preview): its Idempotency-Key needs no
     claim before it runs, only its response stored after (see `idempotency`)."""
     endpoint.changes_nothing = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def rides_along(endpoint: Endpoint) -> Endpoint:
+    """Mark a POST route whose Idempotency-Key claim may ride its first committed write
+    transaction (`idempotency.once`): one that does nothing outside the database before
+    that transaction commits (the confirmation: its card is charged after its intent is
+    committed). Another route claims the key first, in a transaction of its own, so that
+    concurrent requests with one key never both reach a provider."""
+    endpoint.rides_along = True  # type: ignore[attr-defined]
     return endpoint
 
 

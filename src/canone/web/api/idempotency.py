@@ -29,11 +29,12 @@ the key is taken by then (a retry, or a concurrent request that stored first), t
 response is the answer, or 422 for another request, as above: one answer per key, with one
 write instead of two.
 
-On a database that carries rides (`key_records.Ride`), the placeholder is not a transaction
-of its own: it is the first statement of the request's own first write transaction, and a
-route that renders its answer there (`JsonAnswer`: the confirmation, the preview) has its
-response stored by its last one, with the changes it answers for. A concurrent request with
-the key waits on that insert and then finds the key taken; it is then handled as above
+For a route marked `rides_along` (the confirmation), on a database that carries rides
+(`key_records.Ride`), the placeholder is not a transaction of its own: it is the first
+statement of the request's own first write transaction, and a route that renders its
+answer there (`JsonAnswer`: the confirmation, and the preview's kept answer) has its
+response stored by its last one, with the changes it answers for. A concurrent request
+with the key waits on that insert and then finds the key taken; it is then handled as above
 (wait and replay, or take over a dead claim). A request none of whose writes committed
 changed nothing, and its answer is stored as a preview's is.
 """
@@ -275,12 +276,14 @@ async def _kept(request: Request, svc: Services, purges: PurgeSchedule,
 
 
 async def once(request: Request, svc: Services, scope: str,
-               run: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Run the request at most once per (scope, Idempotency-Key)."""
+               run: Callable[[Request], Awaitable[Response]], ride: bool = False) -> Response:
+    """Run the request at most once per (scope, Idempotency-Key); with `ride`, the claim
+    rides the request's own first write transaction (`_ride_along`) when the database
+    carries rides."""
     key = _key_of(request)
     fp = fingerprint(request.method, request.url.path, await request.body())
     purges = schedule_of(request)
-    if getattr(svc.database, "carries_rides", False):
+    if ride and getattr(svc.database, "carries_rides", False):
         response = await _ride_along(request, svc, purges, IdempotencyRecord(
             scope, key, fp, IN_PROGRESS, b"", datetime.now(UTC)), run)
         if response is not None:
