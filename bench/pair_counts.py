@@ -6,7 +6,10 @@ with an Idempotency-Key, and counts what SQLAlchemy sends: statements
 (`before_cursor_execute`), commits and rollbacks (the read-only transactions end in one).
 It prints them per request and per pair, the CPU time of this process per pair (client
 included: read it against a run of other code on the same machine, not alone), and with
-`--verbose` the first pair's statements in order.
+`--verbose` the first pair's statements in order. Statements sent on the transaction's
+psycopg connection itself are not seen (COPY, and on PostgreSQL `update_many`: the
+confirm's UPDATE of the provider's intent id is one, shown as a transaction of no
+statement).
 
     .venv/bin/python bench/pair_counts.py [--pairs 20] [--verbose]
 """
