@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -55,6 +56,11 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
     its answer gets it."""
     loads, answer_text = json.loads, pricer_of(catalog).answer_text
     number = 0
+    # Each line leaves a few dicts behind and the memos keep thousands of answers alive:
+    # with the default threshold the cyclic collector runs every 700 allocations and,
+    # as the memos grow, keeps walking them. What a line allocates is freed by reference
+    # counting (it makes no cycles), so collect seldom; the memos are bounded (MEMO_SIZE).
+    gc.set_threshold(100_000, 50, 1000)
     for lines in arrived_lines(stdin):
         texts = []
         for line in lines:

@@ -27,7 +27,7 @@ from canone.billing.codec import (
     date_from_json,
     price_to_json,
 )
-from canone.billing.configuration import Configuration
+from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, format_amount
 from canone.billing.pricing import Line, Price
@@ -121,12 +121,16 @@ def _key(raw: Any) -> tuple[Any, ...] | None:
 
 class Known:
     """A configuration as sent, once read, validated and priced: what every later line
-    that sends it again needs, found with one lookup."""
+    that sends it again needs, found with one lookup. Its JSON texts are made when first
+    needed: half the configurations are only ever a current one, whose price is not
+    written."""
 
-    __slots__ = ("config", "config_text", "price_text")
+    __slots__ = ("config", "config_text", "price", "price_text")
 
-    def __init__(self, config: Configuration, price_text: str, config_text: str) -> None:
-        self.config, self.price_text, self.config_text = config, price_text, config_text
+    def __init__(self, config: Configuration, price: Price) -> None:
+        self.config, self.price = config, price
+        self.price_text: str | None = None
+        self.config_text: str | None = None
 
 
 class Pricer:
@@ -152,12 +156,11 @@ class Pricer:
         found = self.known.get(key)
         if found is None:
             try:  # the key's fields are read and checked: build the configuration at once
-                config = self.rules.validate(Configuration(
+                config = validate(self.catalog, Configuration(
                     key[0], key[1], key[2], key[3], key[4], key[5], key[6:]))
             except InvalidField:
                 return None
-            found = Known(config, self.price_text(self.rules.price(config)),
-                          self.config_text(config))
+            found = Known(config, self.rules.price(config))
             remember(self.known, key, found)
         return found
 
@@ -177,8 +180,9 @@ class Pricer:
             target = self.config(request.get("target"))
             if target is not None:
                 current_raw = request.get("current")
+                target_text = target.price_text or self.known_price_text(target)
                 if current_raw is None:
-                    return '{"target": ' + target.price_text + ', "change": null, "error": null}'
+                    return '{"target": ' + target_text + ', "change": null, "error": null}'
                 current = self.config(current_raw)
                 anchor, at = self.date(request.get("anchor")), self.date(request.get("at"))
                 if current is not None and anchor is not None and at is not None:
@@ -188,11 +192,19 @@ class Pricer:
                     except InvalidField:
                         pass
                     else:
-                        return ('{"target": ' + target.price_text + ', "change": '
+                        return ('{"target": ' + target_text + ', "change": '
                                 + self.change_text(change, current, target) + ', "error": null}')
         return json.dumps(answer(self.catalog, request))  # an error, or a rare shape
 
     # -- JSON texts, as json.dumps writes them (", " and ": ", ASCII) ----------------------
+
+    def known_price_text(self, known: Known) -> str:
+        text = known.price_text = self.price_text(known.price)
+        return text
+
+    def known_config_text(self, known: Known) -> str:
+        text = known.config_text = self.config_text(known.config)
+        return text
 
     def price_text(self, p: Price) -> str:
         total = p.total
@@ -244,12 +256,16 @@ class Pricer:
             # As Change.due_now and .credit: max(0, net) and max(0, -net).
             due, credit = (format_amount(net), "0.00") if net > 0 else (
                 "0.00", format_amount(-net))
-        immediate = (target.config_text if change.immediate is target.config else
-                     current.config_text if change.immediate is current.config else
-                     self.config_text(change.immediate))
-        scheduled = ("null" if change.scheduled is None else
-                     target.config_text if change.scheduled is target.config else
-                     self.config_text(change.scheduled))
+        # Most often the configurations in effect are those sent: their texts are at hand.
+        immediate = (
+            (target.config_text or self.known_config_text(target))
+            if change.immediate is target.config else
+            (current.config_text or self.known_config_text(current))
+            if change.immediate is current.config else self.config_text(change.immediate))
+        scheduled = (
+            "null" if change.scheduled is None else
+            (target.config_text or self.known_config_text(target))
+            if change.scheduled is target.config else self.config_text(change.scheduled))
         # Dates, whole numbers and amounts need no escaping: their JSON is their text.
         return (f'{{"kind": {quoted(change.kind)}, "reasons": {self.codes_text(change.reasons)}, '
                 f'"period": {{"start": "{period.start.isoformat()}", '
