@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from canone import cli_price
 from canone.billing.catalog import load_catalog
-from canone.billing.errors import CatalogError
+from canone.billing.errors import CatalogError, DataFileError
 from canone.cli_apikeys import apikey_app
 from canone.cli_common import group
 from canone.cli_einvoices import einvoices_app
@@ -44,18 +45,26 @@ seller_app = group("Check seller files (the selling company of SPEC §8: its leg
                    "address, VAT number and tax regime).", "Check seller files.")
 
 
+_Read = TypeVar("_Read")
+
+
+def _checked(load: Callable[[Path], _Read], file: Path) -> _Read:
+    """What `load` reads from `file`, or every problem it finds printed and exit 1."""
+    try:
+        return load(file)
+    except (CatalogError, DataFileError) as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from None
+
+
 @catalog_app.command("validate", short_help="Check a catalog file.")
 def catalog_validate(file: Annotated[Path, typer.Argument(metavar="FILE", hidden=True)]
                      ) -> None:
     """Check FILE, a catalog TOML file (e.g. src/canone/data/catalog.toml): print a summary
     and exit 0, or every problem with its location and exit 1. Use it before pointing
     CANONE_CATALOG at the file."""
-    try:
-        catalog = load_catalog(file)
-    except CatalogError as exc:
-        for problem in exc.problems:
-            typer.echo(problem, err=True)
-        raise typer.Exit(1) from None
+    catalog = _checked(load_catalog, file)
     typer.echo(f"{file}: ok (version {catalog.version}, {len(catalog.products)} products, "
                f"{len(catalog.addons)} add-ons)")
 
@@ -66,15 +75,9 @@ def seller_validate(file: Annotated[Path, typer.Argument(metavar="FILE", hidden=
     """Check FILE, a seller TOML file (e.g. src/canone/data/seller-demo.toml): print a
     summary and exit 0, or every problem with its location and exit 1. Point
     CANONE_SELLER at it once it passes."""
-    from canone.billing.errors import DataFileError
     from canone.services.sellers import load_seller_file
 
-    try:
-        seller = load_seller_file(file)
-    except DataFileError as exc:
-        for problem in exc.problems:
-            typer.echo(problem, err=True)
-        raise typer.Exit(1) from None
+    seller = _checked(load_seller_file, file)
     flags = ", ".join(f"{name} {'on' if on else 'off'}"
                       for name, on in (("e-invoicing", seller.einvoicing), ("OSS", seller.oss)))
     typer.echo(f"{file}: ok ({seller.legal_name}, VAT {seller.vat_id}, {flags}"

@@ -16,6 +16,9 @@ service_app = typer.Typer(rich_markup_mode=None)
 mail_app = group("Email to support: receive it as change requests.",
                  "Receive email to support.")
 
+# Where `serve` and `mail listen` listen.
+Host = Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.",
+                                   metavar="ADDRESS")]
 
 DEMO_SELLER_WARNING = (
     "warning: invoices are issued by the DEMO seller, a fictional company (CANONE_SELLER is "
@@ -29,9 +32,7 @@ DEMO_RATES_WARNING = (
 
 @service_app.command("serve", short_help="Serve the web pages and the JSON API.")
 def serve(
-    host: Annotated[str, typer.Option(
-        help="Address to listen on; 0.0.0.0 for every interface.", metavar="ADDRESS")]
-    = "127.0.0.1",
+    host: Host = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8000,
     workers: Annotated[int, typer.Option(
         help="Worker processes sharing the port.", metavar="N")] = 1,
@@ -134,9 +135,7 @@ def worker(
 
 @mail_app.command("listen", short_help="Receive email to support as requests.")
 def mail_listen(
-    host: Annotated[str, typer.Option(
-        help="Address to listen on; 0.0.0.0 for every interface.", metavar="ADDRESS")]
-    = "127.0.0.1",
+    host: Host = "127.0.0.1",
     port: Annotated[int, typer.Option(help="SMTP port to listen on.", metavar="PORT")] = 2525,
 ) -> None:
     """Receive email: a message from an account's primary admin becomes a change request

@@ -20,7 +20,6 @@ from canone.billing.pricing import describe_plan
 from canone.services import (
     accounts,
     billing_details,
-    collection,
     quotes,
     renewal,
     requests,
@@ -29,7 +28,13 @@ from canone.services import (
 )
 from canone.services.access import STAFF, SYSTEM_ACTOR, Actor
 from canone.services.clock import ManualClock
-from canone.services.context import Services, local_date, local_midnight, new_id
+from canone.services.context import (
+    RETRY_AFTER_DAYS,
+    Services,
+    local_date,
+    local_midnight,
+    new_id,
+)
 from canone.services.errors import existing
 from canone.services.ports import Card
 from canone.services.records import ADMIN, USER, Staff, User
@@ -176,7 +181,7 @@ def _timeline(now: datetime) -> list[tuple[datetime, str, DemoAccount]]:
     period = nth_period(local_date(signed, PAST_DUE.timezone), PAST_DUE.config.interval, 0)
     renews = local_midnight(period.end, PAST_DUE.timezone) + timedelta(hours=1)
     steps.append((renews - timedelta(days=2), "declining card", PAST_DUE))
-    for days in (0, *collection.RETRY_AFTER_DAYS):
+    for days in (0, *RETRY_AFTER_DAYS):
         steps.append((renews + timedelta(days=days), "billing run", PAST_DUE))
     if max(instant for instant, *_ in steps) >= now:
         raise RuntimeError("the demo's past-due account must sign up further back")

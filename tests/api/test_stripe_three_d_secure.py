@@ -93,14 +93,23 @@ def test_reconciliation_applies_a_change_whose_challenge_succeeded(
     assert len(get(client, operator_key, f"/accounts/{account_id}/invoices")["data"]) == 2
 
 
-def test_a_failed_challenge_changes_nothing(
+AUTHENTICATION_FAILED = ("The bank could not authenticate this payment; nothing was charged."
+                         " Try again or use another card.")
+
+
+def test_a_failed_challenge_changes_nothing_and_says_the_bank_could_not_authenticate(
         client: TestClient, operator_key: str, localstripe: LocalStripe) -> None:
     account_id, token, action = challenged(client, operator_key, localstripe)
     localstripe.authenticate(action["payment_intent"], action["client_secret"], success=False)
+    failure = localstripe.http.get(f"/v1/payment_intents/{action['payment_intent']}").json()
+    assert failure["last_payment_error"]["code"] == "payment_intent_authentication_failure"
 
-    failed = confirm(client, operator_key, account_id, token)
-    assert (failed.status_code, failed.json()["type"]) == (
-        402, "urn:canone:problem:payment_failed")
+    for _ in range(2):  # the follow-up confirm, and any later one, say the same
+        failed = confirm(client, operator_key, account_id, token)
+        problem = failed.json()
+        assert (failed.status_code, problem["type"], problem["decline_code"],
+                problem["detail"]) == (402, "urn:canone:problem:payment_failed",
+                                       "authentication_failed", AUTHENTICATION_FAILED)
     assert tier(client, operator_key, account_id) == "plus"
     invoices = get(client, operator_key, f"/accounts/{account_id}/invoices")["data"]
     assert [i["kind"] for i in invoices] == ["signup"]

@@ -22,7 +22,7 @@ from canone.services import accounts, requests, signups
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services, new_id
 from canone.services.ports import Card
-from canone.services.records import ChangeRequest, LedgerEntry, Staff, Subscription
+from canone.services.records import ChangeRequest, Staff
 from canone.settings import Settings
 from canone.web.app import create_app
 from clocks import TestClock
@@ -121,18 +121,6 @@ def ask(svc: Services, who: Customer, desired: Configuration | None,
     assert isinstance(svc.clock, TestClock)
     svc.clock.advance(minutes=1)
     return requests.create(svc, who.actor, who.account_id, desired, "Budget", message)
-
-
-def subscription(svc: Services, account_id: str) -> Subscription:
-    with svc.database.transaction() as store:
-        sub = store.subscriptions.of_account(account_id)
-    assert sub is not None
-    return sub
-
-
-def ledger(svc: Services, account_id: str) -> list[LedgerEntry]:
-    with svc.database.transaction() as store:
-        return store.ledger.of_account(account_id)
 
 
 def stored_request(svc: Services, request_id: str) -> ChangeRequest:

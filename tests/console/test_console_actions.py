@@ -7,21 +7,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from httpx import Response
 
+import stored
 from canone.services import requests
 from canone.services.access import EMAIL, Actor
 from canone.services.context import Services
 
-from .conftest import (
-    SUPPORT,
-    act,
-    ask,
-    csrf_of,
-    customer,
-    ledger,
-    plan,
-    stored_request,
-    subscription,
-)
+from .conftest import SUPPORT, act, ask, csrf_of, customer, plan, stored_request
 
 
 def test_the_request_page_prices_the_change_both_ways(staff: TestClient,
@@ -66,10 +57,10 @@ def test_apply_at_period_end_schedules_the_desired_plan(staff: TestClient,
     answer = act(staff, request.id, "apply_period_end", "From May, as agreed.", follow=True)
     assert isinstance(answer, Response) and answer.status_code == 200
     assert "Applied at period end: the new plan starts on May 1, 2026." in answer.text
-    sub = subscription(svc, ada.account_id)
+    sub = stored.subscription(svc, ada.account_id)
     assert sub.config == plan(tier="pro")  # nothing changes before May
     assert sub.pending == desired
-    assert ledger(svc, ada.account_id) == []  # nothing charged or credited
+    assert stored.ledger(svc, ada.account_id) == []  # nothing charged or credited
     done = stored_request(svc, request.id)
     assert (done.status, done.effective) == ("completed", "period_end")
     assert done.history[-1].message == "From May, as agreed."
@@ -83,12 +74,12 @@ def test_apply_now_credits_the_unused_part_to_the_ledger(staff: TestClient,
     assert isinstance(answer, Response) and answer.status_code == 200
     # −39.50 for the unused half of Pro, +24.50 for the rest of April on Plus.
     assert "$15.00 was credited to the account balance." in answer.text
-    entries = ledger(svc, ada.account_id)
+    entries = stored.ledger(svc, ada.account_id)
     assert [(e.amount, e.currency) for e in entries] == [(1500, "USD")]
     with svc.database.read() as store:
         [note] = store.documents.credit_notes_of(ada.account_id, 10, None)
     assert (entries[0].credit_note_id, note.source_id) == (note.id, request.id)
-    sub = subscription(svc, ada.account_id)
+    sub = stored.subscription(svc, ada.account_id)
     assert sub.config == plan(tier="plus") and sub.pending is None
     done = stored_request(svc, request.id)
     assert (done.status, done.effective) == ("completed", "now")
@@ -107,7 +98,7 @@ def test_apply_now_of_a_dearer_plan_invoices_the_difference(staff: TestClient,
         invoices = store.invoices.of_account(ada.account_id, 10, None)
     request_invoice = next(i for i in invoices if i.kind == "request")
     assert request_invoice.total == 1500  # −24.50 + 39.50
-    assert ledger(svc, ada.account_id) == []
+    assert stored.ledger(svc, ada.account_id) == []
 
 
 def test_decline_records_the_message_for_the_customer(staff: TestClient,
@@ -123,7 +114,7 @@ def test_decline_records_the_message_for_the_customer(staff: TestClient,
     assert declined.status == "declined"
     assert (declined.history[-1].to_status, declined.history[-1].message) == ("declined",
                                                                               message)
-    assert subscription(svc, ada.account_id).pending is None
+    assert stored.subscription(svc, ada.account_id).pending is None
 
 
 def test_decline_without_a_message_is_refused_and_changes_nothing(staff: TestClient,
@@ -146,7 +137,7 @@ def test_a_request_handled_meanwhile_is_not_applied_twice(staff: TestClient,
                         data={"csrf": csrf_of(page.text), "action": "apply_now"})
     assert answer.status_code == 409
     assert "The request was handled meanwhile" in answer.text
-    assert [e.amount for e in ledger(svc, ada.account_id)] == [1500]  # credited once
+    assert [e.amount for e in stored.ledger(svc, ada.account_id)] == [1500]  # credited once
 
 
 def test_an_email_request_must_be_taken_before_it_is_applied(staff: TestClient,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+import stored
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import signups
@@ -23,7 +24,7 @@ from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 from wiring import services_on
 
-from .conftest import ANCHOR, NOW, PASSWORD, csrf_of, plan, sign_in, subscription
+from .conftest import ANCHOR, NOW, PASSWORD, csrf_of, plan, sign_in
 
 VISA, REFUSED = "4242424242424242", "4000000000000002"
 LOCALSTRIPE_POLICY = (
@@ -152,8 +153,8 @@ def test_with_the_sandbox_there_is_no_stripe_on_the_page(svc: Services,
                                      "account."}
 
 
-def quote_token(http: TestClient, csrf: str, tier: str) -> str:
-    fields = {"product": "marketing", "tier": tier, "interval": "month", "currency": "USD",
+def quote_token(http: TestClient, csrf: str, tier: str, currency: str = "USD") -> str:
+    fields = {"product": "marketing", "tier": tier, "interval": "month", "currency": currency,
               "contacts": 1000, "seats": 1, "addons": []}
     quote = http.post("/billing/quote", json=fields, headers={"X-CSRF-Token": csrf})
     assert quote.status_code == 200, quote.text
@@ -183,7 +184,7 @@ def test_an_upgrade_the_bank_wants_confirmed_answers_the_client_secret_then_appl
     secret = first.json()["client_secret"]
     (intent,) = [pi for pi in localstripe.payment_intents() if pi["amount"] == 4800]
     assert (intent["status"], secret) == ("requires_action", intent["client_secret"])
-    assert subscription(stripe_svc, ada).config.tier == "plus"
+    assert stored.subscription(stripe_svc, ada).config.tier == "plus"
 
     localstripe.authenticate(str(intent["id"]), secret, success=True)
     finished = stripe_client.post("/billing/confirm", data=form, headers=as_json)
@@ -192,7 +193,7 @@ def test_an_upgrade_the_bank_wants_confirmed_answers_the_client_secret_then_appl
     assert finished.status_code == 200
     assert finished.json()["next"].startswith("/billing?invoice=inv_")
     assert again.json() == finished.json()
-    assert subscription(stripe_svc, ada).config.tier == "enterprise"
+    assert stored.subscription(stripe_svc, ada).config.tier == "enterprise"
     with stripe_svc.database.read() as store:
         assert sorted(inv.total for inv in store.invoices.of_account(ada, 10, None)) == [4800, 4900]
     assert len([pi for pi in localstripe.payment_intents() if pi["amount"] == 4800]) == 1
@@ -208,4 +209,4 @@ def test_without_script_a_payment_the_bank_wants_confirmed_changes_nothing(
     assert answer.headers["location"] == "/billing?error=requires_action"
     assert "Your bank asks you to confirm this payment" in stripe_client.get(
         answer.headers["location"]).text
-    assert subscription(stripe_svc, ada).config.tier == "plus"
+    assert stored.subscription(stripe_svc, ada).config.tier == "plus"

@@ -183,6 +183,12 @@ def seed(server: Server, *, product: str = "marketing", tier: str = "plus",
     return Seeded(done.account.id, email, admin_email, user_email, done.account.card.token)
 
 
+def italian(server: Server, **overrides: object) -> Seeded:
+    """An Italian account in euros: Rossi S.r.l., Giulia Rossi its primary admin."""
+    return seed(server, currency="EUR", locale="it", name="Rossi S.r.l.",
+                admin_name="Giulia Rossi", **overrides)  # type: ignore[arg-type]
+
+
 def _user(svc: Services, email: str):  # type: ignore[no-untyped-def]
     with svc.database.transaction() as store:
         return store.people.user_by_email(email)
@@ -274,5 +280,23 @@ def sign_in(page, email: str, lang: str | None = None) -> None:  # type: ignore[
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_load_state("domcontentloaded")
+
+
+def signed_in(page, account: Seeded) -> Seeded:  # type: ignore[no-untyped-def]
+    """The account, its primary admin signed in on `page`."""
+    sign_in(page, account.email)
+    return account
+
+
+def review_form(dialog) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A review dialog's quote token and CSRF token, to post its confirmation directly."""
+    return {name: dialog.locator(f"input[name={name}]").input_value() for name in ("token", "csrf")}
+
+
+def open_dialog(button):  # type: ignore[no-untyped-def]
+    """Clicks a button that opens a dialog (its `data-open` names it): that dialog."""
+    dialog = button.page.locator("#" + button.get_attribute("data-open"))
+    button.click()
+    return dialog
 
 

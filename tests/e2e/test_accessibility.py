@@ -15,7 +15,7 @@ from canone import demo
 from canone.bootstrap import demo_vies
 
 from .axe import assert_accessible
-from .conftest import BASE, Server, seed, shot, sign_in
+from .conftest import BASE, Server, open_dialog, seed, shot, sign_in, signed_in
 
 LANGS = ("en", "it")
 # (demo account, dialogs its billing page opens: opener selector → dialog id)
@@ -168,8 +168,7 @@ def colours(page: Page, selector: str, prop: str) -> tuple[tuple[int, ...], tupl
 
 
 def test_focus_ring_is_whole_and_at_least_3_to_1(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.get_by_role("button", name="Edit user seats").click()
     page.locator("#seats-input").focus()
     page.keyboard.press("Shift+Tab")  # the "−" button, focused by keyboard
@@ -191,8 +190,7 @@ def test_focus_ring_is_whole_and_at_least_3_to_1(page: Page, server: Server) -> 
 
 
 def test_form_borders_are_at_least_3_to_1(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.get_by_role("button", name="Update", exact=True).click()
     border, back = colours(page, "#dlg-card input[name=number]", "borderTopColor")
     assert contrast(border, back) >= 3, (border, back)  # type: ignore[arg-type]
@@ -250,8 +248,7 @@ def test_the_confirmation_after_a_purchase_gets_focus(page: Page, server: Server
                                                       lang: str) -> None:
     account = seed(server, locale=lang)
     sign_in(page, account.email, lang=lang)
-    page.locator("[data-testid=addon-sms] [data-open=dlg-addon]").click()
-    dialog = page.locator("#dlg-addon")
+    dialog = open_dialog(page.locator("[data-testid=addon-sms] [data-open=dlg-addon]"))
     expect(dialog.get_by_test_id("review-due-today")).to_be_visible()
     dialog.locator("button[type=submit]").click()
     confirmation = page.get_by_test_id("confirmation")

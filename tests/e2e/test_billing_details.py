@@ -14,7 +14,7 @@ from canone.services.access import SYSTEM_ACTOR, Actor
 from canone.services.records import ADMIN
 
 from .axe import assert_accessible
-from .conftest import PASSWORD, Server, seed, shot, sign_in
+from .conftest import PASSWORD, Server, seed, shot, sign_in, signed_in
 
 WRONG_VAT = "IT00743110158"  # the last digit breaks the partita IVA's checksum
 GOOD_VAT = "00743110157"
@@ -34,8 +34,7 @@ def _fill_italian_business(page: Page, vat_id: str) -> None:
 
 def test_the_primary_admin_corrects_a_wrong_vat_id_and_saves(page: Page,
                                                               server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server))
     section = page.get_by_test_id("billing-details")
     expect(section.get_by_test_id("no-details")).to_have_text(
         "None yet: your invoices show only the account's name.")
@@ -108,8 +107,7 @@ def _fill_by_name(page: Page, vat_id: str) -> None:
 
 
 def test_an_italian_consumer_needs_the_codice_fiscale(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.goto("/billing/details")
     form = page.get_by_test_id("details-form")
     form.get_by_label("A person (consumer)").check()

@@ -19,7 +19,7 @@ from canone.services import requests
 from canone.services.access import Actor
 from canone.services.records import ChangeRequest
 
-from .conftest import Seeded, Server, add_staff, seed, shot, sign_in
+from .conftest import Seeded, Server, add_staff, seed, shot, sign_in, signed_in
 
 EUR = "\u00a0€"  # Babel's it_IT amounts: "15,00 €" with a no-break space
 
@@ -157,8 +157,7 @@ def test_in_italian_an_agent_schedules_one_request_and_declines_another(
 
 def test_a_customer_who_opens_the_console_gets_the_403_page(page: Page,
                                                             server: Server) -> None:
-    account = seed(server, currency="EUR", locale="it", name="Rossi S.r.l.")
-    sign_in(page, account.email)
+    signed_in(page, seed(server, currency="EUR", locale="it", name="Rossi S.r.l."))
     response = page.goto("/console")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from .conftest import Server, seed, shot, sign_in
+from .conftest import Server, seed, shot, signed_in
 
 SUMMARY = "#dlg-contacts [data-quote-part=summary]"
 REVIEW = "#dlg-contacts [data-quote-part=review]"
@@ -20,8 +20,7 @@ def open_contacts(page: Page) -> None:
 
 
 def test_the_price_updates_live_as_the_slider_moves(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     open_contacts(page)
     slider = page.locator("#contacts-slider")
     expect(slider).to_be_focused()
@@ -46,8 +45,7 @@ def test_the_price_updates_live_as_the_slider_moves(page: Page, server: Server) 
 
 
 def test_contact_limit_upgrade_ends_with_the_invoice(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server))
     shot(page, "en-billing-page")
     open_contacts(page)
     page.locator("#contacts-slider").press("ArrowRight")
@@ -72,8 +70,7 @@ def test_contact_limit_upgrade_ends_with_the_invoice(page: Page, server: Server)
 
 
 def test_a_lower_limit_is_scheduled_and_can_be_cancelled(page: Page, server: Server) -> None:
-    account = seed(server, contacts=2500)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server, contacts=2500))
     open_contacts(page)
     page.locator("#contacts-slider").press("ArrowLeft")
     expect(page.get_by_test_id("slider-value")).to_have_text("1,000")

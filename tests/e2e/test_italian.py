@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import Server, seed, shot, sign_in
+from .conftest import Server, open_dialog, seed, shot, sign_in
 
 EUR = "\u00a0€"  # Babel's it_IT format: "1.234,50 €" with a no-break space
 
@@ -84,8 +84,7 @@ def test_tier_add_on_bundle_and_request_in_italian(page: Page, server: Server) -
     expect(summary.get_by_test_id("future-price")).to_have_text(f"108,00{EUR}")
     expect(summary.get_by_test_id("due-today")).to_have_text(f"22,00{EUR}")
     shot(page, "it-bundle-configurator")
-    page.get_by_role("button", name="Aggiorna il mio piano").click()
-    dialog = page.locator("#dlg-bundle")
+    dialog = open_dialog(page.get_by_role("button", name="Aggiorna il mio piano"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text(f"22,00{EUR}")
     shot(page, "it-bundle-dialog", full_page=False)
     dialog.get_by_role("button", name="Esegui l'upgrade").click()

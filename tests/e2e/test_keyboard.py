@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Seeded, Server, seed, shot, sign_in
+from .conftest import Seeded, Server, open_dialog, review_form, seed, shot, sign_in, signed_in
 
 CONTACTS = "#dlg-contacts"
 SEATS = "#dlg-seats"
@@ -90,8 +90,7 @@ def test_enter_in_the_seats_field_shows_the_review_and_charges_nothing(
 def test_the_hidden_confirm_button_of_a_dialog_is_disabled(page: Page, server: Server) -> None:
     """Enter's implicit submission clicks a form's first submit button: while the review
     is not on screen, that button is disabled, so the form cannot be submitted."""
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.get_by_role("button", name="Edit user seats").click()
     page.get_by_role("button", name="Add a seat").click()
     expect(page.get_by_role("button", name="Continue")).to_be_enabled()
@@ -117,8 +116,7 @@ BUNDLE_CONTROLS = {
 @pytest.mark.parametrize("control", list(BUNDLE_CONTROLS))
 def test_enter_on_the_bundle_page_opens_the_review_and_charges_nothing(
         page: Page, server: Server, control: str) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server))
     page.goto("/billing/bundle")
     summary = page.locator("[data-quote-part=summary]").first
     expect(summary.get_by_test_id("due-today")).to_have_text("$22.00")
@@ -137,18 +135,15 @@ def test_enter_on_the_bundle_page_opens_the_review_and_charges_nothing(
 
 def test_a_confirmation_that_was_not_reviewed_is_refused(page: Page, server: Server) -> None:
     """The server's own check: a confirmation without the review's mark charges nothing."""
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    account = signed_in(page, seed(server))
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
-    token = dialog.locator("input[name=token]").input_value()
-    csrf = dialog.locator("input[name=csrf]").input_value()
+    form = review_form(dialog)
     for lang, text in [("en", "This price was not reviewed, so nothing was charged."),
                        ("it", "Il prezzo non è stato controllato, quindi non è stato "
                               "addebitato nulla.")]:
         answer = page.request.post(f"/billing/confirm?lang={lang}",
-                                   form={"token": token, "csrf": csrf}, max_redirects=0)
+                                   form=form, max_redirects=0)
         assert answer.status == 303
         assert answer.headers["location"] == "/billing?error=not_reviewed"
         page.goto(f"/billing?error=not_reviewed&lang={lang}")
@@ -160,8 +155,7 @@ def test_a_confirmation_that_was_not_reviewed_is_refused(page: Page, server: Ser
 
 
 def test_escape_resets_the_contact_dialog(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server))
     page.get_by_role("button", name="Edit contact limit").click()
     slider = page.locator("#contacts-slider")
     slider.press("ArrowRight")
@@ -211,8 +205,7 @@ def test_cancel_resets_the_seats_dialog(page: Page, server: Server, lang: str) -
 
 
 def test_update_my_plan_focuses_the_dialog_heading(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.goto("/billing/bundle")
     opener = page.get_by_role("button", name="Update my plan")
     expect(opener).to_be_enabled()
@@ -230,8 +223,7 @@ def test_update_my_plan_focuses_the_dialog_heading(page: Page, server: Server) -
 
 
 def test_review_dialogs_without_fields_focus_their_heading(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.get_by_role("button", name="Upgrade to Enterprise").click()
     expect(page.locator("#dlg-tier-title")).to_be_focused()
     page.keyboard.press("Escape")

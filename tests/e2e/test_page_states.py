@@ -14,12 +14,17 @@ from canone.services.access import Actor
 from canone.services.ports import SUCCEEDED
 from canone.services.records import Usage
 
-from .conftest import DECLINED_CARD, Seeded, Server, seed, shot, sign_in
-
-
-def italian(server: Server, **overrides: object) -> Seeded:
-    return seed(server, currency="EUR", locale="it", name="Rossi S.r.l.",
-                admin_name="Giulia Rossi", **overrides)  # type: ignore[arg-type]
+from .conftest import (
+    DECLINED_CARD,
+    Seeded,
+    Server,
+    italian,
+    open_dialog,
+    seed,
+    shot,
+    sign_in,
+    signed_in,
+)
 
 
 def report_contacts(server: Server, account: Seeded, contacts: int) -> None:
@@ -89,6 +94,13 @@ def fall_past_due(server: Server, account: Seeded) -> None:
     server.clock.instant = datetime(2026, 5, 8, 9, 0, tzinfo=UTC)
 
 
+def unpaid_banner(page: Page, server: Server, account: Seeded):  # type: ignore[no-untyped-def]
+    """The account falls past due and its admin signs in: the unpaid invoice's banner."""
+    fall_past_due(server, account)
+    sign_in(page, account.email)
+    return page.get_by_test_id("unpaid")
+
+
 def bank_lifts_the_block(server: Server, account: Seeded) -> None:
     """The card on file stops declining (the customer's bank lifted its block)."""
     with server.services.database.transaction() as store:
@@ -110,9 +122,7 @@ def fill_card(page: Page, number: str) -> None:
 def test_a_past_due_account_leads_with_the_invoice_and_pays_it(page: Page,
                                                                server: Server) -> None:
     account = seed(server)
-    fall_past_due(server, account)
-    sign_in(page, account.email)
-    unpaid = page.get_by_test_id("unpaid")
+    unpaid = unpaid_banner(page, server, account)
     expect(unpaid.get_by_role("heading")).to_have_text(
         "Your account is restricted: an invoice is unpaid")
     expect(unpaid.get_by_test_id("unpaid-invoice")).to_contain_text(
@@ -154,10 +164,7 @@ def test_a_past_due_account_leads_with_the_invoice_and_pays_it(page: Page,
 
 def test_a_past_due_account_in_italian_updates_the_card_and_pays(page: Page,
                                                                  server: Server) -> None:
-    account = italian(server)
-    fall_past_due(server, account)
-    sign_in(page, account.email)
-    unpaid = page.get_by_test_id("unpaid")
+    unpaid = unpaid_banner(page, server, italian(server))
     expect(unpaid.get_by_role("heading")).to_have_text(
         "Il tuo account è limitato: una fattura non è pagata")
     expect(unpaid.get_by_test_id("unpaid-invoice")).to_contain_text("49,00\u00a0€ da pagare.")
@@ -166,8 +173,7 @@ def test_a_past_due_account_in_italian_updates_the_card_and_pays(page: Page,
     expect(page.locator("section[aria-labelledby=settings-title]")).to_contain_text(
         "La fattura non pagata resta dovuta.")
     shot(page, "it-past-due")
-    unpaid.get_by_role("button", name="Aggiorna la carta e paga").click()
-    dialog = page.locator("#dlg-card")
+    dialog = open_dialog(unpaid.get_by_role("button", name="Aggiorna la carta e paga"))
     expect(dialog.get_by_test_id("card-pays")).to_have_text(
         "Salvando la carta, la fattura non pagata viene saldata subito.")
     fill_card(page, "4242424242424242")
@@ -181,10 +187,9 @@ def test_a_past_due_account_in_italian_updates_the_card_and_pays(page: Page,
 
 
 def test_a_lower_tier_request_shows_the_features_lost(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_test_id("tier-starter").get_by_role("button", name="Contact us").click()
-    dialog = page.locator("#dlg-request")
+    account = signed_in(page, seed(server))
+    starter = page.get_by_test_id("tier-starter")
+    dialog = open_dialog(starter.get_by_role("button", name="Contact us"))
     expect(dialog.get_by_test_id("request-price")).to_have_text("$15.00")
     lost = dialog.get_by_test_id("request-lost").locator("li")
     expect(lost).to_have_text(["Conditional automations", "Landing pages", "Lead scoring",
@@ -200,10 +205,8 @@ def test_a_lower_tier_request_shows_the_features_lost(page: Page, server: Server
 
 
 def test_removing_an_add_on_in_italian_shows_what_is_lost(page: Page, server: Server) -> None:
-    account = italian(server, addons=("sms",), contacts=2500)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Contattaci").first.click()
-    dialog = page.locator("#dlg-request")
+    signed_in(page, italian(server, addons=("sms",), contacts=2500))
+    dialog = open_dialog(page.get_by_role("button", name="Contattaci").first)
     expect(dialog.get_by_label("Motivo")).to_have_value("")
     dialog.get_by_label("SMS").uncheck()
     expect(dialog.get_by_test_id("request-lost").locator("li")).to_have_text(["SMS"])
@@ -212,10 +215,8 @@ def test_removing_an_add_on_in_italian_shows_what_is_lost(page: Page, server: Se
 
 
 def test_unbundling_shows_the_sales_features_lost(page: Page, server: Server) -> None:
-    account = seed(server, product="bundle", tier="plus", seats=3)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Contact us").first.click()
-    dialog = page.locator("#dlg-request")
+    signed_in(page, seed(server, product="bundle", tier="plus", seats=3))
+    dialog = open_dialog(page.get_by_role("button", name="Contact us").first)
     dialog.locator("select[name=product]").select_option("marketing")
     expect(dialog.get_by_test_id("request-lost").locator("li")).to_have_text(
         ["Contact and lead scoring", "Deals and pipelines", "Sales tasks"])
@@ -225,10 +226,8 @@ def test_unbundling_shows_the_sales_features_lost(page: Page, server: Server) ->
 
 def test_contact_us_starts_with_no_reason_and_prices_the_plan_picked(page: Page,
                                                                      server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Contact us").first.click()
-    dialog = page.locator("#dlg-request")
+    account = signed_in(page, seed(server))
+    dialog = open_dialog(page.get_by_role("button", name="Contact us").first)
     expect(dialog.get_by_label("Reason")).to_have_value("")
     expect(dialog.locator("select[name=product]")).to_have_value("marketing")
     expect(dialog.locator("select[name=tier]")).to_have_value("plus")
@@ -256,10 +255,8 @@ def test_contact_us_starts_with_no_reason_and_prices_the_plan_picked(page: Page,
 
 
 def test_the_request_form_in_italian(page: Page, server: Server) -> None:
-    account = italian(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Contattaci").first.click()
-    dialog = page.locator("#dlg-request")
+    signed_in(page, italian(server))
+    dialog = open_dialog(page.get_by_role("button", name="Contattaci").first)
     expect(dialog.get_by_label("Motivo")).to_have_value("")
     dialog.locator("select[name=tier]").select_option("enterprise")
     expect(dialog.get_by_test_id("request-price")).to_have_text("145,00\u00a0€")
@@ -272,8 +269,7 @@ def test_the_request_form_in_italian(page: Page, server: Server) -> None:
 
 
 def test_the_name_opens_a_menu_by_keyboard(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.goto("/billing/bundle")
     menu = page.get_by_test_id("user-menu")
     name = menu.locator("summary")
@@ -302,8 +298,7 @@ def test_the_name_opens_a_menu_by_keyboard(page: Page, server: Server) -> None:
 
 
 def test_the_user_menu_in_italian(page: Page, server: Server) -> None:
-    account = italian(server)
-    sign_in(page, account.email)
+    signed_in(page, italian(server))
     menu = page.get_by_test_id("user-menu")
     menu.locator("summary").click()
     expect(menu.get_by_role("link", name="Fatturazione e upgrade")).to_be_visible()
@@ -320,8 +315,7 @@ def test_the_page_never_shows_fewer_seats_than_active_users(page: Page,
                                                             server: Server) -> None:
     """Three people use the account, so it has three seats (README's screenshot is this
     state: test-artifacts/screenshots/en-billing-page-readme.png)."""
-    account = seed(server, seats=3)
-    sign_in(page, account.email)
+    signed_in(page, seed(server, seats=3))
     expect(page.get_by_test_id("seats")).to_have_text("3")
     expect(page.locator(".fact", has=page.get_by_test_id("seats"))).to_contain_text(
         "3 active users")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from .conftest import Server, seed, shot, sign_in
+from .conftest import Server, open_dialog, seed, shot, sign_in, signed_in
 
 
 def invoice_totals(server: Server, account_id: str) -> list[int]:
@@ -17,8 +17,7 @@ def invoice_totals(server: Server, account_id: str) -> list[int]:
 
 
 def test_seats_plus_and_minus_then_confirm(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server))
     page.get_by_role("button", name="Edit user seats").click()
     summary = page.locator("#dlg-seats [data-quote-part=summary]")
     plus = page.get_by_role("button", name="Add a seat")
@@ -57,10 +56,8 @@ def test_seats_below_active_users_are_refused_clearly(page: Page, server: Server
 
 
 def test_tier_card_upgrade_shows_features_gained(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    signed_in(page, seed(server))
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_role("heading", name="Upgrade to Enterprise")).to_be_visible()
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
     expect(dialog.get_by_test_id("review-future-price")).to_have_text("$145.00")
@@ -75,10 +72,8 @@ def test_tier_card_upgrade_shows_features_gained(page: Page, server: Server) -> 
 
 
 def test_add_on_review_purchase_and_confirm(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_test_id("addon-sms").get_by_role("button", name="Add to plan").click()
-    dialog = page.locator("#dlg-addon")
+    signed_in(page, seed(server))
+    dialog = open_dialog(page.get_by_test_id("addon-sms").get_by_role("button", name="Add to plan"))
     expect(dialog.get_by_role("heading", name="Review purchase")).to_be_visible()
     expect(dialog).to_contain_text("SMS")
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$7.50")
@@ -91,8 +86,7 @@ def test_add_on_review_purchase_and_confirm(page: Page, server: Server) -> None:
 
 
 def test_bundle_configuration_then_update_my_plan(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     page.get_by_test_id("bundle-offer").get_by_role("link").click()
     expect(page).to_have_url(f"{server.url}/billing/bundle")
     summary = page.locator("[data-quote-part=summary]").first
@@ -107,8 +101,7 @@ def test_bundle_configuration_then_update_my_plan(page: Page, server: Server) ->
     expect(summary.get_by_test_id("future-price")).to_have_text("$298.00")
     expect(summary.get_by_test_id("due-today")).to_have_text("$124.50")
     shot(page, "en-bundle-configurator")
-    page.get_by_role("button", name="Update my plan").click()
-    dialog = page.locator("#dlg-bundle")
+    dialog = open_dialog(page.get_by_role("button", name="Update my plan"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$124.50")
     expect(dialog.get_by_test_id("review-future-price")).to_have_text("$298.00")
     expect(dialog.get_by_test_id("features-gained")).to_contain_text("Deals and pipelines")
@@ -121,12 +114,10 @@ def test_bundle_configuration_then_update_my_plan(page: Page, server: Server) ->
 
 
 def test_monthly_to_annual_shows_the_saving(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     offer = page.get_by_test_id("yearly-offer")
     expect(offer).to_contain_text("$470.40 per year instead of $588.00: you save $117.60.")
-    offer.get_by_role("button", name="Switch to annual billing").click()
-    dialog = page.locator("#dlg-interval")
+    dialog = open_dialog(offer.get_by_role("button", name="Switch to annual billing"))
     # $470.40 for the new year less 15/30 of $49.00 unused.
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$445.90")
     expect(dialog.get_by_test_id("review-future-price")).to_have_text("$470.40")
@@ -139,8 +130,7 @@ def test_monthly_to_annual_shows_the_saving(page: Page, server: Server) -> None:
 
 
 def test_a_sales_account_completes_its_bundle(page: Page, server: Server) -> None:
-    account = seed(server, product="sales", tier="plus", contacts=None, seats=2)
-    sign_in(page, account.email)
+    signed_in(page, seed(server, product="sales", tier="plus", contacts=None, seats=2))
     expect(page.get_by_test_id("plan-name")).to_have_text("Sales Plus")
     expect(page.get_by_role("button", name="Edit contact limit")).to_have_count(0)
     expect(page.get_by_test_id("plan-price")).to_have_text("$38.00")
@@ -167,8 +157,7 @@ def test_bundle_with_fewer_seats_schedules_the_seats(page: Page, server: Server)
     # Bundle Plus with 5 seats now (2 extra), 3 seats (all included) from May 1.
     expect(summary.get_by_test_id("future-price")).to_have_text("$93.00")
     expect(summary.get_by_test_id("due-today")).to_have_text("$3.00")
-    page.get_by_role("button", name="Update my plan").click()
-    dialog = page.locator("#dlg-bundle")
+    dialog = open_dialog(page.get_by_role("button", name="Update my plan"))
     expect(dialog).to_contain_text("Fewer contacts or seats take effect on May 1, 2026")
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $3.00")

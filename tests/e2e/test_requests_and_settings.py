@@ -8,14 +8,13 @@ from canone.services import requests
 from canone.services.access import STAFF, Actor
 from canone.services.records import Usage
 
-from .conftest import Server, seed, shot, sign_in
+from .conftest import Server, open_dialog, seed, shot, sign_in, signed_in
 
 
 def test_a_lower_tier_opens_the_request_form_prefilled(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_test_id("tier-starter").get_by_role("button", name="Contact us").click()
-    dialog = page.locator("#dlg-request")
+    account = signed_in(page, seed(server))
+    starter = page.get_by_test_id("tier-starter")
+    dialog = open_dialog(starter.get_by_role("button", name="Contact us"))
     expect(dialog.get_by_role("heading", name="Request account change")).to_be_visible()
     expect(dialog.get_by_test_id("request-target")).to_have_text(
         "Marketing Starter · 1,000 contacts · 1 user seat · Monthly")
@@ -41,14 +40,12 @@ def test_a_lower_tier_opens_the_request_form_prefilled(page: Page, server: Serve
 
 
 def test_a_refused_change_leads_to_the_request_form(page: Page, server: Server) -> None:
-    account = seed(server, contacts=50000)
-    sign_in(page, account.email)
+    signed_in(page, seed(server, contacts=50000))
     page.get_by_role("button", name="Edit contact limit").click()
     page.locator("#contacts-slider").press("End")  # 100,000 contacts: a custom price
     summary = page.locator("#dlg-contacts [data-quote-part=summary]")
     expect(summary).to_contain_text("A plan with a custom price")
-    summary.get_by_role("button", name="Request account change").click()
-    dialog = page.locator("#dlg-request")
+    dialog = open_dialog(summary.get_by_role("button", name="Request account change"))
     expect(dialog).to_be_visible()
     expect(page.locator("#dlg-contacts")).to_be_hidden()
     expect(dialog.get_by_test_id("request-target")).to_have_text(
@@ -68,10 +65,8 @@ def test_a_refused_change_leads_to_the_request_form(page: Page, server: Server) 
 
 
 def test_contact_us_sends_a_free_text_request(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Contact us").first.click()
-    dialog = page.locator("#dlg-request")
+    signed_in(page, seed(server))
+    dialog = open_dialog(page.get_by_role("button", name="Contact us").first)
     dialog.get_by_label("Reason").select_option("addon_removed")
     dialog.get_by_label("Message").fill("Please remove SMS at the end of the month.")
     dialog.get_by_role("button", name="Send request").click()
@@ -82,13 +77,11 @@ def test_contact_us_sends_a_free_text_request(page: Page, server: Server) -> Non
 
 
 def test_auto_upgrade_and_cancellation_at_period_end(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server))
     expect(page.get_by_test_id("auto-upgrade")).to_have_text("Off")
     page.get_by_role("button", name="Turn on").click()
     expect(page.get_by_test_id("auto-upgrade")).to_have_text("On")
-    page.get_by_role("button", name="Cancel account").click()
-    dialog = page.locator("#dlg-cancel")
+    dialog = open_dialog(page.get_by_role("button", name="Cancel account"))
     expect(dialog).to_contain_text("Your account stays active until May 1, 2026")
     dialog.get_by_label("Why are you leaving? (optional)").fill("Moving to another tool")
     shot(page, "en-cancel-dialog", full_page=False)
@@ -118,8 +111,7 @@ def test_only_the_primary_admin_sees_cancel_and_auto_upgrade(page: Page,
 
 
 def test_usage_banners_at_75_90_and_100_percent(page: Page, server: Server) -> None:
-    account = seed(server, contacts=1000)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server, contacts=1000))
     for used, text in [(750, "You have used 75% of your contact limit: 750 of 1,000 contacts."),
                        (900, "You have used 90% of your contact limit: 900 of 1,000 contacts."),
                        (1000, "You have reached your contact limit: 1,000 of 1,000 contacts "

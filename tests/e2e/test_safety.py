@@ -14,7 +14,18 @@ from canone.services import accounts
 from canone.services.access import Actor
 from canone.services.records import WebSession
 
-from .conftest import DECLINED_CARD, PASSWORD, Server, add_staff, seed, shot, sign_in
+from .conftest import (
+    DECLINED_CARD,
+    PASSWORD,
+    Server,
+    add_staff,
+    open_dialog,
+    review_form,
+    seed,
+    shot,
+    sign_in,
+    signed_in,
+)
 
 
 def invoice_count(server: Server, account_id: str) -> int:
@@ -23,19 +34,15 @@ def invoice_count(server: Server, account_id: str) -> int:
 
 
 def test_a_double_click_on_confirm_charges_once(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    account = signed_in(page, seed(server))
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
-    token = dialog.locator("input[name=token]").input_value()
-    csrf = dialog.locator("input[name=csrf]").input_value()
+    form = review_form(dialog)
     dialog.get_by_role("button", name="Upgrade", exact=True).dblclick()
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $48.00")
     # A second submission of the same quote (another tab, a replayed request) is the same
     # purchase: it shows the same invoice and takes no more money.
-    again = page.request.post("/billing/confirm", form={"token": token, "csrf": csrf,
-                                                      "reviewed": "1"},
+    again = page.request.post("/billing/confirm", form={**form, "reviewed": "1"},
                               max_redirects=0)
     assert again.status == 303 and again.headers["location"] == page.url.removeprefix(
         server.url)
@@ -52,8 +59,7 @@ def test_a_declined_card_changes_nothing(page: Page, server: Server) -> None:
     accounts.update_card(server.services, Actor.of_user(admin), account.account_id,
                          DECLINED_CARD)
     sign_in(page, account.email)
-    page.get_by_test_id("addon-sms").get_by_role("button", name="Add to plan").click()
-    dialog = page.locator("#dlg-addon")
+    dialog = open_dialog(page.get_by_test_id("addon-sms").get_by_role("button", name="Add to plan"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$7.50")
     dialog.get_by_role("button", name="Confirm purchase").click()
     expect(page.get_by_test_id("error")).to_contain_text(
@@ -77,10 +83,8 @@ def test_a_declined_card_changes_nothing(page: Page, server: Server) -> None:
 
 
 def test_a_quote_from_yesterday_is_stale(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Upgrade to Pro").click()
-    dialog = page.locator("#dlg-tier")
+    account = signed_in(page, seed(server))
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Pro"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$15.00")
     server.clock.advance(days=1)  # the account's local date rolls over under the quote
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
@@ -138,8 +142,7 @@ def test_sign_in_wrong_password_then_right_and_back(page: Page, server: Server) 
 
 
 def test_a_post_without_the_csrf_token_is_refused(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    signed_in(page, seed(server))
     response = page.request.post("/billing/cancel", form={"reason": "forged"})
     assert response.status == 403
     page.goto("/billing")
@@ -147,8 +150,7 @@ def test_a_post_without_the_csrf_token_is_refused(page: Page, server: Server) ->
 
 
 def test_sessions_end_on_sign_out_and_expire(page: Page, server: Server) -> None:
-    account = seed(server)
-    sign_in(page, account.email)
+    account = signed_in(page, seed(server))
     old = {c["name"]: c["value"] for c in page.context.cookies()}["canone_session"]
     page.get_by_test_id("user-menu").locator("summary").click()  # the name's menu
     page.get_by_role("button", name="Sign out").click()

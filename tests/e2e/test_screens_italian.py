@@ -9,12 +9,15 @@ from playwright.sync_api import Page, expect
 from canone.services import accounts
 from canone.services.access import Actor
 
-from .conftest import DECLINED_CARD, PASSWORD, Server, seed, shot, sign_in
-
-
-def italian(server: Server, **overrides: object):  # type: ignore[no-untyped-def]
-    return seed(server, currency="EUR", locale="it", name="Rossi S.r.l.",
-                admin_name="Giulia Rossi", **overrides)  # type: ignore[arg-type]
+from .conftest import (
+    DECLINED_CARD,
+    PASSWORD,
+    Server,
+    italian,
+    open_dialog,
+    shot,
+    signed_in,
+)
 
 
 def test_sign_in_error_and_403_in_italian(page: Page, server: Server) -> None:
@@ -34,8 +37,7 @@ def test_sign_in_error_and_403_in_italian(page: Page, server: Server) -> None:
 
 
 def test_reduction_and_seat_limits_in_italian(page: Page, server: Server) -> None:
-    account = italian(server, contacts=5000, seats=4)
-    sign_in(page, account.email)
+    signed_in(page, italian(server, contacts=5000, seats=4))
     page.get_by_role("button", name="Modifica limite contatto").click()
     page.locator("#contacts-slider").press("ArrowLeft")
     summary = page.locator("#dlg-contacts [data-quote-part=summary]")
@@ -56,10 +58,8 @@ def test_reduction_and_seat_limits_in_italian(page: Page, server: Server) -> Non
 
 
 def test_stale_quote_and_declined_card_in_italian(page: Page, server: Server) -> None:
-    account = italian(server)
-    sign_in(page, account.email)
-    page.get_by_role("button", name="Esegui l'upgrade a Pro").click()
-    dialog = page.locator("#dlg-tier")
+    account = signed_in(page, italian(server))
+    dialog = open_dialog(page.get_by_role("button", name="Esegui l'upgrade a Pro"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("15,00\u00a0€")
     server.clock.advance(days=1)
     dialog.get_by_role("button", name="Esegui l'upgrade").click()

@@ -17,145 +17,34 @@ finishes the challenge with localstripe's `_authenticate` route.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from canone.billing.configuration import Configuration
-from canone.db.database import Database
-from canone.integrations.payments.stripe import StripeGateway
-from canone.services import accounts, renewal, signups
-from canone.services.access import STAFF, Actor
-from canone.services.context import Services
-from canone.settings import Settings
-from clocks import TestClock
-from stripefixtures import TEST_KEY, LocalStripe
-from wiring import services_on
+from canone.services import renewal, requests
 
 from .axe import assert_accessible
-from .conftest import ANCHOR, BASE, DESKTOP, PASSWORD, pages_of, run_server, shot, sign_in
+from .conftest import open_dialog, shot, sign_in
+from .stripesite import (
+    REFUSED,
+    SUPPORT,
+    THREE_D_SECURE,
+    StripeSite,
+    account_id_of,
+    bank_challenge,
+    invoice_totals,
+    on_stripe,
+    payments_at_stripe,
+    save_card,
+    saved_card,
+    stripe_account,
+    stripe_page,
+    stripe_site,
+)
 
-VISA = "4242424242424242"
-THREE_D_SECURE = "4000002760003184"  # asks for 3-D Secure on every payment and set-up
-REFUSED = "4000000000000002"  # declined when saved
-PUBLISHABLE_KEY = "pk_test_canone"
-
-
-@dataclass
-class StripeSite:
-    url: str
-    services: Services
-    clock: TestClock
-    stripe: LocalStripe
-
-
-@pytest.fixture(scope="session")
-def stripe_site(tmp_path_factory: pytest.TempPathFactory,
-                localstripe: LocalStripe) -> Iterator[StripeSite]:
-    folder = tmp_path_factory.mktemp("e2e-stripe")
-    database = Database(f"sqlite:///{folder / 'canone.db'}")
-    database.migrate()
-    clock = TestClock(BASE)
-    gateway = StripeGateway(TEST_KEY, api_base=localstripe.base, network_retries=0)
-    services = services_on(database, clock, folder / "unused-sandbox.db",
-                           secret=secrets.token_hex(16), gateway=gateway)
-    settings = Settings(database_url=database.url, test_mode=True, payments="stripe",
-                        stripe_secret_key=TEST_KEY, stripe_publishable_key=PUBLISHABLE_KEY,
-                        stripe_webhook_secret="whsec_canone_e2e",
-                        stripe_api_base=localstripe.base,
-                        stripe_js_url=f"{localstripe.base}/js.stripe.com/v3/")
-    with run_server(settings, services) as url:
-        yield StripeSite(url, services, clock, localstripe)
-    database.dispose()
-
-
-@pytest.fixture
-def on_stripe(stripe_site: StripeSite) -> StripeSite:
-    stripe_site.clock.instant = BASE
-    return stripe_site
-
-
-@pytest.fixture
-def stripe_page(browser, on_stripe: StripeSite):  # type: ignore[no-untyped-def]
-    """A desktop page on the Stripe-mode server (CSP reports fail the test, as `page`)."""
-    yield from pages_of(browser, on_stripe.url, **DESKTOP)
-
-
-def stripe_account(site: StripeSite, *, locale: str = "en", currency: str = "USD") -> str:
-    """A Marketing Plus account (1,000 contacts, 1 seat, $49.00 a month) signed up with a
-    Visa saved at Stripe; the primary admin's email."""
-    email = f"ada-{secrets.token_hex(4)}@example.com"
-    config = Configuration("marketing", "plus", "month", currency, 1000, 1, ())
-    signups.sign_up(site.services, signups.SignUp(
-        name="Acme Inc.", timezone="Europe/Rome", locale=locale, currency=currency,
-        admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD, config=config,
-        card=site.stripe.card_method(VISA), anchor=ANCHOR))
-    return email
-
-
-SUPPORT = Actor(STAFF, "staff:e2e@canone.test")
-
-
-def card_dialog(page: Page) -> Locator:
-    page.locator("aside [data-open=dlg-card]").click()
-    dialog = page.locator("#dlg-card")
-    expect(dialog).to_be_visible()
-    return dialog
-
-
-def enter_card(dialog: Locator, number: str) -> None:
-    """Type the card into Stripe's field (the fake's inputs), as a customer would."""
-    field = dialog.get_by_test_id("card-field")
-    for name, value in (("number", number), ("exp_month", "12"), ("exp_year", "30"),
-                        ("cvc", "123"), ("postal_code", "20121")):
-        field.locator(f"input[placeholder={name}]").fill(value)
-
-
-def save_card(page: Page, number: str, save: str = "Save card") -> Locator:
-    """Open the card dialog, enter the card and press its button (`save`, in the page's
-    language); the dialog."""
-    dialog = card_dialog(page)
-    enter_card(dialog, number)
-    dialog.get_by_role("button", name=save).click()
-    return dialog
-
-
-def bank_challenge(page: Page) -> Locator:
-    """The fake Stripe.js's 3-D Secure box (Stripe's would be a frame of the bank's)."""
-    button = page.get_by_role("button", name="Complete authentication")
-    expect(button).to_be_visible()
-    return button
-
-
-def account_id_of(site: StripeSite, email: str) -> str:
-    with site.services.database.read() as store:
-        user = store.people.user_by_email(email)
-    assert user is not None
-    return user.account_id
-
-
-def saved_card(site: StripeSite, email: str) -> str:
-    card = accounts.account_of(site.services, SUPPORT, account_id_of(site, email)).card
-    assert card is not None
-    return f"{card.brand} {card.last4} {card.exp_month}/{card.exp_year}"
-
-
-def payments_at_stripe(site: StripeSite, email: str) -> list[tuple[int, str]]:
-    """The account's PaymentIntents at localstripe (shared by the tests): amount, status."""
-    with site.services.database.read() as store:
-        customer = store.accounts.payment_customer_of(account_id_of(site, email))
-    return sorted((int(str(pi["amount"])), str(pi["status"]))
-                  for pi in site.stripe.payment_intents() if pi["customer"] == customer)
-
-
-def invoice_totals(site: StripeSite, email: str) -> list[int]:
-    with site.services.database.read() as store:
-        found = store.invoices.of_account(account_id_of(site, email), 50, None)
-    return sorted(inv.total for inv in found)
+__all__ = ["on_stripe", "stripe_page", "stripe_site"]  # fixtures, used by name
 
 
 def test_a_refused_card_is_not_saved_and_says_why_in_english_and_italian(
@@ -206,8 +95,7 @@ def test_a_card_added_with_elements_pays_an_upgrade_after_3_d_secure(
     expect(page.locator("aside")).to_contain_text("Visa •••• 3184")
     assert saved_card(on_stripe, email) == "visa 3184 12/2030"
 
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     challenge = bank_challenge(page)
@@ -240,7 +128,10 @@ def test_in_italian_the_challenge_failed_changes_nothing_then_passed_upgrades(
     expect(tier.get_by_test_id("review-due-today")).to_have_text("48,00\u00a0€")
     tier.get_by_role("button", name="Esegui l'upgrade", exact=True).click()
     page.get_by_role("button", name="Fail authentication").click()
-    expect(page.get_by_test_id("error")).to_be_visible()
+    # Its own words, not a declined card's (Stripe: payment_intent_authentication_failure).
+    expect(page.get_by_test_id("error")).to_contain_text(
+        "La banca non ha potuto autenticare questo pagamento; non è stato addebitato nulla. "
+        "Riprova o usa un'altra carta.")
     shot(page, "it-stripe-3ds-failed", full_page=False)
     expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Plus")
     assert invoice_totals(on_stripe, email) == [4900]
@@ -262,8 +153,7 @@ def test_the_bundle_page_passes_the_banks_challenge_too(
     page.get_by_test_id("bundle-offer").get_by_role("link").click()
     summary = page.locator("[data-quote-part=summary]").first
     expect(summary.get_by_test_id("due-today")).to_have_text("$22.00")
-    page.get_by_role("button", name="Update my plan").click()
-    dialog = page.locator("#dlg-bundle")
+    dialog = open_dialog(page.get_by_role("button", name="Update my plan"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$22.00")
     dialog.get_by_role("button", name="Upgrade", exact=True).click()
     bank_challenge(page).click()
@@ -297,3 +187,51 @@ def test_a_renewal_the_bank_wants_authenticated_is_paid_on_the_page(
     with on_stripe.services.database.read() as store:
         found = store.invoices.of_account(account_id_of(on_stripe, email), 50, None)
     assert sorted((inv.total, inv.status) for inv in found) == [(4900, "paid"), (4900, "paid")]
+
+
+@pytest.mark.parametrize(("locale", "currency", "upgrade", "confirm", "refunded"), [
+    ("en", "USD", "Upgrade to Enterprise", "Upgrade",
+     "The price changed before the payment finished, so your plan did not change. We "
+     "refunded the payment to your card; it can take 5–10 days to show. Please review the "
+     "change again."),
+    ("it", "EUR", "Esegui l'upgrade a Enterprise", "Esegui l'upgrade",
+     "Il prezzo è cambiato prima che il pagamento fosse completato, quindi il tuo piano non è "
+     "cambiato. Ti abbiamo rimborsato il pagamento sulla carta; possono volerci 5–10 giorni "
+     "perché compaia. Controlla di nuovo la modifica."),
+])
+def test_a_challenge_passed_after_the_quote_went_stale_is_refunded_and_says_so(
+        stripe_page: Page, on_stripe: StripeSite, locale: str, currency: str, upgrade: str,
+        confirm: str, refunded: str) -> None:
+    """Support applies another change while the bank's window is open (SPEC §9): the
+    customer passes the challenge, the upgrade is not applied, and the 48.00 taken is
+    refunded at Stripe, once; the page says so in the account's language."""
+    page = stripe_page
+    email = stripe_account(on_stripe, locale=locale, currency=currency)
+    sign_in(page, email)
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE,
+                                         "Salva carta" if locale == "it" else "Save card")
+    open_dialog(page.get_by_role("button", name=upgrade)).get_by_role(
+        "button", name=confirm, exact=True).click()
+    challenge = bank_challenge(page)
+    account_id = account_id_of(on_stripe, email)
+    request = requests.create(on_stripe.services, SUPPORT, account_id,
+                              Configuration("marketing", "starter", "month", currency, 1000,
+                                            1, ()), "", "Starter, now")
+    requests.transition(on_stripe.services, SUPPORT, request.id, "completed", "now")
+    challenge.click()
+
+    expect(page.get_by_test_id("error")).to_have_text(refunded)
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Starter")
+    shot(page, f"{locale}-stripe-3ds-stale-refunded", full_page=False)
+    assert payments_at_stripe(on_stripe, email) == [(4800, "succeeded"), (4900, "succeeded")]
+    refunds = on_stripe.stripe.http.get("/v1/refunds", params={"limit": 100}).json()["data"]
+    (upgrade_intent,) = [pi for pi in on_stripe.stripe.payment_intents()
+                         if pi["amount"] == 4800 and pi["customer"] == customer_of(
+                             on_stripe, email)]
+    assert [r["amount"] for r in refunds if r["payment_intent"] == upgrade_intent["id"]] == [4800]
+    assert invoice_totals(on_stripe, email) == [4800, 4900]
+
+
+def customer_of(site: StripeSite, email: str) -> str | None:
+    with site.services.database.read() as store:
+        return store.accounts.payment_customer_of(account_id_of(site, email))

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from canone.services import subscriptions
 
 from .axe import assert_accessible
-from .conftest import Server, _without_csp_violations, seed, shot, sign_in
+from .conftest import Server, _without_csp_violations, open_dialog, seed, shot, sign_in
 from .test_billing_details import GOOD_VAT, WRONG_VAT, _fill_by_name
 
 
@@ -50,8 +50,7 @@ def test_billing_details_then_an_upgrade_shows_tax_and_total(taxed_page: Page,
     expect(page.get_by_test_id("billing-details")).to_contain_text("IT00743110157")
 
     # In Italian: the upgrade's total with its net and its Italian VAT.
-    page.get_by_role("button", name="Esegui l'upgrade a Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    dialog = open_dialog(page.get_by_role("button", name="Esegui l'upgrade a Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("58,56 €")
     expect(dialog.get_by_test_id("review-net")).to_have_text("48,00 €")
     expect(dialog.get_by_test_id("review-tax")).to_have_text("10,56 €")
@@ -88,8 +87,7 @@ def test_the_credit_balance_shows_as_paid_and_the_card_pays_the_rest(
         subscriptions.credit(svc, store, store.accounts.get(account.account_id), 2000,
                              "Goodwill", None)
     sign_in(page, account.email)
-    page.get_by_role("button", name="Upgrade to Enterprise").click()
-    dialog = page.locator("#dlg-tier")
+    dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("€58.56")
     expect(dialog.get_by_test_id("review-balance")).to_have_text("-€20.00")
     expect(dialog.get_by_test_id("review-charged")).to_have_text("€38.56")

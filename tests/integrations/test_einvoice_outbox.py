@@ -10,15 +10,7 @@ import pytest
 
 from canone.integrations.einvoice.folder import FileNameUsed, FolderOutbox
 from canone.integrations.einvoice.rates import FixedExchangeRates, UnknownRate
-from canone.services.einvoicing import (
-    DELIVERED,
-    NOT_DELIVERED,
-    REJECTED,
-    UNREADABLE,
-    EInvoiceFile,
-    SdiError,
-    SdiReceipt,
-)
+from canone.services import einvoicing
 
 NAME = "IT12345670017_00001.xml"
 MESSAGES = 'xmlns:ns3="http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/messaggi/v1.0"'
@@ -67,7 +59,7 @@ def at(hour: int, minute: int) -> datetime:
 
 def test_a_file_is_written_whole_into_the_folder_under_its_sdi_name(tmp_path: Path) -> None:
     outbox = FolderOutbox(tmp_path / "sdi")
-    outbox.hand_over(EInvoiceFile(NAME, b"<xml/>"))
+    outbox.hand_over(einvoicing.EInvoiceFile(NAME, b"<xml/>"))
     assert sorted(p.name for p in (tmp_path / "sdi").iterdir()) == [NAME]
     assert (tmp_path / "sdi" / NAME).read_bytes() == b"<xml/>"
 
@@ -75,20 +67,20 @@ def test_a_file_is_written_whole_into_the_folder_under_its_sdi_name(tmp_path: Pa
 def test_a_file_name_is_never_used_twice_even_after_the_intermediary_took_the_file(
         tmp_path: Path) -> None:
     outbox = FolderOutbox(tmp_path)
-    outbox.hand_over(EInvoiceFile(NAME, b"<first/>"))
+    outbox.hand_over(einvoicing.EInvoiceFile(NAME, b"<first/>"))
     with pytest.raises(FileNameUsed):
-        outbox.hand_over(EInvoiceFile(NAME, b"<second/>"))
+        outbox.hand_over(einvoicing.EInvoiceFile(NAME, b"<second/>"))
     assert (tmp_path / NAME).read_bytes() == b"<first/>"
     (tmp_path / NAME).unlink()  # collected; SDI's receipt comes back under the same name
     (tmp_path / "IT12345670017_00001_RC_001.xml").write_text(DELIVERY)
     with pytest.raises(FileNameUsed):
-        outbox.hand_over(EInvoiceFile(NAME, b"<third/>"))
+        outbox.hand_over(einvoicing.EInvoiceFile(NAME, b"<third/>"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["IT12345670017_00001_RC_001.xml"]
 
 
 def test_a_name_that_is_not_an_sdi_file_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="is not an SDI file name"):
-        FolderOutbox(tmp_path).hand_over(EInvoiceFile("../invoice.xml", b"<xml/>"))
+        FolderOutbox(tmp_path).hand_over(einvoicing.EInvoiceFile("../invoice.xml", b"<xml/>"))
 
 
 def test_receipts_are_read_back_delivered_not_delivered_and_rejected_with_codes(
@@ -97,21 +89,23 @@ def test_receipts_are_read_back_delivered_not_delivered_and_rejected_with_codes(
     (tmp_path / "IT12345670017_00002_NS_001.xml").write_text(REJECTION)
     (tmp_path / "IT12345670017_00003_MC_001.xml").write_text(NO_DELIVERY)
     (tmp_path / NAME).write_text("<p:FatturaElettronica/>")  # a file, not a receipt
+    rejected_for = (einvoicing.SdiError("00305", "IdFiscaleIVA del cessionario non valido"),
+                    einvoicing.SdiError("00404", "Fattura duplicata"))
     assert FolderOutbox(tmp_path).receipts() == [
-        SdiReceipt(NAME, DELIVERED, "IT12345670017_00001_RC_001.xml", "4711", at(10, 15)),
-        SdiReceipt("IT12345670017_00002.xml", REJECTED, "IT12345670017_00002_NS_001.xml",
-                   "4712", at(11, 0),
-                   (SdiError("00305", "IdFiscaleIVA del cessionario non valido"),
-                    SdiError("00404", "Fattura duplicata"))),
-        SdiReceipt("IT12345670017_00003.xml", NOT_DELIVERED, "IT12345670017_00003_MC_001.xml",
-                   "4713", at(12, 0)),
+        einvoicing.SdiReceipt(NAME, einvoicing.DELIVERED, "IT12345670017_00001_RC_001.xml",
+                              "4711", at(10, 15)),
+        einvoicing.SdiReceipt("IT12345670017_00002.xml", einvoicing.REJECTED,
+                              "IT12345670017_00002_NS_001.xml", "4712", at(11, 0), rejected_for),
+        einvoicing.SdiReceipt("IT12345670017_00003.xml", einvoicing.NOT_DELIVERED,
+                              "IT12345670017_00003_MC_001.xml", "4713", at(12, 0)),
     ]
 
 
 def test_a_receipt_that_cannot_be_read_is_reported_not_skipped(tmp_path: Path) -> None:
     (tmp_path / "IT12345670017_00004_NS_001.xml").write_text("<ns3:NotificaScarto")
     [receipt] = FolderOutbox(tmp_path).receipts()
-    assert (receipt.file_name, receipt.outcome) == ("IT12345670017_00004.xml", UNREADABLE)
+    assert receipt.file_name == "IT12345670017_00004.xml"
+    assert receipt.outcome == einvoicing.UNREADABLE
     assert receipt.errors[0].description.startswith("cannot read the receipt: ")
 
 

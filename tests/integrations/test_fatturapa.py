@@ -23,17 +23,7 @@ from canone.integrations.einvoice.fatturapa import (
 )
 from canone.integrations.einvoice.rates import FixedExchangeRates
 from canone.integrations.einvoice.text import latin
-from canone.services.einvoicing import (
-    CARD,
-    CREDIT_NOTE,
-    INVOICE,
-    SEPA_DEBIT,
-    CorrectedInvoice,
-    EInvoiceDocument,
-    EInvoiceFile,
-    EInvoiceLine,
-    EInvoicePayment,
-)
+from canone.services import einvoicing
 from canone.services.sellers import seller_in_effect
 from fatturapa_schema import fatturapa_schema
 
@@ -75,27 +65,28 @@ def schema() -> xmlschema.XMLSchema:
 
 def document(customer: BillingDetails, lines: list[tuple[str, Decimal]], *,
              confirmed: bool = True, oss: bool = True, currency: str = "EUR",
-             kind: str = INVOICE, paid: str | None = CARD, **more: object) -> EInvoiceDocument:
+             kind: str = einvoicing.INVOICE, paid: str | None = einvoicing.CARD,
+             **more: object) -> einvoicing.EInvoiceDocument:
     """A document as the services will issue it: one treatment from the tax engine."""
     treatment = treatment_for(customer.tax_customer(confirmed), seller_oss=oss, on=DAY,
                               rates=RATES)
-    made = draft([EInvoiceLine(text, amount, treatment, *MARCH) for text, amount in lines],
-                 treatment)
+    made = draft([einvoicing.EInvoiceLine(text, amount, treatment, *MARCH)
+                  for text, amount in lines], treatment)
     def to_eur(x: Decimal) -> Decimal:
         return (x / ECB.eur_rate(currency, DAY)).quantize(Decimal("0.01"))
     duty = stamp_duty(made.tax_lines, None if currency == "EUR" else to_eur)
-    payment = EInvoicePayment(paid, made.total) if paid else None
-    number = "NC-2026-000001" if kind == CREDIT_NOTE else "2026-000042"
-    return EInvoiceDocument(kind, number, DAY, currency, customer, made.lines, made.total,
-                            duty, payment, **more)
+    payment = einvoicing.EInvoicePayment(paid, made.total) if paid else None
+    number = "NC-2026-000001" if kind == einvoicing.CREDIT_NOTE else "2026-000042"
+    return einvoicing.EInvoiceDocument(kind, number, DAY, currency, customer, made.lines,
+                                       made.total, duty, payment, **more)
 
 
 @pytest.fixture
 def build(schema: xmlschema.XMLSchema) -> Iterator:
     """Builds a file, and checks it as SDI would: the schema, then the arithmetic."""
-    made: list[EInvoiceFile] = []
+    made: list[einvoicing.EInvoiceFile] = []
 
-    def build_(doc: EInvoiceDocument, progressive: int = 1) -> etree._Element:
+    def build_(doc: einvoicing.EInvoiceDocument, progressive: int = 1) -> etree._Element:
         file = build_fatturapa(SELLER, doc, progressive, ECB)
         made.append(file)
         schema.validate(etree.fromstring(file.content))
@@ -149,7 +140,7 @@ def test_an_italian_business_with_an_sdi_code_gets_the_48_00_upgrade_with_22_per
 
 
 def test_an_italian_business_with_a_pec_only_is_sent_to_0000000_and_its_pec(build) -> None:
-    root = build(document(IT_BUSINESS_PEC, RENEWAL, paid=SEPA_DEBIT))
+    root = build(document(IT_BUSINESS_PEC, RENEWAL, paid=einvoicing.SEPA_DEBIT))
     assert text(root, HEAD + "DatiTrasmissione/CodiceDestinatario") == "0000000"
     assert text(root, HEAD + "DatiTrasmissione/PECDestinatario") == "fatture@pec.bottega.it"
     assert texts(root, PAYMENT + "DettaglioPagamento/*") == ["MP20", "176.90"]
@@ -275,9 +266,9 @@ def test_an_italian_usd_document_taxes_the_converted_lines(build) -> None:
 
 
 def test_a_credit_note_is_td04_and_names_the_invoice_it_corrects(build) -> None:
-    corrected = CorrectedInvoice("2026-000042", date(2026, 3, 1))
+    corrected = einvoicing.CorrectedInvoice("2026-000042", date(2026, 3, 1))
     root = build(document(IT_BUSINESS, [("Marketing Plus, unused time", Decimal("24.50"))],
-                          kind=CREDIT_NOTE, paid=None, corrects=corrected,
+                          kind=einvoicing.CREDIT_NOTE, paid=None, corrects=corrected,
                           reason="Storno del tempo non usato"))
     assert texts(root, GENERAL + "*") == [
         "TD04", "EUR", "2026-03-16", "NC-2026-000001", "29.89", "Storno del tempo non usato"]
@@ -288,8 +279,8 @@ def test_a_credit_note_is_td04_and_names_the_invoice_it_corrects(build) -> None:
 
 
 def test_a_credit_note_to_a_customer_abroad_in_usd_validates_too(build) -> None:
-    corrected = CorrectedInvoice("2026-000007", date(2026, 2, 16))
-    root = build(document(DE_BUSINESS, RENEWAL, kind=CREDIT_NOTE, currency="USD",
+    corrected = einvoicing.CorrectedInvoice("2026-000007", date(2026, 2, 16))
+    root = build(document(DE_BUSINESS, RENEWAL, kind=einvoicing.CREDIT_NOTE, currency="USD",
                           corrects=corrected))
     assert text(root, GENERAL + "TipoDocumento") == "TD04"
     assert texts(root, GENERAL + "DatiBollo/*") == ["SI", "2.00"]
@@ -311,8 +302,8 @@ def test_the_file_name_is_the_transmitter_and_a_progressive_of_five_alphanumeric
 
 def test_a_document_whose_lines_do_not_make_its_total_is_refused() -> None:
     doc = document(IT_BUSINESS, UPGRADE)
-    wrong = EInvoiceDocument(doc.kind, doc.number, doc.date, doc.currency, doc.customer,
-                             doc.lines, Decimal("58.55"))
+    wrong = einvoicing.EInvoiceDocument(doc.kind, doc.number, doc.date, doc.currency, doc.customer,
+                                        doc.lines, Decimal("58.55"))
     with pytest.raises(EInvoiceError) as error:
         build_fatturapa(SELLER, wrong, 1, ECB)
     assert str(error.value) == "2026-000042: its lines and tax make 58.56, not its total 58.55"

@@ -10,9 +10,11 @@ import pytest
 
 from canone.db.database import Database
 from canone.integrations.invoice_pdf import PdfInvoiceRenderer
+from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
 from clocks import TestClock
 from integrations.smtp_server import SmtpTestServer
+from stripefixtures import TEST_KEY
 from wiring import services_on
 
 from .support import START
@@ -26,6 +28,14 @@ def clock() -> TestClock:
 @pytest.fixture
 def svc(database: Database, clock: TestClock, tmp_path: Path) -> Services:
     return services_on(database, clock, tmp_path / "sandbox.db")
+
+
+@pytest.fixture
+def stripe_svc(database: Database, clock: TestClock, stripe_base: str) -> Services:
+    """The services on Stripe: localstripe, emptied for the test."""
+    return services_on(database, clock, "unused-sandbox.db",
+                       gateway=StripeGateway(TEST_KEY, api_base=stripe_base,
+                                             network_retries=0))
 
 
 @pytest.fixture

@@ -26,12 +26,14 @@ def config(product: str = "marketing", tier: str = "plus", interval: str = "mont
 
 
 def sign_up(svc: Services, plan: Configuration | None = None, *, email: str = "ada@example.com",
-            locale: str = "en", name: str = "Ada's Shop") -> signups.SignedUp:
+            locale: str = "en", name: str = "Ada's Shop",
+            card: Card | str = GOOD_CARD) -> signups.SignedUp:
+    """An account signed up with `card` (a Stripe payment method's id with Stripe)."""
     plan = plan or config()
     return signups.sign_up(svc, signups.SignUp(
         name=name, timezone="Europe/Rome" if locale == "it" else "UTC", locale=locale,
         currency=plan.currency, admin_email=email, admin_name="Ada Lovelace",
-        admin_password="correct horse", config=plan, card=GOOD_CARD, anchor=None))
+        admin_password="correct horse", config=plan, card=card, anchor=None))
 
 
 def outbox_rows(database: Database) -> list[dict[str, Any]]:

@@ -19,11 +19,10 @@ from canone.services import accounts, collection, renewal, signups
 from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.ports import Card, Clock
-from canone.services.records import Account, Invoice, LedgerEntry, Payment, Subscription, User
+from canone.services.records import User
 from canone.services.sellers import seller_in_effect
 from clocks import TestClock
 from dbfixtures import WITH_MEMORY, on_backend
-from memory_store import MemoryDatabase
 from wiring import services_on
 
 GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
@@ -129,68 +128,6 @@ def add_person(svc: Services, account_id: str, email: str, role: str = "user",
                billing: bool = False) -> User:
     return accounts.add_user(svc, admin_of(svc, account_id), account_id, email, "Someone",
                              "long enough", role, billing)
-
-
-def subscription(svc: Services, account_id: str) -> Subscription:
-    with svc.database.transaction() as store:
-        sub = store.subscriptions.of_account(account_id)
-    assert sub is not None
-    return sub
-
-
-def account(svc: Services, account_id: str) -> Account:
-    with svc.database.transaction() as store:
-        found = store.accounts.get(account_id)
-    assert found is not None
-    return found
-
-
-def invoices(svc: Services, account_id: str) -> list[Invoice]:
-    """Oldest first."""
-    with svc.database.transaction() as store:
-        return sorted(store.invoices.of_account(account_id, 10_000, None), key=lambda i: i.number)
-
-
-def payments(svc: Services, account_id: str) -> list[Payment]:
-    with svc.database.transaction() as store:
-        return store.payments.of_account(account_id)
-
-
-def ledger(svc: Services, account_id: str) -> list[LedgerEntry]:
-    with svc.database.transaction() as store:
-        return store.ledger.of_account(account_id)
-
-
-def balance(svc: Services, account_id: str) -> int:
-    with svc.database.transaction() as store:
-        return store.ledger.balance_of(account_id)
-
-
-def notifications(svc: Services, account_id: str | None = None) -> list[dict[str, Any]]:
-    """Queued emails (outbox payloads: to, kind, locale, data, account_id), oldest first."""
-    with svc.database.transaction() as store:
-        items = store.outbox.due_notifications(datetime(9999, 1, 1, tzinfo=UTC), 100_000)
-    found = sorted(items, key=lambda item: item.next_attempt_at)
-    return [item.payload for item in found
-            if account_id is None or item.payload["account_id"] == account_id]
-
-
-def kinds(svc: Services, account_id: str) -> list[str]:
-    return [n["kind"] for n in notifications(svc, account_id)]
-
-
-# The in-memory store's name of an SQL table, where they differ.
-_MEMORY_TABLES = {"payment_intents": "intents", "ledger_entries": "ledger"}
-
-
-def count_rows(svc: Services, table: str) -> int:
-    from sqlalchemy import text
-
-    if isinstance(svc.database, MemoryDatabase):
-        return len(svc.database.table(_MEMORY_TABLES.get(table, table)))
-    with svc.database.transaction() as store:
-        connection = store.connection  # type: ignore[attr-defined]
-        return int(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ from decimal import Decimal
 
 import pytest
 
+import stored
 from canone.services import accounts, credit_notes, quotes, requests, subscriptions, usage
 from canone.services import invoices as invoice_reads
 from canone.services.access import EMAIL, Actor
 from canone.services.documents import REFUND, CreditNoteLine
 from canone.services.errors import Forbidden, NotFound
 
-from .conftest import SUPPORT, add_person, admin_of, at, config, invoices, sign_up, subscription
+from .conftest import SUPPORT, add_person, admin_of, at, config, sign_up
 
 ASK = "Ada Lovelace (ada@example.com)"
 
@@ -41,7 +42,7 @@ def test_people_without_billing_are_refused_and_told_whom_to_ask(svc, signed, ro
             attempt()
         assert refused.value.primary_admin == ASK
         assert ASK in str(refused.value)
-    assert subscription(svc, signed.account.id).config == config(seats=2)
+    assert stored.subscription(svc, signed.account.id).config == config(seats=2)
 
 
 def test_an_admin_with_billing_may_change_the_plan(svc, clock, signed) -> None:
@@ -54,7 +55,7 @@ def test_an_admin_with_billing_may_change_the_plan(svc, clock, signed) -> None:
     # 15 of 30 days: −24.50 + 72.50 for the base, −9.50 for the extra seat (enterprise
     # includes five).
     assert quote.change.due_now == Decimal("38.50") and done.invoice.total == 3850
-    assert subscription(svc, signed.account.id).config.tier == "enterprise"
+    assert stored.subscription(svc, signed.account.id).config.tier == "enterprise"
 
 
 def test_only_the_primary_admin_cancels(svc, signed) -> None:
@@ -64,11 +65,11 @@ def test_only_the_primary_admin_cancels(svc, signed) -> None:
         subscriptions.set_cancellation(svc, bea, signed.account.id, True)
     assert refused.value.primary_admin == ASK
     assert "Only the primary admin" in str(refused.value)
-    assert not subscription(svc, signed.account.id).cancel_at_period_end
+    assert not stored.subscription(svc, signed.account.id).cancel_at_period_end
 
     subscriptions.set_cancellation(svc, admin_of(svc, signed.account.id), signed.account.id,
                                    True)
-    assert subscription(svc, signed.account.id).cancel_at_period_end
+    assert stored.subscription(svc, signed.account.id).cancel_at_period_end
 
 
 def test_an_unverified_email_cannot_change_billing(svc, signed) -> None:
@@ -94,7 +95,7 @@ def test_a_page_cursor_of_another_account_is_not_found(svc, signed) -> None:
     """A page starts after one of the account's own documents: another account's invoice or
     credit note as the cursor is as unknown as a made-up id (ids don't leak)."""
     bob_id = sign_up(svc, email="bob@example.com").account.id
-    bobs_invoice = invoices(svc, bob_id)[0]
+    bobs_invoice = stored.invoices(svc, bob_id)[0]
     with svc.database.transaction() as store:
         note = credit_notes.issue_credit_note(
             svc, store, bobs_invoice, [CreditNoteLine("refund", "Refund", 500)], REFUND)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+import stored
 from canone.services import quotes, renewal, subscriptions, usage
 from canone.services.errors import InvalidTransition
 
-from .conftest import admin_of, at, config, invoices, subscription
+from .conftest import admin_of, at, config
 
 
 def test_cancel_at_period_end_then_resume_keeps_renewing(svc, clock, signed) -> None:
@@ -26,7 +27,7 @@ def test_cancel_at_period_end_then_resume_keeps_renewing(svc, clock, signed) -> 
     report = renewal.run(svc)
 
     assert (report.renewed, report.cancelled, report.collected) == (1, 0, 1)
-    assert [i.total for i in invoices(svc, signed.account.id)] == [4900, 4900]
+    assert [i.total for i in stored.invoices(svc, signed.account.id)] == [4900, 4900]
     assert svc.gateway.total_charged() == 9800
 
 
@@ -37,13 +38,13 @@ def test_a_cancelled_subscription_ends_at_period_end_without_an_invoice(svc, clo
 
     clock.set(at(2026, 4, 30, 23, 59))
     assert renewal.run(svc).renewed == 0
-    assert subscription(svc, signed.account.id).status == "active"
+    assert stored.subscription(svc, signed.account.id).status == "active"
     clock.set(at(2026, 5, 1))
     report = renewal.run(svc)
 
     assert (report.renewed, report.cancelled) == (0, 1)
-    assert subscription(svc, signed.account.id).status == "cancelled"
-    assert [i.number for i in invoices(svc, signed.account.id)] == ["2026-000001"]
+    assert stored.subscription(svc, signed.account.id).status == "cancelled"
+    assert [i.number for i in stored.invoices(svc, signed.account.id)] == ["2026-000001"]
     assert usage.entitlements(svc, ada, signed.account.id).features == ()
     clock.set(at(2026, 6, 1))
     assert renewal.run(svc).renewed == 0

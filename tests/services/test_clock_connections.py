@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+import stored
 from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.services import quotes
 from canone.services.context import Services
 
-from .conftest import admin_of, at, config, make_services, sign_up, subscription
+from .conftest import admin_of, at, config, make_services, sign_up
 
 pytestmark = pytest.mark.postgres
 
@@ -48,7 +49,7 @@ def test_preview_and_confirm_with_a_one_connection_pool(
 
     assert quote.change.due_now == 48  # day 16 of 30: the stored clock's day
     assert done.invoice is not None and done.invoice.total == 4800
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
     with one_connection.transaction() as store:  # the clock read on this very connection
         assert svc.now() == at(2026, 4, 16)
         assert store.clock_override() == at(2026, 4, 16)

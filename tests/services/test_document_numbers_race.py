@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+import stored
 from canone.services import quotes
 from canone.services.credit_notes import credit_gross
 from canone.services.documents import REFUND
 
-from .conftest import admin_of, at, config, invoices, sign_up
+from .conftest import admin_of, at, config, sign_up
 from .test_concurrency import together
 
 pytestmark = pytest.mark.postgres
@@ -23,7 +24,7 @@ class Boom(Exception):
 def test_invoices_and_credit_notes_stay_gapless_when_issued_at_once(pg_svc, clock) -> None:
     svc = pg_svc
     accounts = [sign_up(svc, email=f"ada{n}@example.com").account.id for n in range(18)]
-    signups = {a: invoices(svc, a)[0] for a in accounts}
+    signups = {a: stored.invoices(svc, a)[0] for a in accounts}
     clock.set(at(2026, 4, 16))
 
     def work(n: int) -> str:
@@ -46,17 +47,17 @@ def test_invoices_and_credit_notes_stay_gapless_when_issued_at_once(pg_svc, cloc
     assert invoice_numbers == [f"2026-{n:06d}" for n in range(19, 25)]  # after 18 sign-ups
     assert note_numbers == [f"NC-2026-{n:06d}" for n in range(1, 7)]
     with svc.database.read() as store:
-        stored = sorted(n.number for a in accounts
-                        for n in store.documents.credit_notes_of(a, 100, None))
+        noted = sorted(n.number for a in accounts
+                       for n in store.documents.credit_notes_of(a, 100, None))
         issued = sorted(i.number for a in accounts for i in store.invoices.of_account(a, 100, None))
-    assert stored == note_numbers
+    assert noted == note_numbers
     assert issued == [f"2026-{n:06d}" for n in range(1, 25)]
 
 
 def test_a_rolled_back_document_gives_its_number_back(pg_svc, clock) -> None:
     svc = pg_svc
     account_id = sign_up(svc).account.id
-    [invoice] = invoices(svc, account_id)
+    [invoice] = stored.invoices(svc, account_id)
     with pytest.raises(Boom), svc.database.transaction() as store:
         credit_gross(svc, store, invoice, 100, REFUND)
         raise Boom

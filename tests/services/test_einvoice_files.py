@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+import stored
 from canone.billing.errors import InvalidField
 from canone.billing.parties import Address, BillingDetails
 from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
@@ -29,7 +30,7 @@ from canone.services.errors import InvalidBillingDetails
 from canone.services.sellers import seller_in_effect
 from fatturapa_schema import checked
 
-from .conftest import SUPPORT, admin_of, at, config, invoices, sign_up
+from .conftest import SUPPORT, admin_of, at, config, sign_up
 
 ECB = FixedExchangeRates({"USD": {date(2026, 3, 31): Decimal("1.1580")}})
 
@@ -217,7 +218,7 @@ def test_no_file_when_the_seller_does_not_file_e_invoices(filing) -> None:
     svc = dataclasses.replace(filing, seller=seller, einvoicing=dataclasses.replace(
         filing.einvoicing, seller=seller))
     signed = sign_up(svc)  # no billing details needed either
-    assert [i.number for i in invoices(svc, signed.account.id)] == ["2026-000001"]
+    assert [i.number for i in stored.invoices(svc, signed.account.id)] == ["2026-000001"]
     assert files(svc) == []
 
 
@@ -249,7 +250,7 @@ def test_the_billing_run_files_each_renewal_invoice_in_its_batch(filing, clock) 
 
     assert renewal.run(svc).renewed == 3
 
-    renewed = [invoices(svc, s.account.id)[-1] for s in signed]
+    renewed = [stored.invoices(svc, s.account.id)[-1] for s in signed]
     made = {f.document_id: f for f in files(svc)}
     for invoice in renewed:
         root = checked(made[invoice.id].content)

@@ -14,24 +14,14 @@ from pathlib import Path
 
 import pytest
 
+import stored
 from canone.services import accounts, payments, quotes, renewal
+from canone.services.access import Actor
 from canone.services.errors import PaymentPending
 from canone.services.ports import ChargeResult
 from sandboxnetwork import ThroughCharge
 
-from .conftest import (
-    TIMEOUT_CARD,
-    account,
-    admin_of,
-    at,
-    config,
-    count_rows,
-    invoices,
-    kinds,
-    sign_up,
-    subscription,
-)
-from .conftest import payments as payments_of
+from .conftest import TIMEOUT_CARD, admin_of, at, config, sign_up
 
 
 class ProcessDied(BaseException):
@@ -44,16 +34,10 @@ class DiesAfterCharging(ThroughCharge):
     def __init__(self, real) -> None:
         self.real = real
 
-    def store_card(self, card):
-        return self.real.store_card(card)
-
     def charge(self, card_token: str, amount_minor: int, currency: str,
                idempotency_key: str) -> ChargeResult:
         self.real.charge(card_token, amount_minor, currency, idempotency_key)
         raise ProcessDied()
-
-    def lookup(self, idempotency_key: str) -> ChargeResult | None:
-        return self.real.lookup(idempotency_key)
 
 
 class DiesBeforeCharging(DiesAfterCharging):
@@ -63,27 +47,33 @@ class DiesBeforeCharging(DiesAfterCharging):
         raise ProcessDied()
 
 
-def dying(svc):
-    return dataclasses.replace(svc, gateway=DiesAfterCharging(svc.gateway))
+def dying(svc, dies=DiesAfterCharging):
+    return dataclasses.replace(svc, gateway=dies(svc.gateway))
 
 
-def test_dies_between_charge_and_commit_then_reconciled(svc, clock, signed) -> None:
+def upgrade_dies(svc, clock, signed, dies=DiesAfterCharging) -> tuple[Actor, str]:
+    """Ada confirms Enterprise on 16 April and the process dies (right after the charge, or
+    before it): her actor and the quote's token."""
     ada = admin_of(svc, signed.account.id)
     clock.set(at(2026, 4, 16))
     token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-
     with pytest.raises(ProcessDied):
-        quotes.confirm(dying(svc), ada, signed.account.id, token)
+        quotes.confirm(dying(svc, dies), ada, signed.account.id, token)
+    return ada, token
+
+
+def test_dies_between_charge_and_commit_then_reconciled(svc, clock, signed) -> None:
+    ada, token = upgrade_dies(svc, clock, signed)
 
     # Charged, but nothing recorded yet: the intent is pending.
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert subscription(svc, signed.account.id).config == config()
+    assert stored.subscription(svc, signed.account.id).config == config()
     assert payments.reconcile(svc) == 0  # too recent: its request may still be running
     clock.advance(minutes=1)
     assert payments.reconcile(svc) == 1
 
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
-    assert [(i.kind, i.total, i.amount_paid) for i in invoices(svc, signed.account.id)] == [
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert [(i.kind, i.total, i.amount_paid) for i in stored.invoices(svc, signed.account.id)] == [
         ("signup", 4900, 4900), ("upgrade", 4800, 4800)]
     assert svc.gateway.total_charged() == 4900 + 4800
     assert payments.reconcile(svc) == 0
@@ -94,17 +84,13 @@ def test_dies_between_charge_and_commit_then_reconciled(svc, clock, signed) -> N
 
 
 def test_dies_between_charge_and_commit_then_the_same_token_again(svc, clock, signed) -> None:
-    ada = admin_of(svc, signed.account.id)
-    clock.set(at(2026, 4, 16))
-    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-    with pytest.raises(ProcessDied):
-        quotes.confirm(dying(svc), ada, signed.account.id, token)
+    ada, token = upgrade_dies(svc, clock, signed)
 
     done = quotes.confirm(svc, ada, signed.account.id, token)
 
     assert done.invoice.total == 4800
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
     clock.advance(minutes=1)
     assert payments.reconcile(svc) == 0
 
@@ -149,30 +135,30 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
     assert done.returncode == 9, done.stderr
 
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert subscription(svc, signed.account.id).config == config()
+    assert stored.subscription(svc, signed.account.id).config == config()
     clock.advance(minutes=5)
     assert payments.reconcile(svc) == 1
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
     assert quotes.confirm(svc, ada, signed.account.id, token).invoice.total == 4800
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert count_rows(svc, "payments") == 2
+    assert stored.count_rows(svc, "payments") == 2
 
 
 def test_timeout_card_sign_up_is_settled_by_reconciliation(svc, clock) -> None:
     with pytest.raises(PaymentPending):
         sign_up(svc, card=TIMEOUT_CARD)
-    assert count_rows(svc, "accounts") == 0
+    assert stored.count_rows(svc, "accounts") == 0
     assert svc.gateway.total_charged() == 4900
 
     clock.advance(minutes=1)
     assert payments.reconcile(svc) == 1
 
-    assert count_rows(svc, "accounts") == 1
+    assert stored.count_rows(svc, "accounts") == 1
     with svc.database.transaction() as store:
         ada = store.people.user_by_email("ada@example.com")
-    assert [(i.number, i.total, i.amount_paid) for i in invoices(svc, ada.account_id)] == [
+    assert [(i.number, i.total, i.amount_paid) for i in stored.invoices(svc, ada.account_id)] == [
         ("2026-000001", 4900, 4900)]
-    assert subscription(svc, ada.account_id).period_start == date(2026, 4, 1)
+    assert stored.subscription(svc, ada.account_id).period_start == date(2026, 4, 1)
     assert svc.gateway.total_charged() == 4900
 
 
@@ -185,7 +171,7 @@ def test_timeout_card_upgrade_is_settled_once(svc, clock, signed, settled_by) ->
 
     with pytest.raises(PaymentPending):
         quotes.confirm(svc, ada, signed.account.id, token)
-    assert subscription(svc, signed.account.id).config == config()
+    assert stored.subscription(svc, signed.account.id).config == config()
     assert svc.gateway.total_charged() == 4900 + 4800  # taken; the answer was lost
     if settled_by == "reconciliation":
         clock.advance(minutes=1)
@@ -195,11 +181,11 @@ def test_timeout_card_upgrade_is_settled_once(svc, clock, signed, settled_by) ->
         clock.advance(minutes=1)
         assert payments.reconcile(svc) == 0
 
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
     assert quotes.confirm(svc, ada, signed.account.id, token).invoice.total == 4800
-    assert [i.total for i in invoices(svc, signed.account.id)] == [4900, 4800]
+    assert [i.total for i in stored.invoices(svc, signed.account.id)] == [4900, 4800]
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert count_rows(svc, "payments") == 2
+    assert stored.count_rows(svc, "payments") == 2
 
 
 def test_timeout_card_renewal_is_settled_once(svc, clock, signed) -> None:
@@ -209,31 +195,26 @@ def test_timeout_card_renewal_is_settled_once(svc, clock, signed) -> None:
 
     report = renewal.run(svc)
     assert (report.renewed, report.pending) == (1, 1)
-    assert invoices(svc, signed.account.id)[-1].status == "open"
+    assert stored.invoices(svc, signed.account.id)[-1].status == "open"
     assert renewal.run(svc).pending == 0  # in flight: not attempted again
     accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)  # nor by a card update
 
     clock.advance(minutes=1)
     assert payments.reconcile(svc) == 1
-    assert invoices(svc, signed.account.id)[-1].status == "paid"
-    assert account(svc, signed.account.id).status == "active"
+    assert stored.invoices(svc, signed.account.id)[-1].status == "paid"
+    assert stored.account(svc, signed.account.id).status == "active"
     assert svc.gateway.total_charged() == 2 * 4900
 
 
 def test_a_charge_that_never_reached_the_network_is_settled_as_failed(svc, clock,
                                                                       signed) -> None:
     """The process died before charging: reconciliation finds nothing, so it failed."""
-    ada = admin_of(svc, signed.account.id)
-    clock.set(at(2026, 4, 16))
-    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-    with pytest.raises(ProcessDied):
-        quotes.confirm(dataclasses.replace(svc, gateway=DiesBeforeCharging(svc.gateway)), ada,
-                       signed.account.id, token)
+    ada, _ = upgrade_dies(svc, clock, signed, DiesBeforeCharging)
 
     clock.advance(minutes=1)
     assert payments.reconcile(svc) == 1
 
-    assert subscription(svc, signed.account.id).config == config()
+    assert stored.subscription(svc, signed.account.id).config == config()
     assert svc.gateway.total_charged() == 4900
     fresh = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
     assert quotes.confirm(svc, ada, signed.account.id, fresh).invoice.total == 4800
@@ -269,10 +250,10 @@ def test_dies_after_charging_part_of_a_renewal_batch_then_reconciled(svc, clock)
     with pytest.raises(ProcessDied):
         renewal.run(dataclasses.replace(svc, gateway=gateway))
 
-    renewed = [invoices(svc, s.account.id)[-1] for s in signed]
+    renewed = [stored.invoices(svc, s.account.id)[-1] for s in signed]
     assert [(i.kind, i.status, i.next_attempt_at) for i in renewed] == [
         ("renewal", "open", None)] * 3  # in flight: no run collects them meanwhile
-    assert count_rows(svc, "payment_intents") == 3 + 3
+    assert stored.count_rows(svc, "payment_intents") == 3 + 3
     assert svc.gateway.total_charged() == 3 * 4900 + 2 * 4900
     assert renewal.run(svc).collected == 0
     assert payments.reconcile(svc) == 0  # too recent: the run may still be going
@@ -280,7 +261,7 @@ def test_dies_after_charging_part_of_a_renewal_batch_then_reconciled(svc, clock)
     assert payments.reconcile(svc) == 3
 
     charged = {key.split("_", 1)[1].rsplit("_", 1)[0] for key in gateway.keys}
-    after = {i.id: i for s in signed for i in invoices(svc, s.account.id)}
+    after = {i.id: i for s in signed for i in stored.invoices(svc, s.account.id)}
     for invoice in renewed:
         now = after[invoice.id]
         if invoice.id in charged:
@@ -296,10 +277,10 @@ def test_dies_after_charging_part_of_a_renewal_batch_then_reconciled(svc, clock)
     assert svc.gateway.total_charged() == 6 * 4900
     for s in signed:
         assert all(i.status == "paid" and i.total == i.amount_paid + i.credit_applied
-                   for i in invoices(svc, s.account.id))
-        assert sum(p.amount for p in payments_of(svc, s.account.id)
+                   for i in stored.invoices(svc, s.account.id))
+        assert sum(p.amount for p in stored.payments(svc, s.account.id)
                    if p.status == "succeeded") == 2 * 4900
-    numbers = sorted(i.number for s in signed for i in invoices(svc, s.account.id))
+    numbers = sorted(i.number for s in signed for i in stored.invoices(svc, s.account.id))
     assert numbers == [f"2026-{n:06d}" for n in range(1, 7)]
 
 
@@ -321,10 +302,10 @@ def test_a_renewal_charge_settled_meanwhile_is_not_settled_again(svc, clock) -> 
 
     assert (report.renewed, report.collected, report.failed) == (3, 3, 0)
     for s in signed:
-        renewed = invoices(svc, s.account.id)[-1]
+        renewed = stored.invoices(svc, s.account.id)[-1]
         assert (renewed.status, renewed.amount_paid, renewed.attempts) == ("paid", 4900, 0)
-        assert [p.amount for p in payments_of(svc, s.account.id)] == [4900, 4900]
-        assert kinds(svc, s.account.id).count("renewal_receipt") == 1
+        assert [p.amount for p in stored.payments(svc, s.account.id)] == [4900, 4900]
+        assert stored.kinds(svc, s.account.id).count("renewal_receipt") == 1
     assert svc.gateway.total_charged() == 6 * 4900
 
 
@@ -350,8 +331,8 @@ def test_an_intent_that_cannot_be_settled_does_not_hold_back_the_others(
     assert report.settled == 2
     assert len(report.errors) == 1 and report.errors[0].startswith("sgn_")
     assert "could not settle payment intent sgn_" in caplog.text
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
-    assert count_rows(svc, "accounts") == 2  # Ada's and the first sign-up's
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert stored.count_rows(svc, "accounts") == 2  # Ada's and the first sign-up's
     assert svc.gateway.total_charged() == 4900 + 2 * 4900 + 4800
     with svc.database.transaction() as store:
         left = store.payments.pending_intents(svc.now(), 10)
@@ -361,19 +342,14 @@ def test_an_intent_that_cannot_be_settled_does_not_hold_back_the_others(
 def test_settle_known_settles_a_charge_the_network_took_and_leaves_one_it_never_saw(
         svc, clock, signed) -> None:
     """What a retry of a dead request's Idempotency-Key does first (web/api/idempotency)."""
-    ada = admin_of(svc, signed.account.id)
-    clock.set(at(2026, 4, 16))
-    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
-    with pytest.raises(ProcessDied):
-        quotes.confirm(dataclasses.replace(svc, gateway=DiesBeforeCharging(svc.gateway)), ada,
-                       signed.account.id, token)
+    ada, token = upgrade_dies(svc, clock, signed, DiesBeforeCharging)
 
     payments.settle_known(svc, signed.account.id)  # the network never saw it: left alone
-    assert subscription(svc, signed.account.id).config == config()
+    assert stored.subscription(svc, signed.account.id).config == config()
     with pytest.raises(ProcessDied):
         quotes.confirm(dying(svc), ada, signed.account.id, token)
     payments.settle_known(svc, signed.account.id)  # charged now: settled
 
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
-    assert [i.total for i in invoices(svc, signed.account.id)] == [4900, 4800]
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert [i.total for i in stored.invoices(svc, signed.account.id)] == [4900, 4800]
     assert svc.gateway.total_charged() == 4900 + 4800

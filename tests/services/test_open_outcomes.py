@@ -8,12 +8,13 @@ import dataclasses
 
 import pytest
 
+import stored
 from canone.services import payments, quotes
 from canone.services.errors import PaymentPending
 from canone.services.ports import PROCESSING, ChargeResult, GatewayTimeout
 from sandboxnetwork import ThroughCharge
 
-from .conftest import admin_of, at, config, invoices, subscription
+from .conftest import admin_of, at, config
 
 
 class BankStillDeciding(ThroughCharge):
@@ -23,9 +24,6 @@ class BankStillDeciding(ThroughCharge):
     def __init__(self, real) -> None:
         self.real = real
         self.deciding = True
-
-    def store_card(self, card):
-        return self.real.store_card(card)
 
     def charge(self, card_token: str, amount_minor: int, currency: str,
                idempotency_key: str) -> ChargeResult:
@@ -53,14 +51,14 @@ def test_reconciliation_waits_for_an_open_payment_then_settles_it_once(svc, cloc
     clock.advance(minutes=5)
 
     assert payments.reconcile(deciding) == 0  # processing: neither paid nor failed
-    assert subscription(svc, signed.account.id).config == config()
-    assert [i.kind for i in invoices(svc, signed.account.id)] == ["signup"]
+    assert stored.subscription(svc, signed.account.id).config == config()
+    assert [i.kind for i in stored.invoices(svc, signed.account.id)] == ["signup"]
 
     bank.decide()
     assert payments.reconcile(deciding) == 1
     assert payments.reconcile(deciding) == 0
-    assert subscription(svc, signed.account.id).config == config(tier="enterprise")
-    assert [(i.kind, i.total, i.amount_paid) for i in invoices(svc, signed.account.id)] == [
+    assert stored.subscription(svc, signed.account.id).config == config(tier="enterprise")
+    assert [(i.kind, i.total, i.amount_paid) for i in stored.invoices(svc, signed.account.id)] == [
         ("signup", 4900, 4900), ("upgrade", 4800, 4800)]
     assert svc.gateway.total_charged() == 4900 + 4800
 

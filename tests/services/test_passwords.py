@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
+import stored
 from canone.billing.errors import InvalidField
 from canone.services import accounts, passwords, signups
 from canone.services.records import ADMIN, Staff
 
-from .conftest import GOOD_CARD, admin_of, config, count_rows, sign_up
+from .conftest import GOOD_CARD, admin_of, config, sign_up
 
 
 def signing_up(svc, password: str) -> signups.SignedUp:  # type: ignore[no-untyped-def]
@@ -44,7 +45,7 @@ def test_sign_up_refuses_a_weak_password_naming_the_field(svc, password: str,
 
     assert refused.value.field == "primary_admin.password"
     assert refused.value.message.startswith(message)
-    assert count_rows(svc, "accounts") == 0
+    assert stored.count_rows(svc, "accounts") == 0
     assert svc.gateway.total_charged() == 0
 
 
@@ -67,7 +68,7 @@ def test_adding_a_user_checks_the_password_too(svc) -> None:
         accounts.add_user(svc, owner, account.id, "bob@acme.test", "Bob", "abcd1234", ADMIN)
 
     assert (refused.value.field, refused.value.message[:13]) == ("password", "is too common")
-    assert count_rows(svc, "users") == 1
+    assert stored.count_rows(svc, "users") == 1
 
 
 def test_the_common_list_ships_with_canone_and_holds_only_long_enough_entries() -> None:

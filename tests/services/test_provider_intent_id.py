@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import stored
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import payments, quotes, renewal
@@ -17,8 +18,7 @@ from canone.services.ports import ChargeRequest, ChargeResult
 from canone.services.records import PaymentIntent
 from stripefixtures import TEST_KEY, LocalStripe
 
-from .conftest import admin_of, at, config, invoices, sign_up, subscription
-from .conftest import payments as payments_of
+from .conftest import admin_of, at, config, sign_up
 
 
 class ProcessDied(BaseException):
@@ -68,9 +68,10 @@ def only_intent(svc: Services, account_id: str, purpose: str) -> PaymentIntent:
 
 
 def upgrade_dies(svc: Services, after_confirming: bool,
-                 localstripe: LocalStripe | None = None) -> tuple[str, str, Dies]:
-    """Ada upgrades to enterprise; the process dies around confirming. (account, quote
-    token, the dying gateway). With Stripe, her card is a payment method from Elements."""
+                 localstripe: LocalStripe | None = None) -> tuple[str, str, PaymentIntent]:
+    """Ada upgrades to enterprise; the process dies around confirming, the provider's id of
+    the intent it opened already stored. (account, quote token, the stored intent). With
+    Stripe, her card is a payment method from Elements."""
     signed = (sign_up(svc) if localstripe is None else
               sign_up(svc, card=localstripe.card_method("4242424242424242")))  # type: ignore[arg-type]
     ada = admin_of(svc, signed.account.id)
@@ -79,7 +80,9 @@ def upgrade_dies(svc: Services, after_confirming: bool,
     dies = Dies(svc.gateway, after_confirming)
     with pytest.raises(ProcessDied):
         quotes.confirm(dataclasses.replace(svc, gateway=dies), ada, signed.account.id, token)
-    return signed.account.id, token, dies
+    intent = only_intent(svc, signed.account.id, "change")
+    assert intent.provider_id == dies.opened[0]
+    return signed.account.id, token, intent
 
 
 def test_the_provider_id_round_trips(database: Database) -> None:
@@ -102,17 +105,15 @@ def test_the_provider_id_round_trips(database: Database) -> None:
 
 def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
-    account_id, token, dies = upgrade_dies(
+    account_id, token, intent = upgrade_dies(
         stripe_svc, after_confirming=False, localstripe=localstripe)
 
-    intent = only_intent(stripe_svc, account_id, "change")
-    assert intent.provider_id == dies.opened[0]
     assert intent.status == "pending"
     ada = admin_of(stripe_svc, account_id)
     done = quotes.confirm(stripe_svc, ada, account_id, token)  # the request runs again
 
     assert done.invoice.status == "paid"
-    assert subscription(stripe_svc, account_id).config == config(tier="enterprise")
+    assert stored.subscription(stripe_svc, account_id).config == config(tier="enterprise")
     changes = [pi for pi in localstripe.payment_intents()
                if pi["metadata"] == {"canone_intent": intent.key}]
     assert [(pi["id"], pi["status"], pi["amount"]) for pi in changes] == [
@@ -122,17 +123,15 @@ def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
 
 def test_stripe_a_crash_after_confirming_is_settled_by_the_stored_id(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
-    account_id, _, dies = upgrade_dies(
+    account_id, _, intent = upgrade_dies(
         stripe_svc, after_confirming=True, localstripe=localstripe)
-    intent = only_intent(stripe_svc, account_id, "change")
-    assert intent.provider_id == dies.opened[0]
 
     stripe_svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
     assert payments.reconcile(stripe_svc) == 1
     assert payments.reconcile(stripe_svc) == 0
 
-    assert subscription(stripe_svc, account_id).config == config(tier="enterprise")
-    assert [(i.kind, i.status) for i in invoices(stripe_svc, account_id)] == [
+    assert stored.subscription(stripe_svc, account_id).config == config(tier="enterprise")
+    assert [(i.kind, i.status) for i in stored.invoices(stripe_svc, account_id)] == [
         ("signup", "paid"), ("upgrade", "paid")]
     changes = [pi for pi in localstripe.payment_intents()
                if pi["metadata"] == {"canone_intent": intent.key}]
@@ -143,44 +142,41 @@ def test_stripe_a_crash_after_confirming_is_settled_by_the_stored_id(
 def test_stripe_reconciliation_cancels_an_intent_opened_and_never_confirmed(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
     """Nobody is there to pay any more: nothing is charged behind the customer's back."""
-    account_id, _, _ = upgrade_dies(
+    account_id, _, intent = upgrade_dies(
         stripe_svc, after_confirming=False, localstripe=localstripe)
-    intent = only_intent(stripe_svc, account_id, "change")
 
     stripe_svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
     assert payments.reconcile(stripe_svc) == 1
 
     assert stored_intent(stripe_svc, intent.key).status == "failed"
-    assert subscription(stripe_svc, account_id).config == config()
+    assert stored.subscription(stripe_svc, account_id).config == config()
     changes = [pi for pi in localstripe.payment_intents()
                if pi["metadata"] == {"canone_intent": intent.key}]
     assert [(pi["id"], pi["status"]) for pi in changes] == [(intent.provider_id, "canceled")]
 
 
 def test_sandbox_a_crash_before_confirming_is_recovered_by_the_stored_id(svc: Services) -> None:
-    account_id, token, dies = upgrade_dies(svc, after_confirming=False)
-    intent = only_intent(svc, account_id, "change")
-    assert intent.provider_id == dies.opened[0]
+    account_id, token, intent = upgrade_dies(svc, after_confirming=False)
     charged_before = svc.gateway.total_charged()  # type: ignore[attr-defined]
 
     done = quotes.confirm(svc, admin_of(svc, account_id), account_id, token)
 
-    assert subscription(svc, account_id).config == config(tier="enterprise")
+    assert stored.subscription(svc, account_id).config == config(tier="enterprise")
     assert svc.gateway.total_charged() == charged_before + done.invoice.amount_paid  # type: ignore[attr-defined]
     assert svc.gateway.charge_outcome(intent.provider_id).status == "succeeded"
-    assert [p.status for p in payments_of(svc, account_id)] == ["succeeded", "succeeded"]
+    assert [p.status for p in stored.payments(svc, account_id)] == ["succeeded", "succeeded"]
 
 
 def test_sandbox_a_crash_after_confirming_is_settled_by_the_stored_id(svc: Services) -> None:
-    account_id, _, dies = upgrade_dies(svc, after_confirming=True)
+    account_id, _, intent = upgrade_dies(svc, after_confirming=True)
     charged = svc.gateway.total_charged()  # type: ignore[attr-defined]
 
     svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
     assert payments.reconcile(svc) == 1
 
-    assert subscription(svc, account_id).config == config(tier="enterprise")
+    assert stored.subscription(svc, account_id).config == config(tier="enterprise")
     assert svc.gateway.total_charged() == charged  # type: ignore[attr-defined]
-    assert svc.gateway.charge_outcome(dies.opened[0]).status == "succeeded"
+    assert svc.gateway.charge_outcome(intent.provider_id).status == "succeeded"
 
 
 def test_a_renewal_batch_stores_its_provider_ids_in_one_transaction(svc: Services) -> None:
@@ -201,7 +197,7 @@ def test_a_renewal_batch_stores_its_provider_ids_in_one_transaction(svc: Service
     assert (report.renewed, report.collected) == (3, 3)
     assert opened == [3]
     keys = [f"col_{invoice.id}_1" for account_id in accounts
-            for invoice in invoices(svc, account_id) if invoice.kind == "renewal"]
+            for invoice in stored.invoices(svc, account_id) if invoice.kind == "renewal"]
     with svc.database.read() as store:
         renewals = store.payments.intents_by_key(keys)
     assert len(renewals) == 3
@@ -227,6 +223,6 @@ def test_stripe_a_renewal_on_a_card_stripe_no_longer_takes_fails_alone(
     report = renewal.run(stripe_svc)
 
     assert (report.renewed, report.collected, report.failed) == (2, 1, 1)
-    assert [(p.status, p.message) for p in payments_of(stripe_svc, accounts[0])][-1] == (
+    assert [(p.status, p.message) for p in stored.payments(stripe_svc, accounts[0])][-1] == (
         "failed", "The payment method is not saved to a customer; save it first.")
-    assert invoices(stripe_svc, accounts[1])[-1].status == "paid"
+    assert stored.invoices(stripe_svc, accounts[1])[-1].status == "paid"

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+import stored
 from canone.billing.codec import config_to_json
 from canone.billing.errors import InvalidField
 from canone.services import accounts, quotes, renewal, subscriptions
@@ -29,12 +30,7 @@ from .conftest import (
     admin_of,
     at,
     config,
-    invoices,
-    kinds,
-    ledger,
-    payments,
     sign_up,
-    subscription,
 )
 
 
@@ -59,12 +55,12 @@ def test_spec_example_upgrade_mid_period_charges_48(svc, clock, signed) -> None:
     assert (done.invoice.period_start, done.invoice.period_end) == (
         date(2026, 4, 16), date(2026, 5, 1))
     assert done.subscription["configuration"]["tier"] == "enterprise"
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == config(tier="enterprise") and sub.pending is None
     assert sub.version == signed.subscription.version + 1
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert [p.amount for p in payments(svc, signed.account.id)] == [4900, 4800]
-    assert kinds(svc, signed.account.id) == ["signup_confirmation", "purchase_confirmation"]
+    assert [p.amount for p in stored.payments(svc, signed.account.id)] == [4900, 4800]
+    assert stored.kinds(svc, signed.account.id) == ["signup_confirmation", "purchase_confirmation"]
     with svc.database.transaction() as store:
         actions = [entry.action for entry in store.audit.of_account(signed.account.id, 50)]
     assert "subscription.user change" in actions or any(
@@ -82,7 +78,7 @@ def test_confirming_twice_charges_once_and_returns_the_same_invoice(svc, clock, 
     assert second.invoice == first.invoice
     assert second.subscription == first.subscription
     assert svc.gateway.total_charged() == 4900 + 4800
-    assert len(invoices(svc, signed.account.id)) == 2
+    assert len(stored.invoices(svc, signed.account.id)) == 2
 
 
 def test_stale_after_the_subscription_changed(svc, clock, signed) -> None:
@@ -96,7 +92,7 @@ def test_stale_after_the_subscription_changed(svc, clock, signed) -> None:
         quotes.confirm(svc, ada, signed.account.id, to_enterprise.token)
 
     assert svc.gateway.total_charged() == 4900 + 1500
-    assert subscription(svc, signed.account.id).config.tier == "pro"
+    assert stored.subscription(svc, signed.account.id).config.tier == "pro"
 
 
 @pytest.mark.parametrize(("timezone", "before", "after"), [
@@ -116,7 +112,7 @@ def test_stale_after_the_local_date_rolled_over(svc, clock, timezone, before, af
         quotes.confirm(svc, ada, signed.account.id, quote.token)
 
     assert svc.gateway.total_charged() == 4900
-    assert subscription(svc, signed.account.id).config.tier == "plus"
+    assert stored.subscription(svc, signed.account.id).config.tier == "plus"
     fresh = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise"))
     assert fresh.change.remaining_days == 14
     assert fresh.change.due_now == Decimal("44.80")  # -22.87 + 67.67
@@ -150,21 +146,19 @@ def test_declined_upgrade_changes_nothing_and_records_the_failure(svc, clock, si
     with pytest.raises(PaymentFailed):  # the same token again: the same answer, no new attempt
         quotes.confirm(svc, ada, signed.account.id, quote.token)
 
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == config() and sub.version == signed.subscription.version
-    assert [i.number for i in invoices(svc, signed.account.id)] == ["2026-000001"]
-    assert [(p.amount, p.status) for p in payments(svc, signed.account.id)] == [
+    assert [i.number for i in stored.invoices(svc, signed.account.id)] == ["2026-000001"]
+    assert [(p.amount, p.status) for p in stored.payments(svc, signed.account.id)] == [
         (4900, "succeeded"), (4800, "failed")]
     assert svc.gateway.total_charged() == 4900
     assert len(svc.gateway.charges_for(subscription_card(svc, signed.account.id))) == 1
     # A failed change is no failed invoice: its own email, never the renewal's warning.
-    assert kinds(svc, signed.account.id) == ["signup_confirmation", "change_declined"]
+    assert stored.kinds(svc, signed.account.id) == ["signup_confirmation", "change_declined"]
 
 
 def subscription_card(svc, account_id: str) -> str:
-    from .conftest import account
-
-    card = account(svc, account_id).card
+    card = stored.account(svc, account_id).card
     assert card is not None
     return card.token
 
@@ -180,11 +174,11 @@ def test_a_reduction_is_scheduled_without_charge(svc, clock) -> None:
     done = quotes.confirm(svc, ada, signed.account.id, quote.token)
 
     assert done.invoice is None
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == config(seats=3) and sub.pending == config(seats=2)
     assert done.subscription["pending"] == config_to_json(config(seats=2))
     assert svc.gateway.total_charged() == 8700
-    assert ledger(svc, signed.account.id) == []
+    assert stored.ledger(svc, signed.account.id) == []
 
 
 def test_a_later_change_replaces_the_pending_reduction(svc, clock) -> None:
@@ -197,14 +191,14 @@ def test_a_later_change_replaces_the_pending_reduction(svc, clock) -> None:
     # Another reduction replaces it...
     quotes.confirm(svc, ada, signed.account.id,
                    quotes.preview(svc, ada, signed.account.id, config(seats=1)).token)
-    assert subscription(svc, signed.account.id).pending == config(seats=1)
+    assert stored.subscription(svc, signed.account.id).pending == config(seats=1)
 
     # ...and so does an upgrade that keeps the seats: 69-49 for 15/30 days.
     quote = quotes.preview(svc, ada, signed.account.id, config(contacts=2500, seats=3))
     assert quote.change.due_now == Decimal("10.00")
     done = quotes.confirm(svc, ada, signed.account.id, quote.token)
     assert done.invoice.total == 1000
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == config(contacts=2500, seats=3) and sub.pending is None
 
 
@@ -220,7 +214,7 @@ def test_an_upgrade_with_a_reduction_schedules_the_reduction(svc, clock) -> None
     done = quotes.confirm(svc, ada, signed.account.id, quote.token)
 
     assert done.invoice.total == 1000
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == config(contacts=2500, seats=3)
     assert sub.pending == config(contacts=2500, seats=1)
 
@@ -234,7 +228,7 @@ def test_drop_pending_cancels_the_scheduled_reduction(svc, clock) -> None:
     dropped = subscriptions.drop_pending(svc, ada, signed.account.id)
 
     assert dropped.pending is None and dropped.config == config(seats=3)
-    assert subscription(svc, signed.account.id).pending is None
+    assert stored.subscription(svc, signed.account.id).pending is None
     with pytest.raises(InvalidTransition):
         subscriptions.drop_pending(svc, ada, signed.account.id)
 
@@ -269,7 +263,7 @@ def test_request_only_changes_get_no_token_and_are_refused_at_confirm(svc, clock
     with pytest.raises(ChangeRefused) as refused:
         quotes.confirm(svc, ada, signed.account.id, forged)
     assert refused.value.reasons == ("tier_lower",)
-    assert subscription(svc, signed.account.id).config == config()
+    assert stored.subscription(svc, signed.account.id).config == config()
     assert svc.gateway.total_charged() == 4900
 
 
@@ -292,7 +286,7 @@ def test_month_to_year_starts_a_new_period_and_charges_the_year_minus_credit(svc
     assert done.invoice.total == 44590
     assert (done.invoice.period_start, done.invoice.period_end) == (
         date(2026, 4, 16), date(2027, 4, 16))
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.anchor == date(2026, 4, 16)
     assert (sub.period_start, sub.period_end) == (date(2026, 4, 16), date(2027, 4, 16))
     assert sub.renews_at == at(2027, 4, 16, 0)

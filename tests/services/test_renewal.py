@@ -6,24 +6,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import stored
 from canone.services import accounts, collection, quotes, renewal, requests, usage
 from canone.services.access import ACCOUNT_KEY, Actor
 
-from .conftest import (
-    DECLINED_CARD,
-    GOOD_CARD,
-    SUPPORT,
-    account,
-    admin_of,
-    at,
-    balance,
-    config,
-    invoices,
-    ledger,
-    payments,
-    sign_up,
-    subscription,
-)
+from .conftest import DECLINED_CARD, GOOD_CARD, SUPPORT, admin_of, at, config, sign_up
 
 
 def test_a_year_of_renewals(svc, clock) -> None:
@@ -58,17 +45,17 @@ def test_a_year_of_renewals(svc, clock) -> None:
                                   contacts=2500, seats=2), "budget", "Starter, please")
         requests.transition(svc, SUPPORT, request.id, "in_progress")
         requests.transition(svc, SUPPORT, request.id, "completed", "now")
-        assert balance(svc, account_id) == 1500
+        assert stored.balance(svc, account_id) == 1500
 
     def card_declines() -> None:
         accounts.update_card(svc, ada, account_id, DECLINED_CARD)
 
     def card_fixed() -> None:
-        assert account(svc, account_id).status == "past_due"
+        assert stored.account(svc, account_id).status == "past_due"
         assert usage.entitlements(svc, host, account_id).restricted
         accounts.update_card(svc, ada, account_id, GOOD_CARD)
         charged.append(5800)
-        assert account(svc, account_id).status == "active"
+        assert stored.account(svc, account_id).status == "active"
         assert not usage.entitlements(svc, host, account_id).restricted
 
     events = {date(2026, 2, 24): upgrade_contacts, date(2026, 3, 20): schedule_fewer_seats,
@@ -87,9 +74,9 @@ def test_a_year_of_renewals(svc, clock) -> None:
     day = date(2026, 1, 11)
     while day <= date(2027, 1, 10):
         clock.set(at(day.year, day.month, day.day, 8))  # 09:00 or 10:00 in Rome
-        before = {i.id for i in invoices(svc, account_id)}
+        before = {i.id for i in stored.invoices(svc, account_id)}
         report = renewal.run(svc)
-        new = [i for i in invoices(svc, account_id) if i.id not in before]
+        new = [i for i in stored.invoices(svc, account_id) if i.id not in before]
         if day in expected:
             total, credit, paid = expected[day]
             assert report.renewed == 1, day
@@ -107,24 +94,24 @@ def test_a_year_of_renewals(svc, clock) -> None:
 
     assert failures == [date(2026, 6, 10), date(2026, 6, 12), date(2026, 6, 14),
                         date(2026, 6, 16)]  # days 1, 3, 5 and 7 of the invoice
-    june = next(i for i in invoices(svc, account_id) if i.period_start == date(2026, 6, 10))
+    june = next(i for i in stored.invoices(svc, account_id) if i.period_start == date(2026, 6, 10))
     assert (june.status, june.amount_paid, june.attempts) == ("paid", 5800, 4)
-    assert [p.status for p in payments(svc, account_id) if p.invoice_id == june.id] == [
+    assert [p.status for p in stored.payments(svc, account_id) if p.invoice_id == june.id] == [
         "failed", "failed", "failed", "failed", "succeeded"]
 
-    everything = invoices(svc, account_id)
+    everything = stored.invoices(svc, account_id)
     assert [i.number for i in everything] == [
         *(f"2026-{n:06d}" for n in range(1, 14)), "2027-000001"]
     assert [i.kind for i in everything].count("upgrade") == 1
     assert all(i.status == "paid" for i in everything)
     assert all(i.total == i.amount_paid + i.credit_applied for i in everything)
-    assert [e.amount for e in ledger(svc, account_id)] == [1500, -1500]
-    assert balance(svc, account_id) == 0
+    assert [e.amount for e in stored.ledger(svc, account_id)] == [1500, -1500]
+    assert stored.balance(svc, account_id) == 0
     assert svc.gateway.total_charged() == sum(charged) == 8700 + 8700 + 1000 + 10700 + 8800 \
         + 4300 + 5800 * 8
-    assert sum(p.amount for p in payments(svc, account_id) if p.status == "succeeded") == \
+    assert sum(p.amount for p in stored.payments(svc, account_id) if p.status == "succeeded") == \
         sum(charged)
-    sub = subscription(svc, account_id)
+    sub = stored.subscription(svc, account_id)
     assert sub.config == config("marketing", "starter", contacts=2500, seats=2)
     assert (sub.period_start, sub.period_end) == (date(2027, 1, 10), date(2027, 2, 10))
     assert sub.renews_at == at(2027, 2, 9, 23)  # midnight in Rome
@@ -141,13 +128,13 @@ def test_declined_renewal_is_retried_on_days_3_5_and_7_then_restricted(svc, cloc
         clock.set(at(2026, 5, day, 12))
         attempts[day] = renewal.run(svc).failed
         if day < 7:
-            assert account(svc, signed.account.id).status == "active", day
+            assert stored.account(svc, signed.account.id).status == "active", day
 
     assert [day for day, failed in attempts.items() if failed] == [1, 3, 5, 7]
-    assert account(svc, signed.account.id).status == "past_due"
-    assert subscription(svc, signed.account.id).status == "past_due"
+    assert stored.account(svc, signed.account.id).status == "past_due"
+    assert stored.subscription(svc, signed.account.id).status == "past_due"
     assert usage.entitlements(svc, host, signed.account.id).restricted
-    open_invoice = invoices(svc, signed.account.id)[-1]
+    open_invoice = stored.invoices(svc, signed.account.id)[-1]
     assert (open_invoice.status, open_invoice.amount_due, open_invoice.attempts) == (
         "open", 4900, 4)
     assert open_invoice.next_attempt_at is None
@@ -156,9 +143,9 @@ def test_declined_renewal_is_retried_on_days_3_5_and_7_then_restricted(svc, cloc
     clock.set(at(2026, 6, 1, 12))
     renewal.run(svc)
     accounts.update_card(svc, ada, signed.account.id, GOOD_CARD)
-    assert account(svc, signed.account.id).status == "active"
-    assert subscription(svc, signed.account.id).status == "active"
-    assert [(i.total, i.status) for i in invoices(svc, signed.account.id)] == [
+    assert stored.account(svc, signed.account.id).status == "active"
+    assert stored.subscription(svc, signed.account.id).status == "active"
+    assert [(i.total, i.status) for i in stored.invoices(svc, signed.account.id)] == [
         (4900, "paid"), (4900, "paid"), (4900, "paid")]
     assert svc.gateway.total_charged() == 3 * 4900
 
@@ -169,7 +156,7 @@ def test_one_run_renews_every_period_that_ended(svc, clock, signed) -> None:
     report = renewal.run(svc)
 
     assert report.renewed == 4  # May, June, July and August
-    assert [(i.period_start, i.total) for i in invoices(svc, signed.account.id)] == [
+    assert [(i.period_start, i.total) for i in stored.invoices(svc, signed.account.id)] == [
         (date(2026, 4, 1), 4900), (date(2026, 5, 1), 4900), (date(2026, 6, 1), 4900),
         (date(2026, 7, 1), 4900), (date(2026, 8, 1), 4900)]
     assert renewal.run(svc).renewed == 0
@@ -178,7 +165,7 @@ def test_one_run_renews_every_period_that_ended(svc, clock, signed) -> None:
 def test_run_until_an_earlier_instant(svc, clock, signed) -> None:
     clock.set(at(2026, 8, 15))
     assert renewal.run(svc, until=at(2026, 5, 31)).renewed == 1
-    assert subscription(svc, signed.account.id).period_start == date(2026, 5, 1)
+    assert stored.subscription(svc, signed.account.id).period_start == date(2026, 5, 1)
 
 
 def test_credit_larger_than_the_invoice_pays_it_whole(svc, clock) -> None:
@@ -188,19 +175,19 @@ def test_credit_larger_than_the_invoice_pays_it_whole(svc, clock) -> None:
     clock.set(at(2026, 4, 2))
     # 145 → 15 for 29 of 30 days: −140.17 + 14.50 = 125.67 credited.
     requests.transition(svc, SUPPORT, request.id, "completed", "now")
-    assert balance(svc, signed.account.id) == 12567
+    assert stored.balance(svc, signed.account.id) == 12567
 
     for month in (5, 6, 7, 8, 9, 10, 11, 12):
         clock.set(at(2026, month, 1))
         renewal.run(svc)
 
-    renewed = invoices(svc, signed.account.id)[1:]
+    renewed = stored.invoices(svc, signed.account.id)[1:]
     assert [(i.credit_applied, i.amount_paid) for i in renewed] == [
         (1500, 0)] * 8
     assert all(i.status == "paid" for i in renewed)
-    assert balance(svc, signed.account.id) == 12567 - 8 * 1500
+    assert stored.balance(svc, signed.account.id) == 12567 - 8 * 1500
     assert svc.gateway.total_charged() == 14500
-    assert min(_running(ledger(svc, signed.account.id))) >= 0
+    assert min(_running(stored.ledger(svc, signed.account.id))) >= 0
 
 
 def _running(entries) -> list[int]:
@@ -226,7 +213,7 @@ def test_a_batch_numbers_every_invoice_in_the_year_of_the_seller(svc, clock) -> 
 
     assert report.renewed == 3
     # In the order they fell due: Rome, UTC at midnight UTC, Los Angeles eight hours later.
-    renewed = [invoices(svc, s.account.id)[-1] for s in (rome, utc, la)]
+    renewed = [stored.invoices(svc, s.account.id)[-1] for s in (rome, utc, la)]
     assert [i.number for i in renewed] == ["2027-000001", "2027-000002", "2027-000003"]
     assert {i.issued_on for i in renewed} == {date(2027, 1, 1)}
 
@@ -245,12 +232,12 @@ def test_a_period_billed_already_is_not_billed_again(svc, clock, allow_fallback)
     report = renewal.run(svc)
 
     assert report.renewed == 3
-    assert [i.id for i in invoices(svc, first.account.id)
+    assert [i.id for i in stored.invoices(svc, first.account.id)
             if i.period_start == date(2026, 5, 1)] == ["inv_early"]
     for other in signed[1:]:
-        assert [i.period_start for i in invoices(svc, other.account.id)] == [
+        assert [i.period_start for i in stored.invoices(svc, other.account.id)] == [
             date(2026, 4, 1), date(2026, 5, 1)]
-    assert subscription(svc, first.account.id).period_start == date(2026, 5, 1)
+    assert stored.subscription(svc, first.account.id).period_start == date(2026, 5, 1)
 
 
 def test_a_batch_of_collections_that_fails_is_settled_one_by_one(svc, clock, monkeypatch,
@@ -267,6 +254,7 @@ def test_a_batch_of_collections_that_fails_is_settled_one_by_one(svc, clock, mon
     report = renewal.run(svc)
 
     assert (report.renewed, report.collected, report.failed) == (3, 2, 1)
-    assert [invoices(svc, s.account.id)[-1].status for s in signed] == ["paid", "open", "paid"]
+    assert [stored.invoices(svc, s.account.id)[-1].status
+            for s in signed] == ["paid", "open", "paid"]
     assert svc.gateway.total_charged() == 3 * 4900 + 2 * 4900
-    assert [p.status for p in payments(svc, signed[1].account.id)] == ["succeeded", "failed"]
+    assert [p.status for p in stored.payments(svc, signed[1].account.id)] == ["succeeded", "failed"]

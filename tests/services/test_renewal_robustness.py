@@ -9,20 +9,12 @@ from dataclasses import replace
 from datetime import date
 from importlib import resources
 
+import stored
 from canone.billing.catalog import Catalog, parse_catalog_text
 from canone.services import accounts, collection, renewal
 from canone.services.context import Services, config_json
 
-from .conftest import (
-    DECLINED_CARD,
-    GOOD_CARD,
-    admin_of,
-    at,
-    config,
-    invoices,
-    sign_up,
-    subscription,
-)
+from .conftest import DECLINED_CARD, GOOD_CARD, admin_of, at, config, sign_up
 
 CUSTOM_REASON = "the configuration has a custom price: support bills it, not the price list"
 
@@ -53,17 +45,17 @@ def test_a_subscription_priced_custom_by_a_catalog_change_is_blocked_and_the_run
     ada = sign_up(svc)  # Marketing Plus, 1,000 contacts: 49
     others = [sign_up(svc, config(tier="starter"), email=f"p{n}@example.com")  # 15
               for n in range(2)]
-    before = subscription(svc, ada.account.id)
+    before = stored.subscription(svc, ada.account.id)
     changed = _plus_1000_priced_custom(svc)
     clock.set(at(2026, 5, 1, 12))
 
     report = renewal.run(changed)
 
     assert (report.renewed, report.blocked, report.collected) == (2, 1, 2)
-    assert subscription(svc, ada.account.id) == before  # left due, nothing moved
-    assert [i.kind for i in invoices(svc, ada.account.id)] == ["signup"]
+    assert stored.subscription(svc, ada.account.id) == before  # left due, nothing moved
+    assert [i.kind for i in stored.invoices(svc, ada.account.id)] == ["signup"]
     for other in others:
-        assert [(i.period_start, i.total, i.status) for i in invoices(svc, other.account.id)
+        assert [(i.period_start, i.total, i.status) for i in stored.invoices(svc, other.account.id)
                 ] == [(date(2026, 4, 1), 1500, "paid"), (date(2026, 5, 1), 1500, "paid")]
     assert _blocked_audit(svc, ada.account.id) == [{
         "subscription": before.id, "period": {"start": "2026-05-01", "end": "2026-06-01"},
@@ -81,7 +73,7 @@ def test_a_subscription_priced_custom_by_a_catalog_change_is_blocked_and_the_run
     clock.set(at(2026, 5, 3, 12))
     report = renewal.run(svc)
     assert (report.renewed, report.blocked, report.collected) == (1, 0, 1)
-    assert [(i.period_start, i.total, i.status) for i in invoices(svc, ada.account.id)] == [
+    assert [(i.period_start, i.total, i.status) for i in stored.invoices(svc, ada.account.id)] == [
         (date(2026, 4, 1), 4900, "paid"), (date(2026, 5, 1), 4900, "paid")]
 
 
@@ -93,9 +85,9 @@ def test_more_blocked_subscriptions_than_a_batch_holds_do_not_stop_the_run(svc, 
     report = renewal.run(_plus_1000_priced_custom(svc), batch=2)
 
     assert (report.renewed, report.blocked, report.collected) == (1, 3, 1)
-    assert subscription(svc, fine.account.id).period_start == date(2026, 5, 1)
+    assert stored.subscription(svc, fine.account.id).period_start == date(2026, 5, 1)
     for signed in blocked:
-        assert subscription(svc, signed.account.id).period_start == date(2026, 4, 1)
+        assert stored.subscription(svc, signed.account.id).period_start == date(2026, 4, 1)
         assert len(_blocked_audit(svc, signed.account.id)) == 1
 
 
@@ -122,10 +114,7 @@ def test_invoice_numbers_stay_gapless_when_a_renewal_conflict_happens(svc, clock
     batch falls back to one by one, which moves that subscription's dates without taking
     an invoice number for it."""
     signed = [sign_up(svc, email=f"p{n}@example.com") for n in range(3)]
-    with svc.database.transaction() as store:
-        store.invoices.add(signed[0].invoice.but(
-            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
-            period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
+    _add_early_renewal(svc, signed[0])
     fell_back = _watch_fallback(monkeypatch)
     clock.set(at(2026, 5, 1, 12))
 
@@ -133,9 +122,9 @@ def test_invoice_numbers_stay_gapless_when_a_renewal_conflict_happens(svc, clock
 
     assert fell_back  # the path under test
     assert report.renewed == 3
-    numbers = sorted(i.number for s in signed for i in invoices(svc, s.account.id))
+    numbers = sorted(i.number for s in signed for i in stored.invoices(svc, s.account.id))
     assert numbers == [f"2026-{n:06d}" for n in range(1, 7)]
-    assert [i.id for i in invoices(svc, signed[0].account.id)
+    assert [i.id for i in stored.invoices(svc, signed[0].account.id)
             if i.period_start == date(2026, 5, 1)] == ["inv_early"]
 
 
@@ -144,10 +133,7 @@ def test_a_batch_that_falls_back_blocks_one_by_one_too(svc, clock, monkeypatch,
     ada = sign_up(svc)  # priced custom below
     signed = [sign_up(svc, config(tier="starter"), email=f"p{n}@example.com")
               for n in range(2)]
-    with svc.database.transaction() as store:
-        store.invoices.add(signed[0].invoice.but(
-            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
-            period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
+    _add_early_renewal(svc, signed[0])
     fell_back = _watch_fallback(monkeypatch)
     clock.set(at(2026, 5, 1, 12))
 
@@ -156,8 +142,16 @@ def test_a_batch_that_falls_back_blocks_one_by_one_too(svc, clock, monkeypatch,
     assert fell_back
     assert (report.renewed, report.blocked) == (2, 1)
     assert len(_blocked_audit(svc, ada.account.id)) == 1
-    numbers = sorted(i.number for s in (ada, *signed) for i in invoices(svc, s.account.id))
+    numbers = sorted(i.number for s in (ada, *signed) for i in stored.invoices(svc, s.account.id))
     assert numbers == [f"2026-{n:06d}" for n in range(1, 6)]
+
+
+def _add_early_renewal(svc, signed) -> None:
+    """An invoice for May's period already there: its renewal in the batch conflicts."""
+    with svc.database.transaction() as store:
+        store.invoices.add(signed.invoice.but(
+            id="inv_early", number=store.invoices.next_number(2026), kind="renewal",
+            period_start=date(2026, 5, 1), period_end=date(2026, 6, 1), status="paid"))
 
 
 def _watch_fallback(monkeypatch) -> list[Exception]:
@@ -189,7 +183,7 @@ def test_collecting_an_account_looks_at_its_own_invoices_whatever_else_is_due(
     assert renewal.run(svc).failed == 4  # each retried from 3 May, 12:00
     clock.set(at(2026, 5, 4, 12))
     good = svc.gateway.store_card(GOOD_CARD)
-    unpaid = invoices(svc, ada.account.id)[-1]
+    unpaid = stored.invoices(svc, ada.account.id)[-1]
     with svc.database.transaction() as store:  # as `accounts.update_card` does
         found = store.accounts.get(ada.account.id, lock=True)
         assert found is not None
@@ -199,8 +193,8 @@ def test_collecting_an_account_looks_at_its_own_invoices_whatever_else_is_due(
     report = collection.collect(svc, clock.now(), account_id=ada.account.id, batch=2)
 
     assert (report.collected, report.failed) == (1, 0)
-    assert invoices(svc, ada.account.id)[-1].status == "paid"
+    assert stored.invoices(svc, ada.account.id)[-1].status == "paid"
     for other in others:
-        last = invoices(svc, other.account.id)[-1]
+        last = stored.invoices(svc, other.account.id)[-1]
         assert (last.status, last.attempts, last.next_attempt_at) == (
             "open", 1, at(2026, 5, 3, 12))

@@ -7,30 +7,18 @@ from datetime import date
 
 import pytest
 
+import stored
 from canone.billing.errors import InvalidField
 from canone.services import quotes, renewal, requests
 from canone.services.access import EMAIL, Actor
 from canone.services.errors import Forbidden, InvalidTransition, NotFound
 
-from .conftest import (
-    SUPPORT,
-    add_person,
-    admin_of,
-    at,
-    balance,
-    config,
-    invoices,
-    ledger,
-    notifications,
-    payments,
-    sign_up,
-    subscription,
-)
+from .conftest import SUPPORT, add_person, admin_of, at, config, sign_up
 
 
 def status_mails(svc, account_id: str) -> list[tuple[str, str, str]]:
     return sorted((n["to"], n["kind"], n["data"]["status"])
-                  for n in notifications(svc, account_id)
+                  for n in stored.notifications(svc, account_id)
                   if n["kind"] in ("request_received", "request_status"))
 
 
@@ -44,7 +32,7 @@ def test_full_lifecycle_applied_at_period_end(svc, clock, signed) -> None:
                               "budget", "We need less for now.")
     assert created.status == "open" and created.verified and created.source == "portal"
     assert created.requester_email == "ada@example.com"
-    assert [n["kind"] for n in notifications(svc, signed.account.id)
+    assert [n["kind"] for n in stored.notifications(svc, signed.account.id)
             if n["kind"].startswith("request")] == ["request_received"]
 
     taken = requests.transition(svc, SUPPORT, created.id, "in_progress", message="On it")
@@ -59,7 +47,7 @@ def test_full_lifecycle_applied_at_period_end(svc, clock, signed) -> None:
         ("ada@example.com", "request_received", "open"),
         ("ada@example.com", "request_status", "completed"),
         ("ada@example.com", "request_status", "in_progress")]
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == config() and sub.pending == config(tier="starter")
     assert requests.get(svc, ada, created.id) == done
     assert requests.requests_of(svc, ada, signed.account.id) == [done]
@@ -67,9 +55,9 @@ def test_full_lifecycle_applied_at_period_end(svc, clock, signed) -> None:
     clock.set(at(2026, 5, 1))
     renewal.run(svc)
 
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == config(tier="starter") and sub.pending is None
-    assert [i.total for i in invoices(svc, signed.account.id)] == [4900, 1500]
+    assert [i.total for i in stored.invoices(svc, signed.account.id)] == [4900, 1500]
     assert svc.gateway.total_charged() == 4900 + 1500
 
 
@@ -88,19 +76,19 @@ def test_applied_now_credits_the_unused_part_to_the_ledger(svc, clock) -> None:
         [note] = store.documents.credit_notes_of(signed.account.id, 10, None)
     assert (note.number, note.invoice_number, note.total, note.source_id) == (
         "NC-2026-000001", "2026-000001", 1500, request.id)
-    assert [(e.amount, e.credit_note_id) for e in ledger(svc, signed.account.id)] == [
+    assert [(e.amount, e.credit_note_id) for e in stored.ledger(svc, signed.account.id)] == [
         (1500, note.id)]
-    assert balance(svc, signed.account.id) == 1500
-    assert subscription(svc, signed.account.id).config == config(tier="plus")
-    assert len(invoices(svc, signed.account.id)) == 1  # no invoice for a credit
+    assert stored.balance(svc, signed.account.id) == 1500
+    assert stored.subscription(svc, signed.account.id).config == config(tier="plus")
+    assert len(stored.invoices(svc, signed.account.id)) == 1  # no invoice for a credit
 
     clock.set(at(2026, 5, 1))
     renewal.run(svc)
 
-    renewed = invoices(svc, signed.account.id)[-1]
+    renewed = stored.invoices(svc, signed.account.id)[-1]
     assert (renewed.total, renewed.credit_applied, renewed.amount_paid) == (4900, 1500, 3400)
-    assert balance(svc, signed.account.id) == 0
-    assert [e.amount for e in ledger(svc, signed.account.id)] == [1500, -1500]
+    assert stored.balance(svc, signed.account.id) == 0
+    assert [e.amount for e in stored.ledger(svc, signed.account.id)] == [1500, -1500]
     assert svc.gateway.total_charged() == 7900 + 3400
 
 
@@ -113,16 +101,16 @@ def test_applied_now_that_costs_more_issues_an_open_invoice_collected_by_the_run
 
     requests.transition(svc, SUPPORT, request.id, "completed", "now")
 
-    invoice = invoices(svc, signed.account.id)[-1]
+    invoice = stored.invoices(svc, signed.account.id)[-1]
     # 49 → 93 for 15 of 30 days: −24.50 + 46.50.
     assert (invoice.kind, invoice.total, invoice.status, invoice.amount_paid) == (
         "request", 2200, "open", 0)
     assert (invoice.period_start, invoice.period_end) == (date(2026, 4, 16), date(2026, 5, 1))
-    assert subscription(svc, signed.account.id).config == bundle
+    assert stored.subscription(svc, signed.account.id).config == bundle
 
     renewal.run(svc)
 
-    assert invoices(svc, signed.account.id)[-1].status == "paid"
+    assert stored.invoices(svc, signed.account.id)[-1].status == "paid"
     assert svc.gateway.total_charged() == 4900 + 2200
 
 
@@ -135,11 +123,11 @@ def test_month_to_year_at_period_end_starts_a_yearly_period_then(svc, clock, sig
     clock.set(at(2026, 5, 1))
     renewal.run(svc)
 
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert sub.config == yearly
     assert (sub.anchor, sub.period_start, sub.period_end) == (
         date(2026, 5, 1), date(2026, 5, 1), date(2027, 5, 1))
-    renewed = invoices(svc, signed.account.id)[-1]
+    renewed = stored.invoices(svc, signed.account.id)[-1]
     assert (renewed.total, renewed.period_start, renewed.period_end) == (
         47040, date(2026, 5, 1), date(2027, 5, 1))
     clock.set(at(2026, 6, 1))
@@ -157,7 +145,7 @@ def test_year_to_month_at_period_end(svc, clock) -> None:
     clock.set(at(2027, 5, 1))
     renewal.run(svc)
 
-    assert [(i.total, i.period_start) for i in invoices(svc, signed.account.id)] == [
+    assert [(i.total, i.period_start) for i in stored.invoices(svc, signed.account.id)] == [
         (47040, date(2026, 4, 1)), (4900, date(2027, 4, 1)), (4900, date(2027, 5, 1))]
 
 
@@ -170,7 +158,7 @@ def test_decline_and_withdraw_end_a_request(svc, signed) -> None:
     withdrawn = requests.transition(svc, ada, second.id, "withdrawn")
 
     assert (declined.status, withdrawn.status) == ("declined", "withdrawn")
-    assert subscription(svc, signed.account.id).pending is None
+    assert stored.subscription(svc, signed.account.id).pending is None
     assert status_mails(svc, signed.account.id) == sorted([
         ("ada@example.com", "request_received", "open"),
         ("ada@example.com", "request_received", "open"),
@@ -228,12 +216,12 @@ def test_an_emailed_request_is_taken_by_support_before_it_is_applied(svc, clock,
 
     with pytest.raises(InvalidTransition, match="in_progress"):
         requests.transition(svc, SUPPORT, request.id, "completed", "period_end")
-    assert subscription(svc, signed.account.id).pending is None
+    assert stored.subscription(svc, signed.account.id).pending is None
 
     taken = requests.transition(svc, SUPPORT, request.id, "in_progress")
     assert taken.verified
     requests.transition(svc, SUPPORT, request.id, "completed", "period_end")
-    assert subscription(svc, signed.account.id).pending == config(tier="starter")
+    assert stored.subscription(svc, signed.account.id).pending == config(tier="starter")
     assert ("ada@example.com", "request_received", "open") in status_mails(
         svc, signed.account.id)
-    assert payments(svc, signed.account.id)[-1].amount == 4900
+    assert stored.payments(svc, signed.account.id)[-1].amount == 4900

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+import stored
 from canone.billing.errors import InvalidField
 from canone.services import quotes, requests
 from canone.services.errors import InvalidTransition, NoFreeSeat
 
-from .conftest import (
-    SUPPORT,
-    add_person,
-    admin_of,
-    at,
-    config,
-    sign_up,
-    subscription,
-)
+from .conftest import SUPPORT, add_person, admin_of, at, config, sign_up
 
 
 def active_people(svc, account_id: str) -> int:
@@ -80,6 +73,6 @@ def test_support_cannot_apply_fewer_seats_than_active_users(svc, clock, effectiv
     assert refused.value.message == (
         "The desired configuration has 1 user seats but the account has 3 active users: "
         "deactivate users first, or keep enough seats.")
-    sub = subscription(svc, signed.account.id)
+    sub = stored.subscription(svc, signed.account.id)
     assert (sub.config.seats, sub.pending) == (3, None)
     assert requests.get(svc, SUPPORT, request.id).status == "in_progress"

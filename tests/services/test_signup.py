@@ -7,23 +7,13 @@ from datetime import date
 
 import pytest
 
+import stored
 from canone.billing.errors import InvalidField
 from canone.services import accounts
 from canone.services.errors import PaymentFailed
 from canone.services.usage import entitlements
 
-from .conftest import (
-    DECLINED_CARD,
-    NO_FUNDS_CARD,
-    admin_of,
-    at,
-    config,
-    count_rows,
-    invoices,
-    kinds,
-    payments,
-    sign_up,
-)
+from .conftest import DECLINED_CARD, NO_FUNDS_CARD, admin_of, at, config, sign_up
 
 
 def test_sign_up_charges_the_first_period_in_full(svc, clock) -> None:
@@ -39,10 +29,10 @@ def test_sign_up_charges_the_first_period_in_full(svc, clock) -> None:
         ("base", 4900), ("seats", 3800), ("addon:sms", 1500)]
     assert (invoice.total, invoice.amount_paid, invoice.credit_applied) == (10200, 10200, 0)
     assert invoice.status == "paid"
-    assert [(p.amount, p.status) for p in payments(svc, signed.account.id)] == [
+    assert [(p.amount, p.status) for p in stored.payments(svc, signed.account.id)] == [
         (10200, "succeeded")]
     assert svc.gateway.total_charged() == 10200
-    assert kinds(svc, signed.account.id) == ["signup_confirmation"]
+    assert stored.kinds(svc, signed.account.id) == ["signup_confirmation"]
 
 
 @pytest.mark.sql("it reads the stored account row itself, with SQL")
@@ -83,7 +73,7 @@ def test_a_failed_card_creates_nothing(svc, card) -> None:
     assert failed.value.decline_code in ("declined", "insufficient_funds")
     for table in ("accounts", "users", "subscriptions", "invoices", "payments",
                   "ledger_entries"):
-        assert count_rows(svc, table) == 0, table
+        assert stored.count_rows(svc, table) == 0, table
     assert svc.gateway.total_charged() == 0
     # The email is free again, and the next invoice is still number 1.
     again = sign_up(svc)
@@ -102,7 +92,7 @@ def test_an_address_that_is_not_plain_is_refused_for_an_admin(svc, email: str) -
         accounts.add_user(svc, admin_of(svc, ada.id), ada.id, email, "Someone",
                           "correct horse", role="admin")
     assert refused.value.field == "email"
-    assert count_rows(svc, "users") == 1
+    assert stored.count_rows(svc, "users") == 1
 
 
 def test_sign_up_refuses_a_taken_email_and_a_custom_price(svc) -> None:
@@ -113,7 +103,7 @@ def test_sign_up_refuses_a_taken_email_and_a_custom_price(svc) -> None:
     with pytest.raises(InvalidField) as custom:
         sign_up(svc, config(contacts=100_000), email="bob@example.com")
     assert custom.value.field == "subscription"
-    assert count_rows(svc, "accounts") == 1
+    assert stored.count_rows(svc, "accounts") == 1
 
 
 def test_invoice_numbers_are_sequential_across_accounts(svc) -> None:
@@ -130,7 +120,7 @@ def test_new_account_is_entitled_to_its_tier(svc) -> None:
         "email_marketing", "marketing_automation", "site_tracking", "forms", "landing_pages",
         "lead_scoring", "site_messages", "conditional_automations", "sms"}))
     assert (granted.contacts_limit, granted.seats, granted.restricted) == (1000, 1, False)
-    assert [i.number for i in invoices(svc, signed.account.id)] == ["2026-000001"]
+    assert [i.number for i in stored.invoices(svc, signed.account.id)] == ["2026-000001"]
 
 
 def test_sign_up_with_an_older_anchor_bills_the_period_holding_today(svc, clock) -> None:

@@ -6,22 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+import stored
 from canone.services import accounts, quotes, renewal, standing, usage
 from canone.services.access import ACCOUNT_KEY, Actor
 from canone.services.errors import AccountRestricted, Forbidden, PaymentFailed
 from canone.services.ports import SUCCEEDED
 
-from .conftest import (
-    DECLINED_CARD,
-    account,
-    add_person,
-    admin_of,
-    at,
-    config,
-    invoices,
-    sign_up,
-    subscription,
-)
+from .conftest import DECLINED_CARD, add_person, admin_of, at, config, sign_up
 
 
 def past_due(svc, clock, plan=None) -> str:
@@ -32,13 +23,13 @@ def past_due(svc, clock, plan=None) -> str:
     for day in (1, 3, 5, 7):
         clock.set(at(2026, 5, day))
         renewal.run(svc)
-    assert account(svc, signed.account.id).status == "past_due"
+    assert stored.account(svc, signed.account.id).status == "past_due"
     return signed.account.id
 
 
 def bank_lifts_the_block(svc, account_id: str) -> None:
     """The customer's bank stops declining the card on file (the card stays the same)."""
-    card = account(svc, account_id).card
+    card = stored.account(svc, account_id).card
     assert card is not None
     with svc.gateway._transaction() as db:
         db.execute("UPDATE cards SET behaviour = ? WHERE token = ?", (SUCCEEDED, card.token))
@@ -47,7 +38,7 @@ def bank_lifts_the_block(svc, account_id: str) -> None:
 def test_a_past_due_account_buys_nothing_new_and_is_told_why(svc, clock) -> None:
     account_id = past_due(svc, clock)
     ada = admin_of(svc, account_id)
-    (_, renewal_invoice) = invoices(svc, account_id)
+    (_, renewal_invoice) = stored.invoices(svc, account_id)
 
     for target in (config(tier="pro", contacts=2500), config(contacts=5000),
                    config(contacts=2500, seats=2),
@@ -67,9 +58,9 @@ def test_a_past_due_account_buys_nothing_new_and_is_told_why(svc, clock) -> None
 def test_pay_now_charges_the_open_invoice_once_and_lifts_the_restriction(svc, clock) -> None:
     account_id = past_due(svc, clock)
     ada = admin_of(svc, account_id)
-    (_, owed) = invoices(svc, account_id)
+    (_, owed) = stored.invoices(svc, account_id)
     bank_lifts_the_block(svc, account_id)
-    card = account(svc, account_id).card
+    card = stored.account(svc, account_id).card
     assert card is not None
 
     paid = standing.pay_invoice(svc, ada, owed.id)
@@ -79,29 +70,29 @@ def test_pay_now_charges_the_open_invoice_once_and_lifts_the_restriction(svc, cl
     assert again == paid
     assert [c.amount_minor for c in svc.gateway.charges_for(card.token)
             if c.status == SUCCEEDED] == [6900]
-    assert account(svc, account_id).status == "active"
-    assert subscription(svc, account_id).status == "active"
+    assert stored.account(svc, account_id).status == "active"
+    assert stored.subscription(svc, account_id).status == "active"
     quote = quotes.preview(svc, ada, account_id, config(tier="pro", contacts=2500))
     assert quote.token is not None  # purchases are open again
 
 
 def test_pay_now_with_a_card_still_declining_is_one_more_failed_attempt(svc, clock) -> None:
     account_id = past_due(svc, clock)
-    (_, owed) = invoices(svc, account_id)
+    (_, owed) = stored.invoices(svc, account_id)
 
     with pytest.raises(PaymentFailed) as failed:
         standing.pay_invoice(svc, admin_of(svc, account_id), owed.id)
 
     assert (failed.value.message, failed.value.decline_code) == (
         "Your card was declined.", "declined")
-    (_, still) = invoices(svc, account_id)
+    (_, still) = stored.invoices(svc, account_id)
     assert (still.status, still.attempts) == ("open", 5)
-    assert account(svc, account_id).status == "past_due"
+    assert stored.account(svc, account_id).status == "past_due"
 
 
 def test_only_people_with_billing_access_pay_and_only_their_invoices(svc, clock) -> None:
     account_id = past_due(svc, clock, config(contacts=2500, seats=2))
-    (_, owed) = invoices(svc, account_id)
+    (_, owed) = stored.invoices(svc, account_id)
     cy = add_person(svc, account_id, "cy@example.com")
     with pytest.raises(Forbidden):
         standing.pay_invoice(svc, Actor.of_user(cy), owed.id)
@@ -115,12 +106,12 @@ def test_auto_upgrade_buys_nothing_while_past_due(svc, clock) -> None:
     account_id = past_due(svc, clock)
     ada = admin_of(svc, account_id)
     accounts.set_auto_upgrade(svc, ada, account_id, True)
-    card = account(svc, account_id).card
+    card = stored.account(svc, account_id).card
     assert card is not None
     charges = len(svc.gateway.charges_for(card.token))
 
     done = usage.report(svc, Actor(ACCOUNT_KEY, "key:host", account_id), account_id, 3000, 1)
 
     assert done.auto_upgraded_to is None
-    assert subscription(svc, account_id).config.contacts == 2500
+    assert stored.subscription(svc, account_id).config.contacts == 2500
     assert len(svc.gateway.charges_for(card.token)) == charges

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+import stored
 from canone.billing.parties import BillingDetails
 from canone.services import (
     billing_details,
@@ -27,19 +28,7 @@ from canone.services.payloads import QuoteClaims
 from canone.services.ports import ChargeResult
 from canone.services.records import PaymentIntent
 
-from .conftest import (
-    GOOD_CARD,
-    SUPPORT,
-    TIMEOUT_CARD,
-    admin_of,
-    at,
-    balance,
-    config,
-    invoices,
-    ledger,
-    payments,
-    sign_up,
-)
+from .conftest import GOOD_CARD, SUPPORT, TIMEOUT_CARD, admin_of, at, config, sign_up
 from .tax_cases import (
     FRENCH_CONSUMER,
     GERMAN_BUSINESS,
@@ -104,7 +93,7 @@ def test_each_rule_taxes_the_48_upgrade_and_its_invoice(taxed, clock, details, o
     assert invoice.customer == (None if details is None
                                 else billing_details.check_billing_details(details))
     assert invoice.seller == svc.seller and invoice.issued_on == date(2026, 4, 16)
-    assert payments(svc, account_id)[-1].amount == due  # the card paid exactly the total
+    assert stored.payments(svc, account_id)[-1].amount == due  # the card paid exactly the total
 
 
 def test_the_worked_example_italian_business_pays_58_56(taxed, clock) -> None:
@@ -135,9 +124,9 @@ def test_the_credit_balance_pays_part_of_an_upgrade_like_a_payment(taxed, clock)
     invoice = quotes.confirm(taxed, ada, account_id, quote.token).invoice
     assert (invoice.total, invoice.credit_applied, invoice.amount_paid, invoice.status) == (
         5856, 2000, 3856, "paid")
-    assert payments(taxed, account_id)[-1].amount == 3856
-    assert ledger(taxed, account_id)[-1].amount == -2000
-    assert balance(taxed, account_id) == 0
+    assert stored.payments(taxed, account_id)[-1].amount == 3856
+    assert stored.ledger(taxed, account_id)[-1].amount == -2000
+    assert stored.balance(taxed, account_id) == 0
 
 
 def test_a_balance_that_covers_the_upgrade_charges_the_card_nothing(taxed, clock) -> None:
@@ -154,7 +143,7 @@ def test_a_balance_that_covers_the_upgrade_charges_the_card_nothing(taxed, clock
 
     assert (invoice.total, invoice.credit_applied, invoice.amount_paid) == (5856, 5856, 0)
     assert taxed.gateway.total_charged() == charged
-    assert balance(taxed, account_id) == 10_000 - 5856
+    assert stored.balance(taxed, account_id) == 10_000 - 5856
 
 
 def test_a_changed_tax_situation_after_the_preview_refuses_the_confirmation(taxed,
@@ -168,7 +157,7 @@ def test_a_changed_tax_situation_after_the_preview_refuses_the_confirmation(taxe
         quotes.confirm(taxed, ada, account_id, quote.token)
 
     assert taxed.gateway.total_charged() == charged
-    assert [i.kind for i in invoices(taxed, account_id)] == ["signup"]
+    assert [i.kind for i in stored.invoices(taxed, account_id)] == ["signup"]
     fresh = quotes.preview(taxed, ada, account_id, config(tier="enterprise", currency="EUR"))
     assert fresh.charge.total == 4800
 
@@ -196,13 +185,13 @@ def test_sign_up_and_renewal_are_taxed_the_same_way(taxed, clock) -> None:
     clock.set(at(2026, 5, 1, 1))
     renewal.run(taxed)
 
-    renewed = invoices(taxed, account_id)[-1]
+    renewed = stored.invoices(taxed, account_id)[-1]
     assert renewed.kind == "renewal"
     assert [(t.rule, t.rate, t.taxable, t.amount) for t in renewed.tax_lines] == [
         ("oss", Decimal("20"), 4900, 980)]
     assert (renewed.subtotal, renewed.total, renewed.credit_applied, renewed.amount_paid,
             renewed.status) == (4900, 5880, 1000, 4880, "paid")
-    assert payments(taxed, account_id)[-1].amount == 4880
+    assert stored.payments(taxed, account_id)[-1].amount == 4880
     assert renewed.customer.country == "FR"
 
 
@@ -243,13 +232,13 @@ def test_unused_time_is_credited_gross_and_pays_the_next_invoice(taxed, clock) -
 
     requests.transition(taxed, SUPPORT, request.id, "completed", "now")
 
-    assert balance(taxed, signed.account.id) == 1830
+    assert stored.balance(taxed, signed.account.id) == 1830
     clock.set(at(2026, 5, 1, 1))
     renewal.run(taxed)
-    renewed = invoices(taxed, signed.account.id)[-1]
+    renewed = stored.invoices(taxed, signed.account.id)[-1]
     assert (renewed.subtotal, renewed.tax, renewed.total) == (4900, 1078, 5978)  # taxable as is
     assert (renewed.credit_applied, renewed.amount_paid) == (1830, 4148)
-    assert balance(taxed, signed.account.id) == 0
+    assert stored.balance(taxed, signed.account.id) == 0
 
 
 def test_sign_up_with_billing_details_takes_their_rule(taxed, clock) -> None:
@@ -319,6 +308,6 @@ def test_a_sign_up_settled_later_is_taxed_as_it_was_charged(taxed, clock,
 
     with taxed.database.read() as store:
         ada = store.people.user_by_email("ada@example.com")
-    [invoice] = invoices(taxed, ada.account_id)
+    [invoice] = stored.invoices(taxed, ada.account_id)
     assert (invoice.total, invoice.amount_paid) == (charged, charged)
     assert len(invoice.tax_lines) == (0 if before_taxes else 1)

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+import stored
 from canone.billing.errors import InvalidField
 from canone.services import accounts, renewal, usage
 from canone.services.access import ACCOUNT_KEY, Actor
 from canone.services.errors import Forbidden
 
-from .conftest import (
-    admin_of,
-    at,
-    config,
-    invoices,
-    notifications,
-    sign_up,
-    subscription,
-)
+from .conftest import admin_of, at, config, sign_up
 
 
 def host(account_id: str) -> Actor:
@@ -27,7 +20,7 @@ def host(account_id: str) -> Actor:
 
 
 def threshold_mails(svc, account_id: str) -> list[int]:
-    return sorted(n["data"]["threshold"] for n in notifications(svc, account_id)
+    return sorted(n["data"]["threshold"] for n in stored.notifications(svc, account_id)
                   if n["kind"] == "usage_threshold")
 
 
@@ -39,7 +32,7 @@ def test_thresholds_are_recorded_once_per_period(svc, clock, signed) -> None:
 
     assert reached == [(), (75,), (), (), (90,), (100,), (), ()]
     assert threshold_mails(svc, signed.account.id) == [75, 90, 100]
-    assert subscription(svc, signed.account.id).config == config()  # no auto-upgrade
+    assert stored.subscription(svc, signed.account.id).config == config()  # no auto-upgrade
     assert svc.gateway.total_charged() == 4900
 
     clock.set(at(2026, 5, 1))
@@ -67,11 +60,11 @@ def test_auto_upgrade_buys_the_smallest_step_that_holds_the_usage(svc, clock, si
 
     # 1,000 → 5,000 contacts (2,500 would not hold 2,600): 49 → 119 for 15 of 30 days.
     assert result.auto_upgraded_to == 5000
-    assert subscription(svc, signed.account.id).config == config(contacts=5000)
-    upgrade = invoices(svc, signed.account.id)[-1]
+    assert stored.subscription(svc, signed.account.id).config == config(contacts=5000)
+    upgrade = stored.invoices(svc, signed.account.id)[-1]
     assert (upgrade.kind, upgrade.total, upgrade.amount_paid) == ("upgrade", 3500, 3500)
     assert svc.gateway.total_charged() == 4900 + 3500
-    assert "purchase_confirmation" in [n["kind"] for n in notifications(svc, signed.account.id)]
+    assert "purchase_confirmation" in stored.kinds(svc, signed.account.id)
     assert result.thresholds_reached == ()  # 2,600 of 5,000
 
     exact = usage.report(svc, host(signed.account.id), signed.account.id, 10_000, 1)
@@ -87,7 +80,7 @@ def test_auto_upgrade_never_goes_into_a_custom_price(svc, clock) -> None:
 
     assert result.auto_upgraded_to is None
     assert result.thresholds_reached == (75, 90, 100)
-    assert subscription(svc, signed.account.id).config == config(tier="pro", contacts=25_000)
+    assert stored.subscription(svc, signed.account.id).config == config(tier="pro", contacts=25_000)
     assert svc.gateway.total_charged() == 54900
     beyond = usage.report(svc, host(signed.account.id), signed.account.id, 200_000, 1)
     assert beyond.auto_upgraded_to is None
@@ -102,9 +95,9 @@ def test_a_failed_auto_upgrade_changes_nothing(svc, clock, signed) -> None:
     result = usage.report(svc, host(signed.account.id), signed.account.id, 2000, 1)
 
     assert result.auto_upgraded_to is None
-    assert subscription(svc, signed.account.id).config == config()
-    assert "change_declined" in [n["kind"] for n in notifications(svc, signed.account.id)]
-    assert "payment_failed" not in [n["kind"] for n in notifications(svc, signed.account.id)]
+    assert stored.subscription(svc, signed.account.id).config == config()
+    assert "change_declined" in [n["kind"] for n in stored.notifications(svc, signed.account.id)]
+    assert "payment_failed" not in [n["kind"] for n in stored.notifications(svc, signed.account.id)]
 
 
 def test_only_the_primary_admin_turns_auto_upgrade_on(svc) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from decimal import Decimal
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -14,18 +13,11 @@ from canone.billing.catalog import Catalog, default_catalog, load_catalog
 from canone.billing.configuration import Configuration
 from canone.billing.errors import CatalogError
 from canone.billing.pricing import price
+from datafiles import DATA, validate, with_edits
 
 DEFAULT_TEXT = resources.files("canone.data").joinpath("catalog.toml").read_text("utf-8")
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "src" / "canone" / "data" / "catalog.toml"
-
-
-def broken(*edits: tuple[str, str]) -> str:
-    """The default catalog's text with each (old, new) edit applied exactly once."""
-    text = DEFAULT_TEXT
-    for old, new in edits:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text
+DEFAULT_FILE = DATA / "catalog.toml"
+broken = partial(with_edits, DEFAULT_TEXT)  # the default catalog with (old, new) edits
 
 
 def problems_of(tmp_path: Path, text: str) -> list[str]:
@@ -34,11 +26,6 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(CatalogError) as error:
         load_catalog(path)
     return error.value.problems
-
-
-def validate_command(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "canone", "catalog", "validate", str(path)],
-                          capture_output=True, text=True)
 
 
 UNKNOWN_TIER = ('sms]\nname = "SMS"\nprice = 15\navailable = { marketing = ["plus", "pro"',
@@ -152,26 +139,11 @@ def test_a_small_catalog_missing_its_sections_lists_each_one(tmp_path: Path) -> 
     ]
 
 
-def test_a_file_that_is_not_utf8_is_a_catalog_problem(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.toml"
-    path.write_bytes('version = "caffè"\n'.encode("latin-1"))
-    with pytest.raises(CatalogError) as error:
-        load_catalog(path)
-    assert error.value.problems == [f"{path}: not UTF-8 text (byte 15)"]
-
-
-def test_a_missing_file_is_a_catalog_problem(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError) as error:
-        load_catalog(tmp_path / "nowhere.toml")
-    assert error.value.problems == [f"{tmp_path / 'nowhere.toml'}: cannot read: "
-                                    "No such file or directory"]
-
-
 # -- canone catalog validate -----------------------------------------------------------------
 
 
 def test_catalog_validate_accepts_the_default_catalog() -> None:
-    run = validate_command(DEFAULT_FILE)
+    run = validate("catalog", DEFAULT_FILE)
     assert run.returncode == 0
     assert run.stdout.strip() == f"{DEFAULT_FILE}: ok (version 2026-01, 3 products, 4 add-ons)"
 
@@ -179,7 +151,7 @@ def test_catalog_validate_accepts_the_default_catalog() -> None:
 def test_catalog_validate_prints_every_problem_and_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text(broken(UNKNOWN_TIER, BAD_STEP_ORDER), "utf-8")
-    run = validate_command(path)
+    run = validate("catalog", path)
     assert run.returncode == 1
     assert sorted(run.stderr.splitlines()) == [
         "addons.sms.available.marketing: marketing has no tier 'gold'",
@@ -191,7 +163,7 @@ def test_catalog_validate_prints_every_problem_and_exits_1(tmp_path: Path) -> No
 def test_catalog_validate_reports_invalid_toml_and_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text("version = \n", "utf-8")
-    run = validate_command(path)
+    run = validate("catalog", path)
     assert run.returncode == 1
     assert "not valid TOML" in run.stderr
     assert "Traceback" not in run.stderr

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,31 +12,20 @@ import pytest
 from canone.billing.errors import DataFileError
 from canone.billing.parties import Address
 from canone.billing.seller import demo_seller_text, parse_seller_text
-from canone.services.sellers import load_seller_file, seller_in_effect
+from canone.services.sellers import seller_in_effect
 from canone.services.tax_ids import StdnumChecks
 from canone.settings import Settings
+from datafiles import DATA, validate, with_edits
 
 DEMO = demo_seller_text()
-DEMO_FILE = Path(__file__).resolve().parents[2] / "src" / "canone" / "data" / "seller-demo.toml"
-
-
-def edited(*edits: tuple[str, str]) -> str:
-    text = DEMO
-    for old, new in edits:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text
+DEMO_FILE = DATA / "seller-demo.toml"
+edited = partial(with_edits, DEMO)  # the demo seller with (old, new) edits
 
 
 def problems_of(text: str) -> list[str]:
     with pytest.raises(DataFileError) as error:
         parse_seller_text(text, "seller.toml", StdnumChecks())
     return error.value.problems
-
-
-def validate_command(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "canone", "seller", "validate", str(path)],
-                          capture_output=True, text=True)
 
 
 def test_the_demo_seller_is_an_italian_company_named_as_a_demo() -> None:
@@ -128,18 +116,11 @@ def test_a_broken_file_lists_every_problem_with_its_place() -> None:
     ]
 
 
-def test_a_missing_file_is_a_clear_problem(tmp_path: Path) -> None:
-    with pytest.raises(DataFileError) as error:
-        load_seller_file(tmp_path / "nowhere.toml")
-    assert error.value.problems == [f"{tmp_path / 'nowhere.toml'}: cannot read: "
-                                    "No such file or directory"]
-
-
 # -- canone seller validate ------------------------------------------------------------------
 
 
 def test_seller_validate_accepts_the_demo_seller_and_says_it_is_a_demo() -> None:
-    result = validate_command(DEMO_FILE)
+    result = validate("seller", DEMO_FILE)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (f"{DEMO_FILE}: ok (Canone Demo S.r.l. (demo seller), VAT "
                              "IT12345670017, e-invoicing on, OSS on, a DEMO seller)\n")
@@ -149,7 +130,7 @@ def test_seller_validate_prints_every_problem_and_exits_1(tmp_path: Path) -> Non
     path = tmp_path / "seller.toml"
     path.write_text(edited(('tax_regime = "RF01"', 'tax_regime = "RF02"'),
                            ('vat_number = "IT12345670017"', 'vat_number = "12345"')))
-    result = validate_command(path)
+    result = validate("seller", path)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
@@ -163,6 +144,6 @@ def test_seller_validate_prints_every_problem_and_exits_1(tmp_path: Path) -> Non
 def test_seller_validate_reports_invalid_toml_and_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "seller.toml"
     path.write_text("legal_name = \n")
-    result = validate_command(path)
+    result = validate("seller", path)
     assert result.returncode == 1
     assert result.stderr.startswith(f"{path}: not valid TOML: ")

@@ -6,14 +6,13 @@ location before raising one `CatalogError`, so a catalog author fixes a file in 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from canone.billing.data_files import TreeReader, packaged_text, parse_toml, read_text
 from canone.billing.errors import CatalogError
 from canone.billing.periods import MONTHS_PER_INTERVAL
 
@@ -100,39 +99,18 @@ class Catalog:
 
 
 def default_catalog() -> Catalog:
-    text = resources.files("canone.data").joinpath("catalog.toml").read_text("utf-8")
-    return parse_catalog_text(text, "catalog.toml")
+    return parse_catalog_text(packaged_text("catalog.toml"), "catalog.toml")
 
 
 def load_catalog(path: str | Path) -> Catalog:
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise CatalogError([f"{path}: cannot read: {exc.strerror}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise CatalogError([f"{path}: not UTF-8 text (byte {exc.start})"]) from exc
-    return parse_catalog_text(text, str(path))
+    return parse_catalog_text(read_text(Path(path), CatalogError), str(path))
 
 
 def parse_catalog_text(text: str, source: str) -> Catalog:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError([f"{source}: not valid TOML: {exc}"]) from exc
-    return _CatalogReader(data).read()
+    return _CatalogReader(parse_toml(text, source, CatalogError)).read()
 
 
-class _CatalogReader:
-    """Reads the raw TOML tree, noting every problem instead of stopping at the first."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.problems: list[str] = []
-
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{where}: {message}")
-
+class _CatalogReader(TreeReader):
     def read(self) -> Catalog:
         d = self.data
         version = self.string(d, "version", "version")

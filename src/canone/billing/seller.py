@@ -9,15 +9,14 @@ library, so the caller passes them in as `IdChecks` (canone.services.sellers doe
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from canone.billing.data_files import TreeReader, packaged_text, parse_toml, read_text
 from canone.billing.errors import DataFileError
 from canone.billing.parties import Address, address_from_json, address_to_json
 
@@ -94,26 +93,15 @@ class IdChecks(Protocol):
 
 
 def demo_seller_text() -> str:
-    return resources.files("canone.data").joinpath(DEMO_FILE).read_text("utf-8")
+    return packaged_text(DEMO_FILE)
 
 
 def load_seller(path: str | Path, checks: IdChecks | None = None) -> Seller:
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise DataFileError([f"{path}: cannot read: {exc.strerror}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise DataFileError([f"{path}: not UTF-8 text (byte {exc.start})"]) from exc
-    return parse_seller_text(text, str(path), checks)
+    return parse_seller_text(read_text(Path(path), DataFileError), str(path), checks)
 
 
 def parse_seller_text(text: str, source: str, checks: IdChecks | None = None) -> Seller:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError([f"{source}: not valid TOML: {exc}"]) from exc
-    return _SellerReader(data, checks).read()
+    return _SellerReader(parse_toml(text, source, DataFileError), checks).read()
 
 
 _PROVINCE = re.compile(r"[A-Z]{2}")
@@ -130,14 +118,10 @@ def _amount(raw: Any) -> Decimal | None:
         return None
 
 
-class _SellerReader:
+class _SellerReader(TreeReader):
     def __init__(self, data: dict[str, Any], checks: IdChecks | None) -> None:
-        self.data = data
+        super().__init__(data)
         self.checks = checks
-        self.problems: list[str] = []
-
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{where}: {message}")
 
     def read(self) -> Seller:
         d = self.data

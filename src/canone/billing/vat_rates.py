@@ -6,16 +6,15 @@ is looked up for a country on a date: the entry with the latest `valid_from` not
 
 from __future__ import annotations
 
-import tomllib
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from canone.billing.data_files import packaged_text, parse_toml
 from canone.billing.errors import DataFileError, InvalidField
 
 
@@ -48,17 +47,12 @@ class VatRates:
 
 @cache
 def default_vat_rates() -> VatRates:
-    text = resources.files("canone.data").joinpath("vat_rates.toml").read_text("utf-8")
-    return parse_vat_rates_text(text, "vat_rates.toml")
+    return parse_vat_rates_text(packaged_text("vat_rates.toml"), "vat_rates.toml")
 
 
 def parse_vat_rates_text(text: str, source: str) -> VatRates:
     """Read a rates file, collecting every problem with its place before raising."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError([f"{source}: not valid TOML: {exc}"]) from exc
-    table = data.get("rates")
+    table = parse_toml(text, source, DataFileError).get("rates")
     if not isinstance(table, dict) or not table:
         raise DataFileError(["rates: missing or empty table of country = [changes]"])
     problems: list[str] = []

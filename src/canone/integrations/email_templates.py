@@ -8,7 +8,8 @@ units and are formatted with Babel for the recipient's language ("$49.00", "49,0
 The payment emails' builders are in `email_payments`.
 
     signup_confirmation    invoice_id, number, total, amount_paid, currency, status, plan
-    purchase_confirmation  the same (plan: the configuration bought)
+    purchase_confirmation  the same (plan: the configuration bought); debit {amount, last4,
+                           retry_on (local ISO dates)} when a SEPA debit is processing
     renewal_receipt        the same without plan; restriction_lifted when it was lifted
     request_received       request_id, status, reason, desired (CONFIG or None), message
     request_status         the same
@@ -17,6 +18,8 @@ The payment emails' builders are in `email_payments`.
                            attempts, next_attempt_on, last_attempt_on (local ISO dates or
                            None), restricted ("no", "now" or "still")
     change_declined        amount, currency, reason, message, target (CONFIG)
+    change_refunded        amount (refunded, gross), currency, last4 ("" when the card
+                           charged is no longer on file), invoice_number, credit_note_number
     payment_authentication as payment_failed, reason authentication_required; reminder
                            true on a retry day (nothing charged, SPEC §9)
 """
@@ -29,6 +32,7 @@ from typing import Any
 
 from canone.integrations.email_payments import (
     change_declined,
+    change_refunded,
     payment_authentication,
     payment_failed,
 )
@@ -58,6 +62,8 @@ class UnknownNotification(ValueError):
 
 def _payment_sentence(f: Format, d: Mapping[str, Any]) -> str:
     paid, total, currency = int(d["amount_paid"]), int(d["total"]), d["currency"]
+    if d.get("debit"):
+        return _debit_sentence(f, d["debit"], currency)
     if paid > 0:
         return f.pick(f"We charged {f.money(paid, currency)} to your card on file.",
                       f"Abbiamo addebitato {f.money(paid, currency)} sulla tua carta.")
@@ -67,6 +73,25 @@ def _payment_sentence(f: Format, d: Mapping[str, Any]) -> str:
                       "carta.")
     return f.pick("Your account credit covers it: nothing was charged.",
                   "Il credito del tuo account copre l'importo: non abbiamo addebitato nulla.")
+
+
+def _debit_sentence(f: Format, debit: Mapping[str, Any], currency: str) -> str:
+    """A change paid by a SEPA debit still processing (SPEC §9): active now, the debit on
+    its way for days, and what happens if it fails (the retry days of SPEC §5)."""
+    amount, last4 = f.money(int(debit["amount"]), currency), debit["last4"]
+    days = [f.day(str(day)) for day in debit["retry_on"]]
+    when = f.pick(", ".join(days[:-1]) + " and " + days[-1],
+                  ", ".join(days[:-1]) + " e " + days[-1])
+    return f.pick(
+        f"Your change is active. The SEPA Direct Debit of {amount} from your account ending "
+        f"{last4} is being processed; it takes up to 14 business days. If it fails, we will "
+        f"let you know by email and debit your account again on {when}; a day that has "
+        "already passed when we learn of the failure is replaced by our next collection.",
+        f"La modifica è attiva. L'addebito diretto SEPA di {amount} sul tuo conto che termina "
+        f"con {last4} è in corso; richiede fino a 14 giorni lavorativi. Se non andrà a buon "
+        f"fine te lo comunicheremo via email e riproveremo l'addebito il {when}; un giorno già "
+        "passato quando veniamo a sapere del mancato addebito è sostituito dalla riscossione "
+        "successiva.")
 
 
 def _signup_confirmation(f: Format, d: Mapping[str, Any]) -> Message:
@@ -211,6 +236,7 @@ BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "payment_failed": payment_failed,
     "payment_authentication": payment_authentication,
     "change_declined": change_declined,
+    "change_refunded": change_refunded,
 }
 
 

@@ -24,20 +24,7 @@ from canone.services.forwarding import (
     ForwardPeople,
 )
 from canone.services.records import Account, AuditEntry, Event, Notification, Payment, User
-from canone.services.repositories import (
-    Access,
-    Accounts,
-    Audit,
-    Documents,
-    Invoices,
-    Ledger,
-    Outbox,
-    Payments,
-    People,
-    Requests,
-    Subscriptions,
-    UsageReports,
-)
+from canone.services.repositories import Accounts, Audit, Outbox, Payments, People
 from canone.services.store import Store
 
 
@@ -127,19 +114,20 @@ class BatchStore:
         self.buffered_payments = BufferedPayments(store.payments)
         self.buffered_audit = BufferedAudit(store.audit)
         self.buffered_outbox = BufferedOutbox(store.outbox)
-        # What a subclass may wrap as well (typed as the ports, so it can).
+        # What a subclass may wrap as well: typed as the ports, so it can (the transaction's
+        # own repositories are typed so already).
         self.accounts: Accounts = self.buffered_accounts
         self.people: People = self.buffered_people
         self.payments: Payments = self.buffered_payments
         self.audit: Audit = self.buffered_audit
         self.outbox: Outbox = self.buffered_outbox
-        self.subscriptions: Subscriptions = store.subscriptions
-        self.invoices: Invoices = store.invoices
-        self.ledger: Ledger = store.ledger
-        self.requests: Requests = store.requests
-        self.usage: UsageReports = store.usage
-        self.access: Access = store.access
-        self.documents: Documents = store.documents
+        self.subscriptions = store.subscriptions
+        self.invoices = store.invoices
+        self.ledger = store.ledger
+        self.requests = store.requests
+        self.usage = store.usage
+        self.access = store.access
+        self.documents = store.documents
 
     def clock_override(self) -> datetime | None:
         return self.store.clock_override()

@@ -18,7 +18,13 @@ from datetime import datetime, timedelta
 
 from canone.services import subscriptions
 from canone.services.batching import BatchStore, BufferedPayments
-from canone.services.context import Services, Settlement, local_date, record_change
+from canone.services.context import (
+    RETRY_AFTER_DAYS,
+    Services,
+    Settlement,
+    local_date,
+    record_change,
+)
 from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.forwarding import ForwardInvoices
 from canone.services.payloads import Declined, InvoicePayload, Settled
@@ -39,8 +45,6 @@ from canone.services.store import Store
 
 log = logging.getLogger(__name__)
 
-# Failed collection is retried on days 3, 5 and 7 of the invoice (day 1 = issue day).
-RETRY_AFTER_DAYS = (2, 4, 6)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,10 +31,22 @@ Completion = Callable[["Services", Store, PaymentIntent, ChargeResult], Settled]
 Failure = Callable[["Services", Store, PaymentIntent, ChargeResult], None]
 
 
+# What is left to do once the settling transaction committed, outside it (a call to the
+# payment provider: a stale change's refund); given the intent's key, run by `settle` for a
+# result that gives money back (`Settled.credited`) each time the intent is settled or found
+# settled, so it must do its work once.
+Afterwards = Callable[["Services", str], None]
+# Whether a pending intent can no longer buy what it was opened for (a plan change whose
+# quote went stale): reconciliation cancels it at the provider while it is still open.
+Stale = Callable[["Services", PaymentIntent], bool]
+
+
 @dataclass(frozen=True)
 class Settlement:
     complete: Completion
     fail: Failure
+    afterwards: Afterwards | None = None
+    stale: Stale | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,16 @@ def new_id(prefix: str) -> str:
 
 def local_date(instant: datetime, tz: str) -> date:
     return instant.astimezone(ZoneInfo(tz)).date()
+
+
+# Failed collection is retried on days 3, 5 and 7 of the invoice (day 1 = issue day, SPEC §5).
+RETRY_AFTER_DAYS = (2, 4, 6)
+
+
+def retry_days(issued_at: datetime, tz: str) -> list[date]:
+    """The days an invoice issued at `issued_at` is charged again after a failed payment
+    (SPEC §5), in the account's calendar; one past when the failure is known is due at once."""
+    return [local_date(issued_at + timedelta(days=days), tz) for days in RETRY_AFTER_DAYS]
 
 
 def local_midnight(day: date, tz: str) -> datetime:

@@ -9,11 +9,14 @@ from datetime import date
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, today
 from canone.services.errors import NotFound
+from canone.services.payloads import InvoicePayload, Settled
+from canone.services.payment_methods import is_sepa
 from canone.services.records import (
     PRIMARY_ADMIN,
     Account,
     ChangeRequest,
     Invoice,
+    PaymentIntent,
     Subscription,
     User,
 )
@@ -34,6 +37,9 @@ class BillingOverview:
     requests: tuple[ChangeRequest, ...]  # newest first
     primary_admin: User | None
     viewer_is_primary_admin: bool
+    # Open invoices whose SEPA Direct Debit is processing (for days, SPEC §9): nothing to
+    # pay meanwhile, the page says the debit is on its way.
+    debiting: frozenset[str] = frozenset()
 
 
 def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOverview:
@@ -50,6 +56,7 @@ def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOve
         invoices = store.invoices.of_account(account_id, RECENT_INVOICES, None)
         balance = store.ledger.balance_of(account_id)
         requests = store.requests.of_account(account_id)
+        debiting = _debiting(account, store.payments.pending_intent_of(account_id))
     active = sum(1 for user in users if user.active)
     admin = next((user for user in users if user.role == PRIMARY_ADMIN), None)
     newest_first = sorted(invoices, key=lambda inv: (inv.issued_at, inv.number), reverse=True)
@@ -65,4 +72,19 @@ def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOve
         requests=tuple(requests),
         primary_admin=admin,
         viewer_is_primary_admin=actor.user is not None and actor.user.role == PRIMARY_ADMIN,
+        debiting=debiting,
     )
+
+
+def _debiting(account: Account, pending: PaymentIntent | None) -> frozenset[str]:
+    """The invoice whose debit from the account's SEPA mandate is in flight: a collection
+    attempt, or a change applied on the mandate (SPEC §9); none for a card's payment."""
+    if pending is None or not is_sepa(account.card) or (
+            account.card is None or account.card.token != pending.card_token):
+        return frozenset()
+    if pending.purpose == "invoice":
+        return frozenset({InvoicePayload.from_json(pending.payload).invoice_id})
+    settled = Settled.from_json(pending.result) if pending.result else None
+    if settled is not None and settled.on_mandate and settled.invoice_id:
+        return frozenset({settled.invoice_id})
+    return frozenset()

@@ -100,9 +100,14 @@ def keep_customer(svc: Services, account_id: str, customer: str) -> str:
     return existing(kept, "payment customer")
 
 
-def start_setup(svc: Services, actor: Actor, account_id: str) -> SetupSession:
+def start_setup(svc: Services, actor: Actor, account_id: str,
+                kind: str | None = None) -> SetupSession:
     """A SetupIntent for the account's card (and, for EUR accounts, SEPA Direct Debit),
-    for Stripe's form; the account's customer made on first use."""
+    for Stripe's form; the account's customer made on first use. `kind` "sepa_debit" or
+    "card": for that one only (the page's IBAN field, its card field); a SEPA one for an
+    account not billed in EUR is a 422."""
+    if kind not in (None, "card", "sepa_debit"):
+        raise InvalidField("kind", "must be card or sepa_debit")
     with svc.database.read() as found:
         account = load_account(found, actor, account_id)
         require_billing(found, actor, account_id, "set up a payment method")
@@ -112,4 +117,7 @@ def start_setup(svc: Services, actor: Actor, account_id: str) -> SetupSession:
                                " Stripe; this canone charges the sandbox card network, which"
                                " takes the card's number (PUT .../payment-method).")
     methods = ("card", "sepa_debit") if account.currency == "EUR" else ("card",)
-    return provider.start_setup(customer_of(svc, account_id), methods)
+    if kind is not None and kind not in methods:
+        raise InvalidField("kind", SEPA_EUR_ONLY)
+    return provider.start_setup(customer_of(svc, account_id),
+                                methods if kind is None else (kind,))

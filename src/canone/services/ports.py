@@ -58,13 +58,19 @@ INSUFFICIENT_FUNDS = "insufficient_funds"
 # Outcomes of a provider with payment intents (SPEC §9); the sandbox gives none of them.
 REQUIRES_ACTION = "requires_action"  # on-session 3-D Secure: finish with `client_secret`
 AUTHENTICATION_REQUIRED = "authentication_required"  # off-session: the customer must act
+# On-session: the customer's bank challenge (3-D Secure) failed or was abandoned; nothing
+# was charged, and the card is not known to be refused.
+AUTHENTICATION_FAILED = "authentication_failed"
 PROCESSING = "processing"  # e.g. a SEPA debit, for days: no second intent meanwhile
 REQUIRES_CONFIRMATION = "requires_confirmation"  # opened, never confirmed: confirm it now
 CANCELED = "canceled"
 # Under the provider's minimum charge (SPEC §9): nothing charged, the amount carried to the
 # account's next invoice as a debit line; the purchase or invoice is settled all the same.
 CARRIED = "carried"
-FAILED_OUTCOMES = frozenset({DECLINED, INSUFFICIENT_FUNDS, AUTHENTICATION_REQUIRED, CANCELED})
+# Canceled by canone because what it paid for went stale meanwhile (SPEC §9: a quote).
+STALE_QUOTE = "stale_quote"
+FAILED_OUTCOMES = frozenset({DECLINED, INSUFFICIENT_FUNDS, AUTHENTICATION_REQUIRED,
+                             AUTHENTICATION_FAILED, CANCELED, STALE_QUOTE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,12 @@ from canone.services.context import (
     new_id,
     notify,
     record_change,
+    retry_days,
     subscription_json,
     today,
 )
 from canone.services.errors import Busy, InvalidTransition, NotFound, existing
+from canone.services.payment_methods import is_sepa
 from canone.services.payments import record_payment
 from canone.services.ports import ChargeResult
 from canone.services.records import (
@@ -161,9 +163,21 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     if admin is not None and email:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
+        debit = {} if paid else _debit_notice(account, invoice, intent)
         notify(svc, store, account, admin.email, notice,
-               {**data, "plan": config_to_json(sub.config)})
+               {**data, "plan": config_to_json(sub.config), **debit})
     return invoice
+
+
+def _debit_notice(account: Account, invoice: Invoice, intent: PaymentIntent
+                  ) -> dict[str, object]:
+    """What the email of an invoice paid by a SEPA debit still processing says of it: the
+    amount, the bank account, and the retry days should it fail (SPEC §5, §9)."""
+    if not is_sepa(account.card) or account.card is None:
+        return {}
+    return {"debit": {"amount": intent.amount, "last4": account.card.last4,
+                      "retry_on": [day.isoformat() for day in
+                                   retry_days(invoice.issued_at, account.timezone)]}}
 
 
 def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import stripe
 
 from canone.services.ports import (
+    AUTHENTICATION_FAILED,
     AUTHENTICATION_REQUIRED,
     CANCELED,
     DECLINED,
@@ -48,6 +49,11 @@ from canone.services.ports import (
 if TYPE_CHECKING:
     from stripe.params import PaymentIntentConfirmParams, RefundCreateParams
 
+# Stripe's code for a 3-D Secure challenge the customer failed, and canone's words for it
+# (Stripe's own, "The provided PaymentMethod has failed authentication", say less).
+AUTHENTICATION_FAILURE_CODE = "payment_intent_authentication_failure"
+AUTHENTICATION_FAILED_TEXT = ("The bank could not authenticate this payment; nothing was"
+                              " charged. Try again or use another card.")
 # Stripe's minimum charge, 0.50 in the account's currency (SPEC §9); canone's currencies
 # all have two decimals.
 MINIMUM_CHARGE_MINOR = 50
@@ -294,6 +300,8 @@ def _outcome(intent: dict[str, Any]) -> ChargeResult:
         return ChargeResult(CANCELED, None, "The payment was canceled.", provider_id)
     error = intent.get("last_payment_error") or {}
     codes = {error.get("code"), error.get("decline_code")}
+    if AUTHENTICATION_FAILURE_CODE in codes:
+        return ChargeResult(AUTHENTICATION_FAILED, None, AUTHENTICATION_FAILED_TEXT, provider_id)
     kind = (AUTHENTICATION_REQUIRED if "authentication_required" in codes
             else INSUFFICIENT_FUNDS if "insufficient_funds" in codes else DECLINED)
     return ChargeResult(kind, None, str(error.get("message") or ""), provider_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,11 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from canone.billing.codec import config_to_json
 from canone.services import invoices
+from canone.services.context import Services
 from canone.services.overview import BillingOverview, billing_overview
+from canone.services.payment_methods import is_sepa
 from canone.web.auth import SignedIn, services_of, signed_in_user
 from canone.web.i18n import Translator
 from canone.web.portal import details, labels, messages, view
-from canone.web.portal.stripe_page import render_payment_page
+from canone.web.portal.stripe_page import render_payment_page, stripe_page
 from canone.web.templating import PageRoute, render, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -26,14 +29,19 @@ def _overview(request: Request, signed_in: SignedIn) -> BillingOverview:
 
 
 def _confirmation(tr: Translator, o: BillingOverview, invoice_id: str | None
-                  ) -> dict[str, str] | None:
-    """The invoice just paid, for the confirmation at the top of the page."""
+                  ) -> dict[str, Any] | None:
+    """The invoice just paid, for the confirmation at the top of the page: by card, by
+    SEPA Direct Debit, or with that debit still processing (the change applied at once)."""
     found = next((inv for inv in o.invoices if inv.id == invoice_id), None)
     if found is None:
         return None
+    card = o.account.card
     return {"id": found.id, "number": found.number,
             "total": tr.money_minor(found.total, found.currency),
-            "paid": tr.money_minor(found.amount_paid, found.currency)}
+            "paid": tr.money_minor(found.amount_paid, found.currency),
+            "due": tr.money_minor(found.amount_due, found.currency),
+            "debiting": found.id in o.debiting, "sepa": is_sepa(card),
+            "last4": card.last4 if card else ""}
 
 
 @router.get("/billing", response_class=HTMLResponse)
@@ -57,7 +65,16 @@ def _billing_page(request: Request, done: str | None, error: str | None,
         "reasons": [(code, tr.gettext(text)) for code, text in labels.REASONS.items()],
         "next_billing": tr.date(o.subscription.period_end),
         "details": details.shown_details(tr, details.saved_details(request, signed_in)),
+        **_sepa_context(request, o, svc),
     })
+
+
+def _sepa_context(request: Request, o: BillingOverview, svc: Services) -> dict[str, Any]:
+    """Whether the page offers SEPA Direct Debit (Stripe, an account billed in EUR), and the
+    seller the customer's mandate authorises."""
+    offered = stripe_page(request) is not None and o.account.currency == "EUR"
+    return {"sepa_offered": offered,
+            "seller_name": svc.seller.legal_name if svc.seller else "canone"}
 
 
 @router.get("/billing/bundle", response_class=HTMLResponse)

@@ -19,6 +19,8 @@ DONE = {
                        "change your plan."),
     "request_withdrawn": N_("Your request was withdrawn."),
     "card_updated": N_("Your card was updated."),
+    "bank_account_saved": N_("Your bank account is saved: from now on, payments are made "
+                             "from it by SEPA Direct Debit."),
     "invoice_paid": N_("Thank you, the invoice is paid."),
     "auto_upgrade_on": N_("Auto-upgrade is on: your contact limit is raised when you go "
                           "over it."),
@@ -31,10 +33,15 @@ DONE = {
 
 ERRORS = {
     "stale_quote": N_("The price changed, please review again. Nothing was charged."),
+    "stale_quote_refunded": N_("The price changed before the payment finished, so your plan "
+                               "did not change. We refunded the payment to your card; it can "
+                               "take 5–10 days to show. Please review the change again."),
     "declined": N_("Your card was declined. Nothing was charged and your plan did not "
                    "change. Update your card and try again."),
     "insufficient_funds": N_("Your card has insufficient funds. Nothing was charged and "
                              "your plan did not change."),
+    "authentication_failed": N_("The bank could not authenticate this payment; nothing was "
+                                "charged. Try again or use another card."),
     "no_card": N_("There is no card on file. Add a card first."),
     "payment_pending": N_("We are still waiting for the card network. Your plan changes "
                           "as soon as the payment is confirmed; do not pay again."),

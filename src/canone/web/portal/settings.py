@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from canone.billing.errors import InvalidField
-from canone.services import accounts, standing, subscriptions
+from canone.services import accounts, payment_methods, standing, subscriptions
 from canone.services.errors import GatewayTimeout, PaymentActionRequired, ServiceError
 from canone.services.ports import Card
 from canone.services.records import PAST_DUE
@@ -48,6 +48,8 @@ def update_card(request: Request, number: str = Form(""), exp_month: str = Form(
         return _back(error=exc)
     except GatewayTimeout:  # Stripe did not answer: nothing was saved
         return _back(error="provider_unavailable")
+    if payment_methods.is_sepa(saved.card):  # what is owed is being debited, for days
+        return _back("bank_account_saved")
     if saved.status == PAST_DUE:  # the new card was charged for what is owed, and declined
         return _back(error="card_saved_unpaid")
     return _back("card_updated")

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from canone.billing.errors import InvalidField
 from canone.services import payment_methods
 from canone.services.errors import GatewayTimeout, PaymentActionRequired, ServiceError
 from canone.settings import Settings
@@ -78,18 +79,22 @@ def payment_answer(request: Request, pay: Callable[[], str]) -> Response:
 @router.post("/billing/card/setup")
 async def card_setup(request: Request) -> JSONResponse:
     """A SetupIntent of the account's Stripe customer, whose `client_secret` the card field
-    confirms in the browser; the page then saves its payment method (POST /billing/card)."""
+    (or, `?kind=sepa_debit`, the IBAN field) confirms in the browser; the page then saves
+    its payment method (POST /billing/card)."""
     submitted = await submitted_csrf(request)
     return await run_in_threadpool(_card_setup, request, submitted)
 
 
 def _card_setup(request: Request, submitted: str) -> JSONResponse:
     signed_in = checked_user(request, submitted)
+    kind = request.query_params.get("kind")  # the IBAN field asks for sepa_debit only
     try:
         session = payment_methods.start_setup(services_of(request), signed_in.actor,
-                                              signed_in.customer.account_id)
+                                              signed_in.customer.account_id, kind)
     except ServiceError as exc:  # not Stripe, or not allowed
         return _refusal(request, messages.error_code(exc), status_of(exc))
+    except InvalidField:  # SEPA for an account not billed in EUR (never offered to it)
+        return _refusal(request, "not_possible", 422)
     except GatewayTimeout:
         return _refusal(request, "provider_unavailable", 503)
     return JSONResponse({"client_secret": session.client_secret}, headers=NO_STORE)

@@ -18,6 +18,7 @@ from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor
 from canone.billing.pricing import CUSTOM, price
 from canone.services.overview import BillingOverview
+from canone.services.payment_methods import is_sepa
 from canone.web.i18n import Translator
 from canone.web.portal import labels
 from canone.web.portal.quoting import request_fields
@@ -85,6 +86,9 @@ class BillingPage:
     request_choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     unpaid: list[dict[str, str]] = field(default_factory=list)  # open invoices, oldest first
     restricted: bool = False  # past due: no new purchase until the unpaid invoices are paid
+    # Open invoices whose SEPA debit is processing: on their way, nothing to pay meanwhile.
+    debiting: list[dict[str, str]] = field(default_factory=list)
+    payment_method: str = ""  # "Visa •••• 4242", "SEPA Direct Debit •••• 3000"; "" for none
 
 
 def _price_text(tr: Translator, catalog: Catalog, config: Configuration) -> str:
@@ -243,9 +247,20 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
         invoices=invoice_rows(tr, o),
         request_start=request_fields(config, ()),
         request_choices=request_choices(tr, catalog),
-        unpaid=unpaid_invoices(tr, o),
+        unpaid=[row for row in open_invoices(tr, o) if row["id"] not in o.debiting],
         restricted=o.account.status == "past_due",
+        debiting=[row for row in open_invoices(tr, o) if row["id"] in o.debiting],
+        payment_method=payment_method(tr, o),
     )
+
+
+def payment_method(tr: Translator, o: BillingOverview) -> str:
+    """The card or SEPA bank account on file as a person recognises it, no number."""
+    card = o.account.card
+    if card is None:
+        return ""
+    name = tr.gettext("SEPA Direct Debit") if is_sepa(card) else card.brand.capitalize()
+    return f"{name} •••• {card.last4}"
 
 
 def request_rows(tr: Translator, catalog: Catalog, o: BillingOverview) -> list[dict[str, str]]:
@@ -267,9 +282,16 @@ def invoice_rows(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
         "date": tr.date(inv.issued_on, "medium"),  # the seller's calendar (§8)
         "kind": labels.named(tr, labels.INVOICE_KINDS, inv.kind),
         "total": tr.money_minor(inv.total, inv.currency),
-        "status": inv.status,
-        "status_label": labels.named(tr, labels.INVOICE_STATUSES, inv.status),
+        **_status(tr, inv.status, inv.id in o.debiting),
     } for inv in o.invoices]
+
+
+def _status(tr: Translator, status: str, debiting: bool) -> dict[str, str]:
+    """An invoice's status as the list shows it: an open one whose SEPA debit is on its
+    way is not unpaid."""
+    if debiting:
+        return {"status": "processing", "status_label": tr.gettext("Debit processing")}
+    return {"status": status, "status_label": labels.named(tr, labels.INVOICE_STATUSES, status)}
 
 
 def request_choices(tr: Translator, catalog: Catalog) -> dict[str, list[tuple[str, str]]]:
@@ -281,7 +303,7 @@ def request_choices(tr: Translator, catalog: Catalog) -> dict[str, list[tuple[st
     }
 
 
-def unpaid_invoices(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
+def open_invoices(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
     """The open invoices the page leads with, oldest first, with the amount left to pay."""
     found = []
     for inv in reversed(o.invoices):

@@ -1,7 +1,8 @@
 // canone pages with Stripe (SPEC §9), loaded after Stripe.js and only in Stripe mode.
 // - The card dialog holds Stripe's own card field (Elements): saving asks canone for a
 //   SetupIntent of the account, Stripe.js confirms it with the card, and the page sends
-//   canone only the resulting payment method; no card number ever reaches canone.
+//   canone only the resulting payment method; no card number ever reaches canone. The
+//   SEPA dialog (EUR accounts) does the same with Stripe's IBAN field.
 // - A plan change or "Pay now" whose payment the bank wants confirmed (3-D Secure): canone
 //   answers `requires_action` with the PaymentIntent's client secret, Stripe.js runs the
 //   bank's challenge from the same dialog, then the page submits the same form again,
@@ -63,16 +64,43 @@
 
   // -- the card dialog --------------------------------------------------------------------
 
-  function cardError(error) {
+  function cardError(form, error) {
     // A refused card gets canone's words, in the page's language; Stripe's own message
-    // (in the locale Stripe.js was given) for a field filled in wrong, e.g. an expiry past.
+    // (in the locale Stripe.js was given) for a field filled in wrong, e.g. an expiry past
+    // or an IBAN incomplete.
+    if (error && error.type === "validation_error" && error.message) return error.message;
+    if (sepa(form)) return texts.sepaFailed;
+    if (error && error.code === "setup_intent_authentication_failure") return texts.unauthenticated;
     if (error && (error.code === "card_declined" || error.type === "card_error")) return texts.declined;
-    return (error && error.type === "validation_error" && error.message) || texts.failed;
+    return texts.failed;
+  }
+
+  // SEPA Direct Debit (EUR accounts): the IBAN field, saved on a SetupIntent for
+  // sepa_debit with the account holder's name and email; saving gives the mandate the
+  // dialog shows.
+  const sepa = (form) => form.dataset.stripeKind === "sepa_debit";
+
+  function stripeField(form) {
+    const elements = stripe.elements({ locale: texts.locale });
+    const field = sepa(form)
+      // The placeholder shows an Italian IBAN: canone's sellers bill from Italy.
+      ? elements.create("iban", { supportedCountries: ["SEPA"], placeholderCountry: "IT" })
+      : elements.create("card", { hidePostalCode: true });
+    field.mount(form.querySelector("[data-stripe-field]"));
+    return field;
+  }
+
+  function confirmSetup(form, secret, field) {
+    if (!sepa(form)) return stripe.confirmCardSetup(secret, { payment_method: { card: field } });
+    return stripe.confirmSepaDebitSetup(secret, { payment_method: {
+      sepa_debit: field,
+      billing_details: { name: form.elements.holder_name.value.trim(),
+                         email: form.elements.holder_email.value.trim() },
+    } });
   }
 
   function cardForm(form) {
-    const card = stripe.elements({ locale: texts.locale }).create("card", { hidePostalCode: true });
-    card.mount(form.querySelector("[data-stripe-field]"));
+    const card = stripeField(form);
     const say = (text) => { form.querySelector("[data-stripe-error]").textContent = text; };
     const dialog = form.closest("dialog");
     form.addEventListener("submit", async (event) => {
@@ -81,7 +109,8 @@
       form.dataset.submitted = "1";
       setBusy(form, true);
       say("");
-      const done = await saveCard(form, dialog, card).catch(() => texts.failed);
+      const failed = sepa(form) ? texts.sepaFailed : texts.failed;
+      const done = await saveCard(form, dialog, card).catch(() => failed);
       if (done !== true) {
         say(done);
         setBusy(form, false);
@@ -94,9 +123,8 @@
   async function saveCard(form, dialog, card) {
     const setup = await postJSON(form.dataset.stripeCard, form, null);
     if (!setup.client_secret) return setup.error || texts.failed;
-    const result = await outsideModal(dialog, () =>
-      stripe.confirmCardSetup(setup.client_secret, { payment_method: { card: card } }));
-    if (result.error || !result.setupIntent) return cardError(result.error);
+    const result = await outsideModal(dialog, () => confirmSetup(form, setup.client_secret, card));
+    if (result.error || !result.setupIntent) return cardError(form, result.error);
     form.elements.stripe_payment_method.value = result.setupIntent.payment_method;
     form.submit();  // canone saves it and comes back to the page with the outcome
     return true;

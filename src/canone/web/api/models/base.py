@@ -3,9 +3,12 @@ problem details."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -42,21 +45,27 @@ def _utc_instant(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-Email = Annotated[str, StringConstraints(min_length=3, max_length=320),
-                  AfterValidator(clean_text)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200),
-                 AfterValidator(clean_text)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=1024),
-                     AfterValidator(clean_text)]
-Reason = Annotated[str, StringConstraints(min_length=0, max_length=500),
-                   AfterValidator(clean_text)]
-Message = Annotated[str, StringConstraints(min_length=0, max_length=10_000),
-                    AfterValidator(clean_text)]
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2000),
-                AfterValidator(clean_text)]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """A text field's limits, and text the database can keep (`clean_text`). Most text
+    fields must not be empty."""
 
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64),
-                 AfterValidator(clean_text)]
+    max_length: int
+    min_length: int = 1
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(clean_text)
+
+
+Email = Annotated[str, Text(min_length=3, max_length=320)]
+Name = Annotated[str, Text(max_length=200)]
+Password = Annotated[str, Text(min_length=8, max_length=1024)]
+Reason = Annotated[str, Text(min_length=0, max_length=500)]
+Message = Annotated[str, Text(min_length=0, max_length=10_000)]
+Url = Annotated[str, Text(max_length=2000)]
+
+Code = Annotated[str, Text(max_length=64)]
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Count = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
 Day = Annotated[date, AfterValidator(_in_range_date)]
