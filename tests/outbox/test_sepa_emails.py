@@ -17,9 +17,12 @@ import pytest
 from canone.integrations.email_templates import render_email
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import accounts, payments, quotes, renewal
+from canone.services.access import Actor
+from canone.services.context import Services
 from canone.services.payment_methods import is_sepa
 from canone.services.ports import PaymentEvent
 from canone.services.provider_events import RECORDED, apply_payment_event
+from canone.services.records import Account
 from stripe_replay import StripeReplay
 from stripefixtures import LocalStripe
 
@@ -58,14 +61,20 @@ FOOTERS = {
 }
 
 
+def paying_by_debit(svc: Services, localstripe: LocalStripe, locale: str,
+                    iban: str) -> tuple[Account, Actor]:
+    """An EUR account signed up with a card that then saves a bank account, and its admin."""
+    account = sign_up(svc, config(currency="EUR"), locale=locale,
+                      card=localstripe.card_method(VISA)).account
+    admin = user_actor(svc, "ada@example.com")
+    accounts.update_card(svc, admin, account.id, localstripe.sepa_method(iban))
+    return account, admin
+
 
 @pytest.mark.parametrize("locale", ["en", "it"])
 def test_a_change_paid_by_a_debit_processing_says_what_happens_next(
         stripe_svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
-    account = sign_up(stripe_svc, config(currency="EUR"), locale=locale,
-                      card=localstripe.card_method(VISA)).account
-    admin = user_actor(stripe_svc, "ada@example.com")
-    accounts.update_card(stripe_svc, admin, account.id, localstripe.sepa_method(IBAN_PROCESSING))
+    account, admin = paying_by_debit(stripe_svc, localstripe, locale, IBAN_PROCESSING)
     clock.advance(days=15)  # half of April left: 2,500 contacts cost €10.00 more
     deliver(database, smtp_server, clock, renderer)
 
@@ -126,10 +135,7 @@ PLAN_FOOTERS = {locale: footer.replace("2,500", "1,000").replace("2.500", "1.000
 @pytest.mark.parametrize("locale", ["en", "it"])
 def test_a_renewal_debit_that_fails_speaks_of_the_bank_account_and_the_next_debit(
         stripe_svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale):
-    account = sign_up(stripe_svc, config(currency="EUR"), locale=locale,
-                      card=localstripe.card_method(VISA)).account
-    admin = user_actor(stripe_svc, "ada@example.com")
-    accounts.update_card(stripe_svc, admin, account.id, localstripe.sepa_method(IBAN_PROCESSING))
+    account, _ = paying_by_debit(stripe_svc, localstripe, locale, IBAN_PROCESSING)
     with stripe_svc.database.read() as store:
         saved = store.accounts.get(account.id)
     assert saved is not None and saved.card is not None
@@ -219,10 +225,7 @@ def test_a_failed_debit_gives_stripe_s_reason_unless_it_speaks_of_a_card(
 def test_a_renewal_paid_by_debit_is_receipted_as_a_debit(
         stripe_svc, database, clock, smtp_server, renderer, localstripe: LocalStripe, locale,
         said):
-    account = sign_up(stripe_svc, config(currency="EUR"), locale=locale,
-                      card=localstripe.card_method(VISA)).account
-    admin = user_actor(stripe_svc, "ada@example.com")
-    accounts.update_card(stripe_svc, admin, account.id, localstripe.sepa_method(IBAN_SUCCEEDS))
+    paying_by_debit(stripe_svc, localstripe, locale, IBAN_SUCCEEDS)
     clock.set(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
     deliver(database, smtp_server, clock, renderer)
 
