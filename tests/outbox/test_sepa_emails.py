@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from canone.billing.codec import config_to_json
 from canone.integrations.email_templates import render_email
 from canone.integrations.payments.stripe import StripeGateway
 from canone.services import accounts, payments, quotes, renewal
@@ -234,3 +235,32 @@ def test_a_renewal_paid_by_debit_is_receipted_as_a_debit(
 
     paragraphs = text_of(receipt).replace("\xa0", " ").split("\n\n")
     assert said in paragraphs and not any("card" in p or "carta" in p for p in paragraphs)
+
+
+@pytest.mark.parametrize(("locale", "subject", "body"), [
+    ("en", "Your plan change was not applied: SEPA Direct Debit refused",
+     "Hello,\n\n"
+     "the SEPA Direct Debit of €10.00 for the change to Marketing Plus, 2,500 contacts, 1 user "
+     "seat, monthly from your account ending 3001 was refused: insufficient funds.\n\n"
+     "Nothing was debited and your plan did not change: there is no invoice to pay and we "
+     "will not try again.\n\n"
+     "You can change the bank account, or pay by card instead, on the Billing & Upgrade page, "
+     "then make the change again: http://127.0.0.1:8000/billing\n\n"),
+    ("it", "La modifica del piano non è stata applicata: addebito SEPA rifiutato",
+     "Buongiorno,\n\n"
+     "l'addebito diretto SEPA di 10,00 € per il passaggio a Marketing Plus, 2.500 contatti, 1 "
+     "postazione utente, mensile sul tuo conto che termina con 3001 è stato rifiutato: fondi "
+     "insufficienti.\n\n"
+     "Non abbiamo addebitato nulla e il tuo piano non è cambiato: non c'è nessuna fattura da "
+     "pagare e non riproveremo.\n\n"
+     "Puoi cambiare il conto bancario, o pagare con una carta, nella pagina Fatturazione e "
+     "upgrade, poi ripetere la modifica: http://127.0.0.1:8000/billing\n\n"),
+])
+def test_a_change_whose_debit_is_refused_at_once_says_nothing_changed(locale, subject, body):
+    # localstripe does not refuse a debit when it is made: the email is rendered alone.
+    data = {"amount": 1000, "currency": "EUR", "reason": "insufficient_funds", "message": "",
+            "invoice_id": None, "bank_last4": "3001",
+            "target": config_to_json(config(currency="EUR", contacts=2500))}
+    email = render_email("change_declined", locale, "ada@example.com", data)
+    assert email.subject == subject
+    assert email.text.replace("\xa0", " ").startswith(body)

@@ -1,6 +1,7 @@
 """The payment emails of an account paying by SEPA Direct Debit (SPEC §9), in English and
 Italian: a debit of an invoice that failed (`payment_failed` with `bank_last4`) and a debit
-the bank returned later, or a disputed one (`debit_returned`). They speak of the bank
+the bank returned later, or a disputed one (`debit_returned`), and a plan change whose
+debit was refused at once (`change_declined` with `bank_last4`). They speak of the bank
 account the money is taken from, never of a card, and promise what the retry schedule does
 (SPEC §5): each retry day starts a new debit, which takes days to succeed or fail; a retry
 day already past when a failure is learnt is collected by the next billing run."""
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from canone.integrations.email_payments import payment_subject, standing
-from canone.integrations.email_words import Format, Message
+from canone.integrations.email_words import Format, Message, describe_config
 
 _REASONS = {"en": {"insufficient_funds": "insufficient funds"},
             "it": {"insufficient_funds": "fondi insufficienti"}}
@@ -99,3 +100,28 @@ def debit_returned(f: Format, d: Mapping[str, Any]) -> Message:
                f"da pagare. Riproveremo l'addebito sul tuo conto il {after}; nel frattempo il "
                "tuo account resta attivo."),
         _change(f)))
+
+
+def debit_change_declined(f: Format, d: Mapping[str, Any]) -> Message:
+    """A plan change whose SEPA debit was refused when it was made (not one applied on the
+    mandate and failing later, which is a failed invoice): nothing changed, no retry."""
+    amount, last4 = f.money(int(d["amount"]), d["currency"]), d["bank_last4"]
+    target = d.get("target")
+    to = f.pick(f" for the change to {describe_config(f, target)}",
+                f" per il passaggio a {describe_config(f, target)}") if target else ""
+    return Message(f.pick("Your plan change was not applied: SEPA Direct Debit refused",
+                          "La modifica del piano non è stata applicata: addebito SEPA "
+                          "rifiutato"), (
+        f.pick("Hello,", "Buongiorno,"),
+        f.pick(f"the SEPA Direct Debit of {amount}{to} from your account ending {last4} was "
+               "refused",
+               f"l'addebito diretto SEPA di {amount}{to} sul tuo conto che termina con {last4} "
+               "è stato rifiutato") + _why(f, d),
+        f.pick("Nothing was debited and your plan did not change: there is no invoice to pay "
+               "and we will not try again.",
+               "Non abbiamo addebitato nulla e il tuo piano non è cambiato: non c'è nessuna "
+               "fattura da pagare e non riproveremo."),
+        f.pick("You can change the bank account, or pay by card instead, on the Billing & "
+               "Upgrade page, then make the change again: " + f.billing_url,
+               "Puoi cambiare il conto bancario, o pagare con una carta, nella pagina "
+               "Fatturazione e upgrade, poi ripetere la modifica: " + f.billing_url)))

@@ -22,7 +22,8 @@ The payment emails' builders are in `email_payments`.
                            (then the words of `email_debits`)
     debit_returned         number, amount, currency, bank_last4, next_attempt_on: a SEPA
                            debit the bank returned or the payer disputed (SPEC §9)
-    change_declined        amount, currency, reason, message, target (CONFIG)
+    change_declined        amount, currency, reason, message, target (CONFIG); bank_last4
+                           when it was a SEPA debit (the words of `email_debits`)
     payment_authentication as payment_failed, reason authentication_required; reminder
                            true on a retry day (nothing charged, SPEC §9)
 """
@@ -33,7 +34,11 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from canone.integrations.email_debits import debit_failed, debit_returned
+from canone.integrations.email_debits import (
+    debit_change_declined,
+    debit_failed,
+    debit_returned,
+)
 from canone.integrations.email_payments import (
     change_declined,
     payment_authentication,
@@ -239,6 +244,10 @@ def _payment_failed(f: Format, d: Mapping[str, Any]) -> Message:
     return (debit_failed if d.get("bank_last4") else payment_failed)(f, d)
 
 
+def _change_declined(f: Format, d: Mapping[str, Any]) -> Message:
+    return (debit_change_declined if d.get("bank_last4") else change_declined)(f, d)
+
+
 BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "signup_confirmation": _signup_confirmation,
     "purchase_confirmation": _purchase_confirmation,
@@ -249,7 +258,7 @@ BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "payment_failed": _payment_failed,
     "debit_returned": debit_returned,
     "payment_authentication": payment_authentication,
-    "change_declined": change_declined,
+    "change_declined": _change_declined,
 }
 
 
