@@ -166,12 +166,12 @@ RETURNED = {
            "Hello,\n\n"
            "your bank returned the SEPA Direct Debit of €49.00 for invoice 2026-000001 from "
            "your account ending 3000, so the invoice is unpaid again. We will debit your "
-           "account again on April 3, 2026; your account stays active meanwhile.\n\n"),
+           "account again on April 3, 2026. Your account stays active meanwhile.\n\n"),
     "it": ("Addebito SEPA stornato: la fattura 2026-000001 (49,00 €) non è pagata",
            "Buongiorno,\n\n"
            "la tua banca ha stornato l'addebito diretto SEPA di 49,00 € della fattura "
            "2026-000001 sul tuo conto che termina con 3000: la fattura risulta di nuovo da "
-           "pagare. Riproveremo l'addebito sul tuo conto il 3 aprile 2026; nel frattempo il "
+           "pagare. Riproveremo l'addebito sul tuo conto il 3 aprile 2026. Nel frattempo il "
            "tuo account resta attivo.\n\n"),
 }
 DISPUTE = PaymentEvent("evt_1QmT9hLkdIwHu7ixDsp00001", "charge.dispute.created",
@@ -264,3 +264,12 @@ def test_a_change_whose_debit_is_refused_at_once_says_nothing_changed(locale, su
     email = render_email("change_declined", locale, "ada@example.com", data)
     assert email.subject == subject
     assert email.text.replace("\xa0", " ").startswith(body)
+
+
+def test_a_returned_debit_on_a_restricted_account_does_not_say_it_stays_active():
+    data = {"number": "2026-000001", "amount": 4900, "currency": "EUR", "bank_last4": "3000",
+            "restricted": "still", "next_attempt_on": "2026-04-03"}
+    returned = render_email("debit_returned", "en", "ada@example.com", data).text
+    assert ("We will debit your account again on April 3, 2026. Your account stays restricted "
+            "(read-only except billing) until your invoices are paid.\n\n") in returned
+    assert "active" not in returned

@@ -89,16 +89,23 @@ def debit_returned(f: Format, d: Mapping[str, Any]) -> Message:
     the invoice is unpaid again and debited again on its retry day."""
     amount, number, last4 = f.money(int(d["amount"]), d["currency"]), d["number"], d["bank_last4"]
     after = f.day(str(d["next_attempt_on"]))
+    # Restricted already (another invoice unpaid): it stays so, whatever this one does.
+    meanwhile = (f.pick(" Your account stays restricted (read-only except billing) until your "
+                        "invoices are paid.",
+                        " Il tuo account resta limitato (in sola lettura, tranne la "
+                        "fatturazione) finché le fatture non saranno pagate.")
+                 if d.get("restricted") == "still" else
+                 f.pick(" Your account stays active meanwhile.",
+                        " Nel frattempo il tuo account resta attivo."))
     return Message(f.pick(f"SEPA Direct Debit returned: invoice {number} ({amount}) is unpaid",
                           f"Addebito SEPA stornato: la fattura {number} ({amount}) non è pagata"), (
         f.pick("Hello,", "Buongiorno,"),
         f.pick(f"your bank returned the SEPA Direct Debit of {amount} for invoice {number} "
                f"from your account ending {last4}, so the invoice is unpaid again. We will "
-               f"debit your account again on {after}; your account stays active meanwhile.",
+               f"debit your account again on {after}." + meanwhile,
                f"la tua banca ha stornato l'addebito diretto SEPA di {amount} della fattura "
                f"{number} sul tuo conto che termina con {last4}: la fattura risulta di nuovo "
-               f"da pagare. Riproveremo l'addebito sul tuo conto il {after}; nel frattempo il "
-               "tuo account resta attivo."),
+               f"da pagare. Riproveremo l'addebito sul tuo conto il {after}." + meanwhile),
         _change(f)))
 
 

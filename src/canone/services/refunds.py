@@ -43,7 +43,7 @@ from canone.services.ports import (
     RefundResult,
     StoredCard,
 )
-from canone.services.records import Invoice, Payment, PaymentStatus
+from canone.services.records import PAST_DUE, Invoice, Payment, PaymentStatus
 from canone.services.store import Store
 from canone.services.subscriptions import invoice_event, notify_admin
 
@@ -288,7 +288,8 @@ def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Disp
     account = existing(store.accounts.get(invoice.account_id), "account")
     notify_admin(svc, store, account, "debit_returned", {
         "number": invoice.number, "amount": dispute.amount_minor, "currency": invoice.currency,
-        "bank_last4": debit.last4, "next_attempt_on": local_date(
+        "bank_last4": debit.last4, "restricted": "still" if account.status == PAST_DUE else "no",
+        "next_attempt_on": local_date(
             existing(reopened.next_attempt_at, "retry"), account.timezone).isoformat()})
 
 
