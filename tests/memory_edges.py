@@ -78,6 +78,13 @@ def insert(table: dict[K, R], key: K, row: R, what: str) -> None:
     put(table, key, row)
 
 
+def insert_all(table: dict[K, R], rows: list[tuple[K, R]], what: str) -> None:
+    """`insert` of several rows (`what` names them): none is written if a key is taken."""
+    if taken(table, (key for key, _ in rows)):
+        raise Conflict(f"one of {len(rows)} {what} already exists")
+    put_all(table, rows)
+
+
 def replace_row(table: dict[K, R], key: K, row: R, what: str) -> None:
     if key not in table:
         raise LookupError(f"{what} does not exist")
@@ -146,9 +153,7 @@ class MemoryAudit(Table):
         insert(self.t.audit, entry.id, entry, f"audit entry {entry.id}")
 
     def add_many(self, entries: Sequence[AuditEntry]) -> None:
-        if taken(self.t.audit, (e.id for e in entries)):
-            raise Conflict(f"one of {len(entries)} audit entries already exists")
-        put_all(self.t.audit, ((e.id, e) for e in entries))
+        insert_all(self.t.audit, [(e.id, e) for e in entries], "audit entries")
 
     def of_account(self, account_id: str, limit: int, action: str | None = None
                    ) -> list[AuditEntry]:

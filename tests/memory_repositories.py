@@ -22,7 +22,7 @@ from canone.services.records import (
     Subscription,
     User,
 )
-from memory_edges import Table, insert, page, put, put_all, replace_row, taken
+from memory_edges import Table, insert, insert_all, page, put, put_all, replace_row, taken
 
 
 class MemoryAccounts(Table):
@@ -220,9 +220,7 @@ class MemoryPayments(Table):
         insert(self.t.payments, payment.id, payment, f"payment {payment.id}")
 
     def add_many(self, payments: Sequence[Payment]) -> None:
-        if taken(self.t.payments, (p.id for p in payments)):
-            raise Conflict(f"one of {len(payments)} payments already exists")
-        put_all(self.t.payments, ((p.id, p) for p in payments))
+        insert_all(self.t.payments, [(p.id, p) for p in payments], "payments")
 
     def of_account(self, account_id: str) -> list[Payment]:
         return sorted((p for p in self.t.payments.values() if p.account_id == account_id),
@@ -232,9 +230,7 @@ class MemoryPayments(Table):
         insert(self.t.intents, intent.key, intent, f"payment intent {intent.key}")
 
     def add_intents(self, intents: Sequence[PaymentIntent]) -> None:
-        if taken(self.t.intents, (i.key for i in intents)):
-            raise Conflict(f"one of {len(intents)} payment intents already exists")
-        put_all(self.t.intents, ((i.key, i) for i in intents))
+        insert_all(self.t.intents, [(i.key, i) for i in intents], "payment intents")
 
     def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
         return self.t.intents.get(key)
@@ -277,9 +273,7 @@ class MemoryLedger(Table):
         insert(self.t.ledger, entry.id, entry, f"ledger entry {entry.id}")
 
     def add_many(self, entries: Sequence[LedgerEntry]) -> None:
-        if taken(self.t.ledger, (e.id for e in entries)):
-            raise Conflict(f"one of {len(entries)} ledger entries already exists")
-        put_all(self.t.ledger, ((e.id, e) for e in entries))
+        insert_all(self.t.ledger, [(e.id, e) for e in entries], "ledger entries")
 
     def of_account(self, account_id: str) -> list[LedgerEntry]:
         # By time, then in the order written (`seq`): sorted() keeps that order for ties.

@@ -91,6 +91,14 @@ def account_key(services: Services, account_id: str) -> str:
     return apikeys.create(services, "host app", account_id, test_mode=True).secret
 
 
+def quote_token(client: TestClient, headers: dict[str, str], account_id: str,
+                target: dict[str, Any]) -> str:
+    """The quote token of a preview of `target`."""
+    token: str = client.post(f"{API}/accounts/{account_id}/subscription/preview",
+                             json={"target": target}, headers=headers).json()["quote_token"]
+    return token
+
+
 def move_clock(client: TestClient, operator_key: str, now: str) -> None:
     response = client.post(f"{API}/test-clock", json={"now": now}, headers=bearer(operator_key))
     assert response.status_code == 200, response.text

@@ -8,7 +8,16 @@ from pypdf import PdfReader
 
 from canone.services.context import Services
 
-from .conftest import API, account_key, bearer, config, move_clock, sign_up, signup_body
+from .conftest import (
+    API,
+    account_key,
+    bearer,
+    config,
+    move_clock,
+    quote_token,
+    sign_up,
+    signup_body,
+)
 
 
 def test_sign_up_charges_the_full_first_period(client: TestClient, operator_key: str) -> None:
@@ -84,9 +93,7 @@ def test_confirming_twice_returns_the_first_result_and_charges_once(
     account = sign_up(client, operator_key)
     key = bearer(operator_key)
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
-    token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
-                        json={"target": config(tier="enterprise")},
-                        headers=key).json()["quote_token"]
+    token = quote_token(client, key, account["id"], config(tier="enterprise"))
 
     first = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                         json={"quote_token": token}, headers=key)
@@ -103,9 +110,7 @@ def test_a_quote_from_yesterday_is_stale(client: TestClient, operator_key: str) 
     account = sign_up(client, operator_key)
     key = bearer(operator_key)
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
-    token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
-                        json={"target": config(tier="enterprise")},
-                        headers=key).json()["quote_token"]
+    token = quote_token(client, key, account["id"], config(tier="enterprise"))
     move_clock(client, operator_key, "2026-04-17T08:00:00Z")
 
     response = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
@@ -126,8 +131,7 @@ def test_a_declined_upgrade_changes_nothing(client: TestClient, operator_key: st
                             "cvc": "999"})
     assert card.status_code == 200, card.text
     before = client.get(f"{API}/accounts/{account['id']}/subscription", headers=key).json()
-    token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
-                        json={"target": config(seats=3)}, headers=key).json()["quote_token"]
+    token = quote_token(client, key, account["id"], config(seats=3))
 
     response = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                            json={"quote_token": token}, headers=key)
@@ -310,9 +314,7 @@ def test_invoices_are_paginated_with_a_cursor(client: TestClient, operator_key: 
     account = sign_up(client, operator_key, subscription=config(seats=1))
     key = bearer(operator_key)
     for seats in (2, 3, 4):
-        token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
-                            json={"target": config(seats=seats)}, headers=key
-                            ).json()["quote_token"]
+        token = quote_token(client, key, account["id"], config(seats=seats))
         assert client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                            json={"quote_token": token}, headers=key).status_code == 200
     seen: list[str] = []

@@ -20,7 +20,7 @@ from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.money import to_minor
 from canone.services.context import Services
 
-from .conftest import API, SECRET, bearer, config, move_clock, sign_up
+from .conftest import API, SECRET, bearer, config, move_clock, quote_token, sign_up
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -57,9 +57,7 @@ def test_a_forged_quote_for_what_the_catalog_does_not_sell_is_refused(
     account = sign_up(client, operator_key, subscription=plan)
     key = bearer(operator_key)
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
-    genuine = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
-                          json={"target": {**plan, "contacts": 2500}},
-                          headers=key).json()["quote_token"]
+    genuine = quote_token(client, key, account["id"], {**plan, "contacts": 2500})
 
     confirm = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                           json={"quote_token": forged_quote(genuine, plan, target)},
@@ -84,8 +82,7 @@ def test_a_token_of_another_version_is_refused_and_nothing_is_charged(
         version: int | None) -> None:
     account = sign_up(client, operator_key, subscription=config())
     key = bearer(operator_key)
-    genuine = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
-                          json={"target": config(tier="pro")}, headers=key).json()["quote_token"]
+    genuine = quote_token(client, key, account["id"], config(tier="pro"))
     claims = claims_of(genuine)
     assert claims["v"] == 1 and claims["account_id"] == account["id"]
     other = {**claims, "v": version} if version else {  # the one-letter claims of before

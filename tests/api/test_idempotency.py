@@ -3,6 +3,7 @@ response; same key, other request → 422; concurrent requests with one key → 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -21,6 +22,16 @@ from .conftest import API, account_key, bearer, config, move_clock, sign_up, sig
 
 def with_key(api_key: str, idempotency_key: str) -> dict[str, str]:
     return {**bearer(api_key), "Idempotency-Key": idempotency_key}
+
+
+def status_of_one_answer(call: Callable[[], tuple[int, str]], times: int, threads: int) -> int:
+    """`call` made `times` times from `threads` threads at once: every call got the same
+    answer (a status and a body or an id); its status."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        answers = set(pool.map(lambda _: call(), range(times)))
+    assert len(answers) == 1, answers
+    [(status, _)] = answers
+    return status
 
 
 def requests_of(client: TestClient, api_key: str, account_id: str) -> list[dict[str, Any]]:
@@ -126,16 +137,12 @@ def test_concurrent_requests_with_one_key_have_one_effect(
         client: TestClient, operator_key: str, account: dict[str, Any]) -> None:
     path = f"{API}/accounts/{account['id']}/change-requests"
 
-    def create(_: int) -> tuple[int, str]:
+    def create() -> tuple[int, str]:
         response = client.post(path, json={"message": "once"},
                                headers=with_key(operator_key, "together"))
         return response.status_code, response.text
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(create, range(16)))
-
-    assert {status for status, _ in answers} == {201}
-    assert len({text for _, text in answers}) == 1
+    assert status_of_one_answer(create, 16, threads=8) == 201
     assert len(requests_of(client, operator_key, account["id"])) == 1
 
 
@@ -146,17 +153,13 @@ def test_concurrent_confirmations_with_one_key_charge_once(
                         json={"target": config(tier="enterprise")},
                         headers=bearer(operator_key)).json()["quote_token"]
 
-    def confirm(_: int) -> tuple[int, str]:
+    def confirm() -> tuple[int, str]:
         response = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                                json={"quote_token": token},
                                headers=with_key(operator_key, "buy-enterprise"))
         return response.status_code, response.text
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        answers = list(pool.map(confirm, range(12)))
-
-    assert {status for status, _ in answers} == {200}
-    assert len({text for _, text in answers}) == 1
+    assert status_of_one_answer(confirm, 12, threads=6) == 200
     invoices = client.get(f"{API}/accounts/{account['id']}/invoices",
                           headers=bearer(operator_key)).json()["data"]
     assert [i["total"] for i in invoices] == ["48.00", "49.00"]
@@ -164,16 +167,12 @@ def test_concurrent_confirmations_with_one_key_charge_once(
 
 def test_concurrent_sign_ups_with_one_key_create_one_account(client: TestClient,
                                                              operator_key: str) -> None:
-    def create(_: int) -> tuple[int, str]:
+    def create() -> tuple[int, str]:
         response = client.post(f"{API}/accounts", json=signup_body(),
                                headers=with_key(operator_key, "one-account"))
         return response.status_code, response.json().get("id", response.text)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(create, range(8)))
-
-    assert {status for status, _ in answers} == {201}
-    assert len({account_id for _, account_id in answers}) == 1
+    assert status_of_one_answer(create, 8, threads=4) == 201
 
 
 def test_an_over_long_key_is_refused(client: TestClient, operator_key: str,
@@ -271,16 +270,12 @@ def test_concurrent_previews_with_one_key_get_one_answer(
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
     path = f"{API}/accounts/{account['id']}/subscription/preview"
 
-    def preview(_: int) -> tuple[int, str]:
+    def preview() -> tuple[int, str]:
         response = client.post(path, json={"target": config(tier="enterprise")},
                                headers=with_key(operator_key, "look-together"))
         return response.status_code, response.json()["quote_token"]
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(preview, range(16)))
-
-    assert {status for status, _ in answers} == {200}
-    assert len({token for _, token in answers}) == 1
+    assert status_of_one_answer(preview, 16, threads=8) == 200
 
 
 def test_a_keyed_body_nested_too_deep_is_a_client_error(client: TestClient, operator_key: str,

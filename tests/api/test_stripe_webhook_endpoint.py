@@ -12,7 +12,7 @@ from canone.integrations.payments.stripe import StripeGateway
 from canone.services.context import Services
 from stripefixtures import LocalStripe
 
-from .conftest import API, bearer, config, move_clock, sign_up
+from .conftest import API, bearer, config, move_clock, quote_token, sign_up
 from .stripemode import THREE_D_SECURE, post_event, services, settings
 
 __all__ = ["services", "settings"]  # the Stripe-mode fixtures, used by name
@@ -27,9 +27,7 @@ def test_a_three_d_secure_upgrade_applies_once_when_stripes_events_say_it_succee
         "stripe_payment_method": localstripe.card_method(THREE_D_SECURE)})
     assert card.status_code == 200, card.text
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
-    token = client.post(f"{API}/accounts/{account['id']}/subscription/preview",
-                        json={"target": config(tier="enterprise")},
-                        headers=key).json()["quote_token"]
+    token = quote_token(client, key, account["id"], config(tier="enterprise"))
     confirm = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
                           json={"quote_token": token}, headers=key)
     assert (confirm.status_code, confirm.json()["status"]) == (202, "requires_action")

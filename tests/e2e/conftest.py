@@ -288,6 +288,11 @@ def signed_in(page, account: Seeded) -> Seeded:  # type: ignore[no-untyped-def]
     return account
 
 
+def review_form(dialog) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A review dialog's quote token and CSRF token, to post its confirmation directly."""
+    return {name: dialog.locator(f"input[name={name}]").input_value() for name in ("token", "csrf")}
+
+
 def open_dialog(button):  # type: ignore[no-untyped-def]
     """Clicks a button that opens a dialog (its `data-open` names it): that dialog."""
     dialog = button.page.locator("#" + button.get_attribute("data-open"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Seeded, Server, open_dialog, seed, shot, sign_in, signed_in
+from .conftest import Seeded, Server, open_dialog, review_form, seed, shot, sign_in, signed_in
 
 CONTACTS = "#dlg-contacts"
 SEATS = "#dlg-seats"
@@ -138,13 +138,12 @@ def test_a_confirmation_that_was_not_reviewed_is_refused(page: Page, server: Ser
     account = signed_in(page, seed(server))
     dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
-    token = dialog.locator("input[name=token]").input_value()
-    csrf = dialog.locator("input[name=csrf]").input_value()
+    form = review_form(dialog)
     for lang, text in [("en", "This price was not reviewed, so nothing was charged."),
                        ("it", "Il prezzo non è stato controllato, quindi non è stato "
                               "addebitato nulla.")]:
         answer = page.request.post(f"/billing/confirm?lang={lang}",
-                                   form={"token": token, "csrf": csrf}, max_redirects=0)
+                                   form=form, max_redirects=0)
         assert answer.status == 303
         assert answer.headers["location"] == "/billing?error=not_reviewed"
         page.goto(f"/billing?error=not_reviewed&lang={lang}")

@@ -20,6 +20,7 @@ from .conftest import (
     Server,
     add_staff,
     open_dialog,
+    review_form,
     seed,
     shot,
     sign_in,
@@ -36,14 +37,12 @@ def test_a_double_click_on_confirm_charges_once(page: Page, server: Server) -> N
     account = signed_in(page, seed(server))
     dialog = open_dialog(page.get_by_role("button", name="Upgrade to Enterprise"))
     expect(dialog.get_by_test_id("review-due-today")).to_have_text("$48.00")
-    token = dialog.locator("input[name=token]").input_value()
-    csrf = dialog.locator("input[name=csrf]").input_value()
+    form = review_form(dialog)
     dialog.get_by_role("button", name="Upgrade", exact=True).dblclick()
     expect(page.get_by_test_id("confirmation")).to_contain_text("total $48.00")
     # A second submission of the same quote (another tab, a replayed request) is the same
     # purchase: it shows the same invoice and takes no more money.
-    again = page.request.post("/billing/confirm", form={"token": token, "csrf": csrf,
-                                                      "reviewed": "1"},
+    again = page.request.post("/billing/confirm", form={**form, "reviewed": "1"},
                               max_redirects=0)
     assert again.status == 303 and again.headers["location"] == page.url.removeprefix(
         server.url)

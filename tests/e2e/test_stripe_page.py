@@ -19,14 +19,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from canone.services import renewal
+from canone.billing.configuration import Configuration
+from canone.services import renewal, requests
 
 from .axe import assert_accessible
 from .conftest import open_dialog, shot, sign_in
 from .stripesite import (
     REFUSED,
+    SUPPORT,
     THREE_D_SECURE,
     StripeSite,
     account_id_of,
@@ -184,3 +187,51 @@ def test_a_renewal_the_bank_wants_authenticated_is_paid_on_the_page(
     with on_stripe.services.database.read() as store:
         found = store.invoices.of_account(account_id_of(on_stripe, email), 50, None)
     assert sorted((inv.total, inv.status) for inv in found) == [(4900, "paid"), (4900, "paid")]
+
+
+@pytest.mark.parametrize(("locale", "currency", "upgrade", "confirm", "refunded"), [
+    ("en", "USD", "Upgrade to Enterprise", "Upgrade",
+     "The price changed before the payment finished, so your plan did not change. We "
+     "refunded the payment to your card; it can take 5–10 days to show. Please review the "
+     "change again."),
+    ("it", "EUR", "Esegui l'upgrade a Enterprise", "Esegui l'upgrade",
+     "Il prezzo è cambiato prima che il pagamento fosse completato, quindi il tuo piano non è "
+     "cambiato. Ti abbiamo rimborsato il pagamento sulla carta; possono volerci 5–10 giorni "
+     "perché compaia. Controlla di nuovo la modifica."),
+])
+def test_a_challenge_passed_after_the_quote_went_stale_is_refunded_and_says_so(
+        stripe_page: Page, on_stripe: StripeSite, locale: str, currency: str, upgrade: str,
+        confirm: str, refunded: str) -> None:
+    """Support applies another change while the bank's window is open (SPEC §9): the
+    customer passes the challenge, the upgrade is not applied, and the 48.00 taken is
+    refunded at Stripe, once; the page says so in the account's language."""
+    page = stripe_page
+    email = stripe_account(on_stripe, locale=locale, currency=currency)
+    sign_in(page, email)
+    add_card_through_the_banks_challenge(page, THREE_D_SECURE,
+                                         "Salva carta" if locale == "it" else "Save card")
+    open_dialog(page.get_by_role("button", name=upgrade)).get_by_role(
+        "button", name=confirm, exact=True).click()
+    challenge = bank_challenge(page)
+    account_id = account_id_of(on_stripe, email)
+    request = requests.create(on_stripe.services, SUPPORT, account_id,
+                              Configuration("marketing", "starter", "month", currency, 1000,
+                                            1, ()), "", "Starter, now")
+    requests.transition(on_stripe.services, SUPPORT, request.id, "completed", "now")
+    challenge.click()
+
+    expect(page.get_by_test_id("error")).to_have_text(refunded)
+    expect(page.get_by_test_id("plan-name")).to_have_text("Marketing Starter")
+    shot(page, f"{locale}-stripe-3ds-stale-refunded", full_page=False)
+    assert payments_at_stripe(on_stripe, email) == [(4800, "succeeded"), (4900, "succeeded")]
+    refunds = on_stripe.stripe.http.get("/v1/refunds", params={"limit": 100}).json()["data"]
+    (upgrade_intent,) = [pi for pi in on_stripe.stripe.payment_intents()
+                         if pi["amount"] == 4800 and pi["customer"] == customer_of(
+                             on_stripe, email)]
+    assert [r["amount"] for r in refunds if r["payment_intent"] == upgrade_intent["id"]] == [4800]
+    assert invoice_totals(on_stripe, email) == [4800, 4900]
+
+
+def customer_of(site: StripeSite, email: str) -> str | None:
+    with site.services.database.read() as store:
+        return store.accounts.payment_customer_of(account_id_of(site, email))

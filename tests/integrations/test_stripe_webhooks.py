@@ -6,10 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from canone.integrations.payments.stripe_events import (
     verify_event,
 )
 from canone.services.ports import ChargeRequest, PaymentEvent
+from local_http import QuietHandler, serving
 from stripefixtures import TEST_KEY, LocalStripe
 
 SECRET = "whsec_test_canone"
@@ -85,36 +85,27 @@ def test_a_signed_body_that_is_not_an_event_is_refused() -> None:
 # -- a delivery from localstripe ------------------------------------------------------------
 
 
+@dataclass
 class Receiver:
     """Keeps what localstripe posts (headers, body) and answers 200."""
 
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.deliveries.append(
-                    ({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe"
+    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    url: str = ""
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     receiver = Receiver()
-    threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            receiver.deliveries.append((headers, self.body()))
+            self.answer(200)
+
+    with serving(Handler) as base:
+        receiver.url = f"{base}/webhooks/stripe"
+        yield receiver
 
 
 def test_localstripes_signed_delivery_is_verified(stripe_base: str, localstripe: LocalStripe,

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,45 +18,34 @@ from canone.bootstrap import SettingsError, vies_of
 from canone.integrations.vies import EuVies, FakeVies
 from canone.services.vies import ViesCheck
 from canone.settings import Settings
+from local_http import QuietHandler, serving
 
 AT = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 
 
+@dataclass
 class FakeViesServer:
     """A real HTTP server on localhost answering `check-vat-number` with a set reply."""
 
-    def __init__(self) -> None:
-        self.reply: tuple[int, Any] = (200, {})
-        self.asked: list[dict[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                server.asked.append({"path": self.path, **json.loads(body)})
-                status, payload = server.reply
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/rest-api"
+    reply: tuple[int, Any] = (200, {})
+    asked: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
 
 
 @pytest.fixture
 def vies_server() -> Iterator[FakeViesServer]:
     server = FakeViesServer()
-    thread = threading.Thread(target=server.http.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.http.shutdown()
-    server.http.server_close()
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            server.asked.append({"path": self.path, **json.loads(self.body())})
+            status, payload = server.reply
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            self.answer(status, data, "application/json")
+
+    with serving(Handler) as base:
+        server.url = f"{base}/rest-api"
+        yield server
 
 
 def closed_port() -> int:

@@ -1,5 +1,6 @@
 """Concurrency on PostgreSQL: many confirmations of one quote charge once; several renewal
-workers bill each period once (SPEC §4, §5; DESIGN: SKIP LOCKED workers)."""
+workers bill each period once (SPEC §4, §5; DESIGN: SKIP LOCKED workers); a stale quote's
+payment is refunded once however many ask together (SPEC §9)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import pytest
 from sqlalchemy import text
 
 import stored
-from canone.services import quotes, renewal
+from canone.services import accounts, change_settlement, payments, quotes, renewal
+from canone.services.errors import PaymentPending
 from canone.services.renewal import RunReport
 
-from .conftest import admin_of, at, config, make_services, sign_up
+from .conftest import TIMEOUT_CARD, admin_of, at, config, make_services, sign_up
 
 pytestmark = pytest.mark.postgres
 
@@ -92,3 +94,35 @@ def test_four_renewal_workers_bill_each_period_once(pg_svc, clock, tmp_path) -> 
     with svc.database.transaction() as store:
         starts = store.connection.execute(text("SELECT period_start FROM subscriptions")).scalars()
         assert {start.month for start in starts} == {6}
+
+
+def test_a_stale_change_asked_to_refund_from_eight_places_at_once_is_refunded_once(
+        pg_svc, clock) -> None:
+    """The page's follow-up, Stripe's events and reconciliation may all ask for a stale
+    quote's refund together (SPEC §9): the provider's key makes it one refund, and the
+    account's lock makes it one refund row, one credit note and one email."""
+    svc = pg_svc
+    signed = sign_up(svc)
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
+    with pytest.raises(PaymentPending):  # 48.00 taken; the answer was lost
+        quotes.confirm(svc, ada, signed.account.id, token)
+    with svc.database.transaction() as store:  # another change moves the subscription on
+        sub = store.subscriptions.of_account(signed.account.id, lock=True)
+        store.subscriptions.save(sub.but(cancel_at_period_end=True, version=sub.version + 1))
+        [intent] = [i for i in [store.payments.pending_intent_of(signed.account.id)] if i]
+    outcome = payments.outcome_of(svc, intent)
+    with svc.database.transaction() as store:  # settled; nobody asked for the refund yet
+        payments.settle_in(svc, store, intent.key, outcome)
+
+    results = together(8, lambda _: change_settlement.refund_stale(svc, intent.key))
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    with svc.database.transaction() as store:
+        rows = [p for p in store.payments.of_account(signed.account.id) if p.amount < 0]
+        notes = store.documents.credit_notes_of(signed.account.id, 10, None)
+    assert [(p.amount, p.status) for p in rows] == [(-4800, "refunded")]
+    assert [(n.total, n.settlement) for n in notes] == [(4800, "card")]
+    assert stored.kinds(svc, signed.account.id).count("change_refunded") == 1

@@ -16,16 +16,25 @@ import stored
 from canone.billing.credit_notes import LATE_REDUCTION, late_reduction, net_of_gross
 from canone.billing.errors import InvalidField
 from canone.billing.tax import DOMESTIC, TaxTreatment
-from canone.services import accounts, credit_notes, payments, quotes, requests
+from canone.services import (
+    accounts,
+    change_settlement,
+    credit_notes,
+    payments,
+    quotes,
+    requests,
+    subscriptions,
+)
 from canone.services.credit_notes import credit_gross, issue_credit_note
 from canone.services.documents import (
     REFUND,
     SUPERSEDED_PAYMENT,
+    TO_BALANCE,
     TO_CARD,
     UNUSED_TIME,
     CreditNoteLine,
 )
-from canone.services.errors import PaymentPending
+from canone.services.errors import PaymentPending, StaleQuote
 from canone.services.records import Invoice
 
 from .conftest import SUPPORT, TIMEOUT_CARD, admin_of, at, config, sign_up
@@ -177,8 +186,11 @@ def signed_up(svc):
     return svc, sign_up(svc).account.id
 
 
-def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited_back(
+def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_refunded(
         taxed, clock) -> None:
+    """SPEC §9: a quote gone stale while its payment finished is not applied; the payment is
+    invoiced (a payment received is), refunded in full through the provider, and the refund's
+    credit note (to the card) corrects that invoice. The customer is told, once."""
     svc = taxed
     signed = sign_up(svc, config(currency="EUR"))  # 49.00 + 10.78 VAT
     ada = admin_of(svc, signed.account.id)
@@ -194,18 +206,82 @@ def test_a_payment_for_a_change_another_change_overtook_is_invoiced_and_credited
     clock.advance(minutes=1)
 
     assert payments.reconcile(svc) == 1
+    assert payments.reconcile(svc) == 0
 
     superseded = stored.invoices(svc, signed.account.id)[-1]
     assert (superseded.kind, superseded.subtotal, superseded.tax, superseded.total,
             superseded.amount_paid, superseded.status) == ("upgrade", 4800, 1056, 5856, 5856,
-                                                           "paid")
-    [note] = notes_of(svc, signed.account.id)
-    assert (note.invoice_id, note.reason, note.subtotal, note.tax, note.total) == (
-        superseded.id, SUPERSEDED_PAYMENT, 4800, 1056, 5856)
-    assert [(e.amount, e.credit_note_id) for e in stored.ledger(svc, signed.account.id)
-            if e.credit_note_id] == [(5856, note.id)]
+                                                           "refunded")
+    refund_notes = [n for n in notes_of(svc, signed.account.id) if n.invoice_id == superseded.id]
+    [note] = refund_notes
+    assert (note.reason, note.settlement, note.subtotal, note.tax, note.total) == (
+        SUPERSEDED_PAYMENT, TO_CARD, 4800, 1056, 5856)
+    assert [e for e in stored.ledger(svc, signed.account.id) if e.invoice_id == superseded.id] == []
+    [refund] = [p for p in stored.payments(svc, signed.account.id) if p.status == "refunded"]
+    assert (refund.invoice_id, refund.amount, note.source_id) == (
+        superseded.id, -5856, refund.charge_id)
+    assert svc.gateway.refund_outcome(str(refund.charge_id)).amount_minor == 5856
     assert stored.subscription(svc, signed.account.id).config == config(tier="pro", currency="EUR")
     assert svc.gateway.total_charged() == 5978 + 5856
+    [told] = [n for n in stored.notifications(svc, signed.account.id)
+              if n["kind"] == "change_refunded"]
+    assert told["data"] == {"amount": 5856, "currency": "EUR", "last4": TIMEOUT_CARD.number[-4:],
+                            "invoice_number": superseded.number,
+                            "credit_note_number": note.number}
+    # Asked again (the page's follow-up, a late event): the same answer, nothing refunded twice.
+    issued = notes_of(svc, signed.account.id)
+    with pytest.raises(StaleQuote, match="refunded to your card"):
+        quotes.confirm(svc, ada, signed.account.id, token)
+    change_settlement.refund_stale(svc, quote_intent_key(svc, signed.account.id))
+    assert [p.status for p in stored.payments(svc, signed.account.id)].count("refunded") == 1
+    assert notes_of(svc, signed.account.id) == issued
+    assert stored.kinds(svc, signed.account.id).count("change_refunded") == 1
+
+
+def test_a_stale_quote_s_balance_goes_back_to_the_balance_and_the_card_s_part_to_the_card(
+        taxed, clock) -> None:
+    """The quote used 20.00 of credit and charged the card 38.56 of its 58.56: each goes
+    back where it came from, each with its credit note against the one invoice."""
+    svc = taxed
+    signed = sign_up(svc, config(currency="EUR"))
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    with svc.database.transaction() as store:
+        subscriptions.credit(svc, store, signed.account, 2000, "Goodwill", None)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id,
+                           config(tier="enterprise", currency="EUR")).token
+    with pytest.raises(PaymentPending):  # 38.56 taken; the answer was lost
+        quotes.confirm(svc, ada, signed.account.id, token)
+    with svc.database.transaction() as store:  # support cancels at period end meanwhile
+        sub = store.subscriptions.of_account(signed.account.id, lock=True)
+        store.subscriptions.save(sub.but(cancel_at_period_end=True, version=sub.version + 1))
+    clock.advance(minutes=1)
+
+    assert payments.reconcile(svc) == 1
+
+    stale = stored.invoices(svc, signed.account.id)[-1]
+    assert (stale.total, stale.credit_applied, stale.amount_paid, stale.status) == (
+        5856, 2000, 3856, "refunded")
+    notes = sorted((n.settlement, n.subtotal, n.tax, n.total)
+                   for n in notes_of(svc, signed.account.id))
+    assert notes == [(TO_BALANCE, 1639, 361, 2000), (TO_CARD, 3161, 695, 3856)]
+    assert [e.amount for e in stored.ledger(svc, signed.account.id)] == [2000, -2000, 2000]
+    assert stored.balance(svc, signed.account.id) == 2000
+    [refund] = [p for p in stored.payments(svc, signed.account.id) if p.status == "refunded"]
+    assert (refund.amount, svc.gateway.refund_outcome(str(refund.charge_id)).amount_minor) == (
+        -3856, 3856)
+    assert stored.subscription(svc, signed.account.id).config == config(currency="EUR")
+    [told] = [n["data"] for n in stored.notifications(svc, signed.account.id)
+              if n["kind"] == "change_refunded"]
+    assert (told["amount"], told["currency"]) == (3856, "EUR")
+
+
+def quote_intent_key(svc, account_id: str) -> str:
+    with svc.database.read() as store:
+        [key] = [p.idempotency_key for p in store.payments.of_account(account_id)
+                 if p.idempotency_key.startswith("chg_")]
+    return key
 
 
 def test_a_yearly_invoice_credited_more_than_a_year_later_carries_no_vat(taxed, clock) -> None:

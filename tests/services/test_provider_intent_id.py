@@ -68,9 +68,10 @@ def only_intent(svc: Services, account_id: str, purpose: str) -> PaymentIntent:
 
 
 def upgrade_dies(svc: Services, after_confirming: bool,
-                 localstripe: LocalStripe | None = None) -> tuple[str, str, Dies]:
-    """Ada upgrades to enterprise; the process dies around confirming. (account, quote
-    token, the dying gateway). With Stripe, her card is a payment method from Elements."""
+                 localstripe: LocalStripe | None = None) -> tuple[str, str, PaymentIntent]:
+    """Ada upgrades to enterprise; the process dies around confirming, the provider's id of
+    the intent it opened already stored. (account, quote token, the stored intent). With
+    Stripe, her card is a payment method from Elements."""
     signed = (sign_up(svc) if localstripe is None else
               sign_up(svc, card=localstripe.card_method("4242424242424242")))  # type: ignore[arg-type]
     ada = admin_of(svc, signed.account.id)
@@ -79,7 +80,9 @@ def upgrade_dies(svc: Services, after_confirming: bool,
     dies = Dies(svc.gateway, after_confirming)
     with pytest.raises(ProcessDied):
         quotes.confirm(dataclasses.replace(svc, gateway=dies), ada, signed.account.id, token)
-    return signed.account.id, token, dies
+    intent = only_intent(svc, signed.account.id, "change")
+    assert intent.provider_id == dies.opened[0]
+    return signed.account.id, token, intent
 
 
 def test_the_provider_id_round_trips(database: Database) -> None:
@@ -102,11 +105,9 @@ def test_the_provider_id_round_trips(database: Database) -> None:
 
 def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
-    account_id, token, dies = upgrade_dies(
+    account_id, token, intent = upgrade_dies(
         stripe_svc, after_confirming=False, localstripe=localstripe)
 
-    intent = only_intent(stripe_svc, account_id, "change")
-    assert intent.provider_id == dies.opened[0]
     assert intent.status == "pending"
     ada = admin_of(stripe_svc, account_id)
     done = quotes.confirm(stripe_svc, ada, account_id, token)  # the request runs again
@@ -122,10 +123,8 @@ def test_stripe_a_crash_before_confirming_is_recovered_by_the_stored_id(
 
 def test_stripe_a_crash_after_confirming_is_settled_by_the_stored_id(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
-    account_id, _, dies = upgrade_dies(
+    account_id, _, intent = upgrade_dies(
         stripe_svc, after_confirming=True, localstripe=localstripe)
-    intent = only_intent(stripe_svc, account_id, "change")
-    assert intent.provider_id == dies.opened[0]
 
     stripe_svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
     assert payments.reconcile(stripe_svc) == 1
@@ -143,9 +142,8 @@ def test_stripe_a_crash_after_confirming_is_settled_by_the_stored_id(
 def test_stripe_reconciliation_cancels_an_intent_opened_and_never_confirmed(
         stripe_svc: Services, localstripe: LocalStripe) -> None:
     """Nobody is there to pay any more: nothing is charged behind the customer's back."""
-    account_id, _, _ = upgrade_dies(
+    account_id, _, intent = upgrade_dies(
         stripe_svc, after_confirming=False, localstripe=localstripe)
-    intent = only_intent(stripe_svc, account_id, "change")
 
     stripe_svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
     assert payments.reconcile(stripe_svc) == 1
@@ -158,9 +156,7 @@ def test_stripe_reconciliation_cancels_an_intent_opened_and_never_confirmed(
 
 
 def test_sandbox_a_crash_before_confirming_is_recovered_by_the_stored_id(svc: Services) -> None:
-    account_id, token, dies = upgrade_dies(svc, after_confirming=False)
-    intent = only_intent(svc, account_id, "change")
-    assert intent.provider_id == dies.opened[0]
+    account_id, token, intent = upgrade_dies(svc, after_confirming=False)
     charged_before = svc.gateway.total_charged()  # type: ignore[attr-defined]
 
     done = quotes.confirm(svc, admin_of(svc, account_id), account_id, token)
@@ -172,7 +168,7 @@ def test_sandbox_a_crash_before_confirming_is_recovered_by_the_stored_id(svc: Se
 
 
 def test_sandbox_a_crash_after_confirming_is_settled_by_the_stored_id(svc: Services) -> None:
-    account_id, _, dies = upgrade_dies(svc, after_confirming=True)
+    account_id, _, intent = upgrade_dies(svc, after_confirming=True)
     charged = svc.gateway.total_charged()  # type: ignore[attr-defined]
 
     svc.clock.advance(minutes=1)  # type: ignore[attr-defined]
@@ -180,7 +176,7 @@ def test_sandbox_a_crash_after_confirming_is_settled_by_the_stored_id(svc: Servi
 
     assert stored.subscription(svc, account_id).config == config(tier="enterprise")
     assert svc.gateway.total_charged() == charged  # type: ignore[attr-defined]
-    assert svc.gateway.charge_outcome(dies.opened[0]).status == "succeeded"
+    assert svc.gateway.charge_outcome(intent.provider_id).status == "succeeded"
 
 
 def test_a_renewal_batch_stores_its_provider_ids_in_one_transaction(svc: Services) -> None:

@@ -18,6 +18,7 @@ from canone.web.problems import status_of
     (errors.Forbidden("not yours"), 403),
     (errors.ChangeRefused("needs a request", ("product_change",)), 409),
     (errors.StaleQuote(), 409),
+    (errors.StaleQuoteRefunded("not applied, refunded"), 409),
     (errors.Busy("another payment runs"), 409),
     (errors.InvalidTransition("cannot become open"), 409),
     (errors.AccountRestricted("past due"), 409),
@@ -34,6 +35,8 @@ def test_every_error_has_one_status(error: Exception, status: int) -> None:
 
 @pytest.mark.parametrize(("error", "code"), [
     (errors.StaleQuote(), "stale_quote"),
+    (errors.StaleQuoteRefunded("not applied, refunded"), "stale_quote_refunded"),
+    (errors.PaymentFailed("cancelled", "stale_quote"), "stale_quote"),
     (errors.PaymentFailed("no money", "insufficient_funds"), "insufficient_funds"),
     (errors.PaymentFailed("odd", "processing_error"), "declined"),
     (errors.PaymentPending("no answer"), "payment_pending"),

@@ -1,7 +1,8 @@
 """The payment emails, in English and Italian: an invoice that could not be collected
 (`payment_failed`), one whose bank asks the customer to authenticate the payment
-(`payment_authentication`), and a plan change whose payment was declined
-(`change_declined`). Their data: see `canone.integrations.email_templates`."""
+(`payment_authentication`), a plan change whose payment was declined (`change_declined`),
+and one paid for after its price changed, refunded (`change_refunded`). Their data: see
+`canone.integrations.email_templates`."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from canone.integrations.email_words import Format, Message, describe_config
 _DECLINES = {
     "en": {"declined": "the card was declined", "insufficient_funds": "insufficient funds",
            "no_card": "there is no card on file",
-           "authentication_failed": "your bank could not authenticate the payment"},
+           "authentication_failed": "your bank could not authenticate the payment",
+           "stale_quote": "the price changed before the payment finished, so we cancelled it"},
     "it": {"declined": "la carta è stata rifiutata", "insufficient_funds": "fondi insufficienti",
            "no_card": "non c'è una carta registrata",
-           "authentication_failed": "la tua banca non ha potuto autenticare il pagamento"},
+           "authentication_failed": "la tua banca non ha potuto autenticare il pagamento",
+           "stale_quote": "il prezzo è cambiato prima che il pagamento fosse completato, "
+                          "quindi l'abbiamo annullato"},
 }
 
 
@@ -153,26 +157,63 @@ def change_declined(f: Format, d: Mapping[str, Any]) -> Message:
     target = d.get("target")
     to = f.pick(f" for the change to {describe_config(f, target)}",
                 f" per il passaggio a {describe_config(f, target)}") if target else ""
-    # The customer failed their bank's challenge (3-D Secure): the card was not refused.
-    unauthenticated = d.get("reason") == "authentication_failed"
+    # Why, when the card was not refused: the customer failed their bank's challenge
+    # (3-D Secure), or canone cancelled the payment because its quote went stale.
+    reason = str(d.get("reason"))
+    subject, what_now = _NOT_REFUSED.get(reason, _NOT_REFUSED["declined"])[f.language]
+    return Message(f.pick("Your plan change was not applied: payment ",
+                          "La modifica del piano non è stata applicata: pagamento ") + subject, (
+        f.pick("Hello,", "Buongiorno,"),
+        f.pick(f"we could not charge {amount} to your card{to}{_why(f, d)}",
+               f"non siamo riusciti ad addebitare {amount} sulla tua carta{to}{_why(f, d)}"),
+        f.pick("Nothing was charged and your plan did not change: there is no invoice to pay "
+               "and we will not try again.",
+               "Non abbiamo addebitato nulla e il tuo piano non è cambiato: non c'è nessuna "
+               "fattura da pagare e non riproveremo."),
+        what_now + f.billing_url))
+
+
+# A declined change's subject word and what the customer can do, by reason and language.
+_NOT_REFUSED = {
+    "declined": {
+        "en": ("declined",
+               "Update your card on the Billing & Upgrade page, then make the change again: "),
+        "it": ("rifiutato",
+               "Aggiorna la carta nella pagina Fatturazione e upgrade, poi ripeti la modifica: ")},
+    "authentication_failed": {
+        "en": ("not authenticated",
+               "Make the change again on the Billing & Upgrade page, with this card or "
+               "another: "),
+        "it": ("non autenticato",
+               "Ripeti la modifica nella pagina Fatturazione e upgrade, con questa carta o con "
+               "un'altra: ")},
+    "stale_quote": {
+        "en": ("cancelled", "Review the change again on the Billing & Upgrade page: "),
+        "it": ("annullato", "Controlla di nuovo la modifica nella pagina Fatturazione e "
+                            "upgrade: ")},
+}
+
+
+def change_refunded(f: Format, d: Mapping[str, Any]) -> Message:
+    """A plan change paid for after its price changed (its quote went stale before the
+    payment finished, SPEC §9): not applied, and the payment refunded to the card."""
+    amount, last4 = f.money(int(d["amount"]), d["currency"]), str(d.get("last4") or "")
+    card = f.pick(f"your card ending {last4}" if last4 else "your card",
+                  f"tua carta che termina con {last4}" if last4 else "tua carta")
+    note = d.get("credit_note_number")
     if f.it():
-        return Message("La modifica del piano non è stata applicata: " + (
-            "pagamento non autenticato" if unauthenticated else "pagamento rifiutato"), (
+        return Message("La modifica del piano non è stata applicata: pagamento rimborsato", (
             "Buongiorno,",
-            f"non siamo riusciti ad addebitare {amount} sulla tua carta{to}{_why(f, d)}",
-            "Non abbiamo addebitato nulla e il tuo piano non è cambiato: non c'è nessuna "
-            "fattura da pagare e non riproveremo.",
-            ("Ripeti la modifica nella pagina Fatturazione e upgrade, con questa carta o con "
-             "un'altra: " if unauthenticated else
-             "Aggiorna la carta nella pagina Fatturazione e upgrade, poi ripeti la modifica: ")
-            + f.billing_url))
-    return Message("Your plan change was not applied: payment " + (
-        "not authenticated" if unauthenticated else "declined"), (
+            "la modifica del tuo piano non è stata applicata perché il prezzo è cambiato prima "
+            f"che il pagamento fosse completato; ti abbiamo rimborsato {amount} sulla {card}; "
+            "possono volerci 5–10 giorni perché compaia.",
+            *([f"Il rimborso è documentato dalla nota di credito {note}."] if note else []),
+            "Se vuoi ancora cambiare piano, rivedi la modifica nella pagina Fatturazione e "
+            "upgrade: " + f.billing_url))
+    return Message("Your plan change was not applied: payment refunded", (
         "Hello,",
-        f"we could not charge {amount} to your card{to}{_why(f, d)}",
-        "Nothing was charged and your plan did not change: there is no invoice to pay and we "
-        "will not try again.",
-        ("Make the change again on the Billing & Upgrade page, with this card or another: "
-         if unauthenticated else
-         "Update your card on the Billing & Upgrade page, then make the change again: ")
+        "your plan change was not applied because the price changed before the payment "
+        f"finished; we refunded {amount} to {card}; it can take 5–10 days to show.",
+        *([f"Credit note {note} documents the refund."] if note else []),
+        "If you still want the change, review it again on the Billing & Upgrade page: "
         + f.billing_url))

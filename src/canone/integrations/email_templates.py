@@ -24,6 +24,8 @@ The payment emails' builders are in `email_payments`.
                            debit the bank returned or the payer disputed (SPEC §9)
     change_declined        amount, currency, reason, message, target (CONFIG); bank_last4
                            when it was a SEPA debit (the words of `email_debits`)
+    change_refunded        amount (refunded, gross), currency, last4 ("" when the card
+                           charged is no longer on file), invoice_number, credit_note_number
     payment_authentication as payment_failed, reason authentication_required; reminder
                            true on a retry day (nothing charged, SPEC §9)
 """
@@ -41,6 +43,7 @@ from canone.integrations.email_debits import (
 )
 from canone.integrations.email_payments import (
     change_declined,
+    change_refunded,
     payment_authentication,
     payment_failed,
 )
@@ -245,7 +248,10 @@ def _payment_failed(f: Format, d: Mapping[str, Any]) -> Message:
 
 
 def _change_declined(f: Format, d: Mapping[str, Any]) -> Message:
-    return (debit_change_declined if d.get("bank_last4") else change_declined)(f, d)
+    """A bank's refusal of a SEPA debit in its own words; any other reason (a stale quote, a
+    failed 3-D Secure challenge: never a debit's) as ever."""
+    refused = d.get("bank_last4") and d.get("reason") in ("declined", "insufficient_funds")
+    return (debit_change_declined if refused else change_declined)(f, d)
 
 
 BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
@@ -259,6 +265,7 @@ BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "debit_returned": debit_returned,
     "payment_authentication": payment_authentication,
     "change_declined": _change_declined,
+    "change_refunded": change_refunded,
 }
 
 

@@ -1,6 +1,7 @@
 """Settling a paid plan change (a "change" payment intent): the change applied with its
 invoice, payment, audit and events together; or, paid for a change that can no longer be
-applied as quoted, the payment invoiced and given back to the balance by a credit note.
+applied as quoted (its quote went stale while it was paid), the payment invoiced and
+refunded to the card with a credit note (SPEC §9).
 The quote and its confirmation: `canone.services.quotes`."""
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from canone.billing.codec import config_to_json
 from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor, to_minor
 from canone.billing.pricing import Line
-from canone.services import collection, credit_notes, subscriptions, taxation
+from canone.services import collection, credit_notes, refunds, subscriptions, taxation
 from canone.services.context import Services, Settlement, subscription_json
-from canone.services.documents import SUPERSEDED_PAYMENT, CreditNoteLine
+from canone.services.documents import SUPERSEDED_PAYMENT
 from canone.services.errors import existing
 from canone.services.payloads import QuoteClaims, Settled
 from canone.services.ports import CARRIED, ChargeResult
-from canone.services.records import Account, Invoice, PaymentIntent, Subscription
+from canone.services.records import (
+    Account,
+    IntentStatus,
+    Invoice,
+    PaymentIntent,
+    Subscription,
+)
 from canone.services.store import Store
 
 
@@ -65,7 +72,7 @@ def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     account = existing(store.accounts.get(account_id, lock=True), "account")
     sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
     if sub.version != claims.subscription_version:  # another change overtook the one paid
-        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
+        return _invoice_for_refund(svc, store, intent, outcome, account, sub), None
     day = claims.day
     change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
     terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
@@ -76,7 +83,7 @@ def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     draft = taxation.charge(change.lines if change.due_now > 0 else (), terms.treatment,
                             claims.credit or 0)
     if claims.total not in (None, draft.total):  # the details changed since confirming
-        return _keep_as_credit(svc, store, intent, outcome, account, sub), None
+        return _invoice_for_refund(svc, store, intent, outcome, account, sub), None
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
     if outcome.status == CARRIED:
@@ -101,13 +108,15 @@ def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                    ), invoice
 
 
-def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
-                    outcome: ChargeResult, account: Account, sub: Subscription) -> Settled:
-    """Paid for a change that can no longer be applied as quoted: the payment received is
-    invoiced (a payment received is invoiced) as quoted, its net, its tax and the credit it
-    used, and given back at once, in full, by a credit note to the account's balance. Were
-    the account taxed otherwise now, the invoice takes the VAT out of the quoted total; one
-    quoted before taxes is invoiced net, as it was charged."""
+def _invoice_for_refund(svc: Services, store: Store, intent: PaymentIntent,
+                        outcome: ChargeResult, account: Account, sub: Subscription) -> Settled:
+    """Paid for a change that can no longer be applied as quoted (its quote went stale
+    while the payment finished): the payment received is invoiced (a payment received is
+    invoiced) as quoted, its net, its tax and the credit it used, without a purchase email.
+    What the card paid is refunded in full once this transaction commits (`refund_stale`,
+    SPEC §9), with its credit note; the balance it used goes back to the balance, with a
+    credit note now. Were the account taxed otherwise now, the invoice takes the VAT out of
+    the quoted total; one quoted before taxes is invoiced net, as it was charged."""
     claims = QuoteClaims.from_json(intent.payload)
     terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
     if claims.total is None:
@@ -121,10 +130,30 @@ def _keep_as_credit(svc: Services, store: Store, intent: PaymentIntent,
     invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "upgrade", [line], claims.day, sub.period_end, intent,
         outcome, terms, draft, email=False)
-    credit_notes.issue_credit_note(
-        svc, store, invoice, [CreditNoteLine(line.key, line.description, net)],
-        SUPERSEDED_PAYMENT, source_id=intent.key)
-    return Settled(subscription=subscription_json(sub), credited=True)
+    if invoice.credit_applied > 0:
+        credit_notes.credit_gross(svc, store, invoice, invoice.credit_applied,
+                                  SUPERSEDED_PAYMENT, source_id=intent.key)
+    return Settled(invoice_id=invoice.id, subscription=subscription_json(sub), credited=True)
+
+
+def refund_stale(svc: Services, key: str) -> None:
+    """After the settling transaction committed: refund in full what the card paid for a
+    change that was not applied, through the provider (never inside a transaction). Called
+    by whoever settled or finds it settled (the page's follow-up, the provider's event,
+    reconciliation), as often as they come: nothing is refunded once a refund is recorded,
+    the provider's key makes concurrent calls one refund, and the refund's credit note and
+    email are recorded once per refund (`refunds.record_refund`)."""
+    with svc.database.read() as store:
+        intent = store.payments.get_intent(key)
+        result = Settled.from_json(intent.result) if (
+            intent is not None and intent.status == IntentStatus.SUCCEEDED
+            and intent.result) else None
+        if result is None or not result.credited or result.invoice_id is None:
+            return  # applied, or kept as credit before canone refunded stale payments
+        invoice = existing(store.invoices.get(result.invoice_id), "invoice")
+        can = refunds.refundable(store, invoice)
+    if can.paid > 0 and can.refunded == 0:
+        refunds.refund_through_provider(svc, invoice, can, can.left, 1, "system")
 
 
 def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
@@ -143,5 +172,15 @@ def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
                                    QuoteClaims.from_json(intent.payload).target)})
 
 
+def quote_stale(svc: Services, intent: PaymentIntent) -> bool:
+    """Whether the change's quote went stale while its payment is open: another change
+    (support's, a cancellation, a renewal) moved the subscription on."""
+    claims = QuoteClaims.from_json(intent.payload)
+    with svc.database.read() as store:
+        sub = store.subscriptions.of_account(existing(intent.account_id, "account"))
+    return sub is None or sub.version != claims.subscription_version
+
+
 # How a "change" intent is settled (wired in bootstrap.settlements()).
-CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed)
+CHANGE_SETTLEMENT = Settlement(_complete_change, _change_failed, refund_stale,
+                               quote_stale)

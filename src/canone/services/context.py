@@ -31,10 +31,22 @@ Completion = Callable[["Services", Store, PaymentIntent, ChargeResult], Settled]
 Failure = Callable[["Services", Store, PaymentIntent, ChargeResult], None]
 
 
+# What is left to do once the settling transaction committed, outside it (a call to the
+# payment provider: a stale change's refund); given the intent's key, run by `settle` for a
+# result that gives money back (`Settled.credited`) each time the intent is settled or found
+# settled, so it must do its work once.
+Afterwards = Callable[["Services", str], None]
+# Whether a pending intent can no longer buy what it was opened for (a plan change whose
+# quote went stale): reconciliation cancels it at the provider while it is still open.
+Stale = Callable[["Services", PaymentIntent], bool]
+
+
 @dataclass(frozen=True)
 class Settlement:
     complete: Completion
     fail: Failure
+    afterwards: Afterwards | None = None
+    stale: Stale | None = None
 
 
 @dataclass(frozen=True)

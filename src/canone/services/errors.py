@@ -99,6 +99,13 @@ class StaleQuote(ServiceError):
         super().__init__(message)
 
 
+class StaleQuoteRefunded(StaleQuote):
+    """The payment succeeded after the quote went stale (SPEC §9): the change was not
+    applied and the payment is refunded to the card."""
+
+    code = "stale_quote_refunded"
+
+
 class Busy(ServiceError):
     code = "busy"
 

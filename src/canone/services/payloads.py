@@ -181,7 +181,7 @@ class Settled:
     account_id: str | None = None  # a sign-up's new account
     # A change's subscription after it, as the API shows it (`context.subscription_json`).
     subscription: dict[str, Any] | None = None
-    credited: bool = False  # a change another one overtook: its money became credit
+    credited: bool = False  # paid after its quote went stale: not applied, refunded (SPEC §9)
     # Under the provider's minimum: nothing charged, this much carried to the next invoice.
     carried: int = 0
     # A change applied on a SEPA mandate while its debit is processing (the intent still

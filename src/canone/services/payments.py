@@ -19,6 +19,7 @@ from canone.services.ports import (
     DECLINED,
     REQUIRES_ACTION,
     REQUIRES_CONFIRMATION,
+    STALE_QUOTE,
     BelowMinimumCharge,
     CardRejected,
     ChargeRequest,
@@ -161,6 +162,10 @@ def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
     and never confirmed (the process died in between) is canceled, not charged behind the
     customer's back: it fails as one that never reached the network did."""
     found = outcome_of(svc, intent)
+    if found is not None and intent.provider_id and found.status in OPEN_AT_PROVIDER:
+        cancelled = cancelled_if_stale(svc, intent, intent.provider_id)
+        if cancelled is not None:
+            return cancelled if cancelled.final else None
     abandoned = (found is not None and found.status == REQUIRES_ACTION
                  and svc.now() - intent.created_at > ABANDONED_AFTER)
     if found is not None and intent.provider_id and (
@@ -171,13 +176,44 @@ def _reconciled(svc: Services, intent: PaymentIntent) -> ChargeResult | None:
     return found if found.final else None
 
 
+# Open at the provider and not yet taking money: cancelled when what it buys went stale
+# (SPEC §9). A SEPA debit `processing` is under way and is not.
+OPEN_AT_PROVIDER = frozenset({REQUIRES_ACTION, REQUIRES_CONFIRMATION})
+STALE_MESSAGE = ("The price changed before the payment finished: the payment was cancelled"
+                 " and nothing was charged.")
+
+
+def cancelled_if_stale(svc: Services, intent: PaymentIntent, provider_id: str
+                       ) -> ChargeResult | None:
+    """An intent still open at the provider whose purpose went stale (SPEC §9: a quote
+    another change overtook), cancelled there: STALE_QUOTE to settle it with, or, when it
+    finished meanwhile (the customer completed 3-D Secure), what the provider has. None:
+    not stale."""
+    stale = settlement_of(svc, intent).stale
+    if stale is None or not stale(svc, intent):
+        return None
+    found = svc.gateway.cancel_charge(provider_id)
+    return ChargeResult(STALE_QUOTE, None, STALE_MESSAGE) if found.status == CANCELED else found
+
+
 def settle(svc: Services, key: str, outcome: ChargeResult) -> Settled:
     """Phase C: record the outcome of the intent's charge, exactly once."""
     with svc.database.transaction() as store:
         result = settle_in(svc, store, key, outcome)
     if result is None:
         raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
+    if result.credited:  # paid for a change that was not applied: given back now
+        afterwards(svc, key)
     return result
+
+
+def afterwards(svc: Services, key: str) -> None:
+    """Run the settled intent's `Settlement.afterwards`, outside any transaction."""
+    with svc.database.read() as store:
+        intent = store.payments.get_intent(key)
+    after = settlement_of(svc, intent).afterwards if intent is not None else None
+    if after is not None:
+        after(svc, key)
 
 
 def settle_in(svc: Services, store: Store, key: str, outcome: ChargeResult,

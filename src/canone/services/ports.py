@@ -70,8 +70,10 @@ CANCELED = "canceled"
 # Under the provider's minimum charge (SPEC §9): nothing charged, the amount carried to the
 # account's next invoice as a debit line; the purchase or invoice is settled all the same.
 CARRIED = "carried"
+# Canceled by canone because what it paid for went stale meanwhile (SPEC §9: a quote).
+STALE_QUOTE = "stale_quote"
 FAILED_OUTCOMES = frozenset({DECLINED, INSUFFICIENT_FUNDS, AUTHENTICATION_REQUIRED,
-                             AUTHENTICATION_FAILED, CANCELED})
+                             AUTHENTICATION_FAILED, CANCELED, STALE_QUOTE})
 
 
 @dataclass(frozen=True, slots=True)

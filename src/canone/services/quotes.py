@@ -26,7 +26,7 @@ from canone.services import (
     taxation,
 )
 from canone.services.access import Actor, load_account, require_billing
-from canone.services.change_settlement import Applying, apply_paid_change
+from canone.services.change_settlement import Applying, apply_paid_change, refund_stale
 from canone.services.context import Services, today
 from canone.services.errors import (
     Busy,
@@ -35,12 +35,14 @@ from canone.services.errors import (
     PaymentFailed,
     PaymentPending,
     StaleQuote,
+    StaleQuoteRefunded,
     existing,
 )
 from canone.services.payloads import QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
     SUCCEEDED,
+    cancelled_if_stale,
     charge,
     failed_before,
     settle_in,
@@ -138,11 +140,33 @@ def check_seats(store: Store, account_id: str, current: Configuration,
                            f"deactivate users first to go below {users} seats")
 
 
+class _NotApplied(Exception):  # a signal within confirm, never raised out of it
+    """The change was paid for but could not apply: its quote went stale meanwhile."""
+
+
+REFUNDED_MESSAGE = ("The price changed before the payment finished, so the plan change was not"
+                    " applied; the payment is refunded to your card. Review the change again.")
+
+
 def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirmation:
+    """Buy the quoted change (`_confirm`). One whose payment succeeded after its quote went
+    stale (SPEC §9) is refunded, once, and answered as a stale quote that says so."""
+    try:
+        return _confirm(svc, actor, account_id, token)
+    except _NotApplied:
+        refund_stale(svc, _intent_key(token))
+        raise StaleQuoteRefunded(REFUNDED_MESSAGE) from None
+
+
+def _intent_key(token: str) -> str:
+    return "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirmation:
     claims = _verify(svc, token)
     if claims.account_id != account_id:
         raise InvalidField("quote_token", "this quote is for another account")
-    key = "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
+    key = _intent_key(token)
     with svc.database.transaction() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
@@ -154,7 +178,7 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
         sub = store.subscriptions.of_account(account_id, lock=True)
         intent = store.payments.get_intent(key)
         if intent is not None and intent.status == SUCCEEDED and intent.result:
-            return _confirmation(store, Settled.from_json(intent.result))
+            return _confirmation(store, _applied(Settled.from_json(intent.result)))
         if intent is not None and intent.status != PENDING:
             raise failed_before(intent)
         if intent is None:
@@ -169,8 +193,8 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
     # however often this runs), then settle it and answer from that same transaction.
     try:
         outcome = charge(svc, intent)
-    except PaymentActionRequired:
-        raise
+    except PaymentActionRequired as action:
+        outcome = _cancelled_when_stale(svc, intent, action)
     except PaymentPending:
         applied = _apply_on_mandate(svc, key)
         if applied is None:
@@ -179,11 +203,31 @@ def confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confirm
     applying = Applying()
     with svc.database.transaction() as store:
         settled = settle_in(svc, store, key, outcome, applying)
-        if settled is not None:
+        if settled is not None and not settled.credited:
             if applying.applied:
                 return _confirmation(store, settled, applying.invoice)
             return _confirmation(store, settled)  # settled by another request meanwhile
+    if settled is not None:  # committed: the stale quote's payment is refunded now
+        raise _NotApplied()
     raise PaymentFailed(outcome.message or "The card was declined.", outcome.status)
+
+
+def _cancelled_when_stale(svc: Services, intent: PaymentIntent,
+                          action: PaymentActionRequired) -> ChargeResult:
+    """A payment the bank still asks the customer to authenticate whose quote went stale
+    meanwhile (SPEC §9): cancelled at the provider, to settle as failed (or, finished in the
+    meantime, settled as the provider has it). Otherwise the bank's challenge stands."""
+    cancelled = cancelled_if_stale(svc, intent, action.provider_id)
+    if cancelled is None or not cancelled.final:
+        raise action
+    return cancelled
+
+
+def _applied(result: Settled) -> Settled:
+    """`result`, of a change that applied; `_NotApplied` for a payment it could not buy."""
+    if result.credited:
+        raise _NotApplied()
+    return result
 
 
 def _open_intent(svc: Services, store: Store, account: Account, sub: Subscription | None,

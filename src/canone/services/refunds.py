@@ -27,7 +27,7 @@ from canone.services.context import (
     new_id,
     record_change,
 )
-from canone.services.documents import REFUND, TO_CARD
+from canone.services.documents import REFUND, SUPERSEDED_PAYMENT, TO_CARD, CreditNote
 from canone.services.errors import (
     InvalidTransition,
     NotFound,
@@ -112,12 +112,20 @@ def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
         count = sum(1 for p in store.payments.of_account(invoice.account_id)
                     if p.invoice_id == invoice.id and p.status in REFUND_ROWS)
     amount = _checked(invoice, can, room, amount)
+    return refund_through_provider(svc, invoice, can, amount, count + 1, actor.name)
+
+
+def refund_through_provider(svc: Services, invoice: Invoice, can: Refundable, amount: int,
+                            nth: int, actor: str) -> tuple[Refund, Invoice]:
+    """Refund `amount` (checked by the caller) of the invoice's charge through the provider,
+    as the invoice's `nth` refund, and record it (with its credit note); the invoice after.
+    Never inside a database transaction."""
     if can.provider_id is None:
         raise InvalidTransition(f"Invoice {invoice.number} was not paid through the payment"
                                 " provider's intents canone keeps: refund it there.")
     # One key per refund of the invoice: a retried request (or a concurrent one) is
     # answered with the same refund by the provider, and recorded once.
-    key = f"ref_{invoice.id}_{count + 1}"
+    key = f"ref_{invoice.id}_{nth}"
     try:
         result = svc.gateway.refund(can.provider_id, amount, key)
     except RefundRefused as exc:
@@ -126,7 +134,7 @@ def refund_invoice(svc: Services, actor: Actor, invoice_id: str,
         raise PaymentPending("The payment provider did not answer. Send the same request"
                              " again: the refund is never made twice.") from None
     with svc.database.transaction() as store:
-        refund = record_refund(svc, store, invoice.id, result, actor.name)
+        refund = record_refund(svc, store, invoice.id, result, actor)
         after = existing(store.invoices.get(invoice.id), f"invoice {invoice.id}")
     if refund.status == REFUND_FAILED:
         raise InvalidTransition(refund.message or "The refund failed.")
@@ -165,6 +173,10 @@ def record_refund(svc: Services, store: Store, invoice_id: str, result: RefundRe
     a refund row (negative), or a reversal row when a pending one failed; the invoice
     `refunded` when refunds cover what was paid. The credit note (SPEC §8) is issued here."""
     invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
+    # The account's row lock orders the recordings of one refund that arrive together (the
+    # page's follow-up and Stripe's event): the second finds the first's rows.
+    store.accounts.get(invoice.account_id, lock=True)
+    invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")  # as now
     existing_rows = {(p.charge_id, p.status) for p in store.payments.of_account(invoice.account_id)
                      if p.invoice_id == invoice.id}
     refund = Refund(result.refund_id, invoice.id, result.amount_minor, invoice.currency,
@@ -194,9 +206,29 @@ def _credit_note(svc: Services, store: Store, invoice: Invoice, refund: Refund,
            for note in store.documents.credit_notes_of_invoice(invoice.id)):
         return
     amount = min(refund.amount, credit_notes.left_on(store, invoice))
-    if amount > 0:
-        credit_notes.credit_gross(svc, store, invoice, amount, REFUND, settlement=TO_CARD,
-                                  actor=actor, source_id=refund.id)
+    if amount <= 0:
+        return
+    # The payment for a change that could not apply (SPEC §9) says so on its note, and
+    # its customer is told: the refund is not something they asked for.
+    superseded = all(line.key == SUPERSEDED_PAYMENT for line in invoice.lines)
+    note = credit_notes.credit_gross(svc, store, invoice, amount,
+                                     SUPERSEDED_PAYMENT if superseded else REFUND,
+                                     settlement=TO_CARD, actor=actor, source_id=refund.id)
+    if superseded:
+        _tell_refunded(svc, store, invoice, note)
+
+
+def _tell_refunded(svc: Services, store: Store, invoice: Invoice, note: CreditNote) -> None:
+    """The `change_refunded` email: the change was not applied, its payment is refunded to
+    the card it was taken from (its last four digits, when still the card on file)."""
+    account = existing(store.accounts.get(invoice.account_id), "account")
+    charged = {intent.card_token for payment in store.payments.of_account(account.id)
+               if payment.invoice_id == invoice.id and payment.status == PaymentStatus.SUCCEEDED
+               and (intent := store.payments.get_intent(payment.idempotency_key)) is not None}
+    card = account.card.last4 if account.card and account.card.token in charged else ""
+    notify_admin(svc, store, account, "change_refunded", {
+        "amount": note.total, "currency": note.currency, "last4": card,
+        "invoice_number": invoice.number, "credit_note_number": note.number})
 
 
 def _add_row(svc: Services, store: Store, invoice: Invoice, refund: Refund, row: PaymentStatus,

@@ -54,6 +54,7 @@ TITLES = {
     "forbidden": "Not allowed",
     "change_refused": "This change needs a request to support",
     "stale_quote": "Price changed, please review again",
+    "stale_quote_refunded": "Price changed before the payment finished: not applied, refunded",
     "busy": "Try again shortly",
     "invalid_transition": "Not possible in the current state",
     "account_restricted": "The account is past due: pay the open invoice first",

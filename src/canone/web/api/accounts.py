@@ -189,7 +189,9 @@ def confirm_change(account_id: AccountId, body: models.ConfirmIn, actor: ActorDe
     first result and charges once. With Stripe, 202 `requires_action` when the customer's
     bank asks for 3-D Secure: finish it with Stripe.js (`confirmCardPayment` with the
     `client_secret`), then confirm the same token again (or let Stripe's webhook apply it):
-    the change applies once, when the payment has succeeded."""
+    the change applies once, when the payment has succeeded. 409 `stale_quote_refunded`
+    when it succeeded after the quote went stale: the change is not applied and the payment
+    is refunded to the card, with a credit note (SPEC §9)."""
     try:
         done = quotes.confirm(svc, actor, account_id, body.quote_token)
     except PaymentActionRequired as pending:

@@ -12,20 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from canone.billing.parties import details_to_json
 from canone.services import credit_notes, einvoice_files, invoices
 from canone.services.documents import CreditNote, EInvoice
-from canone.web.api import models
-from canone.web.api.base import (
-    AccountId,
-    ActorDep,
-    Limit,
-    ServicesDep,
-    StartingAfter,
-    api_router,
-    errors,
-)
+from canone.web.api import base, models
 from canone.web.api.models import ID_PATTERN, Amount
 from canone.web.api.views import PREFIX, money, page, tax_view
 
-router = api_router(tags=["credit notes"])
+router = base.api_router(tags=["credit notes"])
 
 CreditNoteId = Annotated[str, Path(pattern=ID_PATTERN, description="A credit note id (cn_…).")]
 InvoiceId = Annotated[str, Path(pattern=ID_PATTERN, description="An invoice id (inv_…).")]
@@ -111,9 +102,9 @@ def credit_note_view(note: CreditNote, file: EInvoice | None = None) -> dict[str
 
 
 @router.get("/accounts/{account_id}/credit-notes", response_model=CreditNotePage,
-            responses=errors(401, 403, 404, 422))
-def list_credit_notes(account_id: AccountId, actor: ActorDep, svc: ServicesDep,
-                      limit: Limit = 20, starting_after: StartingAfter = None
+            responses=base.errors(401, 403, 404, 422))
+def list_credit_notes(account_id: base.AccountId, actor: base.ActorDep, svc: base.ServicesDep,
+                      limit: base.Limit = 20, starting_after: base.StartingAfter = None
                       ) -> dict[str, Any]:
     """Newest first."""
     found = credit_notes.credit_notes_of(svc, actor, account_id, limit + 1, starting_after)
@@ -122,9 +113,9 @@ def list_credit_notes(account_id: AccountId, actor: ActorDep, svc: ServicesDep,
 
 
 @router.get("/accounts/{account_id}/credit-notes/{credit_note_id}",
-            response_model=CreditNoteOut, responses=errors(401, 403, 404, 422))
-def get_credit_note(account_id: AccountId, credit_note_id: CreditNoteId, actor: ActorDep,
-                    svc: ServicesDep) -> dict[str, Any]:
+            response_model=CreditNoteOut, responses=base.errors(401, 403, 404, 422))
+def get_credit_note(account_id: base.AccountId, credit_note_id: CreditNoteId, actor: base.ActorDep,
+                    svc: base.ServicesDep) -> dict[str, Any]:
     note = credit_notes.credit_note(svc, actor, account_id, credit_note_id)
     files = einvoice_files.files_of(svc, actor, account_id, [note.id])
     return credit_note_view(note, files.get(note.id))
@@ -142,9 +133,9 @@ XML = _file_response("application/xml", {"type": "string"},
 
 
 @router.get("/accounts/{account_id}/credit-notes/{credit_note_id}/pdf",
-            response_class=Response, responses={**PDF, **errors(401, 403, 404, 422)})
-async def get_credit_note_pdf(account_id: AccountId, credit_note_id: CreditNoteId,
-                              actor: ActorDep, svc: ServicesDep) -> Response:
+            response_class=Response, responses={**PDF, **base.errors(401, 403, 404, 422)})
+async def get_credit_note_pdf(account_id: base.AccountId, credit_note_id: CreditNoteId,
+                              actor: base.ActorDep, svc: base.ServicesDep) -> Response:
     from canone.integrations.invoice_pdf import PdfInvoiceRenderer
 
     _, filename, pdf = await run_in_threadpool(credit_notes.credit_note_pdf, svc, actor,
@@ -159,16 +150,16 @@ def _xml(file: EInvoice) -> Response:
 
 
 @router.get("/accounts/{account_id}/credit-notes/{credit_note_id}/fatturapa.xml",
-            response_class=Response, responses={**XML, **errors(401, 403, 404, 422)})
-def get_credit_note_fatturapa(account_id: AccountId, credit_note_id: CreditNoteId,
-                              actor: ActorDep, svc: ServicesDep) -> Response:
+            response_class=Response, responses={**XML, **base.errors(401, 403, 404, 422)})
+def get_credit_note_fatturapa(account_id: base.AccountId, credit_note_id: CreditNoteId,
+                              actor: base.ActorDep, svc: base.ServicesDep) -> Response:
     """404 while the seller files no e-invoices (no file was made)."""
     return _xml(einvoice_files.einvoice_of(svc, actor, account_id, credit_note_id))
 
 
 @router.get("/invoices/{invoice_id}/fatturapa.xml", response_class=Response,
-            responses={**XML, **errors(401, 403, 404, 422)}, tags=["invoices"])
-def get_invoice_fatturapa(invoice_id: InvoiceId, actor: ActorDep, svc: ServicesDep
+            responses={**XML, **base.errors(401, 403, 404, 422)}, tags=["invoices"])
+def get_invoice_fatturapa(invoice_id: InvoiceId, actor: base.ActorDep, svc: base.ServicesDep
                           ) -> Response:
     """404 while the seller files no e-invoices (no file was made)."""
     found = invoices.invoice(svc, actor, invoice_id)

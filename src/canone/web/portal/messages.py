@@ -33,6 +33,9 @@ DONE = {
 
 ERRORS = {
     "stale_quote": N_("The price changed, please review again. Nothing was charged."),
+    "stale_quote_refunded": N_("The price changed before the payment finished, so your plan "
+                               "did not change. We refunded the payment to your card; it can "
+                               "take 5–10 days to show. Please review the change again."),
     "declined": N_("Your card was declined. Nothing was charged and your plan did not "
                    "change. Update your card and try again."),
     "insufficient_funds": N_("Your card has insufficient funds. Nothing was charged and "
