@@ -26,7 +26,12 @@ from canone.services import (
     taxation,
 )
 from canone.services.access import Actor, load_account, require_billing
-from canone.services.change_settlement import Applying, apply_paid_change, refund_stale
+from canone.services.change_settlement import (
+    Applying,
+    apply_paid_change,
+    refund_stale,
+    still_as_quoted,
+)
 from canone.services.context import Services, today
 from canone.services.errors import (
     Busy,
@@ -279,7 +284,9 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
     """A change paid by SEPA Direct Debit applies at once (SPEC §9: the customer's mandate
     is the authorisation) while the debit is processing, for days: its invoice is issued
     unpaid and not collected meanwhile (the debit is its attempt); it is paid when the
-    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit."""
+    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit, or
+    its quote went stale since the intent was opened (the mandate bought that quote, not
+    another: the debit's outcome settles it, refunded if it succeeds)."""
     with svc.database.transaction() as store:
         intent = existing(store.payments.get_intent(key, lock=True), f"payment intent {key}")
         account = existing(store.accounts.get(str(intent.account_id)), "account")
@@ -289,6 +296,8 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
         earlier = Settled.from_json(intent.result) if intent.result else None
         if earlier is not None and earlier.on_mandate:
             return _confirmation(store, earlier)
+        if not still_as_quoted(svc, store, intent):  # the debit's outcome settles it
+            return None
         result, invoice = apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
                                              paid=False)
         result = dataclasses.replace(result, on_mandate=True)
