@@ -52,6 +52,11 @@ class MemoryAccounts(Table):
                            ) -> AccountBillingDetails | None:
         return self.t.billing_details.get(account_id)
 
+    def billing_details_by_ids(self, account_ids: Sequence[str]
+                               ) -> dict[str, AccountBillingDetails]:
+        return {i: self.t.billing_details[i] for i in account_ids
+                if i in self.t.billing_details}
+
     def save_billing_details(self, saved: AccountBillingDetails) -> None:
         put(self.t.billing_details, saved.account_id, saved)
 

@@ -53,3 +53,18 @@ def test_an_unreachable_vies_is_kept_as_unconfirmed(database: Database) -> None:
     with database.read() as store:
         found = store.accounts.billing_details_of("acc_1")
     assert found is not None and found.vies == unreachable and not found.vies.confirmed
+
+
+def test_the_details_of_several_accounts_in_one_read(database: Database) -> None:
+    italian = AccountBillingDetails("acc_1", ITALIAN_BUSINESS, None, "IT", T0)
+    german = AccountBillingDetails("acc_3", GERMAN_BUSINESS, None, None, later(1))
+    with database.transaction() as store:
+        for n in (1, 2, 3):
+            store.accounts.add(account(n))
+        store.accounts.save_billing_details(italian)
+        store.accounts.save_billing_details(german)
+    with database.read() as store:
+        # acc_2 saved none, acc_9 does not exist: both left out.
+        assert store.accounts.billing_details_by_ids(["acc_3", "acc_2", "acc_1", "acc_9"]) == {
+            "acc_1": italian, "acc_3": german}
+        assert store.accounts.billing_details_by_ids([]) == {}

@@ -94,6 +94,13 @@ def fall_past_due(server: Server, account: Seeded) -> None:
     server.clock.instant = datetime(2026, 5, 8, 9, 0, tzinfo=UTC)
 
 
+def unpaid_banner(page: Page, server: Server, account: Seeded):  # type: ignore[no-untyped-def]
+    """The account falls past due and its admin signs in: the unpaid invoice's banner."""
+    fall_past_due(server, account)
+    sign_in(page, account.email)
+    return page.get_by_test_id("unpaid")
+
+
 def bank_lifts_the_block(server: Server, account: Seeded) -> None:
     """The card on file stops declining (the customer's bank lifted its block)."""
     with server.services.database.transaction() as store:
@@ -115,9 +122,7 @@ def fill_card(page: Page, number: str) -> None:
 def test_a_past_due_account_leads_with_the_invoice_and_pays_it(page: Page,
                                                                server: Server) -> None:
     account = seed(server)
-    fall_past_due(server, account)
-    sign_in(page, account.email)
-    unpaid = page.get_by_test_id("unpaid")
+    unpaid = unpaid_banner(page, server, account)
     expect(unpaid.get_by_role("heading")).to_have_text(
         "Your account is restricted: an invoice is unpaid")
     expect(unpaid.get_by_test_id("unpaid-invoice")).to_contain_text(
@@ -159,10 +164,7 @@ def test_a_past_due_account_leads_with_the_invoice_and_pays_it(page: Page,
 
 def test_a_past_due_account_in_italian_updates_the_card_and_pays(page: Page,
                                                                  server: Server) -> None:
-    account = italian(server)
-    fall_past_due(server, account)
-    sign_in(page, account.email)
-    unpaid = page.get_by_test_id("unpaid")
+    unpaid = unpaid_banner(page, server, italian(server))
     expect(unpaid.get_by_role("heading")).to_have_text(
         "Il tuo account è limitato: una fattura non è pagata")
     expect(unpaid.get_by_test_id("unpaid-invoice")).to_contain_text("49,00\u00a0€ da pagare.")

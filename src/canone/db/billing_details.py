@@ -3,9 +3,10 @@ account, written whole on every save, with VIES's last answer beside the details
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 
 from canone.billing.parties import Address, BillingDetails
 from canone.db.queries import Prepared, Queries, keyed
@@ -44,6 +45,15 @@ class BillingDetailsQueries(Queries):
                            ) -> AccountBillingDetails | None:
         row = self.prepared(_OF, {"account_id": account_id}, lock).first()
         return None if row is None else _record(row)
+
+    def billing_details_by_ids(self, account_ids: Sequence[str]
+                               ) -> dict[str, AccountBillingDetails]:
+        """The saved details of several accounts in one query (none saved: left out)."""
+        if not account_ids:
+            return {}
+        query = select(billing_details).where(self.among(billing_details.c.account_id,
+                                                         account_ids))
+        return {r.account_id: _record(r) for r in self.all(query)}
 
     def save_billing_details(self, saved: AccountBillingDetails) -> None:
         values = _values(saved)

@@ -137,11 +137,35 @@ class Queries:
         """Update existing rows by key, one executemany; a missing row is a LookupError."""
         if not changes:
             return
-        statement = update(table).where(key == bindparam("saved_key"))
-        changed = self.connection.execute(
-            statement, [{**values, "saved_key": k} for k, values in changes]).rowcount
+        if self.postgres:
+            changed = self._update_rows(table, key, changes)
+        else:
+            statement = update(table).where(key == bindparam("saved_key"))
+            changed = self.connection.execute(
+                statement, [{**values, "saved_key": k} for k, values in changes]).rowcount
         if changed != len(changes):
             raise LookupError(f"{len(changes) - changed} of the {what} do not exist")
+
+    def _update_rows(self, table: Table, key: ColumnElement[Any],
+                     changes: Sequence[tuple[str, dict[str, Any]]]) -> int:
+        """`update_many` on PostgreSQL: one executemany on the transaction's psycopg
+        connection, each value as its column's type makes it (as `_copy` does); the rows
+        changed. SQLAlchemy's executemany builds and processes a parameter dict per row, a
+        third of the time of the billing run's batch updates."""
+        dialect = self.connection.dialect
+        quote = dialect.identifier_preparer.quote
+        convert = [(name, table.c[name].type.bind_processor(dialect)) for name in changes[0][1]]
+        assigned = ", ".join(f"{quote(name)} = %s" for name, _ in convert)
+        sql = (f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {assigned} "
+               f"WHERE {quote(str(key.name))} = %s")
+        driver = self.connection.connection.driver_connection
+        if driver is None:  # a connection SQLAlchemy has already given back
+            raise RuntimeError("bulk update on a closed database connection")
+        with driver.cursor() as cursor:
+            cursor.executemany(sql, [
+                [*(v[name] if process is None else process(v[name]) for name, process in convert),
+                 k] for k, v in changes])
+            return int(cursor.rowcount)
 
     # -- reading ---------------------------------------------------------------------
 

@@ -3,13 +3,13 @@ collects in batches of hundreds, and one round trip per row per table would be m
 time (bench/renewal.py).
 
 `BatchStore` is a `Store` over the transaction's: what the batch reads for every item
-(accounts, their people) is read once for all of them beforehand, and the append-only rows
-every item writes (payments, audit entries, events, notifications) are kept and written by
-`flush`, a statement per table, in the order they were added. Its `accounts`, `people`,
-`payments`, `audit` and `outbox` are these buffering wrappers; every other repository is the
-transaction's own. Rows that are read back within the batch (invoices, intents,
-subscriptions) are not buffered here; a subclass that buffers one (by wrapping its
-repository too) must make sure nothing reads it first.
+(accounts, their people and billing details) is read once for all of them beforehand, and
+the append-only rows every item writes (payments, audit entries, events, notifications)
+are kept and written by `flush`, a statement per table, in the order they were added. Its
+`accounts`, `people`, `payments`, `audit` and `outbox` are these buffering wrappers; every
+other repository is the transaction's own. Rows that are read back within the batch
+(invoices, intents, subscriptions) are not buffered here; a subclass that buffers one (by
+wrapping its repository too) must make sure nothing reads it first.
 """
 
 from __future__ import annotations
@@ -23,19 +23,30 @@ from canone.services.forwarding import (
     ForwardPayments,
     ForwardPeople,
 )
-from canone.services.records import Account, AuditEntry, Event, Notification, Payment, User
+from canone.services.records import (
+    Account,
+    AccountBillingDetails,
+    AuditEntry,
+    Event,
+    Notification,
+    Payment,
+    User,
+)
 from canone.services.repositories import Accounts, Audit, Outbox, Payments, People
 from canone.services.store import Store
 
 
 class BufferedAccounts(ForwardAccounts):
     """Serves the accounts read beforehand (a `lock=True` read only if they were read
-    locked) and keeps them up to date when saved."""
+    locked) and their billing details read beforehand (None: read, and there are none;
+    never served locked), and keeps both up to date when saved."""
 
-    def __init__(self, inner: Accounts, accounts: dict[str, Account], locked: bool) -> None:
+    def __init__(self, inner: Accounts, accounts: dict[str, Account], locked: bool,
+                 details: dict[str, AccountBillingDetails | None]) -> None:
         super().__init__(inner)
         self.read = accounts
         self.locked = locked
+        self.details = details
 
     def get(self, account_id: str, lock: bool = False) -> Account | None:
         if account_id in self.read and (self.locked or not lock):
@@ -46,6 +57,17 @@ class BufferedAccounts(ForwardAccounts):
         if account.id in self.read:
             self.read[account.id] = account
         self.inner.save(account)
+
+    def billing_details_of(self, account_id: str, lock: bool = False
+                           ) -> AccountBillingDetails | None:
+        if account_id in self.details and not lock:
+            return self.details[account_id]
+        return self.inner.billing_details_of(account_id, lock)
+
+    def save_billing_details(self, saved: AccountBillingDetails) -> None:
+        if saved.account_id in self.details:
+            self.details[saved.account_id] = saved
+        self.inner.save_billing_details(saved)
 
 
 class BufferedPeople(ForwardPeople):
@@ -106,10 +128,12 @@ class BufferedOutbox(ForwardOutbox):
 class BatchStore:
     def __init__(self, store: Store, accounts: dict[str, Account] | None = None, *,
                  accounts_locked: bool = False,
-                 people: dict[str, list[User]] | None = None) -> None:
+                 people: dict[str, list[User]] | None = None,
+                 billing_details: dict[str, AccountBillingDetails | None] | None = None
+                 ) -> None:
         self.store = store
         self.buffered_accounts = BufferedAccounts(store.accounts, accounts or {},
-                                                  accounts_locked)
+                                                  accounts_locked, billing_details or {})
         self.buffered_people = BufferedPeople(store.people, people or {})
         self.buffered_payments = BufferedPayments(store.payments)
         self.buffered_audit = BufferedAudit(store.audit)

@@ -28,7 +28,15 @@ from canone.services.context import (
 from canone.services.errors import PaymentFailed, PaymentPending, existing
 from canone.services.forwarding import ForwardInvoices
 from canone.services.payloads import Declined, InvoicePayload, Settled
-from canone.services.payments import FAILED, PENDING, charge, open_charges, settle, settle_in
+from canone.services.payments import (
+    FAILED,
+    PENDING,
+    at_provider,
+    charge,
+    open_charges,
+    settle,
+    settle_in,
+)
 from canone.services.ports import AUTHENTICATION_REQUIRED, CARRIED, ChargeResult
 from canone.services.records import (
     ACTIVE,
@@ -114,14 +122,18 @@ def collect(svc: Services, now: datetime, report: RunReport | None = None,
 def _charge_and_settle(svc: Services, intents: list[PaymentIntent],
                        invoices: dict[str, Invoice], report: RunReport) -> None:
     """Open committed intents at the provider (one transaction stores their ids), confirm
-    them one after another, then settle them together."""
-    charged = []
+    them (`svc.charges_in_flight` at once), then settle them together."""
     unopened = {intent.key for intent in intents if intent.provider_id is None}
-    for intent in open_charges(svc, intents):
+
+    def charge_one(intent: PaymentIntent) -> tuple[str, ChargeResult] | None:
         try:
-            charged.append((intent.key, charge(svc, intent, intent.key in unopened)))
+            return intent.key, charge(svc, intent, intent.key in unopened)
         except PaymentPending:  # settled later by reconciliation
-            report.pending += 1
+            return None
+
+    outcomes = at_provider(svc, charge_one, open_charges(svc, intents))
+    charged = [outcome for outcome in outcomes if outcome is not None]
+    report.pending += len(outcomes) - len(charged)
     for paid in _settle_collections(svc, charged, invoices):
         if paid:
             report.collected += 1

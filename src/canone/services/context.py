@@ -66,6 +66,10 @@ class Services:
     # canone runs without one (libraries, tests of §4's net amounts): documents stay net.
     seller: Seller | None = None
     einvoicing: EInvoicing | None = None  # None: no FatturaPA files are made (SPEC §8)
+    # How many of a batch's calls to the payment provider are in flight at once: a real
+    # provider answers each in 100-500 ms, so one after another a batch of 500 takes minutes.
+    # One for the sandbox, whose file takes calls one at a time anyway (a lock).
+    charges_in_flight: int = 1
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)

@@ -60,6 +60,10 @@ class ForwardAccounts:
                            ) -> AccountBillingDetails | None:
         return self.inner.billing_details_of(account_id, lock)
 
+    def billing_details_by_ids(self, account_ids: Sequence[str]
+                               ) -> dict[str, AccountBillingDetails]:
+        return self.inner.billing_details_by_ids(account_ids)
+
     def save_billing_details(self, saved: AccountBillingDetails) -> None:
         self.inner.save_billing_details(saved)
 

@@ -5,10 +5,12 @@ settled later by `reconcile` instead of charging again."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 from canone.services.context import Completion, Services, Settlement, new_id
 from canone.services.errors import PaymentActionRequired, PaymentFailed, PaymentPending
@@ -32,6 +34,9 @@ from canone.services.store import Store
 PENDING, SUCCEEDED, FAILED = IntentStatus.PENDING, IntentStatus.SUCCEEDED, IntentStatus.FAILED
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def charge(svc: Services, intent: PaymentIntent, just_opened: bool = False) -> ChargeResult:
@@ -68,15 +73,27 @@ def open_charges(svc: Services, intents: list[PaymentIntent]) -> list[PaymentInt
     transaction for them all. One that could not be opened (no answer, an amount under
     the minimum, a card the provider no longer takes) is left unopened: `charge` meets
     its failure again, on its own."""
-    opened = []
-    for intent in intents:
-        if intent.amount > 0 and intent.provider_id is None:
-            with suppress(GatewayTimeout, BelowMinimumCharge, CardRejected):
-                opened.append((intent.key, svc.gateway.open_charge(charge_request(intent))))
+    def open_one(intent: PaymentIntent) -> tuple[str, str] | None:
+        with suppress(GatewayTimeout, BelowMinimumCharge, CardRejected):
+            return intent.key, svc.gateway.open_charge(charge_request(intent))
+        return None
+
+    to_open = [intent for intent in intents if intent.amount > 0 and intent.provider_id is None]
+    opened = [o for o in at_provider(svc, open_one, to_open) if o is not None]
     _store_provider_ids(svc, opened)
     ids = dict(opened)
     return [intent.but(provider_id=ids[intent.key]) if intent.key in ids else intent
             for intent in intents]
+
+
+def at_provider(svc: Services, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`call` on each item, up to `svc.charges_in_flight` at once; the results in the items'
+    order. An error is raised (the first in that order) once every call has ended: none is
+    left running behind the caller, and each took its own idempotency key."""
+    if svc.charges_in_flight <= 1 or len(items) <= 1:
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(min(svc.charges_in_flight, len(items))) as pool:
+        return list(pool.map(call, items))
 
 
 def _store_provider_ids(svc: Services, opened: list[tuple[str, str]]) -> None:

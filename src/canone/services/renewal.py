@@ -19,7 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from canone.billing.configuration import validate
+from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.invoicing import InvoiceStatus
 from canone.billing.pricing import CUSTOM, Price, price
@@ -38,6 +38,7 @@ from canone.services.forwarding import ForwardInvoices, ForwardLedger, ForwardSu
 from canone.services.records import (
     CANCELLED,
     Account,
+    AccountBillingDetails,
     Invoice,
     LedgerEntry,
     PaymentIntent,
@@ -104,17 +105,21 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
         return [], []
     ids = sorted({sub.account_id for sub in due})
     accounts = store.accounts.by_ids(ids)
+    # Every invoice is taxed, and filed, by its account's details (one read each else).
+    saved = store.accounts.billing_details_by_ids(ids)
+    details = {account_id: saved.get(account_id) for account_id in ids}
     # Documents are dated, and numbered, in the seller's calendar (SPEC §8).
     year = document_date(svc.now()).year
+    bill = _priced_once(svc)
     years = Counter(year for sub in due
-                    if not sub.cancel_at_period_end and isinstance(_next_bill(svc, sub), Price))
+                    if not sub.cancel_at_period_end and isinstance(bill(sub), Price))
     balances = store.ledger.balances_of(ids)
     # Last before renewing: the counter rows stay locked until the batch commits, and a
     # concurrent worker's batch waits for them.
     numbers = {year: store.invoices.next_numbers(year, count)
                for year, count in sorted(years.items())}
-    batch = _BatchStore(svc, store, accounts, balances, numbers)
-    outcomes = [renew_one(svc, batch, sub, report) for sub in due]
+    batch = _BatchStore(svc, store, accounts, details, balances, numbers)
+    outcomes = [renew_one(svc, batch, sub, report, bill(sub)) for sub in due]
     batch.flush()
     return outcomes, batch.batch_invoices.charges
 
@@ -177,14 +182,15 @@ class _BatchSubscriptions(ForwardSubscriptions):
 
 
 class _BatchStore(BatchStore):
-    """The store as one batch of renewals sees it: accounts and balances read for the whole
-    batch at once, invoice numbers taken in one statement, and what each renewal writes
-    (invoices and the intents to collect them, credit used, subscription updates, audit
-    entries, events) written together by `flush`."""
+    """The store as one batch of renewals sees it: accounts, their billing details and
+    balances read for the whole batch at once, invoice numbers taken in one statement, and
+    what each renewal writes (invoices and the intents to collect them, credit used,
+    subscription updates, audit entries, events) written together by `flush`."""
 
     def __init__(self, svc: Services, store: Store, accounts: dict[str, Account],
-                 balances: dict[str, int], numbers: dict[int, list[str]]) -> None:
-        super().__init__(store, accounts)
+                 details: dict[str, AccountBillingDetails | None], balances: dict[str, int],
+                 numbers: dict[int, list[str]]) -> None:
+        super().__init__(store, accounts, billing_details=details)
         self.batch_ledger = _BatchLedger(store.ledger, balances)
         # The accounts as the batch has them, saved ones included (an intent's card).
         self.batch_invoices = _BatchInvoices(svc, store.invoices, self.buffered_accounts.read,
@@ -216,9 +222,25 @@ def _next_bill(svc: Services, sub: Subscription) -> Price | str:
     return bill
 
 
-def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport) -> str:
+def _priced_once(svc: Services) -> Callable[[Subscription], Price | str]:
+    """`_next_bill` for a batch: each configuration priced once (a batch holds hundreds of
+    subscriptions and a few configurations; the price depends on the configuration and the
+    catalog alone)."""
+    known: dict[Configuration, Price | str] = {}
+
+    def bill(sub: Subscription) -> Price | str:
+        config = sub.pending or sub.config
+        if config not in known:
+            known[config] = _next_bill(svc, sub)
+        return known[config]
+    return bill
+
+
+def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport,
+              bill: Price | str | None = None) -> str:
     """Renew one due subscription in the caller's transaction (the subscription locked):
-    RENEWED, CANCELLED_NOW (it was to end at period end) or BLOCKED (left due)."""
+    RENEWED, CANCELLED_NOW (it was to end at period end) or BLOCKED (left due). `bill`:
+    its `_next_bill`, when the caller has it."""
     account = existing(store.accounts.get(sub.account_id), "account")
     if sub.cancel_at_period_end:
         ended = sub.but(status=CANCELLED, version=sub.version + 1,
@@ -236,7 +258,7 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport)
     renewed = subscriptions.with_period(sub, account.timezone, anchor, config.interval,
                                         sub.period_end)
     renewed = renewed.but(config=config, pending=None, version=sub.version + 1)
-    bill = _next_bill(svc, sub)
+    bill = _next_bill(svc, sub) if bill is None else bill
     if not isinstance(bill, Price):
         _block(svc, store, account, sub, renewed, bill)
         report.blocked += 1
