@@ -7,7 +7,6 @@ Stripe's event and reconciliation come first."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -30,7 +29,13 @@ from stripefixtures import TEST_KEY, LocalStripe
 from .conftest import API, START, bearer, config, move_clock
 from .stripemode import event, get, post_event, settings
 from .test_stripe_refunds import stripe_refunds
-from .test_stripe_sepa import IBAN_FAILS, IBAN_SUCCEEDS, eur_account, upgrades_at_stripe
+from .test_stripe_sepa import (
+    IBAN_FAILS,
+    IBAN_SUCCEEDS,
+    eur_account,
+    reconciled_once_failed,
+    upgrades_at_stripe,
+)
 from .test_stripe_stale_quote import emails
 
 __all__ = ["settings"]  # the Stripe-mode fixture, used by name
@@ -114,12 +119,7 @@ def test_a_debit_that_fails_after_its_quote_went_stale_issues_and_records_nothin
     account_id, _ = overtaken_on_the_mandate(client, operator_key, services, localstripe,
                                              IBAN_FAILS, False)
     (debit,) = upgrades_at_stripe(localstripe)
-    deadline = time.monotonic() + 10  # localstripe fails it about half a second later
-    while localstripe.http.get(f"/v1/payment_intents/{debit['id']}").json()["status"] == (
-            "processing") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    move_clock(client, operator_key, "2026-04-16T08:10:00Z")
-    assert payments.reconcile(services, older_than=timedelta(minutes=5)) == 1
+    reconciled_once_failed(client, operator_key, services, localstripe, debit["id"])
     assert payments.reconcile(services, older_than=timedelta(minutes=5)) == 0
 
     assert kinds_of_invoices(client, operator_key, account_id) == [
