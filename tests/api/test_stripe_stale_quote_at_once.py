@@ -1,9 +1,14 @@
-"""A plan change paid by SEPA Direct Debit whose quote goes stale while the debit is under
-way (SPEC §9), against localstripe: support moves the account on between the debit's
-confirmation and the change applying on the mandate. The change is not applied; a debit
-that then fails charges nothing and issues nothing, and one that succeeds is invoiced once,
-paid once and refunded once (as any stale quote's payment), whichever of the page,
-Stripe's event and reconciliation come first."""
+"""Plan changes that apply at once without a card payment (SPEC §9) whose quote goes stale
+on the way, against localstripe: support moves the account on meanwhile.
+
+- Paid by SEPA Direct Debit, support's change comes between the debit's confirmation and
+  the change applying on the mandate. The change is not applied; a debit that then fails
+  charges nothing and issues nothing, and one that succeeds is invoiced once, paid once and
+  refunded once (as any stale quote's payment), whichever of the page, Stripe's event and
+  reconciliation come first.
+- Under Stripe's minimum charge (nothing charged, carried to the next invoice), support's
+  change comes between the intent's opening and its settling: nothing is carried, invoiced
+  or refunded, and the change is not applied."""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 
 from .conftest import API, START, bearer, config, move_clock
-from .stripemode import event, get, post_event, settings
+from .stripemode import event, get, post, post_event, settings, stripe_sign_up
 from .test_stripe_refunds import stripe_refunds
 from .test_stripe_sepa import (
     IBAN_FAILS,
@@ -46,14 +51,22 @@ SUPPORT = Actor(STAFF, "staff:sam@canone.test")
 class Overtaking(StripeGateway):
     """Stripe at localstripe, except that right after the upgrade's debit is confirmed,
     support applies another change (`meanwhile`), and, when `lost`, the confirmation's
-    answer never arrives (Stripe did it; canone saw a time-out)."""
+    answer never arrives (Stripe did it; canone saw a time-out). With `on_opening`, support
+    applies it as the change's PaymentIntent is opened, instead."""
 
     meanwhile: Callable[[], None] | None = None
     lost = False
+    on_opening = False
+
+    def open_charge(self, request: ChargeRequest) -> str:
+        if request.key.startswith("chg_") and self.meanwhile is not None and self.on_opening:
+            self.meanwhile()
+        return super().open_charge(request)
 
     def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
         outcome = super().confirm_charge(provider_id, request)
-        if request.key.startswith("chg_") and self.meanwhile is not None:
+        if request.key.startswith("chg_") and self.meanwhile is not None and (
+                not self.on_opening):
             self.meanwhile()
             if self.lost:
                 raise GatewayTimeout("no answer")
@@ -67,10 +80,11 @@ def services(database: Database, settings: Settings, stripe_base: str) -> Servic
                                              network_retries=0))
 
 
-def support_moves_on(services: Services, account_id: str) -> Callable[[], None]:
+def support_moves_on(services: Services, account_id: str, currency: str = "EUR"
+                     ) -> Callable[[], None]:
     """Support moves the account from plus to starter at once."""
     def move() -> None:
-        starter = config_from_json(config(currency="EUR", tier="starter"), "desired")
+        starter = config_from_json(config(currency=currency, tier="starter"), "desired")
         made = requests.create(services, SUPPORT, account_id, starter, "Budget", "")
         requests.transition(services, SUPPORT, made.id, "completed", effective="now")
     return move
@@ -161,3 +175,44 @@ def test_a_debit_that_succeeds_after_its_quote_went_stale_is_paid_and_refunded_o
     assert len(emails(services, "change_refunded")) == 1
     assert emails(services, "change_declined") == []
 
+
+
+def test_a_change_under_the_minimum_whose_quote_went_stale_carries_nothing(
+        client: TestClient, operator_key: str, services: Services,
+        localstripe: LocalStripe) -> None:
+    account = stripe_sign_up(client, operator_key, localstripe)
+    path = f"/accounts/{account['id']}"
+    move_clock(client, operator_key, "2026-05-01T08:00:00Z")
+    post(client, operator_key, "/billing-runs")
+    # The last day of May's 31 days: the SMS add-on (15.00 a month) costs 15 / 31 = 0.48.
+    move_clock(client, operator_key, "2026-05-31T08:00:00Z")
+    quote = post(client, operator_key, f"{path}/subscription/preview",
+                 {"target": config(addons=["sms"])})
+    assert (quote["change"]["due_now"], quote["carried_to_next_invoice"]) == ("0.48", True)
+    gateway = services.gateway
+    assert isinstance(gateway, Overtaking)
+    gateway.meanwhile = support_moves_on(services, account["id"], "USD")
+    gateway.on_opening = True
+    answer = client.post(f"{API}{path}/subscription/confirm", headers=bearer(operator_key),
+                         json={"quote_token": quote["quote_token"]})
+    gateway.meanwhile = None
+    stale = (402, "stale_quote", payments.STALE_MESSAGE)
+    assert (answer.status_code, answer.json()["decline_code"], answer.json()["detail"]) == (
+        stale), answer.text
+
+    sub = get(client, operator_key, f"{path}/subscription")["configuration"]
+    assert (sub["tier"], sub["addons"]) == ("starter", [])  # support's change stands
+    assert [i["kind"] for i in get(client, operator_key, f"{path}/invoices")["data"]] == [
+        "renewal", "signup"]
+    # Only support's change: 1 of May's 31 days of plus (49.00) less starter (15.00) back.
+    ledger = get(client, operator_key, f"{path}/ledger")
+    assert (ledger["balance"], [e["amount"] for e in ledger["entries"]]) == ("1.10", ["1.10"])
+    assert [(p.amount, p.status) for p in stored.payments(services, account["id"])] == [
+        (4900, "succeeded"), (4900, "succeeded"), (48, "failed")]
+    assert stripe_refunds(localstripe) == []
+    assert [(e["data"]["reason"], e["data"]["amount"])
+            for e in emails(services, "change_declined")] == [("stale_quote", 48)]
+    assert emails(services, "change_refunded") == []
+    again = client.post(f"{API}{path}/subscription/confirm", headers=bearer(operator_key),
+                        json={"quote_token": quote["quote_token"]})
+    assert (again.status_code, again.json()["decline_code"], again.json()["detail"]) == stale
