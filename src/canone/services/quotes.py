@@ -46,13 +46,14 @@ from canone.services.errors import (
 from canone.services.payloads import QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
+    STALE_MESSAGE,
     SUCCEEDED,
     cancelled_if_stale,
     charge,
     failed_before,
     settle_in,
 )
-from canone.services.ports import PROCESSING, ChargeResult
+from canone.services.ports import CARRIED, PROCESSING, STALE_QUOTE, ChargeResult
 from canone.services.records import Account, Invoice, PaymentIntent, Subscription
 from canone.services.store import Store
 
@@ -207,6 +208,9 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
         return applied
     applying = Applying()
     with svc.database.transaction() as store:
+        if outcome.status == CARRIED and not still_as_quoted(svc, store, intent):
+            # Nothing was charged: nothing is carried nor refunded for a stale quote.
+            outcome = ChargeResult(STALE_QUOTE, None, STALE_MESSAGE)
         settled = settle_in(svc, store, key, outcome, applying)
         if settled is not None and not settled.credited:
             if applying.applied:
