@@ -65,11 +65,12 @@ class Overtaking(StripeGateway):
 
     def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
         outcome = super().confirm_charge(provider_id, request)
-        if request.key.startswith("chg_") and self.meanwhile is not None and (
-                not self.on_opening):
+        if not request.key.startswith("chg_"):
+            return outcome
+        if self.meanwhile is not None and not self.on_opening:
             self.meanwhile()
-            if self.lost:
-                raise GatewayTimeout("no answer")
+        if self.lost:
+            raise GatewayTimeout("no answer")
         return outcome
 
 
@@ -115,7 +116,7 @@ def overtaken_on_the_mandate(client: TestClient, operator_key: str, services: Se
     assert isinstance(gateway, Overtaking)
     gateway.meanwhile, gateway.lost = support_moves_on(services, account["id"]), lost
     token, status = confirm_upgrade(client, operator_key, account["id"])
-    gateway.meanwhile = None
+    gateway.meanwhile, gateway.lost = None, False
     assert status == 402  # pending: the debit decides, not the mandate
     assert tier(client, operator_key, account["id"]) == "starter"  # support's change stands
     return account["id"], token
@@ -216,3 +217,40 @@ def test_a_change_under_the_minimum_whose_quote_went_stale_carries_nothing(
     again = client.post(f"{API}{path}/subscription/confirm", headers=bearer(operator_key),
                         json={"quote_token": quote["quote_token"]})
     assert (again.status_code, again.json()["decline_code"], again.json()["detail"]) == stale
+
+
+@pytest.mark.parametrize("iban", [IBAN_SUCCEEDS, IBAN_FAILS])
+def test_a_change_applied_on_the_mandate_stays_applied_when_support_moves_on_after_it(
+        client: TestClient, operator_key: str, services: Services, localstripe: LocalStripe,
+        iban: str) -> None:
+    """Support's change after the mandate applied the upgrade does not make it stale: the
+    upgrade's invoice is paid once when the debit succeeds (the answer lost, Stripe's event
+    twice), or is unpaid and retried once when it fails; nothing is refunded."""
+    account = eur_account(client, operator_key, localstripe, iban)
+    move_clock(client, operator_key, "2026-04-16T08:00:00Z")
+    gateway = services.gateway
+    assert isinstance(gateway, Overtaking)
+    gateway.lost = iban == IBAN_SUCCEEDS  # localstripe's failing debit is processing anyway
+    _, status = confirm_upgrade(client, operator_key, account["id"])
+    gateway.lost = False
+    assert status == 200
+    assert tier(client, operator_key, account["id"]) == "enterprise"  # on the mandate
+    support_moves_on(services, account["id"])()
+    (debit,) = upgrades_at_stripe(localstripe)
+    if iban == IBAN_FAILS:
+        reconciled_once_failed(client, operator_key, services, localstripe, debit["id"])
+    else:
+        for n in range(2):
+            sent = post_event(client, {**event("payment_intent.succeeded", debit["id"]),
+                                       "id": f"evt_succeeded_{n}"})
+            assert sent.status_code == 200, sent.text
+    assert payments.reconcile(services, older_than=timedelta(0)) == 0
+
+    assert tier(client, operator_key, account["id"]) == "starter"
+    upgrade = kinds_of_invoices(client, operator_key, account["id"])[0]
+    paid = iban == IBAN_SUCCEEDS
+    assert upgrade == ("upgrade", "48.00", "48.00" if paid else "0.00",
+                       "paid" if paid else "open")
+    assert [(p.amount, p.status) for p in stored.payments(services, account["id"])
+            if p.amount == 4800] == [(4800, "succeeded" if paid else "failed")]
+    assert stripe_refunds(localstripe) == []
