@@ -32,7 +32,8 @@ from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 
 from .conftest import API, START, bearer, config, move_clock
-from .stripemode import event, get, post, post_event, settings, stripe_sign_up
+from .stripemode import event, get, post_event, settings
+from .test_stripe_minimum_charge import quoted_under_minimum
 from .test_stripe_refunds import stripe_refunds
 from .test_stripe_sepa import (
     IBAN_FAILS,
@@ -181,15 +182,7 @@ def test_a_debit_that_succeeds_after_its_quote_went_stale_is_paid_and_refunded_o
 def test_a_change_under_the_minimum_whose_quote_went_stale_carries_nothing(
         client: TestClient, operator_key: str, services: Services,
         localstripe: LocalStripe) -> None:
-    account = stripe_sign_up(client, operator_key, localstripe)
-    path = f"/accounts/{account['id']}"
-    move_clock(client, operator_key, "2026-05-01T08:00:00Z")
-    post(client, operator_key, "/billing-runs")
-    # The last day of May's 31 days: the SMS add-on (15.00 a month) costs 15 / 31 = 0.48.
-    move_clock(client, operator_key, "2026-05-31T08:00:00Z")
-    quote = post(client, operator_key, f"{path}/subscription/preview",
-                 {"target": config(addons=["sms"])})
-    assert (quote["change"]["due_now"], quote["carried_to_next_invoice"]) == ("0.48", True)
+    account, path, quote = quoted_under_minimum(client, operator_key, localstripe)
     gateway = services.gateway
     assert isinstance(gateway, Overtaking)
     gateway.meanwhile = support_moves_on(services, account["id"], "USD")
