@@ -97,15 +97,16 @@ class SqlPayments(Queries):
         c = payment_intents.c
         # The result is JSON text written by one encoder: its fragment is matched as text.
         credited = "%" + encode_json({"credited": True})[1:-1] + "%"
-        query = (select(payment_intents).distinct()
-                 .join(payments, payments.c.idempotency_key == c.key)
-                 .join(invoices, invoices.c.id == payments.c.invoice_id)
+        query = (select(payment_intents)
                  .where(c.status == "succeeded", c.created_at > created_after,
-                        c.purpose == "change",
-                        type_coerce(c.result, Text).like(credited),
-                        invoices.c.status == "paid")
-                 .order_by(c.created_at, c.key).limit(limit))
-        return [rows.intent_of(r) for r in self.all(query)]
+                        c.purpose == "change", type_coerce(c.result, Text).like(credited))
+                 .order_by(c.created_at, c.key))
+        found = [rows.intent_of(r) for r in self.all(query)]
+        invoice_of = {i.key: str((i.result or {}).get("invoice_id")) for i in found}
+        paid = {r.id for r in self.all(
+            select(invoices.c.id).where(self.among(invoices.c.id, list(invoice_of.values())),
+                                        invoices.c.status == "paid"))} if found else set()
+        return [i for i in found if invoice_of[i.key] in paid][:limit]
 
     def pending_intent_of(self, account_id: str) -> PaymentIntent | None:
         """The newest pending intent of the account."""
