@@ -267,6 +267,15 @@ class MemoryPayments(Table):
                    if i.status == "pending" and i.created_at < created_before]
         return sorted(pending, key=lambda i: (i.created_at, i.key))[:limit]
 
+    def unrefunded_stale(self, created_after: datetime, limit: int) -> list[PaymentIntent]:
+        paid = {p.idempotency_key for p in self.t.payments.values() if p.invoice_id and (
+            invoice := self.t.invoices.get(p.invoice_id)) and invoice.status == "paid"}
+        found = [i for i in self.t.intents.values()
+                 if i.status == "succeeded" and i.created_at > created_after
+                 and i.purpose == "change" and (i.result or {}).get("credited") is True
+                 and i.key in paid]
+        return sorted(found, key=lambda i: (i.created_at, i.key))[:limit]
+
     def pending_intent_of(self, account_id: str) -> PaymentIntent | None:
         pending = [i for i in self.t.intents.values()
                    if i.status == "pending" and i.account_id == account_id]

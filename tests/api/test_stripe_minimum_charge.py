@@ -5,6 +5,8 @@ the same way, and its amount billed on the next one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from canone.services import subscriptions
@@ -24,8 +26,10 @@ def amounts(localstripe: LocalStripe) -> list[tuple[object, object]]:
     return sorted((i["amount"], i["status"]) for i in localstripe.payment_intents())
 
 
-def test_a_change_under_the_minimum_applies_at_once_and_is_billed_on_the_next_invoice(
-        client: TestClient, operator_key: str, localstripe: LocalStripe) -> None:
+def quoted_under_minimum(client: TestClient, operator_key: str, localstripe: LocalStripe
+                         ) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """An account renewed on 1 May, quoted the SMS add-on on 31 May, under the minimum:
+    the account, its API path and the quote."""
     account = stripe_sign_up(client, operator_key, localstripe)
     path = f"/accounts/{account['id']}"
     move_clock(client, operator_key, "2026-05-01T08:00:00Z")
@@ -35,6 +39,12 @@ def test_a_change_under_the_minimum_applies_at_once_and_is_billed_on_the_next_in
     quote = post(client, operator_key, f"{path}/subscription/preview",
                  {"target": config(addons=["sms"])})
     assert (quote["change"]["due_now"], quote["carried_to_next_invoice"]) == ("0.48", True)
+    return account, path, quote
+
+
+def test_a_change_under_the_minimum_applies_at_once_and_is_billed_on_the_next_invoice(
+        client: TestClient, operator_key: str, localstripe: LocalStripe) -> None:
+    _, path, quote = quoted_under_minimum(client, operator_key, localstripe)
 
     done = post(client, operator_key, f"{path}/subscription/confirm",
                 {"quote_token": quote["quote_token"]})

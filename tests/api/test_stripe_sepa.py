@@ -48,6 +48,18 @@ def upgrades_at_stripe(localstripe: LocalStripe) -> list[dict[str, Any]]:
     return [i for i in localstripe.payment_intents() if i["amount"] == 4800]
 
 
+def reconciled_once_failed(client: TestClient, operator_key: str, services: Services,
+                           localstripe: LocalStripe, debit_id: str) -> None:
+    """Once localstripe has failed the processing debit (about half a second later), ten
+    minutes on, reconciliation settles it."""
+    deadline = time.monotonic() + 10
+    while localstripe.http.get(f"/v1/payment_intents/{debit_id}").json()["status"] == (
+            "processing") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    move_clock(client, operator_key, "2026-04-16T08:10:00Z")
+    assert payments.reconcile(services, older_than=timedelta(minutes=5)) == 1
+
+
 def test_sepa_is_for_eur_accounts(client: TestClient, operator_key: str,
                                   localstripe: LocalStripe) -> None:
     account = stripe_sign_up(client, operator_key, localstripe)  # USD
@@ -89,12 +101,7 @@ def test_while_the_debit_is_processing_the_change_applies_once_then_a_failure_is
     (debit,) = upgrades_at_stripe(localstripe)
     assert debit["status"] == "processing"
 
-    deadline = time.monotonic() + 10  # localstripe fails it about half a second later
-    while localstripe.http.get(f"/v1/payment_intents/{debit['id']}").json()["status"] == (
-            "processing") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    move_clock(client, operator_key, "2026-04-16T08:10:00Z")
-    assert payments.reconcile(services, older_than=timedelta(minutes=5)) == 1
+    reconciled_once_failed(client, operator_key, services, localstripe, debit["id"])
 
     after = get(client, operator_key, f"/invoices/{invoice['id']}")
     assert (after["status"], after["amount_due"]) == ("open", "48.00")

@@ -172,12 +172,10 @@ def test_the_page_s_follow_up_cancels_a_challenge_whose_quote_went_stale(
     assert [e["data"]["reason"] for e in emails(services, "change_declined")] == ["stale_quote"]
 
 
-def test_a_crash_between_settling_and_refunding_is_recovered_by_stripe_s_event(
-        client: TestClient, operator_key: str, services: Services,
-        localstripe: LocalStripe) -> None:
-    """The payment is settled (invoiced, not applied) and the process dies before asking
-    Stripe for the refund: Stripe's `payment_intent.succeeded`, which it sends again until
-    answered, finds the intent settled and makes the refund then; once."""
+def settled_not_refunded(client: TestClient, operator_key: str, services: Services,
+                         localstripe: LocalStripe) -> tuple[str, str, dict[str, Any]]:
+    """A stale quote's payment settled (invoiced, not applied), and the process dead before
+    asking Stripe for the refund: the account, the quote token and the challenge."""
     account_id, token, action = challenged(client, operator_key, localstripe)
     overtaken(client, operator_key, account_id)
     localstripe.authenticate(action["payment_intent"], action["client_secret"], success=True)
@@ -185,11 +183,46 @@ def test_a_crash_between_settling_and_refunding_is_recovered_by_stripe_s_event(
     with services.database.transaction() as store:  # settled; the refund never asked for
         assert payments.settle_in(services, store, str(outcome.key), outcome) is not None
     assert stripe_refunds(localstripe) == []
+    return account_id, token, action
 
+
+def test_a_crash_between_settling_and_refunding_is_recovered_by_stripe_s_event(
+        client: TestClient, operator_key: str, services: Services,
+        localstripe: LocalStripe) -> None:
+    """The payment is settled (invoiced, not applied) and the process dies before asking
+    Stripe for the refund: Stripe's `payment_intent.succeeded`, which it sends again until
+    answered, finds the intent settled and makes the refund then; once."""
+    account_id, token, action = settled_not_refunded(client, operator_key, services,
+                                                     localstripe)
     for n in range(2):
         sent = post_event(client, {**succeeded(action), "id": f"evt_retried_{n}"})
         assert (sent.status_code, sent.json()["result"]) == (200, "settled")
     assert stripe_refunds(localstripe) == [(4800, "succeeded", action["payment_intent"])]
+    assert len(emails(services, "change_refunded")) == 1
+    answer = confirm(client, operator_key, account_id, token)
+    assert (answer.status_code, answer.json()["detail"]) == (409, REFUNDED_MESSAGE)
+    assert stripe_refunds(localstripe) == [(4800, "succeeded", action["payment_intent"])]
+
+
+def test_a_crash_between_settling_and_refunding_is_recovered_by_reconciliation(
+        client: TestClient, operator_key: str, services: Services,
+        localstripe: LocalStripe) -> None:
+    """Neither Stripe's event nor the customer comes back: `canone payments reconcile`
+    (`reconcile_all`) finds the settled payment unrefunded and refunds it; once, however
+    often it runs, and a follow-up afterwards refunds nothing more."""
+    account_id, token, action = settled_not_refunded(client, operator_key, services,
+                                                     localstripe)
+    move_clock(client, operator_key, "2026-04-16T09:00:00Z")
+    for _ in range(2):
+        done = payments.reconcile_all(services, older_than=timedelta(0))
+        assert (done.settled, done.errors) == (0, [])
+    assert stripe_refunds(localstripe) == [(4800, "succeeded", action["payment_intent"])]
+    invoices = get(client, operator_key, f"/accounts/{account_id}/invoices")["data"]
+    assert [(i["kind"], i["amount_paid"], i["status"]) for i in invoices] == [
+        ("upgrade", "48.00", "refunded"), ("signup", "49.00", "paid")]
+    notes = get(client, operator_key, f"/accounts/{account_id}/credit-notes")["data"]
+    assert sorted((n["reason"], n["settlement"], n["total"]) for n in notes) == [
+        ("superseded_payment", "card", "48.00"), ("unused_time", "balance", "17.00")]
     assert len(emails(services, "change_refunded")) == 1
     answer = confirm(client, operator_key, account_id, token)
     assert (answer.status_code, answer.json()["detail"]) == (409, REFUNDED_MESSAGE)

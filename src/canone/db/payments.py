@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
 from canone.db.queries import Prepared, Queries, keyed
-from canone.db.tables import ledger_entries, payment_intents, payments
+from canone.db.tables import invoices, ledger_entries, payment_intents, payments
+from canone.db.types import encode_json
 from canone.services.errors import Conflict
 from canone.services.records import LedgerEntry, Payment, PaymentIntent
 
@@ -86,6 +87,26 @@ class SqlPayments(Queries):
         query = (select(payment_intents).where(c.status == "pending", c.created_at < created_before)
                  .order_by(c.created_at, c.key).limit(limit))
         return [rows.intent_of(r) for r in self.all(query)]
+
+    def unrefunded_stale(self, created_after: datetime, limit: int) -> list[PaymentIntent]:
+        """Change intents that succeeded after their quote went stale (their result
+        `credited`, SPEC §9) whose invoice is still paid, not refunded: a crash may have
+        left their refund undone. Oldest first; not locked. Such payments are rare, each
+        leaves this list once its refund succeeds, and the index on (status, created_at)
+        bounds the intents read to those created since `created_after`."""
+        c = payment_intents.c
+        # The result is JSON text written by one encoder: its fragment is matched as text.
+        credited = "%" + encode_json({"credited": True})[1:-1] + "%"
+        query = (select(payment_intents)
+                 .where(c.status == "succeeded", c.created_at > created_after,
+                        c.purpose == "change", type_coerce(c.result, Text).like(credited))
+                 .order_by(c.created_at, c.key))
+        found = [rows.intent_of(r) for r in self.all(query)]
+        invoice_of = {i.key: str((i.result or {}).get("invoice_id")) for i in found}
+        paid = {r.id for r in self.all(
+            select(invoices.c.id).where(self.among(invoices.c.id, list(invoice_of.values())),
+                                        invoices.c.status == "paid"))} if found else set()
+        return [i for i in found if invoice_of[i.key] in paid][:limit]
 
     def pending_intent_of(self, account_id: str) -> PaymentIntent | None:
         """The newest pending intent of the account."""

@@ -37,6 +37,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 # `json.dumps` with options other than its defaults builds a new encoder at every call; the
 # billing run writes a dozen JSON documents per renewal.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+encode_json = _encode  # as JSONText writes it (a query may match a fragment of it)
 
 
 class JSONText(TypeDecorator[Any]):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from canone.billing.changes import plan_change
+from canone.billing.changes import Change, plan_change
 from canone.billing.codec import config_to_json
-from canone.billing.invoicing import InvoiceStatus
+from canone.billing.invoicing import InvoiceDraft, InvoiceStatus
 from canone.billing.money import from_minor, to_minor
 from canone.billing.pricing import Line
 from canone.services import collection, credit_notes, refunds, subscriptions, taxation
@@ -68,22 +68,11 @@ def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
     Under the provider's minimum (CARRIED): no invoice now, the net amount due is carried
     to the next invoice, and taxed there."""
     claims = QuoteClaims.from_json(intent.payload)
-    account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
-    account = existing(store.accounts.get(account_id, lock=True), "account")
-    sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
-    if sub.version != claims.subscription_version:  # another change overtook the one paid
+    account, sub, quoted = _as_quoted(svc, store, intent)
+    if quoted is None:  # another change overtook the one paid, or the tax it bound changed
         return _invoice_for_refund(svc, store, intent, outcome, account, sub), None
+    change, terms, draft = quoted
     day = claims.day
-    change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, day)
-    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
-    if claims.total is None:  # paid before taxes were quoted: invoiced as charged, net
-        terms = dataclasses.replace(terms, treatment=None)
-    # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
-    # exactly what was shown.
-    draft = taxation.charge(change.lines if change.due_now > 0 else (), terms.treatment,
-                            claims.credit or 0)
-    if claims.total not in (None, draft.total):  # the details changed since confirming
-        return _invoice_for_refund(svc, store, intent, outcome, account, sub), None
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
     if outcome.status == CARRIED:
@@ -106,6 +95,40 @@ def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                    subscription=subscription_json(new),
                    carried=to_minor(change.due_now) if outcome.status == CARRIED else 0
                    ), invoice
+
+
+def _as_quoted(svc: Services, store: Store, intent: PaymentIntent
+               ) -> tuple[Account, Subscription,
+                          tuple[Change, taxation.DocumentTerms, InvoiceDraft] | None]:
+    """The account and subscription (locked, in that order), and the change as it was
+    quoted with its invoice's terms and draft; None for the change when it can no longer
+    be applied as quoted: another change moved the subscription on, or the account's
+    details changed the total since confirming."""
+    claims = QuoteClaims.from_json(intent.payload)
+    account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
+    account = existing(store.accounts.get(account_id, lock=True), "account")
+    sub = existing(store.subscriptions.of_account(account_id, lock=True), "subscription")
+    if sub.version != claims.subscription_version:
+        return account, sub, None
+    change = plan_change(svc.catalog, sub.config, claims.target, sub.anchor, claims.day)
+    terms = taxation.terms_of_account(svc.seller, store, account_id, svc.now())
+    if claims.total is None:  # paid before taxes were quoted: invoiced as charged, net
+        terms = dataclasses.replace(terms, treatment=None)
+    # The credit quoted pays its part, as the card paid the rest: the invoice adds up to
+    # exactly what was shown.
+    draft = taxation.charge(change.lines if change.due_now > 0 else (), terms.treatment,
+                            claims.credit or 0)
+    if claims.total not in (None, draft.total):
+        return account, sub, None
+    return account, sub, (change, terms, draft)
+
+
+def still_as_quoted(svc: Services, store: Store, intent: PaymentIntent) -> bool:
+    """Whether the change `intent` pays for can still be applied as quoted (locking the
+    account and its subscription, as applying it does). A SEPA debit under way for a quote
+    that went stale does not apply the change on its mandate: the debit's outcome settles
+    it, as a stale quote's payment (refunded) or a declined change (SPEC §9)."""
+    return _as_quoted(svc, store, intent)[2] is not None
 
 
 def _invoice_for_refund(svc: Services, store: Store, intent: PaymentIntent,

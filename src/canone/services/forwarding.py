@@ -211,6 +211,9 @@ class ForwardPayments:
     def pending_intents(self, created_before: datetime, limit: int) -> list[PaymentIntent]:
         return self.inner.pending_intents(created_before, limit)
 
+    def unrefunded_stale(self, created_after: datetime, limit: int) -> list[PaymentIntent]:
+        return self.inner.unrefunded_stale(created_after, limit)
+
     def pending_intent_of(self, account_id: str) -> PaymentIntent | None:
         return self.inner.pending_intent_of(account_id)
 

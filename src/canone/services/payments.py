@@ -333,14 +333,38 @@ def reconcile_all(svc: Services, older_than: timedelta = timedelta(seconds=30),
         except PaymentFailed:  # recorded as failed; its owner was told
             pass
         except Exception as exc:  # logged and left pending; the rest go on
-            reason = (str(exc).strip().splitlines() or [""])[0]
-            problem = f"{intent.key} ({intent.purpose}): {type(exc).__name__}: {reason}"
-            log.error("could not settle payment intent %s", problem)
-            log.debug("settling %s failed", intent.key, exc_info=True)
-            report.errors.append(problem)
+            _failed(report, intent, exc, "settle")
             continue
         report.settled += 1
+    _finish_refunds(svc, limit, report)
     return report
+
+
+# How far back reconciliation looks for a stale quote's payment left unrefunded: past the
+# 14 business days a SEPA debit may take to succeed after its intent was opened.
+REFUNDS_LOOKED_BACK = timedelta(days=60)
+
+
+def _finish_refunds(svc: Services, limit: int, report: Reconciliation) -> None:
+    """Ask again for the refunds of stale quotes' payments (SPEC §9) that a crash between
+    settling and refunding left undone, rather than wait for the provider to send its event
+    again or the customer to confirm again. Asking is idempotent (`Settlement.afterwards`):
+    a refund already recorded stops it, and the provider's key makes concurrent asks one."""
+    with svc.database.read() as store:
+        left = store.payments.unrefunded_stale(svc.now() - REFUNDS_LOOKED_BACK, limit)
+    for intent in left:
+        try:
+            afterwards(svc, intent.key)
+        except Exception as exc:  # logged; the next pass asks again
+            _failed(report, intent, exc, "refund")
+
+
+def _failed(report: Reconciliation, intent: PaymentIntent, exc: Exception, what: str) -> None:
+    reason = (str(exc).strip().splitlines() or [""])[0]
+    problem = f"{intent.key} ({intent.purpose}): {type(exc).__name__}: {reason}"
+    log.error("could not %s payment intent %s", what, problem)
+    log.debug("%s of %s failed", what, intent.key, exc_info=True)
+    report.errors.append(problem)
 
 
 def settle_known(svc: Services, account_id: str) -> None:

@@ -27,7 +27,12 @@ from canone.services import (
     taxation,
 )
 from canone.services.access import Actor, load_account, require_billing
-from canone.services.change_settlement import Applying, apply_paid_change, refund_stale
+from canone.services.change_settlement import (
+    Applying,
+    apply_paid_change,
+    refund_stale,
+    still_as_quoted,
+)
 from canone.services.context import Services, today
 from canone.services.errors import (
     Busy,
@@ -42,13 +47,14 @@ from canone.services.errors import (
 from canone.services.payloads import QuoteClaims, Settled, UnknownPayload
 from canone.services.payments import (
     PENDING,
+    STALE_MESSAGE,
     SUCCEEDED,
     cancelled_if_stale,
     charge,
     failed_before,
     settle_in,
 )
-from canone.services.ports import PROCESSING, ChargeResult
+from canone.services.ports import CARRIED, PROCESSING, STALE_QUOTE, ChargeResult
 from canone.services.records import (
     Account,
     AccountBillingDetails,
@@ -232,6 +238,9 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
         return applied
     applying = Applying()
     with svc.database.transaction() as store:
+        if outcome.status == CARRIED and not still_as_quoted(svc, store, intent):
+            # Nothing was charged: nothing is carried nor refunded for a stale quote.
+            outcome = ChargeResult(STALE_QUOTE, None, STALE_MESSAGE)
         settled = settle_in(svc, store, key, outcome, applying)
         if settled is not None and not settled.credited:
             # (no invoice of its own: settled by another request meanwhile)
@@ -309,7 +318,9 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
     """A change paid by SEPA Direct Debit applies at once (SPEC §9: the customer's mandate
     is the authorisation) while the debit is processing, for days: its invoice is issued
     unpaid and not collected meanwhile (the debit is its attempt); it is paid when the
-    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit."""
+    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit, or
+    its quote went stale since the intent was opened (the mandate bought that quote, not
+    another: the debit's outcome settles it, refunded if it succeeds)."""
     with svc.database.transaction() as store:
         intent = existing(store.payments.get_intent(key, lock=True), f"payment intent {key}")
         account = existing(store.accounts.get(str(intent.account_id)), "account")
@@ -319,6 +330,8 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
         earlier = Settled.from_json(intent.result) if intent.result else None
         if earlier is not None and earlier.on_mandate:
             return _confirmation(store, earlier)
+        if not still_as_quoted(svc, store, intent):  # the debit's outcome settles it
+            return None
         result, invoice = apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
                                              paid=False)
         result = dataclasses.replace(result, on_mandate=True)

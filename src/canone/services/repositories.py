@@ -116,6 +116,9 @@ class Payments(Protocol):
         ...
     def pending_intents(self, created_before: datetime, limit: int
                         ) -> list[records.PaymentIntent]: ...  # oldest first, not locked
+    # Succeeded for a stale quote, invoice not yet refunded: oldest first, not locked
+    def unrefunded_stale(self, created_after: datetime, limit: int
+                         ) -> list[records.PaymentIntent]: ...
     def pending_intent_of(self, account_id: str) -> records.PaymentIntent | None: ...  # the newest
 
 
