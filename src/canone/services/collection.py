@@ -46,6 +46,7 @@ from canone.services.records import (
     Invoice,
     InvoiceStatus,
     PaymentIntent,
+    PaymentStatus,
     User,
 )
 from canone.services.repositories import Invoices, Payments
@@ -340,14 +341,15 @@ def count_attempt(svc: Services, store: Store, invoice: Invoice, account: Accoun
     """One attempt of the retry schedule (SPEC §5) spent: the next one planned, or the
     account restricted after the last; the primary admin told what is true now."""
     attempts = invoice.attempts + 1
-    retry = (invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[attempts - 1])
+    start = _schedule_start(svc, store, invoice, attempts)
+    retry = (start + timedelta(days=RETRY_AFTER_DAYS[attempts - 1])
              if attempts <= len(RETRY_AFTER_DAYS) else None)
     store.invoices.save(invoice.but(attempts=attempts, next_attempt_at=retry))
     restricted = "still" if account.status == PAST_DUE else "now" if retry is None else "no"
     if retry is None:
         locked = existing(store.accounts.get(invoice.account_id, lock=True), "account")
         _set_standing(svc, store, locked, PAST_DUE)
-    last = invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[-1])
+    last = start + timedelta(days=RETRY_AFTER_DAYS[-1])
     subscriptions.notify_admin(svc, store, account, kind, {
         # A debit known to have failed days later (SPEC §9) may be past its retry day: it is
         # then collected again by the next billing run, whatever the day says.
@@ -356,6 +358,18 @@ def count_attempt(svc: Services, store: Store, invoice: Invoice, account: Accoun
         "attempts": len(RETRY_AFTER_DAYS) + 1, "restricted": restricted,
         "next_attempt_on": local_date(retry, account.timezone).isoformat() if retry else None,
         "last_attempt_on": local_date(last, account.timezone).isoformat()})
+
+
+def _schedule_start(svc: Services, store: Store, invoice: Invoice, attempts: int) -> datetime:
+    """When the invoice's retry schedule started: its issue, or the latest return of its
+    SEPA debit, which made it unpaid again and restarted the schedule (SPEC §9). Read only
+    when the issue-day schedule is already over (so never on an ordinary retry day)."""
+    step = RETRY_AFTER_DAYS[min(attempts, len(RETRY_AFTER_DAYS)) - 1]
+    if invoice.issued_at + timedelta(days=step) > svc.now():
+        return invoice.issued_at
+    returns = [p.created_at for p in store.payments.of_account(invoice.account_id)
+               if p.invoice_id == invoice.id and p.status == PaymentStatus.DEBIT_RETURNED]
+    return max([invoice.issued_at, *returns])
 
 
 def awaiting_customer(store: Store, invoices: list[Invoice],
