@@ -19,9 +19,10 @@ from canone.services import accounts, renewal
 from canone.services.context import Services
 from canone.services.ports import PaymentEvent
 from canone.services.provider_events import RECORDED, apply_payment_event
+from clocks import TestClock
 from stripe_replay import StripeReplay
 
-from .support import config, sign_up
+from .support import GOOD_CARD, config, sign_up
 from .test_emails import text_of, user_actor
 from .test_payment_emails import (
     DECLINED_CARD,
@@ -38,9 +39,9 @@ DISPUTE = PaymentEvent("evt_1QmT9hLkdIwHu7ixDsp00001", "charge.dispute.created",
 
 
 def return_debit(svc: Services, database: Database, account_id: str) -> None:
-    """The bank returns the SEPA debit that paid the account's sign-up invoice, now."""
+    """The bank returns the account's latest SEPA debit, now."""
     with database.read() as store:
-        (paid,) = store.payments.of_account(account_id)
+        paid = [p for p in store.payments.of_account(account_id) if p.amount > 0][-1]
         intent = store.payments.get_intent(paid.idempotency_key)
     assert intent is not None
     values = {"{intent_key}": intent.key, "{card_token}": intent.card_token,
@@ -51,8 +52,22 @@ def return_debit(svc: Services, database: Database, account_id: str) -> None:
         assert apply_payment_event(stripe, DISPUTE) == RECORDED
 
 
-def day(n: int) -> datetime:
-    return datetime(2026, 4, n, 9, 0, tzinfo=UTC)
+def day(n: int, month: int = 4) -> datetime:
+    return datetime(2026, month, n, 9, 0, tzinfo=UTC)
+
+
+def runs_on(svc: Services, database: Database, clock: TestClock, account_id: str,
+            at: datetime) -> list[tuple[int, datetime | None]]:
+    """The billing run at `at`, twice (nothing else is due after the first): the attempts
+    and the next attempt of the account's latest invoice after each."""
+    clock.set(at)
+    seen = []
+    for _ in range(2):
+        renewal.run(svc)
+        with database.read() as store:
+            invoice = store.invoices.of_account(account_id, 10, None)[0]
+        seen.append((invoice.attempts, invoice.next_attempt_at))
+    return seen
 
 
 # The days named by each failure's email: (next retry, last retry), from the return on 20 April.
@@ -85,26 +100,14 @@ def test_the_retries_after_a_returned_debit_restart_from_the_return(
     return_debit(svc, database, account.id)
     deliver(database, smtp_server, clock, renderer)
 
-    def attempt_on(n: int) -> list[tuple[int, datetime | None]]:
-        """The billing run on day `n`, twice (nothing else is due after the first); the
-        invoice's attempts and next attempt after each."""
-        clock.set(day(n))
-        seen = []
-        for _ in range(2):
-            renewal.run(svc)
-            with database.read() as store:
-                invoice = store.invoices.of_account(account.id, 10, None)[0]
-            seen.append((invoice.attempts, invoice.next_attempt_at))
-        return seen
-
-    assert attempt_on(21) == [(1, day(22))] * 2  # not due yet
-    assert attempt_on(22) == [(2, day(24))] * 2
+    assert runs_on(svc, database, clock, account.id, day(21)) == [(1, day(22))] * 2  # not due yet
+    assert runs_on(svc, database, clock, account.id, day(22)) == [(2, day(24))] * 2
     [second] = deliver(database, smtp_server, clock, renderer)
-    assert attempt_on(23) == [(2, day(24))] * 2
-    assert attempt_on(24) == [(3, day(26))] * 2
+    assert runs_on(svc, database, clock, account.id, day(23)) == [(2, day(24))] * 2
+    assert runs_on(svc, database, clock, account.id, day(24)) == [(3, day(26))] * 2
     [third] = deliver(database, smtp_server, clock, renderer)
     assert not restricted(svc, account.id)
-    assert attempt_on(26) == [(4, None)] * 2
+    assert runs_on(svc, database, clock, account.id, day(26)) == [(4, None)] * 2
     [last] = deliver(database, smtp_server, clock, renderer)
     assert restricted(svc, account.id)
 
@@ -112,6 +115,30 @@ def test_the_retries_after_a_returned_debit_restart_from_the_return(
         subject, text = expected(locale, n)
         assert message["Subject"].replace("\xa0", " ") == subject
         assert text_of(message) == text
+
+
+def test_a_debit_paid_on_a_retry_then_returned_is_collected_with_a_new_attempt(
+        svc, database, clock, smtp_server, renderer):
+    """Paid on its second attempt, returned: the next attempt is a new intent (reusing the
+    paid one's key would stop every billing run), on the schedule restarted at the return."""
+    account = sign_up(svc, config(currency="EUR")).account
+    admin = user_actor(svc, "ada@example.com")
+    accounts.update_card(svc, admin, account.id, DECLINED_CARD)
+    clock.set(day(1, 5))
+    renewal.run(svc)  # the renewal's first attempt is declined
+    accounts.update_card(svc, admin, account.id, GOOD_CARD)  # its second is paid at once
+    accounts.update_card(svc, admin, account.id, DECLINED_CARD)
+    clock.set(day(10, 5))
+    return_debit(svc, database, account.id)
+    deliver(database, smtp_server, clock, renderer)
+
+    assert runs_on(svc, database, clock, account.id, day(12, 5)) == [(3, day(14, 5))] * 2
+    [message] = deliver(database, smtp_server, clock, renderer)
+    assert "This was attempt 2 of 4." in text_of(message)
+    assert runs_on(svc, database, clock, account.id, day(14, 5)) == [(4, day(16, 5))] * 2
+    assert not restricted(svc, account.id)
+    assert runs_on(svc, database, clock, account.id, day(16, 5)) == [(5, None)] * 2
+    assert restricted(svc, account.id)
 
 
 CARD_LATE = {
