@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import stored
 from canone.db.database import Database
 from canone.integrations.email_templates import render_email
 from canone.integrations.payments.stripe import StripeGateway
@@ -40,8 +41,8 @@ DISPUTE = PaymentEvent("evt_1QmT9hLkdIwHu7ixDsp00001", "charge.dispute.created",
 
 def return_debit(svc: Services, database: Database, account_id: str) -> None:
     """The bank returns the account's latest SEPA debit, now."""
+    paid = [p for p in stored.payments(svc, account_id) if p.amount > 0][-1]
     with database.read() as store:
-        paid = [p for p in store.payments.of_account(account_id) if p.amount > 0][-1]
         intent = store.payments.get_intent(paid.idempotency_key)
     assert intent is not None
     values = {"{intent_key}": intent.key, "{card_token}": intent.card_token,
@@ -56,7 +57,7 @@ def day(n: int, month: int = 4) -> datetime:
     return datetime(2026, month, n, 9, 0, tzinfo=UTC)
 
 
-def runs_on(svc: Services, database: Database, clock: TestClock, account_id: str,
+def runs_on(svc: Services, clock: TestClock, account_id: str,
             at: datetime) -> list[tuple[int, datetime | None]]:
     """The billing run at `at`, twice (nothing else is due after the first): the attempts
     and the next attempt of the account's latest invoice after each."""
@@ -64,8 +65,7 @@ def runs_on(svc: Services, database: Database, clock: TestClock, account_id: str
     seen = []
     for _ in range(2):
         renewal.run(svc)
-        with database.read() as store:
-            invoice = store.invoices.of_account(account_id, 10, None)[0]
+        invoice = stored.invoices(svc, account_id)[-1]
         seen.append((invoice.attempts, invoice.next_attempt_at))
     return seen
 
@@ -100,14 +100,14 @@ def test_the_retries_after_a_returned_debit_restart_from_the_return(
     return_debit(svc, database, account.id)
     deliver(database, smtp_server, clock, renderer)
 
-    assert runs_on(svc, database, clock, account.id, day(21)) == [(1, day(22))] * 2  # not due yet
-    assert runs_on(svc, database, clock, account.id, day(22)) == [(2, day(24))] * 2
+    assert runs_on(svc, clock, account.id, day(21)) == [(1, day(22))] * 2  # not due yet
+    assert runs_on(svc, clock, account.id, day(22)) == [(2, day(24))] * 2
     [second] = deliver(database, smtp_server, clock, renderer)
-    assert runs_on(svc, database, clock, account.id, day(23)) == [(2, day(24))] * 2
-    assert runs_on(svc, database, clock, account.id, day(24)) == [(3, day(26))] * 2
+    assert runs_on(svc, clock, account.id, day(23)) == [(2, day(24))] * 2
+    assert runs_on(svc, clock, account.id, day(24)) == [(3, day(26))] * 2
     [third] = deliver(database, smtp_server, clock, renderer)
     assert not restricted(svc, account.id)
-    assert runs_on(svc, database, clock, account.id, day(26)) == [(4, None)] * 2
+    assert runs_on(svc, clock, account.id, day(26)) == [(4, None)] * 2
     [last] = deliver(database, smtp_server, clock, renderer)
     assert restricted(svc, account.id)
 
@@ -132,12 +132,12 @@ def test_a_debit_paid_on_a_retry_then_returned_is_collected_with_a_new_attempt(
     return_debit(svc, database, account.id)
     deliver(database, smtp_server, clock, renderer)
 
-    assert runs_on(svc, database, clock, account.id, day(12, 5)) == [(3, day(14, 5))] * 2
+    assert runs_on(svc, clock, account.id, day(12, 5)) == [(3, day(14, 5))] * 2
     [message] = deliver(database, smtp_server, clock, renderer)
     assert "This was attempt 2 of 4." in text_of(message)
-    assert runs_on(svc, database, clock, account.id, day(14, 5)) == [(4, day(16, 5))] * 2
+    assert runs_on(svc, clock, account.id, day(14, 5)) == [(4, day(16, 5))] * 2
     assert not restricted(svc, account.id)
-    assert runs_on(svc, database, clock, account.id, day(16, 5)) == [(5, None)] * 2
+    assert runs_on(svc, clock, account.id, day(16, 5)) == [(5, None)] * 2
     assert restricted(svc, account.id)
 
 
