@@ -9,27 +9,23 @@ the returned debit is a recorded dispute (localstripe has none)."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from canone.billing.codec import config_to_json
 from canone.integrations.email_templates import render_email
-from canone.integrations.payments.stripe import StripeGateway
 from canone.services import accounts, payments, quotes, renewal
 from canone.services.access import Actor
 from canone.services.context import Services
 from canone.services.payment_methods import is_sepa
-from canone.services.ports import PaymentEvent
-from canone.services.provider_events import RECORDED, apply_payment_event
 from canone.services.records import Account
-from stripe_replay import StripeReplay
 from stripefixtures import LocalStripe
 
 from .support import config, sign_up
 from .test_emails import text_of, user_actor
 from .test_payment_emails import deliver
+from .test_returned_debit_retries import return_debit
 
 VISA, IBAN_PROCESSING = "4242424242424242", "DE62370400440532013001"
 IBAN_SUCCEEDS = "DE89370400440532013000"
@@ -174,25 +170,12 @@ RETURNED = {
            "pagare. Riproveremo l'addebito sul tuo conto il 3 aprile 2026. Nel frattempo il "
            "tuo account resta attivo.\n\n"),
 }
-DISPUTE = PaymentEvent("evt_1QmT9hLkdIwHu7ixDsp00001", "charge.dispute.created",
-                       "du_1QmT9hLkdIwHu7ixDsp00002", "dispute", 1796400500, None)
-
-
 @pytest.mark.parametrize("locale", ["en", "it"])
 def test_a_returned_debit_says_the_invoice_is_unpaid_and_when_it_is_debited_again(
         svc, database, clock, smtp_server, renderer, locale):
     signed = sign_up(svc, config(currency="EUR"), locale=locale)
-    with database.read() as store:
-        (paid,) = store.payments.of_account(signed.account.id)
-        intent = store.payments.get_intent(paid.idempotency_key)
-    assert intent is not None
     deliver(database, smtp_server, clock, renderer)
-    values = {"{intent_key}": intent.key, "{card_token}": intent.card_token,
-              "{method_type}": "sepa_debit"}
-    with StripeReplay("dispute_retrieved", values) as replay:
-        stripe = replace(svc, gateway=StripeGateway("sk_test_recorded", api_base=replay.base,
-                                                    network_retries=0))
-        assert apply_payment_event(stripe, DISPUTE) == RECORDED
+    return_debit(svc, database, signed.account.id)
     [message] = deliver(database, smtp_server, clock, renderer)
 
     subject, body = RETURNED[locale]

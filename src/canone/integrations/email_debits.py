@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from canone.integrations.email_payments import payment_subject, standing
+from canone.integrations.email_payments import payment_subject, retry_when, standing
 from canone.integrations.email_words import Format, Message, describe_config
 
 _REASONS = {"en": {"insufficient_funds": "insufficient funds"},
@@ -64,9 +64,7 @@ def _next_debit(f: Format, d: Mapping[str, Any]) -> str:
     if d.get("restricted", "no") != "no":
         return standing(f, d)
     after, last = f.day(str(d["next_attempt_on"])), f.day(str(d["last_attempt_on"]))
-    when = (f.pick("with our next collection, as its day has passed",
-                   "con la prossima riscossione, perché il giorno previsto è passato")
-            if d.get("overdue") else f.pick(f"on {after}", f"il {after}"))
+    when = retry_when(f, d)
     if after == last:
         return f.pick(f"We will debit your account one last time {when}. Your account stays "
                       "active meanwhile; if that debit fails too, the account will be "

@@ -131,24 +131,35 @@ def standing(f: Format, d: Mapping[str, Any]) -> str:
                       "invoice is paid.",
                       "Il tuo account resta limitato (in sola lettura, tranne la fatturazione) "
                       "finché la fattura non sarà pagata.")
-    after = f.day(str(d["next_attempt_on"]))
-    last = f.day(str(d["last_attempt_on"]))
+    after, last = f.day(str(d["next_attempt_on"])), f.day(str(d["last_attempt_on"]))
+    when = retry_when(f, d)
     if after == last:
-        return f.pick(f"We will try your card one last time on {last}. Your account stays "
+        return f.pick(f"We will try your card one last time {when}. Your account stays "
                       f"active meanwhile; if that try fails too, the account will be restricted "
                       f"(read-only except billing) until the invoice is paid.",
-                      f"Riproveremo ad addebitare la carta un'ultima volta il {last}. Nel "
+                      f"Riproveremo ad addebitare la carta un'ultima volta {when}. Nel "
                       f"frattempo il tuo account resta attivo; se anche quel tentativo non andrà "
                       f"a buon fine, l'account sarà limitato (in sola lettura, tranne la "
                       f"fatturazione) finché la fattura non sarà pagata.")
-    return f.pick(f"We will try your card again on {after}. Your account stays active "
+    return f.pick(f"We will try your card again {when}. Your account stays active "
                   f"meanwhile; if the invoice is still unpaid after the last try, on {last}, "
                   f"the account will be restricted (read-only except billing) until it is "
                   f"paid.",
-                  f"Riproveremo ad addebitare la carta il {after}. Nel frattempo il tuo "
+                  f"Riproveremo ad addebitare la carta {when}. Nel frattempo il tuo "
                   f"account resta attivo; se la fattura non sarà pagata neanche all'ultimo "
                   f"tentativo, il {last}, l'account sarà limitato (in sola lettura, tranne la "
                   f"fatturazione) finché non sarà pagata.")
+
+
+def retry_when(f: Format, d: Mapping[str, Any]) -> str:
+    """When the next attempt is made, for "we will try again …": on its day, or, when that
+    day had passed before the failure was known (a failure learnt late, SPEC §9), with the
+    next collection, which the billing run makes at once: never a day that is gone."""
+    if d.get("overdue"):
+        return f.pick("with our next collection, as its day has passed",
+                      "con la prossima riscossione, perché il giorno previsto è passato")
+    after = f.day(str(d["next_attempt_on"]))
+    return f.pick(f"on {after}", f"il {after}")
 
 
 def change_declined(f: Format, d: Mapping[str, Any]) -> Message:

@@ -46,6 +46,7 @@ from canone.services.records import (
     Invoice,
     InvoiceStatus,
     PaymentIntent,
+    PaymentStatus,
     User,
 )
 from canone.services.repositories import Invoices, Payments
@@ -339,23 +340,43 @@ def count_attempt(svc: Services, store: Store, invoice: Invoice, account: Accoun
                    kind: str, data: dict[str, object]) -> None:
     """One attempt of the retry schedule (SPEC §5) spent: the next one planned, or the
     account restricted after the last; the primary admin told what is true now."""
-    attempts = invoice.attempts + 1
-    retry = (invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[attempts - 1])
-             if attempts <= len(RETRY_AFTER_DAYS) else None)
+    attempts = invoice.attempts + 1  # numbers the intents' keys; `spent` the schedule's
+    start, spent = _schedule(svc, store, invoice, attempts)
+    retry = (start + timedelta(days=RETRY_AFTER_DAYS[spent - 1])
+             if spent <= len(RETRY_AFTER_DAYS) else None)
     store.invoices.save(invoice.but(attempts=attempts, next_attempt_at=retry))
     restricted = "still" if account.status == PAST_DUE else "now" if retry is None else "no"
     if retry is None:
         locked = existing(store.accounts.get(invoice.account_id, lock=True), "account")
         _set_standing(svc, store, locked, PAST_DUE)
-    last = invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[-1])
+    last = start + timedelta(days=RETRY_AFTER_DAYS[-1])
     subscriptions.notify_admin(svc, store, account, kind, {
         # A debit known to have failed days later (SPEC §9) may be past its retry day: it is
         # then collected again by the next billing run, whatever the day says.
         **data, "overdue": retry is not None and retry <= svc.now(),
-        "number": invoice.number, "attempt": attempts,
+        "number": invoice.number, "attempt": spent,
         "attempts": len(RETRY_AFTER_DAYS) + 1, "restricted": restricted,
         "next_attempt_on": local_date(retry, account.timezone).isoformat() if retry else None,
         "last_attempt_on": local_date(last, account.timezone).isoformat()})
+
+
+def _schedule(svc: Services, store: Store, invoice: Invoice,
+              attempts: int) -> tuple[datetime, int]:
+    """When the invoice's retry schedule started and how many of its attempts are spent
+    with this one: from its issue, or from the latest return of its SEPA debit, which made
+    it unpaid again and restarted the schedule (SPEC §9) with the return as its first
+    attempt. Looked up only when the issue's schedule is over (never on a plain retry)."""
+    if (attempts <= len(RETRY_AFTER_DAYS)
+            and invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[attempts - 1]) > svc.now()):
+        return invoice.issued_at, attempts
+    returns = [p.created_at for p in store.payments.of_account(invoice.account_id)
+               if p.invoice_id == invoice.id and p.status == PaymentStatus.DEBIT_RETURNED]
+    if not returns:
+        return invoice.issued_at, attempts
+    since = max(returns)
+    tried = store.payments.intents_by_key([attempt_key(invoice, n)
+                                           for n in range(1, attempts + 1)])
+    return since, 1 + sum(1 for intent in tried.values() if intent.created_at >= since)
 
 
 def awaiting_customer(store: Store, invoices: list[Invoice],

@@ -307,7 +307,9 @@ def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Disp
         message=dispute.reason, created_at=svc.now()))
     reopened = invoice.but(status=InvoiceStatus.OPEN,
                            amount_paid=max(0, invoice.amount_paid - dispute.amount_minor),
-                           attempts=1, next_attempt_at=svc.now() + timedelta(
+                           # the next intent's key a new one (collection.attempt_key); the
+                           # schedule restarts from this return (collection._schedule)
+                           attempts=invoice.attempts + 1, next_attempt_at=svc.now() + timedelta(
                                days=RETRY_AFTER_DAYS[0]))
     store.invoices.save(reopened)
     record_change(svc, store, account_id=invoice.account_id, actor="system",
