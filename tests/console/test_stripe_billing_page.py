@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 import stored
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import signups
+from canone.services import renewal, signups
 from canone.services.context import Services
 from canone.settings import Settings
 from canone.web.app import create_app
@@ -210,3 +211,43 @@ def test_without_script_a_payment_the_bank_wants_confirmed_changes_nothing(
     assert "Your bank asks you to confirm this payment" in stripe_client.get(
         answer.headers["location"]).text
     assert stored.subscription(stripe_svc, ada).config.tier == "plus"
+
+
+CARRIED = {  # SPEC §9: under Stripe's minimum charge, the preview says so (EN and IT)
+    "en": "€0.48 is less than the smallest amount a card can be charged: nothing is charged"
+          " today, the amount is added to your next invoice, and the change applies at once.",
+    "it": "0,48\xa0€ è meno dell'importo minimo addebitabile su una carta: oggi non viene"
+          " addebitato nulla, "}
+
+
+@pytest.mark.parametrize("locale", ["en", "it"])
+def test_a_change_under_stripes_minimum_says_so_in_the_dialog_and_charges_nothing(
+        stripe_client: TestClient, stripe_svc: Services, localstripe: LocalStripe,
+        locale: str) -> None:
+    email = f"{locale}@example.com"
+    account_id = signups.sign_up(stripe_svc, signups.SignUp(
+        name="Acme Inc.", timezone="Europe/Rome", locale=locale, currency="EUR",
+        admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD,
+        config=plan(tier="plus", currency="EUR"), card=localstripe.card_method(VISA),
+        anchor=ANCHOR)).account.id
+    clock = stripe_svc.clock
+    assert isinstance(clock, TestClock)
+    clock.instant = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    renewal.run(stripe_svc)
+    # The last day of May's 31 days: the SMS add-on (15.00 a month) costs 15 / 31 = 0.48.
+    clock.instant = datetime(2026, 5, 31, 8, 0, tzinfo=UTC)
+    sign_in(stripe_client, email)
+    csrf = csrf_of(stripe_client.get("/billing").text)
+    fields = {"product": "marketing", "tier": "plus", "interval": "month", "currency": "EUR",
+              "contacts": 1000, "seats": 1, "addons": ["sms"]}
+    quote = stripe_client.post("/billing/quote", json=fields, headers={"X-CSRF-Token": csrf})
+    assert quote.status_code == 200, quote.text
+    assert CARRIED[locale] in quote.json()["parts"]["review"]
+    charged = len(localstripe.payment_intents())
+
+    done = stripe_client.post("/billing/confirm", follow_redirects=False, data={
+        "csrf": csrf, "token": quote.json()["token"], "reviewed": "1"})
+    assert done.status_code == 303, done.text
+    assert stored.subscription(stripe_svc, account_id).config.addons == ("sms",)
+    assert len(localstripe.payment_intents()) == charged  # nothing charged today
+    assert stored.balance(stripe_svc, account_id) == -48  # on the next invoice
