@@ -107,3 +107,31 @@ def test_a_card_detached_at_stripe_is_no_longer_on_file(
     assert results(client, [gone, gone, {**gone, "id": "evt_again"}]) == [
         (200, "removed"), (200, "removed"), (200, "ignored")]
     assert get(client, operator_key, f"/accounts/{account['id']}")["card"] is None
+
+
+def test_a_card_the_network_renewed_at_stripe_shows_its_new_expiry_once(
+        client: TestClient, operator_key: str, services: Services,
+        localstripe: LocalStripe) -> None:
+    account = stripe_sign_up(client, operator_key, localstripe)
+    (paid,) = localstripe.payment_intents()
+    method = str(paid["payment_method"])
+    # The card network's updater gives the card a new expiry at Stripe.
+    # (localstripe replaces the whole `card` on an update: what it has is sent back with it.)
+    card = localstripe.http.get(f"/v1/payment_methods/{method}").json()["card"]
+    kept = {f"card[{k}]": str(v) for k, v in card.items() if isinstance(v, (str, int))}
+    renewed = localstripe.http.post(f"/v1/payment_methods/{method}", data={
+        **kept, "card[exp_month]": "9", "card[exp_year]": "2034"})
+    assert renewed.status_code == 200, renewed.text
+
+    updated = event("payment_method.automatically_updated", method)
+    assert results(client, [updated, updated, {**updated, "id": "evt_again"}]) == [
+        (200, "saved")] * 3
+    card = get(client, operator_key, f"/accounts/{account['id']}")["card"]
+    assert card == {"brand": "visa", "last4": "4242", "exp_month": 9, "exp_year": 2034}
+    with services.database.read() as store:
+        changes = store.audit.of_account(account["id"], 100, action="account.card_updated")
+    assert [(c.before, c.after) for c in changes] == [(
+        {"last4": "4242", "exp_month": 12, "exp_year": 2030},
+        {"last4": "4242", "exp_month": 9, "exp_year": 2034})]  # once, however often it came
+    assert results(client, [event("payment_method.automatically_updated", "pm_unknown")]
+                   ) == [(200, "ignored")]
