@@ -2,7 +2,9 @@
 localstripe: the page loads Stripe.js under a policy that adds exactly its origin, the card
 dialog has no card-number field, the card field's SetupIntent is the account's, and the
 payment method Stripe.js made is saved (or refused, with the page's words). With the
-sandbox, none of it: the page keeps its 'self'-only policy and the typed card form."""
+sandbox, none of it: the page keeps its 'self'-only policy and the typed card form. A change
+under Stripe's minimum charge says so in the dialog; the console's Refund button refunds at
+Stripe."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from fastapi.testclient import TestClient
 import stored
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import renewal, signups
-from canone.services.context import Services
+from canone.services import accounts, renewal, signups
+from canone.services.context import Services, new_id
+from canone.services.records import Staff
 from canone.settings import Settings
 from canone.web.app import create_app
 from canone.web.page_headers import stripe_policy
@@ -25,7 +28,7 @@ from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 from wiring import services_on
 
-from .conftest import ANCHOR, NOW, PASSWORD, csrf_of, plan, sign_in
+from .conftest import ANCHOR, NOW, PASSWORD, STAFF_EMAIL, csrf_of, plan, sign_in
 
 VISA, REFUSED = "4242424242424242", "4000000000000002"
 LOCALSTRIPE_POLICY = (
@@ -251,3 +254,28 @@ def test_a_change_under_stripes_minimum_says_so_in_the_dialog_and_charges_nothin
     assert stored.subscription(stripe_svc, account_id).config.addons == ("sms",)
     assert len(localstripe.payment_intents()) == charged  # nothing charged today
     assert stored.balance(stripe_svc, account_id) == -48  # on the next invoice
+
+
+def test_staffs_refund_button_refunds_through_stripe(
+        stripe_client: TestClient, stripe_svc: Services, ada: str,
+        localstripe: LocalStripe) -> None:
+    """SPEC §9: the console's Refund button refunds at Stripe, in part, never beyond what
+    was paid (the sandbox side of the button: test_console_refunds.py)."""
+    with stripe_svc.database.transaction() as store:
+        store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
+                                     accounts.hash_password(PASSWORD)))
+    sign_in(stripe_client, STAFF_EMAIL)
+    ((invoice_id, paid),) = [(i.id, i.amount_paid) for i in stored.invoices(stripe_svc, ada)]
+    (charge,) = localstripe.payment_intents()
+    page = stripe_client.get(f"/console/accounts/{ada}").text
+
+    done = stripe_client.post(f"/console/invoices/{invoice_id}/refund", follow_redirects=False,
+                              data={"csrf": csrf_of(page), "amount": "10.00"})
+    too_much = stripe_client.post(f"/console/invoices/{invoice_id}/refund",
+                                  data={"csrf": csrf_of(page), "amount": "40.00"})
+
+    assert (done.status_code, too_much.status_code, paid) == (303, 422, 4900)
+    refunds = localstripe.http.get("/v1/refunds", params={"limit": 100}).json()["data"]
+    assert [(r["amount"], r["status"], r["payment_intent"]) for r in refunds] == [
+        (1000, "succeeded", charge["id"])]
+    assert stored.invoices(stripe_svc, ada)[0].status == "partially_refunded"
