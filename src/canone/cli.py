@@ -3,45 +3,32 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from canone import cli_price
 from canone.billing.catalog import load_catalog
 from canone.billing.errors import CatalogError, DataFileError
 from canone.cli_apikeys import apikey_app
-from canone.cli_common import catalog_in_effect, group
+from canone.cli_common import group
 from canone.cli_einvoices import einvoices_app
 from canone.cli_operations import billing_app, clock_app, db_app, payments_app
 from canone.cli_service import mail_app, service_app
-from canone.price_command import answer_text
-from canone.settings import Settings
 
 
 class _Canone(typer.Typer):
-    """The typer app, except that a bare `canone price` starts pricing at once: building the
-    command tree first imports pydantic for typer's converters, a fifth of the time of a
-    20,000-line run (bench/RESULTS.md). Anything else, `canone price --help` included, goes
-    through typer as usual."""
+    """The typer app, except that a bare `canone price` starts pricing at once
+    (canone.cli_price): building the command tree first imports pydantic for typer's
+    converters. Anything else, `canone price --help` included, goes through typer."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs or sys.argv[1:] != ["price"]:
             return super().__call__(*args, **kwargs)
-        try:
-            price_command()
-        except typer.Exit as exc:  # e.g. a broken catalog named by CANONE_CATALOG
-            raise SystemExit(exc.exit_code) from None
-        except BrokenPipeError:  # the reader went away, as click handles it: exit 1 quietly
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise SystemExit(1) from None
-        except KeyboardInterrupt:
-            typer.echo("Aborted!", err=True)
-            raise SystemExit(1) from None
-        raise SystemExit(0)
+        raise SystemExit(cli_price.main())
 
 
 app = _Canone(help="""canone: subscription billing and plan management.
@@ -97,28 +84,6 @@ def seller_validate(file: Annotated[Path, typer.Argument(metavar="FILE", hidden=
                + (", a DEMO seller" if seller.demo else "") + ")")
 
 
-def arrived_lines(stdin: BinaryIO) -> Iterator[list[bytes]]:
-    """The input's lines in batches: each batch is the complete lines that have arrived so
-    far (one read of what is there, up to 64 KiB), the last one may lack its "\n". Lines split
-    only at "\n" (JSON Lines; text mode would also split at a lone "\r")."""
-    read = getattr(stdin, "read1", stdin.read)  # read1: what is there, without waiting
-    pending: list[bytes] = []
-    while chunk := read(1 << 16):
-        if b"\n" not in chunk:
-            pending.append(chunk)
-            continue
-        lines = (b"".join(pending) + chunk).split(b"\n")
-        pending = [lines.pop()]
-        yield lines
-    if tail := b"".join(pending):
-        yield [tail]
-
-
-def _line_error(message: str) -> str:
-    return json.dumps({"target": None, "change": None,
-                       "error": {"field": "line", "message": message}})
-
-
 _PLUS = {"product": "marketing", "tier": "plus", "interval": "month", "currency": "USD",
          "contacts": 1000, "seats": 1, "addons": []}
 PRICE_EXAMPLE = json.dumps({"current": _PLUS, "target": {**_PLUS, "tier": "enterprise"},
@@ -149,34 +114,7 @@ is answered. Example: canone price < examples/price-demo.jsonl"""
              short_help="Price configurations and plan changes, JSON Lines.")
 def price_command() -> None:
     """Price configurations and plan changes (the help is PRICE_HELP)."""
-    catalog = catalog_in_effect(Settings.from_env())
-    out = sys.stdout
-    loads = json.loads
-    number = 0
-    # Bytes in, ASCII out: bad UTF-8 is a bad line (UnicodeDecodeError is a ValueError), and
-    # an escaped lone surrogate echoed in an error cannot break the UTF-8 output. The answers
-    # to what has arrived go out together at once: one write per batch, not per line (each
-    # is a system call under PYTHONUNBUFFERED), and a program that writes a line and waits
-    # for its answer gets it.
-    for lines in arrived_lines(sys.stdin.buffer):
-        texts = []
-        for line in lines:
-            number += 1
-            if not line.strip():
-                continue
-            try:
-                request = loads(line)
-            except ValueError as exc:
-                texts.append(_line_error(f"line {number} is not JSON: {exc}"))
-            except RecursionError:  # the decoder's guard: the line alone is refused
-                texts.append(_line_error(f"line {number} is JSON nested too deeply to read "
-                                         "(a line is one object: current, target, anchor, "
-                                         "at)"))
-            else:
-                texts.append(answer_text(catalog, request))  # = dumps(answer(...))
-        if texts:
-            out.write("\n".join(texts) + "\n")
-            out.flush()
+    raise SystemExit(cli_price.main())
 
 
 # The order of `canone --help`: the commands of their own (price first), then the groups.

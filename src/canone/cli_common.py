@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from canone.billing.catalog import Catalog, default_catalog, load_catalog
+from canone.billing.catalog import Catalog
 from canone.billing.errors import CatalogError
+from canone.cli_price import catalog_of, catalog_problems
 from canone.settings import Settings
 
 if TYPE_CHECKING:  # only an annotation here; importing it costs every command ~0.05 s
@@ -30,9 +31,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def catalog_in_effect(settings: Settings) -> Catalog:
     try:
-        return load_catalog(settings.catalog) if settings.catalog else default_catalog()
+        return catalog_of(settings)
     except CatalogError as exc:
-        raise fail("the catalog has problems:\n  " + "\n  ".join(exc.problems)) from None
+        raise fail(catalog_problems(exc)) from None
 
 
 def services_or_exit(settings: Settings) -> Services:

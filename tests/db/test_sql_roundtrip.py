@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from canone.db.database import Database
+from canone.services.payment_methods import is_sepa
+from canone.services.ports import StoredCard
 from canone.services.records import (
     ApiKey,
     AuditEntry,
@@ -41,6 +43,22 @@ def test_account_with_card_round_trips_and_saves(database: Database) -> None:
     with database.transaction() as store:
         assert store.accounts.get("acc_1") == account(name="Rossi Srl", status="past_due",
                                                       card=None)
+
+
+def test_a_bank_account_comes_back_a_bank_account_with_its_country(database: Database) -> None:
+    iban = StoredCard("pm_sepa", "sepa_debit", "3000", 0, 0, "DE", "sepa_debit")
+    card = StoredCard("pm_card", "visa", "4242", 12, 2031, "IT", "card")
+    with database.transaction() as store:
+        store.accounts.add(account(card=iban))
+        store.accounts.add(account(2, card=card))
+    with database.transaction() as store:
+        found = store.accounts.get("acc_1")
+        assert found is not None and found.card == iban and is_sepa(found.card)
+        assert store.accounts.by_ids(["acc_2"])["acc_2"].card == card
+        store.accounts.save(account(card=card))
+    with database.read() as store:
+        again = store.accounts.get("acc_1")
+    assert again is not None and again.card == card and not is_sepa(again.card)
 
 
 def test_datetimes_come_back_aware_in_utc(database: Database) -> None:

@@ -362,8 +362,10 @@ def test_every_kind_renders_in_both_languages(locale):
             "contacts": 1000, "limit": 1000, "amount": 4900, "attempt": 1, "attempts": 4,
             "next_attempt_on": "2026-05-03", "last_attempt_on": "2026-05-07",
             "restricted": "no", "target": None, "plan": None}
-    for kind in BUILDERS:
-        email = render_email(kind, locale, "x@example.com", data, message_id="ntf_1")
+    debited = {**data, "bank_last4": "3001"}  # paid by SEPA Direct Debit
+    for kind, given in [*((kind, debited) for kind in BUILDERS), ("payment_failed", data),
+                        ("change_declined", data)]:
+        email = render_email(kind, locale, "x@example.com", given, message_id="ntf_1")
         assert email.subject and email.text.strip() and email.html
         assert "{" not in email.text  # no unfilled placeholder
     money = "1.234,56 €" if locale == "it" else "€1,234.56"

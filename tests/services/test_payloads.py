@@ -58,8 +58,19 @@ def test_each_payload_is_versioned_json_that_reads_back_equal() -> None:
         assert raw["v"] == 1
         assert type(payload).from_json(raw) == payload
     assert SIGN_UP.to_json()["card"] == {"token": "card_1", "brand": "visa", "last4": "4242",
-                                         "exp_month": 12, "exp_year": 2035}
+                                         "exp_month": 12, "exp_year": 2035, "country": "",
+                                         "kind": "card"}
     assert SIGN_UP.to_json()["period"] == {"start": "2026-04-01", "end": "2026-05-01"}
+
+
+def test_a_sign_up_keeps_a_bank_account_and_reads_an_older_card_as_a_card() -> None:
+    iban = CardOnFile("pm_1", "sepa_debit", "3000", 0, 0, "DE", "sepa_debit")
+    by_debit = replace(SIGN_UP, card=iban)
+    assert SignUpPayload.from_json(json.loads(json.dumps(by_debit.to_json()))) == by_debit
+    older = SIGN_UP.to_json()
+    older["card"] = {k: v for k, v in older["card"].items() if k not in ("country", "kind")}
+    assert SignUpPayload.from_json(older).card == CardOnFile("card_1", "visa", "4242", 12, 2035,
+                                                             "", "card")
 
 
 @pytest.mark.parametrize("raw", [

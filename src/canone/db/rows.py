@@ -81,7 +81,8 @@ def account_values(a: Account) -> Values:
         "currency": a.currency, "status": a.status, "auto_upgrade": a.auto_upgrade,
         "card_token": card and card.token, "card_brand": card and card.brand,
         "card_last4": card and card.last4, "card_exp_month": card and card.exp_month,
-        "card_exp_year": card and card.exp_year, "created_at": a.created_at,
+        "card_exp_year": card and card.exp_year, "card_kind": card and card.kind,
+        "card_country": card and (card.country or None), "created_at": a.created_at,
     }
 
 
@@ -92,7 +93,7 @@ def account_of(r: Row[Any]) -> Account:
 def account_from(m: Mapping[Any, Any]) -> Account:
     card = None if m["card_token"] is None else StoredCard(
         m["card_token"], m["card_brand"], m["card_last4"], m["card_exp_month"],
-        m["card_exp_year"])
+        m["card_exp_year"], m["card_country"] or "", m["card_kind"])
     return Account(m["id"], m["name"], m["timezone"], m["locale"], m["currency"],
                    AccountStatus(m["status"]),
                    m["auto_upgrade"], card, m["created_at"])

@@ -54,8 +54,8 @@ def payment_failed(f: Format, d: Mapping[str, Any]) -> Message:
                  "Aggiorna la carta nella pagina Fatturazione e upgrade: la addebitiamo subito"
                  + (" e la limitazione si toglie: " if restricted != "no" else ": ")
                  + f.billing_url)
-    return Message(_payment_subject(f, restricted, number, amount),
-                   (f.pick("Hello,", "Buongiorno,"), failed, _standing(f, d), pay))
+    return Message(payment_subject(f, restricted, number, amount),
+                   (f.pick("Hello,", "Buongiorno,"), failed, standing(f, d), pay))
 
 
 def payment_authentication(f: Format, d: Mapping[str, Any]) -> Message:
@@ -86,7 +86,7 @@ def payment_authentication(f: Format, d: Mapping[str, Any]) -> Message:
 def _reminders(f: Format, d: Mapping[str, Any]) -> str:
     """The retry days to come remind instead of charging: when, and when it restricts."""
     if d.get("restricted", "no") != "no":
-        return _standing(f, d)
+        return standing(f, d)
     after, last = f.day(str(d["next_attempt_on"])), f.day(str(d["last_attempt_on"]))
     return f.pick(f"We will remind you on {after}. Your account stays active meanwhile; if "
                   f"the invoice is still unpaid on {last}, the account will be restricted "
@@ -107,7 +107,7 @@ def _unnamed_invoice(f: Format, d: Mapping[str, Any]) -> Message:
         + f.billing_url))
 
 
-def _payment_subject(f: Format, restricted: str, number: str, amount: str) -> str:
+def payment_subject(f: Format, restricted: str, number: str, amount: str) -> str:
     if restricted == "now":
         return f.pick(f"Account restricted: invoice {number} ({amount}) is unpaid",
                       f"Account limitato: la fattura {number} ({amount}) non è pagata")
@@ -118,7 +118,7 @@ def _payment_subject(f: Format, restricted: str, number: str, amount: str) -> st
                   f"Pagamento non riuscito: fattura {number} ({amount})")
 
 
-def _standing(f: Format, d: Mapping[str, Any]) -> str:
+def standing(f: Format, d: Mapping[str, Any]) -> str:
     """Whether the account is restricted now, or from when it will be."""
     restricted = d.get("restricted", "no")
     if restricted == "now":

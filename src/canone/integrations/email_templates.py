@@ -11,13 +11,19 @@ The payment emails' builders are in `email_payments`.
     purchase_confirmation  the same (plan: the configuration bought); debit {amount, last4,
                            retry_on (local ISO dates)} when a SEPA debit is processing
     renewal_receipt        the same without plan; restriction_lifted when it was lifted
+                           (these three: bank_last4 when paid by a SEPA debit)
     request_received       request_id, status, reason, desired (CONFIG or None), message
     request_status         the same
     usage_threshold        threshold (percent), contacts, limit
     payment_failed         amount, currency, reason, message, invoice_id, number, attempt,
                            attempts, next_attempt_on, last_attempt_on (local ISO dates or
-                           None), restricted ("no", "now" or "still")
-    change_declined        amount, currency, reason, message, target (CONFIG)
+                           None), restricted ("no", "now" or "still"), overdue (the next
+                           attempt's day has passed); bank_last4 when it was a SEPA debit
+                           (then the words of `email_debits`)
+    debit_returned         number, amount, currency, bank_last4, next_attempt_on: a SEPA
+                           debit the bank returned or the payer disputed (SPEC §9)
+    change_declined        amount, currency, reason, message, target (CONFIG); bank_last4
+                           when it was a SEPA debit (the words of `email_debits`)
     change_refunded        amount (refunded, gross), currency, last4 ("" when the card
                            charged is no longer on file), invoice_number, credit_note_number
     payment_authentication as payment_failed, reason authentication_required; reminder
@@ -30,6 +36,11 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
+from canone.integrations.email_debits import (
+    debit_change_declined,
+    debit_failed,
+    debit_returned,
+)
 from canone.integrations.email_payments import (
     change_declined,
     change_refunded,
@@ -64,6 +75,11 @@ def _payment_sentence(f: Format, d: Mapping[str, Any]) -> str:
     paid, total, currency = int(d["amount_paid"]), int(d["total"]), d["currency"]
     if d.get("debit"):
         return _debit_sentence(f, d["debit"], currency)
+    if paid > 0 and d.get("bank_last4"):
+        return f.pick(f"We collected {f.money(paid, currency)} by SEPA Direct Debit from your "
+                      f"account ending {d['bank_last4']}.",
+                      f"Abbiamo riscosso {f.money(paid, currency)} con addebito diretto SEPA "
+                      f"sul tuo conto che termina con {d['bank_last4']}.")
     if paid > 0:
         return f.pick(f"We charged {f.money(paid, currency)} to your card on file.",
                       f"Abbiamo addebitato {f.money(paid, currency)} sulla tua carta.")
@@ -226,6 +242,18 @@ def _usage_threshold(f: Format, d: Mapping[str, Any]) -> Message:
         f"{f.billing_url}"))
 
 
+def _payment_failed(f: Format, d: Mapping[str, Any]) -> Message:
+    """An invoice not collected: from a bank account (SEPA) or a card, in their own words."""
+    return (debit_failed if d.get("bank_last4") else payment_failed)(f, d)
+
+
+def _change_declined(f: Format, d: Mapping[str, Any]) -> Message:
+    """A bank's refusal of a SEPA debit in its own words; any other reason (a stale quote, a
+    failed 3-D Secure challenge: never a debit's) as ever."""
+    refused = d.get("bank_last4") and d.get("reason") in ("declined", "insufficient_funds")
+    return (debit_change_declined if refused else change_declined)(f, d)
+
+
 BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "signup_confirmation": _signup_confirmation,
     "purchase_confirmation": _purchase_confirmation,
@@ -233,9 +261,10 @@ BUILDERS: dict[str, Callable[[Format, Mapping[str, Any]], Message]] = {
     "request_received": _request_received,
     "request_status": _request_status,
     "usage_threshold": _usage_threshold,
-    "payment_failed": payment_failed,
+    "payment_failed": _payment_failed,
+    "debit_returned": debit_returned,
     "payment_authentication": payment_authentication,
-    "change_declined": change_declined,
+    "change_declined": _change_declined,
     "change_refunded": change_refunded,
 }
 

@@ -296,7 +296,8 @@ def _invoice_paid(svc: Services, store: Store, intent: PaymentIntent,
         _set_standing(svc, store, account, ACTIVE)
     subscriptions.notify_admin(svc, store, account, "renewal_receipt",
                                {**subscriptions.invoice_event(paid),
-                                "restriction_lifted": lifted})
+                                "restriction_lifted": lifted,
+                                **subscriptions.debited_from(account, intent)})
     return Settled(invoice_id=invoice.id)
 
 
@@ -348,7 +349,10 @@ def count_attempt(svc: Services, store: Store, invoice: Invoice, account: Accoun
         _set_standing(svc, store, locked, PAST_DUE)
     last = invoice.issued_at + timedelta(days=RETRY_AFTER_DAYS[-1])
     subscriptions.notify_admin(svc, store, account, kind, {
-        **data, "number": invoice.number, "attempt": attempts,
+        # A debit known to have failed days later (SPEC §9) may be past its retry day: it is
+        # then collected again by the next billing run, whatever the day says.
+        **data, "overdue": retry is not None and retry <= svc.now(),
+        "number": invoice.number, "attempt": attempts,
         "attempts": len(RETRY_AFTER_DAYS) + 1, "restricted": restricted,
         "next_attempt_on": local_date(retry, account.timezone).isoformat() if retry else None,
         "last_attempt_on": local_date(last, account.timezone).isoformat()})

@@ -86,15 +86,20 @@ class CardOnFile:
     last4: str
     exp_month: int
     exp_year: int
+    country: str = ""
+    kind: str = "card"  # or "sepa_debit" (ports.StoredCard)
 
     def to_json(self) -> dict[str, Any]:
         return {"token": self.token, "brand": self.brand, "last4": self.last4,
-                "exp_month": self.exp_month, "exp_year": self.exp_year}
+                "exp_month": self.exp_month, "exp_year": self.exp_year,
+                "country": self.country, "kind": self.kind}
 
     @classmethod
     def from_json(cls, f: dict[str, Any]) -> CardOnFile:
+        # A sign-up started before kinds were kept says neither: a card, country unknown.
         return cls(_text(f["token"]), _text(f["brand"]), _text(f["last4"]),
-                   _whole(f["exp_month"]), _whole(f["exp_year"]))
+                   _whole(f["exp_month"]), _whole(f["exp_year"]),
+                   _text(f.get("country", "")), _text(f.get("kind", "card")))
 
 
 @dataclass(frozen=True)

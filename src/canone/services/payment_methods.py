@@ -10,6 +10,7 @@ from canone.services.access import Actor, load_account, primary_admin_of, requir
 from canone.services.context import Services
 from canone.services.errors import PaymentFailed, ProviderMismatch, existing
 from canone.services.ports import (
+    SEPA_DEBIT,
     Card,
     CardRejected,
     HostedPaymentMethods,
@@ -44,7 +45,7 @@ SEPA_EUR_ONLY = ("SEPA Direct Debit is for accounts billed in EUR: use a card fo
 
 def is_sepa(card: StoredCard | None) -> bool:
     """A bank account debited by SEPA Direct Debit, not a card."""
-    return card is not None and "sepa_debit" in (card.kind, card.brand)
+    return card is not None and card.kind == SEPA_DEBIT
 
 
 def store(svc: Services, given: Card | str, customer: str | None,

@@ -49,7 +49,10 @@ class StoredCard:
     exp_month: int  # 0 for a bank account (no expiry)
     exp_year: int
     country: str = ""  # of the issuing bank, when the gateway tells (ISO 3166 alpha-2)
-    kind: str = "card"  # or "sepa_debit"
+    kind: str = "card"  # or SEPA_DEBIT
+
+
+SEPA_DEBIT = "sepa_debit"  # the kind (and brand) of a bank account debited by SEPA
 
 
 SUCCEEDED = "succeeded"

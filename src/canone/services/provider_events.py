@@ -17,6 +17,7 @@ from canone.services.access import SYSTEM_ACTOR
 from canone.services.context import Services, record_change
 from canone.services.errors import PaymentFailed
 from canone.services.payloads import InvoicePayload, Settled
+from canone.services.payment_methods import is_sepa
 from canone.services.payments import PENDING, SUCCEEDED, settle
 from canone.services.ports import (
     PaymentEvent,
@@ -129,9 +130,10 @@ def _dispute(svc: Services, provider: ProviderObjects, dispute_id: str) -> str:
         return IGNORED
     intent, invoice_id = found
     # A SEPA debit returned by the bank makes the invoice unpaid again (SPEC §9).
-    debit = provider.saved_method(intent.card_token).card.kind == "sepa_debit"
+    method = provider.saved_method(intent.card_token).card
     with svc.database.transaction() as store:
-        refunds.record_dispute(svc, store, invoice_id, dispute, debit)
+        refunds.record_dispute(svc, store, invoice_id, dispute,
+                               method if is_sepa(method) else None)
     return RECORDED
 
 

@@ -20,7 +20,13 @@ from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor
 from canone.services import credit_notes
 from canone.services.access import Actor, load_account, require_staff
-from canone.services.context import RETRY_AFTER_DAYS, Services, new_id, record_change
+from canone.services.context import (
+    RETRY_AFTER_DAYS,
+    Services,
+    local_date,
+    new_id,
+    record_change,
+)
 from canone.services.documents import REFUND, SUPERSEDED_PAYMENT, TO_CARD, CreditNote
 from canone.services.errors import (
     InvalidTransition,
@@ -35,8 +41,9 @@ from canone.services.ports import (
     GatewayTimeout,
     RefundRefused,
     RefundResult,
+    StoredCard,
 )
-from canone.services.records import Invoice, Payment, PaymentStatus
+from canone.services.records import PAST_DUE, Invoice, Payment, PaymentStatus
 from canone.services.store import Store
 from canone.services.subscriptions import invoice_event, notify_admin
 
@@ -258,18 +265,19 @@ DISPUTED = InvoiceStatus.DISPUTED
 
 
 def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Dispute,
-                   debit: bool = False) -> None:
+                   debit: StoredCard | None = None) -> None:
     """A cardholder disputed the invoice's payment (SPEC §9): the money the bank withdrew
     is a payment row of its own (negative, once per dispute), the invoice is `disputed`,
     and staff see it in the console (the invoice's badge and the audit trail). The account
-    is not restricted by it. A SEPA `debit` returned so is unpaid again instead: the
-    invoice is open and enters the retry schedule."""
+    is not restricted by it. A SEPA debit returned so (`debit`: the bank account it was
+    taken from) is unpaid again instead: the invoice is open and enters the retry schedule,
+    and the primary admin is told."""
     invoice = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
     rows = store.payments.of_account(invoice.account_id)
     if any(p.charge_id == dispute.dispute_id for p in rows):
         return
-    if debit:
-        _debit_returned(svc, store, invoice, dispute)
+    if debit is not None:
+        _debit_returned(svc, store, invoice, dispute, debit)
         return
     store.payments.add(Payment(
         id=new_id("pay"), account_id=invoice.account_id, invoice_id=invoice.id,
@@ -287,7 +295,8 @@ def record_dispute(svc: Services, store: Store, invoice_id: str, dispute: Disput
                         "dispute_id": dispute.dispute_id, "reason": dispute.reason})
 
 
-def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Dispute) -> None:
+def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Dispute,
+                    debit: StoredCard) -> None:
     """A SEPA debit the bank returned (a failure after success, or a dispute): recorded as
     a reversal row; the invoice is unpaid again (its amount paid less what was returned,
     its document unchanged) and collected again on the first retry day from now."""
@@ -308,6 +317,12 @@ def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Disp
                          "next_attempt_at": str(reopened.next_attempt_at)},
                   event="payment.failed",
                   data={**invoice_event(reopened), "dispute_id": dispute.dispute_id})
+    account = existing(store.accounts.get(invoice.account_id), "account")
+    notify_admin(svc, store, account, "debit_returned", {
+        "number": invoice.number, "amount": dispute.amount_minor, "currency": invoice.currency,
+        "bank_last4": debit.last4, "restricted": "still" if account.status == PAST_DUE else "no",
+        "next_attempt_on": local_date(
+            existing(reopened.next_attempt_at, "retry"), account.timezone).isoformat()})
 
 
 DEBIT_RETURNED = PaymentStatus.DEBIT_RETURNED  # the invoice is unpaid again

@@ -119,7 +119,8 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         locale=form.locale, currency=form.currency, email=email,
         admin_name=form.admin_name.strip(), config=config, anchor=anchor,
         period_start=period.start, period_end=period.end,
-        card=CardOnFile(card.token, card.brand, card.last4, card.exp_month, card.exp_year),
+        card=CardOnFile(card.token, card.brand, card.last4, card.exp_month, card.exp_year,
+                        card.country, card.kind),
         billing_details=details, payment_customer=customer,
         # The tax is decided now, with the amount charged: settling later (a lost answer
         # reconciled) must not find another rate.
@@ -220,7 +221,8 @@ def _complete_signup(svc: Services, store: Store, intent: PaymentIntent,
     now = svc.now()
     c = p.card
     account = Account(p.account_id, p.name, p.timezone, p.locale, p.currency, ACTIVE, False,
-                      StoredCard(c.token, c.brand, c.last4, c.exp_month, c.exp_year), now)
+                      StoredCard(c.token, c.brand, c.last4, c.exp_month, c.exp_year, c.country,
+                                 c.kind), now)
     store.accounts.add(account)
     if p.payment_customer:
         store.accounts.save_payment_customer(account.id, p.payment_customer)

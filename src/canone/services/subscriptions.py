@@ -163,7 +163,8 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     if admin is not None and email:
         # A sign-up is welcomed; any other purchase confirmed, both with the plan bought.
         notice = "signup_confirmation" if kind == "signup" else "purchase_confirmation"
-        debit = {} if paid else _debit_notice(account, invoice, intent)
+        debit = debited_from(account, intent) if paid else _debit_notice(account, invoice,
+                                                                         intent)
         notify(svc, store, account, admin.email, notice,
                {**data, "plan": config_to_json(sub.config), **debit})
     return invoice
@@ -178,6 +179,15 @@ def _debit_notice(account: Account, invoice: Invoice, intent: PaymentIntent
     return {"debit": {"amount": intent.amount, "last4": account.card.last4,
                       "retry_on": [day.isoformat() for day in
                                    retry_days(invoice.issued_at, account.timezone)]}}
+
+
+def debited_from(account: Account, intent: PaymentIntent) -> dict[str, object]:
+    """`bank_last4` when the intent was (or is) a SEPA debit from the account's bank account,
+    for the emails to speak of that account and not of a card."""
+    card = account.card
+    if card is None or not is_sepa(card) or card.token != intent.card_token:
+        return {}
+    return {"bank_last4": card.last4}
 
 
 def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,
@@ -226,7 +236,7 @@ def payment_failed(svc: Services, store: Store, intent: PaymentIntent, outcome: 
         "message": outcome.message, "invoice_id": invoice.id if invoice else None}
     record_change(svc, store, account_id=account.id, actor="system", action="payment.failed",
                   before=None, after=data, event="payment.failed")
-    return account, data
+    return account, {**data, **debited_from(account, intent)}
 
 
 def credit(svc: Services, store: Store, account: Account, amount: int, description: str,

@@ -35,6 +35,8 @@ accounts = Table(
     Column("card_last4", String(4)),
     Column("card_exp_month", Integer),
     Column("card_exp_year", Integer),
+    Column("card_kind", CODE),  # "card" or "sepa_debit"; NULL when there is no card
+    Column("card_country", String(2)),  # of the issuing bank, when the gateway tells
     Column("created_at", UTCDateTime, nullable=False),
 )
 
