@@ -2,7 +2,8 @@
 handler re-reads its object from Stripe and applies it once, whatever the order and however
 often the events come: refunds made at Stripe (refund.updated, charge.refunded), a card set
 up on Stripe's form (setup_intent.succeeded) becoming the card on file, a card
-detached at Stripe (payment_method.detached) no longer on file."""
+detached at Stripe (payment_method.detached) no longer on file, a card the network
+renewed (payment_method.automatically_updated) shown with its new expiry."""
 
 from __future__ import annotations
 
@@ -22,6 +23,16 @@ __all__ = ["services", "settings"]  # the Stripe-mode fixtures, used by name
 def results(client: TestClient, events: list[dict[str, Any]]) -> list[tuple[int, str]]:
     answers = [post_event(client, e) for e in events]
     return [(a.status_code, a.json().get("result", a.text)) for a in answers]
+
+
+def card_changes_after(client: TestClient, operator_key: str, services: Services,
+                       account_id: str, saved: dict[str, Any], card: dict[str, Any]) -> list[Any]:
+    """Send `saved` twice, then under another id: each time the card on file is `card`;
+    the account.card_updated entries of the audit trail."""
+    assert results(client, [saved, saved, {**saved, "id": "evt_again"}]) == [(200, "saved")] * 3
+    assert get(client, operator_key, f"/accounts/{account_id}")["card"] == card
+    with services.database.read() as store:
+        return store.audit.of_account(account_id, 100, action="account.card_updated")
 
 
 def payments_of(services: Services, account_id: str) -> list[tuple[int, str]]:
@@ -78,12 +89,8 @@ def test_a_card_set_up_on_stripes_form_becomes_the_card_on_file_once(
     assert confirmed.json()["status"] == "succeeded"
 
     succeeded = event("setup_intent.succeeded", setup["id"])
-    assert results(client, [succeeded, succeeded, {**succeeded, "id": "evt_again"}]) == [
-        (200, "saved")] * 3
-    card = get(client, operator_key, f"/accounts/{account['id']}")["card"]
-    assert card == {"brand": "visa", "last4": "5556", "exp_month": 8, "exp_year": 2032}
-    with services.database.read() as store:
-        changes = store.audit.of_account(account["id"], 100, action="account.card_updated")
+    changes = card_changes_after(client, operator_key, services, account["id"], succeeded, {
+        "brand": "visa", "last4": "5556", "exp_month": 8, "exp_year": 2032})
     assert len(changes) == 1
 
 
@@ -107,3 +114,27 @@ def test_a_card_detached_at_stripe_is_no_longer_on_file(
     assert results(client, [gone, gone, {**gone, "id": "evt_again"}]) == [
         (200, "removed"), (200, "removed"), (200, "ignored")]
     assert get(client, operator_key, f"/accounts/{account['id']}")["card"] is None
+
+
+def test_a_card_the_network_renewed_at_stripe_shows_its_new_expiry_once(
+        client: TestClient, operator_key: str, services: Services,
+        localstripe: LocalStripe) -> None:
+    account = stripe_sign_up(client, operator_key, localstripe)
+    (paid,) = localstripe.payment_intents()
+    method = str(paid["payment_method"])
+    # The card network's updater gives the card a new expiry at Stripe.
+    # (localstripe replaces the whole `card` on an update: what it has is sent back with it.)
+    card = localstripe.http.get(f"/v1/payment_methods/{method}").json()["card"]
+    kept = {f"card[{k}]": str(v) for k, v in card.items() if isinstance(v, (str, int))}
+    renewed = localstripe.http.post(f"/v1/payment_methods/{method}", data={
+        **kept, "card[exp_month]": "9", "card[exp_year]": "2034"})
+    assert renewed.status_code == 200, renewed.text
+
+    updated = event("payment_method.automatically_updated", method)
+    changes = card_changes_after(client, operator_key, services, account["id"], updated, {
+        "brand": "visa", "last4": "4242", "exp_month": 9, "exp_year": 2034})
+    assert [(c.before, c.after) for c in changes] == [(
+        {"last4": "4242", "exp_month": 12, "exp_year": 2030},
+        {"last4": "4242", "exp_month": 9, "exp_year": 2034})]  # once, however often it came
+    assert results(client, [event("payment_method.automatically_updated", "pm_unknown")]
+                   ) == [(200, "ignored")]

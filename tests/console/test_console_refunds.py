@@ -8,7 +8,10 @@ import re
 
 from fastapi.testclient import TestClient
 
+import stored
+from canone.services import refunds
 from canone.services.context import Services
+from canone.services.ports import Dispute
 from canone.services.records import Invoice
 from canone.settings import Settings
 from canone.web.app import create_app
@@ -61,3 +64,21 @@ def test_staff_refund_in_part_then_the_rest(staff: TestClient, svc: Services) ->
         billing = own.get("/billing")
     assert billing.status_code == 200
     assert re.search(r'<span class="badge ">Refunded</span>', billing.text)
+
+
+def test_staff_see_a_disputed_invoice_and_the_account_stays_active(
+        staff: TestClient, svc: Services) -> None:
+    """SPEC §9: a dispute marks the invoice disputed and shows in the console; it does not
+    by itself restrict the account (the handler's side: tests/services/test_provider_disputes)."""
+    who = customer(svc, plan(tier="plus"))
+    invoice = only_invoice(svc, who.account_id)
+    with svc.database.transaction() as store:
+        refunds.record_dispute(svc, store, invoice.id, Dispute(
+            "du_1QmT9hLkdIwHu7ixDsp00002", "pi_disputed", 4900, "needs_response", "fraudulent"))
+
+    page = staff.get(f"/console/accounts/{who.account_id}").text
+    assert '<span class="badge danger">Disputed</span>' in page
+    assert "<code>invoice.disputed</code>" in page
+    assert "reason: fraudulent" in page
+    assert f"/console/invoices/{invoice.id}/refund" not in page  # the bank took it back
+    assert stored.account(svc, who.account_id).status == "active"

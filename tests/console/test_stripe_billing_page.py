@@ -2,12 +2,15 @@
 localstripe: the page loads Stripe.js under a policy that adds exactly its origin, the card
 dialog has no card-number field, the card field's SetupIntent is the account's, and the
 payment method Stripe.js made is saved (or refused, with the page's words). With the
-sandbox, none of it: the page keeps its 'self'-only policy and the typed card form."""
+sandbox, none of it: the page keeps its 'self'-only policy and the typed card form. A change
+under Stripe's minimum charge says so in the dialog; the console's Refund button refunds at
+Stripe."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,8 +18,9 @@ from fastapi.testclient import TestClient
 import stored
 from canone.db.database import Database
 from canone.integrations.payments.stripe import StripeGateway
-from canone.services import signups
-from canone.services.context import Services
+from canone.services import accounts, renewal, signups
+from canone.services.context import Services, new_id
+from canone.services.records import Staff
 from canone.settings import Settings
 from canone.web.app import create_app
 from canone.web.page_headers import stripe_policy
@@ -24,7 +28,7 @@ from clocks import TestClock
 from stripefixtures import TEST_KEY, LocalStripe
 from wiring import services_on
 
-from .conftest import ANCHOR, NOW, PASSWORD, csrf_of, plan, sign_in
+from .conftest import ANCHOR, NOW, PASSWORD, STAFF_EMAIL, csrf_of, plan, sign_in
 
 VISA, REFUSED = "4242424242424242", "4000000000000002"
 LOCALSTRIPE_POLICY = (
@@ -210,3 +214,68 @@ def test_without_script_a_payment_the_bank_wants_confirmed_changes_nothing(
     assert "Your bank asks you to confirm this payment" in stripe_client.get(
         answer.headers["location"]).text
     assert stored.subscription(stripe_svc, ada).config.tier == "plus"
+
+
+CARRIED = {  # SPEC §9: under Stripe's minimum charge, the preview says so (EN and IT)
+    "en": "€0.48 is less than the smallest amount a card can be charged: nothing is charged"
+          " today, the amount is added to your next invoice, and the change applies at once.",
+    "it": "0,48\xa0€ è meno dell'importo minimo addebitabile su una carta: oggi non viene"
+          " addebitato nulla, "}
+
+
+@pytest.mark.parametrize("locale", ["en", "it"])
+def test_a_change_under_stripes_minimum_says_so_in_the_dialog_and_charges_nothing(
+        stripe_client: TestClient, stripe_svc: Services, localstripe: LocalStripe,
+        locale: str) -> None:
+    email = f"{locale}@example.com"
+    account_id = signups.sign_up(stripe_svc, signups.SignUp(
+        name="Acme Inc.", timezone="Europe/Rome", locale=locale, currency="EUR",
+        admin_email=email, admin_name="Ada Lovelace", admin_password=PASSWORD,
+        config=plan(tier="plus", currency="EUR"), card=localstripe.card_method(VISA),
+        anchor=ANCHOR)).account.id
+    clock = stripe_svc.clock
+    assert isinstance(clock, TestClock)
+    clock.instant = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    renewal.run(stripe_svc)
+    # The last day of May's 31 days: the SMS add-on (15.00 a month) costs 15 / 31 = 0.48.
+    clock.instant = datetime(2026, 5, 31, 8, 0, tzinfo=UTC)
+    sign_in(stripe_client, email)
+    csrf = csrf_of(stripe_client.get("/billing").text)
+    fields = {"product": "marketing", "tier": "plus", "interval": "month", "currency": "EUR",
+              "contacts": 1000, "seats": 1, "addons": ["sms"]}
+    quote = stripe_client.post("/billing/quote", json=fields, headers={"X-CSRF-Token": csrf})
+    assert quote.status_code == 200, quote.text
+    assert CARRIED[locale] in quote.json()["parts"]["review"]
+    charged = len(localstripe.payment_intents())
+
+    done = stripe_client.post("/billing/confirm", follow_redirects=False, data={
+        "csrf": csrf, "token": quote.json()["token"], "reviewed": "1"})
+    assert done.status_code == 303, done.text
+    assert stored.subscription(stripe_svc, account_id).config.addons == ("sms",)
+    assert len(localstripe.payment_intents()) == charged  # nothing charged today
+    assert stored.balance(stripe_svc, account_id) == -48  # on the next invoice
+
+
+def test_staffs_refund_button_refunds_through_stripe(
+        stripe_client: TestClient, stripe_svc: Services, ada: str,
+        localstripe: LocalStripe) -> None:
+    """SPEC §9: the console's Refund button refunds at Stripe, in part, never beyond what
+    was paid (the sandbox side of the button: test_console_refunds.py)."""
+    with stripe_svc.database.transaction() as store:
+        store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
+                                     accounts.hash_password(PASSWORD)))
+    sign_in(stripe_client, STAFF_EMAIL)
+    ((invoice_id, paid),) = [(i.id, i.amount_paid) for i in stored.invoices(stripe_svc, ada)]
+    (charge,) = localstripe.payment_intents()
+    page = stripe_client.get(f"/console/accounts/{ada}").text
+
+    done = stripe_client.post(f"/console/invoices/{invoice_id}/refund", follow_redirects=False,
+                              data={"csrf": csrf_of(page), "amount": "10.00"})
+    too_much = stripe_client.post(f"/console/invoices/{invoice_id}/refund",
+                                  data={"csrf": csrf_of(page), "amount": "40.00"})
+
+    assert (done.status_code, too_much.status_code, paid) == (303, 422, 4900)
+    refunds = localstripe.http.get("/v1/refunds", params={"limit": 100}).json()["data"]
+    assert [(r["amount"], r["status"], r["payment_intent"]) for r in refunds] == [
+        (1000, "succeeded", charge["id"])]
+    assert stored.invoices(stripe_svc, ada)[0].status == "partially_refunded"

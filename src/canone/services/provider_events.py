@@ -19,7 +19,13 @@ from canone.services.errors import PaymentFailed
 from canone.services.payloads import InvoicePayload, Settled
 from canone.services.payment_methods import is_sepa
 from canone.services.payments import PENDING, SUCCEEDED, settle
-from canone.services.ports import PaymentEvent, ProviderObjects, RefundResult, SavedMethod
+from canone.services.ports import (
+    PaymentEvent,
+    ProviderObjects,
+    RefundResult,
+    SavedMethod,
+    StoredCard,
+)
 from canone.services.records import Account, IdempotencyRecord, PaymentIntent
 from canone.services.store import Store
 
@@ -148,12 +154,17 @@ def _setup(svc: Services, provider: ProviderObjects, setup_id: str) -> str:
 
 def _card_updated(svc: Services, provider: ProviderObjects, payment_method: str) -> str:
     """The card network renewed the card (new expiry or number): keep what is shown."""
+    with svc.database.read() as store:
+        if store.accounts.account_with_card(payment_method) is None:
+            return IGNORED  # not a card on file here: Stripe need not be asked
     saved = provider.saved_method(payment_method)
     with svc.database.transaction() as store:
         account = _account_of(store, saved, lock=True)
         if account is None or account.card is None or account.card.token != payment_method:
             return IGNORED
-        if account.card != saved.card:
+        # What is shown and audited: the card read back may lack what Stripe adds (its
+        # bank's country), and that alone must not count as a change at every delivery.
+        if _shown(account.card) != _shown(saved.card):
             store.accounts.save(account.but(card=saved.card))
             record_change(svc, store, account_id=account.id, actor="system",
                           action="account.card_updated",
@@ -162,6 +173,10 @@ def _card_updated(svc: Services, provider: ProviderObjects, payment_method: str)
                           after={"last4": saved.card.last4, "exp_month": saved.card.exp_month,
                                  "exp_year": saved.card.exp_year}, event="account.updated")
     return SAVED
+
+
+def _shown(card: StoredCard) -> tuple[str, str, int, int]:
+    return card.brand, card.last4, card.exp_month, card.exp_year
 
 
 def _account_of(store: Store, saved: SavedMethod, lock: bool = False) -> Account | None:
