@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from canone.services import refunds
 from canone.services.ports import REFUND_FAILED, REFUND_PENDING, Dispute, RefundResult
 
+from .axe import assert_accessible
 from .conftest import Server, add_staff, seed, shot, sign_in
 
 
@@ -46,10 +47,12 @@ def test_staff_see_a_dispute_on_the_queue_and_a_failed_refund(page: Page,
     disputes = page.locator("section[aria-labelledby=disputes-title]")
     row = disputes.get_by_role("row").filter(has_text=disputed_number)
     expect(row).to_contain_text("€49.00")
+    assert_accessible(page, "console queue with a dispute (en)")
     shot(page, "console-queue-dispute-en")
     page.goto("/console?lang=it")
     expect(page.locator("#disputes-title")).to_have_text("Pagamenti contestati")
     expect(row).to_contain_text("49,00 €")
+    assert_accessible(page, "console queue with a dispute (it)")
     shot(page, "console-queue-dispute-it")
     row.get_by_role("link").click()
     expect(page.locator("section[aria-labelledby=invoices-title]")).to_contain_text("Contestata")
@@ -62,6 +65,7 @@ def test_staff_see_a_dispute_on_the_queue_and_a_failed_refund(page: Page,
     expect(page.locator("section[aria-labelledby=audit-title]")).to_contain_text(
         f"The refund of €49.00 on invoice {refund_number} failed: the money was not "
         "returned and the invoice stays paid.")
+    assert_accessible(page, "console account with a failed refund (en)")
     shot(page, "console-refund-failed-en")
     page.goto(f"/console/accounts/{refunded.account_id}?lang=it")
     expect(invoices).to_contain_text("Rimborso non riuscito")
