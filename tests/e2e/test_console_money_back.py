@@ -25,6 +25,20 @@ def only_invoice(server: Server, account_id: str) -> tuple[str, str]:
     return invoice.id, invoice.number
 
 
+def assert_invoices_fit(page: Page) -> None:
+    """Issue #12: at 1280 px every column of the invoices table, its status badges and
+    the refund form are in view, with no sideways scrolling of the table or the card."""
+    table = page.locator("section[aria-labelledby=invoices-title] table")
+    widths = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth,"
+                            " t.closest('section').scrollWidth, t.closest('section').clientWidth,"
+                            " document.documentElement.scrollWidth, window.innerWidth]")
+    table_w, wrap_w, card_scroll, card_w, page_w, window_w = widths
+    assert table_w <= wrap_w and card_scroll <= card_w and page_w <= window_w, widths
+    for cell in table.locator(".badge, form").all():
+        box, wrap = cell.bounding_box(), table.locator("..").bounding_box()
+        assert box and wrap and box["x"] + box["width"] <= wrap["x"] + wrap["width"], box
+
+
 def test_staff_see_a_dispute_on_the_queue_and_a_failed_refund(page: Page,
                                                               server: Server) -> None:
     svc = server.services
@@ -42,6 +56,7 @@ def test_staff_see_a_dispute_on_the_queue_and_a_failed_refund(page: Page,
             refunds.record_refund(svc, store, refund_id,
                                   RefundResult(re_id, status, 4900, why, None), actor="support")
 
+    page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, add_staff(server))
     page.goto("/console")
     disputes = page.locator("section[aria-labelledby=disputes-title]")
@@ -56,6 +71,12 @@ def test_staff_see_a_dispute_on_the_queue_and_a_failed_refund(page: Page,
     shot(page, "console-queue-dispute-it")
     row.get_by_role("link").click()
     expect(page.locator("section[aria-labelledby=invoices-title]")).to_contain_text("Contestata")
+    assert_invoices_fit(page)
+    shot(page, "console-disputed-it")
+    page.goto(f"/console/accounts/{disputed.account_id}?lang=en")
+    expect(page.locator("section[aria-labelledby=invoices-title] .badge")).to_have_text("Disputed")
+    assert_invoices_fit(page)
+    shot(page, "console-disputed-en")
 
     page.goto(f"/console/accounts/{refunded.account_id}?lang=en")  # the choice sticks
     invoices = page.locator("section[aria-labelledby=invoices-title]")
@@ -66,9 +87,12 @@ def test_staff_see_a_dispute_on_the_queue_and_a_failed_refund(page: Page,
         f"The refund of €49.00 on invoice {refund_number} failed: the money was not "
         "returned and the invoice stays paid.")
     assert_accessible(page, "console account with a failed refund (en)")
+    assert_invoices_fit(page)
     shot(page, "console-refund-failed-en")
     page.goto(f"/console/accounts/{refunded.account_id}?lang=it")
     expect(invoices).to_contain_text("Rimborso non riuscito")
+    assert_invoices_fit(page)
+    assert_accessible(page, "console account with a failed refund (it)")
     expect(page.locator("section[aria-labelledby=audit-title]")).to_contain_text(
         f"Il rimborso di 49,00 € sulla fattura {refund_number} non è riuscito")
     shot(page, "console-refund-failed-it")
