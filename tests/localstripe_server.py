@@ -1,4 +1,4 @@
-"""`localstripe --from-scratch --port N`, as the tests run it, with two adjustments made
+"""`localstripe --from-scratch --port N`, as the tests run it, with these adjustments made
 before its routes are built:
 
 - its store is not pickled to `/tmp/localstripe.pickle` after every write: each test server
@@ -12,7 +12,10 @@ before its routes are built:
   4000002760003184) is refused with HTTP 402 `authentication_required` and the
   PaymentIntent back in `requires_payment_method`, as the recording
   tests/integrations/stripe_recordings/offsession_authentication_required.json shows
-  Stripe's answer (the adapter's reading of that answer is tested against the recording).
+  Stripe's answer (the adapter's reading of that answer is tested against the recording);
+- a PaymentIntent keeps the `payment_method_types` and `receipt_email` it was created with
+  (localstripe drops the one and refuses the other), so that a test sees what canone asked
+  of Stripe; neither given reads null (Stripe would fill in its defaults).
 
 Run it as `python tests/localstripe_server.py --from-scratch --port N`.
 """
@@ -64,8 +67,19 @@ def _confirm_off_session(id: str, off_session: Any = None, **kwargs: Any) -> Any
     return _confirm(id, **kwargs)
 
 
+_create_intent = resources.PaymentIntent.__init__
+
+
+def _intent_as_asked(self: resources.PaymentIntent, payment_method_types: Any = None,
+                     receipt_email: Any = None, **kwargs: Any) -> None:
+    _create_intent(self, **kwargs)
+    self.payment_method_types = payment_method_types
+    self.receipt_email = receipt_email
+
+
 def _patch() -> None:
     resources.Store.dump_to_disk = _ignore_dump  # type: ignore[method-assign]
+    resources.PaymentIntent.__init__ = _intent_as_asked  # type: ignore[method-assign]
     for index, (method, url, _func) in enumerate(resources.extra_apis):
         if url == "/v1/payment_intents/{id}/confirm":
             resources.extra_apis[index] = (method, url, _confirm_off_session)

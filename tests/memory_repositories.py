@@ -219,6 +219,10 @@ class MemoryInvoices(Table):
                and i.next_attempt_at <= now and account_id in (None, i.account_id)]
         return sorted(due, key=lambda i: (i.next_attempt_at, i.id))[:limit]
 
+    def disputed(self, limit: int) -> list[Invoice]:
+        found = [i for i in self.t.invoices.values() if i.status == "disputed"]
+        return sorted(found, key=lambda i: (i.issued_at, i.id), reverse=True)[:limit]
+
 
 class MemoryPayments(Table):
     def add(self, payment: Payment) -> None:

@@ -17,7 +17,7 @@ from canone.db.clock import StoredTestClock
 from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.integrations.vies import EuVies, FakeVies
-from canone.services import change_settlement, collection, einvoice_files, signups
+from canone.services import change_settlement, einvoice_files, invoice_settlement, signups
 from canone.services.clock import SystemClock
 from canone.services.context import Services, Settlement
 from canone.services.einvoicing import EInvoicing
@@ -41,7 +41,7 @@ def settlements() -> dict[str, Settlement]:
     return {
         "change": change_settlement.CHANGE_SETTLEMENT,
         "signup": signups.SIGNUP_SETTLEMENT,
-        "invoice": collection.INVOICE_SETTLEMENT,
+        "invoice": invoice_settlement.INVOICE_SETTLEMENT,
     }
 
 

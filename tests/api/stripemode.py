@@ -51,6 +51,18 @@ def stripe_sign_up(client: TestClient, operator_key: str, localstripe: LocalStri
         "stripe_payment_method": localstripe.card_method(number)}, **changes)
 
 
+def change_confirmed(client: TestClient, operator_key: str, account_id: str,
+                     target: dict[str, Any]) -> tuple[str, Any]:
+    """A change to `target` previewed and confirmed (Idempotency-Key `upgrade-1`): the quote
+    token and confirm's answer, whatever its status."""
+    token = post(client, operator_key, f"/accounts/{account_id}/subscription/preview",
+                 {"target": target})["quote_token"]
+    answer = client.post(f"{API}/accounts/{account_id}/subscription/confirm",
+                         json={"quote_token": token},
+                         headers={**bearer(operator_key), "Idempotency-Key": "upgrade-1"})
+    return str(token), answer
+
+
 def get(client: TestClient, operator_key: str, path: str) -> Any:
     answer = client.get(f"{API}{path}", headers=bearer(operator_key))
     assert answer.status_code == 200, answer.text

@@ -17,7 +17,15 @@ from canone.services.context import Services
 from stripefixtures import LocalStripe
 
 from .conftest import API, bearer, config, move_clock
-from .stripemode import THREE_D_SECURE, get, post, services, settings, stripe_sign_up
+from .stripemode import (
+    THREE_D_SECURE,
+    change_confirmed,
+    get,
+    post,
+    services,
+    settings,
+    stripe_sign_up,
+)
 
 __all__ = ["services", "settings"]  # the Stripe-mode fixtures, used by name
 
@@ -32,11 +40,8 @@ def challenged(client: TestClient, operator_key: str,
                       json={"stripe_payment_method": localstripe.card_method(THREE_D_SECURE)})
     assert card.status_code == 200, card.text
     move_clock(client, operator_key, "2026-04-16T08:00:00Z")
-    token = post(client, operator_key, f"/accounts/{account['id']}/subscription/preview",
-                 {"target": config(tier="enterprise")})["quote_token"]
-    answer = client.post(f"{API}/accounts/{account['id']}/subscription/confirm",
-                         json={"quote_token": token},
-                         headers={**bearer(operator_key), "Idempotency-Key": "upgrade-1"})
+    token, answer = change_confirmed(client, operator_key, account["id"],
+                                     config(tier="enterprise"))
     assert answer.status_code == 202, answer.text
     return account["id"], token, answer.json()
 

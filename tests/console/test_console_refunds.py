@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 import stored
 from canone.services import refunds
 from canone.services.context import Services
-from canone.services.ports import Dispute
+from canone.services.ports import REFUND_FAILED, REFUND_PENDING, Dispute, RefundResult
 from canone.services.records import Invoice
 from canone.settings import Settings
 from canone.web.app import create_app
@@ -23,6 +23,12 @@ def only_invoice(svc: Services, account_id: str) -> Invoice:
     with svc.database.read() as store:
         (invoice,) = store.invoices.of_account(account_id, 10, None)
         return invoice
+
+
+def section(html: str, title: str) -> str:
+    """The words of a page section (its heading's id), without the markup."""
+    part = html.split(f'id="{title}">', 1)[1].split("</section>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", part).split())
 
 
 def refund(staff: TestClient, account_id: str, invoice_id: str, amount: str) -> object:
@@ -82,3 +88,56 @@ def test_staff_see_a_disputed_invoice_and_the_account_stays_active(
     assert "reason: fraudulent" in page
     assert f"/console/invoices/{invoice.id}/refund" not in page  # the bank took it back
     assert stored.account(svc, who.account_id).status == "active"
+
+
+def test_staff_see_a_refund_that_failed_in_words(staff: TestClient, svc: Services) -> None:
+    """SPEC §9: a pending refund the provider then failed (as Stripe's refund.failed is
+    recorded: tests/services/test_refund_outcomes.py) leaves the invoice paid, and the
+    console says the refund failed, with the provider's reason, on the invoice and in the
+    audit trail."""
+    who = customer(svc, plan(tier="plus", currency="EUR"))
+    invoice = only_invoice(svc, who.account_id)
+    for status, why in ((REFUND_PENDING, ""),
+                        (REFUND_FAILED, "The refund failed: expired_or_canceled_card.")):
+        with svc.database.transaction() as store:
+            refunds.record_refund(svc, store, invoice.id, RefundResult(
+                "re_3QmT6bLkdIwHu7ix0pnd0001", status, 4900, why, None), actor="support")
+    assert only_invoice(svc, who.account_id).status == "paid"
+
+    english = staff.get(f"/console/accounts/{who.account_id}").text
+    assert (f"{invoice.number} Apr 16, 2026 First period €0.00 €49.00 €0.00 €49.00 "
+            "Refund failed The refund failed: expired_or_canceled_card. Amount to refund of"
+            ) in section(english, "invoices-title")
+    assert ("The refund of €49.00 on invoice "
+            f"{invoice.number} failed: the money was not returned and the invoice stays paid."
+            ) in section(english, "audit-title")
+    assert "<code>invoice.refund_failed</code>" not in english
+
+    italian = staff.get(f"/console/accounts/{who.account_id}?lang=it").text
+    assert "Rimborso non riuscito" in section(italian, "invoices-title")
+    assert (f"Il rimborso di 49,00 € sulla fattura {invoice.number} non è riuscito: il "
+            "denaro non è stato restituito e la fattura resta pagata."
+            ) in section(italian, "audit-title")
+
+
+def test_the_queue_lists_disputed_payments(staff: TestClient, svc: Services) -> None:
+    """SPEC §9: staff are told of a dispute where they look first, the queue page."""
+    quiet = staff.get("/console").text
+    assert "Disputed payments" not in quiet  # no list while nothing is disputed
+    who = customer(svc, plan(tier="plus", currency="EUR"), name="Studio Alpina")
+    invoice = only_invoice(svc, who.account_id)
+    with svc.database.transaction() as store:
+        refunds.record_dispute(svc, store, invoice.id, Dispute(
+            "du_1QmT9hLkdIwHu7ixDsp00003", "pi_disputed", 4900, "needs_response", "fraudulent"))
+
+    english = staff.get("/console").text
+    assert section(english, "disputes-title") == (
+        "Disputed payments The cardholder asked their bank for the money back: answer the "
+        "dispute in Stripe. Disputed on Account Invoice Amount "
+        f"Apr 16, 2026, 10:00 AM Studio Alpina {invoice.number} €49.00")
+    assert f'<a href="/console/accounts/{who.account_id}">Studio Alpina</a>' in english
+    italian = staff.get("/console?lang=it").text
+    assert section(italian, "disputes-title") == (
+        "Pagamenti contestati Il titolare della carta ha chiesto il rimborso alla sua banca: "
+        "rispondi alla contestazione in Stripe. Contestato il Account Fattura Importo "
+        f"16 apr 2026, 10:00 Studio Alpina {invoice.number} 49,00 €")

@@ -27,7 +27,7 @@ def gateway(stripe_base: str) -> StripeGateway:
 
 @pytest.fixture
 def customer(gateway: StripeGateway) -> str:
-    return gateway.create_customer("acc_northwind", "owner@northwind.example", "Northwind")
+    return gateway.create_customer("acc_northwind", "Northwind")
 
 
 def card_method(gateway: StripeGateway, number: str) -> str:
@@ -113,7 +113,7 @@ def test_an_unknown_payment_method_is_rejected(gateway: StripeGateway, customer:
 
 def test_another_customers_payment_method_is_rejected(gateway: StripeGateway,
                                                       customer: str) -> None:
-    other = gateway.create_customer("acc_other", "owner@other.example", "Other")
+    other = gateway.create_customer("acc_other", "Other")
     method = saved(gateway, other, card_method(gateway, VISA)).token
     with pytest.raises(ports.CardRejected, match="belongs to another customer"):
         saved(gateway, customer, method)
@@ -271,6 +271,11 @@ def test_a_sepa_debit_succeeds(gateway: StripeGateway, customer: str) -> None:
     outcome = charged(gateway, token)
     assert outcome.provider_id is not None
     assert settled(gateway, outcome.provider_id).status == ports.SUCCEEDED
+    # The mandate's email is the payment method's; the debit gives Stripe no receipt address.
+    intent = gateway.client.v1.payment_intents.retrieve(outcome.provider_id).to_dict()
+    assert (intent["payment_method_types"], intent["receipt_email"]) == (["sepa_debit"], None)
+    method = gateway.client.v1.payment_methods.retrieve(token).to_dict()
+    assert method["billing_details"]["email"] == "owner@officinaverde.example"
 
 
 def test_a_sepa_debit_is_processing_then_fails(gateway: StripeGateway, customer: str) -> None:

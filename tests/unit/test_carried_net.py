@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from canone.services.collection import _net
+from canone.services.invoice_settlement import net
 from canone.services.records import Invoice
 
 
@@ -19,6 +19,6 @@ def invoice(subtotal: int, total: int) -> Invoice:
 
 
 def test_the_net_part_of_a_taxed_amount_is_carried() -> None:
-    assert _net(37, invoice(4900, 5978)) == 30  # 0.37 with 22 % VAT is 0.30 net
-    assert _net(48, invoice(4900, 4900)) == 48  # untaxed: as it is
-    assert _net(48, invoice(0, 0)) == 48
+    assert net(37, invoice(4900, 5978)) == 30  # 0.37 with 22 % VAT is 0.30 net
+    assert net(48, invoice(4900, 4900)) == 48  # untaxed: as it is
+    assert net(48, invoice(0, 0)) == 48

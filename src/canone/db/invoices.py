@@ -122,6 +122,13 @@ class SqlInvoices(Queries):
             query = query.where(c.account_id == account_id)
         return self._with_lines(self.all(self.claimed(query)))
 
+    def disputed(self, limit: int) -> list[Invoice]:
+        # ix_invoices_collect leads with status: few invoices are ever disputed.
+        c = invoices.c
+        query = (select(invoices).where(c.status == "disputed")
+                 .order_by(c.issued_at.desc(), c.id.desc()).limit(limit))
+        return self._with_lines(self.all(query))
+
 
     def _with_lines(self, found: Sequence[Row[Any]]) -> list[Invoice]:
         if not found:

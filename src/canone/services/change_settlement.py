@@ -13,7 +13,13 @@ from canone.billing.codec import config_to_json
 from canone.billing.invoicing import InvoiceDraft, InvoiceStatus
 from canone.billing.money import from_minor, to_minor
 from canone.billing.pricing import Line
-from canone.services import collection, credit_notes, refunds, subscriptions, taxation
+from canone.services import (
+    credit_notes,
+    invoice_settlement,
+    refunds,
+    subscriptions,
+    taxation,
+)
 from canone.services.context import Services, Settlement, subscription_json
 from canone.services.documents import SUPERSEDED_PAYMENT
 from canone.services.errors import existing
@@ -186,7 +192,7 @@ def _change_failed(svc: Services, store: Store, intent: PaymentIntent,
         invoice = existing(store.invoices.get(existing(applied.invoice_id, "invoice id")),
                            "invoice")
         account, data = subscriptions.payment_failed(svc, store, intent, outcome, invoice)
-        collection.count_attempt(svc, store, invoice, account, "payment_failed", data)
+        invoice_settlement.count_attempt(svc, store, invoice, account, "payment_failed", data)
         return
     # Not a failed invoice: there is none, nothing changed and nothing will be retried.
     account, data = subscriptions.payment_failed(svc, store, intent, outcome, None)

@@ -22,6 +22,8 @@ from canone.services.records import (
     ChangeRequest,
     Invoice,
     LedgerEntry,
+    Payment,
+    PaymentStatus,
     Subscription,
     Usage,
     User,
@@ -90,6 +92,8 @@ class AccountView:
     billing: AccountBillingDetails | None = None  # SPEC §8; None until saved
     credit_notes: list[CreditNote] = field(default_factory=list)  # newest first
     einvoices: dict[str, EInvoice] = field(default_factory=dict)  # by document id
+    # SPEC §9: invoices a refund of which failed, with the provider's reason ("" if none)
+    refund_failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def card_country_mismatch(self) -> bool:
@@ -129,4 +133,35 @@ def account_view(svc: Services, actor: Actor, account_id: str, audit_limit: int 
             balance=store.ledger.balance_of(account_id),
             requests=store.requests.of_account(account_id),
             audit=store.audit.of_account(account_id, audit_limit),
-            billing=store.accounts.billing_details_of(account_id))
+            billing=store.accounts.billing_details_of(account_id),
+            refund_failures=refund_failures(store.payments.of_account(account_id)))
+
+
+def refund_failures(payments: list[Payment]) -> dict[str, str]:
+    """Invoice id → why a refund of it failed (the provider's reason, "" if none given)."""
+    return {p.invoice_id: p.message for p in payments
+            if p.status == PaymentStatus.REFUND_FAILED and p.invoice_id}
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    """A disputed payment (SPEC §9), for the queue page staff look at first."""
+
+    account: Account | None
+    invoice: Invoice
+    amount: int  # what the bank took back, in minor units of the invoice's currency
+    disputed_at: datetime
+
+
+def open_disputes(svc: Services, actor: Actor, limit: int = PAGE) -> list[OpenDispute]:
+    """The invoices whose payment is disputed, the latest dispute first."""
+    require_staff(actor, "see disputes")
+    found = []
+    with svc.database.read() as store:
+        for invoice in store.invoices.disputed(limit):
+            rows = [p for p in store.payments.of_account(invoice.account_id)
+                    if p.invoice_id == invoice.id and p.status == PaymentStatus.DISPUTED]
+            if rows:
+                found.append(OpenDispute(store.accounts.get(invoice.account_id), invoice,
+                                         -sum(p.amount for p in rows), rows[-1].created_at))
+    return sorted(found, key=lambda d: d.disputed_at, reverse=True)

@@ -170,6 +170,9 @@ class ForwardInvoices:
     def to_collect(self, now: datetime, limit: int, account_id: str | None = None) -> list[Invoice]:
         return self.inner.to_collect(now, limit, account_id)
 
+    def disputed(self, limit: int) -> list[Invoice]:
+        return self.inner.disputed(limit)
+
 
 class ForwardPayments:
     def __init__(self, inner: Payments) -> None:

@@ -6,7 +6,7 @@ payment method, and canone keeps its id, brand, last four digits and expiry."""
 from __future__ import annotations
 
 from canone.billing.errors import InvalidField
-from canone.services.access import Actor, load_account, primary_admin_of, require_billing
+from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services
 from canone.services.errors import PaymentFailed, ProviderMismatch, existing
 from canone.services.ports import (
@@ -85,11 +85,10 @@ def customer_of(svc: Services, account_id: str) -> str:
     with svc.database.read() as found:
         known = found.accounts.payment_customer_of(account_id)
         account = found.accounts.get(account_id)
-        admin = primary_admin_of(found, account_id)
     if known is not None:
         return known
     account = existing(account, "account")
-    customer = provider.create_customer(account_id, admin.email if admin else "", account.name)
+    customer = provider.create_customer(account_id, account.name)
     return keep_customer(svc, account_id, customer)
 
 

@@ -203,8 +203,10 @@ class HostedPaymentMethods(Protocol):
     """Cards and bank accounts collected by the provider's own form (Stripe Elements), so no
     number reaches canone. Stripe has it; the sandbox takes numbers (`store_card`)."""
 
-    def create_customer(self, account_id: str, email: str, name: str) -> str:
-        """The provider's customer for an account; the same account id gives the same one."""
+    def create_customer(self, account_id: str, name: str) -> str:
+        """The provider's customer for an account; the same account id gives the same one.
+        No email: canone sends its own receipts, so the provider gets no address to send
+        its own to (SPEC §9)."""
         ...
 
     def start_setup(self, customer: str, methods: tuple[str, ...]) -> SetupSession:

@@ -229,8 +229,13 @@ def _confirm(svc: Services, actor: Actor, account_id: str, token: str) -> Confir
                                                      ChargeResult(SUCCEEDED, None))
                 store.payments.save_intent(intent.but(result=result.to_json()))
                 return _answered(store, _confirmation(store, result, invoice))
-    # The pending intent is committed: charge it (its key makes the network charge once,
-    # however often this runs), then settle it and answer from that same transaction.
+    return _charged(svc, intent)
+
+
+def _charged(svc: Services, intent: PaymentIntent) -> Confirmation:
+    """Charge the committed pending intent (its key makes the network charge once, however
+    often this runs), then settle it and answer from that same transaction."""
+    key = intent.key
     try:
         outcome = charge(svc, intent)
     except PaymentActionRequired as action:

@@ -307,8 +307,8 @@ def _debit_returned(svc: Services, store: Store, invoice: Invoice, dispute: Disp
         message=dispute.reason, created_at=svc.now()))
     reopened = invoice.but(status=InvoiceStatus.OPEN,
                            amount_paid=max(0, invoice.amount_paid - dispute.amount_minor),
-                           # the next intent's key a new one (collection.attempt_key); the
-                           # schedule restarts from this return (collection._schedule)
+                           # the next intent's key a new one (invoice_settlement.attempt_key); the
+                           # schedule restarts from this return (invoice_settlement._schedule)
                            attempts=invoice.attempts + 1, next_attempt_at=svc.now() + timedelta(
                                days=RETRY_AFTER_DAYS[0]))
     store.invoices.save(reopened)

@@ -93,6 +93,9 @@ class Invoices(Protocol):
         """Open invoices whose next_attempt_at <= now (only the account's, if given),
         locked, SKIP LOCKED."""
         ...
+    def disputed(self, limit: int) -> list[records.Invoice]:
+        """Invoices whose payment is disputed (SPEC §9), newest first, not locked."""
+        ...
 
 
 class Payments(Protocol):

@@ -112,7 +112,7 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
         # started goes on, its card neither checked nor saved again.
         return _signed_up(svc, pay(svc, started))
     details = _checked_details(svc, form.billing_details)
-    customer = _signup_customer(svc, form, email)
+    customer = _signup_customer(svc, form)
     card = payment_methods.store(svc, form.card, customer, form.currency)
     payload = SignUpPayload(
         account_id=new_id("acc"), name=form.name.strip(), timezone=form.timezone,
@@ -170,14 +170,14 @@ def _signed_up(svc: Services, result: Settled) -> SignedUp:
     return SignedUp(account, sub, invoice)
 
 
-def _signup_customer(svc: Services, form: SignUp, email: str) -> str | None:
+def _signup_customer(svc: Services, form: SignUp) -> str | None:
     """With Stripe, the customer the payment method is saved to; the account does not
     exist yet, so the payment method (attached to one customer only) keys it."""
     payment_methods.check_given(svc, form.card)
     provider = payment_methods.hosted(svc)
     if provider is None or not isinstance(form.card, str):
         return None
-    return provider.create_customer(f"signup_{form.card}", email, form.name.strip())
+    return provider.create_customer(f"signup_{form.card}", form.name.strip())
 
 
 def _checked_details(svc: Services, typed: BillingDetails | None) -> dict[str, Any] | None:

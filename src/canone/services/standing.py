@@ -5,7 +5,7 @@ invoice with the card on file at once instead of waiting for the next retry."""
 from __future__ import annotations
 
 from canone.billing.money import from_minor
-from canone.services import collection, payments
+from canone.services import collection, invoice_settlement, payments
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services
 from canone.services.errors import (
@@ -60,7 +60,7 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
             return invoice
         if account.card is None:
             raise PaymentFailed("There is no card on file: add a card to pay.", "no_card")
-        in_flight = store.payments.get_intent(collection.attempt_key(invoice))
+        in_flight = store.payments.get_intent(invoice_settlement.attempt_key(invoice))
         if in_flight is None:
             store.invoices.save(invoice.but(next_attempt_at=svc.now()))
     if in_flight is None:
@@ -70,8 +70,8 @@ def pay_invoice(svc: Services, actor: Actor, invoice_id: str) -> Invoice:
         after = existing(store.invoices.get(invoice_id), f"invoice {invoice_id}")
         if after.status != OPEN:
             return after
-        tried = store.payments.get_intent(collection.attempt_key(after, after.attempts))
-        in_flight = store.payments.get_intent(collection.attempt_key(after))
+        tried = store.payments.get_intent(invoice_settlement.attempt_key(after, after.attempts))
+        in_flight = store.payments.get_intent(invoice_settlement.attempt_key(after))
     if in_flight is not None:
         return _finish(svc, in_flight)
     if tried is not None and tried.status == PENDING:

@@ -6,7 +6,10 @@ PaymentIntent (unconfirmed) and gives its id, which the caller stores in its own
 that id, and nothing opens a second one. Every request carries an idempotency key derived
 from canone's intent key (one per invoice or quote, and attempt) and the operation, so the
 SDK's own retries and ours are answered once by Stripe. Amounts are integer minor units;
-every request names its `payment_method_types`; no receipt email is asked of Stripe.
+every intent names its `payment_method_types`; Stripe is given no email address to send
+receipts to (no customer `email`, no `receipt_email`): canone sends its own. A SEPA
+mandate's email is the payment method's `billing_details`, set by Stripe.js, not a receipt
+address.
 
 Cards and bank accounts are collected by Stripe Elements on a SetupIntent; canone only ever
 sees a payment method id (`save_payment_method`), never a number.
@@ -99,9 +102,11 @@ class StripeGateway:
                                      " card in Stripe's form on the billing page, or send a"
                                      " Stripe payment method as `stripe_payment_method`.")
 
-    def create_customer(self, account_id: str, email: str, name: str) -> str:
+    def create_customer(self, account_id: str, name: str) -> str:
+        # No `email`: Stripe would email its receipts to it when the dashboard's "Successful
+        # payments" is on. The name and canone's account id let staff find the customer.
         customer = self._call(self.client.v1.customers.create, {
-            "email": email, "name": name, "metadata": {"canone_account": account_id},
+            "name": name, "metadata": {"canone_account": account_id},
         }, key=idempotency_key(account_id, "customer"))
         return str(customer.id)
 

@@ -56,6 +56,7 @@ def _page(request: Request, name: str, section: str, status_code: int = 200,
         "feature_label": lambda code: labels.feature_label(tr, code),
         "reason_label": lambda reason: labels.reason_label(tr, reason),
         "audit_summary": lambda entry, currency: labels.audit_summary(tr, entry, currency),
+        "audit_sentence": lambda entry, currency: labels.audit_sentence(tr, entry, currency),
         "country_name": lambda code: labels.country_name(tr, code),
         **context,
     }, status_code=status_code)
@@ -70,8 +71,10 @@ def console_login() -> RedirectResponse:
 @router.get("")
 def queue(request: Request, signed_in: Staff, status: str = labels.ACTIVE,
           after: str | None = None) -> HTMLResponse:
-    found = views.queue(services_of(request), signed_in.actor, status, after)
-    return _page(request, "queue.html", "requests", queue=found)
+    svc = services_of(request)
+    found = views.queue(svc, signed_in.actor, status, after)
+    return _page(request, "queue.html", "requests", queue=found,
+                 disputes=console.open_disputes(svc, signed_in.actor))
 
 
 @router.get("/requests/{request_id}")

@@ -107,6 +107,21 @@ def when(tr: Translator, instant: datetime, timezone: str = "UTC") -> str:
 
 
 MONEY_KEYS = ("total", "amount", "amount_paid")
+# Audit entries told as a sentence rather than their code; the others show code and summary.
+AUDIT_SENTENCES = {
+    "invoice.refund_failed": N_("The refund of %(amount)s on invoice %(invoice)s failed: "
+                                "the money was not returned and the invoice stays paid."),
+}
+
+
+def audit_sentence(tr: Translator, entry: AuditEntry, currency: str) -> str:
+    """What an audit entry did, in words ("" when it has no sentence of its own)."""
+    after = entry.after or {}
+    amount, number = after.get("amount"), after.get("invoice")
+    if entry.action not in AUDIT_SENTENCES or not isinstance(amount, int) or not number:
+        return ""
+    return tr.gettext(AUDIT_SENTENCES[entry.action]) % {
+        "amount": tr.money_minor(amount, currency), "invoice": number}
 
 
 def audit_summary(tr: Translator, entry: AuditEntry, currency: str) -> str:

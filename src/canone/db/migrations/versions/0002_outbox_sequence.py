@@ -1,9 +1,5 @@
 """The email outbox keeps the order its rows were written in: a `seq` identity column as
 the key (the id stays unique), and the due index ends with it.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

@@ -1,8 +1,4 @@
 """Billing details of an account (SPEC §8), with VIES's last answer for its VAT id.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -12,8 +8,6 @@ from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,10 +1,6 @@
 """The provider's intent id on each payment intent (SPEC §9: stored before it is confirmed,
 so a crash or a time-out is recovered by retrieving it), and each account's customer at
 the payment provider (Stripe: cus_…).
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -14,8 +10,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -7,10 +7,6 @@ pending one left by an earlier version settles as it would have, and a settled o
 its replays as before. The hash of a sign-up that
 is no longer pending is dropped (the account's user has it, or none was created). The
 conversion is written out here, not imported: a migration must keep doing what it did.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -23,8 +19,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 INTENTS = sa.table("payment_intents", sa.column("key", sa.String), sa.column("purpose", sa.String),
                    sa.column("status", sa.String), sa.column("payload", sa.Text),

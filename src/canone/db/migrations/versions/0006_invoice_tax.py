@@ -5,10 +5,6 @@ billing details and the seller as they were at issue.
 Invoices issued before carried no tax: their subtotal is their total and they have no tax
 lines; their date is the day of `issued_at` in Rome (an Italian seller's calendar, which
 their numbers already followed as far as the year allows). Their parties stay unknown.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -21,8 +17,6 @@ from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 _ROME = ZoneInfo("Europe/Rome")
 

@@ -1,9 +1,5 @@
 """Credit notes with their own gapless yearly series, the ledger entry that points at its
 credit note, and the FatturaPA file of every invoice and credit note (SPEC §8).
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 ID = sa.String(length=64)
 CODE = sa.String(length=32)

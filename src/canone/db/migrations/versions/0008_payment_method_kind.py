@@ -2,10 +2,6 @@
 of its issuing bank when the gateway tells: until now a saved bank account read back as a
 card whose brand happened to be "sepa_debit". Methods saved before are known by that brand;
 their country is unknown (NULL).
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-05
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ from alembic import op
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
