@@ -4,12 +4,15 @@ by `canone.cli`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from canone.cli_common import fail, group, parse_instant, services_or_exit
 from canone.settings import Settings
+
+if TYPE_CHECKING:
+    from canone.services.payments import Reconciliation
 
 db_app = group("The database named by CANONE_DATABASE_URL (default sqlite:///canone.db).",
                "Create or migrate the database.")
@@ -54,7 +57,7 @@ def billing_run(
     typer.echo(f"renewed {report.renewed}, cancelled {report.cancelled}, blocked "
                f"{report.blocked}, collected {report.collected}, failed {report.failed}, "
                f"pending {report.pending}, reconciled {reconciled.settled}")
-    unsettled(reconciled.errors)
+    unsettled(reconciled)
 
 
 @payments_app.command("reconcile", short_help="Settle payments whose outcome was lost.")
@@ -68,14 +71,20 @@ def payments_reconcile() -> None:
     services = services_or_exit(Settings.from_env())
     reconciled = payments.reconcile_all(services, older_than=timedelta(0))
     typer.echo(f"reconciled {reconciled.settled}")
-    unsettled(reconciled.errors)
+    unsettled(reconciled)
 
 
-def unsettled(errors: list[str]) -> None:
-    """Name the payment intents that could not be settled (the others were) and exit 1."""
-    if errors:
-        raise fail(f"{len(errors)} payment(s) could not be settled and stay pending:\n  "
-                   + "\n  ".join(errors))
+def unsettled(reconciled: Reconciliation) -> None:
+    """Name the payment intents that could not be settled (the others were) and the
+    refunds that could not be made, and exit 1."""
+    lines = [f"the refund of invoice {r.invoice} could not be made: {r.reason.rstrip('.')};"
+             f" it will be tried again by each reconciliation until {r.until:%Y-%m-%d %H:%M}"
+             " UTC" for r in reconciled.refunds]
+    if reconciled.errors:
+        lines.insert(0, f"{len(reconciled.errors)} payment(s) could not be settled and stay "
+                        "pending:\n  " + "\n  ".join(reconciled.errors))
+    if lines:
+        raise fail("\n".join(lines))
 
 
 @clock_app.command("advance", short_help="Move the test clock forward.")

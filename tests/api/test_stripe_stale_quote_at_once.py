@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 import stored
 from canone.billing.codec import config_from_json
@@ -92,14 +93,15 @@ def support_moves_on(services: Services, account_id: str, currency: str = "EUR"
     return move
 
 
-def confirm_upgrade(client: TestClient, operator_key: str, account_id: str) -> tuple[str, int]:
+def confirm_upgrade(client: TestClient, operator_key: str, account_id: str
+                    ) -> tuple[str, Response]:
     preview = client.post(f"{API}/accounts/{account_id}/subscription/preview",
                           headers=bearer(operator_key),
                           json={"target": config(currency="EUR", tier="enterprise")})
     token = preview.json()["quote_token"]
     answer = client.post(f"{API}/accounts/{account_id}/subscription/confirm",
                          headers=bearer(operator_key), json={"quote_token": token})
-    return token, answer.status_code
+    return token, answer
 
 
 def tier(client: TestClient, operator_key: str, account_id: str) -> str:
@@ -116,9 +118,14 @@ def overtaken_on_the_mandate(client: TestClient, operator_key: str, services: Se
     gateway = services.gateway
     assert isinstance(gateway, Overtaking)
     gateway.meanwhile, gateway.lost = support_moves_on(services, account["id"]), lost
-    token, status = confirm_upgrade(client, operator_key, account["id"])
+    token, answer = confirm_upgrade(client, operator_key, account["id"])
     gateway.meanwhile, gateway.lost = None, False
-    assert status == 402  # pending: the debit decides, not the mandate
+    # Pending: the debit decides, not the mandate; the problem says the change is not applied.
+    assert (answer.status_code, answer.json()["type"], answer.json()["detail"]) == (
+        402, "urn:canone:problem:stale_quote_debit",
+        "Your plan changed while this payment was being set up, so this change was not "
+        "applied. If your bank completes the debit, we refund it in full; you will receive "
+        "an email."), answer.text
     assert tier(client, operator_key, account["id"]) == "starter"  # support's change stands
     return account["id"], token
 
@@ -224,9 +231,9 @@ def test_a_change_applied_on_the_mandate_stays_applied_when_support_moves_on_aft
     gateway = services.gateway
     assert isinstance(gateway, Overtaking)
     gateway.lost = iban == IBAN_SUCCEEDS  # localstripe's failing debit is processing anyway
-    _, status = confirm_upgrade(client, operator_key, account["id"])
+    _, answer = confirm_upgrade(client, operator_key, account["id"])
     gateway.lost = False
-    assert status == 200
+    assert answer.status_code == 200, answer.text
     assert tier(client, operator_key, account["id"]) == "enterprise"  # on the mandate
     support_moves_on(services, account["id"])()
     (debit,) = upgrades_at_stripe(localstripe)

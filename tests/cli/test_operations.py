@@ -16,8 +16,8 @@ import pytest
 from canone.billing.configuration import Configuration
 from canone.bootstrap import build_services
 from canone.db.database import Database
-from canone.services import accounts, quotes, signups
-from canone.services.access import Actor
+from canone.services import accounts, quotes, requests, signups
+from canone.services.access import STAFF, Actor
 from canone.services.context import Services
 from canone.services.errors import PaymentPending
 from canone.services.ports import Card
@@ -77,15 +77,9 @@ def sign_up(svc: Services, email: str, card: Card) -> signups.SignedUp:
         card=card))
 
 
-def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
-        database: Database, tmp_path: Path) -> None:
-    """The outcomes of a plan change and of a sign-up were lost (the card network timed
-    out after taking the money). A `canone payments reconcile` process, which imports
-    neither use case, settles both from the card network's record: once each."""
-    env = {"CANONE_DATABASE_URL": database.url,
-           "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"),
-           "CANONE_TEST_MODE": "1", "CANONE_SECRET_KEY": "cli-test"}
-    svc = services_of_commands(database, env)
+def a_change_taken_and_lost(database: Database, svc: Services) -> signups.SignedUp:
+    """Ada signs up on 1 January 2030 and, on 16 January, buys 3 seats with a card that
+    the network charges without its answer reaching canone: the change's intent pending."""
     set_clock(database, datetime(2030, 1, 1, 9, tzinfo=UTC))
     signed = sign_up(svc, "ada@example.com", Card("4242424242424242", 12, 2035, "123"))
     set_clock(database, datetime(2030, 1, 16, 9, tzinfo=UTC))
@@ -95,6 +89,19 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
     token = quotes.preview(svc, ada, signed.account.id, dataclasses.replace(PLUS, seats=3)).token
     with pytest.raises(PaymentPending):
         quotes.confirm(svc, ada, signed.account.id, token)
+    return signed
+
+
+def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
+        database: Database, tmp_path: Path) -> None:
+    """The outcomes of a plan change and of a sign-up were lost (the card network timed
+    out after taking the money). A `canone payments reconcile` process, which imports
+    neither use case, settles both from the card network's record: once each."""
+    env = {"CANONE_DATABASE_URL": database.url,
+           "CANONE_SANDBOX_PATH": str(tmp_path / "sandbox.db"),
+           "CANONE_TEST_MODE": "1", "CANONE_SECRET_KEY": "cli-test"}
+    svc = services_of_commands(database, env)
+    signed = a_change_taken_and_lost(database, svc)
     with pytest.raises(PaymentPending):
         sign_up(svc, "bea@example.com", TIMEOUT_CARD)
     set_clock(database, datetime(2030, 1, 16, 9, 1, tzinfo=UTC))
@@ -140,6 +147,43 @@ def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
     assert "Traceback" not in run.stderr
     with database.read() as store:
         assert len(store.payments.pending_intents(svc.now(), 10)) == 1
+    database.dispose()
+
+
+def test_reconcile_says_a_refund_it_could_not_make_will_be_asked_for_again(
+        env: dict[str, str]) -> None:
+    """A plan change was taken but its answer lost, and support moved the account on
+    meanwhile: reconciliation settles the payment (a stale quote's, SPEC §9) and asks for
+    its refund, which the network refuses (refunded there by hand already). The command
+    says that refund could not be made and that each reconciliation asks again (the 60
+    days it looks back), and exits 1."""
+    assert canone(env, "db", "upgrade").returncode == 0
+    database = Database(env["CANONE_DATABASE_URL"])
+    svc = services_of_commands(database, env)
+    signed = a_change_taken_and_lost(database, svc)
+    support = Actor(STAFF, "staff:sam@canone.test")
+    made = requests.create(svc, support, signed.account.id,
+                           dataclasses.replace(PLUS, seats=2), "Budget", "")
+    requests.transition(svc, support, made.id, "completed", effective="now")
+    with database.read() as store:
+        taken = store.payments.pending_intent_of(signed.account.id)
+    assert taken is not None and taken.provider_id is not None
+    svc.gateway.refund(taken.provider_id, taken.amount, "by-hand")
+    set_clock(database, datetime(2030, 1, 16, 9, 1, tzinfo=UTC))
+
+    run = canone(env, "payments", "reconcile")
+
+    assert run.returncode == 1
+    assert run.stdout == "reconciled 1\n"
+    with database.read() as store:
+        (upgrade,) = [i for i in store.invoices.of_account(signed.account.id, 10, None)
+                      if i.kind == "upgrade"]
+    assert upgrade.status == "paid"
+    assert (f"error: the refund of invoice {upgrade.number} could not be made: The payment "
+            f"provider refused the refund: The refund must be between 1 and 0 (minor units "
+            f"of EUR) left to refund, not {taken.amount}; it will be tried again by each "
+            "reconciliation until 2030-03-17 09:00 UTC") in run.stderr.splitlines()
+    assert "could not be settled" not in run.stderr and "Traceback" not in run.stderr
     database.dispose()
 
 

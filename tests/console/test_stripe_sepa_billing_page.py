@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 
 import stored
-from canone.services import accounts, renewal, signups
+from canone.services import accounts, renewal, requests, signups
 from canone.services.context import Services
+from canone.services.ports import ChargeRequest, ChargeResult
 from canone.services.records import PAST_DUE
 from clocks import TestClock
 from stripefixtures import LocalStripe
@@ -61,16 +63,22 @@ def eur_admin(http: TestClient, svc: Services, localstripe: LocalStripe) -> str:
     return account.id
 
 
+def debits_from_a_bank_account(http: TestClient, localstripe: LocalStripe) -> str:
+    """The signed-in admin saves a bank account whose debits stay processing; the page's
+    CSRF token."""
+    csrf = csrf_of(http.get("/billing").text)
+    saved = http.post("/billing/card", follow_redirects=False, data={
+        "csrf": csrf, "stripe_payment_method": localstripe.sepa_method(IBAN_PROCESSING)})
+    assert saved.headers["location"] == "/billing?done=bank_account_saved"
+    return csrf
+
+
 def test_a_change_paid_by_a_debit_processing_applies_and_the_page_says_it_is_on_its_way(
         stripe_client: TestClient, stripe_svc: Services, localstripe: LocalStripe) -> None:
     account_id = eur_admin(stripe_client, stripe_svc, localstripe)
     assert setup_types(stripe_client, localstripe, "sepa_debit") == ["sepa_debit"]
     assert setup_types(stripe_client, localstripe, "card") == ["card"]
-    csrf = csrf_of(stripe_client.get("/billing").text)
-    saved = stripe_client.post("/billing/card", follow_redirects=False, data={
-        "csrf": csrf, "stripe_payment_method": localstripe.sepa_method(IBAN_PROCESSING)})
-    assert saved.headers["location"] == "/billing?done=bank_account_saved"
-
+    csrf = debits_from_a_bank_account(stripe_client, localstripe)
     done = stripe_client.post("/billing/confirm", follow_redirects=False, data={
         "csrf": csrf, "token": quote_token(stripe_client, csrf, "enterprise", "EUR"),
         "reviewed": "1"})
@@ -108,3 +116,36 @@ def test_a_bank_account_saved_while_restricted_debits_what_is_owed_and_says_so(
     assert "is being processed; it takes up to 14 business days." in page
     assert "/pay" not in page  # the debit is its payment: nothing to pay twice
     assert "The restriction is lifted once the SEPA Direct Debit has succeeded." in page
+
+
+def test_a_debit_whose_quote_went_stale_before_the_mandate_says_the_change_was_not_applied(
+        stripe_client: TestClient, stripe_svc: Services, localstripe: LocalStripe,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Support moves the account to starter right after the upgrade's debit is confirmed,
+    before the change could apply on the mandate (SPEC §9): the page does not say the plan
+    changes once the payment is confirmed, but that it was not applied and a completed debit
+    is refunded."""
+    account_id = eur_admin(stripe_client, stripe_svc, localstripe)
+    csrf = debits_from_a_bank_account(stripe_client, localstripe)
+    token = quote_token(stripe_client, csrf, "enterprise", "EUR")
+    confirm_charge = stripe_svc.gateway.confirm_charge
+
+    def overtaken(provider_id: str, request: ChargeRequest) -> ChargeResult:
+        outcome = confirm_charge(provider_id, request)
+        made = requests.create(stripe_svc, SUPPORT, account_id,
+                               plan(tier="starter", currency="EUR"), "Budget", "")
+        requests.transition(stripe_svc, SUPPORT, made.id, "completed", effective="now")
+        return outcome
+
+    monkeypatch.setattr(stripe_svc.gateway, "confirm_charge", overtaken)
+    done = stripe_client.post("/billing/confirm", follow_redirects=False, data={
+        "csrf": csrf, "token": token, "reviewed": "1"})
+    assert done.headers["location"] == "/billing?error=stale_quote_debit"
+    assert stored.subscription(stripe_svc, account_id).config.tier == "starter"
+    assert ("Your plan changed while this payment was being set up, so this change was not "
+            "applied. If your bank completes the debit, we refund it in full; you will "
+            "receive an email.") in stripe_client.get(done.headers["location"]).text
+    italian = stripe_client.get(done.headers["location"] + "&lang=it").text
+    assert ("Il tuo piano è cambiato mentre questo pagamento veniva predisposto, quindi questa "
+            "modifica non è stata applicata. Se la tua banca completa l&#39;addebito, te lo "
+            "rimborsiamo per intero; riceverai un&#39;email.") in italian

@@ -26,6 +26,7 @@ from canone.web.problems import status_of
     (errors.Conflict("a user with email ada@example.com already exists"), 409),
     (errors.PaymentFailed("declined"), 402),
     (errors.PaymentPending("no answer"), 402),
+    (errors.StaleDebitPending("not applied; a completed debit is refunded"), 402),
     (errors.ServiceError("another refusal"), 400),
     (RuntimeError("a bug"), 500),
 ])
@@ -40,6 +41,8 @@ def test_every_error_has_one_status(error: Exception, status: int) -> None:
     (errors.PaymentFailed("no money", "insufficient_funds"), "insufficient_funds"),
     (errors.PaymentFailed("odd", "processing_error"), "declined"),
     (errors.PaymentPending("no answer"), "payment_pending"),
+    (errors.StaleDebitPending("not applied; a completed debit is refunded"),
+     "stale_quote_debit"),
     (errors.Busy("another payment runs"), "busy"),
     (errors.ChangeRefused("needs a request"), "change_refused"),
     (InvalidField("quote_token", "not valid"), "invalid_quote"),

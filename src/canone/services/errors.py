@@ -16,7 +16,8 @@ the services raise is defined here, and nowhere else.
         ├── Conflict            a uniqueness rule refused the write    → 409
         ├── PaymentFailed       declined, insufficient funds, no card  → 402
         └── PaymentPending      the card network did not answer        → 402
-            └── PaymentActionRequired  3-D Secure to finish on the page → 202 (confirm)
+            ├── PaymentActionRequired  3-D Secure to finish on the page → 202 (confirm)
+            └── StaleDebitPending  a debit whose quote went stale: not applied → 402
 
     RefusedDestination          a webhook URL that is not a public address
 
@@ -155,6 +156,14 @@ class PaymentActionRequired(PaymentPending):
         super().__init__(message)
         self.provider_id = provider_id
         self.client_secret = client_secret
+
+
+class StaleDebitPending(PaymentPending):
+    """A change paid by SEPA Direct Debit whose quote went stale before it could apply on
+    the mandate (SPEC §9): the change is not applied, and the debit, still processing,
+    settles it: refunded in full if it succeeds, nothing owed if it fails."""
+
+    code = "stale_quote_debit"
 
 
 class Conflict(ServiceError):

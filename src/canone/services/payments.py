@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from canone.services.context import Completion, Services, Settlement, new_id
@@ -299,13 +299,24 @@ def record_payment(svc: Services, store: Store, intent: PaymentIntent, outcome: 
     ))
 
 
+@dataclass(frozen=True)
+class RefundNotMade:
+    """A stale quote's refund that reconciliation asked for again and could not make."""
+
+    invoice: str  # the invoice's number
+    reason: str
+    until: datetime  # each reconciliation asks again until then (REFUNDS_LOOKED_BACK)
+
+
 @dataclass
 class Reconciliation:
-    """What a reconciliation did: intents settled (paid or declined), and those that could
-    not be settled (left pending for the next run), each with the reason."""
+    """What a reconciliation did: intents settled (paid or declined), those that could
+    not be settled (left pending for the next run), each with the reason, and the refunds
+    it could not make."""
 
     settled: int = 0
     errors: list[str] = field(default_factory=list)
+    refunds: list[RefundNotMade] = field(default_factory=list)
 
 
 def reconcile(svc: Services, older_than: timedelta = timedelta(seconds=30),
@@ -318,9 +329,10 @@ def reconcile(svc: Services, older_than: timedelta = timedelta(seconds=30),
 
 def reconcile_all(svc: Services, older_than: timedelta = timedelta(seconds=30),
                   limit: int = 500) -> Reconciliation:
-    """`reconcile`, saying what could not be settled. Each intent is settled on its own:
-    one that fails (a bug, a row that no longer fits) is logged and left pending, and the
-    others go on, or one bad intent would hold back every payment behind it."""
+    """`reconcile`, saying what could not be settled or refunded. Each intent is settled on
+    its own: one that fails (a bug, a row that no longer fits) is logged and left pending,
+    and the others go on, or one bad intent would hold back every payment behind it. A
+    stale quote's payment settled here is refunded with those a crash left unrefunded."""
     with svc.database.transaction() as store:
         stuck = store.payments.pending_intents(svc.now() - older_than, limit)
     report = Reconciliation()
@@ -329,11 +341,14 @@ def reconcile_all(svc: Services, older_than: timedelta = timedelta(seconds=30),
             outcome = _reconciled(svc, intent)
             if outcome is None:
                 continue
-            settle(svc, intent.key, outcome)
-        except PaymentFailed:  # recorded as failed; its owner was told
+            with svc.database.transaction() as store:  # None: recorded as failed, owner told
+                settle_in(svc, store, intent.key, outcome)  # a stale quote's refund: below
+        except PaymentFailed:  # settled as failed meanwhile; its owner was told
             pass
         except Exception as exc:  # logged and left pending; the rest go on
-            _failed(report, intent, exc, "settle")
+            reason = _failed(intent, exc, "settle")
+            report.errors.append(
+                f"{intent.key} ({intent.purpose}): {type(exc).__name__}: {reason}")
             continue
         report.settled += 1
     _finish_refunds(svc, limit, report)
@@ -355,16 +370,22 @@ def _finish_refunds(svc: Services, limit: int, report: Reconciliation) -> None:
     for intent in left:
         try:
             afterwards(svc, intent.key)
-        except Exception as exc:  # logged; the next pass asks again
-            _failed(report, intent, exc, "refund")
+        except Exception as exc:  # logged; the next pass asks again (while it looks back)
+            reason = _failed(intent, exc, "refund")
+            with svc.database.read() as store:
+                invoice = store.invoices.get(str((intent.result or {}).get("invoice_id")))
+            report.refunds.append(RefundNotMade(
+                invoice.number if invoice else "?", reason,
+                intent.created_at + REFUNDS_LOOKED_BACK))
 
 
-def _failed(report: Reconciliation, intent: PaymentIntent, exc: Exception, what: str) -> None:
+def _failed(intent: PaymentIntent, exc: Exception, what: str) -> str:
+    """Log why the intent could not be settled or refunded; the reason, in a line."""
     reason = (str(exc).strip().splitlines() or [""])[0]
-    problem = f"{intent.key} ({intent.purpose}): {type(exc).__name__}: {reason}"
-    log.error("could not %s payment intent %s", what, problem)
+    log.error("could not %s payment intent %s (%s): %s: %s", what, intent.key, intent.purpose,
+              type(exc).__name__, reason)
     log.debug("%s of %s failed", what, intent.key, exc_info=True)
-    report.errors.append(problem)
+    return reason
 
 
 def settle_known(svc: Services, account_id: str) -> None:

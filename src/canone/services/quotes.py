@@ -40,6 +40,7 @@ from canone.services.errors import (
     PaymentActionRequired,
     PaymentFailed,
     PaymentPending,
+    StaleDebitPending,
     StaleQuote,
     StaleQuoteRefunded,
     existing,
@@ -179,6 +180,9 @@ class _NotApplied(Exception):  # a signal within confirm, never raised out of it
     """The change was paid for but could not apply: its quote went stale meanwhile."""
 
 
+STALE_DEBIT_MESSAGE = ("Your plan changed while this payment was being set up, so this change"
+                       " was not applied. If your bank completes the debit, we refund it in"
+                       " full; you will receive an email.")
 REFUNDED_MESSAGE = ("The price changed before the payment finished, so the plan change was not"
                     " applied; the payment is refunded to your card. Review the change again.")
 
@@ -323,9 +327,10 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
     """A change paid by SEPA Direct Debit applies at once (SPEC §9: the customer's mandate
     is the authorisation) while the debit is processing, for days: its invoice is issued
     unpaid and not collected meanwhile (the debit is its attempt); it is paid when the
-    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit, or
-    its quote went stale since the intent was opened (the mandate bought that quote, not
-    another: the debit's outcome settles it, refunded if it succeeds)."""
+    debit succeeds, and enters the retry schedule if it fails. None: not a SEPA debit.
+    `StaleDebitPending` when its quote went stale since the intent was opened (the mandate
+    bought that quote, not another: the debit's outcome settles it, refunded if it
+    succeeds, nothing owed if it fails)."""
     with svc.database.transaction() as store:
         intent = existing(store.payments.get_intent(key, lock=True), f"payment intent {key}")
         account = existing(store.accounts.get(str(intent.account_id)), "account")
@@ -336,7 +341,7 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
         if earlier is not None and earlier.on_mandate:
             return _confirmation(store, earlier)
         if not still_as_quoted(svc, store, intent):  # the debit's outcome settles it
-            return None
+            raise StaleDebitPending(STALE_DEBIT_MESSAGE)
         result, invoice = apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
                                              paid=False)
         result = dataclasses.replace(result, on_mandate=True)

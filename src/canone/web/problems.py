@@ -62,6 +62,7 @@ TITLES = {
     "conflict": "This conflicts with something that already exists",
     "payment_failed": "Payment failed",
     "payment_pending": "Payment outcome pending",
+    "stale_quote_debit": "Price changed while the debit was set up: not applied",
     "requires_action": "The bank asks the customer to authenticate the payment",
     "unauthorized": "Missing or invalid API key",
     "idempotency_conflict": "Idempotency-Key reused with another request",

@@ -202,7 +202,9 @@ def confirm_change(account_id: AccountId, body: models.ConfirmIn, request: Reque
     `client_secret`), then confirm the same token again (or let Stripe's webhook apply it):
     the change applies once, when the payment has succeeded. 409 `stale_quote_refunded`
     when it succeeded after the quote went stale: the change is not applied and the payment
-    is refunded to the card, with a credit note (SPEC §9)."""
+    is refunded to the card, with a credit note (SPEC §9). 402 `stale_quote_debit` when it
+    is paid by a SEPA Direct Debit and the quote went stale before the change could apply
+    on the mandate: the change is not applied; the debit is refunded if it succeeds."""
     _CONFIRMED.offer(request)
     try:
         done = quotes.confirm(svc, actor, account_id, body.quote_token)

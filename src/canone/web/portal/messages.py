@@ -45,6 +45,9 @@ ERRORS = {
     "no_card": N_("There is no card on file. Add a card first."),
     "payment_pending": N_("We are still waiting for the card network. Your plan changes "
                           "as soon as the payment is confirmed; do not pay again."),
+    "stale_quote_debit": N_("Your plan changed while this payment was being set up, so this "
+                            "change was not applied. If your bank completes the debit, we "
+                            "refund it in full; you will receive an email."),
     "requires_action": N_("Your bank asks you to confirm this payment, and this page could "
                           "not show its window. Nothing was charged and your plan did not "
                           "change: reload the page and try again."),
