@@ -36,6 +36,7 @@ import goals
 from argon2 import PasswordHasher
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import Address, BillingDetails
 from canone.bootstrap import build_services
 from canone.db.database import Database
 from canone.services import accounts, signups
@@ -69,7 +70,12 @@ def seeded_services(url: str, folder: Path) -> tuple[Services, str]:
         name="Bench Inc.", timezone="Europe/Rome", locale="it", currency="EUR",
         admin_email=email, admin_name="Bea Bench", admin_password=PASSWORD,
         config=Configuration("marketing", "plus", "month", "EUR", 2500, 2, ("sms",)),
-        card=Card("4242424242424242", 12, 2035, "123"), anchor=date(2026, 4, 1)))
+        card=Card("4242424242424242", 12, 2035, "123"), anchor=date(2026, 4, 1),
+        # The demo seller files e-invoices, so a sign-up needs the customer's details (§8).
+        billing_details=BillingDetails(
+            "business", "Officina Verde S.r.l.",
+            Address("Via Torino 10", "20123", "Milano", "MI", "IT"),
+            vat_id="00743110157", sdi_code="M5UXCR1")))
     with database.transaction() as store:  # a usage banner on the page, as in real life
         store.usage.save(Usage(done.account.id, 2000, 2, clock.now()))
     return svc, email
