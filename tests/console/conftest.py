@@ -39,7 +39,11 @@ GOOD_CARD = Card("4242424242424242", 12, 2035, "123")
 @pytest.fixture
 def svc(sqlite_database: Database, tmp_path: Path) -> Services:
     clock = TestClock(NOW)
-    services = services_on(sqlite_database, clock, tmp_path / "sandbox.db")
+    return with_staff(services_on(sqlite_database, clock, tmp_path / "sandbox.db"))
+
+
+def with_staff(services: Services) -> Services:
+    """The services, with the support agent who signs in as STAFF_EMAIL."""
     with services.database.transaction() as store:
         store.people.add_staff(Staff(new_id("stf"), STAFF_EMAIL, "Sam Support",
                                      accounts.hash_password(PASSWORD)))

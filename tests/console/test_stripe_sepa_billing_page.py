@@ -20,7 +20,7 @@ from canone.services.records import PAST_DUE
 from clocks import TestClock
 from stripefixtures import LocalStripe
 
-from .conftest import ANCHOR, PASSWORD, SUPPORT, csrf_of, plan, sign_in
+from .conftest import ANCHOR, PASSWORD, STAFF_EMAIL, SUPPORT, csrf_of, plan, sign_in, with_staff
 from .test_stripe_billing_page import ada, quote_token, stripe_client, stripe_svc
 
 __all__ = ["ada", "stripe_client", "stripe_svc"]  # fixtures, used by name
@@ -93,6 +93,10 @@ def test_a_change_paid_by_a_debit_processing_applies_and_the_page_says_it_is_on_
            "meanwhile." in later
     assert "Debit processing" in later
     assert 'data-testid="unpaid"' not in later and "/pay" not in later
+    with_staff(stripe_svc)
+    sign_in(stripe_client, STAFF_EMAIL)  # staff see the bank account by name, no expiry
+    console = stripe_client.get(f"/console/accounts/{account_id}").text
+    assert "SEPA Direct Debit •••• 3001</dd>" in console and "Sepa_debit" not in console
 
 
 def test_a_bank_account_saved_while_restricted_debits_what_is_owed_and_says_so(

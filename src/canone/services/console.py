@@ -158,10 +158,14 @@ def open_disputes(svc: Services, actor: Actor, limit: int = PAGE) -> list[OpenDi
     require_staff(actor, "see disputes")
     found = []
     with svc.database.read() as store:
-        for invoice in store.invoices.disputed(limit):
-            rows = [p for p in store.payments.of_account(invoice.account_id)
-                    if p.invoice_id == invoice.id and p.status == PaymentStatus.DISPUTED]
-            if rows:
-                found.append(OpenDispute(store.accounts.get(invoice.account_id), invoice,
-                                         -sum(p.amount for p in rows), rows[-1].created_at))
+        invoices = store.invoices.disputed(limit)
+        ids = sorted({invoice.account_id for invoice in invoices})
+        accounts = store.accounts.by_ids(ids)
+        disputed = [p for account_id in ids for p in store.payments.of_account(account_id)
+                    if p.status == PaymentStatus.DISPUTED]
+    for invoice in invoices:
+        rows = [p for p in disputed if p.invoice_id == invoice.id]
+        if rows:
+            found.append(OpenDispute(accounts.get(invoice.account_id), invoice,
+                                     -sum(p.amount for p in rows), rows[-1].created_at))
     return sorted(found, key=lambda d: d.disputed_at, reverse=True)

@@ -18,7 +18,7 @@ from canone.services.context import Services, record_change
 from canone.services.errors import PaymentFailed
 from canone.services.payloads import InvoicePayload, Settled
 from canone.services.payment_methods import is_sepa
-from canone.services.payments import PENDING, SUCCEEDED, settle
+from canone.services.payments import PENDING, SUCCEEDED, afterwards, settle
 from canone.services.ports import (
     PaymentEvent,
     ProviderObjects,
@@ -81,11 +81,14 @@ def _payment(svc: Services, provider_id: str) -> str:
         intent = store.payments.get_intent(outcome.key)
     if intent is None:
         return IGNORED
-    if intent.status == PENDING or (intent.status == SUCCEEDED and intent.result is not None):
-        # One settled before answers its stored result; what it left to do outside its
-        # transaction is done then (a stale change's refund a crash left undone, SPEC §9).
+    if intent.status == PENDING:
         with suppress(PaymentFailed):  # recorded as failed; its owner was told
             settle(svc, outcome.key, outcome)
+    elif (intent.status == SUCCEEDED and intent.result is not None
+          and Settled.from_json(intent.result).credited):
+        # A stale change's refund that a crash left undone (SPEC §9) is asked for again;
+        # any other settled intent needs nothing more, so no transaction is opened.
+        afterwards(svc, outcome.key)
     return SETTLED
 
 

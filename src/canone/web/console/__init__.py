@@ -18,10 +18,12 @@ from canone.billing.money import to_minor
 from canone.services import console, credit_notes, einvoice_files, invoices, refunds, requests
 from canone.services.context import local_date
 from canone.services.errors import ServiceError
+from canone.services.payment_methods import is_sepa
 from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, NOW, PERIOD_END
 from canone.web.auth import SignedIn, services_of
 from canone.web.console import labels, views
 from canone.web.console.guard import staff_page, staff_posting
+from canone.web.portal import labels as portal_labels
 from canone.web.problems import status_of
 from canone.web.templating import PageRoute, render, translator_of
 
@@ -58,6 +60,8 @@ def _page(request: Request, name: str, section: str, status_code: int = 200,
         "audit_summary": lambda entry, currency: labels.audit_summary(tr, entry, currency),
         "audit_sentence": lambda entry, currency: labels.audit_sentence(tr, entry, currency),
         "country_name": lambda code: labels.country_name(tr, code),
+        "payment_method_name": lambda card: portal_labels.payment_method_name(tr, card),
+        "is_sepa": is_sepa,
         **context,
     }, status_code=status_code)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from canone.billing.catalog import Catalog
 from canone.billing.configuration import Configuration
 from canone.billing.pricing import Line
+from canone.services.payment_methods import is_sepa
+from canone.services.ports import StoredCard
 from canone.web.i18n import N_, Translator
 
 PRODUCTS = {"marketing": N_("Marketing"), "sales": N_("Sales"),
@@ -127,3 +129,10 @@ def describe_change_line(tr: Translator, catalog: Catalog, line: Line, before: C
         return tr.gettext("%(what)s, first year") % {"what": what}
     return tr.gettext("Remaining time on %(what)s (%(r)s of %(n)s days)") % {
         "what": what, "r": remaining, "n": days}
+
+
+def payment_method_name(tr: Translator, card: StoredCard) -> str:
+    """The card or SEPA bank account on file as a person recognises it, no number (the
+    customer's page and the console: a bank account's stored brand is "sepa_debit")."""
+    name = tr.gettext("SEPA Direct Debit") if is_sepa(card) else card.brand.capitalize()
+    return f"{name} •••• {card.last4}"

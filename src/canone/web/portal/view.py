@@ -18,7 +18,6 @@ from canone.billing.invoicing import InvoiceStatus
 from canone.billing.money import from_minor
 from canone.billing.pricing import CUSTOM, price
 from canone.services.overview import BillingOverview
-from canone.services.payment_methods import is_sepa
 from canone.web.i18n import Translator
 from canone.web.portal import labels
 from canone.web.portal.quoting import request_fields
@@ -217,6 +216,7 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
     plan = catalog.plan(config.product, config.tier)
     limit = config.contacts
     steps = list(catalog.contact_steps)
+    open_rows = open_invoices(tr, o)
     return BillingPage(
         config=config,
         config_json=config_to_json(config),
@@ -247,9 +247,9 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
         invoices=invoice_rows(tr, o),
         request_start=request_fields(config, ()),
         request_choices=request_choices(tr, catalog),
-        unpaid=[row for row in open_invoices(tr, o) if row["id"] not in o.debiting],
+        unpaid=[row for row in open_rows if row["id"] not in o.debiting],
         restricted=o.account.status == "past_due",
-        debiting=[row for row in open_invoices(tr, o) if row["id"] in o.debiting],
+        debiting=[row for row in open_rows if row["id"] in o.debiting],
         payment_method=payment_method(tr, o),
     )
 
@@ -257,10 +257,7 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
 def payment_method(tr: Translator, o: BillingOverview) -> str:
     """The card or SEPA bank account on file as a person recognises it, no number."""
     card = o.account.card
-    if card is None:
-        return ""
-    name = tr.gettext("SEPA Direct Debit") if is_sepa(card) else card.brand.capitalize()
-    return f"{name} •••• {card.last4}"
+    return "" if card is None else labels.payment_method_name(tr, card)
 
 
 def request_rows(tr: Translator, catalog: Catalog, o: BillingOverview) -> list[dict[str, str]]:
