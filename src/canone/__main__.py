@@ -1,10 +1,19 @@
+"""`canone` and `python -m canone`: a bare `canone price` starts pricing at once
+(canone.cli_price), without importing the command tree (typer, click and pydantic for
+typer's converters); anything else, `canone price --help` included, goes through typer."""
+
 import sys
 
-if sys.argv[1:] == ["price"]:  # priced at once, without importing the command tree
-    from canone.cli_price import main
 
-    sys.exit(main())
+def main() -> None:
+    if sys.argv[1:] == ["price"]:
+        from canone.cli_price import main as price
 
-from canone.cli import app
+        sys.exit(price())
+    from canone.cli import app
 
-app()
+    app()
+
+
+if __name__ == "__main__":
+    main()

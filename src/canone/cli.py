@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -19,19 +18,7 @@ from canone.cli_einvoices import einvoices_app
 from canone.cli_operations import billing_app, clock_app, db_app, payments_app
 from canone.cli_service import mail_app, service_app
 
-
-class _Canone(typer.Typer):
-    """The typer app, except that a bare `canone price` starts pricing at once
-    (canone.cli_price): building the command tree first imports pydantic for typer's
-    converters. Anything else, `canone price --help` included, goes through typer."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs or sys.argv[1:] != ["price"]:
-            return super().__call__(*args, **kwargs)
-        raise SystemExit(cli_price.main())
-
-
-app = _Canone(help="""canone: subscription billing and plan management.
+app = typer.Typer(help="""canone: subscription billing and plan management.
 
 \b
 To start: `canone db upgrade`, `canone demo`, `canone serve`, then open
