@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from canone.billing.catalog import Catalog, default_catalog, load_catalog
+from canone.billing.catalog import catalog_in
 from canone.billing.errors import DataFileError
 from canone.billing.seller import Seller
 from canone.db.clock import StoredTestClock
@@ -28,10 +28,6 @@ from canone.settings import Settings
 
 if TYPE_CHECKING:
     from canone.integrations.outbox import Worker
-
-
-def catalog_of(settings: Settings) -> Catalog:
-    return load_catalog(settings.catalog) if settings.catalog else default_catalog()
 
 
 def settlements() -> dict[str, Settlement]:
@@ -98,7 +94,7 @@ def build_services(settings: Settings, database: Database | None = None, *,
         clock=clock,
         gateway=gateway or gateway_of(settings, clock),
         charges_in_flight=STRIPE_CHARGES_IN_FLIGHT if settings.payments == "stripe" else 1,
-        catalog=catalog_of(settings),
+        catalog=catalog_in(settings.catalog),
         secret_key=settings.secret_key,
         settlements=settlements(),
         renderer=renderer or PdfOnFirstUse(),

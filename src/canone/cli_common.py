@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from canone.billing.catalog import Catalog
+from canone.billing.catalog import Catalog, catalog_in
 from canone.billing.errors import CatalogError
-from canone.cli_price import catalog_of, catalog_problems
+from canone.cli_price import catalog_problems
 from canone.settings import Settings
 
 if TYPE_CHECKING:  # only an annotation here; importing it costs every command ~0.05 s
@@ -31,7 +31,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def catalog_in_effect(settings: Settings) -> Catalog:
     try:
-        return catalog_of(settings)
+        return catalog_in(settings.catalog)
     except CatalogError as exc:
         raise fail(catalog_problems(exc)) from None
 

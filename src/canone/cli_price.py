@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
-from canone.billing.catalog import Catalog, default_catalog, load_catalog
+from canone.billing.catalog import Catalog, catalog_in
 from canone.billing.errors import CatalogError
 from canone.price_command import pricer_of
 from canone.settings import Settings
@@ -22,7 +22,7 @@ from canone.settings import Settings
 def main() -> int:
     """The exit code of a bare `canone price`: 0 once every line is answered."""
     try:
-        catalog = catalog_of(Settings.from_env())
+        catalog = catalog_in(Settings.from_env().catalog)
     except CatalogError as exc:  # as cli_common.fail words it, without typer
         print(f"error: {catalog_problems(exc)}", file=sys.stderr)
         return 1
@@ -35,11 +35,6 @@ def main() -> int:
         print("Aborted!", file=sys.stderr)
         return 1
     return 0
-
-
-def catalog_of(settings: Settings) -> Catalog:
-    """The catalog in effect: the file CANONE_CATALOG names, else the default one."""
-    return load_catalog(settings.catalog) if settings.catalog else default_catalog()
 
 
 def catalog_problems(exc: CatalogError) -> str:

@@ -106,6 +106,11 @@ def load_catalog(path: str | Path) -> Catalog:
     return parse_catalog_text(read_text(Path(path), CatalogError), str(path))
 
 
+def catalog_in(path: str | None) -> Catalog:
+    """The catalog in effect: the file CANONE_CATALOG names, else the default one."""
+    return load_catalog(path) if path else default_catalog()
+
+
 def parse_catalog_text(text: str, source: str) -> Catalog:
     return _CatalogReader(parse_toml(text, source, CatalogError)).read()
 
