@@ -63,7 +63,7 @@ class SqlPayments(Queries):
                            f"payment intent {intent.key}")
 
     def save_intents(self, saved: Sequence[PaymentIntent]) -> None:
-        """`save_intent` for several, in one executemany."""
+        """`save_intent` for several, in one statement (see `update_many`)."""
         self.update_many(payment_intents, payment_intents.c.key,
                           [(i.key, rows.values(i)) for i in saved], "payment intents")
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import psycopg
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Dialect,
     Result,
     Row,
     Select,
@@ -30,6 +33,8 @@ from canone.services.errors import Conflict
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
 # UPDATE <table> … WHERE <key> = :saved_key, by (table, key column): see `update_by_key`.
 _UPDATE_BY_KEY: dict[tuple[str, str], Any] = {}
+# UPDATE <table> … FROM json_to_recordset, by (table, key column, columns): `_update_rows`.
+_UPDATE_ROWS: dict[tuple[str, ...], str] = {}
 
 
 class Prepared:
@@ -46,6 +51,18 @@ def keyed(table: Table, *columns: str, limit: int | None = 1) -> Select[Any]:
     """SELECT * FROM table WHERE each column = :column (LIMIT 1 unless told)."""
     query = select(table).where(*(table.c[name] == bindparam(name) for name in columns))
     return query if limit is None else query.limit(limit)
+
+
+def _instant(value: Any) -> str:
+    """Dates and instants in JSON as PostgreSQL reads them back (ISO 8601, with offset)."""
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not written by a batch update")
+
+
+# The rows of a batch update as one JSON document (see `Queries._update_rows`).
+_encode_rows = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                                default=_instant).encode
 # From this many rows on, `insert_all` copies them (PostgreSQL).
 _COPY_FROM = 8
 
@@ -134,7 +151,8 @@ class Queries:
 
     def update_many(self, table: Table, key: ColumnElement[Any],
                     changes: Sequence[tuple[str, dict[str, Any]]], what: str) -> None:
-        """Update existing rows by key, one executemany; a missing row is a LookupError."""
+        """Update existing rows by key (on PostgreSQL in one statement, else one
+        executemany); a missing row is a LookupError."""
         if not changes:
             return
         if self.postgres:
@@ -148,24 +166,31 @@ class Queries:
 
     def _update_rows(self, table: Table, key: ColumnElement[Any],
                      changes: Sequence[tuple[str, dict[str, Any]]]) -> int:
-        """`update_many` on PostgreSQL: one executemany on the transaction's psycopg
-        connection, each value as its column's type makes it (as `_copy` does); the rows
-        changed. SQLAlchemy's executemany builds and processes a parameter dict per row, a
-        third of the time of the billing run's batch updates."""
+        """`update_many` on PostgreSQL: one UPDATE … FROM json_to_recordset(<the rows as one
+        JSON parameter>), each value as its column's type makes it (as `_copy` does); the
+        rows changed. An executemany (SQLAlchemy's or psycopg's) dumps, binds and runs a
+        statement per row: ~13 us of client CPU a row against ~2 here, and the server plans
+        and runs one statement. Rows go in key order, and a key given twice once, with its
+        last values, as a statement per row would leave it."""
         dialect = self.connection.dialect
-        quote = dialect.identifier_preparer.quote
-        convert = [(name, table.c[name].type.bind_processor(dialect)) for name in changes[0][1]]
-        assigned = ", ".join(f"{quote(name)} = %s" for name, _ in convert)
-        sql = (f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {assigned} "
-               f"WHERE {quote(str(key.name))} = %s")
+        names = list(changes[0][1])
+        convert = [(f"c{i}", name, table.c[name].type.bind_processor(dialect))
+                   for i, name in enumerate(names, start=1)]
+        sql = _UPDATE_ROWS.get((table.name, str(key.name), *names))
+        if sql is None:
+            sql = _UPDATE_ROWS[table.name, str(key.name), *names] = _rows_update(
+                dialect, table, str(key.name), names)
+        last = dict(changes)
+        records = [{"c0": k, **{column: v[name] if process is None else process(v[name])
+                                for column, name, process in convert}}
+                   for k, v in sorted(last.items())]
         driver = self.connection.connection.driver_connection
         if driver is None:  # a connection SQLAlchemy has already given back
             raise RuntimeError("bulk update on a closed database connection")
         with driver.cursor() as cursor:
-            cursor.executemany(sql, [
-                [*(v[name] if process is None else process(v[name]) for name, process in convert),
-                 k] for k, v in changes])
-            return int(cursor.rowcount)
+            cursor.execute(sql, [_encode_rows(records)])
+            # A key given n times: n rows changed, as n statements would say.
+            return int(cursor.rowcount) + len(changes) - len(last)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -198,6 +223,18 @@ class Queries:
 
     def all(self, query: Select[Any]) -> Sequence[Row[Any]]:
         return self.connection.execute(query).all()
+
+
+def _rows_update(dialect: Dialect, table: Table, key: str, names: list[str]) -> str:
+    """The UPDATE of `Queries._update_rows`: each row a JSON object of c0 (the key), c1…
+    (the values of `names`), so no column name is escaped in JSON."""
+    quote = dialect.identifier_preparer.quote
+    typed = ", ".join(f"c{i} {table.c[name].type.compile(dialect)}"
+                      for i, name in enumerate([key, *names]))
+    assigned = ", ".join(f"{quote(name)} = v.c{i}" for i, name in enumerate(names, start=1))
+    target = dialect.identifier_preparer.format_table(table)
+    return (f"UPDATE {target} SET {assigned} FROM json_to_recordset(%s::json) "
+            f"AS v({typed}) WHERE {target}.{quote(key)} = v.c0")
 
 
 def page(table: Table, order: Any, after: str | None, newest_first: bool,
