@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -26,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from canone.services.errors import Conflict
 
@@ -51,6 +53,18 @@ def keyed(table: Table, *columns: str, limit: int | None = 1) -> Select[Any]:
     """SELECT * FROM table WHERE each column = :column (LIMIT 1 unless told)."""
     query = select(table).where(*(table.c[name] == bindparam(name) for name in columns))
     return query if limit is None else query.limit(limit)
+
+
+def _binder(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The type's bind processing (None: none) for the batch writes, which process every
+    value in Python: a TypeDecorator's own `process_bind_param`, bound to the dialect, when
+    its impl has none, saving the frame SQLAlchemy's processor wraps it in (~2% of the
+    billing run's CPU)."""
+    if (isinstance(column_type, TypeDecorator)
+            and type(column_type).process_bind_param is not TypeDecorator.process_bind_param
+            and column_type.impl_instance.bind_processor(dialect) is None):
+        return partial(column_type.process_bind_param, dialect=dialect)
+    return column_type.bind_processor(dialect)
 
 
 def _instant(value: Any) -> str:
@@ -115,7 +129,7 @@ class Queries:
         an IntegrityError, as from an INSERT."""
         dialect = self.connection.dialect
         quote = dialect.identifier_preparer.quote
-        convert = [(name, table.c[name].type.bind_processor(dialect)) for name in rows[0]]
+        convert = [(name, _binder(table.c[name].type, dialect)) for name in rows[0]]
         listed = ", ".join(quote(name) for name, _ in convert)
         driver = self.connection.connection.driver_connection
         if driver is None:  # a connection SQLAlchemy has already given back
@@ -174,7 +188,7 @@ class Queries:
         last values, as a statement per row would leave it."""
         dialect = self.connection.dialect
         names = list(changes[0][1])
-        convert = [(f"c{i}", name, table.c[name].type.bind_processor(dialect))
+        convert = [(f"c{i}", name, _binder(table.c[name].type, dialect))
                    for i, name in enumerate(names, start=1)]
         sql = _UPDATE_ROWS.get((table.name, str(key.name), *names))
         if sql is None:
