@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row
@@ -12,7 +13,8 @@ from sqlalchemy import Row
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.parties import details_from_json, details_to_json
-from canone.billing.seller import seller_from_json, seller_to_json
+from canone.billing.seller import Seller, seller_from_json, seller_to_json
+from canone.db.types import EncodedJSON, encode_json
 from canone.services.ports import StoredCard
 from canone.services.records import (
     Account,
@@ -133,8 +135,14 @@ def invoice_values(i: Invoice) -> Values:
     del v["lines"]
     v["tax_lines"] = [tax_line_json(line) for line in i.tax_lines]
     v["customer"] = None if i.customer is None else details_to_json(i.customer)
-    v["seller"] = None if i.seller is None else seller_to_json(i.seller)
+    v["seller"] = None if i.seller is None else _seller_json(i.seller)
     return v
+
+
+@lru_cache(maxsize=4)
+def _seller_json(seller: Seller) -> EncodedJSON:
+    # The invoices of a billing run share their seller, the largest document they keep.
+    return EncodedJSON(encode_json(seller_to_json(seller)))
 
 
 def tax_line_json(line: InvoiceTaxLine) -> Values:
