@@ -114,7 +114,14 @@ def staff_of(r: Row[Any]) -> Staff:
 
 
 def subscription_values(s: Subscription) -> Values:
-    return {**values(s), "config": config_json(s.config), "pending": config_json(s.pending)}
+    return {**values(s), "config": _config_text(s.config),
+            "pending": None if s.pending is None else _config_text(s.pending)}
+
+
+@lru_cache(maxsize=256)
+def _config_text(config: Configuration) -> EncodedJSON:
+    # A billing run saves thousands of subscriptions on a few configurations.
+    return EncodedJSON(encode_json(config_to_json(config)))
 
 
 def subscription_of(r: Row[Any]) -> Subscription:
