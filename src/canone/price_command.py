@@ -15,12 +15,23 @@ one, so every error reads exactly as `answer` words it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from json.encoder import encode_basestring_ascii as quoted  # json.dumps's own, ensure_ascii
 from typing import Any
 
 from canone.billing.catalog import Catalog
-from canone.billing.changes import REQUEST, Change, Rules, plan_change
+from canone.billing.changes import (
+    UPGRADE,
+    Change,
+    Decision,
+    Rules,
+    decide,
+    period_on,
+    plan_change,
+    prorated,
+)
 from canone.billing.codec import (
     change_to_json,
     config_from_json,
@@ -31,6 +42,8 @@ from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, format_amount
 from canone.billing.pricing import Line, Price
+
+Day = date  # the Pricer's own `date` reads one
 
 MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
 
@@ -50,7 +63,9 @@ class RememberingRules(Rules):
         self.memos: dict[str, dict[Any, Any]] = {}
         # The rules' own memos, kept at hand: they are asked a few times per line.
         self._valid, self._prices = self.memo("valid"), self.memo("price")
-        self._features, self._prorated = self.memo("features_changed"), self.memo("prorated")
+        self._features = self.memo("features_changed")
+        self._bases, self._seats, self._addons = (
+            self.memo("base"), self.memo("seats"), self.memo("addon"))
 
     def memo(self, name: str) -> dict[Any, Any]:
         """The memo `name`; fill it with `remember`."""
@@ -75,6 +90,38 @@ class RememberingRules(Rules):
             remember(memo, config, found)
         return found
 
+    # A new configuration is priced from parts that few fields decide and many share.
+
+    def base(self, product: str, tier: str, contacts: int | None, interval: str
+             ) -> tuple[str, Line | None]:
+        key = (product, tier, contacts, interval)
+        found: tuple[str, Line | None] | None = self._bases.get(key)
+        if found is None:
+            found = super().base(product, tier, contacts, interval)
+            remember(self._bases, key, found)
+        return found
+
+    def seats(self, product: str, tier: str, contacts: int | None, seats: int, interval: str
+              ) -> Line | None:
+        key = (product, tier, contacts, seats, interval)
+        memo = self._seats
+        if key in memo:
+            found: Line | None = memo[key]
+        else:
+            found = super().seats(product, tier, contacts, seats, interval)
+            remember(memo, key, found)
+        return found
+
+    def addon(self, code: str, interval: str) -> Line | None:
+        key = (code, interval)
+        memo = self._addons
+        if key in memo:
+            found: Line | None = memo[key]
+        else:
+            found = super().addon(code, interval)
+            remember(memo, key, found)
+        return found
+
     def features_changed(self, current: Configuration, target: Configuration
                          ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         key = (current.product, current.tier, current.addons,
@@ -83,16 +130,6 @@ class RememberingRules(Rules):
         found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
         if found is None:
             found = super().features_changed(current, target)
-            remember(memo, key, found)
-        return found
-
-    def prorated(self, line: Line, remaining: int, days: int, credit: bool) -> Line:
-        # Prorated lines recur: a handful of line amounts, remaining and days at most 366.
-        key = (line.key, line.description, line.amount, remaining, days, credit)
-        memo = self._prorated
-        found: Line | None = memo.get(key)
-        if found is None:
-            found = super().prorated(line, remaining, days, credit)
             remember(memo, key, found)
         return found
 
@@ -143,7 +180,11 @@ class Pricer:
         self.known: dict[tuple[Any, ...], Known] = rules.memo("known")
         self.dates: dict[str, date] = rules.memo("dates")
         self.config_texts: dict[Configuration, str] = rules.memo("config_text")
-        self.texts: dict[Any, str] = rules.memo("texts")  # lines, codes, kinds
+        self.texts: dict[Any, str] = rules.memo("texts")  # lines, codes
+        self.plans: dict[tuple[Known, Known], Plan] = rules.memo("plans")
+        # (a line's text, remaining days, days) -> the prorated line's amount and text
+        self.prorated_texts: dict[tuple[str, int, int], tuple[Decimal, str]] = rules.memo(
+            "prorated_texts")
 
     # -- reading, fast: None sends the line the plain way, which words its error ----------
 
@@ -186,14 +227,10 @@ class Pricer:
                 current = self.config(current_raw)
                 anchor, at = self.date(request.get("anchor")), self.date(request.get("at"))
                 if current is not None and anchor is not None and at is not None:
-                    try:
-                        change = plan_change(self.catalog, current.config, target.config,
-                                             anchor, at, self.rules)
-                    except InvalidField:
-                        pass
-                    else:
-                        return ('{"target": ' + target_text + ', "change": '
-                                + self.change_text(change, current, target) + ', "error": null}')
+                    change = self.change_text(current, target, anchor, at)
+                    if change is not None:
+                        return ('{"target": ' + target_text + ', "change": ' + change
+                                + ', "error": null}')
         return json.dumps(answer(self.catalog, request))  # an error, or a rare shape
 
     # -- JSON texts, as json.dumps writes them (", " and ": ", ASCII) ----------------------
@@ -203,7 +240,19 @@ class Pricer:
         return text
 
     def known_config_text(self, known: Known) -> str:
-        text = known.config_text = self.config_text(known.config)
+        text = known.config_text = config_text(known.config, self.codes_text)
+        return text
+
+    def config_text_of(self, config: Configuration, current: Known, target: Known) -> str:
+        """The text of a configuration in effect: most often one of those sent."""
+        if config is target.config:
+            return target.config_text or self.known_config_text(target)
+        if config is current.config:
+            return current.config_text or self.known_config_text(current)
+        text = self.config_texts.get(config)
+        if text is None:
+            text = config_text(config, self.codes_text)
+            remember(self.config_texts, config, text)
         return text
 
     def price_text(self, p: Price) -> str:
@@ -213,17 +262,16 @@ class Pricer:
                 + "}")
 
     def lines_text(self, lines: tuple[Line, ...]) -> str:
-        texts = self.texts
-        parts = []
-        for line in lines:
-            key = (line.key, line.description, line.amount)
-            text = texts.get(key)
-            if text is None:
-                text = (f'{{"key": {quoted(line.key)}, "description": '
-                        f'{quoted(line.description)}, "amount": "{format_amount(line.amount)}"}}')
-                remember(texts, key, text)
-            parts.append(text)
-        return "[" + ", ".join(parts) + "]"
+        return "[" + ", ".join([self.line_text(line) for line in lines]) + "]"
+
+    def line_text(self, line: Line) -> str:
+        key = (line.key, line.description, line.amount)
+        text = self.texts.get(key)
+        if text is None:
+            text = (f'{{"key": {quoted(line.key)}, "description": '
+                    f'{quoted(line.description)}, "amount": "{format_amount(line.amount)}"}}')
+            remember(self.texts, key, text)
+        return text
 
     def codes_text(self, codes: tuple[str, ...]) -> str:
         text = self.texts.get(codes)
@@ -232,49 +280,84 @@ class Pricer:
             remember(self.texts, codes, text)
         return text
 
-    def config_text(self, config: Configuration) -> str:
-        text = self.config_texts.get(config)
-        if text is None:
-            contacts = "null" if config.contacts is None else str(config.contacts)
-            text = (f'{{"product": {quoted(config.product)}, "tier": {quoted(config.tier)}, '
-                    f'"interval": {quoted(config.interval)}, '
-                    f'"currency": {quoted(config.currency)}, "contacts": {contacts}, '
-                    f'"seats": {config.seats}, "addons": {self.codes_text(config.addons)}}}')
-            remember(self.config_texts, config, text)
-        return text
-
-    def change_text(self, change: Change, current: Known, target: Known) -> str:
-        """change_to_json(change) as text, key for key in its order."""
-        period = change.period
-        if change.kind == REQUEST:
-            lines, due, credit = "[]", "0.00", "0.00"
-        else:
-            lines = self.lines_text(change.lines)
-            net = ZERO
-            for line in change.lines:
-                net += line.amount
-            # As Change.due_now and .credit: max(0, net) and max(0, -net).
-            due, credit = (format_amount(net), "0.00") if net > 0 else (
-                "0.00", format_amount(-net))
-        # Most often the configurations in effect are those sent: their texts are at hand.
-        immediate = (
-            (target.config_text or self.known_config_text(target))
-            if change.immediate is target.config else
-            (current.config_text or self.known_config_text(current))
-            if change.immediate is current.config else self.config_text(change.immediate))
-        scheduled = (
-            "null" if change.scheduled is None else
-            (target.config_text or self.known_config_text(target))
-            if change.scheduled is target.config else self.config_text(change.scheduled))
+    def change_text(self, current: Known, target: Known, anchor: Day, at: Day) -> str | None:
+        """change_to_json(plan_change(...)) as text, key for key in its order; None when
+        the change is an error."""
+        try:
+            period = period_on(anchor, current.config.interval, at)
+        except InvalidField:
+            return None
+        plan = self.plans.get((current, target))
+        if plan is None:
+            try:
+                decision = decide(self.catalog, current.config, target.config, self.rules)
+            except InvalidField:
+                return None
+            plan = Plan(self, decision, current, target)
+            remember(self.plans, (current, target), plan)
+        remaining: int = (period.end - at).days
+        days = period.days
         # Dates, whole numbers and amounts need no escaping: their JSON is their text.
-        return (f'{{"kind": {quoted(change.kind)}, "reasons": {self.codes_text(change.reasons)}, '
-                f'"period": {{"start": "{period.start.isoformat()}", '
-                f'"end": "{period.end.isoformat()}", "days": {period.days}}}, '
-                f'"remaining_days": {change.remaining_days}, "lines": {lines}, '
-                f'"due_now": "{due}", "credit": "{credit}", '
-                f'"immediate": {immediate}, "scheduled": {scheduled}, '
-                f'"features_lost": {self.codes_text(change.features_lost)}, '
-                f'"features_gained": {self.codes_text(change.features_gained)}}}')
+        middle = (f'{period.start.isoformat()}", "end": "{period.end.isoformat()}", '
+                  f'"days": {days}}}, "remaining_days": {remaining}, "lines": ')
+        if plan.prorated is None:
+            return plan.head + middle + plan.tail
+        net, texts, lines = plan.whole_net, [], self.prorated_texts
+        for line, credit, key in plan.prorated:
+            found = lines.get((key, remaining, days))
+            if found is None:
+                billed = prorated(line, remaining, days, credit)
+                found = billed.amount, self.line_text(billed)
+                remember(lines, (key, remaining, days), found)
+            net += found[0]
+            texts.append(found[1])
+        texts += plan.whole
+        # As Change.due_now and .credit: max(0, net) and max(0, -net).
+        due, credit_text = (format_amount(net), "0.00") if net > 0 else (
+            "0.00", format_amount(-net))
+        return (plan.head + middle + "[" + ", ".join(texts) + f'], "due_now": "{due}", '
+                f'"credit": "{credit_text}"' + plan.tail)
+
+
+class Plan:
+    """A (current, target) pair's decision as text: all but the day's period and lines.
+    `prorated` is None when the change bills nothing, else (line, a credit, a key: its
+    text after - for a credit, + for a charge) for
+    each line billed for the days left; `whole` the texts of the lines billed in full."""
+
+    __slots__ = ("head", "prorated", "tail", "whole", "whole_net")
+
+    def __init__(self, pricer: Pricer, decision: Decision, current: Known, target: Known
+                 ) -> None:
+        codes = pricer.codes_text
+        self.head = (f'{{"kind": {quoted(decision.kind)}, "reasons": '
+                     f'{codes(decision.reasons)}, "period": {{"start": "')
+        # Most often the configurations in effect are those sent: their texts are at hand.
+        immediate = decision.immediate
+        scheduled = decision.scheduled
+        tail = (f', "immediate": {pricer.config_text_of(immediate, current, target)}, '
+                '"scheduled": ' + ("null" if scheduled is None else
+                                   pricer.config_text_of(scheduled, current, target))
+                + f', "features_lost": {codes(decision.features_lost)}, '
+                  f'"features_gained": {codes(decision.features_gained)}}}')
+        self.whole = [pricer.line_text(line) for line in decision.whole]
+        self.whole_net = ZERO + sum(line.amount for line in decision.whole)
+        if decision.kind == UPGRADE:
+            self.prorated: tuple[tuple[Line, bool, str], ...] | None = tuple(
+                (line, credit, ('-' if credit else '+') + pricer.line_text(line))
+                for line, credit in decision.prorated)
+            self.tail = tail
+        else:  # no lines, and nothing due or credited
+            self.prorated = None
+            self.tail = '[], "due_now": "0.00", "credit": "0.00"' + tail
+
+
+def config_text(config: Configuration, codes_text: Callable[[tuple[str, ...]], str]) -> str:
+    contacts = "null" if config.contacts is None else str(config.contacts)
+    return (f'{{"product": {quoted(config.product)}, "tier": {quoted(config.tier)}, '
+            f'"interval": {quoted(config.interval)}, '
+            f'"currency": {quoted(config.currency)}, "contacts": {contacts}, '
+            f'"seats": {config.seats}, "addons": {codes_text(config.addons)}}}')
 
 
 # The pricer of each catalog priced with (a run has one; tests build a few).

@@ -279,7 +279,7 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
         assert plan_change(catalog, current, target, date(2026, 4, 1), date(2026, 4, 16),
                            rules) == plan_change(catalog, current, target, date(2026, 4, 1),
                                                  date(2026, 4, 16))
-    assert rules.memo("price") and rules.memo("prorated") and rules.memo("features_changed")
+    assert rules.memo("price") and rules.memo("base") and rules.memo("features_changed")
     memo = rules.memo("test")
     for number in range(MEMO_SIZE + 10):
         remember(memo, number, str(number))
