@@ -268,7 +268,8 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     from canone.billing.catalog import default_catalog
     from canone.billing.changes import plan_change
     from canone.billing.codec import config_from_json
-    from canone.price_command import MEMO_SIZE, RememberingRules, remember, rules_of
+    from canone.price_command import rules_of
+    from canone.price_memos import MEMO_SIZE, RememberingRules, remember
 
     catalog = default_catalog()
     rules = rules_of(catalog)

@@ -82,7 +82,7 @@ class Rules(PriceParts):
 Prorate = Callable[[Line, int, int, bool], Line]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once a line by `canone price`, where it costs
 class Decision:
     """What moving from `current` to `target` decides whatever the day: the kind, the
     configurations in effect, the features, and which lines the change bills. On a day, the
