@@ -107,14 +107,13 @@ class Pricer(Texts):
                 current_raw = request.get("current")
                 target_text = target.price_text or self.known_price_text(target)
                 if current_raw is None:
-                    return '{"target": ' + target_text + ', "change": null, "error": null}'
+                    return f'{{"target": {target_text}, "change": null, "error": null}}'
                 current = self.config(current_raw)
                 anchor, at = self.date(request.get("anchor")), self.date(request.get("at"))
                 if current is not None and anchor is not None and at is not None:
                     change = self.change_text(current, target, anchor, at)
                     if change is not None:
-                        return ('{"target": ' + target_text + ', "change": ' + change
-                                + ', "error": null}')
+                        return f'{{"target": {target_text}, "change": {change}, "error": null}}'
         return json.dumps(answer(self.catalog, request))  # an error, or a rare shape
 
     def change_text(self, current: Known, target: Known, anchor: Day, at: Day) -> str | None:
@@ -138,7 +137,7 @@ class Pricer(Texts):
         middle = (f'{period.start.isoformat()}", "end": "{period.end.isoformat()}", '
                   f'"days": {days}}}, "remaining_days": {remaining}, "lines": ')
         if plan.prorated is None:
-            return plan.head + middle + plan.tail
+            return f"{plan.head}{middle}{plan.tail}"
         net, texts, lines = plan.whole_net, [], self.prorated_texts
         for line, credit, key in plan.prorated:
             found = lines.get((key, remaining, days))
@@ -152,8 +151,9 @@ class Pricer(Texts):
         # As Change.due_now and .credit: max(0, net) and max(0, -net).
         due, credit_text = (format_amount(net), "0.00") if net > 0 else (
             "0.00", format_amount(-net))
-        return (plan.head + middle + "[" + ", ".join(texts) + f'], "due_now": "{due}", '
-                f'"credit": "{credit_text}"' + plan.tail)
+        # One string built at once: a chain of + copies the growing text at every step.
+        return (f'{plan.head}{middle}[{", ".join(texts)}], "due_now": "{due}", '
+                f'"credit": "{credit_text}"{plan.tail}')
 
 
 # The pricer of each catalog priced with (a run has one; tests build a few).

@@ -44,12 +44,9 @@ class Texts:
 
     def price_text(self, p: Price) -> str:
         total = p.total
-        return ('{"status": ' + quoted(p.status) + ', "lines": ' + self.lines_text(p.lines)
-                + ', "total": ' + ("null" if total is None else f'"{format_amount(total)}"')
-                + "}")
-
-    def lines_text(self, lines: tuple[Line, ...]) -> str:
-        return "[" + ", ".join([self.line_text(line) for line in lines]) + "]"
+        lines = ", ".join([self.line_text(line) for line in p.lines])
+        return (f'{{"status": {quoted(p.status)}, "lines": [{lines}], "total": '
+                + ("null}" if total is None else f'"{format_amount(total)}"}}'))
 
     def line_text(self, line: Line) -> str:
         key = (line.key, line.description, line.amount)
