@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from canone.billing.catalog import Catalog, catalog_in
 from canone.billing.errors import CatalogError
@@ -49,7 +49,7 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
     to what has arrived go out together at once: one write per batch, not per line (each is
     a system call under PYTHONUNBUFFERED), and a program that writes a line and waits for
     its answer gets it."""
-    loads, answer_text = json.loads, pricer_of(catalog).answer_text
+    answer_text = pricer_of(catalog).answer_text
     number = 0
     # Each line leaves a few dicts behind and the memos keep thousands of answers alive:
     # with the default threshold the cyclic collector runs every 700 allocations and,
@@ -63,7 +63,7 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
             if not line.strip():
                 continue
             try:
-                request = loads(line)
+                request = read(line)
             except ValueError as exc:
                 texts.append(_line_error(f"line {number} is not JSON: {exc}"))
             except RecursionError:  # the decoder's guard: the line alone is refused
@@ -75,6 +75,28 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
         if texts:
             out.write("\n".join(texts) + "\n")
             out.flush()
+
+
+# What json.loads runs under its Python wrappers (typeshed leaves them out).
+_scan = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_space = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
+
+
+def read(line: bytes) -> Any:
+    """`json.loads(line)`, without its steps that a line holding one object needs not: a
+    line that starts with "{" and a byte that is not NUL is UTF-8 to `json.loads` (its
+    `detect_encoding`), so its text is scanned at once. Anything else, and every error,
+    goes to `json.loads` itself, which words the error."""
+    if line[:1] == b"{" and line[1:2] != b"\0":
+        try:
+            text = line.decode("utf-8", "surrogatepass")  # as json.loads decodes bytes
+            value, end = _scan(text, 0)
+        except (ValueError, StopIteration):
+            pass
+        else:
+            if end == len(text) or _space(text, end).end() == len(text):
+                return value
+    return json.loads(line)
 
 
 def arrived_lines(stdin: BinaryIO) -> Iterator[list[bytes]]:

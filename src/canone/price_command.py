@@ -2,10 +2,9 @@
 configuration, the change (SPEC §7), or the error naming the field.
 
 The command prices tens of thousands of lines a run, most of them alike, so it keeps what
-recurs: configurations read from JSON, validated and priced, the features a change loses
-and gains, prorated lines, dates, and the JSON texts of prices, configurations, lines and
-codes. Those caches serve this command alone and live here, with it, not in the billing
-core, whose answers they only remember (the core computes each answer when asked).
+recurs (canone.price_memos): configurations read from JSON, validated and priced, the
+parts of prices, the features a change loses and gains, a pair's decision, prorated lines,
+dates, and the JSON texts (canone.price_texts) of prices, configurations, lines and codes.
 
 `answer` is the plain answer, a dict for `json.dumps`; `answer_text` is the same answer as
 JSON text, byte for byte, made fast from remembered texts (a property test holds them
@@ -16,12 +15,19 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from json.encoder import encode_basestring_ascii as quoted  # json.dumps's own, ensure_ascii
+from decimal import Decimal
 from typing import Any
 
 from canone.billing.catalog import Catalog
-from canone.billing.changes import REQUEST, Change, Rules, plan_change
+from canone.billing.changes import (
+    Change,
+    decide,
+    period_on,
+    plan_change,
+    prorated,
+)
 from canone.billing.codec import (
+    CONFIG_FIELDS,
     change_to_json,
     config_from_json,
     date_from_json,
@@ -29,128 +35,47 @@ from canone.billing.codec import (
 )
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import ZERO, format_amount
-from canone.billing.pricing import Line, Price
+from canone.billing.money import format_amount
+from canone.billing.pricing import Price
+from canone.price_memos import Known, RememberingRules, config_key, remember
+from canone.price_texts import Plan, Texts, line_text
 
-MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
+Day = date  # the Pricer's own `date` reads one
 
-
-def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
-
-
-class RememberingRules(Rules):
-    """The core's rules for one catalog (which never changes), each answer remembered by
-    its immutable question; the memos are this command's, for that catalog."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        super().__init__(catalog)
-        self.memos: dict[str, dict[Any, Any]] = {}
-        # The rules' own memos, kept at hand: they are asked a few times per line.
-        self._valid, self._prices = self.memo("valid"), self.memo("price")
-        self._features, self._prorated = self.memo("features_changed"), self.memo("prorated")
-
-    def memo(self, name: str) -> dict[Any, Any]:
-        """The memo `name`; fill it with `remember`."""
-        found = self.memos.get(name)
-        if found is None:
-            found = self.memos[name] = {}
-        return found
-
-    def validate(self, config: Configuration) -> Configuration:
-        memo = self._valid
-        found: Configuration | None = memo.get(config)
-        if found is None:  # an invalid one raises, and is read again next time
-            found = super().validate(config)
-            remember(memo, config, found)
-        return found
-
-    def price(self, config: Configuration) -> Price:
-        memo = self._prices
-        found: Price | None = memo.get(config)
-        if found is None:
-            found = super().price(config)
-            remember(memo, config, found)
-        return found
-
-    def features_changed(self, current: Configuration, target: Configuration
-                         ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        key = (current.product, current.tier, current.addons,
-               target.product, target.tier, target.addons)
-        memo = self._features
-        found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
-        if found is None:
-            found = super().features_changed(current, target)
-            remember(memo, key, found)
-        return found
-
-    def prorated(self, line: Line, remaining: int, days: int, credit: bool) -> Line:
-        # Prorated lines recur: a handful of line amounts, remaining and days at most 366.
-        key = (line.key, line.description, line.amount, remaining, days, credit)
-        memo = self._prorated
-        found: Line | None = memo.get(key)
-        if found is None:
-            found = super().prorated(line, remaining, days, credit)
-            remember(memo, key, found)
-        return found
-
-
-def _key(raw: Any) -> tuple[Any, ...] | None:
-    """A CONFIG object's values as sent, when it has exactly the seven fields with exactly
-    their JSON types (four strings, contacts an integer or null, seats an integer, add-ons a
-    list of strings); None otherwise. Equal keys are then equal configurations (in Python
-    True == 1 == 1.0: the types are checked, so seats true is never taken for seats 1)."""
-    if type(raw) is not dict or len(raw) != 7:
-        return None
-    get = raw.get
-    product, tier, interval, currency = get("product"), get("tier"), get("interval"), get(
-        "currency")
-    contacts, seats, addons = get("contacts"), get("seats"), get("addons")
-    if (type(product) is not str or type(tier) is not str or type(interval) is not str
-            or type(currency) is not str or type(seats) is not int
-            or (contacts is not None and type(contacts) is not int)
-            or type(addons) is not list or "contacts" not in raw):
-        return None
-    for code in addons:
-        if type(code) is not str:
-            return None
-    return (product, tier, interval, currency, contacts, seats, *addons)
-
-
-class Known:
-    """A configuration as sent, once read, validated and priced: what every later line
-    that sends it again needs, found with one lookup. Its JSON texts are made when first
-    needed: half the configurations are only ever a current one, whose price is not
-    written."""
-
-    __slots__ = ("config", "config_text", "price", "price_text")
-
-    def __init__(self, config: Configuration, price: Price) -> None:
-        self.config, self.price = config, price
-        self.price_text: str | None = None
-        self.config_text: str | None = None
-
-
-class Pricer:
+class Pricer(Texts):
     """`canone price` for one catalog: its remembering rules, the configurations and dates
     it has read, and the JSON texts it has made."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.rules = rules = RememberingRules(catalog)
+        super().__init__(rules)
         self.known: dict[tuple[Any, ...], Known] = rules.memo("known")
         self.dates: dict[str, date] = rules.memo("dates")
-        self.config_texts: dict[Configuration, str] = rules.memo("config_text")
-        self.texts: dict[Any, str] = rules.memo("texts")  # lines, codes, kinds
+        self.plans: dict[tuple[Known, Known], Plan] = rules.memo("plans")
+        # (a line's text, remaining days, days) -> the prorated line's amount and text
+        self.prorated_texts: dict[tuple[str, int, int], tuple[Decimal, str]] = rules.memo(
+            "prorated_texts")
 
     # -- reading, fast: None sends the line the plain way, which words its error ----------
 
     def config(self, raw: Any) -> Known | None:
         """The configuration `raw`, known or read now; None if it is not well formed and
         valid."""
-        key = _key(raw)
+        if type(raw) is dict and tuple(raw) == CONFIG_FIELDS:
+            product, tier, interval, currency, contacts, seats, addons = raw.values()
+            # Only valid configurations are known: a value equal to one of their strings is
+            # that string, so only the numbers (True == 1 == 1.0) and the list need a check.
+            if (type(addons) is list and type(seats) is int
+                    and (contacts is None or type(contacts) is int)):
+                try:
+                    found = self.known.get(
+                        (product, tier, interval, currency, contacts, seats, *addons))
+                except TypeError:  # an add-on that is a list or an object
+                    return None
+                if found is not None:
+                    return found
+        key = config_key(raw)
         if key is None:
             return None
         found = self.known.get(key)
@@ -182,99 +107,53 @@ class Pricer:
                 current_raw = request.get("current")
                 target_text = target.price_text or self.known_price_text(target)
                 if current_raw is None:
-                    return '{"target": ' + target_text + ', "change": null, "error": null}'
+                    return f'{{"target": {target_text}, "change": null, "error": null}}'
                 current = self.config(current_raw)
                 anchor, at = self.date(request.get("anchor")), self.date(request.get("at"))
                 if current is not None and anchor is not None and at is not None:
-                    try:
-                        change = plan_change(self.catalog, current.config, target.config,
-                                             anchor, at, self.rules)
-                    except InvalidField:
-                        pass
-                    else:
-                        return ('{"target": ' + target_text + ', "change": '
-                                + self.change_text(change, current, target) + ', "error": null}')
+                    change = self.change_text(current, target, anchor, at)
+                    if change is not None:
+                        return f'{{"target": {target_text}, "change": {change}, "error": null}}'
         return json.dumps(answer(self.catalog, request))  # an error, or a rare shape
 
-    # -- JSON texts, as json.dumps writes them (", " and ": ", ASCII) ----------------------
-
-    def known_price_text(self, known: Known) -> str:
-        text = known.price_text = self.price_text(known.price)
-        return text
-
-    def known_config_text(self, known: Known) -> str:
-        text = known.config_text = self.config_text(known.config)
-        return text
-
-    def price_text(self, p: Price) -> str:
-        total = p.total
-        return ('{"status": ' + quoted(p.status) + ', "lines": ' + self.lines_text(p.lines)
-                + ', "total": ' + ("null" if total is None else f'"{format_amount(total)}"')
-                + "}")
-
-    def lines_text(self, lines: tuple[Line, ...]) -> str:
-        texts = self.texts
-        parts = []
-        for line in lines:
-            key = (line.key, line.description, line.amount)
-            text = texts.get(key)
-            if text is None:
-                text = (f'{{"key": {quoted(line.key)}, "description": '
-                        f'{quoted(line.description)}, "amount": "{format_amount(line.amount)}"}}')
-                remember(texts, key, text)
-            parts.append(text)
-        return "[" + ", ".join(parts) + "]"
-
-    def codes_text(self, codes: tuple[str, ...]) -> str:
-        text = self.texts.get(codes)
-        if text is None:
-            text = "[" + ", ".join([quoted(code) for code in codes]) + "]"
-            remember(self.texts, codes, text)
-        return text
-
-    def config_text(self, config: Configuration) -> str:
-        text = self.config_texts.get(config)
-        if text is None:
-            contacts = "null" if config.contacts is None else str(config.contacts)
-            text = (f'{{"product": {quoted(config.product)}, "tier": {quoted(config.tier)}, '
-                    f'"interval": {quoted(config.interval)}, '
-                    f'"currency": {quoted(config.currency)}, "contacts": {contacts}, '
-                    f'"seats": {config.seats}, "addons": {self.codes_text(config.addons)}}}')
-            remember(self.config_texts, config, text)
-        return text
-
-    def change_text(self, change: Change, current: Known, target: Known) -> str:
-        """change_to_json(change) as text, key for key in its order."""
-        period = change.period
-        if change.kind == REQUEST:
-            lines, due, credit = "[]", "0.00", "0.00"
-        else:
-            lines = self.lines_text(change.lines)
-            net = ZERO
-            for line in change.lines:
-                net += line.amount
-            # As Change.due_now and .credit: max(0, net) and max(0, -net).
-            due, credit = (format_amount(net), "0.00") if net > 0 else (
-                "0.00", format_amount(-net))
-        # Most often the configurations in effect are those sent: their texts are at hand.
-        immediate = (
-            (target.config_text or self.known_config_text(target))
-            if change.immediate is target.config else
-            (current.config_text or self.known_config_text(current))
-            if change.immediate is current.config else self.config_text(change.immediate))
-        scheduled = (
-            "null" if change.scheduled is None else
-            (target.config_text or self.known_config_text(target))
-            if change.scheduled is target.config else self.config_text(change.scheduled))
+    def change_text(self, current: Known, target: Known, anchor: Day, at: Day) -> str | None:
+        """change_to_json(plan_change(...)) as text, key for key in its order; None when
+        the change is an error."""
+        try:
+            period = period_on(anchor, current.config.interval, at)
+        except InvalidField:
+            return None
+        plan = self.plans.get((current, target))
+        if plan is None:
+            try:
+                decision = decide(self.catalog, current.config, target.config, self.rules)
+            except InvalidField:
+                return None
+            plan = Plan(self, decision, current, target)
+            remember(self.plans, (current, target), plan)
+        remaining: int = (period.end - at).days
+        days = period.days
         # Dates, whole numbers and amounts need no escaping: their JSON is their text.
-        return (f'{{"kind": {quoted(change.kind)}, "reasons": {self.codes_text(change.reasons)}, '
-                f'"period": {{"start": "{period.start.isoformat()}", '
-                f'"end": "{period.end.isoformat()}", "days": {period.days}}}, '
-                f'"remaining_days": {change.remaining_days}, "lines": {lines}, '
-                f'"due_now": "{due}", "credit": "{credit}", '
-                f'"immediate": {immediate}, "scheduled": {scheduled}, '
-                f'"features_lost": {self.codes_text(change.features_lost)}, '
-                f'"features_gained": {self.codes_text(change.features_gained)}}}')
+        middle = (f'{period.start.isoformat()}", "end": "{period.end.isoformat()}", '
+                  f'"days": {days}}}, "remaining_days": {remaining}, "lines": ')
+        if plan.prorated is None:
+            return f"{plan.head}{middle}{plan.tail}"
+        net, texts, lines = plan.whole_net, [], self.prorated_texts
+        for line, credit, key in plan.prorated:
+            found = lines.get((key, remaining, days))
+            if found is None:
+                billed = prorated(line, remaining, days, credit)
+                found = billed.amount, line_text(billed)  # seldom again: not in texts
+                remember(lines, (key, remaining, days), found)
+            net += found[0]
+            texts.append(found[1])
+        texts += plan.whole
+        # As Change.due_now and .credit: max(0, net) and max(0, -net).
+        due, credit_text = (format_amount(net), "0.00") if net > 0 else (
+            "0.00", format_amount(-net))
+        # One string built at once: a chain of + copies the growing text at every step.
+        return (f'{plan.head}{middle}[{", ".join(texts)}], "due_now": "{due}", '
+                f'"credit": "{credit_text}"{plan.tail}')
 
 
 # The pricer of each catalog priced with (a run has one; tests build a few).

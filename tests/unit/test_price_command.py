@@ -268,7 +268,8 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     from canone.billing.catalog import default_catalog
     from canone.billing.changes import plan_change
     from canone.billing.codec import config_from_json
-    from canone.price_command import MEMO_SIZE, RememberingRules, remember, rules_of
+    from canone.price_command import rules_of
+    from canone.price_memos import MEMO_SIZE, RememberingRules, remember
 
     catalog = default_catalog()
     rules = rules_of(catalog)
@@ -279,7 +280,7 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
         assert plan_change(catalog, current, target, date(2026, 4, 1), date(2026, 4, 16),
                            rules) == plan_change(catalog, current, target, date(2026, 4, 1),
                                                  date(2026, 4, 16))
-    assert rules.memo("price") and rules.memo("prorated") and rules.memo("features_changed")
+    assert rules.memo("price") and rules.memo("base") and rules.memo("features_changed")
     memo = rules.memo("test")
     for number in range(MEMO_SIZE + 10):
         remember(memo, number, str(number))

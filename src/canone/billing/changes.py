@@ -14,7 +14,7 @@ from canone.billing.entitlements import features
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, prorate
 from canone.billing.periods import MONTHS_PER_INTERVAL, Period, period_containing
-from canone.billing.pricing import CUSTOM, Line, Price, price
+from canone.billing.pricing import CUSTOM, Line, Price, PriceParts
 
 NONE = "none"
 UPGRADE = "upgrade"
@@ -58,20 +58,15 @@ class Change:
         return max(ZERO, -self.net)
 
 
-class Rules:
-    """What a plan change asks of the catalog: configurations validated and priced, the
-    features a change loses and gains, prorated lines. Each answer is computed when asked;
+class Rules(PriceParts):
+    """What a plan change asks of the catalog: configurations validated and priced (from
+    their parts), the features a change loses and gains, prorated lines. Each answer is
+    computed when asked;
     `canone price`, which asks the same questions thousands of times a run, passes rules
     that remember them (price_command.RememberingRules): the core keeps no cache."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-
     def validate(self, config: Configuration) -> Configuration:
         return validate(self.catalog, config)
-
-    def price(self, config: Configuration) -> Price:
-        return price(self.catalog, config)
 
     def features_changed(self, current: Configuration, target: Configuration
                          ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -83,6 +78,39 @@ class Rules:
         return prorated(line, remaining, days, credit)
 
 
+# The prorated line of (line, remaining days, days of the period, a credit or a charge).
+Prorate = Callable[[Line, int, int, bool], Line]
+
+
+@dataclass(slots=True)  # not frozen: made once a line by `canone price`, where it costs
+class Decision:
+    """What moving from `current` to `target` decides whatever the day: the kind, the
+    configurations in effect, the features, and which lines the change bills. On a day, the
+    `prorated` lines are billed for the days left of the period (a credit or a charge) and
+    the `whole` ones in full (a longer interval starts a new period on the day)."""
+
+    kind: str
+    reasons: tuple[str, ...]
+    current: Configuration
+    target: Configuration
+    immediate: Configuration
+    scheduled: Configuration | None
+    features_lost: tuple[str, ...]
+    features_gained: tuple[str, ...]
+    prorated: tuple[tuple[Line, bool], ...] = ()  # (line, a credit) in the order billed
+    whole: tuple[Line, ...] = ()
+    new_period: bool = False
+
+    def on(self, period: Period, day: date, prorated: Prorate) -> Change:
+        """The change on `day`, in `period` (the current configuration's period of it)."""
+        remaining, days = period.remaining_days(day), period.days
+        lines = tuple(prorated(line, remaining, days, credit)
+                      for line, credit in self.prorated) + self.whole
+        return Change(self.kind, self.reasons, self.current, self.target, self.immediate,
+                      self.scheduled, period, remaining, lines, self.features_lost,
+                      self.features_gained, day if self.new_period else None)
+
+
 def plan_change(
     catalog: Catalog, current: Configuration, target: Configuration, anchor: date, day: date,
     rules: Rules | None = None,
@@ -91,15 +119,20 @@ def plan_change(
     must be validated; `day` may not precede the anchor. `rules` answers what the change
     asks of the catalog (default: `Rules(catalog)`)."""
     rules = rules or Rules(catalog)
-    period = _period_on(anchor, current.interval, day)
-    remaining = period.remaining_days(day)
+    period = period_on(anchor, current.interval, day)
+    return decide(catalog, current, target, rules).on(period, day, rules.prorated)
+
+
+def decide(catalog: Catalog, current: Configuration, target: Configuration, rules: Rules
+           ) -> Decision:
+    """The part of `plan_change` that does not depend on the day."""
     lost, gained = rules.features_changed(current, target)
 
     def result(kind: str, immediate: Configuration, scheduled: Configuration | None,
-               lines: tuple[Line, ...] = (), reasons: tuple[str, ...] = (),
-               new_anchor: date | None = None) -> Change:
-        return Change(kind, reasons, current, target, immediate, scheduled, period, remaining,
-                      lines, lost, gained, new_anchor)
+               reasons: tuple[str, ...] = (), prorated: tuple[tuple[Line, bool], ...] = (),
+               whole: tuple[Line, ...] = (), new_period: bool = False) -> Decision:
+        return Decision(kind, reasons, current, target, immediate, scheduled, lost, gained,
+                        prorated, whole, new_period)
 
     if target == current:
         return result(NONE, current, None)
@@ -112,26 +145,23 @@ def plan_change(
         # refused anyway and nothing takes effect, so that is no error (SPEC §4).
         if not reasons:
             raise
-        return result(REQUEST, current, None,
-                      reasons=reasons + _custom_reason(rules, current, target))
+        return result(REQUEST, current, None, reasons + _custom_reason(rules, current, target))
     current_price, immediate_price = rules.price(current), rules.price(immediate)
     target_price = immediate_price if immediate == target else rules.price(target)
     if CUSTOM in (current_price.status, target_price.status, immediate_price.status):
         reasons += (CUSTOM_PRICE,)
     if reasons:
-        return result(REQUEST, current, None, reasons=reasons)
+        return result(REQUEST, current, None, reasons)
     if longer:
-        lines = (credit_lines(current_price, remaining, period.days, rules.prorated)
-                 + target_price.lines)
-        return result(UPGRADE, target, None, lines, new_anchor=day)
+        return result(UPGRADE, target, None, prorated=credited(current_price),
+                      whole=target_price.lines, new_period=True)
     if immediate == current:
         return result(SCHEDULED, current, target)
-    lines = proration_lines(current_price, immediate_price, remaining, period.days,
-                            rules.prorated)
-    return result(UPGRADE, immediate, None if immediate == target else target, lines)
+    return result(UPGRADE, immediate, None if immediate == target else target,
+                  prorated=proration_pairs(current_price, immediate_price))
 
 
-def _period_on(anchor: date, interval: str, day: date) -> Period:
+def period_on(anchor: date, interval: str, day: date) -> Period:
     """The billing period that `day` falls in; `day` may not precede the anchor."""
     if day < anchor:
         raise InvalidField("at", f"{day} is before the subscription's anchor date {anchor}")
@@ -187,10 +217,6 @@ def _request_reasons(
     return tuple(reasons)
 
 
-# The prorated line of (line, remaining days, days of the period, a credit or a charge).
-Prorate = Callable[[Line, int, int, bool], Line]
-
-
 def prorated(line: Line, remaining: int, days: int, credit: bool) -> Line:
     """The credit for the unused part of `line` (negative), or the charge for it."""
     if credit:
@@ -200,24 +226,33 @@ def prorated(line: Line, remaining: int, days: int, credit: bool) -> Line:
                 prorate(line.amount, remaining, days))
 
 
+def credited(old: Price) -> tuple[tuple[Line, bool], ...]:
+    return tuple((line, True) for line in old.lines)
+
+
 def credit_lines(old: Price, remaining: int, days: int, prorated: Prorate = prorated
                  ) -> tuple[Line, ...]:
     return tuple(prorated(line, remaining, days, True) for line in old.lines)
 
 
-def proration_lines(old: Price, new: Price, remaining: int, days: int,
-                    prorated: Prorate = prorated) -> tuple[Line, ...]:
+def proration_pairs(old: Price, new: Price) -> tuple[tuple[Line, bool], ...]:
     """A credit for every old line whose amount changes and a charge for its new amount:
-    the old lines' keys in order, then the keys only the new price has."""
+    the old lines' keys in order, then the keys only the new price has; (line, a credit)."""
     after = {line.key: line for line in new.lines}
-    lines: list[Line] = []
+    pairs: list[tuple[Line, bool]] = []
     for a in old.lines:  # a price has each key once
         b = after.pop(a.key, None)
         if b is not None and a.amount == b.amount:
             continue
-        lines.append(prorated(a, remaining, days, True))
+        pairs.append((a, True))
         if b is not None:
-            lines.append(prorated(b, remaining, days, False))
-    for b in after.values():
-        lines.append(prorated(b, remaining, days, False))
-    return tuple(lines)
+            pairs.append((b, False))
+    pairs.extend((b, False) for b in after.values())
+    return tuple(pairs)
+
+
+def proration_lines(old: Price, new: Price, remaining: int, days: int,
+                    prorated: Prorate = prorated) -> tuple[Line, ...]:
+    """`proration_pairs`, prorated for `remaining` of `days` days."""
+    return tuple(prorated(line, remaining, days, credit)
+                 for line, credit in proration_pairs(old, new))

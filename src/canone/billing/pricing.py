@@ -39,38 +39,78 @@ class Price:
 
 
 def describe_plan(catalog: Catalog, config: Configuration) -> str:
-    product = catalog.products[config.product]
-    text = f"{product.name} {config.tier.capitalize()}"
-    if config.contacts is not None:
-        text += f", {config.contacts:,} contacts"
+    return _plan_name(catalog, config.product, config.tier, config.contacts)
+
+
+def _plan_name(catalog: Catalog, product: str, tier: str, contacts: int | None) -> str:
+    text = f"{catalog.products[product].name} {tier.capitalize()}"
+    if contacts is not None:
+        text += f", {contacts:,} contacts"
     return text
+
+
+class PriceParts:
+    """A price's lines, each from the few fields it depends on: the base from (product,
+    tier, contacts, interval), the seats from (product, tier, contacts, seats, interval), an add-on
+    from (code, interval). `canone price` remembers each part (many configurations share
+    them); here each is computed when asked."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def base(self, product: str, tier: str, contacts: int | None, interval: str
+             ) -> tuple[str, Line | None]:
+        """The status (CUSTOM when the base price is negotiated) and the base line, if any."""
+        catalog = self.catalog
+        plan = catalog.plan(product, tier)
+        if plan.base is None or contacts is None:
+            return OK, None
+        monthly = plan.base[catalog.step_index(contacts) or 0]
+        if monthly is None:
+            return CUSTOM, None
+        if not monthly:
+            return OK, None
+        return OK, Line("base", f"{_plan_name(catalog, product, tier, contacts)}, "
+                                f"{INTERVAL_WORDS[interval]}",
+                        round_money(monthly * catalog.interval_factor(interval)))
+
+    def seats(self, product: str, tier: str, contacts: int | None, seats: int, interval: str
+              ) -> Line | None:
+        catalog = self.catalog
+        plan = catalog.plan(product, tier)
+        extra = seats - plan.seats_included
+        if extra <= 0 or not plan.extra_seat:
+            return None
+        noun = "user seat" if plan.seats_included == 0 else "extra user seat"
+        text = f"{extra} {noun}{'s' if extra > 1 else ''}"
+        if plan.seats_included == 0:  # the only line of a plan priced by seat: name it
+            text = f"{_plan_name(catalog, product, tier, contacts)}, {text}"
+        return Line("seats", f"{text}, {INTERVAL_WORDS[interval]}",
+                    round_money(extra * plan.extra_seat * catalog.interval_factor(interval)))
+
+    def addon(self, code: str, interval: str) -> Line | None:
+        addon = self.catalog.addons[code]
+        if not addon.price:
+            return None
+        return Line(f"addon:{code}", f"{addon.name} add-on, {INTERVAL_WORDS[interval]}",
+                    round_money(addon.price * self.catalog.interval_factor(interval)))
+
+    def price(self, config: Configuration) -> Price:
+        """Price a validated configuration (see `configuration.validate`)."""
+        product, tier, interval = config.product, config.tier, config.interval
+        contacts = config.contacts
+        status, base = self.base(product, tier, contacts, interval)
+        lines = [] if base is None else [base]
+        seats = self.seats(product, tier, contacts, config.seats, interval)
+        if seats is not None:
+            lines.append(seats)
+        for code in config.addons:
+            line = self.addon(code, interval)
+            if line is not None:
+                lines.append(line)
+        return Price(config, status, tuple(lines))
 
 
 def price(catalog: Catalog, config: Configuration) -> Price:
     """Price a validated configuration (see `configuration.validate`)."""
-    plan = catalog.plan(config.product, config.tier)
-    factor = catalog.interval_factor(config.interval)
-    every = INTERVAL_WORDS[config.interval]
-    lines: list[Line] = []
-    status = OK
-    if plan.base is not None and config.contacts is not None:
-        monthly = plan.base[catalog.step_index(config.contacts) or 0]
-        if monthly is None:
-            status = CUSTOM
-        elif monthly:
-            lines.append(Line("base", f"{describe_plan(catalog, config)}, {every}",
-                              round_money(monthly * factor)))
-    extra = config.seats - plan.seats_included
-    if extra > 0 and plan.extra_seat:
-        noun = "user seat" if plan.seats_included == 0 else "extra user seat"
-        seats = f"{extra} {noun}{'s' if extra > 1 else ''}"
-        if plan.seats_included == 0:  # the only line of a plan priced by seat: name it
-            seats = f"{describe_plan(catalog, config)}, {seats}"
-        lines.append(Line("seats", f"{seats}, {every}",
-                          round_money(extra * plan.extra_seat * factor)))
-    for code in config.addons:
-        addon = catalog.addons[code]
-        if addon.price:
-            lines.append(Line(f"addon:{code}", f"{addon.name} add-on, {every}",
-                              round_money(addon.price * factor)))
-    return Price(config, status, tuple(lines))
+    return PriceParts(catalog).price(config)

@@ -1,0 +1,140 @@
+"""What `canone price` remembers for one catalog: the core's answers (RememberingRules)
+and the configurations it has read (Known, found by `config_key`). Those caches serve this
+command alone and live with it, not in the billing core, whose answers they only remember
+(the core computes each answer when asked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canone.billing.catalog import Catalog
+from canone.billing.changes import Rules
+from canone.billing.codec import CONFIG_FIELDS
+from canone.billing.configuration import Configuration
+from canone.billing.pricing import Line, Price
+
+MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+class RememberingRules(Rules):
+    """The core's rules for one catalog (which never changes), each answer remembered by
+    its immutable question; the memos are this command's, for that catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(catalog)
+        self.memos: dict[str, dict[Any, Any]] = {}
+        # The rules' own memos, kept at hand: they are asked a few times per line.
+        self._valid, self._prices = self.memo("valid"), self.memo("price")
+        self._features = self.memo("features_changed")
+        self._bases, self._seats, self._addons = (
+            self.memo("base"), self.memo("seats"), self.memo("addon"))
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """The memo `name`; fill it with `remember`."""
+        found = self.memos.get(name)
+        if found is None:
+            found = self.memos[name] = {}
+        return found
+
+    def validate(self, config: Configuration) -> Configuration:
+        memo = self._valid
+        found: Configuration | None = memo.get(config)
+        if found is None:  # an invalid one raises, and is read again next time
+            found = super().validate(config)
+            remember(memo, config, found)
+        return found
+
+    def price(self, config: Configuration) -> Price:
+        memo = self._prices
+        found: Price | None = memo.get(config)
+        if found is None:
+            found = super().price(config)
+            remember(memo, config, found)
+        return found
+
+    # A new configuration is priced from parts that few fields decide and many share.
+
+    def base(self, product: str, tier: str, contacts: int | None, interval: str
+             ) -> tuple[str, Line | None]:
+        key = (product, tier, contacts, interval)
+        found: tuple[str, Line | None] | None = self._bases.get(key)
+        if found is None:
+            found = super().base(product, tier, contacts, interval)
+            remember(self._bases, key, found)
+        return found
+
+    def seats(self, product: str, tier: str, contacts: int | None, seats: int, interval: str
+              ) -> Line | None:
+        key = (product, tier, contacts, seats, interval)
+        memo = self._seats
+        if key in memo:
+            found: Line | None = memo[key]
+        else:
+            found = super().seats(product, tier, contacts, seats, interval)
+            remember(memo, key, found)
+        return found
+
+    def addon(self, code: str, interval: str) -> Line | None:
+        key = (code, interval)
+        memo = self._addons
+        if key in memo:
+            found: Line | None = memo[key]
+        else:
+            found = super().addon(code, interval)
+            remember(memo, key, found)
+        return found
+
+    def features_changed(self, current: Configuration, target: Configuration
+                         ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        key = (current.product, current.tier, current.addons,
+               target.product, target.tier, target.addons)
+        memo = self._features
+        found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
+        if found is None:
+            found = super().features_changed(current, target)
+            remember(memo, key, found)
+        return found
+
+
+def config_key(raw: Any) -> tuple[Any, ...] | None:
+    """A CONFIG object's values as sent, when it has exactly the seven fields with exactly
+    their JSON types (four strings, contacts an integer or null, seats an integer, add-ons a
+    list of strings); None otherwise. Equal keys are then equal configurations (in Python
+    True == 1 == 1.0: the types are checked, so seats true is never taken for seats 1)."""
+    if type(raw) is not dict:
+        return None
+    if tuple(raw) == CONFIG_FIELDS:  # in the usual order: the values are the fields
+        product, tier, interval, currency, contacts, seats, addons = raw.values()
+    elif len(raw) == 7 and "contacts" in raw:  # a missing field reads None: not a string
+        product, tier, interval, currency, contacts, seats, addons = map(raw.get, CONFIG_FIELDS)
+    else:
+        return None
+    if (type(product) is not str or type(tier) is not str or type(interval) is not str
+            or type(currency) is not str or type(seats) is not int
+            or (contacts is not None and type(contacts) is not int)
+            or type(addons) is not list):
+        return None
+    for code in addons:
+        if type(code) is not str:
+            return None
+    return (product, tier, interval, currency, contacts, seats, *addons)
+
+
+class Known:
+    """A configuration as sent, once read, validated and priced: what every later line
+    that sends it again needs, found with one lookup. Its JSON texts are made when first
+    needed: half the configurations are only ever a current one, whose price is not
+    written."""
+
+    __slots__ = ("config", "config_text", "price", "price_text")
+
+    def __init__(self, config: Configuration, price: Price) -> None:
+        self.config, self.price = config, price
+        self.price_text: str | None = None
+        self.config_text: str | None = None

@@ -1,0 +1,109 @@
+"""`canone price`'s JSON texts, as json.dumps writes them (", " and ": ", ASCII), made
+from remembered texts of the parts that recur (a price, a configuration, a line, a list of
+codes): the JSON encoding was the largest single cost of the command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from json.encoder import encode_basestring_ascii as quoted  # json.dumps's own, ensure_ascii
+from typing import Any
+
+from canone.billing.changes import UPGRADE, Decision
+from canone.billing.configuration import Configuration
+from canone.billing.money import ZERO, format_amount
+from canone.billing.pricing import Line, Price
+from canone.price_memos import Known, RememberingRules, remember
+
+
+class Texts:
+    """The JSON texts a pricer has made, in its rules' memos."""
+
+    def __init__(self, rules: RememberingRules) -> None:
+        self.config_texts: dict[Configuration, str] = rules.memo("config_text")
+        self.texts: dict[Any, str] = rules.memo("texts")  # lines, codes
+
+    def known_price_text(self, known: Known) -> str:
+        text = known.price_text = self.price_text(known.price)
+        return text
+
+    def known_config_text(self, known: Known) -> str:
+        text = known.config_text = config_text(known.config, self.codes_text)
+        return text
+
+    def config_text_of(self, config: Configuration, current: Known, target: Known) -> str:
+        """The text of a configuration in effect: most often one of those sent."""
+        if config is target.config:
+            return target.config_text or self.known_config_text(target)
+        if config is current.config:
+            return current.config_text or self.known_config_text(current)
+        text = self.config_texts.get(config)
+        if text is None:
+            text = config_text(config, self.codes_text)
+            remember(self.config_texts, config, text)
+        return text
+
+    def price_text(self, p: Price) -> str:
+        total = p.total
+        lines = ", ".join([self.line_text(line) for line in p.lines])
+        return (f'{{"status": {quoted(p.status)}, "lines": [{lines}], "total": '
+                + ("null}" if total is None else f'"{format_amount(total)}"}}'))
+
+    def line_text(self, line: Line) -> str:
+        key = (line.key, line.description, line.amount)
+        text = self.texts.get(key)
+        if text is None:
+            text = line_text(line)
+            remember(self.texts, key, text)
+        return text
+
+    def codes_text(self, codes: tuple[str, ...]) -> str:
+        text = self.texts.get(codes)
+        if text is None:
+            text = "[" + ", ".join([quoted(code) for code in codes]) + "]"
+            remember(self.texts, codes, text)
+        return text
+
+class Plan:
+    """A (current, target) pair's decision as text: all but the day's period and lines.
+    `prorated` is None when the change bills nothing, else (line, a credit, a key: its
+    text after - for a credit, + for a charge) for
+    each line billed for the days left; `whole` the texts of the lines billed in full."""
+
+    __slots__ = ("head", "prorated", "tail", "whole", "whole_net")
+
+    def __init__(self, pricer: Texts, decision: Decision, current: Known, target: Known
+                 ) -> None:
+        codes = pricer.codes_text
+        self.head = (f'{{"kind": {quoted(decision.kind)}, "reasons": '
+                     f'{codes(decision.reasons)}, "period": {{"start": "')
+        # Most often the configurations in effect are those sent: their texts are at hand.
+        immediate = decision.immediate
+        scheduled = decision.scheduled
+        tail = (f', "immediate": {pricer.config_text_of(immediate, current, target)}, '
+                '"scheduled": ' + ("null" if scheduled is None else
+                                   pricer.config_text_of(scheduled, current, target))
+                + f', "features_lost": {codes(decision.features_lost)}, '
+                  f'"features_gained": {codes(decision.features_gained)}}}')
+        self.whole = [pricer.line_text(line) for line in decision.whole]
+        self.whole_net = ZERO + sum(line.amount for line in decision.whole)
+        if decision.kind == UPGRADE:
+            self.prorated: tuple[tuple[Line, bool, str], ...] | None = tuple(
+                (line, credit, ('-' if credit else '+') + pricer.line_text(line))
+                for line, credit in decision.prorated)
+            self.tail = tail
+        else:  # no lines, and nothing due or credited
+            self.prorated = None
+            self.tail = '[], "due_now": "0.00", "credit": "0.00"' + tail
+
+
+def config_text(config: Configuration, codes_text: Callable[[tuple[str, ...]], str]) -> str:
+    contacts = "null" if config.contacts is None else str(config.contacts)
+    return (f'{{"product": {quoted(config.product)}, "tier": {quoted(config.tier)}, '
+            f'"interval": {quoted(config.interval)}, '
+            f'"currency": {quoted(config.currency)}, "contacts": {contacts}, '
+            f'"seats": {config.seats}, "addons": {codes_text(config.addons)}}}')
+
+
+def line_text(line: Line) -> str:
+    return (f'{{"key": {quoted(line.key)}, "description": {quoted(line.description)}, '
+            f'"amount": "{format_amount(line.amount)}"}}')
