@@ -76,11 +76,13 @@ class SqlStore(Queries):
 
     def flush(self) -> None:
         """Write what the repositories hold back until the commit (audit entries, events),
-        before the transaction commits: `Database.transaction` calls it."""
+        and the writes held since a counter was taken (`canone.db.held`), before the
+        transaction commits: `Database.transaction` calls it."""
         if "audit" in self.__dict__:  # (made when first used)
             self.audit.flush()
         if "outbox" in self.__dict__:
             self.outbox.flush()
+        self.send_held()
 
     # -- the test clock --------------------------------------------------------------
 
