@@ -48,11 +48,14 @@ class Counter:
         event.listen(Engine, "rollback", lambda _: self._note("rollbacks", "ROLLBACK"))
         send = Held.send
 
-        def sent(held: Held, then: tuple[str, list[Any]] | None = None) -> Any:
+        def sent(held: Held, then: tuple[str, list[Any]] | None = None,
+                 commit: bool = False) -> Any:
             for sql, *_ in [*held.writes, *([then] if then else [])]:
                 self._note("statements", f"  (held) {sql[:92]}")
-            self._note("pipelines", "  (one round trip for the held statements above)")
-            return send(held, then)
+            if held.writes or then:
+                self._note("pipelines", "  (one round trip for the held statements above"
+                           + (", and the COMMIT)" if commit else ")"))
+            return send(held, then, commit)
 
         Held.send = sent  # type: ignore[method-assign]
 

@@ -137,7 +137,7 @@ class Database:
                 if ride is not None:
                     ride.board(store)
                 yield store
-                store.flush()
+                store.flush(commit=True)
             finally:
                 store.release_held()
         if ride is not None:

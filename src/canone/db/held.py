@@ -6,18 +6,19 @@ the number to the commit is time the whole series stands still. So from the numb
 writes of `Queries` (which need nothing back but a row count) are held here and sent
 together in one pipeline (psycopg pipeline mode: one round trip, statements in order) when
 the transaction next needs an answer from the server: a read, a COPY, another counter, or
-its commit. Nothing changes but the round trips: the same statements, the same values,
-the same order, in the same transaction (a rollback still gives the number back).
+its commit, which goes with them. The same rows are written in the same order in the same
+transaction (a rollback still gives the number back); only the round trips change.
 
-Only writes whose failure ends the transaction are held (a taken key is a `Conflict` or a
-missing row a `LookupError`, raised when they are sent): a caller that catches one to go
-on (`add_many`) sends what is held inside its `try`.
+Only writes whose failure ends the transaction are held: a taken key is a `Conflict` and a
+missing row a `LookupError` as ever, raised when they are sent, and the transaction is
+rolled back. A caller that catches one to go on (`add_many`) sends what is held inside
+its `try`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 from psycopg.pq import ExecStatus
@@ -27,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 # The key of the transaction's `Held` in its connection's `info`.
 HELD = "canone_held"
 
-Check = Callable[[int], None]  # given the statement's row count; raises if it is wrong
+# The server's error of a held statement that went wrong, and what canone raises for it.
+Failure = tuple[type[psycopg.Error], Exception]
 _Convert = list[tuple[str, Callable[[Any], Any] | None]]
-COMMAND_OK = ExecStatus.COMMAND_OK
+_DONE = (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK)
 _CONVERTERS: dict[tuple[str, str, tuple[str, ...]], _Convert] = {}
 
 
@@ -61,48 +63,61 @@ def held_of(connection: Connection) -> Held | None:
 class Held:
     def __init__(self, connection: Connection) -> None:
         self.driver = driver_of(connection)
-        # (SQL, one parameter list or several for an executemany, the check of its count)
-        self.writes: list[tuple[str, list[Any], bool, Check | None]] = []
+        # (SQL, one parameter list or several for an executemany, what its failure means)
+        self.writes: list[tuple[str, list[Any], bool, Failure | None]] = []
 
-    def add(self, sql: str, params: list[Any], check: Check | None = None,
+    def add(self, sql: str, params: list[Any], failure: Failure | None = None,
             many: bool = False) -> None:
-        self.writes.append((sql, params, many, check))
+        self.writes.append((sql, params, many, failure))
 
-    def send(self, then: tuple[str, list[Any]] | None = None) -> Any:
-        """Send what is held, with `then` last when given, in one round trip; `then`'s
-        first row (a counter's new value)."""
+    def send(self, then: tuple[str, list[Any]] | None = None, commit: bool = False) -> Any:
+        """Send what is held, with `then` last when given, or the COMMIT, in one round
+        trip; `then`'s first row (a counter's new value). Every held statement fails on
+        the server when it goes wrong (a taken key, no row to update), so nothing after it
+        runs, the COMMIT included, and the error it raises is the one a write sent at once
+        raises."""
         writes, self.writes = self.writes, []
         if then is not None:
             writes.append((then[0], then[1], False, None))
         if not writes:
             return None
-        sent: list[tuple[psycopg.Cursor[Any], Check | None]] = []
+        sent: list[tuple[psycopg.Cursor[Any], bool, Failure | None]] = []
         try:
             with self.driver.pipeline():
-                for sql, params, many, check in writes:
+                for sql, params, many, failure in writes:
                     cursor = self.driver.cursor()
                     if many:
                         cursor.executemany(sql, params)
                     else:
                         cursor.execute(sql, params)
-                    sent.append((cursor, check))
-        except psycopg.IntegrityError as exc:
-            # A write skipped by its taken key fails the next (its rows): say the first.
-            _check(sent)
-            raise IntegrityError("held writes", None, exc) from exc
-        _check(sent)
+                    sent.append((cursor, many, failure))
+                if commit:
+                    self.driver.commit()
+        except psycopg.Error as exc:
+            _raise_as_sent_at_once(sent, exc)
         last = sent[-1][0].fetchone() if then is not None else None
-        for cursor, _ in sent:
+        for cursor, *_ in sent:
             cursor.close()
         return last[0] if last is not None else None
 
 
-def _check(sent: list[tuple[psycopg.Cursor[Any], Check | None]]) -> None:
-    """Each statement's check, in order, of those that ran (not those after a failure)."""
-    for cursor, check in sent:
-        result = cursor.pgresult
-        if check is not None and result is not None and result.status == COMMAND_OK:
-            check(cursor.rowcount)
+def _raise_as_sent_at_once(sent: list[tuple[psycopg.Cursor[Any], bool, Failure | None]],
+                           exc: psycopg.Error) -> NoReturn:
+    failed = next((failure for cursor, many, failure in sent if not _done(cursor, many)),
+                  None)
+    if failed is not None and isinstance(exc, failed[0]):
+        raise failed[1] from exc
+    if isinstance(exc, psycopg.IntegrityError):
+        raise IntegrityError("held writes", None, exc) from exc
+    raise exc
+
+
+def _done(cursor: psycopg.Cursor[Any], many: bool) -> bool:
+    """Whether the statement ran (those after a failure are skipped): an executemany keeps
+    no result, but counts the rows it wrote."""
+    if many:
+        return cursor.rowcount > 0
+    return cursor.pgresult is not None and cursor.pgresult.status in _DONE
 
 
 def send_held(conn: Connection, *_: Any) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg.errors import DivisionByZero, UniqueViolation
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -72,11 +73,8 @@ class Queries:
         Held while the transaction holds a counter (`canone.db.held`)."""
         held = held_of(self.connection)
         if held is not None:
-            def taken(count: int) -> None:
-                if count == 0:
-                    raise Conflict(f"{what} already exists")
-            held.add(self._insert_sql(table, values, " ON CONFLICT DO NOTHING"),
-                     self._row(table, values), taken)
+            held.add(self._insert_sql(table, values), self._row(table, values),
+                     (UniqueViolation, Conflict(f"{what} already exists")))
             return
         key = (self.connection.dialect.name, table.name)
         statement = _INSERT_NEW.get(key)
@@ -101,7 +99,7 @@ class Queries:
         if len(rows) >= _COPY_FROM and self.postgres:
             self._copy(table, rows)
         elif rows and held is not None:
-            held.add(self._insert_sql(table, rows[0], ""),
+            held.add(self._insert_sql(table, rows[0]),
                      [self._row(table, row, list(rows[0])) for row in rows], many=True)
         elif rows:
             self.connection.execute(table.insert(), list(rows))
@@ -130,11 +128,11 @@ class Queries:
         keys, key_values = ((key,), (key_value,)) if isinstance(key, str) else (key, key_value)
         held = held_of(self.connection)
         if held is not None:
-            def found(count: int) -> None:
-                if count != 1:
-                    raise LookupError(f"{what} does not exist")
-            held.add(self._update_sql(table, list(values), keys),
-                     [*self._row(table, values), *key_values], found)
+            # No row to update divides by zero: the statement fails, and nothing after it.
+            held.add(f"WITH changed AS ({self._update_sql(table, list(values), keys)} "
+                     "RETURNING 1) SELECT 1 / count(*) FROM changed",
+                     [*self._row(table, values), *key_values],
+                     (DivisionByZero, LookupError(f"{what} does not exist")))
             return
         statement = _UPDATE_BY_KEY.get((table.name, keys))
         if statement is None:
@@ -186,11 +184,12 @@ class Queries:
         if self.postgres and held_of(self.connection) is None:
             self.connection.info[HELD] = Held(self.connection)
 
-    def send_held(self) -> None:
-        """Send what is held now (a caller that catches what a write raises)."""
+    def send_held(self, commit: bool = False) -> None:
+        """Send what is held now (a caller that catches what a write raises), and COMMIT
+        with it when told (the transaction's end)."""
         held = held_of(self.connection)
         if held is not None:
-            held.send()
+            held.send(commit=commit)
 
     def release_held(self) -> None:
         """At the transaction's end: hold nothing on the pooled connection."""
@@ -203,11 +202,11 @@ class Queries:
         return [values[name] if process is None else process(values[name]) for name, process
                 in converters(self.connection, table, list(values) if names is None else names)]
 
-    def _insert_sql(self, table: Table, values: dict[str, Any], tail: str) -> str:
+    def _insert_sql(self, table: Table, values: dict[str, Any]) -> str:
         preparer = self.connection.dialect.identifier_preparer
         listed = ", ".join(preparer.quote(name) for name in values)
         marks = ", ".join(["%s"] * len(values))
-        return f"INSERT INTO {preparer.format_table(table)} ({listed}) VALUES ({marks}){tail}"
+        return f"INSERT INTO {preparer.format_table(table)} ({listed}) VALUES ({marks})"
 
     def _update_sql(self, table: Table, names: Sequence[str], keys: Sequence[str]) -> str:
         quote = self.connection.dialect.identifier_preparer.quote
