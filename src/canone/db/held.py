@@ -3,7 +3,7 @@
 A transaction that took an invoice or credit note number keeps that year's counter row
 locked until it commits, and every concurrent purchase waits for it: each round trip from
 the number to the commit is time the whole series stands still. So from the number on, the
-writes of `Queries` (which need nothing back but a row count) are held here and sent
+writes of `Queries` (which need nothing back) are held here and sent
 together in one pipeline (psycopg pipeline mode: one round trip, statements in order) when
 the transaction next needs an answer from the server: a read, a COPY, another counter, or
 its commit, which goes with them. The same rows are written in the same order in the same
@@ -91,8 +91,8 @@ class Held:
                     else:
                         cursor.execute(sql, params)
                     sent.append((cursor, many, failure))
-                if commit:
-                    self.driver.commit()
+                if commit:  # (not driver.commit(): it waits for its own round trip)
+                    self.driver.cursor().execute("COMMIT")
         except psycopg.Error as exc:
             _raise_as_sent_at_once(sent, exc)
         last = sent[-1][0].fetchone() if then is not None else None
