@@ -1,4 +1,4 @@
-"""Rows updated many at a time (the billing run's batches, one executemany) read back
+"""Rows updated many at a time (the billing run's batches: one statement on PostgreSQL) read back
 exactly as rows saved one at a time; a missing row is a LookupError, a key given twice
 keeps its last values, and saving outcomes writes nothing else."""
 

@@ -17,12 +17,11 @@ its `try`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import psycopg
 from psycopg.pq import ExecStatus
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 # The key of the transaction's `Held` in its connection's `info`.
@@ -30,22 +29,7 @@ HELD = "canone_held"
 
 # The server's error of a held statement that went wrong, and what canone raises for it.
 Failure = tuple[type[psycopg.Error], Exception]
-_Convert = list[tuple[str, Callable[[Any], Any] | None]]
 _DONE = (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK)
-_CONVERTERS: dict[tuple[str, str, tuple[str, ...]], _Convert] = {}
-
-
-def converters(connection: Connection, table: Table, names: Sequence[str]) -> _Convert:
-    """Each column's bind processor (JSON text, …), as SQLAlchemy would apply it: for the
-    statements canone sends on the psycopg connection itself (held writes, COPY, the
-    batch updates)."""
-    dialect = connection.dialect
-    key = (dialect.name, table.name, tuple(names))
-    found = _CONVERTERS.get(key)
-    if found is None:
-        found = _CONVERTERS[key] = [(name, table.c[name].type.bind_processor(dialect))
-                                    for name in names]
-    return found
 
 
 def driver_of(connection: Connection) -> psycopg.Connection[Any]:

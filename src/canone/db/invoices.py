@@ -34,7 +34,7 @@ class SqlSubscriptions(Queries):
                            f"subscription {subscription.id}")
 
     def save_many(self, saved: Sequence[Subscription]) -> None:
-        """`save` for several, in one executemany."""
+        """`save` for several, in one statement (see `update_many`)."""
         self.update_many(subscriptions, subscriptions.c.id,
                           [(s.id, rows.subscription_values(s)) for s in saved], "subscriptions")
 
@@ -102,7 +102,7 @@ class SqlInvoices(Queries):
                     f"invoice {invoice.id}")
 
     def save_many(self, saved: Sequence[Invoice]) -> None:
-        """`save` for several, in one executemany."""
+        """`save` for several, in one statement (see `update_many`)."""
         self.update_many(invoices, invoices.c.id,
                           [(i.id, _invoice_changes(i)) for i in saved], "invoices")
 

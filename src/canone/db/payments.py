@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Text, bindparam, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
@@ -20,6 +20,9 @@ _PENDING_INTENT_OF = Prepared(
     keyed(payment_intents, "account_id", limit=None)
     .where(payment_intents.c.status == "pending")
     .order_by(payment_intents.c.created_at.desc(), payment_intents.c.key.desc()).limit(1))
+# Read by every quote and every billing page.
+_BALANCE_OF = Prepared(select(func.coalesce(func.sum(ledger_entries.c.amount), 0))
+                       .where(ledger_entries.c.account_id == bindparam("account_id")))
 
 
 class SqlPayments(Queries):
@@ -64,7 +67,7 @@ class SqlPayments(Queries):
                            f"payment intent {intent.key}")
 
     def save_intents(self, saved: Sequence[PaymentIntent]) -> None:
-        """`save_intent` for several, in one executemany."""
+        """`save_intent` for several, in one statement (see `update_many`)."""
         self.update_many(payment_intents, payment_intents.c.key,
                           [(i.key, rows.values(i)) for i in saved], "payment intents")
 
@@ -130,9 +133,7 @@ class SqlLedger(Queries):
         return [rows.ledger_of(r) for r in self.all(query)]
 
     def balance_of(self, account_id: str) -> int:
-        c = ledger_entries.c
-        total = select(func.coalesce(func.sum(c.amount), 0)).where(c.account_id == account_id)
-        return int(self.connection.execute(total).scalar_one())
+        return int(self.prepared(_BALANCE_OF, {"account_id": account_id}).scalar_one())
 
     def balances_of(self, account_ids: Sequence[str]) -> dict[str, int]:
         """The balance of several accounts in one query (0 for those without entries)."""

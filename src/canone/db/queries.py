@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -10,6 +13,7 @@ from psycopg.errors import DivisionByZero, UniqueViolation
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Dialect,
     Result,
     Row,
     Select,
@@ -24,14 +28,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from canone.db.held import HELD, Held, converters, driver_of, held_of
+from canone.db.held import HELD, Held, driver_of, held_of
 from canone.services.errors import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
 # UPDATE <table> … WHERE <key> = :saved_<key>, by (table, key columns): `update_by_key`.
 _UPDATE_BY_KEY: dict[tuple[str, tuple[str, ...]], Any] = {}
+# UPDATE <table> … FROM json_to_recordset, by (table, key column, columns): `_update_rows`.
+_UPDATE_ROWS: dict[tuple[str, ...], str] = {}
+# Each column's `_binder`, by (dialect, table, columns): see `Queries._row`.
+_BINDERS: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, Any]]] = {}
 
 
 class Prepared:
@@ -48,6 +57,30 @@ def keyed(table: Table, *columns: str, limit: int | None = 1) -> Select[Any]:
     """SELECT * FROM table WHERE each column = :column (LIMIT 1 unless told)."""
     query = select(table).where(*(table.c[name] == bindparam(name) for name in columns))
     return query if limit is None else query.limit(limit)
+
+
+def _binder(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The type's bind processing (None: none) for the batch writes, which process every
+    value in Python: a TypeDecorator's own `process_bind_param`, bound to the dialect, when
+    its impl has none, saving the frame SQLAlchemy's processor wraps it in (~2% of the
+    billing run's CPU)."""
+    if (isinstance(column_type, TypeDecorator)
+            and type(column_type).process_bind_param is not TypeDecorator.process_bind_param
+            and column_type.impl_instance.bind_processor(dialect) is None):
+        return partial(column_type.process_bind_param, dialect=dialect)
+    return column_type.bind_processor(dialect)
+
+
+def _instant(value: Any) -> str:
+    """Dates and instants in JSON as PostgreSQL reads them back (ISO 8601, with offset)."""
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not written by a batch update")
+
+
+# The rows of a batch update as one JSON document (see `Queries._update_rows`).
+_encode_rows = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                                default=_instant).encode
 # From this many rows on, `insert_all` copies them (PostgreSQL).
 _COPY_FROM = 8
 
@@ -151,7 +184,8 @@ class Queries:
 
     def update_many(self, table: Table, key: ColumnElement[Any],
                     changes: Sequence[tuple[str, dict[str, Any]]], what: str) -> None:
-        """Update existing rows by key, one executemany; a missing row is a LookupError."""
+        """Update existing rows by key (on PostgreSQL in one statement, else one
+        executemany); a missing row is a LookupError."""
         if not changes:
             return
         if self.postgres:
@@ -165,16 +199,29 @@ class Queries:
 
     def _update_rows(self, table: Table, key: ColumnElement[Any],
                      changes: Sequence[tuple[str, dict[str, Any]]]) -> int:
-        """`update_many` on PostgreSQL: one executemany on the transaction's psycopg
-        connection, each value as its column's type makes it (as `_copy` does); the rows
-        changed. SQLAlchemy's executemany builds and processes a parameter dict per row, a
-        third of the time of the billing run's batch updates."""
-        self.send_held()
+        """`update_many` on PostgreSQL: one UPDATE … FROM json_to_recordset(<the rows as one
+        JSON parameter>), each value as its column's type makes it (as `_copy` does); the
+        rows changed. An executemany (SQLAlchemy's or psycopg's) dumps, binds and runs a
+        statement per row: ~13 us of client CPU a row against ~2 here, and the server plans
+        and runs one statement. Rows go in key order, and a key given twice once, with its
+        last values, as a statement per row would leave it."""
+        dialect = self.connection.dialect
         names = list(changes[0][1])
+        convert = [(f"c{i}", name, _binder(table.c[name].type, dialect))
+                   for i, name in enumerate(names, start=1)]
+        sql = _UPDATE_ROWS.get((table.name, str(key.name), *names))
+        if sql is None:
+            sql = _UPDATE_ROWS[table.name, str(key.name), *names] = _rows_update(
+                dialect, table, str(key.name), names)
+        last = dict(changes)
+        self.send_held()
+        records = [{"c0": k, **{column: v[name] if process is None else process(v[name])
+                                for column, name, process in convert}}
+                   for k, v in sorted(last.items())]
         with driver_of(self.connection).cursor() as cursor:
-            cursor.executemany(self._update_sql(table, names, (str(key.name),)),
-                               [[*self._row(table, v, names), k] for k, v in changes])
-            return int(cursor.rowcount)
+            cursor.execute(sql, [_encode_rows(records)])
+            # A key given n times: n rows changed, as n statements would say.
+            return int(cursor.rowcount) + len(changes) - len(last)
 
     # -- on the psycopg connection itself (PostgreSQL) -------------------------------
 
@@ -199,8 +246,15 @@ class Queries:
     def _row(self, table: Table, values: dict[str, Any], names: Sequence[str] | None = None
              ) -> list[Any]:
         """`values` as SQLAlchemy binds them, in the order of `names` (default: theirs)."""
-        return [values[name] if process is None else process(values[name]) for name, process
-                in converters(self.connection, table, list(values) if names is None else names)]
+        names = list(values) if names is None else names
+        dialect = self.connection.dialect
+        key = (dialect.name, table.name, tuple(names))
+        binders = _BINDERS.get(key)
+        if binders is None:
+            binders = _BINDERS[key] = [(name, _binder(table.c[name].type, dialect))
+                                       for name in names]
+        return [values[name] if process is None else process(values[name])
+                for name, process in binders]
 
     def _insert_sql(self, table: Table, values: dict[str, Any]) -> str:
         preparer = self.connection.dialect.identifier_preparer
@@ -246,6 +300,18 @@ class Queries:
 
     def all(self, query: Select[Any]) -> Sequence[Row[Any]]:
         return self.connection.execute(query).all()
+
+
+def _rows_update(dialect: Dialect, table: Table, key: str, names: list[str]) -> str:
+    """The UPDATE of `Queries._update_rows`: each row a JSON object of c0 (the key), c1…
+    (the values of `names`), so no column name is escaped in JSON."""
+    quote = dialect.identifier_preparer.quote
+    typed = ", ".join(f"c{i} {table.c[name].type.compile(dialect)}"
+                      for i, name in enumerate([key, *names]))
+    assigned = ", ".join(f"{quote(name)} = v.c{i}" for i, name in enumerate(names, start=1))
+    target = dialect.identifier_preparer.format_table(table)
+    return (f"UPDATE {target} SET {assigned} FROM json_to_recordset(%s::json) "
+            f"AS v({typed}) WHERE {target}.{quote(key)} = v.c0")
 
 
 def page(table: Table, order: Any, after: str | None, newest_first: bool,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row
@@ -12,7 +13,8 @@ from sqlalchemy import Row
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.parties import details_from_json, details_to_json
-from canone.billing.seller import seller_from_json, seller_to_json
+from canone.billing.seller import Seller, seller_from_json, seller_to_json
+from canone.db.types import EncodedJSON, encode_json
 from canone.services.ports import StoredCard
 from canone.services.records import (
     Account,
@@ -34,6 +36,7 @@ from canone.services.records import (
     Payment,
     PaymentIntent,
     PaymentStatus,
+    Record,
     RequestEvent,
     RequestStatus,
     Staff,
@@ -111,7 +114,14 @@ def staff_of(r: Row[Any]) -> Staff:
 
 
 def subscription_values(s: Subscription) -> Values:
-    return {**values(s), "config": config_json(s.config), "pending": config_json(s.pending)}
+    return {**values(s), "config": _config_text(s.config),
+            "pending": None if s.pending is None else _config_text(s.pending)}
+
+
+@lru_cache(maxsize=256)
+def _config_text(config: Configuration) -> EncodedJSON:
+    # A billing run saves thousands of subscriptions on a few configurations.
+    return EncodedJSON(encode_json(config_to_json(config)))
 
 
 def subscription_of(r: Row[Any]) -> Subscription:
@@ -132,8 +142,14 @@ def invoice_values(i: Invoice) -> Values:
     del v["lines"]
     v["tax_lines"] = [tax_line_json(line) for line in i.tax_lines]
     v["customer"] = None if i.customer is None else details_to_json(i.customer)
-    v["seller"] = None if i.seller is None else seller_to_json(i.seller)
+    v["seller"] = None if i.seller is None else _seller_json(i.seller)
     return v
+
+
+@lru_cache(maxsize=4)
+def _seller_json(seller: Seller) -> EncodedJSON:
+    # The invoices of a billing run share their seller, the largest document they keep.
+    return EncodedJSON(encode_json(seller_to_json(seller)))
 
 
 def tax_line_json(line: InvoiceTaxLine) -> Values:
@@ -266,5 +282,10 @@ def idempotency_of(r: Row[Any]) -> IdempotencyRecord:
 
 
 def values(record: object) -> Values:
-    """The row of a record whose fields map one to one onto columns (a shallow `asdict`)."""
+    """The row of a record whose fields map one to one onto columns (a shallow `asdict`).
+    A `Record` keeps its fields and nothing else on the instance (`Record.but` relies on it
+    too): a copy of its `__dict__` is the row, ten times faster than reading each field by
+    name, a dozen times a renewal."""
+    if isinstance(record, Record):
+        return dict(record.__dict__)
     return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]

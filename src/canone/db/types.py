@@ -40,6 +40,11 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 encode_json = _encode  # as JSONText writes it (a query may match a fragment of it)
 
 
+class EncodedJSON(str):
+    """A document `encode_json` has already encoded, which `JSONText` writes as it is: one
+    that many rows share (the seller of every invoice of a billing run) is encoded once."""
+
+
 class JSONText(TypeDecorator[Any]):
     """A JSON document kept as text, so it reads back exactly as written on both backends."""
 
@@ -47,7 +52,9 @@ class JSONText(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else _encode(value)
+        if value is None:
+            return None
+        return str(value) if isinstance(value, EncodedJSON) else _encode(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)

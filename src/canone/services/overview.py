@@ -1,11 +1,12 @@
-"""What the Billing & Upgrade page shows, read in one read-only transaction (the page's
-only one besides the sign-in)."""
+"""What the Billing & Upgrade page shows, its billing details included, read in one
+read-only transaction (the page's only one besides the sign-in)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
+from canone.billing.parties import BillingDetails
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, today
 from canone.services.errors import NotFound
@@ -40,6 +41,7 @@ class BillingOverview:
     # Open invoices whose SEPA Direct Debit is processing (for days, SPEC §9): nothing to
     # pay meanwhile, the page says the debit is on its way.
     debiting: frozenset[str] = frozenset()
+    billing_details: BillingDetails | None = None  # None before the first save (SPEC §8)
 
 
 def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOverview:
@@ -57,6 +59,7 @@ def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOve
         balance = store.ledger.balance_of(account_id)
         requests = store.requests.of_account(account_id)
         debiting = _debiting(account, store.payments.pending_intent_of(account_id))
+        saved = store.accounts.billing_details_of(account_id)
     active = sum(1 for user in users if user.active)
     admin = next((user for user in users if user.role == PRIMARY_ADMIN), None)
     newest_first = sorted(invoices, key=lambda inv: (inv.issued_at, inv.number), reverse=True)
@@ -73,6 +76,7 @@ def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOve
         primary_admin=admin,
         viewer_is_primary_admin=actor.user is not None and actor.user.role == PRIMARY_ADMIN,
         debiting=debiting,
+        billing_details=saved.details if saved is not None else None,
     )
 
 

@@ -64,7 +64,7 @@ def _billing_page(request: Request, done: str | None, error: str | None,
         "error_code": error, "confirmed": _confirmation(tr, o, invoice),
         "reasons": [(code, tr.gettext(text)) for code, text in labels.REASONS.items()],
         "next_billing": tr.date(o.subscription.period_end),
-        "details": details.shown_details(tr, details.saved_details(request, signed_in)),
+        "details": details.shown_details(tr, o.billing_details),
         **_sepa_context(request, o, svc),
     })
 

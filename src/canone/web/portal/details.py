@@ -10,7 +10,9 @@ in the visitor's language from the field and the kind of problem (`field_error`)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -107,11 +109,22 @@ class DetailsForm:
 
 def country_choices(tr: Translator) -> list[tuple[str, str]]:
     """(code, name in the visitor's language) of every country, sorted by name."""
+    return list(_countries_in(tr.babel_locale))
+
+
+# Naming and sorting ~250 countries through Babel takes over a millisecond: once a language.
+@cache
+def _countries_in(babel_locale: str) -> tuple[tuple[str, str], ...]:
     from babel import Locale
 
-    names = Locale.parse(tr.babel_locale).territories
-    return sorted(((code, names.get(code, code)) for code in billing_details.countries()),
-                  key=lambda pair: pair[1].casefold())
+    names = Locale.parse(babel_locale).territories
+    return tuple(sorted(((code, names.get(code, code)) for code in billing_details.countries()),
+                        key=lambda pair: pair[1].casefold()))
+
+
+@cache
+def _country_names_in(babel_locale: str) -> Mapping[str, str]:
+    return dict(_countries_in(babel_locale))
 
 
 def saved_details(request: Request, signed_in: SignedIn) -> BillingDetails | None:
@@ -129,7 +142,7 @@ def shown_details(tr: Translator, saved: BillingDetails | None) -> list[tuple[st
     if saved is None:
         return []
     a = saved.address
-    country = dict(country_choices(tr)).get(a.country, a.country)
+    country = _country_names_in(tr.babel_locale).get(a.country, a.country)
     where = " ".join(part for part in (a.postcode, a.city, f"({a.province})" if a.province
                                        else "") if part)
     rows = [(LABELS["kind"], tr.gettext("A business") if saved.is_business
