@@ -3,7 +3,8 @@
 On a scratch PostgreSQL database (as bench/api.py makes it) it signs up one account through
 the ASGI app, then runs `--pairs` previews and confirmations of one more seat, every POST
 with an Idempotency-Key, and counts what SQLAlchemy sends: statements
-(`before_cursor_execute`), commits and rollbacks (the read-only transactions end in one).
+(`before_cursor_execute`), commits and rollbacks (the read-only transactions end in one),
+and the statements held while a counter is taken, sent in pipelines (one round trip each).
 It prints them per request and per pair, the CPU time of this process per pair (client
 included: read it against a run of other code on the same machine, not alone), and with
 `--verbose` the first pair's statements in order. Statements sent on the transaction's
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Engine
 
 import api as bench
 from canone.db.database import Database
+from canone.db.held import Held
 
 
 class Counter:
@@ -44,6 +46,18 @@ class Counter:
         event.listen(Engine, "before_cursor_execute", self._statement)
         event.listen(Engine, "commit", lambda _: self._note("commits", "COMMIT"))
         event.listen(Engine, "rollback", lambda _: self._note("rollbacks", "ROLLBACK"))
+        send = Held.send
+
+        def sent(held: Held, then: tuple[str, list[Any]] | None = None,
+                 commit: bool = False) -> Any:
+            for sql, *_ in [*held.writes, *([then] if then else [])]:
+                self._note("statements", f"  (held) {sql[:92]}")
+            if held.writes or then:
+                self._note("pipelines", "  (one round trip for the held statements above"
+                           + (", and the COMMIT)" if commit else ")"))
+            return send(held, then, commit)
+
+        Held.send = sent  # type: ignore[method-assign]
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self._note("statements", statement.split("\n")[0][:100])
@@ -121,7 +135,8 @@ def main() -> None:
     pair = counted["preview"] + counted["confirm"]
     for what, counts in (*counted.items(), ("pair", pair)):
         print(what, ", ".join(f"{name} {counts[name] / args.pairs:.2f}"
-                              for name in ("statements", "commits", "rollbacks")))
+                              for name in ("statements", "commits", "rollbacks",
+                                           "pipelines")))
     print(f"CPU of this process per pair (client included): {1000 * cpu / args.pairs:.1f} ms")
 
 

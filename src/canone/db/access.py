@@ -19,10 +19,6 @@ from canone.services.records import (
     WebSession,
 )
 
-_FINISH_IDEMPOTENCY = (update(idempotency_records)
-                       .where(idempotency_records.c.scope == bindparam("the_scope"),
-                              idempotency_records.c.key == bindparam("the_key"))
-                       .values(status_code=bindparam("status_code"), body=bindparam("body")))
 _principal = web_sessions.c.principal
 # Built once: the session, its user and the user's account, or its staff member.
 _SESSION_OWNER = (
@@ -95,11 +91,9 @@ class SqlAccess(Queries):
                         f"idempotency key {record.key!r}")
 
     def finish_idempotency(self, record: IdempotencyRecord) -> None:
-        done = self.connection.execute(_FINISH_IDEMPOTENCY, {
-            "the_scope": record.scope, "the_key": record.key,
-            "status_code": record.status_code, "body": record.body})
-        if done.rowcount != 1:
-            raise LookupError(f"idempotency key {record.key!r} does not exist")
+        self.update_by_key(idempotency_records, ("scope", "key"), (record.scope, record.key),
+                           {"status_code": record.status_code, "body": record.body},
+                           f"idempotency key {record.key!r}")
 
     def drop_idempotency(self, scope: str, key: str) -> None:
         c = idempotency_records.c

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
+from canone.db.held import send_held
 from canone.db.store import SqlStore
 from canone.services import idempotency
 
@@ -78,6 +79,9 @@ def _postgres_engine(url: str) -> Engine:
     engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
                            connect_args={"options": "-c timezone=UTC"})
 
+    # Writes held while a counter is taken are sent before any other statement.
+    event.listen(engine, "before_cursor_execute", send_held)
+
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         if _closed_by_server(dbapi_connection):
@@ -129,10 +133,13 @@ class Database:
         """One unit of work: commits when the block ends, rolls back on an exception."""
         ride = idempotency.ride()
         with self.engine.begin() as connection, self._opened(SqlStore(connection)) as store:
-            if ride is not None:
-                ride.board(store)
-            yield store
-            store.flush()
+            try:
+                if ride is not None:
+                    ride.board(store)
+                yield store
+                store.flush(commit=True)
+            finally:
+                store.release_held()
         if ride is not None:
             ride.committed()
 

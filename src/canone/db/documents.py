@@ -11,12 +11,16 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from canone.billing.parties import details_from_json, details_to_json
+from canone.db.held import held_of
 from canone.db.queries import Queries, page
 from canone.db.rows import tax_line_json, tax_line_of, values
 from canone.db.tables import credit_note_lines, credit_notes, document_counters, einvoices
 from canone.services.documents import HANDED_OVER, PENDING, CreditNote, CreditNoteLine, EInvoice
 
 SDI_COUNTER = "sdi"
+# `_bump` on PostgreSQL, sent with the writes held (`canone.db.held`).
+_BUMP = ("INSERT INTO document_counters (name, last) VALUES (%s, 1) ON CONFLICT (name) "
+         "DO UPDATE SET last = document_counters.last + 1 RETURNING last")
 
 
 def _note_values(note: CreditNote) -> dict[str, Any]:
@@ -51,6 +55,9 @@ class SqlDocuments(Queries):
     def _bump(self, name: str) -> int:
         """The counter's next value. Its row stays locked until the transaction ends, so
         concurrent writers take turns and a rollback gives the number back: no gap."""
+        held = held_of(self.connection)
+        if held is not None:  # one round trip with the writes held so far
+            return int(held.send(then=(_BUMP, [name])))
         counter = document_counters.c
         bump = (self.upsert(document_counters).values(name=name, last=1)
                 .on_conflict_do_update(index_elements=[counter.name],
@@ -59,7 +66,9 @@ class SqlDocuments(Queries):
         return int(self.connection.execute(bump).scalar_one())
 
     def next_credit_note_number(self, year: int) -> str:
-        return f"NC-{year}-{self._bump(f'credit_note:{year}'):06d}"
+        number = f"NC-{year}-{self._bump(f'credit_note:{year}'):06d}"
+        self.hold()  # (as an invoice number: `SqlInvoices.next_number`)
+        return number
 
     def next_sdi_progressive(self) -> int:
         return self._bump(SDI_COUNTER)

@@ -50,7 +50,12 @@ class SqlSubscriptions(Queries):
 
 class SqlInvoices(Queries):
     def next_number(self, year: int) -> str:
-        return self.next_numbers(year, 1)[0]
+        """The next number of `year`. Its counter row stays locked until the transaction
+        ends: what the transaction writes from here on is held and sent together (on
+        PostgreSQL, `canone.db.held`), so that the series stands still for few round trips."""
+        number = self.next_numbers(year, 1)[0]
+        self.hold()
+        return number
 
     def next_numbers(self, year: int, count: int) -> list[str]:
         """`count` consecutive numbers in one statement (beyond the port: for batches).
@@ -76,6 +81,7 @@ class SqlInvoices(Queries):
         `Conflict` and leaves the transaction to be rolled back."""
         try:
             self.insert_all(invoices, [rows.invoice_values(i) for i in added])
+            self.send_held()
         except IntegrityError as exc:
             raise Conflict(f"one of {len(added)} invoices already exists") from exc
         self.insert_all(invoice_lines, [line for i in added for line in rows.line_values(i)])

@@ -45,6 +45,7 @@ class SqlPayments(Queries):
         """`add_intent` for several; a taken key raises `Conflict` (then roll back)."""
         try:
             self.insert_all(payment_intents, [rows.values(intent) for intent in added])
+            self.send_held()
         except IntegrityError as exc:
             raise Conflict(f"one of {len(added)} payment intents already exists") from exc
 

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 import psycopg
+from psycopg.errors import DivisionByZero, UniqueViolation
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -29,14 +30,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from canone.db.held import HELD, Held, driver_of, held_of
 from canone.services.errors import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
 _INSERT_NEW: dict[tuple[str, str], Any] = {}
-# UPDATE <table> … WHERE <key> = :saved_key, by (table, key column): see `update_by_key`.
-_UPDATE_BY_KEY: dict[tuple[str, str], Any] = {}
+# UPDATE <table> … WHERE <key> = :saved_<key>, by (table, key columns): `update_by_key`.
+_UPDATE_BY_KEY: dict[tuple[str, tuple[str, ...]], Any] = {}
 # UPDATE <table> … FROM json_to_recordset, by (table, key column, columns): `_update_rows`.
 _UPDATE_ROWS: dict[tuple[str, ...], str] = {}
+# Each column's `_binder`, by (dialect, table, columns): see `Queries._row`.
+_BINDERS: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, Any]]] = {}
 
 
 class Prepared:
@@ -98,7 +102,13 @@ class Queries:
 
         The values are execution parameters of one statement built once per table, not
         literals of a new statement: SQLAlchemy then reuses the compiled SQL instead of
-        coercing and hashing every value of every row (5× faster on the renewal run)."""
+        coercing and hashing every value of every row (5× faster on the renewal run).
+        Held while the transaction holds a counter (`canone.db.held`)."""
+        held = held_of(self.connection)
+        if held is not None:
+            held.add(self._insert_sql(table, values), self._row(table, values),
+                     (UniqueViolation, Conflict(f"{what} already exists")))
+            return
         key = (self.connection.dialect.name, table.name)
         statement = _INSERT_NEW.get(key)
         if statement is None:
@@ -118,8 +128,12 @@ class Queries:
         """Insert rows that all have the keys of the first. On PostgreSQL, more than a few
         go through COPY: one statement whatever their number, where an executemany sends
         (and the server parses, binds and runs) one INSERT per row."""
+        held = held_of(self.connection)
         if len(rows) >= _COPY_FROM and self.postgres:
             self._copy(table, rows)
+        elif rows and held is not None:
+            held.add(self._insert_sql(table, rows[0]),
+                     [self._row(table, row, list(rows[0])) for row in rows], many=True)
         elif rows:
             self.connection.execute(table.insert(), list(rows))
 
@@ -127,33 +141,38 @@ class Queries:
         """COPY … FROM STDIN on the transaction's own psycopg connection; each value as
         its column's SQLAlchemy type makes it (JSON text, UTC instants), and a taken key
         an IntegrityError, as from an INSERT."""
-        dialect = self.connection.dialect
-        quote = dialect.identifier_preparer.quote
-        convert = [(name, _binder(table.c[name].type, dialect)) for name in rows[0]]
-        listed = ", ".join(quote(name) for name, _ in convert)
-        driver = self.connection.connection.driver_connection
-        if driver is None:  # a connection SQLAlchemy has already given back
-            raise RuntimeError("bulk insert on a closed database connection")
+        self.send_held()
+        preparer = self.connection.dialect.identifier_preparer
+        names = list(rows[0])
+        listed = ", ".join(preparer.quote(name) for name in names)
         try:
-            with driver.cursor() as cursor, cursor.copy(
-                    f"COPY {dialect.identifier_preparer.format_table(table)} ({listed}) "
-                    "FROM STDIN") as copy:
+            with driver_of(self.connection).cursor() as cursor, cursor.copy(
+                    f"COPY {preparer.format_table(table)} ({listed}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[name] if process is None else process(row[name])
-                                    for name, process in convert])
+                    copy.write_row(self._row(table, row, names))
         except psycopg.IntegrityError as exc:
             raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
-    def update_by_key(self, table: Table, key: str, key_value: Any, values: dict[str, Any],
-                      what: str) -> None:
-        """`update` of the row whose column `key` is `key_value`, with a statement built once
-        per table."""
-        statement = _UPDATE_BY_KEY.get((table.name, key))
+    def update_by_key(self, table: Table, key: str | tuple[str, ...], key_value: Any,
+                      values: dict[str, Any], what: str) -> None:
+        """`update` of the row whose column `key` is `key_value` (or whose columns are the
+        values, for a key of several), with a statement built once per table. Held while
+        the transaction holds a counter (`canone.db.held`)."""
+        keys, key_values = ((key,), (key_value,)) if isinstance(key, str) else (key, key_value)
+        held = held_of(self.connection)
+        if held is not None:
+            # No row to update divides by zero: the statement fails, and nothing after it.
+            held.add(f"WITH changed AS ({self._update_sql(table, list(values), keys)} "
+                     "RETURNING 1) SELECT 1 / count(*) FROM changed",
+                     [*self._row(table, values), *key_values],
+                     (DivisionByZero, LookupError(f"{what} does not exist")))
+            return
+        statement = _UPDATE_BY_KEY.get((table.name, keys))
         if statement is None:
-            statement = _UPDATE_BY_KEY[table.name, key] = update(table).where(
-                table.c[key] == bindparam("saved_key"))
-        if self.connection.execute(statement, {**values, "saved_key": key_value}
-                                   ).rowcount != 1:
+            statement = _UPDATE_BY_KEY[table.name, keys] = update(table).where(
+                *(table.c[name] == bindparam(f"saved_{name}") for name in keys))
+        saved = {f"saved_{name}": value for name, value in zip(keys, key_values, strict=True)}
+        if self.connection.execute(statement, {**values, **saved}).rowcount != 1:
             raise LookupError(f"{what} does not exist")
 
     def update(self, table: Table, where: ColumnElement[bool], values: dict[str, Any],
@@ -195,16 +214,60 @@ class Queries:
             sql = _UPDATE_ROWS[table.name, str(key.name), *names] = _rows_update(
                 dialect, table, str(key.name), names)
         last = dict(changes)
+        self.send_held()
         records = [{"c0": k, **{column: v[name] if process is None else process(v[name])
                                 for column, name, process in convert}}
                    for k, v in sorted(last.items())]
-        driver = self.connection.connection.driver_connection
-        if driver is None:  # a connection SQLAlchemy has already given back
-            raise RuntimeError("bulk update on a closed database connection")
-        with driver.cursor() as cursor:
+        with driver_of(self.connection).cursor() as cursor:
             cursor.execute(sql, [_encode_rows(records)])
             # A key given n times: n rows changed, as n statements would say.
             return int(cursor.rowcount) + len(changes) - len(last)
+
+    # -- on the psycopg connection itself (PostgreSQL) -------------------------------
+
+    def hold(self) -> None:
+        """Hold this transaction's writes from now on, to send them together (see
+        `canone.db.held`); PostgreSQL only (SQLite has no round trips to save)."""
+        if self.postgres and held_of(self.connection) is None:
+            self.connection.info[HELD] = Held(self.connection)
+
+    def send_held(self, commit: bool = False) -> None:
+        """Send what is held now (a caller that catches what a write raises), and COMMIT
+        with it when told (the transaction's end)."""
+        held = held_of(self.connection)
+        if held is not None:
+            held.send(commit=commit)
+
+    def release_held(self) -> None:
+        """At the transaction's end: hold nothing on the pooled connection."""
+        if self.postgres:
+            self.connection.info.pop(HELD, None)
+
+    def _row(self, table: Table, values: dict[str, Any], names: Sequence[str] | None = None
+             ) -> list[Any]:
+        """`values` as SQLAlchemy binds them, in the order of `names` (default: theirs)."""
+        names = list(values) if names is None else names
+        dialect = self.connection.dialect
+        key = (dialect.name, table.name, tuple(names))
+        binders = _BINDERS.get(key)
+        if binders is None:
+            binders = _BINDERS[key] = [(name, _binder(table.c[name].type, dialect))
+                                       for name in names]
+        return [values[name] if process is None else process(values[name])
+                for name, process in binders]
+
+    def _insert_sql(self, table: Table, values: dict[str, Any]) -> str:
+        preparer = self.connection.dialect.identifier_preparer
+        listed = ", ".join(preparer.quote(name) for name in values)
+        marks = ", ".join(["%s"] * len(values))
+        return f"INSERT INTO {preparer.format_table(table)} ({listed}) VALUES ({marks})"
+
+    def _update_sql(self, table: Table, names: Sequence[str], keys: Sequence[str]) -> str:
+        quote = self.connection.dialect.identifier_preparer.quote
+        assigned = ", ".join(f"{quote(name)} = %s" for name in names)
+        where = " AND ".join(f"{quote(name)} = %s" for name in keys)
+        return (f"UPDATE {self.connection.dialect.identifier_preparer.format_table(table)} "
+                f"SET {assigned} WHERE {where}")
 
     # -- reading ---------------------------------------------------------------------
 

@@ -74,13 +74,16 @@ class SqlStore(Queries):
     def documents(self) -> SqlDocuments:
         return SqlDocuments(self.connection)
 
-    def flush(self) -> None:
+    def flush(self, commit: bool = False) -> None:
         """Write what the repositories hold back until the commit (audit entries, events),
-        before the transaction commits: `Database.transaction` calls it."""
+        and the writes held since a counter was taken (`canone.db.held`), before the
+        transaction commits: `Database.transaction` calls it, to `commit` with the held
+        writes in one round trip (SQLAlchemy's COMMIT then finds nothing left to do)."""
         if "audit" in self.__dict__:  # (made when first used)
             self.audit.flush()
         if "outbox" in self.__dict__:
             self.outbox.flush()
+        self.send_held(commit)
 
     # -- the test clock --------------------------------------------------------------
 

@@ -50,34 +50,44 @@ def _complete_change(svc: Services, store: Store, intent: PaymentIntent,
     return apply_paid_change(svc, store, intent, outcome)[0]
 
 
+# The account and subscription (locked), and the change as quoted with its invoice's terms
+# and draft, or None when it can no longer be applied as quoted (`as_quoted`).
+Quoted = tuple[Account, Subscription,
+               tuple[Change, taxation.DocumentTerms, InvoiceDraft] | None]
+
+
 class Applying:
     """The change's completion for `settle_in`, keeping the invoice it issued so that the
-    confirmation needs no second read of it."""
+    confirmation needs no second read of it; with the change `as_quoted`, when the caller
+    has just checked it in this transaction."""
 
-    def __init__(self) -> None:
+    def __init__(self, quoted: Quoted | None = None) -> None:
         self.applied = False
         self.invoice: Invoice | None = None
+        self.quoted = quoted
 
     def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
                  outcome: ChargeResult) -> Settled:
-        result, self.invoice = apply_paid_change(svc, store, intent, outcome)
+        result, self.invoice = apply_paid_change(svc, store, intent, outcome,
+                                                 quoted=self.quoted)
         self.applied = True
         return result
 
 
 def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
-                       outcome: ChargeResult, paid: bool = True
+                       outcome: ChargeResult, paid: bool = True, quoted: Quoted | None = None
                        ) -> tuple[Settled, Invoice | None]:
     """Apply a paid change: subscription, invoice, payment, audit, events — together. The
     result stored for replays, and the invoice issued (None when nothing was due). Not
     `paid` yet (a SEPA debit processing): the invoice is issued open, its debit in flight.
     Under the provider's minimum (CARRIED): no invoice now, the net amount due is carried
-    to the next invoice, and taxed there."""
+    to the next invoice, and taxed there. `quoted`: `as_quoted` of the intent, when the
+    caller has it from this transaction."""
     claims = QuoteClaims.from_json(intent.payload)
-    account, sub, quoted = _as_quoted(svc, store, intent)
-    if quoted is None:  # another change overtook the one paid, or the tax it bound changed
+    account, sub, as_paid = quoted or as_quoted(svc, store, intent)
+    if as_paid is None:  # another change overtook the one paid, or the tax it bound changed
         return _invoice_for_refund(svc, store, intent, outcome, account, sub), None
-    change, terms, draft = quoted
+    change, terms, draft = as_paid
     day = claims.day
     new = subscriptions.apply_change(svc, store, account, sub, change, "user change")
     invoice = None
@@ -103,13 +113,13 @@ def apply_paid_change(svc: Services, store: Store, intent: PaymentIntent,
                    ), invoice
 
 
-def _as_quoted(svc: Services, store: Store, intent: PaymentIntent
-               ) -> tuple[Account, Subscription,
-                          tuple[Change, taxation.DocumentTerms, InvoiceDraft] | None]:
+def as_quoted(svc: Services, store: Store, intent: PaymentIntent) -> Quoted:
     """The account and subscription (locked, in that order), and the change as it was
     quoted with its invoice's terms and draft; None for the change when it can no longer
     be applied as quoted: another change moved the subscription on, or the account's
-    details changed the total since confirming."""
+    details changed the total since confirming. A SEPA debit under way for a quote that
+    went stale does not apply the change on its mandate: the debit's outcome settles it,
+    as a stale quote's payment (refunded) or a declined change (SPEC §9)."""
     claims = QuoteClaims.from_json(intent.payload)
     account_id = existing(intent.account_id, f"account of payment intent {intent.key}")
     account = existing(store.accounts.get(account_id, lock=True), "account")
@@ -127,14 +137,6 @@ def _as_quoted(svc: Services, store: Store, intent: PaymentIntent
     if claims.total not in (None, draft.total):
         return account, sub, None
     return account, sub, (change, terms, draft)
-
-
-def still_as_quoted(svc: Services, store: Store, intent: PaymentIntent) -> bool:
-    """Whether the change `intent` pays for can still be applied as quoted (locking the
-    account and its subscription, as applying it does). A SEPA debit under way for a quote
-    that went stale does not apply the change on its mandate: the debit's outcome settles
-    it, as a stale quote's payment (refunded) or a declined change (SPEC §9)."""
-    return _as_quoted(svc, store, intent)[2] is not None
 
 
 def _invoice_for_refund(svc: Services, store: Store, intent: PaymentIntent,

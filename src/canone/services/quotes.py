@@ -30,8 +30,8 @@ from canone.services.access import Actor, load_account, require_billing
 from canone.services.change_settlement import (
     Applying,
     apply_paid_change,
+    as_quoted,
     refund_stale,
-    still_as_quoted,
 )
 from canone.services.context import Services, today
 from canone.services.errors import (
@@ -247,9 +247,11 @@ def _charged(svc: Services, intent: PaymentIntent) -> Confirmation:
         return applied
     applying = Applying()
     with svc.database.transaction() as store:
-        if outcome.status == CARRIED and not still_as_quoted(svc, store, intent):
-            # Nothing was charged: nothing is carried nor refunded for a stale quote.
-            outcome = ChargeResult(STALE_QUOTE, None, STALE_MESSAGE)
+        if outcome.status == CARRIED:
+            applying.quoted = as_quoted(svc, store, intent)
+            if applying.quoted[2] is None:
+                # Nothing was charged: nothing is carried nor refunded for a stale quote.
+                outcome = ChargeResult(STALE_QUOTE, None, STALE_MESSAGE)
         settled = settle_in(svc, store, key, outcome, applying)
         if settled is not None and not settled.credited:
             # (no invoice of its own: settled by another request meanwhile)
@@ -340,10 +342,11 @@ def _apply_on_mandate(svc: Services, key: str) -> Confirmation | None:
         earlier = Settled.from_json(intent.result) if intent.result else None
         if earlier is not None and earlier.on_mandate:
             return _confirmation(store, earlier)
-        if not still_as_quoted(svc, store, intent):  # the debit's outcome settles it
+        quoted = as_quoted(svc, store, intent)
+        if quoted[2] is None:  # the debit's outcome settles it
             raise StaleDebitPending(STALE_DEBIT_MESSAGE)
         result, invoice = apply_paid_change(svc, store, intent, ChargeResult(PROCESSING, None),
-                                             paid=False)
+                                             paid=False, quoted=quoted)
         result = dataclasses.replace(result, on_mandate=True)
         store.payments.save_intent(intent.but(result=result.to_json()))
         return _confirmation(store, result, invoice)

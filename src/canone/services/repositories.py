@@ -70,7 +70,9 @@ class Subscriptions(Protocol):
 class Invoices(Protocol):
     def next_number(self, year: int) -> str:
         """The next number of `year` ("2026-000123"); gapless because the counter row is
-        locked until this transaction ends."""
+        locked until this transaction ends. What the transaction writes after it may raise
+        (a taken key, a missing row) only when it next reads or commits: the SQL store
+        sends those writes together (`canone.db.held`)."""
         ...
     def next_numbers(self, year: int, count: int) -> list[str]:
         """`count` consecutive numbers of `year` in one statement."""

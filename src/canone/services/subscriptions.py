@@ -131,7 +131,7 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
     taken last: its per-year counter row stays locked until the transaction commits, so
     every concurrent purchase waits for it. What does not name the number (the admin's
     address, the payment) comes first; then the number, the invoice, and the records that
-    name it, the audit entries and the events in one statement each. Not `paid` yet (a
+    name it, which the SQL store sends together (`canone.db.held`). Not `paid` yet (a
     SEPA debit processing, SPEC §9): issued open, not collected (its debit is in flight),
     and paid when the debit succeeds."""
     admin = primary_admin_of(store, account.id)
