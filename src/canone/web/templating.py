@@ -89,6 +89,10 @@ def _environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the package and change with a new release, never under a
+        # running server: no stat of each template file at every render (a live quote
+        # renders four).
+        auto_reload=False,
     )
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)

@@ -14,6 +14,9 @@ Conventions, for every route:
 """
 
 from fastapi import APIRouter
+from starlette._utils import get_route_path
+from starlette.routing import Match
+from starlette.types import Scope
 
 from canone.web.api import (
     accounts,
@@ -27,7 +30,20 @@ from canone.web.api import (
 
 PREFIX = "/api/v1"
 
-router = APIRouter(prefix=PREFIX)
+
+class _ApiRouter(APIRouter):
+    """Routes all under PREFIX: any other path is no match without trying each route. The
+    API's routes come before the pages' (whose paths may not shadow them), so every page
+    request and live quote was matched against all of them first."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = get_route_path(scope)  # as each route reads it
+        if path != PREFIX and not path.startswith(PREFIX + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+router = _ApiRouter(prefix=PREFIX)
 for module in (operations, accounts, billing_details, requests, invoices, credit_notes,
                webhooks):
     router.include_router(module.router)
