@@ -85,3 +85,20 @@ def test_a_caught_conflict_of_a_batch_after_a_number_is_raised_where_it_is_caugh
         store.invoices.next_number(2026)
         with pytest.raises(Conflict, match="payment intents"):
             store.payments.add_intents([INTENT])
+
+
+def test_a_stored_answer_that_may_exist_is_a_conflict_at_once_after_a_number(
+        database: Database) -> None:
+    """`idempotency.respond` catches the Conflict of a key already answered and reads the
+    earlier answer in the same transaction: that insert is never held."""
+    _setup(database)
+    with database.transaction() as store:
+        number = store.invoices.next_number(2026)
+        store.invoices.add(invoice(1, kind="upgrade", number=number))
+        with pytest.raises(Conflict, match="idem-1"):
+            store.access.save_idempotency(IdempotencyRecord("key_1", "idem-1", "fp", 200,
+                                                            b"again", T0))
+        earlier = store.access.get_idempotency("key_1", "idem-1")
+        assert earlier is not None and (earlier.status_code, earlier.body) == (0, b"")
+    with database.read() as store:
+        assert store.invoices.get("inv_1") == invoice(1, kind="upgrade", number="2026-000001")

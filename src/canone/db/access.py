@@ -100,8 +100,9 @@ class SqlAccess(Queries):
         return None if row is None else rows.idempotency_of(row)
 
     def save_idempotency(self, record: IdempotencyRecord) -> None:
+        # `idempotency.respond` catches a taken key and reads the earlier answer.
         self.insert_new(idempotency_records, rows.values(record),
-                        f"idempotency key {record.key!r}")
+                        f"idempotency key {record.key!r}", caught=True)
 
     def finish_idempotency(self, record: IdempotencyRecord) -> None:
         self.update_by_key(idempotency_records, ("scope", "key"), (record.scope, record.key),

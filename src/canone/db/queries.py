@@ -96,15 +96,18 @@ class Queries:
         """An INSERT that takes `.on_conflict_do_nothing()` / `.on_conflict_do_update()`."""
         return (postgresql.insert if self.postgres else sqlite.insert)(table)
 
-    def insert_new(self, table: Table, values: dict[str, Any], what: str) -> None:
+    def insert_new(self, table: Table, values: dict[str, Any], what: str,
+                   caught: bool = False) -> None:
         """Insert one row, or raise `Conflict` if any unique key is taken. ON CONFLICT DO
         NOTHING leaves the transaction usable (no failed statement, no savepoint needed).
 
         The values are execution parameters of one statement built once per table, not
         literals of a new statement: SQLAlchemy then reuses the compiled SQL instead of
         coercing and hashing every value of every row (5× faster on the renewal run).
-        Held while the transaction holds a counter (`canone.db.held`)."""
-        held = held_of(self.connection)
+        Held while the transaction holds a counter (`canone.db.held`), unless the caller
+        catches its `Conflict` to go on (`caught`): a held write's failure ends the
+        transaction, and is raised only when it is sent."""
+        held = None if caught else held_of(self.connection)
         if held is not None:
             held.add(self._insert_sql(table, values), self._row(table, values),
                      (UniqueViolation, Conflict(f"{what} already exists")))
