@@ -53,7 +53,8 @@ class Pricer(Texts):
         self.known: dict[tuple[Any, ...], Known] = rules.memo("known")
         self.dates: dict[str, date] = rules.memo("dates")
         self.plans: dict[tuple[Known, Known], Plan] = rules.memo("plans")
-        # (a line's text, remaining days, days) -> the prorated line's amount and text
+        # (a sign and a line's text, remaining days, days) -> the prorated line's amount and
+        # text
         self.prorated_texts: dict[tuple[str, int, int], tuple[Decimal, str]] = rules.memo(
             "prorated_texts")
 
@@ -131,7 +132,7 @@ class Pricer(Texts):
                 return None
             plan = Plan(self, decision, current, target)
             remember(self.plans, (current, target), plan)
-        remaining: int = (period.end - at).days
+        remaining = period.remaining_days(at)
         days = period.days
         # Dates, whole numbers and amounts need no escaping: their JSON is their text.
         middle = (f'{period.start.isoformat()}", "end": "{period.end.isoformat()}", '

@@ -3,7 +3,6 @@ proration (SPEC §4)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -60,10 +59,9 @@ class Change:
 
 class Rules(PriceParts):
     """What a plan change asks of the catalog: configurations validated and priced (from
-    their parts), the features a change loses and gains, prorated lines. Each answer is
-    computed when asked;
-    `canone price`, which asks the same questions thousands of times a run, passes rules
-    that remember them (price_command.RememberingRules): the core keeps no cache."""
+    their parts), the features a change loses and gains. Each answer is computed when
+    asked; `canone price`, which asks the same questions thousands of times a run, passes
+    rules that remember them (price_memos.RememberingRules): the core keeps no cache."""
 
     def validate(self, config: Configuration) -> Configuration:
         return validate(self.catalog, config)
@@ -74,15 +72,8 @@ class Rules(PriceParts):
         have, want = features(self.catalog, current), features(self.catalog, target)
         return tuple(sorted(have - want)), tuple(sorted(want - have))
 
-    def prorated(self, line: Line, remaining: int, days: int, credit: bool) -> Line:
-        return prorated(line, remaining, days, credit)
 
-
-# The prorated line of (line, remaining days, days of the period, a credit or a charge).
-Prorate = Callable[[Line, int, int, bool], Line]
-
-
-@dataclass(slots=True)  # not frozen: made once a line by `canone price`, where it costs
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What moving from `current` to `target` decides whatever the day: the kind, the
     configurations in effect, the features, and which lines the change bills. On a day, the
@@ -101,7 +92,7 @@ class Decision:
     whole: tuple[Line, ...] = ()
     new_period: bool = False
 
-    def on(self, period: Period, day: date, prorated: Prorate) -> Change:
+    def on(self, period: Period, day: date) -> Change:
         """The change on `day`, in `period` (the current configuration's period of it)."""
         remaining, days = period.remaining_days(day), period.days
         lines = tuple(prorated(line, remaining, days, credit)
@@ -120,7 +111,7 @@ def plan_change(
     asks of the catalog (default: `Rules(catalog)`)."""
     rules = rules or Rules(catalog)
     period = period_on(anchor, current.interval, day)
-    return decide(catalog, current, target, rules).on(period, day, rules.prorated)
+    return decide(catalog, current, target, rules).on(period, day)
 
 
 def decide(catalog: Catalog, current: Configuration, target: Configuration, rules: Rules
@@ -230,9 +221,9 @@ def credited(old: Price) -> tuple[tuple[Line, bool], ...]:
     return tuple((line, True) for line in old.lines)
 
 
-def credit_lines(old: Price, remaining: int, days: int, prorated: Prorate = prorated
-                 ) -> tuple[Line, ...]:
-    return tuple(prorated(line, remaining, days, True) for line in old.lines)
+def credit_lines(old: Price, remaining: int, days: int) -> tuple[Line, ...]:
+    """`credited`, prorated for `remaining` of `days` days."""
+    return tuple(prorated(line, remaining, days, credit) for line, credit in credited(old))
 
 
 def proration_pairs(old: Price, new: Price) -> tuple[tuple[Line, bool], ...]:
@@ -251,8 +242,7 @@ def proration_pairs(old: Price, new: Price) -> tuple[tuple[Line, bool], ...]:
     return tuple(pairs)
 
 
-def proration_lines(old: Price, new: Price, remaining: int, days: int,
-                    prorated: Prorate = prorated) -> tuple[Line, ...]:
+def proration_lines(old: Price, new: Price, remaining: int, days: int) -> tuple[Line, ...]:
     """`proration_pairs`, prorated for `remaining` of `days` days."""
     return tuple(prorated(line, remaining, days, credit)
                  for line, credit in proration_pairs(old, new))

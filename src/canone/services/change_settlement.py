@@ -61,10 +61,10 @@ class Applying:
     confirmation needs no second read of it; with the change `as_quoted`, when the caller
     has just checked it in this transaction."""
 
-    def __init__(self, quoted: Quoted | None = None) -> None:
+    def __init__(self) -> None:
         self.applied = False
         self.invoice: Invoice | None = None
-        self.quoted = quoted
+        self.quoted: Quoted | None = None
 
     def __call__(self, svc: Services, store: Store, intent: PaymentIntent,
                  outcome: ChargeResult) -> Settled:
