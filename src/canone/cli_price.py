@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, TextIO
 
 from canone.billing.catalog import Catalog, catalog_in
 from canone.billing.errors import CatalogError
-from canone.price_command import pricer_of
+from canone.price_command import pricer_of, scan
 from canone.settings import Settings
 
 
@@ -49,7 +49,8 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
     to what has arrived go out together at once: one write per batch, not per line (each is
     a system call under PYTHONUNBUFFERED), and a program that writes a line and waits for
     its answer gets it."""
-    answer_text = pricer_of(catalog).answer_text
+    pricer = pricer_of(catalog)
+    answer_text, line_answer = pricer.answer_text, pricer.line_answer
     number = 0
     # Each line leaves a few dicts behind and the memos keep thousands of answers alive:
     # with the default threshold the cyclic collector runs every 700 allocations and,
@@ -60,6 +61,10 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
         texts = []
         for line in lines:
             number += 1
+            text = line_answer(line)  # most lines; None sends the line the general way
+            if text is not None:
+                texts.append(text)
+                continue
             if not line.strip():
                 continue
             try:
@@ -77,8 +82,7 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
             out.flush()
 
 
-# What json.loads runs under its Python wrappers (typeshed leaves them out).
-_scan = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+# What json.loads runs under its Python wrapper (typeshed leaves it out).
 _space = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
 
 
@@ -90,7 +94,7 @@ def read(line: bytes) -> Any:
     if line[:1] == b"{" and line[1:2] != b"\0":
         try:
             text = line.decode("utf-8", "surrogatepass")  # as json.loads decodes bytes
-            value, end = _scan(text, 0)
+            value, end = scan(text, 0)
         except (ValueError, StopIteration):
             pass
         else:

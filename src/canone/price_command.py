@@ -27,7 +27,6 @@ from canone.billing.changes import (
     prorated,
 )
 from canone.billing.codec import (
-    CONFIG_FIELDS,
     change_to_json,
     config_from_json,
     date_from_json,
@@ -42,6 +41,27 @@ from canone.price_texts import Plan, Texts, line_text
 
 Day = date  # the Pricer's own `date` reads one
 
+# A request as json.dumps writes it: these keys in this order, ", " and ": " between.
+_CURRENT, _TARGET, _ANCHOR, _AT = b'{"current": ', b', "target": ', b', "anchor": ', b', "at": '
+_SPACE = b" \t\r\n"  # JSON's whitespace (bytes.strip's default strips more)
+
+# What json.loads runs under its Python wrappers (typeshed leaves it out).
+scan = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_NOT_ONE_VALUE = object()
+
+
+def json_value(text: bytes) -> Any:
+    """The JSON value whose whole text is `text`, as `json.loads` reads it; _NOT_ONE_VALUE
+    for anything else (not JSON, more after the value, space around it: a piece of a line
+    is read the general way then)."""
+    try:
+        decoded = text.decode("utf-8", "surrogatepass")  # as json.loads decodes bytes
+        value, end = scan(decoded, 0)
+    except (ValueError, StopIteration, RecursionError):
+        return _NOT_ONE_VALUE
+    return value if end == len(decoded) else _NOT_ONE_VALUE
+
+
 class Pricer(Texts):
     """`canone price` for one catalog: its remembering rules, the configurations and dates
     it has read, and the JSON texts it has made."""
@@ -51,7 +71,10 @@ class Pricer(Texts):
         self.rules = rules = RememberingRules(catalog)
         super().__init__(rules)
         self.known: dict[tuple[Any, ...], Known] = rules.memo("known")
-        self.dates: dict[str, date] = rules.memo("dates")
+        # A configuration's JSON text as sent (a piece of a line) -> the configuration known.
+        self.known_texts: dict[bytes, Known] = rules.memo("known_texts")
+        # A date's text as read (str) or its JSON text (bytes, a piece of a line) -> the date.
+        self.dates: dict[str | bytes, date] = rules.memo("dates")
         self.plans: dict[tuple[Known, Known], Plan] = rules.memo("plans")
         # (a sign and a line's text, remaining days, days) -> the prorated line's amount and
         # text
@@ -63,19 +86,6 @@ class Pricer(Texts):
     def config(self, raw: Any) -> Known | None:
         """The configuration `raw`, known or read now; None if it is not well formed and
         valid."""
-        if type(raw) is dict and tuple(raw) == CONFIG_FIELDS:
-            product, tier, interval, currency, contacts, seats, addons = raw.values()
-            # Only valid configurations are known: a value equal to one of their strings is
-            # that string, so only the numbers (True == 1 == 1.0) and the list need a check.
-            if (type(addons) is list and type(seats) is int
-                    and (contacts is None or type(contacts) is int)):
-                try:
-                    found = self.known.get(
-                        (product, tier, interval, currency, contacts, seats, *addons))
-                except TypeError:  # an add-on that is a list or an object
-                    return None
-                if found is not None:
-                    return found
         key = config_key(raw)
         if key is None:
             return None
@@ -90,6 +100,14 @@ class Pricer(Texts):
             remember(self.known, key, found)
         return found
 
+    def config_of_text(self, text: bytes) -> Known | None:
+        """The configuration whose JSON text is `text`; None if that is not one valid
+        configuration's JSON."""
+        found = self.config(json_value(text))
+        if found is not None:
+            remember(self.known_texts, text, found)
+        return found
+
     def date(self, raw: Any) -> date | None:
         found = self.dates.get(raw) if type(raw) is str else None
         if found is None:
@@ -98,6 +116,49 @@ class Pricer(Texts):
             except InvalidField:
                 return None
             remember(self.dates, raw, found)
+        return found
+
+    def line_answer(self, line: bytes) -> str | None:
+        """`answer_text(json.loads(line))` for a valid request as json.dumps writes it;
+        None for any other line.
+
+        The line is cut at the keys: once each piece is the JSON text of a value (a known
+        configuration or date, or read now), the line is that object of those values,
+        wherever the keys' texts also occur inside a piece: JSON reads one way."""
+        if not line.startswith(_CURRENT):
+            return None
+        target_at = line.find(_TARGET, 12)
+        anchor_at = line.find(_ANCHOR, target_at)
+        at_at = line.find(_AT, anchor_at)
+        end = len(line.rstrip(_SPACE)) - 1
+        if target_at < 0 or anchor_at < 0 or at_at < 0 or line[end:end + 1] != b"}":
+            return None
+        texts, dates = self.known_texts, self.dates
+        text = line[target_at + 12:anchor_at]
+        target = texts.get(text) or self.config_of_text(text)
+        text = line[anchor_at + 12:at_at]
+        anchor = dates.get(text) or self.date_of_text(text)
+        text = line[at_at + 8:end]
+        at = dates.get(text) or self.date_of_text(text)
+        if target is None or anchor is None or at is None:
+            return None
+        price = target.price_text or self.known_price_text(target)
+        text = line[12:target_at]
+        if text == b"null":
+            return f'{{"target": {price}, "change": null, "error": null}}'
+        current = texts.get(text) or self.config_of_text(text)
+        if current is None:
+            return None
+        change = self.change_text(current, target, anchor, at)
+        if change is None:
+            return None
+        return f'{{"target": {price}, "change": {change}, "error": null}}'
+
+    def date_of_text(self, text: bytes) -> Day | None:
+        """The date whose JSON text is `text`; None if it is not one."""
+        found = self.date(json_value(text))
+        if found is not None:
+            remember(self.dates, text, found)
         return found
 
     def answer_text(self, request: Any) -> str:

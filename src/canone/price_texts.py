@@ -20,7 +20,11 @@ class Texts:
 
     def __init__(self, rules: RememberingRules) -> None:
         self.config_texts: dict[Configuration, str] = rules.memo("config_text")
-        self.texts: dict[Any, str] = rules.memo("texts")  # lines, codes
+        self.texts: dict[Any, str] = rules.memo("texts")  # codes
+        # id(line) -> the line, kept (its id stays its own), and its text. A price's lines
+        # are its remembered parts, shared: found by identity, not by hashing the amount
+        # (a Decimal's hash is a modular power, dearer than the text itself).
+        self.line_texts: dict[int, tuple[Line, str]] = rules.memo("line_texts")
 
     def known_price_text(self, known: Known) -> str:
         text = known.price_text = self.price_text(known.price)
@@ -49,11 +53,11 @@ class Texts:
                 + ("null}" if total is None else f'"{format_amount(total)}"}}'))
 
     def line_text(self, line: Line) -> str:
-        key = (line.key, line.description, line.amount)
-        text = self.texts.get(key)
-        if text is None:
-            text = line_text(line)
-            remember(self.texts, key, text)
+        found = self.line_texts.get(id(line))
+        if found is not None and found[0] is line:
+            return found[1]
+        text = line_text(line)
+        remember(self.line_texts, id(line), (line, text))
         return text
 
     def codes_text(self, codes: tuple[str, ...]) -> str:

@@ -28,7 +28,7 @@ from canone.billing.errors import InvalidField
 from canone.billing.money import prorate
 from canone.billing.periods import add_months, nth_period, period_containing
 from canone.billing.pricing import price
-from canone.price_command import answer, answer_text
+from canone.price_command import answer, answer_text, pricer_of
 
 CATALOG = default_catalog()
 SEAT_CAP = 30  # enough to cross every tier's included seats; the tiers set no maximum
@@ -399,6 +399,38 @@ def test_the_fast_text_of_an_answer_is_exactly_its_json(request: Any) -> None:
     """`canone price` writes answer_text, built from remembered fragments; it must be the
     very bytes json.dumps gives for answer(), the shape the API shares."""
     assert answer_text(CATALOG, request) == json.dumps(answer(CATALOG, request))
+
+
+# Texts that, inside a string, read like the keys `canone price` cuts a line at.
+KEY_TEXTS = ['{"current": ', ', "target": ', ', "anchor": ', ', "at": ', "}", '"', "\\", "null"]
+
+
+@st.composite
+def spliced_lines(draw: st.DrawFn) -> str:
+    """A request's JSON text, often a string in it (or a key's text) holding a key's text."""
+    line = json.dumps(draw(st.one_of(change_requests(), requests, mangled_requests())))
+    strings = [i for i, char in enumerate(line) if char == '"']
+    if strings and draw(st.booleans()):
+        at = draw(st.sampled_from(strings)) + draw(st.sampled_from([0, 1]))
+        inserted = draw(st.sampled_from(KEY_TEXTS))
+        if draw(st.booleans()):  # as a string's content, escaped
+            inserted = json.dumps(inserted)[1:-1]
+        line = line[:at] + inserted + line[at:]
+    return line + draw(st.sampled_from(["", " ", "\r", "\t \r"]))
+
+
+@settings(UNTIMED, max_examples=400)
+@given(line=spliced_lines())
+def test_a_line_cut_at_its_keys_is_answered_as_json_reads_it(line: str) -> None:
+    """`canone price` answers a line as json.dumps writes a request from its pieces; any
+    other line, or one that is not a request's JSON, goes the general way (None)."""
+    text = pricer_of(CATALOG).line_answer(line.encode())
+    try:
+        request = json.loads(line)
+    except ValueError:
+        assert text is None
+    else:
+        assert text is None or text == json.dumps(answer(CATALOG, request))
 
 
 garbage = st.text(st.characters(exclude_characters="\n", exclude_categories=["Cs"]),
