@@ -22,7 +22,7 @@ from canone.billing.catalog import Catalog
 from canone.billing.changes import (
     Change,
     decide,
-    period_on,
+    period_bounds_on,
     plan_change,
     prorated,
 )
@@ -182,7 +182,7 @@ class Pricer(Texts):
         """change_to_json(plan_change(...)) as text, key for key in its order; None when
         the change is an error."""
         try:
-            period = period_on(anchor, current.config.interval, at)
+            _, start, end = period_bounds_on(anchor, current.config.interval, at)
         except InvalidField:
             return None
         plan = self.plans.get((current, target))
@@ -193,10 +193,9 @@ class Pricer(Texts):
                 return None
             plan = Plan(self, decision, current, target)
             remember(self.plans, (current, target), plan)
-        remaining = period.remaining_days(at)
-        days = period.days
+        remaining, days = (end - at).days, (end - start).days  # as Period's
         # Dates, whole numbers and amounts need no escaping: their JSON is their text.
-        middle = (f'{period.start.isoformat()}", "end": "{period.end.isoformat()}", '
+        middle = (f'{start.isoformat()}", "end": "{end.isoformat()}", '
                   f'"days": {days}}}, "remaining_days": {remaining}, "lines": ')
         if plan.prorated is None:
             return f"{plan.head}{middle}{plan.tail}"

@@ -88,14 +88,16 @@ class Plan:
                                    pricer.config_text_of(scheduled, current, target))
                 + f', "features_lost": {codes(decision.features_lost)}, '
                   f'"features_gained": {codes(decision.features_gained)}}}')
-        self.whole = [pricer.line_text(line) for line in decision.whole]
-        self.whole_net = ZERO + sum(line.amount for line in decision.whole)
         if decision.kind == UPGRADE:
-            self.prorated: tuple[tuple[Line, bool, str], ...] | None = tuple(
-                (line, credit, ('-' if credit else '+') + pricer.line_text(line))
-                for line, credit in decision.prorated)
+            line_text = pricer.line_text
+            self.whole = [line_text(line) for line in decision.whole]
+            self.whole_net = sum([line.amount for line in decision.whole], ZERO)
+            self.prorated: tuple[tuple[Line, bool, str], ...] | None = tuple([
+                (line, credit, ('-' if credit else '+') + line_text(line))
+                for line, credit in decision.prorated])
             self.tail = tail
         else:  # no lines, and nothing due or credited
+            self.whole, self.whole_net = [], ZERO
             self.prorated = None
             self.tail = '[], "due_now": "0.00", "credit": "0.00"' + tail
 

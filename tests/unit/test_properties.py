@@ -26,7 +26,7 @@ from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import prorate
-from canone.billing.periods import add_months, nth_period, period_containing
+from canone.billing.periods import add_months, nth_period, period_bounds, period_containing
 from canone.billing.pricing import price
 from canone.price_command import answer, answer_text, pricer_of
 
@@ -168,6 +168,7 @@ def test_every_day_from_the_anchor_on_lies_in_exactly_one_period(
     assert period.start <= day < period.end
     assert period == nth_period(anchor, interval, period.index)
     assert 1 <= period.remaining_days(day) <= period.days
+    assert period_bounds(anchor, interval, day) == (period.index, period.start, period.end)
 
 
 @settings(UNTIMED)

@@ -12,7 +12,7 @@ from canone.billing.configuration import Configuration, validate
 from canone.billing.entitlements import features
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, prorate
-from canone.billing.periods import MONTHS_PER_INTERVAL, Period, period_containing
+from canone.billing.periods import MONTHS_PER_INTERVAL, Period, period_bounds
 from canone.billing.pricing import CUSTOM, Line, Price, PriceParts
 
 NONE = "none"
@@ -154,10 +154,15 @@ def decide(catalog: Catalog, current: Configuration, target: Configuration, rule
 
 def period_on(anchor: date, interval: str, day: date) -> Period:
     """The billing period that `day` falls in; `day` may not precede the anchor."""
+    return Period(*period_bounds_on(anchor, interval, day))
+
+
+def period_bounds_on(anchor: date, interval: str, day: date) -> tuple[int, date, date]:
+    """`period_on`'s index, start and end (periods.period_bounds)."""
     if day < anchor:
         raise InvalidField("at", f"{day} is before the subscription's anchor date {anchor}")
     try:
-        return period_containing(anchor, interval, day)
+        return period_bounds(anchor, interval, day)
     except (ValueError, OverflowError):  # the period would end after the year 9999
         raise InvalidField("at", f"{day} is too far from the anchor {anchor}: its billing "
                            "period ends after the year 9999") from None

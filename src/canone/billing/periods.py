@@ -48,12 +48,15 @@ def period_containing(anchor: date, interval: str, day: date) -> Period:
     """The period that contains `day` (which must not be before the anchor)."""
     if day < anchor:
         raise ValueError(f"{day} is before the anchor {anchor}")
+    return Period(*period_bounds(anchor, interval, day))
+
+
+def period_bounds(anchor: date, interval: str, day: date) -> tuple[int, date, date]:
+    """`period_containing`'s index, start and end, for a `day` not before the anchor: what
+    `canone price` writes of a period, once per line, without making one."""
     step = MONTHS_PER_INTERVAL[interval]
     index = ((day.year - anchor.year) * 12 + (day.month - anchor.month)) // step
     start = add_months(anchor, step * index)
     if start > day:  # the estimate is one period late: a day before the anchor's day
-        index -= 1
-        start, end = add_months(anchor, step * index), start
-    else:
-        end = add_months(anchor, step * (index + 1))
-    return Period(index, start, end)
+        return index - 1, add_months(anchor, step * (index - 1)), start
+    return index, start, add_months(anchor, step * (index + 1))
