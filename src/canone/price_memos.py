@@ -30,8 +30,9 @@ class RememberingRules(Rules):
         super().__init__(catalog)
         self.memos: dict[str, dict[Any, Any]] = {}
         # The rules' own memos, kept at hand: they are asked a few times per line.
-        self._valid, self._prices = self.memo("valid"), self.memo("price")
+        self._valid, self._prices = self.memo("valid"), self.memo("price")  # prices by id
         self._features = self.memo("features_changed")
+        self._reasons = self.memo("request_reasons")
         self._bases, self._seats, self._addons = (
             self.memo("base"), self.memo("seats"), self.memo("addon"))
 
@@ -51,12 +52,15 @@ class RememberingRules(Rules):
         return found
 
     def price(self, config: Configuration) -> Price:
-        memo = self._prices
-        found: Price | None = memo.get(config)
-        if found is None:
-            found = super().price(config)
-            remember(memo, config, found)
-        return found
+        # By identity: the configurations priced again are the same objects (those known,
+        # and those validated here), and a Configuration's hash and equality are Python
+        # calls. The configuration is kept with its price: its id stays its own.
+        found: tuple[Configuration, Price] | None = self._prices.get(id(config))
+        if found is not None and found[0] is config:
+            return found[1]
+        price = super().price(config)
+        remember(self._prices, id(config), (config, price))
+        return price
 
     # A new configuration is priced from parts that few fields decide and many share.
 
@@ -87,6 +91,18 @@ class RememberingRules(Rules):
             found: Line | None = memo[key]
         else:
             found = super().addon(code, interval)
+            remember(memo, key, found)
+        return found
+
+    def request_reasons(self, current: Configuration, target: Configuration
+                        ) -> tuple[str, ...]:
+        key = (current.product, current.tier, current.interval, current.currency,
+               current.addons, target.product, target.tier, target.interval, target.currency,
+               target.addons)
+        memo = self._reasons
+        found: tuple[str, ...] | None = memo.get(key)
+        if found is None:
+            found = super().request_reasons(current, target)
             remember(memo, key, found)
         return found
 

@@ -268,6 +268,7 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     from canone.billing.catalog import default_catalog
     from canone.billing.changes import plan_change
     from canone.billing.codec import config_from_json
+    from canone.billing.pricing import price
     from canone.price_command import rules_of
     from canone.price_memos import MEMO_SIZE, RememberingRules, remember
 
@@ -281,6 +282,11 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
                            rules) == plan_change(catalog, current, target, date(2026, 4, 1),
                                                  date(2026, 4, 16))
     assert rules.memo("price") and rules.memo("base") and rules.memo("features_changed")
+    assert rules.memo("request_reasons")
+    # Prices are found by the configuration's identity: an equal one is priced alike.
+    twin = config_from_json(dict(ENTERPRISE, seats=3, addons=["sms"]), "target")
+    assert twin is not target and rules.price(twin) == rules.price(target) == price(catalog,
+                                                                                      target)
     memo = rules.memo("test")
     for number in range(MEMO_SIZE + 10):
         remember(memo, number, str(number))

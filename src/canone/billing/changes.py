@@ -66,6 +66,12 @@ class Rules(PriceParts):
     def validate(self, config: Configuration) -> Configuration:
         return validate(self.catalog, config)
 
+    def request_reasons(self, current: Configuration, target: Configuration
+                        ) -> tuple[str, ...]:
+        """Why the change is refused for self-serve, before prices are asked: they depend on
+        the product, tier, interval, currency and add-ons of each, not on the numbers."""
+        return _request_reasons(self.catalog, current, target)
+
     def features_changed(self, current: Configuration, target: Configuration
                          ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The features lost and gained, sorted."""
@@ -128,7 +134,7 @@ def decide(catalog: Catalog, current: Configuration, target: Configuration, rule
     if target == current:
         return result(NONE, current, None)
     longer = MONTHS_PER_INTERVAL[target.interval] > MONTHS_PER_INTERVAL[current.interval]
-    reasons = _request_reasons(catalog, current, target)
+    reasons = rules.request_reasons(current, target)
     try:
         immediate = target if longer else _immediate(rules, current, target)
     except InvalidField:
