@@ -57,7 +57,7 @@ class SqlDocuments(Queries):
         concurrent writers take turns and a rollback gives the number back: no gap."""
         held = held_of(self.connection)
         if held is not None:  # one round trip with the writes held so far
-            return int(held.send(then=(_BUMP, [name])))
+            return int(held.send(then=[(_BUMP, [name])])[0])
         counter = document_counters.c
         bump = (self.upsert(document_counters).values(name=name, last=1)
                 .on_conflict_do_update(index_elements=[counter.name],

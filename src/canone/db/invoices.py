@@ -8,12 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
 from canone.db.queries import Prepared, Queries, keyed, page
 from canone.db.tables import invoice_counters, invoice_lines, invoices, subscriptions
-from canone.services.errors import Conflict
 from canone.services.records import CANCELLED, Invoice, Subscription
 
 _SUBSCRIPTION_OF = Prepared(keyed(subscriptions, "account_id"))
@@ -78,12 +76,11 @@ class SqlInvoices(Queries):
 
     def add_many(self, added: Sequence[Invoice]) -> None:
         """`add` for several, one statement per table. A taken key raises
-        `Conflict` and leaves the transaction to be rolled back."""
-        try:
-            self.insert_all(invoices, [rows.invoice_values(i) for i in added])
-            self.send_held()
-        except IntegrityError as exc:
-            raise Conflict(f"one of {len(added)} invoices already exists") from exc
+        `Conflict`, here (what is held is sent), and leaves the transaction to be rolled
+        back."""
+        self.insert_all(invoices, [rows.invoice_values(i) for i in added],
+                        taken=f"one of {len(added)} invoices")
+        self.send_held()
         self.insert_all(invoice_lines, [line for i in added for line in rows.line_values(i)])
 
     def get(self, invoice_id: str) -> Invoice | None:
