@@ -47,6 +47,10 @@ _HELD_SQL: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 _TAKEN: Failure = (UniqueViolation, Conflict, "{} already exists")
 _BATCH_TAKEN: Failure = (psycopg.IntegrityError, Conflict, "{} already exists")
 _MISSING: Failure = (DivisionByZero, LookupError, "{} does not exist")
+# The bump of a gapless counter, by (dialect, table): INSERT (key, last) VALUES (:key,
+# :step) ON CONFLICT (key) DO UPDATE SET last = last + :step RETURNING last, the statement
+# and its SQL for psycopg (see `Queries.bump`).
+_BUMPS: dict[tuple[str, str], tuple[Any, str]] = {}
 # Each column's `_binder`, by (dialect, table, columns): see `Queries._row`.
 _BINDERS: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, Any]]] = {}
 
@@ -245,6 +249,36 @@ class Queries:
             cursor.execute(sql, [_encode_rows(records)])
             # A key given n times: n rows changed, as n statements would say.
             return int(cursor.rowcount) + len(changes) - len(last)
+
+    # -- gapless counters ---------------------------------------------------------------
+
+    def bump(self, *counters: tuple[Table, Any, int]) -> list[int]:
+        """Each counter's new value, (table, key, step) bumped by its step, in this order:
+        its row stays locked until the transaction ends, so concurrent writers take turns
+        and a rollback gives the values back (no gap). On PostgreSQL all in one round trip,
+        with the writes held so far (`canone.db.held`)."""
+        bumps = [(self._bump_of(table), {"key": key, "step": step})
+                 for table, key, step in counters]
+        if self.postgres:
+            held = held_of(self.connection) or Held(self.connection)
+            return [int(last) for last in held.send(then=[
+                (sql, values) for (_, sql), values in bumps])]
+        return [int(self.connection.execute(statement, values).scalar_one())
+                for (statement, _), values in bumps]
+
+    def _bump_of(self, table: Table) -> tuple[Any, str]:
+        dialect = self.connection.dialect
+        found = _BUMPS.get((dialect.name, table.name))
+        if found is None:
+            key = table.primary_key.columns[0]
+            statement = (self.upsert(table)
+                         .values({key.name: bindparam("key"), "last": bindparam("step")})
+                         .on_conflict_do_update(index_elements=[key],
+                                                set_={"last": table.c.last + bindparam("step")})
+                         .returning(table.c.last))
+            found = _BUMPS[dialect.name, table.name] = (
+                statement, str(statement.compile(dialect=dialect)))
+        return found
 
     # -- on the psycopg connection itself (PostgreSQL) -------------------------------
 

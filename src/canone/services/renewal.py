@@ -44,7 +44,7 @@ from canone.services.records import (
     PaymentIntent,
     Subscription,
 )
-from canone.services.repositories import Invoices, Ledger, Subscriptions
+from canone.services.repositories import Documents, Invoices, Ledger, Subscriptions
 from canone.services.store import Store
 
 # What `renew_one` did with a due subscription.
@@ -144,10 +144,11 @@ class _BatchInvoices(ForwardInvoices):
     """Invoice numbers taken for the batch in one statement; the invoices issued kept, and
     the intents to collect the open ones made, for `_BatchStore.flush`."""
 
-    def __init__(self, svc: Services, inner: Invoices, accounts: dict[str, Account],
-                 numbers: dict[int, list[str]]) -> None:
+    def __init__(self, svc: Services, inner: Invoices, documents: Documents,
+                 accounts: dict[str, Account], numbers: dict[int, list[str]]) -> None:
         super().__init__(inner)
         self._svc = svc
+        self._documents = documents
         self._accounts = accounts
         self.numbers = {year: deque(taken) for year, taken in numbers.items()}
         self.added: list[Invoice] = []
@@ -157,6 +158,10 @@ class _BatchInvoices(ForwardInvoices):
         if not self.numbers.get(year):
             raise _Fallback(f"no number of {year} was taken for this batch")
         return self.numbers[year].popleft()
+
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        # The batch's numbers were taken before: only the file's progressive is left.
+        return self.next_number(year), self._documents.next_sdi_progressive()
 
     def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
         # Not asked row by row: the batch's insert of its invoices finds a billed period
@@ -193,8 +198,8 @@ class _BatchStore(BatchStore):
         super().__init__(store, accounts, billing_details=details)
         self.batch_ledger = _BatchLedger(store.ledger, balances)
         # The accounts as the batch has them, saved ones included (an intent's card).
-        self.batch_invoices = _BatchInvoices(svc, store.invoices, self.buffered_accounts.read,
-                                             numbers)
+        self.batch_invoices = _BatchInvoices(svc, store.invoices, store.documents,
+                                             self.buffered_accounts.read, numbers)
         self.batch_subscriptions = _BatchSubscriptions(store.subscriptions)
         self.ledger = self.batch_ledger
         self.invoices = self.batch_invoices
