@@ -4,7 +4,8 @@ On a scratch PostgreSQL database (as bench/api.py makes it) it signs up one acco
 the ASGI app, then runs `--pairs` previews and confirmations of one more seat, every POST
 with an Idempotency-Key, and counts what SQLAlchemy sends: statements
 (`before_cursor_execute`), commits and rollbacks (the read-only transactions end in one),
-and the statements held while a counter is taken, sent in pipelines (one round trip each).
+the statements held while a counter is taken, sent in pipelines (one round trip each), and
+the prepared reads run on the psycopg connection (`RawSelect`).
 It prints them per request and per pair, the CPU time of this process per pair (client
 included: read it against a run of other code on the same machine, not alone), and with
 `--verbose` the first pair's statements in order. Statements sent on the transaction's
@@ -35,6 +36,7 @@ from sqlalchemy.engine import Engine
 import api as bench
 from canone.db.database import Database
 from canone.db.held import Held
+from canone.db.queries import RawSelect
 
 
 class Counter:
@@ -59,6 +61,13 @@ class Counter:
             return send(held, then, commit)
 
         Held.send = sent  # type: ignore[method-assign]
+        read = RawSelect.rows
+
+        def raw(select: RawSelect, connection: Any, values: dict[str, Any]) -> Any:
+            self._note("statements", select.sql.split("\n")[0][:100])
+            return read(select, connection, values)
+
+        RawSelect.rows = raw  # type: ignore[method-assign]
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self._note("statements", statement.split("\n")[0][:100])
