@@ -5,7 +5,8 @@ the ASGI app, then runs `--pairs` previews and confirmations of one more seat, e
 with an Idempotency-Key, and counts what SQLAlchemy sends: statements
 (`before_cursor_execute`), commits and rollbacks (the read-only transactions end in one),
 the statements held while a counter is taken, sent in pipelines (one round trip each), and
-the prepared reads run on the psycopg connection (`RawSelect`).
+the prepared reads and single-row writes run on the psycopg connection (`RawSelect`,
+`Queries._written`).
 It prints them per request and per pair, the CPU time of this process per pair (client
 included: read it against a run of other code on the same machine, not alone), and with
 `--verbose` the first pair's statements in order. Statements sent on the transaction's
@@ -36,7 +37,7 @@ from sqlalchemy.engine import Engine
 import api as bench
 from canone.db.database import Database
 from canone.db.held import Held
-from canone.db.queries import RawSelect
+from canone.db.queries import Queries, RawSelect
 
 
 class Counter:
@@ -68,6 +69,13 @@ class Counter:
             return read(select, connection, values)
 
         RawSelect.rows = raw  # type: ignore[method-assign]
+        write = Queries._written
+
+        def written(queries: Queries, sql: str, params: list[Any]) -> int:
+            self._note("statements", sql[:100])
+            return write(queries, sql, params)
+
+        Queries._written = written  # type: ignore[method-assign]
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self._note("statements", statement.split("\n")[0][:100])

@@ -125,14 +125,20 @@ def give_back(svc: Services, invoice, amount: int):
         return credit_gross(svc, store, invoice, amount, REFUND)
 
 
-def test_an_italian_business_s_48_upgrade_files_58_56_paid_by_card(filing, clock) -> None:
-    svc = filing
+def upgraded(svc: Services, clock):
+    """An Italian business signed up, then upgraded to enterprise: (the sign-up, the
+    upgrade's invoice)."""
     signed = sign_up(svc, config(currency="EUR"), details=KINDS["IT business, SDI code"])
     ada = admin_of(svc, signed.account.id)
     clock.set(at(2026, 4, 16))
     quote = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise",
                                                                currency="EUR"))
-    upgrade = quotes.confirm(svc, ada, signed.account.id, quote.token).invoice
+    return signed, quotes.confirm(svc, ada, signed.account.id, quote.token).invoice
+
+
+def test_an_italian_business_s_48_upgrade_files_58_56_paid_by_card(filing, clock) -> None:
+    svc = filing
+    upgrade = upgraded(svc, clock)[1]
 
     root = checked(files(svc)[-1].content)
     assert upgrade.total == 5856
@@ -200,6 +206,20 @@ def receipt(kind: str, file_name: str, sdi_id: str, more: str) -> str:
             f"<IdentificativoSdI>{sdi_id}</IdentificativoSdI><NomeFile>{file_name}</NomeFile>"
             "<DataOraRicezione>2026-04-01T11:15:00.000+02:00</DataOraRicezione>"
             f"{more}<MessageId>1</MessageId></ns3:{kind}>")
+
+
+def test_an_invoice_s_file_takes_its_progressive_with_its_number_and_only_a_file_does(
+        filing, clock) -> None:
+    svc = filing
+    signed, upgrade = upgraded(svc, clock)
+
+    assert [(f.document_number, f.file_name) for f in files(svc)] == [
+        ("2026-000001", "IT12345670017_00001.xml"), ("2026-000002", "IT12345670017_00002.xml")]
+    assert upgrade.number == "2026-000002"
+    with svc.database.transaction() as store:  # untaxed: no file, so no progressive
+        assert einvoice_files.invoice_number(svc, store, signed.account.id, 2026, None, ()
+                                             ) == ("2026-000003", None)
+        assert store.documents.next_sdi_progressive() == 3
 
 
 def test_sign_up_asks_for_billing_details_while_the_seller_files_e_invoices(filing) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from canone.db.held import HELD, Failure, Held, driver_of, held_of
@@ -39,9 +39,9 @@ _INSERT_NEW: dict[tuple[str, str], Any] = {}
 _UPDATE_BY_KEY: dict[tuple[str, tuple[str, ...]], Any] = {}
 # UPDATE <table> … FROM json_to_recordset, by (table, key column, columns): `_update_rows`.
 _UPDATE_ROWS: dict[tuple[str, ...], str] = {}
-# The held writes' SQL (psycopg placeholders), by (table, columns, key columns): INSERT
-# when there are no key columns, else UPDATE … WHERE (`insert_new`, `update_by_key`).
-_HELD_SQL: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+# The SQL for psycopg of writes (held, or on PostgreSQL sent at once), by table, columns
+# and form: see `Queries._psycopg_sql`.
+_PSYCOPG_SQL: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool, bool], str] = {}
 # What a held write's failure means (`canone.db.held`): a taken key; any integrity error
 # of a batch, as a batch sent at once says it (`insert_all`); no row to update.
 _TAKEN: Failure = (UniqueViolation, Conflict, "{} already exists")
@@ -110,18 +110,13 @@ class RawSelect:
         params = {**self.fixed, **values}
         for name, bind in self.binders:
             params[name] = bind(params[name])
-        driver = driver_of(connection)
         try:
-            with driver.cursor() as cursor:
+            with driver_of(connection).cursor() as cursor:
                 cursor.execute(self.sql, params)
                 shape = self.shape or self._shape(cursor.description or [])
                 found = cursor.fetchall()
-        except psycopg.Error as exc:  # raised as SQLAlchemy raises it
-            invalidated = connection.dialect.is_disconnect(exc, driver, None)  # type: ignore[arg-type]
-            if invalidated:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(self.sql, params, exc, psycopg.Error,
-                                      connection_invalidated=invalidated) from exc
+        except psycopg.Error as exc:
+            raise as_sqlalchemy_raises(connection, self.sql, params, exc) from exc
         make, processors = shape
         if not processors:
             return Rows(map(make, found))
@@ -141,6 +136,18 @@ class RawSelect:
             is not None]
         shape = self.shape = (_row_type(tuple(names))._make, processors)
         return shape
+
+
+def as_sqlalchemy_raises(connection: Connection, sql: str, params: Any, exc: psycopg.Error
+                         ) -> StatementError:
+    """The error of a statement run on the psycopg connection as SQLAlchemy raises it (an
+    IntegrityError, an OperationalError…), the connection invalidated when it is lost."""
+    driver = driver_of(connection)
+    invalidated = connection.dialect.is_disconnect(exc, driver, None)  # type: ignore[arg-type]
+    if invalidated:
+        connection.invalidate(exc)
+    return DBAPIError.instance(sql, params, exc, psycopg.Error,
+                               connection_invalidated=invalidated)
 
 
 def _row_type(names: tuple[str, ...]) -> Any:
@@ -209,11 +216,17 @@ class Queries:
         coercing and hashing every value of every row (5× faster on the renewal run).
         Held while the transaction holds a counter (`canone.db.held`), unless the caller
         catches its `Conflict` to go on (`caught`): a held write's failure ends the
-        transaction, and is raised only when it is sent."""
+        transaction, and is raised only when it is sent. Else, on PostgreSQL, run on the
+        psycopg connection (`_written`)."""
         held = None if caught else held_of(self.connection)
         if held is not None:
-            held.add(self._held_sql(table, list(values)), self._row(table, values), _TAKEN,
+            held.add(self._psycopg_sql(table, list(values)), self._row(table, values), _TAKEN,
                      what)
+            return
+        if self.postgres:
+            sql = self._psycopg_sql(table, list(values), new=True)
+            if self._written(sql, self._row(table, values)) == 0:
+                raise Conflict(f"{what} already exists")
             return
         key = (self.connection.dialect.name, table.name)
         statement = _INSERT_NEW.get(key)
@@ -243,7 +256,8 @@ class Queries:
         held = held_of(self.connection)
         names = list(rows[0])
         if held is not None and (len(rows) < _COPY_FROM or not self.postgres):
-            held.add(self._held_sql(table, names), [self._row(table, row, names) for row in rows],
+            held.add(self._psycopg_sql(table, names),
+                     [self._row(table, row, names) for row in rows],
                      _BATCH_TAKEN if taken else None, taken, many=True)
             return
         if self.postgres and len(rows) >= _COPY_FROM:
@@ -281,9 +295,13 @@ class Queries:
         keys, key_values = ((key,), (key_value,)) if isinstance(key, str) else (key, key_value)
         held = held_of(self.connection)
         if held is not None:
-            # No row to update divides by zero: the statement fails, and nothing after it.
-            held.add(self._held_sql(table, list(values), keys),
+            held.add(self._psycopg_sql(table, list(values), keys, held=True),
                      [*self._row(table, values), *key_values], _MISSING, what)
+            return
+        if self.postgres:  # on the psycopg connection (`_written`)
+            if self._written(self._psycopg_sql(table, list(values), keys),
+                             [*self._row(table, values), *key_values]) != 1:
+                raise LookupError(f"{what} does not exist")
             return
         statement = _UPDATE_BY_KEY.get((table.name, keys))
         if statement is None:
@@ -404,12 +422,14 @@ class Queries:
         return [values[name] if process is None else process(values[name])
                 for name, process in binders]
 
-    def _held_sql(self, table: Table, names: list[str], keys: Sequence[str] = ()) -> str:
-        """The held INSERT of `names`, or with `keys` the UPDATE of `names` of the row with
-        those keys, which divides by zero when there is no such row: the statement then
-        fails, and nothing after it runs. Made once per table and columns."""
-        cache_key = (table.name, tuple(names), tuple(keys))
-        sql = _HELD_SQL.get(cache_key)
+    def _psycopg_sql(self, table: Table, names: list[str], keys: Sequence[str] = (),
+                     held: bool = False, new: bool = False) -> str:
+        """The SQL for psycopg of the INSERT of `names` (`new`: ON CONFLICT DO NOTHING
+        RETURNING 1), or with `keys` of the UPDATE of `names` of the row with those keys;
+        a `held` UPDATE divides by zero when there is no such row, so that the statement
+        fails and nothing after it runs. Made once per table and columns."""
+        cache_key = (table.name, tuple(names), tuple(keys), held, new)
+        sql = _PSYCOPG_SQL.get(cache_key)
         if sql is not None:
             return sql
         preparer = self.connection.dialect.identifier_preparer
@@ -417,13 +437,28 @@ class Queries:
         if keys:
             assigned = ", ".join(f"{quote(name)} = %s" for name in names)
             where = " AND ".join(f"{quote(name)} = %s" for name in keys)
-            sql = (f"WITH changed AS (UPDATE {target} SET {assigned} WHERE {where} "
-                   "RETURNING 1) SELECT 1 / count(*) FROM changed")
+            sql = f"UPDATE {target} SET {assigned} WHERE {where}"
+            if held:
+                sql = f"WITH changed AS ({sql} RETURNING 1) SELECT 1 / count(*) FROM changed"
         else:
             listed = ", ".join(quote(name) for name in names)
             sql = f"INSERT INTO {target} ({listed}) VALUES ({', '.join(['%s'] * len(names))})"
-        _HELD_SQL[cache_key] = sql
+            if new:
+                sql += " ON CONFLICT DO NOTHING RETURNING 1"
+        _PSYCOPG_SQL[cache_key] = sql
         return sql
+
+    def _written(self, sql: str, params: list[Any]) -> int:
+        """Run a write on the psycopg connection (PostgreSQL), after what is held; the rows
+        it wrote. SQLAlchemy's execution context and result cost as much CPU again as
+        psycopg's own, for nothing a write needs."""
+        self.send_held()
+        try:
+            with driver_of(self.connection).cursor() as cursor:
+                cursor.execute(sql, params)
+                return int(cursor.rowcount)
+        except psycopg.Error as exc:
+            raise as_sqlalchemy_raises(self.connection, sql, params, exc) from exc
 
     # -- reading ---------------------------------------------------------------------
 

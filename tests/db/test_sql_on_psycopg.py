@@ -1,19 +1,22 @@
-"""The prepared reads run on PostgreSQL's psycopg connection itself (`RawSelect`) read what
-SQLAlchemy reads: the same rows, each value as its column's type makes it (UTC instants,
-JSON documents), by index, by name and `_mapping`; an error is SQLAlchemy's."""
+"""What runs on PostgreSQL's psycopg connection itself, not through SQLAlchemy: the prepared
+reads (`RawSelect`) read what SQLAlchemy reads (the same rows, each value as its column's
+type makes it: UTC instants, JSON documents; by index, by name and `_mapping`), and the
+single-row writes keep their rules (a taken key a `Conflict`, a missing row a `LookupError`,
+both leaving the transaction usable); an error is SQLAlchemy's."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from canone.db.accounts import _ACCOUNT, _USERS_OF
 from canone.db.database import Database
 from canone.db.invoices import _SUBSCRIPTION_OF
 from canone.db.payments import _BALANCE_OF, _INTENT
 from canone.db.queries import Prepared
+from canone.services.errors import Conflict
 from canone.services.records import LedgerEntry, PaymentIntent
 
 from .samples import T0, account, subscription, user
@@ -54,3 +57,20 @@ def test_a_prepared_read_that_fails_raises_as_sqlalchemy_does(postgres_database:
                                                               ) -> None:
     with pytest.raises(DataError), postgres_database.transaction() as store:
         store.prepared(_SUBSCRIPTION_OF, {"account_id": "acc\x00"})
+
+
+def test_a_single_row_write_keeps_its_rules(postgres_database: Database) -> None:
+    with postgres_database.transaction() as store:
+        store.accounts.add(account())
+        with pytest.raises(Conflict, match=r"^account acc_1 already exists$"):
+            store.accounts.add(account(name="Again"))
+        with pytest.raises(LookupError, match="subscription sub_1 does not exist"):
+            store.subscriptions.save(subscription())
+        store.subscriptions.add(subscription())
+        store.subscriptions.save(subscription(version=7))
+    with postgres_database.read() as store:
+        assert store.accounts.get("acc_1") == account()
+        found = store.subscriptions.of_account("acc_1")
+        assert found is not None and found.version == 7
+    with pytest.raises(IntegrityError), postgres_database.transaction() as store:
+        store.subscriptions.add(subscription(2, account_id="acc_none"))
