@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
+from sqlalchemy.exc import IntegrityError
 
 from canone.billing.parties import details_from_json, details_to_json
 from canone.db.held import held_of
@@ -16,11 +17,12 @@ from canone.db.queries import Queries, page
 from canone.db.rows import tax_line_json, tax_line_of, values
 from canone.db.tables import credit_note_lines, credit_notes, document_counters, einvoices
 from canone.services.documents import HANDED_OVER, PENDING, CreditNote, CreditNoteLine, EInvoice
+from canone.services.errors import Conflict
 
 SDI_COUNTER = "sdi"
 # `_bump` on PostgreSQL, sent with the writes held (`canone.db.held`).
-_BUMP = ("INSERT INTO document_counters (name, last) VALUES (%s, 1) ON CONFLICT (name) "
-         "DO UPDATE SET last = document_counters.last + 1 RETURNING last")
+_BUMP = ("INSERT INTO document_counters (name, last) VALUES (%s, %s) ON CONFLICT (name) "
+         "DO UPDATE SET last = document_counters.last + EXCLUDED.last RETURNING last")
 
 
 def _note_values(note: CreditNote) -> dict[str, Any]:
@@ -52,16 +54,17 @@ def _einvoice_of(r: Row[Any]) -> EInvoice:
 class SqlDocuments(Queries):
     # -- counters ---------------------------------------------------------------------
 
-    def _bump(self, name: str) -> int:
-        """The counter's next value. Its row stays locked until the transaction ends, so
-        concurrent writers take turns and a rollback gives the number back: no gap."""
+    def _bump(self, name: str, count: int = 1) -> int:
+        """The counter moved on by `count`: its new last value. Its row stays locked until
+        the transaction ends, so concurrent writers take turns and a rollback gives the
+        numbers back: no gap."""
         held = held_of(self.connection)
         if held is not None:  # one round trip with the writes held so far
-            return int(held.send(then=(_BUMP, [name])))
+            return int(held.send(then=(_BUMP, [name, count])))
         counter = document_counters.c
-        bump = (self.upsert(document_counters).values(name=name, last=1)
+        bump = (self.upsert(document_counters).values(name=name, last=count)
                 .on_conflict_do_update(index_elements=[counter.name],
-                                       set_={"last": counter.last + 1})
+                                       set_={"last": counter.last + count})
                 .returning(counter.last))
         return int(self.connection.execute(bump).scalar_one())
 
@@ -72,6 +75,10 @@ class SqlDocuments(Queries):
 
     def next_sdi_progressive(self) -> int:
         return self._bump(SDI_COUNTER)
+
+    def next_sdi_progressives(self, count: int) -> list[int]:
+        last = self._bump(SDI_COUNTER, count)
+        return list(range(last - count + 1, last + 1))
 
     # -- credit notes -----------------------------------------------------------------
 
@@ -118,6 +125,15 @@ class SqlDocuments(Queries):
 
     def add_einvoice(self, file: EInvoice) -> None:
         self.insert_new(einvoices, values(file), f"the e-invoice of {file.document_number}")
+
+    def add_einvoices(self, files: Sequence[EInvoice]) -> None:
+        """`add_einvoice` for several in one statement; a taken document or file name
+        raises `Conflict` and leaves the transaction to be rolled back."""
+        try:
+            self.insert_all(einvoices, [values(file) for file in files])
+            self.send_held()
+        except IntegrityError as exc:
+            raise Conflict(f"one of {len(files)} e-invoices already exists") from exc
 
     def einvoice_of(self, document_id: str) -> EInvoice | None:
         row = self.first(select(einvoices).where(einvoices.c.document_id == document_id))
