@@ -23,6 +23,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,9 @@ class Counter:
         event.listen(Engine, "rollback", lambda _: self._note("rollbacks", "ROLLBACK"))
         send = Held.send
 
-        def sent(held: Held, then: tuple[str, list[Any]] | None = None,
-                 commit: bool = False) -> Any:
-            for sql, *_ in [*held.writes, *([then] if then else [])]:
+        def sent(held: Held, then: Sequence[tuple[str, Any]] = (), commit: bool = False
+                 ) -> Any:
+            for sql, *_ in [*held.writes, *then]:
                 self._note("statements", f"  (held) {sql[:92]}")
             if held.writes or then:
                 self._note("pipelines", "  (one round trip for the held statements above"

@@ -94,6 +94,28 @@ def test_progressives_taken_in_a_block_follow_on_without_a_gap(database: Databas
         assert store.documents.next_sdi_progressive() == 7
 
 
+def test_an_invoice_number_with_its_files_progressive_shares_both_series(
+        database: Database) -> None:
+    """Taken together (one round trip on PostgreSQL), before and after a number alone and
+    with writes held since one: each from its own series, both given back by a rollback."""
+    with database.transaction() as store:
+        store.accounts.add(account())
+        store.subscriptions.add(subscription())
+        assert store.invoices.next_number_with_progressive(2026) == ("2026-000001", 1)
+        store.invoices.add(invoice(1, kind="upgrade", number="2026-000001"))
+        assert store.documents.next_sdi_progressive() == 2
+        assert store.invoices.next_number_with_progressive(2026) == ("2026-000002", 3)
+    with pytest.raises(Boom), database.transaction() as store:
+        assert store.invoices.next_number(2026) == "2026-000003"
+        assert store.invoices.next_number_with_progressive(2027) == ("2027-000001", 4)
+        raise Boom
+    with database.transaction() as store:
+        assert store.invoices.next_number_with_progressive(2027) == ("2027-000001", 4)
+        assert store.invoices.next_number(2026) == "2026-000003"
+    with database.read() as store:
+        assert store.invoices.get("inv_1") == invoice(1, kind="upgrade", number="2026-000001")
+
+
 def file(n: int, document_id: str, **changes: object) -> EInvoice:
     record = EInvoice(f"einv_{n}", "acc_1", "invoice", document_id, f"2026-{n:06d}",
                       f"IT12345670017_{n:05d}.xml", b"<?xml version='1.0'?>\x00\xff",

@@ -9,20 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
 
 from canone.billing.parties import details_from_json, details_to_json
-from canone.db.held import held_of
 from canone.db.queries import Queries, page
 from canone.db.rows import tax_line_json, tax_line_of, values
 from canone.db.tables import credit_note_lines, credit_notes, document_counters, einvoices
 from canone.services.documents import HANDED_OVER, PENDING, CreditNote, CreditNoteLine, EInvoice
-from canone.services.errors import Conflict
 
-SDI_COUNTER = "sdi"
-# `_bump` on PostgreSQL, sent with the writes held (`canone.db.held`).
-_BUMP = ("INSERT INTO document_counters (name, last) VALUES (%s, %s) ON CONFLICT (name) "
-         "DO UPDATE SET last = document_counters.last + EXCLUDED.last RETURNING last")
+# The counter of FatturaPA file names' progressive (SPEC §8), never reused.
+SDI_COUNTER = (document_counters, "sdi", 1)
 
 
 def _note_values(note: CreditNote) -> dict[str, Any]:
@@ -54,30 +49,17 @@ def _einvoice_of(r: Row[Any]) -> EInvoice:
 class SqlDocuments(Queries):
     # -- counters ---------------------------------------------------------------------
 
-    def _bump(self, name: str, count: int = 1) -> int:
-        """The counter moved on by `count`: its new last value. Its row stays locked until
-        the transaction ends, so concurrent writers take turns and a rollback gives the
-        numbers back: no gap."""
-        held = held_of(self.connection)
-        if held is not None:  # one round trip with the writes held so far
-            return int(held.send(then=(_BUMP, [name, count])))
-        counter = document_counters.c
-        bump = (self.upsert(document_counters).values(name=name, last=count)
-                .on_conflict_do_update(index_elements=[counter.name],
-                                       set_={"last": counter.last + count})
-                .returning(counter.last))
-        return int(self.connection.execute(bump).scalar_one())
-
     def next_credit_note_number(self, year: int) -> str:
-        number = f"NC-{year}-{self._bump(f'credit_note:{year}'):06d}"
+        number = f"NC-{year}-{self.bump((document_counters, f'credit_note:{year}', 1))[0]:06d}"
         self.hold()  # (as an invoice number: `SqlInvoices.next_number`)
         return number
 
     def next_sdi_progressive(self) -> int:
-        return self._bump(SDI_COUNTER)
+        return self.bump(SDI_COUNTER)[0]
 
     def next_sdi_progressives(self, count: int) -> list[int]:
-        last = self._bump(SDI_COUNTER, count)
+        table, key, _ = SDI_COUNTER
+        last = self.bump((table, key, count))[0]
         return list(range(last - count + 1, last + 1))
 
     # -- credit notes -----------------------------------------------------------------
@@ -128,12 +110,11 @@ class SqlDocuments(Queries):
 
     def add_einvoices(self, files: Sequence[EInvoice]) -> None:
         """`add_einvoice` for several in one statement; a taken document or file name
-        raises `Conflict` and leaves the transaction to be rolled back."""
-        try:
-            self.insert_all(einvoices, [values(file) for file in files])
-            self.send_held()
-        except IntegrityError as exc:
-            raise Conflict(f"one of {len(files)} e-invoices already exists") from exc
+        raises `Conflict`, here (what is held is sent), and leaves the transaction to be
+        rolled back."""
+        self.insert_all(einvoices, [values(file) for file in files],
+                        taken=f"one of {len(files)} e-invoices")
+        self.send_held()
 
     def einvoice_of(self, document_id: str) -> EInvoice | None:
         row = self.first(select(einvoices).where(einvoices.c.document_id == document_id))

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from canone.db.held import HELD, Held, driver_of, held_of
+from canone.db.held import HELD, Failure, Held, driver_of, held_of
 from canone.services.errors import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
@@ -39,6 +39,18 @@ _INSERT_NEW: dict[tuple[str, str], Any] = {}
 _UPDATE_BY_KEY: dict[tuple[str, tuple[str, ...]], Any] = {}
 # UPDATE <table> … FROM json_to_recordset, by (table, key column, columns): `_update_rows`.
 _UPDATE_ROWS: dict[tuple[str, ...], str] = {}
+# The held writes' SQL (psycopg placeholders), by (table, columns, key columns): INSERT
+# when there are no key columns, else UPDATE … WHERE (`insert_new`, `update_by_key`).
+_HELD_SQL: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+# What a held write's failure means (`canone.db.held`): a taken key; any integrity error
+# of a batch, as a batch sent at once says it (`insert_all`); no row to update.
+_TAKEN: Failure = (UniqueViolation, Conflict, "{} already exists")
+_BATCH_TAKEN: Failure = (psycopg.IntegrityError, Conflict, "{} already exists")
+_MISSING: Failure = (DivisionByZero, LookupError, "{} does not exist")
+# The bump of a gapless counter, by (dialect, table): INSERT (key, last) VALUES (:key,
+# :step) ON CONFLICT (key) DO UPDATE SET last = last + :step RETURNING last, the statement
+# and its SQL for psycopg (see `Queries.bump`).
+_BUMPS: dict[tuple[str, str], tuple[Any, str]] = {}
 # Each column's `_binder`, by (dialect, table, columns): see `Queries._row`.
 _BINDERS: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, Any]]] = {}
 
@@ -109,8 +121,8 @@ class Queries:
         transaction, and is raised only when it is sent."""
         held = None if caught else held_of(self.connection)
         if held is not None:
-            held.add(self._insert_sql(table, values), self._row(table, values),
-                     (UniqueViolation, Conflict(f"{what} already exists")))
+            held.add(self._held_sql(table, list(values)), self._row(table, values), _TAKEN,
+                     what)
             return
         key = (self.connection.dialect.name, table.name)
         statement = _INSERT_NEW.get(key)
@@ -127,24 +139,38 @@ class Queries:
         statement = insert.on_conflict_do_nothing().returning(*key)
         return self.connection.execute(statement).first() is not None
 
-    def insert_all(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    def insert_all(self, table: Table, rows: Sequence[dict[str, Any]], taken: str = ""
+                   ) -> None:
         """Insert rows that all have the keys of the first. On PostgreSQL, more than a few
         go through COPY: one statement whatever their number, where an executemany sends
-        (and the server parses, binds and runs) one INSERT per row."""
+        (and the server parses, binds and runs) one INSERT per row. `taken`: what a taken
+        key (any integrity error) is a `Conflict` of ("one of 3 payments"); else it is an
+        IntegrityError. Held writes are raised when sent, and only this statement's error
+        is this Conflict: a caller that catches it sends what is held itself."""
+        if not rows:
+            return
         held = held_of(self.connection)
-        if len(rows) >= _COPY_FROM and self.postgres:
-            self._copy(table, rows)
-        elif rows and held is not None:
-            held.add(self._insert_sql(table, rows[0]),
-                     [self._row(table, row, list(rows[0])) for row in rows], many=True)
-        elif rows:
-            self.connection.execute(table.insert(), list(rows))
+        names = list(rows[0])
+        if held is not None and (len(rows) < _COPY_FROM or not self.postgres):
+            held.add(self._held_sql(table, names), [self._row(table, row, names) for row in rows],
+                     _BATCH_TAKEN if taken else None, taken, many=True)
+            return
+        if self.postgres and len(rows) >= _COPY_FROM:
+            self.send_held()  # (outside the `try`: their failures are their own)
+        try:
+            if self.postgres and len(rows) >= _COPY_FROM:
+                self._copy(table, rows)
+            else:
+                self.connection.execute(table.insert(), list(rows))
+        except IntegrityError as exc:
+            if not taken:
+                raise
+            raise Conflict(f"{taken} already exists") from exc
 
     def _copy(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """COPY … FROM STDIN on the transaction's own psycopg connection; each value as
         its column's SQLAlchemy type makes it (JSON text, UTC instants), and a taken key
         an IntegrityError, as from an INSERT."""
-        self.send_held()
         preparer = self.connection.dialect.identifier_preparer
         names = list(rows[0])
         listed = ", ".join(preparer.quote(name) for name in names)
@@ -165,10 +191,8 @@ class Queries:
         held = held_of(self.connection)
         if held is not None:
             # No row to update divides by zero: the statement fails, and nothing after it.
-            held.add(f"WITH changed AS ({self._update_sql(table, list(values), keys)} "
-                     "RETURNING 1) SELECT 1 / count(*) FROM changed",
-                     [*self._row(table, values), *key_values],
-                     (DivisionByZero, LookupError(f"{what} does not exist")))
+            held.add(self._held_sql(table, list(values), keys),
+                     [*self._row(table, values), *key_values], _MISSING, what)
             return
         statement = _UPDATE_BY_KEY.get((table.name, keys))
         if statement is None:
@@ -226,6 +250,36 @@ class Queries:
             # A key given n times: n rows changed, as n statements would say.
             return int(cursor.rowcount) + len(changes) - len(last)
 
+    # -- gapless counters ---------------------------------------------------------------
+
+    def bump(self, *counters: tuple[Table, Any, int]) -> list[int]:
+        """Each counter's new value, (table, key, step) bumped by its step, in this order:
+        its row stays locked until the transaction ends, so concurrent writers take turns
+        and a rollback gives the values back (no gap). On PostgreSQL all in one round trip,
+        with the writes held so far (`canone.db.held`)."""
+        bumps = [(self._bump_of(table), {"key": key, "step": step})
+                 for table, key, step in counters]
+        if self.postgres:
+            held = held_of(self.connection) or Held(self.connection)
+            return [int(last) for last in held.send(then=[
+                (sql, values) for (_, sql), values in bumps])]
+        return [int(self.connection.execute(statement, values).scalar_one())
+                for (statement, _), values in bumps]
+
+    def _bump_of(self, table: Table) -> tuple[Any, str]:
+        dialect = self.connection.dialect
+        found = _BUMPS.get((dialect.name, table.name))
+        if found is None:
+            key = table.primary_key.columns[0]
+            statement = (self.upsert(table)
+                         .values({key.name: bindparam("key"), "last": bindparam("step")})
+                         .on_conflict_do_update(index_elements=[key],
+                                                set_={"last": table.c.last + bindparam("step")})
+                         .returning(table.c.last))
+            found = _BUMPS[dialect.name, table.name] = (
+                statement, str(statement.compile(dialect=dialect)))
+        return found
+
     # -- on the psycopg connection itself (PostgreSQL) -------------------------------
 
     def hold(self) -> None:
@@ -259,18 +313,26 @@ class Queries:
         return [values[name] if process is None else process(values[name])
                 for name, process in binders]
 
-    def _insert_sql(self, table: Table, values: dict[str, Any]) -> str:
+    def _held_sql(self, table: Table, names: list[str], keys: Sequence[str] = ()) -> str:
+        """The held INSERT of `names`, or with `keys` the UPDATE of `names` of the row with
+        those keys, which divides by zero when there is no such row: the statement then
+        fails, and nothing after it runs. Made once per table and columns."""
+        cache_key = (table.name, tuple(names), tuple(keys))
+        sql = _HELD_SQL.get(cache_key)
+        if sql is not None:
+            return sql
         preparer = self.connection.dialect.identifier_preparer
-        listed = ", ".join(preparer.quote(name) for name in values)
-        marks = ", ".join(["%s"] * len(values))
-        return f"INSERT INTO {preparer.format_table(table)} ({listed}) VALUES ({marks})"
-
-    def _update_sql(self, table: Table, names: Sequence[str], keys: Sequence[str]) -> str:
-        quote = self.connection.dialect.identifier_preparer.quote
-        assigned = ", ".join(f"{quote(name)} = %s" for name in names)
-        where = " AND ".join(f"{quote(name)} = %s" for name in keys)
-        return (f"UPDATE {self.connection.dialect.identifier_preparer.format_table(table)} "
-                f"SET {assigned} WHERE {where}")
+        target, quote = preparer.format_table(table), preparer.quote
+        if keys:
+            assigned = ", ".join(f"{quote(name)} = %s" for name in names)
+            where = " AND ".join(f"{quote(name)} = %s" for name in keys)
+            sql = (f"WITH changed AS (UPDATE {target} SET {assigned} WHERE {where} "
+                   "RETURNING 1) SELECT 1 / count(*) FROM changed")
+        else:
+            listed = ", ".join(quote(name) for name in names)
+            sql = f"INSERT INTO {target} ({listed}) VALUES ({', '.join(['%s'] * len(names))})"
+        _HELD_SQL[cache_key] = sql
+        return sql
 
     # -- reading ---------------------------------------------------------------------
 

@@ -142,6 +142,9 @@ class ForwardInvoices:
     def next_number(self, year: int) -> str:
         return self.inner.next_number(year)
 
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        return self.inner.next_number_with_progressive(year)
+
     def next_numbers(self, year: int, count: int) -> list[str]:
         return self.inner.next_numbers(year, count)
 

@@ -156,10 +156,11 @@ class _BatchInvoices(ForwardInvoices):
     """Invoice numbers taken for the batch in one statement; the invoices issued kept, and
     the intents to collect the open ones made, for `_BatchStore.flush`."""
 
-    def __init__(self, svc: Services, inner: Invoices, accounts: dict[str, Account],
-                 numbers: dict[int, list[str]]) -> None:
+    def __init__(self, svc: Services, inner: Invoices, documents: Documents,
+                 accounts: dict[str, Account], numbers: dict[int, list[str]]) -> None:
         super().__init__(inner)
         self._svc = svc
+        self._documents = documents
         self._accounts = accounts
         self.numbers = {year: deque(taken) for year, taken in numbers.items()}
         self.added: list[Invoice] = []
@@ -169,6 +170,10 @@ class _BatchInvoices(ForwardInvoices):
         if not self.numbers.get(year):
             raise _Fallback(f"no number of {year} was taken for this batch")
         return self.numbers[year].popleft()
+
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        # Both were taken for the whole batch before (`_BatchDocuments`).
+        return self.next_number(year), self._documents.next_sdi_progressive()
 
     def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
         # Not asked row by row: the batch's insert of its invoices finds a billed period
@@ -224,11 +229,11 @@ class _BatchStore(BatchStore):
         super().__init__(store, accounts, billing_details=details)
         self.batch_ledger = _BatchLedger(store.ledger, balances)
         # The accounts as the batch has them, saved ones included (an intent's card).
-        self.batch_invoices = _BatchInvoices(svc, store.invoices, self.buffered_accounts.read,
-                                             numbers)
-        self.batch_subscriptions = _BatchSubscriptions(store.subscriptions)
         self.batch_documents = _BatchDocuments(store.documents, progressives)
         self.documents = self.batch_documents
+        self.batch_invoices = _BatchInvoices(svc, store.invoices, self.batch_documents,
+                                             self.buffered_accounts.read, numbers)
+        self.batch_subscriptions = _BatchSubscriptions(store.subscriptions)
         self.ledger = self.batch_ledger
         self.invoices = self.batch_invoices
         self.subscriptions = self.batch_subscriptions

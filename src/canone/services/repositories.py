@@ -74,6 +74,11 @@ class Invoices(Protocol):
         (a taken key, a missing row) only when it next reads or commits: the SQL store
         sends those writes together (`canone.db.held`)."""
         ...
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        """`next_number`, and `Documents.next_sdi_progressive` for the invoice's FatturaPA
+        file, taken together (one round trip on PostgreSQL, while neither counter is
+        locked yet; the invoice's counter first, as every transaction takes them)."""
+        ...
     def next_numbers(self, year: int, count: int) -> list[str]:
         """`count` consecutive numbers of `year` in one statement."""
         ...
