@@ -369,18 +369,17 @@ def serving(env: dict[str, str], workers: int, replay: bool = False) -> tuple[An
 
 
 def one_run(args: argparse.Namespace, url: str, env: dict[str, str], key: str,
-            accounts: list[str]) -> dict[str, Any]:
-    """canone (bench/api.py's clients, then wrk), the replay (wrk), the floor (wrk)."""
+            accounts: list[str], canone: tuple[str, int]) -> dict[str, Any]:
+    """canone (served at `canone`: base URL, pid) driven by bench/api.py's clients, then by
+    wrk; the replay (wrk), with the card network and without; the floor (wrk)."""
     found: dict[str, Any] = {}
     load = os.getloadavg()[0]
-    server, base = serving(env, args.workers)
-    with server as process:
-        driven = api.drive(base, key, accounts, args.clients, args.seconds, process.pid,
-                           None)
-        found["canone, bench/api.py's clients"] = {
-            "pairs_per_second": driven["pairs_per_second"], "failed": driven["failed"],
-            **{f"cpu_{g}": driven["cpu_ms_per_pair"][g] for g in ("server", "postgres")}}
-        found["canone, wrk"] = wrk_pairs(base, url, key, args.seconds, process.pid)
+    base, pid = canone
+    driven = api.drive(base, key, accounts, args.clients, args.seconds, pid, None)
+    found["canone, bench/api.py's clients"] = {
+        "pairs_per_second": driven["pairs_per_second"], "failed": driven["failed"],
+        **{f"cpu_{g}": driven["cpu_ms_per_pair"][g] for g in ("server", "postgres")}}
+    found["canone, wrk"] = wrk_pairs(base, url, key, args.seconds, pid)
     for name, network in (("replay", "on"), ("replay, no card network", "off")):
         server, base = serving({**env, "FLOOR_DATABASE_URL": api._libpq(url),
                                 "REPLAY_NETWORK": network}, args.workers, True)
@@ -431,12 +430,13 @@ def main() -> int:
         env = {**api.environment(url, Path(tmp)), "BENCH_TMP": tmp}
         key = api.operator_key(url, Path(tmp))
         server, base = serving(env, args.workers)
-        with server as process:  # the accounts, and the rows the replay takes as templates
+        with server as process:  # (started once, as bench/api.py does)
             accounts = api.sign_up_accounts(base, key, args.accounts)
+            # warm, and the rows the replay takes as templates
             api.drive(base, key, accounts, args.clients, 2, process.pid, None)
-        for number in range(args.runs):
-            print(f"run {number + 1} of {args.runs}", flush=True)
-            report(one_run(args, url, env, key, accounts))
+            for number in range(args.runs):
+                print(f"run {number + 1} of {args.runs}", flush=True)
+                report(one_run(args, url, env, key, accounts, (base, process.pid)))
     return 0
 
 
