@@ -279,3 +279,38 @@ def test_the_billing_run_files_each_renewal_invoice_in_its_batch(filing, clock) 
                              "DataInizioPeriodo") == "2026-05-01"
     assert sorted(f.file_name for f in made.values()) == [
         f"IT12345670017_0000{n}.xml" for n in range(1, 7)]
+
+
+def test_a_batch_takes_its_progressives_at_once_in_the_order_of_its_invoice_numbers(
+        svc, filing, clock, monkeypatch) -> None:
+    fallbacks: list[str] = []
+
+    class Fallback(renewal._Fallback):
+        def __init__(self, reason: str) -> None:
+            fallbacks.append(reason)
+            super().__init__(reason)
+
+    monkeypatch.setattr(renewal, "_Fallback", Fallback)
+    kinds = ["IT business, SDI code", "IT consumer", None, "US business", "IT business, PEC"]
+    signed = [sign_up(svc if kind is None else filing,  # no details: signed up before filing
+                      config(currency="USD" if kind == "US business" else "EUR"),
+                      details=None if kind is None else KINDS[kind], email=f"{n}@example.com")
+              for n, kind in enumerate(kinds)]
+    signed_up = {f.file_name for f in files(filing)}
+    assert len(signed_up) == 4
+    clock.set(at(2026, 5, 1, 9))
+
+    assert renewal.run(filing).renewed == 5
+
+    assert fallbacks == []  # renewed as one batch
+    renewed = sorted((stored.invoices(filing, s.account.id)[-1] for s in signed),
+                     key=lambda invoice: invoice.number)
+    made = {f.document_id: f for f in files(filing) if f.file_name not in signed_up}
+    bare = next(i for i in renewed if i.account_id == signed[2].account.id)
+    assert [made[i.id].file_name for i in renewed if i is not bare] == [
+        f"IT12345670017_0000{n}.xml" for n in range(5, 9)]
+    assert bare.id not in made
+    with filing.database.read() as store:
+        skipped = store.audit.of_account(bare.account_id, 5, action="einvoice.skipped")
+    assert [entry.after for entry in skipped] == [
+        {"document": bare.number, "reason": "the account has no billing details"}]

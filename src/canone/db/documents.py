@@ -57,6 +57,11 @@ class SqlDocuments(Queries):
     def next_sdi_progressive(self) -> int:
         return self.bump(SDI_COUNTER)[0]
 
+    def next_sdi_progressives(self, count: int) -> list[int]:
+        table, key, _ = SDI_COUNTER
+        last = self.bump((table, key, count))[0]
+        return list(range(last - count + 1, last + 1))
+
     # -- credit notes -----------------------------------------------------------------
 
     def add_credit_note(self, note: CreditNote) -> None:
@@ -102,6 +107,14 @@ class SqlDocuments(Queries):
 
     def add_einvoice(self, file: EInvoice) -> None:
         self.insert_new(einvoices, values(file), f"the e-invoice of {file.document_number}")
+
+    def add_einvoices(self, files: Sequence[EInvoice]) -> None:
+        """`add_einvoice` for several in one statement; a taken document or file name
+        raises `Conflict`, here (what is held is sent), and leaves the transaction to be
+        rolled back."""
+        self.insert_all(einvoices, [values(file) for file in files],
+                        taken=f"one of {len(files)} e-invoices")
+        self.send_held()
 
     def einvoice_of(self, document_id: str) -> EInvoice | None:
         row = self.first(select(einvoices).where(einvoices.c.document_id == document_id))
