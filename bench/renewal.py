@@ -6,9 +6,10 @@ For each backend, on a fresh migrated database:
      indexes, then delete them again; then the floor: the least rows N renewals must write
      (`floor_rows`), written as fast as canone writes rows by as many processes as the run
      has workers, and deleted again;
-  2. seed N accounts (primary admin, sandbox card) with subscriptions all due on the same
-     day, bulk-inserted in big transactions; a tenth have a scheduled reduction pending and
-     a twentieth some ledger credit;
+  2. seed N accounts (primary admin, sandbox card, billing details: `CUSTOMERS`, mostly
+     Italian companies and consumers, so each renewal files a FatturaPA e-invoice as in
+     production) with subscriptions all due on the same day, bulk-inserted in big
+     transactions; a tenth have a scheduled reduction pending and a twentieth some credit;
   3. time `renewal.run` over them: renew (claim, price, invoice, use credit) and collect
      (charge through the sandbox card network, record the payment); every card succeeds.
 
@@ -57,11 +58,14 @@ from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from canone.billing.configuration import Configuration
+from canone.billing.parties import Address, BillingDetails
 from canone.bootstrap import build_services
 from canone.db import rows
+from canone.db.billing_details import details_values
 from canone.db.database import Database, normalise_url
 from canone.db.tables import (
     accounts,
+    billing_details,
     events,
     invoice_lines,
     invoices,
@@ -86,6 +90,7 @@ from canone.services.ports import (
 )
 from canone.services.records import (
     Account,
+    AccountBillingDetails,
     Event,
     Invoice,
     InvoiceLine,
@@ -95,6 +100,7 @@ from canone.services.records import (
     Subscription,
     User,
 )
+from canone.services.vies import ViesCheck
 from canone.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +120,53 @@ PLANS = [
     Configuration("bundle", "plus", "month", "USD", 10_000, 5),
     Configuration("sales", "pro", "month", "USD", None, 4),
 ]
+
+
+@dataclass(frozen=True)
+class Customer:
+    """Who a bench account bills: its billing details (each case of SPEC §8's tax table),
+    VIES's stored answer, and the calendar, language and currency such a customer has."""
+
+    details: BillingDetails
+    timezone: str
+    language: str
+    currency: str
+    vies_confirmed: bool = False
+
+
+_ROME, _IT_ADDRESS = "Europe/Rome", Address("Via Tortona 27", "20144", "Milano", "MI", "IT")
+_IT_SDI = Customer(BillingDetails("business", "Officina Verde S.r.l.", _IT_ADDRESS,
+                                  "IT05182730159", "05182730159", "KRX5Q7A"), _ROME, "it", "EUR")
+_IT_PEC = Customer(BillingDetails(  # no SDI code: the file goes to its PEC
+    "business", "Studio Dentistico Alpina S.r.l.",
+    Address("Via Druso 8", "38122", "Trento", "TN", "IT"), "IT03917850228",
+    pec="studioalpina@pec.it"), _ROME, "it", "EUR")
+_IT_CONSUMER = Customer(BillingDetails(
+    "consumer", "Lucia Bellavista", Address("Via dei Neri 12", "50122", "Firenze", "FI", "IT"),
+    tax_code="BLLLCU82C54D612L"), _ROME, "it", "EUR")
+_DE_BUSINESS = Customer(BillingDetails(  # reverse charge: VIES confirmed its VAT id
+    "business", "Lumen Analytics GmbH", Address("Torstraße 109", "10119", "Berlin", None, "DE"),
+    "DE814937267"), "Europe/Berlin", "en", "EUR", vies_confirmed=True)
+_FR_CONSUMER = Customer(BillingDetails(  # OSS: French VAT
+    "consumer", "Camille Laurent", Address("12 rue des Capucins", "69001", "Lyon", None, "FR")),
+    "Europe/Paris", "en", "EUR")
+_US_BUSINESS = Customer(BillingDetails(  # outside the scope of EU VAT, billed in dollars
+    "business", "Northwind Outfitters Inc.",
+    Address("350 Fifth Avenue", "10118", "New York", "NY", "US"), "94-3172856"),
+    "America/New_York", "en", "USD")
+# An Italian seller's customers, a twentieth each: Italian companies (with an SDI code, or a
+# PEC), Italian consumers, and a few EU and US businesses and consumers.
+CUSTOMERS = (8 * [_IT_SDI] + 2 * [_IT_PEC] + 5 * [_IT_CONSUMER] + 2 * [_DE_BUSINESS]
+             + [_FR_CONSUMER] + 2 * [_US_BUSINESS])
+
+
+def customer(n: int) -> Customer:
+    return CUSTOMERS[n % len(CUSTOMERS)]
+
+
+def plan_of(n: int) -> Configuration:
+    """Account `n`'s plan, in its customer's currency (the catalog prices both)."""
+    return PLANS[n % len(PLANS)].with_(currency=customer(n).currency)
 
 
 class InstantNetwork:
@@ -348,36 +401,46 @@ def _sqlite(value: Any) -> Any:
 
 def seed(database: Database, gateway: PaymentGateway, count: int, chunk: int = 5000
          ) -> list[str]:
-    """N accounts with a primary admin and a monthly subscription due on 1 June 2026; all
-    share one good sandbox card (the network keys charges by idempotency key, not card)."""
+    """N accounts with a primary admin, billing details (`CUSTOMERS`) and a monthly
+    subscription due on 1 June 2026 in their time zone; all share one good sandbox card
+    (the network keys charges by idempotency key, not card)."""
     card = gateway.store_card(Card("4242424242424242", 12, 2035, "123"))
     created = datetime(2026, 5, 1, 6, tzinfo=UTC)
     account_ids = []
     for first in range(0, count, chunk):
-        batch_accounts, batch_users, batch_subs, batch_credit = [], [], [], []
+        made: dict[str, list[dict[str, Any]]] = {"accounts": [], "users": [], "details": [],
+                                                 "subs": [], "credit": []}
         for n in range(first, min(first + chunk, count)):
             account_id = f"acc_b{n:08d}"
             account_ids.append(account_id)
-            batch_accounts.append(rows.account_values(Account(
-                account_id, f"Bench {n}", "UTC", "en", "USD", "active", False, card, created)))
-            batch_users.append(rows.values(User(
+            who = customer(n)
+            made["accounts"].append(rows.account_values(Account(
+                account_id, f"Bench {n}", who.timezone, who.language, who.currency, "active",
+                False, card, created)))
+            made["users"].append(rows.values(User(
                 f"usr_b{n:08d}", account_id, f"admin{n}@bench.example", f"Admin {n}",
                 "primary_admin", True, True, "not-a-real-hash")))
-            plan = PLANS[n % len(PLANS)]
+            vies = ViesCheck(True, created, who.details.legal_name, None, f"bench{n}") \
+                if who.vies_confirmed else None
+            made["details"].append(details_values(AccountBillingDetails(
+                account_id, who.details, vies, who.details.country, created)))
+            plan = plan_of(n)
             pending = plan.with_(seats=plan.seats - 1) if n % 10 == 3 and plan.seats > 1 \
                 else None
-            batch_subs.append(rows.subscription_values(Subscription(
+            made["subs"].append(rows.subscription_values(Subscription(
                 f"sub_b{n:08d}", account_id, plan, ANCHOR, ANCHOR, date(2026, 6, 1),
-                local_midnight(date(2026, 6, 1), "UTC"), "active", pending, False, 1)))
+                local_midnight(date(2026, 6, 1), who.timezone), "active", pending, False, 1)))
             if n % 20 == 7:
-                batch_credit.append(rows.values(LedgerEntry(
-                    f"led_b{n:08d}", account_id, 1500, "USD", "Bench credit", None, created)))
+                made["credit"].append(rows.values(LedgerEntry(
+                    f"led_b{n:08d}", account_id, 1500, who.currency, "Bench credit", None,
+                    created)))
         with database.engine.begin() as connection:
-            connection.execute(accounts.insert(), batch_accounts)
-            connection.execute(users.insert(), batch_users)
-            connection.execute(subscriptions.insert(), batch_subs)
-            if batch_credit:
-                connection.execute(ledger_entries.insert(), batch_credit)
+            for table, written in ((accounts, made["accounts"]), (users, made["users"]),
+                                   (billing_details, made["details"]),
+                                   (subscriptions, made["subs"]),
+                                   (ledger_entries, made["credit"])):
+                if written:
+                    connection.execute(table.insert(), written)
     return account_ids
 
 

@@ -2,15 +2,18 @@
 
 `renewal.py`'s floor writes the least a renewal must (an invoice, a line, a payment, two
 events, an email; all subscriptions updated in one statement). canone writes more, each for
-a reason of the spec (audit entries, the `subscription.renewed` event, the payment intent
-committed before the charge, its provider id stored before confirming, the settle writes):
-per renewal (counted with pg_stat_user_tables over a run of the benchmark) 4.1 audit
-entries, 3.1 events, 1.6 invoice lines, an invoice, an intent, a payment, an email and 0.05
-ledger entries inserted; the subscription, the invoice and the intent (twice) updated; and
-two calls to the sandbox card network. This writes exactly those rows through canone's own
-SQL repositories, batches of 500 in the transactions the run uses (renew; provider ids;
-settle), by as many processes as workers, and no Python of the renewals: the most any code
-that keeps today's rows can reach, as a share of the floor measured in the same run.
+a reason of the spec (audit entries, the `subscription.renewed` event, the FatturaPA file,
+the payment intent committed before the charge, its provider id stored before confirming,
+the settle writes): per renewal (counted with pg_stat_user_tables over a run of the
+benchmark, whose accounts have billing details) 3.1 audit entries, 3.1 events, 1.6 invoice
+lines, an invoice, its FatturaPA file (~3.8 kB), an intent, a payment, an email and 0.05
+ledger entries inserted; the subscription, the invoice and the intent (twice) updated; the
+FatturaPA counter once a batch; and two calls to the sandbox card network. This writes
+exactly those rows through canone's own SQL repositories, batches of 500 in the
+transactions the run uses (renew; provider ids; settle), by as many processes as workers,
+and no Python of the renewals (no file is built: its bytes are made beforehand): the most
+any code that keeps today's rows can reach, as a share of the floor measured in the same
+run.
 
     .venv/bin/python bench/renewal_rows.py [N] [--workers 2] [--no-network] [--cpu]
 
@@ -35,6 +38,7 @@ from canone.db.database import Database
 from canone.integrations.payments import SandboxGateway
 from canone.services import renewal
 from canone.services.context import local_midnight
+from canone.services.documents import EInvoice
 from canone.services.ports import Card, ChargeRequest
 from canone.services.records import (
     AuditEntry,
@@ -50,29 +54,35 @@ from canone.services.records import (
 
 BATCH = 500
 DUE = bench.DUE
+FILE_BYTES = b"<?xml version='1.0' encoding='UTF-8'?>" + b" " * 3770
 
 
 def renewal_rows(n: int, account_id: str, card: str) -> dict[str, Any]:
     """What renewal `n` writes, as canone's records (made before the clock starts)."""
     inv = f"inv_ceil{n:08d}"
+    currency = bench.customer(n).currency
     lines = [InvoiceLine("base", "Marketing Plus", 4900)]
     if n % 5 < 3:  # 1.6 lines an invoice: a reduction's or an add-on's line
         lines.append(InvoiceLine("sms", "SMS add-on", 0))
     invoice = Invoice(inv, account_id, f"sub_b{n:08d}", f"2097-{n + 1:06d}", "renewal",
-                      "USD", DUE, date(2026, 6, 1), date(2026, 7, 1), tuple(lines), 4900, 0,
-                      0, "open", subtotal=4900, tax_lines=(), issued_on=DUE.date())
+                      currency, DUE, date(2026, 6, 1), date(2026, 7, 1), tuple(lines), 4900,
+                      0, 0, "open", subtotal=4900, tax_lines=(), issued_on=DUE.date())
     key = f"col_{inv}_1"
-    intent = PaymentIntent(key, account_id, "invoice", 4900, "USD", card,
+    intent = PaymentIntent(key, account_id, "invoice", 4900, currency, card,
                            {"v": 1, "invoice_id": inv, "on_session": False}, "pending", DUE)
-    data = {"invoice_id": inv, "number": invoice.number, "total": 4900, "currency": "USD",
+    data = {"invoice_id": inv, "number": invoice.number, "total": 4900, "currency": currency,
             "status": "open", "period_start": "2026-06-01", "period_end": "2026-07-01"}
     audit = [AuditEntry(f"aud_ceil{n:08d}{k}", account_id, "system", action, None, data, DUE)
              for k, action in enumerate(("invoice.issued", "subscription.renewed",
-                                         "einvoice.skipped", "payment.succeeded"))]
+                                         "payment.succeeded"))]
     events = [Event(f"evt_ceil{n:08d}{k}", kind, account_id, data, DUE)
               for k, kind in enumerate(("invoice.issued", "subscription.renewed",
                                         "invoice.paid"))]
+    # Its file's bytes, the size of a bench renewal's (named when its progressive is taken).
+    einvoice = EInvoice(f"einv_ceil{n:08d}", account_id, "invoice", inv, invoice.number, "",
+                        FILE_BYTES, DUE)
     return {"invoice": invoice, "intent": intent, "audit": audit, "events": events,
+            "einvoice": einvoice,
             "ledger": [LedgerEntry(f"led_ceil{n:08d}", account_id, -1500, "USD",
                                    f"Applied to invoice {invoice.number}", inv, DUE)]
             if n % 20 == 7 else [],
@@ -85,9 +95,9 @@ def renewal_rows(n: int, account_id: str, card: str) -> dict[str, Any]:
 def renewed(n: int, account_id: str) -> Subscription:
     """Subscription `n` as `renewal.seed` made it, one period on (written whole, as the run
     writes it)."""
-    plan = bench.PLANS[n % len(bench.PLANS)]
-    return Subscription(f"sub_b{n:08d}", account_id, plan, bench.ANCHOR, date(2026, 6, 1),
-                        date(2026, 7, 1), local_midnight(date(2026, 7, 1), "UTC"), "active",
+    return Subscription(f"sub_b{n:08d}", account_id, bench.plan_of(n), bench.ANCHOR,
+                        date(2026, 6, 1), date(2026, 7, 1),
+                        local_midnight(date(2026, 7, 1), bench.customer(n).timezone), "active",
                         None, False, 2)
 
 
@@ -95,11 +105,14 @@ def write_batch(database: Database, subs: list[Subscription], made: list[dict[st
                 gateway: SandboxGateway | None) -> None:
     """One batch as the run writes it, in its three transactions, the card network between."""
     with database.transaction() as store:
+        progressives = store.documents.next_sdi_progressives(len(made))
         store.invoices.add_many([m["invoice"] for m in made])
+        store.documents.add_einvoices([m["einvoice"].but(file_name=f"IT12345670017_{p}.xml")
+                                       for m, p in zip(made, progressives, strict=True)])
         store.payments.add_intents([m["intent"] for m in made])
         store.ledger.add_many([e for m in made for e in m["ledger"]])
         store.subscriptions.save_many(subs)
-        store.audit.add_many([m["audit"][k] for m in made for k in range(3)])
+        store.audit.add_many([m["audit"][k] for m in made for k in range(2)])
         store.outbox.add_events([m["events"][k] for m in made for k in range(2)])
     opened = []
     for m in made:
@@ -118,7 +131,7 @@ def write_batch(database: Database, subs: list[Subscription], made: list[dict[st
             status="succeeded", result={"v": 1, "invoice_id": m["invoice"].id})
             for m in made])
         store.payments.add_many([m["payment"] for m in made])
-        store.audit.add_many([m["audit"][3] for m in made])
+        store.audit.add_many([m["audit"][2] for m in made])
         store.outbox.add_events([m["events"][2] for m in made])
         store.outbox.add_notifications([m["email"] for m in made])
     assert gateway is None or all(r.status == "succeeded" for r in results)

@@ -189,10 +189,20 @@ def wrk(base: str, endpoint: str, seconds: float, connections: int, script: Path
     return float(found.group(1))
 
 
+def uvicorn_command(app: str, port: int, workers: int) -> list[str]:
+    """uvicorn serving `app` (`module:factory` of bench/) as `canone serve` serves canone."""
+    return [sys.executable, "-m", "uvicorn", app, "--factory", "--app-dir",
+            str(Path(__file__).parent), "--port", str(port), "--workers", str(workers),
+            "--http", "httptools", "--loop", "uvloop", "--log-level", "warning"]
+
+
 def measure(url: str, workers: int, seconds: float, connections: int = 16,
-            endpoints: tuple[str, ...] = ENDPOINTS) -> dict[str, float]:
-    """Requests per second of each of `endpoints`, on a scratch database at `url`."""
-    from api import free_port, serving  # bench/api.py: the same start and stop of a server
+            endpoints: tuple[str, ...] = ENDPOINTS,
+            cpu: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
+    """Requests per second of each of `endpoints`, on a scratch database at `url`; and in
+    `cpu` when given, each one's CPU milliseconds a request of the server's processes and
+    of PostgreSQL's (all of them: other work's too)."""
+    from api import cpu_by_group, free_port, serving  # bench/api.py's
 
     if shutil.which("wrk") is None:
         raise SystemExit("stack floor: wrk is not installed (apt-get install wrk)")
@@ -206,17 +216,21 @@ def measure(url: str, workers: int, seconds: float, connections: int = 16,
             "    '{\"product\":\"marketing\",\"tier\":\"plus\",\"seats\":%d}', "
             f"math.random(0, {ROWS - 1})))\nend\n")
         port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "stack_floor:create_app", "--factory",
-                   "--app-dir", str(Path(__file__).parent), "--port", str(port),
-                   "--workers", str(workers), "--http", "httptools", "--loop", "uvloop",
-                   "--log-level", "warning"]
+        command = uvicorn_command("stack_floor:create_app", port, workers)
         env = {**os.environ, "FLOOR_DATABASE_URL": url, "BENCH_TMP": str(tmp)}
         base = f"http://127.0.0.1:{port}"
-        with serving(command, env, port):
+        with serving(command, env, port) as server:
             for endpoint in endpoints:  # warm every worker's imports and connections
                 wrk(base, endpoint, 2, connections, script)
-            return {endpoint: wrk(base, endpoint, seconds, connections, script)
-                    for endpoint in endpoints}
+            found = {}
+            for endpoint in endpoints:
+                before = cpu_by_group(server.pid, set())
+                found[endpoint] = wrk(base, endpoint, seconds, connections, script)
+                after = cpu_by_group(server.pid, set())
+                if cpu is not None:
+                    cpu[endpoint] = {group: 1000 * (after[group] - before[group])
+                                     / (found[endpoint] * seconds) for group in after}
+            return found
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

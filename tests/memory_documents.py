@@ -12,8 +12,8 @@ from memory_edges import Table, insert, page, replace_row, taken
 
 
 class MemoryDocuments(Table):
-    def _bump(self, name: str) -> int:
-        last = self.t.document_counters.get(name, 0) + 1
+    def _bump(self, name: str, count: int = 1) -> int:
+        last = self.t.document_counters.get(name, 0) + count
         self.t.document_counters[name] = last  # rolled back with the transaction: no gap
         return last
 
@@ -22,6 +22,10 @@ class MemoryDocuments(Table):
 
     def next_sdi_progressive(self) -> int:
         return self._bump("sdi")
+
+    def next_sdi_progressives(self, count: int) -> list[int]:
+        last = self._bump("sdi", count)
+        return list(range(last - count + 1, last + 1))
 
     def add_credit_note(self, note: CreditNote) -> None:
         if taken((n.number for n in self.t.credit_notes.values()), [note.number]):
@@ -46,6 +50,10 @@ class MemoryDocuments(Table):
                 (f.file_name for f in files), [file.file_name]):
             raise Conflict(f"the e-invoice of {file.document_number} already exists")
         insert(self.t.einvoices, file.id, file, f"the e-invoice of {file.document_number}")
+
+    def add_einvoices(self, files: Sequence[EInvoice]) -> None:
+        for file in files:
+            self.add_einvoice(file)
 
     def einvoice_of(self, document_id: str) -> EInvoice | None:
         return next((f for f in self.t.einvoices.values() if f.document_id == document_id),

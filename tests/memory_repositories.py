@@ -160,6 +160,10 @@ class MemoryInvoices(Table):
     def next_number(self, year: int) -> str:
         return self.next_numbers(year, 1)[0]
 
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        progressive = self.t.document_counters["sdi"] = self.t.document_counters.get("sdi", 0) + 1
+        return self.next_number(year), progressive
+
     def next_numbers(self, year: int, count: int) -> list[str]:
         last = self.t.invoice_counters.get(year, 0) + count
         self.t.invoice_counters[year] = last

@@ -82,6 +82,40 @@ def test_the_series_is_gapless_per_year_and_a_rollback_gives_a_number_back(
         assert store.invoices.next_number(2026) == "2026-000001"  # a series of its own
 
 
+def test_progressives_taken_in_a_block_follow_on_without_a_gap(database: Database) -> None:
+    with database.transaction() as store:
+        assert store.documents.next_sdi_progressive() == 1
+        assert store.documents.next_sdi_progressives(3) == [2, 3, 4]
+    with pytest.raises(Boom), database.transaction() as store:
+        assert store.documents.next_sdi_progressives(500) == list(range(5, 505))
+        raise Boom
+    with database.transaction() as store:
+        assert store.documents.next_sdi_progressives(2) == [5, 6]
+        assert store.documents.next_sdi_progressive() == 7
+
+
+def test_an_invoice_number_with_its_files_progressive_shares_both_series(
+        database: Database) -> None:
+    """Taken together (one round trip on PostgreSQL), before and after a number alone and
+    with writes held since one: each from its own series, both given back by a rollback."""
+    with database.transaction() as store:
+        store.accounts.add(account())
+        store.subscriptions.add(subscription())
+        assert store.invoices.next_number_with_progressive(2026) == ("2026-000001", 1)
+        store.invoices.add(invoice(1, kind="upgrade", number="2026-000001"))
+        assert store.documents.next_sdi_progressive() == 2
+        assert store.invoices.next_number_with_progressive(2026) == ("2026-000002", 3)
+    with pytest.raises(Boom), database.transaction() as store:
+        assert store.invoices.next_number(2026) == "2026-000003"
+        assert store.invoices.next_number_with_progressive(2027) == ("2027-000001", 4)
+        raise Boom
+    with database.transaction() as store:
+        assert store.invoices.next_number_with_progressive(2027) == ("2027-000001", 4)
+        assert store.invoices.next_number(2026) == "2026-000003"
+    with database.read() as store:
+        assert store.invoices.get("inv_1") == invoice(1, kind="upgrade", number="2026-000001")
+
+
 def file(n: int, document_id: str, **changes: object) -> EInvoice:
     record = EInvoice(f"einv_{n}", "acc_1", "invoice", document_id, f"2026-{n:06d}",
                       f"IT12345670017_{n:05d}.xml", b"<?xml version='1.0'?>\x00\xff",
@@ -115,3 +149,18 @@ def test_files_are_kept_once_handed_over_and_answered(stored: Database) -> None:
         assert found is not None and (found.state, found.sdi) == ("delivered", answer)
         assert found.content == b"<?xml version='1.0'?>\x00\xff"
         assert store.documents.einvoices_awaiting_sdi(["IT12345670017_00001.xml"]) == {}
+
+
+def test_files_added_together_read_back_and_a_taken_name_adds_none(stored: Database) -> None:
+    many = [file(n, f"inv_{n}") for n in range(1, 21)]  # COPY on PostgreSQL
+    with stored.transaction() as store:
+        store.documents.add_einvoices(many)
+    with stored.read() as store:
+        assert store.documents.einvoices_of([f.document_id for f in many]) == {
+            f.document_id: f for f in many}
+    with pytest.raises(Conflict), stored.transaction() as store:
+        store.documents.add_einvoices([file(21, "inv_21"),
+                                       file(22, "inv_22", file_name=many[0].file_name)])
+    with stored.read() as store:
+        assert store.documents.einvoices_of(["inv_21", "inv_22"]) == {}
+        assert len(store.documents.einvoices_since(T0)) == 20

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from canone.db.database import Database
 from canone.services.errors import Conflict
@@ -102,3 +103,52 @@ def test_a_stored_answer_that_may_exist_is_a_conflict_at_once_after_a_number(
         assert earlier is not None and (earlier.status_code, earlier.body) == (0, b"")
     with database.read() as store:
         assert store.invoices.get("inv_1") == invoice(1, kind="upgrade", number="2026-000001")
+
+
+LEDGER = LedgerEntry("led_1", "acc_1", 500, "EUR", "Goodwill", None, T0)
+
+
+@pytest.mark.sql("a batch with a taken key is an IntegrityError on SQL, a Conflict in memory")
+def test_a_batch_that_fails_after_some_rows_is_blamed_not_the_write_after_it(
+        database: Database) -> None:
+    """A held executemany that wrote its first row and failed on its second did not run to
+    its end: its error is raised, not the `Conflict` of the insert held after it (which
+    the server skipped)."""
+    _setup(database)
+    with pytest.raises(IntegrityError), database.transaction() as store:
+        store.invoices.next_number(2026)
+        store.ledger.add_many([LEDGER, LEDGER])
+        store.ledger.add(replace(LEDGER, id="led_2"))
+    with database.read() as store:
+        assert store.ledger.of_account("acc_1") == []
+
+
+@pytest.mark.sql("a batch with a taken key is an IntegrityError on SQL, a Conflict in memory")
+@pytest.mark.parametrize("batch", ["intents", "invoices"])
+def test_a_batch_does_not_report_an_earlier_held_writes_failure_as_its_own(
+        database: Database, batch: str) -> None:
+    """`add_intents` and `add_many` send what is held to raise their own `Conflict` where
+    the caller catches it; a write held before them that fails is not theirs."""
+    _setup(database)
+    with database.transaction() as store:
+        store.ledger.add(LEDGER)
+    with pytest.raises(IntegrityError), database.transaction() as store:
+        number = store.invoices.next_number(2026)
+        store.ledger.add_many([LEDGER])
+        if batch == "intents":
+            store.payments.add_intents([replace(INTENT, key="chg_2")])
+        else:
+            store.invoices.add_many([invoice(1, kind="upgrade", number=number)])
+    with database.transaction() as store:
+        assert store.invoices.next_number(2026) == "2026-000001"
+
+
+def test_a_batch_with_a_taken_key_after_a_number_is_its_own_conflict(database: Database
+                                                                      ) -> None:
+    _setup(database)
+    with database.transaction() as store:
+        number = store.invoices.next_number(2026)
+        store.invoices.add(invoice(1, kind="upgrade", number=number))
+        with pytest.raises(Conflict, match=r"^one of 2 invoices already exists$"):
+            store.invoices.add_many([invoice(2, kind="upgrade", number="2026-000002"),
+                                     invoice(1, kind="upgrade", number=number)])

@@ -329,6 +329,9 @@ def test_the_totals_check_finds_what_sdi_would_reject() -> None:
     ("Città  di\tCastello", "Città di Castello"),
     ("株式会社", "????"),
     ("Nota\x00\x07 bene\u200b", "Nota bene"),  # controls have no place in XML text
+    ("  Officina\n Verde S.r.l. ", "Officina Verde S.r.l."),  # ASCII: kept as typed
+    ("Rossi\x7f & Figli", "Rossi & Figli"),  # ...but for its controls
+    ("", "-"),
 ])
 def test_names_are_written_in_the_latin_1_letters_the_schema_allows(
         typed: str, written: str) -> None:

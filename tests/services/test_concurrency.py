@@ -4,6 +4,7 @@ payment is refunded once however many ask together (SPEC §9)."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -14,11 +15,18 @@ import pytest
 from sqlalchemy import text
 
 import stored
+from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
+from canone.integrations.einvoice.folder import FolderOutbox
+from canone.integrations.vies import FakeVies
 from canone.services import accounts, change_settlement, payments, quotes, renewal
+from canone.services.context import Services
+from canone.services.einvoicing import EInvoicing
 from canone.services.errors import PaymentPending
 from canone.services.renewal import RunReport
+from canone.services.sellers import seller_in_effect
 
 from .conftest import TIMEOUT_CARD, admin_of, at, config, make_services, sign_up
+from .test_einvoice_files import ECB, KINDS
 
 pytestmark = pytest.mark.postgres
 
@@ -94,6 +102,38 @@ def test_four_renewal_workers_bill_each_period_once(pg_svc, clock, tmp_path) -> 
     with svc.database.transaction() as store:
         starts = store.connection.execute(text("SELECT period_start FROM subscriptions")).scalars()
         assert {start.month for start in starts} == {6}
+
+
+def test_four_renewal_workers_file_each_invoice_once_with_progressives_in_number_order(
+        pg_svc, clock, tmp_path) -> None:
+    seller = seller_in_effect(None)
+
+    def filing(svc: Services) -> Services:
+        return dataclasses.replace(svc, seller=seller, vies=FakeVies(), einvoicing=EInvoicing(
+            seller, FatturaPaBuilder(ECB), FolderOutbox(tmp_path / "sdi"), ECB))
+
+    count = 24
+    for n in range(count):
+        clock.set(at(2026, 4, 1 + n % 20))
+        sign_up(filing(pg_svc), config(currency="EUR"), email=f"user{n}@example.com",
+                details=KINDS["IT business, SDI code" if n % 2 else "IT consumer"])
+    clock.set(at(2026, 6, 25))  # two periods due for each: May and June
+    workers = [filing(make_services(type(pg_svc.database)(pg_svc.database.url), clock,
+                                    tmp_path / "sandbox.db")) for _ in range(4)]
+    try:
+        reports = together(4, lambda i: renewal.run(workers[i], batch=5))
+    finally:
+        for worker in workers:
+            worker.database.dispose()
+
+    assert sum(r.renewed for r in reports) == 2 * count, reports
+    with pg_svc.database.transaction() as store:
+        filed = store.connection.execute(text(
+            "SELECT e.file_name FROM invoices i JOIN einvoices e ON e.document_id = i.id "
+            "ORDER BY i.number")).scalars().all()
+    # Gapless, and in the order the invoices were issued in, whichever worker issued them.
+    assert [int(name.removesuffix(".xml").split("_")[1], 36) for name in filed] == list(
+        range(1, 3 * count + 1))
 
 
 def test_a_stale_change_asked_to_refund_from_eight_places_at_once_is_refunded_once(

@@ -125,14 +125,20 @@ def give_back(svc: Services, invoice, amount: int):
         return credit_gross(svc, store, invoice, amount, REFUND)
 
 
-def test_an_italian_business_s_48_upgrade_files_58_56_paid_by_card(filing, clock) -> None:
-    svc = filing
+def upgraded(svc: Services, clock):
+    """An Italian business signed up, then upgraded to enterprise: (the sign-up, the
+    upgrade's invoice)."""
     signed = sign_up(svc, config(currency="EUR"), details=KINDS["IT business, SDI code"])
     ada = admin_of(svc, signed.account.id)
     clock.set(at(2026, 4, 16))
     quote = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise",
                                                                currency="EUR"))
-    upgrade = quotes.confirm(svc, ada, signed.account.id, quote.token).invoice
+    return signed, quotes.confirm(svc, ada, signed.account.id, quote.token).invoice
+
+
+def test_an_italian_business_s_48_upgrade_files_58_56_paid_by_card(filing, clock) -> None:
+    svc = filing
+    upgrade = upgraded(svc, clock)[1]
 
     root = checked(files(svc)[-1].content)
     assert upgrade.total == 5856
@@ -202,6 +208,20 @@ def receipt(kind: str, file_name: str, sdi_id: str, more: str) -> str:
             f"{more}<MessageId>1</MessageId></ns3:{kind}>")
 
 
+def test_an_invoice_s_file_takes_its_progressive_with_its_number_and_only_a_file_does(
+        filing, clock) -> None:
+    svc = filing
+    signed, upgrade = upgraded(svc, clock)
+
+    assert [(f.document_number, f.file_name) for f in files(svc)] == [
+        ("2026-000001", "IT12345670017_00001.xml"), ("2026-000002", "IT12345670017_00002.xml")]
+    assert upgrade.number == "2026-000002"
+    with svc.database.transaction() as store:  # untaxed: no file, so no progressive
+        assert einvoice_files.invoice_number(svc, store, signed.account.id, 2026, None, ()
+                                             ) == ("2026-000003", None)
+        assert store.documents.next_sdi_progressive() == 3
+
+
 def test_sign_up_asks_for_billing_details_while_the_seller_files_e_invoices(filing) -> None:
     with pytest.raises(InvalidBillingDetails) as refused:
         sign_up(filing)
@@ -259,3 +279,38 @@ def test_the_billing_run_files_each_renewal_invoice_in_its_batch(filing, clock) 
                              "DataInizioPeriodo") == "2026-05-01"
     assert sorted(f.file_name for f in made.values()) == [
         f"IT12345670017_0000{n}.xml" for n in range(1, 7)]
+
+
+def test_a_batch_takes_its_progressives_at_once_in_the_order_of_its_invoice_numbers(
+        svc, filing, clock, monkeypatch) -> None:
+    fallbacks: list[str] = []
+
+    class Fallback(renewal._Fallback):
+        def __init__(self, reason: str) -> None:
+            fallbacks.append(reason)
+            super().__init__(reason)
+
+    monkeypatch.setattr(renewal, "_Fallback", Fallback)
+    kinds = ["IT business, SDI code", "IT consumer", None, "US business", "IT business, PEC"]
+    signed = [sign_up(svc if kind is None else filing,  # no details: signed up before filing
+                      config(currency="USD" if kind == "US business" else "EUR"),
+                      details=None if kind is None else KINDS[kind], email=f"{n}@example.com")
+              for n, kind in enumerate(kinds)]
+    signed_up = {f.file_name for f in files(filing)}
+    assert len(signed_up) == 4
+    clock.set(at(2026, 5, 1, 9))
+
+    assert renewal.run(filing).renewed == 5
+
+    assert fallbacks == []  # renewed as one batch
+    renewed = sorted((stored.invoices(filing, s.account.id)[-1] for s in signed),
+                     key=lambda invoice: invoice.number)
+    made = {f.document_id: f for f in files(filing) if f.file_name not in signed_up}
+    bare = next(i for i in renewed if i.account_id == signed[2].account.id)
+    assert [made[i.id].file_name for i in renewed if i is not bare] == [
+        f"IT12345670017_0000{n}.xml" for n in range(5, 9)]
+    assert bare.id not in made
+    with filing.database.read() as store:
+        skipped = store.audit.of_account(bare.account_id, 5, action="einvoice.skipped")
+    assert [entry.after for entry in skipped] == [
+        {"document": bare.number, "reason": "the account has no billing details"}]

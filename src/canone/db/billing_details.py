@@ -17,7 +17,8 @@ from canone.services.vies import ViesCheck
 _OF = Prepared(keyed(billing_details, "account_id"))
 
 
-def _values(saved: AccountBillingDetails) -> dict[str, Any]:
+def details_values(saved: AccountBillingDetails) -> dict[str, Any]:
+    """The row of an account's saved details (also what a bulk load inserts)."""
     d, a, vies = saved.details, saved.details.address, saved.vies
     return {
         "account_id": saved.account_id, "kind": d.kind, "legal_name": d.legal_name,
@@ -56,6 +57,6 @@ class BillingDetailsQueries(Queries):
         return {r.account_id: _record(r) for r in self.all(query)}
 
     def save_billing_details(self, saved: AccountBillingDetails) -> None:
-        values = _values(saved)
+        values = details_values(saved)
         self.connection.execute(self.upsert(billing_details).values(values).on_conflict_do_update(
             index_elements=[billing_details.c.account_id], set_=values))

@@ -11,16 +11,13 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from canone.billing.parties import details_from_json, details_to_json
-from canone.db.held import held_of
 from canone.db.queries import Queries, page
 from canone.db.rows import tax_line_json, tax_line_of, values
 from canone.db.tables import credit_note_lines, credit_notes, document_counters, einvoices
 from canone.services.documents import HANDED_OVER, PENDING, CreditNote, CreditNoteLine, EInvoice
 
-SDI_COUNTER = "sdi"
-# `_bump` on PostgreSQL, sent with the writes held (`canone.db.held`).
-_BUMP = ("INSERT INTO document_counters (name, last) VALUES (%s, 1) ON CONFLICT (name) "
-         "DO UPDATE SET last = document_counters.last + 1 RETURNING last")
+# The counter of FatturaPA file names' progressive (SPEC §8), never reused.
+SDI_COUNTER = (document_counters, "sdi", 1)
 
 
 def _note_values(note: CreditNote) -> dict[str, Any]:
@@ -52,26 +49,18 @@ def _einvoice_of(r: Row[Any]) -> EInvoice:
 class SqlDocuments(Queries):
     # -- counters ---------------------------------------------------------------------
 
-    def _bump(self, name: str) -> int:
-        """The counter's next value. Its row stays locked until the transaction ends, so
-        concurrent writers take turns and a rollback gives the number back: no gap."""
-        held = held_of(self.connection)
-        if held is not None:  # one round trip with the writes held so far
-            return int(held.send(then=(_BUMP, [name])))
-        counter = document_counters.c
-        bump = (self.upsert(document_counters).values(name=name, last=1)
-                .on_conflict_do_update(index_elements=[counter.name],
-                                       set_={"last": counter.last + 1})
-                .returning(counter.last))
-        return int(self.connection.execute(bump).scalar_one())
-
     def next_credit_note_number(self, year: int) -> str:
-        number = f"NC-{year}-{self._bump(f'credit_note:{year}'):06d}"
+        number = f"NC-{year}-{self.bump((document_counters, f'credit_note:{year}', 1))[0]:06d}"
         self.hold()  # (as an invoice number: `SqlInvoices.next_number`)
         return number
 
     def next_sdi_progressive(self) -> int:
-        return self._bump(SDI_COUNTER)
+        return self.bump(SDI_COUNTER)[0]
+
+    def next_sdi_progressives(self, count: int) -> list[int]:
+        table, key, _ = SDI_COUNTER
+        last = self.bump((table, key, count))[0]
+        return list(range(last - count + 1, last + 1))
 
     # -- credit notes -----------------------------------------------------------------
 
@@ -118,6 +107,14 @@ class SqlDocuments(Queries):
 
     def add_einvoice(self, file: EInvoice) -> None:
         self.insert_new(einvoices, values(file), f"the e-invoice of {file.document_number}")
+
+    def add_einvoices(self, files: Sequence[EInvoice]) -> None:
+        """`add_einvoice` for several in one statement; a taken document or file name
+        raises `Conflict`, here (what is held is sent), and leaves the transaction to be
+        rolled back."""
+        self.insert_all(einvoices, [values(file) for file in files],
+                        taken=f"one of {len(files)} e-invoices")
+        self.send_held()
 
     def einvoice_of(self, document_id: str) -> EInvoice | None:
         row = self.first(select(einvoices).where(einvoices.c.document_id == document_id))

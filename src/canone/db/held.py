@@ -17,6 +17,7 @@ its `try`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import psycopg
@@ -27,8 +28,13 @@ from sqlalchemy.exc import IntegrityError
 # The key of the transaction's `Held` in its connection's `info`.
 HELD = "canone_held"
 
-# The server's error of a held statement that went wrong, and what canone raises for it.
-Failure = tuple[type[psycopg.Error], Exception]
+# What a held statement's failure means: the server's error, the exception canone raises
+# for it and that exception's message, with "{}" for what the statement wrote. Made only
+# when the statement fails: most never do.
+Failure = tuple[type[psycopg.Error], type[Exception], str]
+# (SQL, one parameter list or several for an executemany, what its failure means, what it
+# wrote)
+Write = tuple[str, Any, bool, Failure | None, str]
 _DONE = (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK)
 
 
@@ -47,60 +53,67 @@ def held_of(connection: Connection) -> Held | None:
 class Held:
     def __init__(self, connection: Connection) -> None:
         self.driver = driver_of(connection)
-        # (SQL, one parameter list or several for an executemany, what its failure means)
-        self.writes: list[tuple[str, list[Any], bool, Failure | None]] = []
+        self.writes: list[Write] = []
 
-    def add(self, sql: str, params: list[Any], failure: Failure | None = None,
+    def add(self, sql: str, params: list[Any], failure: Failure | None = None, what: str = "",
             many: bool = False) -> None:
-        self.writes.append((sql, params, many, failure))
+        self.writes.append((sql, params, many, failure, what))
 
-    def send(self, then: tuple[str, list[Any]] | None = None, commit: bool = False) -> Any:
-        """Send what is held, with `then` last when given, or the COMMIT, in one round
-        trip; `then`'s first row (a counter's new value). Every held statement fails on
-        the server when it goes wrong (a taken key, no row to update), so nothing after it
-        runs, the COMMIT included, and the error it raises is the one a write sent at once
-        raises."""
+    def send(self, then: Sequence[tuple[str, Any]] = (), commit: bool = False
+             ) -> list[Any]:
+        """Send what is held, then the statements `then` (counters' bumps) when given, or
+        the COMMIT, in one round trip; the first value of each of `then`'s first rows (a
+        counter's new value). Every held statement fails on the server when it goes wrong
+        (a taken key, no row to update), so nothing after it runs, the COMMIT included, and
+        the error it raises is the one a write sent at once raises."""
         writes, self.writes = self.writes, []
-        if then is not None:
-            writes.append((then[0], then[1], False, None))
+        writes.extend((sql, params, False, None, "") for sql, params in then)
         if not writes:
-            return None
-        sent: list[tuple[psycopg.Cursor[Any], bool, Failure | None]] = []
+            return []
+        sent: list[tuple[psycopg.Cursor[Any], Write]] = []
         try:
             with self.driver.pipeline():
-                for sql, params, many, failure in writes:
+                for write in writes:
                     cursor = self.driver.cursor()
-                    if many:
-                        cursor.executemany(sql, params)
+                    if write[2]:
+                        cursor.executemany(write[0], write[1])
                     else:
-                        cursor.execute(sql, params)
-                    sent.append((cursor, many, failure))
+                        cursor.execute(write[0], write[1])
+                    sent.append((cursor, write))
                 if commit:  # (not driver.commit(): it waits for its own round trip)
                     self.driver.cursor().execute("COMMIT")
         except psycopg.Error as exc:
             _raise_as_sent_at_once(sent, exc)
-        last = sent[-1][0].fetchone() if then is not None else None
-        for cursor, *_ in sent:
+        values = [_first(cursor) for cursor, _ in sent[len(sent) - len(then):]] if then else []
+        for cursor, _ in sent:
             cursor.close()
-        return last[0] if last is not None else None
+        return values
 
 
-def _raise_as_sent_at_once(sent: list[tuple[psycopg.Cursor[Any], bool, Failure | None]],
-                           exc: psycopg.Error) -> NoReturn:
-    failed = next((failure for cursor, many, failure in sent if not _done(cursor, many)),
-                  None)
-    if failed is not None and isinstance(exc, failed[0]):
-        raise failed[1] from exc
+def _first(cursor: psycopg.Cursor[Any]) -> Any:
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("a counter's bump returned no row")
+    return row[0]
+
+
+def _raise_as_sent_at_once(sent: list[tuple[psycopg.Cursor[Any], Write]], exc: psycopg.Error
+                           ) -> NoReturn:
+    failed = next((write for cursor, write in sent if not _done(cursor, write)), None)
+    failure = failed[3] if failed is not None else None
+    if failed is not None and failure is not None and isinstance(exc, failure[0]):
+        raise failure[1](failure[2].format(failed[4])) from exc
     if isinstance(exc, psycopg.IntegrityError):
         raise IntegrityError("held writes", None, exc) from exc
     raise exc
 
 
-def _done(cursor: psycopg.Cursor[Any], many: bool) -> bool:
-    """Whether the statement ran (those after a failure are skipped): an executemany keeps
-    no result, but counts the rows it wrote."""
-    if many:
-        return cursor.rowcount > 0
+def _done(cursor: psycopg.Cursor[Any], write: Write) -> bool:
+    """Whether the statement ran to its end (those after a failure are skipped): an
+    executemany keeps no result, but counts the rows it wrote, one for each of its rows
+    (held executemanys are INSERTs) when none failed."""
+    if write[2]:
+        return cursor.rowcount == len(write[1])
     return cursor.pgresult is not None and cursor.pgresult.status in _DONE
 
 

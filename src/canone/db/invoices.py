@@ -8,12 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
+from canone.db.documents import SDI_COUNTER
 from canone.db.queries import Prepared, Queries, keyed, page
 from canone.db.tables import invoice_counters, invoice_lines, invoices, subscriptions
-from canone.services.errors import Conflict
 from canone.services.records import CANCELLED, Invoice, Subscription
 
 _SUBSCRIPTION_OF = Prepared(keyed(subscriptions, "account_id"))
@@ -57,17 +56,19 @@ class SqlInvoices(Queries):
         self.hold()
         return number
 
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        """`next_number` and the SDI progressive of the invoice's FatturaPA file, in one
+        round trip (the invoice's counter first, as every transaction takes them)."""
+        last, progressive = self.bump((invoice_counters, year, 1), SDI_COUNTER)
+        self.hold()
+        return _number(year, last), progressive
+
     def next_numbers(self, year: int, count: int) -> list[str]:
         """`count` consecutive numbers in one statement (beyond the port: for batches).
         The counter row stays locked until the transaction ends, so concurrent writers
         take turns: take numbers as late in a transaction as possible."""
-        counter = invoice_counters.c
-        bump = (self.upsert(invoice_counters).values(year=year, last=count)
-                .on_conflict_do_update(index_elements=[counter.year],
-                                       set_={"last": counter.last + count})
-                .returning(counter.last))
-        last = self.connection.execute(bump).scalar_one()
-        return [f"{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
+        last = self.bump((invoice_counters, year, count))[0]
+        return [_number(year, n) for n in range(last - count + 1, last + 1)]
 
     def add(self, invoice: Invoice) -> None:
         what = (f"a {invoice.kind} invoice for subscription {invoice.subscription_id} from "
@@ -78,12 +79,11 @@ class SqlInvoices(Queries):
 
     def add_many(self, added: Sequence[Invoice]) -> None:
         """`add` for several, one statement per table. A taken key raises
-        `Conflict` and leaves the transaction to be rolled back."""
-        try:
-            self.insert_all(invoices, [rows.invoice_values(i) for i in added])
-            self.send_held()
-        except IntegrityError as exc:
-            raise Conflict(f"one of {len(added)} invoices already exists") from exc
+        `Conflict`, here (what is held is sent), and leaves the transaction to be rolled
+        back."""
+        self.insert_all(invoices, [rows.invoice_values(i) for i in added],
+                        taken=f"one of {len(added)} invoices")
+        self.send_held()
         self.insert_all(invoice_lines, [line for i in added for line in rows.line_values(i)])
 
     def get(self, invoice_id: str) -> Invoice | None:
@@ -147,6 +147,10 @@ class SqlInvoices(Queries):
             lines[line.invoice_id].append(line)
         return [rows.invoice_of(r, lines[r.id]) for r in found]
 
+
+
+def _number(year: int, n: int) -> str:
+    return f"{year}-{n:06d}"
 
 
 def _invoice_changes(invoice: Invoice) -> dict[str, Any]:

@@ -6,13 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Text, bindparam, func, select, type_coerce
-from sqlalchemy.exc import IntegrityError
 
 from canone.db import rows
 from canone.db.queries import Prepared, Queries, keyed
 from canone.db.tables import invoices, ledger_entries, payment_intents, payments
 from canone.db.types import encode_json
-from canone.services.errors import Conflict
 from canone.services.records import LedgerEntry, Payment, PaymentIntent
 
 _INTENT = Prepared(keyed(payment_intents, "key"))
@@ -42,12 +40,11 @@ class SqlPayments(Queries):
         self.insert_new(payment_intents, rows.values(intent), f"payment intent {intent.key}")
 
     def add_intents(self, added: Sequence[PaymentIntent]) -> None:
-        """`add_intent` for several; a taken key raises `Conflict` (then roll back)."""
-        try:
-            self.insert_all(payment_intents, [rows.values(intent) for intent in added])
-            self.send_held()
-        except IntegrityError as exc:
-            raise Conflict(f"one of {len(added)} payment intents already exists") from exc
+        """`add_intent` for several; a taken key raises `Conflict` (then roll back), here:
+        what is held is sent."""
+        self.insert_all(payment_intents, [rows.values(intent) for intent in added],
+                        taken=f"one of {len(added)} payment intents")
+        self.send_held()
 
     def get_intent(self, key: str, lock: bool = False) -> PaymentIntent | None:
         row = self.prepared(_INTENT, {"key": key}, lock).first()

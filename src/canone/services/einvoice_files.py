@@ -57,8 +57,11 @@ def _customer(store: Store, account_id: str, snapshot: BillingDetails | None
 
 
 def _file(svc: Services, store: Store, setup: EInvoicing, account_id: str, kind: str,
-          document_id: str, document: EInvoiceDocument) -> EInvoice:
-    made = setup.build(setup.seller, document, store.documents.next_sdi_progressive())
+          document_id: str, document: EInvoiceDocument, progressive: int | None = None
+          ) -> EInvoice:
+    if progressive is None:
+        progressive = store.documents.next_sdi_progressive()
+    made = setup.build(setup.seller, document, progressive)
     file = EInvoice(new_id("einv"), account_id, kind, document_id, document.number,
                     made.file_name, made.content, svc.now())
     store.documents.add_einvoice(file)
@@ -89,11 +92,28 @@ def _makings(svc: Services, store: Store, account_id: str, number: str,
     return setup, customer, tax_lines[0].treatment
 
 
-def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice) -> None:
-    """Make the invoice's FatturaPA file (TD01), if the seller files e-invoices."""
+def invoice_number(svc: Services, store: Store, account_id: str, year: int,
+                   customer: BillingDetails | None, tax_lines: Sequence[InvoiceTaxLine]
+                   ) -> tuple[str, int | None]:
+    """The next invoice number of `year`, and the SDI progressive of the invoice's file
+    when `file_invoice` will make one (for an invoice to that customer with those tax
+    lines), taken with the number: its counter is then locked no longer than the
+    number's, whose row every concurrent purchase waits for."""
+    if filing(svc) is None or not tax_lines or _customer(store, account_id, customer) is None:
+        return store.invoices.next_number(year), None
+    return store.invoices.next_number_with_progressive(year)
+
+
+def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice,
+                 progressive: int | None = None) -> None:
+    """Make the invoice's FatturaPA file (TD01), if the seller files e-invoices, named with
+    `progressive` when it was taken with the number (`invoice_number`)."""
     makings = _makings(svc, store, account.id, invoice.number, invoice.customer,
                        invoice.tax_lines)
     if makings is None:
+        if progressive is not None:  # it would leave a gap in the file names
+            raise RuntimeError(f"an SDI progressive taken for invoice {invoice.number}, "
+                               "which has no file")
         return
     setup, customer, treatment = makings
     last_day = invoice.period_end - timedelta(days=1) if invoice.period_end else None
@@ -105,7 +125,7 @@ def file_invoice(svc: Services, store: Store, account: Account, invoice: Invoice
         stamp_duty=from_minor(stamp_duty_of(svc, invoice.tax_lines, invoice.currency,
                                             invoice.issued_on)),
         payment=_payment(account, invoice))
-    _file(svc, store, setup, account.id, INVOICE, invoice.id, document)
+    _file(svc, store, setup, account.id, INVOICE, invoice.id, document, progressive)
 
 
 def stamp_duty_of(svc: Services, tax_lines: Sequence[InvoiceTaxLine], currency: str,

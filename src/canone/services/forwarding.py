@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from canone.services.documents import CreditNote, EInvoice
 from canone.services.records import (
     Account,
     AccountBillingDetails,
@@ -28,6 +29,7 @@ from canone.services.records import (
 from canone.services.repositories import (
     Accounts,
     Audit,
+    Documents,
     Invoices,
     Ledger,
     Outbox,
@@ -139,6 +141,9 @@ class ForwardInvoices:
 
     def next_number(self, year: int) -> str:
         return self.inner.next_number(year)
+
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        return self.inner.next_number_with_progressive(year)
 
     def next_numbers(self, year: int, count: int) -> list[str]:
         return self.inner.next_numbers(year, count)
@@ -296,3 +301,54 @@ class ForwardOutbox:
 
     def save_delivery(self, delivery: WebhookDelivery) -> None:
         self.inner.save_delivery(delivery)
+
+
+class ForwardDocuments:
+    def __init__(self, inner: Documents) -> None:
+        self.inner = inner
+
+    def next_credit_note_number(self, year: int) -> str:
+        return self.inner.next_credit_note_number(year)
+
+    def next_sdi_progressive(self) -> int:
+        return self.inner.next_sdi_progressive()
+
+    def next_sdi_progressives(self, count: int) -> list[int]:
+        return self.inner.next_sdi_progressives(count)
+
+    def add_credit_note(self, note: CreditNote) -> None:
+        self.inner.add_credit_note(note)
+
+    def get_credit_note(self, credit_note_id: str) -> CreditNote | None:
+        return self.inner.get_credit_note(credit_note_id)
+
+    def credit_notes_of(self, account_id: str, limit: int, after: str | None
+                        ) -> list[CreditNote]:
+        return self.inner.credit_notes_of(account_id, limit, after)
+
+    def credit_notes_of_invoice(self, invoice_id: str) -> list[CreditNote]:
+        return self.inner.credit_notes_of_invoice(invoice_id)
+
+    def add_einvoice(self, file: EInvoice) -> None:
+        self.inner.add_einvoice(file)
+
+    def add_einvoices(self, files: Sequence[EInvoice]) -> None:
+        self.inner.add_einvoices(files)
+
+    def einvoice_of(self, document_id: str) -> EInvoice | None:
+        return self.inner.einvoice_of(document_id)
+
+    def einvoices_of(self, document_ids: Sequence[str]) -> dict[str, EInvoice]:
+        return self.inner.einvoices_of(document_ids)
+
+    def einvoices_since(self, since: datetime) -> list[EInvoice]:
+        return self.inner.einvoices_since(since)
+
+    def einvoices_to_hand_over(self, limit: int) -> list[EInvoice]:
+        return self.inner.einvoices_to_hand_over(limit)
+
+    def einvoices_awaiting_sdi(self, file_names: Sequence[str]) -> dict[str, EInvoice]:
+        return self.inner.einvoices_awaiting_sdi(file_names)
+
+    def save_einvoice_state(self, file: EInvoice) -> None:
+        self.inner.save_einvoice_state(file)

@@ -24,7 +24,7 @@ from canone.billing.errors import InvalidField
 from canone.billing.invoicing import InvoiceStatus
 from canone.billing.pricing import CUSTOM, Price, price
 from canone.billing.seller import document_date
-from canone.services import collection, subscriptions
+from canone.services import collection, einvoice_files, subscriptions
 from canone.services.batching import BatchStore
 from canone.services.collection import RunReport
 from canone.services.context import (
@@ -33,8 +33,14 @@ from canone.services.context import (
     record_change,
     subscription_json,
 )
+from canone.services.documents import EInvoice
 from canone.services.errors import Conflict, existing
-from canone.services.forwarding import ForwardInvoices, ForwardLedger, ForwardSubscriptions
+from canone.services.forwarding import (
+    ForwardDocuments,
+    ForwardInvoices,
+    ForwardLedger,
+    ForwardSubscriptions,
+)
 from canone.services.records import (
     CANCELLED,
     Account,
@@ -44,7 +50,7 @@ from canone.services.records import (
     PaymentIntent,
     Subscription,
 )
-from canone.services.repositories import Invoices, Ledger, Subscriptions
+from canone.services.repositories import Documents, Invoices, Ledger, Subscriptions
 from canone.services.store import Store
 
 # What `renew_one` did with a due subscription.
@@ -111,14 +117,20 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
     # Documents are dated, and numbered, in the seller's calendar (SPEC §8).
     year = document_date(svc.now()).year
     bill = _priced_once(svc)
-    years = Counter(year for sub in due
-                    if not sub.cancel_at_period_end and isinstance(bill(sub), Price))
+    billed = [sub for sub in due
+              if not sub.cancel_at_period_end and isinstance(bill(sub), Price)]
+    years = Counter(year for _ in billed)
+    # Each invoice to a customer with billing details is a FatturaPA file (SPEC §8).
+    files = sum(details[sub.account_id] is not None for sub in billed) \
+        if einvoice_files.filing(svc) else 0
     balances = store.ledger.balances_of(ids)
     # Last before renewing: the counter rows stay locked until the batch commits, and a
-    # concurrent worker's batch waits for them.
+    # concurrent worker's batch waits for them. The progressives after the numbers, as
+    # every transaction that issues a document takes them.
     numbers = {year: store.invoices.next_numbers(year, count)
                for year, count in sorted(years.items())}
-    batch = _BatchStore(svc, store, accounts, details, balances, numbers)
+    progressives = store.documents.next_sdi_progressives(files) if files else []
+    batch = _BatchStore(svc, store, accounts, details, balances, numbers, progressives)
     outcomes = [renew_one(svc, batch, sub, report, bill(sub)) for sub in due]
     batch.flush()
     return outcomes, batch.batch_invoices.charges
@@ -144,10 +156,11 @@ class _BatchInvoices(ForwardInvoices):
     """Invoice numbers taken for the batch in one statement; the invoices issued kept, and
     the intents to collect the open ones made, for `_BatchStore.flush`."""
 
-    def __init__(self, svc: Services, inner: Invoices, accounts: dict[str, Account],
-                 numbers: dict[int, list[str]]) -> None:
+    def __init__(self, svc: Services, inner: Invoices, documents: Documents,
+                 accounts: dict[str, Account], numbers: dict[int, list[str]]) -> None:
         super().__init__(inner)
         self._svc = svc
+        self._documents = documents
         self._accounts = accounts
         self.numbers = {year: deque(taken) for year, taken in numbers.items()}
         self.added: list[Invoice] = []
@@ -157,6 +170,10 @@ class _BatchInvoices(ForwardInvoices):
         if not self.numbers.get(year):
             raise _Fallback(f"no number of {year} was taken for this batch")
         return self.numbers[year].popleft()
+
+    def next_number_with_progressive(self, year: int) -> tuple[str, int]:
+        # Both were taken for the whole batch before (`_BatchDocuments`).
+        return self.next_number(year), self._documents.next_sdi_progressive()
 
     def renewal_invoiced(self, subscription_id: str, period_start: date) -> bool:
         # Not asked row by row: the batch's insert of its invoices finds a billed period
@@ -172,6 +189,24 @@ class _BatchInvoices(ForwardInvoices):
         self.added.append(invoice)
 
 
+class _BatchDocuments(ForwardDocuments):
+    """FatturaPA progressives taken for the batch in one statement, used in the order the
+    files are made (as one at a time would be); the files kept for `_BatchStore.flush`."""
+
+    def __init__(self, inner: Documents, progressives: list[int]) -> None:
+        super().__init__(inner)
+        self.progressives = deque(progressives)
+        self.added: list[EInvoice] = []
+
+    def next_sdi_progressive(self) -> int:
+        if not self.progressives:
+            raise _Fallback("no FatturaPA progressive was taken for this file")
+        return self.progressives.popleft()
+
+    def add_einvoice(self, file: EInvoice) -> None:
+        self.added.append(file)
+
+
 class _BatchSubscriptions(ForwardSubscriptions):
     def __init__(self, inner: Subscriptions) -> None:
         super().__init__(inner)
@@ -183,27 +218,32 @@ class _BatchSubscriptions(ForwardSubscriptions):
 
 class _BatchStore(BatchStore):
     """The store as one batch of renewals sees it: accounts, their billing details and
-    balances read for the whole batch at once, invoice numbers taken in one statement, and
-    what each renewal writes (invoices and the intents to collect them, credit used,
-    subscription updates, audit entries, events) written together by `flush`."""
+    balances read for the whole batch at once, invoice numbers and FatturaPA progressives
+    taken in one statement each, and what each renewal writes (invoices, their files and the
+    intents to collect them, credit used, subscription updates, audit entries, events)
+    written together by `flush`."""
 
     def __init__(self, svc: Services, store: Store, accounts: dict[str, Account],
                  details: dict[str, AccountBillingDetails | None], balances: dict[str, int],
-                 numbers: dict[int, list[str]]) -> None:
+                 numbers: dict[int, list[str]], progressives: list[int]) -> None:
         super().__init__(store, accounts, billing_details=details)
         self.batch_ledger = _BatchLedger(store.ledger, balances)
         # The accounts as the batch has them, saved ones included (an intent's card).
-        self.batch_invoices = _BatchInvoices(svc, store.invoices, self.buffered_accounts.read,
-                                             numbers)
+        self.batch_documents = _BatchDocuments(store.documents, progressives)
+        self.documents = self.batch_documents
+        self.batch_invoices = _BatchInvoices(svc, store.invoices, self.batch_documents,
+                                             self.buffered_accounts.read, numbers)
         self.batch_subscriptions = _BatchSubscriptions(store.subscriptions)
         self.ledger = self.batch_ledger
         self.invoices = self.batch_invoices
         self.subscriptions = self.batch_subscriptions
 
     def flush(self) -> None:
-        if any(self.batch_invoices.numbers.values()):  # a number not used would be a gap
-            raise _Fallback("invoice numbers were left over")
+        # A number or progressive not used would be a gap.
+        if any(self.batch_invoices.numbers.values()) or self.batch_documents.progressives:
+            raise _Fallback("invoice numbers or FatturaPA progressives were left over")
         self.store.invoices.add_many(self.batch_invoices.added)
+        self.store.documents.add_einvoices(self.batch_documents.added)
         self.store.payments.add_intents([intent for intent, _ in self.batch_invoices.charges])
         self.store.ledger.add_many(self.batch_ledger.added)
         self.store.subscriptions.save_many(self.batch_subscriptions.saved)

@@ -97,10 +97,11 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
         lines = (*lines, carried_line(carried))
     draft = draft_invoice(lines, paid=False, treatment=terms.treatment,
                           credit_available=max(balance, 0))
-    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, new_id("inv"),
-                           store.invoices.next_number(terms.issued_on.year), terms)
+    number, progressive = _number(svc, store, account, terms, draft)
+    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, new_id("inv"), number,
+                           terms)
     store.invoices.add(invoice)
-    einvoice_files.file_invoice(svc, store, account, invoice)
+    einvoice_files.file_invoice(svc, store, account, invoice, progressive)
     if draft.credit_applied or carried:
         used, what = ((-draft.credit_applied, "Applied to") if draft.credit_applied
                       else (carried, "Billed on"))
@@ -140,12 +141,13 @@ def issue_paid_invoice(svc: Services, store: Store, account: Account, sub: Subsc
         record_payment(svc, store, intent, outcome, account.id, invoice_id)
     if not paid:
         draft = dataclasses.replace(draft, amount_paid=0, status=InvoiceStatus.OPEN)
-    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, invoice_id,
-                           store.invoices.next_number(terms.issued_on.year), terms)
+    number, progressive = _number(svc, store, account, terms, draft)
+    invoice = _new_invoice(svc, account, sub, kind, draft, start, end, invoice_id, number,
+                           terms)
     if not paid:
         invoice = invoice.but(next_attempt_at=None)
     store.invoices.add(invoice)
-    einvoice_files.file_invoice(svc, store, account, invoice)
+    einvoice_files.file_invoice(svc, store, account, invoice, progressive)
     now = svc.now()
     if draft.credit_applied:
         store.ledger.add(LedgerEntry(
@@ -188,6 +190,14 @@ def debited_from(account: Account, intent: PaymentIntent) -> dict[str, object]:
     if card is None or not is_sepa(card) or card.token != intent.card_token:
         return {}
     return {"bank_last4": card.last4}
+
+
+def _number(svc: Services, store: Store, account: Account, terms: taxation.DocumentTerms,
+            draft: InvoiceDraft) -> tuple[str, int | None]:
+    """The number of the invoice of `draft`, with its file's SDI progressive when it has a
+    file (`einvoice_files.invoice_number`)."""
+    return einvoice_files.invoice_number(svc, store, account.id, terms.issued_on.year,
+                                         terms.customer, draft.tax_lines)
 
 
 def _new_invoice(svc: Services, account: Account, sub: Subscription, kind: str,

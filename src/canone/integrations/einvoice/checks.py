@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from lxml import etree
 
@@ -22,43 +23,63 @@ def _parse(content: bytes) -> etree._Element:
     return etree.fromstring(content, parser)
 
 
-def _decimal(element: etree._Element, path: str) -> Decimal:
-    return Decimal(element.findtext(path) or "0")
+def _texts(element: etree._Element) -> dict[Any, str]:
+    """Each child's text by its tag, the first child of a tag as `findtext` reads it ("" for
+    an empty one): one pass over the children, where a `findtext` a field walks them again."""
+    texts: dict[Any, str] = {}
+    for child in element:
+        texts.setdefault(child.tag, child.text or "")
+    return texts
 
 
-def _key(element: etree._Element) -> Key:
-    return _decimal(element, "AliquotaIVA"), element.findtext("Natura")
+def _children(element: etree._Element, tag: str) -> list[etree._Element]:
+    return [child for child in element if child.tag == tag]
+
+
+def _decimal(texts: dict[Any, str], tag: str) -> Decimal:
+    return Decimal(texts.get(tag) or "0")
+
+
+def _key(texts: dict[Any, str]) -> Key:
+    return _decimal(texts, "AliquotaIVA"), texts.get("Natura")
+
+
+def _summary(key: Key) -> str:
+    return f"summary {key[0]} {key[1] or ''}".rstrip()
 
 
 def check_totals(content: bytes) -> list[str]:
     """Every way the file's amounts fail to add up; [] when they all do."""
     problems: list[str] = []
     for body in _parse(content).iter("FatturaElettronicaBody"):
-        lines = body.findall("DatiBeniServizi/DettaglioLinee")
-        summaries = body.findall("DatiBeniServizi/DatiRiepilogo")
+        goods = _children(body, "DatiBeniServizi")
+        lines = [line for group in goods for line in _children(group, "DettaglioLinee")]
+        summaries = [s for group in goods for s in _children(group, "DatiRiepilogo")]
         per_key: dict[Key, Decimal] = {}
         oss_vat = Decimal(0)
         for line in lines:
-            where = f"line {line.findtext('NumeroLinea')}"
-            total = _decimal(line, "PrezzoTotale")
-            expected = (_decimal(line, "PrezzoUnitario") * _decimal(line, "Quantita")).quantize(
-                CENT, rounding=ROUND_HALF_UP)
+            fields = _texts(line)
+            total = _decimal(fields, "PrezzoTotale")
+            expected = (_decimal(fields, "PrezzoUnitario") * _decimal(fields, "Quantita")
+                        ).quantize(CENT, rounding=ROUND_HALF_UP)
             if total != expected:
-                problems.append(f"00423 {where}: PrezzoTotale {total} is not {expected}")
-            per_key[_key(line)] = per_key.get(_key(line), Decimal(0)) + total
-            for other in line.findall("AltriDatiGestionali"):
-                if other.findtext("TipoDato") == "IVAOSS":
+                problems.append(f"00423 line {fields.get('NumeroLinea')}: PrezzoTotale "
+                                f"{total} is not {expected}")
+            key = _key(fields)
+            per_key[key] = per_key.get(key, Decimal(0)) + total
+            for other in map(_texts, _children(line, "AltriDatiGestionali")):
+                if other.get("TipoDato") == "IVAOSS":
                     oss_vat += _decimal(other, "RiferimentoNumero")
         document_total = Decimal(0)
-        for summary in summaries:
+        for summary in map(_texts, summaries):
             key = _key(summary)
-            where = f"summary {key[0]} {key[1] or ''}".rstrip()
             taxable, tax = _decimal(summary, "ImponibileImporto"), _decimal(summary, "Imposta")
             if taxable != per_key.pop(key, None):
-                problems.append(f"00422 {where}: ImponibileImporto {taxable} is not the sum "
-                                "of its lines")
+                problems.append(f"00422 {_summary(key)}: ImponibileImporto {taxable} is not "
+                                "the sum of its lines")
             if abs(tax - taxable * key[0] / 100) > CENT:
-                problems.append(f"00421 {where}: Imposta {tax} is not {key[0]} % of {taxable}")
+                problems.append(f"00421 {_summary(key)}: Imposta {tax} is not {key[0]} % of "
+                                f"{taxable}")
             document_total += taxable + tax
         problems.extend(f"00422 lines of {key[0]} {key[1] or ''} have no summary".rstrip()
                         for key in per_key)

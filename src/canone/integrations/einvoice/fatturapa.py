@@ -11,9 +11,11 @@ its own lines before it is returned (see checks.py), so a file that SDI would re
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from lxml import etree
 
@@ -107,7 +109,7 @@ def build_fatturapa(seller: Seller, document: EInvoiceDocument, progressive: int
     header = _sub(root, "FatturaElettronicaHeader")
     _transmission(_sub(header, "DatiTrasmissione"), seller, document.customer,
                   progressive_code(progressive))
-    _seller(_sub(header, "CedentePrestatore"), seller)
+    header.append(copy.deepcopy(_seller_block(seller)))
     _customer(_sub(header, "CessionarioCommittente"), document.customer)
     body = _sub(root, "FatturaElettronicaBody")
     _general(_sub(body, "DatiGenerali"), document, euros)
@@ -164,6 +166,15 @@ def _transmission(element: etree._Element, seller: Seller, customer: BillingDeta
     _sub(element, "CodiceDestinatario", customer.sdi_code or NO_CODE)
     if not customer.sdi_code and customer.pec and customer.is_business:
         _sub(element, "PECDestinatario", customer.pec)
+
+
+@lru_cache(maxsize=4)
+def _seller_block(seller: Seller) -> etree._Element:
+    """The seller's `CedentePrestatore`, the same in each of its files: made once, and a
+    copy put in each (a billing run makes hundreds of thousands)."""
+    block = etree.Element("CedentePrestatore")
+    _seller(block, seller)
+    return block
 
 
 def _seller(element: etree._Element, seller: Seller) -> None:

@@ -30,8 +30,12 @@ for _letters in (_GREEK, _BULGARIAN):
 
 def latin(text: str, most: int) -> str:
     """`text` in Latin-1, whitespace collapsed, cut to `most` characters."""
+    collapsed = " ".join(text.split())
+    # Most text is printable ASCII, which the loop below would keep as it is.
+    if collapsed.isascii() and collapsed.isprintable():
+        return collapsed[:most].strip() or "-"
     out: list[str] = []
-    for char in unicodedata.normalize("NFC", " ".join(text.split())):
+    for char in unicodedata.normalize("NFC", collapsed):
         if unicodedata.category(char) in ("Cc", "Cf"):  # controls: no place in XML text
             continue
         if ord(char) < 256:

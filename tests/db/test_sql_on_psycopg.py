@@ -1,0 +1,76 @@
+"""What runs on PostgreSQL's psycopg connection itself, not through SQLAlchemy: the prepared
+reads (`RawSelect`) read what SQLAlchemy reads (the same rows, each value as its column's
+type makes it: UTC instants, JSON documents; by index, by name and `_mapping`), and the
+single-row writes keep their rules (a taken key a `Conflict`, a missing row a `LookupError`,
+both leaving the transaction usable); an error is SQLAlchemy's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import DataError, IntegrityError
+
+from canone.db.accounts import _ACCOUNT, _USERS_OF
+from canone.db.database import Database
+from canone.db.invoices import _SUBSCRIPTION_OF
+from canone.db.payments import _BALANCE_OF, _INTENT
+from canone.db.queries import Prepared
+from canone.services.errors import Conflict
+from canone.services.records import LedgerEntry, PaymentIntent
+
+from .samples import T0, account, subscription, user
+
+pytestmark = pytest.mark.postgres
+
+READS: list[tuple[Prepared, dict[str, Any]]] = [
+    (_ACCOUNT, {"id": "acc_1"}), (_USERS_OF, {"account_id": "acc_1"}),
+    (_SUBSCRIPTION_OF, {"account_id": "acc_1"}), (_INTENT, {"key": "chg_1"}),
+    (_BALANCE_OF, {"account_id": "acc_1"}), (_ACCOUNT, {"id": "acc_none"})]
+
+
+def test_a_prepared_read_is_what_sqlalchemy_reads(postgres_database: Database) -> None:
+    with postgres_database.transaction() as store:
+        store.accounts.add(account())
+        store.people.add_user(user(1))
+        store.people.add_user(user(2))
+        store.subscriptions.add(subscription())
+        store.payments.add_intent(PaymentIntent("chg_1", "acc_1", "change", 100, "EUR", "tok",
+                                                {"n": [1, "ü"]}, "pending", T0))
+        store.ledger.add(LedgerEntry("led_1", "acc_1", -250, "EUR", "Applied", None, T0))
+    with postgres_database.transaction() as store:
+        for query, values in READS:
+            for lock in (False, True) if query is not _BALANCE_OF else (False,):
+                raw = store.prepared(query, values, lock)
+                through = store.connection.execute(
+                    query.for_update if lock else query.plain, values).all()
+                assert raw == through
+                assert [r._mapping for r in raw] == [dict(r._mapping) for r in through]
+        row = store.prepared(_INTENT, {"key": "chg_1"}).first()
+        assert (row.payload, row.created_at, row.created_at.tzinfo) == (
+            {"n": [1, "ü"]}, T0, T0.tzinfo)
+        assert store.prepared(_BALANCE_OF, {"account_id": "acc_1"}).scalar_one() == -250
+        assert store.prepared(_ACCOUNT, {"id": "acc_none"}).first() is None
+
+
+def test_a_prepared_read_that_fails_raises_as_sqlalchemy_does(postgres_database: Database
+                                                              ) -> None:
+    with pytest.raises(DataError), postgres_database.transaction() as store:
+        store.prepared(_SUBSCRIPTION_OF, {"account_id": "acc\x00"})
+
+
+def test_a_single_row_write_keeps_its_rules(postgres_database: Database) -> None:
+    with postgres_database.transaction() as store:
+        store.accounts.add(account())
+        with pytest.raises(Conflict, match=r"^account acc_1 already exists$"):
+            store.accounts.add(account(name="Again"))
+        with pytest.raises(LookupError, match="subscription sub_1 does not exist"):
+            store.subscriptions.save(subscription())
+        store.subscriptions.add(subscription())
+        store.subscriptions.save(subscription(version=7))
+    with postgres_database.read() as store:
+        assert store.accounts.get("acc_1") == account()
+        found = store.subscriptions.of_account("acc_1")
+        assert found is not None and found.version == 7
+    with pytest.raises(IntegrityError), postgres_database.transaction() as store:
+        store.subscriptions.add(subscription(2, account_id="acc_none"))
