@@ -123,7 +123,8 @@ def run(url: str, n: int) -> dict[str, list[float]]:
         folder = Path(tmp)
         url = url or f"sqlite:///{folder / 'canone.db'}"
         svc, email = seeded_services(url, folder)
-        timer = ServerTimer(create_app(Settings(database_url=url), svc))
+        # Started as `canone serve` starts each worker: templates compiled, heap frozen.
+        timer = ServerTimer(create_app(Settings(database_url=url), svc, serving=True))
         with TestClient(timer) as client:
             page = client.get("/login")
             token = re.search(r'name="csrf" value="([^"]+)"', page.text)
