@@ -4,7 +4,9 @@ compiled and its start-up heap frozen out of the cyclic garbage collector's walk
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from canone.services.context import Services
@@ -43,3 +45,16 @@ def test_an_app_for_tests_freezes_nothing(svc: Services) -> None:
     with TestClient(create_app(SETTINGS, svc)) as http:
         assert http.get("/login").status_code == 200
         assert gc.get_freeze_count() == 0
+
+
+def test_the_factory_canone_serve_hands_to_uvicorn_builds_a_serving_app(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from canone.web import app as web_app
+
+    built: list[dict[str, object]] = []
+    monkeypatch.setattr(web_app, "create_app", lambda settings, **options: built.append(
+        options))
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("CANONE_TEST_MODE", "1")
+    web_app.app_from_env()
+    assert built == [{"serving": True}]
