@@ -77,3 +77,26 @@ def test_finish_prints_the_verdict_last_and_returns_the_exit_code(
     assert code == 1
     assert lines[-1] == "goals NOT met: 1 of 2 (api)"
     assert lines[0].startswith("api: goal NOT met")
+
+
+def _bench_module(name: str):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(name, _PATH.with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("goals", goals)  # as bench/ on sys.path names it
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_portal_against_a_baseline_divides_each_run_by_the_older_codes_run() -> None:
+    baseline = _bench_module("portal_baseline")
+    old = [{"page": [10.0], "quote": [4.0]}, {"page": [20.0], "quote": [5.0]},
+           {"page": [10.0], "quote": [4.0]}]
+    new = [{"page": [9.0], "quote": [5.0]}, {"page": [30.0], "quote": [5.0]},
+           {"page": [8.0], "quote": [4.2]}]
+    page, quote = baseline.verdicts(old, new, "SQLite", "b0a5c9a", lambda s: s[0])
+    assert page.runs == (0.9, 1.5, 0.8) and page.value == 0.9 and page.met
+    assert quote.runs == (1.25, 1.0, 4.2 / 4.0) and quote.value == 1.05 and not quote.met
+    assert quote.line() == (
+        "portal SQLite quote: goal NOT met: server p95 ÷ b0a5c9a's in the same run 1.050 > "
+        "1.00, short by 0.05 (median of 3 runs: 1.250, 1.000, 1.050)")

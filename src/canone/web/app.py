@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,9 +27,10 @@ class NotMigrated(RuntimeError):
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None, *,
-               sign_in_clock: Clock | None = None) -> FastAPI:
+               sign_in_clock: Clock | None = None, serving: bool = False) -> FastAPI:
     """The app; `sign_in_clock` times the sign-in throttle (default: the wall clock, never
-    the billing test clock, which tests move by days)."""
+    the billing test clock, which tests move by days). `serving`: the app is a server
+    process's for the rest of its life, which `warm_and_freeze` prepares at start-up."""
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
 
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if needs_migration(services):
             raise NotMigrated("The database is not migrated: run `canone db upgrade` first.")
+        if serving:
+            warm_and_freeze()
         yield
 
     # /docs and /redoc with the Swagger UI and ReDoc scripts of an installed package, not a
@@ -65,9 +69,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
+def warm_and_freeze() -> None:
+    """Compile the templates, then take all that start-up made out of the cyclic garbage
+    collector's generations (`gc.freeze`). Modules, routes, templates and catalogs live as
+    long as the process; left in the oldest generation, every full collection walked them
+    all again, and a heap grown by a fifth made the collector a thirtieth of a live quote.
+    Not in tests' apps: objects frozen are never collected, even once unreachable."""
+    from canone.web.templating import compile_all
+
+    compile_all()
+    gc.collect()  # start-up's garbage goes now, not frozen with the rest
+    gc.freeze()
+
+
 def app_from_env() -> FastAPI:
     """The factory `canone serve` hands to uvicorn (one call per worker process)."""
     settings = Settings.from_env()
     if problem := settings.secret_problem():  # started without `canone serve`
         raise SystemExit(f"error: {problem}")
-    return create_app(settings)
+    return create_app(settings, serving=True)

@@ -105,6 +105,12 @@ i18n.load_all()
 templates = Jinja2Templates(env=_environment())
 
 
+def compile_all() -> None:
+    """Compile every template now, as a server starts, not on each one's first visit."""
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)
+
+
 def locale_of(request: Request, default: str | None = None) -> str:
     """?lang= (a switch), then the language cookie, then `default` (the account's), then
     the browser's Accept-Language, then English."""

@@ -28,6 +28,7 @@ from canone.web.templating import PageRoute, templates, translator_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
+PARTS = ("summary", "review", "request")  # a dialog's [data-quote-part]: quote_NAME.html
 UNREADABLE = N_("The page sent a request that could not be read. Reload the page and try "
                 "again.")
 
@@ -66,10 +67,21 @@ def _answer_quote(request: Request, data: dict[str, Any] | None, submitted: str
         _quote_of(request, signed_in, data))
     context = {"q": view, "i18n": tr}
     parts = {name: templates.env.get_template(f"portal/quote_{name}.html").render(context)
-             for name in ("summary", "review", "request")}
+             for name in _parts_asked(data)}
     return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
                          "confirm_label": view.confirm_label(tr)},
                         status_code=status, headers=NO_STORE)
+
+
+def _parts_asked(data: dict[str, Any] | None) -> tuple[str, ...]:
+    """The parts the dialog shows, which dialog.js names in `parts`: each is a template
+    rendered at every stop of the slider, and no dialog shows all three (the request form's
+    is shown by it alone). A body naming none (a page loaded before dialog.js named them)
+    gets them all."""
+    asked = data.get("parts") if data is not None else None
+    if not isinstance(asked, list):
+        return PARTS
+    return tuple(name for name in PARTS if name in asked)
 
 
 def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any]

@@ -128,8 +128,9 @@
   }, true);
 
   // -- live quotes ------------------------------------------------------------------------
-  // <form data-live-quote="/billing/quote"> sends its fields as JSON on every change; the
-  // answer's HTML parts go to [data-quote-part=NAME], its token to input[name=token], and
+  // <form data-live-quote="/billing/quote"> sends its fields as JSON on every change, with
+  // the names of its [data-quote-part=NAME] panels in `parts` (only those are rendered);
+  // the answer's HTML parts go to those panels, its token to input[name=token], and
   // buttons marked data-needs-quote are enabled only when there is something to confirm.
 
   function formJSON(form) {
@@ -165,7 +166,9 @@
     return fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfOf(form) },
-      body: JSON.stringify(formJSON(form)),
+      body: JSON.stringify(Object.assign(formJSON(form), {
+        parts: Array.from(panels, (p) => p.dataset.quotePart),
+      })),
       credentials: "same-origin",
     })
       .then((response) => {
