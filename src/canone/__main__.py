@@ -13,9 +13,11 @@ def main() -> None:
         code = price()
         # Leave without tearing down: the run's memos (tens of thousands of objects) would
         # be walked by a last collection and freed one by one, a tenth of a run's work for
-        # memory the process gives back anyway. Its output is flushed first.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        # memory the process gives back anyway. Its output is flushed first (a stream closed
+        # when the process started is None).
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
         os._exit(code)
     from canone.cli import app
 

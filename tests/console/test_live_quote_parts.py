@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from canone.services.context import Services
@@ -40,10 +41,19 @@ def test_the_request_form_gets_its_own_part_only(client: TestClient, svc: Servic
     assert 'data-testid="request-target"' in parts["request"]
 
 
-def test_unknown_parts_are_not_rendered(client: TestClient, svc: Services) -> None:
-    assert list(quoted(client, svc, parts=["review", "page", {"x": 1}])) == ["review"]
+@pytest.mark.parametrize("parts", [["review", "page"], ["review", {"x": 1}], [], "summary",
+                                   None])
+def test_parts_that_are_not_a_list_of_known_names_make_an_unreadable_request(
+        client: TestClient, svc: Services, parts: object) -> None:
+    who = customer(svc)
+    sign_in(client, who.email)
+    csrf = csrf_of(client.get("/billing").text)
+    answer = client.post("/billing/quote", json={**FIELDS, "parts": parts},
+                         headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 400
+    assert answer.json()["kind"] == "error"
+    assert "could not be read. Reload the page" in answer.json()["parts"]["summary"]
 
 
 def test_a_body_naming_no_parts_gets_all_three(client: TestClient, svc: Services) -> None:
     assert list(quoted(client, svc)) == ["summary", "review", "request"]
-    assert list(quoted(client, svc, parts="summary")) == ["summary", "review", "request"]

@@ -291,3 +291,13 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     for number in range(MEMO_SIZE + 10):
         remember(memo, number, str(number))
     assert 0 < len(memo) <= MEMO_SIZE
+
+
+def test_a_run_started_with_stderr_closed_answers_and_exits_0(tmp_path: Path) -> None:
+    # Python makes sys.stderr None when the process starts with fd 2 closed; the bare
+    # command's last flush before os._exit must not trip over it.
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.run(f'"{sys.executable}" -m canone price > "{out}" 2>&-', shell=True,
+                         input=json.dumps(SPEC_EXAMPLE).encode() + b"\n")
+    assert run.returncode == 0
+    assert json.loads(out.read_bytes())["change"]["due_now"] == "48.00"

@@ -63,24 +63,27 @@ def _answer_quote(request: Request, data: dict[str, Any] | None, submitted: str
                   ) -> JSONResponse:
     signed_in = checked_user(request, submitted)
     tr = translator_of(request)
-    status, view = (400, error_view(tr.gettext(UNREADABLE))) if data is None else (
+    asked = _parts_asked(data)
+    status, view = (400, error_view(tr.gettext(UNREADABLE))) if data is None or asked is None else (
         _quote_of(request, signed_in, data))
     context = {"q": view, "i18n": tr}
     parts = {name: templates.env.get_template(f"portal/quote_{name}.html").render(context)
-             for name in _parts_asked(data)}
+             for name in asked or PARTS}
     return JSONResponse({"kind": view.kind, "token": view.token, "parts": parts,
                          "confirm_label": view.confirm_label(tr)},
                         status_code=status, headers=NO_STORE)
 
 
-def _parts_asked(data: dict[str, Any] | None) -> tuple[str, ...]:
+def _parts_asked(data: dict[str, Any] | None) -> tuple[str, ...] | None:
     """The parts the dialog shows, which dialog.js names in `parts`: each is a template
     rendered at every stop of the slider, and no dialog shows all three (the request form's
     is shown by it alone). A body naming none (a page loaded before dialog.js named them)
-    gets them all."""
-    asked = data.get("parts") if data is not None else None
-    if not isinstance(asked, list):
-        return PARTS
+    gets them all. None when `parts` is not a list of known names, which no page sends:
+    the request is unreadable."""
+    asked = PARTS if data is None else data.get("parts", PARTS)
+    if not isinstance(asked, list | tuple) or not asked or not all(
+            isinstance(name, str) and name in PARTS for name in asked):
+        return None
     return tuple(name for name in PARTS if name in asked)
 
 
