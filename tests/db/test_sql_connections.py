@@ -7,6 +7,7 @@ import time
 
 import psycopg
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from canone.db.database import Database
 
@@ -38,3 +39,30 @@ def test_connections_closed_by_the_server_are_replaced_at_checkout(
             assert store.accounts.get("acc_none") is None
         with database.read() as store:
             assert store.accounts.get("acc_none") is None
+
+
+def _backend_pids(database: Database, count: int) -> set[int]:
+    """The server processes behind `count` connections checked out at once."""
+    connections = [database.engine.connect() for _ in range(count)]
+    try:
+        return {int(c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+                for c in connections}
+    finally:
+        for c in connections:
+            c.close()
+
+
+def test_a_connection_lost_under_a_read_renews_the_whole_pool(
+        postgres_database: Database) -> None:
+    # A read sent on psycopg's own connection (`RawSelect`) that finds its connection gone
+    # does what SQLAlchemy does: the transaction fails, and every connection pooled before
+    # is renewed, since the server may have dropped them all without a word.
+    database = postgres_database
+    before = _backend_pids(database, 2)
+    with pytest.raises(OperationalError) as lost, database.transaction() as store:
+        store.accounts.connection.connection.driver_connection.pgconn.finish()
+        store.accounts.get("acc_none")
+    assert lost.value.connection_invalidated
+    assert _backend_pids(database, 2).isdisjoint(before)
+    with database.read() as store:
+        assert store.accounts.get("acc_none") is None

@@ -145,6 +145,10 @@ def as_sqlalchemy_raises(connection: Connection, sql: str, params: Any, exc: psy
     driver = driver_of(connection)
     invalidated = connection.dialect.is_disconnect(exc, driver, None)  # type: ignore[arg-type]
     if invalidated:
+        # As SQLAlchemy does with a lost connection: every connection pooled before it is
+        # renewed at its next checkout (the server may be gone for all of them), then this
+        # one is dropped.
+        connection.engine.pool._invalidate(connection.connection, exc)
         connection.invalidate(exc)
     return DBAPIError.instance(sql, params, exc, psycopg.Error,
                                connection_invalidated=invalidated)
@@ -405,8 +409,9 @@ class Queries:
             held.send(commit=commit)
 
     def release_held(self) -> None:
-        """At the transaction's end: hold nothing on the pooled connection."""
-        if self.postgres:
+        """At the transaction's end: hold nothing on the pooled connection. A connection
+        lost (invalidated) has no `info` to read, and gets a new one when it reconnects."""
+        if self.postgres and not self.connection.invalidated:
             self.connection.info.pop(HELD, None)
 
     def _row(self, table: Table, values: dict[str, Any], names: Sequence[str] | None = None
