@@ -25,7 +25,7 @@ from canone.billing.changes import Change, plan_change
 from canone.billing.codec import config_to_json
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
-from canone.billing.money import prorate
+from canone.billing.money import format_amount, prorate, round_money
 from canone.billing.periods import add_months, nth_period, period_bounds, period_containing
 from canone.billing.pricing import price
 from canone.price_command import answer, answer_text, pricer_of
@@ -275,6 +275,24 @@ def priced(config: Configuration) -> Decimal | None:
     except InvalidField:
         return None
     return total
+
+
+@settings(UNTIMED)
+@given(digits=st.integers(-10**20, 10**20), exponent=st.integers(-8, 4))
+def test_an_amount_is_written_rounded_half_up_to_two_decimals_and_zero_unsigned(
+    digits: int, exponent: int
+) -> None:
+    amount = Decimal(digits).scaleb(exponent)
+    rounded = round_money(amount)
+    assert format_amount(amount) == ("0.00" if rounded == 0 else f"{rounded:.2f}")
+
+
+def test_amounts_already_in_cents_and_others_are_written_alike() -> None:
+    texts = [format_amount(Decimal(text)) for text in
+             ("12.34", "-12.34", "-0.00", "0E-2", "0", "1E+2", "1.5", "0.005", "-0.005",
+              "123.4E-1", "1.2345E+3")]
+    assert texts == ["12.34", "-12.34", "0.00", "0.00", "0.00", "100.00", "1.50", "0.01",
+                     "-0.01", "12.34", "1234.50"]
 
 
 @settings(UNTIMED)

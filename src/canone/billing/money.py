@@ -36,6 +36,11 @@ _FORMATTED: dict[Decimal, str] = {}
 
 def format_amount(amount: Decimal) -> str:
     """The wire format: a string with exactly two decimals."""
+    # An amount already in cents (every line's, and their sums) is its own text: a new
+    # Decimal's hash, to look it up below, costs several times its str.
+    plain = str(amount)
+    if plain[-3:-2] == ".":  # two digits after the point: no exponent in the text
+        return "0.00" if plain == "-0.00" else plain
     # Equal amounts (1.5, 1.50) have one text, so a memo of the few amounts that recur is
     # exact; it saves the quantize and format of every line of every answer.
     text = _FORMATTED.get(amount)
