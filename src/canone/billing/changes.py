@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from canone.billing.catalog import Catalog
 from canone.billing.configuration import Configuration, validate
@@ -79,12 +80,14 @@ class Rules(PriceParts):
         return tuple(sorted(have - want)), tuple(sorted(want - have))
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What moving from `current` to `target` decides whatever the day: the kind, the
     configurations in effect, the features, and which lines the change bills. On a day, the
     `prorated` lines are billed for the days left of the period (a credit or a charge) and
-    the `whole` ones in full (a longer interval starts a new period on the day)."""
+    the `whole` ones in full (a longer interval starts a new period on the day).
+
+    A named tuple, not a frozen dataclass: `canone price` decides a new pair on most lines,
+    and a frozen dataclass sets each of its eleven fields through object.__setattr__."""
 
     kind: str
     reasons: tuple[str, ...]
@@ -144,7 +147,9 @@ def decide(catalog: Catalog, current: Configuration, target: Configuration, rule
             raise
         return result(REQUEST, current, None, reasons + _custom_reason(rules, current, target))
     current_price, immediate_price = rules.price(current), rules.price(immediate)
-    target_price = immediate_price if immediate == target else rules.price(target)
+    # Most often the same object: `is` first spares the dataclass's __eq__, a Python call.
+    same = immediate is target or immediate == target
+    target_price = immediate_price if same else rules.price(target)
     if CUSTOM in (current_price.status, target_price.status, immediate_price.status):
         reasons += (CUSTOM_PRICE,)
     if reasons:
@@ -154,7 +159,7 @@ def decide(catalog: Catalog, current: Configuration, target: Configuration, rule
                       whole=target_price.lines, new_period=True)
     if immediate == current:
         return result(SCHEDULED, current, target)
-    return result(UPGRADE, immediate, None if immediate == target else target,
+    return result(UPGRADE, immediate, None if same else target,
                   prorated=proration_pairs(current_price, immediate_price))
 
 
