@@ -93,7 +93,8 @@ class Pricer(Texts):
         if found is None:
             try:  # the key's fields are read and checked: build the configuration at once
                 config = validate(self.catalog, Configuration(
-                    key[0], key[1], key[2], key[3], key[4], key[5], key[6:]))
+                    key[0], key[1], key[2], key[3], key[4], key[5], key[6:]),
+                    self.rules.normal_addons)
             except InvalidField:
                 return None
             found = Known(config, self.rules.price(config))

@@ -31,6 +31,7 @@ class RememberingRules(Rules):
         self.memos: dict[str, dict[Any, Any]] = {}
         # The rules' own memos, kept at hand: they are asked a few times per line.
         self._valid, self._prices = self.memo("valid"), self.memo("price")  # prices by id
+        self._addons_kept = self.memo("normal_addons")
         self._features = self.memo("features_changed")
         self._reasons = self.memo("request_reasons")
         self._bases, self._seats, self._addons = (
@@ -49,6 +50,16 @@ class RememberingRules(Rules):
         if found is None:  # an invalid one raises, and is read again next time
             found = super().validate(config)
             remember(memo, config, found)
+        return found
+
+    def normal_addons(self, product: str, tier: str, addons: tuple[str, ...]
+                      ) -> tuple[str, ...]:
+        key = (product, tier, addons)
+        memo = self._addons_kept
+        found: tuple[str, ...] | None = memo.get(key)
+        if found is None:  # wrong ones raise, and are checked again next time
+            found = super().normal_addons(product, tier, addons)
+            remember(memo, key, found)
         return found
 
     def price(self, config: Configuration) -> Price:

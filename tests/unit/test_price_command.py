@@ -287,6 +287,16 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     twin = config_from_json(dict(ENTERPRISE, seats=3, addons=["sms"]), "target")
     assert twin is not target and rules.price(twin) == rules.price(target) == price(catalog,
                                                                                       target)
+    # Add-ons in normal form, remembered; a wrong list raises each time, as the core does.
+    import pytest
+
+    from canone.billing.errors import InvalidField
+    for _ in range(2):  # custom_reporting is part of enterprise: dropped
+        assert rules.normal_addons("marketing", "enterprise", ("sms", "custom_reporting")
+                                   ) == ("sms",)
+        with pytest.raises(InvalidField, match="more than once"):
+            rules.normal_addons("marketing", "plus", ("sms", "sms"))
+    assert rules.memo("normal_addons")
     memo = rules.memo("test")
     for number in range(MEMO_SIZE + 10):
         remember(memo, number, str(number))

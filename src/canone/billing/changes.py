@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from canone.billing.catalog import Catalog
-from canone.billing.configuration import Configuration, validate
+from canone.billing.configuration import Configuration, normal_addons, validate
 from canone.billing.entitlements import features
 from canone.billing.errors import InvalidField
 from canone.billing.money import ZERO, prorate
@@ -65,7 +65,12 @@ class Rules(PriceParts):
     rules that remember them (price_memos.RememberingRules): the core keeps no cache."""
 
     def validate(self, config: Configuration) -> Configuration:
-        return validate(self.catalog, config)
+        return validate(self.catalog, config, self.normal_addons)
+
+    def normal_addons(self, product: str, tier: str, addons: tuple[str, ...]
+                      ) -> tuple[str, ...]:
+        """configuration.normal_addons: what `validate` asks of the add-ons."""
+        return normal_addons(self.catalog, product, tier, addons)
 
     def request_reasons(self, current: Configuration, target: Configuration
                         ) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from canone.billing.catalog import Catalog
@@ -26,9 +27,16 @@ class Configuration:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def validate(catalog: Catalog, config: Configuration) -> Configuration:
+# The add-ons of a configuration in normal form, for its product and tier (normal_addons's
+# signature less the catalog).
+AddonsRule = Callable[[str, str, tuple[str, ...]], tuple[str, ...]]
+
+
+def validate(catalog: Catalog, config: Configuration, addons_rule: AddonsRule | None = None
+             ) -> Configuration:
     """The configuration in normal form (add-ons sorted, included ones dropped), or
-    `InvalidField` naming the first wrong field and what it allows."""
+    `InvalidField` naming the first wrong field and what it allows. `addons_rule` answers
+    for the add-ons (default: `normal_addons`); canone price passes one that remembers."""
     product = catalog.products.get(config.product)
     if product is None:
         raise InvalidField("product", f"unknown product {config.product!r}; allowed: "
@@ -56,22 +64,34 @@ def validate(catalog: Catalog, config: Configuration) -> Configuration:
                            f"{plan.max_seats} seats")
     if config.seats > SEATS_LIMIT:
         raise InvalidField("seats", f"must be at most {SEATS_LIMIT}")
-    kept = []
-    for code in config.addons:
-        addon = catalog.addons.get(code)
-        if addon is None:
-            raise InvalidField("addons", f"unknown add-on {code!r}; allowed: "
-                               + ", ".join(catalog.addons))
-        if addon.is_included(product.code, plan.tier):
-            continue
-        if not addon.is_available(product.code, plan.tier):
-            raise InvalidField("addons", f"{code} is not available on {product.code} {plan.tier}")
-        kept.append(code)
-    if len(set(config.addons)) != len(config.addons):
-        raise InvalidField("addons", "lists an add-on more than once")
-    addons = tuple(sorted(kept))
+    if config.addons == ():  # nothing to normalise
+        return config
+    if addons_rule is None:
+        addons = normal_addons(catalog, product.code, plan.tier, config.addons)
+    else:
+        addons = addons_rule(product.code, plan.tier, config.addons)
     if addons == config.addons:
         return config
     # The constructor, not dataclasses.replace: several times cheaper, on a hot path.
     return Configuration(config.product, config.tier, config.interval, config.currency,
                          config.contacts, config.seats, addons)
+
+
+def normal_addons(catalog: Catalog, product: str, tier: str, addons: tuple[str, ...]
+                  ) -> tuple[str, ...]:
+    """`addons` of a configuration of `product` and `tier` sorted, those the tier includes
+    dropped; or `InvalidField` (an unknown one, one not sold with the tier, one twice)."""
+    kept = []
+    for code in addons:
+        addon = catalog.addons.get(code)
+        if addon is None:
+            raise InvalidField("addons", f"unknown add-on {code!r}; allowed: "
+                               + ", ".join(catalog.addons))
+        if addon.is_included(product, tier):
+            continue
+        if not addon.is_available(product, tier):
+            raise InvalidField("addons", f"{code} is not available on {product} {tier}")
+        kept.append(code)
+    if len(set(addons)) != len(addons):
+        raise InvalidField("addons", "lists an add-on more than once")
+    return tuple(sorted(kept))
