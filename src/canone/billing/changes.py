@@ -132,15 +132,10 @@ def decide(catalog: Catalog, current: Configuration, target: Configuration, rule
            ) -> Decision:
     """The part of `plan_change` that does not depend on the day."""
     lost, gained = rules.features_changed(current, target)
-
-    def result(kind: str, immediate: Configuration, scheduled: Configuration | None,
-               reasons: tuple[str, ...] = (), prorated: tuple[tuple[Line, bool], ...] = (),
-               whole: tuple[Line, ...] = (), new_period: bool = False) -> Decision:
-        return Decision(kind, reasons, current, target, immediate, scheduled, lost, gained,
-                        prorated, whole, new_period)
-
+    # Decision(kind, reasons, current, target, immediate, scheduled, lost, gained, ...),
+    # built at each return: most lines of canone price decide a new pair.
     if target == current:
-        return result(NONE, current, None)
+        return Decision(NONE, (), current, target, current, None, lost, gained)
     longer = MONTHS_PER_INTERVAL[target.interval] > MONTHS_PER_INTERVAL[current.interval]
     reasons = rules.request_reasons(current, target)
     try:
@@ -150,7 +145,8 @@ def decide(catalog: Catalog, current: Configuration, target: Configuration, rule
         # refused anyway and nothing takes effect, so that is no error (SPEC §4).
         if not reasons:
             raise
-        return result(REQUEST, current, None, reasons + _custom_reason(rules, current, target))
+        return Decision(REQUEST, reasons + _custom_reason(rules, current, target), current,
+                        target, current, None, lost, gained)
     current_price, immediate_price = rules.price(current), rules.price(immediate)
     # Most often the same object: `is` first spares the dataclass's __eq__, a Python call.
     same = immediate is target or immediate == target
@@ -158,14 +154,14 @@ def decide(catalog: Catalog, current: Configuration, target: Configuration, rule
     if CUSTOM in (current_price.status, target_price.status, immediate_price.status):
         reasons += (CUSTOM_PRICE,)
     if reasons:
-        return result(REQUEST, current, None, reasons)
+        return Decision(REQUEST, reasons, current, target, current, None, lost, gained)
     if longer:
-        return result(UPGRADE, target, None, prorated=credited(current_price),
-                      whole=target_price.lines, new_period=True)
+        return Decision(UPGRADE, (), current, target, target, None, lost, gained,
+                        credited(current_price), target_price.lines, True)
     if immediate == current:
-        return result(SCHEDULED, current, target)
-    return result(UPGRADE, immediate, None if same else target,
-                  prorated=proration_pairs(current_price, immediate_price))
+        return Decision(SCHEDULED, (), current, target, current, target, lost, gained)
+    return Decision(UPGRADE, (), current, target, immediate, None if same else target,
+                    lost, gained, proration_pairs(current_price, immediate_price))
 
 
 def period_on(anchor: date, interval: str, day: date) -> Period:

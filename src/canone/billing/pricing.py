@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from canone.billing.catalog import Catalog
 from canone.billing.configuration import Configuration
-from canone.billing.money import round_money
+from canone.billing.money import ZERO, round_money
 
 OK = "ok"
 CUSTOM = "custom"
@@ -32,7 +32,7 @@ class Price:
     def total(self) -> Decimal | None:
         if self.status == CUSTOM:
             return None
-        return sum((line.amount for line in self.lines), Decimal("0.00"))
+        return sum([line.amount for line in self.lines], ZERO)
 
     def amounts(self) -> dict[str, Decimal]:
         return {line.key: line.amount for line in self.lines}
