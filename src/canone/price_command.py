@@ -150,10 +150,7 @@ class Pricer(Texts):
         current = texts.get(text) or self.config_of_text(text)
         if current is None:
             return None
-        change = self.change_text(current, target, anchor, at)
-        if change is None:
-            return None
-        return f'{{"target": {price}, "change": {change}, "error": null}}'
+        return self.change_answer(price, current, target, anchor, at)
 
     def date_of_text(self, text: bytes) -> Day | None:
         """The date whose JSON text is `text`; None if it is not one."""
@@ -174,14 +171,16 @@ class Pricer(Texts):
                 current = self.config(current_raw)
                 anchor, at = self.date(request.get("anchor")), self.date(request.get("at"))
                 if current is not None and anchor is not None and at is not None:
-                    change = self.change_text(current, target, anchor, at)
-                    if change is not None:
-                        return f'{{"target": {target_text}, "change": {change}, "error": null}}'
+                    text = self.change_answer(target_text, current, target, anchor, at)
+                    if text is not None:
+                        return text
         return json.dumps(answer(self.catalog, request))  # an error, or a rare shape
 
-    def change_text(self, current: Known, target: Known, anchor: Day, at: Day) -> str | None:
-        """change_to_json(plan_change(...)) as text, key for key in its order; None when
-        the change is an error."""
+    def change_answer(self, price: str, current: Known, target: Known, anchor: Day, at: Day
+                      ) -> str | None:
+        """The answer whose target's price is the text `price` and whose change is
+        change_to_json(plan_change(...)), as text, key for key in its order; None when the
+        change is an error."""
         try:
             _, start, end = period_bounds_on(anchor, current.config.interval, at)
         except InvalidField:
@@ -199,7 +198,7 @@ class Pricer(Texts):
         middle = (f'{start.isoformat()}", "end": "{end.isoformat()}", '
                   f'"days": {days}}}, "remaining_days": {remaining}, "lines": ')
         if plan.prorated is None:
-            return f"{plan.head}{middle}{plan.tail}"
+            return f'{{"target": {price}, "change": {plan.head}{middle}{plan.tail}, "error": null}}'
         net, texts, lines = plan.whole_net, [], self.prorated_texts
         for line, credit, key in plan.prorated:
             found = lines.get((key, remaining, days))
@@ -214,8 +213,8 @@ class Pricer(Texts):
         due, credit_text = (format_amount(net), "0.00") if net > 0 else (
             "0.00", format_amount(-net))
         # One string built at once: a chain of + copies the growing text at every step.
-        return (f'{plan.head}{middle}[{", ".join(texts)}], "due_now": "{due}", '
-                f'"credit": "{credit_text}"{plan.tail}')
+        return (f'{{"target": {price}, "change": {plan.head}{middle}[{", ".join(texts)}], '
+                f'"due_now": "{due}", "credit": "{credit_text}"{plan.tail}, "error": null}}')
 
 
 # The pricer of each catalog priced with (a run has one; tests build a few).

@@ -16,6 +16,9 @@ from canone.billing.pricing import Line, Price
 MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
 
 
+_UNKNOWN = object()  # what a memo holds no answer for, where None is an answer
+
+
 def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
     if len(memo) >= MEMO_SIZE:
         memo.clear()
@@ -88,22 +91,20 @@ class RememberingRules(Rules):
               ) -> Line | None:
         key = (product, tier, contacts, seats, interval)
         memo = self._seats
-        if key in memo:
-            found: Line | None = memo[key]
-        else:
+        found: Line | object | None = memo.get(key, _UNKNOWN)  # None is an answer
+        if found is _UNKNOWN:
             found = super().seats(product, tier, contacts, seats, interval)
             remember(memo, key, found)
-        return found
+        return found  # type: ignore[return-value]
 
     def addon(self, code: str, interval: str) -> Line | None:
         key = (code, interval)
         memo = self._addons
-        if key in memo:
-            found: Line | None = memo[key]
-        else:
+        found: Line | object | None = memo.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
             found = super().addon(code, interval)
             remember(memo, key, found)
-        return found
+        return found  # type: ignore[return-value]
 
     def request_reasons(self, current: Configuration, target: Configuration
                         ) -> tuple[str, ...]:
