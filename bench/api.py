@@ -57,13 +57,13 @@ from typing import Any
 import goals
 import httpx
 import psycopg
+import record
 import stack_floor
 from sqlalchemy.engine import make_url
 
 from canone.db.database import Database, normalise_url
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## API: preview + confirm"
 GOAL = 500  # pairs per second (issue 4)
 GOAL_RATIO = goals.Goal(  # issue 14: pairs/s as a share of what the stack alone allows
@@ -461,8 +461,9 @@ def main() -> int:
               f"{result['pairs_per_second'] / tps:.3f}")
         code = report_goal(runs)
         if not args.no_write:
-            write_section(render(args, result, profiled, profile, tps, floor, runs))
-            print(f"updated {RESULTS.relative_to(ROOT)}")
+            record.write_section(
+                SECTION, render(args, result, profiled, profile, tps, floor, runs))
+            print(f"updated {record.RESULTS.relative_to(ROOT)}")
             print(goal_verdict(runs).line())  # still the last line
         return code
     finally:
@@ -647,22 +648,6 @@ def postgres_version() -> str:
     with psycopg.connect(_libpq(SERVER), autocommit=True) as admin:
         row = admin.execute("SHOW server_version").fetchone()
     return str(row[0]).split()[0] if row else "?"
-
-
-KEPT = "### Before and after"  # a written record of past runs, kept by each new run
-
-
-def write_section(text: str) -> None:
-    old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if (found := pattern.search(old)):
-        kept = found.group(0).partition(KEPT)
-        if kept[1]:
-            text = text.rstrip("\n") + "\n\n" + kept[1] + kept[2]
-        new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new.rstrip("\n") + "\n", "utf-8")
 
 
 if __name__ == "__main__":

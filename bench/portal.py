@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import goals
+import record
 from argon2 import PasswordHasher
 
 from canone.billing.configuration import Configuration
@@ -52,7 +53,6 @@ from canone.settings import Settings
 from canone.web.app import create_app
 
 HEADING = "## Billing page and live quote"
-RESULTS = Path(__file__).with_name("RESULTS.md")
 PAGE_GOAL_MS, QUOTE_GOAL_MS = 25.0, 10.0  # issue 4
 # Issue 14, goal 4: stay under the server p95 recorded in RESULTS.md when it was filed
 # (2026-11-26, 1,000 requests each, load average 1.2), per backend and request.
@@ -184,24 +184,6 @@ def report(results: dict[str, list[float]], backend: str, n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-KEPT = "### Before and after"  # a written record of past runs, kept by each new run
-
-
-def write_section(section: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving the others alone (and the
-    section's own record of past runs, under `KEPT`)."""
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if (found := pattern.search(text)):
-        kept = found.group(0).partition(KEPT)
-        if kept[1]:
-            section = section.rstrip("\n") + "\n\n" + kept[1] + kept[2].rstrip("\n") + "\n"
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text.rstrip("\n") + "\n", "utf-8")
-
-
 def latency_verdicts(results: dict[str, list[float]], backend: str) -> list[goals.Verdict]:
     """Goal 4 of issue 14 for one backend: each request's server p95 at most today's."""
     return [goals.verdict(goals.Goal(f"portal {backend} {key}", "server p95",
@@ -257,7 +239,7 @@ def main(argv: list[str]) -> int:
         combined = sections[0]
         for extra in sections[1:]:
             combined += "\n" + "\n".join(extra.splitlines()[2:]) + "\n"
-        write_section(combined)
+        record.write_section(HEADING, combined)
     return goals.finish(verdicts)
 
 

@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import random
-import re
 import resource
 import statistics
 import subprocess
@@ -39,11 +38,11 @@ from pathlib import Path
 from typing import Any
 
 import goals
+import record
 
 from canone.billing.catalog import Catalog, default_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## canone price"
 GOAL = 20_000  # lines per second (issue 2)
 GOAL_RATIO = goals.Goal(  # issue 14: a share of the JSON round trip of the same lines
@@ -208,16 +207,6 @@ def machine() -> str:
             f"Python {platform.python_version()} ({platform.python_implementation()})")
 
 
-def write_results(text: str) -> None:
-    old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text, old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new, "utf-8")
-
-
 def answer_mix(output: bytes) -> str:
     kinds: dict[str, int] = {}
     for answer in map(json.loads, output.splitlines()):
@@ -276,8 +265,8 @@ def main() -> int:
     result = render(args, series, load, mix)
     print(result)
     if not args.no_write:
-        write_results(result)
-        print(f"updated {RESULTS.relative_to(ROOT)}")
+        record.write_section(SECTION, result)
+        print(f"updated {record.RESULTS.relative_to(ROOT)}")
     return goals.finish([goal_verdict(series)])
 
 
@@ -337,80 +326,6 @@ run {verdict} it. Issue 14's goal, run by run against the baseline:
 
 Start-up is {startup.median():.3f} s of the {price.median():.3f} s median
 run, so the lines themselves go at about {n / work:,.0f} lines/s.
-
-{LIMITS}"""
-
-
-LIMITS = """\
-### Before and after
-
-Instructions executed for the 20,000 lines, measured with valgrind (callgrind; bytecode
-cached, output to /dev/null): they do not depend on the load, so they compare the steps
-exactly on this shared machine. The output stayed byte-identical at every step: the
-benchmark's 20,000 lines, 100,000 more (seed 7), 40,000 mangled lines (every field of the
-wrong type, missing, unknown; bad dates; lines that are not JSON or not objects) and the
-worked examples, compared with `cmp` against main's output.
-
-| step | commit | instructions | of which start-up |
-|---|---|---:|---:|
-| issue 2, first commit | e5cda1f | 11,022 M | 896 M |
-| issue 2, last step | 2becc5f | 6,368 M | 363 M |
-| main before this round (session 5) | 070c5c5 | 6,700 M | 377 M |
-| 1. known configurations, texts from json's string encoder | 081fb04 (part) | 5,678 M | 377 M |
-| 2. a bare `canone price` without typer (`canone.cli_price`) | 081fb04 | 5,544 M | 278 M |
-| 3. texts made when first written; fewer cyclic collections | e2f8f01 | 5,350 M | 278 M |
-| baseline | - | 1,971 M | 69 M |
-
-1. `price_command.Pricer`: a configuration sent as JSON is found by its checked key with one
-   lookup (its validated configuration, price and texts: `Known`), dates are remembered, and
-   the JSON texts are built with `json.encoder.encode_basestring_ascii`, the C function
-   `json.dumps` itself uses, instead of `json.dumps` of dicts. Lines that are not a
-   well-formed valid request take the plain way (`answer`), so every error reads as before.
-2. `python -m canone price` (and `canone price`) starts in `canone.cli_price` without
-   importing typer and click.
-3. A configuration's price and configuration texts are made when first written: half the
-   configurations are only ever a current one. The cyclic collector runs every 100,000
-   allocations instead of 700 (the memos are bounded; a line makes no cycles).
-
-The final run above was made at a load average of 8-9 (other sessions' test suites and
-type checks on the same 2 CPUs): its wall times and ratio say little. The same code
-alternated with main's in one script at load 8-9: CPU seconds 1.74 (this branch) vs 2.17
-(main), baseline 0.32.
-
-### Profile (main before this round, 20,000 lines)
-
-callgrind of in-process stages (the command's work without the pipe): start-up, reading and
-`json.loads` 1,357 M; the answers 5,370 M, about 270,000 instructions a line, of which
-writing the JSON texts 1,866 M (35 %), and reading, validating, pricing and the plan change
-3,506 M; the cyclic collector 212 M (4 %). cProfile and in-process timings (load 3): an
-answer whose configurations are all known took 24 us, the same answers the first time
-55 us: the input holds 10,331 distinct configurations in 20,000 lines, and the first sight
-of one (validate 2.3 us, price 7.4, price text 6.4, configuration text 2.7, the memos'
-bookkeeping: about 37 us at load 11) was half of all the work.
-
-### What limits it
-
-- The goal (0.35) is not met: the instructions fell by a fifth (6,700 M to 5,350 M), the
-  baseline executes 1,971 M, and Python executes canone's instructions more slowly than the
-  baseline's (a larger working set: memos of thousands of configurations and lines). At
-  the ratio of instructions the quiet-machine ratio should be about 0.24 (0.196 measured
-  for main at load 2).
-- Per line, `json.loads` is about 50,000 instructions, as in the baseline; the plan change
-  (billing period, reasons, prices, proration lines and the 12-field `Change`), pure Python
-  in the billing core, is now the largest per-line cost, and a configuration seen for the
-  first time (validated, priced, its lines made) the next.
-- What would go further, measured but not done: pricing a new configuration from lines
-  remembered per (product, tier, contacts, interval) and per add-on (the core's `price`
-  split into line functions the `RememberingRules` can remember); the plan change split
-  into what a (current, target) pair decides and the lines of the day, so that the text is
-  written without building a `Change`; error lines (5 % of this input) take the plain way
-  at about three times the cost of a valid line.
-- Start-up, 278 M instructions (baseline 69 M): Python, the billing core and reading
-  and checking the catalog.
-- One process on one core: the answers come in input order; the other core runs the
-  program at the other end of the pipe.
-- The machine is shared with other sessions: wall rates fall as the load rises; CPU
-  seconds move less, instructions not at all.
 """
 
 
