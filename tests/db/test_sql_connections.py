@@ -4,6 +4,8 @@ round trip to ask (no pre-ping)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -52,17 +54,39 @@ def _backend_pids(database: Database, count: int) -> set[int]:
             c.close()
 
 
+@pytest.mark.parametrize("opened", [Database.transaction, Database.read])
 def test_a_connection_lost_under_a_read_renews_the_whole_pool(
-        postgres_database: Database) -> None:
+        postgres_database: Database, opened: Callable[[Database], Any]) -> None:
     # A read sent on psycopg's own connection (`RawSelect`) that finds its connection gone
-    # does what SQLAlchemy does: the transaction fails, and every connection pooled before
-    # is renewed, since the server may have dropped them all without a word.
+    # does what SQLAlchemy does: the transaction (or the read's statement, each on its own)
+    # fails, and every connection pooled before is renewed, since the server may have
+    # dropped them all without a word.
     database = postgres_database
     before = _backend_pids(database, 2)
-    with pytest.raises(OperationalError) as lost, database.transaction() as store:
+    with pytest.raises(OperationalError) as lost, opened(database) as store:
         store.accounts.connection.connection.driver_connection.pgconn.finish()
         store.accounts.get("acc_none")
     assert lost.value.connection_invalidated
     assert _backend_pids(database, 2).isdisjoint(before)
     with database.read() as store:
         assert store.accounts.get("acc_none") is None
+
+
+def test_a_read_sends_each_statement_on_its_own_and_leaves_transactions_alone(
+        postgres_database: Database) -> None:
+    # One connection pooled, so that the transaction after the read gets the read's.
+    database = Database(postgres_database.url)
+    try:
+        with database.read() as store:
+            assert store.accounts.get("acc_none") is None
+            driver = store.accounts.connection.connection.driver_connection
+            # No BEGIN before the statement, no ROLLBACK after: nothing left open.
+            assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with database.transaction() as store:
+            assert store.accounts.connection.connection.driver_connection is driver
+            assert store.accounts.get("acc_none") is None
+            assert driver.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+            assert driver.autocommit is False
+    finally:
+        database.dispose()
+

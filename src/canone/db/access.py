@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, select, update
 
 from canone.db import rows
-from canone.db.queries import Queries
+from canone.db.queries import Prepared, Queries
 from canone.db.tables import accounts, api_keys, idempotency_records, staff, users, web_sessions
 from canone.services.records import (
     ApiKey,
@@ -22,7 +22,7 @@ from canone.services.records import (
 
 _principal = web_sessions.c.principal
 # Built once: the session, its user and the user's account, or its staff member.
-_SESSION_OWNER = (
+_SESSION_OWNER = Prepared(
     select(web_sessions,
            *(c.label(f"u_{c.name}") for c in users.c),
            *(c.label(f"a_{c.name}") for c in accounts.c),
@@ -35,7 +35,7 @@ _SESSION_OWNER = (
         .outerjoin(staff, (staff.c.id == func.substr(_principal, len("staff:") + 1))
                    & _principal.like("staff:%")))
     .where(web_sessions.c.token_hash == bindparam("token_hash")))
-_AT = {name: i for i, name in enumerate(_SESSION_OWNER.selected_columns.keys())}
+_AT = {name: i for i, name in enumerate(_SESSION_OWNER.plain.selected_columns.keys())}
 
 
 def _places(prefix: str, names: Iterable[str]) -> tuple[tuple[str, int], ...]:
@@ -76,7 +76,7 @@ class SqlAccess(Queries):
         """One query: the session LEFT JOINed with the user its principal names ("user:<id>",
         matched by primary key on the id after the prefix) and that user's account, or with
         the staff member ("staff:<id>")."""
-        row = self.connection.execute(_SESSION_OWNER, {"token_hash": token_hash}).first()
+        row = self.prepared(_SESSION_OWNER, {"token_hash": token_hash}).first()
         if row is None:
             return None
         session = WebSession(**{f: row[i] for f, i in _SESSION_AT})

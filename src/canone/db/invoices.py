@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Integer, Row, bindparam, select
 
 from canone.db import rows
 from canone.db.documents import SDI_COUNTER
@@ -16,6 +16,10 @@ from canone.db.tables import invoice_counters, invoice_lines, invoices, subscrip
 from canone.services.records import CANCELLED, Invoice, Subscription
 
 _SUBSCRIPTION_OF = Prepared(keyed(subscriptions, "account_id"))
+# `SqlInvoices.of_account` from the newest (no `after`): every billing page reads it.
+_NEWEST_OF = Prepared(keyed(invoices, "account_id", limit=None)
+                      .order_by(invoices.c.issued_at.desc(), invoices.c.id.desc())
+                      .limit(bindparam("limit", type_=Integer)))
 
 
 class SqlSubscriptions(Queries):
@@ -108,6 +112,9 @@ class SqlInvoices(Queries):
 
     def of_account(self, account_id: str, limit: int, after: str | None) -> list[Invoice]:
         """Newest first."""
+        if after is None:
+            return self._with_lines(self.prepared(_NEWEST_OF, {"account_id": account_id,
+                                                               "limit": limit}))
         past, by = page(invoices, invoices.c.issued_at, after, newest_first=True)
         query = (select(invoices).where(invoices.c.account_id == account_id, past)
                  .order_by(*by).limit(limit))

@@ -22,6 +22,10 @@ from canone.db.tables import (
 from canone.services.records import AuditEntry, ChangeRequest, Usage
 
 _USAGE_OF = Prepared(keyed(usage, "account_id"))
+# An account's requests, newest first: every billing page reads them.
+_REQUESTS_OF = Prepared(keyed(change_requests, "account_id", limit=None)
+                        .order_by(change_requests.c.created_at.desc(),
+                                  change_requests.c.id.desc()))
 
 
 class SqlRequests(Queries):
@@ -48,10 +52,7 @@ class SqlRequests(Queries):
 
     def of_account(self, account_id: str) -> list[ChangeRequest]:
         """Newest first."""
-        c = change_requests.c
-        query = (select(change_requests).where(c.account_id == account_id)
-                 .order_by(c.created_at.desc(), c.id.desc()))
-        return self._with_history(self.all(query))
+        return self._with_history(self.prepared(_REQUESTS_OF, {"account_id": account_id}))
 
     def queue(self, status: str | None, limit: int, after: str | None
               ) -> list[ChangeRequest]:

@@ -1,5 +1,5 @@
 """What the Billing & Upgrade page shows, its billing details included, read in one
-read-only transaction (the page's only one besides the sign-in)."""
+read (`Database.read`: the page's only one besides the sign-in's)."""
 
 from __future__ import annotations
 

@@ -68,8 +68,10 @@ class Store(Protocol):
 class Database(Protocol):
     def transaction(self) -> AbstractContextManager[Store]: ...
     def read(self) -> AbstractContextManager[Store]:
-        """A read-only transaction for use cases that only read: it writes nothing and is
-        always rolled back. On SQLite it does not take the write lock (no BEGIN IMMEDIATE),
-        so readers never queue behind writers; PostgreSQL runs it READ ONLY. Rows read in
-        it cannot be locked (`lock=True` is for `transaction`)."""
+        """A read for use cases that only read: it writes nothing. On SQLite a transaction
+        always rolled back that does not take the write lock (no BEGIN IMMEDIATE), so
+        readers never queue behind writers; on PostgreSQL each statement on its own
+        (autocommit), as at READ COMMITTED each statement of a transaction sees a snapshot
+        of its own anyway. Rows read in it cannot be locked (`lock=True` is for
+        `transaction`)."""
         ...
