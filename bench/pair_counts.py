@@ -3,7 +3,8 @@
 On a scratch PostgreSQL database (as bench/api.py makes it) it signs up one account through
 the ASGI app, then runs `--pairs` previews and confirmations of one more seat, every POST
 with an Idempotency-Key, and counts what SQLAlchemy sends: statements
-(`before_cursor_execute`), commits and rollbacks (the read-only transactions end in one),
+(`before_cursor_execute`), commits and rollbacks (on PostgreSQL reads run in autocommit and
+end in neither; a transaction that fails ends in a rollback),
 the statements held while a counter is taken, sent in pipelines (one round trip each), and
 the prepared reads and single-row writes run on the psycopg connection (`RawSelect`,
 `Queries._written`).

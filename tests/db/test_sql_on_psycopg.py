@@ -7,8 +7,10 @@ both leaving the transaction usable); an error is SQLAlchemy's."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from canone.db.accounts import _ACCOUNT, _USERS_OF
@@ -16,12 +18,14 @@ from canone.db.database import Database
 from canone.db.invoices import _SUBSCRIPTION_OF
 from canone.db.payments import _BALANCE_OF, _INTENT
 from canone.db.queries import Prepared
+from canone.db.tables.billing import payment_intents
 from canone.services.errors import Conflict
 from canone.services.records import LedgerEntry, PaymentIntent
 
 from .samples import T0, account, subscription, user
 
 pytestmark = pytest.mark.postgres
+ROME = ZoneInfo("Europe/Rome")
 
 READS: list[tuple[Prepared, dict[str, Any]]] = [
     (_ACCOUNT, {"id": "acc_1"}), (_USERS_OF, {"account_id": "acc_1"}),
@@ -74,3 +78,29 @@ def test_a_single_row_write_keeps_its_rules(postgres_database: Database) -> None
         assert found is not None and found.version == 7
     with pytest.raises(IntegrityError), postgres_database.transaction() as store:
         store.subscriptions.add(subscription(2, account_id="acc_none"))
+
+
+def test_a_prepared_read_converts_its_constants_as_sqlalchemy_does(
+        postgres_database: Database) -> None:
+    """A constant in a prepared read goes through its column type's conversion once: a JSON
+    document as JSONText writes it, an instant as UTCDateTime does."""
+    intents = payment_intents.c
+    query = Prepared(select(intents.key).where(
+        intents.payload == {"n": [1, "ü"]}, intents.created_at == T0.astimezone(ROME),
+        intents.key == bindparam("key")))
+    with postgres_database.transaction() as store:
+        store.accounts.add(account())
+        store.payments.add_intent(PaymentIntent("chg_1", "acc_1", "change", 100, "EUR", "tok",
+                                                {"n": [1, "ü"]}, "pending", T0))
+    with postgres_database.transaction() as store:
+        assert list(store.prepared(query, {"key": "chg_1"})) == [("chg_1",)]
+        assert store.connection.execute(query.plain, {"key": "chg_1"}).all() == [("chg_1",)]
+
+
+def test_a_read_with_binds_rendered_at_execution_is_refused(postgres_database: Database
+                                                            ) -> None:
+    query = Prepared(select(payment_intents.c.key).where(
+        payment_intents.c.key.in_(["chg_1", "chg_2"])))
+    with postgres_database.transaction() as store, pytest.raises(
+            ValueError, match=r"^RawSelect cannot run .*an in_\(\) list"):
+        store.prepared(query, {})

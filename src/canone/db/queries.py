@@ -97,11 +97,19 @@ class RawSelect:
         compiled = query.compile(dialect=dialect)
         self.sql = str(compiled)
         self.dialect = dialect
-        self.fixed = {name: bind.value for bind, name in compiled.bind_names.items()
-                      if not bind.required}  # a LIMIT's, a constant's
-        self.binders = [(name, process) for bind, name in compiled.bind_names.items()
-                        if bind.required and (process := bind.type._cached_bind_processor(
-                            dialect)) is not None]
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            # SQLAlchemy renders these into the SQL at each execution (`in_()` lists…).
+            raise ValueError(f"RawSelect cannot run {self.sql!r}: it has binds rendered at "
+                             "execution (an in_() list or a literal_execute value)")
+        self.fixed: dict[str, Any] = {}  # a LIMIT's, a constant's: converted once, here
+        self.binders: list[tuple[str, Any]] = []
+        for bind, name in compiled.bind_names.items():
+            process = bind.type._cached_bind_processor(dialect)
+            if not bind.required:
+                value = bind.effective_value
+                self.fixed[name] = value if process is None else process(value)
+            elif process is not None:
+                self.binders.append((name, process))
         self.types = [column.type for column in query.selected_columns]
         # The row type and each column's result processor, from the first answer's columns.
         self.shape: tuple[Any, list[tuple[int, Any]]] | None = None
