@@ -5,6 +5,7 @@ command alone and live with it, not in the billing core, whose answers they only
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from canone.billing.catalog import Catalog
@@ -152,6 +153,33 @@ def config_key(raw: Any) -> tuple[Any, ...] | None:
         if type(code) is not str:
             return None
     return (product, tier, interval, currency, contacts, seats, *addons)
+
+
+# A configuration's text as json.dumps writes one: the seven fields in order, ", " and ": ",
+# every string printable ASCII with no quote or backslash (so its JSON text is itself in
+# quotes: nothing escaped), whole numbers unsigned and without leading zeros, as JSON
+# writes them. Such a text is read with one match, and it is the configuration's own text
+# when validating changes nothing; any other text is read by json. (Possessive loops over
+# a negated class: the quickest match; the text is decoded as Latin-1, so \xff is the
+# largest character.)
+_PLAIN = r'[^"\\\x00-\x1f\x7f-\xff]*+'
+_PLAIN_CONFIG = re.compile(
+    f'{{"product": "({_PLAIN})", "tier": "({_PLAIN})", "interval": "({_PLAIN})", '
+    f'"currency": "({_PLAIN})", "contacts": (null|0|[1-9][0-9]{{0,17}}+), '
+    f'"seats": (0|[1-9][0-9]{{0,17}}+), "addons": \\[((?:"{_PLAIN}"(?:, "{_PLAIN}")*+)?+)\\]}}'
+).fullmatch
+
+
+def plain_config_key(text: str) -> tuple[Any, ...] | None:
+    """`config_key(json.loads(text))` for a configuration written as json.dumps writes one
+    (_PLAIN_CONFIG); None for any other text, which json reads."""
+    match = _PLAIN_CONFIG(text)
+    if match is None:
+        return None
+    product, tier, interval, currency, contacts, seats, addons = match.groups()
+    # No string holds a quote: '", "' is only ever between two codes.
+    return (product, tier, interval, currency, None if contacts == "null" else int(contacts),
+            int(seats), *(addons[1:-1].split('", "') if addons else ()))
 
 
 class Known:

@@ -5,12 +5,13 @@ codes): the JSON encoding was the largest single cost of the command."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from json.encoder import encode_basestring_ascii as quoted  # json.dumps's own, ensure_ascii
 from typing import Any
 
 from canone.billing.changes import UPGRADE, Decision
 from canone.billing.configuration import Configuration
-from canone.billing.money import ZERO, format_amount
+from canone.billing.money import ZERO, format_amount, prorate
 from canone.billing.pricing import Line, Price
 from canone.price_memos import Known, RememberingRules, remember
 
@@ -69,9 +70,9 @@ class Texts:
 
 class Plan:
     """A (current, target) pair's decision as text: all but the day's period and lines.
-    `prorated` is None when the change bills nothing, else (line, a credit, a key: its
-    text after - for a credit, + for a charge) for
-    each line billed for the days left; `whole` the texts of the lines billed in full."""
+    `prorated` is None when the change bills nothing, else (its amount, a credit, the head
+    of its prorated text, a key: its text after - for a credit, + for a charge) for each
+    line billed for the days left; `whole` the texts of the lines billed in full."""
 
     __slots__ = ("head", "prorated", "tail", "whole", "whole_net")
 
@@ -92,8 +93,9 @@ class Plan:
             line_text = pricer.line_text
             self.whole = [line_text(line) for line in decision.whole]
             self.whole_net = sum([line.amount for line in decision.whole], ZERO)
-            self.prorated: tuple[tuple[Line, bool, str], ...] | None = tuple([
-                (line, credit, ('-' if credit else '+') + line_text(line))
+            self.prorated: tuple[tuple[Decimal, bool, str, str], ...] | None = tuple([
+                (line.amount, credit, prorated_head(line, credit),
+                 ('-' if credit else '+') + line_text(line))
                 for line, credit in decision.prorated])
             self.tail = tail
         else:  # no lines, and nothing due or credited
@@ -108,6 +110,25 @@ def config_text(config: Configuration, codes_text: Callable[[tuple[str, ...]], s
             f'"interval": {quoted(config.interval)}, '
             f'"currency": {quoted(config.currency)}, "contacts": {contacts}, '
             f'"seats": {config.seats}, "addons": {codes_text(config.addons)}}}')
+
+
+def prorated_head(line: Line, credit: bool) -> str:
+    """The text of `changes.prorated(line, remaining, days, credit)` up to its remaining
+    days: the line is billed on many days, its key and description written once."""
+    words = "Unused" if credit else "Remaining"  # as changes.prorated words it
+    # JSON escapes character by character: the quoted description less its closing quote
+    # is the quoted head of any description that begins with it.
+    return (f'{{"key": {quoted(line.key)}, "description": '
+            f'{quoted(f"{words} time on {line.description} (")[:-1]}')
+
+
+def prorated_text(amount: Decimal, credit: bool, head: str, remaining: int, days: int
+                  ) -> tuple[Decimal, str]:
+    """The amount and text of `changes.prorated` of a line of `amount` whose head is
+    `head` (prorated_head), without making the Line."""
+    billed = -prorate(amount, remaining, days) if credit else prorate(amount, remaining, days)
+    return billed, (f'{head}{remaining} of {days} days)", '
+                    f'"amount": "{format_amount(billed)}"}}')
 
 
 def line_text(line: Line) -> str:

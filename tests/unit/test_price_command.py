@@ -303,6 +303,37 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     assert 0 < len(memo) <= MEMO_SIZE
 
 
+def test_a_configuration_line_and_price_are_frozen_dataclasses_as_before() -> None:
+    """Their __init__ sets the fields through the slots' descriptors (billing.slots): the
+    same fields, equality, hash, keywords, defaults and immutability as the dataclass's."""
+    import dataclasses
+    from decimal import Decimal
+
+    from canone.billing.configuration import Configuration
+    from canone.billing.pricing import Line, Price
+
+    config = Configuration("marketing", "plus", "month", "EUR", 1000, 3, ("sms",))
+    assert dataclasses.astuple(config) == ("marketing", "plus", "month", "EUR", 1000, 3,
+                                           ("sms",))
+    same = Configuration(product="marketing", tier="plus", interval="month",
+                         currency="EUR", contacts=1000, seats=3, addons=("sms",))
+    assert same == config and hash(same) == hash(config)
+    assert Configuration("sales", "plus", "year", "USD", None, 2).addons == ()
+    assert config.with_(seats=4) == Configuration("marketing", "plus", "month", "EUR", 1000,
+                                                  4, ("sms",))
+    line = Line("base", "Marketing Plus", Decimal("10.00"))
+    price = Price(config, "ok", (line,))
+    assert (price.config, price.status, price.lines) == (config, "ok", (line,))
+    assert (line.key, line.description, line.amount) == ("base", "Marketing Plus",
+                                                          Decimal("10.00"))
+    for frozen, field in ((config, "seats"), (line, "amount"), (price, "status")):
+        try:
+            setattr(frozen, field, None)
+        except dataclasses.FrozenInstanceError:
+            continue
+        raise AssertionError(f"{type(frozen).__name__}.{field} was set")
+
+
 def test_a_run_started_with_stderr_closed_answers_and_exits_0(tmp_path: Path) -> None:
     # Python makes sys.stderr None when the process starts with fd 2 closed; the bare
     # command's last flush before os._exit must not trip over it.

@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 
 from canone.billing.catalog import Catalog
 from canone.billing.errors import InvalidField
+from canone.billing.slots import slot_setters
 
 # No tier sells more seats than this, even one without a maximum: it keeps every amount
 # exact within Decimal's 28 digits (10**30 seats used to crash the pricing).
 SEATS_LIMIT = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Configuration:
     product: str
     tier: str
@@ -23,8 +24,24 @@ class Configuration:
     seats: int
     addons: tuple[str, ...] = ()
 
+    def __init__(self, product: str, tier: str, interval: str, currency: str,
+                 contacts: int | None, seats: int, addons: tuple[str, ...] = ()) -> None:
+        # The fields set through their slots' descriptors (slot_setters): what a frozen
+        # dataclass's own __init__ does through object.__setattr__, at half the cost
+        # (canone price makes thousands of configurations a run).
+        _product(self, product)
+        _tier(self, tier)
+        _interval(self, interval)
+        _currency(self, currency)
+        _contacts(self, contacts)
+        _seats(self, seats)
+        _addons(self, addons)
+
     def with_(self, **changes: object) -> Configuration:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_product, _tier, _interval, _currency, _contacts, _seats, _addons = slot_setters(Configuration)
 
 
 # The add-ons of a configuration in normal form, for its product and tier (normal_addons's
