@@ -15,6 +15,10 @@ from canone.billing.money import ZERO, format_amount, prorate
 from canone.billing.pricing import Line, Price
 from canone.price_memos import Known, RememberingRules, remember
 
+# A line billed for the days left, in a Plan: its amount, a credit, the head of its text
+# (prorated_head), and a key: its text after - for a credit, + for a charge.
+Prorated = tuple[Decimal, bool, str, str]
+
 
 class Texts:
     """The JSON texts a pricer has made, in its rules' memos."""
@@ -26,6 +30,13 @@ class Texts:
         # are its remembered parts, shared: found by identity, not by hashing the amount
         # (a Decimal's hash is a modular power, dearer than the text itself).
         self.line_texts: dict[int, tuple[Line, str]] = rules.memo("line_texts")
+        # (id(line), a credit) -> the line, kept, and its entry in Plan.prorated
+        self.prorated_entries: dict[tuple[int, bool], tuple[Line, Prorated]] = rules.memo(
+            "prorated_entries")
+        # (kind, reasons) -> a plan's head; (features lost, gained) -> the end of its tail
+        self.heads: dict[tuple[str, tuple[str, ...]], str] = rules.memo("heads")
+        self.features: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = rules.memo(
+            "features")
 
     def known_price_text(self, known: Known) -> str:
         text = known.price_text = self.price_text(known.price)
@@ -61,6 +72,27 @@ class Texts:
         remember(self.line_texts, id(line), (line, text))
         return text
 
+    def head(self, kind: str, reasons: tuple[str, ...]) -> str:
+        text = (f'{{"kind": {quoted(kind)}, "reasons": {self.codes_text(reasons)}, '
+                '"period": {"start": "')
+        remember(self.heads, (kind, reasons), text)
+        return text
+
+    def features_text(self, lost: tuple[str, ...], gained: tuple[str, ...]) -> str:
+        text = (f', "features_lost": {self.codes_text(lost)}, '
+                f'"features_gained": {self.codes_text(gained)}}}')
+        remember(self.features, (lost, gained), text)
+        return text
+
+    def prorated_entry(self, line: Line, credit: bool) -> Prorated:
+        found = self.prorated_entries.get((id(line), credit))
+        if found is not None and found[0] is line:
+            return found[1]
+        entry = (line.amount, credit, prorated_head(line, credit),
+                 ('-' if credit else '+') + self.line_text(line))
+        remember(self.prorated_entries, (id(line), credit), (line, entry))
+        return entry
+
     def codes_text(self, codes: tuple[str, ...]) -> str:
         text = self.texts.get(codes)
         if text is None:
@@ -70,33 +102,35 @@ class Texts:
 
 class Plan:
     """A (current, target) pair's decision as text: all but the day's period and lines.
-    `prorated` is None when the change bills nothing, else (its amount, a credit, the head
-    of its prorated text, a key: its text after - for a credit, + for a charge) for each
+    `prorated` is None when the change bills nothing, else the entry (Prorated) of each
     line billed for the days left; `whole` the texts of the lines billed in full."""
 
     __slots__ = ("head", "prorated", "tail", "whole", "whole_net")
 
     def __init__(self, pricer: Texts, decision: Decision, current: Known, target: Known
                  ) -> None:
-        codes = pricer.codes_text
-        self.head = (f'{{"kind": {quoted(decision.kind)}, "reasons": '
-                     f'{codes(decision.reasons)}, "period": {{"start": "')
+        kind, reasons = decision.kind, decision.reasons
+        lost, gained = decision.features_lost, decision.features_gained
+        # The texts of a kind and reasons, and of the features: a few hundred of each.
+        self.head = pricer.heads.get((kind, reasons)) or pricer.head(kind, reasons)
+        features = pricer.features.get((lost, gained)) or pricer.features_text(lost, gained)
         # Most often the configurations in effect are those sent: their texts are at hand.
-        immediate = decision.immediate
         scheduled = decision.scheduled
-        tail = (f', "immediate": {pricer.config_text_of(immediate, current, target)}, '
-                '"scheduled": ' + ("null" if scheduled is None else
-                                   pricer.config_text_of(scheduled, current, target))
-                + f', "features_lost": {codes(decision.features_lost)}, '
-                  f'"features_gained": {codes(decision.features_gained)}}}')
-        if decision.kind == UPGRADE:
-            line_text = pricer.line_text
-            self.whole = [line_text(line) for line in decision.whole]
-            self.whole_net = sum([line.amount for line in decision.whole], ZERO)
-            self.prorated: tuple[tuple[Decimal, bool, str, str], ...] | None = tuple([
-                (line.amount, credit, prorated_head(line, credit),
-                 ('-' if credit else '+') + line_text(line))
-                for line, credit in decision.prorated])
+        tail = (f', "immediate": {pricer.config_text_of(decision.immediate, current, target)}'
+                ', "scheduled": ' + ("null" if scheduled is None else
+                                     pricer.config_text_of(scheduled, current, target))
+                + features)
+        if kind == UPGRADE:
+            whole = decision.whole
+            if whole:
+                line_text = pricer.line_text
+                self.whole = [line_text(line) for line in whole]
+                self.whole_net = sum([line.amount for line in whole], ZERO)
+            else:
+                self.whole, self.whole_net = [], ZERO
+            entry = pricer.prorated_entry
+            self.prorated: tuple[Prorated, ...] | None = tuple([
+                entry(line, credit) for line, credit in decision.prorated])
             self.tail = tail
         else:  # no lines, and nothing due or credited
             self.whole, self.whole_net = [], ZERO

@@ -14,7 +14,7 @@ from canone.billing.slots import slot_setters
 SEATS_LIMIT = 1_000_000
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True, init=False, eq=False)
 class Configuration:
     product: str
     tier: str
@@ -36,6 +36,21 @@ class Configuration:
         _contacts(self, contacts)
         _seats(self, seats)
         _addons(self, addons)
+
+    def __eq__(self, other: object) -> bool:
+        # The dataclass's equality (all fields equal), without building two tuples of all
+        # of them: the fields that most often differ first (a plan change compares the two
+        # configurations of every pair).
+        if type(other) is not Configuration:
+            return NotImplemented
+        return (self.seats == other.seats and self.contacts == other.contacts
+                and self.tier == other.tier and self.addons == other.addons
+                and self.interval == other.interval and self.product == other.product
+                and self.currency == other.currency)
+
+    def __hash__(self) -> int:  # as the dataclass's, which eq=False leaves out
+        return hash((self.product, self.tier, self.interval, self.currency, self.contacts,
+                     self.seats, self.addons))
 
     def with_(self, **changes: object) -> Configuration:
         return replace(self, **changes)  # type: ignore[arg-type]
