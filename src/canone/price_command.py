@@ -35,7 +35,7 @@ from canone.price_memos import (
     Known,
     RememberingRules,
     config_key,
-    plain_config_key,
+    plain_config,
     remember,
 )
 from canone.price_texts import Plan, Texts, prorated_text
@@ -92,31 +92,34 @@ class Pricer(Texts):
         key = config_key(raw)
         if key is None:
             return None
-        return self.known.get(key) or self.new_config(key, None)
+        found = self.known.get(key)
+        if found is None:  # the key's fields are read and checked: build it at once
+            found = self.new_config(Configuration(key[0], key[1], key[2], key[3], key[4],
+                                                  key[5], key[6:]), None)
+            if found is not None:
+                remember(self.known, key, found)
+        return found
 
-    def new_config(self, key: tuple[Any, ...], text: str | None) -> Known | None:
-        """The configuration of `key` (config_key's) read now; None if it is not valid.
-        `text`: its text as sent, when that is written as json.dumps writes it."""
-        made = Configuration(key[0], key[1], key[2], key[3], key[4], key[5], key[6:])
-        try:  # the key's fields are read and checked: build the configuration at once
+    def new_config(self, made: Configuration, text: str | None) -> Known | None:
+        """The configuration `made`, validated and priced; None if it is not valid. `text`:
+        its text as sent, when that is written as json.dumps writes it."""
+        try:
             config = validate(self.catalog, made, self.rules.normal_addons)
         except InvalidField:
             return None
         found = Known(config, self.rules.price(config))
         if config is made:  # nothing changed: the text sent is the configuration's own
             found.config_text = text
-        remember(self.known, key, found)
         return found
 
     def config_of_text(self, text: bytes) -> Known | None:
         """The configuration whose JSON text is `text`; None if that is not one valid
-        configuration's JSON."""
-        decoded = text.decode("latin-1")  # any bytes; plain_config_key matches ASCII alone
-        key = plain_config_key(decoded)
-        if key is None:
-            found = self.config(json_value(text))
-        else:
-            found = self.known.get(key) or self.new_config(key, decoded)
+        configuration's JSON. A text in json.dumps's form is read at once (and, not in
+        `known_texts`, is a configuration not seen in that form: `known` is not asked)."""
+        decoded = text.decode("latin-1")  # any bytes; plain_config matches ASCII alone
+        made = plain_config(decoded)
+        found = (self.config(json_value(text)) if made is None
+                 else self.new_config(made, decoded))
         if found is not None:
             remember(self.known_texts, text, found)
         return found

@@ -35,6 +35,7 @@ class RememberingRules(Rules):
         self.memos: dict[str, dict[Any, Any]] = {}
         # The rules' own memos, kept at hand: they are asked a few times per line.
         self._valid, self._prices = self.memo("valid"), self.memo("price")  # prices by id
+        self._alike = self.memo("priced_alike")
         self._addons_kept = self.memo("normal_addons")
         self._features = self.memo("features_changed")
         self._reasons = self.memo("request_reasons")
@@ -73,7 +74,16 @@ class RememberingRules(Rules):
         found: tuple[Configuration, Price] | None = self._prices.get(id(config))
         if found is not None and found[0] is config:
             return found[1]
-        price = super().price(config)
+        # A new configuration: priced as one alike in all that PriceParts.price reads of it
+        # (all but the currency), when there is one; its status and lines are the same.
+        key = (config.product, config.tier, config.contacts, config.seats, config.interval,
+               config.addons)
+        alike: tuple[str, tuple[Line, ...]] | None = self._alike.get(key)
+        if alike is None:
+            price = super().price(config)
+            remember(self._alike, key, (price.status, price.lines))
+        else:
+            price = Price(config, alike[0], alike[1])
         remember(self._prices, id(config), (config, price))
         return price
 
@@ -170,16 +180,17 @@ _PLAIN_CONFIG = re.compile(
 ).fullmatch
 
 
-def plain_config_key(text: str) -> tuple[Any, ...] | None:
-    """`config_key(json.loads(text))` for a configuration written as json.dumps writes one
-    (_PLAIN_CONFIG); None for any other text, which json reads."""
+def plain_config(text: str) -> Configuration | None:
+    """The configuration (not yet validated) whose JSON text is `text`, written as
+    json.dumps writes one (_PLAIN_CONFIG); None for any other text, which json reads."""
     match = _PLAIN_CONFIG(text)
     if match is None:
         return None
     product, tier, interval, currency, contacts, seats, addons = match.groups()
     # No string holds a quote: '", "' is only ever between two codes.
-    return (product, tier, interval, currency, None if contacts == "null" else int(contacts),
-            int(seats), *(addons[1:-1].split('", "') if addons else ()))
+    return Configuration(product, tier, interval, currency,
+                         None if contacts == "null" else int(contacts), int(seats),
+                         tuple(addons[1:-1].split('", "')) if addons else ())
 
 
 class Known:

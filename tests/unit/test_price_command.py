@@ -287,6 +287,12 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     twin = config_from_json(dict(ENTERPRISE, seats=3, addons=["sms"]), "target")
     assert twin is not target and rules.price(twin) == rules.price(target) == price(catalog,
                                                                                       target)
+    # A configuration alike but for its currency is priced from the same status and lines,
+    # as the core prices it, with its own configuration.
+    euro = config_from_json(dict(ENTERPRISE, seats=3, addons=["sms"], currency="EUR"),
+                            "target")
+    assert rules.price(euro) == price(catalog, euro) and rules.price(euro).config is euro
+    assert rules.price(euro).lines is rules.price(target).lines
     # Add-ons in normal form, remembered; a wrong list raises each time, as the core does.
     import pytest
 
