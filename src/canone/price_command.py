@@ -36,7 +36,6 @@ from canone.price_memos import (
     RememberingRules,
     config_key,
     plain_config,
-    remember,
 )
 from canone.price_texts import Plan, Texts, prorated_text
 
@@ -97,7 +96,7 @@ class Pricer(Texts):
             found = self.new_config(Configuration(key[0], key[1], key[2], key[3], key[4],
                                                   key[5], key[6:]), None)
             if found is not None:
-                remember(self.known, key, found)
+                self.known[key] = found
         return found
 
     def new_config(self, made: Configuration, text: str | None) -> Known | None:
@@ -121,7 +120,7 @@ class Pricer(Texts):
         found = (self.config(json_value(text)) if made is None
                  else self.new_config(made, decoded))
         if found is not None:
-            remember(self.known_texts, text, found)
+            self.known_texts[text] = found
         return found
 
     def date(self, raw: Any) -> date | None:
@@ -131,7 +130,7 @@ class Pricer(Texts):
                 found = date_from_json(raw, "")
             except InvalidField:
                 return None
-            remember(self.dates, raw, found)
+            self.dates[raw] = found
         return found
 
     def line_answer(self, line: bytes) -> str | None:
@@ -171,7 +170,7 @@ class Pricer(Texts):
         """The date whose JSON text is `text`; None if it is not one."""
         found = self.date(json_value(text))
         if found is not None:
-            remember(self.dates, text, found)
+            self.dates[text] = found
         return found
 
     def answer_text(self, request: Any) -> str:
@@ -216,7 +215,7 @@ class Pricer(Texts):
             except InvalidField:
                 return None
             plan = Plan(self, decision, current, target)
-            remember(self.plans, (current, target), plan)
+            self.plans[(current, target)] = plan
         if plan.prorated is None:
             return (f'{{"target": {price}, "change": {plan.head}{period_text}{remaining}'
                     f', "lines": {plan.tail}, "error": null}}')
@@ -225,7 +224,7 @@ class Pricer(Texts):
             found = lines.get((key, remaining, days))
             if found is None:  # seldom again: not in texts
                 found = prorated_text(amount, credit, head, remaining, days)
-                remember(lines, (key, remaining, days), found)
+                lines[(key, remaining, days)] = found
             net += found[0]
             texts.append(found[1])
         texts += plan.whole
@@ -243,7 +242,7 @@ class Pricer(Texts):
         # Dates and whole numbers need no escaping: their JSON is their text.
         found = days, (f'{start.isoformat()}", "end": "{end.isoformat()}", "days": {days}}}, '
                        '"remaining_days": ')
-        remember(self.periods, (start, end), found)
+        self.periods[(start, end)] = found
         return found
 
 
@@ -268,7 +267,9 @@ def answer_text(catalog: Catalog, request: Any) -> str:
     """Exactly `json.dumps(answer(catalog, request))`, built from remembered JSON texts of
     the parts that recur (a price, a configuration, a line, a list of codes): the JSON
     encoding was the largest single cost of `canone price`."""
-    return pricer_of(catalog).answer_text(request)
+    pricer = pricer_of(catalog)
+    pricer.rules.trim()
+    return pricer.answer_text(request)
 
 
 # -- the plain answer -------------------------------------------------------------------------
@@ -310,6 +311,7 @@ def _solve(
 def answer(catalog: Catalog, request: Any) -> dict[str, Any]:
     """One `canone price` answer: the target's price and, with a current configuration,
     the change; or an error naming the field."""
+    rules_of(catalog).trim()
     p, change, error = _solve(catalog, request)
     return {
         "target": None if p is None else price_to_json(p),

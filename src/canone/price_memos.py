@@ -14,16 +14,10 @@ from canone.billing.codec import CONFIG_FIELDS
 from canone.billing.configuration import Configuration
 from canone.billing.pricing import Line, Price
 
-MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
+MEMO_SIZE = 16_384  # entries per memo, checked between batches of lines (trim)
 
 
 _UNKNOWN = object()  # what a memo holds no answer for, where None is an answer
-
-
-def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
 
 
 class RememberingRules(Rules):
@@ -43,18 +37,27 @@ class RememberingRules(Rules):
             self.memo("base"), self.memo("seats"), self.memo("addon"))
 
     def memo(self, name: str) -> dict[Any, Any]:
-        """The memo `name`; fill it with `remember`."""
+        """The memo `name`, bounded by `trim`."""
         found = self.memos.get(name)
         if found is None:
             found = self.memos[name] = {}
         return found
+
+    def trim(self) -> None:
+        """Empty each memo that has reached MEMO_SIZE entries. The memos are filled by
+        plain stores (a call to check the size at each store cost more than the store) and
+        trimmed between batches of lines and at each `answer`: each holds at most MEMO_SIZE
+        entries and what one batch (64 KiB of input) adds."""
+        for memo in self.memos.values():
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
 
     def validate(self, config: Configuration) -> Configuration:
         memo = self._valid
         found: Configuration | None = memo.get(config)
         if found is None:  # an invalid one raises, and is read again next time
             found = super().validate(config)
-            remember(memo, config, found)
+            memo[config] = found
         return found
 
     def normal_addons(self, product: str, tier: str, addons: tuple[str, ...]
@@ -64,7 +67,7 @@ class RememberingRules(Rules):
         found: tuple[str, ...] | None = memo.get(key)
         if found is None:  # wrong ones raise, and are checked again next time
             found = super().normal_addons(product, tier, addons)
-            remember(memo, key, found)
+            memo[key] = found
         return found
 
     def price(self, config: Configuration) -> Price:
@@ -81,10 +84,10 @@ class RememberingRules(Rules):
         alike: tuple[str, tuple[Line, ...]] | None = self._alike.get(key)
         if alike is None:
             price = super().price(config)
-            remember(self._alike, key, (price.status, price.lines))
+            self._alike[key] = (price.status, price.lines)
         else:
             price = Price(config, alike[0], alike[1])
-        remember(self._prices, id(config), (config, price))
+        self._prices[id(config)] = (config, price)
         return price
 
     # A new configuration is priced from parts that few fields decide and many share.
@@ -95,7 +98,7 @@ class RememberingRules(Rules):
         found: tuple[str, Line | None] | None = self._bases.get(key)
         if found is None:
             found = super().base(product, tier, contacts, interval)
-            remember(self._bases, key, found)
+            self._bases[key] = found
         return found
 
     def seats(self, product: str, tier: str, contacts: int | None, seats: int, interval: str
@@ -105,7 +108,7 @@ class RememberingRules(Rules):
         found: Line | object | None = memo.get(key, _UNKNOWN)  # None is an answer
         if found is _UNKNOWN:
             found = super().seats(product, tier, contacts, seats, interval)
-            remember(memo, key, found)
+            memo[key] = found
         return found  # type: ignore[return-value]
 
     def addon(self, code: str, interval: str) -> Line | None:
@@ -114,7 +117,7 @@ class RememberingRules(Rules):
         found: Line | object | None = memo.get(key, _UNKNOWN)
         if found is _UNKNOWN:
             found = super().addon(code, interval)
-            remember(memo, key, found)
+            memo[key] = found
         return found  # type: ignore[return-value]
 
     def request_reasons(self, current: Configuration, target: Configuration
@@ -126,7 +129,7 @@ class RememberingRules(Rules):
         found: tuple[str, ...] | None = memo.get(key)
         if found is None:
             found = super().request_reasons(current, target)
-            remember(memo, key, found)
+            memo[key] = found
         return found
 
     def features_changed(self, current: Configuration, target: Configuration
@@ -137,7 +140,7 @@ class RememberingRules(Rules):
         found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
         if found is None:
             found = super().features_changed(current, target)
-            remember(memo, key, found)
+            memo[key] = found
         return found
 
 

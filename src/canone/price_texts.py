@@ -13,7 +13,7 @@ from canone.billing.changes import UPGRADE, Decision
 from canone.billing.configuration import Configuration
 from canone.billing.money import ZERO, format_amount, prorate
 from canone.billing.pricing import Line, Price
-from canone.price_memos import Known, RememberingRules, remember
+from canone.price_memos import Known, RememberingRules
 
 # A line billed for the days left, in a Plan: its amount, a credit, the head of its text
 # (prorated_head), and a key: its text after - for a credit, + for a charge.
@@ -55,7 +55,7 @@ class Texts:
         text = self.config_texts.get(config)
         if text is None:
             text = config_text(config, self.codes_text)
-            remember(self.config_texts, config, text)
+            self.config_texts[config] = text
         return text
 
     def price_text(self, p: Price) -> str:
@@ -69,19 +69,19 @@ class Texts:
         if found is not None and found[0] is line:
             return found[1]
         text = line_text(line)
-        remember(self.line_texts, id(line), (line, text))
+        self.line_texts[id(line)] = (line, text)
         return text
 
     def head(self, kind: str, reasons: tuple[str, ...]) -> str:
         text = (f'{{"kind": {quoted(kind)}, "reasons": {self.codes_text(reasons)}, '
                 '"period": {"start": "')
-        remember(self.heads, (kind, reasons), text)
+        self.heads[(kind, reasons)] = text
         return text
 
     def features_text(self, lost: tuple[str, ...], gained: tuple[str, ...]) -> str:
         text = (f', "features_lost": {self.codes_text(lost)}, '
                 f'"features_gained": {self.codes_text(gained)}}}')
-        remember(self.features, (lost, gained), text)
+        self.features[(lost, gained)] = text
         return text
 
     def prorated_entry(self, line: Line, credit: bool) -> Prorated:
@@ -90,14 +90,14 @@ class Texts:
             return found[1]
         entry = (line.amount, credit, prorated_head(line, credit),
                  ('-' if credit else '+') + self.line_text(line))
-        remember(self.prorated_entries, (id(line), credit), (line, entry))
+        self.prorated_entries[(id(line), credit)] = (line, entry)
         return entry
 
     def codes_text(self, codes: tuple[str, ...]) -> str:
         text = self.texts.get(codes)
         if text is None:
             text = "[" + ", ".join([quoted(code) for code in codes]) + "]"
-            remember(self.texts, codes, text)
+            self.texts[codes] = text
         return text
 
 class Plan:

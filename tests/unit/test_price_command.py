@@ -270,7 +270,7 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     from canone.billing.codec import config_from_json
     from canone.billing.pricing import price
     from canone.price_command import rules_of
-    from canone.price_memos import MEMO_SIZE, RememberingRules, remember
+    from canone.price_memos import MEMO_SIZE, RememberingRules
 
     catalog = default_catalog()
     rules = rules_of(catalog)
@@ -303,10 +303,11 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
         with pytest.raises(InvalidField, match="more than once"):
             rules.normal_addons("marketing", "plus", ("sms", "sms"))
     assert rules.memo("normal_addons")
-    memo = rules.memo("test")
+    memo, small = rules.memo("test"), rules.memo("small")
     for number in range(MEMO_SIZE + 10):
-        remember(memo, number, str(number))
-    assert 0 < len(memo) <= MEMO_SIZE
+        memo[number] = small[number % 10] = str(number)
+    rules.trim()  # between batches of lines: a full memo starts again empty
+    assert memo == {} and len(small) == 10
 
 
 def test_a_configuration_line_and_price_are_frozen_dataclasses_as_before() -> None:
