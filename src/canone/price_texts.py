@@ -30,6 +30,9 @@ class Texts:
         # are its remembered parts, shared: found by identity, not by hashing the amount
         # (a Decimal's hash is a modular power, dearer than the text itself).
         self.line_texts: dict[int, tuple[Line, str]] = rules.memo("line_texts")
+        # (status, id(lines)) -> the lines, kept (its id stays its own), and the price's text
+        self.price_texts: dict[tuple[str, int], tuple[tuple[Line, ...], str]] = rules.memo(
+            "price_texts")
         # (id(line), a credit) -> the line, kept, and its entry in Plan.prorated
         self.prorated_entries: dict[tuple[int, bool], tuple[Line, Prorated]] = rules.memo(
             "prorated_entries")
@@ -39,7 +42,18 @@ class Texts:
             "features")
 
     def known_price_text(self, known: Known) -> str:
-        text = known.price_text = self.price_text(known.price)
+        # Prices alike but for their configuration share their tuple of lines (the rules'
+        # "priced_alike"): their text is the same, found by that tuple's identity and the
+        # status (every empty tuple is the same object).
+        price = known.price
+        key = (price.status, id(price.lines))
+        found = self.price_texts.get(key)
+        if found is not None and found[0] is price.lines:
+            text = found[1]
+        else:
+            text = self.price_text(price)
+            self.price_texts[key] = price.lines, text
+        known.price_text = text
         return text
 
     def known_config_text(self, known: Known) -> str:

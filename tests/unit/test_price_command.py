@@ -310,6 +310,21 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     assert memo == {} and len(small) == 10
 
 
+def test_prices_alike_but_for_their_currency_share_lines_and_text_each_answered_as_json(
+) -> None:
+    from canone.billing.catalog import default_catalog
+    from canone.price_command import answer, answer_text, pricer_of
+
+    catalog = default_catalog()
+    for currency in ("USD", "EUR", "USD", "EUR"):
+        request = {"current": None, "target": dict(PLUS, seats=2, currency=currency)}
+        assert answer_text(catalog, request) == json.dumps(answer(catalog, request))
+    usd, eur = (pricer_of(catalog).config(dict(PLUS, seats=2, currency=c)) for c in ("USD",
+                                                                                   "EUR"))
+    assert usd is not None and eur is not None and usd.config != eur.config
+    assert usd.price.lines is eur.price.lines and usd.price_text is eur.price_text
+
+
 def test_a_configuration_line_and_price_are_frozen_dataclasses_as_before() -> None:
     """Their __init__ sets the fields through the slots' descriptors (billing.slots): the
     same fields, equality, hash, keywords, defaults and immutability as the dataclass's."""
