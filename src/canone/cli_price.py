@@ -50,12 +50,12 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
     a system call under PYTHONUNBUFFERED), and a program that writes a line and waits for
     its answer gets it."""
     pricer = pricer_of(catalog)
-    answer_text, line_answer = pricer.answer_text, pricer.line_answer
+    answer_text, line_answer, trim = pricer.answer_text, pricer.line_answer, pricer.rules.trim
     number = 0
     # Each line leaves a few dicts behind and the memos keep thousands of answers alive:
     # with the default threshold the cyclic collector runs every 700 allocations and,
     # as the memos grow, keeps walking them. What a line allocates is freed by reference
-    # counting (it makes no cycles), so collect seldom; the memos are bounded (MEMO_SIZE).
+    # counting (it makes no cycles), so collect seldom; the memos are bounded (trim).
     gc.set_threshold(100_000, 50, 1000)
     for lines in arrived_lines(stdin):
         texts = []
@@ -80,6 +80,7 @@ def price_lines(catalog: Catalog, stdin: BinaryIO, out: TextIO) -> None:
         if texts:
             out.write("\n".join(texts) + "\n")
             out.flush()
+        trim()  # the memos bounded between batches (price_memos.MEMO_SIZE)
 
 
 # What json.loads runs under its Python wrapper (typeshed leaves it out).

@@ -19,13 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from canone.billing.catalog import Catalog
-from canone.billing.changes import (
-    Change,
-    decide,
-    period_bounds_on,
-    plan_change,
-    prorated,
-)
+from canone.billing.changes import Change, decide, plan_change
 from canone.billing.codec import (
     change_to_json,
     config_from_json,
@@ -35,9 +29,15 @@ from canone.billing.codec import (
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
 from canone.billing.money import format_amount
+from canone.billing.periods import period_bounds
 from canone.billing.pricing import Price
-from canone.price_memos import Known, RememberingRules, config_key, remember
-from canone.price_texts import Plan, Texts, line_text
+from canone.price_memos import (
+    Known,
+    RememberingRules,
+    config_key,
+    plain_config,
+)
+from canone.price_texts import Plan, Texts, prorated_text
 
 Day = date  # the Pricer's own `date` reads one
 
@@ -80,6 +80,8 @@ class Pricer(Texts):
         # text
         self.prorated_texts: dict[tuple[str, int, int], tuple[Decimal, str]] = rules.memo(
             "prorated_texts")
+        # (start, end) of a period -> its days and its text (Pricer.period_text)
+        self.periods: dict[tuple[date, date], tuple[int, str]] = rules.memo("periods")
 
     # -- reading, fast: None sends the line the plain way, which words its error ----------
 
@@ -90,23 +92,35 @@ class Pricer(Texts):
         if key is None:
             return None
         found = self.known.get(key)
-        if found is None:
-            try:  # the key's fields are read and checked: build the configuration at once
-                config = validate(self.catalog, Configuration(
-                    key[0], key[1], key[2], key[3], key[4], key[5], key[6:]),
-                    self.rules.normal_addons)
-            except InvalidField:
-                return None
-            found = Known(config, self.rules.price(config))
-            remember(self.known, key, found)
+        if found is None:  # the key's fields are read and checked: build it at once
+            found = self.new_config(Configuration(key[0], key[1], key[2], key[3], key[4],
+                                                  key[5], key[6:]), None)
+            if found is not None:
+                self.known[key] = found
+        return found
+
+    def new_config(self, made: Configuration, text: str | None) -> Known | None:
+        """The configuration `made`, validated and priced; None if it is not valid. `text`:
+        its text as sent, when that is written as json.dumps writes it."""
+        try:
+            config = validate(self.catalog, made, self.rules.normal_addons)
+        except InvalidField:
+            return None
+        found = Known(config, self.rules.price(config))
+        if config is made:  # nothing changed: the text sent is the configuration's own
+            found.config_text = text
         return found
 
     def config_of_text(self, text: bytes) -> Known | None:
         """The configuration whose JSON text is `text`; None if that is not one valid
-        configuration's JSON."""
-        found = self.config(json_value(text))
+        configuration's JSON. A text in json.dumps's form is read at once (and, not in
+        `known_texts`, is a configuration not seen in that form: `known` is not asked)."""
+        decoded = text.decode("latin-1")  # any bytes; plain_config matches ASCII alone
+        made = plain_config(decoded)
+        found = (self.config(json_value(text)) if made is None
+                 else self.new_config(made, decoded))
         if found is not None:
-            remember(self.known_texts, text, found)
+            self.known_texts[text] = found
         return found
 
     def date(self, raw: Any) -> date | None:
@@ -116,7 +130,7 @@ class Pricer(Texts):
                 found = date_from_json(raw, "")
             except InvalidField:
                 return None
-            remember(self.dates, raw, found)
+            self.dates[raw] = found
         return found
 
     def line_answer(self, line: bytes) -> str | None:
@@ -156,7 +170,7 @@ class Pricer(Texts):
         """The date whose JSON text is `text`; None if it is not one."""
         found = self.date(json_value(text))
         if found is not None:
-            remember(self.dates, text, found)
+            self.dates[text] = found
         return found
 
     def answer_text(self, request: Any) -> str:
@@ -181,10 +195,19 @@ class Pricer(Texts):
         """The answer whose target's price is the text `price` and whose change is
         change_to_json(plan_change(...)), as text, key for key in its order; None when the
         change is an error."""
-        try:
-            _, start, end = period_bounds_on(anchor, current.config.interval, at)
-        except InvalidField:
+        if at < anchor:  # period_bounds_on's errors: the plain way words them
             return None
+        try:
+            _, start, end = period_bounds(anchor, current.config.interval, at)
+        except (ValueError, OverflowError):
+            return None
+        # A period's text once per (start, end): a few thousand periods, and a date's
+        # isoformat costs more than a lookup.
+        period = self.periods.get((start, end))
+        if period is None:
+            period = self.period_text(start, end)
+        days, period_text = period
+        remaining = (end - at).days  # as Period's
         plan = self.plans.get((current, target))
         if plan is None:
             try:
@@ -192,20 +215,16 @@ class Pricer(Texts):
             except InvalidField:
                 return None
             plan = Plan(self, decision, current, target)
-            remember(self.plans, (current, target), plan)
-        remaining, days = (end - at).days, (end - start).days  # as Period's
-        # Dates, whole numbers and amounts need no escaping: their JSON is their text.
-        middle = (f'{start.isoformat()}", "end": "{end.isoformat()}", '
-                  f'"days": {days}}}, "remaining_days": {remaining}, "lines": ')
+            self.plans[(current, target)] = plan
         if plan.prorated is None:
-            return f'{{"target": {price}, "change": {plan.head}{middle}{plan.tail}, "error": null}}'
+            return (f'{{"target": {price}, "change": {plan.head}{period_text}{remaining}'
+                    f', "lines": {plan.tail}, "error": null}}')
         net, texts, lines = plan.whole_net, [], self.prorated_texts
-        for line, credit, key in plan.prorated:
+        for amount, credit, head, key in plan.prorated:
             found = lines.get((key, remaining, days))
-            if found is None:
-                billed = prorated(line, remaining, days, credit)
-                found = billed.amount, line_text(billed)  # seldom again: not in texts
-                remember(lines, (key, remaining, days), found)
+            if found is None:  # seldom again: not in texts
+                found = prorated_text(amount, credit, head, remaining, days)
+                lines[(key, remaining, days)] = found
             net += found[0]
             texts.append(found[1])
         texts += plan.whole
@@ -213,8 +232,18 @@ class Pricer(Texts):
         due, credit_text = (format_amount(net), "0.00") if net > 0 else (
             "0.00", format_amount(-net))
         # One string built at once: a chain of + copies the growing text at every step.
-        return (f'{{"target": {price}, "change": {plan.head}{middle}[{", ".join(texts)}], '
-                f'"due_now": "{due}", "credit": "{credit_text}"{plan.tail}, "error": null}}')
+        return (f'{{"target": {price}, "change": {plan.head}{period_text}{remaining}, '
+                f'"lines": [{", ".join(texts)}], "due_now": "{due}", "credit": '
+                f'"{credit_text}"{plan.tail}, "error": null}}')
+
+    def period_text(self, start: Day, end: Day) -> tuple[int, str]:
+        """A period's days and its text up to the remaining days."""
+        days = (end - start).days  # as Period's
+        # Dates and whole numbers need no escaping: their JSON is their text.
+        found = days, (f'{start.isoformat()}", "end": "{end.isoformat()}", "days": {days}}}, '
+                       '"remaining_days": ')
+        self.periods[(start, end)] = found
+        return found
 
 
 # The pricer of each catalog priced with (a run has one; tests build a few).
@@ -238,7 +267,9 @@ def answer_text(catalog: Catalog, request: Any) -> str:
     """Exactly `json.dumps(answer(catalog, request))`, built from remembered JSON texts of
     the parts that recur (a price, a configuration, a line, a list of codes): the JSON
     encoding was the largest single cost of `canone price`."""
-    return pricer_of(catalog).answer_text(request)
+    pricer = pricer_of(catalog)
+    pricer.rules.trim()
+    return pricer.answer_text(request)
 
 
 # -- the plain answer -------------------------------------------------------------------------
@@ -280,6 +311,7 @@ def _solve(
 def answer(catalog: Catalog, request: Any) -> dict[str, Any]:
     """One `canone price` answer: the target's price and, with a current configuration,
     the change; or an error naming the field."""
+    rules_of(catalog).trim()
     p, change, error = _solve(catalog, request)
     return {
         "target": None if p is None else price_to_json(p),

@@ -5,6 +5,7 @@ command alone and live with it, not in the billing core, whose answers they only
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from canone.billing.catalog import Catalog
@@ -13,16 +14,10 @@ from canone.billing.codec import CONFIG_FIELDS
 from canone.billing.configuration import Configuration
 from canone.billing.pricing import Line, Price
 
-MEMO_SIZE = 16_384  # entries per memo; a full memo starts again empty
+MEMO_SIZE = 16_384  # entries per memo, checked between batches of lines (trim)
 
 
 _UNKNOWN = object()  # what a memo holds no answer for, where None is an answer
-
-
-def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
 
 
 class RememberingRules(Rules):
@@ -34,6 +29,7 @@ class RememberingRules(Rules):
         self.memos: dict[str, dict[Any, Any]] = {}
         # The rules' own memos, kept at hand: they are asked a few times per line.
         self._valid, self._prices = self.memo("valid"), self.memo("price")  # prices by id
+        self._alike = self.memo("priced_alike")
         self._addons_kept = self.memo("normal_addons")
         self._features = self.memo("features_changed")
         self._reasons = self.memo("request_reasons")
@@ -41,18 +37,27 @@ class RememberingRules(Rules):
             self.memo("base"), self.memo("seats"), self.memo("addon"))
 
     def memo(self, name: str) -> dict[Any, Any]:
-        """The memo `name`; fill it with `remember`."""
+        """The memo `name`, bounded by `trim`."""
         found = self.memos.get(name)
         if found is None:
             found = self.memos[name] = {}
         return found
+
+    def trim(self) -> None:
+        """Empty each memo that has reached MEMO_SIZE entries. The memos are filled by
+        plain stores (a call to check the size at each store cost more than the store) and
+        trimmed between batches of lines and at each `answer`: each holds at most MEMO_SIZE
+        entries and what one batch (64 KiB of input) adds."""
+        for memo in self.memos.values():
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
 
     def validate(self, config: Configuration) -> Configuration:
         memo = self._valid
         found: Configuration | None = memo.get(config)
         if found is None:  # an invalid one raises, and is read again next time
             found = super().validate(config)
-            remember(memo, config, found)
+            memo[config] = found
         return found
 
     def normal_addons(self, product: str, tier: str, addons: tuple[str, ...]
@@ -62,7 +67,7 @@ class RememberingRules(Rules):
         found: tuple[str, ...] | None = memo.get(key)
         if found is None:  # wrong ones raise, and are checked again next time
             found = super().normal_addons(product, tier, addons)
-            remember(memo, key, found)
+            memo[key] = found
         return found
 
     def price(self, config: Configuration) -> Price:
@@ -72,8 +77,17 @@ class RememberingRules(Rules):
         found: tuple[Configuration, Price] | None = self._prices.get(id(config))
         if found is not None and found[0] is config:
             return found[1]
-        price = super().price(config)
-        remember(self._prices, id(config), (config, price))
+        # A new configuration: priced as one alike in all that PriceParts.price reads of it
+        # (all but the currency), when there is one; its status and lines are the same.
+        key = (config.product, config.tier, config.contacts, config.seats, config.interval,
+               config.addons)
+        alike: tuple[str, tuple[Line, ...]] | None = self._alike.get(key)
+        if alike is None:
+            price = super().price(config)
+            self._alike[key] = (price.status, price.lines)
+        else:
+            price = Price(config, alike[0], alike[1])
+        self._prices[id(config)] = (config, price)
         return price
 
     # A new configuration is priced from parts that few fields decide and many share.
@@ -84,7 +98,7 @@ class RememberingRules(Rules):
         found: tuple[str, Line | None] | None = self._bases.get(key)
         if found is None:
             found = super().base(product, tier, contacts, interval)
-            remember(self._bases, key, found)
+            self._bases[key] = found
         return found
 
     def seats(self, product: str, tier: str, contacts: int | None, seats: int, interval: str
@@ -94,7 +108,7 @@ class RememberingRules(Rules):
         found: Line | object | None = memo.get(key, _UNKNOWN)  # None is an answer
         if found is _UNKNOWN:
             found = super().seats(product, tier, contacts, seats, interval)
-            remember(memo, key, found)
+            memo[key] = found
         return found  # type: ignore[return-value]
 
     def addon(self, code: str, interval: str) -> Line | None:
@@ -103,7 +117,7 @@ class RememberingRules(Rules):
         found: Line | object | None = memo.get(key, _UNKNOWN)
         if found is _UNKNOWN:
             found = super().addon(code, interval)
-            remember(memo, key, found)
+            memo[key] = found
         return found  # type: ignore[return-value]
 
     def request_reasons(self, current: Configuration, target: Configuration
@@ -115,7 +129,7 @@ class RememberingRules(Rules):
         found: tuple[str, ...] | None = memo.get(key)
         if found is None:
             found = super().request_reasons(current, target)
-            remember(memo, key, found)
+            memo[key] = found
         return found
 
     def features_changed(self, current: Configuration, target: Configuration
@@ -126,7 +140,7 @@ class RememberingRules(Rules):
         found: tuple[tuple[str, ...], tuple[str, ...]] | None = memo.get(key)
         if found is None:
             found = super().features_changed(current, target)
-            remember(memo, key, found)
+            memo[key] = found
         return found
 
 
@@ -152,6 +166,34 @@ def config_key(raw: Any) -> tuple[Any, ...] | None:
         if type(code) is not str:
             return None
     return (product, tier, interval, currency, contacts, seats, *addons)
+
+
+# A configuration's text as json.dumps writes one: the seven fields in order, ", " and ": ",
+# every string printable ASCII with no quote or backslash (so its JSON text is itself in
+# quotes: nothing escaped), whole numbers unsigned and without leading zeros, as JSON
+# writes them. Such a text is read with one match, and it is the configuration's own text
+# when validating changes nothing; any other text is read by json. (Possessive loops over
+# a negated class: the quickest match; the text is decoded as Latin-1, so \xff is the
+# largest character.)
+_PLAIN = r'[^"\\\x00-\x1f\x7f-\xff]*+'
+_PLAIN_CONFIG = re.compile(
+    f'{{"product": "({_PLAIN})", "tier": "({_PLAIN})", "interval": "({_PLAIN})", '
+    f'"currency": "({_PLAIN})", "contacts": (null|0|[1-9][0-9]{{0,17}}+), '
+    f'"seats": (0|[1-9][0-9]{{0,17}}+), "addons": \\[((?:"{_PLAIN}"(?:, "{_PLAIN}")*+)?+)\\]}}'
+).fullmatch
+
+
+def plain_config(text: str) -> Configuration | None:
+    """The configuration (not yet validated) whose JSON text is `text`, written as
+    json.dumps writes one (_PLAIN_CONFIG); None for any other text, which json reads."""
+    match = _PLAIN_CONFIG(text)
+    if match is None:
+        return None
+    product, tier, interval, currency, contacts, seats, addons = match.groups()
+    # No string holds a quote: '", "' is only ever between two codes.
+    return Configuration(product, tier, interval, currency,
+                         None if contacts == "null" else int(contacts), int(seats),
+                         tuple(addons[1:-1].split('", "')) if addons else ())
 
 
 class Known:

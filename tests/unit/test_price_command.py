@@ -270,7 +270,7 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     from canone.billing.codec import config_from_json
     from canone.billing.pricing import price
     from canone.price_command import rules_of
-    from canone.price_memos import MEMO_SIZE, RememberingRules, remember
+    from canone.price_memos import MEMO_SIZE, RememberingRules
 
     catalog = default_catalog()
     rules = rules_of(catalog)
@@ -287,6 +287,12 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
     twin = config_from_json(dict(ENTERPRISE, seats=3, addons=["sms"]), "target")
     assert twin is not target and rules.price(twin) == rules.price(target) == price(catalog,
                                                                                       target)
+    # A configuration alike but for its currency is priced from the same status and lines,
+    # as the core prices it, with its own configuration.
+    euro = config_from_json(dict(ENTERPRISE, seats=3, addons=["sms"], currency="EUR"),
+                            "target")
+    assert rules.price(euro) == price(catalog, euro) and rules.price(euro).config is euro
+    assert rules.price(euro).lines is rules.price(target).lines
     # Add-ons in normal form, remembered; a wrong list raises each time, as the core does.
     import pytest
 
@@ -297,10 +303,57 @@ def test_the_remembering_rules_answer_as_the_pure_core_and_stay_bounded() -> Non
         with pytest.raises(InvalidField, match="more than once"):
             rules.normal_addons("marketing", "plus", ("sms", "sms"))
     assert rules.memo("normal_addons")
-    memo = rules.memo("test")
+    memo, small = rules.memo("test"), rules.memo("small")
     for number in range(MEMO_SIZE + 10):
-        remember(memo, number, str(number))
-    assert 0 < len(memo) <= MEMO_SIZE
+        memo[number] = small[number % 10] = str(number)
+    rules.trim()  # between batches of lines: a full memo starts again empty
+    assert memo == {} and len(small) == 10
+
+
+def test_prices_alike_but_for_their_currency_share_lines_and_text_each_answered_as_json(
+) -> None:
+    from canone.billing.catalog import default_catalog
+    from canone.price_command import answer, answer_text, pricer_of
+
+    catalog = default_catalog()
+    for currency in ("USD", "EUR", "USD", "EUR"):
+        request = {"current": None, "target": dict(PLUS, seats=2, currency=currency)}
+        assert answer_text(catalog, request) == json.dumps(answer(catalog, request))
+    usd, eur = (pricer_of(catalog).config(dict(PLUS, seats=2, currency=c)) for c in ("USD",
+                                                                                   "EUR"))
+    assert usd is not None and eur is not None and usd.config != eur.config
+    assert usd.price.lines is eur.price.lines and usd.price_text is eur.price_text
+
+
+def test_a_configuration_line_and_price_are_frozen_dataclasses_as_before() -> None:
+    """Their __init__ sets the fields through the slots' descriptors (billing.slots): the
+    same fields, equality, hash, keywords, defaults and immutability as the dataclass's."""
+    import dataclasses
+    from decimal import Decimal
+
+    from canone.billing.configuration import Configuration
+    from canone.billing.pricing import Line, Price
+
+    config = Configuration("marketing", "plus", "month", "EUR", 1000, 3, ("sms",))
+    assert dataclasses.astuple(config) == ("marketing", "plus", "month", "EUR", 1000, 3,
+                                           ("sms",))
+    same = Configuration(product="marketing", tier="plus", interval="month",
+                         currency="EUR", contacts=1000, seats=3, addons=("sms",))
+    assert same == config and hash(same) == hash(config)
+    assert Configuration("sales", "plus", "year", "USD", None, 2).addons == ()
+    assert config.with_(seats=4) == Configuration("marketing", "plus", "month", "EUR", 1000,
+                                                  4, ("sms",))
+    line = Line("base", "Marketing Plus", Decimal("10.00"))
+    price = Price(config, "ok", (line,))
+    assert (price.config, price.status, price.lines) == (config, "ok", (line,))
+    assert (line.key, line.description, line.amount) == ("base", "Marketing Plus",
+                                                          Decimal("10.00"))
+    for frozen, field in ((config, "seats"), (line, "amount"), (price, "status")):
+        try:
+            setattr(frozen, field, None)
+        except dataclasses.FrozenInstanceError:
+            continue
+        raise AssertionError(f"{type(frozen).__name__}.{field} was set")
 
 
 def test_a_run_started_with_stderr_closed_answers_and_exits_0(tmp_path: Path) -> None:

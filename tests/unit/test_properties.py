@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from collections import defaultdict
+from dataclasses import astuple
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ from canone.billing.money import format_amount, prorate, round_money
 from canone.billing.periods import add_months, nth_period, period_bounds, period_containing
 from canone.billing.pricing import price
 from canone.price_command import answer, answer_text, pricer_of
+from canone.price_memos import config_key, plain_config
 
 CATALOG = default_catalog()
 SEAT_CAP = 30  # enough to cross every tier's included seats; the tiers set no maximum
@@ -450,6 +452,39 @@ def test_a_line_cut_at_its_keys_is_answered_as_json_reads_it(line: str) -> None:
         assert text is None
     else:
         assert text is None or text == json.dumps(answer(CATALOG, request))
+
+
+@st.composite
+def config_texts(draw: st.DrawFn) -> str:
+    """A configuration's JSON text: as json.dumps writes a valid one, with a field made
+    anything, or with other spacing, escapes or order."""
+    raw = config_to_json(draw(configurations()))
+    if draw(st.booleans()):
+        key = draw(st.sampled_from([*raw, "unknown"]))
+        raw[key] = draw(st.one_of(nasty, st.lists(st.text(max_size=4), max_size=3)))
+    text = json.dumps(raw, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()):  # a byte of json.dumps's form changed: spacing, an escape
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from([" ", "", "\\u0065", '"', "\t", "0"])) + text[at:]
+    return text
+
+
+@settings(UNTIMED, max_examples=400)
+@given(text=config_texts())
+def test_a_configuration_written_as_json_dumps_writes_it_is_read_as_json_reads_it(
+        text: str) -> None:
+    """plain_config reads only json.dumps's own form of a configuration, and reads it as
+    json does; a valid one read so keeps its text as sent, the text json.dumps writes."""
+    config = plain_config(text)
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        assert config is None
+        return
+    assert config is None or (*astuple(config)[:6], *config.addons) == config_key(raw)
+    event("read plainly" if config is not None else "left to json")
+    if config is not None and (known := pricer_of(CATALOG).config_of_text(text.encode())):
+        assert known.config_text in (None, json.dumps(config_to_json(known.config)))
 
 
 garbage = st.text(st.characters(exclude_characters="\n", exclude_categories=["Cs"]),

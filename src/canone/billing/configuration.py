@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 
 from canone.billing.catalog import Catalog
 from canone.billing.errors import InvalidField
+from canone.billing.slots import slot_setters
 
 # No tier sells more seats than this, even one without a maximum: it keeps every amount
 # exact within Decimal's 28 digits (10**30 seats used to crash the pricing).
 SEATS_LIMIT = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False, eq=False)
 class Configuration:
     product: str
     tier: str
@@ -23,8 +24,39 @@ class Configuration:
     seats: int
     addons: tuple[str, ...] = ()
 
+    def __init__(self, product: str, tier: str, interval: str, currency: str,
+                 contacts: int | None, seats: int, addons: tuple[str, ...] = ()) -> None:
+        # The fields set through their slots' descriptors (slot_setters): what a frozen
+        # dataclass's own __init__ does through object.__setattr__, at half the cost
+        # (canone price makes thousands of configurations a run).
+        _product(self, product)
+        _tier(self, tier)
+        _interval(self, interval)
+        _currency(self, currency)
+        _contacts(self, contacts)
+        _seats(self, seats)
+        _addons(self, addons)
+
+    def __eq__(self, other: object) -> bool:
+        # The dataclass's equality (all fields equal), without building two tuples of all
+        # of them: the fields that most often differ first (a plan change compares the two
+        # configurations of every pair).
+        if type(other) is not Configuration:
+            return NotImplemented
+        return (self.seats == other.seats and self.contacts == other.contacts
+                and self.tier == other.tier and self.addons == other.addons
+                and self.interval == other.interval and self.product == other.product
+                and self.currency == other.currency)
+
+    def __hash__(self) -> int:  # as the dataclass's, which eq=False leaves out
+        return hash((self.product, self.tier, self.interval, self.currency, self.contacts,
+                     self.seats, self.addons))
+
     def with_(self, **changes: object) -> Configuration:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_product, _tier, _interval, _currency, _contacts, _seats, _addons = slot_setters(Configuration)
 
 
 # The add-ons of a configuration in normal form, for its product and tier (normal_addons's

@@ -8,6 +8,7 @@ from decimal import Decimal
 from canone.billing.catalog import Catalog
 from canone.billing.configuration import Configuration
 from canone.billing.money import ZERO, round_money
+from canone.billing.slots import slot_setters
 
 OK = "ok"
 CUSTOM = "custom"
@@ -15,18 +16,29 @@ CUSTOM = "custom"
 INTERVAL_WORDS = {"month": "monthly", "year": "yearly"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Line:
     key: str  # "base", "seats" or "addon:<code>"
     description: str
     amount: Decimal
 
+    def __init__(self, key: str, description: str, amount: Decimal) -> None:
+        # As Configuration's: each field through its slot's descriptor, at half the cost.
+        _key(self, key)
+        _description(self, description)
+        _amount(self, amount)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Price:
     config: Configuration
     status: str  # OK, or CUSTOM when a price it needs is negotiated with sales
     lines: tuple[Line, ...]
+
+    def __init__(self, config: Configuration, status: str, lines: tuple[Line, ...]) -> None:
+        _config(self, config)  # as Line's
+        _status(self, status)
+        _lines(self, lines)
 
     @property
     def total(self) -> Decimal | None:
@@ -36,6 +48,10 @@ class Price:
 
     def amounts(self) -> dict[str, Decimal]:
         return {line.key: line.amount for line in self.lines}
+
+
+_key, _description, _amount = slot_setters(Line)
+_config, _status, _lines = slot_setters(Price)
 
 
 def describe_plan(catalog: Catalog, config: Configuration) -> str:
