@@ -1,0 +1,133 @@
+"""Running bench/api_rows.py's replays and bench/api_least.py's (issue 14, goal 1).
+
+canone served on a scratch database with accounts and confirmed pairs in it (`prepared`);
+wrk driving preview + confirm pairs (bench/api_rows.lua) against canone or a replay; the
+stack floor measured in the same run; and the table of pairs/s and CPU a pair of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import stack_floor
+
+import api
+from canone.db.database import Database
+
+PAIRS = Path(__file__).with_name("api_rows.lua")  # the pairs, as bench/api.py makes them
+
+
+def wrk_pairs(base: str, url: str, key: str, seconds: float, server_pid: int
+              ) -> dict[str, float]:
+    """Confirmed pairs per second wrk drove (one connection per account), and the CPU
+    milliseconds per pair of the server's processes and of PostgreSQL."""
+    with api.psycopg.connect(api._libpq(url)) as connection:
+        found = connection.execute("SELECT account_id, config FROM subscriptions "
+                                   "ORDER BY account_id").fetchall()
+    before = api.cpu_by_group(server_pid, set())
+    run = subprocess.run(["wrk", "-t", str(len(found)), "-c", str(len(found)), "-d",
+                          f"{seconds:g}s", "-s", str(PAIRS), base, "--", key, *(
+                              f"{account}:{json.loads(config)['seats']}"
+                              for account, config in found)], capture_output=True, text=True)
+    after = api.cpu_by_group(server_pid, set())
+    counted = re.search(r"confirmed (\d+) failed (\d+)", run.stdout)
+    took = re.search(r"requests in ([0-9.]+)s", run.stdout)
+    if run.returncode or counted is None or took is None or int(counted.group(1)) == 0:
+        raise RuntimeError(f"wrk drove no pairs\n{run.stdout}{run.stderr}")
+    pairs = int(counted.group(1))
+    if int(counted.group(2)):
+        print("\n".join(line for line in run.stdout.splitlines() if ": " in line[:20]))
+    return {"pairs_per_second": pairs / float(took.group(1)), "failed": int(counted.group(2)),
+            **{f"cpu_{g}": 1000 * (after[g] - before[g]) / pairs for g in ("server", "postgres")}}
+
+
+def serving(env: dict[str, str], workers: int, app: str | None = None) -> tuple[Any, str]:
+    """canone served as bench/api.py serves it, or a replay's `app` (module:factory of
+    bench/) as the floor is served."""
+    port = api.free_port()
+    command = (stack_floor.uvicorn_command(app, port, workers) if app
+               else [sys.executable, "-m", "canone", "serve", "--port", str(port),
+                     "--workers", str(workers)])
+    return api.serving(command, env, port), f"http://127.0.0.1:{port}"
+
+
+def replayed(args: argparse.Namespace, url: str, env: dict[str, str], key: str, app: str,
+             extra: dict[str, str]) -> dict[str, float]:
+    """A replay's `app` served with `extra` in its environment, driven by wrk."""
+    server, base = serving({**env, "FLOOR_DATABASE_URL": api._libpq(url), **extra},
+                           args.workers, app)
+    with server as process:
+        wrk_pairs(base, url, key, 2, process.pid)  # every worker's connections opened
+        time.sleep(1)  # its last pairs end before wrk reads the seats to ask for again
+        return wrk_pairs(base, url, key, args.seconds, process.pid)
+
+
+def floor(args: argparse.Namespace) -> dict[str, float]:
+    """stack_floor's pairs/s (one /pair-work + one /noop a pair) and its CPU a pair."""
+    cpu: dict[str, dict[str, float]] = {}
+    with api.scratch_database("canone_bench_floor") as floor_url:
+        found = stack_floor.measure(api._libpq(floor_url), args.workers, args.seconds,
+                                    endpoints=stack_floor.RATIO_ENDPOINTS, cpu=cpu)
+    return {"pairs_per_second": stack_floor.pairs_at_most(found), **{
+        f"cpu_{group}": sum(cpu[endpoint][group] for endpoint in cpu)
+        for group in ("server", "postgres")}}
+
+
+def report(run: dict[str, dict[str, float]]) -> None:
+    """Pairs/s against the floor's, and the CPU milliseconds a pair of the server's processes
+    and of PostgreSQL (far less moved by the machine's load than pairs/s): the floor's as a
+    share of each."""
+    floor = run["floor"]
+    print(f"{'':31} pairs/s  ÷ floor  CPU ms a pair: server / PostgreSQL  floor's ÷ its")
+    for name, found in sorted(run.items(), key=lambda item: -item[1]["pairs_per_second"]):
+        server, postgres = found["cpu_server"], found["cpu_postgres"]
+        print(f"{name:31} {found['pairs_per_second']:7.1f} "
+              f"{found['pairs_per_second'] / floor['pairs_per_second']:8.3f} {server:20.1f} "
+              f"/ {postgres:4.1f} {floor['cpu_server'] / server:16.2f} (server), "
+              f"{(floor['cpu_server'] + floor['cpu_postgres']) / (server + postgres):.2f} (all)"
+              + (f"; failed {found['failed']:.0f}" if found.get("failed") else ""))
+    canone = [name for name in run if name.startswith("canone, ")]
+    if "replay" in run and canone:
+        replay = run["replay"]["pairs_per_second"]
+        print("canone ÷ replay: " + ", ".join(
+            f"{run[n]['pairs_per_second'] / replay:.3f} ({n.split(', ')[1]})"
+            for n in canone), flush=True)
+
+
+@contextlib.contextmanager
+def prepared(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], str,
+                                                         list[str], tuple[str, int]]]:
+    """A scratch canone database with `args.accounts` accounts signed up and confirmed
+    pairs in it (the replays' templates), and canone serving it: the database URL, the
+    environment, an operator API key, the accounts, and canone's base URL and pid."""
+    with tempfile.TemporaryDirectory(prefix="canone-bench-rows-") as tmp, \
+            api.scratch_database("canone_bench_rows") as url:
+        Database(url).migrate()
+        env = {**api.environment(url, Path(tmp)), "BENCH_TMP": tmp}
+        key = api.operator_key(url, Path(tmp))
+        server, base = serving(env, args.workers)
+        with server as process:  # (started once, as bench/api.py does)
+            accounts = api.sign_up_accounts(base, key, args.accounts)
+            # warm, and the rows the replay takes as templates
+            api.drive(base, key, accounts, args.clients, 2, process.pid, None)
+            yield url, env, key, accounts, (base, process.pid)
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8, help="bench/api.py's, for canone")
+    parser.add_argument("--accounts", type=int, default=16, help="one wrk connection each")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--runs", type=int, default=1)
+    return parser.parse_args()
