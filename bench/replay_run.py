@@ -27,19 +27,41 @@ from canone.db.database import Database
 PAIRS = Path(__file__).with_name("api_rows.lua")  # the pairs, as bench/api.py makes them
 
 
+def cpu_of(server_pid: int, url: str) -> dict[str, float]:
+    """CPU seconds so far of the server's processes and of the PostgreSQL backends connected
+    to `url`'s database, each by its pid (all PostgreSQL's processes would count the other
+    work on the machine's server too; its WAL writer and checkpointer are left out)."""
+    with api.psycopg.connect(api._libpq(url), autocommit=True) as connection:
+        pids = [row[0] for row in connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+            "pid <> pg_backend_pid()")]
+    found = {"server": api.cpu_by_group(server_pid, set())["server"]}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # (gone since)
+            found[f"postgres {pid}"] = api._stat(pid)[2]
+    return found
+
+
+def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """`cpu_of`'s difference: the server's, and PostgreSQL's backends' (one that came since
+    counts whole, one that went is lost)."""
+    return {"server": after["server"] - before["server"], "postgres": sum(
+        cpu - before.get(pid, 0.0) for pid, cpu in after.items() if pid != "server")}
+
+
 def wrk_pairs(base: str, url: str, key: str, seconds: float, server_pid: int
               ) -> dict[str, float]:
     """Confirmed pairs per second wrk drove (one connection per account), and the CPU
-    milliseconds per pair of the server's processes and of PostgreSQL."""
+    milliseconds per pair of the server's processes and of PostgreSQL's backends."""
     with api.psycopg.connect(api._libpq(url)) as connection:
         found = connection.execute("SELECT account_id, config FROM subscriptions "
                                    "ORDER BY account_id").fetchall()
-    before = api.cpu_by_group(server_pid, set())
+    before = cpu_of(server_pid, url)
     run = subprocess.run(["wrk", "-t", str(len(found)), "-c", str(len(found)), "-d",
                           f"{seconds:g}s", "-s", str(PAIRS), base, "--", key, *(
                               f"{account}:{json.loads(config)['seats']}"
                               for account, config in found)], capture_output=True, text=True)
-    after = api.cpu_by_group(server_pid, set())
+    used = spent(before, cpu_of(server_pid, url))
     counted = re.search(r"confirmed (\d+) failed (\d+)", run.stdout)
     took = re.search(r"requests in ([0-9.]+)s", run.stdout)
     if run.returncode or counted is None or took is None or int(counted.group(1)) == 0:
@@ -48,7 +70,7 @@ def wrk_pairs(base: str, url: str, key: str, seconds: float, server_pid: int
     if int(counted.group(2)):
         print("\n".join(line for line in run.stdout.splitlines() if ": " in line[:20]))
     return {"pairs_per_second": pairs / float(took.group(1)), "failed": int(counted.group(2)),
-            **{f"cpu_{g}": 1000 * (after[g] - before[g]) / pairs for g in ("server", "postgres")}}
+            **{f"cpu_{g}": 1000 * used[g] / pairs for g in ("server", "postgres")}}
 
 
 def serving(env: dict[str, str], workers: int, app: str | None = None) -> tuple[Any, str]:
@@ -74,13 +96,15 @@ def replayed(args: argparse.Namespace, url: str, env: dict[str, str], key: str, 
 
 def floor(args: argparse.Namespace) -> dict[str, float]:
     """stack_floor's pairs/s (one /pair-work + one /noop a pair) and its CPU a pair."""
-    cpu: dict[str, dict[str, float]] = {}
+    cpu: dict[str, dict[str, float]] = {}  # by endpoint: "server", "postgres <pid>"s
     with api.scratch_database("canone_bench_floor") as floor_url:
         found = stack_floor.measure(api._libpq(floor_url), args.workers, args.seconds,
-                                    endpoints=stack_floor.RATIO_ENDPOINTS, cpu=cpu)
-    return {"pairs_per_second": stack_floor.pairs_at_most(found), **{
-        f"cpu_{group}": sum(cpu[endpoint][group] for endpoint in cpu)
-        for group in ("server", "postgres")}}
+                                    endpoints=stack_floor.RATIO_ENDPOINTS, cpu=cpu,
+                                    cpu_of=lambda pid: cpu_of(pid, floor_url))
+    return {"pairs_per_second": stack_floor.pairs_at_most(found),
+            "cpu_server": sum(used["server"] for used in cpu.values()),
+            "cpu_postgres": sum(ms for used in cpu.values() for group, ms in used.items()
+                                if group.startswith("postgres"))}
 
 
 def report(run: dict[str, dict[str, float]]) -> None:
