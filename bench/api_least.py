@@ -73,7 +73,7 @@ from api_rows import (
     templates,
 )
 from fastapi import FastAPI, Request, Response
-from replay_run import arguments, floor, prepared, replayed, report, wrk_pairs
+from replay_run import arguments, floor, medians, prepared, replayed, report, wrk_pairs
 from sqlalchemy.dialects import postgresql
 
 import api
@@ -344,6 +344,7 @@ def main() -> int:
     args = arguments((__doc__ or "").splitlines()[0])
     with prepared(args) as (url, env, key, _accounts, (base, pid)):
         env = {**env, **keep_templates(api._libpq(url), Path(env["BENCH_TMP"]) / "rows")}
+        runs: list[dict[str, dict[str, float]]] = []
         for number in range(args.runs):
             print(f"run {number + 1} of {args.runs}", flush=True)
             load = os.getloadavg()[0]
@@ -355,6 +356,8 @@ def main() -> int:
                     "REPLAY_NETWORK": network, "REPLAY_ROWS": rows})
             print(f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
             report(found)
+            runs.append(found)
+    medians(runs)
     return 0
 
 

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,29 @@ def report(run: dict[str, dict[str, float]]) -> None:
         print("canone ÷ replay: " + ", ".join(
             f"{run[n]['pairs_per_second'] / replay:.3f} ({n.split(', ')[1]})"
             for n in canone), flush=True)
+
+
+def medians(runs: list[dict[str, dict[str, float]]]) -> None:
+    """Over the runs, each one's medians: pairs/s, its ratio to its own run's floor, CPU ms a
+    pair (server / PostgreSQL), and the floor's CPU a pair ÷ its own (server and all)."""
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    print(f"medians of {len(runs)} runs{'':10} pairs/s  ÷ floor (each run's)  server / "
+          "PostgreSQL ms  floor's CPU ÷ its: server, all")
+    for name in sorted(runs[0], key=lambda n: -median([r[n]["pairs_per_second"] for r in runs])):
+        def of(what: str, name: str = name) -> list[float]:
+            return [run[name][what] for run in runs]
+
+        ratios = [run[name]["pairs_per_second"] / run["floor"]["pairs_per_second"]
+                  for run in runs]
+        server = [run["floor"]["cpu_server"] / run[name]["cpu_server"] for run in runs]
+        total = [(run["floor"]["cpu_server"] + run["floor"]["cpu_postgres"])
+                 / (run[name]["cpu_server"] + run[name]["cpu_postgres"]) for run in runs]
+        print(f"{name:37} {median(of('pairs_per_second')):7.1f} {median(ratios):6.3f} ("
+              + ", ".join(f"{r:.3f}" for r in ratios) + f") {median(of('cpu_server')):5.1f} / "
+              f"{median(of('cpu_postgres')):4.1f} {median(server):6.2f}, {median(total):.2f}",
+              flush=True)
 
 
 @contextlib.contextmanager
