@@ -1,14 +1,14 @@
 """The least a preview + confirm pair must send (issue 14, goal 1), with no billing logic.
 
-bench/api_rows.py replays exactly the 32 statements and 32 round trips a canone pair sends.
-This replays the same pair, served the same way (uvicorn, the floor's set-up) on canone's
-database, accounts and sandbox card network, writing the same rows with the same values
-(bench/api_rows.py's templates: what canone's last confirmation wrote), with every guarantee
-canone's statements give, but sent with as few statements and round trips as PostgreSQL
-allows: reads joined into one statement on an autocommit connection, each transaction's
-statements sent in one pipeline with its BEGIN and COMMIT, dependent inserts folded into
-data-modifying CTEs (the invoice number and the SDI progressive, taken in the statement
-that writes what needs them), several rows in one insert (unnest).
+bench/api_rows.py replays exactly the statements a canone pair sends. This replays the same
+pair, served the same way (uvicorn, the floor's set-up) on canone's database, accounts and
+sandbox card network, writing the same rows with the same values (bench/api_rows.py's
+templates: what canone's last confirmation wrote), with every guarantee canone's statements
+give, but sent with as few statements and round trips as PostgreSQL allows: reads joined
+into one statement on an autocommit connection, each transaction's statements sent in one
+pipeline with its BEGIN and COMMIT, dependent inserts folded into data-modifying CTEs (the
+invoice number and the SDI progressive, taken in the statement that writes what needs them),
+several rows in one insert (unnest).
 
 - preview: one read (account, billing details, subscription, credit balance and the
   Idempotency-Key's earlier answer, if any); the Idempotency-Key record inserted with the
@@ -32,7 +32,8 @@ that writes what needs them), several rows in one insert (unnest).
   makes them: none in the benchmark); COMMIT.
 
 That is 7 statements and 4 commits in 5 round trips to PostgreSQL (`bench/pair_counts.py
---sql --replay api_least` prints and counts them), against canone's 32 in 32.
+--sql --replay api_least` prints and counts them), against canone's 32 statements and 4
+commits in 31 round trips (32 in bench/api_rows.py's replay).
 
 REPLAY_ROWS=required writes only the rows SPEC requires (bench/RESULTS.md lists each row
 with its SPEC line): no email, one audit entry (SPEC §4 "audit record"), no invoice.paid
