@@ -6,13 +6,16 @@ bench/api_least.py's (REPLAY_ROWS all, then required) on the same account, each 
 process. For every table a pair writes, the rows each replay's pair added are compared with
 those of api_rows' pair, ids, invoice numbers, file progressives and times masked: it prints
 each difference (a row count, or a column's value), so "no differences" means the same rows
-with the same values.
+with the same values. Then api_least's guarantees under concurrent confirmations: one quote
+confirmed 6 times at once is charged once, 6 quotes of one account confirmed at once settle
+one (the others are answered 409), and no intent is paid twice.
 
     .venv/bin/python bench/replay_check.py
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import re
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pair_counts
+from api_rows import keep_templates
 from fastapi.testclient import TestClient
 
 import api as bench
@@ -95,6 +99,51 @@ def differences(base: dict[str, list[dict[str, str]]], other: dict[str, list[dic
     return found
 
 
+async def races(app: Any, account: str, headers: dict[str, str]) -> list[str]:
+    """One quote confirmed 6 times at once, then 6 quotes of the account confirmed at once:
+    what each set of answers was (one 200 each, the others 409, is the guarantee)."""
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://replay") as client:
+        async def post(what: str, body: dict[str, Any]) -> httpx.Response:
+            return await client.post(
+                f"/api/v1/accounts/{account}/subscription/{what}", json=body,
+                headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+
+        async def quote() -> str:
+            token: str = (await post("preview", {"target": {**bench.CONFIG, "seats": SEATS}})
+                          ).json()["quote_token"]
+            return token
+
+        found = []
+        for name in ("one quote 6 times", "6 quotes"):  # (each quoted after the last race)
+            once = await quote()
+            confirmed = [once] * 6 if name == "one quote 6 times" else [
+                once, *[await quote() for _ in range(5)]]
+            answers = await asyncio.gather(*(post("confirm", {"quote_token": token})
+                                             for token in confirmed))
+            found.append(f"{name}: " + ", ".join(sorted(
+                f"{answer.status_code} {answer.text[:40] if answer.status_code != 200 else ''}"
+                for answer in answers)))
+    return found
+
+
+def charged_twice(url: str, sandbox: str) -> str:
+    """Intents paid twice, in canone's payments and on the sandbox network."""
+    import sqlite3
+
+    with bench.psycopg.connect(url) as connection:
+        (payments,) = connection.execute(
+            "SELECT count(*) FROM (SELECT idempotency_key FROM payments GROUP BY 1 HAVING "
+            "count(*) > 1) twice").fetchone() or (None,)
+    network = sqlite3.connect(sandbox)
+    (charges,) = network.execute("SELECT count(*) FROM (SELECT idempotency_key FROM charges "
+                                 "GROUP BY 1 HAVING count(*) > 1)").fetchone()
+    network.close()
+    return f"intents paid twice: {payments} (payments), {charges} (sandbox charges)"
+
+
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="canone-replay-check-"))
     with bench.scratch_database("canone_replay_check") as url:
@@ -109,6 +158,7 @@ def main() -> int:
             pair_counts.sign_up(client, headers)
         account = pair_counts._an_account(url)
         one_pair(app_from_env(), account, headers, SEATS)
+        os.environ.update(keep_templates(bench._libpq(url), tmp / "rows"))  # canone's rows
         added: dict[str, dict[str, list[dict[str, str]]]] = {}
         for module, kept in (("api_rows", ""), ("api_least", "all"), ("api_least", "required")):
             before = rows(bench._libpq(url))
@@ -118,9 +168,13 @@ def main() -> int:
             added[f"{module} {kept}".strip()] = {
                 table: [row for stored, row in after[table].items()
                         if stored not in before[table]] for table in ADDED}
+        raced = asyncio.run(races(importlib.import_module("api_least").create_app(), account,
+                                  headers))
+        raced.append(charged_twice(bench._libpq(url), os.environ["CANONE_SANDBOX_PATH"]))
     for name in ("api_least all", "api_least required"):
         print(f"{name} against api_rows:", *differences(added["api_rows"], added[name]) or [
             "no differences"], sep="\n  ")
+    print("api_least, confirmations at the same time:", *raced, sep="\n  ")
     return 0
 
 
