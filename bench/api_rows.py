@@ -52,22 +52,19 @@ import contextlib
 import hashlib
 import json
 import os
-import re
+import pickle
 import secrets
-import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import stack_floor
 from fastapi import FastAPI, Request, Response
+from replay_run import arguments, floor, prepared, replayed, report, wrk_pairs
 
 import api
 from canone.db import tables
-from canone.db.database import Database
 from canone.integrations.einvoice.fatturapa import progressive_code
 
 LIMIT = " \n LIMIT %(param_1)s::INTEGER"
@@ -155,11 +152,87 @@ def _id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
+def templates(url: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
+    """The rows canone wrote last (`TEMPLATES`): every row of each, and the first of each;
+    those kept in the file REPLAY_TEMPLATES names when it is set (`keep_templates`)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    kept = os.environ.get("REPLAY_TEMPLATES")
+    if kept:
+        made = pickle.loads(Path(kept).read_bytes())
+    else:
+        with psycopg.connect(url, row_factory=dict_row) as connection:
+            row = connection.execute(TEMPLATES["invoice"]).fetchone()
+            assert row is not None, "no invoice yet: run one canone confirmation first"
+            made = {name: connection.execute(sql, {"invoice": row["id"]}).fetchall()
+                    for name, sql in TEMPLATES.items()}
+    return made, {name: rows[0] for name, rows in made.items()}
+
+
+def keep_templates(url: str, path: Path) -> dict[str, str]:
+    """canone's rows taken as templates now, kept at `path` for every replay to come (so a
+    replay that writes fewer rows is never the next one's template): its environment."""
+    path.write_bytes(pickle.dumps(templates(url)[0]))
+    return {"REPLAY_TEMPLATES": str(path)}
+
+
+def quote_token(claims: dict[str, Any]) -> str:
+    """A quote token shaped as canone's: the claims, then a (made-up) signature."""
+    signed = base64.urlsafe_b64encode(dumps(claims).encode()).decode().rstrip("=")
+    return f"{signed}.{hashlib.sha256(signed.encode()).hexdigest()[:32]}"
+
+
+def read_token(token: str) -> tuple[dict[str, Any], str]:
+    """A quote token's claims, and the key of its payment intent (one charge per quote)."""
+    signed = token.split(".")[0]
+    claims = json.loads(base64.urlsafe_b64decode(signed + "=" * (-len(signed) % 4)))
+    return claims, "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def claimed(scope: str, request: Request, body: bytes, status: int, answer: bytes
+            ) -> dict[str, Any]:
+    """CLAIM's values: the request's Idempotency-Key, its body's fingerprint, the answer."""
+    return {"scope": scope, "key": request.headers["idempotency-key"],
+            "fingerprint": hashlib.sha256(body).hexdigest(), "status_code": status,
+            "body": answer, "created_at": datetime.now(UTC)}
+
+
+def answer(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+class Pool:
+    """Up to 10 connections (canone's pool_size) to `url`, opened when none is free."""
+
+    def __init__(self, url: str, autocommit: bool) -> None:
+        self.url, self.autocommit, self.opened = url, autocommit, 0
+        self.free: asyncio.Queue[Any] = asyncio.Queue()
+
+    @contextlib.asynccontextmanager
+    async def borrow(self) -> AsyncIterator[Any]:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        if self.free.empty() and self.opened < 10:  # no await between test and count
+            self.opened += 1
+            connection = await psycopg.AsyncConnection.connect(
+                self.url, autocommit=self.autocommit, options="-c timezone=UTC",
+                row_factory=dict_row)
+            if not self.autocommit:
+                await connection.set_read_only(False)  # BEGIN READ WRITE, as SQLAlchemy's
+        else:
+            connection = await self.free.get()
+        try:
+            yield connection
+        finally:
+            self.free.put_nowait(connection)
+
+
 def create_app() -> Any:
     """The app uvicorn serves (factory): canone's database at FLOOR_DATABASE_URL, its
     sandbox card network at CANONE_SANDBOX_PATH."""
     import psycopg
-    from psycopg.rows import dict_row
 
     from canone.integrations.payments import SandboxGateway
     from canone.services.ports import ChargeRequest
@@ -167,51 +240,31 @@ def create_app() -> Any:
     url = os.environ["FLOOR_DATABASE_URL"]
     gateway = SandboxGateway(os.environ["CANONE_SANDBOX_PATH"])
     network = os.environ.get("REPLAY_NETWORK") != "off"  # off: ids made up, no card charged
-    with psycopg.connect(url, row_factory=dict_row) as connection:
-        row = connection.execute(TEMPLATES["invoice"]).fetchone()
-        assert row is not None, "no invoice yet: run one canone confirmation first"
-        made = {name: connection.execute(sql, {"invoice": row["id"]}).fetchall()
-                for name, sql in TEMPLATES.items()}
-    t = {name: rows[0] for name, rows in made.items()}
+    made, t = templates(url)
     preview_body, confirm_body = (json.loads(t[n]["body"]) for n in ("previewed", "confirmed"))
     old_id, old_number = t["invoice"]["id"], t["invoice"]["number"]
     quoted = json.loads(t["intent"]["payload"])
     app = FastAPI()
-    connections: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
-    opened = 0
+    pool = Pool(url, autocommit=False)
 
     @contextlib.asynccontextmanager
     async def transaction() -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         """A pooled connection, one transaction (BEGIN on its first statement, as psycopg
         does for canone); committed unless a pipeline already sent the COMMIT."""
-        nonlocal opened
-        if connections.empty() and opened < 10:  # canone's pool_size; no await in between
-            opened += 1
-            connection = await psycopg.AsyncConnection.connect(
-                url, options="-c timezone=UTC", row_factory=dict_row)
-            await connection.set_read_only(False)  # BEGIN READ WRITE, as SQLAlchemy has it
-        else:
-            connection = await connections.get()
-        try:
-            yield connection
-            if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                await connection.commit()
-        except BaseException:
-            await connection.rollback()
-            raise
-        finally:
-            connections.put_nowait(connection)
+        async with pool.borrow() as connection:
+            try:
+                yield connection
+                if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    await connection.commit()
+            except BaseException:
+                await connection.rollback()
+                raise
 
     async def one(connection: Any, sql: str, params: Any) -> Any:
         return await (await connection.execute(sql, params)).fetchone()
 
     def claim(request: Request, body: bytes, status: int, answer: bytes) -> dict[str, Any]:
-        return {"scope": t["previewed"]["scope"], "key": request.headers["idempotency-key"],
-                "fingerprint": hashlib.sha256(body).hexdigest(), "status_code": status,
-                "body": answer, "created_at": datetime.now(UTC)}
-
-    def answer(body: bytes) -> Response:
-        return Response(body, media_type="application/json")
+        return claimed(t["previewed"]["scope"], request, body, status, answer)
 
     @app.post("/api/v1/accounts/{account}/subscription/preview")
     async def preview(account: str, request: Request) -> Response:
@@ -225,19 +278,14 @@ def create_app() -> Any:
             await one(connection, BALANCE, {"coalesce_2": 0, "account_id": account})
             claims = {**quoted, "account_id": account, "subscription_version": sub["version"],
                       "immediate": target, "target": target, "nonce": secrets.token_hex(6)}
-            signed = base64.urlsafe_b64encode(dumps(claims).encode()).decode().rstrip("=")
-            token = f"{signed}.{hashlib.sha256(signed.encode()).hexdigest()[:32]}"
-            out = dumps({**preview_body, "quote_token": token}).encode()
+            out = dumps({**preview_body, "quote_token": quote_token(claims)}).encode()
             await one(connection, CLAIM, claim(request, body, 200, out))
         return answer(out)
 
     @app.post("/api/v1/accounts/{account}/subscription/confirm")
     async def confirm(account: str, request: Request) -> Response:
         body = await request.body()
-        token = json.loads(body)["quote_token"]
-        signed = token.split(".")[0]
-        claims = json.loads(base64.urlsafe_b64decode(signed + "=" * (-len(signed) % 4)))
-        intent_key = "chg_" + hashlib.sha256(token.encode()).hexdigest()[:40]
+        claims, intent_key = read_token(json.loads(body)["quote_token"])
         key = {"account_id": account, "param_1": 1}
         async with transaction() as connection:  # the intent, before the charge
             if await one(connection, CLAIM, claim(request, body, 0, b"")) is None:
@@ -332,42 +380,6 @@ def create_app() -> Any:
 
 # -- the run ------------------------------------------------------------------------------
 
-PAIRS = Path(__file__).with_suffix(".lua")  # wrk's pairs, as bench/api.py's clients make them
-
-
-def wrk_pairs(base: str, url: str, key: str, seconds: float, server_pid: int
-              ) -> dict[str, float]:
-    """Confirmed pairs per second wrk drove (one connection per account), and the CPU
-    milliseconds per pair of the server's processes and of PostgreSQL."""
-    with api.psycopg.connect(api._libpq(url)) as connection:
-        found = connection.execute("SELECT account_id, config FROM subscriptions "
-                                   "ORDER BY account_id").fetchall()
-    before = api.cpu_by_group(server_pid, set())
-    run = subprocess.run(["wrk", "-t", str(len(found)), "-c", str(len(found)), "-d",
-                          f"{seconds:g}s", "-s", str(PAIRS), base, "--", key, *(
-                              f"{account}:{json.loads(config)['seats']}"
-                              for account, config in found)], capture_output=True, text=True)
-    after = api.cpu_by_group(server_pid, set())
-    counted = re.search(r"confirmed (\d+) failed (\d+)", run.stdout)
-    took = re.search(r"requests in ([0-9.]+)s", run.stdout)
-    if run.returncode or counted is None or took is None or int(counted.group(1)) == 0:
-        raise RuntimeError(f"wrk drove no pairs\n{run.stdout}{run.stderr}")
-    pairs = int(counted.group(1))
-    if int(counted.group(2)):
-        print("\n".join(line for line in run.stdout.splitlines() if ": " in line[:20]))
-    return {"pairs_per_second": pairs / float(took.group(1)), "failed": int(counted.group(2)),
-            **{f"cpu_{g}": 1000 * (after[g] - before[g]) / pairs for g in ("server", "postgres")}}
-
-
-def serving(env: dict[str, str], workers: int, replay: bool = False) -> tuple[Any, str]:
-    """canone served as bench/api.py serves it, or the replay as the floor is served."""
-    port = api.free_port()
-    command = (stack_floor.uvicorn_command("api_rows:create_app", port, workers) if replay
-               else [sys.executable, "-m", "canone", "serve", "--port", str(port),
-                     "--workers", str(workers)])
-    return api.serving(command, env, port), f"http://127.0.0.1:{port}"
-
-
 def one_run(args: argparse.Namespace, url: str, env: dict[str, str], key: str,
             accounts: list[str], canone: tuple[str, int]) -> dict[str, Any]:
     """canone (served at `canone`: base URL, pid) driven by bench/api.py's clients, then by
@@ -381,62 +393,19 @@ def one_run(args: argparse.Namespace, url: str, env: dict[str, str], key: str,
         **{f"cpu_{g}": driven["cpu_ms_per_pair"][g] for g in ("server", "postgres")}}
     found["canone, wrk"] = wrk_pairs(base, url, key, args.seconds, pid)
     for name, network in (("replay", "on"), ("replay, no card network", "off")):
-        server, base = serving({**env, "FLOOR_DATABASE_URL": api._libpq(url),
-                                "REPLAY_NETWORK": network}, args.workers, True)
-        with server as process:
-            wrk_pairs(base, url, key, 2, process.pid)  # every worker's connections opened
-            found[name] = wrk_pairs(base, url, key, args.seconds, process.pid)
-    cpu: dict[str, dict[str, float]] = {}
-    with api.scratch_database("canone_bench_floor") as floor_url:
-        floor = stack_floor.measure(api._libpq(floor_url), args.workers, args.seconds,
-                                    endpoints=stack_floor.RATIO_ENDPOINTS, cpu=cpu)
-    found["floor"] = {"pairs_per_second": stack_floor.pairs_at_most(floor), **{
-        f"cpu_{group}": sum(cpu[endpoint][group] for endpoint in cpu)
-        for group in ("server", "postgres")}}
+        found[name] = replayed(args, url, env, key, "api_rows:create_app",
+                               {"REPLAY_NETWORK": network})
+    found["floor"] = floor(args)
     print(f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
     return found
 
 
-def report(run: dict[str, dict[str, float]]) -> None:
-    """Pairs/s against the floor's, and the CPU milliseconds a pair of the server's processes
-    and of PostgreSQL (far less moved by the machine's load than pairs/s): the floor's as a
-    share of each."""
-    floor = run["floor"]
-    print(f"{'':31} pairs/s  ÷ floor  CPU ms a pair: server / PostgreSQL  floor's ÷ its")
-    for name, found in sorted(run.items(), key=lambda item: -item[1]["pairs_per_second"]):
-        server, postgres = found["cpu_server"], found["cpu_postgres"]
-        print(f"{name:31} {found['pairs_per_second']:7.1f} "
-              f"{found['pairs_per_second'] / floor['pairs_per_second']:8.3f} {server:20.1f} "
-              f"/ {postgres:4.1f} {floor['cpu_server'] / server:16.2f} (server), "
-              f"{(floor['cpu_server'] + floor['cpu_postgres']) / (server + postgres):.2f} (all)"
-              + (f"; failed {found['failed']:.0f}" if found.get("failed") else ""))
-    replay = run["replay"]["pairs_per_second"]
-    print("canone ÷ replay: " + ", ".join(
-        f"{run[n]['pairs_per_second'] / replay:.3f} ({n.split(', ')[1]})"
-        for n in ("canone, bench/api.py's clients", "canone, wrk")), flush=True)
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--clients", type=int, default=8, help="bench/api.py's, for canone")
-    parser.add_argument("--accounts", type=int, default=16, help="one wrk connection each")
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--runs", type=int, default=1)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="canone-bench-rows-") as tmp, \
-            api.scratch_database("canone_bench_rows") as url:
-        Database(url).migrate()
-        env = {**api.environment(url, Path(tmp)), "BENCH_TMP": tmp}
-        key = api.operator_key(url, Path(tmp))
-        server, base = serving(env, args.workers)
-        with server as process:  # (started once, as bench/api.py does)
-            accounts = api.sign_up_accounts(base, key, args.accounts)
-            # warm, and the rows the replay takes as templates
-            api.drive(base, key, accounts, args.clients, 2, process.pid, None)
-            for number in range(args.runs):
-                print(f"run {number + 1} of {args.runs}", flush=True)
-                report(one_run(args, url, env, key, accounts, (base, process.pid)))
+    args = arguments((__doc__ or "").splitlines()[0])
+    with prepared(args) as (url, env, key, accounts, canone):
+        for number in range(args.runs):
+            print(f"run {number + 1} of {args.runs}", flush=True)
+            report(one_run(args, url, env, key, accounts, canone))
     return 0
 
 

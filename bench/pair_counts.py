@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import importlib
 import os
 import tempfile
 import time
@@ -37,6 +38,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from wire import wire_counts
 
 import api as bench
 from canone.db.database import Database
@@ -61,9 +63,11 @@ def tap_psycopg() -> None:
 
         def tapped(self: Any, sql: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
             connection = self.connection
-            if (not connection.autocommit and connection._pipeline is None
-                    and connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE):
+            idle = connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            if not connection.autocommit and connection._pipeline is None and idle:
                 note(f"-- {connection._get_tx_start_command().decode()}")  # sent first
+            elif connection.autocommit and idle and connection._pipeline is None:
+                note("-- (autocommit: a transaction of its own)")
             note(f"{'(many) ' if many else ''}{sql}\n    {params!r}")
             return original(self, sql, params, *args, **kwargs)
 
@@ -101,14 +105,14 @@ def tap_psycopg() -> None:
     psycopg.AsyncConnection.pipeline = async_piped  # type: ignore[method-assign,assignment]
 
 
-def replay_pair(url: str, headers: dict[str, str]) -> None:
-    """One pair through bench/api_rows.py's app, in this process, its statements printed
-    as canone's are (to compare them)."""
+def replay_pair(url: str, headers: dict[str, str], module: str) -> None:
+    """One pair through a replay's app (bench/api_rows.py's or bench/api_least.py's), in
+    this process, its statements printed as canone's are (to compare them), and counted."""
     global WIRE
     os.environ["FLOOR_DATABASE_URL"] = bench._libpq(url)
-    import api_rows
+    replay = importlib.import_module(module)
 
-    with TestClient(api_rows.create_app()) as client:
+    with TestClient(replay.create_app()) as client:
         path = f"/api/v1/accounts/{_an_account(url)}/subscription"
         token = ""
         for what in ("preview", "confirm"):
@@ -120,6 +124,8 @@ def replay_pair(url: str, headers: dict[str, str]) -> None:
             response.raise_for_status()
             token = response.json().get("quote_token", "")
             print(f"--- replayed {what}", *WIRE, sep="\n")
+            print(f"{module} {what}: " + ", ".join(
+                f"{name} {number}" for name, number in wire_counts(WIRE).items()))
     WIRE = None
 
 
@@ -224,6 +230,8 @@ def count_pairs(client: TestClient, headers: dict[str, str], pairs: int, verbose
                 print(f"--- {what}", *log, sep="\n")
             if WIRE is not None:
                 print(f"--- {what}", *WIRE, sep="\n")
+                print(f"canone {what}: " + ", ".join(
+                    f"{name} {number}" for name, number in wire_counts(WIRE).items()))
         seats += 1
     return counted, time.process_time() - started
 
@@ -234,8 +242,9 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--sql", action="store_true",
                         help="print the first pair's statements as psycopg sends them")
-    parser.add_argument("--replay", action="store_true",
-                        help="with --sql: then a pair of bench/api_rows.py's, the same way")
+    parser.add_argument("--replay", nargs="?", const="api_rows", metavar="MODULE",
+                        help="with --sql: then a pair of bench/api_rows.py's (or of MODULE's,"
+                        " e.g. api_least), the same way")
     args = parser.parse_args()
     if args.sql:
         tap_psycopg()
@@ -250,7 +259,7 @@ def main() -> None:
             headers = {"Authorization": f"Bearer {key}"}
             counted, cpu = count_pairs(client, headers, args.pairs, args.verbose, args.sql)
         if args.sql and args.replay:
-            replay_pair(url, headers)
+            replay_pair(url, headers, args.replay)
     pair = counted["preview"] + counted["confirm"]
     for what, counts in (*counted.items(), ("pair", pair)):
         print(what, ", ".join(f"{name} {counts[name] / args.pairs:.2f}"

@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +199,15 @@ def uvicorn_command(app: str, port: int, workers: int) -> list[str]:
 
 def measure(url: str, workers: int, seconds: float, connections: int = 16,
             endpoints: tuple[str, ...] = ENDPOINTS,
-            cpu: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
+            cpu: dict[str, dict[str, float]] | None = None,
+            cpu_of: Callable[[int], dict[str, float]] | None = None) -> dict[str, float]:
     """Requests per second of each of `endpoints`, on a scratch database at `url`; and in
     `cpu` when given, each one's CPU milliseconds a request of the server's processes and
-    of PostgreSQL's (all of them: other work's too)."""
+    of PostgreSQL's (all of them: other work's too; or as `cpu_of(server pid)` counts
+    them, CPU seconds so far by group)."""
     from api import cpu_by_group, free_port, serving  # bench/api.py's
+
+    cpu_of = cpu_of or (lambda pid: cpu_by_group(pid, set()))
 
     if shutil.which("wrk") is None:
         raise SystemExit("stack floor: wrk is not installed (apt-get install wrk)")
@@ -224,11 +229,11 @@ def measure(url: str, workers: int, seconds: float, connections: int = 16,
                 wrk(base, endpoint, 2, connections, script)
             found = {}
             for endpoint in endpoints:
-                before = cpu_by_group(server.pid, set())
+                before = cpu_of(server.pid)
                 found[endpoint] = wrk(base, endpoint, seconds, connections, script)
-                after = cpu_by_group(server.pid, set())
+                after = cpu_of(server.pid)
                 if cpu is not None:
-                    cpu[endpoint] = {group: 1000 * (after[group] - before[group])
+                    cpu[endpoint] = {group: 1000 * (after[group] - before.get(group, 0.0))
                                      / (found[endpoint] * seconds) for group in after}
             return found
     finally:
