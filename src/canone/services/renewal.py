@@ -15,9 +15,12 @@ a crash in between leaves pending intents for `payments.reconcile`, as any charg
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from canone.billing.configuration import Configuration, validate
 from canone.billing.errors import InvalidField
@@ -73,6 +76,32 @@ def run(svc: Services, until: datetime | None = None, batch: int = 500,
     until = until or svc.now()
     report = RunReport()
     blocked: set[str] = set()
+    with _collected_between_batches() as between_batches:
+        _run_batches(svc, until, batch, progress, report, blocked, between_batches)
+    collection.collect(svc, svc.now(), report)
+    return report
+
+
+@contextmanager
+def _collected_between_batches() -> Iterator[Callable[[], object]]:
+    """Python's cyclic garbage collector paused while the batches run, its young
+    generations collected after each batch instead (the call it yields): a batch keeps
+    hundreds of thousands of objects alive at once (its renewals' records, rows and files),
+    and the collector's automatic passes walked them over and over, ~10 % of the run's CPU
+    (gc.callbacks, 10,000 renewals). What a batch leaves in cycles is freed after it, as
+    before. The pause is the process's; the collector is on again at the end if it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield partial(gc.collect, 1)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_batches(svc: Services, until: datetime, batch: int, progress: Progress | None,
+                 report: RunReport, blocked: set[str], between_batches: Callable[[], object]
+                 ) -> None:
     while True:
         done = RunReport()
         issued: list[tuple[PaymentIntent, Invoice]] = []
@@ -93,10 +122,9 @@ def run(svc: Services, until: datetime | None = None, batch: int = 500,
         report.blocked += done.blocked
         if progress is not None:
             progress(len(due))
+        between_batches()
         if not due:  # a subscription several periods behind comes back once per period
             break
-    collection.collect(svc, svc.now(), report)
-    return report
 
 
 class _Fallback(Exception):
