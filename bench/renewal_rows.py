@@ -1,19 +1,20 @@
 """The billing run's ceiling: what the rows canone writes per renewal cost, with no logic.
 
 `renewal.py`'s floor writes the least a renewal must (an invoice, a line, a payment, two
-events, an email; all subscriptions updated in one statement). canone writes more, each for
-a reason of the spec (audit entries, the `subscription.renewed` event, the FatturaPA file,
-the payment intent committed before the charge, its provider id stored before confirming,
-the settle writes): per renewal (counted with pg_stat_user_tables over a run of the
-benchmark, whose accounts have billing details) 3.1 audit entries, 3.1 events, 1.6 invoice
-lines, an invoice, its FatturaPA file (~3.8 kB), an intent, a payment, an email and 0.05
-ledger entries inserted; the subscription, the invoice and the intent (twice) updated; the
-FatturaPA counter once a batch; and two calls to the sandbox card network. This writes
-exactly those rows through canone's own SQL repositories, batches of 500 in the
-transactions the run uses (renew; provider ids; settle), by as many processes as workers,
-and no Python of the renewals (no file is built: its bytes are made beforehand): the most
-any code that keeps today's rows can reach, as a share of the floor measured in the same
-run.
+events, an email, the FatturaPA file; all subscriptions updated in one statement; printed
+also without the files, the floor before session 8). canone writes more, each for a reason
+of the spec (audit entries, the `subscription.renewed` event, the payment intent committed
+before the charge, its provider id stored before confirming, the settle writes): per
+renewal (counted with pg_stat_user_tables over a run of the benchmark, whose accounts have
+billing details) 3.1 audit entries, 3.1 events, 1.6 invoice lines, an invoice, its
+FatturaPA file (~3.8 kB), an intent, a payment, an email and 0.05 ledger entries inserted;
+the subscription, the invoice and the intent (twice) updated; the FatturaPA counter once a
+batch; and two calls to the sandbox card network. This writes exactly those rows through
+canone's own SQL repositories, batches of 500 in the transactions the run uses (renew;
+provider ids; settle), by as many processes as workers, and no Python of the renewals (no
+file is built: canone's bytes for the renewal's customer, `renewal.renewal_files`, are
+made beforehand): the most any code that keeps today's rows can reach, as a share of the
+floor measured in the same run.
 
     .venv/bin/python bench/renewal_rows.py [N] [--workers 2] [--no-network] [--cpu]
 
@@ -54,11 +55,12 @@ from canone.services.records import (
 
 BATCH = 500
 DUE = bench.DUE
-FILE_BYTES = b"<?xml version='1.0' encoding='UTF-8'?>" + b" " * 3770
 
 
-def renewal_rows(n: int, account_id: str, card: str) -> dict[str, Any]:
-    """What renewal `n` writes, as canone's records (made before the clock starts)."""
+def renewal_rows(n: int, account_id: str, card: str, files: list[bytes | None]
+                 ) -> dict[str, Any]:
+    """What renewal `n` writes, as canone's records (made before the clock starts); `files`:
+    `renewal.renewal_files`, every bench customer's (each files one)."""
     inv = f"inv_ceil{n:08d}"
     currency = bench.customer(n).currency
     lines = [InvoiceLine("base", "Marketing Plus", 4900)]
@@ -78,9 +80,11 @@ def renewal_rows(n: int, account_id: str, card: str) -> dict[str, Any]:
     events = [Event(f"evt_ceil{n:08d}{k}", kind, account_id, data, DUE)
               for k, kind in enumerate(("invoice.issued", "subscription.renewed",
                                         "invoice.paid"))]
-    # Its file's bytes, the size of a bench renewal's (named when its progressive is taken).
+    # Its file's bytes, canone's for its customer (named when its progressive is taken).
+    content = files[n % len(files)]
+    assert content is not None, "every bench customer files a FatturaPA e-invoice"
     einvoice = EInvoice(f"einv_ceil{n:08d}", account_id, "invoice", inv, invoice.number, "",
-                        FILE_BYTES, DUE)
+                        content, DUE)
     return {"invoice": invoice, "intent": intent, "audit": audit, "events": events,
             "einvoice": einvoice,
             "ledger": [LedgerEntry(f"led_ceil{n:08d}", account_id, -1500, "USD",
@@ -138,11 +142,12 @@ def write_batch(database: Database, subs: list[Subscription], made: list[dict[st
 
 
 def writer(url: str, first: int, count: int, account_ids: list[str], card: str,
-           gateway_path: str | None, start_at: float) -> tuple[float, float]:
+           files: list[bytes | None], gateway_path: str | None, start_at: float
+           ) -> tuple[float, float]:
     """Renewals `first`.. written batch by batch; (start, end) in `time.time()`."""
     database = Database(url)
     gateway = SandboxGateway(gateway_path, bench.ManualClock(DUE)) if gateway_path else None
-    made = [renewal_rows(n, account_ids[n], card) for n in range(first, first + count)]
+    made = [renewal_rows(n, account_ids[n], card, files) for n in range(first, first + count)]
     subs = [renewed(n, account_ids[n]) for n in range(first, first + count)]
     while time.time() < start_at:
         time.sleep(0.001)
@@ -156,13 +161,13 @@ def writer(url: str, first: int, count: int, account_ids: list[str], card: str,
 
 
 def ceiling(database: Database, count: int, account_ids: list[str], workers: int,
-            gateway_path: str | None, card: str) -> float:
+            gateway_path: str | None, card: str, files: list[bytes | None]) -> float:
     """Seconds for `workers` processes to write the rows of `count` renewals, a share each."""
     share = -(-count // workers)
     parts = [(first, min(share, count - first)) for first in range(0, count, share)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         start_at = time.time() + 3 + count / 20_000  # after each has made its rows
-        jobs = [pool.apply_async(writer, (database.url, first, n, account_ids, card,
+        jobs = [pool.apply_async(writer, (database.url, first, n, account_ids, card, files,
                                           gateway_path, start_at)) for first, n in parts]
         spans = [job.get() for job in jobs]
     return max(e for _, e in spans) - min(s for s, _ in spans)
@@ -174,13 +179,14 @@ def cpu_per_renewal(count: int) -> str:
     alone on a fresh database. The CPU time moves far less with the machine's load than
     the wall time does; the server's CPU is not in it."""
     spent = {}
+    files = bench.renewal_files()
     for what in ("canone", "rows"):
         with tempfile.TemporaryDirectory() as tmp, bench.postgres_database() as database:
             clock = bench.ManualClock(DUE)
             gateway = SandboxGateway(str(Path(tmp) / "sandbox.db"), clock)
             card = gateway.store_card(Card("4242424242424242", 12, 2035, "123")).token
             account_ids = bench.seed(database, gateway, count)
-            made = [renewal_rows(n, account_ids[n], card) for n in range(count)]
+            made = [renewal_rows(n, account_ids[n], card, files) for n in range(count)]
             subs = [renewed(n, account_ids[n]) for n in range(count)]
             svc = bench.bench_services(database, clock, gateway)
             wall, cpu = time.perf_counter(), time.process_time()
@@ -215,14 +221,18 @@ def main() -> int:
                                  bench.ManualClock(DUE))
         card = gateway.store_card(Card("4242424242424242", 12, 2035, "123")).token
         account_ids = bench.seed(database, gateway, args.count)
-        floor_seconds = bench.floor(database, args.count, account_ids, args.workers)
+        files = bench.renewal_files()
+        old_seconds = bench.floor(database, args.count, account_ids, args.workers)
+        floor_seconds = bench.floor(database, args.count, account_ids, args.workers, files)
         ceiling_seconds = ceiling(database, args.count, account_ids, args.workers,
-                                  gateway_path, card)
+                                  gateway_path, card, files)
     floor_rate, ceiling_rate = args.count / floor_seconds, args.count / ceiling_seconds
+    old_rate = args.count / old_seconds
     network = "without the card network" if args.no_network else "with the sandbox network"
     print(f"{args.count:,} renewals, {args.workers} writer(s), load {load}: floor "
-          f"{floor_rate:,.0f}/s; canone's rows {network}, no logic: {ceiling_rate:,.0f}/s "
-          f"= {ceiling_rate / floor_rate:.2f} of the floor")
+          f"{floor_rate:,.0f}/s ({old_rate:,.0f}/s without the files); canone's rows "
+          f"{network}, no logic: {ceiling_rate:,.0f}/s = {ceiling_rate / floor_rate:.2f} of "
+          f"the floor ({ceiling_rate / old_rate:.2f} of the one without the files)")
     return 0
 
 

@@ -281,16 +281,22 @@ def test_the_billing_run_files_each_renewal_invoice_in_its_batch(filing, clock) 
         f"IT12345670017_0000{n}.xml" for n in range(1, 7)]
 
 
-def test_a_batch_takes_its_progressives_at_once_in_the_order_of_its_invoice_numbers(
-        svc, filing, clock, monkeypatch) -> None:
-    fallbacks: list[str] = []
+@pytest.fixture
+def fallbacks(monkeypatch) -> list[str]:
+    """Why each batch of the billing run fell back to one renewal at a time, if one did."""
+    reasons: list[str] = []
 
     class Fallback(renewal._Fallback):
         def __init__(self, reason: str) -> None:
-            fallbacks.append(reason)
+            reasons.append(reason)
             super().__init__(reason)
 
     monkeypatch.setattr(renewal, "_Fallback", Fallback)
+    return reasons
+
+
+def test_a_batch_takes_its_progressives_at_once_in_the_order_of_its_invoice_numbers(
+        svc, filing, clock, fallbacks) -> None:
     kinds = ["IT business, SDI code", "IT consumer", None, "US business", "IT business, PEC"]
     signed = [sign_up(svc if kind is None else filing,  # no details: signed up before filing
                       config(currency="USD" if kind == "US business" else "EUR"),
@@ -314,3 +320,26 @@ def test_a_batch_takes_its_progressives_at_once_in_the_order_of_its_invoice_numb
         skipped = store.audit.of_account(bare.account_id, 5, action="einvoice.skipped")
     assert [entry.after for entry in skipped] == [
         {"document": bare.number, "reason": "the account has no billing details"}]
+
+
+def test_an_untaxed_renewal_takes_no_progressive_and_its_batch_does_not_fall_back(
+        filing, clock, fallbacks) -> None:
+    # Without a seller set up documents are untaxed: no VAT summary, so no file, though the
+    # customer has billing details. The batch must count its progressives as the files ask.
+    signed = sign_up(filing, config(currency="EUR"), details=KINDS["IT consumer"])
+    assert [f.file_name for f in files(filing)] == ["IT12345670017_00001.xml"]
+    untaxed = dataclasses.replace(filing, seller=None)
+    clock.set(at(2026, 5, 1, 9))
+
+    assert renewal.run(untaxed).renewed == 1
+
+    assert fallbacks == []  # renewed in its batch
+    invoice = stored.invoices(filing, signed.account.id)[-1]
+    assert (invoice.number, invoice.tax_lines, invoice.customer) == (
+        "2026-000002", (), KINDS["IT consumer"])
+    assert [f.file_name for f in files(filing)] == ["IT12345670017_00001.xml"]
+    with filing.database.transaction() as store:
+        skipped = store.audit.of_account(signed.account.id, 5, action="einvoice.skipped")
+        assert store.documents.next_sdi_progressive() == 2  # none taken in vain
+    assert [entry.after for entry in skipped] == [
+        {"document": "2026-000002", "reason": "the document has no tax lines"}]

@@ -4,6 +4,7 @@ restrict the account until it pays (SPEC §5)."""
 
 from __future__ import annotations
 
+import gc
 from datetime import date, timedelta
 
 import stored
@@ -160,6 +161,24 @@ def test_one_run_renews_every_period_that_ended(svc, clock, signed) -> None:
         (date(2026, 4, 1), 4900), (date(2026, 5, 1), 4900), (date(2026, 6, 1), 4900),
         (date(2026, 7, 1), 4900), (date(2026, 8, 1), 4900)]
     assert renewal.run(svc).renewed == 0
+
+
+def test_the_run_pauses_the_garbage_collector_for_its_batches_and_puts_it_back(
+        svc, clock, signed) -> None:
+    clock.set(at(2026, 5, 15))
+    collecting: list[bool] = []  # as each batch ends (`progress`)
+
+    assert gc.isenabled()
+    assert renewal.run(svc, progress=lambda _: collecting.append(gc.isenabled())).renewed == 1
+    assert (collecting, gc.isenabled()) == ([False, False], True)
+
+    clock.set(at(2026, 6, 15))
+    gc.disable()  # a caller that had it off gets it back off
+    try:
+        assert renewal.run(svc).renewed == 1
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_run_until_an_earlier_instant(svc, clock, signed) -> None:

@@ -10,7 +10,7 @@ rest, which is what was quoted); it never changes the taxable amount."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -86,6 +86,13 @@ class InvoiceDraft(InvoiceAmounts):
     status: InvoiceStatus
 
 
+def is_taxed(lines: Sequence[Line], treatment: TaxTreatment | None) -> bool:
+    """Whether the draft of `lines` under `treatment` has tax lines (`draft_invoice`): it
+    needs a treatment (none when no seller is set up) and a line to tax. Asked ahead of the
+    draft too: a document's FatturaPA file, and its SDI progressive, depend on it."""
+    return treatment is not None and bool(lines)
+
+
 def draft_invoice(lines: Iterable[Line], *, paid: bool, credit_available: int = 0,
                   treatment: TaxTreatment | None = None) -> InvoiceDraft:
     """The draft of an invoice of `lines`, taxed by `treatment` (None: no tax, the total is
@@ -97,7 +104,7 @@ def draft_invoice(lines: Iterable[Line], *, paid: bool, credit_available: int = 
                     for line in lines)
     subtotal = sum(line.amount for line in drafted)
     tax_lines: tuple[InvoiceTaxLine, ...] = ()
-    if treatment is not None:
+    if is_taxed(lines, treatment) and treatment is not None:  # the second for mypy's sake
         taxed = draft(lines, treatment)
         tax_lines = tuple(
             InvoiceTaxLine(t.rule, t.rate, t.treatment.country, t.treatment.natura, t.note,

@@ -46,6 +46,15 @@ def filing(svc: Services) -> EInvoicing | None:
     return svc.einvoicing if svc.einvoicing is not None and svc.einvoicing.files else None
 
 
+def makes_file(svc: Services, customer: BillingDetails | None, taxed: bool) -> bool:
+    """Whether a document gets a FatturaPA file, and so an SDI progressive: the seller files
+    e-invoices, the document has a customer and is taxed (`invoicing.is_taxed`; an untaxed one
+    has no VAT summary to file). The one test of it: a batch of the billing run counts the
+    progressives it takes by it too, and a count that disagreed with the files made would
+    send every batch to the one-by-one fallback."""
+    return customer is not None and taxed and filing(svc) is not None
+
+
 def _customer(store: Store, account_id: str, snapshot: BillingDetails | None
               ) -> BillingDetails | None:
     """The customer the document was issued to; an invoice issued before documents kept
@@ -68,12 +77,12 @@ def _file(svc: Services, store: Store, setup: EInvoicing, account_id: str, kind:
     return file
 
 
-def _skip(svc: Services, store: Store, account_id: str, number: str) -> None:
+def _skip(svc: Services, store: Store, account_id: str, number: str, reason: str) -> None:
     # Sign-up asks for billing details while the seller files e-invoices: only an account
-    # made before that (or by hand) gets here. Said where support sees it.
+    # made before that (or by hand) gets here, or an untaxed document. Said where support
+    # sees it.
     record_change(svc, store, account_id=account_id, actor="system", action="einvoice.skipped",
-                  before=None, after={"document": number,
-                                      "reason": "the account has no billing details"})
+                  before=None, after={"document": number, "reason": reason})
 
 
 def _makings(svc: Services, store: Store, account_id: str, number: str,
@@ -86,8 +95,9 @@ def _makings(svc: Services, store: Store, account_id: str, number: str,
     if setup is None:
         return None
     customer = _customer(store, account_id, snapshot)
-    if customer is None or not tax_lines:
-        _skip(svc, store, account_id, number)
+    if customer is None or not makes_file(svc, customer, bool(tax_lines)):
+        _skip(svc, store, account_id, number, "the account has no billing details"
+              if customer is None else "the document has no tax lines")
         return None
     return setup, customer, tax_lines[0].treatment
 
@@ -99,7 +109,9 @@ def invoice_number(svc: Services, store: Store, account_id: str, year: int,
     when `file_invoice` will make one (for an invoice to that customer with those tax
     lines), taken with the number: its counter is then locked no longer than the
     number's, whose row every concurrent purchase waits for."""
-    if filing(svc) is None or not tax_lines or _customer(store, account_id, customer) is None:
+    # Filing asked first: `_customer` reads the store for an account without details.
+    if filing(svc) is None or not makes_file(svc, _customer(store, account_id, customer),
+                                             bool(tax_lines)):
         return store.invoices.next_number(year), None
     return store.invoices.next_number_with_progressive(year)
 

@@ -92,9 +92,7 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
     details now, with as much of the account's credit balance applied as it takes."""
     terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
     balance = store.ledger.balance_of(account.id)
-    carried = max(-balance, 0)  # amounts under the minimum charge, billed now (SPEC §9)
-    if carried:
-        lines = (*lines, carried_line(carried))
+    lines = invoice_lines(lines, balance)
     draft = draft_invoice(lines, paid=False, treatment=terms.treatment,
                           credit_available=max(balance, 0))
     number, progressive = _number(svc, store, account, terms, draft)
@@ -102,9 +100,9 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
                            terms)
     store.invoices.add(invoice)
     einvoice_files.file_invoice(svc, store, account, invoice, progressive)
-    if draft.credit_applied or carried:
+    if draft.credit_applied or balance < 0:
         used, what = ((-draft.credit_applied, "Applied to") if draft.credit_applied
-                      else (carried, "Billed on"))
+                      else (-balance, "Billed on"))
         store.ledger.add(LedgerEntry(new_id("led"), account.id, used, account.currency,
                                      f"{what} invoice {invoice.number}", invoice.id,
                                      svc.now()))
@@ -115,6 +113,12 @@ def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscripti
 
 
 CARRIED_LINE = "Carried from earlier: amounts below the minimum charge"
+
+
+def invoice_lines(lines: Iterable[Line], balance: int) -> tuple[Line, ...]:
+    """The lines of an open invoice issued on a balance: with a negative one, the amounts
+    under the minimum charge it carries are billed now (SPEC §9)."""
+    return (*lines, carried_line(-balance)) if balance < 0 else tuple(lines)
 
 
 def carried_line(amount: int) -> Line:

@@ -5,27 +5,26 @@ period), one `DatiRiepilogo` per (`AliquotaIVA`, `Natura`), stamp duty, payment.
 document goes to SDI in euros at the ECB rate of its date, its USD amounts kept in
 `AltriDatiGestionali`; an OSS document shows 0.00 `N7` and the customer's state's VAT in
 `AltriDatiGestionali`, its total being net + that VAT. The file's totals are recomputed from
-its own lines before it is returned (see checks.py), so a file that SDI would refuse with
-00421, 00422 or 00423 is never produced.
+the texts of its lines and summaries as written, before it is returned (`checks`), so a
+file that SDI would refuse with 00421, 00422 or 00423 is never produced. Written as text
+(`xmltext`), byte for byte what lxml writes for the same tree.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-
-from lxml import etree
 
 from canone.billing.money import ZERO, round_money
 from canone.billing.parties import BillingDetails
 from canone.billing.seller import Seller, Transmitter
 from canone.billing.tax import DocumentDraft, TaxLine, draft_by_line
 from canone.billing.vat_rates import vat_prefix
-from canone.integrations.einvoice.checks import check_totals
+from canone.integrations.einvoice.checks import Line, check_amounts
 from canone.integrations.einvoice.text import amount, latin, number, rate
+from canone.integrations.einvoice.xmltext import XmlText
 from canone.services.einvoicing import (
     CARD,
     CREDIT_NOTE,
@@ -100,31 +99,48 @@ def _in_euros(document: EInvoiceDocument, rates: ExchangeRates) -> _Euros:
     return _Euros(lines, euros, to_eur, per_euro)
 
 
+_OPENING = (f"<?xml version='1.0' encoding='UTF-8'?>\n<p:FatturaElettronica xmlns:p="
+            f'"{NAMESPACE}" xmlns:ds="{DSIG}" versione="{FORMAT}">\n')
+_CLOSING = "</p:FatturaElettronica>\n"
+
+
 def build_fatturapa(seller: Seller, document: EInvoiceDocument, progressive: int,
                     rates: ExchangeRates) -> EInvoiceFile:
-    """The file of `document`, named with `progressive` (never reused)."""
+    """The file of `document`, named with `progressive` (never reused). Written as text
+    (`XmlText`: the bytes lxml would write for the same tree), the seller's part once per
+    seller; its amounts checked from the texts written before it is returned."""
     euros = _in_euros(document, rates)
-    root = etree.Element(etree.QName(NAMESPACE, "FatturaElettronica"),
-                         nsmap={"p": NAMESPACE, "ds": DSIG}, versione=FORMAT)
-    header = _sub(root, "FatturaElettronicaHeader")
-    _transmission(_sub(header, "DatiTrasmissione"), seller, document.customer,
-                  progressive_code(progressive))
-    header.append(copy.deepcopy(_seller_block(seller)))
-    _customer(_sub(header, "CessionarioCommittente"), document.customer)
-    body = _sub(root, "FatturaElettronicaBody")
-    _general(_sub(body, "DatiGenerali"), document, euros)
-    _goods_and_services(_sub(body, "DatiBeniServizi"), document, euros)
+    x = XmlText(1)
+    x.open("FatturaElettronicaHeader")
+    x.open("DatiTrasmissione")
+    _transmission(x, seller, document.customer, progressive_code(progressive))
+    x.close("DatiTrasmissione")
+    x.raw(_seller_block(seller))
+    x.open("CessionarioCommittente")
+    _customer(x, document.customer)
+    x.close("CessionarioCommittente")
+    x.close("FatturaElettronicaHeader")
+    x.open("FatturaElettronicaBody")
+    x.open("DatiGenerali")
+    stated = _general(x, document, euros)
+    x.close("DatiGenerali")
+    x.open("DatiBeniServizi")
+    lines, summaries = _goods_and_services(x, document, euros)
+    x.close("DatiBeniServizi")
     if document.payment is not None and document.payment.amount > 0:
-        terms = _sub(body, "DatiPagamento")
-        _sub(terms, "CondizioniPagamento", "TP02")  # paid in full
-        detail = _sub(terms, "DettaglioPagamento")
-        _sub(detail, "ModalitaPagamento", PAYMENT_MEANS[document.payment.means])
+        x.open("DatiPagamento")
+        x.leaf("CondizioniPagamento", "TP02")  # paid in full
+        x.open("DettaglioPagamento")
+        x.leaf("ModalitaPagamento", PAYMENT_MEANS[document.payment.means])
         paid = euros.draft.total if document.payment.amount == document.total \
             else euros.to_eur(document.payment.amount)
-        _sub(detail, "ImportoPagamento", amount(paid))
-    content = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    if problems := check_totals(content):
+        x.leaf("ImportoPagamento", amount(paid))
+        x.close("DettaglioPagamento")
+        x.close("DatiPagamento")
+    x.close("FatturaElettronicaBody")
+    if problems := check_amounts(lines, summaries, stated):
         raise EInvoiceError(f"{document.number}: " + "; ".join(problems))
+    content = (_OPENING + x.text() + _CLOSING).encode("utf-8")
     return EInvoiceFile(sdi_file_name(seller.transmitter, progressive), content)
 
 
@@ -142,84 +158,84 @@ class FatturaPaBuilder:
 # -- header ----------------------------------------------------------------------------------
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, tag)
-    if text is not None:
-        element.text = text
-    return element
+def _fiscal_id(x: XmlText, tag: str, country: str, code: str) -> None:
+    x.open(tag)
+    x.leaf("IdPaese", country)
+    x.leaf("IdCodice", code)
+    x.close(tag)
 
 
-def _fiscal_id(parent: etree._Element, tag: str, country: str, code: str) -> None:
-    element = _sub(parent, tag)
-    _sub(element, "IdPaese", country)
-    _sub(element, "IdCodice", code)
-
-
-def _transmission(element: etree._Element, seller: Seller, customer: BillingDetails,
-                  code: str) -> None:
-    _fiscal_id(element, "IdTrasmittente", seller.transmitter.country, seller.transmitter.id)
-    _sub(element, "ProgressivoInvio", code)
-    _sub(element, "FormatoTrasmissione", FORMAT)
+def _transmission(x: XmlText, seller: Seller, customer: BillingDetails, code: str) -> None:
+    _fiscal_id(x, "IdTrasmittente", seller.transmitter.country, seller.transmitter.id)
+    x.leaf("ProgressivoInvio", code)
+    x.leaf("FormatoTrasmissione", FORMAT)
     if customer.country != "IT":
-        _sub(element, "CodiceDestinatario", ABROAD)
+        x.leaf("CodiceDestinatario", ABROAD)
         return
-    _sub(element, "CodiceDestinatario", customer.sdi_code or NO_CODE)
+    x.leaf("CodiceDestinatario", customer.sdi_code or NO_CODE)
     if not customer.sdi_code and customer.pec and customer.is_business:
-        _sub(element, "PECDestinatario", customer.pec)
+        x.leaf("PECDestinatario", customer.pec)
 
 
 @lru_cache(maxsize=4)
-def _seller_block(seller: Seller) -> etree._Element:
-    """The seller's `CedentePrestatore`, the same in each of its files: made once, and a
-    copy put in each (a billing run makes hundreds of thousands)."""
-    block = etree.Element("CedentePrestatore")
-    _seller(block, seller)
-    return block
-
-
-def _seller(element: etree._Element, seller: Seller) -> None:
-    data = _sub(element, "DatiAnagrafici")
-    _fiscal_id(data, "IdFiscaleIVA", "IT", seller.vat_number)
-    _sub(data, "CodiceFiscale", seller.tax_code)
-    _sub(_sub(data, "Anagrafica"), "Denominazione", latin(seller.legal_name, 80))
-    _sub(data, "RegimeFiscale", seller.tax_regime)
-    _address(_sub(element, "Sede"), seller.address.street, seller.address.postcode,
-             seller.address.city, seller.address.province, "IT")
+def _seller_block(seller: Seller) -> str:
+    """The seller's `CedentePrestatore`, the same in each of its files: written once (a
+    billing run makes hundreds of thousands)."""
+    x = XmlText(2)
+    x.open("CedentePrestatore")
+    data = "DatiAnagrafici"
+    x.open(data)
+    _fiscal_id(x, "IdFiscaleIVA", "IT", seller.vat_number)
+    x.leaf("CodiceFiscale", seller.tax_code)
+    x.open("Anagrafica")
+    x.leaf("Denominazione", latin(seller.legal_name, 80))
+    x.close("Anagrafica")
+    x.leaf("RegimeFiscale", seller.tax_regime)
+    x.close(data)
+    _address(x, seller.address.street, seller.address.postcode, seller.address.city,
+             seller.address.province, "IT")
     if seller.rea is not None:
-        rea = _sub(element, "IscrizioneREA")
-        _sub(rea, "Ufficio", seller.rea.office)
-        _sub(rea, "NumeroREA", seller.rea.number)
+        x.open("IscrizioneREA")
+        x.leaf("Ufficio", seller.rea.office)
+        x.leaf("NumeroREA", seller.rea.number)
         if seller.rea.share_capital is not None:
-            _sub(rea, "CapitaleSociale", amount(seller.rea.share_capital))
+            x.leaf("CapitaleSociale", amount(seller.rea.share_capital))
         if seller.rea.sole_shareholder:
-            _sub(rea, "SocioUnico", seller.rea.sole_shareholder)
-        _sub(rea, "StatoLiquidazione", "LS" if seller.rea.in_liquidation else "LN")
+            x.leaf("SocioUnico", seller.rea.sole_shareholder)
+        x.leaf("StatoLiquidazione", "LS" if seller.rea.in_liquidation else "LN")
+        x.close("IscrizioneREA")
     if seller.email:
-        _sub(_sub(element, "Contatti"), "Email", seller.email)
+        x.open("Contatti")
+        x.leaf("Email", seller.email)
+        x.close("Contatti")
+    x.close("CedentePrestatore")
+    return x.text()
 
 
-def _customer(element: etree._Element, customer: BillingDetails) -> None:
-    data = _sub(element, "DatiAnagrafici")
+def _customer(x: XmlText, customer: BillingDetails) -> None:
+    x.open("DatiAnagrafici")
     italian = customer.country == "IT"
     if italian and customer.is_business and customer.vat_id:
-        _fiscal_id(data, "IdFiscaleIVA", "IT", customer.vat_id.removeprefix("IT"))
+        _fiscal_id(x, "IdFiscaleIVA", "IT", customer.vat_id.removeprefix("IT"))
     elif not italian:
-        _fiscal_id(data, "IdFiscaleIVA", *_foreign_id(customer))
+        _fiscal_id(x, "IdFiscaleIVA", *_foreign_id(customer))
     if italian and customer.tax_code:
-        _sub(data, "CodiceFiscale", customer.tax_code)
-    registry = _sub(data, "Anagrafica")
+        x.leaf("CodiceFiscale", customer.tax_code)
+    x.open("Anagrafica")
     if customer.is_business:
-        _sub(registry, "Denominazione", latin(customer.legal_name, 80))
+        x.leaf("Denominazione", latin(customer.legal_name, 80))
     else:
         first, _, last = customer.legal_name.partition(" ")
-        _sub(registry, "Nome", latin(first, 60))
-        _sub(registry, "Cognome", latin(last or first, 60))
+        x.leaf("Nome", latin(first, 60))
+        x.leaf("Cognome", latin(last or first, 60))
+    x.close("Anagrafica")
+    x.close("DatiAnagrafici")
     a = customer.address
     if italian:
-        _address(_sub(element, "Sede"), a.street, a.postcode, a.city, a.province, "IT")
+        _address(x, a.street, a.postcode, a.city, a.province, "IT")
     else:  # SDI wants CAP 00000 abroad; the real postcode stays with the town
         town = f"{a.postcode} {a.city}" if a.postcode else a.city
-        _address(_sub(element, "Sede"), a.street, "00000", town, None, a.country)
+        _address(x, a.street, "00000", town, None, a.country)
 
 
 def _foreign_id(customer: BillingDetails) -> tuple[str, str]:
@@ -232,36 +248,44 @@ def _foreign_id(customer: BillingDetails) -> tuple[str, str]:
     return customer.country, ANONYMOUS_ID
 
 
-def _address(element: etree._Element, street: str, postcode: str, city: str,
-             province: str | None, country: str) -> None:
-    _sub(element, "Indirizzo", latin(street, 60))
-    _sub(element, "CAP", postcode)
-    _sub(element, "Comune", latin(city, 60))
+def _address(x: XmlText, street: str, postcode: str, city: str, province: str | None,
+             country: str) -> None:
+    x.open("Sede")
+    x.leaf("Indirizzo", latin(street, 60))
+    x.leaf("CAP", postcode)
+    x.leaf("Comune", latin(city, 60))
     if province:
-        _sub(element, "Provincia", province)
-    _sub(element, "Nazione", country)
+        x.leaf("Provincia", province)
+    x.leaf("Nazione", country)
+    x.close("Sede")
 
 
 # -- body ------------------------------------------------------------------------------------
 
 
-def _general(element: etree._Element, document: EInvoiceDocument, euros: _Euros) -> None:
-    general = _sub(element, "DatiGeneraliDocumento")
-    _sub(general, "TipoDocumento", DOCUMENT_TYPES[document.kind])
-    _sub(general, "Divisa", "EUR")
-    _sub(general, "Data", document.date.isoformat())
-    _sub(general, "Numero", document.number)
+def _general(x: XmlText, document: EInvoiceDocument, euros: _Euros) -> str:
+    """`DatiGenerali`'s content; the `ImportoTotaleDocumento` written."""
+    x.open("DatiGeneraliDocumento")
+    x.leaf("TipoDocumento", DOCUMENT_TYPES[document.kind])
+    x.leaf("Divisa", "EUR")
+    x.leaf("Data", document.date.isoformat())
+    x.leaf("Numero", document.number)
     if document.stamp_duty > 0:
-        stamp = _sub(general, "DatiBollo")
-        _sub(stamp, "BolloVirtuale", "SI")
-        _sub(stamp, "ImportoBollo", amount(document.stamp_duty))
-    _sub(general, "ImportoTotaleDocumento", amount(euros.draft.total))
+        x.open("DatiBollo")
+        x.leaf("BolloVirtuale", "SI")
+        x.leaf("ImportoBollo", amount(document.stamp_duty))
+        x.close("DatiBollo")
+    total = amount(euros.draft.total)
+    x.leaf("ImportoTotaleDocumento", total)
     if document.reason:
-        _sub(general, "Causale", latin(document.reason, 200))
+        x.leaf("Causale", latin(document.reason, 200))
+    x.close("DatiGeneraliDocumento")
     if document.corrects is not None:
-        linked = _sub(element, "DatiFattureCollegate")
-        _sub(linked, "IdDocumento", document.corrects.number)
-        _sub(linked, "Data", document.corrects.date.isoformat())
+        x.open("DatiFattureCollegate")
+        x.leaf("IdDocumento", document.corrects.number)
+        x.leaf("Data", document.corrects.date.isoformat())
+        x.close("DatiFattureCollegate")
+    return total
 
 
 def _fatturapa_rate(line: TaxLine | EInvoiceLine) -> tuple[Decimal, str | None]:
@@ -270,29 +294,42 @@ def _fatturapa_rate(line: TaxLine | EInvoiceLine) -> tuple[Decimal, str | None]:
     return (ZERO, treatment.natura) if treatment.natura else (treatment.rate, None)
 
 
-def _goods_and_services(element: etree._Element, document: EInvoiceDocument,
-                        euros: _Euros) -> None:
+def _goods_and_services(x: XmlText, document: EInvoiceDocument, euros: _Euros
+                        ) -> tuple[list[Line], list[dict[str, str]]]:
+    """`DatiBeniServizi`'s content; the texts of its lines and summaries, for the check."""
     extras = _extras(document, euros)
+    lines = []
     for number_, (line, eur) in enumerate(zip(document.lines, euros.lines, strict=True), 1):
-        detail = _sub(element, "DettaglioLinee")
-        _sub(detail, "NumeroLinea", str(number_))
-        _sub(detail, "Descrizione", latin(line.description, 1000))
-        _sub(detail, "Quantita", "1.00")
+        fields = {"NumeroLinea": str(number_), "Descrizione": latin(line.description, 1000),
+                  "Quantita": "1.00"}
         if line.period_start and line.period_end:
-            _sub(detail, "DataInizioPeriodo", line.period_start.isoformat())
-            _sub(detail, "DataFinePeriodo", line.period_end.isoformat())
-        _sub(detail, "PrezzoUnitario", amount(eur))
-        _sub(detail, "PrezzoTotale", amount(eur))
+            fields["DataInizioPeriodo"] = line.period_start.isoformat()
+            fields["DataFinePeriodo"] = line.period_end.isoformat()
+        fields["PrezzoUnitario"] = fields["PrezzoTotale"] = amount(eur)
         aliquota, natura = _fatturapa_rate(line)
-        _sub(detail, "AliquotaIVA", rate(aliquota))
+        fields["AliquotaIVA"] = rate(aliquota)
         if natura:
-            _sub(detail, "Natura", natura)
-        if euros.rate is not None:
-            _other(detail, "VALUTA", document.currency, number(line.amount))
-        for tipo, text, value in extras if number_ == 1 else ():
-            _other(detail, tipo, text, value)
-    for key, tax_lines in _summaries(euros.draft.tax_lines).items():
-        _summary(_sub(element, "DatiRiepilogo"), key, tax_lines)
+            fields["Natura"] = natura
+        others = [{"TipoDato": "VALUTA", "RiferimentoTesto": latin(document.currency, 60),
+                   "RiferimentoNumero": number(line.amount)}] if euros.rate is not None else []
+        others += [{"TipoDato": tipo, "RiferimentoTesto": latin(text, 60),
+                    "RiferimentoNumero": value} for tipo, text, value in
+                   (extras if number_ == 1 else ())]
+        x.open("DettaglioLinee")
+        x.leaves(fields)
+        for other in others:
+            x.open("AltriDatiGestionali")
+            x.leaves(other)
+            x.close("AltriDatiGestionali")
+        x.close("DettaglioLinee")
+        lines.append(Line(fields, others))
+    summaries = [_summary(key, tax_lines)
+                 for key, tax_lines in _summaries(euros.draft.tax_lines).items()]
+    for summary in summaries:
+        x.open("DatiRiepilogo")
+        x.leaves(summary)
+        x.close("DatiRiepilogo")
+    return lines, summaries
 
 
 def _extras(document: EInvoiceDocument, euros: _Euros) -> list[tuple[str, str, str]]:
@@ -311,13 +348,6 @@ def _extras(document: EInvoiceDocument, euros: _Euros) -> list[tuple[str, str, s
     return extras
 
 
-def _other(detail: etree._Element, tipo: str, text: str, value: str) -> None:
-    other = _sub(detail, "AltriDatiGestionali")
-    _sub(other, "TipoDato", tipo)
-    _sub(other, "RiferimentoTesto", latin(text, 60))
-    _sub(other, "RiferimentoNumero", value)
-
-
 def _summaries(tax_lines: Sequence[TaxLine]) -> dict[tuple[Decimal, str | None],
                                                      list[TaxLine]]:
     groups: dict[tuple[Decimal, str | None], list[TaxLine]] = {}
@@ -326,21 +356,22 @@ def _summaries(tax_lines: Sequence[TaxLine]) -> dict[tuple[Decimal, str | None],
     return groups
 
 
-def _summary(element: etree._Element, key: tuple[Decimal, str | None],
-             tax_lines: list[TaxLine]) -> None:
+def _summary(key: tuple[Decimal, str | None], tax_lines: list[TaxLine]) -> dict[str, str]:
+    """A `DatiRiepilogo`'s fields, in the schema's order."""
     aliquota, natura = key
-    _sub(element, "AliquotaIVA", rate(aliquota))
+    fields = {"AliquotaIVA": rate(aliquota)}
     if natura:
-        _sub(element, "Natura", natura)
-    _sub(element, "ImponibileImporto", amount(sum((t.taxable for t in tax_lines), ZERO)))
+        fields["Natura"] = natura
+    fields["ImponibileImporto"] = amount(sum((t.taxable for t in tax_lines), ZERO))
     # Italian VAT only: the VAT of an OSS sale is the customer's state's (AltriDatiGestionali).
-    _sub(element, "Imposta", amount(sum((t.amount for t in tax_lines), ZERO) if not natura
-                                    else ZERO))
+    fields["Imposta"] = amount(sum((t.amount for t in tax_lines), ZERO) if not natura
+                               else ZERO)
     if not natura:
-        _sub(element, "EsigibilitaIVA", "I")  # immediate
-        return
+        fields["EsigibilitaIVA"] = "I"  # immediate
+        return fields
     notes = dict.fromkeys(_legal_reference(t) for t in tax_lines)
-    _sub(element, "RiferimentoNormativo", latin("; ".join(notes), 100))
+    fields["RiferimentoNormativo"] = latin("; ".join(notes), 100)
+    return fields
 
 
 def _legal_reference(tax_line: TaxLine) -> str:
