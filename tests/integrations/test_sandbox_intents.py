@@ -96,3 +96,18 @@ def test_a_declined_payment_cannot_be_refunded(network: SandboxGateway) -> None:
     network.confirm_charge(intent, asked)
     with pytest.raises(ports.RefundRefused, match="succeeded"):
         network.refund(intent, 4800, "ref_1")
+
+
+def test_confirming_reads_the_intent_and_charges_in_one_transaction(
+        network: SandboxGateway) -> None:
+    """So a cancel can never come between the intent found open and its charge, and a
+    charge costs the network one commit."""
+    asked = request(network, "4242424242424242")
+    intent = network.open_charge(asked)
+    sent: list[str] = []
+    network._connection().set_trace_callback(sent.append)
+    assert network.confirm_charge(intent, asked).status == ports.SUCCEEDED
+    network._connection().set_trace_callback(None)
+    assert [s for s in sent if s in ("BEGIN IMMEDIATE", "COMMIT")] == [
+        "BEGIN IMMEDIATE", "COMMIT"]
+    assert network.total_charged() == 4800

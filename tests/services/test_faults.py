@@ -116,8 +116,8 @@ def test_a_killed_process_between_charge_and_commit(svc, clock, signed, tmp_path
                 return datetime.fromisoformat({clock.now().isoformat()!r})
 
         class Dies(SandboxGateway):
-            def charge(self, *args):
-                super().charge(*args)
+            def confirm_charge(self, *args):  # a confirmation charges the card
+                super().confirm_charge(*args)
                 os._exit(9)
 
         database = Database({svc.database.url!r})

@@ -115,37 +115,42 @@ class SandboxGateway(SandboxFile):
             raise ValueError(f"amount_minor must be positive, not {amount_minor}")
         if not idempotency_key:
             raise ValueError("an idempotency key is required")
-        currency = currency.upper()
         with self._transaction() as db:
-            earlier = _record(db, idempotency_key)
-            if earlier is not None:
-                # A retry: the first outcome, never a second charge. A retry whose answer is
-                # lost no more: the caller learns what happened the first time.
-                asked = (card_token, amount_minor, currency)
-                if asked != (earlier.card_token, earlier.amount_minor, earlier.currency):
-                    raise ValueError(
-                        f"idempotency key {idempotency_key!r} was used for a different charge"
-                        f" ({earlier.amount_minor} {earlier.currency} on {earlier.card_token})"
-                    )
-                return earlier.result
-            behaviour, result = self._decide(db, card_token)
-            db.execute(
-                "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    idempotency_key,
-                    card_token,
-                    amount_minor,
-                    currency,
-                    result.status,
-                    result.charge_id,
-                    result.message,
-                    self.clock.now().isoformat(),
-                ),
-            )
-        if behaviour == "timeout":
-            # The money was taken and committed above; only the answer goes missing.
-            raise GatewayTimeout(f"no answer for charge {idempotency_key!r}")
-        return result
+            result, answer_lost = self._charge_in(db, card_token, amount_minor, currency,
+                                                  idempotency_key)
+        return _answered(result, answer_lost, idempotency_key)
+
+    def _charge_in(self, db: sqlite3.Connection, card_token: str, amount_minor: int,
+                   currency: str, idempotency_key: str) -> tuple[ChargeResult, bool]:
+        """The charge taken in the caller's transaction, and whether its answer goes missing
+        (a card that times out)."""
+        currency = currency.upper()
+        earlier = _record(db, idempotency_key)
+        if earlier is not None:
+            # A retry: the first outcome, never a second charge. A retry whose answer is
+            # lost no more: the caller learns what happened the first time.
+            asked = (card_token, amount_minor, currency)
+            if asked != (earlier.card_token, earlier.amount_minor, earlier.currency):
+                raise ValueError(
+                    f"idempotency key {idempotency_key!r} was used for a different charge"
+                    f" ({earlier.amount_minor} {earlier.currency} on {earlier.card_token})"
+                )
+            return earlier.result, False
+        behaviour, result = self._decide(db, card_token)
+        db.execute(
+            "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                idempotency_key,
+                card_token,
+                amount_minor,
+                currency,
+                result.status,
+                result.charge_id,
+                result.message,
+                self.clock.now().isoformat(),
+            ),
+        )
+        return result, behaviour == "timeout"
 
     def _decide(self, db: sqlite3.Connection, card_token: str) -> tuple[str, ChargeResult]:
         row = db.execute(
@@ -190,13 +195,16 @@ class SandboxGateway(SandboxFile):
         return str(row[0])
 
     def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
-        key, card_token, amount, currency, canceled = self._intent(provider_id)
-        if canceled:
-            return ChargeResult(CANCELED, None, "The payment was canceled.", provider_id,
-                                key=key)
-        # The intent's key is the charge's: confirming again answers the first outcome.
-        outcome = self.charge(card_token, amount, currency, key)
-        return _of_intent(outcome, provider_id, key)
+        # One transaction: an intent canceled meanwhile is never charged, and a charge costs
+        # the network one commit, not two.
+        with self._transaction() as db:
+            key, card_token, amount, currency, canceled = _intent_in(db, provider_id)
+            if canceled:
+                return ChargeResult(CANCELED, None, "The payment was canceled.", provider_id,
+                                    key=key)
+            # The intent's key is the charge's: confirming again answers the first outcome.
+            outcome, answer_lost = self._charge_in(db, card_token, amount, currency, key)
+        return _of_intent(_answered(outcome, answer_lost, key), provider_id, key)
 
     def charge_outcome(self, provider_id: str) -> ChargeResult:
         key, *_, canceled = self._intent(provider_id)
@@ -215,12 +223,7 @@ class SandboxGateway(SandboxFile):
 
     def _intent(self, provider_id: str) -> tuple[str, str, int, str, int]:
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT idempotency_key, card_token, amount_minor, currency, canceled"
-                " FROM intents WHERE id = ?", (provider_id,)).fetchone()
-        if row is None:
-            raise LookupError(f"no payment intent {provider_id} on the sandbox network")
-        return row[0], row[1], row[2], row[3], row[4]
+            return _intent_in(db, provider_id)
 
     def refund(self, provider_id: str, amount_minor: int, key: str) -> RefundResult:
         intent_key = self._intent(provider_id)[0]
@@ -276,6 +279,22 @@ class SandboxGateway(SandboxFile):
 
 
 _COLUMNS = "idempotency_key, card_token, amount_minor, currency, status, charge_id, message"
+
+
+def _intent_in(db: sqlite3.Connection, provider_id: str) -> tuple[str, str, int, str, int]:
+    row = db.execute(
+        "SELECT idempotency_key, card_token, amount_minor, currency, canceled"
+        " FROM intents WHERE id = ?", (provider_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"no payment intent {provider_id} on the sandbox network")
+    return row[0], row[1], row[2], row[3], row[4]
+
+
+def _answered(result: ChargeResult, answer_lost: bool, idempotency_key: str) -> ChargeResult:
+    if answer_lost:
+        # The money was taken and committed; only the answer goes missing.
+        raise GatewayTimeout(f"no answer for charge {idempotency_key!r}")
+    return result
 
 
 def _of_intent(outcome: ChargeResult, provider_id: str, key: str) -> ChargeResult:
