@@ -867,14 +867,16 @@ def extrapolation(measures: list[Measure]) -> str:
         return ""
     best = max(postgres, key=lambda m: m.rate)
     minutes = 1_000_000 / best.rate / 60
+    one_worker = [f"{1_000_000 / m.rate / 60:.0f} minutes" for m in postgres
+                  if m.network == "sandbox" and m.workers == 1]
+    # Said only when the run measured one worker (a run of the goal's workers has none).
+    single = (" With the sandbox network and one worker, it takes " + ", ".join(one_worker)
+              + ".") if one_worker else ""
     return (f"Extrapolation: the best PostgreSQL rate of this run, {best.rate:,.0f}/s "
             f"({best.network} network, {best.workers} worker(s)), renews 1,000,000 "
             f"subscriptions in {minutes:.1f} minutes: the goal is "
-            f"{GOAL / best.rate:.1f}x away on this machine. With the sandbox network and one "
-            f"worker, it takes "
-            + ", ".join(f"{1_000_000 / m.rate / 60:.0f} minutes" for m in postgres
-                        if m.network == "sandbox" and m.workers == 1)
-            + ".\n\n" + floor_verdict(postgres))
+            f"{GOAL / best.rate:.1f}x away on this machine.{single}\n\n"
+            + floor_verdict(postgres))
 
 
 def goal_text(measures: list[Measure]) -> str:
