@@ -572,7 +572,7 @@ def worker(url: str, kind: str, gateway_path: str, batch: int, start_at: float
     while time.time() < start_at:  # every worker starts at the same instant
         time.sleep(0.001)
     try:
-        report = renewal.run(svc, batch=batch)
+        report = renewal.run(svc, batch=batch, own_process=True)
     finally:
         database.dispose()
     return report.renewed, report.collected, sum(spent)
@@ -603,7 +603,7 @@ def measure(backend: str, kind: str, database: Database, tmp: Path, count: int,
             start = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
-            report = renewal.run(svc, batch=batch)
+            report = renewal.run(svc, batch=batch, own_process=True)
             if profiler is not None:
                 profiler.disable()
             result.run_seconds = time.perf_counter() - start

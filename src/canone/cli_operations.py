@@ -52,7 +52,8 @@ def billing_run(
     instant = parse_instant(until, "--until") if until else None
     with Progress(transient=True) as bar:
         task = bar.add_task("renewing", total=None)
-        report = renewal.run(services, instant, progress=lambda n: bar.advance(task, n))
+        report = renewal.run(services, instant, progress=lambda n: bar.advance(task, n),
+                             own_process=True)
     reconciled = payments.reconcile_all(services)
     typer.echo(f"renewed {report.renewed}, cancelled {report.cancelled}, blocked "
                f"{report.blocked}, collected {report.collected}, failed {report.failed}, "

@@ -169,16 +169,25 @@ def test_the_run_pauses_the_garbage_collector_for_its_batches_and_puts_it_back(
     collecting: list[bool] = []  # as each batch ends (`progress`)
 
     assert gc.isenabled()
-    assert renewal.run(svc, progress=lambda _: collecting.append(gc.isenabled())).renewed == 1
+    assert renewal.run(svc, progress=lambda _: collecting.append(gc.isenabled()),
+                       own_process=True).renewed == 1
     assert (collecting, gc.isenabled()) == ([False, False], True)
 
     clock.set(at(2026, 6, 15))
     gc.disable()  # a caller that had it off gets it back off
     try:
-        assert renewal.run(svc).renewed == 1
+        assert renewal.run(svc, own_process=True).renewed == 1
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_run_inside_the_server_leaves_the_garbage_collector_alone(svc, clock, signed
+                                                                    ) -> None:
+    clock.set(at(2026, 5, 15))
+    collecting: list[bool] = []
+    assert renewal.run(svc, progress=lambda _: collecting.append(gc.isenabled())).renewed == 1
+    assert collecting == [True, True]
 
 
 def test_run_until_an_earlier_instant(svc, clock, signed) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -64,7 +64,7 @@ Progress = Callable[[int], None]
 
 
 def run(svc: Services, until: datetime | None = None, batch: int = 500,
-        progress: Progress | None = None) -> RunReport:
+        progress: Progress | None = None, own_process: bool = False) -> RunReport:
     """Renew everything due up to `until` (default now), and collect what is owed.
 
     Each batch is one transaction, written in a few statements (`_BatchStore`), with the
@@ -72,14 +72,23 @@ def run(svc: Services, until: datetime | None = None, batch: int = 500,
     batch that cannot be written so (a conflict, a year that turned mid-batch) is rolled
     back and renewed again one subscription at a time, its invoices left to `collect`,
     which ends the run with every open invoice whose next attempt is due. A blocked
-    subscription stays due, and is not claimed again in this run."""
+    subscription stays due, and is not claimed again in this run.
+
+    `own_process`: the run is all its process does (`canone billing run`), so it may pause
+    the process's garbage collector for its batches (`_collected_between_batches`); a run
+    inside the server leaves it alone, for the requests served meanwhile."""
     until = until or svc.now()
     report = RunReport()
     blocked: set[str] = set()
-    with _collected_between_batches() as between_batches:
+    pausing = _collected_between_batches() if own_process else nullcontext(_nothing)
+    with pausing as between_batches:
         _run_batches(svc, until, batch, progress, report, blocked, between_batches)
     collection.collect(svc, svc.now(), report)
     return report
+
+
+def _nothing() -> None:
+    """Between batches of a run that leaves the collector alone."""
 
 
 @contextmanager
