@@ -114,6 +114,7 @@ class Texts:
             self.texts[codes] = text
         return text
 
+
 class Plan:
     """A (current, target) pair's decision as text: all but the day's period and lines.
     `prorated` is None when the change bills nothing, else the entry (Prorated) of each
