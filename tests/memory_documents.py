@@ -20,6 +20,9 @@ class MemoryDocuments(Table):
     def next_credit_note_number(self, year: int) -> str:
         return f"NC-{year}-{self._bump(f'credit_note:{year}'):06d}"
 
+    def lock_credit_note_series(self, year: int) -> None:
+        self._bump(f"credit_note:{year}", 0)  # one transaction at a time: nothing to wait for
+
     def next_sdi_progressive(self) -> int:
         return self._bump("sdi")
 

@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from canone.services.renewal import RunReport
 from canone.services.sellers import seller_in_effect
 
 from .conftest import TIMEOUT_CARD, admin_of, at, config, make_services, sign_up
+from .test_credit_notes import stale_quote_with_credit
 from .test_einvoice_files import ECB, KINDS
 
 pytestmark = pytest.mark.postgres
@@ -104,22 +106,25 @@ def test_four_renewal_workers_bill_each_period_once(pg_svc, clock, tmp_path) -> 
         assert {start.month for start in starts} == {6}
 
 
+def filing(svc: Services, folder: Path) -> Services:
+    """`svc` with the demo seller filing FatturaPA files into `folder` (SPEC §8)."""
+    seller = seller_in_effect(None)
+    return dataclasses.replace(svc, seller=seller, vies=FakeVies(), einvoicing=EInvoicing(
+        seller, FatturaPaBuilder(ECB), FolderOutbox(folder), ECB))
+
+
 def test_four_renewal_workers_file_each_invoice_once_with_progressives_in_number_order(
         pg_svc, clock, tmp_path) -> None:
-    seller = seller_in_effect(None)
-
-    def filing(svc: Services) -> Services:
-        return dataclasses.replace(svc, seller=seller, vies=FakeVies(), einvoicing=EInvoicing(
-            seller, FatturaPaBuilder(ECB), FolderOutbox(tmp_path / "sdi"), ECB))
-
     count = 24
     for n in range(count):
         clock.set(at(2026, 4, 1 + n % 20))
-        sign_up(filing(pg_svc), config(currency="EUR"), email=f"user{n}@example.com",
+        sign_up(filing(pg_svc, tmp_path / "sdi"), config(currency="EUR"),
+                email=f"user{n}@example.com",
                 details=KINDS["IT business, SDI code" if n % 2 else "IT consumer"])
     clock.set(at(2026, 6, 25))  # two periods due for each: May and June
     workers = [filing(make_services(type(pg_svc.database)(pg_svc.database.url), clock,
-                                    tmp_path / "sandbox.db")) for _ in range(4)]
+                                    tmp_path / "sandbox.db"), tmp_path / "sdi")
+               for _ in range(4)]
     try:
         reports = together(4, lambda i: renewal.run(workers[i], batch=5))
     finally:
@@ -166,3 +171,48 @@ def test_a_stale_change_asked_to_refund_from_eight_places_at_once_is_refunded_on
     assert [(p.amount, p.status) for p in rows] == [(-4800, "refunded")]
     assert [(n.total, n.settlement) for n in notes] == [(4800, "card")]
     assert stored.kinds(svc, signed.account.id).count("change_refunded") == 1
+
+
+def test_a_stale_quote_s_invoice_and_credit_note_wait_for_a_credit_note_being_issued(
+        pg_svc, clock, tmp_path) -> None:
+    """A stale quote that used credit is invoiced, then its credit goes back with a credit
+    note (SPEC §9), in one transaction that takes the credit notes' counter before the
+    invoices' and the files' ones, as a credit note's own transaction does. Taken in the
+    other order, the two transactions below would wait for each other (a deadlock)."""
+    svc = filing(pg_svc, tmp_path / "sdi")
+    stale = stale_quote_with_credit(svc, clock, KINDS["IT consumer"])
+    note_started = threading.Event()
+
+    def issuing_a_note() -> str:  # the counters as `issue_credit_note` takes them
+        with svc.database.transaction() as store:
+            number = store.documents.next_credit_note_number(2026)
+            note_started.set()
+            waiting_for_a_lock(svc)  # the settling transaction now waits for a counter
+            store.documents.next_sdi_progressive()
+            return number
+
+    def reconciling() -> int:
+        note_started.wait(10)
+        return payments.reconcile(svc)
+
+    results = together(2, lambda i: (issuing_a_note, reconciling)[i]())
+
+    assert results == ["NC-2026-000001", 1]
+    with svc.database.transaction() as store:
+        notes = store.documents.credit_notes_of(stale.account.id, 10, None)
+    # The balance's 20.00 back at once, then the card's 38.56 refunded after the commit.
+    assert sorted((n.number, n.total) for n in notes) == [("NC-2026-000002", 2000),
+                                                          ("NC-2026-000003", 3856)]
+
+
+def waiting_for_a_lock(svc: Services) -> None:
+    """Return once another session of this database waits for a lock (10 s at most)."""
+    for _ in range(200):
+        with svc.database.transaction() as store:
+            waiting = store.connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")).scalar_one()
+        if waiting:
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("no session waited for a lock")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import stored
 from canone.billing.credit_notes import LATE_REDUCTION, late_reduction, net_of_gross
 from canone.billing.errors import InvalidField
+from canone.billing.parties import BillingDetails
 from canone.billing.tax import DOMESTIC, TaxTreatment
 from canone.services import (
     accounts,
@@ -25,6 +26,7 @@ from canone.services import (
     requests,
     subscriptions,
 )
+from canone.services.context import Services
 from canone.services.credit_notes import credit_gross, issue_credit_note
 from canone.services.documents import (
     REFUND,
@@ -36,6 +38,8 @@ from canone.services.documents import (
 )
 from canone.services.errors import PaymentPending, StaleQuote
 from canone.services.records import Invoice
+from canone.services.signups import SignedUp
+from clocks import TestClock
 
 from .conftest import SUPPORT, TIMEOUT_CARD, admin_of, at, config, sign_up
 
@@ -243,20 +247,7 @@ def test_a_stale_quote_s_balance_goes_back_to_the_balance_and_the_card_s_part_to
     """The quote used 20.00 of credit and charged the card 38.56 of its 58.56: each goes
     back where it came from, each with its credit note against the one invoice."""
     svc = taxed
-    signed = sign_up(svc, config(currency="EUR"))
-    ada = admin_of(svc, signed.account.id)
-    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
-    with svc.database.transaction() as store:
-        subscriptions.credit(svc, store, signed.account, 2000, "Goodwill", None)
-    clock.set(at(2026, 4, 16))
-    token = quotes.preview(svc, ada, signed.account.id,
-                           config(tier="enterprise", currency="EUR")).token
-    with pytest.raises(PaymentPending):  # 38.56 taken; the answer was lost
-        quotes.confirm(svc, ada, signed.account.id, token)
-    with svc.database.transaction() as store:  # support cancels at period end meanwhile
-        sub = store.subscriptions.of_account(signed.account.id, lock=True)
-        store.subscriptions.save(sub.but(cancel_at_period_end=True, version=sub.version + 1))
-    clock.advance(minutes=1)
+    signed = stale_quote_with_credit(svc, clock)
 
     assert payments.reconcile(svc) == 1
 
@@ -275,6 +266,27 @@ def test_a_stale_quote_s_balance_goes_back_to_the_balance_and_the_card_s_part_to
     [told] = [n["data"] for n in stored.notifications(svc, signed.account.id)
               if n["kind"] == "change_refunded"]
     assert (told["amount"], told["currency"]) == (3856, "EUR")
+
+
+def stale_quote_with_credit(svc: Services, clock: TestClock,
+                            details: BillingDetails | None = None) -> SignedUp:
+    """An account whose upgrade (58.56, 20.00 of it from its balance) was charged to the card
+    (38.56) with the answer lost, and then went stale: support cancelled at period end."""
+    signed = sign_up(svc, config(currency="EUR"), details=details)
+    ada = admin_of(svc, signed.account.id)
+    accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
+    with svc.database.transaction() as store:
+        subscriptions.credit(svc, store, signed.account, 2000, "Goodwill", None)
+    clock.set(at(2026, 4, 16))
+    token = quotes.preview(svc, ada, signed.account.id,
+                           config(tier="enterprise", currency="EUR")).token
+    with pytest.raises(PaymentPending):  # 38.56 taken; the answer was lost
+        quotes.confirm(svc, ada, signed.account.id, token)
+    with svc.database.transaction() as store:  # support cancels at period end meanwhile
+        sub = store.subscriptions.of_account(signed.account.id, lock=True)
+        store.subscriptions.save(sub.but(cancel_at_period_end=True, version=sub.version + 1))
+    clock.advance(minutes=1)
+    return signed
 
 
 def quote_intent_key(svc, account_id: str) -> str:

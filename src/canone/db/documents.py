@@ -54,6 +54,9 @@ class SqlDocuments(Queries):
         self.hold()  # (as an invoice number: `SqlInvoices.next_number`)
         return number
 
+    def lock_credit_note_series(self, year: int) -> None:
+        self.bump((document_counters, f"credit_note:{year}", 0))
+
     def next_sdi_progressive(self) -> int:
         return self.bump(SDI_COUNTER)[0]
 

@@ -158,6 +158,11 @@ def _invoice_for_refund(svc: Services, store: Store, intent: PaymentIntent,
     line = Line(SUPERSEDED_PAYMENT, credit_notes.DESCRIPTIONS[SUPERSEDED_PAYMENT],
                 from_minor(net))
     draft = taxation.charge([line], terms.treatment, claims.credit or 0)
+    if draft.credit_applied > 0:
+        # Its credit note comes after the invoice: without its series locked first, this
+        # would hold the invoice's and the files' counters while a credit note issued
+        # meanwhile holds the series and waits for the files' counter (a deadlock).
+        store.documents.lock_credit_note_series(credit_notes.seller_date(svc).year)
     invoice = subscriptions.issue_paid_invoice(
         svc, store, account, sub, "upgrade", [line], claims.day, sub.period_end, intent,
         outcome, terms, draft, email=False)

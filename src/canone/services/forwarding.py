@@ -310,6 +310,9 @@ class ForwardDocuments:
     def next_credit_note_number(self, year: int) -> str:
         return self.inner.next_credit_note_number(year)
 
+    def lock_credit_note_series(self, year: int) -> None:
+        self.inner.lock_credit_note_series(year)
+
     def next_sdi_progressive(self) -> int:
         return self.inner.next_sdi_progressive()
 

@@ -229,6 +229,12 @@ class Documents(Protocol):
         """"NC-2026-000001": gapless per year, as invoice numbers are (the counter row stays
         locked until the transaction ends)."""
         ...
+    def lock_credit_note_series(self, year: int) -> None:
+        """Lock the credit-note counter of `year` until the transaction ends, taking no
+        number: for a transaction that issues an invoice and then a credit note, so that it
+        takes the counters in the order every transaction does (credit notes, invoices,
+        file progressives)."""
+        ...
     def next_sdi_progressive(self) -> int: ...  # of FatturaPA file names; never reused
     def next_sdi_progressives(self, count: int) -> list[int]:
         """`count` consecutive progressives in one statement (a batch's files, used in
