@@ -106,3 +106,24 @@ def test_the_console_speaks_italian_about_credit_notes(filing: Services,
     for words in ("Note di credito", "Tempo non usato", "Accreditata sul saldo",
                   "Creata, non ancora inviata"):
         assert words in page.text, words
+
+
+def test_the_audit_trail_says_why_a_document_has_no_file(svc: Services, filing: Services,
+                                                         agent: TestClient) -> None:
+    """An account made before the seller filed e-invoices has no billing details: its next
+    invoice gets no FatturaPA file, and the audit trail says so in the agent's language."""
+    ada = customer(svc, plan(currency="EUR"))  # signed up while nobody filed
+    request = ask(filing, ada, plan(tier="enterprise", currency="EUR"))
+    requests.transition(filing, SUPPORT, request.id, "completed", "now")
+    with filing.database.read() as store:
+        [invoice, _] = store.invoices.of_account(ada.account_id, 10, None)  # newest first
+        [skipped] = store.audit.of_account(ada.account_id, 50, action="einvoice.skipped")
+    assert skipped.after == {"document": invoice.number, "reason": einvoice_files.NO_DETAILS}
+    english = agent.get(f"/console/accounts/{ada.account_id}").text
+    italian = agent.get(f"/console/accounts/{ada.account_id}?lang=it").text
+
+    assert (f"No FatturaPA file was made for {invoice.number}: the account has no billing "
+            "details.") in english
+    assert (f"Nessun file FatturaPA è stato creato per {invoice.number}: l&#39;account non ha "
+            "dati di fatturazione.") in italian
+    assert "einvoice.skipped" not in english + italian

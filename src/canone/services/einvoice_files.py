@@ -77,6 +77,11 @@ def _file(svc: Services, store: Store, setup: EInvoicing, account_id: str, kind:
     return file
 
 
+# Why a document got no file, as its `einvoice.skipped` audit entry says (the console words it).
+NO_DETAILS = "the account has no billing details"
+UNTAXED = "the document has no tax lines"
+
+
 def _skip(svc: Services, store: Store, account_id: str, number: str, reason: str) -> None:
     # Sign-up asks for billing details while the seller files e-invoices: only an account
     # made before that (or by hand) gets here, or an untaxed document. Said where support
@@ -96,8 +101,7 @@ def _makings(svc: Services, store: Store, account_id: str, number: str,
         return None
     customer = _customer(store, account_id, snapshot)
     if customer is None or not makes_file(svc, customer, bool(tax_lines)):
-        _skip(svc, store, account_id, number, "the account has no billing details"
-              if customer is None else "the document has no tax lines")
+        _skip(svc, store, account_id, number, NO_DETAILS if customer is None else UNTAXED)
         return None
     return setup, customer, tax_lines[0].treatment
 

@@ -16,6 +16,7 @@ from canone.billing.codec import config_from_json
 from canone.billing.configuration import Configuration
 from canone.billing.errors import InvalidField
 from canone.billing.pricing import Line
+from canone.services.einvoice_files import NO_DETAILS, UNTAXED
 from canone.services.records import AuditEntry
 from canone.services.requests import COMPLETED, DECLINED, IN_PROGRESS, OPEN, WITHDRAWN
 from canone.web.i18n import N_, Translator
@@ -114,9 +115,18 @@ AUDIT_SENTENCES = {
 }
 
 
+EINVOICE_SKIPPED = N_("No FatturaPA file was made for %(document)s: %(reason)s.")
+SKIP_REASONS = {NO_DETAILS: N_("the account has no billing details"),
+                UNTAXED: N_("the document was issued without tax")}
+
+
 def audit_sentence(tr: Translator, entry: AuditEntry, currency: str) -> str:
     """What an audit entry did, in words ("" when it has no sentence of its own)."""
     after = entry.after or {}
+    if entry.action == "einvoice.skipped" and after.get("reason") in SKIP_REASONS:
+        return tr.gettext(EINVOICE_SKIPPED) % {
+            "document": after.get("document") or "—",
+            "reason": tr.gettext(SKIP_REASONS[after["reason"]])}
     amount, number = after.get("amount"), after.get("invoice")
     if entry.action not in AUDIT_SENTENCES or not isinstance(amount, int) or not number:
         return ""
