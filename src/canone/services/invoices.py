@@ -167,9 +167,10 @@ def _it_head(key: str, head: str) -> str:
         seats = _SEATS.match(head)
         if seats:
             plan, count, extra = seats.group(1), int(seats.group(2)), bool(seats.group(3))
-            noun = "posto utente" if count == 1 else "posti utente"
+            # The help article's word, as the billing page says it.
+            noun = "postazione utente" if count == 1 else "postazioni utente"
             if extra:
-                noun += " aggiuntivo" if count == 1 else " aggiuntivi"
+                noun += " aggiuntiva" if count == 1 else " aggiuntive"
             return f"{plan}, {count} {noun}" if plan else f"{count} {noun}"
     elif key.startswith("addon:"):
         addon = _ADDON.match(head)

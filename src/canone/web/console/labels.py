@@ -65,7 +65,7 @@ def plan_name(tr: Translator, config: Configuration) -> str:
 
 
 def plan_details(tr: Translator, config: Configuration) -> str:
-    """Contacts, seats, add-ons and interval: "5.000 contatti · 3 posti utente · Mensile"."""
+    """Contacts, seats, add-ons and interval: "5.000 contatti · 3 postazioni utente · Mensile"."""
     parts = []
     if config.contacts is not None:
         parts.append(portal.contacts_text(tr, config.contacts))
