@@ -289,6 +289,13 @@ class MemoryPayments(Table):
                    if i.status == "pending" and i.account_id == account_id]
         return max(pending, key=lambda i: (i.created_at, i.key), default=None)
 
+    def lock_signups_of(self, email: str) -> None:
+        """One transaction at a time: nothing to lock."""
+
+    def signup_under_way(self, email: str) -> bool:
+        return any(i.status == "pending" and i.purpose == "signup"
+                   and i.payload.get("email") == email for i in self.t.intents.values())
+
 
 class MemoryLedger(Table):
     def add(self, entry: LedgerEntry) -> None:

@@ -1,5 +1,6 @@
-"""Two sign-ups with one e-mail address at once: the one that loses the race gets a 409
-problem (the database's unique index speaks), never a 500."""
+"""Two sign-ups with one e-mail address at once: the one that loses the race is refused as
+any sign-up for a taken address is (a 422 problem naming the field), before its card is
+charged; never a 500, never a charge for an account that cannot be made."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class RacedGateway(SandboxGateway):
         return super().store_card(card)
 
 
-def test_a_sign_up_that_loses_the_email_race_is_a_409_problem(
+def test_a_sign_up_that_loses_the_email_race_is_refused_uncharged(
         services: Services, settings: Settings, operator_key: str, tmp_path: Path) -> None:
     gateway = RacedGateway(tmp_path / "sandbox.db", services.clock)
     raced = replace(services, gateway=gateway)
@@ -45,12 +46,13 @@ def test_a_sign_up_that_loses_the_email_race_is_a_409_problem(
         response = client.post(f"{API}/accounts", json=signup_body(email="ada@example.com"),
                                headers=bearer(operator_key))
 
-    assert response.status_code == 409, response.text
+    assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
-    assert (problem["type"], problem["title"]) == (
-        "urn:canone:problem:conflict", "This conflicts with something that already exists")
-    assert problem["detail"] == "a user with email ada@example.com already exists"
+    assert (problem["type"], problem["field"], problem["detail"]) == (
+        "urn:canone:problem:invalid_field", "primary_admin.email",
+        "is already used by another account")
+    assert gateway.total_charged() == 4900  # the racer's sign-up alone
     with raced.database.read() as store:
         winner = store.people.user_by_email("ada@example.com")
     assert winner is not None and winner.name == "Ada"  # the racer's

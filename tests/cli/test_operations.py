@@ -22,6 +22,7 @@ from canone.services.context import Services
 from canone.services.errors import PaymentPending
 from canone.services.ports import Card
 from canone.settings import Settings
+from legacy import readdress_pending_signup
 
 
 def canone(env: dict[str, str], *args: str, cwd: Path | None = None
@@ -127,16 +128,18 @@ def test_a_fresh_reconcile_process_settles_a_plan_change_and_a_sign_up(
 
 def test_reconcile_names_a_payment_it_cannot_settle_and_settles_the_rest(
         env: dict[str, str]) -> None:
-    """Two sign-ups with one email, both pending: the second cannot be settled once the
-    first has the email. It is named, stays pending, and the command exits 1."""
+    """Two sign-ups with one email, both pending (as canone once allowed): the second cannot
+    be settled once the first has the email. It is named, stays pending, and the command
+    exits 1."""
     assert canone(env, "db", "upgrade").returncode == 0
     database = Database(env["CANONE_DATABASE_URL"])
     svc = services_of_commands(database, env)
-    for minute in (0, 1):
+    for minute, email in ((0, "bea@example.com"), (1, "bea.too@example.com")):
         set_clock(database, datetime(2030, 1, 1, 9, minute, tzinfo=UTC))
         with pytest.raises(PaymentPending):
-            sign_up(svc, "bea@example.com", TIMEOUT_CARD)
+            sign_up(svc, email, TIMEOUT_CARD)
     set_clock(database, datetime(2030, 1, 1, 9, 2, tzinfo=UTC))
+    readdress_pending_signup(svc, "bea.too@example.com", "bea@example.com", svc.now())
 
     run = canone(env, "payments", "reconcile")
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 import stored
+from canone.billing.errors import InvalidField
 from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
 from canone.integrations.einvoice.folder import FolderOutbox
 from canone.integrations.vies import FakeVies
@@ -216,3 +217,15 @@ def waiting_for_a_lock(svc: Services) -> None:
             return
         threading.Event().wait(0.05)
     raise AssertionError("no session waited for a lock")
+
+
+def test_two_sign_ups_for_one_address_sent_together_charge_one_card(pg_svc) -> None:
+    """Two tabs sending one sign-up form: one account, one charge; the other is told the
+    address is taken (before, both cards were charged and the second never settled)."""
+    for n in range(4):
+        results = together(2, lambda _, n=n: sign_up(pg_svc, email=f"ada{n}@example.com"))
+
+        refused = [r.field for r in results if isinstance(r, InvalidField)]
+        assert (refused, stored.count_rows(pg_svc, "accounts")) == (
+            ["primary_admin.email"], n + 1), results
+        assert pg_svc.gateway.total_charged() == 4900 * (n + 1)

@@ -19,6 +19,7 @@ from canone.services import accounts, payments, quotes, renewal
 from canone.services.access import Actor
 from canone.services.errors import PaymentPending
 from canone.services.ports import ChargeResult
+from legacy import readdress_pending_signup
 from sandboxnetwork import ThroughCharge
 
 from .conftest import TIMEOUT_CARD, admin_of, at, config, sign_up
@@ -311,15 +312,17 @@ def test_a_renewal_charge_settled_meanwhile_is_not_settled_again(svc, clock) -> 
 
 def test_an_intent_that_cannot_be_settled_does_not_hold_back_the_others(
         svc, clock, signed, caplog) -> None:
-    """Two sign-ups with one email, both left pending by the card network's time-out: the
-    second cannot be settled (the email is taken by then). It is logged and left pending;
-    the plan change behind it is settled all the same."""
+    """Two sign-ups with one email, both left pending by the card network's time-out (as
+    before sign-ups held their address, or written by hand): the second cannot be settled
+    (the email is taken by then). It is logged and left pending; the plan change behind it
+    is settled all the same."""
     ada = admin_of(svc, signed.account.id)
     accounts.update_card(svc, ada, signed.account.id, TIMEOUT_CARD)
-    for minute in (0, 30):
+    for minute, email in ((0, "bea@example.com"), (30, "bea.too@example.com")):
         clock.set(at(2026, 4, 16, 8, minute))
         with pytest.raises(PaymentPending):
-            sign_up(svc, email="bea@example.com", card=TIMEOUT_CARD)
+            sign_up(svc, email=email, card=TIMEOUT_CARD)
+    readdress_pending_signup(svc, "bea.too@example.com", "bea@example.com", at(2026, 4, 16, 9))
     clock.set(at(2026, 4, 16, 9))
     token = quotes.preview(svc, ada, signed.account.id, config(tier="enterprise")).token
     with pytest.raises(PaymentPending):

@@ -9,11 +9,19 @@ import pytest
 
 import stored
 from canone.billing.errors import InvalidField
-from canone.services import accounts
-from canone.services.errors import PaymentFailed
+from canone.services import accounts, payments
+from canone.services.errors import PaymentFailed, PaymentPending
 from canone.services.usage import entitlements
 
-from .conftest import DECLINED_CARD, NO_FUNDS_CARD, admin_of, at, config, sign_up
+from .conftest import (
+    DECLINED_CARD,
+    NO_FUNDS_CARD,
+    TIMEOUT_CARD,
+    admin_of,
+    at,
+    config,
+    sign_up,
+)
 
 
 def test_sign_up_charges_the_first_period_in_full(svc, clock) -> None:
@@ -104,6 +112,26 @@ def test_sign_up_refuses_a_taken_email_and_a_custom_price(svc) -> None:
         sign_up(svc, config(contacts=100_000), email="bob@example.com")
     assert custom.value.field == "subscription"
     assert stored.count_rows(svc, "accounts") == 1
+
+
+def test_a_sign_up_whose_payment_is_not_settled_holds_its_address(svc, clock) -> None:
+    """A sign-up for the address of one whose payment's outcome is not known yet is refused
+    before its card is charged: were both charged, the second could never be settled (its
+    address taken) and its money would be kept for nothing."""
+    with pytest.raises(PaymentPending):  # 49.00 taken; the answer was lost
+        sign_up(svc, card=TIMEOUT_CARD)
+
+    with pytest.raises(InvalidField) as held:
+        sign_up(svc, email="ADA@example.com")
+    assert (held.value.field, held.value.message) == (
+        "primary_admin.email", "is used by a sign-up whose payment is not settled yet: wait "
+        "for its outcome, then sign in or try again")
+    assert svc.gateway.total_charged() == 4900
+    clock.advance(minutes=10)
+    assert payments.reconcile(svc) == 1  # the first sign-up's account, now
+    with pytest.raises(InvalidField, match="already used by another account"):
+        sign_up(svc)
+    assert (stored.count_rows(svc, "accounts"), svc.gateway.total_charged()) == (1, 4900)
 
 
 def test_invoice_numbers_are_sequential_across_accounts(svc) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Text, bindparam, func, select, type_coerce
+from sqlalchemy import Text, bindparam, func, select, text, type_coerce
 
 from canone.db import rows
 from canone.db.queries import Prepared, Queries, keyed
@@ -18,6 +18,7 @@ _PENDING_INTENT_OF = Prepared(
     keyed(payment_intents, "account_id", limit=None)
     .where(payment_intents.c.status == "pending")
     .order_by(payment_intents.c.created_at.desc(), payment_intents.c.key.desc()).limit(1))
+_LOCK_SIGNUPS_OF = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 # Read by every quote and every billing page.
 _BALANCE_OF = Prepared(select(func.coalesce(func.sum(ledger_entries.c.amount), 0))
                        .where(ledger_entries.c.account_id == bindparam("account_id")))
@@ -113,6 +114,18 @@ class SqlPayments(Queries):
         """The newest pending intent of the account."""
         row = self.prepared(_PENDING_INTENT_OF, {"account_id": account_id}).first()
         return None if row is None else rows.intent_of(row)
+
+    def lock_signups_of(self, email: str) -> None:
+        # SQLite runs one writing transaction at a time (BEGIN IMMEDIATE): nothing to lock.
+        if self.postgres:
+            self.connection.execute(_LOCK_SIGNUPS_OF, {"key": f"signup:{email}"})
+
+    def signup_under_way(self, email: str) -> bool:
+        # Few at any time (one waiting for the customer's bank is cancelled after a day,
+        # `payments.ABANDONED_AFTER`), so their payloads are read rather than indexed.
+        found = self.all(select(payment_intents.c.payload).where(
+            payment_intents.c.status == "pending", payment_intents.c.purpose == "signup"))
+        return any(payload.get("email") == email for (payload,) in found)
 
 
 class SqlLedger(Queries):

@@ -225,6 +225,12 @@ class ForwardPayments:
     def pending_intent_of(self, account_id: str) -> PaymentIntent | None:
         return self.inner.pending_intent_of(account_id)
 
+    def lock_signups_of(self, email: str) -> None:
+        self.inner.lock_signups_of(email)
+
+    def signup_under_way(self, email: str) -> bool:
+        return self.inner.signup_under_way(email)
+
 
 class ForwardLedger:
     def __init__(self, inner: Ledger) -> None:

@@ -130,6 +130,12 @@ class Payments(Protocol):
     def unrefunded_stale(self, created_after: datetime, limit: int
                          ) -> list[records.PaymentIntent]: ...
     def pending_intent_of(self, account_id: str) -> records.PaymentIntent | None: ...  # the newest
+    def lock_signups_of(self, email: str) -> None:
+        """Until the transaction ends, no other transaction starts a sign-up for `email`."""
+        ...
+    def signup_under_way(self, email: str) -> bool:
+        """A sign-up for `email` whose payment is not settled yet."""
+        ...
 
 
 class Ledger(Protocol):

@@ -105,8 +105,8 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
                     else new_id("x"))
     with svc.database.read() as store:
         started = store.payments.get_intent(key)
-        if started is None and store.people.user_by_email(email) is not None:
-            raise InvalidField("primary_admin.email", "is already used by another account")
+        if started is None:
+            _check_address_free(store, email)
     if started is not None:
         # The same request sent again (after 3-D Secure, a lost answer): the sign-up it
         # started goes on, its card neither checked nor saved again.
@@ -129,6 +129,10 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     with svc.database.transaction() as store:
         intent = store.payments.get_intent(key)
         if intent is None:
+            # Asked again under the address's lock: of two sign-ups for one address sent
+            # together, only one may charge a card (the other could never be settled).
+            store.payments.lock_signups_of(email)
+            _check_address_free(store, email)
             intent = PaymentIntent(
                 key=key, account_id=None, purpose="signup", amount=charged.amount_paid,
                 currency=config.currency, card_token=card.token, payload=payload.to_json(),
@@ -138,6 +142,14 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
                 password_hash=hash_password(form.admin_password))
             store.payments.add_intent(intent)
     return _signed_up(svc, pay(svc, intent))
+
+
+def _check_address_free(store: Store, email: str) -> None:
+    if store.people.user_by_email(email) is not None:
+        raise InvalidField("primary_admin.email", "is already used by another account")
+    if store.payments.signup_under_way(email):
+        raise InvalidField("primary_admin.email", "is used by a sign-up whose payment is not "
+                           "settled yet: wait for its outcome, then sign in or try again")
 
 
 def _first_period(svc: Services, form: SignUp) -> tuple[Configuration, Price, date, Period]:
