@@ -59,5 +59,8 @@ def test_italian_plurals_and_formats() -> None:
     assert it.ngettext("%(n)s contact", "%(n)s contacts", 5) % {"n": 5} == "5 contatti"
     assert it.money("1234.50", "EUR") == "1.234,50\u00a0€"
     assert i18n.translator("en").money("1234.50", "USD") == "$1,234.50"
+    # Nothing is never negative, whichever zero comes first (the formats are cached).
+    assert [it.money(zero, "EUR") for zero in ("-0.00", "0", "-0")] == ["0,00\u00a0€"] * 3
+    assert i18n.translator("en").money_minor(0, "USD") == "$0.00"
     assert i18n.translator("xx").locale == "en"
     assert i18n.from_accept_language("de-DE,it;q=0.8,en;q=0.5") == "it"

@@ -65,7 +65,9 @@ class Translator:
 
     def money(self, amount: Decimal | int | str, currency: str) -> str:
         """`1.234,50 €` in Italian, `$1,234.50` in English (Babel's CLDR formats)."""
-        return _money(Decimal(amount), currency, self.babel_locale)
+        value = Decimal(amount)
+        # Babel prints -0 as "-$0.00"; and -0 equals 0, so the cache would print 0 so too.
+        return _money(value if value else abs(value), currency, self.babel_locale)
 
     def money_minor(self, minor: int, currency: str) -> str:
         return self.money(Decimal(minor) / 100, currency)
