@@ -9,6 +9,7 @@ from datetime import date
 from canone.billing.parties import BillingDetails
 from canone.services.access import Actor, load_account, require_billing
 from canone.services.context import Services, today
+from canone.services.documents import CreditNote
 from canone.services.errors import NotFound
 from canone.services.payloads import InvoicePayload, Settled
 from canone.services.payment_methods import is_sepa
@@ -42,6 +43,7 @@ class BillingOverview:
     # pay meanwhile, the page says the debit is on its way.
     debiting: frozenset[str] = frozenset()
     billing_details: BillingDetails | None = None  # None before the first save (SPEC §8)
+    credit_notes: tuple[CreditNote, ...] = ()  # newest first (SPEC §8)
 
 
 def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOverview:
@@ -60,6 +62,7 @@ def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOve
         requests = store.requests.of_account(account_id)
         debiting = _debiting(account, store.payments.pending_intent_of(account_id))
         saved = store.accounts.billing_details_of(account_id)
+        notes = store.documents.credit_notes_of(account_id, RECENT_INVOICES, None)
     active = sum(1 for user in users if user.active)
     admin = next((user for user in users if user.role == PRIMARY_ADMIN), None)
     newest_first = sorted(invoices, key=lambda inv: (inv.issued_at, inv.number), reverse=True)
@@ -77,6 +80,8 @@ def billing_overview(svc: Services, actor: Actor, account_id: str) -> BillingOve
         viewer_is_primary_admin=actor.user is not None and actor.user.role == PRIMARY_ADMIN,
         debiting=debiting,
         billing_details=saved.details if saved is not None else None,
+        credit_notes=tuple(sorted(notes, key=lambda note: (note.issued_at, note.number),
+                                  reverse=True)),
     )
 
 

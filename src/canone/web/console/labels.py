@@ -40,9 +40,8 @@ ACCOUNT_BADGES = {"active": "ok", "past_due": "danger", "cancelled": ""}
 ROLES = {"primary_admin": N_("Primary admin"), "admin": N_("Admin"), "user": N_("User")}
 INVOICE_KINDS = portal.INVOICE_KINDS
 # SPEC §8: why a credit note was issued, where its money went, and its FatturaPA file's state.
-CREDIT_REASONS = {"unused_time": N_("Unused time"), "superseded_payment": N_("Superseded payment"),
-                  "refund": N_("Refund")}
-SETTLEMENTS = {"balance": N_("Credited to the balance"), "card": N_("Refunded to the card")}
+CREDIT_REASONS = portal.CREDIT_REASONS
+SETTLEMENTS = portal.SETTLEMENTS
 EINVOICE_STATES = {"pending": N_("Made, not yet sent"), "handed_over": N_("Sent, awaiting SDI"),
                    "delivered": N_("Delivered"),
                    "not_delivered": N_("Not delivered: in the customer's tax drawer"),

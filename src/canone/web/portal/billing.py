@@ -10,8 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from canone.billing.codec import config_to_json
-from canone.services import invoices
+from canone.services import credit_notes, invoices
 from canone.services.context import Services
+from canone.services.errors import existing
 from canone.services.overview import BillingOverview, billing_overview
 from canone.services.payment_methods import is_sepa
 from canone.web.auth import SignedIn, services_of, signed_in_user
@@ -117,8 +118,21 @@ def invoice_pdf(request: Request, invoice_id: str,
                 signed_in: SignedIn = Depends(signed_in_user)) -> Response:
     svc = services_of(request)
     document = invoices.invoice_document(svc, signed_in.actor, invoice_id)
-    pdf = svc.renderer.render(document)
-    filename = invoices.invoice_pdf_filename(document.number, document.locale)
+    return _pdf(svc.renderer.render(document),
+                invoices.invoice_pdf_filename(document.number, document.locale))
+
+
+def _pdf(pdf: bytes, filename: str) -> Response:
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{filename}"',
         "Cache-Control": "private, no-store"})
+
+
+@router.get("/billing/credit-notes/{credit_note_id}.pdf")
+def credit_note_pdf(request: Request, credit_note_id: str,
+                    signed_in: SignedIn = Depends(signed_in_user)) -> Response:
+    svc = services_of(request)
+    account = existing(signed_in.account, "the signed-in user's account")
+    _, filename, pdf = credit_notes.credit_note_pdf(svc, signed_in.actor, account.id,
+                                                    credit_note_id, svc.renderer)
+    return _pdf(pdf, filename)

@@ -72,6 +72,10 @@ INVOICE_KINDS = {"signup": N_("First period"), "upgrade": N_("Plan change"),
 INVOICE_STATUSES = {"paid": N_("Paid"), "open": N_("Unpaid"), "refunded": N_("Refunded"),
                     "partially_refunded": N_("Partially refunded"),
                     "disputed": N_("Disputed")}
+# SPEC §8: why a credit note was issued, and where its money went.
+CREDIT_REASONS = {"unused_time": N_("Unused time"), "superseded_payment": N_("Superseded payment"),
+                  "refund": N_("Refund")}
+SETTLEMENTS = {"balance": N_("Credited to the balance"), "card": N_("Refunded to the card")}
 
 
 def named(tr: Translator, table: dict[str, str], code: str) -> str:

@@ -81,6 +81,7 @@ class BillingPage:
     balance: str
     requests: list[dict[str, str]] = field(default_factory=list)
     invoices: list[dict[str, str]] = field(default_factory=list)
+    credit_notes: list[dict[str, str]] = field(default_factory=list)
     request_start: str = ""  # the request form's fields from "Contact us": no reason chosen
     request_choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     unpaid: list[dict[str, str]] = field(default_factory=list)  # open invoices, oldest first
@@ -245,6 +246,7 @@ def build(tr: Translator, catalog: Catalog, o: BillingOverview) -> BillingPage:
         balance=tr.money(from_minor(o.balance), config.currency),
         requests=request_rows(tr, catalog, o),
         invoices=invoice_rows(tr, o),
+        credit_notes=credit_note_rows(tr, o),
         request_start=request_fields(config, ()),
         request_choices=request_choices(tr, catalog),
         unpaid=[row for row in open_rows if row["id"] not in o.debiting],
@@ -281,6 +283,17 @@ def invoice_rows(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
         "total": tr.money_minor(inv.total, inv.currency),
         **_status(tr, inv.status, inv.id in o.debiting),
     } for inv in o.invoices]
+
+
+def credit_note_rows(tr: Translator, o: BillingOverview) -> list[dict[str, str]]:
+    """The account's credit notes (SPEC §8), as the page lists them under its invoices."""
+    return [{
+        "id": note.id, "number": note.number, "invoice_number": note.invoice_number,
+        "date": tr.date(note.issued_on, "medium"),
+        "reason": labels.named(tr, labels.CREDIT_REASONS, note.reason),
+        "total": tr.money_minor(note.total, note.currency),
+        "settlement": labels.named(tr, labels.SETTLEMENTS, note.settlement),
+    } for note in o.credit_notes]
 
 
 def _status(tr: Translator, status: str, debiting: bool) -> dict[str, str]:
