@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -31,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from canone.db.held import HELD, Failure, Held, driver_of, held_of
+from canone.db.types import compact_encoder
 from canone.services.errors import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
@@ -201,8 +201,7 @@ def _instant(value: Any) -> str:
 
 
 # The rows of a batch update as one JSON document (see `Queries._update_rows`).
-_encode_rows = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                                default=_instant).encode
+_encode_rows = compact_encoder(default=_instant)
 # From this many rows on, `insert_all` copies them (PostgreSQL).
 _COPY_FROM = 8
 # The PostgreSQL type of each column a COPY writes, by (table, columns); None: one of them
