@@ -216,7 +216,7 @@ class PaymentIntent(Record):
 
 @quick_init
 @dataclass(frozen=True)
-class LedgerEntry:
+class LedgerEntry(Record):
     id: str
     account_id: str
     amount: int  # + credit granted, − credit used
@@ -257,7 +257,7 @@ class ChangeRequest(Record):
 
 @quick_init
 @dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(Record):
     id: str
     account_id: str
     actor: str
@@ -278,7 +278,7 @@ class Usage:
 
 @quick_init
 @dataclass(frozen=True)
-class Event:
+class Event(Record):
     """A state change, for webhooks and emails; written in the same transaction."""
 
     id: str
@@ -377,7 +377,7 @@ class WebhookDelivery:
 
 @quick_init
 @dataclass(frozen=True)
-class Notification:
+class Notification(Record):
     """An email to send through the outbox, rendered later in the recipient's language."""
 
     id: str
