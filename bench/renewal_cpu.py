@@ -11,6 +11,9 @@ interpreter, alternated:
     .venv/bin/python bench/renewal_cpu.py [N] [--rounds R] [--profile OUT]
 
 `--profile OUT`: the run under cProfile, its stats written to OUT (pstats format).
+`--callgrind`: under `valgrind --tool=callgrind --instr-atstart=no`, count the
+instructions of the run alone (instrumentation turned on and off around it): the client's
+work a renewal with no noise from the machine's load.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +55,14 @@ def backend_seconds(database: Database) -> dict[int, float]:
     return spent
 
 
-def one_run(count: int, profile: str | None) -> tuple[float, float, float]:
+def instrument(on: bool) -> None:
+    """Callgrind's instrumentation of this process on or off (`--callgrind`)."""
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
+                   check=True, capture_output=True)
+
+
+def one_run(count: int, profile: str | None, callgrind: bool = False
+            ) -> tuple[float, float, float]:
     """(wall, client CPU, server CPU) in ms a renewal."""
     with tempfile.TemporaryDirectory() as tmp, bench.postgres_database() as database:
         clock = bench.ManualClock(bench.DUE)
@@ -65,7 +76,11 @@ def one_run(count: int, profile: str | None) -> tuple[float, float, float]:
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
+        if callgrind:
+            instrument(True)
         report = renewal.run(svc, own_process=True)
+        if callgrind:
+            instrument(False)
         if profiler is not None and profile:
             profiler.disable()
             profiler.dump_stats(profile)
@@ -81,10 +96,11 @@ def main() -> int:
     parser.add_argument("count", type=int, nargs="?", default=10_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--profile", metavar="OUT")
+    parser.add_argument("--callgrind", action="store_true")
     args = parser.parse_args()
     for _ in range(args.rounds):
         load = os.getloadavg()[0]
-        wall, client, server = one_run(args.count, args.profile)
+        wall, client, server = one_run(args.count, args.profile, args.callgrind)
         print(f"{args.count:,} renewals, load {load:.1f}: wall {wall:.3f} ms, client CPU "
               f"{client:.3f} ms, PostgreSQL CPU {server:.3f} ms a renewal", flush=True)
     return 0
