@@ -152,7 +152,9 @@ def test_files_are_kept_once_handed_over_and_answered(stored: Database) -> None:
 
 
 def test_files_added_together_read_back_and_a_taken_name_adds_none(stored: Database) -> None:
-    many = [file(n, f"inv_{n}") for n in range(1, 21)]  # COPY on PostgreSQL
+    # COPY on PostgreSQL (binary): every byte value, in files of different lengths.
+    many = [file(n, f"inv_{n}", content=bytes(range(256)) * n + b"\\N\t\n")
+            for n in range(1, 21)]
     with stored.transaction() as store:
         store.documents.add_einvoices(many)
     with stored.read() as store:

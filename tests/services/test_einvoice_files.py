@@ -21,7 +21,7 @@ from canone.integrations.einvoice.fatturapa import FatturaPaBuilder
 from canone.integrations.einvoice.folder import FolderOutbox
 from canone.integrations.einvoice.rates import FixedExchangeRates
 from canone.integrations.vies import FakeVies
-from canone.services import einvoice_files, quotes, renewal, requests
+from canone.services import einvoice_files, quotes, renewal, requests, taxation
 from canone.services.context import Services
 from canone.services.credit_notes import credit_gross
 from canone.services.documents import HANDED_OVER, PENDING, REFUND
@@ -343,3 +343,24 @@ def test_an_untaxed_renewal_takes_no_progressive_and_its_batch_does_not_fall_bac
         assert store.documents.next_sdi_progressive() == 2  # none taken in vain
     assert [entry.after for entry in skipped] == [
         {"document": "2026-000002", "reason": "the document has no tax lines"}]
+
+
+def test_a_batch_works_out_each_account_s_terms_once(filing, clock, fallbacks,
+                                                     monkeypatch) -> None:
+    # Counting the batch's files and taxing each invoice use the same terms, worked out once.
+    kinds = ["IT business, SDI code", "IT consumer", "US business"]
+    signed = [sign_up(filing, config(currency="USD" if kind == "US business" else "EUR"),
+                      details=KINDS[kind], email=f"{n}@example.com")
+              for n, kind in enumerate(kinds)]
+    asked: list[str] = []
+    terms_of = taxation.terms_of
+    monkeypatch.setattr(taxation, "terms_of", lambda seller, saved, now: (
+        asked.append(saved.account_id), terms_of(seller, saved, now))[1])
+    clock.set(at(2026, 5, 1, 9))
+
+    assert renewal.run(filing).renewed == 3
+
+    assert fallbacks == []
+    assert sorted(asked) == sorted(s.account.id for s in signed)
+    taxed = [stored.invoices(filing, s.account.id)[-1].tax_lines[0].rate for s in signed]
+    assert taxed == [Decimal("22"), Decimal("22"), Decimal("0.00")]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from canone.billing.frozen import quick_init
 from canone.billing.money import from_minor, to_minor
 from canone.billing.pricing import Line
 from canone.billing.tax import TaxTreatment, apply_credit, draft
@@ -30,6 +31,7 @@ class InvoiceStatus(StrEnum):
     DISPUTED = "disputed"  # the cardholder disputed the payment with their bank
 
 
+@quick_init
 @dataclass(frozen=True)
 class InvoiceLine:
     key: str
@@ -37,6 +39,7 @@ class InvoiceLine:
     amount: int  # minor units, negative for credits
 
 
+@quick_init
 @dataclass(frozen=True)
 class InvoiceTaxLine:
     """The tax of one rate of an invoice: `amount` = round_half_up(rate × `taxable`),
@@ -75,6 +78,7 @@ class InvoiceAmounts:
         return self.total - self.credit_applied - self.amount_paid
 
 
+@quick_init
 @dataclass(frozen=True)
 class InvoiceDraft(InvoiceAmounts):
     lines: tuple[InvoiceLine, ...]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -31,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from canone.db.held import HELD, Failure, Held, driver_of, held_of
+from canone.db.types import compact_encoder
 from canone.services.errors import Conflict
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING <key>, by (dialect, table): see `insert_new`.
@@ -201,10 +201,29 @@ def _instant(value: Any) -> str:
 
 
 # The rows of a batch update as one JSON document (see `Queries._update_rows`).
-_encode_rows = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                                default=_instant).encode
+_encode_rows = compact_encoder(default=_instant)
 # From this many rows on, `insert_all` copies them (PostgreSQL).
 _COPY_FROM = 8
+# The PostgreSQL type of each column a COPY writes, by (table, columns); None: one of them
+# has no binary form psycopg knows, so the table is copied as text. See `_copy_types`.
+_COPY_TYPES: dict[tuple[str, tuple[str, ...]], list[int] | None] = {}
+
+
+def _copy_types(table: Table, names: list[str], dialect: Dialect) -> list[int] | None:
+    """The type oids a binary COPY of these columns declares, or None to copy as text.
+    In COPY's text format every value is written as text and parsed back by the server: a
+    FatturaPA file (bytea, ~3.8 kB) as hex, escaped again for COPY, ~30 us of client CPU
+    and more of the server's a file; in binary, the bytes as they are (~3 us), and an
+    ordinary row costs the client ~0.8 us instead of ~3.3."""
+    key = (table.name, tuple(names))
+    if key not in _COPY_TYPES:
+        oids = []
+        for name in names:
+            declared = table.c[name].type.compile(dialect=dialect)
+            info = psycopg.postgres.types.get(declared.partition("(")[0].lower())
+            oids.append(None if info is None else info.oid)
+        _COPY_TYPES[key] = None if None in oids else [oid for oid in oids if oid is not None]
+    return _COPY_TYPES[key]
 
 
 class Queries:
@@ -291,9 +310,14 @@ class Queries:
         preparer = self.connection.dialect.identifier_preparer
         names = list(rows[0])
         listed = ", ".join(preparer.quote(name) for name in names)
+        types = _copy_types(table, names, self.connection.dialect)
+        binary = " (FORMAT BINARY)" if types else ""
         try:
             with driver_of(self.connection).cursor() as cursor, cursor.copy(
-                    f"COPY {preparer.format_table(table)} ({listed}) FROM STDIN") as copy:
+                    f"COPY {preparer.format_table(table)} ({listed}) FROM STDIN{binary}"
+            ) as copy:
+                if types:
+                    copy.set_types(types)
                 for row in rows:
                     copy.write_row(self._row(table, row, names))
         except psycopg.IntegrityError as exc:

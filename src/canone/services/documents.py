@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from canone.billing.frozen import quick_init
 from canone.billing.parties import BillingDetails
 from canone.services.records import InvoiceTaxLine, Record
 
@@ -65,6 +66,7 @@ class CreditNote(Record):
         return sum(line.amount for line in self.tax_lines)
 
 
+@quick_init
 @dataclass(frozen=True)
 class EInvoice(Record):
     id: str

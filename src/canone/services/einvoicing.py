@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from canone.billing.frozen import quick_init
 from canone.billing.parties import BillingDetails
 from canone.billing.seller import Seller
 from canone.billing.tax import TaxTreatment
@@ -48,6 +49,7 @@ class CorrectedInvoice:
     date: date
 
 
+@quick_init
 @dataclass(frozen=True)
 class EInvoiceDocument:
     kind: str  # INVOICE or CREDIT_NOTE

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from canone.billing.codec import config_from_json, config_to_json
 from canone.billing.configuration import Configuration
 from canone.billing.errors import InvalidField
+from canone.billing.frozen import quick_init
 
 VERSION = 1
 T = TypeVar("T")
@@ -151,6 +152,7 @@ class SignUpPayload:
             None if f.get("taxed_at") is None else datetime.fromisoformat(f["taxed_at"])), raw)
 
 
+@quick_init
 @dataclass(frozen=True)
 class InvoicePayload:
     """An "invoice" intent: the collection attempt of one open invoice."""

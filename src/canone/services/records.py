@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from canone.billing.configuration import Configuration
+from canone.billing.frozen import quick_init
 from canone.billing.invoicing import InvoiceAmounts
 from canone.billing.invoicing import InvoiceLine as InvoiceLine
 from canone.billing.invoicing import InvoiceStatus as InvoiceStatus
@@ -93,6 +94,7 @@ class Record:
         return copy
 
 
+@quick_init
 @dataclass(frozen=True)
 class Account(Record):
     id: str
@@ -106,6 +108,7 @@ class Account(Record):
     created_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class User(Record):
     id: str
@@ -118,6 +121,7 @@ class User(Record):
     password_hash: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Staff(Record):
     id: str
@@ -126,6 +130,7 @@ class Staff(Record):
     password_hash: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Subscription(Record):
     id: str
@@ -141,6 +146,7 @@ class Subscription(Record):
     version: int  # bumped by every change; quotes are bound to it
 
 
+@quick_init
 @dataclass(frozen=True)
 class Invoice(Record, InvoiceAmounts):
     """An issued invoice. `total` is gross (`subtotal` + its tax lines); credit and
@@ -171,6 +177,7 @@ class Invoice(Record, InvoiceAmounts):
     seller: Seller | None = field(kw_only=True, default=None)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Payment(Record):
     id: str
@@ -185,6 +192,7 @@ class Payment(Record):
     created_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class PaymentIntent(Record):
     """Written and committed before the card is charged, so a charge whose outcome was lost
@@ -206,8 +214,9 @@ class PaymentIntent(Record):
     password_hash: str | None = field(default=None, repr=False)
 
 
+@quick_init
 @dataclass(frozen=True)
-class LedgerEntry:
+class LedgerEntry(Record):
     id: str
     account_id: str
     amount: int  # + credit granted, − credit used
@@ -218,6 +227,7 @@ class LedgerEntry:
     credit_note_id: str | None = None  # the credit note that granted this credit (SPEC §8)
 
 
+@quick_init
 @dataclass(frozen=True)
 class RequestEvent:
     at: datetime
@@ -227,6 +237,7 @@ class RequestEvent:
     message: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class ChangeRequest(Record):
     id: str
@@ -244,8 +255,9 @@ class ChangeRequest(Record):
     history: tuple[RequestEvent, ...] = field(default=())
 
 
+@quick_init
 @dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(Record):
     id: str
     account_id: str
     actor: str
@@ -255,6 +267,7 @@ class AuditEntry:
     at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class Usage:
     account_id: str
@@ -263,8 +276,9 @@ class Usage:
     reported_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
-class Event:
+class Event(Record):
     """A state change, for webhooks and emails; written in the same transaction."""
 
     id: str
@@ -274,6 +288,7 @@ class Event:
     created_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class AccountBillingDetails(Record):
     """An account's billing details as saved, with VIES's answer for its VAT id (§8)."""
@@ -288,6 +303,7 @@ class AccountBillingDetails(Record):
 # -- sign-in sessions, API keys, idempotency and webhooks ----------------------------------
 
 
+@quick_init
 @dataclass(frozen=True)
 class ApiKey:
     id: str
@@ -298,6 +314,7 @@ class ApiKey:
     revoked: bool
 
 
+@quick_init
 @dataclass(frozen=True)
 class WebSession:
     token_hash: str
@@ -306,6 +323,7 @@ class WebSession:
     expires_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class SessionOwner:
     """A web session with whoever it signs in, read together."""
@@ -316,6 +334,7 @@ class SessionOwner:
     staff: Staff | None  # for a "staff:<id>" principal; None when gone
 
 
+@quick_init
 @dataclass(frozen=True)
 class IdempotencyRecord:
     scope: str  # who sent it (the API key id)
@@ -326,6 +345,7 @@ class IdempotencyRecord:
     created_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class WebhookEndpoint:
     id: str
@@ -336,6 +356,7 @@ class WebhookEndpoint:
     created_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class WebhookDelivery:
     id: str
@@ -354,8 +375,9 @@ class WebhookDelivery:
 # -- the outbox --------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True)
-class Notification:
+class Notification(Record):
     """An email to send through the outbox, rendered later in the recipient's language."""
 
     id: str
@@ -367,6 +389,7 @@ class Notification:
     created_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class OutboxItem:
     id: str

@@ -55,6 +55,7 @@ from canone.services.records import (
 )
 from canone.services.repositories import Documents, Invoices, Ledger, Subscriptions
 from canone.services.store import Store
+from canone.services.taxation import DocumentTerms
 
 # What `renew_one` did with a due subscription.
 RENEWED, CANCELLED_NOW, BLOCKED = "renewed", "cancelled", "blocked"
@@ -158,7 +159,11 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
               if not sub.cancel_at_period_end and isinstance(bill(sub), Price)]
     years = Counter(year for _ in billed)
     balances = store.ledger.balances_of(ids)
-    files = _files(svc, details, balances, billed, bill) if einvoice_files.filing(svc) else 0
+    # Each account's terms, worked out once: to count the files, and to tax its invoice.
+    now = svc.now()
+    terms = {account_id: taxation.terms_of(svc.seller, saved, now)
+             for account_id, saved in details.items()}
+    files = _files(svc, terms, balances, billed, bill) if einvoice_files.filing(svc) else 0
     # Last before renewing: the counter rows stay locked until the batch commits, and a
     # concurrent worker's batch waits for them. The progressives after the numbers, as
     # every transaction that issues a document takes them.
@@ -166,23 +171,20 @@ def _renew_batch(svc: Services, store: Store, due: list[Subscription], report: R
                for year, count in sorted(years.items())}
     progressives = store.documents.next_sdi_progressives(files) if files else []
     batch = _BatchStore(svc, store, accounts, details, balances, numbers, progressives)
-    outcomes = [renew_one(svc, batch, sub, report, bill(sub)) for sub in due]
+    outcomes = [renew_one(svc, batch, sub, report, bill(sub), terms[sub.account_id])
+                for sub in due]
     batch.flush()
     return outcomes, batch.batch_invoices.charges
 
 
-def _files(svc: Services, details: dict[str, AccountBillingDetails | None],
-           balances: dict[str, int], billed: list[Subscription],
-           bill: Callable[[Subscription], Price | str]) -> int:
+def _files(svc: Services, terms: dict[str, DocumentTerms], balances: dict[str, int],
+           billed: list[Subscription], bill: Callable[[Subscription], Price | str]) -> int:
     """How many of the batch's invoices are FatturaPA files (SPEC §8), each taking an SDI
     progressive: asked of `einvoice_files.makes_file`, as `file_invoice` asks it of each
     invoice, with the customer and the tax lines its invoice will have (taxed by the
     account's terms; its lines the price's and what a negative balance carries). The
     balance is the one read for the batch: only a second renewal of one account, priced
     with no lines at all, could carry less than that, and its batch would fall back."""
-    now = svc.now()
-    terms = {account_id: taxation.terms_of(svc.seller, saved, now)
-             for account_id, saved in details.items()}
     count = 0
     for sub in billed:
         price = bill(sub)
@@ -335,10 +337,10 @@ def _priced_once(svc: Services) -> Callable[[Subscription], Price | str]:
 
 
 def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport,
-              bill: Price | str | None = None) -> str:
+              bill: Price | str | None = None, terms: DocumentTerms | None = None) -> str:
     """Renew one due subscription in the caller's transaction (the subscription locked):
     RENEWED, CANCELLED_NOW (it was to end at period end) or BLOCKED (left due). `bill`:
-    its `_next_bill`, when the caller has it."""
+    its `_next_bill`, and `terms` its account's, when the caller has them."""
     account = existing(store.accounts.get(sub.account_id), "account")
     if sub.cancel_at_period_end:
         ended = sub.but(status=CANCELLED, version=sub.version + 1,
@@ -365,7 +367,7 @@ def renew_one(svc: Services, store: Store, sub: Subscription, report: RunReport,
     # under the subscription's lock, so no invoice number is taken in vain.
     if not store.invoices.renewal_invoiced(sub.id, renewed.period_start):
         subscriptions.issue_invoice(svc, store, account, renewed, "renewal", bill.lines,
-                                    renewed.period_start, renewed.period_end)
+                                    renewed.period_start, renewed.period_end, terms)
     store.subscriptions.save(renewed)
     if sub.pending is not None:
         record_change(svc, store, account_id=account.id, actor="system",

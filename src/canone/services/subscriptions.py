@@ -87,10 +87,13 @@ def apply_change(svc: Services, store: Store, account: Account, sub: Subscriptio
 
 
 def issue_invoice(svc: Services, store: Store, account: Account, sub: Subscription, kind: str,
-                  lines: Iterable[Line], start: date | None, end: date | None) -> Invoice:
+                  lines: Iterable[Line], start: date | None, end: date | None,
+                  terms: taxation.DocumentTerms | None = None) -> Invoice:
     """Issue an open invoice (collected by the billing run), taxed by the account's billing
-    details now, with as much of the account's credit balance applied as it takes."""
-    terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
+    details now (`terms`, when the caller worked them out: a billing run's batch), with as
+    much of the account's credit balance applied as it takes."""
+    if terms is None:
+        terms = taxation.terms_of_account(svc.seller, store, account.id, svc.now())
     balance = store.ledger.balance_of(account.id)
     lines = invoice_lines(lines, balance)
     draft = draft_invoice(lines, paid=False, treatment=terms.treatment,

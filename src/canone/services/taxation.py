@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from canone.billing.frozen import quick_init
 from canone.billing.invoicing import InvoiceDraft, draft_invoice
 from canone.billing.money import from_minor, to_minor
 from canone.billing.parties import BillingDetails
@@ -37,6 +38,7 @@ from canone.services.store import Store
 _UNKNOWN_CUSTOMER = TaxCustomer(SELLER_COUNTRY, CONSUMER, vat_id_confirmed=False)
 
 
+@quick_init
 @dataclass(frozen=True)
 class DocumentTerms:
     """What an invoice issued now is taxed by and says about its parties."""

@@ -16,6 +16,8 @@ from typing import Any
 
 from lxml import etree
 
+from canone.billing.frozen import quick_init
+
 CENT = Decimal("0.01")
 Key = tuple[Decimal, str | None]
 
@@ -53,6 +55,7 @@ def _summary(key: Key) -> str:
 Fields = Mapping[Any, str]  # an element's children's texts by tag (`_texts`)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Line:
     """A `DettaglioLinee`'s fields, and those of each of its `AltriDatiGestionali`."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from canone.billing.frozen import quick_init
 from canone.billing.money import ZERO, round_money
 from canone.billing.parties import BillingDetails
 from canone.billing.seller import Seller, Transmitter
@@ -66,6 +67,7 @@ def sdi_file_name(transmitter: Transmitter, progressive: int) -> str:
     return f"{transmitter.country}{transmitter.id}_{progressive_code(progressive)}.xml"
 
 
+@quick_init
 @dataclass(frozen=True)
 class _Euros:
     """The document in euros: each line converted once, then taxed as the engine taxes."""
