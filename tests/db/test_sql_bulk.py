@@ -89,3 +89,17 @@ def test_many_ledger_entries_keep_their_order_and_sum(database: Database) -> Non
         assert store.ledger.of_account("acc_1") == entries
         assert store.ledger.balances_of(["acc_1", "acc_2"]) == {
             "acc_1": BIG - sum(range(MANY)), "acc_2": 0}
+
+
+@pytest.mark.postgres
+def test_an_integer_too_wide_for_its_column_is_refused_not_wrapped(
+        postgres_database: Database) -> None:
+    """Binary COPY sends an `attempts` (int4) in four bytes, where 2**31 would arrive as
+    -2**31 and the batch would commit: it is refused first, and nothing is written."""
+    wide = [i.but(attempts=2**31) if i.id == "inv_3" else i for i in _invoices()]
+    with pytest.raises(ValueError, match=r"^invoices\.attempts: 2147483648 does not fit"):
+        with postgres_database.transaction() as store:
+            store.accounts.add(account())
+            store.invoices.add_many(wide)
+    with postgres_database.read() as store:
+        assert store.invoices.by_ids([i.id for i in wide]) == {}
