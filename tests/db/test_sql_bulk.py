@@ -97,9 +97,9 @@ def test_an_integer_too_wide_for_its_column_is_refused_not_wrapped(
     """Binary COPY sends an `attempts` (int4) in four bytes, where 2**31 would arrive as
     -2**31 and the batch would commit: it is refused first, and nothing is written."""
     wide = [i.but(attempts=2**31) if i.id == "inv_3" else i for i in _invoices()]
-    with pytest.raises(ValueError, match=r"^invoices\.attempts: 2147483648 does not fit"):
-        with postgres_database.transaction() as store:
-            store.accounts.add(account())
-            store.invoices.add_many(wide)
+    refused = pytest.raises(ValueError, match=r"^invoices\.attempts: 2147483648 does not fit")
+    with refused, postgres_database.transaction() as store:
+        store.accounts.add(account())
+        store.invoices.add_many(wide)
     with postgres_database.read() as store:
         assert store.invoices.by_ids([i.id for i in wide]) == {}
