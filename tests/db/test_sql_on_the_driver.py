@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, bindparam, select
+from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from canone.db.accounts import _ACCOUNT, _USERS_OF
@@ -19,7 +19,7 @@ from canone.db.database import Database
 from canone.db.invoices import _SUBSCRIPTION_OF
 from canone.db.payments import _BALANCE_OF, _INTENT
 from canone.db.queries import Prepared
-from canone.db.tables.billing import payment_intents
+from canone.db.tables.billing import ledger_entries, payment_intents
 from canone.services.errors import Conflict
 from canone.services.records import LedgerEntry, PaymentIntent
 from dbfixtures import BACKENDS, on_backend
@@ -120,3 +120,23 @@ def test_a_read_with_binds_rendered_at_execution_is_refused(sql_database: Databa
     with sql_database.transaction() as store, pytest.raises(
             ValueError, match=r"^RawSelect cannot run .*an in_\(\) list"):
         store.prepared(query, {})
+
+
+def test_a_read_on_sqlite_is_one_snapshot_begun_and_ended_on_sqlite3(
+        sqlite_database: Database) -> None:
+    """Its prepared reads (on sqlite3) and a statement through SQLAlchemy (which begins a
+    transaction of its own) see the same snapshot: not a write committed meanwhile; and the
+    connection goes back to the pool with no transaction open."""
+    with sqlite_database.transaction() as store:
+        store.accounts.add(account())
+    with sqlite_database.read() as store:
+        assert store.accounts.get("acc_1") == account()
+        with sqlite_database.transaction() as other:  # another pooled connection
+            other.ledger.add(LedgerEntry("led_1", "acc_1", -250, "EUR", "Applied", None, T0))
+        assert store.ledger.balance_of("acc_1") == 0
+        assert store.connection.execute(select(func.count()).select_from(ledger_entries)
+                                        ).scalar_one() == 0
+        driver = store.connection.connection.driver_connection
+    assert driver is not None and not driver.in_transaction
+    with sqlite_database.read() as store:
+        assert store.ledger.balance_of("acc_1") == -250
