@@ -50,3 +50,12 @@ def test_as_jinja_newstyle(source: str, locale: str, autoescape: bool) -> None:
     assert ours == _stock().from_string(wrapped).render(values)
     assert ("&lt;" in ours) == (autoescape and "who" in source)
     assert templates.env.globals["_"] is templating._gettext  # the pages' own, untouched
+
+
+def test_a_message_without_variables_is_kept_per_language() -> None:
+    """Kept once per language (`_plain`): asked again, in either order, each language
+    still gets its own, and `%%` is a percent in each."""
+    source = templates.env.from_string('{{ _("Cancel") }} {{ _("100%% sure") }}')
+    shown = [source.render(i18n=i18n.translator(locale)) for locale in ("en", "it", "en", "it")]
+    assert shown == ["Cancel 100% sure", "Annulla 100% sure"] * 2
+    assert templating._PLAIN[("it", "Cancel")] == "Annulla"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, literal_column, select, update
 
 from canone.db import rows
 from canone.db.queries import Prepared, Queries
@@ -21,6 +21,15 @@ from canone.services.records import (
 )
 
 _principal = web_sessions.c.principal
+
+
+def _kind_is(prefix: str) -> ColumnElement[bool]:
+    # The pattern is written into the SQL, not bound: SQLite prepares a statement again at
+    # every run when a LIKE's pattern is a parameter (its LIKE optimisation depends on the
+    # value), and preparing this one took 0.2 ms, 80 % of the sign-in's read.
+    return _principal.like(literal_column(f"'{prefix}%'"))
+
+
 # Built once: the session, its user and the user's account, or its staff member.
 _SESSION_OWNER = Prepared(
     select(web_sessions,
@@ -30,10 +39,10 @@ _SESSION_OWNER = Prepared(
     .select_from(
         web_sessions
         .outerjoin(users, (users.c.id == func.substr(_principal, len("user:") + 1))
-                   & _principal.like("user:%"))
+                   & _kind_is("user:"))
         .outerjoin(accounts, accounts.c.id == users.c.account_id)
         .outerjoin(staff, (staff.c.id == func.substr(_principal, len("staff:") + 1))
-                   & _principal.like("staff:%")))
+                   & _kind_is("staff:")))
     .where(web_sessions.c.token_hash == bindparam("token_hash")))
 _AT = {name: i for i, name in enumerate(_SESSION_OWNER.plain.selected_columns.keys())}
 

@@ -1,8 +1,9 @@
-"""What runs on PostgreSQL's psycopg connection itself, not through SQLAlchemy: the prepared
-reads (`RawSelect`) read what SQLAlchemy reads (the same rows, each value as its column's
-type makes it: UTC instants, JSON documents; by index, by name and `_mapping`), and the
-single-row writes keep their rules (a taken key a `Conflict`, a missing row a `LookupError`,
-both leaving the transaction usable); an error is SQLAlchemy's."""
+"""What runs on the driver's connection itself, not through SQLAlchemy: the prepared reads
+(`RawSelect` on psycopg, `SqliteSelect` on sqlite3) read what SQLAlchemy reads (the same
+rows, each value as its column's type makes it: UTC instants, JSON documents; by index, by
+name and `_mapping`), and on PostgreSQL the single-row writes keep their rules (a taken key
+a `Conflict`, a missing row a `LookupError`, both leaving the transaction usable); an error
+is SQLAlchemy's."""
 
 from __future__ import annotations
 
@@ -10,21 +11,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from canone.db.accounts import _ACCOUNT, _USERS_OF
 from canone.db.database import Database
 from canone.db.invoices import _SUBSCRIPTION_OF
 from canone.db.payments import _BALANCE_OF, _INTENT
 from canone.db.queries import Prepared
-from canone.db.tables.billing import payment_intents
+from canone.db.tables.billing import ledger_entries, payment_intents
 from canone.services.errors import Conflict
 from canone.services.records import LedgerEntry, PaymentIntent
+from dbfixtures import BACKENDS, on_backend
 
 from .samples import T0, account, subscription, user
 
-pytestmark = pytest.mark.postgres
 ROME = ZoneInfo("Europe/Rome")
 
 READS: list[tuple[Prepared, dict[str, Any]]] = [
@@ -33,8 +34,13 @@ READS: list[tuple[Prepared, dict[str, Any]]] = [
     (_BALANCE_OF, {"account_id": "acc_1"}), (_ACCOUNT, {"id": "acc_none"})]
 
 
-def test_a_prepared_read_is_what_sqlalchemy_reads(postgres_database: Database) -> None:
-    with postgres_database.transaction() as store:
+@pytest.fixture(params=BACKENDS)
+def sql_database(request: pytest.FixtureRequest) -> Database:
+    return on_backend(request)
+
+
+def test_a_prepared_read_is_what_sqlalchemy_reads(sql_database: Database) -> None:
+    with sql_database.transaction() as store:
         store.accounts.add(account())
         store.people.add_user(user(1))
         store.people.add_user(user(2))
@@ -42,7 +48,7 @@ def test_a_prepared_read_is_what_sqlalchemy_reads(postgres_database: Database) -
         store.payments.add_intent(PaymentIntent("chg_1", "acc_1", "change", 100, "EUR", "tok",
                                                 {"n": [1, "ü"]}, "pending", T0))
         store.ledger.add(LedgerEntry("led_1", "acc_1", -250, "EUR", "Applied", None, T0))
-    with postgres_database.transaction() as store:
+    with sql_database.transaction() as store:
         for query, values in READS:
             for lock in (False, True) if query is not _BALANCE_OF else (False,):
                 raw = store.prepared(query, values, lock)
@@ -57,12 +63,23 @@ def test_a_prepared_read_is_what_sqlalchemy_reads(postgres_database: Database) -
         assert store.prepared(_ACCOUNT, {"id": "acc_none"}).first() is None
 
 
+@pytest.mark.postgres
 def test_a_prepared_read_that_fails_raises_as_sqlalchemy_does(postgres_database: Database
                                                               ) -> None:
     with pytest.raises(DataError), postgres_database.transaction() as store:
         store.prepared(_SUBSCRIPTION_OF, {"account_id": "acc\x00"})
 
 
+def test_a_prepared_read_that_fails_on_sqlite_raises_as_sqlalchemy_does(
+        sqlite_database: Database) -> None:
+    missing = Table("no_such_table", MetaData(), Column("id", String, primary_key=True))
+    query = Prepared(select(missing).where(missing.c.id == bindparam("id")))
+    with (pytest.raises(OperationalError, match="no such table: no_such_table"),
+          sqlite_database.read() as store):
+        store.prepared(query, {"id": "x"})
+
+
+@pytest.mark.postgres
 def test_a_single_row_write_keeps_its_rules(postgres_database: Database) -> None:
     with postgres_database.transaction() as store:
         store.accounts.add(account())
@@ -81,26 +98,45 @@ def test_a_single_row_write_keeps_its_rules(postgres_database: Database) -> None
 
 
 def test_a_prepared_read_converts_its_constants_as_sqlalchemy_does(
-        postgres_database: Database) -> None:
+        sql_database: Database) -> None:
     """A constant in a prepared read goes through its column type's conversion once: a JSON
     document as JSONText writes it, an instant as UTCDateTime does."""
     intents = payment_intents.c
     query = Prepared(select(intents.key).where(
         intents.payload == {"n": [1, "ü"]}, intents.created_at == T0.astimezone(ROME),
         intents.key == bindparam("key")))
-    with postgres_database.transaction() as store:
+    with sql_database.transaction() as store:
         store.accounts.add(account())
         store.payments.add_intent(PaymentIntent("chg_1", "acc_1", "change", 100, "EUR", "tok",
                                                 {"n": [1, "ü"]}, "pending", T0))
-    with postgres_database.transaction() as store:
+    with sql_database.transaction() as store:
         assert list(store.prepared(query, {"key": "chg_1"})) == [("chg_1",)]
         assert store.connection.execute(query.plain, {"key": "chg_1"}).all() == [("chg_1",)]
 
 
-def test_a_read_with_binds_rendered_at_execution_is_refused(postgres_database: Database
-                                                            ) -> None:
+def test_a_read_with_binds_rendered_at_execution_is_refused(sql_database: Database) -> None:
     query = Prepared(select(payment_intents.c.key).where(
         payment_intents.c.key.in_(["chg_1", "chg_2"])))
-    with postgres_database.transaction() as store, pytest.raises(
+    with sql_database.transaction() as store, pytest.raises(
             ValueError, match=r"^RawSelect cannot run .*an in_\(\) list"):
         store.prepared(query, {})
+
+
+def test_a_read_on_sqlite_is_one_snapshot_begun_and_ended_on_sqlite3(
+        sqlite_database: Database) -> None:
+    """Its prepared reads (on sqlite3) and a statement through SQLAlchemy (which begins a
+    transaction of its own) see the same snapshot: not a write committed meanwhile; and the
+    connection goes back to the pool with no transaction open."""
+    with sqlite_database.transaction() as store:
+        store.accounts.add(account())
+    with sqlite_database.read() as store:
+        assert store.accounts.get("acc_1") == account()
+        with sqlite_database.transaction() as other:  # another pooled connection
+            other.ledger.add(LedgerEntry("led_1", "acc_1", -250, "EUR", "Applied", None, T0))
+        assert store.ledger.balance_of("acc_1") == 0
+        assert store.connection.execute(select(func.count()).select_from(ledger_entries)
+                                        ).scalar_one() == 0
+        driver = store.connection.connection.driver_connection
+    assert driver is not None and not driver.in_transaction
+    with sqlite_database.read() as store:
+        assert store.ledger.balance_of("acc_1") == -250
