@@ -403,7 +403,7 @@ def check(args: argparse.Namespace) -> int:
               f"{len(left['charges']):,} cards charged so far")
         lived = run_workers(database.url, args.count, account_ids, files, str(cards), "least",
                             2, args.batch, salt=salt)
-        print(f"two more workers renewed {sum(done for _, _, done, _ in lived):,}")
+        print(f"two more workers renewed {sum(s.done for s in lived):,}")
         wrong = problems(args.count, **left_by_run(database.url, str(cards)))
     print(*wrong or [f"exactly once: {args.count:,} subscriptions renewed once, each card "
                      f"charged once, invoice numbers and file progressives 1..{args.count}"],
