@@ -376,13 +376,11 @@ class Queries:
             with driver_of(self.connection).cursor() as cursor, cursor.copy(
                     f"COPY {preparer.format_table(table)} ({listed}) FROM STDIN{binary}"
             ) as copy:
-                if types is None:
-                    for row in rows:
-                        copy.write_row(self._row(table, row, names))
-                    return
-                copy.set_types(types.oids)
+                narrow = [] if types is None else types.narrow
+                if types is not None:
+                    copy.set_types(types.oids)
                 for row in rows:
-                    copy.write_row(_fitting(table, self._row(table, row, names), types.narrow))
+                    copy.write_row(_fitting(table, self._row(table, row, names), narrow))
         except psycopg.IntegrityError as exc:
             raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
