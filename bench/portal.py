@@ -12,11 +12,12 @@ own overhead: the server's share is a little less.
 Writes its numbers under "## Billing page and live quote" in bench/RESULTS.md. Issue 14's
 goal 4: each server p95 at most the one recorded when the issue was filed (`TODAY_P95_MS`),
 or, with `--baseline DIR` (a checkout of the 2026-11-26 code, b0a5c9a, with its own venv),
-at most that code's measured in the same run (`bench/portal_baseline.py`: `--runs` runs of
-each, alternated, each in a fresh process on a fresh database; the median of the runs'
-ratios). A line per request says met / not met and by how much, the last line sums them
-up, and the exit code is 1 when any is not met. `--quick`: 200 requests each, nothing
-written. With --postgres, the URL's server gets a scratch database per run.
+at most that code's measured in the same run (`bench/portal_baseline.py`: `--runs` runs,
+each a fresh process of either side on a fresh database, the two taking turns every 20
+requests; the median of the runs' ratios). A line per request says met / not met and by
+how much, the last line sums them up, and the exit code is 1 when any is not met.
+`--quick`: 200 requests each, nothing written. With --postgres, the URL's server gets a
+scratch database per run.
 """
 
 from __future__ import annotations
@@ -194,11 +195,11 @@ def latency_verdicts(results: dict[str, list[float]], backend: str) -> list[goal
 
 def against_baseline(baseline: Path, backend: str, url: str, args: argparse.Namespace
                      ) -> tuple[str, list[goals.Verdict]]:
-    """The section and verdicts of `--runs` runs of this code alternated with `baseline`'s."""
+    """The section and verdicts of `--runs` runs of this code interleaved with `baseline`'s."""
     import portal_baseline  # not in `run`'s process: its imports would grow the heap measured
 
     commit = portal_baseline.commit_of(baseline)
-    old, new = portal_baseline.alternated(baseline, url, args.requests, args.runs)
+    old, new = portal_baseline.interleaved(baseline, url, args.requests, args.runs)
     middle = sorted(new, key=lambda results: p(results["quote"], 95))[len(new) // 2]
     section = (report(middle, backend, args.requests) + "\n"
                + portal_baseline.table(old, new, backend, commit, lambda s: p(s, 95)))

@@ -2,12 +2,14 @@
 in the same run, not against numbers recorded on another day (the machine's speed moves from
 session to session: the 2026-11-26 p95s could not be reached by the 11-26 code itself later).
 
-DIR is a checkout of the older code with its own venv (`uv sync --frozen`). Each run is a
-fresh process of one side running its own checkout's `bench/portal.py` `run(url, n)`, so
-each side seeds through its own services and builds its app as its own code does; the two
-sides alternate (ABBA), each on a fresh database, and each run of this code is divided by
-the older code's run next to it.
-"""
+DIR is a checkout of the older code with its own venv (`uv sync --frozen`). A run is one
+fresh process of each side, each on a fresh database, running its own checkout's
+`bench/portal.py` `run(url, n)`, so each side seeds through its own services and builds its
+app as its own code does. The two processes take turns every `CHUNK` requests (`lockstep`),
+the other one waiting on a pipe meanwhile: this machine's speed moves by tens of percent
+from one minute to the next, and whole runs alternated one after the other (how it was
+measured until session 10) let a slow stretch fall on one side's run alone. Each run of
+this code is divided by the older code's run beside it; which side starts alternates."""
 
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ import json
 import secrets
 import statistics
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import goals
 import psycopg
@@ -28,9 +32,24 @@ from canone.db.database import normalise_url
 Results = dict[str, list[float]]
 THIS = Path(__file__).resolve().parents[1]
 KEYS = (("GET /billing", "page"), ("POST /billing/quote", "quote"))
-# Run inside the checkout measured: its bench/portal.py, its canone, its venv.
-DRIVER = ("import json, sys; sys.path.insert(0, 'bench'); import portal; "
-          "json.dump(portal.run(sys.argv[1], int(sys.argv[2])), sys.stdout)")
+CHUNK = 20  # requests a side runs before the other takes its turn
+# Run inside the checkout measured: its bench/portal.py, its canone, its venv. Its `timed`
+# (which `run` calls for the warm-up and the measured requests) waits for a line on stdin
+# before every CHUNK requests, having said "ready"; the results are the last line.
+DRIVER = f"""import json, sys
+sys.path.insert(0, 'bench')
+import portal
+measure = portal.timed
+def timed(call, n):
+    samples = []
+    for start in range(0, n, {CHUNK}):
+        print('ready', flush=True)
+        sys.stdin.readline()
+        samples += measure(lambda i: call(start + i), min({CHUNK}, n - start))
+    return samples
+portal.timed = timed
+print(json.dumps(portal.run(sys.argv[1], int(sys.argv[2]))), flush=True)
+"""
 
 
 def commit_of(checkout: Path) -> str:
@@ -57,27 +76,63 @@ def fresh_database(server: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
-def measured(checkout: Path, server: str, n: int) -> Results:
-    """One run of `checkout`'s own benchmark in a fresh process."""
-    with fresh_database(server) as url:
-        done = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "-c", DRIVER,
-                               url, str(n)], cwd=checkout, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"{checkout}: the benchmark failed:\n{done.stderr[-3000:]}")
-    results: Results = json.loads(done.stdout)
-    return results
+def lockstep(commands: list[tuple[list[str], Path]]) -> list[str]:
+    """Run the commands (argv, cwd) in turn: each starts and runs up to its first "ready",
+    then each in order is told to go on to its next "ready" (or its end), round after round,
+    only one running at a time. The last line each printed, in the commands' order."""
+    processes: list[tuple[subprocess.Popen[str], IO[str]]] = []
+    try:
+        for argv, cwd in commands:  # one seeds at a time, too
+            # stderr to a file: a pipe read only at the end could fill and stall a side.
+            errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in `finally`)
+            process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=errors, text=True)
+            processes.append((process, errors))
+            _next_line(process, errors, cwd)
+        last = [""] * len(processes)
+        while "" in last:
+            for i, (process, errors) in enumerate(processes):
+                if last[i] == "":
+                    assert process.stdin is not None
+                    process.stdin.write("\n")
+                    process.stdin.flush()
+                    line = _next_line(process, errors, commands[i][1])
+                    last[i] = "" if line == "ready" else line
+        return last
+    finally:  # a side that failed leaves the other waiting: it is stopped
+        for process, errors in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            errors.close()
 
 
-def alternated(baseline: Path, server: str, n: int, runs: int) -> tuple[list[Results],
-                                                                         list[Results]]:
-    """`runs` runs of each side, in the order old, new, new, old, old, new, ... so that a
-    slower stretch of the machine falls on both sides alike."""
+def _next_line(process: subprocess.Popen[str], errors: IO[str], cwd: Path) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        errors.seek(0)
+        raise SystemExit(f"{cwd}: the benchmark failed:\n{errors.read()[-3000:]}")
+    return line.rstrip("\n")
+
+
+def interleaved(baseline: Path, server: str, n: int, runs: int
+                ) -> tuple[list[Results], list[Results]]:
+    """`runs` runs; in each, a fresh process of either side, taking turns every CHUNK
+    requests (`lockstep`), the older code first in even runs and this code in odd ones."""
     old: list[Results] = []
     new: list[Results] = []
+    python = Path(".venv") / "bin" / "python"
     for i in range(runs):
-        sides = [(baseline, old), (THIS, new)]
-        for checkout, into in sides if i % 2 == 0 else sides[::-1]:
-            into.append(measured(checkout, server, n))
+        with fresh_database(server) as older_url, fresh_database(server) as this_url:
+            sides = [(baseline, older_url, old), (THIS, this_url, new)]
+            if i % 2:
+                sides.reverse()
+            outputs = lockstep([([str(checkout / python), "-c", DRIVER, url, str(n)], checkout)
+                                for checkout, url, _ in sides])
+        for (_, _, into), output in zip(sides, outputs, strict=True):
+            into.append(json.loads(output))
     return old, new
 
 
@@ -102,8 +157,8 @@ def table(old: list[Results], new: list[Results], backend: str, commit: str,
     def cpu(side: list[Results], key: str) -> float:
         return statistics.median(run[f"{key} cpu"][0] for run in side)
 
-    lines = [f"Against {commit} in the same run on {backend}, {len(new)} runs each, "
-             "alternated; server p95 ms, median (runs):", "",
+    lines = [f"Against {commit} in the same run on {backend}, {len(new)} runs, the two "
+             f"sides taking turns every {CHUNK} requests; server p95 ms, median (runs):", "",
              f"| request | {commit} p95 ms | this code p95 ms | CPU ms per request, "
              f"{commit} -> this code |", "|---|---|---|---|"]
     lines += [f"| {label} | {runs(old, key)} | {runs(new, key)} | "

@@ -100,3 +100,31 @@ def test_portal_against_a_baseline_divides_each_run_by_the_older_codes_run() -> 
     assert quote.line() == (
         "portal SQLite quote: goal NOT met: server p95 ÷ b0a5c9a's in the same run 1.050 > "
         "1.00, short by 0.05 (median of 3 runs: 1.250, 1.000, 1.050)")
+
+
+_TURNS = """import sys
+for turn in range(int(sys.argv[2])):
+    print('ready', flush=True)
+    sys.stdin.readline()
+    with open(sys.argv[3], 'a') as log:
+        log.write(sys.argv[1] + str(turn) + ' ')
+print('done by ' + sys.argv[1], flush=True)
+"""
+
+
+def test_lockstep_lets_one_side_run_at_a_time_taking_turns(tmp_path: Path) -> None:
+    baseline = _bench_module("portal_baseline")
+    log = tmp_path / "turns"
+    log.write_text("")
+    last = baseline.lockstep([([sys.executable, "-c", _TURNS, side, str(turns), str(log)],
+                               tmp_path) for side, turns in (("a", 3), ("b", 2))])
+    assert last == ["done by a", "done by b"]
+    assert log.read_text() == "a0 b0 a1 b1 a2 "
+
+
+def test_lockstep_stops_the_other_side_when_one_fails(tmp_path: Path) -> None:
+    baseline = _bench_module("portal_baseline")
+    waiting = [sys.executable, "-c", "print('ready', flush=True); import time; time.sleep(60)"]
+    failing = [sys.executable, "-c", "import sys; sys.exit('no database here')"]
+    with pytest.raises(SystemExit, match="no database here"):
+        baseline.lockstep([(waiting, tmp_path), (failing, tmp_path)])
