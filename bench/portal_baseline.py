@@ -84,11 +84,11 @@ def lockstep(commands: list[tuple[list[str], Path]]) -> list[str]:
     try:
         for argv, cwd in commands:  # one seeds at a time, too
             # stderr to a file: a pipe read only at the end could fill and stall a side.
-            errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in `finally`)
+            stderr: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115 (see `finally`)
             process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=errors, text=True)
-            processes.append((process, errors))
-            _next_line(process, errors, cwd)
+                                       stdout=subprocess.PIPE, stderr=stderr, text=True)
+            processes.append((process, stderr))
+            _next_line(process, stderr, cwd)
         last = [""] * len(processes)
         while "" in last:
             for i, (process, errors) in enumerate(processes):
