@@ -7,6 +7,7 @@ is SQLAlchemy's."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -131,8 +132,11 @@ def test_a_read_on_sqlite_is_one_snapshot_begun_and_ended_on_sqlite3(
         store.accounts.add(account())
     with sqlite_database.read() as store:
         assert store.accounts.get("acc_1") == account()
-        with sqlite_database.transaction() as other:  # another pooled connection
-            other.ledger.add(LedgerEntry("led_1", "acc_1", -250, "EUR", "Applied", None, T0))
+        # Another request's (a thread of its own: a transaction of this one's would renew
+        # the snapshot, `test_sql_shared_reads`), on another pooled connection.
+        meanwhile = threading.Thread(target=_apply_credit, args=(sqlite_database,))
+        meanwhile.start()
+        meanwhile.join()
         assert store.ledger.balance_of("acc_1") == 0
         assert store.connection.execute(select(func.count()).select_from(ledger_entries)
                                         ).scalar_one() == 0
@@ -140,3 +144,8 @@ def test_a_read_on_sqlite_is_one_snapshot_begun_and_ended_on_sqlite3(
     assert driver is not None and not driver.in_transaction
     with sqlite_database.read() as store:
         assert store.ledger.balance_of("acc_1") == -250
+
+
+def _apply_credit(database: Database) -> None:
+    with database.transaction() as store:
+        store.ledger.add(LedgerEntry("led_1", "acc_1", -250, "EUR", "Applied", None, T0))

@@ -4,12 +4,10 @@ VIES asked for an EU business abroad, audit entry and event, and sign-up."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 import pytest
 
 from canone.billing.parties import Address, BillingDetails
-from canone.integrations.vies import FakeVies
 from canone.services import billing_details, signups
 from canone.services.access import ACCOUNT_KEY, EMAIL, Actor
 from canone.services.context import Services
@@ -17,6 +15,7 @@ from canone.services.errors import Forbidden, InvalidBillingDetails, NotFound
 from canone.services.records import AccountBillingDetails
 from canone.services.vies import ViesCheck
 from clocks import TestClock
+from vies_answers import CountingVies, UnreachableVies
 
 from .conftest import GOOD_CARD, SUPPORT, add_person, admin_of, config, sign_up
 
@@ -26,17 +25,6 @@ ITALIAN_BUSINESS = BillingDetails("business", "Officina Verde S.r.l.", MILANO,
 GERMAN_BUSINESS = BillingDetails(
     "business", "Nordwind Handel GmbH",
     Address("Unter den Linden 5", "10117", "Berlin", None, "de"), vat_id="DE 136 695 976")
-
-
-class CountingVies:
-    """VIES as the test mode's fake answers it, remembering what it was asked."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    def check(self, vat_id: str, at: datetime) -> ViesCheck:
-        self.asked.append(vat_id)
-        return FakeVies().check(vat_id, at)
 
 
 @pytest.fixture
@@ -194,11 +182,6 @@ def test_the_card_country_is_kept_and_a_mismatch_flagged(with_vies: Services) ->
     billing_details.save(with_vies, SUPPORT, account_id, ITALIAN_BUSINESS)  # kept on a save
     saved = billing_details.get(with_vies, SUPPORT, account_id)
     assert saved.card_country == "GB" and billing_details.card_country_mismatch(saved)
-
-
-class UnreachableVies:
-    def check(self, vat_id: str, at: datetime) -> ViesCheck:
-        return ViesCheck(None, at)
 
 
 def test_a_document_takes_vies_answer_asked_again_after_30_days(

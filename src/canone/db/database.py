@@ -140,6 +140,9 @@ class Database:
         # (`StoredTestClock`) instead of checking out a second.
         self._open: ContextVar[SqlStore | None] = ContextVar(f"canone_store_{id(self)}",
                                                              default=None)
+        # The read this thread (or task) has open here, if any: a read inside it shares it.
+        self._read: ContextVar[SqlStore | None] = ContextVar(f"canone_read_{id(self)}",
+                                                             default=None)
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -148,6 +151,7 @@ class Database:
     def transaction(self) -> Iterator[SqlStore]:
         """One unit of work: commits when the block ends, rolls back on an exception."""
         ride = idempotency.ride()
+        reading = self._read.get()
         with self.engine.begin() as connection, self._opened(SqlStore(connection)) as store:
             try:
                 if ride is not None:
@@ -156,6 +160,13 @@ class Database:
                 store.flush(commit=True)
             finally:
                 store.release_held()
+        if reading is not None and not self.postgres:
+            # The read open around this transaction reads on from a snapshot taken after
+            # it, so that what follows sees what it wrote.
+            driver = _sqlite_driver(reading.connection)
+            if driver.in_transaction:
+                _on_sqlite3(driver, "ROLLBACK")
+            _on_sqlite3(driver, "BEGIN")
         if ride is not None:
             ride.committed()
 
@@ -163,7 +174,8 @@ class Database:
     def read(self) -> Iterator[SqlStore]:
         """A read for use cases that only read: on SQLite a transaction with a plain deferred
         BEGIN (it does not queue behind writers; its statements share one snapshot), always
-        rolled back; on PostgreSQL each statement on its own (autocommit)."""
+        rolled back; on PostgreSQL each statement on its own (autocommit). A read inside a
+        read shares it: a page's sign-in and its data take one connection."""
         ride = idempotency.ride()
         if ride is not None and ride.keeping:
             # A request that changes nothing stores its answer here, then commits: one
@@ -171,14 +183,24 @@ class Database:
             with self.transaction() as store:
                 yield store
             return
+        outer = self._read.get()
+        if outer is not None:
+            with self._opened(outer) as store:  # (a transaction inside may have set another)
+                yield store
+            return
+        with self._reading() as store, self._opened(store), self._opened_read(store):
+            yield store
+
+    @contextmanager
+    def _reading(self) -> Iterator[SqlStore]:
         if self.postgres:
             # At READ COMMITTED, PostgreSQL's level here, each statement of a transaction
             # sees a snapshot of its own, as it does on its own: BEGIN READ ONLY and
             # ROLLBACK were two round trips of each read that bought nothing (two of a live
             # quote's nine, the sign-in's read being one statement).
-            with (self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-                  as connection, self._opened(SqlStore(connection)) as store):
-                yield store
+            with self.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT") as connection:
+                yield SqlStore(connection)
             return
         with self.engine.connect() as connection:
             # Begun and ended on sqlite3 itself; a statement through SQLAlchemy (which
@@ -186,8 +208,7 @@ class Database:
             driver = _sqlite_driver(connection)
             _on_sqlite3(driver, "BEGIN")
             try:
-                with self._opened(SqlStore(connection)) as store:
-                    yield store
+                yield SqlStore(connection)
             finally:
                 if driver.in_transaction:
                     _on_sqlite3(driver, "ROLLBACK")
@@ -199,6 +220,14 @@ class Database:
             yield store
         finally:
             self._open.reset(token)
+
+    @contextmanager
+    def _opened_read(self, store: SqlStore) -> Iterator[None]:
+        token = self._read.set(store)
+        try:
+            yield
+        finally:
+            self._read.reset(token)
 
     def open_store(self) -> SqlStore | None:
         """The store of the transaction (or read) the caller has open, if any."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -73,6 +74,12 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)
+
+    def one_read(self) -> AbstractContextManager[object]:
+        """The reads of the use cases called inside it share one (`Database.read`): a page
+        asked at every request (the live quote) signs in and reads its data on one
+        connection. A use case that writes inside it still commits on its own."""
+        return self.database.read()
 
 
 def new_id(prefix: str) -> str:

@@ -54,10 +54,11 @@ async def billing_page(request: Request, done: str | None = None, error: str | N
 
 def _billing_page(request: Request, done: str | None, error: str | None,
                   invoice: str | None) -> Response:
-    signed_in = signed_in_user(request)
-    tr = translator_of(request)
-    o = _overview(request, signed_in)
     svc = services_of(request)
+    with svc.one_read():
+        signed_in = signed_in_user(request)
+        o = _overview(request, signed_in)
+    tr = translator_of(request)
     page = view.build(tr, svc.catalog, o)
     return render_payment_page(request, "portal/billing.html", {
         "o": o, "page": page, "sub": o.subscription, "account": o.account,

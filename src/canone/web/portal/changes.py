@@ -61,11 +61,12 @@ async def live_quote(request: Request) -> JSONResponse:
 
 def _answer_quote(request: Request, data: dict[str, Any] | None, submitted: str
                   ) -> JSONResponse:
-    signed_in = checked_user(request, submitted)
-    tr = translator_of(request)
-    asked = _parts_asked(data)
-    status, view = (400, error_view(tr.gettext(UNREADABLE))) if data is None or asked is None else (
-        _quote_of(request, signed_in, data))
+    with services_of(request).one_read():
+        signed_in = checked_user(request, submitted)
+        tr = translator_of(request)
+        asked = _parts_asked(data)
+        status, view = ((400, error_view(tr.gettext(UNREADABLE)))
+                        if data is None or asked is None else _quote_of(request, signed_in, data))
     context = {"q": view, "i18n": tr}
     parts = {name: templates.env.get_template(f"portal/quote_{name}.html").render(context)
              for name in asked or PARTS}
