@@ -292,9 +292,9 @@ class MemoryPayments(Table):
     def lock_signups_of(self, email: str) -> None:
         """One transaction at a time: nothing to lock."""
 
-    def signup_under_way(self, email: str) -> bool:
-        return any(i.status == "pending" and i.purpose == "signup"
-                   and i.payload.get("email") == email for i in self.t.intents.values())
+    def pending_signups_of(self, email: str) -> list[PaymentIntent]:
+        return [i for i in self.t.intents.values() if i.status == "pending"
+                and i.purpose == "signup" and i.payload.get("email") == email]
 
 
 class MemoryLedger(Table):

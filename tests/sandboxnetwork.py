@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from canone.services.ports import ChargeRequest, ChargeResult
+from canone.services.ports import PROCESSING, ChargeRequest, ChargeResult, GatewayTimeout
 
 
 class ThroughCharge:
@@ -40,3 +40,25 @@ class ThroughCharge:
         found = self.lookup(str(opened.key))
         return opened if found is None else replace(found, provider_id=provider_id,
                                                     key=opened.key)
+
+
+class BankStillDeciding(ThroughCharge):
+    """The sandbox network, except that the bank has not decided yet: the charge's answer
+    is open (as Stripe's `processing`) until `decide()`."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.deciding = True
+
+    def charge(self, card_token: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> ChargeResult:
+        self.real.charge(card_token, amount_minor, currency, idempotency_key)
+        raise GatewayTimeout("processing")
+
+    def lookup(self, idempotency_key: str) -> ChargeResult | None:
+        if self.deciding:
+            return ChargeResult(PROCESSING, None)
+        return self.real.lookup(idempotency_key)
+
+    def decide(self) -> None:
+        self.deciding = False

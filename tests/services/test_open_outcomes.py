@@ -11,32 +11,9 @@ import pytest
 import stored
 from canone.services import payments, quotes
 from canone.services.errors import PaymentPending
-from canone.services.ports import PROCESSING, ChargeResult, GatewayTimeout
-from sandboxnetwork import ThroughCharge
+from sandboxnetwork import BankStillDeciding
 
 from .conftest import admin_of, at, config
-
-
-class BankStillDeciding(ThroughCharge):
-    """The sandbox network, except that the bank has not decided yet: the charge's answer
-    is open (as Stripe's `processing`) until `decide()`."""
-
-    def __init__(self, real) -> None:
-        self.real = real
-        self.deciding = True
-
-    def charge(self, card_token: str, amount_minor: int, currency: str,
-               idempotency_key: str) -> ChargeResult:
-        self.real.charge(card_token, amount_minor, currency, idempotency_key)
-        raise GatewayTimeout("processing")
-
-    def lookup(self, idempotency_key: str) -> ChargeResult | None:
-        if self.deciding:
-            return ChargeResult(PROCESSING, None)
-        return self.real.lookup(idempotency_key)
-
-    def decide(self) -> None:
-        self.deciding = False
 
 
 def test_reconciliation_waits_for_an_open_payment_then_settles_it_once(svc, clock,

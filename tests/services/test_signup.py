@@ -3,6 +3,7 @@ nothing (SPEC §5)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -12,6 +13,7 @@ from canone.billing.errors import InvalidField
 from canone.services import accounts, payments
 from canone.services.errors import PaymentFailed, PaymentPending
 from canone.services.usage import entitlements
+from sandboxnetwork import BankStillDeciding
 
 from .conftest import (
     DECLINED_CARD,
@@ -114,24 +116,38 @@ def test_sign_up_refuses_a_taken_email_and_a_custom_price(svc) -> None:
     assert stored.count_rows(svc, "accounts") == 1
 
 
-def test_a_sign_up_whose_payment_is_not_settled_holds_its_address(svc, clock) -> None:
+def test_a_sign_up_whose_payment_is_not_settled_holds_its_address(svc) -> None:
     """A sign-up for the address of one whose payment's outcome is not known yet is refused
     before its card is charged: were both charged, the second could never be settled (its
     address taken) and its money would be kept for nothing."""
-    with pytest.raises(PaymentPending):  # 49.00 taken; the answer was lost
-        sign_up(svc, card=TIMEOUT_CARD)
+    bank = BankStillDeciding(svc.gateway)
+    deciding = dataclasses.replace(svc, gateway=bank)
+    with pytest.raises(PaymentPending):  # 49.00 asked for; the bank has not decided
+        sign_up(deciding)
 
     with pytest.raises(InvalidField) as held:
-        sign_up(svc, email="ADA@example.com")
+        sign_up(deciding, email="ADA@example.com")
     assert (held.value.field, held.value.message) == (
         "primary_admin.email", "is used by a sign-up whose payment is not settled yet: wait "
         "for its outcome, then sign in or try again")
     assert svc.gateway.total_charged() == 4900
-    clock.advance(minutes=10)
-    assert payments.reconcile(svc) == 1  # the first sign-up's account, now
+    assert stored.count_rows(svc, "accounts") == 0
+
+    bank.decide()  # paid: the next sign-up for the address settles it, as reconciliation would
     with pytest.raises(InvalidField, match="already used by another account"):
-        sign_up(svc)
+        sign_up(deciding)
     assert (stored.count_rows(svc, "accounts"), svc.gateway.total_charged()) == (1, 4900)
+    assert payments.reconcile(deciding) == 0
+
+
+def test_a_sign_up_whose_answer_was_lost_is_settled_by_the_next_for_its_address(svc) -> None:
+    with pytest.raises(PaymentPending):  # 49.00 taken; the answer was lost
+        sign_up(svc, card=TIMEOUT_CARD)
+
+    with pytest.raises(InvalidField, match="already used by another account"):
+        sign_up(svc, email="ADA@example.com")
+    assert (stored.count_rows(svc, "accounts"), svc.gateway.total_charged()) == (1, 4900)
+    assert payments.reconcile(svc) == 0
 
 
 def test_invoice_numbers_are_sequential_across_accounts(svc) -> None:

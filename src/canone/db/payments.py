@@ -120,12 +120,14 @@ class SqlPayments(Queries):
         if self.postgres:
             self.connection.execute(_LOCK_SIGNUPS_OF, {"key": f"signup:{email}"})
 
-    def signup_under_way(self, email: str) -> bool:
-        # Few at any time (one waiting for the customer's bank is cancelled after a day,
-        # `payments.ABANDONED_AFTER`), so their payloads are read rather than indexed.
-        found = self.all(select(payment_intents.c.payload).where(
+    def pending_signups_of(self, email: str) -> list[PaymentIntent]:
+        # Few at any time (one waiting for the customer's bank is given up by the next
+        # sign-up for its address, or cancelled after a day, `payments.ABANDONED_AFTER`),
+        # so their payloads are read rather than indexed.
+        found = self.all(select(payment_intents).where(
             payment_intents.c.status == "pending", payment_intents.c.purpose == "signup"))
-        return any(payload.get("email") == email for (payload,) in found)
+        return [intent for intent in map(rows.intent_of, found)
+                if intent.payload.get("email") == email]
 
 
 class SqlLedger(Queries):

@@ -228,8 +228,8 @@ class ForwardPayments:
     def lock_signups_of(self, email: str) -> None:
         self.inner.lock_signups_of(email)
 
-    def signup_under_way(self, email: str) -> bool:
-        return self.inner.signup_under_way(email)
+    def pending_signups_of(self, email: str) -> list[PaymentIntent]:
+        return self.inner.pending_signups_of(email)
 
 
 class ForwardLedger:

@@ -133,8 +133,8 @@ class Payments(Protocol):
     def lock_signups_of(self, email: str) -> None:
         """Until the transaction ends, no other transaction starts a sign-up for `email`."""
         ...
-    def signup_under_way(self, email: str) -> bool:
-        """A sign-up for `email` whose payment is not settled yet."""
+    def pending_signups_of(self, email: str) -> list[records.PaymentIntent]:
+        """The sign-ups for `email` whose payment is not settled yet (not locked)."""
         ...
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,11 +35,11 @@ from canone.services.context import (
     record_change,
     subscription_json,
 )
-from canone.services.errors import InvalidBillingDetails, existing
+from canone.services.errors import GatewayTimeout, InvalidBillingDetails, PaymentFailed, existing
 from canone.services.passwords import check_new_password
 from canone.services.payloads import CardOnFile, Settled, SignUpPayload
-from canone.services.payments import PENDING, pay
-from canone.services.ports import Card, ChargeResult, StoredCard
+from canone.services.payments import PENDING, pay, settle
+from canone.services.ports import CANCELED, REQUIRES_ACTION, Card, ChargeResult, StoredCard
 from canone.services.records import (
     ACTIVE,
     PRIMARY_ADMIN,
@@ -105,12 +106,14 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
                     else new_id("x"))
     with svc.database.read() as store:
         started = store.payments.get_intent(key)
-        if started is None:
-            _check_address_free(store, email)
+        waiting = store.payments.pending_signups_of(email) if started is None else []
     if started is not None:
         # The same request sent again (after 3-D Secure, a lost answer): the sign-up it
         # started goes on, its card neither checked nor saved again.
         return _signed_up(svc, pay(svc, started))
+    _give_up_unauthenticated(svc, waiting)
+    with svc.database.read() as store:
+        _check_address_free(store, email)
     details = _checked_details(svc, form.billing_details)
     customer = _signup_customer(svc, form)
     card = payment_methods.store(svc, form.card, customer, form.currency)
@@ -144,10 +147,36 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     return _signed_up(svc, pay(svc, intent))
 
 
+REPLACED = ("A new sign-up for this address replaced this one before the bank's "
+            "authentication was finished; nothing was charged.")
+
+
+def _give_up_unauthenticated(svc: Services, waiting: list[PaymentIntent]) -> None:
+    """Sign-ups for the address that are still pending here, asked of the provider first:
+    one left at the customer's bank challenge (3-D Secure never finished: the customer
+    closed it and tries again, maybe with another card) is cancelled there and settled as
+    failed, rather than holding the address until reconciliation gives it up a day later;
+    one the provider has finished (a challenge completed in a tab closed since) is settled
+    as reconciliation would settle it. Any other (an answer lost to a timeout, a debit
+    processing) may be taking money: it keeps the address (`_check_address_free`)."""
+    for intent in waiting:
+        if intent.provider_id is None:
+            continue
+        with suppress(GatewayTimeout):
+            found = svc.gateway.charge_outcome(intent.provider_id)
+            if found.status == REQUIRES_ACTION:
+                found = svc.gateway.cancel_charge(intent.provider_id)
+                if found.status == CANCELED:
+                    found = ChargeResult(CANCELED, None, REPLACED)
+            if found.final:
+                with suppress(PaymentFailed):  # a failure settled is what was meant
+                    settle(svc, intent.key, found)
+
+
 def _check_address_free(store: Store, email: str) -> None:
     if store.people.user_by_email(email) is not None:
         raise InvalidField("primary_admin.email", "is already used by another account")
-    if store.payments.signup_under_way(email):
+    if store.payments.pending_signups_of(email):
         raise InvalidField("primary_admin.email", "is used by a sign-up whose payment is not "
                            "settled yet: wait for its outcome, then sign in or try again")
 
