@@ -13,7 +13,7 @@ Writes its numbers under "## Billing page and live quote" in bench/RESULTS.md. I
 goal 4: each server p95 at most the one recorded when the issue was filed (`TODAY_P95_MS`),
 or, with `--baseline DIR` (a checkout of the 2026-11-26 code, b0a5c9a, with its own venv),
 at most that code's measured in the same run (`bench/portal_baseline.py`: `--runs` runs,
-each a fresh process of either side on a fresh database, the two taking turns every 20
+each a fresh process of either side on a fresh database, the two taking turns every 100
 requests; the median of the runs' ratios). A line per request says met / not met and by
 how much, the last line sums them up, and the exit code is 1 when any is not met.
 `--quick`: 200 requests each, nothing written. With --postgres, the URL's server gets a

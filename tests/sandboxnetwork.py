@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from canone.services.ports import PROCESSING, ChargeRequest, ChargeResult, GatewayTimeout
+from canone.services.ports import (
+    PROCESSING,
+    REQUIRES_ACTION,
+    REQUIRES_CONFIRMATION,
+    ChargeRequest,
+    ChargeResult,
+    GatewayTimeout,
+)
 
 
 class ThroughCharge:
@@ -62,3 +69,37 @@ class BankStillDeciding(ThroughCharge):
 
     def decide(self) -> None:
         self.deciding = False
+
+
+class BankChallenging(ThroughCharge):
+    """The sandbox network, except that, while `challenging`, the customer's bank asks for
+    3-D Secure on every payment confirmed (as Stripe's `requires_action`): nothing is
+    charged until the customer finishes the challenge (`finish`), or ever when the intent
+    is canceled first. `failing` makes every question about an intent raise it (a
+    provider's error)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.challenging = True
+        self.challenged: dict[str, ChargeRequest] = {}
+        self.failing: Exception | None = None
+
+    def confirm_charge(self, provider_id: str, request: ChargeRequest) -> ChargeResult:
+        if not self.challenging:
+            found: ChargeResult = self.real.confirm_charge(provider_id, request)
+            return found
+        self.challenged[provider_id] = request
+        return ChargeResult(REQUIRES_ACTION, None, provider_id=provider_id,
+                            client_secret=f"{provider_id}_secret", key=request.key)
+
+    def charge_outcome(self, provider_id: str) -> ChargeResult:
+        if self.failing is not None:
+            raise self.failing
+        found: ChargeResult = self.real.charge_outcome(provider_id)
+        if found.status == REQUIRES_CONFIRMATION and provider_id in self.challenged:
+            return replace(found, status=REQUIRES_ACTION)
+        return found
+
+    def finish(self, provider_id: str) -> None:
+        """The customer passes the challenge: the payment is taken."""
+        self.real.confirm_charge(provider_id, self.challenged.pop(provider_id))

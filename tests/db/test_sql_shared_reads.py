@@ -3,6 +3,8 @@ transaction committed inside a read is seen by what the read reads after it."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from canone.db.database import Database
@@ -53,3 +55,23 @@ def test_a_transaction_that_fails_inside_a_read_leaves_the_read_as_it_was(
         assert outer.accounts.get("acc_1") is None
     with database.read() as store:
         assert store.accounts.get("acc_1") is None
+
+
+def test_a_read_inside_a_transaction_inside_a_read_is_a_read_of_its_own(
+        database: Database) -> None:
+    with database.read() as outer:
+        assert outer.accounts.get("acc_1") is None  # a snapshot is taken (SQLite)
+        meanwhile = threading.Thread(target=_add_account, args=(database,))  # another request
+        meanwhile.start()
+        meanwhile.join()
+        with database.transaction() as store:
+            with database.read() as inner:
+                assert inner is not outer and inner is not store
+                assert database.open_store() is inner
+                assert inner.accounts.get("acc_1") is not None  # not the outer snapshot
+            assert database.open_store() is store
+
+
+def _add_account(database: Database) -> None:
+    with database.transaction() as store:
+        store.accounts.add(account())

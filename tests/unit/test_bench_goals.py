@@ -108,7 +108,7 @@ for turn in range(int(sys.argv[2])):
     sys.stdin.readline()
     with open(sys.argv[3], 'a') as log:
         log.write(sys.argv[1] + str(turn) + ' ')
-print('done by ' + sys.argv[1], flush=True)
+print('results done by ' + sys.argv[1], flush=True)
 """
 
 
@@ -128,3 +128,13 @@ def test_lockstep_stops_the_other_side_when_one_fails(tmp_path: Path) -> None:
     failing = [sys.executable, "-c", "import sys; sys.exit('no database here')"]
     with pytest.raises(SystemExit, match="no database here"):
         baseline.lockstep([(waiting, tmp_path), (failing, tmp_path)])
+
+
+def test_lockstep_refuses_a_line_it_does_not_expect(tmp_path: Path) -> None:
+    baseline = _bench_module("portal_baseline")
+    chatty = [sys.executable, "-c", "print('seeding…'); print('ready', flush=True)"]
+    with pytest.raises(SystemExit, match="said 'seeding…', not 'ready'"):
+        baseline.lockstep([(chatty, tmp_path)])
+    stray = [sys.executable, "-c", "print('ready', flush=True); input(); print('42 rows')"]
+    with pytest.raises(SystemExit, match="said '42 rows'"):
+        baseline.lockstep([(stray, tmp_path)])

@@ -152,7 +152,9 @@ class Database:
         """One unit of work: commits when the block ends, rolls back on an exception."""
         ride = idempotency.ride()
         reading = self._read.get()
-        with self.engine.begin() as connection, self._opened(SqlStore(connection)) as store:
+        # A read inside the transaction is a read of its own, as it was before reads nested.
+        with (self.engine.begin() as connection, self._opened(SqlStore(connection)) as store,
+              self._opened_read(None)):
             try:
                 if ride is not None:
                     ride.board(store)
@@ -160,6 +162,8 @@ class Database:
                 store.flush(commit=True)
             finally:
                 store.release_held()
+        if ride is not None:
+            ride.committed()
         if reading is not None and not self.postgres:
             # The read open around this transaction reads on from a snapshot taken after
             # it, so that what follows sees what it wrote.
@@ -167,8 +171,6 @@ class Database:
             if driver.in_transaction:
                 _on_sqlite3(driver, "ROLLBACK")
             _on_sqlite3(driver, "BEGIN")
-        if ride is not None:
-            ride.committed()
 
     @contextmanager
     def read(self) -> Iterator[SqlStore]:
@@ -222,7 +224,7 @@ class Database:
             self._open.reset(token)
 
     @contextmanager
-    def _opened_read(self, store: SqlStore) -> Iterator[None]:
+    def _opened_read(self, store: SqlStore | None) -> Iterator[None]:
         token = self._read.set(store)
         try:
             yield

@@ -110,12 +110,26 @@ def seats_in_use(svc: Services, actor: Actor, account_id: str) -> tuple[int, int
 def preview(svc: Services, actor: Actor, account_id: str, target: Configuration) -> Quote:
     """The change to `target` today, its invoice's tax and the amount charged, and the
     quote token that buys exactly that."""
+    quote = preview_unless_vies(svc, actor, account_id, target)
+    return quote if quote is not None else _preview_after_vies(svc, actor, account_id, target)
+
+
+def preview_unless_vies(svc: Services, actor: Actor, account_id: str, target: Configuration
+                        ) -> Quote | None:
+    """`preview`, or None when VIES must be asked again first (`preview` asks it): for a
+    caller with a read open (`Services.one_read`), which must not hold it through a call
+    to VIES."""
     with svc.database.read() as store:
         account = load_account(store, actor, account_id)
         require_billing(store, actor, account_id, "change the plan")
         details = store.accounts.billing_details_of(account_id)
-        if not billing_details.vies_stale(svc, details):
-            return _answered(store, _quote(svc, store, account, details, target))
+        if billing_details.vies_stale(svc, details):
+            return None
+        return _answered(store, _quote(svc, store, account, details, target))
+
+
+def _preview_after_vies(svc: Services, actor: Actor, account_id: str, target: Configuration
+                        ) -> Quote:
     # VIES is asked again (outside a transaction) when its answer is stale: the quote must
     # be taxed as the invoice will be.
     billing_details.details_for_document(svc, account_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from contextlib import suppress
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -35,7 +35,7 @@ from canone.services.context import (
     record_change,
     subscription_json,
 )
-from canone.services.errors import GatewayTimeout, InvalidBillingDetails, PaymentFailed, existing
+from canone.services.errors import InvalidBillingDetails, PaymentFailed, existing
 from canone.services.passwords import check_new_password
 from canone.services.payloads import CardOnFile, Settled, SignUpPayload
 from canone.services.payments import PENDING, pay, settle
@@ -51,6 +51,8 @@ from canone.services.records import (
     User,
 )
 from canone.services.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,17 +106,22 @@ def sign_up(svc: Services, form: SignUp, request_key: str | None = None) -> Sign
     email = check_email(form.admin_email, "primary_admin.email")
     key = "sgn_" + (hashlib.sha256(request_key.encode()).hexdigest()[:40] if request_key
                     else new_id("x"))
+    waiting: list[PaymentIntent] = []
     with svc.database.read() as store:
         started = store.payments.get_intent(key)
-        waiting = store.payments.pending_signups_of(email) if started is None else []
+        if started is None:
+            _check_no_account(store, email)
+            waiting = store.payments.pending_signups_of(email)
     if started is not None:
         # The same request sent again (after 3-D Secure, a lost answer): the sign-up it
         # started goes on, its card neither checked nor saved again.
         return _signed_up(svc, pay(svc, started))
-    _give_up_unauthenticated(svc, waiting)
-    with svc.database.read() as store:
-        _check_address_free(store, email)
     details = _checked_details(svc, form.billing_details)
+    payment_methods.check_given(svc, form.card)
+    if waiting:  # given up only for a sign-up whose own fields are good
+        _give_up_unauthenticated(svc, waiting)
+        with svc.database.read() as store:
+            _check_address_free(store, email)
     customer = _signup_customer(svc, form)
     card = payment_methods.store(svc, form.card, customer, form.currency)
     payload = SignUpPayload(
@@ -162,20 +169,29 @@ def _give_up_unauthenticated(svc: Services, waiting: list[PaymentIntent]) -> Non
     for intent in waiting:
         if intent.provider_id is None:
             continue
-        with suppress(GatewayTimeout):
+        try:
             found = svc.gateway.charge_outcome(intent.provider_id)
             if found.status == REQUIRES_ACTION:
                 found = svc.gateway.cancel_charge(intent.provider_id)
                 if found.status == CANCELED:
                     found = ChargeResult(CANCELED, None, REPLACED)
             if found.final:
-                with suppress(PaymentFailed):  # a failure settled is what was meant
-                    settle(svc, intent.key, found)
+                settle(svc, intent.key, found)
+        except PaymentFailed:
+            pass  # settled as failed: what giving it up means
+        except Exception as exc:  # whatever it was (no answer, an error of the provider's),
+            # the pending sign-up keeps the address and this one is refused (a 422, not 500)
+            log.warning("pending sign-up %s not settled for a new sign-up: %s", intent.key,
+                        exc)
+
+
+def _check_no_account(store: Store, email: str) -> None:
+    if store.people.user_by_email(email) is not None:
+        raise InvalidField("primary_admin.email", "is already used by another account")
 
 
 def _check_address_free(store: Store, email: str) -> None:
-    if store.people.user_by_email(email) is not None:
-        raise InvalidField("primary_admin.email", "is already used by another account")
+    _check_no_account(store, email)
     if store.payments.pending_signups_of(email):
         raise InvalidField("primary_admin.email", "is used by a sign-up whose payment is not "
                            "settled yet: wait for its outcome, then sign in or try again")
@@ -214,7 +230,6 @@ def _signed_up(svc: Services, result: Settled) -> SignedUp:
 def _signup_customer(svc: Services, form: SignUp) -> str | None:
     """With Stripe, the customer the payment method is saved to; the account does not
     exist yet, so the payment method (attached to one customer only) keys it."""
-    payment_methods.check_given(svc, form.card)
     provider = payment_methods.hosted(svc)
     if provider is None or not isinstance(form.card, str):
         return None
