@@ -193,3 +193,34 @@ def test_a_declined_plan_change_says_nothing_changed_and_nothing_will_be_retried
     assert message["Subject"].replace("\xa0", " ") == subject
     assert text_of(message) == body
     assert [i.kind for i in invoices.invoices_of(svc, admin, account.id)] == ["signup"]
+
+
+CHANGE = {"amount": 1000, "currency": "EUR", "last4": "4242",
+          "message": "The charge never reached the card network."}
+
+
+@pytest.mark.parametrize(("reason", "language", "subject", "why", "what_now"), [
+    ("failed", "en", "Your plan change was not applied: payment not made",
+     "we could not charge €10.00 to your card: the payment never reached the card network.",
+     "Make the change again on the Billing & Upgrade page: "),
+    ("failed", "it", "La modifica del piano non è stata applicata: pagamento non eseguito",
+     "non siamo riusciti ad addebitare 10,00 € sulla tua carta: il pagamento non ha mai "
+     "raggiunto il circuito della carta.",
+     "Ripeti la modifica nella pagina Fatturazione e upgrade: "),
+    ("canceled", "it", "La modifica del piano non è stata applicata: pagamento annullato",
+     "non siamo riusciti ad addebitare 10,00 € sulla tua carta: il pagamento è stato "
+     "annullato prima dell'addebito.",
+     "Ripeti la modifica nella pagina Fatturazione e upgrade: "),
+])
+def test_a_change_whose_payment_was_never_taken_says_so_in_its_language(
+        reason, language, subject, why, what_now) -> None:
+    # Reconciliation settles an intent that never reached the network (a crash before the
+    # charge) or that was cancelled there: the card was not refused, and the provider's
+    # English message is not what an Italian customer reads.
+    from canone.integrations.email_templates import message_for
+
+    told = message_for("change_declined", language, {**CHANGE, "reason": reason})
+
+    assert told.subject.replace("\xa0", " ") == subject
+    assert told.paragraphs[1].replace("\xa0", " ") == why
+    assert told.paragraphs[3] == what_now + "http://127.0.0.1:8000/billing"

@@ -15,12 +15,16 @@ _DECLINES = {
     "en": {"declined": "the card was declined", "insufficient_funds": "insufficient funds",
            "no_card": "there is no card on file",
            "authentication_failed": "your bank could not authenticate the payment",
-           "stale_quote": "the price changed before the payment finished, so we cancelled it"},
+           "stale_quote": "the price changed before the payment finished, so we cancelled it",
+           "failed": "the payment never reached the card network",
+           "canceled": "the payment was cancelled before it was taken"},
     "it": {"declined": "la carta è stata rifiutata", "insufficient_funds": "fondi insufficienti",
            "no_card": "non c'è una carta registrata",
            "authentication_failed": "la tua banca non ha potuto autenticare il pagamento",
            "stale_quote": "il prezzo è cambiato prima che il pagamento fosse completato, "
-                          "quindi l'abbiamo annullato"},
+                          "quindi l'abbiamo annullato",
+           "failed": "il pagamento non ha mai raggiunto il circuito della carta",
+           "canceled": "il pagamento è stato annullato prima dell'addebito"},
 }
 
 
@@ -202,6 +206,14 @@ _NOT_REFUSED = {
         "en": ("cancelled", "Review the change again on the Billing & Upgrade page: "),
         "it": ("annullato", "Controlla di nuovo la modifica nella pagina Fatturazione e "
                             "upgrade: ")},
+    # Never sent to the card network (found so by reconciliation), or cancelled there: the
+    # card was not refused, so it need not be replaced.
+    "failed": {
+        "en": ("not made", "Make the change again on the Billing & Upgrade page: "),
+        "it": ("non eseguito", "Ripeti la modifica nella pagina Fatturazione e upgrade: ")},
+    "canceled": {
+        "en": ("cancelled", "Make the change again on the Billing & Upgrade page: "),
+        "it": ("annullato", "Ripeti la modifica nella pagina Fatturazione e upgrade: ")},
 }
 
 
