@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import inspect
 import pickle
-from dataclasses import FrozenInstanceError, dataclass, field
+import typing
+from dataclasses import FrozenInstanceError, InitVar, dataclass, field
+from datetime import date
 
 import pytest
 
@@ -30,6 +32,16 @@ class Quick:
     tags: list[str] = field(default_factory=list)
     note: str | None = field(kw_only=True, default=None)
     day: int = field(kw_only=True)
+
+
+@quick_init
+@dataclass(frozen=True)
+class Early:
+    later: Later  # a class the module defines after this one
+
+
+class Later:
+    pass
 
 
 def test_the_same_parameters_defaults_and_factories() -> None:
@@ -74,6 +86,17 @@ def test_slots_and_post_init_are_refused() -> None:
         def __post_init__(self) -> None:
             pass
 
-    for cls in (Slotted, Checked):
+    @dataclass(frozen=True)
+    class Initialised:
+        name: str
+        seed: InitVar[int]
+
+    for cls in (Slotted, Checked, Initialised):
         with pytest.raises(TypeError):
             quick_init(cls)
+
+
+def test_the_init_annotations_resolve_as_the_dataclass_ones_do() -> None:
+    assert typing.get_type_hints(Quick.__init__) == typing.get_type_hints(Plain.__init__)
+    assert typing.get_type_hints(Invoice.__init__)["issued_on"] is date
+    assert typing.get_type_hints(Early.__init__)["later"] is Later

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
 from dataclasses import MISSING, fields
 from typing import Any, TypeVar
 
@@ -30,7 +32,12 @@ def quick_init(cls: type[T]) -> type[T]:
     if hasattr(cls, "__slots__") or hasattr(cls, "__post_init__"):
         raise TypeError(f"quick_init takes a dataclass without slots or __post_init__: "
                         f"{cls.__qualname__}")
-    scope: dict[str, Any] = {"_FACTORY": _FACTORY}
+    passed = [name for name in inspect.signature(cls.__init__).parameters][1:]
+    if sorted(passed) != sorted(f.name for f in fields(cls)):  # type: ignore[arg-type]
+        # An InitVar is a parameter and no field: the __init__ below would drop it.
+        raise TypeError(f"quick_init takes a dataclass whose parameters are its fields: "
+                        f"{cls.__qualname__}")
+    helpers: dict[str, Any] = {"_FACTORY": _FACTORY}
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
@@ -39,18 +46,23 @@ def quick_init(cls: type[T]) -> type[T]:
             raise TypeError(f"quick_init takes only fields set by __init__: {f.name}")
         param, value = f.name, f.name
         if f.default is not MISSING:
-            scope[f"_default_{f.name}"] = f.default
+            helpers[f"_default_{f.name}"] = f.default
             param += f"=_default_{f.name}"
         elif f.default_factory is not MISSING:
-            scope[f"_factory_{f.name}"] = f.default_factory
+            helpers[f"_factory_{f.name}"] = f.default_factory
             param += "=_FACTORY"
             value = f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}"
         (keyword if f.kw_only else positional).append(param)
-        body.append(f"    d[{f.name!r}] = {value}\n")
+        body.append(f"        d[{f.name!r}] = {value}\n")
     params = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
     made: dict[str, Any] = {}
-    exec(f"def __init__({params}):\n    d = self.__dict__\n{''.join(body)}", scope, made)
-    init = made["__init__"]
+    # The helpers reach __init__ through a closure, and its globals are its class's
+    # module's, as the dataclass's own are: typing.get_type_hints reads its annotations
+    # (strings, `from __future__ import annotations`) the same way.
+    exec(f"def make({', '.join(helpers)}):\n    def __init__({params}):\n"
+         f"        d = self.__dict__\n{''.join(body)}    return __init__\n",
+         vars(sys.modules[cls.__module__]), made)
+    init = made["make"](**helpers)
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__annotations__ = cls.__init__.__annotations__
     cls.__init__ = init  # type: ignore[method-assign]
