@@ -82,6 +82,11 @@ def _on_sqlite3(driver: sqlite3.Connection, statement: str) -> None:
         raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
+def _end_read(driver: sqlite3.Connection) -> None:
+    if driver.in_transaction:  # (a transaction on the same connection may have ended it)
+        _on_sqlite3(driver, "ROLLBACK")
+
+
 def _postgres_engine(url: str) -> Engine:
     # No pool_pre_ping: it costs a round trip (SELECT 1) at every checkout, that is for
     # every transaction, which is a fifth of the round trips of an API preview. What it
@@ -168,8 +173,7 @@ class Database:
             # The read open around this transaction reads on from a snapshot taken after
             # it, so that what follows sees what it wrote.
             driver = _sqlite_driver(reading.connection)
-            if driver.in_transaction:
-                _on_sqlite3(driver, "ROLLBACK")
+            _end_read(driver)
             _on_sqlite3(driver, "BEGIN")
 
     @contextmanager
@@ -186,9 +190,8 @@ class Database:
                 yield store
             return
         outer = self._read.get()
-        if outer is not None:
-            with self._opened(outer) as store:  # (a transaction inside may have set another)
-                yield store
+        if outer is not None:  # (a transaction clears it for its own reads)
+            yield outer
             return
         with self._reading() as store, self._opened(store), self._opened_read(store):
             yield store
@@ -212,8 +215,7 @@ class Database:
             try:
                 yield SqlStore(connection)
             finally:
-                if driver.in_transaction:
-                    _on_sqlite3(driver, "ROLLBACK")
+                _end_read(driver)
 
     @contextmanager
     def _opened(self, store: SqlStore) -> Iterator[SqlStore]:

@@ -4,20 +4,15 @@ confirmation charges exactly what the quote showed, once per quote token."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from canone.billing.configuration import Configuration
 from canone.billing.errors import InvalidField
 from canone.services import quotes, subscriptions
-from canone.services.access import Actor
-from canone.services.context import Services
 from canone.services.errors import Forbidden, PaymentActionRequired, ServiceError
-from canone.services.quotes import Quote
 from canone.web.auth import SignedIn, checked_user, posting_user, services_of, submitted_csrf
 from canone.web.i18n import N_
 from canone.web.portal import messages
@@ -71,9 +66,9 @@ def _answer_quote(request: Request, data: dict[str, Any] | None, submitted: str
         tr = translator_of(request)
         asked = _parts_asked(data)
         answer = ((400, error_view(tr.gettext(UNREADABLE))) if data is None or asked is None
-                  else _quote_of(request, signed_in, data, quotes.preview_unless_vies))
+                  else _quote_of(request, signed_in, data, ask_vies=False))
     if answer is None:  # VIES is asked again first: not while the read holds a connection
-        answer = _quote_of(request, signed_in, data or {}, quotes.preview)
+        answer = _quote_of(request, signed_in, data or {}, ask_vies=True)
         assert answer is not None  # (`preview` always answers)
     status, view = answer
     context = {"q": view, "i18n": tr}
@@ -97,17 +92,17 @@ def _parts_asked(data: dict[str, Any] | None) -> tuple[str, ...] | None:
     return tuple(name for name in PARTS if name in asked)
 
 
-def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any],
-              previewing: Callable[[Services, Actor, str, Configuration], Quote | None]
-              ) -> tuple[int, QuoteView] | None:
-    """The status and the view of a quote for the dialog's fields; None when `previewing`
-    has no quote (`quotes.preview_unless_vies`)."""
+def _quote_of(request: Request, signed_in: SignedIn, data: dict[str, Any], *,
+              ask_vies: bool) -> tuple[int, QuoteView] | None:
+    """The status and the view of a quote for the dialog's fields; None, without
+    `ask_vies`, when VIES must be asked again first (`quotes.preview_unless_vies`)."""
     tr = translator_of(request)
     svc = services_of(request)
     try:
         # The request form picks product, tier and add-ons; the rest is made to fit them.
         target = (desired_from_fields(svc.catalog, data) if data.get("desired_form")
                   else target_from_fields(data))
+        previewing = quotes.preview if ask_vies else quotes.preview_unless_vies
         quote = previewing(svc, signed_in.actor, _account_id(signed_in), target)
         return None if quote is None else (200, quote_view(tr, svc.catalog, quote))
     except InvalidField as exc:
